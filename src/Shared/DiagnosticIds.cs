@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+namespace TinyML;
+
+/// <summary>
+/// The one registry of diagnostic codes. Each code has a page at docs/diagnostics/&lt;ID&gt;.md.
+/// Ranges: 0xxx configuration, 1xxx model loading, 2xxx quantization, 3xxx planning and budgets,
+/// 4xxx generator, 9xxx internal.
+/// </summary>
+public static class DiagnosticIds
+{
+    /// <summary>The file is not a TFLite flatbuffer.</summary>
+    public const string NotATfliteFile = "TML1001";
+    /// <summary>The flatbuffer is truncated or structurally corrupt.</summary>
+    public const string CorruptFlatBuffer = "TML1002";
+    /// <summary>A buffer index, or a buffer's offset and size, points outside the file.</summary>
+    public const string BufferOutOfRange = "TML1003";
+    /// <summary>The TFLite schema version is not 3.</summary>
+    public const string UnsupportedSchemaVersion = "TML1004";
+    /// <summary>The model uses an operator we do not run.</summary>
+    public const string UnsupportedOperator = "TML1005";
+    /// <summary>The model uses a version of an operator we do not run.</summary>
+    public const string UnsupportedOperatorVersion = "TML1006";
+    /// <summary>A tensor has a dynamic shape (-1 in shape_signature).</summary>
+    public const string DynamicShape = "TML1007";
+    /// <summary>An operator has a combination of tensor types we do not run.</summary>
+    public const string UnsupportedTypeCombination = "TML1008";
+    /// <summary>A tensor that must be quantized has no quantization parameters.</summary>
+    public const string MissingQuantization = "TML1009";
+    /// <summary>Quantization parameters are inconsistent (scale count, zero points, dimension).</summary>
+    public const string InconsistentQuantization = "TML1010";
+    /// <summary>A tensor, buffer or operator-code index is out of range.</summary>
+    public const string IndexOutOfRange = "TML1011";
+    /// <summary>A tensor shape is invalid (negative or too large).</summary>
+    public const string InvalidShape = "TML1012";
+    /// <summary>The model's graph structure is not supported (no subgraph, several subgraphs, sparsity).</summary>
+    public const string UnsupportedModelStructure = "TML1013";
+    /// <summary>A constant tensor's data does not match its shape and type.</summary>
+    public const string ConstantSizeMismatch = "TML1014";
+    /// <summary>An operator has invalid options or inputs (a zero stride, a wrong input count).</summary>
+    public const string InvalidOperator = "TML1015";
+    /// <summary>The model file cannot be read.</summary>
+    public const string UnreadableFile = "TML1016";
+    /// <summary>The model breaks the TFLite int8 quantization specification.</summary>
+    public const string QuantizationSpecViolation = "TML1017";
+
+    /// <summary>An unexpected internal error; please report it.</summary>
+    public const string InternalError = "TML9001";
+}
