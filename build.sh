@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# TinyML.Sdk build entry point. Every command installs what it needs first (idempotently).
+#   ./build.sh setup    install Debian packages (cmake, Arm GCC, newlib, QEMU) and restore NuGet packages
+#   ./build.sh native   build the host kernel library with CMake (build/native)
+#   ./build.sh build    native + dotnet build
+#   ./build.sh test     build, then run every test (CTest, cross builds, dotnet test); ends with "N passed, N failed"
+#   ./build.sh sample   train the HelloSine sample model with our own trainer and inspect it
+#   ./build.sh pack     pack the NuGet packages into feed/
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+CONFIG=${CONFIG:-Release}
+BUILD=$ROOT/build
+CROSS_CORES=(cortex-m0plus cortex-m4 cortex-m7 cortex-m33 cortex-m55)
+APT_PACKAGES=(cmake make gcc gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+setup() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq >/dev/null
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  command -v dotnet >/dev/null || { echo "error: the .NET SDK (dotnet) is not on PATH" >&2; exit 1; }
+  log "restoring NuGet packages"
+  dotnet restore TinyML.Sdk.sln --verbosity quiet
+}
+
+native() {
+  log "building the host kernel library"
+  cmake -S src/TinyML.Kernels.Native -B "$BUILD/native" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$BUILD/native" -j "$(nproc)" >/dev/null
+}
+
+cross() {
+  local core=$1
+  cmake -S src/TinyML.Kernels.Native -B "$BUILD/native-$core" \
+    -DCMAKE_TOOLCHAIN_FILE="$ROOT/src/TinyML.Kernels.Native/cmake/$core.cmake" -DCMAKE_BUILD_TYPE=Release >/dev/null &&
+    cmake --build "$BUILD/native-$core" -j "$(nproc)" >/dev/null
+}
+
+build() {
+  setup
+  native
+  log "building the .NET solution ($CONFIG)"
+  dotnet build TinyML.Sdk.sln -c "$CONFIG" --no-restore --verbosity quiet -nologo
+}
+
+# Reads attribute $2 from the first element named $1 in an XML file.
+xml_attr() { grep -o "<$1 [^>]*" "$3" | head -n 1 | grep -o " $2=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
+
+test_all() {
+  local passed=0 failed=0 skipped=0 status=0
+  if ! build; then
+    echo "0 passed, 1 failed"
+    return 1
+  fi
+  local results=$BUILD/test-results
+  rm -rf "$results"
+  mkdir -p "$results"
+
+  log "kernel tests (CTest)"
+  if [ -f src/TinyML.Kernels.Native/CMakeLists.txt ]; then
+    ctest --test-dir "$BUILD/native" --output-on-failure --output-junit "$results/ctest.xml" || status=1
+    if [ -f "$results/ctest.xml" ]; then
+      local total fail skip
+      total=$(xml_attr testsuite tests "$results/ctest.xml")
+      fail=$(xml_attr testsuite failures "$results/ctest.xml")
+      skip=$(( $(xml_attr testsuite skipped "$results/ctest.xml") + $(xml_attr testsuite disabled "$results/ctest.xml") ))
+      passed=$((passed + total - fail - skip)); failed=$((failed + fail)); skipped=$((skipped + skip))
+    else
+      failed=$((failed + 1))
+    fi
+  fi
+
+  log "cross builds of the kernels (${CROSS_CORES[*]})"
+  for core in "${CROSS_CORES[@]}"; do
+    if cross "$core"; then passed=$((passed + 1)); echo "cross build $core: passed"
+    else failed=$((failed + 1)); status=1; echo "cross build $core: FAILED"; fi
+  done
+
+  log "dotnet tests"
+  dotnet test TinyML.Sdk.sln -c "$CONFIG" --no-build --verbosity quiet -nologo \
+    --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results" || status=1
+  local trx_count=0
+  for trx in "$results"/*.trx; do
+    [ -f "$trx" ] || continue
+    trx_count=$((trx_count + 1))
+    local total executed pass
+    total=$(xml_attr Counters total "$trx")
+    executed=$(xml_attr Counters executed "$trx")
+    pass=$(xml_attr Counters passed "$trx")
+    passed=$((passed + pass)); failed=$((failed + executed - pass)); skipped=$((skipped + total - executed))
+  done
+  if [ "$trx_count" -eq 0 ]; then failed=$((failed + 1)); status=1; fi
+
+  if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"
+  else echo "$passed passed, $failed failed"; fi
+  [ "$failed" -eq 0 ] && return $status
+  return 1
+}
+
+sample() {
+  setup
+  log "training the HelloSine model with the repo's own trainer"
+  dotnet run --project samples/HelloSine/Trainer -c "$CONFIG" -- "$BUILD/samples/hello_sine.tflite"
+  log "tinyml inspect"
+  dotnet run --project src/TinyML.Cli -c "$CONFIG" -- inspect "$BUILD/samples/hello_sine.tflite"
+}
+
+pack() {
+  build
+  log "packing into feed/"
+  dotnet pack TinyML.Sdk.sln -c "$CONFIG" --no-build --verbosity quiet -nologo -o "$ROOT/feed"
+}
+
+case "${1:-}" in
+  setup) setup ;;
+  native) setup; native ;;
+  build) build ;;
+  test) test_all ;;
+  sample) sample ;;
+  pack) pack ;;
+  *) sed -n '2,9p' "$0"; exit 2 ;;
+esac
