@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * common.h: internal fixed-point arithmetic shared by all kernels (not part of the public API).
+ *
+ * The functions reproduce the integer arithmetic of TFLite Micro's reference kernels with double rounding
+ * (TFLITE_SINGLE_ROUNDING not defined): a saturating rounding doubling high multiply followed by a rounding
+ * right shift. Every function here is static inline, so each kernel file gets its own copy and nothing is
+ * exported.
+ *
+ * Signed right shifts of negative values are arithmetic on every compiler we support (GCC, Clang, MSVC);
+ * left shifts are done on unsigned values so that a wrapping product is well defined.
+ */
+#ifndef TML_COMMON_H
+#define TML_COMMON_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "tml_kernels.h"
+
+#if defined(__GNUC__)
+#define TML_INLINE static inline __attribute__((always_inline))
+#else
+#define TML_INLINE static inline
+#endif
+
+#define TML_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define TML_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* Clamps v to [lo, hi]. */
+TML_INLINE int32_t tml_clamp_i32(int32_t v, int32_t lo, int32_t hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* Clamps v to the int8 range. */
+TML_INLINE int8_t tml_sat_i8(int32_t v)
+{
+    return (int8_t)tml_clamp_i32(v, INT8_MIN, INT8_MAX);
+}
+
+/* Clamps v to the int16 range. */
+TML_INLINE int16_t tml_sat_i16(int32_t v)
+{
+    return (int16_t)tml_clamp_i32(v, INT16_MIN, INT16_MAX);
+}
+
+/* Clamps a 64-bit value to the int32 range. */
+TML_INLINE int32_t tml_sat_i32_from_i64(int64_t v)
+{
+    return v < INT32_MIN ? INT32_MIN : (v > INT32_MAX ? INT32_MAX : (int32_t)v);
+}
+
+/* Float clamp used by the float32 kernels (same comparisons as TFLM's ActivationFunctionWithMinMax). */
+TML_INLINE float tml_clamp_f32(float v, float lo, float hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* x * 2^s with wrap-around on overflow (two's complement), s in [0, 31]. */
+TML_INLINE int32_t tml_shl_wrap(int32_t x, int32_t s)
+{
+    return (int32_t)((uint32_t)x << s);
+}
+
+/* x + y with saturation to the int32 range. */
+TML_INLINE int32_t tml_sat_add_i32(int32_t x, int32_t y)
+{
+    return tml_sat_i32_from_i64((int64_t)x + (int64_t)y);
+}
+
+/* x - y with saturation to the int32 range. */
+TML_INLINE int32_t tml_sat_sub_i32(int32_t x, int32_t y)
+{
+    return tml_sat_i32_from_i64((int64_t)x - (int64_t)y);
+}
+
+/*
+ * Saturating rounding doubling high multiply: a * b / 2^31 rounded to nearest with ties toward +infinity
+ * (gemmlowp's nudge-then-truncate: +0.5 -> 1 but -0.5 -> 0), with the one overflowing case
+ * (INT32_MIN * INT32_MIN) saturated to INT32_MAX. Mirrors gemmlowp's SaturatingRoundingDoublingHighMul.
+ */
+TML_INLINE int32_t tml_sat_rounding_doubling_high_mul(int32_t a, int32_t b)
+{
+    if (a == INT32_MIN && b == INT32_MIN) {
+        return INT32_MAX;
+    }
+    int64_t ab = (int64_t)a * (int64_t)b;
+    int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+    /* C division truncates toward zero; with the sign-dependent nudge this rounds ties toward +infinity. */
+    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+/*
+ * Rounding arithmetic right shift: round(x / 2^exponent), ties rounded away from zero, exponent in [0, 31].
+ * Mirrors gemmlowp's RoundingDivideByPOT.
+ */
+TML_INLINE int32_t tml_rounding_divide_by_pot(int32_t x, int32_t exponent)
+{
+    const int32_t mask = (int32_t)(((uint32_t)1 << exponent) - 1u);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/*
+ * Requantizes x by multiplier * 2^(shift - 31): TFLM's MultiplyByQuantizedMultiplier (double rounding).
+ * A positive shift is applied as a (wrapping) left shift before the high multiply, a negative one as a
+ * rounding right shift after it.
+ */
+TML_INLINE int32_t tml_mul_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift)
+{
+    const int32_t left_shift = shift > 0 ? shift : 0;
+    const int32_t right_shift = shift > 0 ? 0 : -shift;
+    return tml_rounding_divide_by_pot(tml_sat_rounding_doubling_high_mul(tml_shl_wrap(x, left_shift), multiplier),
+                                      right_shift);
+}
+
+/*
+ * TFLM's MultiplyByQuantizedMultiplierSmallerThanOneExp: the multiplier is < 1, so shift <= 0 and only the
+ * rounding right shift by -shift follows the high multiply.
+ */
+TML_INLINE int32_t tml_mul_by_quantized_multiplier_smaller_than_one(int32_t x, int32_t multiplier, int32_t shift)
+{
+    return tml_rounding_divide_by_pot(tml_sat_rounding_doubling_high_mul(x, multiplier), -shift);
+}
+
+/*
+ * TFLM's MultiplyByQuantizedMultiplierGreaterThanOne: the multiplier is >= 1, so shift >= 0 and only the left
+ * shift precedes the high multiply.
+ */
+TML_INLINE int32_t tml_mul_by_quantized_multiplier_greater_than_one(int32_t x, int32_t multiplier, int32_t shift)
+{
+    return tml_sat_rounding_doubling_high_mul(tml_shl_wrap(x, shift), multiplier);
+}
+
+/*
+ * TFLM's MultiplyByQuantizedMultiplier overload for a 64-bit accumulator (used by 16-bit kernels): the
+ * multiplier is first reduced to 16 bits with rounding, then one rounding right shift by 15 - shift is applied
+ * (ties rounded up). TFLM requires shift in [-31, 7] and |x| < 2^47 and truncates the result to int32 (it
+ * only asserts the range); so do we.
+ */
+TML_INLINE int32_t tml_mul_by_quantized_multiplier_i64(int64_t x, int32_t multiplier, int32_t shift)
+{
+    const int64_t reduced_multiplier = multiplier < 0x7FFF0000 ? ((int64_t)multiplier + (1 << 15)) >> 16 : 0x7FFF;
+    const int32_t total_shift = 15 - shift;
+    const int64_t round = (int64_t)1 << (total_shift - 1);
+    int64_t result = x * reduced_multiplier + round;
+    result = result >> total_shift;
+    return (int32_t)(uint32_t)(uint64_t)result;
+}
+
+/* ---- shape helpers ------------------------------------------------------------------------------------ */
+
+/* 1 when every dimension of d is >= 1. */
+TML_INLINE int tml_dims_valid(const tml_dims *d)
+{
+    return d != NULL && d->n > 0 && d->h > 0 && d->w > 0 && d->c > 0;
+}
+
+/* Number of elements of d (as size_t; callers validate first). */
+TML_INLINE size_t tml_dims_count(const tml_dims *d)
+{
+    return (size_t)d->n * (size_t)d->h * (size_t)d->w * (size_t)d->c;
+}
+
+/*
+ * Range [*start, *end) of filter taps k (0 <= k < filter_size) whose input coordinate origin + dilation * k
+ * lies inside [0, in_size). Skipping the others is TFLM's "zero padding by omitting the areas outside the
+ * image". dilation >= 1.
+ */
+TML_INLINE void tml_tap_range(int32_t origin, int32_t dilation, int32_t in_size, int32_t filter_size, int32_t *start,
+                              int32_t *end)
+{
+    int32_t s = 0;
+    int32_t e;
+    if (origin < 0) {
+        s = (-origin + dilation - 1) / dilation;
+    }
+    if (in_size - 1 - origin < 0) {
+        e = 0;
+    } else {
+        e = (in_size - 1 - origin) / dilation + 1;
+    }
+    if (e > filter_size) {
+        e = filter_size;
+    }
+    if (s > e) {
+        s = e;
+    }
+    *start = s;
+    *end = e;
+}
+
+/* x + y with two's complement wrap-around (what TFLM's int32 accumulations do on every target). */
+TML_INLINE int32_t tml_add_wrap(int32_t x, int32_t y)
+{
+    return (int32_t)((uint32_t)x + (uint32_t)y);
+}
+
+/* ---- N-D broadcast driver ----------------------------------------------------------------------------- */
+
+/*
+ * Processes one innermost row of an element-wise operation: n outputs (dense) from inputs a and b read with
+ * element strides sa and sb (0 = broadcast). `params` is the kernel's parameter struct.
+ */
+typedef void (*tml_broadcast_row_fn)(const void *params, const void *a, int32_t sa, const void *b, int32_t sb,
+                                     void *out, int32_t n);
+
+/*
+ * Runs `row` over every innermost row of the broadcast described by `shape` (see tml_broadcast_shape).
+ * Same-shape inputs (dense strides on both sides) are processed as one flat row. Dimensions of size 0 give an
+ * empty output. Returns TML_ERROR_ARGUMENT for a rank outside 1..TML_MAX_DIMS or a negative size or stride.
+ */
+static inline tml_status tml_broadcast_apply(const tml_broadcast_shape *shape, size_t elem_size, const void *params,
+                                             const void *input1, const void *input2, void *output,
+                                             tml_broadcast_row_fn row)
+{
+    int32_t dims[TML_MAX_DIMS];
+    ptrdiff_t s1[TML_MAX_DIMS];
+    ptrdiff_t s2[TML_MAX_DIMS];
+    const int32_t rank = shape->rank;
+    if (rank < 1 || rank > TML_MAX_DIMS) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const int32_t lead = TML_MAX_DIMS - rank;
+    size_t total = 1;
+    for (int32_t k = 0; k < TML_MAX_DIMS; k++) {
+        if (k < lead) {
+            dims[k] = 1;
+            s1[k] = 0;
+            s2[k] = 0;
+            continue;
+        }
+        dims[k] = shape->output_dims[k - lead];
+        s1[k] = shape->input1_strides[k - lead];
+        s2[k] = shape->input2_strides[k - lead];
+        if (dims[k] < 0 || s1[k] < 0 || s2[k] < 0) {
+            return TML_ERROR_ARGUMENT;
+        }
+        total *= (size_t)dims[k];
+    }
+    if (total == 0) {
+        return TML_OK;
+    }
+    /* Flat fast path: both inputs dense with the output's shape (dims of size 1 may carry any stride). */
+    {
+        int dense = 1;
+        ptrdiff_t expect = 1;
+        for (int32_t k = TML_MAX_DIMS - 1; k >= 0; k--) {
+            if (dims[k] != 1 && (s1[k] != expect || s2[k] != expect)) {
+                dense = 0;
+                break;
+            }
+            expect *= dims[k];
+        }
+        if (dense && total <= (size_t)INT32_MAX) {
+            row(params, input1, 1, input2, 1, output, (int32_t)total);
+            return TML_OK;
+        }
+    }
+    const uint8_t *p1 = (const uint8_t *)input1;
+    const uint8_t *p2 = (const uint8_t *)input2;
+    uint8_t *po = (uint8_t *)output;
+    const int32_t inner = dims[TML_MAX_DIMS - 1];
+    const size_t outer = total / (size_t)inner;
+    int32_t idx[TML_MAX_DIMS - 1] = {0};
+    ptrdiff_t o1 = 0;
+    ptrdiff_t o2 = 0;
+    for (size_t r = 0; r < outer; r++) {
+        row(params, p1 + o1 * (ptrdiff_t)elem_size, (int32_t)s1[TML_MAX_DIMS - 1], p2 + o2 * (ptrdiff_t)elem_size,
+            (int32_t)s2[TML_MAX_DIMS - 1], po, inner);
+        po += (size_t)inner * elem_size;
+        for (int32_t k = TML_MAX_DIMS - 2; k >= 0; k--) {
+            idx[k]++;
+            o1 += s1[k];
+            o2 += s2[k];
+            if (idx[k] < dims[k]) {
+                break;
+            }
+            o1 -= s1[k] * dims[k];
+            o2 -= s2[k] * dims[k];
+            idx[k] = 0;
+        }
+    }
+    return TML_OK;
+}
+
+#endif /* TML_COMMON_H */

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * conv.c: int8 CONV_2D with per-channel requantization, dilation, grouping and batches.
+ *
+ * Arithmetic (TFLM reference_integer_ops::ConvPerChannel):
+ *   acc  = sum over valid taps and filter input channels of filter * (input + input_offset)   (int32)
+ *   acc += bias[oc]                                   (when bias != NULL)
+ *   out  = clamp(MultiplyByQuantizedMultiplier(acc, multiplier[oc], shift[oc]) + output_offset,
+ *                activation_min, activation_max)
+ * Taps outside the input are skipped (zero padding in the real domain).
+ */
+#include "common.h"
+
+static int conv_params_valid(const tml_conv_params *p)
+{
+    return p->stride_h > 0 && p->stride_w > 0 && p->dilation_h > 0 && p->dilation_w > 0 && p->pad_h >= 0 &&
+           p->pad_w >= 0 && p->activation_min <= p->activation_max;
+}
+
+TML_API int32_t tml_conv_s8_get_buffer_size(const tml_conv_params *params, const tml_dims *input_dims,
+                                            const tml_dims *filter_dims, const tml_dims *output_dims)
+{
+    if (params == NULL || input_dims == NULL || filter_dims == NULL || output_dims == NULL) {
+        return -1;
+    }
+    /* The portable path works directly on the input; no im2col buffer. */
+    return 0;
+}
+
+TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_channel_quant *quant,
+                               const tml_dims *input_dims, const int8_t *input, const tml_dims *filter_dims,
+                               const int8_t *filter, const int32_t *bias, const tml_dims *output_dims,
+                               int8_t *output, void *scratch)
+{
+    (void)scratch;
+    if (params == NULL || quant == NULL || quant->multiplier == NULL || quant->shift == NULL || input == NULL ||
+        filter == NULL || output == NULL || !tml_dims_valid(input_dims) || !tml_dims_valid(filter_dims) ||
+        !tml_dims_valid(output_dims) || !conv_params_valid(params)) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const int32_t batches = input_dims->n;
+    const int32_t in_h = input_dims->h;
+    const int32_t in_w = input_dims->w;
+    const int32_t in_c = input_dims->c;
+    const int32_t out_c = filter_dims->n;
+    const int32_t k_h = filter_dims->h;
+    const int32_t k_w = filter_dims->w;
+    const int32_t f_c = filter_dims->c; /* input channels per group */
+    const int32_t out_h = output_dims->h;
+    const int32_t out_w = output_dims->w;
+    if (output_dims->n != batches || output_dims->c != out_c || in_c % f_c != 0) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const int32_t groups = in_c / f_c;
+    if (out_c % groups != 0) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const int32_t filters_per_group = out_c / groups;
+    const int32_t input_offset = params->input_offset;
+    const int32_t output_offset = params->output_offset;
+    const int32_t act_min = params->activation_min;
+    const int32_t act_max = params->activation_max;
+    const int32_t *mult = quant->multiplier;
+    const int32_t *shift = quant->shift;
+
+    int8_t *out = output;
+    for (int32_t b = 0; b < batches; b++) {
+        const int8_t *in_batch = input + (size_t)b * in_h * in_w * in_c;
+        for (int32_t oy = 0; oy < out_h; oy++) {
+            const int32_t in_y0 = oy * params->stride_h - params->pad_h;
+            int32_t ky_start, ky_end;
+            tml_tap_range(in_y0, params->dilation_h, in_h, k_h, &ky_start, &ky_end);
+            for (int32_t ox = 0; ox < out_w; ox++) {
+                const int32_t in_x0 = ox * params->stride_w - params->pad_w;
+                int32_t kx_start, kx_end;
+                tml_tap_range(in_x0, params->dilation_w, in_w, k_w, &kx_start, &kx_end);
+                for (int32_t oc = 0; oc < out_c; oc++) {
+                    const int32_t group = oc / filters_per_group;
+                    const int8_t *f_oc = filter + (size_t)oc * k_h * k_w * f_c;
+                    int32_t acc = 0;
+                    for (int32_t ky = ky_start; ky < ky_end; ky++) {
+                        const int32_t iy = in_y0 + ky * params->dilation_h;
+                        for (int32_t kx = kx_start; kx < kx_end; kx++) {
+                            const int32_t ix = in_x0 + kx * params->dilation_w;
+                            const int8_t *in_px = in_batch + ((size_t)iy * in_w + ix) * in_c + (size_t)group * f_c;
+                            const int8_t *f_px = f_oc + ((size_t)ky * k_w + kx) * f_c;
+                            for (int32_t ic = 0; ic < f_c; ic++) {
+                                acc += (int32_t)f_px[ic] * ((int32_t)in_px[ic] + input_offset);
+                            }
+                        }
+                    }
+                    if (bias != NULL) {
+                        acc = tml_add_wrap(acc, bias[oc]);
+                    }
+                    acc = tml_mul_by_quantized_multiplier(acc, mult[oc], shift[oc]);
+                    acc += output_offset;
+                    *out++ = (int8_t)tml_clamp_i32(acc, act_min, act_max);
+                }
+            }
+        }
+    }
+    return TML_OK;
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * elementwise.c: int8 ADD, SUB and MUL with N-D broadcast (up to TML_MAX_DIMS).
+ *
+ * ADD / SUB (TFLM AddFunc, SubElementwise / BroadcastQuantSubSlow):
+ *   a = (x1 + input1_offset) << left_shift;           b = (x2 + input2_offset) << left_shift
+ *   a = MultiplyByQuantizedMultiplierSmallerThanOneExp(a, input1_quant)
+ *   b = MultiplyByQuantizedMultiplierSmallerThanOneExp(b, input2_quant)
+ *   out = clamp(MultiplyByQuantizedMultiplierSmallerThanOneExp(a +/- b, output_quant) + output_offset)
+ * MUL (TFLM MulElementwise / BroadcastMul4DSlow):
+ *   out = clamp(MultiplyByQuantizedMultiplier((x1 + input1_offset) * (x2 + input2_offset), output_quant)
+ *               + output_offset)
+ * Broadcast and same-shape inputs go through the same per-element arithmetic, so the flat fast path of
+ * tml_broadcast_apply is bit-exact with the broadcast path.
+ */
+#include "common.h"
+
+static int quant_smaller_than_one(const tml_quant *q)
+{
+    return q->multiplier >= 0 && q->shift <= 0 && q->shift >= -31;
+}
+
+static int add_params_valid(const tml_add_params *p)
+{
+    return p->left_shift >= 0 && p->left_shift <= 30 && quant_smaller_than_one(&p->input1_quant) &&
+           quant_smaller_than_one(&p->input2_quant) && quant_smaller_than_one(&p->output_quant) &&
+           p->activation_min <= p->activation_max;
+}
+
+TML_INLINE int32_t add_scale_input(int32_t x, int32_t offset, int32_t left_shift, const tml_quant *q)
+{
+    return tml_mul_by_quantized_multiplier_smaller_than_one(tml_shl_wrap(x + offset, left_shift), q->multiplier,
+                                                            q->shift);
+}
+
+TML_INLINE int8_t add_finish(const tml_add_params *p, int32_t raw)
+{
+    const int32_t out = tml_mul_by_quantized_multiplier_smaller_than_one(raw, p->output_quant.multiplier,
+                                                                         p->output_quant.shift) +
+                        p->output_offset;
+    return (int8_t)tml_clamp_i32(out, p->activation_min, p->activation_max);
+}
+
+static void add_row(const void *params, const void *a, int32_t sa, const void *b, int32_t sb, void *out, int32_t n)
+{
+    const tml_add_params *p = (const tml_add_params *)params;
+    const int8_t *x1 = (const int8_t *)a;
+    const int8_t *x2 = (const int8_t *)b;
+    int8_t *y = (int8_t *)out;
+    for (int32_t i = 0; i < n; i++) {
+        const int32_t s1 = add_scale_input(x1[(ptrdiff_t)i * sa], p->input1_offset, p->left_shift, &p->input1_quant);
+        const int32_t s2 = add_scale_input(x2[(ptrdiff_t)i * sb], p->input2_offset, p->left_shift, &p->input2_quant);
+        y[i] = add_finish(p, s1 + s2);
+    }
+}
+
+static void sub_row(const void *params, const void *a, int32_t sa, const void *b, int32_t sb, void *out, int32_t n)
+{
+    const tml_add_params *p = (const tml_add_params *)params;
+    const int8_t *x1 = (const int8_t *)a;
+    const int8_t *x2 = (const int8_t *)b;
+    int8_t *y = (int8_t *)out;
+    for (int32_t i = 0; i < n; i++) {
+        const int32_t s1 = add_scale_input(x1[(ptrdiff_t)i * sa], p->input1_offset, p->left_shift, &p->input1_quant);
+        const int32_t s2 = add_scale_input(x2[(ptrdiff_t)i * sb], p->input2_offset, p->left_shift, &p->input2_quant);
+        y[i] = add_finish(p, s1 - s2);
+    }
+}
+
+static void mul_row(const void *params, const void *a, int32_t sa, const void *b, int32_t sb, void *out, int32_t n)
+{
+    const tml_mul_params *p = (const tml_mul_params *)params;
+    const int8_t *x1 = (const int8_t *)a;
+    const int8_t *x2 = (const int8_t *)b;
+    int8_t *y = (int8_t *)out;
+    for (int32_t i = 0; i < n; i++) {
+        const int32_t v1 = (int32_t)x1[(ptrdiff_t)i * sa] + p->input1_offset;
+        const int32_t v2 = (int32_t)x2[(ptrdiff_t)i * sb] + p->input2_offset;
+        const int32_t r = tml_mul_by_quantized_multiplier(v1 * v2, p->output_quant.multiplier, p->output_quant.shift) +
+                          p->output_offset;
+        y[i] = (int8_t)tml_clamp_i32(r, p->activation_min, p->activation_max);
+    }
+}
+
+TML_API tml_status tml_add_s8(const tml_add_params *params, const tml_broadcast_shape *shape, const int8_t *input1,
+                              const int8_t *input2, int8_t *output)
+{
+    if (params == NULL || shape == NULL || input1 == NULL || input2 == NULL || output == NULL ||
+        !add_params_valid(params)) {
+        return TML_ERROR_ARGUMENT;
+    }
+    return tml_broadcast_apply(shape, 1, params, input1, input2, output, add_row);
+}
+
+TML_API tml_status tml_sub_s8(const tml_add_params *params, const tml_broadcast_shape *shape, const int8_t *input1,
+                              const int8_t *input2, int8_t *output)
+{
+    if (params == NULL || shape == NULL || input1 == NULL || input2 == NULL || output == NULL ||
+        !add_params_valid(params)) {
+        return TML_ERROR_ARGUMENT;
+    }
+    return tml_broadcast_apply(shape, 1, params, input1, input2, output, sub_row);
+}
+
+TML_API tml_status tml_mul_s8(const tml_mul_params *params, const tml_broadcast_shape *shape, const int8_t *input1,
+                              const int8_t *input2, int8_t *output)
+{
+    if (params == NULL || shape == NULL || input1 == NULL || input2 == NULL || output == NULL ||
+        params->output_quant.multiplier < 0 || params->output_quant.shift > 31 || params->output_quant.shift < -31 ||
+        params->activation_min > params->activation_max) {
+        return TML_ERROR_ARGUMENT;
+    }
+    return tml_broadcast_apply(shape, 1, params, input1, input2, output, mul_row);
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fully_connected.c: int8 FULLY_CONNECTED, per-tensor or per-channel requantization, batches.
+ *
+ * Arithmetic (TFLM reference_integer_ops::FullyConnected and FullyConnectedPerChannel):
+ *   per-tensor:  acc = sum_d (filter[o][d] + filter_offset) * (input[b][d] + input_offset)
+ *   per-channel: acc = sum_d  filter[o][d]                  * (input[b][d] + input_offset)
+ *   acc += bias[o]                                    (when bias != NULL)
+ *   out  = clamp(MultiplyByQuantizedMultiplier(acc, multiplier, shift) + output_offset,
+ *                activation_min, activation_max)
+ */
+#include "common.h"
+
+TML_API int32_t tml_fully_connected_s8_get_buffer_size(const tml_fully_connected_params *params, int32_t batches,
+                                                       int32_t accum_depth, int32_t output_depth)
+{
+    (void)batches;
+    (void)accum_depth;
+    (void)output_depth;
+    if (params == NULL) {
+        return -1;
+    }
+    return 0;
+}
+
+TML_API tml_status tml_fully_connected_s8(const tml_fully_connected_params *params, const tml_per_channel_quant *quant,
+                                          int32_t batches, int32_t accum_depth, int32_t output_depth,
+                                          const int8_t *input, const int8_t *filter, const int32_t *bias,
+                                          int8_t *output, void *scratch)
+{
+    (void)scratch;
+    if (params == NULL || quant == NULL || quant->multiplier == NULL || quant->shift == NULL || input == NULL ||
+        filter == NULL || output == NULL || batches <= 0 || accum_depth <= 0 || output_depth <= 0 ||
+        params->activation_min > params->activation_max ||
+        (params->per_channel != 0 && params->per_channel != 1)) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const int32_t input_offset = params->input_offset;
+    /* TFLM's per-channel kernel has no filter offset (symmetric weights); the per-tensor one applies it. */
+    const int32_t filter_offset = params->per_channel ? 0 : params->filter_offset;
+    const int32_t output_offset = params->output_offset;
+    const int32_t act_min = params->activation_min;
+    const int32_t act_max = params->activation_max;
+    const int32_t q_step = params->per_channel ? 1 : 0;
+
+    for (int32_t b = 0; b < batches; b++) {
+        const int8_t *in = input + (size_t)b * accum_depth;
+        int8_t *out = output + (size_t)b * output_depth;
+        for (int32_t o = 0; o < output_depth; o++) {
+            const int8_t *w = filter + (size_t)o * accum_depth;
+            int32_t acc = 0;
+            for (int32_t d = 0; d < accum_depth; d++) {
+                acc += ((int32_t)w[d] + filter_offset) * ((int32_t)in[d] + input_offset);
+            }
+            if (bias != NULL) {
+                acc = tml_add_wrap(acc, bias[o]);
+            }
+            const int32_t qi = o * q_step;
+            acc = tml_mul_by_quantized_multiplier(acc, quant->multiplier[qi], quant->shift[qi]);
+            acc += output_offset;
+            out[o] = (int8_t)tml_clamp_i32(acc, act_min, act_max);
+        }
+    }
+    return TML_OK;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fully_connected_f32.c: float32 FULLY_CONNECTED (TFLM reference_ops::FullyConnected, float): the products
+ * input[b][d] * weights[o][d] are accumulated in one float in increasing d; the bias is added to the finished
+ * sum; then the activation clamp.
+ */
+#include "common.h"
+
+TML_API tml_status tml_fully_connected_f32(const tml_fully_connected_f32_params *params, int32_t batches,
+                                           int32_t accum_depth, int32_t output_depth, const float *input,
+                                           const float *filter, const float *bias, float *output)
+{
+    if (params == NULL || input == NULL || filter == NULL || output == NULL || batches <= 0 || accum_depth <= 0 ||
+        output_depth <= 0) {
+        return TML_ERROR_ARGUMENT;
+    }
+    for (int32_t b = 0; b < batches; b++) {
+        const float *in = input + (size_t)b * accum_depth;
+        float *out = output + (size_t)b * output_depth;
+        for (int32_t o = 0; o < output_depth; o++) {
+            const float *w = filter + (size_t)o * accum_depth;
+            float total = 0.0f;
+            for (int32_t d = 0; d < accum_depth; d++) {
+                total += in[d] * w[d];
+            }
+            const float bias_value = bias != NULL ? bias[o] : 0.0f;
+            out[o] = tml_clamp_f32(total + bias_value, params->activation_min, params->activation_max);
+        }
+    }
+    return TML_OK;
+}

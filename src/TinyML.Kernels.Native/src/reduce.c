@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * reduce.c: int8 MEAN over a block of consecutive axes (typically H and W of an NHWC tensor).
+ *
+ * Arithmetic (tflite-micro EvalIntegerMean -> reference_ops::QuantizedMeanOrSum, integer path):
+ *   sum     = sum of the raw int8 inputs in int32
+ *   shifted = (int32)(sum - input_zero_point * reduce_size)       (computed in 64 bits, then truncated)
+ *   out     = clamp(MultiplyByQuantizedMultiplier(shifted, multiplier, shift) + output_zero_point, -128, 127)
+ * where multiplier/shift already contain the 1/reduce_size factor folded in by the compiler (see
+ * docs/kernels.md, "MEAN").
+ */
+#include "common.h"
+
+TML_API int32_t tml_mean_s8_get_buffer_size(const tml_mean_params *params)
+{
+    if (params == NULL) {
+        return -1;
+    }
+    return 0;
+}
+
+TML_API tml_status tml_mean_s8(const tml_mean_params *params, const int8_t *input, int8_t *output, void *scratch)
+{
+    (void)scratch;
+    if (params == NULL || input == NULL || output == NULL || params->outer_size < 1 || params->reduce_size < 1 ||
+        params->inner_size < 1 || params->quant.multiplier < 0 || params->quant.shift > 31 ||
+        params->quant.shift < -31) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const int32_t outer = params->outer_size;
+    const int32_t reduce = params->reduce_size;
+    const int32_t inner = params->inner_size;
+    const int64_t offset_total = (int64_t)params->input_offset * (int64_t)reduce;
+    for (int32_t o = 0; o < outer; o++) {
+        const int8_t *in = input + (size_t)o * reduce * inner;
+        int8_t *out = output + (size_t)o * inner;
+        for (int32_t i = 0; i < inner; i++) {
+            int32_t sum = 0;
+            for (int32_t r = 0; r < reduce; r++) {
+                sum = tml_add_wrap(sum, in[(size_t)r * inner + i]);
+            }
+            const int32_t shifted = (int32_t)(uint32_t)(uint64_t)((int64_t)sum + offset_total);
+            const int32_t v = tml_mul_by_quantized_multiplier(shifted, params->quant.multiplier, params->quant.shift) +
+                              params->output_offset;
+            out[i] = tml_sat_i8(v);
+        }
+    }
+    return TML_OK;
+}

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * softmax.c: SOFTMAX kernels (int8 -> int8, int8 -> int16, float32).
+ *
+ * The quantized path follows TFLM's reference softmax (no look-up table for int8 input): each difference to
+ * the row maximum is rescaled to Q5.26, exponentiated in fixed point, summed in Q12.19, and every
+ * exponential is multiplied by the fixed-point reciprocal of that sum.
+ */
+#include <math.h>
+
+#include "tml_kernels_activation.h"
+#include "act_fixedpoint.h"
+
+/* Integer bits of the rescaled input difference (Q5.26) and of the sum of exponentials (Q12.19). */
+#define TML_SOFTMAX_DIFF_IB 5
+#define TML_SOFTMAX_SUM_IB 12
+
+/* exp(scaled difference) in Q0.31 for one input difference (diff <= 0, diff >= diff_min). */
+TML_INLINE int32_t tml_softmax_exp(const tml_softmax_params *p, int32_t diff)
+{
+    const int32_t scaled = tml_mul_by_quantized_multiplier_greater_than_one(diff, p->input_multiplier,
+                                                                             p->input_left_shift);
+    return tml_fp_exp_on_negative_values(scaled, TML_SOFTMAX_DIFF_IB);
+}
+
+/*
+ * Shared int8-input row loop. out_bits is 8 or 16; the result (before the zero-point shift) is written through
+ * store(), which saturates to the output type. Returns TML_ERROR_ARGUMENT when the reciprocal exponent leaves
+ * [0, 31] (TFLM aborts with a TFLITE_CHECK there).
+ */
+static tml_status tml_softmax_s8_rows(const tml_softmax_params *p, const int8_t *input, int32_t rows,
+                                      int32_t depth, int32_t out_bits, void *output)
+{
+    const int32_t out_min = out_bits == 8 ? INT8_MIN : INT16_MIN;
+    const int32_t out_max = out_bits == 8 ? INT8_MAX : INT16_MAX;
+    int32_t r;
+    for (r = 0; r < rows; r++) {
+        const int8_t *in_row = input + (size_t)r * (size_t)depth;
+        int32_t max_in_row = INT8_MIN;
+        int32_t sum_of_exps = 0;
+        int32_t bits_over_unit = 0;
+        int32_t reciprocal;
+        int32_t exponent;
+        int32_t c;
+        for (c = 0; c < depth; c++) {
+            if (in_row[c] > max_in_row) {
+                max_in_row = in_row[c];
+            }
+        }
+        for (c = 0; c < depth; c++) {
+            const int32_t diff = (int32_t)in_row[c] - max_in_row;
+            if (diff >= p->diff_min) {
+                const int32_t e = tml_softmax_exp(p, diff);
+                sum_of_exps = tml_fp_add(sum_of_exps, tml_fp_rescale(e, 0, TML_SOFTMAX_SUM_IB));
+            }
+        }
+        if (sum_of_exps <= 0) {
+            /* cannot happen with valid parameters: the maximum itself contributes exp(0) */
+            return TML_ERROR_ARGUMENT;
+        }
+        reciprocal = tml_fp_reciprocal(sum_of_exps, TML_SOFTMAX_SUM_IB, &bits_over_unit);
+        exponent = bits_over_unit + 31 - out_bits;
+        if (exponent < 0 || exponent > 31) {
+            return TML_ERROR_ARGUMENT;
+        }
+        for (c = 0; c < depth; c++) {
+            const int32_t diff = (int32_t)in_row[c] - max_in_row;
+            int32_t value = out_min;
+            if (diff >= p->diff_min) {
+                const int32_t e = tml_softmax_exp(p, diff);
+                const int32_t unsat = tml_rounding_divide_by_pot(tml_fp_mul(reciprocal, e), exponent);
+                value = tml_clamp_i32(unsat + out_min, out_min, out_max);
+            }
+            if (out_bits == 8) {
+                ((int8_t *)output)[(size_t)r * (size_t)depth + (size_t)c] = (int8_t)value;
+            } else {
+                ((int16_t *)output)[(size_t)r * (size_t)depth + (size_t)c] = (int16_t)value;
+            }
+        }
+    }
+    return TML_OK;
+}
+
+static tml_status tml_softmax_check(const tml_softmax_params *params, const void *input, int32_t rows,
+                                    int32_t depth, const void *output)
+{
+    if (params == NULL || input == NULL || output == NULL || rows < 0 || depth < 0) {
+        return TML_ERROR_ARGUMENT;
+    }
+    if (params->input_left_shift < 0 || params->input_left_shift > 31 || params->diff_min > 0) {
+        return TML_ERROR_ARGUMENT;
+    }
+    return TML_OK;
+}
+
+TML_API tml_status tml_softmax_s8(const tml_softmax_params *params, const int8_t *input, int32_t rows,
+                                  int32_t depth, int8_t *output)
+{
+    const tml_status st = tml_softmax_check(params, input, rows, depth, output);
+    if (st != TML_OK) {
+        return st;
+    }
+    return tml_softmax_s8_rows(params, input, rows, depth, 8, output);
+}
+
+TML_API tml_status tml_softmax_s8_s16(const tml_softmax_params *params, const int8_t *input, int32_t rows,
+                                      int32_t depth, int16_t *output)
+{
+    const tml_status st = tml_softmax_check(params, input, rows, depth, output);
+    if (st != TML_OK) {
+        return st;
+    }
+    return tml_softmax_s8_rows(params, input, rows, depth, 16, output);
+}
+
+TML_API tml_status tml_softmax_f32(const tml_softmax_f32_params *params, const float *input, int32_t rows,
+                                   int32_t depth, float *output)
+{
+    int32_t r;
+    float beta;
+    if (params == NULL || input == NULL || output == NULL || rows < 0 || depth < 0) {
+        return TML_ERROR_ARGUMENT;
+    }
+    beta = params->beta;
+    for (r = 0; r < rows; r++) {
+        const float *in_row = input + (size_t)r * (size_t)depth;
+        float *out_row = output + (size_t)r * (size_t)depth;
+        float max_value = -3.402823466e+38f; /* lowest finite float, as TFLM starts from */
+        float sum = 0.0f;
+        int32_t c;
+        for (c = 0; c < depth; c++) {
+            /* std::max(max, x) keeps max unless max < x */
+            if (max_value < in_row[c]) {
+                max_value = in_row[c];
+            }
+        }
+        for (c = 0; c < depth; c++) {
+            const float scaled = (in_row[c] - max_value) * beta;
+            const float e = expf(scaled);
+            out_row[c] = e;
+            sum += e;
+        }
+        for (c = 0; c < depth; c++) {
+            out_row[c] = out_row[c] / sum;
+        }
+    }
+    return TML_OK;
+}

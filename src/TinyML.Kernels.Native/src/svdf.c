@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * svdf.c: integer SVDF (int8 input and feature weights, int16 time weights and state, int32 bias, int8 output),
+ * following TFLM's EvalIntegerSvdfReference<int16_t>:
+ *   1. shift the whole state buffer left by one element (each filter's oldest activation drops out);
+ *   2. feature stage: for every filter, dot(input - input_zp, weights_feature row), requantized with
+ *      (multiplier_1, shift_1), plus the state zero point, saturated to int16, written to the filter's newest
+ *      slot;
+ *   3. time stage: for every filter, dot(weights_time row, state row - state_zp) in int32 (scratch);
+ *   4. per unit: bias + the sum of its `rank` filters, requantized with (multiplier_2, shift_2), plus the output
+ *      zero point, saturated to int8.
+ */
+#include "tml_kernels_activation.h"
+#include "common.h"
+
+/* Validates the dimensions; returns the number of units, or -1. */
+static int32_t tml_svdf_units(const tml_svdf_params *p)
+{
+    if (p == NULL || p->batches < 0 || p->input_size < 0 || p->num_filters < 0 || p->rank <= 0 ||
+        p->memory_size <= 0 || p->num_filters % p->rank != 0) {
+        return -1;
+    }
+    return p->num_filters / p->rank;
+}
+
+TML_API int32_t tml_svdf_s8_get_buffer_size(const tml_svdf_params *params)
+{
+    const int32_t units = tml_svdf_units(params);
+    int64_t bytes;
+    if (units < 0) {
+        return -1;
+    }
+    bytes = (int64_t)4 * (int64_t)params->batches * ((int64_t)params->num_filters + (int64_t)units);
+    return bytes > INT32_MAX ? -1 : (int32_t)bytes;
+}
+
+TML_API tml_status tml_svdf_s8(const tml_svdf_params *params, const int8_t *input, const int8_t *weights_feature,
+                               const int16_t *weights_time, const int32_t *bias, int16_t *state,
+                               int32_t *scratch, int8_t *output)
+{
+    const int32_t units = tml_svdf_units(params);
+    int32_t b, f, u, k;
+    if (units < 0 || input == NULL || weights_feature == NULL || weights_time == NULL || state == NULL ||
+        scratch == NULL || output == NULL) {
+        return TML_ERROR_ARGUMENT;
+    }
+    {
+        const int32_t n_batch = params->batches;
+        const int32_t n_input = params->input_size;
+        const int32_t n_filter = params->num_filters;
+        const int32_t n_memory = params->memory_size;
+        const int32_t n_rank = params->rank;
+        const size_t state_len = (size_t)n_batch * (size_t)n_filter * (size_t)n_memory;
+        int32_t *filter_sums = scratch;                                  /* [n_batch][n_filter] */
+        int32_t *unit_sums = scratch + (size_t)n_batch * (size_t)n_filter; /* [n_batch][units] */
+        size_t s;
+
+        /* 1. Shift the state left by one element. The last slot of every filter is rewritten below. */
+        for (s = 1; s < state_len; s++) {
+            state[s - 1] = state[s];
+        }
+
+        /* 2. Feature stage into the newest slot of each filter. */
+        for (b = 0; b < n_batch; b++) {
+            const int8_t *in_b = input + (size_t)b * (size_t)n_input;
+            int16_t *state_b = state + (size_t)b * (size_t)n_filter * (size_t)n_memory;
+            for (f = 0; f < n_filter; f++) {
+                const int8_t *w = weights_feature + (size_t)f * (size_t)n_input;
+                uint32_t acc = 0; /* int32 dot product with two's-complement wrap, as TFLM's int accumulate */
+                int32_t v;
+                for (k = 0; k < n_input; k++) {
+                    acc += (uint32_t)((int32_t)w[k] * ((int32_t)in_b[k] - params->input_zero_point));
+                }
+                v = tml_mul_by_quantized_multiplier((int32_t)acc, params->multiplier_1, params->shift_1);
+                v = (int32_t)((uint32_t)params->state_zero_point + (uint32_t)v);
+                state_b[(size_t)f * (size_t)n_memory + (size_t)(n_memory - 1)] = tml_sat_i16(v);
+            }
+        }
+
+        /* 3. Time stage: one dot product per filter over its memory. */
+        for (b = 0; b < n_batch; b++) {
+            const int16_t *state_b = state + (size_t)b * (size_t)n_filter * (size_t)n_memory;
+            for (f = 0; f < n_filter; f++) {
+                const int16_t *wt = weights_time + (size_t)f * (size_t)n_memory;
+                const int16_t *st = state_b + (size_t)f * (size_t)n_memory;
+                uint32_t acc = 0;
+                for (k = 0; k < n_memory; k++) {
+                    acc += (uint32_t)((int32_t)wt[k] * ((int32_t)st[k] - params->state_zero_point));
+                }
+                filter_sums[(size_t)b * (size_t)n_filter + (size_t)f] = (int32_t)acc;
+            }
+        }
+
+        /* 4. Bias, reduction over rank, output requantization. */
+        for (b = 0; b < n_batch; b++) {
+            const int32_t *fs = filter_sums + (size_t)b * (size_t)n_filter;
+            int32_t *us = unit_sums + (size_t)b * (size_t)units;
+            for (u = 0; u < units; u++) {
+                uint32_t acc = bias != NULL ? (uint32_t)bias[u] : 0u;
+                for (k = 0; k < n_rank; k++) {
+                    acc += (uint32_t)fs[(size_t)u * (size_t)n_rank + (size_t)k];
+                }
+                us[u] = (int32_t)acc;
+            }
+        }
+        for (s = 0; s < (size_t)n_batch * (size_t)units; s++) {
+            const int32_t v = tml_mul_by_quantized_multiplier(unit_sums[s], params->multiplier_2, params->shift_2);
+            output[s] = tml_sat_i8((int32_t)((uint32_t)v + (uint32_t)params->output_zero_point));
+        }
+    }
+    return TML_OK;
+}

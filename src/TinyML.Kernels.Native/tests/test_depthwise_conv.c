@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_depthwise_conv.c: tml_depthwise_conv_s8 against a naive reference written here (TFLM
+ * DepthwiseConvPerChannel semantics). Randomized sweep over depth multiplier 1..3, strides 1..3, dilation
+ * 1..3, SAME/VALID, odd channel counts, batches, per-channel scales, multipliers > 1, optional bias,
+ * activation clamps and saturated inputs.
+ */
+#include <stdlib.h>
+
+#include "tml_kernels.h"
+#include "tml_test.h"
+
+typedef struct {
+    int32_t n, h, w, c, mult;
+    int32_t kh, kw, sh, sw, dh, dw;
+    int same;
+    int32_t ph, pw, oh, ow;
+    int32_t in_zp, out_zp, act_min, act_max;
+    int has_bias;
+} dw_case;
+
+static void ref_dw(const dw_case *k, const int8_t *in, const int8_t *f, const int32_t *bias, const int32_t *mult,
+                   const int32_t *shift, int8_t *out)
+{
+    const int32_t oc_n = k->c * k->mult;
+    for (int32_t b = 0; b < k->n; b++) {
+        for (int32_t y = 0; y < k->oh; y++) {
+            for (int32_t x = 0; x < k->ow; x++) {
+                for (int32_t o = 0; o < oc_n; o++) {
+                    const int32_t ic = o / k->mult;
+                    int64_t acc = 0;
+                    for (int32_t ky = 0; ky < k->kh; ky++) {
+                        for (int32_t kx = 0; kx < k->kw; kx++) {
+                            const int32_t iy = y * k->sh - k->ph + ky * k->dh;
+                            const int32_t ix = x * k->sw - k->pw + kx * k->dw;
+                            if (iy >= 0 && iy < k->h && ix >= 0 && ix < k->w) {
+                                const int32_t iv = in[((b * k->h + iy) * k->w + ix) * k->c + ic];
+                                const int32_t fv = f[(ky * k->kw + kx) * oc_n + o];
+                                acc += (int64_t)fv * (iv - k->in_zp);
+                            }
+                        }
+                    }
+                    if (bias != NULL) {
+                        acc += bias[o];
+                    }
+                    int32_t v = tml_ref_mbqm(tml_ref_wrap32(acc), mult[o], shift[o]) + k->out_zp;
+                    out[((b * k->oh + y) * k->ow + x) * oc_n + o] = (int8_t)tml_ref_clamp(v, k->act_min, k->act_max);
+                }
+            }
+        }
+    }
+}
+
+static const int32_t k_channels[] = {1, 3, 7, 17, 2, 8};
+
+static int run_case(tml_rng *r, int index)
+{
+    dw_case k;
+    memset(&k, 0, sizeof(k));
+    k.n = tml_rng_range(r, 1, 3);
+    k.c = k_channels[tml_rng_range(r, 0, 5)];
+    k.mult = tml_rng_range(r, 1, 3);
+    k.kh = tml_rng_range(r, 1, 4);
+    k.kw = tml_rng_range(r, 1, 4);
+    k.sh = tml_rng_range(r, 1, 3);
+    k.sw = tml_rng_range(r, 1, 3);
+    k.dh = tml_rng_range(r, 0, 2) == 0 ? tml_rng_range(r, 2, 3) : 1;
+    k.dw = tml_rng_range(r, 0, 2) == 0 ? tml_rng_range(r, 2, 3) : 1;
+    k.h = tml_rng_range(r, 1, 11);
+    k.w = tml_rng_range(r, 1, 11);
+    k.same = tml_rng_range(r, 0, 1);
+    k.oh = tml_ref_out_size(k.same, k.h, k.kh, k.sh, k.dh);
+    k.ow = tml_ref_out_size(k.same, k.w, k.kw, k.sw, k.dw);
+    if (k.oh <= 0 || k.ow <= 0) {
+        k.same = 1;
+        k.oh = tml_ref_out_size(1, k.h, k.kh, k.sh, k.dh);
+        k.ow = tml_ref_out_size(1, k.w, k.kw, k.sw, k.dw);
+    }
+    k.ph = k.same ? tml_ref_padding(k.sh, k.dh, k.h, k.kh, k.oh) : 0;
+    k.pw = k.same ? tml_ref_padding(k.sw, k.dw, k.w, k.kw, k.ow) : 0;
+    k.in_zp = tml_rng_range(r, -128, 127);
+    k.out_zp = tml_rng_range(r, -128, 127);
+    k.act_min = -128;
+    k.act_max = 127;
+    if (tml_rng_range(r, 0, 1)) {
+        k.act_min = tml_rng_range(r, -128, 20);
+        k.act_max = tml_rng_range(r, k.act_min, 127);
+    }
+    k.has_bias = tml_rng_range(r, 0, 3) != 0;
+
+    const int32_t oc = k.c * k.mult;
+    const size_t n_in = (size_t)k.n * k.h * k.w * k.c;
+    const size_t n_f = (size_t)k.kh * k.kw * oc;
+    const size_t n_out = (size_t)k.n * k.oh * k.ow * oc;
+    int8_t *in = (int8_t *)malloc(n_in);
+    int8_t *f = (int8_t *)malloc(n_f);
+    int32_t *bias = (int32_t *)malloc(sizeof(int32_t) * (size_t)oc);
+    int32_t *mult = (int32_t *)malloc(sizeof(int32_t) * (size_t)oc);
+    int32_t *shift = (int32_t *)malloc(sizeof(int32_t) * (size_t)oc);
+    int8_t *expected = (int8_t *)malloc(n_out);
+    int8_t *actual = (int8_t *)malloc(n_out);
+    tml_rng_fill_s8(r, in, n_in, 25);
+    tml_rng_fill_s8(r, f, n_f, 10);
+    tml_rng_fill_s32(r, bias, (size_t)oc, -30000, 30000);
+    const double s_in = tml_rng_scale(r, -3.0, -1.0);
+    const double s_out = tml_rng_scale(r, -2.5, -0.5);
+    const int gt_one = tml_rng_range(r, 0, 7) == 0;
+    for (int32_t o = 0; o < oc; o++) {
+        double eff = s_in * tml_rng_scale(r, -3.0, -1.0) / s_out;
+        if (gt_one) {
+            eff = tml_rng_double(r, 1.0, 4.0);
+        }
+        tml_test_quantize_multiplier(eff, &mult[o], &shift[o]);
+    }
+    ref_dw(&k, in, f, k.has_bias ? bias : NULL, mult, shift, expected);
+
+    tml_depthwise_conv_params p;
+    p.input_offset = -k.in_zp;
+    p.output_offset = k.out_zp;
+    p.stride_h = k.sh;
+    p.stride_w = k.sw;
+    p.dilation_h = k.dh;
+    p.dilation_w = k.dw;
+    p.pad_h = k.ph;
+    p.pad_w = k.pw;
+    p.depth_multiplier = k.mult;
+    p.activation_min = k.act_min;
+    p.activation_max = k.act_max;
+    tml_per_channel_quant q = {mult, shift};
+    tml_dims in_d = {k.n, k.h, k.w, k.c};
+    tml_dims f_d = {1, k.kh, k.kw, oc};
+    tml_dims out_d = {k.n, k.oh, k.ow, oc};
+    int ok = TML_CHECK(tml_depthwise_conv_s8_get_buffer_size(&p, &in_d, &f_d, &out_d) == 0, "buffer size");
+    memset(actual, 0x5A, n_out);
+    tml_status st = tml_depthwise_conv_s8(&p, &q, &in_d, in, &f_d, f, k.has_bias ? bias : NULL, &out_d, actual, NULL);
+    ok &= TML_CHECK(st == TML_OK, "status %d", (int)st);
+    char label[256];
+    snprintf(label, sizeof(label),
+             "dw case %d: in %dx%dx%dx%d mult %d k %dx%d s %d,%d d %d,%d %s pad %d,%d out %dx%d zp %d/%d act [%d,%d] "
+             "bias %d",
+             index, k.n, k.h, k.w, k.c, k.mult, k.kh, k.kw, k.sh, k.sw, k.dh, k.dw, k.same ? "SAME" : "VALID", k.ph,
+             k.pw, k.oh, k.ow, k.in_zp, k.out_zp, k.act_min, k.act_max, k.has_bias);
+    ok &= tml_test_compare_s8(label, expected, actual, n_out);
+    tml_test_record(ok, label);
+    free(in);
+    free(f);
+    free(bias);
+    free(mult);
+    free(shift);
+    free(expected);
+    free(actual);
+    return ok;
+}
+
+static void argument_checks(void)
+{
+    int32_t m = 1 << 30, s = 0;
+    tml_per_channel_quant q = {&m, &s};
+    tml_depthwise_conv_params p = {0, 0, 1, 1, 1, 1, 0, 0, 2, -128, 127};
+    tml_dims in_d = {1, 2, 2, 1};
+    tml_dims f_d = {1, 1, 1, 1}; /* wrong: must be in_c * depth_multiplier = 2 */
+    tml_dims out_d = {1, 2, 2, 2};
+    int8_t in[4] = {0}, f[2] = {0}, out[8];
+    int ok = TML_CHECK(tml_depthwise_conv_s8(&p, &q, &in_d, in, &f_d, f, NULL, &out_d, out, NULL) == TML_ERROR_ARGUMENT,
+                       "filter channels");
+    p.depth_multiplier = 0;
+    ok &= TML_CHECK(tml_depthwise_conv_s8(&p, &q, &in_d, in, &f_d, f, NULL, &out_d, out, NULL) == TML_ERROR_ARGUMENT,
+                    "multiplier 0");
+    tml_test_record(ok, "depthwise argument checks");
+}
+
+int main(void)
+{
+    tml_rng r = tml_rng_seed(0xC0DE0002u);
+    argument_checks();
+    for (int i = 0; i < 1500; i++) {
+        run_case(&r, i);
+    }
+    return TML_TEST_SUMMARY("test_depthwise_conv");
+}

@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_svdf.c: integer SVDF with int16 state.
+ *
+ * 1. A hand-computed three-invoke example (derivation in the comments).
+ * 2. Randomized shapes and quantizations (fixed seed), several invokes in a row, against an independent
+ *    reference that keeps the state as [batch][filter][memory] and shifts each filter's memory separately;
+ *    output and state are compared after every invoke.
+ * 3. Conformance: the seven SVDF layers of keyword_scrambled (tensors after the first invoke from zeroed state:
+ *    the new state and the output, bit-exact), when the shared/ folder is found (TML_SHARED_DIR, else ../shared
+ *    beside the repository).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tml_kernels.h"
+#include "tml_kernels_activation.h"
+#include "tml_test.h"
+
+/* ---- shared-folder access ------------------------------------------------------------------------------------ */
+
+static char g_shared_dir[1024];
+
+/* Finds shared/: $TML_SHARED_DIR, else <repo>/../shared derived from this file's path. */
+static int find_shared_dir(void)
+{
+    const char *env = getenv("TML_SHARED_DIR");
+    char path[1100];
+    FILE *probe;
+    if (env != NULL && env[0] != '\0') {
+        snprintf(g_shared_dir, sizeof g_shared_dir, "%s", env);
+    } else {
+        const char *file = __FILE__;
+        const char *slash = strrchr(file, '/');
+        size_t len = slash != NULL ? (size_t)(slash - file) : 0;
+        if (len == 0 || len > 900) {
+            return 0;
+        }
+        snprintf(g_shared_dir, sizeof g_shared_dir, "%.*s/../../../../shared", (int)len, file);
+    }
+    snprintf(path, sizeof path, "%s/golden/keyword_scrambled/tensors_1/manifest.json", g_shared_dir);
+    probe = fopen(path, "rb");
+    if (probe == NULL) {
+        return 0;
+    }
+    fclose(probe);
+    return 1;
+}
+
+/* Reads <shared>/<rel> into a malloc'd buffer; returns its size, or -1 when missing. */
+static long read_shared_file(const char *rel, void **data)
+{
+    char path[1400];
+    FILE *f;
+    long n;
+    snprintf(path, sizeof path, "%s/%s", g_shared_dir, rel);
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        return -1;
+    }
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    *data = malloc((size_t)(n > 0 ? n : 1));
+    if (*data == NULL || fread(*data, 1, (size_t)n, f) != (size_t)n) {
+        fclose(f);
+        free(*data);
+        return -1;
+    }
+    fclose(f);
+    return n;
+}
+
+/* ---- independent reference ------------------------------------------------------------------------------------ */
+
+static int64_t ref_floor_shift(int64_t n, int k)
+{
+    const int64_t d = (int64_t)1 << k;
+    int64_t q = n / d;
+    if (n % d != 0 && n < 0) {
+        q -= 1;
+    }
+    return q;
+}
+
+static int64_t ref_round_away_shift(int64_t n, int k)
+{
+    int64_t d, q, r;
+    if (k == 0) {
+        return n;
+    }
+    d = (int64_t)1 << k;
+    q = n / d;
+    r = n % d;
+    if (2 * (r < 0 ? -r : r) >= d) {
+        q += n < 0 ? -1 : 1;
+    }
+    return q;
+}
+
+/* Double-rounding requantization (high multiply ties toward +inf, then right shift ties away from zero). */
+static int32_t ref_requantize(int32_t x, int32_t multiplier, int32_t shift)
+{
+    const int64_t xl = (int64_t)x * ((int64_t)1 << (shift > 0 ? shift : 0));
+    const int64_t x32 = (int64_t)(int32_t)(uint32_t)(uint64_t)xl;
+    int64_t hi;
+    if (x32 == INT32_MIN && multiplier == INT32_MIN) {
+        hi = INT32_MAX;
+    } else {
+        hi = ref_floor_shift(x32 * (int64_t)multiplier + ((int64_t)1 << 30), 31);
+    }
+    return (int32_t)ref_round_away_shift(hi, shift < 0 ? -shift : 0);
+}
+
+static int32_t clamp32(int32_t v, int32_t lo, int32_t hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* One SVDF step on state[b][f][m] (flattened the same way as the kernel's state). */
+static void ref_svdf(const tml_svdf_params *p, const int8_t *input, const int8_t *wf, const int16_t *wt,
+                     const int32_t *bias, int16_t *state, int8_t *output)
+{
+    const int32_t units = p->num_filters / p->rank;
+    int32_t b, f, m, k, u;
+    for (b = 0; b < p->batches; b++) {
+        for (f = 0; f < p->num_filters; f++) {
+            int16_t *mem = state + ((size_t)b * (size_t)p->num_filters + (size_t)f) * (size_t)p->memory_size;
+            int64_t dot = 0;
+            for (m = 0; m + 1 < p->memory_size; m++) {
+                mem[m] = mem[m + 1];
+            }
+            for (k = 0; k < p->input_size; k++) {
+                dot += (int64_t)wf[f * p->input_size + k] * (input[b * p->input_size + k] - p->input_zero_point);
+            }
+            mem[p->memory_size - 1] = (int16_t)clamp32(
+                ref_requantize((int32_t)dot, p->multiplier_1, p->shift_1) + p->state_zero_point, -32768, 32767);
+        }
+        for (u = 0; u < units; u++) {
+            int64_t acc = bias != NULL ? bias[u] : 0;
+            for (k = 0; k < p->rank; k++) {
+                const int32_t fi = u * p->rank + k;
+                const int16_t *mem =
+                    state + ((size_t)b * (size_t)p->num_filters + (size_t)fi) * (size_t)p->memory_size;
+                for (m = 0; m < p->memory_size; m++) {
+                    acc += (int64_t)wt[fi * p->memory_size + m] * (mem[m] - p->state_zero_point);
+                }
+            }
+            output[b * units + u] = (int8_t)clamp32(
+                ref_requantize((int32_t)acc, p->multiplier_2, p->shift_2) + p->output_zero_point, -128, 127);
+        }
+    }
+}
+
+/* ---- hand-computed example ---------------------------------------------------------------------------------- */
+
+static void test_hand_example(void)
+{
+    /*
+     * batches 1, input 2, one filter, rank 1, memory 2; both requantizations are x1 (multiplier 2^30, shift 1:
+     * round(2x * 2^30 / 2^31) = x); zero points 0; weights_feature [2, 5], weights_time [7, 11], bias 10.
+     *   invoke 1, input [3, -2]: feature 3*2 - 2*5 = -4 -> state [0, -4]; time 0*7 + -4*11 = -44; +10 -> -34
+     *   invoke 2, input [1, 1]:  feature 7 -> state [-4, 7]; -4*7 + 7*11 = 49; +10 -> 59
+     *   invoke 3, input [0, 0]:  feature 0 -> state [7, 0]; 7*7 = 49; +10 -> 59
+     */
+    tml_svdf_params p;
+    const int8_t wf[2] = {2, 5};
+    const int16_t wt[2] = {7, 11};
+    const int32_t bias[1] = {10};
+    const int8_t inputs[3][2] = {{3, -2}, {1, 1}, {0, 0}};
+    const int8_t expected_out[3] = {-34, 59, 59};
+    const int16_t expected_state[3][2] = {{0, -4}, {-4, 7}, {7, 0}};
+    int16_t state[2] = {0, 0};
+    int32_t scratch[8];
+    int8_t out[1];
+    int i, ok = 1;
+    memset(&p, 0, sizeof p);
+    p.batches = 1;
+    p.input_size = 2;
+    p.num_filters = 1;
+    p.rank = 1;
+    p.memory_size = 2;
+    p.multiplier_1 = 1 << 30;
+    p.shift_1 = 1;
+    p.multiplier_2 = 1 << 30;
+    p.shift_2 = 1;
+    ok &= TML_CHECK(tml_svdf_s8_get_buffer_size(&p) == 8, "buffer size %d", tml_svdf_s8_get_buffer_size(&p));
+    for (i = 0; i < 3; i++) {
+        ok &= TML_CHECK(tml_svdf_s8(&p, inputs[i], wf, wt, bias, state, scratch, out) == TML_OK, "status");
+        ok &= TML_CHECK(out[0] == expected_out[i] && state[0] == expected_state[i][0] &&
+                            state[1] == expected_state[i][1],
+                        "invoke %d: out %d state [%d %d]", i + 1, out[0], state[0], state[1]);
+    }
+    tml_test_record(ok, "hand example");
+}
+
+/* ---- randomized sweep ---------------------------------------------------------------------------------------- */
+
+static void sweep(tml_rng *rng)
+{
+    int t;
+    for (t = 0; t < 300; t++) {
+        tml_svdf_params p;
+        int32_t units, n_state, n_scratch_bytes, invoke;
+        int8_t *input, *wf, *out, *ref_out;
+        int16_t *wt, *state, *ref_state;
+        int32_t *bias, *scratch;
+        int ok = 1;
+        char label[64];
+        const int with_bias = tml_rng_range(rng, 0, 3) != 0;
+        memset(&p, 0, sizeof p);
+        p.batches = tml_rng_range(rng, 1, 3);
+        p.input_size = tml_rng_range(rng, 1, 48);
+        p.rank = tml_rng_range(rng, 1, 3);
+        units = tml_rng_range(rng, 1, 12);
+        p.num_filters = units * p.rank;
+        p.memory_size = tml_rng_range(rng, 1, 10);
+        p.input_zero_point = tml_rng_range(rng, -128, 127);
+        p.output_zero_point = tml_rng_range(rng, -128, 127);
+        p.state_zero_point = t % 4 == 0 ? tml_rng_range(rng, -50, 50) : 0;
+        /* feature scale ~ 2^-6 .. 2^-1 and time scale ~ 2^-14 .. 2^-8: states use a good part of int16 and
+         * outputs span int8 with some saturation; a few multipliers are > 1 */
+        tml_test_quantize_multiplier(tml_rng_double(rng, 0.01, 1.5), &p.multiplier_1, &p.shift_1);
+        tml_test_quantize_multiplier(tml_rng_double(rng, 1e-5, 4e-3), &p.multiplier_2, &p.shift_2);
+        n_state = p.batches * p.num_filters * p.memory_size;
+        n_scratch_bytes = tml_svdf_s8_get_buffer_size(&p);
+        input = (int8_t *)malloc((size_t)(p.batches * p.input_size));
+        wf = (int8_t *)malloc((size_t)(p.num_filters * p.input_size));
+        wt = (int16_t *)malloc((size_t)(p.num_filters * p.memory_size) * 2);
+        bias = (int32_t *)malloc((size_t)units * 4);
+        state = (int16_t *)calloc((size_t)n_state, 2);
+        ref_state = (int16_t *)calloc((size_t)n_state, 2);
+        scratch = (int32_t *)malloc((size_t)n_scratch_bytes);
+        out = (int8_t *)malloc((size_t)(p.batches * units));
+        ref_out = (int8_t *)malloc((size_t)(p.batches * units));
+        ok &= TML_CHECK(n_scratch_bytes == 4 * p.batches * (p.num_filters + units), "buffer size");
+        tml_rng_fill_s8(rng, wf, (size_t)(p.num_filters * p.input_size), 0);
+        {
+            int i;
+            for (i = 0; i < p.num_filters * p.memory_size; i++) {
+                wt[i] = (int16_t)tml_rng_range(rng, -32768, 32767);
+            }
+            for (i = 0; i < n_state; i++) {
+                state[i] = ref_state[i] = (int16_t)p.state_zero_point;
+            }
+        }
+        tml_rng_fill_s32(rng, bias, (size_t)units, -300000, 300000);
+        for (invoke = 0; invoke < 12 && ok; invoke++) {
+            tml_rng_fill_s8(rng, input, (size_t)(p.batches * p.input_size), 10);
+            ok &= TML_CHECK(tml_svdf_s8(&p, input, wf, wt, with_bias ? bias : NULL, state, scratch, out) == TML_OK,
+                            "status");
+            ref_svdf(&p, input, wf, wt, with_bias ? bias : NULL, ref_state, ref_out);
+            snprintf(label, sizeof label, "svdf sweep %d invoke %d", t, invoke);
+            ok &= tml_test_compare_s16(label, ref_state, state, (size_t)n_state);
+            ok &= tml_test_compare_s8(label, ref_out, out, (size_t)(p.batches * units));
+        }
+        snprintf(label, sizeof label, "svdf sweep %d", t);
+        tml_test_record(ok, label);
+        free(input);
+        free(wf);
+        free(wt);
+        free(bias);
+        free(state);
+        free(ref_state);
+        free(scratch);
+        free(out);
+        free(ref_out);
+    }
+}
+
+static void test_argument_errors(void)
+{
+    tml_svdf_params p;
+    int8_t b8[4] = {0, 0, 0, 0};
+    int16_t b16[4] = {0, 0, 0, 0};
+    int32_t s[8];
+    int ok = 1;
+    memset(&p, 0, sizeof p);
+    p.batches = 1;
+    p.input_size = 1;
+    p.num_filters = 3;
+    p.rank = 2; /* 3 filters are not a multiple of rank 2 */
+    p.memory_size = 1;
+    ok &= TML_CHECK(tml_svdf_s8_get_buffer_size(&p) == -1, "bad rank");
+    ok &= TML_CHECK(tml_svdf_s8(&p, b8, b8, b16, NULL, b16, s, b8) == TML_ERROR_ARGUMENT, "bad rank");
+    p.rank = 1;
+    ok &= TML_CHECK(tml_svdf_s8(&p, b8, b8, b16, NULL, NULL, s, b8) == TML_ERROR_ARGUMENT, "NULL state");
+    ok &= TML_CHECK(tml_svdf_s8(NULL, b8, b8, b16, NULL, b16, s, b8) == TML_ERROR_ARGUMENT, "NULL params");
+    tml_test_record(ok, "argument errors");
+}
+
+/* ---- keyword_scrambled conformance ---------------------------------------------------------------------------- */
+
+/* One SVDF layer of keyword_scrambled: tensor indices and float32 scales / zero points from its manifest. */
+typedef struct {
+    int input, weights_feature, weights_time, bias, state, output;
+    int32_t batches, input_size, num_filters, memory_size;
+    float input_scale, wf_scale, wt_scale, state_scale, output_scale;
+    int32_t input_zp, output_zp;
+} kws_svdf_layer;
+
+static const kws_svdf_layer k_layers[7] = {
+    {0, 1, 2, 3, 4, 5, 1, 96, 64, 8, 0.0592083335f, 0.0091712065f, 0.00370550621f, 0.00437016506f, 0.236183375f,
+     -128, -128},
+    {8, 9, 10, 11, 12, 13, 1, 16, 64, 8, 0.434007376f, 0.00518311793f, 0.00171087857f, 0.00183673843f,
+     0.131417856f, -7, -128},
+    {16, 17, 18, 19, 20, 21, 1, 16, 64, 8, 0.215941936f, 0.00649387995f, 0.00157135504f, 0.00143275107f,
+     0.0751628652f, -8, -128},
+    {24, 25, 26, 27, 28, 29, 1, 16, 64, 8, 0.142925218f, 0.00495964987f, 0.0014864523f, 0.00054102455f,
+     0.0405155383f, -13, -128},
+    {32, 33, 34, 35, 36, 37, 1, 16, 32, 32, 0.0767166018f, 0.00512833055f, 0.00242393091f, 0.000502922572f,
+     0.0797850415f, -2, -128},
+    {37, 38, 39, 40, 41, 42, 1, 32, 32, 32, 0.0797850415f, 0.00675093057f, 0.00233710418f, 0.000513599196f,
+     0.0651390254f, -128, -128},
+    {42, 43, 44, 45, 46, 47, 1, 32, 32, 32, 0.0651390254f, 0.00945538934f, 0.00244076154f, 0.000658778707f,
+     0.0958603993f, -128, -128},
+};
+
+static long read_tensor(int index, void **data)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "golden/keyword_scrambled/tensors_1/t%03d.bin", index);
+    return read_shared_file(rel, data);
+}
+
+/*
+ * The compiler's derivation (TFLM PrepareSvdf): effective scales in float32, widened to double, then
+ * QuantizeMultiplier.
+ */
+static tml_svdf_params derive_kws_layer(const kws_svdf_layer *l)
+{
+    tml_svdf_params p;
+    volatile float s1 = l->input_scale * l->wf_scale;
+    volatile float s2 = l->state_scale * l->wt_scale;
+    volatile float e1 = s1 / l->state_scale;
+    volatile float e2 = s2 / l->output_scale;
+    memset(&p, 0, sizeof p);
+    p.batches = l->batches;
+    p.input_size = l->input_size;
+    p.num_filters = l->num_filters;
+    p.rank = 1;
+    p.memory_size = l->memory_size;
+    p.input_zero_point = l->input_zp;
+    p.output_zero_point = l->output_zp;
+    p.state_zero_point = 0;
+    tml_test_quantize_multiplier((double)e1, &p.multiplier_1, &p.shift_1);
+    tml_test_quantize_multiplier((double)e2, &p.multiplier_2, &p.shift_2);
+    return p;
+}
+
+static void test_golden(void)
+{
+    int i;
+    if (!find_shared_dir()) {
+        (void)TML_CHECK(0, "shared/ not found (set TML_SHARED_DIR): the golden conformance checks cannot run");
+        return;
+    }
+    for (i = 0; i < 7; i++) {
+        const kws_svdf_layer *l = &k_layers[i];
+        const tml_svdf_params p = derive_kws_layer(l);
+        void *in = NULL, *wf = NULL, *wt = NULL, *bias = NULL, *exp_state = NULL, *exp_out = NULL;
+        const long n_state = (long)l->num_filters * l->memory_size;
+        char label[96];
+        snprintf(label, sizeof label, "keyword_scrambled SVDF layer %d (tensor %d)", i + 1, l->output);
+        if (read_tensor(l->input, &in) != l->input_size || read_tensor(l->weights_feature, &wf) !=
+                                                               (long)l->num_filters * l->input_size ||
+            read_tensor(l->weights_time, &wt) != n_state * 2 || read_tensor(l->bias, &bias) != l->num_filters * 4 ||
+            read_tensor(l->state, &exp_state) != n_state * 2 || read_tensor(l->output, &exp_out) != l->num_filters) {
+            tml_test_record(0, label);
+        } else {
+            int16_t *state = (int16_t *)calloc((size_t)n_state, 2);
+            int32_t *scratch = (int32_t *)malloc((size_t)tml_svdf_s8_get_buffer_size(&p));
+            int8_t out[64];
+            const tml_status st = tml_svdf_s8(&p, (const int8_t *)in, (const int8_t *)wf, (const int16_t *)wt,
+                                              (const int32_t *)bias, state, scratch, out);
+            tml_test_record(st == TML_OK &&
+                                tml_test_compare_s16(label, (const int16_t *)exp_state, state, (size_t)n_state) &&
+                                tml_test_compare_s8(label, (const int8_t *)exp_out, out, (size_t)l->num_filters),
+                            label);
+            free(state);
+            free(scratch);
+        }
+        free(in);
+        free(wf);
+        free(wt);
+        free(bias);
+        free(exp_state);
+        free(exp_out);
+    }
+    printf("golden: keyword_scrambled's 7 SVDF layers compared from %s\n", g_shared_dir);
+}
+
+int main(void)
+{
+    tml_rng rng = tml_rng_seed(9001u);
+    test_hand_example();
+    sweep(&rng);
+    test_argument_errors();
+    test_golden();
+    return TML_TEST_SUMMARY("test_svdf");
+}

@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tml_test.h: tiny header-only helpers for the kernel tests (CTest executables).
+ *
+ *   - a seeded xorshift32 generator (the same one that made the conformance vectors in shared/ops);
+ *   - tml_test_quantize_multiplier: TFLM's QuantizeMultiplier from a double (frexp, round half away from zero,
+ *     2^31 overflow, shift < -31 flushed to zero), and the SmallerThanOneExp / GreaterThanOne variants;
+ *   - bit-exact comparisons that print every mismatching index with expected and actual values;
+ *   - pass/fail counting and a one-line summary (TML_TEST_SUMMARY returns the process exit code).
+ *
+ * Every test file includes it once; functions are static inline, so unused ones do not warn.
+ */
+#ifndef TML_TEST_H
+#define TML_TEST_H
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- counters ---------------------------------------------------------------------------------------- */
+
+static int tml_test_cases_run = 0;
+static int tml_test_cases_failed = 0;
+static int tml_test_checks_failed = 0;
+
+/* Records one test case result; `label` is printed on failure. */
+static inline void tml_test_record(int ok, const char *label)
+{
+    tml_test_cases_run++;
+    if (!ok) {
+        tml_test_cases_failed++;
+        printf("FAIL: %s\n", label);
+    }
+}
+
+/* Checks a condition, printing the location and message on failure. Returns the condition. */
+#define TML_CHECK(cond, ...)                                                                                   \
+    ((cond) ? 1                                                                                                \
+            : (tml_test_checks_failed++, printf("CHECK FAILED %s:%d: %s: ", __FILE__, __LINE__, #cond),        \
+               printf(__VA_ARGS__), printf("\n"), 0))
+
+/* Prints the one-line summary and evaluates to the process exit code (0 when everything passed). */
+#define TML_TEST_SUMMARY(name)                                                                                 \
+    (printf("%s: %d cases, %d failed, %d check failures -> %s\n", (name), tml_test_cases_run,                  \
+            tml_test_cases_failed, tml_test_checks_failed,                                                     \
+            (tml_test_cases_failed == 0 && tml_test_checks_failed == 0) ? "PASS" : "FAIL"),                    \
+     (tml_test_cases_failed == 0 && tml_test_checks_failed == 0) ? 0 : 1)
+
+/* ---- random numbers ---------------------------------------------------------------------------------- */
+
+typedef struct {
+    uint32_t state;
+} tml_rng;
+
+/* Seeds like the conformance generator: state = seed * 0x9E3779B9 mod 2^32 (0 is replaced, xorshift needs !=0). */
+static inline tml_rng tml_rng_seed(uint32_t seed)
+{
+    tml_rng r;
+    r.state = seed * 0x9E3779B9u;
+    if (r.state == 0) {
+        r.state = 0x12345678u;
+    }
+    return r;
+}
+
+/* Next 32-bit value of xorshift32 (x ^= x<<13; x ^= x>>17; x ^= x<<5). */
+static inline uint32_t tml_rng_next(tml_rng *r)
+{
+    uint32_t x = r->state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    r->state = x;
+    return x;
+}
+
+/* Uniform integer in [lo, hi] (inclusive). */
+static inline int32_t tml_rng_range(tml_rng *r, int32_t lo, int32_t hi)
+{
+    uint32_t span = (uint32_t)((int64_t)hi - (int64_t)lo + 1);
+    if (span == 0) {
+        return (int32_t)tml_rng_next(r);
+    }
+    return (int32_t)((int64_t)lo + (int64_t)(tml_rng_next(r) % span));
+}
+
+/* Uniform double in [lo, hi). */
+static inline double tml_rng_double(tml_rng *r, double lo, double hi)
+{
+    return lo + (hi - lo) * ((double)tml_rng_next(r) / 4294967296.0);
+}
+
+/* Uniform float in [lo, hi). */
+static inline float tml_rng_float(tml_rng *r, float lo, float hi)
+{
+    return (float)tml_rng_double(r, lo, hi);
+}
+
+/* Fills an int8 buffer. With probability sat_percent/100 the whole buffer is saturated (-128/127 only). */
+static inline void tml_rng_fill_s8(tml_rng *r, int8_t *p, size_t n, int sat_percent)
+{
+    int saturate = tml_rng_range(r, 0, 99) < sat_percent;
+    for (size_t i = 0; i < n; i++) {
+        if (saturate) {
+            p[i] = (tml_rng_next(r) & 1u) ? (int8_t)127 : (int8_t)-128;
+        } else {
+            p[i] = (int8_t)tml_rng_range(r, -128, 127);
+        }
+    }
+}
+
+/* Fills an int32 buffer with values in [lo, hi]. */
+static inline void tml_rng_fill_s32(tml_rng *r, int32_t *p, size_t n, int32_t lo, int32_t hi)
+{
+    for (size_t i = 0; i < n; i++) {
+        p[i] = tml_rng_range(r, lo, hi);
+    }
+}
+
+/* Fills a float buffer with values in [lo, hi). */
+static inline void tml_rng_fill_f32(tml_rng *r, float *p, size_t n, float lo, float hi)
+{
+    for (size_t i = 0; i < n; i++) {
+        p[i] = tml_rng_float(r, lo, hi);
+    }
+}
+
+/* ---- quantization reference (TFLM quantization_util.cc, written independently) ---------------------------- */
+
+/*
+ * TFLM's QuantizeMultiplier: real = q * 2^shift with q in [0.5, 1) (frexp); multiplier = round(q * 2^31) with
+ * ties away from zero; q rounding up to 2^31 is halved and the shift bumped; shift < -31 flushes to 0/0.
+ * (Double rounding build: no clamp of shift > 30.)
+ */
+static inline void tml_test_quantize_multiplier(double real, int32_t *multiplier, int32_t *shift)
+{
+    if (real == 0.0) {
+        *multiplier = 0;
+        *shift = 0;
+        return;
+    }
+    int e = 0;
+    double q = frexp(real, &e);
+    int64_t q_fixed = (int64_t)round(q * (double)(1LL << 31));
+    if (q_fixed == (1LL << 31)) {
+        q_fixed /= 2;
+        e++;
+    }
+    if (e < -31) {
+        e = 0;
+        q_fixed = 0;
+    }
+    *multiplier = (int32_t)q_fixed;
+    *shift = e;
+}
+
+/* TFLM's QuantizeMultiplierSmallerThanOneExp: real in (0, 1); the shift returned is <= 0. */
+static inline void tml_test_quantize_multiplier_smaller_than_one(double real, int32_t *multiplier, int32_t *shift)
+{
+    tml_test_quantize_multiplier(real, multiplier, shift);
+}
+
+/* TFLM's QuantizeMultiplierGreaterThanOne: real > 1; the shift returned is >= 0. */
+static inline void tml_test_quantize_multiplier_greater_than_one(double real, int32_t *multiplier, int32_t *shift)
+{
+    tml_test_quantize_multiplier(real, multiplier, shift);
+}
+
+/* ---- bit-exact comparison -------------------------------------------------------------------------------- */
+
+/* Compares int8 buffers; prints every mismatching index. Returns 1 when identical. */
+static inline int tml_test_compare_s8(const char *label, const int8_t *expected, const int8_t *actual, size_t n)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (expected[i] != actual[i]) {
+            if (bad == 0) {
+                printf("%s: mismatches:\n", label);
+            }
+            printf("  [%zu] expected %d actual %d\n", i, (int)expected[i], (int)actual[i]);
+            bad++;
+        }
+    }
+    if (bad) {
+        printf("%s: %zu of %zu elements differ\n", label, bad, n);
+    }
+    return bad == 0;
+}
+
+/* Compares int16 buffers; prints every mismatching index. Returns 1 when identical. */
+static inline int tml_test_compare_s16(const char *label, const int16_t *expected, const int16_t *actual, size_t n)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (expected[i] != actual[i]) {
+            if (bad == 0) {
+                printf("%s: mismatches:\n", label);
+            }
+            printf("  [%zu] expected %d actual %d\n", i, (int)expected[i], (int)actual[i]);
+            bad++;
+        }
+    }
+    if (bad) {
+        printf("%s: %zu of %zu elements differ\n", label, bad, n);
+    }
+    return bad == 0;
+}
+
+/* Compares int32 buffers; prints every mismatching index. Returns 1 when identical. */
+static inline int tml_test_compare_s32(const char *label, const int32_t *expected, const int32_t *actual, size_t n)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (expected[i] != actual[i]) {
+            if (bad == 0) {
+                printf("%s: mismatches:\n", label);
+            }
+            printf("  [%zu] expected %ld actual %ld\n", i, (long)expected[i], (long)actual[i]);
+            bad++;
+        }
+    }
+    if (bad) {
+        printf("%s: %zu of %zu elements differ\n", label, bad, n);
+    }
+    return bad == 0;
+}
+
+/* Compares raw bytes; prints every mismatching index. Returns 1 when identical. */
+static inline int tml_test_compare_u8(const char *label, const uint8_t *expected, const uint8_t *actual, size_t n)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (expected[i] != actual[i]) {
+            if (bad == 0) {
+                printf("%s: mismatches:\n", label);
+            }
+            printf("  [%zu] expected %u actual %u\n", i, (unsigned)expected[i], (unsigned)actual[i]);
+            bad++;
+        }
+    }
+    if (bad) {
+        printf("%s: %zu of %zu elements differ\n", label, bad, n);
+    }
+    return bad == 0;
+}
+
+/* Compares float buffers bit for bit (NaNs compare by bits); prints every mismatching index. */
+static inline int tml_test_compare_f32_exact(const char *label, const float *expected, const float *actual, size_t n)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t a, b;
+        memcpy(&a, &expected[i], 4);
+        memcpy(&b, &actual[i], 4);
+        if (a != b) {
+            if (bad == 0) {
+                printf("%s: mismatches:\n", label);
+            }
+            printf("  [%zu] expected %.9g actual %.9g\n", i, (double)expected[i], (double)actual[i]);
+            bad++;
+        }
+    }
+    if (bad) {
+        printf("%s: %zu of %zu elements differ\n", label, bad, n);
+    }
+    return bad == 0;
+}
+
+/* Compares float buffers within |e - a| <= atol + rtol * |e|; prints every mismatching index. */
+static inline int tml_test_compare_f32_tol(const char *label, const float *expected, const float *actual, size_t n,
+                                    float atol, float rtol)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        float d = fabsf(expected[i] - actual[i]);
+        if (!(d <= atol + rtol * fabsf(expected[i]))) {
+            if (bad == 0) {
+                printf("%s: mismatches:\n", label);
+            }
+            printf("  [%zu] expected %.9g actual %.9g\n", i, (double)expected[i], (double)actual[i]);
+            bad++;
+        }
+    }
+    if (bad) {
+        printf("%s: %zu of %zu elements differ\n", label, bad, n);
+    }
+    return bad == 0;
+}
+
+/* ---- reference fixed-point arithmetic (independent of src/common.h) ------------------------------------- */
+
+/*
+ * gemmlowp's SaturatingRoundingDoublingHighMul, written as floor((a*b + 2^30) / 2^31) (ties toward +infinity),
+ * saturated to int32 (only INT32_MIN * INT32_MIN overflows).
+ */
+static inline int32_t tml_ref_srdhm(int32_t a, int32_t b)
+{
+    int64_t r = ((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31; /* arithmetic shift = floor */
+    if (r > INT32_MAX) {
+        r = INT32_MAX;
+    }
+    return (int32_t)r;
+}
+
+/* gemmlowp's RoundingDivideByPOT: x / 2^e rounded to nearest, ties away from zero (sign-magnitude form). */
+static inline int32_t tml_ref_rdbpot(int32_t x, int32_t e)
+{
+    if (e == 0) {
+        return x;
+    }
+    int64_t m = x < 0 ? -(int64_t)x : (int64_t)x;
+    int64_t q = (m + ((int64_t)1 << (e - 1))) >> e;
+    return (int32_t)(x < 0 ? -q : q);
+}
+
+/* x wrapped to int32 (two's complement). */
+static inline int32_t tml_ref_wrap32(int64_t x)
+{
+    uint32_t u = (uint32_t)((uint64_t)x & 0xFFFFFFFFu);
+    return u >= 0x80000000u ? (int32_t)((int64_t)u - 4294967296LL) : (int32_t)u;
+}
+
+/* TFLM MultiplyByQuantizedMultiplier (double rounding): left shift (wrapping), SRDHM, rounding right shift. */
+static inline int32_t tml_ref_mbqm(int32_t x, int32_t multiplier, int32_t shift)
+{
+    int32_t left = shift > 0 ? shift : 0;
+    int32_t right = shift > 0 ? 0 : -shift;
+    int32_t shifted = tml_ref_wrap32((int64_t)x * ((int64_t)1 << left));
+    return tml_ref_rdbpot(tml_ref_srdhm(shifted, multiplier), right);
+}
+
+/* Clamp to [lo, hi]. */
+static inline int32_t tml_ref_clamp(int32_t v, int32_t lo, int32_t hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* TFLM ComputeOutSize: SAME (same_padding != 0) or VALID output extent. */
+static inline int32_t tml_ref_out_size(int same_padding, int32_t in, int32_t filter, int32_t stride, int32_t dilation)
+{
+    int32_t eff = (filter - 1) * dilation + 1;
+    if (same_padding) {
+        return (in + stride - 1) / stride;
+    }
+    return (in + stride - eff) / stride;
+}
+
+/* TFLM ComputePaddingWithOffset: the leading (top/left) padding; total odd padding puts the extra at the end. */
+static inline int32_t tml_ref_padding(int32_t stride, int32_t dilation, int32_t in, int32_t filter, int32_t out)
+{
+    int32_t eff = (filter - 1) * dilation + 1;
+    int32_t total = (out - 1) * stride + eff - in;
+    if (total < 0) {
+        total = 0;
+    }
+    return total / 2;
+}
+
+/* A random real multiplier: 10^u with u uniform in [lo_exp10, hi_exp10). */
+static inline double tml_rng_scale(tml_rng *r, double lo_exp10, double hi_exp10)
+{
+    return pow(10.0, tml_rng_double(r, lo_exp10, hi_exp10));
+}
+
+#endif /* TML_TEST_H */
