@@ -8,6 +8,13 @@ namespace TinyML;
 /// </summary>
 public static class DiagnosticIds
 {
+    /// <summary>The native kernel library cannot be found or loaded.</summary>
+    public const string NativeLibraryNotFound = "TML0100";
+    /// <summary>The native kernel library has another ABI version than the runtime expects.</summary>
+    public const string NativeLibraryAbiMismatch = "TML0101";
+    /// <summary>A kernel failed at run time or a plan does not match the native library.</summary>
+    public const string KernelFailed = "TML0102";
+
     /// <summary>The file is not a TFLite flatbuffer.</summary>
     public const string NotATfliteFile = "TML1001";
     /// <summary>The flatbuffer is truncated or structurally corrupt.</summary>
@@ -42,6 +49,9 @@ public static class DiagnosticIds
     public const string UnreadableFile = "TML1016";
     /// <summary>The model breaks the TFLite int8 quantization specification.</summary>
     public const string QuantizationSpecViolation = "TML1017";
+
+    /// <summary>A compiled plan container (.tmlmodel) is corrupt or of another format version.</summary>
+    public const string InvalidPlanContainer = "TML3010";
 
     /// <summary>An unexpected internal error; please report it.</summary>
     public const string InternalError = "TML9001";

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Runtime.InteropServices;
+using TinyML.Compiler.Diagnostics;
+using TinyML.Compiler.Ir;
+using TinyML.Compiler.Plan;
+using TinyML.Compiler.Planning;
+using TinyML.Compiler.Validation;
+
+namespace TinyML.Compiler.Lowering;
+
+/// <summary>
+/// Lowers a validated model into an <see cref="ExecutionPlan"/>: one kernel call per operator (none for aliases)
+/// with every parameter precomputed as TFLite's Prepare computes it, arena offsets from the memory planner, and
+/// constants as blobs. Every shape a kernel relies on is checked here, so a hostile model is refused rather than
+/// run out of bounds.
+/// </summary>
+public static partial class Lowerer
+{
+    /// <summary>Validates and lowers a model.</summary>
+    public static Result<ExecutionPlan> Lower(Model model, string? file = null)
+    {
+        var validation = ModelValidator.Validate(model, file);
+        if (validation.Any(d => d.Severity == Severity.Error)) return new Result<ExecutionPlan>(null, validation);
+        var context = new Context(model.Main, file);
+        var plan = context.Run();
+        var diagnostics = validation.Concat(context.Diagnostics.Ordered()).ToList();
+        return new Result<ExecutionPlan>(context.Diagnostics.HasErrors ? null : plan, diagnostics);
+    }
+
+    /// <summary>Thrown inside lowering for a problem of one operator; becomes a diagnostic.</summary>
+    private sealed class OperatorException : Exception
+    {
+        public OperatorException(string message) : base(message) { }
+    }
+
+    private sealed partial class Context
+    {
+        private readonly Graph _graph;
+        private readonly string? _file;
+        private readonly ExecutionPlan _plan = new();
+        private readonly Dictionary<int, Pointer> _constants = new();
+        private readonly Dictionary<int, long> _arenaOffset = new();
+        private readonly Dictionary<int, long> _stateOffset = new();
+        private readonly long[] _scratchOffset;
+        private int _op;
+
+        public Context(Graph graph, string? file)
+        {
+            _graph = graph;
+            _file = file;
+            _scratchOffset = new long[graph.Operators.Count];
+        }
+
+        public DiagnosticBag Diagnostics { get; } = new();
+
+        private static OperatorException Fail(string message) => new(message);
+
+        public ExecutionPlan Run()
+        {
+            var scratch = new long[_graph.Operators.Count];
+            for (int i = 0; i < _graph.Operators.Count; i++)
+            {
+                _op = i;
+                try
+                {
+                    scratch[i] = ScratchBytes(_graph.Operators[i]);
+                }
+                catch (OperatorException e)
+                {
+                    Report(e.Message);
+                }
+            }
+            if (Diagnostics.HasErrors) return _plan;
+            PlanMemory(scratch);
+            for (int i = 0; i < _graph.Operators.Count; i++)
+            {
+                _op = i;
+                try
+                {
+                    LowerOperator(_graph.Operators[i]);
+                }
+                catch (OperatorException e)
+                {
+                    Report(e.Message);
+                }
+            }
+            foreach (int t in _graph.Inputs) _plan.Inputs.Add(Describe(t));
+            foreach (int t in _graph.Outputs) _plan.Outputs.Add(Describe(t));
+            return _plan;
+        }
+
+        private void Report(string message) => Diagnostics.Add(new Diagnostic(DiagnosticIds.InvalidOperator, Severity.Error, message)
+        {
+            File = _file, OperatorIndex = _op, OperatorType = _graph.Operators[_op].TypeName,
+        });
+
+        private PlanTensor Describe(int t)
+        {
+            var tensor = _graph.Tensors[t];
+            var q = tensor.Quantization;
+            long offset = _arenaOffset.TryGetValue(t, out long o) ? o : -1;
+            return new PlanTensor(tensor.Name, tensor.Type, tensor.Shape, offset, tensor.Bytes,
+                q is { HasScales: true } ? q.Scale : 0f, q?.ZeroPoint ?? 0);
+        }
+
+        private void PlanMemory(long[] scratch)
+        {
+            var lifetimes = TensorLifetimes.Compute(_graph);
+            var buffers = lifetimes.Buffers.ToList();
+            var scratchBuffer = new Dictionary<int, int>();
+            for (int i = 0; i < scratch.Length; i++)
+            {
+                if (scratch[i] <= 0) continue;
+                scratchBuffer[i] = buffers.Count;
+                buffers.Add(new ArenaBuffer($"scratch of operator {i}", scratch[i], i, i));
+            }
+            var arena = MemoryPlanner.Plan(buffers);
+            var problems = PlanVerifier.Verify(arena);
+            if (problems.Count > 0) throw new InvalidOperationException("memory plan failed verification: " + string.Join("; ", problems));
+            foreach (var pair in lifetimes.BufferOfTensor) _arenaOffset[pair.Key] = arena.Offsets[pair.Value];
+            foreach (var pair in scratchBuffer) _scratchOffset[pair.Key] = arena.Offsets[pair.Value];
+            _plan.ArenaBytes = arena.ArenaBytes;
+            long state = 0;
+            foreach (int t in lifetimes.StateTensors)
+            {
+                _stateOffset[t] = state;
+                state += MemoryPlanner.Align(_graph.Tensors[t].Bytes);
+            }
+            _plan.StateBytes = state;
+        }
+
+        // ---- tensors and arguments -------------------------------------------------------------------------
+
+        private Tensor T(int index) => _graph.Tensors[index];
+
+        /// <summary>The pointer to a tensor's bytes: a constant blob, the state region or the arena.</summary>
+        private Pointer Ptr(int index)
+        {
+            if (index < 0) return Pointer.Null;
+            var tensor = T(index);
+            if (tensor.Data is { } data)
+            {
+                if (!_constants.TryGetValue(index, out var pointer))
+                {
+                    pointer = _plan.AddConstant(data.ToArray());
+                    _constants[index] = pointer;
+                }
+                return pointer;
+            }
+            if (_stateOffset.TryGetValue(index, out long state)) return Pointer.State(state);
+            return Pointer.Arena(_arenaOffset[index]);
+        }
+
+        private Pointer Scratch(Operator op) => Pointer.Arena(_scratchOffset[_graph.Operators.IndexOf(op)]);
+
+        private Pointer Int32Blob(IEnumerable<int> values) => _plan.AddConstant(MemoryMarshal.AsBytes(values.ToArray().AsSpan()).ToArray());
+
+        private void Call(string kernel, string comment, params Arg[] args)
+        {
+            var op = _graph.Operators[_op];
+            _plan.Calls.Add(new KernelCall(_op, op.TypeName, kernel, args, comment));
+        }
+
+        private static Arg Dims(IReadOnlyList<int> nhwc) =>
+            Arg.Struct("tml_dims", Field.I("n", nhwc[0]), Field.I("h", nhwc[1]), Field.I("w", nhwc[2]), Field.I("c", nhwc[3]));
+
+        private static Arg PerChannel(Pointer multipliers, Pointer shifts) =>
+            Arg.Struct("tml_per_channel_quant", Field.P("multiplier", multipliers), Field.P("shift", shifts));
+
+        private static IEnumerable<Field> FieldArray(string name, IReadOnlyList<int> values, int length = 6) =>
+            Enumerable.Range(0, length).Select(i => Field.I($"{name}[{i}]", i < values.Count ? values[i] : 0));
+
+        private Quantization Q(Tensor tensor) =>
+            tensor.Quantization is { HasScales: true } q ? q : throw Fail($"tensor '{tensor.Name}' has no quantization");
+
+        private static int[] Nhwc(Tensor tensor, string what)
+        {
+            if (tensor.Shape.Count != 4) throw Fail($"{what} '{tensor.Name}' must have rank 4, not {tensor.Shape.Count}");
+            return tensor.Shape.ToArray();
+        }
+
+        private static void Expect(bool condition, string message)
+        {
+            if (!condition) throw Fail(message);
+        }
+
+        private static void ExpectShape(Tensor tensor, IReadOnlyList<int> expected)
+        {
+            if (!tensor.Shape.SequenceEqual(expected))
+                throw Fail($"output '{tensor.Name}' has shape {tensor.Shape}, but the operator produces {Shapes.Format(expected)}");
+        }
+
+        private static int ElementCount(Tensor tensor) => checked((int)tensor.ElementCount);
+    }
+}

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using TinyML.Compiler.Ir;
+
+namespace TinyML.Compiler.Lowering;
+
+/// <summary>
+/// TFLite's quantization arithmetic, reproduced exactly: the order of float and double operations decides the
+/// last bit of a multiplier, and so the last bit of an output.
+/// </summary>
+public static class QuantMath
+{
+    /// <summary>C's round(): halves go away from zero.</summary>
+    public static double Round(double x) => Math.Round(x, MidpointRounding.AwayFromZero);
+
+    /// <summary>C's frexp: <paramref name="value"/> = fraction × 2^exponent with |fraction| in [0.5, 1).</summary>
+    public static double Frexp(double value, out int exponent)
+    {
+        exponent = 0;
+        if (value == 0 || double.IsNaN(value) || double.IsInfinity(value)) return value;
+        long bits = BitConverter.DoubleToInt64Bits(value);
+        int biased = (int)((bits >> 52) & 0x7FF);
+        if (biased == 0)
+        {
+            // Subnormal: scale into the normal range first.
+            double scaled = value * 4503599627370496.0; // 2^52
+            double fraction = Frexp(scaled, out exponent);
+            exponent -= 52;
+            return fraction;
+        }
+        exponent = biased - 1022;
+        return BitConverter.Int64BitsToDouble((bits & ~(0x7FFL << 52)) | (1022L << 52));
+    }
+
+    /// <summary>
+    /// TFLite's QuantizeMultiplier: real ≈ multiplier × 2^(shift − 31) with multiplier in [2^30, 2^31); a shift
+    /// below −31 flushes to (0, 0).
+    /// </summary>
+    public static (int Multiplier, int Shift) QuantizeMultiplier(double real)
+    {
+        if (real == 0) return (0, 0);
+        double q = Frexp(real, out int shift);
+        long fixedPoint = (long)Round(q * (1L << 31));
+        if (fixedPoint == 1L << 31)
+        {
+            fixedPoint /= 2;
+            shift++;
+        }
+        if (shift < -31) return (0, 0);
+        if (fixedPoint > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(real), "multiplier does not fit int32");
+        return ((int)fixedPoint, shift);
+    }
+
+    /// <summary>The integer range of a type.</summary>
+    public static (int Min, int Max) TypeRange(DataType type) => type switch
+    {
+        DataType.Int8 => (sbyte.MinValue, sbyte.MaxValue),
+        DataType.Int16 => (short.MinValue, short.MaxValue),
+        DataType.UInt8 => (0, 255),
+        _ => (int.MinValue, int.MaxValue),
+    };
+
+    /// <summary>
+    /// TFLite's CalculateActivationRangeQuantized: the clamp of a fused activation in the output's integer domain.
+    /// The division runs in float32, as TFLite does (with scale 12/255 the RELU6 top is 43, not double's 42).
+    /// </summary>
+    public static (int Min, int Max) ActivationRange(Activation activation, float scale, int zeroPoint, DataType type)
+    {
+        var (qmin, qmax) = TypeRange(type);
+        int Quantize(float value)
+        {
+            float quotient = value / scale;
+            return zeroPoint + (int)Round(quotient);
+        }
+        return activation switch
+        {
+            Activation.Relu => (Math.Max(qmin, Quantize(0f)), qmax),
+            Activation.Relu6 => (Math.Max(qmin, Quantize(0f)), Math.Min(qmax, Quantize(6f))),
+            Activation.ReluN1To1 => (Math.Max(qmin, Quantize(-1f)), Math.Min(qmax, Quantize(1f))),
+            _ => (qmin, qmax),
+        };
+    }
+
+    /// <summary>TFLite's CalculateActivationRange for float kernels.</summary>
+    public static (float Min, float Max) ActivationRangeFloat(Activation activation) => activation switch
+    {
+        Activation.Relu => (0f, float.MaxValue),
+        Activation.Relu6 => (0f, 6f),
+        Activation.ReluN1To1 => (-1f, 1f),
+        _ => (float.MinValue, float.MaxValue),
+    };
+
+    /// <summary>TFLite's ComputeOutSize.</summary>
+    public static int OutputSize(Padding padding, int input, int filter, int stride, int dilation)
+    {
+        int effective = (filter - 1) * dilation + 1;
+        return padding == Padding.Same ? (input + stride - 1) / stride : (input + stride - effective) / stride;
+    }
+
+    /// <summary>TFLite's ComputePaddingWithOffset: the top/left padding (the odd extra goes bottom/right).</summary>
+    public static int PaddingBefore(int stride, int dilation, int input, int filter, int output)
+    {
+        int effective = (filter - 1) * dilation + 1;
+        int total = (output - 1) * stride + effective - input;
+        return Math.Max(total, 0) / 2;
+    }
+}

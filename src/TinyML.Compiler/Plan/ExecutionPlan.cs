@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Collections.Generic;
+using System.Linq;
+using TinyML.Compiler.Ir;
+
+namespace TinyML.Compiler.Plan;
+
+/// <summary>Where a pointer argument points.</summary>
+public enum Region
+{
+    /// <summary>NULL.</summary>
+    Null,
+    /// <summary>The activation arena (tensors and kernel scratch).</summary>
+    Arena,
+    /// <summary>Persistent state that survives between invocations (SVDF memory).</summary>
+    State,
+    /// <summary>A constant blob (weights, biases, precomputed multipliers); lives in flash on a device.</summary>
+    Constant,
+}
+
+/// <summary>A pointer: a region, and a byte offset in it (for constants, the blob index and an offset in it).</summary>
+public readonly record struct Pointer(Region Region, long Offset, int Blob = -1)
+{
+    /// <summary>The NULL pointer.</summary>
+    public static Pointer Null => new(Region.Null, 0);
+    /// <summary>A pointer into the arena.</summary>
+    public static Pointer Arena(long offset) => new(Region.Arena, offset);
+    /// <summary>A pointer into the persistent state.</summary>
+    public static Pointer State(long offset) => new(Region.State, offset);
+    /// <summary>A pointer to a constant blob.</summary>
+    public static Pointer Constant(int blob) => new(Region.Constant, 0, blob);
+
+    /// <inheritdoc />
+    public override string ToString() => Region switch
+    {
+        Region.Null => "NULL",
+        Region.Constant => $"const#{Blob}" + (Offset == 0 ? "" : $"+{Offset}"),
+        _ => $"{Region.ToString().ToLowerInvariant()}+{Offset}",
+    };
+}
+
+/// <summary>The C type of a struct field.</summary>
+public enum FieldType
+{
+    /// <summary>int32_t.</summary>
+    Int32,
+    /// <summary>float.</summary>
+    Float32,
+    /// <summary>A pointer (const void * or a typed pointer).</summary>
+    Pointer,
+}
+
+/// <summary>One field of a C parameter struct, in declaration order.</summary>
+public sealed record Field(string Name, FieldType Type, int Int = 0, float Float = 0, Pointer Pointer = default)
+{
+    /// <summary>An int32_t field.</summary>
+    public static Field I(string name, int value) => new(name, FieldType.Int32, Int: value);
+    /// <summary>A float field.</summary>
+    public static Field F(string name, float value) => new(name, FieldType.Float32, Float: value);
+    /// <summary>A pointer field.</summary>
+    public static Field P(string name, Pointer value) => new(name, FieldType.Pointer, Pointer: value);
+}
+
+/// <summary>The kinds of kernel arguments.</summary>
+public enum ArgKind
+{
+    /// <summary>A pointer into a region, passed by value.</summary>
+    Pointer,
+    /// <summary>An int32_t passed by value.</summary>
+    Int32,
+    /// <summary>A C struct passed by const pointer.</summary>
+    Struct,
+    /// <summary>An array of pointers passed by pointer (concatenation inputs).</summary>
+    PointerArray,
+}
+
+/// <summary>One argument of a kernel call.</summary>
+public sealed record Arg(ArgKind Kind, Pointer Pointer = default, int Int = 0, string? StructType = null,
+    ValueArray<Field> Fields = default, ValueArray<Pointer> Pointers = default)
+{
+    /// <summary>A pointer argument.</summary>
+    public static Arg Ptr(Pointer pointer) => new(ArgKind.Pointer, Pointer: pointer);
+    /// <summary>An int32_t argument.</summary>
+    public static Arg Int32(int value) => new(ArgKind.Int32, Int: value);
+    /// <summary>A struct passed by pointer; <paramref name="type"/> is its C name.</summary>
+    public static Arg Struct(string type, params Field[] fields) => new(ArgKind.Struct, StructType: type, Fields: fields);
+    /// <summary>A pointer array passed by pointer.</summary>
+    public static Arg PointerArray(params Pointer[] pointers) => new(ArgKind.PointerArray, Pointers: pointers);
+}
+
+/// <summary>One call of a C kernel: the straight-line unit both back ends execute.</summary>
+public sealed record KernelCall(int OperatorIndex, string OperatorType, string Kernel, ValueArray<Arg> Args, string Comment);
+
+/// <summary>A tensor the caller reads or writes: a graph input or output.</summary>
+public sealed record PlanTensor(string Name, DataType Type, ValueArray<int> Shape, long Offset, long Bytes, float Scale, int ZeroPoint);
+
+/// <summary>
+/// The compiled model: kernel calls in order with every parameter precomputed, the arena layout and the constant
+/// blobs. The host executor and the C emitter both follow it.
+/// </summary>
+public sealed class ExecutionPlan
+{
+    /// <summary>Bumped when the plan's meaning changes; the container records it.</summary>
+    public const int FormatVersion = 1;
+
+    /// <summary>The kernel calls in execution order.</summary>
+    public List<KernelCall> Calls { get; } = new();
+    /// <summary>Constant blobs: weights, biases, multipliers, shifts, tables. Each is 16-byte aligned when placed.</summary>
+    public List<byte[]> Constants { get; } = new();
+    /// <summary>The bytes of the activation arena (tensors and scratch).</summary>
+    public long ArenaBytes { get; set; }
+    /// <summary>The bytes of persistent state (zeroed at initialization).</summary>
+    public long StateBytes { get; set; }
+    /// <summary>Graph inputs, in order, with their arena placement.</summary>
+    public List<PlanTensor> Inputs { get; } = new();
+    /// <summary>Graph outputs, in order, with their arena placement.</summary>
+    public List<PlanTensor> Outputs { get; } = new();
+
+    /// <summary>Total constant bytes.</summary>
+    public long ConstantBytes => Constants.Sum(c => (long)c.Length);
+
+    /// <summary>The kernels the plan calls, each once, sorted.</summary>
+    public IEnumerable<string> Kernels => Calls.Select(c => c.Kernel).Distinct().OrderBy(k => k);
+
+    /// <summary>Adds a constant blob and returns a pointer to it.</summary>
+    public Pointer AddConstant(byte[] data)
+    {
+        Constants.Add(data);
+        return Pointer.Constant(Constants.Count - 1);
+    }
+}

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace TinyML.Runtime;
+
+/// <summary>
+/// The native kernel library: where it is found, its ABI check, and its exports. Resolution order:
+/// TINYML_NATIVE_LIBRARY, runtimes/&lt;rid&gt;/native beside this assembly, then the development build output
+/// (build/native in a checkout above the application).
+/// </summary>
+public static partial class NativeKernels
+{
+    /// <summary>The library name the P/Invoke declarations use.</summary>
+    public const string LibraryName = "tinyml_kernels";
+
+    /// <summary>The ABI version this runtime was built against (TML_ABI_VERSION in tml_kernels.h).</summary>
+    public const int ExpectedAbiVersion = 1;
+
+    /// <summary>The environment variable that overrides the library path.</summary>
+    public const string PathVariable = "TINYML_NATIVE_LIBRARY";
+
+    private static readonly Lazy<IntPtr> Handle = new(LoadAndCheck);
+
+    static NativeKernels() => NativeLibrary.SetDllImportResolver(typeof(NativeKernels).Assembly, Resolve);
+
+    [LibraryImport(LibraryName)]
+    private static partial int tml_abi_version();
+
+    /// <summary>The paths tried, in order.</summary>
+    public static IReadOnlyList<string> Candidates()
+    {
+        var paths = new List<string>();
+        string file = OperatingSystem.IsWindows() ? "tinyml_kernels.dll" : OperatingSystem.IsMacOS() ? "libtinyml_kernels.dylib" : "libtinyml_kernels.so";
+        if (Environment.GetEnvironmentVariable(PathVariable) is { Length: > 0 } overridden) paths.Add(overridden);
+        string here = Path.GetDirectoryName(typeof(NativeKernels).Assembly.Location) ?? AppContext.BaseDirectory;
+        paths.Add(Path.Combine(here, "runtimes", RuntimeInformation.RuntimeIdentifier, "native", file));
+        paths.Add(Path.Combine(here, file));
+        for (var dir = new DirectoryInfo(here); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "TinyML.Sdk.sln")))
+            {
+                paths.Add(Path.Combine(dir.FullName, "build", "native", file));
+                break;
+            }
+        return paths;
+    }
+
+    private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath) =>
+        name == LibraryName ? Handle.Value : IntPtr.Zero;
+
+    private static IntPtr LoadAndCheck()
+    {
+        var tried = Candidates();
+        foreach (string path in tried)
+        {
+            if (!File.Exists(path)) continue;
+            if (!NativeLibrary.TryLoad(path, out IntPtr handle)) continue;
+            var version = NativeLibrary.TryGetExport(handle, "tml_abi_version", out IntPtr export)
+                ? GetVersion(export)
+                : -1;
+            if (version != ExpectedAbiVersion)
+                throw new TinyMLException(TinyML.DiagnosticIds.NativeLibraryAbiMismatch,
+                    $"{path} has kernel ABI version {version}; this runtime needs version {ExpectedAbiVersion}");
+            return handle;
+        }
+        throw new TinyMLException(TinyML.DiagnosticIds.NativeLibraryNotFound,
+            $"the native kernel library was not found; tried: {string.Join(", ", tried)}. In a checkout run ./build.sh native, or set {PathVariable}.");
+    }
+
+    private static unsafe int GetVersion(IntPtr export) => ((delegate* unmanaged[Cdecl]<int>)export)();
+
+    /// <summary>Loads the library (once) and checks its ABI version; throws <see cref="TinyMLException"/>.</summary>
+    public static void EnsureLoaded() => _ = Handle.Value;
+
+    /// <summary>The ABI version of the loaded library, through the P/Invoke declaration.</summary>
+    public static int AbiVersion()
+    {
+        EnsureLoaded();
+        return tml_abi_version();
+    }
+
+    /// <summary>The address of an exported kernel, or throws TML0102 when the library lacks it.</summary>
+    public static IntPtr Export(string name) =>
+        NativeLibrary.TryGetExport(Handle.Value, name, out IntPtr address)
+            ? address
+            : throw new TinyMLException(TinyML.DiagnosticIds.KernelFailed, $"the native library has no kernel {name}");
+}
