@@ -15,6 +15,9 @@ public static class DiagnosticIds
     /// <summary>A kernel failed at run time or a plan does not match the native library.</summary>
     public const string KernelFailed = "TML0102";
 
+    /// <summary>The input data given to a run does not match the model's inputs.</summary>
+    public const string InputMismatch = "TML0103";
+
     /// <summary>The file is not a TFLite flatbuffer.</summary>
     public const string NotATfliteFile = "TML1001";
     /// <summary>The flatbuffer is truncated or structurally corrupt.</summary>

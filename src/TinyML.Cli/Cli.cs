@@ -23,6 +23,8 @@ public static class Cli
         var root = new RootCommand("tinyml: compile neural networks for microcontrollers")
         {
             InspectCommand.Create(stdout, stderr),
+            PlanCommand.Create(stdout, stderr),
+            RunCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && parsed.Action is null)

@@ -54,6 +54,9 @@ public static partial class NativeKernels
     private static IntPtr LoadAndCheck()
     {
         var tried = Candidates();
+        // An explicit override that does not exist is a mistake to report, not a reason to look elsewhere.
+        if (Environment.GetEnvironmentVariable(PathVariable) is { Length: > 0 } overridden && !File.Exists(overridden))
+            throw new TinyMLException(TinyML.DiagnosticIds.NativeLibraryNotFound, $"{PathVariable} names {overridden}, which does not exist");
         foreach (string path in tried)
         {
             if (!File.Exists(path)) continue;

@@ -123,6 +123,7 @@ public static partial class Lowerer
             foreach (var pair in lifetimes.BufferOfTensor) _arenaOffset[pair.Key] = arena.Offsets[pair.Value];
             foreach (var pair in scratchBuffer) _scratchOffset[pair.Key] = arena.Offsets[pair.Value];
             _plan.ArenaBytes = arena.ArenaBytes;
+            _plan.Memory = new MemoryLayout(arena, scratch.Sum());
             long state = 0;
             foreach (int t in lifetimes.StateTensors)
             {

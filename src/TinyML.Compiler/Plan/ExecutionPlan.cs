@@ -116,6 +116,9 @@ public sealed class ExecutionPlan
     /// <summary>Graph outputs, in order, with their arena placement.</summary>
     public List<PlanTensor> Outputs { get; } = new();
 
+    /// <summary>How the arena was laid out (compile-time information; not stored in the container).</summary>
+    public MemoryLayout? Memory { get; set; }
+
     /// <summary>Total constant bytes.</summary>
     public long ConstantBytes => Constants.Sum(c => (long)c.Length);
 
@@ -128,4 +131,13 @@ public sealed class ExecutionPlan
         Constants.Add(data);
         return Pointer.Constant(Constants.Count - 1);
     }
+}
+
+/// <summary>The arena layout behind a plan: every buffer with its lifetime and offset, and the lower bound.</summary>
+public sealed record MemoryLayout(TinyML.Compiler.Planning.ArenaPlan Arena, long ScratchBytes)
+{
+    /// <summary>Live arena bytes at each operator (buffers aligned as placed).</summary>
+    public IReadOnlyList<long> LiveBytesPerOperator(int operators) => Enumerable.Range(0, operators)
+        .Select(op => Arena.Buffers.Where(b => b.FirstOp <= op && op <= b.LastOp).Sum(b => TinyML.Compiler.Planning.MemoryPlanner.Align(b.Bytes)))
+        .ToList();
 }

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using TinyML.Tests;
+using Xunit;
+
+namespace TinyML.Cli.Tests;
+
+public class PlanAndRunTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = Cli.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    public static TheoryData<string> RunnableModels() => new(SharedData.ModelNames().Where(n => n != "kws_float"));
+
+    [Theory]
+    [MemberData(nameof(RunnableModels))]
+    public void Plan_ReachesTheLowerBound_AndHasTheDocumentedFields(string name)
+    {
+        var (code, output, error) = Run("plan", SharedData.Model(name), "--json");
+        Assert.True(code == 0, error);
+        var root = JsonDocument.Parse(output).RootElement;
+        Assert.Equal("tinyml.plan/1", root.GetProperty("schema").GetString());
+        long arena = root.GetProperty("arena_bytes").GetInt64();
+        Assert.Equal(root.GetProperty("lower_bound_bytes").GetInt64(), arena);
+        Assert.True(root.GetProperty("weights_bytes").GetInt64() > 0);
+        Assert.True(root.GetProperty("scratch_bytes").GetInt64() >= 0);
+        Assert.False(string.IsNullOrEmpty(root.GetProperty("peak_op").GetProperty("type").GetString()));
+        var tensors = root.GetProperty("tensors").EnumerateArray().ToList();
+        Assert.NotEmpty(tensors);
+        foreach (var t in tensors)
+        {
+            long offset = t.GetProperty("offset").GetInt64(), bytes = t.GetProperty("bytes").GetInt64();
+            Assert.True(offset % 16 == 0 && offset + bytes <= arena, $"{t.GetProperty("name").GetString()} at {offset}+{bytes}");
+            Assert.True(t.GetProperty("first_op").GetInt32() <= t.GetProperty("last_op").GetInt32());
+        }
+    }
+
+    [Fact]
+    public void Plan_Table_ShowsTheProfile()
+    {
+        var (code, output, _) = Run("plan", SharedData.Model("kws"));
+        Assert.Equal(0, code);
+        Assert.Contains("arena 16,000 B, lower bound 16,000 B (reached)", output);
+        Assert.Contains("DEPTHWISE_CONV_2D", output);
+        Assert.Contains("|########################################|", output);
+    }
+
+    [Fact]
+    public void Run_WritesTheGoldenBytes()
+    {
+        string output = Path.Combine(Path.GetTempPath(), $"tinyml-run-{Guid.NewGuid():N}.bin");
+        try
+        {
+            var (code, _, error) = Run("run", SharedData.Model("kws"), "--input", Path.Combine(SharedData.Root, "golden", "kws", "input_2.bin"), "--output", output);
+            Assert.True(code == 0, error);
+            Assert.Equal(File.ReadAllBytes(Path.Combine(SharedData.Root, "golden", "kws", "output_2.bin")), File.ReadAllBytes(output));
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
+    [Fact]
+    public void Run_TwoInputs_CommaSeparated()
+    {
+        string folder = Path.Combine(SharedData.Root, "ops", "add_bcast_2in");
+        string output = Path.Combine(Path.GetTempPath(), $"tinyml-run-{Guid.NewGuid():N}.bin");
+        try
+        {
+            var (code, _, error) = Run("run", Path.Combine(folder, "model.tflite"), "--input",
+                Path.Combine(folder, "input_1.bin") + "," + Path.Combine(folder, "input_1_b.bin"), "--output", output);
+            Assert.True(code == 0, error);
+            Assert.Equal(File.ReadAllBytes(Path.Combine(folder, "output_1.bin")), File.ReadAllBytes(output));
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
+    [Fact]
+    public void Run_WrongInputSize_IsTML0103()
+    {
+        var (code, _, error) = Run("run", SharedData.Model("kws"), "--input", Path.Combine(SharedData.Root, "golden", "ad", "input_1.bin"), "--output", "/tmp/unused.bin");
+        Assert.Equal(Cli.ModelErrors, code);
+        Assert.Contains("error TML0103: input 0 'input_1' is INT8[1,49,10,1] = 490 bytes", error);
+    }
+
+    [Fact]
+    public void Run_WrongInputCount_IsTML0103()
+    {
+        string input = Path.Combine(SharedData.Root, "golden", "kws", "input_1.bin");
+        var (code, _, error) = Run("run", SharedData.Model("kws"), "--input", input + "," + input, "--output", "/tmp/unused.bin");
+        Assert.Equal(Cli.ModelErrors, code);
+        Assert.Contains("the model has 1 inputs ('input_1'), but 2 files were given", error);
+    }
+
+    [Fact]
+    public void Run_UnsupportedModel_GivesItsDiagnostics()
+    {
+        var (code, _, error) = Run("run", SharedData.Model("kws_float"), "--input", "x.bin", "--output", "/tmp/unused.bin");
+        Assert.Equal(Cli.ModelErrors, code);
+        Assert.Contains("error TML1008", error);
+    }
+
+    [Fact]
+    public void MissingOrMismatchedNativeLibrary_GivesCodedErrors()
+    {
+        // Child processes, so that the library is resolved again under each environment.
+        string folder = Path.Combine(Path.GetTempPath(), $"tml-fake-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "abi.c"), "int tml_abi_version(void) { return 999; }\n");
+        using (var cc = Process.Start(new ProcessStartInfo("cc", new[] { "-shared", "-fPIC", "-o", Path.Combine(folder, "libfake.so"), Path.Combine(folder, "abi.c") }))!)
+        {
+            cc.WaitForExit();
+            Assert.Equal(0, cc.ExitCode);
+        }
+        try
+        {
+            var (missingCode, missing) = RunProcess(Path.Combine(folder, "missing.so"));
+            Assert.Equal(Cli.ModelErrors, missingCode);
+            Assert.Contains("TML0100", missing);
+            var (mismatchCode, mismatch) = RunProcess(Path.Combine(folder, "libfake.so"));
+            Assert.Equal(Cli.ModelErrors, mismatchCode);
+            Assert.Contains("TML0101", mismatch);
+            Assert.Contains("ABI version 999", mismatch);
+            Assert.DoesNotContain("   at ", missing + mismatch);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static (int Code, string Output) RunProcess(string nativeLibrary)
+    {
+        var start = new ProcessStartInfo("dotnet", new[]
+        {
+            Path.Combine(AppContext.BaseDirectory, "tinyml.dll"), "run", SharedData.Model("hello_int8"),
+            "--input", Path.Combine(SharedData.Root, "golden", "hello_int8", "input_1.bin"), "--output", Path.Combine(Path.GetTempPath(), "tml-unused.bin"),
+        })
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["TINYML_NATIVE_LIBRARY"] = nativeLibrary;
+        using var process = Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output);
+    }
+}
