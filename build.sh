@@ -55,7 +55,7 @@ build() {
 }
 
 # Reads attribute $2 from the first element named $1 in an XML file.
-xml_attr() { grep -o "<$1 [^>]*" "$3" | head -n 1 | grep -o " $2=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
+xml_attr() { tr '\n\t' '  ' < "$3" | grep -o "<$1 [^>]*" | head -n 1 | grep -o " $2=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
 
 test_all() {
   local passed=0 failed=0 skipped=0 status=0

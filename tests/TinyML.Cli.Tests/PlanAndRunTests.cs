@@ -160,3 +160,34 @@ public class PlanAndRunTests
         return (process.ExitCode, output);
     }
 }
+
+/// <summary>The CLI's own conformance: tinyml run on every golden model and every vector gives TFLM's bytes.</summary>
+public class RunConformanceTests
+{
+    public static TheoryData<string> GoldenModels() => new(GoldenCase.All()
+        .Where(c => !c.Name.StartsWith("ops/") && !GoldenCase.WithoutGolden.ContainsKey(c.Name)).Select(c => c.Name));
+
+    [Theory]
+    [MemberData(nameof(GoldenModels))]
+    public void TinymlRun_IsByteIdenticalOnEveryVector(string name)
+    {
+        var gc = GoldenCase.All().Single(c => c.Name == name);
+        Assert.NotEmpty(gc.Vectors());
+        foreach (int k in gc.Vectors())
+        {
+            string output = Path.Combine(Path.GetTempPath(), $"tinyml-run-{Guid.NewGuid():N}.bin");
+            try
+            {
+                var stdout = new StringWriter();
+                var stderr = new StringWriter();
+                int code = Cli.Run(new[] { "run", gc.Model, "--input", string.Join(",", gc.Inputs(k)), "--output", output }, stdout, stderr);
+                Assert.True(code == 0, stderr.ToString());
+                Assert.Equal(File.ReadAllBytes(gc.Output(k)), File.ReadAllBytes(output));
+            }
+            finally
+            {
+                File.Delete(output);
+            }
+        }
+    }
+}

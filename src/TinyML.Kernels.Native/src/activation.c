@@ -6,7 +6,7 @@
  * reference kernels do; HARD_SWISH reproduces TFLM's 16-bit fixed-point pipeline, including its int16
  * truncations; the RELU family and LEAKY_RELU are requantize-and-clamp loops.
  */
-#include "tml_kernels_activation.h"
+#include "tml_kernels.h"
 #include "act_fixedpoint.h"
 
 /* Integer bits of the fixed-point input of LOGISTIC and TANH (Q4.27). */

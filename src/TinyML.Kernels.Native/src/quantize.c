@@ -4,7 +4,7 @@
  */
 #include <math.h>
 
-#include "tml_kernels_activation.h"
+#include "tml_kernels.h"
 #include "common.h"
 
 /*

@@ -8,7 +8,7 @@
  */
 #include <math.h>
 
-#include "tml_kernels_activation.h"
+#include "tml_kernels.h"
 #include "act_fixedpoint.h"
 
 /* Integer bits of the rescaled input difference (Q5.26) and of the sum of exponentials (Q12.19). */

@@ -10,7 +10,7 @@
  *   4. per unit: bias + the sum of its `rank` filters, requantized with (multiplier_2, shift_2), plus the output
  *      zero point, saturated to int8.
  */
-#include "tml_kernels_activation.h"
+#include "tml_kernels.h"
 #include "common.h"
 
 /* Validates the dimensions; returns the number of units, or -1. */

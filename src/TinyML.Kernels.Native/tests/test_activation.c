@@ -9,7 +9,7 @@
  *      guarantees (monotonicity, exact odd symmetry of TANH, LOGISTIC(-x) + LOGISTIC(x) in {-1, 0}).
  * 3. Conformance: the shared/ops golden vectors from TFLM (bit-exact), when the shared/ folder is found
  *    (TML_SHARED_DIR, else ../shared beside the repository); a missing folder fails the test.
- * The parameter derivations below mirror what the compiler does (see tml_kernels_activation.h).
+ * The parameter derivations below mirror what the compiler does (see tml_kernels.h).
  */
 #include <math.h>
 #include <stdio.h>
@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "tml_kernels.h"
-#include "tml_kernels_activation.h"
+#include "tml_kernels.h"
 #include "tml_test.h"
 #include "act_fixedpoint.h" /* internal: the fixed-point core is also checked directly */
 

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "tml_kernels.h"
-#include "tml_kernels_activation.h"
+#include "tml_kernels.h"
 #include "tml_test.h"
 #include "act_fixedpoint.h" /* internal: the fixed-point core is also checked directly */
 

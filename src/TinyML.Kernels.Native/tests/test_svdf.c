@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "tml_kernels.h"
-#include "tml_kernels_activation.h"
+#include "tml_kernels.h"
 #include "tml_test.h"
 
 /* ---- shared-folder access ------------------------------------------------------------------------------------ */
