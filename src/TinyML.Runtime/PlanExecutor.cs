@@ -39,6 +39,18 @@ public sealed unsafe class PlanExecutor : IDisposable
         _calls = plan.Calls.Select(Prepare).ToArray();
     }
 
+    /// <summary>Loads a plan container embedded as a manifest resource (how generated model classes start).</summary>
+    public static PlanExecutor FromResource(System.Reflection.Assembly assembly, string resourceName)
+    {
+        using var stream = assembly.GetManifestResourceStream(resourceName)
+            ?? throw new TinyMLException(TinyML.DiagnosticIds.InvalidPlanContainer, $"resource '{resourceName}' is not in {assembly.GetName().Name}");
+        using var memory = new System.IO.MemoryStream();
+        stream.CopyTo(memory);
+        var read = PlanContainer.Read(memory.ToArray(), resourceName);
+        if (read.Value is null) throw new TinyMLException(TinyML.DiagnosticIds.InvalidPlanContainer, read.Diagnostics[0].Message);
+        return new PlanExecutor(read.Value);
+    }
+
     /// <summary>The plan being run.</summary>
     public ExecutionPlan Plan => _plan;
 
