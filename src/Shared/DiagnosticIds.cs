@@ -8,6 +8,13 @@ namespace TinyML;
 /// </summary>
 public static class DiagnosticIds
 {
+    /// <summary>A budget property or metadata is not a size (e.g. 64KB).</summary>
+    public const string InvalidBudget = "TML0001";
+    /// <summary>TinyMLBoard names no known board preset.</summary>
+    public const string UnknownBoard = "TML0002";
+    /// <summary>A TinyModel item's metadata is invalid (Access, Labels file, ClassName).</summary>
+    public const string InvalidModelItem = "TML0003";
+
     /// <summary>The native kernel library cannot be found or loaded.</summary>
     public const string NativeLibraryNotFound = "TML0100";
     /// <summary>The native kernel library has another ABI version than the runtime expects.</summary>
@@ -53,9 +60,20 @@ public static class DiagnosticIds
     /// <summary>The model breaks the TFLite int8 quantization specification.</summary>
     public const string QuantizationSpecViolation = "TML1017";
 
+    /// <summary>The model needs more RAM than its budget.</summary>
+    public const string RamBudgetExceeded = "TML3001";
+    /// <summary>The model needs more flash than its budget.</summary>
+    public const string FlashBudgetExceeded = "TML3002";
+    /// <summary>The model uses more than 90% of its RAM budget.</summary>
+    public const string RamBudgetNearlyFull = "TML3003";
+    /// <summary>The model uses more than 90% of its flash budget.</summary>
+    public const string FlashBudgetNearlyFull = "TML3004";
+
     /// <summary>A compiled plan container (.tmlmodel) is corrupt or of another format version.</summary>
     public const string InvalidPlanContainer = "TML3010";
 
     /// <summary>An unexpected internal error; please report it.</summary>
     public const string InternalError = "TML9001";
+    /// <summary>Building TinyML.Sdk itself: a part the package needs was not built.</summary>
+    public const string IncompleteSdkBuild = "TML9002";
 }

@@ -21,6 +21,8 @@ public sealed record Diagnostic(string Id, Severity Severity, string Message)
 {
     /// <summary>The model file the diagnostic is about, when known.</summary>
     public string? File { get; init; }
+    /// <summary>The line in <see cref="File"/>, when known (budgets point at the project line that set them).</summary>
+    public int Line { get; init; }
     /// <summary>The operator index in subgraph 0, when the problem is at an operator.</summary>
     public int? OperatorIndex { get; init; }
     /// <summary>The operator type (for example CONV_2D), when the problem is at an operator.</summary>
@@ -44,7 +46,7 @@ public sealed record Diagnostic(string Id, Severity Severity, string Message)
     public override string ToString()
     {
         var text = new StringBuilder();
-        if (File is not null) text.Append(File).Append(": ");
+        if (File is not null) text.Append(File).Append(Line > 0 ? $"({Line})" : "").Append(": ");
         text.Append(Severity switch { Severity.Error => "error", Severity.Warning => "warning", _ => "info" });
         text.Append(' ').Append(Id).Append(": ").Append(FullMessage);
         return text.ToString();

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using TinyML.Compiler.Diagnostics;
+using TinyML.Compiler.Ir;
+using TinyML.Compiler.Plan;
+
+namespace TinyML.Compiler.Budgets;
+
+/// <summary>A budget and where it was set (for the diagnostic's location).</summary>
+public sealed record Budget(long Bytes, string Source, string? File = null, int Line = 0);
+
+/// <summary>
+/// Checks a plan against RAM and flash budgets. RAM is the arena (activations and scratch) plus persistent state;
+/// flash is the plan's constants (weights and precomputed parameters). Over budget is TML3001/TML3002, above 90%
+/// TML3003/TML3004. Errors name the need and the budget in bytes and KB, the peak operator and its largest live
+/// buffers, and what would bring the model under.
+/// </summary>
+public static class BudgetCheck
+{
+    /// <summary>Warn above this share of a budget.</summary>
+    public const double WarningShare = 0.9;
+
+    /// <summary>RAM the plan needs at run time.</summary>
+    public static long RamBytes(ExecutionPlan plan) => plan.ArenaBytes + plan.StateBytes;
+
+    /// <summary>Flash the plan's constants need (code size is added by device builds).</summary>
+    public static long FlashBytes(ExecutionPlan plan) => plan.ConstantBytes;
+
+    /// <summary>The budget diagnostics of one model.</summary>
+    public static IReadOnlyList<Diagnostic> Check(string modelName, Graph graph, ExecutionPlan plan, Budget? ram, Budget? flash)
+    {
+        var result = new List<Diagnostic>();
+        if (ram is not null) Check(result, modelName, "RAM", RamBytes(plan), ram, DiagnosticIds.RamBudgetExceeded, DiagnosticIds.RamBudgetNearlyFull, RamAdvice(graph, plan, ram.Bytes));
+        if (flash is not null) Check(result, modelName, "flash", FlashBytes(plan), flash, DiagnosticIds.FlashBudgetExceeded, DiagnosticIds.FlashBudgetNearlyFull, FlashAdvice(plan, flash.Bytes));
+        return result;
+    }
+
+    private static void Check(List<Diagnostic> result, string model, string memory, long need, Budget budget, string errorId, string warningId, string advice)
+    {
+        string percent = (100.0 * need / budget.Bytes).ToString("F0", CultureInfo.InvariantCulture);
+        if (need > budget.Bytes)
+            result.Add(new Diagnostic(errorId, Severity.Error,
+                $"{model} needs {ByteSize.Format(need)} of {memory}, but the {memory} budget ({budget.Source}) is {ByteSize.Format(budget.Bytes)}: {percent}%. {advice}")
+            { File = budget.File, Line = budget.Line });
+        else if (need > WarningShare * budget.Bytes)
+            result.Add(new Diagnostic(warningId, Severity.Warning,
+                $"{model} uses {ByteSize.Format(need)} of its {ByteSize.Format(budget.Bytes)} {memory} budget ({budget.Source}): {percent}%, above {WarningShare:P0}")
+            { File = budget.File, Line = budget.Line });
+    }
+
+    private static string RamAdvice(Graph graph, ExecutionPlan plan, long budget)
+    {
+        var memory = plan.Memory;
+        if (memory is null) return "";
+        var arena = memory.Arena;
+        int peak = arena.PeakOperator;
+        var live = arena.Buffers.Where(b => b.FirstOp <= peak && peak <= b.LastOp).OrderByDescending(b => b.Bytes).Take(3)
+            .Select(b => $"'{b.Name}' {ByteSize.Format(b.Bytes)}");
+        string where = peak >= 0 && peak < graph.Operators.Count
+            ? $"The peak is at operator {peak} ({graph.Operators[peak].TypeName}), where {string.Join(", ", live)} are live. "
+            : "";
+        long over = RamBytes(plan) - budget;
+        var board = Board.Presets.Where(b => b.SramBytes >= RamBytes(plan)).OrderBy(b => b.SramBytes).FirstOrDefault();
+        return where + $"To fit, cut {ByteSize.Format(over)} at that operator (a smaller input resolution or fewer channels there), " +
+            $"or raise the budget to at least {ByteSize.Format(RamBytes(plan))}" +
+            (board is null ? "." : $" (for example TinyMLBoard={board.Name}, {board.Description}, {board.SramBytes / 1024} KB SRAM).");
+    }
+
+    private static string FlashAdvice(ExecutionPlan plan, long budget)
+    {
+        long over = FlashBytes(plan) - budget;
+        long biggest = plan.Constants.Count == 0 ? 0 : plan.Constants.Max(c => (long)c.Length);
+        return $"Its largest constant holds {ByteSize.Format(biggest)}. To fit, cut {ByteSize.Format(over)} of weights " +
+            $"(fewer or smaller layers), or raise the budget to at least {ByteSize.Format(FlashBytes(plan))}.";
+    }
+}

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+using TinyML.Compiler.Analysis;
+using TinyML.Compiler.Budgets;
+using TinyML.Compiler.Diagnostics;
+using TinyML.Compiler.Ir;
+using TinyML.Compiler.Lowering;
+using TinyML.Compiler.Plan;
+using TinyML.Compiler.Tflite;
+
+namespace TinyML.Sdk.Tasks;
+
+/// <summary>
+/// Compiles each <c>TinyModel</c> item: reads and lowers the model, checks the RAM and flash budgets, and writes the
+/// plan container (embedded as a resource) and the manifest (read by the source generator). Item metadata:
+/// ClassName, Namespace, Access, RamBudget, FlashBudget, Labels, and the private _TinyML_PlanFile and
+/// _TinyML_ManifestFile the targets compute.
+/// </summary>
+public sealed class CompileTinyModels : TinyMLTask
+{
+    /// <summary>The models to compile (only the out-of-date ones in an incremental build).</summary>
+    [Required]
+    public ITaskItem[] Models { get; set; } = Array.Empty<ITaskItem>();
+
+    /// <summary>The project file, where budget diagnostics point.</summary>
+    [Required]
+    public string ProjectFile { get; set; } = "";
+
+    /// <summary>Project-wide RAM budget (TinyMLRamBudget).</summary>
+    public string? RamBudget { get; set; }
+
+    /// <summary>Project-wide flash budget (TinyMLFlashBudget).</summary>
+    public string? FlashBudget { get; set; }
+
+    /// <summary>A board preset whose memories are the default budgets (TinyMLBoard).</summary>
+    public string? Board { get; set; }
+
+    /// <summary>Every file the task wrote, for FileWrites.</summary>
+    [Output]
+    public ITaskItem[] WrittenFiles { get; set; } = Array.Empty<ITaskItem>();
+
+    /// <inheritdoc />
+    protected override void Run()
+    {
+        Board? board = null;
+        if (!string.IsNullOrWhiteSpace(Board))
+        {
+            board = Compiler.Budgets.Board.Find(Board!);
+            if (board is null)
+            {
+                Report(new Diagnostic(DiagnosticIds.UnknownBoard, Severity.Error,
+                    $"TinyMLBoard '{Board}' is not a known board; known: {string.Join(", ", Compiler.Budgets.Board.Presets.Select(b => $"{b.Name} ({b.Description})"))}")
+                { File = ProjectFile, Line = LineOf("TinyMLBoard") });
+                return;
+            }
+        }
+        var written = new List<ITaskItem>();
+        foreach (var item in Models) CompileOne(item, board, written);
+        WrittenFiles = written.ToArray();
+    }
+
+    private int LineOf(string text)
+    {
+        try
+        {
+            var lines = File.ReadAllLines(ProjectFile);
+            int index = Array.FindIndex(lines, l => l.IndexOf(text, StringComparison.Ordinal) >= 0);
+            return index + 1;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>The budget for one model: item metadata, then the project property, then the board preset.</summary>
+    private Budget? ResolveBudget(ITaskItem item, string metadata, string? property, string propertyName, long? boardBytes, out bool invalid)
+    {
+        invalid = false;
+        string value = item.GetMetadata(metadata);
+        string source = $"{metadata} of {Path.GetFileName(item.ItemSpec)}";
+        string marker = $"{metadata}=";
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            value = property ?? "";
+            source = propertyName;
+            marker = propertyName;
+        }
+        if (!string.IsNullOrWhiteSpace(value))
+        {
+            if (ByteSize.TryParse(value, out long bytes)) return new Budget(bytes, $"{source} = {value}", ProjectFile, LineOf(marker));
+            Report(new Diagnostic(DiagnosticIds.InvalidBudget, Severity.Error,
+                $"{source} is '{value}', which is not a size; write bytes or a size such as 64KB or 1MB") { File = ProjectFile, Line = LineOf(marker) });
+            invalid = true;
+            return null;
+        }
+        return boardBytes is long b ? new Budget(b, $"TinyMLBoard = {Board}", ProjectFile, LineOf("TinyMLBoard")) : null;
+    }
+
+    private void CompileOne(ITaskItem item, Board? board, List<ITaskItem> written)
+    {
+        string modelPath = item.GetMetadata("FullPath");
+        string planFile = item.GetMetadata("_TinyML_PlanFile");
+        string manifestFile = item.GetMetadata("_TinyML_ManifestFile");
+        var ram = ResolveBudget(item, "RamBudget", RamBudget, "TinyMLRamBudget", board?.SramBytes, out bool badRam);
+        var flash = ResolveBudget(item, "FlashBudget", FlashBudget, "TinyMLFlashBudget", board?.FlashBytes, out bool badFlash);
+        string access = item.GetMetadata("Access");
+        if (access.Length > 0 && access != "public" && access != "internal")
+        {
+            Report(new Diagnostic(DiagnosticIds.InvalidModelItem, Severity.Error, $"Access of {item.ItemSpec} is '{access}'; use public or internal") { File = ProjectFile, Line = LineOf("Access=") });
+            return;
+        }
+        var labels = ReadLabels(item);
+        if (badRam || badFlash || labels is null) return;
+
+        var read = TfliteReader.ReadFile(modelPath);
+        foreach (var d in read.Diagnostics) Report(d);
+        if (read.Value is null) return;
+        var lowered = Lowerer.Lower(read.Value, modelPath);
+        foreach (var d in lowered.Diagnostics) Report(d);
+        if (lowered.Value is not { } plan) return;
+
+        string name = Path.GetFileName(modelPath);
+        var budgetDiagnostics = BudgetCheck.Check(name, read.Value.Main, plan, ram, flash);
+        foreach (var d in budgetDiagnostics) Report(d);
+        if (budgetDiagnostics.Any(d => d.Severity == Severity.Error))
+        {
+            // No outputs on failure, so that the next build compiles the model again and reports again.
+            foreach (string stale in new[] { planFile, manifestFile })
+                if (File.Exists(stale)) File.Delete(stale);
+            return;
+        }
+
+        var summary = ModelSummary.Of(read.Value);
+        var manifest = new ModelManifest
+        {
+            ModelPath = modelPath,
+            ClassName = item.GetMetadata("ClassName") is { Length: > 0 } className ? className : DefaultClassName(modelPath),
+            Namespace = item.GetMetadata("Namespace"),
+            Access = access.Length > 0 ? access : "public",
+            ResourceName = item.GetMetadata("_TinyML_ResourceName"),
+            ArenaBytes = plan.ArenaBytes,
+            StateBytes = plan.StateBytes,
+            FlashBytes = BudgetCheck.FlashBytes(plan),
+            Macs = summary.TotalMacs,
+        };
+        manifest.Inputs.AddRange(plan.Inputs.Select(Describe));
+        manifest.Outputs.AddRange(plan.Outputs.Select(Describe));
+        manifest.Labels.AddRange(labels);
+        WriteIfChanged(planFile, PlanContainer.Write(plan));
+        WriteIfChanged(manifestFile, manifest.ToJson());
+        written.Add(new TaskItem(planFile));
+        written.Add(new TaskItem(manifestFile));
+        Log.LogMessage(MessageImportance.Normal,
+            $"TinyML: {name}: arena {ByteSize.Format(plan.ArenaBytes)}, state {plan.StateBytes} bytes, flash {ByteSize.Format(BudgetCheck.FlashBytes(plan))}, {summary.TotalMacs:N0} MACs");
+    }
+
+    /// <summary>The model file name in PascalCase: hello_sine.tflite becomes HelloSine (the generator checks it).</summary>
+    public static string DefaultClassName(string modelPath)
+    {
+        var parts = Path.GetFileNameWithoutExtension(modelPath).Split(new[] { '_', '-', '.', ' ' }, StringSplitOptions.RemoveEmptyEntries);
+        string name = string.Concat(parts.Select(p => char.ToUpperInvariant(p[0]) + p.Substring(1)));
+        return name.Length > 0 && char.IsDigit(name[0]) ? "Model" + name : name.Length > 0 ? name : "Model";
+    }
+
+    private static ManifestTensor Describe(PlanTensor t) => new()
+    {
+        Name = t.Name,
+        Type = DataTypes.Name(t.Type),
+        Shape = t.Shape.ToArray(),
+        Bytes = t.Bytes,
+        Scale = t.Scale,
+        ZeroPoint = t.ZeroPoint,
+    };
+
+    private List<string>? ReadLabels(ITaskItem item)
+    {
+        string labels = item.GetMetadata("Labels");
+        if (labels.Length == 0) return new List<string>();
+        string path = Path.IsPathRooted(labels) ? labels : Path.Combine(Path.GetDirectoryName(ProjectFile)!, labels);
+        if (!File.Exists(path))
+        {
+            Report(new Diagnostic(DiagnosticIds.InvalidModelItem, Severity.Error, $"the Labels file of {item.ItemSpec} was not found: {path}") { File = ProjectFile, Line = LineOf("Labels=") });
+            return null;
+        }
+        return File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+    }
+}

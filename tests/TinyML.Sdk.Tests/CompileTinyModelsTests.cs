@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.IO;
+using System.Linq;
+using Microsoft.Build.Utilities;
+using TinyML.Compiler.Plan;
+using TinyML.Sdk.Tasks;
+using TinyML.Tests;
+using Xunit;
+
+namespace TinyML.Sdk.Tests;
+
+/// <summary>The compile task against a fake build engine: the success path and one test per diagnostic it raises.</summary>
+public sealed class CompileTinyModelsTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"tml-task-{Guid.NewGuid():N}");
+    private readonly string _project;
+
+    public CompileTinyModelsTests()
+    {
+        Directory.CreateDirectory(_dir);
+        _project = Path.Combine(_dir, "App.csproj");
+        File.WriteAllLines(_project, new[]
+        {
+            "<Project Sdk=\"TinyML.Sdk/0.1.0\">",
+            "  <PropertyGroup>",
+            "    <TinyMLRamBudget>8KB</TinyMLRamBudget>",
+            "  </PropertyGroup>",
+            "  <ItemGroup>",
+            "    <TinyModel Include=\"kws.tflite\" RamBudget=\"64KB\" />",
+            "  </ItemGroup>",
+            "</Project>",
+        });
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private TaskItem Model(string name, string? path = null)
+    {
+        var item = new TaskItem(path ?? SharedData.Model(name));
+        item.SetMetadata("_TinyML_PlanFile", Path.Combine(_dir, "obj", name + ".tmlmodel"));
+        item.SetMetadata("_TinyML_ManifestFile", Path.Combine(_dir, "obj", name + ".tmlmodel.json"));
+        item.SetMetadata("_TinyML_ResourceName", $"App.{name}.tmlmodel");
+        item.SetMetadata("Namespace", "App");
+        return item;
+    }
+
+    private (bool Ok, FakeBuildEngine Engine, CompileTinyModels Task) Run(TaskItem item, Action<CompileTinyModels>? configure = null)
+    {
+        var engine = new FakeBuildEngine();
+        var task = new CompileTinyModels { BuildEngine = engine, Models = new[] { item }, ProjectFile = _project };
+        configure?.Invoke(task);
+        return (task.Execute(), engine, task);
+    }
+
+    [Fact]
+    public void Success_WritesThePlanAndTheManifest()
+    {
+        var item = Model("kws");
+        item.SetMetadata("RamBudget", "64KB");
+        var (ok, engine, task) = Run(item);
+        Assert.True(ok, string.Join("\n", engine.Errors.Select(e => e.Message)));
+        Assert.Empty(engine.Warnings);
+        Assert.Equal(2, task.WrittenFiles.Length);
+        var plan = PlanContainer.Read(File.ReadAllBytes(item.GetMetadata("_TinyML_PlanFile"))).Value!;
+        Assert.Equal(16000, plan.ArenaBytes);
+        var manifest = ModelManifest.Parse(File.ReadAllText(item.GetMetadata("_TinyML_ManifestFile")));
+        Assert.Equal("Kws", manifest.ClassName);
+        Assert.Equal("App.kws.tmlmodel", manifest.ResourceName);
+        Assert.Equal(2656768, manifest.Macs);
+        Assert.Equal(new[] { 1, 49, 10, 1 }, manifest.Inputs[0].Shape);
+        Assert.Contains(engine.Messages, m => m.Message!.Contains("kws.tflite: arena 16,000 bytes"));
+    }
+
+    [Fact]
+    public void UnchangedOutput_IsNotRewritten()
+    {
+        var item = Model("hello_int8");
+        Assert.True(Run(item).Ok);
+        string plan = item.GetMetadata("_TinyML_PlanFile");
+        var stamp = new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(plan, stamp);
+        Assert.True(Run(item).Ok);
+        Assert.Equal(stamp, File.GetLastWriteTimeUtc(plan));
+    }
+
+    [Theory]
+    [InlineData("hello_sine.tflite", "HelloSine")]
+    [InlineData("kws-ds-cnn.tflite", "KwsDsCnn")]
+    [InlineData("8bit.tflite", "Model8bit")]
+    public void DefaultClassName_IsPascalCaseOfTheFileName(string file, string expected) =>
+        Assert.Equal(expected, CompileTinyModels.DefaultClassName(file));
+
+    [Fact]
+    public void TML0001_InvalidBudget_PointsAtTheProjectLine()
+    {
+        var item = Model("kws");
+        item.SetMetadata("RamBudget", "lots");
+        var (ok, engine, _) = Run(item);
+        Assert.False(ok);
+        var error = Assert.Single(engine.Errors);
+        Assert.Equal("TML0001", error.Code);
+        Assert.Equal(_project, error.File);
+        Assert.Equal(6, error.LineNumber);
+        Assert.Contains("'lots'", error.Message);
+    }
+
+    [Fact]
+    public void TML0002_UnknownBoard()
+    {
+        var (ok, engine, _) = Run(Model("kws"), t => t.Board = "esp32");
+        Assert.False(ok);
+        var error = Assert.Single(engine.Errors);
+        Assert.Equal("TML0002", error.Code);
+        Assert.Contains("nucleo-h743zi", error.Message);
+    }
+
+    [Fact]
+    public void TML0003_MissingLabelsFile()
+    {
+        var item = Model("kws");
+        item.SetMetadata("Labels", "labels.txt");
+        var (ok, engine, _) = Run(item);
+        Assert.False(ok);
+        Assert.Equal("TML0003", Assert.Single(engine.Errors).Code);
+    }
+
+    [Fact]
+    public void TML0003_InvalidAccess()
+    {
+        var item = Model("kws");
+        item.SetMetadata("Access", "protected");
+        var (ok, engine, _) = Run(item);
+        Assert.False(ok);
+        Assert.Equal("TML0003", Assert.Single(engine.Errors).Code);
+    }
+
+    [Fact]
+    public void TML1xxx_BadModel_PointsAtTheModelFile()
+    {
+        string path = Path.Combine(_dir, "broken.tflite");
+        File.WriteAllBytes(path, File.ReadAllBytes(SharedData.Model("kws")).Take(1000).ToArray());
+        var (ok, engine, _) = Run(Model("broken", path));
+        Assert.False(ok);
+        var error = Assert.Single(engine.Errors);
+        Assert.Equal("TML1002", error.Code);
+        Assert.Equal(path, error.File);
+    }
+
+    [Fact]
+    public void TML1008_UnsupportedModel_NamesTheOperator()
+    {
+        var (ok, engine, _) = Run(Model("kws_float"));
+        Assert.False(ok);
+        Assert.All(engine.Errors, e => Assert.Equal("TML1008", e.Code));
+        Assert.Contains("operator 0 (CONV_2D)", engine.Errors[0].Message);
+    }
+
+    [Fact]
+    public void TML3001_RamBudget_NamesNeedBudgetPeakAndRemedy()
+    {
+        var item = Model("kws");
+        var (ok, engine, task) = Run(item, t => t.RamBudget = "8KB");
+        Assert.False(ok);
+        var error = Assert.Single(engine.Errors);
+        Assert.Equal("TML3001", error.Code);
+        Assert.Equal(_project, error.File);
+        Assert.Equal(3, error.LineNumber);
+        Assert.Contains("kws.tflite needs 16,000 bytes (15.6 KB) of RAM", error.Message);
+        Assert.Contains("8,192 bytes (8.0 KB)", error.Message);
+        Assert.Contains("operator 1 (DEPTHWISE_CONV_2D)", error.Message);
+        Assert.Contains("raise the budget to at least 16,000 bytes", error.Message);
+        Assert.False(File.Exists(item.GetMetadata("_TinyML_PlanFile")), "no plan may be left behind, so the next build checks again");
+        Assert.Empty(task.WrittenFiles);
+    }
+
+    [Fact]
+    public void TML3002_FlashBudget()
+    {
+        var item = Model("kws");
+        item.SetMetadata("FlashBudget", "16KB");
+        var (ok, engine, _) = Run(item);
+        Assert.False(ok);
+        var error = Assert.Single(engine.Errors);
+        Assert.Equal("TML3002", error.Code);
+        Assert.Contains("of flash", error.Message);
+    }
+
+    [Fact]
+    public void TML3003_RamAbove90Percent_IsAWarning()
+    {
+        var (ok, engine, _) = Run(Model("kws"), t => t.RamBudget = "16500");
+        Assert.True(ok);
+        Assert.Equal("TML3003", Assert.Single(engine.Warnings).Code);
+    }
+
+    [Fact]
+    public void TML3004_FlashAbove90Percent_IsAWarning()
+    {
+        // hello_int8 keeps 444 constant bytes in flash (420 of weights, 24 of multipliers and shifts): 94% of 470.
+        var item = Model("hello_int8");
+        var (ok, engine, _) = Run(item, t => t.FlashBudget = "470");
+        Assert.True(ok, string.Join("\n", engine.Errors.Select(e => e.Message)));
+        Assert.Equal("TML3004", Assert.Single(engine.Warnings).Code);
+    }
+
+    [Fact]
+    public void BoardPreset_SetsTheBudget_AndAnExplicitBudgetOverridesIt()
+    {
+        // nano33ble: 256 KB SRAM; ic_resnet_float needs 196,608 + scratch: fits the board, not an explicit 64KB.
+        var (ok, engine, _) = Run(Model("ic_resnet_float"), t => t.Board = "nano33ble");
+        Assert.True(ok, string.Join("\n", engine.Errors.Select(e => e.Message)));
+        var (ok2, engine2, _) = Run(Model("ic_resnet_float"), t => { t.Board = "nano33ble"; t.RamBudget = "64KB"; });
+        Assert.False(ok2);
+        Assert.Equal("TML3001", Assert.Single(engine2.Errors).Code);
+        Assert.Contains("TinyMLRamBudget", engine2.Errors[0].Message);
+    }
+
+    [Fact]
+    public void TML9001_UnexpectedException_IsLoggedNotThrown()
+    {
+        var item = Model("kws");
+        item.SetMetadata("_TinyML_PlanFile", ""); // an empty path makes the write fail inside the task
+        var (ok, engine, _) = Run(item);
+        Assert.False(ok);
+        var error = Assert.Single(engine.Errors);
+        Assert.Equal("TML9001", error.Code);
+        Assert.DoesNotContain("   at ", error.Message);
+    }
+}
