@@ -5,7 +5,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Text;
 using System.Text.Json;
 using TinyML.Compiler.Analysis;
 using TinyML.Compiler.Diagnostics;
@@ -79,8 +78,7 @@ public static class InspectCommand
 
     private static void WriteJson(TextWriter o, FileInfo file, Model? model, ModelSummary? s, List<Diagnostic> diagnostics)
     {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        JsonOutput.Write(o, w =>
         {
             w.WriteStartObject();
             w.WriteString("schema", JsonSchema);
@@ -129,8 +127,7 @@ public static class InspectCommand
             }
             w.WriteEndArray();
             w.WriteEndObject();
-        }
-        o.WriteLine(Encoding.UTF8.GetString(stream.ToArray()));
+        });
     }
 
     private static void TensorList(Utf8JsonWriter w, IEnumerable<TensorSummary?> tensors)

@@ -4,7 +4,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Text;
 using System.Text.Json;
 using TinyML.Compiler.Analysis;
 using TinyML.Compiler.Ir;
@@ -64,8 +63,7 @@ public static class PlanCommand
     private static void WriteJson(TextWriter o, FileInfo file, Graph graph, ExecutionPlan plan, System.Collections.Generic.IReadOnlyList<long> live, long weights)
     {
         var arena = plan.Memory!.Arena;
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        JsonOutput.Write(o, w =>
         {
             w.WriteStartObject();
             w.WriteString("schema", JsonSchema);
@@ -106,7 +104,6 @@ public static class PlanCommand
             }
             w.WriteEndArray();
             w.WriteEndObject();
-        }
-        o.WriteLine(Encoding.UTF8.GetString(stream.ToArray()));
+        });
     }
 }

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using TinyML.Tests;
+using Xunit;
+
+namespace TinyML.EndToEnd.Tests;
+
+/// <summary>
+/// Packs TinyML.Sdk, TinyML.Runtime and TinyML.Compiler into a temporary local feed once, with a private
+/// NUGET_PACKAGES, and builds throwaway projects against it with the real dotnet CLI.
+/// </summary>
+public sealed class PackedSdk : IDisposable
+{
+    public const string Version = "0.1.0";
+
+    public PackedSdk()
+    {
+        Root = Path.Combine(Path.GetTempPath(), $"tml-e2e-{Guid.NewGuid():N}");
+        Feed = Path.Combine(Root, "feed");
+        Packages = Path.Combine(Root, "packages");
+        Directory.CreateDirectory(Feed);
+        foreach (string project in new[] { "src/TinyML.Compiler", "src/TinyML.Runtime", "src/TinyML.Sdk" })
+        {
+            var result = Dotnet(SharedData.Repo, "pack", Path.Combine(SharedData.Repo, project), "-c", "Release", "-o", Feed, "--nologo");
+            if (result.ExitCode != 0) throw new InvalidOperationException($"packing {project} failed:\n{result.Output}");
+        }
+    }
+
+    public string Root { get; }
+    public string Feed { get; }
+    public string Packages { get; }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    /// <summary>A new project folder with a NuGet.config that adds the feed.</summary>
+    public string NewProject(string name)
+    {
+        string dir = Path.Combine(Root, name);
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "NuGet.config"),
+            $"<configuration><packageSources><add key=\"tinyml-test\" value=\"{Feed}\" /></packageSources></configuration>");
+        return dir;
+    }
+
+    public (int ExitCode, string Output) Dotnet(string workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet", args)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["NUGET_PACKAGES"] = Packages;
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        start.Environment.Remove("TINYML_NATIVE_LIBRARY");
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(600_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"dotnet {string.Join(" ", args)} did not finish in 10 minutes");
+        }
+        return (process.ExitCode, stdout + stderr.Result);
+    }
+}
+
+[CollectionDefinition(nameof(PackedSdk))]
+public sealed class PackedSdkCollection : ICollectionFixture<PackedSdk>
+{
+}
