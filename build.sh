@@ -4,7 +4,7 @@
 #   ./build.sh native   build the host kernel library with CMake (build/native)
 #   ./build.sh build    native + dotnet build
 #   ./build.sh test     build, then run every test (CTest, cross builds, dotnet test); ends with "N passed, N failed"
-#   ./build.sh sample   train the HelloSine sample model with our own trainer and inspect it
+#   ./build.sh sample   pack the SDK, then build and run the HelloSine sample (trains, compiles and runs its model)
 #   ./build.sh pack     pack the NuGet packages into feed/
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -108,12 +108,17 @@ test_all() {
   return 1
 }
 
+# Samples consume the packed SDK like a user; a private package cache keeps a rebuilt 0.1.0 from being shadowed.
+sample_env() {
+  export NUGET_PACKAGES=$BUILD/sample-packages
+  rm -rf "$NUGET_PACKAGES"/tinyml.*
+}
+
 sample() {
-  setup
-  log "training the HelloSine model with the repo's own trainer"
-  dotnet run --project samples/HelloSine/Trainer -c "$CONFIG" -- "$BUILD/samples/hello_sine.tflite"
-  log "tinyml inspect"
-  dotnet run --project src/TinyML.Cli -c "$CONFIG" -- inspect "$BUILD/samples/hello_sine.tflite"
+  pack
+  sample_env
+  log "HelloSine: trains its model, compiles it with TinyML.Sdk, runs it"
+  dotnet run --project samples/HelloSine -c "$CONFIG"
 }
 
 pack() {

@@ -10,8 +10,10 @@ using Xunit;
 namespace TinyML.EndToEnd.Tests;
 
 /// <summary>
-/// Packs TinyML.Sdk, TinyML.Runtime and TinyML.Compiler into a temporary local feed once, with a private
-/// NUGET_PACKAGES, and builds throwaway projects against it with the real dotnet CLI.
+/// Packs TinyML.Sdk, TinyML.Runtime and TinyML.Compiler into the repository's local feed (feed/, as ./build.sh pack
+/// does) once, and builds projects against it with the real dotnet CLI and a private NUGET_PACKAGES, so that no
+/// stale cached 0.1.0 package can stand in for the one just packed. Samples build in place; throwaway projects in a
+/// temporary folder.
 /// </summary>
 public sealed class PackedSdk : IDisposable
 {
@@ -20,7 +22,7 @@ public sealed class PackedSdk : IDisposable
     public PackedSdk()
     {
         Root = Path.Combine(Path.GetTempPath(), $"tml-e2e-{Guid.NewGuid():N}");
-        Feed = Path.Combine(Root, "feed");
+        Feed = Path.Combine(SharedData.Repo, "feed");
         Packages = Path.Combine(Root, "packages");
         Directory.CreateDirectory(Feed);
         foreach (string project in new[] { "src/TinyML.Compiler", "src/TinyML.Runtime", "src/TinyML.Sdk" })
