@@ -8,10 +8,10 @@ Console.WriteLine($"KeywordSpotter: arena {KeywordSpotter.ArenaBytes} bytes, fla
 var features = new float[49 * 10];
 for (int pattern = 0; pattern < 4; pattern++)
 {
-    // Deterministic stand-ins for MFCC frames: a different ripple per pattern, across the input's range.
+    // Deterministic stand-ins for feature frames: a different ripple per pattern, within the calibrated [-1, 1].
     for (int t = 0; t < 49; t++)
         for (int c = 0; c < 10; c++)
-            features[t * 10 + c] = (float)(20 * Math.Sin(0.3 * (pattern + 1) * t + 0.7 * c) - 10 * pattern);
+            features[t * 10 + c] = (float)(0.9 * Math.Sin(0.3 * (pattern + 1) * t + 0.7 * c + pattern));
     var (label, score) = spotter.Predict(features);
     Console.WriteLine($"pattern {pattern}: {label} ({score:P1})");
 }
