@@ -274,6 +274,15 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void TML1017_BiasScaleIsNotInputTimesWeightScale()
+    {
+        // input 0.5 x weights 0.02 = 0.01 is the bias scale; 0.05 is off by 0.04, far beyond 2% of the output's 0.25.
+        var error = ValidationError(m => m.Main.Tensors[2].Quantization = Quantization.PerTensor(0.05f, 0), DiagnosticIds.QuantizationSpecViolation);
+        Assert.Equal("bias", error.TensorName);
+        Assert.Contains("input scale x weight scale", error.Message);
+    }
+
+    [Fact]
     public void DiagnosticIds_EachHasADocumentationPage()
     {
         var ids = typeof(DiagnosticIds).GetFields().Select(f => (string)f.GetValue(null)!).ToList();

@@ -257,6 +257,21 @@ public static class ModelValidator
             if (bias?.Quantization is { HasScales: true } bq && bq.Scales.Count != wq.Scales.Count)
                 Report(DiagnosticIds.InconsistentQuantization,
                     $"bias has {bq.Scales.Count} scales but the weights have {wq.Scales.Count}", index, bias);
+            else if (bias?.Quantization is { HasScales: true } biasQ && input.Quantization is { HasScales: true } iq &&
+                     _graph.Output(op, 0).Quantization is { HasScales: true } oq)
+            {
+                // TFLM's GetQuantizedConvolutionMultipler: the bias scale must be input x weight scale within 2% of the output scale.
+                for (int c = 0; c < wq.Scales.Count; c++)
+                {
+                    double expected = (double)iq.Scale * wq.Scales[c];
+                    if (Math.Abs(expected - biasQ.Scales[c]) / oq.Scale > 0.02)
+                    {
+                        Report(DiagnosticIds.QuantizationSpecViolation,
+                            $"bias scale {biasQ.Scales[c]} of channel {c} is not input scale x weight scale ({expected})", index, bias);
+                        break;
+                    }
+                }
+            }
         }
 
         private void CheckOptions(int index, Operator op)
