@@ -19,60 +19,7 @@
 #include "tml_kernels.h"
 #include "tml_test.h"
 
-/* ---- shared-folder access ------------------------------------------------------------------------------------ */
-
-static char g_shared_dir[1024];
 static int g_golden_vectors = 0;
-
-/* Finds shared/: $TML_SHARED_DIR, else <repo>/../shared derived from this file's path. */
-static int find_shared_dir(void)
-{
-    const char *env = getenv("TML_SHARED_DIR");
-    char path[1100];
-    FILE *probe;
-    if (env != NULL && env[0] != '\0') {
-        snprintf(g_shared_dir, sizeof g_shared_dir, "%s", env);
-    } else {
-        const char *file = __FILE__;
-        const char *slash = strrchr(file, '/');
-        size_t len = slash != NULL ? (size_t)(slash - file) : 0;
-        if (len == 0 || len > 900) {
-            return 0;
-        }
-        snprintf(g_shared_dir, sizeof g_shared_dir, "%.*s/../../../../shared", (int)len, file);
-    }
-    snprintf(path, sizeof path, "%s/ops/README.md", g_shared_dir);
-    probe = fopen(path, "rb");
-    if (probe == NULL) {
-        return 0;
-    }
-    fclose(probe);
-    return 1;
-}
-
-/* Reads <shared>/<rel> into a malloc'd buffer; returns its size, or -1 when missing. */
-static long read_shared_file(const char *rel, void **data)
-{
-    char path[1400];
-    FILE *f;
-    long n;
-    snprintf(path, sizeof path, "%s/%s", g_shared_dir, rel);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        return -1;
-    }
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    *data = malloc((size_t)(n > 0 ? n : 1));
-    if (*data == NULL || fread(*data, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(*data);
-        return -1;
-    }
-    fclose(f);
-    return n;
-}
 
 /* ---- derivations and independent references ---------------------------------------------------------------- */
 
@@ -365,90 +312,69 @@ static void test_argument_errors(void)
 
 /* ---- conformance ---------------------------------------------------------------------------------------------- */
 
+/* tml_golden_run_fn for QUANTIZE float32 -> int8: n_in / 4 floats in, as many int8 out. */
+static int run_quantize_f32_vector(const void *params, const char *label, const void *in, long n_in,
+                                   const void *expected, long n_out)
+{
+    int8_t *out;
+    int ok;
+    if (n_out != n_in / 4) {
+        return 0;
+    }
+    out = (int8_t *)malloc((size_t)(n_in / 4));
+    tml_quantize_f32_s8((const tml_quantize_params *)params, (const float *)in, (int32_t)(n_in / 4), out);
+    ok = tml_test_compare_s8(label, (const int8_t *)expected, out, (size_t)(n_in / 4));
+    free(out);
+    return ok;
+}
+
+/* tml_golden_run_fn for QUANTIZE int8 -> int8 (requantization). */
+static int run_requantize_s8_vector(const void *params, const char *label, const void *in, long n_in,
+                                    const void *expected, long n_out)
+{
+    int8_t *out;
+    int ok;
+    if (n_out != n_in) {
+        return 0;
+    }
+    out = (int8_t *)malloc((size_t)n_in);
+    tml_requantize_s8_s8((const tml_requantize_params *)params, (const int8_t *)in, (int32_t)n_in, out);
+    ok = tml_test_compare_s8(label, (const int8_t *)expected, out, (size_t)n_in);
+    free(out);
+    return ok;
+}
+
+/* tml_golden_run_fn for DEQUANTIZE int8 -> float32. */
+static int run_dequantize_vector(const void *params, const char *label, const void *in, long n_in,
+                                 const void *expected, long n_out)
+{
+    float *out;
+    int ok;
+    if (n_out != n_in * 4) {
+        return 0;
+    }
+    out = (float *)malloc((size_t)n_in * 4);
+    tml_dequantize_s8_f32((const tml_dequantize_params *)params, (const int8_t *)in, (int32_t)n_in, out);
+    ok = tml_test_compare_f32_exact(label, (const float *)expected, out, (size_t)n_in);
+    free(out);
+    return ok;
+}
+
 static void golden_quantize_f32(const char *name, float scale, int32_t zp)
 {
-    int k;
     const tml_quantize_params p = {scale, zp};
-    for (k = 1; k <= 3; k++) {
-        char rel[256], label[128];
-        void *in = NULL, *expected = NULL;
-        long n;
-        snprintf(rel, sizeof rel, "ops/%s/input_%d.bin", name, k);
-        n = read_shared_file(rel, &in);
-        if (n < 0) {
-            continue;
-        }
-        snprintf(rel, sizeof rel, "ops/%s/output_%d.bin", name, k);
-        snprintf(label, sizeof label, "golden %s vector %d", name, k);
-        if (read_shared_file(rel, &expected) != n / 4) {
-            tml_test_record(0, label);
-        } else {
-            int8_t *out = (int8_t *)malloc((size_t)(n / 4));
-            tml_quantize_f32_s8(&p, (const float *)in, (int32_t)(n / 4), out);
-            tml_test_record(tml_test_compare_s8(label, (const int8_t *)expected, out, (size_t)(n / 4)), label);
-            free(out);
-            g_golden_vectors++;
-        }
-        free(in);
-        free(expected);
-    }
+    g_golden_vectors += tml_golden_op_case(name, run_quantize_f32_vector, &p);
 }
 
 static void golden_requantize_s8(const char *name, const tml_requantize_params *p)
 {
-    int k;
-    for (k = 1; k <= 3; k++) {
-        char rel[256], label[128];
-        void *in = NULL, *expected = NULL;
-        long n;
-        snprintf(rel, sizeof rel, "ops/%s/input_%d.bin", name, k);
-        n = read_shared_file(rel, &in);
-        if (n < 0) {
-            continue;
-        }
-        snprintf(rel, sizeof rel, "ops/%s/output_%d.bin", name, k);
-        snprintf(label, sizeof label, "golden %s vector %d", name, k);
-        if (read_shared_file(rel, &expected) != n) {
-            tml_test_record(0, label);
-        } else {
-            int8_t *out = (int8_t *)malloc((size_t)n);
-            tml_requantize_s8_s8(p, (const int8_t *)in, (int32_t)n, out);
-            tml_test_record(tml_test_compare_s8(label, (const int8_t *)expected, out, (size_t)n), label);
-            free(out);
-            g_golden_vectors++;
-        }
-        free(in);
-        free(expected);
-    }
+    g_golden_vectors += tml_golden_op_case(name, run_requantize_s8_vector, p);
 }
 
 static void golden_dequantize(const char *name, float scale, int32_t zp)
 {
-    int k;
     const tml_dequantize_params p = {scale, zp};
-    for (k = 1; k <= 3; k++) {
-        char rel[256], label[128];
-        void *in = NULL, *expected = NULL;
-        long n;
-        snprintf(rel, sizeof rel, "ops/%s/input_%d.bin", name, k);
-        n = read_shared_file(rel, &in);
-        if (n < 0) {
-            continue;
-        }
-        snprintf(rel, sizeof rel, "ops/%s/output_%d.bin", name, k);
-        snprintf(label, sizeof label, "golden %s vector %d", name, k);
-        if (read_shared_file(rel, &expected) != n * 4) {
-            tml_test_record(0, label);
-        } else {
-            float *out = (float *)malloc((size_t)n * 4);
-            tml_dequantize_s8_f32(&p, (const int8_t *)in, (int32_t)n, out);
-            tml_test_record(tml_test_compare_f32_exact(label, (const float *)expected, out, (size_t)n), label);
-            free(out);
-            g_golden_vectors++;
-        }
-        free(in);
-        free(expected);
-    }
+    g_golden_vectors += tml_golden_op_case(name, run_dequantize_vector, &p);
 }
 
 /* concat_axis3_requant: QUANTIZE each input to (0.06, -10), then concatenate 3 + 5 channels per pixel. */
@@ -457,9 +383,9 @@ static void golden_concat_requant(void)
     void *a = NULL, *b = NULL, *expected = NULL;
     const tml_requantize_params pa = derive_requantize(0.05000000074505806f, 0, 0.05999999865889549f, -10);
     const tml_requantize_params pb = derive_requantize(0.019999999552965164f, -30, 0.05999999865889549f, -10);
-    if (read_shared_file("ops/concat_axis3_requant/input_1.bin", &a) != 48 ||
-        read_shared_file("ops/concat_axis3_requant/input_1_b.bin", &b) != 80 ||
-        read_shared_file("ops/concat_axis3_requant/output_1.bin", &expected) != 128) {
+    if (tml_read_shared_file("ops/concat_axis3_requant/input_1.bin", &a) != 48 ||
+        tml_read_shared_file("ops/concat_axis3_requant/input_1_b.bin", &b) != 80 ||
+        tml_read_shared_file("ops/concat_axis3_requant/output_1.bin", &expected) != 128) {
         tml_test_record(0, "golden concat_axis3_requant files");
     } else {
         int8_t qa[48], qb[80], out[128];
@@ -487,8 +413,8 @@ static void golden_concat_requant(void)
 static void golden_keyword_scrambled(void)
 {
     void *in = NULL, *expected = NULL;
-    if (read_shared_file("golden/keyword_scrambled/tensors_1/t052.bin", &in) == 192 &&
-        read_shared_file("golden/keyword_scrambled/tensors_1/t000.bin", &expected) == 96) {
+    if (tml_read_shared_file("golden/keyword_scrambled/tensors_1/t052.bin", &in) == 192 &&
+        tml_read_shared_file("golden/keyword_scrambled/tensors_1/t000.bin", &expected) == 96) {
         const tml_requantize_params p = derive_requantize(0.000624999986f, 0, 0.0592083335f, -128);
         int8_t out[96];
         tml_requantize_s16_s8(&p, (const int16_t *)in, 96, out);
@@ -502,8 +428,8 @@ static void golden_keyword_scrambled(void)
     free(expected);
     in = NULL;
     expected = NULL;
-    if (read_shared_file("golden/keyword_scrambled/tensors_1/t051.bin", &in) == 4 &&
-        read_shared_file("golden/keyword_scrambled/tensors_1/t053.bin", &expected) == 8) {
+    if (tml_read_shared_file("golden/keyword_scrambled/tensors_1/t051.bin", &in) == 4 &&
+        tml_read_shared_file("golden/keyword_scrambled/tensors_1/t053.bin", &expected) == 8) {
         const tml_requantize_params p = derive_requantize(1.52590219e-05f, -32768, 3.05185094e-05f, 0);
         int32_t out[2];
         tml_requantize_s16_s32(&p, (const int16_t *)in, 2, out);
@@ -519,8 +445,8 @@ static void golden_keyword_scrambled(void)
 
 static void test_golden(void)
 {
-    if (!find_shared_dir()) {
-        (void)TML_CHECK(0, "shared/ not found (set TML_SHARED_DIR): the golden conformance checks cannot run");
+    char shared_dir[1024];
+    if (!TML_REQUIRE_SHARED("ops/README.md")) {
         return;
     }
     golden_quantize_f32("quantize_f32_pow2", 0.0078125f, 0);
@@ -535,7 +461,8 @@ static void test_golden(void)
     golden_dequantize("dequantize_zpmin", 0.00390625f, -128);
     golden_concat_requant();
     golden_keyword_scrambled();
-    printf("golden: %d TFLM vectors compared from %s\n", g_golden_vectors, g_shared_dir);
+    printf("golden: %d TFLM vectors compared from %s\n", g_golden_vectors,
+           tml_shared_path(shared_dir, sizeof shared_dir, NULL));
 }
 
 int main(void)

@@ -19,60 +19,6 @@
 #include "tml_kernels.h"
 #include "tml_test.h"
 
-/* ---- shared-folder access ------------------------------------------------------------------------------------ */
-
-static char g_shared_dir[1024];
-
-/* Finds shared/: $TML_SHARED_DIR, else <repo>/../shared derived from this file's path. */
-static int find_shared_dir(void)
-{
-    const char *env = getenv("TML_SHARED_DIR");
-    char path[1100];
-    FILE *probe;
-    if (env != NULL && env[0] != '\0') {
-        snprintf(g_shared_dir, sizeof g_shared_dir, "%s", env);
-    } else {
-        const char *file = __FILE__;
-        const char *slash = strrchr(file, '/');
-        size_t len = slash != NULL ? (size_t)(slash - file) : 0;
-        if (len == 0 || len > 900) {
-            return 0;
-        }
-        snprintf(g_shared_dir, sizeof g_shared_dir, "%.*s/../../../../shared", (int)len, file);
-    }
-    snprintf(path, sizeof path, "%s/golden/keyword_scrambled/tensors_1/manifest.json", g_shared_dir);
-    probe = fopen(path, "rb");
-    if (probe == NULL) {
-        return 0;
-    }
-    fclose(probe);
-    return 1;
-}
-
-/* Reads <shared>/<rel> into a malloc'd buffer; returns its size, or -1 when missing. */
-static long read_shared_file(const char *rel, void **data)
-{
-    char path[1400];
-    FILE *f;
-    long n;
-    snprintf(path, sizeof path, "%s/%s", g_shared_dir, rel);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        return -1;
-    }
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    *data = malloc((size_t)(n > 0 ? n : 1));
-    if (*data == NULL || fread(*data, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(*data);
-        return -1;
-    }
-    fclose(f);
-    return n;
-}
-
 /* ---- independent reference ------------------------------------------------------------------------------------ */
 
 static int64_t ref_floor_shift(int64_t n, int k)
@@ -322,7 +268,7 @@ static long read_tensor(int index, void **data)
 {
     char rel[256];
     snprintf(rel, sizeof rel, "golden/keyword_scrambled/tensors_1/t%03d.bin", index);
-    return read_shared_file(rel, data);
+    return tml_read_shared_file(rel, data);
 }
 
 /*
@@ -353,8 +299,8 @@ static tml_svdf_params derive_kws_layer(const kws_svdf_layer *l)
 static void test_golden(void)
 {
     int i;
-    if (!find_shared_dir()) {
-        (void)TML_CHECK(0, "shared/ not found (set TML_SHARED_DIR): the golden conformance checks cannot run");
+    char shared_dir[1024];
+    if (!TML_REQUIRE_SHARED("golden/keyword_scrambled/tensors_1/manifest.json")) {
         return;
     }
     for (i = 0; i < 7; i++) {
@@ -389,7 +335,8 @@ static void test_golden(void)
         free(exp_state);
         free(exp_out);
     }
-    printf("golden: keyword_scrambled's 7 SVDF layers compared from %s\n", g_shared_dir);
+    printf("golden: keyword_scrambled's 7 SVDF layers compared from %s\n",
+           tml_shared_path(shared_dir, sizeof shared_dir, NULL));
 }
 
 int main(void)

@@ -6,7 +6,9 @@
  *   - tml_test_quantize_multiplier: TFLM's QuantizeMultiplier from a double (frexp, round half away from zero,
  *     2^31 overflow, shift < -31 flushed to zero), and the SmallerThanOneExp / GreaterThanOne variants;
  *   - bit-exact comparisons that print every mismatching index with expected and actual values;
- *   - pass/fail counting and a one-line summary (TML_TEST_SUMMARY returns the process exit code).
+ *   - pass/fail counting and a one-line summary (TML_TEST_SUMMARY returns the process exit code);
+ *   - access to the shared/ conformance data (TML_SHARED_DIR, else ../shared beside the repository): paths,
+ *     whole-file reads, TML_REQUIRE_SHARED (a missing folder fails) and the shared/ops vector loop.
  *
  * Every test file includes it once; functions are static inline, so unused ones do not warn.
  */
@@ -362,6 +364,123 @@ static inline int32_t tml_ref_padding(int32_t stride, int32_t dilation, int32_t 
 static inline double tml_rng_scale(tml_rng *r, double lo_exp10, double hi_exp10)
 {
     return pow(10.0, tml_rng_double(r, lo_exp10, hi_exp10));
+}
+
+/* ---- the shared/ conformance data ------------------------------------------------------------------------ */
+
+/*
+ * Writes the path of <shared>/<rel> to buf (rel NULL: the folder itself). shared/ is $TML_SHARED_DIR when set,
+ * else the ../shared folder beside the repository, derived from this header's path (tests/ -> ../../../../shared).
+ * Returns buf, or NULL when the path cannot be formed or does not fit.
+ */
+static inline const char *tml_shared_path(char *buf, size_t size, const char *rel)
+{
+    const char *env = getenv("TML_SHARED_DIR");
+    const char *sep = rel != NULL ? "/" : "";
+    int n;
+    if (rel == NULL) {
+        rel = "";
+    }
+    if (env != NULL && env[0] != '\0') {
+        n = snprintf(buf, size, "%s%s%s", env, sep, rel);
+    } else {
+        const char *file = __FILE__;
+        const char *slash = strrchr(file, '/');
+        const size_t len = slash != NULL ? (size_t)(slash - file) : 0;
+        if (len == 0 || len > 900) {
+            return NULL;
+        }
+        n = snprintf(buf, size, "%.*s/../../../../shared%s%s", (int)len, file, sep, rel);
+    }
+    return n >= 0 && (size_t)n < size ? buf : NULL;
+}
+
+/* Reads the file at path (NULL: none) into a malloc'd buffer *data that the caller frees. Returns its size, or
+ * -1 when it cannot be read (*data is then NULL). */
+static inline long tml_read_file(const char *path, void **data)
+{
+    FILE *f;
+    long n;
+    *data = NULL;
+    if (path == NULL || (f = fopen(path, "rb")) == NULL) {
+        return -1;
+    }
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    *data = malloc((size_t)(n > 0 ? n : 1));
+    if (*data == NULL || fread(*data, 1, (size_t)n, f) != (size_t)n) {
+        fclose(f);
+        free(*data);
+        *data = NULL;
+        return -1;
+    }
+    fclose(f);
+    return n;
+}
+
+/* tml_read_file of <shared>/<rel>. */
+static inline long tml_read_shared_file(const char *rel, void **data)
+{
+    char path[1400];
+    return tml_read_file(tml_shared_path(path, sizeof path, rel), data);
+}
+
+/* 1 when <shared>/<rel> exists (can be opened). */
+static inline int tml_shared_exists(const char *rel)
+{
+    char path[1400];
+    const char *p = tml_shared_path(path, sizeof path, rel);
+    FILE *f = p != NULL ? fopen(p, "rb") : NULL;
+    if (f == NULL) {
+        return 0;
+    }
+    fclose(f);
+    return 1;
+}
+
+/*
+ * Evaluates to 1 when <shared>/<probe> exists; otherwise fails a check and evaluates to 0. A missing shared/
+ * folder is a failure, never a skip: the golden conformance checks would silently not run.
+ */
+#define TML_REQUIRE_SHARED(probe)                                                                              \
+    (tml_shared_exists(probe) ||                                                                               \
+     TML_CHECK(0, "shared/%s not found (set TML_SHARED_DIR): the golden conformance checks cannot run", (probe)))
+
+/*
+ * Runs one shared/ops case: the vectors input_<k>.bin -> output_<k>.bin for k = 1..3 (a case has at least one).
+ * `run` computes the output for `input` with `params`, checks the sizes (in bytes) and compares the result with
+ * `expected` (printing mismatches under `label`); it returns 1 when they match.
+ */
+typedef int (*tml_golden_run_fn)(const void *params, const char *label, const void *input, long input_size,
+                                 const void *expected, long expected_size);
+
+/* Records one test case per vector of shared/ops/<name> (a failed one when the case has none) and returns the
+ * number of vectors found. */
+static inline int tml_golden_op_case(const char *name, tml_golden_run_fn run, const void *params)
+{
+    int found = 0;
+    for (int k = 1; k <= 3; k++) {
+        char rel[256], label[128];
+        void *in = NULL, *expected = NULL;
+        snprintf(rel, sizeof rel, "ops/%s/input_%d.bin", name, k);
+        const long n_in = tml_read_shared_file(rel, &in);
+        if (n_in < 0) {
+            continue;
+        }
+        snprintf(rel, sizeof rel, "ops/%s/output_%d.bin", name, k);
+        const long n_out = tml_read_shared_file(rel, &expected);
+        snprintf(label, sizeof label, "golden %s vector %d", name, k);
+        tml_test_record(n_out >= 0 && run(params, label, in, n_in, expected, n_out), label);
+        found++;
+        free(in);
+        free(expected);
+    }
+    if (found == 0) {
+        tml_test_record(0, name);
+        printf("  (case %s has no vectors)\n", name);
+    }
+    return found;
 }
 
 #endif /* TML_TEST_H */
