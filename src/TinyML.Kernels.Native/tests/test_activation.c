@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include "tml_kernels.h"
-#include "tml_kernels.h"
 #include "tml_test.h"
 #include "act_fixedpoint.h" /* internal: the fixed-point core is also checked directly */
 
@@ -159,54 +158,6 @@ static tml_relu6_params derive_relu6(float in_scale, int32_t in_zp)
     p.zero = in_zp;
     p.six = six < -128 ? -128 : (six > 127 ? 127 : six);
     return p;
-}
-
-/* ---- independent requantization reference (64-bit, written from the definition) ------------------------ */
-
-/* round(n / 2^k), ties away from zero, for k >= 0 (on int64). */
-static int64_t ref_round_shift(int64_t n, int k)
-{
-    int64_t d, q, r;
-    if (k == 0) {
-        return n;
-    }
-    d = (int64_t)1 << k;
-    q = n / d; /* truncates toward zero */
-    r = n % d;
-    if (2 * (r < 0 ? -r : r) >= d) {
-        q += n < 0 ? -1 : 1;
-    }
-    return q;
-}
-
-/* floor(n / 2^k) for k in [1, 62], without relying on the right shift of negative numbers. */
-static int64_t ref_floor_shift(int64_t n, int k)
-{
-    const int64_t d = (int64_t)1 << k;
-    int64_t q = n / d;
-    if (n % d != 0 && n < 0) {
-        q -= 1;
-    }
-    return q;
-}
-
-/*
- * Double-rounding requantization by multiplier * 2^(shift - 31), from the definitions:
- *   step 1 (high multiply): floor((x * 2^max(shift,0) * multiplier + 2^30) / 2^31), i.e. round to nearest with
- *          ties toward +infinity (-48.5 -> -48, 48.5 -> 49); INT32_MIN * INT32_MIN saturates;
- *   step 2 (right shift): round(. / 2^max(-shift, 0)) with ties away from zero.
- */
-static int32_t ref_requantize(int32_t x, int32_t multiplier, int32_t shift)
-{
-    const int64_t xl = (int64_t)x * ((int64_t)1 << (shift > 0 ? shift : 0));
-    const int64_t x32 = (int64_t)(int32_t)(uint32_t)(uint64_t)xl; /* TFLM wraps the shifted value to 32 bits */
-    int64_t hi;
-    if (x32 == INT32_MIN && multiplier == INT32_MIN) {
-        hi = INT32_MAX;
-    } else {
-        hi = ref_floor_shift(x32 * (int64_t)multiplier + ((int64_t)1 << 30), 31);
-    }
-    return (int32_t)ref_round_shift(hi, shift < 0 ? -shift : 0);
 }
 
 static int32_t clamp_s8(int32_t v)
@@ -380,7 +331,7 @@ static void sweep_relu_family(tml_rng *rng)
         {
             const tml_relu_params p = derive_relu(in_scale, in_zp, out_scale, out_zp);
             for (i = 0; i < 256; i++) {
-                int32_t y = out_zp + ref_requantize(in[i] - in_zp, p.output_multiplier, p.output_shift);
+                int32_t y = out_zp + tml_ref_requantize(in[i] - in_zp, p.output_multiplier, p.output_shift);
                 y = y < p.quantized_activation_min ? p.quantized_activation_min : y;
                 y = y > p.quantized_activation_max ? p.quantized_activation_max : y;
                 expected[i] = (int8_t)y;
@@ -394,8 +345,8 @@ static void sweep_relu_family(tml_rng *rng)
             const tml_leaky_relu_params p = derive_leaky(in_scale, in_zp, out_scale, out_zp, alpha);
             for (i = 0; i < 256; i++) {
                 const int32_t d = in[i] - in_zp;
-                const int32_t s = d >= 0 ? ref_requantize(d, p.output_multiplier_identity, p.output_shift_identity)
-                                         : ref_requantize(d, p.output_multiplier_alpha, p.output_shift_alpha);
+                const int32_t s = d >= 0 ? tml_ref_requantize(d, p.output_multiplier_identity, p.output_shift_identity)
+                                         : tml_ref_requantize(d, p.output_multiplier_alpha, p.output_shift_alpha);
                 expected[i] = (int8_t)clamp_s8(out_zp + s);
             }
             tml_leaky_relu_s8(&p, in, 256, out);

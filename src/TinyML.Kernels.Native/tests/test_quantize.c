@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "tml_kernels.h"
-#include "tml_kernels.h"
 #include "tml_test.h"
 
 static int g_golden_vectors = 0;
@@ -31,50 +30,6 @@ static tml_requantize_params derive_requantize(float in_scale, int32_t in_zp, fl
     p.input_zero_point = in_zp;
     p.output_zero_point = out_zp;
     return p;
-}
-
-/* floor(n / 2^k), k >= 1, without relying on the right shift of negative numbers. */
-static int64_t ref_floor_shift(int64_t n, int k)
-{
-    const int64_t d = (int64_t)1 << k;
-    int64_t q = n / d;
-    if (n % d != 0 && n < 0) {
-        q -= 1;
-    }
-    return q;
-}
-
-/* round(n / 2^k) with ties away from zero. */
-static int64_t ref_round_away_shift(int64_t n, int k)
-{
-    int64_t d, q, r;
-    if (k == 0) {
-        return n;
-    }
-    d = (int64_t)1 << k;
-    q = n / d;
-    r = n % d;
-    if (2 * (r < 0 ? -r : r) >= d) {
-        q += n < 0 ? -1 : 1;
-    }
-    return q;
-}
-
-/*
- * Double-rounding requantization from the definitions: high multiply rounds to nearest with ties toward +inf
- * (floor((v * m + 2^30) / 2^31), INT32_MIN^2 saturating), then a right shift rounding ties away from zero.
- */
-static int32_t ref_requantize(int32_t x, int32_t multiplier, int32_t shift)
-{
-    const int64_t xl = (int64_t)x * ((int64_t)1 << (shift > 0 ? shift : 0));
-    const int64_t x32 = (int64_t)(int32_t)(uint32_t)(uint64_t)xl;
-    int64_t hi;
-    if (x32 == INT32_MIN && multiplier == INT32_MIN) {
-        hi = INT32_MAX;
-    } else {
-        hi = ref_floor_shift(x32 * (int64_t)multiplier + ((int64_t)1 << 30), 31);
-    }
-    return (int32_t)ref_round_away_shift(hi, shift < 0 ? -shift : 0);
 }
 
 static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
@@ -202,11 +157,11 @@ static void sweep_requantize(tml_rng *rng)
             const tml_requantize_params p8 = derive_requantize(in_scale, zp8_in, out_scale, zp8_out);
             const tml_requantize_params p16 = derive_requantize(in_scale, zp8_in, out_scale, zp16_out);
             for (i = 0; i < 256; i++) {
-                e8[i] = (int8_t)clamp64((int64_t)ref_requantize(in8[i] - zp8_in, p8.multiplier, p8.shift) + zp8_out,
+                e8[i] = (int8_t)clamp64((int64_t)tml_ref_requantize(in8[i] - zp8_in, p8.multiplier, p8.shift) + zp8_out,
                                         -128, 127);
                 e16[i] = (int16_t)clamp64(
-                    (int64_t)ref_requantize(in8[i] - zp8_in, p16.multiplier, p16.shift) + zp16_out, -32768, 32767);
-                e32[i] = ref_requantize(in8[i] - zp8_in, p16.multiplier, p16.shift) + zp16_out;
+                    (int64_t)tml_ref_requantize(in8[i] - zp8_in, p16.multiplier, p16.shift) + zp16_out, -32768, 32767);
+                e32[i] = tml_ref_requantize(in8[i] - zp8_in, p16.multiplier, p16.shift) + zp16_out;
             }
             tml_requantize_s8_s8(&p8, in8, 256, o8);
             tml_requantize_s8_s16(&p16, in8, 256, o16);
@@ -223,10 +178,10 @@ static void sweep_requantize(tml_rng *rng)
             const tml_requantize_params p16 = derive_requantize(in_scale, zp_in, out_scale, zp16_out);
             for (i = 0; i < 65536; i++) {
                 const int32_t d = in16[i] - zp_in;
-                e8[i] = (int8_t)clamp64((int64_t)ref_requantize(d, p8.multiplier, p8.shift) + zp8_out, -128, 127);
-                e16[i] = (int16_t)clamp64((int64_t)ref_requantize(d, p16.multiplier, p16.shift) + zp16_out, -32768,
+                e8[i] = (int8_t)clamp64((int64_t)tml_ref_requantize(d, p8.multiplier, p8.shift) + zp8_out, -128, 127);
+                e16[i] = (int16_t)clamp64((int64_t)tml_ref_requantize(d, p16.multiplier, p16.shift) + zp16_out, -32768,
                                           32767);
-                e32[i] = ref_requantize(d, p16.multiplier, p16.shift) + zp16_out;
+                e32[i] = tml_ref_requantize(d, p16.multiplier, p16.shift) + zp16_out;
             }
             tml_requantize_s16_s8(&p8, in16, 65536, o8);
             tml_requantize_s16_s16(&p16, in16, 65536, o16);

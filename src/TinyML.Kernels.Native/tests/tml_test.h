@@ -333,6 +333,53 @@ static inline int32_t tml_ref_mbqm(int32_t x, int32_t multiplier, int32_t shift)
     return tml_ref_rdbpot(tml_ref_srdhm(shifted, multiplier), right);
 }
 
+/* round(n / 2^k), ties away from zero, for k >= 0 (on int64). */
+static inline int64_t tml_ref_round_shift(int64_t n, int k)
+{
+    int64_t d, q, r;
+    if (k == 0) {
+        return n;
+    }
+    d = (int64_t)1 << k;
+    q = n / d; /* truncates toward zero */
+    r = n % d;
+    if (2 * (r < 0 ? -r : r) >= d) {
+        q += n < 0 ? -1 : 1;
+    }
+    return q;
+}
+
+/* floor(n / 2^k) for k in [1, 62], without relying on the right shift of negative numbers. */
+static inline int64_t tml_ref_floor_shift(int64_t n, int k)
+{
+    const int64_t d = (int64_t)1 << k;
+    int64_t q = n / d;
+    if (n % d != 0 && n < 0) {
+        q -= 1;
+    }
+    return q;
+}
+
+/*
+ * Double-rounding requantization by multiplier * 2^(shift - 31), written from the definitions with 64-bit
+ * divisions (a second formulation of what tml_ref_mbqm computes with shifts):
+ *   step 1 (high multiply): floor((x * 2^max(shift,0) * multiplier + 2^30) / 2^31), i.e. round to nearest with
+ *          ties toward +infinity (-48.5 -> -48, 48.5 -> 49); INT32_MIN * INT32_MIN saturates;
+ *   step 2 (right shift): round(. / 2^max(-shift, 0)) with ties away from zero.
+ */
+static inline int32_t tml_ref_requantize(int32_t x, int32_t multiplier, int32_t shift)
+{
+    const int64_t xl = (int64_t)x * ((int64_t)1 << (shift > 0 ? shift : 0));
+    const int64_t x32 = (int64_t)(int32_t)(uint32_t)(uint64_t)xl; /* TFLM wraps the shifted value to 32 bits */
+    int64_t hi;
+    if (x32 == INT32_MIN && multiplier == INT32_MIN) {
+        hi = INT32_MAX;
+    } else {
+        hi = tml_ref_floor_shift(x32 * (int64_t)multiplier + ((int64_t)1 << 30), 31);
+    }
+    return (int32_t)tml_ref_round_shift(hi, shift < 0 ? -shift : 0);
+}
+
 /* Clamp to [lo, hi]. */
 static inline int32_t tml_ref_clamp(int32_t v, int32_t lo, int32_t hi)
 {
