@@ -172,123 +172,117 @@ static inline void tml_test_quantize_multiplier_greater_than_one(double real, in
 
 /* ---- bit-exact comparison -------------------------------------------------------------------------------- */
 
-/* Compares int8 buffers; prints every mismatching index. Returns 1 when identical. */
-static inline int tml_test_compare_s8(const char *label, const int8_t *expected, const int8_t *actual, size_t n)
+/* Element types of the integer comparisons. */
+typedef enum { TML_TEST_S8, TML_TEST_S16, TML_TEST_S32, TML_TEST_U8 } tml_test_int_type;
+
+/* Element i of an integer buffer of the given type, widened. */
+static inline long long tml_test_int_at(const void *p, tml_test_int_type type, size_t i)
 {
-    size_t bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (expected[i] != actual[i]) {
-            if (bad == 0) {
-                printf("%s: mismatches:\n", label);
-            }
-            printf("  [%zu] expected %d actual %d\n", i, (int)expected[i], (int)actual[i]);
-            bad++;
-        }
+    switch (type) {
+    case TML_TEST_S8:
+        return ((const int8_t *)p)[i];
+    case TML_TEST_S16:
+        return ((const int16_t *)p)[i];
+    case TML_TEST_S32:
+        return ((const int32_t *)p)[i];
+    default:
+        return ((const uint8_t *)p)[i];
     }
+}
+
+/* Ends a comparison: prints how many of the n elements differed, if any. Returns 1 when none did. */
+static inline int tml_test_mismatch_summary(const char *label, size_t bad, size_t n)
+{
     if (bad) {
         printf("%s: %zu of %zu elements differ\n", label, bad, n);
     }
     return bad == 0;
+}
+
+/* Compares integer buffers of the given type; prints every mismatching index. Returns 1 when identical. */
+static inline int tml_test_compare_int(const char *label, tml_test_int_type type, const void *expected,
+                                       const void *actual, size_t n)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        const long long e = tml_test_int_at(expected, type, i);
+        const long long a = tml_test_int_at(actual, type, i);
+        if (e != a) {
+            if (bad == 0) {
+                printf("%s: mismatches:\n", label);
+            }
+            printf("  [%zu] expected %lld actual %lld\n", i, e, a);
+            bad++;
+        }
+    }
+    return tml_test_mismatch_summary(label, bad, n);
+}
+
+/* Compares int8 buffers; prints every mismatching index. Returns 1 when identical. */
+static inline int tml_test_compare_s8(const char *label, const int8_t *expected, const int8_t *actual, size_t n)
+{
+    return tml_test_compare_int(label, TML_TEST_S8, expected, actual, n);
 }
 
 /* Compares int16 buffers; prints every mismatching index. Returns 1 when identical. */
 static inline int tml_test_compare_s16(const char *label, const int16_t *expected, const int16_t *actual, size_t n)
 {
-    size_t bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (expected[i] != actual[i]) {
-            if (bad == 0) {
-                printf("%s: mismatches:\n", label);
-            }
-            printf("  [%zu] expected %d actual %d\n", i, (int)expected[i], (int)actual[i]);
-            bad++;
-        }
-    }
-    if (bad) {
-        printf("%s: %zu of %zu elements differ\n", label, bad, n);
-    }
-    return bad == 0;
+    return tml_test_compare_int(label, TML_TEST_S16, expected, actual, n);
 }
 
 /* Compares int32 buffers; prints every mismatching index. Returns 1 when identical. */
 static inline int tml_test_compare_s32(const char *label, const int32_t *expected, const int32_t *actual, size_t n)
 {
-    size_t bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (expected[i] != actual[i]) {
-            if (bad == 0) {
-                printf("%s: mismatches:\n", label);
-            }
-            printf("  [%zu] expected %ld actual %ld\n", i, (long)expected[i], (long)actual[i]);
-            bad++;
-        }
-    }
-    if (bad) {
-        printf("%s: %zu of %zu elements differ\n", label, bad, n);
-    }
-    return bad == 0;
+    return tml_test_compare_int(label, TML_TEST_S32, expected, actual, n);
 }
 
 /* Compares raw bytes; prints every mismatching index. Returns 1 when identical. */
 static inline int tml_test_compare_u8(const char *label, const uint8_t *expected, const uint8_t *actual, size_t n)
 {
+    return tml_test_compare_int(label, TML_TEST_U8, expected, actual, n);
+}
+
+/*
+ * Compares float buffers, bit for bit when `exact` (NaNs compare by bits), else within
+ * |e - a| <= atol + rtol * |e|; prints every mismatching index. Returns 1 when all match.
+ */
+static inline int tml_test_compare_f32(const char *label, const float *expected, const float *actual, size_t n,
+                                       int exact, float atol, float rtol)
+{
     size_t bad = 0;
     for (size_t i = 0; i < n; i++) {
-        if (expected[i] != actual[i]) {
+        int same;
+        if (exact) {
+            uint32_t a, b;
+            memcpy(&a, &expected[i], 4);
+            memcpy(&b, &actual[i], 4);
+            same = a == b;
+        } else {
+            const float d = fabsf(expected[i] - actual[i]);
+            same = d <= atol + rtol * fabsf(expected[i]);
+        }
+        if (!same) {
             if (bad == 0) {
                 printf("%s: mismatches:\n", label);
             }
-            printf("  [%zu] expected %u actual %u\n", i, (unsigned)expected[i], (unsigned)actual[i]);
+            printf("  [%zu] expected %.9g actual %.9g\n", i, (double)expected[i], (double)actual[i]);
             bad++;
         }
     }
-    if (bad) {
-        printf("%s: %zu of %zu elements differ\n", label, bad, n);
-    }
-    return bad == 0;
+    return tml_test_mismatch_summary(label, bad, n);
 }
 
 /* Compares float buffers bit for bit (NaNs compare by bits); prints every mismatching index. */
 static inline int tml_test_compare_f32_exact(const char *label, const float *expected, const float *actual, size_t n)
 {
-    size_t bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t a, b;
-        memcpy(&a, &expected[i], 4);
-        memcpy(&b, &actual[i], 4);
-        if (a != b) {
-            if (bad == 0) {
-                printf("%s: mismatches:\n", label);
-            }
-            printf("  [%zu] expected %.9g actual %.9g\n", i, (double)expected[i], (double)actual[i]);
-            bad++;
-        }
-    }
-    if (bad) {
-        printf("%s: %zu of %zu elements differ\n", label, bad, n);
-    }
-    return bad == 0;
+    return tml_test_compare_f32(label, expected, actual, n, 1, 0.0f, 0.0f);
 }
 
 /* Compares float buffers within |e - a| <= atol + rtol * |e|; prints every mismatching index. */
 static inline int tml_test_compare_f32_tol(const char *label, const float *expected, const float *actual, size_t n,
-                                    float atol, float rtol)
+                                           float atol, float rtol)
 {
-    size_t bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        float d = fabsf(expected[i] - actual[i]);
-        if (!(d <= atol + rtol * fabsf(expected[i]))) {
-            if (bad == 0) {
-                printf("%s: mismatches:\n", label);
-            }
-            printf("  [%zu] expected %.9g actual %.9g\n", i, (double)expected[i], (double)actual[i]);
-            bad++;
-        }
-    }
-    if (bad) {
-        printf("%s: %zu of %zu elements differ\n", label, bad, n);
-    }
-    return bad == 0;
+    return tml_test_compare_f32(label, expected, actual, n, 0, atol, rtol);
 }
 
 /* ---- reference fixed-point arithmetic (independent of src/common.h) ------------------------------------- */
