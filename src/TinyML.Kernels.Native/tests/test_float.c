@@ -65,15 +65,8 @@ static void random_geom(tml_rng *r, geom *g, int depthwise)
     g->dh = tml_rng_range(r, 1, 3);
     g->dw = tml_rng_range(r, 1, 3);
     g->same = tml_rng_range(r, 0, 1);
-    g->oh = tml_ref_out_size(g->same, g->h, g->kh, g->sh, g->dh);
-    g->ow = tml_ref_out_size(g->same, g->w, g->kw, g->sw, g->dw);
-    if (g->oh <= 0 || g->ow <= 0) {
-        g->same = 1;
-        g->oh = tml_ref_out_size(1, g->h, g->kh, g->sh, g->dh);
-        g->ow = tml_ref_out_size(1, g->w, g->kw, g->sw, g->dw);
-    }
-    g->ph = g->same ? tml_ref_padding(g->sh, g->dh, g->h, g->kh, g->oh) : 0;
-    g->pw = g->same ? tml_ref_padding(g->sw, g->dw, g->w, g->kw, g->ow) : 0;
+    tml_ref_window_2d(&g->same, g->h, g->w, g->kh, g->kw, g->sh, g->sw, g->dh, g->dw, &g->oh, &g->ow, &g->ph,
+                      &g->pw);
 }
 
 static void test_conv(tml_rng *r, int index)
@@ -216,15 +209,7 @@ static void test_pool(tml_rng *r, int index)
     random_geom(r, &g, 1);
     /* pooling has no dilation */
     g.dh = g.dw = 1;
-    g.oh = tml_ref_out_size(g.same, g.h, g.kh, g.sh, 1);
-    g.ow = tml_ref_out_size(g.same, g.w, g.kw, g.sw, 1);
-    if (g.oh <= 0 || g.ow <= 0) {
-        g.same = 1;
-        g.oh = tml_ref_out_size(1, g.h, g.kh, g.sh, 1);
-        g.ow = tml_ref_out_size(1, g.w, g.kw, g.sw, 1);
-    }
-    g.ph = g.same ? tml_ref_padding(g.sh, 1, g.h, g.kh, g.oh) : 0;
-    g.pw = g.same ? tml_ref_padding(g.sw, 1, g.w, g.kw, g.ow) : 0;
+    tml_ref_window_2d(&g.same, g.h, g.w, g.kh, g.kw, g.sh, g.sw, 1, 1, &g.oh, &g.ow, &g.ph, &g.pw);
     const size_t n_in = (size_t)g.n * g.h * g.w * g.c, n_out = (size_t)g.n * g.oh * g.ow * g.c;
     float *in = (float *)malloc(n_in * 4), *exp_avg = (float *)malloc(n_out * 4), *exp_max = (float *)malloc(n_out * 4);
     float *act = (float *)malloc(n_out * 4);

@@ -401,6 +401,38 @@ static inline int32_t tml_ref_padding(int32_t stride, int32_t dilation, int32_t 
     return total / 2;
 }
 
+/*
+ * Output extent and top/left padding of a 2-D window as the compiler derives them (tml_ref_out_size and
+ * tml_ref_padding on each axis). A VALID window (*same == 0) that does not fit the input falls back to SAME
+ * (*same becomes 1); VALID has no padding. Pooling passes dilations of 1.
+ */
+static inline void tml_ref_window_2d(int *same, int32_t h, int32_t w, int32_t kh, int32_t kw, int32_t sh, int32_t sw,
+                                     int32_t dh, int32_t dw, int32_t *oh, int32_t *ow, int32_t *ph, int32_t *pw)
+{
+    *oh = tml_ref_out_size(*same, h, kh, sh, dh);
+    *ow = tml_ref_out_size(*same, w, kw, sw, dw);
+    if (*oh <= 0 || *ow <= 0) {
+        *same = 1;
+        *oh = tml_ref_out_size(1, h, kh, sh, dh);
+        *ow = tml_ref_out_size(1, w, kw, sw, dw);
+    }
+    *ph = *same ? tml_ref_padding(sh, dh, h, kh, *oh) : 0;
+    *pw = *same ? tml_ref_padding(sw, dw, w, kw, *ow) : 0;
+}
+
+/* Advances the row-major index idx[0..rank) over dims like an odometer; returns 0 after the last index (idx is
+ * then all zeros again). */
+static inline int tml_next_index(int32_t *idx, const int32_t *dims, int32_t rank)
+{
+    for (int32_t k = rank - 1; k >= 0; k--) {
+        if (++idx[k] < dims[k]) {
+            return 1;
+        }
+        idx[k] = 0;
+    }
+    return 0;
+}
+
 /* A random real multiplier: 10^u with u uniform in [lo_exp10, hi_exp10). */
 static inline double tml_rng_scale(tml_rng *r, double lo_exp10, double hi_exp10)
 {
