@@ -12,11 +12,6 @@
 /* Integer bits of the fixed-point input of LOGISTIC and TANH (Q4.27). */
 #define TML_SIGMOID_INPUT_IB 4
 
-static int tml_act_args_bad(const void *params, const void *input, int32_t size, const void *output)
-{
-    return params == NULL || size < 0 || (size > 0 && (input == NULL || output == NULL));
-}
-
 /* ---- LOGISTIC / TANH ---------------------------------------------------------------------------------------- */
 
 /* Shifts the fixed-point evaluation could not apply (it only runs for |x - zp| < radius). */
@@ -33,7 +28,7 @@ TML_INLINE tml_status tml_sigmoid_s8(const tml_logistic_params *params, const in
                                      int8_t *output, int is_tanh)
 {
     int32_t i;
-    if (tml_act_args_bad(params, input, size, output) || tml_sigmoid_params_bad(params)) {
+    if (tml_unary_args_bad(params, input, size, output) || tml_sigmoid_params_bad(params)) {
         return TML_ERROR_ARGUMENT;
     }
     for (i = 0; i < size; i++) {
@@ -125,7 +120,7 @@ TML_API tml_status tml_hard_swish_s8(const tml_hard_swish_params *params, const 
                                      int8_t *output)
 {
     int32_t i;
-    if (tml_act_args_bad(params, input, size, output)) {
+    if (tml_unary_args_bad(params, input, size, output)) {
         return TML_ERROR_ARGUMENT;
     }
     if (params->output_multiplier_exponent > 0 || params->output_multiplier_exponent < -31 ||
@@ -174,7 +169,7 @@ TML_API tml_status tml_leaky_relu_s8(const tml_leaky_relu_params *params, const 
                                      int8_t *output)
 {
     int32_t i;
-    if (tml_act_args_bad(params, input, size, output)) {
+    if (tml_unary_args_bad(params, input, size, output)) {
         return TML_ERROR_ARGUMENT;
     }
     for (i = 0; i < size; i++) {
@@ -191,7 +186,7 @@ TML_API tml_status tml_leaky_relu_s8(const tml_leaky_relu_params *params, const 
 TML_API tml_status tml_relu_s8(const tml_relu_params *params, const int8_t *input, int32_t size, int8_t *output)
 {
     int32_t i;
-    if (tml_act_args_bad(params, input, size, output) || params->quantized_activation_min < INT8_MIN ||
+    if (tml_unary_args_bad(params, input, size, output) || params->quantized_activation_min < INT8_MIN ||
         params->quantized_activation_max > INT8_MAX || params->quantized_activation_min > INT8_MAX ||
         params->quantized_activation_max < INT8_MIN) {
         return TML_ERROR_ARGUMENT;
@@ -212,7 +207,7 @@ TML_API tml_status tml_relu6_s8(const tml_relu6_params *params, const int8_t *in
                                 int8_t *output)
 {
     int32_t i;
-    if (tml_act_args_bad(params, input, size, output) || params->zero < INT8_MIN || params->zero > INT8_MAX ||
+    if (tml_unary_args_bad(params, input, size, output) || params->zero < INT8_MIN || params->zero > INT8_MAX ||
         params->six < INT8_MIN || params->six > INT8_MAX) {
         return TML_ERROR_ARGUMENT;
     }

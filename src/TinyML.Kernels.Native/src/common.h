@@ -165,6 +165,15 @@ TML_INLINE size_t tml_dims_count(const tml_dims *d)
 }
 
 /*
+ * 1 when the arguments of an element-by-element kernel over `size` elements are unusable: no parameters, a
+ * negative size, or a missing buffer for a non-empty one (size 0 accepts NULL buffers).
+ */
+TML_INLINE int tml_unary_args_bad(const void *params, const void *input, int32_t size, const void *output)
+{
+    return params == NULL || size < 0 || (size > 0 && (input == NULL || output == NULL));
+}
+
+/*
  * Range [*start, *end) of filter taps k (0 <= k < filter_size) whose input coordinate origin + dilation * k
  * lies inside [0, in_size). Skipping the others is TFLM's "zero padding by omitting the areas outside the
  * image". dilation >= 1.
