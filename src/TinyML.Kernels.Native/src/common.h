@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * common.h: internal fixed-point arithmetic shared by all kernels (not part of the public API).
+ * common.h: internal fixed-point arithmetic shared by all kernels (not part of the public API), and the checks
+ * and loops several kernels share: shape and argument checks, the window taps of the convolutions and
+ * poolings, and the N-D broadcast driver of the element-wise operations.
  *
  * The functions reproduce the integer arithmetic of TFLite Micro's reference kernels with double rounding
  * (TFLITE_SINGLE_ROUNDING not defined): a saturating rounding doubling high multiply followed by a rounding
