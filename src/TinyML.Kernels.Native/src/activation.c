@@ -12,11 +12,6 @@
 /* Integer bits of the fixed-point input of LOGISTIC and TANH (Q4.27). */
 #define TML_SIGMOID_INPUT_IB 4
 
-static int tml_act_args_bad(const void *params, const void *input, int32_t size, const void *output)
-{
-    return params == NULL || size < 0 || (size > 0 && (input == NULL || output == NULL));
-}
-
 /* ---- LOGISTIC / TANH ---------------------------------------------------------------------------------------- */
 
 /* Shifts the fixed-point evaluation could not apply (it only runs for |x - zp| < radius). */
@@ -25,11 +20,15 @@ static int tml_sigmoid_params_bad(const tml_logistic_params *p)
     return p->input_left_shift < -31 || (p->input_left_shift > 31 && p->input_range_radius > 0);
 }
 
-TML_API tml_status tml_logistic_s8(const tml_logistic_params *params, const int8_t *input, int32_t size,
-                                   int8_t *output)
+/*
+ * LOGISTIC (is_tanh == 0) or TANH (is_tanh == 1); is_tanh is a constant at each call site. Inputs at least the
+ * radius away from the zero point saturate; the others are evaluated in fixed point from Q4.27.
+ */
+TML_INLINE tml_status tml_sigmoid_s8(const tml_logistic_params *params, const int8_t *input, int32_t size,
+                                     int8_t *output, int is_tanh)
 {
     int32_t i;
-    if (tml_act_args_bad(params, input, size, output) || tml_sigmoid_params_bad(params)) {
+    if (tml_unary_args_bad(params, input, size, output) || tml_sigmoid_params_bad(params)) {
         return TML_ERROR_ARGUMENT;
     }
     for (i = 0; i < size; i++) {
@@ -42,38 +41,30 @@ TML_API tml_status tml_logistic_s8(const tml_logistic_params *params, const int8
         } else {
             const int32_t x_q4 = tml_mul_by_quantized_multiplier(x, params->input_multiplier,
                                                                  params->input_left_shift);
-            const int32_t s_q0 = tml_fp_logistic(x_q4, TML_SIGMOID_INPUT_IB);
-            /* Q0.31 -> 1/256 units, then the -128 zero point */
-            y = tml_clamp_i32(tml_rounding_divide_by_pot(s_q0, 23) - 128, INT8_MIN, INT8_MAX);
+            if (is_tanh) {
+                const int32_t t_q0 = tml_fp_tanh(x_q4, TML_SIGMOID_INPUT_IB);
+                /* Q0.31 -> 1/128 units (zero point 0) */
+                y = tml_clamp_i32(tml_rounding_divide_by_pot(t_q0, 24), INT8_MIN, INT8_MAX);
+            } else {
+                const int32_t s_q0 = tml_fp_logistic(x_q4, TML_SIGMOID_INPUT_IB);
+                /* Q0.31 -> 1/256 units, then the -128 zero point */
+                y = tml_clamp_i32(tml_rounding_divide_by_pot(s_q0, 23) - 128, INT8_MIN, INT8_MAX);
+            }
         }
         output[i] = (int8_t)y;
     }
     return TML_OK;
 }
 
+TML_API tml_status tml_logistic_s8(const tml_logistic_params *params, const int8_t *input, int32_t size,
+                                   int8_t *output)
+{
+    return tml_sigmoid_s8(params, input, size, output, 0);
+}
+
 TML_API tml_status tml_tanh_s8(const tml_tanh_params *params, const int8_t *input, int32_t size, int8_t *output)
 {
-    int32_t i;
-    if (tml_act_args_bad(params, input, size, output) || tml_sigmoid_params_bad(params)) {
-        return TML_ERROR_ARGUMENT;
-    }
-    for (i = 0; i < size; i++) {
-        const int32_t x = (int32_t)input[i] - params->input_zero_point;
-        int32_t y;
-        if (x <= -params->input_range_radius) {
-            y = INT8_MIN;
-        } else if (x >= params->input_range_radius) {
-            y = INT8_MAX;
-        } else {
-            const int32_t x_q4 = tml_mul_by_quantized_multiplier(x, params->input_multiplier,
-                                                                 params->input_left_shift);
-            const int32_t t_q0 = tml_fp_tanh(x_q4, TML_SIGMOID_INPUT_IB);
-            /* Q0.31 -> 1/128 units (zero point 0) */
-            y = tml_clamp_i32(tml_rounding_divide_by_pot(t_q0, 24), INT8_MIN, INT8_MAX);
-        }
-        output[i] = (int8_t)y;
-    }
-    return TML_OK;
+    return tml_sigmoid_s8(params, input, size, output, 1);
 }
 
 /* ---- HARD_SWISH: 16-bit helpers that keep TFLM's int16 truncations ------------------------------------------ */
@@ -129,7 +120,7 @@ TML_API tml_status tml_hard_swish_s8(const tml_hard_swish_params *params, const 
                                      int8_t *output)
 {
     int32_t i;
-    if (tml_act_args_bad(params, input, size, output)) {
+    if (tml_unary_args_bad(params, input, size, output)) {
         return TML_ERROR_ARGUMENT;
     }
     if (params->output_multiplier_exponent > 0 || params->output_multiplier_exponent < -31 ||
@@ -178,7 +169,7 @@ TML_API tml_status tml_leaky_relu_s8(const tml_leaky_relu_params *params, const 
                                      int8_t *output)
 {
     int32_t i;
-    if (tml_act_args_bad(params, input, size, output)) {
+    if (tml_unary_args_bad(params, input, size, output)) {
         return TML_ERROR_ARGUMENT;
     }
     for (i = 0; i < size; i++) {
@@ -195,7 +186,7 @@ TML_API tml_status tml_leaky_relu_s8(const tml_leaky_relu_params *params, const 
 TML_API tml_status tml_relu_s8(const tml_relu_params *params, const int8_t *input, int32_t size, int8_t *output)
 {
     int32_t i;
-    if (tml_act_args_bad(params, input, size, output) || params->quantized_activation_min < INT8_MIN ||
+    if (tml_unary_args_bad(params, input, size, output) || params->quantized_activation_min < INT8_MIN ||
         params->quantized_activation_max > INT8_MAX || params->quantized_activation_min > INT8_MAX ||
         params->quantized_activation_max < INT8_MIN) {
         return TML_ERROR_ARGUMENT;
@@ -216,7 +207,7 @@ TML_API tml_status tml_relu6_s8(const tml_relu6_params *params, const int8_t *in
                                 int8_t *output)
 {
     int32_t i;
-    if (tml_act_args_bad(params, input, size, output) || params->zero < INT8_MIN || params->zero > INT8_MAX ||
+    if (tml_unary_args_bad(params, input, size, output) || params->zero < INT8_MIN || params->zero > INT8_MAX ||
         params->six < INT8_MIN || params->six > INT8_MAX) {
         return TML_ERROR_ARGUMENT;
     }

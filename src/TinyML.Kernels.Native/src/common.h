@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * common.h: internal fixed-point arithmetic shared by all kernels (not part of the public API).
+ * common.h: internal fixed-point arithmetic shared by all kernels (not part of the public API), and the checks
+ * and loops several kernels share: shape and argument checks, the window taps of the convolutions and
+ * poolings, and the N-D broadcast driver of the element-wise operations.
  *
  * The functions reproduce the integer arithmetic of TFLite Micro's reference kernels with double rounding
  * (TFLITE_SINGLE_ROUNDING not defined): a saturating rounding doubling high multiply followed by a rounding
@@ -150,7 +152,7 @@ TML_INLINE int32_t tml_mul_by_quantized_multiplier_i64(int64_t x, int32_t multip
     return (int32_t)(uint32_t)(uint64_t)result;
 }
 
-/* ---- shape helpers ------------------------------------------------------------------------------------ */
+/* ---- shape and window helpers ------------------------------------------------------------------------- */
 
 /* 1 when every dimension of d is >= 1. */
 TML_INLINE int tml_dims_valid(const tml_dims *d)
@@ -162,6 +164,15 @@ TML_INLINE int tml_dims_valid(const tml_dims *d)
 TML_INLINE size_t tml_dims_count(const tml_dims *d)
 {
     return (size_t)d->n * (size_t)d->h * (size_t)d->w * (size_t)d->c;
+}
+
+/*
+ * 1 when the arguments of an element-by-element kernel over `size` elements are unusable: no parameters, a
+ * negative size, or a missing buffer for a non-empty one (size 0 accepts NULL buffers).
+ */
+TML_INLINE int tml_unary_args_bad(const void *params, const void *input, int32_t size, const void *output)
+{
+    return params == NULL || size < 0 || (size > 0 && (input == NULL || output == NULL));
 }
 
 /*
@@ -190,6 +201,53 @@ TML_INLINE void tml_tap_range(int32_t origin, int32_t dilation, int32_t in_size,
     }
     *start = s;
     *end = e;
+}
+
+/*
+ * Taps of one output coordinate of a sliding window (convolution, depthwise convolution, pooling): the window
+ * of output index `out_index` starts at input coordinate out_index * stride - pad, which is returned; [*start,
+ * *end) are the taps of tml_tap_range that lie inside the input. Pooling passes a dilation of 1.
+ */
+TML_INLINE int32_t tml_window_taps(int32_t out_index, int32_t stride, int32_t pad, int32_t dilation, int32_t in_size,
+                                   int32_t filter_size, int32_t *start, int32_t *end)
+{
+    const int32_t origin = out_index * stride - pad;
+    tml_tap_range(origin, dilation, in_size, filter_size, start, end);
+    return origin;
+}
+
+/* 1 when the window geometry shared by the convolution and pooling kernels is usable: strides and dilations
+ * >= 1, paddings >= 0. */
+TML_INLINE int tml_window_params_valid(int32_t stride_h, int32_t stride_w, int32_t dilation_h, int32_t dilation_w,
+                                       int32_t pad_h, int32_t pad_w)
+{
+    return stride_h > 0 && stride_w > 0 && dilation_h > 0 && dilation_w > 0 && pad_h >= 0 && pad_w >= 0;
+}
+
+/*
+ * Output channels per group of a (grouped) convolution with valid dims: input [n, h, w, in_c], filter
+ * [out_c, kh, kw, in_c / groups], output [n, oh, ow, out_c], out_c a multiple of groups. Returns 0 when the
+ * shapes do not fit together.
+ */
+TML_INLINE int32_t tml_conv_filters_per_group(const tml_dims *input, const tml_dims *filter, const tml_dims *output)
+{
+    if (output->n != input->n || output->c != filter->n || input->c % filter->c != 0) {
+        return 0;
+    }
+    const int32_t groups = input->c / filter->c;
+    if (filter->n % groups != 0) {
+        return 0;
+    }
+    return filter->n / groups;
+}
+
+/* 1 when valid dims fit a depthwise convolution: filter [1, kh, kw, in_c * depth_multiplier], output
+ * [n, oh, ow, in_c * depth_multiplier]. */
+TML_INLINE int tml_depthwise_shapes_valid(const tml_dims *input, const tml_dims *filter, const tml_dims *output,
+                                          int32_t depth_multiplier)
+{
+    const int32_t out_c = input->c * depth_multiplier;
+    return filter->n == 1 && filter->c == out_c && output->c == out_c && output->n == input->n;
 }
 
 /* x + y with two's complement wrap-around (what TFLM's int32 accumulations do on every target). */

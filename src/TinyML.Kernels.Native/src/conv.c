@@ -13,8 +13,8 @@
 
 static int conv_params_valid(const tml_conv_params *p)
 {
-    return p->stride_h > 0 && p->stride_w > 0 && p->dilation_h > 0 && p->dilation_w > 0 && p->pad_h >= 0 &&
-           p->pad_w >= 0 && p->activation_min <= p->activation_max;
+    return tml_window_params_valid(p->stride_h, p->stride_w, p->dilation_h, p->dilation_w, p->pad_h, p->pad_w) &&
+           p->activation_min <= p->activation_max;
 }
 
 TML_API int32_t tml_conv_s8_get_buffer_size(const tml_conv_params *params, const tml_dims *input_dims,
@@ -48,14 +48,10 @@ TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_chan
     const int32_t f_c = filter_dims->c; /* input channels per group */
     const int32_t out_h = output_dims->h;
     const int32_t out_w = output_dims->w;
-    if (output_dims->n != batches || output_dims->c != out_c || in_c % f_c != 0) {
+    const int32_t filters_per_group = tml_conv_filters_per_group(input_dims, filter_dims, output_dims);
+    if (filters_per_group == 0) {
         return TML_ERROR_ARGUMENT;
     }
-    const int32_t groups = in_c / f_c;
-    if (out_c % groups != 0) {
-        return TML_ERROR_ARGUMENT;
-    }
-    const int32_t filters_per_group = out_c / groups;
     const int32_t input_offset = params->input_offset;
     const int32_t output_offset = params->output_offset;
     const int32_t act_min = params->activation_min;
@@ -67,13 +63,13 @@ TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_chan
     for (int32_t b = 0; b < batches; b++) {
         const int8_t *in_batch = input + (size_t)b * in_h * in_w * in_c;
         for (int32_t oy = 0; oy < out_h; oy++) {
-            const int32_t in_y0 = oy * params->stride_h - params->pad_h;
             int32_t ky_start, ky_end;
-            tml_tap_range(in_y0, params->dilation_h, in_h, k_h, &ky_start, &ky_end);
+            const int32_t in_y0 = tml_window_taps(oy, params->stride_h, params->pad_h, params->dilation_h, in_h, k_h,
+                                                  &ky_start, &ky_end);
             for (int32_t ox = 0; ox < out_w; ox++) {
-                const int32_t in_x0 = ox * params->stride_w - params->pad_w;
                 int32_t kx_start, kx_end;
-                tml_tap_range(in_x0, params->dilation_w, in_w, k_w, &kx_start, &kx_end);
+                const int32_t in_x0 = tml_window_taps(ox, params->stride_w, params->pad_w, params->dilation_w, in_w,
+                                                      k_w, &kx_start, &kx_end);
                 for (int32_t oc = 0; oc < out_c; oc++) {
                     const int32_t group = oc / filters_per_group;
                     const int8_t *f_oc = filter + (size_t)oc * k_h * k_w * f_c;

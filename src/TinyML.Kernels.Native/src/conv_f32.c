@@ -14,9 +14,9 @@ TML_API tml_status tml_conv_f32(const tml_conv_f32_params *params, const tml_dim
                                 const tml_dims *output_dims, float *output)
 {
     if (params == NULL || input == NULL || filter == NULL || output == NULL || !tml_dims_valid(input_dims) ||
-        !tml_dims_valid(filter_dims) || !tml_dims_valid(output_dims) || params->stride_h < 1 ||
-        params->stride_w < 1 || params->dilation_h < 1 || params->dilation_w < 1 || params->pad_h < 0 ||
-        params->pad_w < 0) {
+        !tml_dims_valid(filter_dims) || !tml_dims_valid(output_dims) ||
+        !tml_window_params_valid(params->stride_h, params->stride_w, params->dilation_h, params->dilation_w,
+                                 params->pad_h, params->pad_w)) {
         return TML_ERROR_ARGUMENT;
     }
     const int32_t in_h = input_dims->h;
@@ -26,22 +26,21 @@ TML_API tml_status tml_conv_f32(const tml_conv_f32_params *params, const tml_dim
     const int32_t k_h = filter_dims->h;
     const int32_t k_w = filter_dims->w;
     const int32_t f_c = filter_dims->c;
-    if (output_dims->n != input_dims->n || output_dims->c != out_c || in_c % f_c != 0 ||
-        out_c % (in_c / f_c) != 0) {
+    const int32_t filters_per_group = tml_conv_filters_per_group(input_dims, filter_dims, output_dims);
+    if (filters_per_group == 0) {
         return TML_ERROR_ARGUMENT;
     }
-    const int32_t filters_per_group = out_c / (in_c / f_c);
     float *out = output;
     for (int32_t b = 0; b < input_dims->n; b++) {
         const float *in_batch = input + (size_t)b * in_h * in_w * in_c;
         for (int32_t oy = 0; oy < output_dims->h; oy++) {
-            const int32_t in_y0 = oy * params->stride_h - params->pad_h;
             int32_t ky_start, ky_end;
-            tml_tap_range(in_y0, params->dilation_h, in_h, k_h, &ky_start, &ky_end);
+            const int32_t in_y0 = tml_window_taps(oy, params->stride_h, params->pad_h, params->dilation_h, in_h, k_h,
+                                                  &ky_start, &ky_end);
             for (int32_t ox = 0; ox < output_dims->w; ox++) {
-                const int32_t in_x0 = ox * params->stride_w - params->pad_w;
                 int32_t kx_start, kx_end;
-                tml_tap_range(in_x0, params->dilation_w, in_w, k_w, &kx_start, &kx_end);
+                const int32_t in_x0 = tml_window_taps(ox, params->stride_w, params->pad_w, params->dilation_w, in_w,
+                                                      k_w, &kx_start, &kx_end);
                 for (int32_t oc = 0; oc < out_c; oc++) {
                     const int32_t group = oc / filters_per_group;
                     const float *f_oc = filter + (size_t)oc * k_h * k_w * f_c;
@@ -71,9 +70,10 @@ TML_API tml_status tml_depthwise_conv_f32(const tml_depthwise_conv_f32_params *p
                                           const float *bias, const tml_dims *output_dims, float *output)
 {
     if (params == NULL || input == NULL || filter == NULL || output == NULL || !tml_dims_valid(input_dims) ||
-        !tml_dims_valid(filter_dims) || !tml_dims_valid(output_dims) || params->stride_h < 1 ||
-        params->stride_w < 1 || params->dilation_h < 1 || params->dilation_w < 1 || params->pad_h < 0 ||
-        params->pad_w < 0 || params->depth_multiplier < 1) {
+        !tml_dims_valid(filter_dims) || !tml_dims_valid(output_dims) ||
+        !tml_window_params_valid(params->stride_h, params->stride_w, params->dilation_h, params->dilation_w,
+                                 params->pad_h, params->pad_w) ||
+        params->depth_multiplier < 1) {
         return TML_ERROR_ARGUMENT;
     }
     const int32_t in_h = input_dims->h;
@@ -83,21 +83,20 @@ TML_API tml_status tml_depthwise_conv_f32(const tml_depthwise_conv_f32_params *p
     const int32_t out_c = in_c * mult;
     const int32_t k_h = filter_dims->h;
     const int32_t k_w = filter_dims->w;
-    if (filter_dims->n != 1 || filter_dims->c != out_c || output_dims->c != out_c ||
-        output_dims->n != input_dims->n) {
+    if (!tml_depthwise_shapes_valid(input_dims, filter_dims, output_dims, mult)) {
         return TML_ERROR_ARGUMENT;
     }
     float *out = output;
     for (int32_t b = 0; b < input_dims->n; b++) {
         const float *in_batch = input + (size_t)b * in_h * in_w * in_c;
         for (int32_t oy = 0; oy < output_dims->h; oy++) {
-            const int32_t in_y0 = oy * params->stride_h - params->pad_h;
             int32_t ky_start, ky_end;
-            tml_tap_range(in_y0, params->dilation_h, in_h, k_h, &ky_start, &ky_end);
+            const int32_t in_y0 = tml_window_taps(oy, params->stride_h, params->pad_h, params->dilation_h, in_h, k_h,
+                                                  &ky_start, &ky_end);
             for (int32_t ox = 0; ox < output_dims->w; ox++) {
-                const int32_t in_x0 = ox * params->stride_w - params->pad_w;
                 int32_t kx_start, kx_end;
-                tml_tap_range(in_x0, params->dilation_w, in_w, k_w, &kx_start, &kx_end);
+                const int32_t in_x0 = tml_window_taps(ox, params->stride_w, params->pad_w, params->dilation_w, in_w,
+                                                      k_w, &kx_start, &kx_end);
                 for (int32_t ic = 0; ic < in_c; ic++) {
                     for (int32_t m = 0; m < mult; m++) {
                         const int32_t oc = ic * mult + m;

@@ -15,6 +15,13 @@ static int element_size_valid(int32_t element_size)
     return element_size == 1 || element_size == 2 || element_size == 4 || element_size == 8;
 }
 
+/* 1 when the arguments PAD, TRANSPOSE and STRIDED_SLICE all need are usable: both buffers, a supported element
+ * size and a rank in 1..TML_MAX_DIMS. */
+static int nd_args_valid(const void *input, const void *output, int32_t element_size, int32_t rank)
+{
+    return input != NULL && output != NULL && element_size_valid(element_size) && rank >= 1 && rank <= TML_MAX_DIMS;
+}
+
 /* Writes n copies of the element at `value` to dst. */
 static void fill_elements(uint8_t *dst, const uint8_t *value, size_t element_size, size_t n)
 {
@@ -53,8 +60,7 @@ static void gather_elements(uint8_t *dst, const uint8_t *src, ptrdiff_t stride, 
 TML_API tml_status tml_pad(const tml_pad_params *params, int32_t element_size, const void *input,
                            const void *pad_value, void *output)
 {
-    if (params == NULL || input == NULL || pad_value == NULL || output == NULL ||
-        !element_size_valid(element_size) || params->rank < 1 || params->rank > TML_MAX_DIMS) {
+    if (params == NULL || pad_value == NULL || !nd_args_valid(input, output, element_size, params->rank)) {
         return TML_ERROR_ARGUMENT;
     }
     const size_t es = (size_t)element_size;
@@ -167,8 +173,7 @@ static void strided_gather(const uint8_t *input, ptrdiff_t base, const int32_t *
 TML_API tml_status tml_transpose(const tml_transpose_params *params, int32_t element_size, const void *input,
                                  void *output)
 {
-    if (params == NULL || input == NULL || output == NULL || !element_size_valid(element_size) ||
-        params->rank < 1 || params->rank > TML_MAX_DIMS) {
+    if (params == NULL || !nd_args_valid(input, output, element_size, params->rank)) {
         return TML_ERROR_ARGUMENT;
     }
     int32_t dims[TML_MAX_DIMS];
@@ -195,8 +200,7 @@ TML_API tml_status tml_transpose_s8(const tml_transpose_params *params, const in
 TML_API tml_status tml_strided_slice(const tml_strided_slice_params *params, int32_t element_size, const void *input,
                                      void *output)
 {
-    if (params == NULL || input == NULL || output == NULL || !element_size_valid(element_size) ||
-        params->rank < 1 || params->rank > TML_MAX_DIMS) {
+    if (params == NULL || !nd_args_valid(input, output, element_size, params->rank)) {
         return TML_ERROR_ARGUMENT;
     }
     int32_t dims[TML_MAX_DIMS];

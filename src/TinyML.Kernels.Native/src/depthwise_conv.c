@@ -13,8 +13,8 @@
 
 static int dw_params_valid(const tml_depthwise_conv_params *p)
 {
-    return p->stride_h > 0 && p->stride_w > 0 && p->dilation_h > 0 && p->dilation_w > 0 && p->pad_h >= 0 &&
-           p->pad_w >= 0 && p->depth_multiplier > 0 && p->activation_min <= p->activation_max;
+    return tml_window_params_valid(p->stride_h, p->stride_w, p->dilation_h, p->dilation_w, p->pad_h, p->pad_w) &&
+           p->depth_multiplier > 0 && p->activation_min <= p->activation_max;
 }
 
 TML_API int32_t tml_depthwise_conv_s8_get_buffer_size(const tml_depthwise_conv_params *params,
@@ -48,7 +48,7 @@ TML_API tml_status tml_depthwise_conv_s8(const tml_depthwise_conv_params *params
     const int32_t k_w = filter_dims->w;
     const int32_t out_h = output_dims->h;
     const int32_t out_w = output_dims->w;
-    if (filter_dims->n != 1 || filter_dims->c != out_c || output_dims->c != out_c || output_dims->n != batches) {
+    if (!tml_depthwise_shapes_valid(input_dims, filter_dims, output_dims, mult)) {
         return TML_ERROR_ARGUMENT;
     }
     const int32_t input_offset = params->input_offset;
@@ -60,13 +60,13 @@ TML_API tml_status tml_depthwise_conv_s8(const tml_depthwise_conv_params *params
     for (int32_t b = 0; b < batches; b++) {
         const int8_t *in_batch = input + (size_t)b * in_h * in_w * in_c;
         for (int32_t oy = 0; oy < out_h; oy++) {
-            const int32_t in_y0 = oy * params->stride_h - params->pad_h;
             int32_t ky_start, ky_end;
-            tml_tap_range(in_y0, params->dilation_h, in_h, k_h, &ky_start, &ky_end);
+            const int32_t in_y0 = tml_window_taps(oy, params->stride_h, params->pad_h, params->dilation_h, in_h, k_h,
+                                                  &ky_start, &ky_end);
             for (int32_t ox = 0; ox < out_w; ox++) {
-                const int32_t in_x0 = ox * params->stride_w - params->pad_w;
                 int32_t kx_start, kx_end;
-                tml_tap_range(in_x0, params->dilation_w, in_w, k_w, &kx_start, &kx_end);
+                const int32_t in_x0 = tml_window_taps(ox, params->stride_w, params->pad_w, params->dilation_w, in_w,
+                                                      k_w, &kx_start, &kx_end);
                 for (int32_t ic = 0; ic < in_c; ic++) {
                     for (int32_t m = 0; m < mult; m++) {
                         const int32_t oc = ic * mult + m;

@@ -41,30 +41,25 @@ TML_INLINE int8_t add_finish(const tml_add_params *p, int32_t raw)
     return (int8_t)tml_clamp_i32(out, p->activation_min, p->activation_max);
 }
 
-static void add_row(const void *params, const void *a, int32_t sa, const void *b, int32_t sb, void *out, int32_t n)
+/* One row of ADD (subtract == 0) or SUB (subtract == 1); subtract is a constant at each call site. */
+TML_INLINE void add_sub_row(const tml_add_params *p, const int8_t *x1, int32_t sa, const int8_t *x2, int32_t sb,
+                            int8_t *y, int32_t n, int subtract)
 {
-    const tml_add_params *p = (const tml_add_params *)params;
-    const int8_t *x1 = (const int8_t *)a;
-    const int8_t *x2 = (const int8_t *)b;
-    int8_t *y = (int8_t *)out;
     for (int32_t i = 0; i < n; i++) {
         const int32_t s1 = add_scale_input(x1[(ptrdiff_t)i * sa], p->input1_offset, p->left_shift, &p->input1_quant);
         const int32_t s2 = add_scale_input(x2[(ptrdiff_t)i * sb], p->input2_offset, p->left_shift, &p->input2_quant);
-        y[i] = add_finish(p, s1 + s2);
+        y[i] = add_finish(p, subtract ? s1 - s2 : s1 + s2);
     }
+}
+
+static void add_row(const void *params, const void *a, int32_t sa, const void *b, int32_t sb, void *out, int32_t n)
+{
+    add_sub_row((const tml_add_params *)params, (const int8_t *)a, sa, (const int8_t *)b, sb, (int8_t *)out, n, 0);
 }
 
 static void sub_row(const void *params, const void *a, int32_t sa, const void *b, int32_t sb, void *out, int32_t n)
 {
-    const tml_add_params *p = (const tml_add_params *)params;
-    const int8_t *x1 = (const int8_t *)a;
-    const int8_t *x2 = (const int8_t *)b;
-    int8_t *y = (int8_t *)out;
-    for (int32_t i = 0; i < n; i++) {
-        const int32_t s1 = add_scale_input(x1[(ptrdiff_t)i * sa], p->input1_offset, p->left_shift, &p->input1_quant);
-        const int32_t s2 = add_scale_input(x2[(ptrdiff_t)i * sb], p->input2_offset, p->left_shift, &p->input2_quant);
-        y[i] = add_finish(p, s1 - s2);
-    }
+    add_sub_row((const tml_add_params *)params, (const int8_t *)a, sa, (const int8_t *)b, sb, (int8_t *)out, n, 1);
 }
 
 static void mul_row(const void *params, const void *a, int32_t sa, const void *b, int32_t sb, void *out, int32_t n)
@@ -82,24 +77,27 @@ static void mul_row(const void *params, const void *a, int32_t sa, const void *b
     }
 }
 
-TML_API tml_status tml_add_s8(const tml_add_params *params, const tml_broadcast_shape *shape, const int8_t *input1,
-                              const int8_t *input2, int8_t *output)
+/* tml_add_s8 and tml_sub_s8: checks the arguments, then runs `row` over the broadcast. */
+static tml_status add_sub_s8(const tml_add_params *params, const tml_broadcast_shape *shape, const int8_t *input1,
+                             const int8_t *input2, int8_t *output, tml_broadcast_row_fn row)
 {
     if (params == NULL || shape == NULL || input1 == NULL || input2 == NULL || output == NULL ||
         !add_params_valid(params)) {
         return TML_ERROR_ARGUMENT;
     }
-    return tml_broadcast_apply(shape, 1, params, input1, input2, output, add_row);
+    return tml_broadcast_apply(shape, 1, params, input1, input2, output, row);
+}
+
+TML_API tml_status tml_add_s8(const tml_add_params *params, const tml_broadcast_shape *shape, const int8_t *input1,
+                              const int8_t *input2, int8_t *output)
+{
+    return add_sub_s8(params, shape, input1, input2, output, add_row);
 }
 
 TML_API tml_status tml_sub_s8(const tml_add_params *params, const tml_broadcast_shape *shape, const int8_t *input1,
                               const int8_t *input2, int8_t *output)
 {
-    if (params == NULL || shape == NULL || input1 == NULL || input2 == NULL || output == NULL ||
-        !add_params_valid(params)) {
-        return TML_ERROR_ARGUMENT;
-    }
-    return tml_broadcast_apply(shape, 1, params, input1, input2, output, sub_row);
+    return add_sub_s8(params, shape, input1, input2, output, sub_row);
 }
 
 TML_API tml_status tml_mul_s8(const tml_mul_params *params, const tml_broadcast_shape *shape, const int8_t *input1,

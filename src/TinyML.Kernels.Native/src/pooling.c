@@ -13,8 +13,8 @@ static int pool_args_valid(const tml_pool_params *p, const tml_dims *in, const v
                            const void *output)
 {
     return p != NULL && input != NULL && output != NULL && tml_dims_valid(in) && tml_dims_valid(out) &&
-           p->stride_h > 0 && p->stride_w > 0 && p->filter_h > 0 && p->filter_w > 0 && p->pad_h >= 0 &&
-           p->pad_w >= 0 && p->activation_min <= p->activation_max && in->n == out->n && in->c == out->c;
+           tml_window_params_valid(p->stride_h, p->stride_w, 1, 1, p->pad_h, p->pad_w) && p->filter_h > 0 &&
+           p->filter_w > 0 && p->activation_min <= p->activation_max && in->n == out->n && in->c == out->c;
 }
 
 TML_API int32_t tml_avg_pool_s8_get_buffer_size(const tml_pool_params *params, const tml_dims *input_dims,
@@ -26,10 +26,13 @@ TML_API int32_t tml_avg_pool_s8_get_buffer_size(const tml_pool_params *params, c
     return 0;
 }
 
-TML_API tml_status tml_avg_pool_s8(const tml_pool_params *params, const tml_dims *input_dims, const int8_t *input,
-                                   const tml_dims *output_dims, int8_t *output, void *scratch)
+/*
+ * Both int8 poolings over the same windows; is_max is a constant at each call site, so each entry point gets
+ * its own branch-free copy. Average pooling fails on a window without a valid tap before writing its pixel.
+ */
+TML_INLINE tml_status pool_s8(const tml_pool_params *params, const tml_dims *input_dims, const int8_t *input,
+                              const tml_dims *output_dims, int8_t *output, int is_max)
 {
-    (void)scratch;
     if (!pool_args_valid(params, input_dims, input, output_dims, output)) {
         return TML_ERROR_ARGUMENT;
     }
@@ -40,29 +43,36 @@ TML_API tml_status tml_avg_pool_s8(const tml_pool_params *params, const tml_dims
     for (int32_t b = 0; b < input_dims->n; b++) {
         const int8_t *in_batch = input + (size_t)b * in_h * in_w * ch;
         for (int32_t oy = 0; oy < output_dims->h; oy++) {
-            const int32_t y0 = oy * params->stride_h - params->pad_h;
-            const int32_t fy_start = TML_MAX(0, -y0);
-            const int32_t fy_end = TML_MIN(params->filter_h, in_h - y0);
+            int32_t fy_start, fy_end;
+            const int32_t y0 =
+                tml_window_taps(oy, params->stride_h, params->pad_h, 1, in_h, params->filter_h, &fy_start, &fy_end);
             for (int32_t ox = 0; ox < output_dims->w; ox++) {
-                const int32_t x0 = ox * params->stride_w - params->pad_w;
-                const int32_t fx_start = TML_MAX(0, -x0);
-                const int32_t fx_end = TML_MIN(params->filter_w, in_w - x0);
+                int32_t fx_start, fx_end;
+                const int32_t x0 =
+                    tml_window_taps(ox, params->stride_w, params->pad_w, 1, in_w, params->filter_w, &fx_start, &fx_end);
                 const int32_t count = (fy_end > fy_start && fx_end > fx_start)
                                           ? (fy_end - fy_start) * (fx_end - fx_start)
                                           : 0;
-                if (count == 0) {
+                if (!is_max && count == 0) {
                     return TML_ERROR_ARGUMENT;
                 }
                 for (int32_t c = 0; c < ch; c++) {
-                    int32_t sum = 0;
+                    int32_t acc = is_max ? INT8_MIN : 0;
                     for (int32_t fy = fy_start; fy < fy_end; fy++) {
                         const int8_t *row = in_batch + (size_t)(y0 + fy) * in_w * ch + c;
                         for (int32_t fx = fx_start; fx < fx_end; fx++) {
-                            sum += row[(size_t)(x0 + fx) * ch];
+                            const int32_t v = row[(size_t)(x0 + fx) * ch];
+                            if (is_max) {
+                                acc = v > acc ? v : acc;
+                            } else {
+                                acc += v;
+                            }
                         }
                     }
-                    sum = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
-                    *out++ = (int8_t)tml_clamp_i32(sum, params->activation_min, params->activation_max);
+                    if (!is_max) {
+                        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+                    }
+                    *out++ = (int8_t)tml_clamp_i32(acc, params->activation_min, params->activation_max);
                 }
             }
         }
@@ -70,39 +80,15 @@ TML_API tml_status tml_avg_pool_s8(const tml_pool_params *params, const tml_dims
     return TML_OK;
 }
 
+TML_API tml_status tml_avg_pool_s8(const tml_pool_params *params, const tml_dims *input_dims, const int8_t *input,
+                                   const tml_dims *output_dims, int8_t *output, void *scratch)
+{
+    (void)scratch;
+    return pool_s8(params, input_dims, input, output_dims, output, 0);
+}
+
 TML_API tml_status tml_max_pool_s8(const tml_pool_params *params, const tml_dims *input_dims, const int8_t *input,
                                    const tml_dims *output_dims, int8_t *output)
 {
-    if (!pool_args_valid(params, input_dims, input, output_dims, output)) {
-        return TML_ERROR_ARGUMENT;
-    }
-    const int32_t in_h = input_dims->h;
-    const int32_t in_w = input_dims->w;
-    const int32_t ch = input_dims->c;
-    int8_t *out = output;
-    for (int32_t b = 0; b < input_dims->n; b++) {
-        const int8_t *in_batch = input + (size_t)b * in_h * in_w * ch;
-        for (int32_t oy = 0; oy < output_dims->h; oy++) {
-            const int32_t y0 = oy * params->stride_h - params->pad_h;
-            const int32_t fy_start = TML_MAX(0, -y0);
-            const int32_t fy_end = TML_MIN(params->filter_h, in_h - y0);
-            for (int32_t ox = 0; ox < output_dims->w; ox++) {
-                const int32_t x0 = ox * params->stride_w - params->pad_w;
-                const int32_t fx_start = TML_MAX(0, -x0);
-                const int32_t fx_end = TML_MIN(params->filter_w, in_w - x0);
-                for (int32_t c = 0; c < ch; c++) {
-                    int32_t max = INT8_MIN;
-                    for (int32_t fy = fy_start; fy < fy_end; fy++) {
-                        const int8_t *row = in_batch + (size_t)(y0 + fy) * in_w * ch + c;
-                        for (int32_t fx = fx_start; fx < fx_end; fx++) {
-                            const int32_t v = row[(size_t)(x0 + fx) * ch];
-                            max = v > max ? v : max;
-                        }
-                    }
-                    *out++ = (int8_t)tml_clamp_i32(max, params->activation_min, params->activation_max);
-                }
-            }
-        }
-    }
-    return TML_OK;
+    return pool_s8(params, input_dims, input, output_dims, output, 1);
 }

@@ -12,8 +12,8 @@ static int pool_f32_args_valid(const tml_pool_f32_params *p, const tml_dims *in,
                                const tml_dims *out, const float *output)
 {
     return p != NULL && input != NULL && output != NULL && tml_dims_valid(in) && tml_dims_valid(out) &&
-           p->stride_h > 0 && p->stride_w > 0 && p->filter_h > 0 && p->filter_w > 0 && p->pad_h >= 0 &&
-           p->pad_w >= 0 && in->n == out->n && in->c == out->c;
+           tml_window_params_valid(p->stride_h, p->stride_w, 1, 1, p->pad_h, p->pad_w) && p->filter_h > 0 &&
+           p->filter_w > 0 && in->n == out->n && in->c == out->c;
 }
 
 static tml_status pool_f32(const tml_pool_f32_params *params, const tml_dims *input_dims, const float *input,
@@ -29,13 +29,13 @@ static tml_status pool_f32(const tml_pool_f32_params *params, const tml_dims *in
     for (int32_t b = 0; b < input_dims->n; b++) {
         const float *in_batch = input + (size_t)b * in_h * in_w * ch;
         for (int32_t oy = 0; oy < output_dims->h; oy++) {
-            const int32_t y0 = oy * params->stride_h - params->pad_h;
-            const int32_t fy_start = TML_MAX(0, -y0);
-            const int32_t fy_end = TML_MIN(params->filter_h, in_h - y0);
+            int32_t fy_start, fy_end;
+            const int32_t y0 =
+                tml_window_taps(oy, params->stride_h, params->pad_h, 1, in_h, params->filter_h, &fy_start, &fy_end);
             for (int32_t ox = 0; ox < output_dims->w; ox++) {
-                const int32_t x0 = ox * params->stride_w - params->pad_w;
-                const int32_t fx_start = TML_MAX(0, -x0);
-                const int32_t fx_end = TML_MIN(params->filter_w, in_w - x0);
+                int32_t fx_start, fx_end;
+                const int32_t x0 =
+                    tml_window_taps(ox, params->stride_w, params->pad_w, 1, in_w, params->filter_w, &fx_start, &fx_end);
                 for (int32_t c = 0; c < ch; c++) {
                     float acc = is_max ? -FLT_MAX : 0.0f;
                     float count = 0.0f;

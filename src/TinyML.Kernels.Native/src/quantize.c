@@ -27,32 +27,6 @@ TML_INLINE int32_t tml_affine_quantize_one(float x, float scale, int32_t zero_po
     return (int32_t)((uint32_t)tml_round_to_i32_x86(x / scale) + (uint32_t)zero_point);
 }
 
-TML_API tml_status tml_quantize_f32_s8(const tml_quantize_params *params, const float *input, int32_t size,
-                                       int8_t *output)
-{
-    int32_t i;
-    if (params == NULL || size < 0 || (size > 0 && (input == NULL || output == NULL))) {
-        return TML_ERROR_ARGUMENT;
-    }
-    for (i = 0; i < size; i++) {
-        output[i] = tml_sat_i8(tml_affine_quantize_one(input[i], params->scale, params->zero_point));
-    }
-    return TML_OK;
-}
-
-TML_API tml_status tml_quantize_f32_s16(const tml_quantize_params *params, const float *input, int32_t size,
-                                        int16_t *output)
-{
-    int32_t i;
-    if (params == NULL || size < 0 || (size > 0 && (input == NULL || output == NULL))) {
-        return TML_ERROR_ARGUMENT;
-    }
-    for (i = 0; i < size; i++) {
-        output[i] = tml_sat_i16(tml_affine_quantize_one(input[i], params->scale, params->zero_point));
-    }
-    return TML_OK;
-}
-
 /* Requantizes one value: MBQM(x - input_zp) + output_zp (TFLM reference_ops::Requantize, before clamping; the
  * zero point is added with 32-bit wrap-around). */
 TML_INLINE int32_t tml_requantize_one(const tml_requantize_params *p, int32_t x)
@@ -61,53 +35,62 @@ TML_INLINE int32_t tml_requantize_one(const tml_requantize_params *p, int32_t x)
     return (int32_t)((uint32_t)scaled + (uint32_t)p->output_zero_point);
 }
 
-/* Defines one integer -> integer QUANTIZE entry point; SAT narrows the int32 result to the output type. */
-#define TML_DEFINE_REQUANTIZE(NAME, IN_T, OUT_T, SAT)                                                          \
-    TML_API tml_status NAME(const tml_requantize_params *params, const IN_T *input, int32_t size,              \
-                            OUT_T *output)                                                                     \
+/* ---- the per-element operations, narrowed to the output type -------------------------------------------- */
+
+TML_INLINE int8_t quantize_to_s8(const tml_quantize_params *p, float x)
+{
+    return tml_sat_i8(tml_affine_quantize_one(x, p->scale, p->zero_point));
+}
+
+TML_INLINE int16_t quantize_to_s16(const tml_quantize_params *p, float x)
+{
+    return tml_sat_i16(tml_affine_quantize_one(x, p->scale, p->zero_point));
+}
+
+TML_INLINE int8_t requantize_to_s8(const tml_requantize_params *p, int32_t x)
+{
+    return tml_sat_i8(tml_requantize_one(p, x));
+}
+
+TML_INLINE int16_t requantize_to_s16(const tml_requantize_params *p, int32_t x)
+{
+    return tml_sat_i16(tml_requantize_one(p, x));
+}
+
+/* the int32 output needs no clamp: the requantized value is already an int32 */
+TML_INLINE int32_t requantize_to_s32(const tml_requantize_params *p, int32_t x)
+{
+    return tml_requantize_one(p, x);
+}
+
+TML_INLINE float dequantize_one(const tml_dequantize_params *p, int32_t x)
+{
+    return p->scale * (float)(x - p->zero_point);
+}
+
+/* ---- entry points --------------------------------------------------------------------------------------- */
+
+/* Defines NAME(params, input, size, output): checks the arguments, then output[i] = ONE(params, input[i]). */
+#define TML_DEFINE_UNARY(NAME, PARAMS_T, IN_T, OUT_T, ONE)                                                     \
+    TML_API tml_status NAME(const PARAMS_T *params, const IN_T *input, int32_t size, OUT_T *output)            \
     {                                                                                                          \
         int32_t i;                                                                                             \
-        if (params == NULL || size < 0 || (size > 0 && (input == NULL || output == NULL))) {                   \
+        if (tml_unary_args_bad(params, input, size, output)) {                                                 \
             return TML_ERROR_ARGUMENT;                                                                         \
         }                                                                                                      \
         for (i = 0; i < size; i++) {                                                                           \
-            output[i] = SAT(tml_requantize_one(params, (int32_t)input[i]));                                    \
+            output[i] = ONE(params, input[i]);                                                                 \
         }                                                                                                      \
         return TML_OK;                                                                                         \
     }
 
-/* the int32 output needs no clamp: the requantized value is already an int32 */
-#define TML_SAT_I32(v) (v)
-
-TML_DEFINE_REQUANTIZE(tml_requantize_s8_s8, int8_t, int8_t, tml_sat_i8)
-TML_DEFINE_REQUANTIZE(tml_requantize_s8_s16, int8_t, int16_t, tml_sat_i16)
-TML_DEFINE_REQUANTIZE(tml_requantize_s8_s32, int8_t, int32_t, TML_SAT_I32)
-TML_DEFINE_REQUANTIZE(tml_requantize_s16_s8, int16_t, int8_t, tml_sat_i8)
-TML_DEFINE_REQUANTIZE(tml_requantize_s16_s16, int16_t, int16_t, tml_sat_i16)
-TML_DEFINE_REQUANTIZE(tml_requantize_s16_s32, int16_t, int32_t, TML_SAT_I32)
-
-TML_API tml_status tml_dequantize_s8_f32(const tml_dequantize_params *params, const int8_t *input, int32_t size,
-                                         float *output)
-{
-    int32_t i;
-    if (params == NULL || size < 0 || (size > 0 && (input == NULL || output == NULL))) {
-        return TML_ERROR_ARGUMENT;
-    }
-    for (i = 0; i < size; i++) {
-        output[i] = params->scale * (float)((int32_t)input[i] - params->zero_point);
-    }
-    return TML_OK;
-}
-
-TML_API tml_status tml_dequantize_s16_f32(const tml_dequantize_params *params, const int16_t *input,
-                                          int32_t size, float *output)
-{
-    int32_t i;
-    if (params == NULL || size < 0 || (size > 0 && (input == NULL || output == NULL))) {
-        return TML_ERROR_ARGUMENT;
-    }
-    for (i = 0; i < size; i++) {
-        output[i] = params->scale * (float)((int32_t)input[i] - params->zero_point);
-    }
-    return TML_OK;
-}
+TML_DEFINE_UNARY(tml_quantize_f32_s8, tml_quantize_params, float, int8_t, quantize_to_s8)
+TML_DEFINE_UNARY(tml_quantize_f32_s16, tml_quantize_params, float, int16_t, quantize_to_s16)
+TML_DEFINE_UNARY(tml_requantize_s8_s8, tml_requantize_params, int8_t, int8_t, requantize_to_s8)
+TML_DEFINE_UNARY(tml_requantize_s8_s16, tml_requantize_params, int8_t, int16_t, requantize_to_s16)
+TML_DEFINE_UNARY(tml_requantize_s8_s32, tml_requantize_params, int8_t, int32_t, requantize_to_s32)
+TML_DEFINE_UNARY(tml_requantize_s16_s8, tml_requantize_params, int16_t, int8_t, requantize_to_s8)
+TML_DEFINE_UNARY(tml_requantize_s16_s16, tml_requantize_params, int16_t, int16_t, requantize_to_s16)
+TML_DEFINE_UNARY(tml_requantize_s16_s32, tml_requantize_params, int16_t, int32_t, requantize_to_s32)
+TML_DEFINE_UNARY(tml_dequantize_s8_f32, tml_dequantize_params, int8_t, float, dequantize_one)
+TML_DEFINE_UNARY(tml_dequantize_s16_f32, tml_dequantize_params, int16_t, float, dequantize_one)

@@ -23,17 +23,33 @@ TML_INLINE int32_t tml_softmax_exp(const tml_softmax_params *p, int32_t diff)
     return tml_fp_exp_on_negative_values(scaled, TML_SOFTMAX_DIFF_IB);
 }
 
+static tml_status tml_softmax_check(const tml_softmax_params *params, const void *input, int32_t rows,
+                                    int32_t depth, const void *output)
+{
+    if (params == NULL || input == NULL || output == NULL || rows < 0 || depth < 0) {
+        return TML_ERROR_ARGUMENT;
+    }
+    if (params->input_left_shift < 0 || params->input_left_shift > 31 || params->diff_min > 0) {
+        return TML_ERROR_ARGUMENT;
+    }
+    return TML_OK;
+}
+
 /*
- * Shared int8-input row loop. out_bits is 8 or 16; the result (before the zero-point shift) is written through
- * store(), which saturates to the output type. Returns TML_ERROR_ARGUMENT when the reciprocal exponent leaves
- * [0, 31] (TFLM aborts with a TFLITE_CHECK there).
+ * Shared int8-input kernel: checks the arguments, then runs the rows. out_bits is 8 or 16; each result is
+ * clamped to the output type and stored as int8 or int16. Returns TML_ERROR_ARGUMENT when the reciprocal
+ * exponent leaves [0, 31] (TFLM aborts with a TFLITE_CHECK there).
  */
 static tml_status tml_softmax_s8_rows(const tml_softmax_params *p, const int8_t *input, int32_t rows,
                                       int32_t depth, int32_t out_bits, void *output)
 {
     const int32_t out_min = out_bits == 8 ? INT8_MIN : INT16_MIN;
     const int32_t out_max = out_bits == 8 ? INT8_MAX : INT16_MAX;
+    const tml_status st = tml_softmax_check(p, input, rows, depth, output);
     int32_t r;
+    if (st != TML_OK) {
+        return st;
+    }
     for (r = 0; r < rows; r++) {
         const int8_t *in_row = input + (size_t)r * (size_t)depth;
         int32_t max_in_row = INT8_MIN;
@@ -81,35 +97,15 @@ static tml_status tml_softmax_s8_rows(const tml_softmax_params *p, const int8_t 
     return TML_OK;
 }
 
-static tml_status tml_softmax_check(const tml_softmax_params *params, const void *input, int32_t rows,
-                                    int32_t depth, const void *output)
-{
-    if (params == NULL || input == NULL || output == NULL || rows < 0 || depth < 0) {
-        return TML_ERROR_ARGUMENT;
-    }
-    if (params->input_left_shift < 0 || params->input_left_shift > 31 || params->diff_min > 0) {
-        return TML_ERROR_ARGUMENT;
-    }
-    return TML_OK;
-}
-
 TML_API tml_status tml_softmax_s8(const tml_softmax_params *params, const int8_t *input, int32_t rows,
                                   int32_t depth, int8_t *output)
 {
-    const tml_status st = tml_softmax_check(params, input, rows, depth, output);
-    if (st != TML_OK) {
-        return st;
-    }
     return tml_softmax_s8_rows(params, input, rows, depth, 8, output);
 }
 
 TML_API tml_status tml_softmax_s8_s16(const tml_softmax_params *params, const int8_t *input, int32_t rows,
                                       int32_t depth, int16_t *output)
 {
-    const tml_status st = tml_softmax_check(params, input, rows, depth, output);
-    if (st != TML_OK) {
-        return st;
-    }
     return tml_softmax_s8_rows(params, input, rows, depth, 16, output);
 }
 

@@ -17,105 +17,43 @@
 #include <string.h>
 
 #include "tml_kernels.h"
-#include "tml_kernels.h"
 #include "tml_test.h"
 #include "act_fixedpoint.h" /* internal: the fixed-point core is also checked directly */
 
-/* ---- golden-file access ------------------------------------------------------------------------------------ */
-
-static char g_ops_dir[1024];
-static int g_golden_vectors = 0;
-
-/* Finds shared/ops: $TML_SHARED_DIR/ops, else <repo>/../shared/ops derived from this file's path. */
-static int find_ops_dir(void)
-{
-    const char *env = getenv("TML_SHARED_DIR");
-    FILE *probe;
-    if (env != NULL && env[0] != '\0') {
-        snprintf(g_ops_dir, sizeof g_ops_dir, "%s/ops", env);
-    } else {
-        const char *file = __FILE__;
-        const char *slash = strrchr(file, '/');
-        size_t len = slash != NULL ? (size_t)(slash - file) : 0;
-        if (len == 0 || len > 900) {
-            return 0;
-        }
-        snprintf(g_ops_dir, sizeof g_ops_dir, "%.*s/../../../../shared/ops", (int)len, file);
-    }
-    {
-        char path[1100];
-        snprintf(path, sizeof path, "%s/README.md", g_ops_dir);
-        probe = fopen(path, "rb");
-    }
-    if (probe == NULL) {
-        return 0;
-    }
-    fclose(probe);
-    return 1;
-}
-
-/* Reads <ops>/<case>/<name> into a malloc'd buffer; returns its size, or -1 when missing. */
-static long read_case_file(const char *case_name, const char *name, void **data)
-{
-    char path[1400];
-    FILE *f;
-    long n;
-    snprintf(path, sizeof path, "%s/%s/%s", g_ops_dir, case_name, name);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        return -1;
-    }
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    *data = malloc((size_t)(n > 0 ? n : 1));
-    if (*data == NULL || fread(*data, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(*data);
-        return -1;
-    }
-    fclose(f);
-    return n;
-}
+/* ---- golden vectors (shared/ops) ---------------------------------------------------------------------------- */
 
 typedef tml_status (*unary_s8_fn)(const void *params, const int8_t *in, int32_t n, int8_t *out);
+
+static int g_golden_vectors = 0;
+
+/* A unary int8 kernel and its parameters, for tml_golden_op_case. */
+typedef struct {
+    unary_s8_fn fn;
+    const void *params;
+} unary_s8_kernel;
+
+/* tml_golden_run_fn: runs the kernel on one input vector and compares with the expected output. */
+static int run_unary_vector(const void *kernel, const char *label, const void *in, long n_in, const void *expected,
+                            long n_out)
+{
+    const unary_s8_kernel *u = (const unary_s8_kernel *)kernel;
+    int8_t *actual;
+    int ok;
+    if (n_out != n_in) {
+        return 0;
+    }
+    actual = (int8_t *)malloc((size_t)n_in);
+    ok = u->fn(u->params, (const int8_t *)in, (int32_t)n_in, actual) == TML_OK &&
+         tml_test_compare_s8(label, (const int8_t *)expected, actual, (size_t)n_in);
+    free(actual);
+    return ok;
+}
 
 /* Runs a unary int8 kernel on every input_K.bin of a case and compares with output_K.bin. */
 static void golden_unary_s8(const char *case_name, unary_s8_fn fn, const void *params)
 {
-    int k;
-    int found = 0;
-    for (k = 1; k <= 3; k++) {
-        char in_name[32], out_name[32], label[128];
-        void *in = NULL, *expected = NULL;
-        long n_in, n_out;
-        snprintf(in_name, sizeof in_name, "input_%d.bin", k);
-        snprintf(out_name, sizeof out_name, "output_%d.bin", k);
-        n_in = read_case_file(case_name, in_name, &in);
-        if (n_in < 0) {
-            continue;
-        }
-        n_out = read_case_file(case_name, out_name, &expected);
-        snprintf(label, sizeof label, "golden %s vector %d", case_name, k);
-        if (n_out != n_in) {
-            tml_test_record(0, label);
-        } else {
-            int8_t *actual = (int8_t *)malloc((size_t)n_in);
-            tml_status st = fn(params, (const int8_t *)in, (int32_t)n_in, actual);
-            tml_test_record(st == TML_OK && tml_test_compare_s8(label, (const int8_t *)expected, actual,
-                                                                (size_t)n_in),
-                            label);
-            free(actual);
-        }
-        found++;
-        g_golden_vectors++;
-        free(in);
-        free(expected);
-    }
-    if (found == 0) {
-        tml_test_record(0, case_name);
-        printf("  (case %s has no vectors)\n", case_name);
-    }
+    const unary_s8_kernel kernel = {fn, params};
+    g_golden_vectors += tml_golden_op_case(case_name, run_unary_vector, &kernel);
 }
 
 /* Adapters from the typed kernels to unary_s8_fn. */
@@ -220,54 +158,6 @@ static tml_relu6_params derive_relu6(float in_scale, int32_t in_zp)
     p.zero = in_zp;
     p.six = six < -128 ? -128 : (six > 127 ? 127 : six);
     return p;
-}
-
-/* ---- independent requantization reference (64-bit, written from the definition) ------------------------ */
-
-/* round(n / 2^k), ties away from zero, for k >= 0 (on int64). */
-static int64_t ref_round_shift(int64_t n, int k)
-{
-    int64_t d, q, r;
-    if (k == 0) {
-        return n;
-    }
-    d = (int64_t)1 << k;
-    q = n / d; /* truncates toward zero */
-    r = n % d;
-    if (2 * (r < 0 ? -r : r) >= d) {
-        q += n < 0 ? -1 : 1;
-    }
-    return q;
-}
-
-/* floor(n / 2^k) for k in [1, 62], without relying on the right shift of negative numbers. */
-static int64_t ref_floor_shift(int64_t n, int k)
-{
-    const int64_t d = (int64_t)1 << k;
-    int64_t q = n / d;
-    if (n % d != 0 && n < 0) {
-        q -= 1;
-    }
-    return q;
-}
-
-/*
- * Double-rounding requantization by multiplier * 2^(shift - 31), from the definitions:
- *   step 1 (high multiply): floor((x * 2^max(shift,0) * multiplier + 2^30) / 2^31), i.e. round to nearest with
- *          ties toward +infinity (-48.5 -> -48, 48.5 -> 49); INT32_MIN * INT32_MIN saturates;
- *   step 2 (right shift): round(. / 2^max(-shift, 0)) with ties away from zero.
- */
-static int32_t ref_requantize(int32_t x, int32_t multiplier, int32_t shift)
-{
-    const int64_t xl = (int64_t)x * ((int64_t)1 << (shift > 0 ? shift : 0));
-    const int64_t x32 = (int64_t)(int32_t)(uint32_t)(uint64_t)xl; /* TFLM wraps the shifted value to 32 bits */
-    int64_t hi;
-    if (x32 == INT32_MIN && multiplier == INT32_MIN) {
-        hi = INT32_MAX;
-    } else {
-        hi = ref_floor_shift(x32 * (int64_t)multiplier + ((int64_t)1 << 30), 31);
-    }
-    return (int32_t)ref_round_shift(hi, shift < 0 ? -shift : 0);
 }
 
 static int32_t clamp_s8(int32_t v)
@@ -441,7 +331,7 @@ static void sweep_relu_family(tml_rng *rng)
         {
             const tml_relu_params p = derive_relu(in_scale, in_zp, out_scale, out_zp);
             for (i = 0; i < 256; i++) {
-                int32_t y = out_zp + ref_requantize(in[i] - in_zp, p.output_multiplier, p.output_shift);
+                int32_t y = out_zp + tml_ref_requantize(in[i] - in_zp, p.output_multiplier, p.output_shift);
                 y = y < p.quantized_activation_min ? p.quantized_activation_min : y;
                 y = y > p.quantized_activation_max ? p.quantized_activation_max : y;
                 expected[i] = (int8_t)y;
@@ -455,8 +345,8 @@ static void sweep_relu_family(tml_rng *rng)
             const tml_leaky_relu_params p = derive_leaky(in_scale, in_zp, out_scale, out_zp, alpha);
             for (i = 0; i < 256; i++) {
                 const int32_t d = in[i] - in_zp;
-                const int32_t s = d >= 0 ? ref_requantize(d, p.output_multiplier_identity, p.output_shift_identity)
-                                         : ref_requantize(d, p.output_multiplier_alpha, p.output_shift_alpha);
+                const int32_t s = d >= 0 ? tml_ref_requantize(d, p.output_multiplier_identity, p.output_shift_identity)
+                                         : tml_ref_requantize(d, p.output_multiplier_alpha, p.output_shift_alpha);
                 expected[i] = (int8_t)clamp_s8(out_zp + s);
             }
             tml_leaky_relu_s8(&p, in, 256, out);
@@ -604,8 +494,8 @@ static void test_argument_errors(void)
 
 static void test_golden(void)
 {
-    if (!find_ops_dir()) {
-        (void)TML_CHECK(0, "shared/ops not found (set TML_SHARED_DIR): the golden conformance checks cannot run");
+    char ops_dir[1024];
+    if (!TML_REQUIRE_SHARED("ops/README.md")) {
         return;
     }
     {
@@ -643,7 +533,8 @@ static void test_golden(void)
         golden_unary_s8("relu6_range_below6", run_relu6, &c);
         golden_unary_s8("relu6_range_m1p4_11", run_relu6, &d);
     }
-    printf("golden: %d TFLM vectors compared from %s\n", g_golden_vectors, g_ops_dir);
+    printf("golden: %d TFLM vectors compared from %s\n", g_golden_vectors,
+           tml_shared_path(ops_dir, sizeof ops_dir, "ops"));
 }
 
 int main(void)

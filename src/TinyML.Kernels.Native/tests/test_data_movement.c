@@ -19,18 +19,6 @@ static size_t prod(const int32_t *d, int32_t n)
     return p;
 }
 
-/* Advances an odometer idx over dims; returns 0 after the last index. */
-static int next_index(int32_t *idx, const int32_t *dims, int32_t rank)
-{
-    for (int32_t k = rank - 1; k >= 0; k--) {
-        if (++idx[k] < dims[k]) {
-            return 1;
-        }
-        idx[k] = 0;
-    }
-    return 0;
-}
-
 static size_t flat(const int32_t *idx, const int32_t *dims, int32_t rank)
 {
     size_t off = 0;
@@ -77,7 +65,7 @@ static void test_pad(tml_rng *r, int index)
         }
         memcpy(expected + o * (size_t)es, inside ? in + flat(src, p.input_dims, p.rank) * (size_t)es : value,
                (size_t)es);
-        next_index(idx, out_dims, p.rank);
+        tml_next_index(idx, out_dims, p.rank);
     }
     memset(actual, 0xEE, n_out * (size_t)es);
     int ok = TML_CHECK(tml_pad(&p, es, in, value, actual) == TML_OK, "pad status");
@@ -136,7 +124,7 @@ static void test_transpose(tml_rng *r, int index)
             iidx[perm[i]] = oidx[i];
         }
         memcpy(expected + o * (size_t)es, in + flat(iidx, in_dims, rank) * (size_t)es, (size_t)es);
-        next_index(oidx, p.output_dims, rank);
+        tml_next_index(oidx, p.output_dims, rank);
     }
     memset(actual, 0xEE, n * (size_t)es);
     int ok = TML_CHECK(tml_transpose(&p, es, in, actual) == TML_OK, "transpose status");
@@ -244,7 +232,7 @@ static void test_strided_slice(tml_rng *r, int index)
             }
             memcpy(expected + o * (size_t)es, in + flat(pos, p.input_dims, p.rank) * (size_t)es, (size_t)es);
             o++;
-        } while (next_index(idx, p.count, p.rank));
+        } while (tml_next_index(idx, p.count, p.rank));
     }
     memset(actual, 0xEE, n_out * (size_t)es + 1);
     int ok = TML_CHECK(tml_strided_slice(&p, es, in, actual) == TML_OK, "strided slice status");
@@ -303,7 +291,7 @@ static void test_concat(tml_rng *r, int index)
         memcpy(src, idx, sizeof(src));
         src[axis] = a;
         memcpy(expected + o * (size_t)es, inputs[which] + flat(src, dims[which], rank) * (size_t)es, (size_t)es);
-        next_index(idx, out_dims, rank);
+        tml_next_index(idx, out_dims, rank);
     }
     tml_concat_params p;
     p.num_inputs = num;

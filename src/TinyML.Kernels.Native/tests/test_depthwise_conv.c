@@ -69,15 +69,7 @@ static int run_case(tml_rng *r, int index)
     k.h = tml_rng_range(r, 1, 11);
     k.w = tml_rng_range(r, 1, 11);
     k.same = tml_rng_range(r, 0, 1);
-    k.oh = tml_ref_out_size(k.same, k.h, k.kh, k.sh, k.dh);
-    k.ow = tml_ref_out_size(k.same, k.w, k.kw, k.sw, k.dw);
-    if (k.oh <= 0 || k.ow <= 0) {
-        k.same = 1;
-        k.oh = tml_ref_out_size(1, k.h, k.kh, k.sh, k.dh);
-        k.ow = tml_ref_out_size(1, k.w, k.kw, k.sw, k.dw);
-    }
-    k.ph = k.same ? tml_ref_padding(k.sh, k.dh, k.h, k.kh, k.oh) : 0;
-    k.pw = k.same ? tml_ref_padding(k.sw, k.dw, k.w, k.kw, k.ow) : 0;
+    tml_ref_window_2d(&k.same, k.h, k.w, k.kh, k.kw, k.sh, k.sw, k.dh, k.dw, &k.oh, &k.ow, &k.ph, &k.pw);
     k.in_zp = tml_rng_range(r, -128, 127);
     k.out_zp = tml_rng_range(r, -128, 127);
     k.act_min = -128;

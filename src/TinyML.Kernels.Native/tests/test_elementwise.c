@@ -170,12 +170,7 @@ static void run_case(tml_rng *r, int index)
     int32_t idx[TML_MAX_DIMS] = {0};
     for (size_t i = 0; i < n; i++) {
         expected[i] = ref_op(op, &q, a[input_index(s.d1, idx, s.rank)], b[input_index(s.d2, idx, s.rank)]);
-        for (int32_t k = s.rank - 1; k >= 0; k--) {
-            if (++idx[k] < s.out[k]) {
-                break;
-            }
-            idx[k] = 0;
-        }
+        tml_next_index(idx, s.out, s.rank);
     }
     tml_broadcast_shape shape;
     make_shape(&s, &shape);
@@ -252,12 +247,7 @@ static void float_add(tml_rng *r)
             v = v < p.activation_min ? p.activation_min : v;
             v = v > p.activation_max ? p.activation_max : v;
             expected[j] = v;
-            for (int32_t k = s.rank - 1; k >= 0; k--) {
-                if (++idx[k] < s.out[k]) {
-                    break;
-                }
-                idx[k] = 0;
-            }
+            tml_next_index(idx, s.out, s.rank);
         }
         tml_broadcast_shape shape;
         make_shape(&s, &shape);

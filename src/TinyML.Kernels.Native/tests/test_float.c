@@ -65,15 +65,44 @@ static void random_geom(tml_rng *r, geom *g, int depthwise)
     g->dh = tml_rng_range(r, 1, 3);
     g->dw = tml_rng_range(r, 1, 3);
     g->same = tml_rng_range(r, 0, 1);
-    g->oh = tml_ref_out_size(g->same, g->h, g->kh, g->sh, g->dh);
-    g->ow = tml_ref_out_size(g->same, g->w, g->kw, g->sw, g->dw);
-    if (g->oh <= 0 || g->ow <= 0) {
-        g->same = 1;
-        g->oh = tml_ref_out_size(1, g->h, g->kh, g->sh, g->dh);
-        g->ow = tml_ref_out_size(1, g->w, g->kw, g->sw, g->dw);
-    }
-    g->ph = g->same ? tml_ref_padding(g->sh, g->dh, g->h, g->kh, g->oh) : 0;
-    g->pw = g->same ? tml_ref_padding(g->sw, g->dw, g->w, g->kw, g->ow) : 0;
+    tml_ref_window_2d(&g->same, g->h, g->w, g->kh, g->kw, g->sh, g->sw, g->dh, g->dw, &g->oh, &g->ow, &g->ph,
+                      &g->pw);
+}
+
+/* Buffers of one float convolution case: random input, filter and bias, reference and kernel outputs. */
+typedef struct {
+    float *in, *f, *bias, *exp, *act;
+    size_t n_out;
+    int has_bias;
+} conv_buffers;
+
+/* Allocates the buffers, fills input, filter and bias from r (in this order) and draws whether the bias is used. */
+static void conv_buffers_init(tml_rng *r, conv_buffers *c, size_t n_in, size_t n_f, int32_t oc, size_t n_out)
+{
+    c->in = (float *)malloc(n_in * 4);
+    c->f = (float *)malloc(n_f * 4);
+    c->bias = (float *)malloc((size_t)oc * 4);
+    c->exp = (float *)malloc(n_out * 4);
+    c->act = (float *)malloc(n_out * 4);
+    c->n_out = n_out;
+    tml_rng_fill_f32(r, c->in, n_in, -2.0f, 2.0f);
+    tml_rng_fill_f32(r, c->f, n_f, -1.0f, 1.0f);
+    tml_rng_fill_f32(r, c->bias, (size_t)oc, -1.0f, 1.0f);
+    c->has_bias = tml_rng_range(r, 0, 3) != 0;
+}
+
+/* Compares the kernel output with the reference bit for bit, records "<kind> case <index>" (failed also when
+ * status_ok is 0) and frees the buffers. */
+static void conv_buffers_finish(conv_buffers *c, int status_ok, const char *kind, int index)
+{
+    char label[64];
+    snprintf(label, sizeof(label), "%s case %d", kind, index);
+    tml_test_record(status_ok & tml_test_compare_f32_exact(label, c->exp, c->act, c->n_out), label);
+    free(c->in);
+    free(c->f);
+    free(c->bias);
+    free(c->exp);
+    free(c->act);
 }
 
 static void test_conv(tml_rng *r, int index)
@@ -83,12 +112,8 @@ static void test_conv(tml_rng *r, int index)
     const int32_t fc = g.c / g.groups;
     const size_t n_in = (size_t)g.n * g.h * g.w * g.c, n_f = (size_t)g.oc * g.kh * g.kw * fc;
     const size_t n_out = (size_t)g.n * g.oh * g.ow * g.oc;
-    float *in = (float *)malloc(n_in * 4), *f = (float *)malloc(n_f * 4), *bias = (float *)malloc((size_t)g.oc * 4);
-    float *exp = (float *)malloc(n_out * 4), *act = (float *)malloc(n_out * 4);
-    tml_rng_fill_f32(r, in, n_in, -2.0f, 2.0f);
-    tml_rng_fill_f32(r, f, n_f, -1.0f, 1.0f);
-    tml_rng_fill_f32(r, bias, (size_t)g.oc, -1.0f, 1.0f);
-    const int has_bias = tml_rng_range(r, 0, 3) != 0;
+    conv_buffers c;
+    conv_buffers_init(r, &c, n_in, n_f, g.oc, n_out);
     tml_conv_f32_params p = {g.sh, g.sw, g.dh, g.dw, g.ph, g.pw, 0.0f, 0.0f};
     random_act(r, &p.activation_min, &p.activation_max);
     const int32_t per_group = g.oc / g.groups;
@@ -105,27 +130,20 @@ static void test_conv(tml_rng *r, int index)
                                 continue;
                             }
                             for (int32_t i = 0; i < fc; i++) {
-                                total += in[((b * g.h + iy) * g.w + ix) * g.c + (oc / per_group) * fc + i] *
-                                         f[((oc * g.kh + ky) * g.kw + kx) * fc + i];
+                                total += c.in[((b * g.h + iy) * g.w + ix) * g.c + (oc / per_group) * fc + i] *
+                                         c.f[((oc * g.kh + ky) * g.kw + kx) * fc + i];
                             }
                         }
                     }
-                    exp[o] = clampf(total + (has_bias ? bias[oc] : 0.0f), p.activation_min, p.activation_max);
+                    c.exp[o] = clampf(total + (c.has_bias ? c.bias[oc] : 0.0f), p.activation_min, p.activation_max);
                 }
             }
         }
     }
     tml_dims in_d = {g.n, g.h, g.w, g.c}, f_d = {g.oc, g.kh, g.kw, fc}, out_d = {g.n, g.oh, g.ow, g.oc};
-    int ok = TML_CHECK(tml_conv_f32(&p, &in_d, in, &f_d, f, has_bias ? bias : NULL, &out_d, act) == TML_OK, "conv");
-    char label[64];
-    snprintf(label, sizeof(label), "conv_f32 case %d", index);
-    ok &= tml_test_compare_f32_exact(label, exp, act, n_out);
-    tml_test_record(ok, label);
-    free(in);
-    free(f);
-    free(bias);
-    free(exp);
-    free(act);
+    const int ok = TML_CHECK(
+        tml_conv_f32(&p, &in_d, c.in, &f_d, c.f, c.has_bias ? c.bias : NULL, &out_d, c.act) == TML_OK, "conv");
+    conv_buffers_finish(&c, ok, "conv_f32", index);
 }
 
 static void test_depthwise(tml_rng *r, int index)
@@ -134,12 +152,8 @@ static void test_depthwise(tml_rng *r, int index)
     random_geom(r, &g, 1);
     const size_t n_in = (size_t)g.n * g.h * g.w * g.c, n_f = (size_t)g.kh * g.kw * g.oc;
     const size_t n_out = (size_t)g.n * g.oh * g.ow * g.oc;
-    float *in = (float *)malloc(n_in * 4), *f = (float *)malloc(n_f * 4), *bias = (float *)malloc((size_t)g.oc * 4);
-    float *exp = (float *)malloc(n_out * 4), *act = (float *)malloc(n_out * 4);
-    tml_rng_fill_f32(r, in, n_in, -2.0f, 2.0f);
-    tml_rng_fill_f32(r, f, n_f, -1.0f, 1.0f);
-    tml_rng_fill_f32(r, bias, (size_t)g.oc, -1.0f, 1.0f);
-    const int has_bias = tml_rng_range(r, 0, 3) != 0;
+    conv_buffers c;
+    conv_buffers_init(r, &c, n_in, n_f, g.oc, n_out);
     tml_depthwise_conv_f32_params p = {g.sh, g.sw, g.dh, g.dw, g.ph, g.pw, g.mult, 0.0f, 0.0f};
     random_act(r, &p.activation_min, &p.activation_max);
     size_t o = 0;
@@ -152,28 +166,21 @@ static void test_depthwise(tml_rng *r, int index)
                         for (int32_t kx = 0; kx < g.kw; kx++) {
                             const int32_t iy = y * g.sh - g.ph + ky * g.dh, ix = x * g.sw - g.pw + kx * g.dw;
                             if (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) {
-                                total += in[((b * g.h + iy) * g.w + ix) * g.c + oc / g.mult] *
-                                         f[(ky * g.kw + kx) * g.oc + oc];
+                                total += c.in[((b * g.h + iy) * g.w + ix) * g.c + oc / g.mult] *
+                                         c.f[(ky * g.kw + kx) * g.oc + oc];
                             }
                         }
                     }
-                    exp[o] = clampf(total + (has_bias ? bias[oc] : 0.0f), p.activation_min, p.activation_max);
+                    c.exp[o] = clampf(total + (c.has_bias ? c.bias[oc] : 0.0f), p.activation_min, p.activation_max);
                 }
             }
         }
     }
     tml_dims in_d = {g.n, g.h, g.w, g.c}, f_d = {1, g.kh, g.kw, g.oc}, out_d = {g.n, g.oh, g.ow, g.oc};
-    int ok = TML_CHECK(tml_depthwise_conv_f32(&p, &in_d, in, &f_d, f, has_bias ? bias : NULL, &out_d, act) == TML_OK,
-                       "dw");
-    char label[64];
-    snprintf(label, sizeof(label), "depthwise_f32 case %d", index);
-    ok &= tml_test_compare_f32_exact(label, exp, act, n_out);
-    tml_test_record(ok, label);
-    free(in);
-    free(f);
-    free(bias);
-    free(exp);
-    free(act);
+    const int ok = TML_CHECK(
+        tml_depthwise_conv_f32(&p, &in_d, c.in, &f_d, c.f, c.has_bias ? c.bias : NULL, &out_d, c.act) == TML_OK,
+        "dw");
+    conv_buffers_finish(&c, ok, "depthwise_f32", index);
 }
 
 static void test_fc(tml_rng *r, int index)
@@ -216,15 +223,7 @@ static void test_pool(tml_rng *r, int index)
     random_geom(r, &g, 1);
     /* pooling has no dilation */
     g.dh = g.dw = 1;
-    g.oh = tml_ref_out_size(g.same, g.h, g.kh, g.sh, 1);
-    g.ow = tml_ref_out_size(g.same, g.w, g.kw, g.sw, 1);
-    if (g.oh <= 0 || g.ow <= 0) {
-        g.same = 1;
-        g.oh = tml_ref_out_size(1, g.h, g.kh, g.sh, 1);
-        g.ow = tml_ref_out_size(1, g.w, g.kw, g.sw, 1);
-    }
-    g.ph = g.same ? tml_ref_padding(g.sh, 1, g.h, g.kh, g.oh) : 0;
-    g.pw = g.same ? tml_ref_padding(g.sw, 1, g.w, g.kw, g.ow) : 0;
+    tml_ref_window_2d(&g.same, g.h, g.w, g.kh, g.kw, g.sh, g.sw, 1, 1, &g.oh, &g.ow, &g.ph, &g.pw);
     const size_t n_in = (size_t)g.n * g.h * g.w * g.c, n_out = (size_t)g.n * g.oh * g.ow * g.c;
     float *in = (float *)malloc(n_in * 4), *exp_avg = (float *)malloc(n_out * 4), *exp_max = (float *)malloc(n_out * 4);
     float *act = (float *)malloc(n_out * 4);

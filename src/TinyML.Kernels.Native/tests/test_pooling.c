@@ -71,15 +71,7 @@ static void run_case(tml_rng *r, int index)
     k.sh = tml_rng_range(r, 1, 3);
     k.sw = tml_rng_range(r, 1, 3);
     k.same = tml_rng_range(r, 0, 1);
-    k.oh = tml_ref_out_size(k.same, k.h, k.fh, k.sh, 1);
-    k.ow = tml_ref_out_size(k.same, k.w, k.fw, k.sw, 1);
-    if (k.oh <= 0 || k.ow <= 0) {
-        k.same = 1;
-        k.oh = tml_ref_out_size(1, k.h, k.fh, k.sh, 1);
-        k.ow = tml_ref_out_size(1, k.w, k.fw, k.sw, 1);
-    }
-    k.ph = k.same ? tml_ref_padding(k.sh, 1, k.h, k.fh, k.oh) : 0;
-    k.pw = k.same ? tml_ref_padding(k.sw, 1, k.w, k.fw, k.ow) : 0;
+    tml_ref_window_2d(&k.same, k.h, k.w, k.fh, k.fw, k.sh, k.sw, 1, 1, &k.oh, &k.ow, &k.ph, &k.pw);
     k.lo = -128;
     k.hi = 127;
     if (tml_rng_range(r, 0, 1)) {

@@ -16,63 +16,9 @@
 #include <string.h>
 
 #include "tml_kernels.h"
-#include "tml_kernels.h"
 #include "tml_test.h"
 
-/* ---- shared-folder access ------------------------------------------------------------------------------------ */
-
-static char g_shared_dir[1024];
 static int g_golden_vectors = 0;
-
-/* Finds shared/: $TML_SHARED_DIR, else <repo>/../shared derived from this file's path. */
-static int find_shared_dir(void)
-{
-    const char *env = getenv("TML_SHARED_DIR");
-    char path[1100];
-    FILE *probe;
-    if (env != NULL && env[0] != '\0') {
-        snprintf(g_shared_dir, sizeof g_shared_dir, "%s", env);
-    } else {
-        const char *file = __FILE__;
-        const char *slash = strrchr(file, '/');
-        size_t len = slash != NULL ? (size_t)(slash - file) : 0;
-        if (len == 0 || len > 900) {
-            return 0;
-        }
-        snprintf(g_shared_dir, sizeof g_shared_dir, "%.*s/../../../../shared", (int)len, file);
-    }
-    snprintf(path, sizeof path, "%s/ops/README.md", g_shared_dir);
-    probe = fopen(path, "rb");
-    if (probe == NULL) {
-        return 0;
-    }
-    fclose(probe);
-    return 1;
-}
-
-/* Reads <shared>/<rel> into a malloc'd buffer; returns its size, or -1 when missing. */
-static long read_shared_file(const char *rel, void **data)
-{
-    char path[1400];
-    FILE *f;
-    long n;
-    snprintf(path, sizeof path, "%s/%s", g_shared_dir, rel);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        return -1;
-    }
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    *data = malloc((size_t)(n > 0 ? n : 1));
-    if (*data == NULL || fread(*data, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(*data);
-        return -1;
-    }
-    fclose(f);
-    return n;
-}
 
 /* ---- derivations and independent references ---------------------------------------------------------------- */
 
@@ -84,50 +30,6 @@ static tml_requantize_params derive_requantize(float in_scale, int32_t in_zp, fl
     p.input_zero_point = in_zp;
     p.output_zero_point = out_zp;
     return p;
-}
-
-/* floor(n / 2^k), k >= 1, without relying on the right shift of negative numbers. */
-static int64_t ref_floor_shift(int64_t n, int k)
-{
-    const int64_t d = (int64_t)1 << k;
-    int64_t q = n / d;
-    if (n % d != 0 && n < 0) {
-        q -= 1;
-    }
-    return q;
-}
-
-/* round(n / 2^k) with ties away from zero. */
-static int64_t ref_round_away_shift(int64_t n, int k)
-{
-    int64_t d, q, r;
-    if (k == 0) {
-        return n;
-    }
-    d = (int64_t)1 << k;
-    q = n / d;
-    r = n % d;
-    if (2 * (r < 0 ? -r : r) >= d) {
-        q += n < 0 ? -1 : 1;
-    }
-    return q;
-}
-
-/*
- * Double-rounding requantization from the definitions: high multiply rounds to nearest with ties toward +inf
- * (floor((v * m + 2^30) / 2^31), INT32_MIN^2 saturating), then a right shift rounding ties away from zero.
- */
-static int32_t ref_requantize(int32_t x, int32_t multiplier, int32_t shift)
-{
-    const int64_t xl = (int64_t)x * ((int64_t)1 << (shift > 0 ? shift : 0));
-    const int64_t x32 = (int64_t)(int32_t)(uint32_t)(uint64_t)xl;
-    int64_t hi;
-    if (x32 == INT32_MIN && multiplier == INT32_MIN) {
-        hi = INT32_MAX;
-    } else {
-        hi = ref_floor_shift(x32 * (int64_t)multiplier + ((int64_t)1 << 30), 31);
-    }
-    return (int32_t)ref_round_away_shift(hi, shift < 0 ? -shift : 0);
 }
 
 static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
@@ -255,11 +157,11 @@ static void sweep_requantize(tml_rng *rng)
             const tml_requantize_params p8 = derive_requantize(in_scale, zp8_in, out_scale, zp8_out);
             const tml_requantize_params p16 = derive_requantize(in_scale, zp8_in, out_scale, zp16_out);
             for (i = 0; i < 256; i++) {
-                e8[i] = (int8_t)clamp64((int64_t)ref_requantize(in8[i] - zp8_in, p8.multiplier, p8.shift) + zp8_out,
+                e8[i] = (int8_t)clamp64((int64_t)tml_ref_requantize(in8[i] - zp8_in, p8.multiplier, p8.shift) + zp8_out,
                                         -128, 127);
                 e16[i] = (int16_t)clamp64(
-                    (int64_t)ref_requantize(in8[i] - zp8_in, p16.multiplier, p16.shift) + zp16_out, -32768, 32767);
-                e32[i] = ref_requantize(in8[i] - zp8_in, p16.multiplier, p16.shift) + zp16_out;
+                    (int64_t)tml_ref_requantize(in8[i] - zp8_in, p16.multiplier, p16.shift) + zp16_out, -32768, 32767);
+                e32[i] = tml_ref_requantize(in8[i] - zp8_in, p16.multiplier, p16.shift) + zp16_out;
             }
             tml_requantize_s8_s8(&p8, in8, 256, o8);
             tml_requantize_s8_s16(&p16, in8, 256, o16);
@@ -276,10 +178,10 @@ static void sweep_requantize(tml_rng *rng)
             const tml_requantize_params p16 = derive_requantize(in_scale, zp_in, out_scale, zp16_out);
             for (i = 0; i < 65536; i++) {
                 const int32_t d = in16[i] - zp_in;
-                e8[i] = (int8_t)clamp64((int64_t)ref_requantize(d, p8.multiplier, p8.shift) + zp8_out, -128, 127);
-                e16[i] = (int16_t)clamp64((int64_t)ref_requantize(d, p16.multiplier, p16.shift) + zp16_out, -32768,
+                e8[i] = (int8_t)clamp64((int64_t)tml_ref_requantize(d, p8.multiplier, p8.shift) + zp8_out, -128, 127);
+                e16[i] = (int16_t)clamp64((int64_t)tml_ref_requantize(d, p16.multiplier, p16.shift) + zp16_out, -32768,
                                           32767);
-                e32[i] = ref_requantize(d, p16.multiplier, p16.shift) + zp16_out;
+                e32[i] = tml_ref_requantize(d, p16.multiplier, p16.shift) + zp16_out;
             }
             tml_requantize_s16_s8(&p8, in16, 65536, o8);
             tml_requantize_s16_s16(&p16, in16, 65536, o16);
@@ -365,90 +267,69 @@ static void test_argument_errors(void)
 
 /* ---- conformance ---------------------------------------------------------------------------------------------- */
 
+/* tml_golden_run_fn for QUANTIZE float32 -> int8: n_in / 4 floats in, as many int8 out. */
+static int run_quantize_f32_vector(const void *params, const char *label, const void *in, long n_in,
+                                   const void *expected, long n_out)
+{
+    int8_t *out;
+    int ok;
+    if (n_out != n_in / 4) {
+        return 0;
+    }
+    out = (int8_t *)malloc((size_t)(n_in / 4));
+    tml_quantize_f32_s8((const tml_quantize_params *)params, (const float *)in, (int32_t)(n_in / 4), out);
+    ok = tml_test_compare_s8(label, (const int8_t *)expected, out, (size_t)(n_in / 4));
+    free(out);
+    return ok;
+}
+
+/* tml_golden_run_fn for QUANTIZE int8 -> int8 (requantization). */
+static int run_requantize_s8_vector(const void *params, const char *label, const void *in, long n_in,
+                                    const void *expected, long n_out)
+{
+    int8_t *out;
+    int ok;
+    if (n_out != n_in) {
+        return 0;
+    }
+    out = (int8_t *)malloc((size_t)n_in);
+    tml_requantize_s8_s8((const tml_requantize_params *)params, (const int8_t *)in, (int32_t)n_in, out);
+    ok = tml_test_compare_s8(label, (const int8_t *)expected, out, (size_t)n_in);
+    free(out);
+    return ok;
+}
+
+/* tml_golden_run_fn for DEQUANTIZE int8 -> float32. */
+static int run_dequantize_vector(const void *params, const char *label, const void *in, long n_in,
+                                 const void *expected, long n_out)
+{
+    float *out;
+    int ok;
+    if (n_out != n_in * 4) {
+        return 0;
+    }
+    out = (float *)malloc((size_t)n_in * 4);
+    tml_dequantize_s8_f32((const tml_dequantize_params *)params, (const int8_t *)in, (int32_t)n_in, out);
+    ok = tml_test_compare_f32_exact(label, (const float *)expected, out, (size_t)n_in);
+    free(out);
+    return ok;
+}
+
 static void golden_quantize_f32(const char *name, float scale, int32_t zp)
 {
-    int k;
     const tml_quantize_params p = {scale, zp};
-    for (k = 1; k <= 3; k++) {
-        char rel[256], label[128];
-        void *in = NULL, *expected = NULL;
-        long n;
-        snprintf(rel, sizeof rel, "ops/%s/input_%d.bin", name, k);
-        n = read_shared_file(rel, &in);
-        if (n < 0) {
-            continue;
-        }
-        snprintf(rel, sizeof rel, "ops/%s/output_%d.bin", name, k);
-        snprintf(label, sizeof label, "golden %s vector %d", name, k);
-        if (read_shared_file(rel, &expected) != n / 4) {
-            tml_test_record(0, label);
-        } else {
-            int8_t *out = (int8_t *)malloc((size_t)(n / 4));
-            tml_quantize_f32_s8(&p, (const float *)in, (int32_t)(n / 4), out);
-            tml_test_record(tml_test_compare_s8(label, (const int8_t *)expected, out, (size_t)(n / 4)), label);
-            free(out);
-            g_golden_vectors++;
-        }
-        free(in);
-        free(expected);
-    }
+    g_golden_vectors += tml_golden_op_case(name, run_quantize_f32_vector, &p);
 }
 
 static void golden_requantize_s8(const char *name, const tml_requantize_params *p)
 {
-    int k;
-    for (k = 1; k <= 3; k++) {
-        char rel[256], label[128];
-        void *in = NULL, *expected = NULL;
-        long n;
-        snprintf(rel, sizeof rel, "ops/%s/input_%d.bin", name, k);
-        n = read_shared_file(rel, &in);
-        if (n < 0) {
-            continue;
-        }
-        snprintf(rel, sizeof rel, "ops/%s/output_%d.bin", name, k);
-        snprintf(label, sizeof label, "golden %s vector %d", name, k);
-        if (read_shared_file(rel, &expected) != n) {
-            tml_test_record(0, label);
-        } else {
-            int8_t *out = (int8_t *)malloc((size_t)n);
-            tml_requantize_s8_s8(p, (const int8_t *)in, (int32_t)n, out);
-            tml_test_record(tml_test_compare_s8(label, (const int8_t *)expected, out, (size_t)n), label);
-            free(out);
-            g_golden_vectors++;
-        }
-        free(in);
-        free(expected);
-    }
+    g_golden_vectors += tml_golden_op_case(name, run_requantize_s8_vector, p);
 }
 
 static void golden_dequantize(const char *name, float scale, int32_t zp)
 {
-    int k;
     const tml_dequantize_params p = {scale, zp};
-    for (k = 1; k <= 3; k++) {
-        char rel[256], label[128];
-        void *in = NULL, *expected = NULL;
-        long n;
-        snprintf(rel, sizeof rel, "ops/%s/input_%d.bin", name, k);
-        n = read_shared_file(rel, &in);
-        if (n < 0) {
-            continue;
-        }
-        snprintf(rel, sizeof rel, "ops/%s/output_%d.bin", name, k);
-        snprintf(label, sizeof label, "golden %s vector %d", name, k);
-        if (read_shared_file(rel, &expected) != n * 4) {
-            tml_test_record(0, label);
-        } else {
-            float *out = (float *)malloc((size_t)n * 4);
-            tml_dequantize_s8_f32(&p, (const int8_t *)in, (int32_t)n, out);
-            tml_test_record(tml_test_compare_f32_exact(label, (const float *)expected, out, (size_t)n), label);
-            free(out);
-            g_golden_vectors++;
-        }
-        free(in);
-        free(expected);
-    }
+    g_golden_vectors += tml_golden_op_case(name, run_dequantize_vector, &p);
 }
 
 /* concat_axis3_requant: QUANTIZE each input to (0.06, -10), then concatenate 3 + 5 channels per pixel. */
@@ -457,9 +338,9 @@ static void golden_concat_requant(void)
     void *a = NULL, *b = NULL, *expected = NULL;
     const tml_requantize_params pa = derive_requantize(0.05000000074505806f, 0, 0.05999999865889549f, -10);
     const tml_requantize_params pb = derive_requantize(0.019999999552965164f, -30, 0.05999999865889549f, -10);
-    if (read_shared_file("ops/concat_axis3_requant/input_1.bin", &a) != 48 ||
-        read_shared_file("ops/concat_axis3_requant/input_1_b.bin", &b) != 80 ||
-        read_shared_file("ops/concat_axis3_requant/output_1.bin", &expected) != 128) {
+    if (tml_read_shared_file("ops/concat_axis3_requant/input_1.bin", &a) != 48 ||
+        tml_read_shared_file("ops/concat_axis3_requant/input_1_b.bin", &b) != 80 ||
+        tml_read_shared_file("ops/concat_axis3_requant/output_1.bin", &expected) != 128) {
         tml_test_record(0, "golden concat_axis3_requant files");
     } else {
         int8_t qa[48], qb[80], out[128];
@@ -487,8 +368,8 @@ static void golden_concat_requant(void)
 static void golden_keyword_scrambled(void)
 {
     void *in = NULL, *expected = NULL;
-    if (read_shared_file("golden/keyword_scrambled/tensors_1/t052.bin", &in) == 192 &&
-        read_shared_file("golden/keyword_scrambled/tensors_1/t000.bin", &expected) == 96) {
+    if (tml_read_shared_file("golden/keyword_scrambled/tensors_1/t052.bin", &in) == 192 &&
+        tml_read_shared_file("golden/keyword_scrambled/tensors_1/t000.bin", &expected) == 96) {
         const tml_requantize_params p = derive_requantize(0.000624999986f, 0, 0.0592083335f, -128);
         int8_t out[96];
         tml_requantize_s16_s8(&p, (const int16_t *)in, 96, out);
@@ -502,8 +383,8 @@ static void golden_keyword_scrambled(void)
     free(expected);
     in = NULL;
     expected = NULL;
-    if (read_shared_file("golden/keyword_scrambled/tensors_1/t051.bin", &in) == 4 &&
-        read_shared_file("golden/keyword_scrambled/tensors_1/t053.bin", &expected) == 8) {
+    if (tml_read_shared_file("golden/keyword_scrambled/tensors_1/t051.bin", &in) == 4 &&
+        tml_read_shared_file("golden/keyword_scrambled/tensors_1/t053.bin", &expected) == 8) {
         const tml_requantize_params p = derive_requantize(1.52590219e-05f, -32768, 3.05185094e-05f, 0);
         int32_t out[2];
         tml_requantize_s16_s32(&p, (const int16_t *)in, 2, out);
@@ -519,8 +400,8 @@ static void golden_keyword_scrambled(void)
 
 static void test_golden(void)
 {
-    if (!find_shared_dir()) {
-        (void)TML_CHECK(0, "shared/ not found (set TML_SHARED_DIR): the golden conformance checks cannot run");
+    char shared_dir[1024];
+    if (!TML_REQUIRE_SHARED("ops/README.md")) {
         return;
     }
     golden_quantize_f32("quantize_f32_pow2", 0.0078125f, 0);
@@ -535,7 +416,8 @@ static void test_golden(void)
     golden_dequantize("dequantize_zpmin", 0.00390625f, -128);
     golden_concat_requant();
     golden_keyword_scrambled();
-    printf("golden: %d TFLM vectors compared from %s\n", g_golden_vectors, g_shared_dir);
+    printf("golden: %d TFLM vectors compared from %s\n", g_golden_vectors,
+           tml_shared_path(shared_dir, sizeof shared_dir, NULL));
 }
 
 int main(void)

@@ -16,64 +16,10 @@
 #include <string.h>
 
 #include "tml_kernels.h"
-#include "tml_kernels.h"
 #include "tml_test.h"
 #include "act_fixedpoint.h" /* internal: the fixed-point core is also checked directly */
 
-/* ---- shared-folder access ------------------------------------------------------------------------------------ */
-
-static char g_shared_dir[1024];
 static int g_golden_vectors = 0;
-
-/* Finds shared/: $TML_SHARED_DIR, else <repo>/../shared derived from this file's path. */
-static int find_shared_dir(void)
-{
-    const char *env = getenv("TML_SHARED_DIR");
-    char path[1100];
-    FILE *probe;
-    if (env != NULL && env[0] != '\0') {
-        snprintf(g_shared_dir, sizeof g_shared_dir, "%s", env);
-    } else {
-        const char *file = __FILE__;
-        const char *slash = strrchr(file, '/');
-        size_t len = slash != NULL ? (size_t)(slash - file) : 0;
-        if (len == 0 || len > 900) {
-            return 0;
-        }
-        snprintf(g_shared_dir, sizeof g_shared_dir, "%.*s/../../../../shared", (int)len, file);
-    }
-    snprintf(path, sizeof path, "%s/ops/README.md", g_shared_dir);
-    probe = fopen(path, "rb");
-    if (probe == NULL) {
-        return 0;
-    }
-    fclose(probe);
-    return 1;
-}
-
-/* Reads <shared>/<rel> into a malloc'd buffer; returns its size, or -1 when missing. */
-static long read_shared_file(const char *rel, void **data)
-{
-    char path[1400];
-    FILE *f;
-    long n;
-    snprintf(path, sizeof path, "%s/%s", g_shared_dir, rel);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        return -1;
-    }
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    *data = malloc((size_t)(n > 0 ? n : 1));
-    if (*data == NULL || fread(*data, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(*data);
-        return -1;
-    }
-    fclose(f);
-    return n;
-}
 
 /* ---- parameter derivation (what the compiler computes) ------------------------------------------------------ */
 
@@ -365,34 +311,36 @@ static void test_argument_errors(void)
 
 /* ---- conformance ---------------------------------------------------------------------------------------------- */
 
+/* One int8 softmax case: parameters and shape. */
+typedef struct {
+    tml_softmax_params params;
+    int32_t rows, depth;
+} softmax_case;
+
+/* tml_golden_run_fn: int8 -> int8 softmax of one vector (rows x depth). */
+static int run_softmax_s8_vector(const void *sc, const char *label, const void *in, long n_in, const void *expected,
+                                 long n_out)
+{
+    const softmax_case *c = (const softmax_case *)sc;
+    int8_t *out;
+    int ok;
+    if (n_in != (long)c->rows * c->depth || n_out != n_in) {
+        return 0;
+    }
+    out = (int8_t *)malloc((size_t)n_in);
+    ok = tml_softmax_s8(&c->params, (const int8_t *)in, c->rows, c->depth, out) == TML_OK &&
+         tml_test_compare_s8(label, (const int8_t *)expected, out, (size_t)n_in);
+    free(out);
+    return ok;
+}
+
 static void golden_s8_case(const char *name, float beta, float scale, int32_t rows, int32_t depth)
 {
-    int k;
-    const tml_softmax_params p = derive_softmax(beta, scale);
-    for (k = 1; k <= 3; k++) {
-        char rel[256], label[128];
-        void *in = NULL, *expected = NULL;
-        long n;
-        snprintf(rel, sizeof rel, "ops/%s/input_%d.bin", name, k);
-        n = read_shared_file(rel, &in);
-        if (n < 0) {
-            continue;
-        }
-        snprintf(rel, sizeof rel, "ops/%s/output_%d.bin", name, k);
-        snprintf(label, sizeof label, "golden %s vector %d", name, k);
-        if (n != (long)rows * depth || read_shared_file(rel, &expected) != n) {
-            tml_test_record(0, label);
-        } else {
-            int8_t *out = (int8_t *)malloc((size_t)n);
-            tml_test_record(tml_softmax_s8(&p, (const int8_t *)in, rows, depth, out) == TML_OK &&
-                                tml_test_compare_s8(label, (const int8_t *)expected, out, (size_t)n),
-                            label);
-            free(out);
-            g_golden_vectors++;
-        }
-        free(in);
-        free(expected);
-    }
+    softmax_case c;
+    c.params = derive_softmax(beta, scale);
+    c.rows = rows;
+    c.depth = depth;
+    g_golden_vectors += tml_golden_op_case(name, run_softmax_s8_vector, &c);
 }
 
 static void golden_f32_case(const char *name, float beta, int32_t rows, int32_t depth)
@@ -401,10 +349,10 @@ static void golden_f32_case(const char *name, float beta, int32_t rows, int32_t 
     void *in = NULL, *expected = NULL;
     long n;
     snprintf(rel, sizeof rel, "ops/%s/input_1.bin", name);
-    n = read_shared_file(rel, &in);
+    n = tml_read_shared_file(rel, &in);
     snprintf(rel, sizeof rel, "ops/%s/output_1.bin", name);
     snprintf(label, sizeof label, "golden %s", name);
-    if (n != (long)rows * depth * 4 || read_shared_file(rel, &expected) != n) {
+    if (n != (long)rows * depth * 4 || tml_read_shared_file(rel, &expected) != n) {
         tml_test_record(0, label);
     } else {
         float *out = (float *)malloc((size_t)n);
@@ -431,8 +379,8 @@ static void golden_keyword_scrambled(void)
     void *in = NULL, *expected = NULL;
     int16_t out[2];
     const tml_softmax_params p = derive_softmax(1.0f, 0.0699627325f);
-    if (read_shared_file("golden/keyword_scrambled/tensors_1/t050.bin", &in) != 2 ||
-        read_shared_file("golden/keyword_scrambled/tensors_1/t051.bin", &expected) != 4) {
+    if (tml_read_shared_file("golden/keyword_scrambled/tensors_1/t050.bin", &in) != 2 ||
+        tml_read_shared_file("golden/keyword_scrambled/tensors_1/t051.bin", &expected) != 4) {
         tml_test_record(0, "keyword_scrambled softmax tensors");
     } else {
         tml_test_record(tml_softmax_s8_s16(&p, (const int8_t *)in, 1, 2, out) == TML_OK &&
@@ -446,8 +394,8 @@ static void golden_keyword_scrambled(void)
 
 static void test_golden(void)
 {
-    if (!find_shared_dir()) {
-        (void)TML_CHECK(0, "shared/ not found (set TML_SHARED_DIR): the golden conformance checks cannot run");
+    char shared_dir[1024];
+    if (!TML_REQUIRE_SHARED("ops/README.md")) {
         return;
     }
     golden_s8_case("softmax_1x10_b1", 1.0f, 0.10000000149011612f, 1, 10);
@@ -457,7 +405,8 @@ static void test_golden(void)
     golden_f32_case("softmax_f32_b1", 1.0f, 2, 10);
     golden_f32_case("softmax_f32_b05_4d", 0.5f, 4, 8);
     golden_keyword_scrambled();
-    printf("golden: %d TFLM vectors compared from %s\n", g_golden_vectors, g_shared_dir);
+    printf("golden: %d TFLM vectors compared from %s\n", g_golden_vectors,
+           tml_shared_path(shared_dir, sizeof shared_dir, NULL));
 }
 
 int main(void)

@@ -16,108 +16,9 @@
 #include <string.h>
 
 #include "tml_kernels.h"
-#include "tml_kernels.h"
 #include "tml_test.h"
 
-/* ---- shared-folder access ------------------------------------------------------------------------------------ */
-
-static char g_shared_dir[1024];
-
-/* Finds shared/: $TML_SHARED_DIR, else <repo>/../shared derived from this file's path. */
-static int find_shared_dir(void)
-{
-    const char *env = getenv("TML_SHARED_DIR");
-    char path[1100];
-    FILE *probe;
-    if (env != NULL && env[0] != '\0') {
-        snprintf(g_shared_dir, sizeof g_shared_dir, "%s", env);
-    } else {
-        const char *file = __FILE__;
-        const char *slash = strrchr(file, '/');
-        size_t len = slash != NULL ? (size_t)(slash - file) : 0;
-        if (len == 0 || len > 900) {
-            return 0;
-        }
-        snprintf(g_shared_dir, sizeof g_shared_dir, "%.*s/../../../../shared", (int)len, file);
-    }
-    snprintf(path, sizeof path, "%s/golden/keyword_scrambled/tensors_1/manifest.json", g_shared_dir);
-    probe = fopen(path, "rb");
-    if (probe == NULL) {
-        return 0;
-    }
-    fclose(probe);
-    return 1;
-}
-
-/* Reads <shared>/<rel> into a malloc'd buffer; returns its size, or -1 when missing. */
-static long read_shared_file(const char *rel, void **data)
-{
-    char path[1400];
-    FILE *f;
-    long n;
-    snprintf(path, sizeof path, "%s/%s", g_shared_dir, rel);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        return -1;
-    }
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    *data = malloc((size_t)(n > 0 ? n : 1));
-    if (*data == NULL || fread(*data, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(*data);
-        return -1;
-    }
-    fclose(f);
-    return n;
-}
-
 /* ---- independent reference ------------------------------------------------------------------------------------ */
-
-static int64_t ref_floor_shift(int64_t n, int k)
-{
-    const int64_t d = (int64_t)1 << k;
-    int64_t q = n / d;
-    if (n % d != 0 && n < 0) {
-        q -= 1;
-    }
-    return q;
-}
-
-static int64_t ref_round_away_shift(int64_t n, int k)
-{
-    int64_t d, q, r;
-    if (k == 0) {
-        return n;
-    }
-    d = (int64_t)1 << k;
-    q = n / d;
-    r = n % d;
-    if (2 * (r < 0 ? -r : r) >= d) {
-        q += n < 0 ? -1 : 1;
-    }
-    return q;
-}
-
-/* Double-rounding requantization (high multiply ties toward +inf, then right shift ties away from zero). */
-static int32_t ref_requantize(int32_t x, int32_t multiplier, int32_t shift)
-{
-    const int64_t xl = (int64_t)x * ((int64_t)1 << (shift > 0 ? shift : 0));
-    const int64_t x32 = (int64_t)(int32_t)(uint32_t)(uint64_t)xl;
-    int64_t hi;
-    if (x32 == INT32_MIN && multiplier == INT32_MIN) {
-        hi = INT32_MAX;
-    } else {
-        hi = ref_floor_shift(x32 * (int64_t)multiplier + ((int64_t)1 << 30), 31);
-    }
-    return (int32_t)ref_round_away_shift(hi, shift < 0 ? -shift : 0);
-}
-
-static int32_t clamp32(int32_t v, int32_t lo, int32_t hi)
-{
-    return v < lo ? lo : (v > hi ? hi : v);
-}
 
 /* One SVDF step on state[b][f][m] (flattened the same way as the kernel's state). */
 static void ref_svdf(const tml_svdf_params *p, const int8_t *input, const int8_t *wf, const int16_t *wt,
@@ -135,8 +36,8 @@ static void ref_svdf(const tml_svdf_params *p, const int8_t *input, const int8_t
             for (k = 0; k < p->input_size; k++) {
                 dot += (int64_t)wf[f * p->input_size + k] * (input[b * p->input_size + k] - p->input_zero_point);
             }
-            mem[p->memory_size - 1] = (int16_t)clamp32(
-                ref_requantize((int32_t)dot, p->multiplier_1, p->shift_1) + p->state_zero_point, -32768, 32767);
+            mem[p->memory_size - 1] = (int16_t)tml_ref_clamp(
+                tml_ref_requantize((int32_t)dot, p->multiplier_1, p->shift_1) + p->state_zero_point, -32768, 32767);
         }
         for (u = 0; u < units; u++) {
             int64_t acc = bias != NULL ? bias[u] : 0;
@@ -148,8 +49,8 @@ static void ref_svdf(const tml_svdf_params *p, const int8_t *input, const int8_t
                     acc += (int64_t)wt[fi * p->memory_size + m] * (mem[m] - p->state_zero_point);
                 }
             }
-            output[b * units + u] = (int8_t)clamp32(
-                ref_requantize((int32_t)acc, p->multiplier_2, p->shift_2) + p->output_zero_point, -128, 127);
+            output[b * units + u] = (int8_t)tml_ref_clamp(
+                tml_ref_requantize((int32_t)acc, p->multiplier_2, p->shift_2) + p->output_zero_point, -128, 127);
         }
     }
 }
@@ -322,7 +223,7 @@ static long read_tensor(int index, void **data)
 {
     char rel[256];
     snprintf(rel, sizeof rel, "golden/keyword_scrambled/tensors_1/t%03d.bin", index);
-    return read_shared_file(rel, data);
+    return tml_read_shared_file(rel, data);
 }
 
 /*
@@ -353,8 +254,8 @@ static tml_svdf_params derive_kws_layer(const kws_svdf_layer *l)
 static void test_golden(void)
 {
     int i;
-    if (!find_shared_dir()) {
-        (void)TML_CHECK(0, "shared/ not found (set TML_SHARED_DIR): the golden conformance checks cannot run");
+    char shared_dir[1024];
+    if (!TML_REQUIRE_SHARED("golden/keyword_scrambled/tensors_1/manifest.json")) {
         return;
     }
     for (i = 0; i < 7; i++) {
@@ -389,7 +290,8 @@ static void test_golden(void)
         free(exp_state);
         free(exp_out);
     }
-    printf("golden: keyword_scrambled's 7 SVDF layers compared from %s\n", g_shared_dir);
+    printf("golden: keyword_scrambled's 7 SVDF layers compared from %s\n",
+           tml_shared_path(shared_dir, sizeof shared_dir, NULL));
 }
 
 int main(void)
