@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text;
+using TinyML.Compiler.Emit;
+using TinyML.Compiler.Plan;
+using TinyML.Tests;
+using Xunit;
+
+namespace TinyML.Runtime.Tests;
+
+/// <summary>
+/// One plan, two back ends: the C emitted from a plan, compiled by the host C compiler with the same kernels
+/// (-std=c99 -Wall -Wextra -Werror), gives TFLM's golden bytes on every golden model and op case, as the host
+/// executor does. The device build (issue 5) runs the same C under QEMU.
+/// </summary>
+public sealed class CEmitterHostTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"tml-c-{Guid.NewGuid():N}");
+
+    public CEmitterHostTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    public static TheoryData<string> Cases() => new(GoldenCase.All().Where(c => !GoldenCase.WithoutGolden.ContainsKey(c.Name)).Select(c => c.Name));
+
+    private static string Harness(string name, ExecutionPlan plan)
+    {
+        string upper = name.ToUpperInvariant();
+        var c = new StringBuilder();
+        c.Append($"#include <stdio.h>\n#include <stdlib.h>\n#include \"{name}.h\"\n\n");
+        c.Append("static int read_exact(const char *path, uint8_t *to, long bytes) {\n");
+        c.Append("    FILE *f = fopen(path, \"rb\"); long n;\n    if (!f) return 0;\n    n = (long)fread(to, 1, (size_t)bytes, f);\n    fclose(f);\n    return n == bytes;\n}\n\n");
+        c.Append("int main(int argc, char **argv) {\n    uint8_t *arena = " + name + "_arena();\n    FILE *out;\n");
+        c.Append($"    if (argc != {plan.Inputs.Count + 2}) return 2;\n");
+        for (int i = 0; i < plan.Inputs.Count; i++)
+            c.Append($"    if (!read_exact(argv[{i + 1}], arena + {upper}_INPUT{i}_OFFSET, {upper}_INPUT{i}_BYTES)) return 2;\n");
+        c.Append($"    {name}_reset_state();\n    if ({name}_invoke(arena) != 0) return 3;\n");
+        c.Append($"    out = fopen(argv[{plan.Inputs.Count + 1}], \"wb\");\n    if (!out) return 4;\n");
+        for (int i = 0; i < plan.Outputs.Count; i++)
+            c.Append($"    fwrite(arena + {upper}_OUTPUT{i}_OFFSET, 1, {upper}_OUTPUT{i}_BYTES, out);\n");
+        c.Append("    fclose(out);\n    return 0;\n}\n");
+        return c.ToString();
+    }
+
+    private static (int Code, string Output) Run(string file, params string[] args)
+    {
+        var start = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output + error.Result);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void EmittedC_IsByteIdenticalToTheGolden(string caseName)
+    {
+        var gc = GoldenCase.All().Single(c => c.Name == caseName);
+        var plan = ConformanceTests.Lower(gc);
+        const string name = "model";
+        var source = CEmitter.Emit(plan, name);
+        File.WriteAllText(Path.Combine(_dir, source.HeaderName), source.Header);
+        File.WriteAllText(Path.Combine(_dir, source.SourceName), source.Source);
+        File.WriteAllText(Path.Combine(_dir, "main.c"), Harness(name, plan));
+        string native = Path.Combine(SharedData.Repo, "build", "native");
+        string exe = Path.Combine(_dir, "model");
+        var compile = Run("cc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
+            "-I", Path.Combine(SharedData.Repo, "src", "TinyML.Kernels.Native", "include"), "-I", _dir,
+            Path.Combine(_dir, "model.c"), Path.Combine(_dir, "main.c"), Path.Combine(native, "libtinyml_kernels.a"), "-lm", "-o", exe);
+        Assert.True(compile.Code == 0, compile.Output);
+        foreach (int k in gc.Vectors())
+        {
+            string output = Path.Combine(_dir, $"out_{k}.bin");
+            var run = Run(exe, gc.Inputs(k).Append(output).ToArray());
+            Assert.True(run.Code == 0, $"vector {k}: exit {run.Code} {run.Output}");
+            Assert.Equal(File.ReadAllBytes(gc.Output(k)), File.ReadAllBytes(output));
+        }
+    }
+
+    [Fact]
+    public void EmittedC_IsStraightLine_WithTheSizesAsDefines()
+    {
+        var plan = ConformanceTests.Lower(GoldenCase.All().Single(c => c.Name == "kws"));
+        var source = CEmitter.Emit(plan, "kws", macs: 2656768);
+        Assert.Contains("#define KWS_ARENA_BYTES 16000", source.Header);
+        Assert.Contains("#define KWS_MACS 2656768", source.Header);
+        Assert.Equal(plan.Calls.Count, source.Source.Split("status = tml_").Length - 1);
+        Assert.Contains("static const uint8_t kws_c0[", source.Source);
+        Assert.Contains("TML_ALIGNED16", source.Source);
+        Assert.DoesNotContain("malloc", source.Source);
+        Assert.Contains(".input_offset = ", source.Source);
+        Assert.Equal(source.Source, CEmitter.Emit(plan, "kws", macs: 2656768).Source);
+    }
+}
