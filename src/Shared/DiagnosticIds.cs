@@ -14,6 +14,8 @@ public static class DiagnosticIds
     public const string UnknownBoard = "TML0002";
     /// <summary>A TinyModel item's metadata is invalid (Access, Labels file, ClassName).</summary>
     public const string InvalidModelItem = "TML0003";
+    /// <summary>TinyMLTarget or TargetCore names no supported core.</summary>
+    public const string UnknownTarget = "TML0004";
 
     /// <summary>The native kernel library cannot be found or loaded.</summary>
     public const string NativeLibraryNotFound = "TML0100";

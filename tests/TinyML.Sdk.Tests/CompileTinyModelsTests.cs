@@ -116,6 +116,19 @@ public sealed class CompileTinyModelsTests : IDisposable
     }
 
     [Fact]
+    public void TML0004_UnknownTargetCore()
+    {
+        var item = Model("kws");
+        item.SetMetadata("TargetCore", "cortex-a53");
+        var (ok, engine, _) = Run(item);
+        Assert.False(ok);
+        var error = Assert.Single(engine.Errors);
+        Assert.Equal("TML0004", error.Code);
+        Assert.Contains("cortex-m4", error.Message);
+        Assert.True(Run(Model("kws"), t => t.Target = "cortex-m7").Ok);
+    }
+
+    [Fact]
     public void TML0003_MissingLabelsFile()
     {
         var item = Model("kws");

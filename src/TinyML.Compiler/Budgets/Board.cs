@@ -19,6 +19,9 @@ public sealed record Board(string Name, string Description, string Core, long Sr
         new Board("pico2", "Raspberry Pi Pico 2 (RP2350)", "cortex-m33", 520 * 1024, 4 * 1024 * 1024),
     };
 
+    /// <summary>The cores a model can target (TinyMLTarget, TargetCore).</summary>
+    public static IReadOnlyList<string> Cores { get; } = new[] { "cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55" };
+
     /// <summary>The preset with this name, or null.</summary>
     public static Board? Find(string name) => Presets.FirstOrDefault(b => string.Equals(b.Name, name, StringComparison.OrdinalIgnoreCase));
 }

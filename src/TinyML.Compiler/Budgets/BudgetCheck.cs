@@ -46,7 +46,7 @@ public static class BudgetCheck
             { File = budget.File, Line = budget.Line });
         else if (need > WarningShare * budget.Bytes)
             result.Add(new Diagnostic(warningId, Severity.Warning,
-                $"{model} uses {ByteSize.Format(need)} of its {ByteSize.Format(budget.Bytes)} {memory} budget ({budget.Source}): {percent}%, above {WarningShare:P0}")
+                $"{model} uses {ByteSize.Format(need)} of its {ByteSize.Format(budget.Bytes)} {memory} budget ({budget.Source}): {percent}%, above 90%")
             { File = budget.File, Line = budget.Line });
     }
 
@@ -57,7 +57,7 @@ public static class BudgetCheck
         var arena = memory.Arena;
         int peak = arena.PeakOperator;
         var live = arena.Buffers.Where(b => b.FirstOp <= peak && peak <= b.LastOp).OrderByDescending(b => b.Bytes).Take(3)
-            .Select(b => $"'{b.Name}' {ByteSize.Format(b.Bytes)}");
+            .Select(b => $"'{ShortName(b.Name)}' {ByteSize.Format(b.Bytes)}");
         string where = peak >= 0 && peak < graph.Operators.Count
             ? $"The peak is at operator {peak} ({graph.Operators[peak].TypeName}), where {string.Join(", ", live)} are live. "
             : "";
@@ -66,6 +66,13 @@ public static class BudgetCheck
         return where + $"To fit, cut {ByteSize.Format(over)} at that operator (a smaller input resolution or fewer channels there), " +
             $"or raise the budget to at least {ByteSize.Format(RamBytes(plan))}" +
             (board is null ? "." : $" (for example TinyMLBoard={board.Name}, {board.Description}, {board.SramBytes / 1024} KB SRAM).");
+    }
+
+    /// <summary>TFLite names list every fused op with ';'; the last part names the tensor itself.</summary>
+    public static string ShortName(string name)
+    {
+        string last = name.Split(';').Last();
+        return last.Length <= 48 ? last : "…" + last.Substring(last.Length - 47);
     }
 
     private static string FlashAdvice(ExecutionPlan plan, long budget)

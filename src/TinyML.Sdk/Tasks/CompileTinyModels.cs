@@ -37,6 +37,9 @@ public sealed class CompileTinyModels : TinyMLTask
     /// <summary>Project-wide flash budget (TinyMLFlashBudget).</summary>
     public string? FlashBudget { get; set; }
 
+    /// <summary>The project-wide target core (TinyMLTarget); item metadata TargetCore overrides it.</summary>
+    public string? Target { get; set; }
+
     /// <summary>A board preset whose memories are the default budgets (TinyMLBoard).</summary>
     public string? Board { get; set; }
 
@@ -113,6 +116,13 @@ public sealed class CompileTinyModels : TinyMLTask
         if (access.Length > 0 && access != "public" && access != "internal")
         {
             Report(new Diagnostic(DiagnosticIds.InvalidModelItem, Severity.Error, $"Access of {item.ItemSpec} is '{access}'; use public or internal") { File = ProjectFile, Line = LineOf("Access=") });
+            return;
+        }
+        string core = item.GetMetadata("TargetCore") is { Length: > 0 } itemCore ? itemCore : Target ?? board?.Core ?? "";
+        if (core.Length > 0 && !Compiler.Budgets.Board.Cores.Contains(core, StringComparer.OrdinalIgnoreCase))
+        {
+            Report(new Diagnostic(DiagnosticIds.UnknownTarget, Severity.Error,
+                $"target core '{core}' is not supported; supported: {string.Join(", ", Compiler.Budgets.Board.Cores)}") { File = ProjectFile, Line = LineOf(core) });
             return;
         }
         var labels = ReadLabels(item);
