@@ -13,5 +13,5 @@ for (int pattern = 0; pattern < 4; pattern++)
         for (int c = 0; c < 10; c++)
             features[t * 10 + c] = (float)(0.9 * Math.Sin(0.3 * (pattern + 1) * t + 0.7 * c + pattern));
     var (label, score) = spotter.Predict(features);
-    Console.WriteLine($"pattern {pattern}: {label} ({score:P1})");
+    Console.WriteLine($"pattern {pattern}: {KeywordSpotter.LabelText(label)} ({score:P1})");
 }
