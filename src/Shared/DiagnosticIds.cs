@@ -74,6 +74,21 @@ public static class DiagnosticIds
     /// <summary>A compiled plan container (.tmlmodel) is corrupt or of another format version.</summary>
     public const string InvalidPlanContainer = "TML3010";
 
+    /// <summary>A model manifest (.tmlmodel.json) cannot be read or is malformed.</summary>
+    public const string InvalidManifest = "TML4001";
+    /// <summary>A model's class name is not a valid C# identifier.</summary>
+    public const string InvalidClassName = "TML4002";
+    /// <summary>A model's namespace is not a valid C# namespace.</summary>
+    public const string InvalidNamespace = "TML4003";
+    /// <summary>Two models generate the same class (namespace and class name).</summary>
+    public const string DuplicateModelClass = "TML4004";
+    /// <summary>A model input or output has a tensor type the generator cannot type.</summary>
+    public const string UnsupportedTensorType = "TML4005";
+    /// <summary>A model's label count differs from the element count of its first output (warning).</summary>
+    public const string LabelCountMismatch = "TML4006";
+    /// <summary>A model's access is neither public nor internal.</summary>
+    public const string InvalidAccess = "TML4007";
+
     /// <summary>An unexpected internal error; please report it.</summary>
     public const string InternalError = "TML9001";
     /// <summary>Building TinyML.Sdk itself: a part the package needs was not built.</summary>
