@@ -118,7 +118,7 @@ sample() {
   pack
   sample_env
   log "HelloSine: trains its model, compiles it with TinyML.Sdk, runs it"
-  dotnet run --project samples/HelloSine -c "$CONFIG"
+  dotnet run --project samples/HelloSine -c "$CONFIG" --verbosity quiet
 }
 
 pack() {
