@@ -38,11 +38,6 @@ static void tml_name(char *to, const char *prefix, uint32_t a, uint32_t b)
     *to = '\0';
 }
 
-static int32_t tml_invoke_thunk(void *arena)
-{
-    return tml_device_the_model.invoke((uint8_t *)arena);
-}
-
 static void tml_print_status(int32_t status)
 {
     char text[12];
@@ -100,7 +95,7 @@ int main(void)
         }
         m->reset_state();
         tml_stack_paint();
-        status = tml_measure(tml_invoke_thunk, arena, &t);
+        status = tml_measure(m->invoke, arena, &t);
         if (status != 0) {
             tml_print_status(status);
             return 4;

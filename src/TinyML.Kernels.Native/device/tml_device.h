@@ -19,7 +19,7 @@ extern "C" {
 /* What the harness needs to know of one generated model (filled in by the generated glue file). */
 typedef struct {
     uint8_t *(*arena)(void);              /* {name}_arena */
-    int32_t (*invoke)(uint8_t *arena);    /* {name}_invoke */
+    int32_t (*invoke)(void *arena);       /* calls {name}_invoke (one tail-call branch in the glue) */
     void (*reset_state)(void);            /* {name}_reset_state */
     uint32_t input_count;
     const uint32_t *input_offset;         /* arena offsets of the inputs */
