@@ -11,8 +11,11 @@ namespace TinyML.Device;
 /// <param name="Outputs">The bytes of each model output.</param>
 /// <param name="Instructions">Guest instructions of one invoke (SysTick, tick-edge synchronised; docs/device.md).</param>
 /// <param name="Ticks">SysTick ticks between the two tick edges around the invoke.</param>
-/// <param name="StackBytes">The stack the invoke actually used (painted stack, high-water mark).</param>
-public sealed record DeviceVectorResult(IReadOnlyList<byte[]> Outputs, long Instructions, long Ticks, long StackBytes);
+/// <param name="StackBytes">The stack the invoke actually used (painted stack, high-water mark); a SysTick wrap
+/// during the invoke adds its exception frame.</param>
+/// <param name="Wraps">SysTick wraps (interrupts) during the invoke: each adds a few handler instructions to the
+/// count and an exception frame to the stack.</param>
+public sealed record DeviceVectorResult(IReadOnlyList<byte[]> Outputs, long Instructions, long Ticks, long StackBytes, long Wraps);
 
 /// <summary>One calibration point: a loop of known length measured with the harness's counter.</summary>
 /// <param name="Iterations">n of tml_calibration_loop(n).</param>
@@ -84,7 +87,7 @@ public sealed class QemuRunner
                 }
                 var r = Record(counts, k * 28, 7);
                 var (ticks, instructions) = Count(image.Core, r[0], r[1], r[2], r[3], r[4]);
-                results.Add(new DeviceVectorResult(outputs, (long)Math.Round(instructions), ticks, (long)r[5] - r[6]));
+                results.Add(new DeviceVectorResult(outputs, (long)Math.Round(instructions), ticks, (long)r[5] - r[6], (long)r[3] - r[1]));
             }
             return results;
         }

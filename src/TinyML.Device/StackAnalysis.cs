@@ -204,7 +204,7 @@ public static class StackAnalysis
 
     // "00000120 <memcpy>:" then "     120:\tpush\t{r4, lr}" (objdump -d --no-show-raw-insn)
     private static readonly Regex FunctionStart = new("^(?<address>[0-9a-f]+) <(?<name>[^>]+)>:$", RegexOptions.CultureInvariant);
-    private static readonly Regex Instruction = new("^\\s+[0-9a-f]+:\\s+(?<op>[a-z][a-z0-9.]*)\\s*(?<args>.*)$", RegexOptions.CultureInvariant);
+    private static readonly Regex Instruction = new("^\\s*[0-9a-f]+:\\s+(?<op>[a-z][a-z0-9.]*)\\s*(?<args>.*)$", RegexOptions.CultureInvariant);
     private static readonly Regex Target = new("<(?<name>[^>+]+)(?<offset>\\+0x[0-9a-f]+)?>", RegexOptions.CultureInvariant);
     private static readonly Regex SubSp = new("^sp, (sp, )?#(?<n>\\d+)", RegexOptions.CultureInvariant);
     private static readonly Regex PreIndexStore = new("\\[sp, #-(?<n>\\d+)\\]!", RegexOptions.CultureInvariant);

@@ -23,7 +23,7 @@ public sealed record ArmToolchain(string Gcc, string Ar, string Objdump)
         {
             string? path = directory is { Length: > 0 } ? ToolSearch.InDirectory(directory, tool) : ToolSearch.OnPath(tool);
             return path ?? throw new DeviceException(DiagnosticIds.ArmToolchainNotFound,
-                $"{tool} was not found {(directory is { Length: > 0 } ? $"in {directory}" : "on PATH")}; the device build needs the Arm GNU toolchain and newlib. Install them with: {InstallCommand}");
+                $"{tool} was not found {(directory is { Length: > 0 } ? $"in {directory}" : "on PATH")}; the device build needs the Arm GNU toolchain and newlib. Install them with: {InstallCommand} (and {Qemu.InstallCommand.Substring("sudo apt-get install ".Length)} to run the build under QEMU)");
         }
         return new ArmToolchain(Find("arm-none-eabi-gcc"), Find("arm-none-eabi-ar"), Find("arm-none-eabi-objdump"));
     }

@@ -86,6 +86,12 @@ public sealed class DeviceConformanceTests
                 }
             }
             Assert.True(results[v].Instructions > 0);
+            // The static stack bound holds on the device (the painted high-water mark, which includes the glue's
+            // frame where the core cannot tail-call), unless a SysTick interrupt stacked its frame during the invoke.
+            var bound = image.HarnessStack!;
+            Assert.True(bound.IsBounded, bound.ToString());
+            if (results[v].Wraps == 0)
+                Assert.True(results[v].StackBytes <= bound.Bytes, $"{caseName} on {core.Name}: used {results[v].StackBytes} B of stack, bound {bound}");
         }
         return worst;
     }
