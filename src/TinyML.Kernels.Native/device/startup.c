@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * startup.c: vector table, reset handler, fault reporting, the SysTick wrap counter and stack painting for the
- * bare-metal harness. The linker script (tml_sections.ld) provides the symbols used here.
+ * startup.c: vector table, reset handler, fault reporting, the SysTick wrap counter and the stack low-water scan
+ * for the bare-metal harness (the painting itself is in measure.S). The linker script (tml_sections.ld) provides
+ * the symbols used here.
  */
 #include <string.h>
 

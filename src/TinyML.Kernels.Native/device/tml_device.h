@@ -63,7 +63,9 @@ typedef struct {
     uint32_t sp_at_call; /* SP when fn was called: sp_at_call - tml_stack_low_water() is fn's stack depth */
 } tml_measurement;
 
-/* Instructions of the measuring sequence itself between its two edge-detecting reads (measure.S). */
+/* Instructions of the measuring sequence itself between its two edge-detecting reads: 10 by the hand count in
+ * measure.S, 9 as calibrated (QEMU shows the new counter value one instruction earlier; docs/device.md). The host
+ * (QemuRunner.MeasureOverhead) applies it. */
 #define TML_MEASURE_OVERHEAD 9
 
 /* Starts SysTick on the processor clock, reload 0xFFFFFF, counting wraps in its handler. */
@@ -73,9 +75,9 @@ int32_t tml_measure(int32_t (*fn)(void *), void *arg, tml_measurement *out);
 /* SysTick wraps so far (incremented by the SysTick handler). */
 extern volatile uint32_t tml_systick_wraps;
 
-/* ---- stack (startup.c, linker script) ----------------------------------------------------------------- */
+/* ---- stack (measure.S, startup.c, linker script) ------------------------------------------------------ */
 
-/* Fills the free stack (from the stack limit up to the current SP) with a pattern. */
+/* Fills the free stack (from the stack limit up to the current SP) with a pattern (measure.S). */
 void tml_stack_paint(void);
 /* The lowest stack address written since tml_stack_paint (the painting point if none was). */
 uint32_t tml_stack_low_water(void);
