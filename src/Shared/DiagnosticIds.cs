@@ -16,6 +16,10 @@ public static class DiagnosticIds
     public const string InvalidModelItem = "TML0003";
     /// <summary>TinyMLTarget or TargetCore names no supported core.</summary>
     public const string UnknownTarget = "TML0004";
+    /// <summary>The Arm GNU toolchain (arm-none-eabi-gcc) is not installed or not found.</summary>
+    public const string ArmToolchainNotFound = "TML0005";
+    /// <summary>QEMU (qemu-system-arm) is not installed or not found.</summary>
+    public const string QemuNotFound = "TML0006";
 
     /// <summary>The native kernel library cannot be found or loaded.</summary>
     public const string NativeLibraryNotFound = "TML0100";
@@ -26,6 +30,8 @@ public static class DiagnosticIds
 
     /// <summary>The input data given to a run does not match the model's inputs.</summary>
     public const string InputMismatch = "TML0103";
+    /// <summary>A device build failed to compile or link, or the program failed under QEMU (fault, timeout, exit code).</summary>
+    public const string DeviceRunFailed = "TML0104";
 
     /// <summary>The file is not a TFLite flatbuffer.</summary>
     public const string NotATfliteFile = "TML1001";

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using TinyML.Compiler.Emit;
+using TinyML.Compiler.Plan;
+
+namespace TinyML.Device;
+
+/// <summary>How to build a model for a Cortex-M core.</summary>
+public sealed record DeviceBuildOptions
+{
+    /// <summary>The core (default Cortex-M4).</summary>
+    public CortexMCore Core { get; init; } = CortexM.M4;
+    /// <summary>Compile with -Os instead of -O2.</summary>
+    public bool OptimizeForSize { get; init; }
+    /// <summary>The C name of the model (its functions are {name}_invoke and so on).</summary>
+    public string ModelName { get; init; } = "model";
+    /// <summary>The model's MACs, written into the generated header.</summary>
+    public long Macs { get; init; }
+    /// <summary>Where the generated C, objects, ELF and map go; default a new folder under the temp folder.</summary>
+    public string? OutputDirectory { get; init; }
+    /// <summary>Where the compiled kernels and runtime are kept per core, optimisation and source hash; default
+    /// tinyml-device-cache under the temp folder.</summary>
+    public string? CacheDirectory { get; init; }
+    /// <summary>The folder holding arm-none-eabi-gcc (default: TML_ARM_TOOLCHAIN_DIR, then PATH).</summary>
+    public string? ToolchainDirectory { get; init; }
+    /// <summary>A folder with the layout of src/TinyML.Kernels.Native (default: native/ beside this assembly).</summary>
+    public string? NativeSourceDirectory { get; init; }
+    /// <summary>Compiler processes run at once when compiling the kernels.</summary>
+    public int Parallelism { get; init; } = Environment.ProcessorCount;
+    /// <summary>The stack the linker reserves (the bound is checked against it).</summary>
+    public int StackReserveBytes { get; init; } = 64 * 1024;
+}
+
+/// <summary>A linked program for one core, with its sizes and its stack bound.</summary>
+public sealed record DeviceImage(string ElfPath, string Directory, CortexMCore Core, string ModelName, DeviceSizeReport Sizes,
+    StackBound Stack, IReadOnlyList<long> InputBytes, IReadOnlyList<long> OutputBytes, ElfFile Elf)
+{
+    /// <summary>The stack bound of what the harness calls (the glue's tml_device_invoke, then the invoke function):
+    /// <see cref="Stack"/> plus the glue's frame, which is 0 where the core can tail-call. The painted stack that
+    /// <see cref="QemuRunner"/> measures is checked against this.</summary>
+    public StackBound? HarnessStack { get; init; }
+
+    /// <summary>Whether the linked program defines a symbol of this name (gc-sections drops unused kernels).</summary>
+    public bool HasSymbol(string name) => Elf.Symbols.Any(s => s.Name == name);
+}
+
+/// <summary>
+/// The flash and RAM of a linked program, read from its ELF section headers and symbol table.
+/// Flash = code + read-only data (the model's constants) + the initial image of .data. RAM = .data + .bss (which
+/// holds the arena and the state) + the worst-case stack of the invoke path (<see cref="StackBytes"/>, from
+/// <see cref="StackAnalysis"/>). The linker's stack reservation itself is not counted.
+/// </summary>
+public sealed record DeviceSizeReport(long TextBytes, long RodataBytes, long DataBytes, long BssBytes, long StackBytes,
+    long ArenaBytes, long StateBytes, long ConstantBytes,
+    long KernelCodeBytes, long ModelCodeBytes, long RuntimeCodeBytes, long LibraryCodeBytes)
+{
+    /// <summary>Code, read-only data and the .data image.</summary>
+    public long FlashBytes => TextBytes + RodataBytes + DataBytes;
+    /// <summary>.data, .bss and the invoke path's stack.</summary>
+    public long RamBytes => DataBytes + BssBytes + StackBytes;
+    /// <summary>The code that runs a model (the kernels it uses and its invoke function) without the harness and the
+    /// C library: what TFLM's framework-plus-kernels .text compares with.</summary>
+    public long InferenceCodeBytes => KernelCodeBytes + ModelCodeBytes;
+
+    internal static DeviceSizeReport From(ElfFile elf, long stack, long arena, long state, long constants,
+        ISet<string> kernelFunctions, ISet<string> modelFunctions, ISet<string> runtimeFunctions)
+    {
+        long text = 0, rodata = 0, data = 0, bss = 0;
+        foreach (var s in elf.Sections.Where(s => s.Allocated && s.Name != ".stack"))
+        {
+            if (s.NoBits) bss += s.Size;
+            else if (s.Writable) data += s.Size;
+            else if ((s.Flags & 0x4) != 0) text += s.Size; // SHF_EXECINSTR
+            else rodata += s.Size;
+        }
+        long kernel = 0, model = 0, runtime = 0, library = 0;
+        foreach (var f in elf.Symbols.Where(s => s.IsFunction && s.Size > 0).GroupBy(s => (s.Name, s.Value)).Select(g => g.First()))
+        {
+            if (kernelFunctions.Contains(f.Name)) kernel += f.Size;
+            else if (modelFunctions.Contains(f.Name)) model += f.Size;
+            else if (runtimeFunctions.Contains(f.Name)) runtime += f.Size;
+            else library += f.Size;
+        }
+        return new DeviceSizeReport(text, rodata, data, bss, stack, arena, state, constants, kernel, model, runtime, library);
+    }
+}
+
+/// <summary>
+/// Builds generated model C for a Cortex-M core with arm-none-eabi-gcc: the model (CEmitter), a glue file that
+/// describes it to the harness, the kernels and the bare-metal runtime (compiled once per core, optimisation
+/// level and source hash, and cached), linked with --gc-sections so that only the kernels the model calls remain.
+/// </summary>
+public static class DeviceBuild
+{
+    private static readonly object CacheLock = new();
+    private static readonly Dictionary<string, Lazy<CompiledRuntime>> InProcess = new(StringComparer.Ordinal);
+
+    /// <summary>Emits, compiles and links <paramref name="plan"/> with the model harness.</summary>
+    public static DeviceImage Build(ExecutionPlan plan, DeviceBuildOptions options)
+    {
+        var toolchain = ArmToolchain.Locate(options.ToolchainDirectory);
+        var sources = NativeSources.Locate(options.NativeSourceDirectory);
+        var runtime = Runtime(toolchain, sources, options);
+        string dir = OutputDirectory(options);
+        string name = options.ModelName;
+
+        var source = CEmitter.Emit(plan, name, options.Macs);
+        WriteIfChanged(Path.Combine(dir, source.HeaderName), source.Header);
+        WriteIfChanged(Path.Combine(dir, source.SourceName), source.Source);
+        WriteIfChanged(Path.Combine(dir, "tml_model_glue.c"), Glue(plan, name));
+        var flags = CompileFlags(options).Concat(new[] { "-I", sources.Include, "-I", sources.Device, "-I", dir }).ToList();
+        string modelObject = Path.Combine(dir, name + ".o"), glueObject = Path.Combine(dir, "tml_model_glue.o");
+        ToolProcess.RunAll(new[] { (source.SourceName, modelObject), ("tml_model_glue.c", glueObject) }, 2,
+            unit => Compile(toolchain, flags, Path.Combine(dir, unit.Item1), unit.Item2));
+
+        var objects = runtime.HarnessObjects.Append(modelObject).Append(glueObject).ToList();
+        var image = Link(toolchain, sources, options, dir, name, objects, runtime.KernelArchive);
+        var modelGraph = Path.ChangeExtension(modelObject, ".ci");
+        var graphs = runtime.KernelCallGraphs.Concat(runtime.RuntimeCallGraphs).Append(modelGraph).Append(Path.ChangeExtension(glueObject, ".ci"))
+            .Select(ci => new CallGraphUnit(ci, () => Relocations(toolchain, Path.ChangeExtension(ci, ".o")))).ToList();
+        string disassembly = Disassemble(toolchain, image);
+        var elf = ElfFile.Read(image);
+        var stack = StackAnalysis.Analyze(name + "_invoke", graphs, disassembly, elf.Symbols);
+        if (!stack.IsBounded) throw new DeviceException(DiagnosticIds.DeviceRunFailed, $"the stack of {name}_invoke has no static bound: {stack.Unbounded}");
+        if (stack.Bytes > options.StackReserveBytes)
+            throw new DeviceException(DiagnosticIds.DeviceRunFailed, $"the stack of {name}_invoke needs {stack.Bytes} bytes, more than the {options.StackReserveBytes} reserved: {stack}");
+        var harnessStack = StackAnalysis.Analyze("tml_device_invoke", graphs, disassembly, elf.Symbols);
+        var sizes = DeviceSizeReport.From(elf, stack.Bytes, plan.ArenaBytes, plan.StateBytes, plan.ConstantBytes,
+            Functions(runtime.KernelCallGraphs), Functions(new[] { modelGraph }),
+            Functions(runtime.RuntimeCallGraphs.Append(Path.ChangeExtension(glueObject, ".ci"))));
+        return new DeviceImage(image, dir, options.Core, name, sizes, stack,
+            plan.Inputs.Select(t => t.Bytes).ToList(), plan.Outputs.Select(t => t.Bytes).ToList(), elf) { HarnessStack = harnessStack };
+    }
+
+    /// <summary>Builds the calibration program (calibrate.c): the instruction counter measuring a known loop.</summary>
+    public static DeviceImage BuildCalibration(DeviceBuildOptions options)
+    {
+        var toolchain = ArmToolchain.Locate(options.ToolchainDirectory);
+        var sources = NativeSources.Locate(options.NativeSourceDirectory);
+        var runtime = Runtime(toolchain, sources, options);
+        string dir = OutputDirectory(options);
+        var objects = runtime.CommonObjects.Append(runtime.CalibrationObject).ToList();
+        string image = Link(toolchain, sources, options, dir, "calibrate", objects, archive: null);
+        var elf = ElfFile.Read(image);
+        var sizes = DeviceSizeReport.From(elf, 0, 0, 0, 0, new HashSet<string>(), new HashSet<string>(), Functions(runtime.RuntimeCallGraphs));
+        return new DeviceImage(image, dir, options.Core, "calibrate", sizes, new StackBound("main", 0, Array.Empty<StackFrame>(), null),
+            Array.Empty<long>(), Array.Empty<long>(), elf);
+    }
+
+    private static HashSet<string> Functions(IEnumerable<string> callGraphs) =>
+        new(callGraphs.SelectMany(CallGraphFile.DefinedFunctions), StringComparer.Ordinal);
+
+    private static string OutputDirectory(DeviceBuildOptions options)
+    {
+        string dir = options.OutputDirectory ?? Path.Combine(Path.GetTempPath(), $"tinyml-device-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        return Path.GetFullPath(dir);
+    }
+
+    private static IEnumerable<string> CompileFlags(DeviceBuildOptions options) => options.Core.GccFlags.Concat(new[]
+    {
+        options.OptimizeForSize ? "-Os" : "-O2", "-std=c99", "-ffp-contract=off", "-ffunction-sections", "-fdata-sections",
+        "-fstack-usage", "-fcallgraph-info=su", "-Wall", "-Wextra", "-Werror",
+    });
+
+    private static void Compile(ArmToolchain toolchain, IEnumerable<string> flags, string source, string output)
+    {
+        var result = ToolProcess.Run(toolchain.Gcc, flags.Concat(new[] { "-c", source, "-o", output }), Path.GetDirectoryName(output));
+        if (result.ExitCode != 0)
+            throw new DeviceException(DiagnosticIds.DeviceRunFailed, $"arm-none-eabi-gcc failed on {Path.GetFileName(source)}:\n{result.Output}");
+    }
+
+    private static string Link(ArmToolchain toolchain, NativeSources sources, DeviceBuildOptions options, string dir, string name,
+        IEnumerable<string> objects, string? archive)
+    {
+        string elf = Path.Combine(dir, name + ".elf");
+        var args = options.Core.GccFlags.Concat(new[]
+        {
+            "-nostartfiles", "-Wl,--gc-sections", $"-Wl,-Map={Path.Combine(dir, name + ".map")}",
+            $"-Wl,--defsym=TML_STACK_SIZE={options.StackReserveBytes}", "-Wl,--no-warn-rwx-segments",
+            "-L", sources.LinkerScripts, "-T", options.Core.LinkerScript,
+        }).Concat(objects);
+        if (archive is not null) args = args.Append(archive);
+        args = args.Concat(new[] { "-lm", "-o", elf });
+        var result = ToolProcess.Run(toolchain.Gcc, args, dir);
+        if (result.ExitCode != 0)
+            throw new DeviceException(DiagnosticIds.DeviceRunFailed, $"linking {name}.elf for {options.Core.Name} failed:\n{result.Output}");
+        return elf;
+    }
+
+    private static string Disassemble(ArmToolchain toolchain, string elf)
+    {
+        var result = ToolProcess.Run(toolchain.Objdump, new[] { "-d", "--no-show-raw-insn", elf });
+        if (result.ExitCode != 0) throw new DeviceException(DiagnosticIds.DeviceRunFailed, $"arm-none-eabi-objdump failed:\n{result.Output}");
+        return result.StandardOutput;
+    }
+
+    private static string Relocations(ArmToolchain toolchain, string objectFile)
+    {
+        var result = ToolProcess.Run(toolchain.Objdump, new[] { "-r", objectFile });
+        if (result.ExitCode != 0) throw new DeviceException(DiagnosticIds.DeviceRunFailed, $"arm-none-eabi-objdump -r failed:\n{result.Output}");
+        return result.StandardOutput;
+    }
+
+    /// <summary>The glue that describes the model to the harness (tml_device_model in tml_device.h).</summary>
+    internal static string Glue(ExecutionPlan plan, string name)
+    {
+        string upper = name.ToUpperInvariant();
+        string List(string kind, int count, string field) => count == 0 ? "0"
+            : string.Join(", ", Enumerable.Range(0, count).Select(i => $"{upper}_{kind}{i}_{field}"));
+        var c = new StringBuilder();
+        c.Append("/* Generated by TinyML.Device: describes the model to the device harness. Do not edit. */\n");
+        c.Append($"#include \"tml_device.h\"\n#include \"{name}.h\"\n\n");
+        c.Append($"static const uint32_t tml_input_offset[] = {{ {List("INPUT", plan.Inputs.Count, "OFFSET")} }};\n");
+        c.Append($"static const uint32_t tml_input_bytes[] = {{ {List("INPUT", plan.Inputs.Count, "BYTES")} }};\n");
+        c.Append($"static const uint32_t tml_output_offset[] = {{ {List("OUTPUT", plan.Outputs.Count, "OFFSET")} }};\n");
+        c.Append($"static const uint32_t tml_output_bytes[] = {{ {List("OUTPUT", plan.Outputs.Count, "BYTES")} }};\n\n");
+        c.Append("/* What the harness measures: one branch to the invoke function where the core can tail-call. */\n");
+        c.Append("int32_t tml_device_invoke(void *arena);\n\n");
+        c.Append($"int32_t tml_device_invoke(void *arena)\n{{\n    return {name}_invoke((uint8_t *)arena);\n}}\n\n");
+        c.Append("const tml_device_model tml_device_the_model = {\n");
+        c.Append($"    {name}_arena, tml_device_invoke, {name}_reset_state,\n");
+        c.Append($"    {upper}_INPUT_COUNT, tml_input_offset, tml_input_bytes,\n");
+        c.Append($"    {upper}_OUTPUT_COUNT, tml_output_offset, tml_output_bytes,\n}};\n");
+        return c.ToString();
+    }
+
+    private static void WriteIfChanged(string path, string text)
+    {
+        if (File.Exists(path) && File.ReadAllText(path) == text) return;
+        File.WriteAllText(path, text);
+    }
+
+    // ---- the kernels and the runtime, compiled once per core, optimisation and source hash ----------------------
+
+    private sealed record CompiledRuntime(string Directory, string KernelArchive, IReadOnlyList<string> KernelCallGraphs,
+        IReadOnlyList<string> CommonObjects, string HarnessObject, string CalibrationObject, IReadOnlyList<string> RuntimeCallGraphs)
+    {
+        public IEnumerable<string> HarnessObjects => CommonObjects.Append(HarnessObject);
+    }
+
+    private static readonly string[] CommonRuntime = { "startup.c", "semihost.c", "measure.S" };
+
+    private static CompiledRuntime Runtime(ArmToolchain toolchain, NativeSources sources, DeviceBuildOptions options)
+    {
+        var flags = CompileFlags(options).ToList();
+        string key = CacheKey(toolchain, sources, flags);
+        string cache = Path.GetFullPath(options.CacheDirectory ?? Path.Combine(Path.GetTempPath(), "tinyml-device-cache"));
+        string dir = Path.Combine(cache, $"{options.Core.Name}-{(options.OptimizeForSize ? "Os" : "O2")}-{key}");
+        Lazy<CompiledRuntime> lazy;
+        lock (CacheLock)
+        {
+            if (!InProcess.TryGetValue(dir, out lazy!))
+                InProcess[dir] = lazy = new Lazy<CompiledRuntime>(() => CompileRuntime(toolchain, sources, options, flags, dir));
+        }
+        try { return lazy.Value; }
+        catch
+        {
+            lock (CacheLock) InProcess.Remove(dir); // let a later build retry
+            throw;
+        }
+    }
+
+    private static CompiledRuntime CompileRuntime(ArmToolchain toolchain, NativeSources sources, DeviceBuildOptions options, List<string> flags, string dir)
+    {
+        var kernels = Directory.GetFiles(sources.Kernels, "*.c").OrderBy(f => f, StringComparer.Ordinal).ToList();
+        CompiledRuntime Describe(string root) => new(root, Path.Combine(root, "libtinyml_kernels.a"),
+            kernels.Select(k => Path.Combine(root, "kernels", Path.GetFileNameWithoutExtension(k) + ".ci")).ToList(),
+            CommonRuntime.Select(r => Path.Combine(root, "runtime", Path.GetFileNameWithoutExtension(r) + ".o")).ToList(),
+            Path.Combine(root, "runtime", "harness.o"), Path.Combine(root, "runtime", "calibrate.o"),
+            new[] { "startup", "semihost", "harness", "calibrate" }.Select(r => Path.Combine(root, "runtime", r + ".ci")).ToList());
+        if (File.Exists(Path.Combine(dir, "complete"))) return Describe(dir);
+
+        string staging = dir + $".tmp-{Guid.NewGuid():N}";
+        Directory.CreateDirectory(Path.Combine(staging, "kernels"));
+        Directory.CreateDirectory(Path.Combine(staging, "runtime"));
+        try
+        {
+            var kernelFlags = flags.Concat(new[] { "-I", sources.Include }).ToList();
+            var runtimeFlags = flags.Concat(new[] { "-I", sources.Device }).ToList();
+            var asmFlags = options.Core.GccFlags.ToList();
+            var units = kernels.Select(k => (Source: k, Output: Path.Combine(staging, "kernels", Path.GetFileNameWithoutExtension(k) + ".o"), Flags: kernelFlags))
+                .Concat(new[] { "startup.c", "semihost.c", "harness.c", "calibrate.c" }.Select(r => (Source: Path.Combine(sources.Device, r),
+                    Output: Path.Combine(staging, "runtime", Path.GetFileNameWithoutExtension(r) + ".o"), Flags: runtimeFlags)))
+                .Append((Source: Path.Combine(sources.Device, "measure.S"), Output: Path.Combine(staging, "runtime", "measure.o"), Flags: asmFlags))
+                .ToList();
+            ToolProcess.RunAll(units, options.Parallelism, u => Compile(toolchain, u.Flags, u.Source, u.Output));
+            var archive = ToolProcess.Run(toolchain.Ar, new[] { "rcs", Path.Combine(staging, "libtinyml_kernels.a") }
+                .Concat(units.Where(u => u.Output.Contains(Path.DirectorySeparatorChar + "kernels" + Path.DirectorySeparatorChar)).Select(u => u.Output)));
+            if (archive.ExitCode != 0) throw new DeviceException(DiagnosticIds.DeviceRunFailed, $"arm-none-eabi-ar failed:\n{archive.Output}");
+            File.WriteAllText(Path.Combine(staging, "complete"), DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture));
+            try
+            {
+                Directory.Move(staging, dir);
+            }
+            catch (IOException) when (File.Exists(Path.Combine(dir, "complete")))
+            {
+                // Another process finished the same entry first; use it.
+                Directory.Delete(staging, recursive: true);
+            }
+            return Describe(dir);
+        }
+        catch
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            throw;
+        }
+    }
+
+    private static readonly Dictionary<string, string> CompilerVersions = new(StringComparer.Ordinal);
+
+    private static string CacheKey(ArmToolchain toolchain, NativeSources sources, IEnumerable<string> flags)
+    {
+        string version;
+        lock (CompilerVersions)
+        {
+            if (!CompilerVersions.TryGetValue(toolchain.Gcc, out version!))
+                CompilerVersions[toolchain.Gcc] = version = ToolProcess.Run(toolchain.Gcc, new[] { "--version" }).StandardOutput;
+        }
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        void Add(string text) => hash.AppendData(Encoding.UTF8.GetBytes(text + "\n"));
+        Add(version);
+        Add(toolchain.Gcc);
+        Add(string.Join(" ", flags));
+        foreach (string folder in new[] { sources.Include, sources.Kernels, sources.Device })
+            foreach (string file in Directory.GetFiles(folder).OrderBy(f => f, StringComparer.Ordinal))
+            {
+                Add(Path.GetFileName(file));
+                hash.AppendData(File.ReadAllBytes(file));
+            }
+        return Convert.ToHexString(hash.GetHashAndReset()).Substring(0, 16).ToLowerInvariant();
+    }
+}

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using TinyML.Compiler.Analysis;
+using TinyML.Compiler.Lowering;
+using TinyML.Compiler.Plan;
+using TinyML.Compiler.Tflite;
+using TinyML.Tests;
+using Xunit;
+
+namespace TinyML.Device.Tests;
+
+/// <summary>
+/// Shared by every device test: one kernel/runtime cache per core for the whole run (build/device-cache, kept
+/// between runs; its key is a hash of the sources, flags and compiler), and a scratch folder for the builds.
+/// </summary>
+public static class Device
+{
+    /// <summary>The compiled kernels and runtime, per core and source hash.</summary>
+    public static string Cache { get; } = Path.Combine(SharedData.Repo, "build", "device-cache");
+
+    private static readonly Lazy<string> Scratch = new(() =>
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"tml-device-tests-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(dir, true); } catch (IOException) { } };
+        return dir;
+    });
+
+    private static readonly Lazy<QemuRunner> LazyRunner = new(() => new QemuRunner());
+
+    /// <summary>The QEMU runner (PATH).</summary>
+    public static QemuRunner Runner => LazyRunner.Value;
+
+    /// <summary>Options for a build into a fresh folder under the scratch folder.</summary>
+    public static DeviceBuildOptions Options(CortexMCore core, string label, bool optimizeForSize = false, long macs = 0) => new()
+    {
+        Core = core,
+        OptimizeForSize = optimizeForSize,
+        Macs = macs,
+        CacheDirectory = Cache,
+        OutputDirectory = Path.Combine(Scratch.Value, $"{label.Replace('/', '_')}-{core.Name}{(optimizeForSize ? "-Os" : "")}-{Guid.NewGuid():N}"),
+    };
+
+    private static readonly ConcurrentDictionary<string, ExecutionPlan> Plans = new();
+
+    /// <summary>The execution plan of a golden case (lowered once per run).</summary>
+    public static ExecutionPlan Plan(GoldenCase gc) => Plans.GetOrAdd(gc.Model, model =>
+    {
+        var read = TfliteReader.ReadFile(model);
+        Assert.Empty(read.Diagnostics);
+        var lowered = Lowerer.Lower(read.Value!, model);
+        Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
+        return lowered.Value!;
+    });
+
+    /// <summary>The MACs of a model (for the generated header).</summary>
+    public static long Macs(GoldenCase gc) => ModelSummary.Of(TfliteReader.ReadFile(gc.Model).Value!).TotalMacs;
+
+    /// <summary>A golden case by name (a model in ../shared/golden, or ops/&lt;case&gt;).</summary>
+    public static GoldenCase Case(string name) => GoldenCase.All().Single(c => c.Name == name);
+
+    /// <summary>The input vectors of a golden case, in vector order.</summary>
+    public static IReadOnlyList<IReadOnlyList<byte[]>> Vectors(GoldenCase gc) =>
+        gc.Vectors().Select(k => (IReadOnlyList<byte[]>)gc.Inputs(k).Select(File.ReadAllBytes).ToList()).ToList();
+}
