@@ -191,3 +191,51 @@ public class RunConformanceTests
         }
     }
 }
+
+/// <summary>tinyml run --target: the generated C on an emulated Cortex-M core.</summary>
+public class RunOnDeviceTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = Cli.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Theory]
+    [InlineData("cortex-m4")]
+    [InlineData("cortex-m7")]
+    public void Target_GivesTheGoldenBytes_AndCountsInstructions(string target)
+    {
+        string output = Path.Combine(Path.GetTempPath(), $"tinyml-run-{Guid.NewGuid():N}.bin");
+        try
+        {
+            var (code, json, error) = Run("run", SharedData.Model("kws"), "--input", Path.Combine(SharedData.Root, "golden", "kws", "input_2.bin"),
+                "--output", output, "--target", target, "--json");
+            Assert.True(code == 0, error);
+            Assert.Equal(File.ReadAllBytes(Path.Combine(SharedData.Root, "golden", "kws", "output_2.bin")), File.ReadAllBytes(output));
+            var root = JsonDocument.Parse(json).RootElement;
+            Assert.Equal(target, root.GetProperty("target").GetString());
+            long instructions = root.GetProperty("instructions").GetInt64();
+            // Every MAC costs at least one instruction with portable kernels; far more than 100 per MAC would mean a broken count.
+            Assert.InRange(instructions, 2_656_768L, 265_676_800L);
+            Assert.True(root.GetProperty("flash_bytes").GetInt64() > 24_376, "flash holds at least the weights");
+            Assert.True(root.GetProperty("ram_bytes").GetInt64() >= 16_000, "RAM holds at least the arena");
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
+    [Fact]
+    public void UnknownTarget_IsTML0004()
+    {
+        var (code, _, error) = Run("run", SharedData.Model("hello_int8"), "--input", Path.Combine(SharedData.Root, "golden", "hello_int8", "input_1.bin"),
+            "--output", Path.Combine(Path.GetTempPath(), "tml-unused.bin"), "--target", "cortex-a53");
+        Assert.Equal(Cli.ModelErrors, code);
+        Assert.Contains("TML0004", error);
+        Assert.Contains("cortex-m4", error);
+    }
+}

@@ -2,13 +2,20 @@
 using System;
 using System.CommandLine;
 using System.IO;
+using System.Collections.Generic;
 using System.Linq;
+using TinyML.Compiler.Analysis;
 using TinyML.Compiler.Ir;
+using TinyML.Compiler.Plan;
+using TinyML.Device;
 using TinyML.Runtime;
 
 namespace TinyML.Cli.Commands;
 
-/// <summary><c>tinyml run MODEL --input IN.bin[,IN2.bin] --output OUT.bin</c>: runs the model once on the host.</summary>
+/// <summary>
+/// <c>tinyml run MODEL --input IN.bin[,IN2.bin] --output OUT.bin [--target cortex-m4] [--json]</c>: runs the model once,
+/// on the host through the native kernels, or as generated C on an emulated Cortex-M core under QEMU.
+/// </summary>
 public static class RunCommand
 {
     /// <summary>Creates the command.</summary>
@@ -17,15 +24,17 @@ public static class RunCommand
         var model = new Argument<FileInfo>("model") { Description = "The .tflite model to run" };
         var input = new Option<string>("--input") { Description = "Raw input tensor files, comma-separated in graph input order", Required = true };
         var output = new Option<FileInfo>("--output") { Description = "Where to write all outputs, concatenated in graph output order", Required = true };
-        var command = new Command("run", "Run the model on the host with raw tensor files") { model, input, output };
-        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(output)!, stdout, stderr));
+        var target = new Option<string>("--target") { Description = "Run the generated C on an emulated core: cortex-m0plus, cortex-m3, cortex-m4, cortex-m7, cortex-m33, cortex-m55" };
+        var json = new Option<bool>("--json") { Description = "Print a JSON summary (schema tinyml.run/1); with --target it includes the guest instructions of one inference" };
+        var command = new Command("run", "Run the model with raw tensor files, on the host or on an emulated Cortex-M") { model, input, output, target, json };
+        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(target), parse.GetValue(json), stdout, stderr));
         return command;
     }
 
     /// <summary>Runs one model; returns the exit code.</summary>
-    public static int Run(FileInfo file, string inputs, FileInfo output, TextWriter stdout, TextWriter stderr)
+    public static int Run(FileInfo file, string inputs, FileInfo output, string? target, bool json, TextWriter stdout, TextWriter stderr)
     {
-        var (_, plan) = ModelCompilation.Compile(file, stderr);
+        var (model, plan) = ModelCompilation.Compile(file, stderr);
         if (plan is null) return Cli.ModelErrors;
         var paths = inputs.Split(',').Select(p => p.Trim()).Where(p => p.Length > 0).ToArray();
         string Error(string message) => $"error {TinyML.DiagnosticIds.InputMismatch}: {message}";
@@ -50,20 +59,72 @@ public static class RunCommand
                 return Cli.ModelErrors;
             }
         }
+        long macs = ModelSummary.Of(model!).TotalMacs;
         try
         {
-            using var executor = new PlanExecutor(plan);
-            for (int i = 0; i < data.Length; i++) data[i].CopyTo(executor.Input(i));
-            executor.Run();
-            using var stream = File.Create(output.FullName);
-            for (int i = 0; i < plan.Outputs.Count; i++) stream.Write(executor.Output(i));
+            if (target is null) RunOnHost(plan, data, output);
+            else
+            {
+                var (instructions, sizes) = RunOnDevice(plan, data, output, CortexM.Get(target), macs, stderr);
+                if (json) WriteJson(stdout, file, target, plan, macs, instructions, sizes);
+            }
         }
         catch (TinyMLException e)
         {
             stderr.WriteLine($"error {e.Message}");
             return Cli.ModelErrors;
         }
-        stdout.WriteLine($"wrote {plan.Outputs.Sum(o => o.Bytes)} bytes ({string.Join(", ", plan.Outputs.Select(o => $"'{o.Name}' {DataTypes.Name(o.Type)}{o.Shape}"))}) to {output.FullName}");
+        catch (DeviceException e)
+        {
+            stderr.WriteLine($"error {e.Message}");
+            return Cli.ModelErrors;
+        }
+        if (json && target is null) WriteJson(stdout, file, "host", plan, macs, null, null);
+        else if (!json)
+            stdout.WriteLine($"wrote {plan.Outputs.Sum(o => o.Bytes)} bytes ({string.Join(", ", plan.Outputs.Select(o => $"'{o.Name}' {DataTypes.Name(o.Type)}{o.Shape}"))}) to {output.FullName}");
         return 0;
     }
+
+    private static void RunOnHost(ExecutionPlan plan, byte[][] data, FileInfo output)
+    {
+        using var executor = new PlanExecutor(plan);
+        for (int i = 0; i < data.Length; i++) data[i].CopyTo(executor.Input(i));
+        executor.Run();
+        using var stream = File.Create(output.FullName);
+        for (int i = 0; i < plan.Outputs.Count; i++) stream.Write(executor.Output(i));
+    }
+
+    private static (long Instructions, DeviceSizeReport Sizes) RunOnDevice(ExecutionPlan plan, byte[][] data, FileInfo output, CortexMCore core, long macs, TextWriter stderr)
+    {
+        stderr.WriteLine($"building for {core.Name} and running on qemu-system-arm -M {core.QemuMachine}…");
+        var image = DeviceBuild.Build(plan, new DeviceBuildOptions { Core = core, Macs = macs });
+        var result = new QemuRunner().Run(image, new[] { (IReadOnlyList<byte[]>)data })[0];
+        using var stream = File.Create(output.FullName);
+        foreach (var bytes in result.Outputs) stream.Write(bytes);
+        return (result.Instructions, image.Sizes);
+    }
+
+    private static void WriteJson(TextWriter o, FileInfo file, string target, ExecutionPlan plan, long macs, long? instructions, DeviceSizeReport? sizes) =>
+        JsonOutput.Write(o, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("schema", "tinyml.run/1");
+            w.WriteString("model", file.FullName);
+            w.WriteString("target", target);
+            w.WriteNumber("macs", macs);
+            w.WriteNumber("arena_bytes", plan.ArenaBytes);
+            w.WriteNumber("output_bytes", plan.Outputs.Sum(t => t.Bytes));
+            if (instructions is long n)
+            {
+                w.WriteNumber("instructions", n);
+                w.WriteNumber("macs_per_instruction", n == 0 ? 0 : (double)macs / n);
+            }
+            if (sizes is not null)
+            {
+                w.WriteNumber("flash_bytes", sizes.FlashBytes);
+                w.WriteNumber("ram_bytes", sizes.RamBytes);
+                w.WriteNumber("stack_bytes", sizes.StackBytes);
+            }
+            w.WriteEndObject();
+        });
 }
