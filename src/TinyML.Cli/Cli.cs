@@ -25,6 +25,7 @@ public static class Cli
             InspectCommand.Create(stdout, stderr),
             PlanCommand.Create(stdout, stderr),
             RunCommand.Create(stdout, stderr),
+            CompileCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && parsed.Action is null)

@@ -137,6 +137,46 @@ public static class DeviceBuild
             plan.Inputs.Select(t => t.Bytes).ToList(), plan.Outputs.Select(t => t.Bytes).ToList(), elf) { HarnessStack = harnessStack };
     }
 
+    /// <summary>
+    /// Packages a model for a firmware project in <paramref name="outputDirectory"/>: {name}.c/.h, tml_kernels.h,
+    /// lib{name}.a (the model) and libtinyml_kernels.a (the kernels for the core, one function a section so that
+    /// --gc-sections keeps only those the model calls), a CMake snippet and a Makefile fragment. The model is also
+    /// linked once with the device harness, which checks it links and measures its real flash, RAM and stack.
+    /// </summary>
+    public static DevicePackage Package(ExecutionPlan plan, DeviceBuildOptions options, string outputDirectory)
+    {
+        var toolchain = ArmToolchain.Locate(options.ToolchainDirectory);
+        var sources = NativeSources.Locate(options.NativeSourceDirectory);
+        var image = Build(plan, options);
+        string dir = Path.GetFullPath(outputDirectory);
+        Directory.CreateDirectory(dir);
+        string name = options.ModelName;
+        foreach (string file in new[] { name + ".h", name + ".c" }) File.Copy(Path.Combine(image.Directory, file), Path.Combine(dir, file), overwrite: true);
+        File.Copy(Path.Combine(sources.Include, "tml_kernels.h"), Path.Combine(dir, "tml_kernels.h"), overwrite: true);
+        File.Copy(Runtime(toolchain, sources, options).KernelArchive, Path.Combine(dir, "libtinyml_kernels.a"), overwrite: true);
+        string library = Path.Combine(dir, $"lib{name}.a");
+        File.Delete(library);
+        var ar = ToolProcess.Run(toolchain.Ar, new[] { "rcs", library, Path.Combine(image.Directory, name + ".o") }, dir);
+        if (ar.ExitCode != 0) throw new DeviceException(DiagnosticIds.DeviceRunFailed, $"arm-none-eabi-ar failed:\n{ar.Output}");
+        string flags = string.Join(" ", options.Core.GccFlags);
+        WriteIfChanged(Path.Combine(dir, name + ".cmake"),
+            $"# TinyML.Sdk: model '{name}' for {options.Core.Name}. Compile your firmware with: {flags}\n" +
+            $"# include(${{CMAKE_CURRENT_LIST_DIR}}/{name}.cmake), then target_link_libraries(your_firmware PRIVATE tinyml::{name}) and link with -Wl,--gc-sections.\n" +
+            $"add_library(tinyml_kernels_{name} STATIC IMPORTED)\n" +
+            $"set_target_properties(tinyml_kernels_{name} PROPERTIES IMPORTED_LOCATION \"${{CMAKE_CURRENT_LIST_DIR}}/libtinyml_kernels.a\")\n" +
+            $"add_library(tinyml::{name} STATIC IMPORTED)\n" +
+            $"set_target_properties(tinyml::{name} PROPERTIES IMPORTED_LOCATION \"${{CMAKE_CURRENT_LIST_DIR}}/lib{name}.a\"\n" +
+            $"    INTERFACE_INCLUDE_DIRECTORIES \"${{CMAKE_CURRENT_LIST_DIR}}\" INTERFACE_LINK_LIBRARIES \"tinyml_kernels_{name};m\")\n");
+        string upper = name.ToUpperInvariant();
+        WriteIfChanged(Path.Combine(dir, name + ".mk"),
+            $"# TinyML.Sdk: model '{name}' for {options.Core.Name}. Compile your firmware with: {flags}\n" +
+            $"# include {name}.mk, add $(TINYML_{upper}_CFLAGS) to CFLAGS and $(TINYML_{upper}_LIBS) to the link, with -Wl,--gc-sections.\n" +
+            $"TINYML_{upper}_DIR := $(dir $(lastword $(MAKEFILE_LIST)))\n" +
+            $"TINYML_{upper}_CFLAGS := -I$(TINYML_{upper}_DIR)\n" +
+            $"TINYML_{upper}_LIBS := $(TINYML_{upper}_DIR)lib{name}.a $(TINYML_{upper}_DIR)libtinyml_kernels.a -lm\n");
+        return new DevicePackage(dir, image.Sizes, image.Core);
+    }
+
     /// <summary>Builds the calibration program (calibrate.c): the instruction counter measuring a known loop.</summary>
     public static DeviceImage BuildCalibration(DeviceBuildOptions options)
     {
@@ -336,3 +376,6 @@ public static class DeviceBuild
         return Convert.ToHexString(hash.GetHashAndReset()).Substring(0, 16).ToLowerInvariant();
     }
 }
+
+/// <summary>A model packaged for a firmware project, with its real sizes.</summary>
+public sealed record DevicePackage(string Directory, DeviceSizeReport Sizes, CortexMCore Core);

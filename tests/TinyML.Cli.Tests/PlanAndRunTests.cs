@@ -239,3 +239,47 @@ public class RunOnDeviceTests
         Assert.Contains("cortex-m4", error);
     }
 }
+
+/// <summary>tinyml compile: a package a firmware project links with its own make and the generated fragment.</summary>
+public class CompileCommandTests
+{
+    [Fact]
+    public void Package_LinksIntoAFirmware_WithOnlyTheKernelsTheModelUses()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"tml-fw-{Guid.NewGuid():N}");
+        string package = Path.Combine(dir, "tinyml");
+        try
+        {
+            var stdout = new StringWriter();
+            var stderr = new StringWriter();
+            int code = Cli.Run(new[] { "compile", SharedData.Model("kws"), "--target", "cortex-m4", "--out", package }, stdout, stderr);
+            Assert.True(code == 0, stderr.ToString());
+            Assert.Contains("flash ", stdout.ToString());
+            foreach (string file in new[] { "kws.c", "kws.h", "libkws.a", "libtinyml_kernels.a", "tml_kernels.h", "kws.cmake", "kws.mk" })
+                Assert.True(File.Exists(Path.Combine(package, file)), file);
+            Assert.Contains("add_library(tinyml::kws STATIC IMPORTED)", File.ReadAllText(Path.Combine(package, "kws.cmake")));
+
+            // A firmware project of its own: make, the fragment, newlib's default start-up.
+            File.WriteAllText(Path.Combine(dir, "main.c"), "#include \"kws.h\"\nint main(void) { return (int)kws_invoke(kws_arena()); }\n");
+            File.WriteAllText(Path.Combine(dir, "Makefile"),
+                "include tinyml/kws.mk\n" +
+                "CFLAGS := -mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard -mthumb -Wall -Werror $(TINYML_KWS_CFLAGS)\n" +
+                "firmware.elf: main.c\n\tarm-none-eabi-gcc $(CFLAGS) main.c $(TINYML_KWS_LIBS) --specs=nosys.specs -Wl,--gc-sections -o $@\n");
+            var make = Process.Start(new ProcessStartInfo("make", new[] { "-C", dir }) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            string makeOutput = make.StandardOutput.ReadToEnd() + make.StandardError.ReadToEnd();
+            make.WaitForExit();
+            Assert.True(make.ExitCode == 0, makeOutput);
+            var nm = Process.Start(new ProcessStartInfo("arm-none-eabi-nm", new[] { Path.Combine(dir, "firmware.elf") }) { RedirectStandardOutput = true })!;
+            string symbols = nm.StandardOutput.ReadToEnd();
+            nm.WaitForExit();
+            Assert.Contains(" tml_conv_s8", symbols);
+            Assert.Contains(" tml_depthwise_conv_s8", symbols);
+            Assert.DoesNotContain(" tml_svdf_s8", symbols);
+            Assert.DoesNotContain(" tml_add_s8", symbols);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+}
