@@ -6,6 +6,7 @@
 #   ./build.sh test     build, then run every test (CTest, cross builds, dotnet test); ends with "N passed, N failed"
 #   ./build.sh sample   pack the SDK, then build and run the HelloSine sample (trains, compiles and runs its model)
 #   ./build.sh pack     pack the NuGet packages into feed/
+#   ./build.sh firmware build samples/Firmware (KeywordSpotting on a Cortex-M4) and run it under QEMU
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -121,6 +122,16 @@ sample() {
   dotnet run --project samples/HelloSine -c "$CONFIG" --verbosity quiet
 }
 
+firmware() {
+  build
+  log "Firmware: the KeywordSpotting model, compiled for Cortex-M4, on QEMU's MPS2 AN386"
+  mkdir -p "$BUILD/firmware"
+  dotnet run --project samples/KeywordSpotting/ModelBuilder -c "$CONFIG" --no-build -- "$BUILD/firmware/kws.tflite"
+  dotnet run --project src/TinyML.Cli -c "$CONFIG" --no-build -- compile "$BUILD/firmware/kws.tflite" \
+    --target cortex-m4 --name kws --out "$BUILD/firmware/tinyml"
+  make -C samples/Firmware --no-print-directory TINYML="$BUILD/firmware/tinyml" BUILD="$BUILD/firmware" run
+}
+
 pack() {
   build
   log "packing into feed/"
@@ -134,5 +145,6 @@ case "${1:-}" in
   test) test_all ;;
   sample) sample ;;
   pack) pack ;;
-  *) sed -n '2,9p' "$0"; exit 2 ;;
+  firmware) firmware ;;
+  *) sed -n '2,10p' "$0"; exit 2 ;;
 esac

@@ -276,6 +276,17 @@ public class CompileCommandTests
             Assert.Contains(" tml_depthwise_conv_s8", symbols);
             Assert.DoesNotContain(" tml_svdf_s8", symbols);
             Assert.DoesNotContain(" tml_add_s8", symbols);
+
+            // The Firmware sample's own Makefile builds on the same package and runs under QEMU.
+            string sample = Path.Combine(SharedData.Repo, "samples", "Firmware");
+            var run = Process.Start(new ProcessStartInfo("make", new[] { "-C", sample, "--no-print-directory", $"TINYML={package}", $"BUILD={Path.Combine(dir, "sample")}", "run" })
+                { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            string runOutput = run.StandardOutput.ReadToEnd() + run.StandardError.ReadToEnd();
+            Assert.True(run.WaitForExit(120_000) && run.ExitCode == 0, runOutput);
+            var scores = System.Text.RegularExpressions.Regex.Matches(runOutput, @"  (\S+) (\d+)/256");
+            Assert.Equal(12, scores.Count);
+            // Softmax outputs: the 12 int8 scores, each rounded to 1/256, sum to 256 within 12/256.
+            Assert.InRange(scores.Sum(m => int.Parse(m.Groups[2].Value)), 256 - 12, 256 + 12);
         }
         finally
         {
