@@ -11,13 +11,7 @@ namespace TinyML.Cli.Tests;
 
 public class PlanAndRunTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Cli.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     public static TheoryData<string> RunnableModels() => new(SharedData.ModelNames().Where(n => n != "kws_float"));
 
@@ -195,13 +189,7 @@ public class RunConformanceTests
 /// <summary>tinyml run --target: the generated C on an emulated Cortex-M core.</summary>
 public class RunOnDeviceTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Cli.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     [Theory]
     [InlineData("cortex-m4")]
