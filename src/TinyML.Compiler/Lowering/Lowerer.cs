@@ -20,7 +20,10 @@ namespace TinyML.Compiler.Lowering;
 public static partial class Lowerer
 {
     /// <summary>Validates and lowers a model.</summary>
-    public static Result<ExecutionPlan> Lower(Model model, string? file = null)
+    public static Result<ExecutionPlan> Lower(Model model, string? file = null) => Lower(model, file, LoweringOptions.Default);
+
+    /// <summary>Validates and lowers a model with the given memory techniques.</summary>
+    public static Result<ExecutionPlan> Lower(Model model, string? file, LoweringOptions options)
     {
         var validation = ModelValidator.Validate(model, file);
         if (validation.Any(d => d.Severity == Severity.Error)) return new Result<ExecutionPlan>(null, validation);

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+namespace TinyML.Compiler.Lowering;
+
+/// <summary>How patch-based inference (MCUNetV2) is chosen.</summary>
+public enum PatchMode
+{
+    /// <summary>Layer by layer only.</summary>
+    Off,
+    /// <summary>The split point and patch grid with the lowest peak.</summary>
+    MinimumPeak,
+    /// <summary>The least recompute that meets <see cref="LoweringOptions.RamBudget"/> (off when it already fits).</summary>
+    Budget,
+}
+
+/// <summary>The memory techniques lowering applies. Each is switchable; the default turns on those that never cost MACs.</summary>
+public sealed record LoweringOptions
+{
+    /// <summary>The defaults: in-place operators and reordering on, patches off.</summary>
+    public static LoweringOptions Default { get; } = new();
+
+    /// <summary>Every technique off: the plain lifetime plan.</summary>
+    public static LoweringOptions None { get; } = new() { InPlaceDepthwise = false, InPlaceElementwise = false, Reorder = false };
+
+    /// <summary>Every technique on with the minimum-peak choice (`--optimize memory`).</summary>
+    public static LoweringOptions MinimumMemory { get; } = new() { Patch = PatchMode.MinimumPeak };
+
+    /// <summary>Depthwise convolution overwrites its input channel by channel.</summary>
+    public bool InPlaceDepthwise { get; init; } = true;
+
+    /// <summary>Element-wise operators write over an input that dies at them.</summary>
+    public bool InPlaceElementwise { get; init; } = true;
+
+    /// <summary>Branchy graphs run in the topological order with the lowest peak.</summary>
+    public bool Reorder { get; init; } = true;
+
+    /// <summary>Patch-based inference of the first stage.</summary>
+    public PatchMode Patch { get; init; } = PatchMode.Off;
+
+    /// <summary>The RAM budget in bytes that <see cref="PatchMode.Budget"/> aims for.</summary>
+    public long? RamBudget { get; init; }
+}
