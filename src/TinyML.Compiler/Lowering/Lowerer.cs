@@ -27,7 +27,7 @@ public static partial class Lowerer
     {
         var validation = ModelValidator.Validate(model, file);
         if (validation.Any(d => d.Severity == Severity.Error)) return new Result<ExecutionPlan>(null, validation);
-        var context = new Context(model.Main, file);
+        var context = new Context(model.Main, file) { Options = options };
         var plan = context.Run();
         var diagnostics = validation.Concat(context.Diagnostics.Ordered()).ToList();
         return new Result<ExecutionPlan>(context.Diagnostics.HasErrors ? null : plan, diagnostics);
@@ -77,8 +77,9 @@ public static partial class Lowerer
                 }
             }
             if (Diagnostics.HasErrors) return _plan;
-            PlanMemory(scratch);
-            for (int i = 0; i < _graph.Operators.Count; i++)
+            if (!PlanPatches(scratch)) PlanMemory(scratch);
+            if (Diagnostics.HasErrors) return _plan;
+            for (int i = EmitPatches(); i < _graph.Operators.Count; i++)
             {
                 _op = i;
                 try

@@ -119,6 +119,9 @@ public sealed class ExecutionPlan
     /// <summary>How the arena was laid out (compile-time information; not stored in the container).</summary>
     public MemoryLayout? Memory { get; set; }
 
+    /// <summary>What patch-based inference did, when it was asked for (compile-time information; not stored in the container).</summary>
+    public TinyML.Compiler.Planning.Patches.PatchReport? Patches { get; set; }
+
     /// <summary>Total constant bytes.</summary>
     public long ConstantBytes => Constants.Sum(c => (long)c.Length);
 
