@@ -199,7 +199,7 @@ public static partial class Lowerer
                     (args[0], args[2], args[3], args[7], args[8]) = (Pads(args[0]), Dims(inputShape), Arg.Ptr(inputs[0].Pointer), Dims(outputShape), Arg.Ptr(output));
                     break;
                 case "tml_conv_f32" or "tml_depthwise_conv_f32":
-                    (args[0], args[1], args[2], args[5], args[6]) = (Pads(args[0]), Dims(inputShape), Arg.Ptr(inputs[0].Pointer), Dims(outputShape), Arg.Ptr(output));
+                    (args[0], args[1], args[2], args[6], args[7]) = (Pads(args[0]), Dims(inputShape), Arg.Ptr(inputs[0].Pointer), Dims(outputShape), Arg.Ptr(output));
                     break;
                 case "tml_avg_pool_s8" or "tml_max_pool_s8" or "tml_avg_pool_f32" or "tml_max_pool_f32":
                     (args[0], args[1], args[2], args[3], args[4]) = (Pads(args[0]), Dims(inputShape), Arg.Ptr(inputs[0].Pointer), Dims(outputShape), Arg.Ptr(output));
