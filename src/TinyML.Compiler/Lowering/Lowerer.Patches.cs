@@ -47,14 +47,19 @@ public static partial class Lowerer
             if (ForcedPatch is { } forced)
             {
                 var graph = PatchGraph.Analyze(_graph);
-                if (!graph.Splits.Contains(forced.Operators) || PatchPlanner.Evaluate(graph, forced.Operators, forced.Rows, forced.Columns, scratch) is not { } candidate)
+                string? problem = null;
+                PatchCandidate? candidate = null;
+                if (!graph.Splits.Contains(forced.Operators))
+                    problem = $"a split after {forced.Operators} operators is not valid for this graph (valid splits: {string.Join(", ", graph.Splits)})";
+                else if ((candidate = PatchPlanner.Evaluate(graph, forced.Operators, forced.Rows, forced.Columns, scratch)) is null)
+                    problem = $"a {forced.Rows}x{forced.Columns} grid does not fit the stage output {T(graph.Ops[forced.Operators - 1].Output).Shape} after {forced.Operators} operators, or leaves a tile empty";
+                if (problem is not null)
                 {
-                    Diagnostics.Add(new Diagnostic(DiagnosticIds.PatchNotApplicable, Severity.Error,
-                        $"patches of {forced.Rows}x{forced.Columns} after {forced.Operators} operators do not apply to this graph (valid splits: {string.Join(", ", graph.Splits)})") { File = _file });
+                    Diagnostics.Add(new Diagnostic(DiagnosticIds.PatchNotApplicable, Severity.Error, problem) { File = _file });
                     return true;
                 }
-                _patches = candidate;
-                _plan.Patches = PatchPlanner.Report(candidate, PatchPlanner.Unpatched(_graph, scratch).ArenaBytes, PatchPlanner.Macs(_graph), 1);
+                _patches = candidate!;
+                _plan.Patches = PatchPlanner.Report(candidate!, PatchPlanner.Unpatched(_graph, scratch).ArenaBytes, PatchPlanner.Macs(_graph), 1);
             }
             else
             {
