@@ -22,6 +22,7 @@ var models = new List<(string Name, Model Model)>();
 foreach (string name in SharedData.ModelNames()) models.Add((name, TfliteReader.ReadFile(SharedData.Model(name)).Value!));
 models.Add(("MobileNetV2-0.35 144x144", MobileNetModels.MobileNetV2(0.35, 144)));
 models.Add(("MCUNet-like 5x5/7x7 160x160", MobileNetModels.McuNetLike(160)));
+models.Add(("MobileNetV2-1.0 224x224", MobileNetModels.MobileNetV2(1.0, 224)));
 
 byte[] Run(ExecutionPlan plan, byte[] input)
 {

@@ -32,7 +32,7 @@ public sealed record PatchCandidate(PatchSchedule Schedule, PatchMemory Memory, 
 
 /// <summary>
 /// Chooses the split point and the patch grid. Every valid split (see <see cref="PatchGraph"/>) is tried with
-/// square grids of 2×2 up to <see cref="MaxGrid"/>×<see cref="MaxGrid"/> (never finer than the stage output), and
+/// grids of 1 to <see cref="MaxGrid"/> rows and columns (never finer than the stage output, never 1×1), and
 /// each candidate's whole arena is planned. <see cref="PatchMode.MinimumPeak"/> takes the lowest arena (fewest
 /// MACs on a tie); <see cref="PatchMode.Budget"/> takes the fewest MACs among the candidates that meet the budget
 /// (the lowest arena when none does). A candidate is only taken when it beats the layer-by-layer arena.
@@ -77,24 +77,28 @@ public static class PatchPlanner
 
     /// <summary>Evaluates one split and grid; null when the grid does not fit the stage output.</summary>
     public static PatchCandidate? Evaluate(PatchGraph graph, int operators, int rows, int columns, IReadOnlyList<long> scratch,
-        int searchBudget = MemoryPlanner.DefaultSearchBudget)
+        int searchBudget = MemoryPlanner.DefaultSearchBudget, Func<long, bool>? worthPlanning = null)
     {
         var schedule = PatchSchedule.Create(graph, operators, rows, columns);
         if (schedule is null) return null;
         var memory = PatchMemory.Build(schedule, scratch);
+        // No placement beats the lower bound, so a candidate whose bound cannot win is not placed at all.
+        if (worthPlanning is not null && !worthPlanning(MemoryPlanner.LowerBound(memory.Buffers).Bytes)) return null;
         var arena = MemoryPlanner.Plan(memory.Buffers, searchBudget);
         long macs = Macs(graph.Graph) - schedule.PrefixMacs + schedule.PatchedPrefixMacs;
         return new PatchCandidate(schedule, memory, arena, macs);
     }
 
-    /// <summary>Every candidate: each valid split with each square grid that fits.</summary>
-    public static IEnumerable<PatchCandidate> Candidates(PatchGraph graph, IReadOnlyList<long> scratch, int searchBudget = CandidateSearchBudget)
+    /// <summary>Every candidate: each valid split with each grid of up to MaxGrid rows and columns that fits (not 1×1).</summary>
+    public static IEnumerable<PatchCandidate> Candidates(PatchGraph graph, IReadOnlyList<long> scratch, int searchBudget = CandidateSearchBudget,
+        Func<long, bool>? worthPlanning = null)
     {
         foreach (int k in graph.Splits)
         {
             var stage = graph.Graph.Tensors[graph.Ops[k - 1].Output].Shape;
-            for (int p = 2; p <= Math.Min(MaxGrid, Math.Min(stage[1], stage[2])); p++)
-                if (Evaluate(graph, k, p, p, scratch, searchBudget) is { } candidate) yield return candidate;
+            for (int rows = 1; rows <= Math.Min(MaxGrid, stage[1]); rows++)
+                for (int columns = 1; columns <= Math.Min(MaxGrid, stage[2]); columns++)
+                    if (rows * columns > 1 && Evaluate(graph, k, rows, columns, scratch, searchBudget, worthPlanning) is { } candidate) yield return candidate;
         }
     }
 
@@ -107,10 +111,25 @@ public static class PatchPlanner
         if (mode == PatchMode.Off) return (null, NotApplied("patches are off", 0));
         if (mode == PatchMode.Budget && budget is long fits && before <= fits) return (null, NotApplied($"the layer-by-layer arena ({before} B) meets the budget ({fits} B)", 0));
         var patchGraph = PatchGraph.Analyze(graph);
-        var all = Candidates(patchGraph, scratch).ToList();
-        var candidates = all.Where(c => c.Arena.ArenaBytes < before).ToList();
+        // Minimum peak: only candidates that could beat the best arena so far are placed. Budget: every candidate
+        // that could beat the layer-by-layer arena is, since the cheapest one that fits is wanted.
+        long bestArena = before;
+        int evaluated = 0;
+        bool WorthPlanning(long bound)
+        {
+            evaluated++;
+            return mode == PatchMode.Budget && budget is not null ? bound < before : bound <= bestArena;
+        }
+        var candidates = new List<PatchCandidate>();
+        foreach (var candidate in Candidates(patchGraph, scratch, CandidateSearchBudget, WorthPlanning))
+        {
+            if (candidate.Arena.ArenaBytes >= before) continue;
+            candidates.Add(candidate);
+            bestArena = Math.Min(bestArena, candidate.Arena.ArenaBytes);
+        }
+        int all = evaluated;
         if (candidates.Count == 0)
-            return (null, NotApplied(patchGraph.Splits.Count == 0 ? "no operator at the start of the graph can run on tiles" : "no split and grid lowers the peak", all.Count));
+            return (null, NotApplied(patchGraph.Splits.Count == 0 ? "no operator at the start of the graph can run on tiles" : "no split and grid lowers the peak", all));
         PatchCandidate best;
         var meeting = mode == PatchMode.Budget && budget is long limit ? candidates.Where(c => c.Arena.ArenaBytes <= limit).ToList() : new List<PatchCandidate>();
         best = meeting.Count > 0
@@ -118,7 +137,7 @@ public static class PatchPlanner
             : candidates.OrderBy(c => c.Arena.ArenaBytes).ThenBy(c => c.Macs).First();
         // Re-plan the chosen one with the full placement search.
         best = Evaluate(patchGraph, best.Schedule.Operators, best.Schedule.Rows, best.Schedule.Columns, scratch)!;
-        return (best, Report(best, before, macs, all.Count));
+        return (best, Report(best, before, macs, all));
     }
 
     /// <summary>The report of an applied candidate.</summary>
