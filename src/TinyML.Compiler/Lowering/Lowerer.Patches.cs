@@ -73,7 +73,8 @@ public static partial class Lowerer
             var problems = PlanVerifier.Verify(arena);
             if (problems.Count > 0) throw new System.InvalidOperationException("patched memory plan failed verification: " + string.Join("; ", problems));
             var memory = _patches.Memory;
-            foreach (var pair in memory.WholeBufferOfTensor) _arenaOffset[pair.Key] = arena.Offsets[pair.Value];
+            foreach (var pair in memory.WholeBufferOfTensor)
+                _arenaOffset[pair.Key] = arena.Offsets[pair.Value] + (memory.OffsetInBuffer.TryGetValue(pair.Key, out long inside) ? inside : 0);
             // Prefix-internal tensors have no whole buffer; their tile stands in while the prefix is lowered.
             foreach (var pair in memory.TileBufferOfTensor)
                 if (!_arenaOffset.ContainsKey(pair.Key)) _arenaOffset[pair.Key] = arena.Offsets[pair.Value];

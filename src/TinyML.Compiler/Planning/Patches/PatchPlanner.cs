@@ -32,15 +32,18 @@ public sealed record PatchCandidate(PatchSchedule Schedule, PatchMemory Memory, 
 
 /// <summary>
 /// Chooses the split point and the patch grid. Every valid split (see <see cref="PatchGraph"/>) is tried with
-/// grids of 1 to <see cref="MaxGrid"/> rows and columns (never finer than the stage output, never 1×1), and
-/// each candidate's whole arena is planned. <see cref="PatchMode.MinimumPeak"/> takes the lowest arena (fewest
-/// MACs on a tie); <see cref="PatchMode.Budget"/> takes the fewest MACs among the candidates that meet the budget
+/// near-square grids (rows × rows - 1, rows × rows, rows × rows + 1, up to <see cref="MaxGrid"/>; never finer than the stage output, never 1×1), and
+/// each candidate's whole arena is planned. <see cref="PatchMode.MinimumPeak"/> takes the lowest arena (the fewest
+/// MACs among the candidates within <see cref="MinimumPeakTolerancePercent"/> of it); <see cref="PatchMode.Budget"/> takes the fewest MACs among the candidates that meet the budget
 /// (the lowest arena when none does). A candidate is only taken when it beats the layer-by-layer arena.
 /// </summary>
 public static class PatchPlanner
 {
+    /// <summary>Minimum peak takes the fewest MACs among candidates within this many percent of the lowest peak.</summary>
+    public const int MinimumPeakTolerancePercent = 1;
+
     /// <summary>The finest grid tried.</summary>
-    public const int MaxGrid = 8;
+    public const int MaxGrid = 16;
 
     /// <summary>Placement search nodes per candidate while choosing (the chosen one is re-planned in full).</summary>
     private const int CandidateSearchBudget = 5_000;
@@ -89,7 +92,7 @@ public static class PatchPlanner
         return new PatchCandidate(schedule, memory, arena, macs);
     }
 
-    /// <summary>Every candidate: each valid split with each grid of up to MaxGrid rows and columns that fits (not 1×1).</summary>
+    /// <summary>Every candidate: each valid split with each near-square grid (columns within one of rows, up to MaxGrid) that fits, except 1×1.</summary>
     public static IEnumerable<PatchCandidate> Candidates(PatchGraph graph, IReadOnlyList<long> scratch, int searchBudget = CandidateSearchBudget,
         Func<long, bool>? worthPlanning = null)
     {
@@ -97,7 +100,7 @@ public static class PatchPlanner
         {
             var stage = graph.Graph.Tensors[graph.Ops[k - 1].Output].Shape;
             for (int rows = 1; rows <= Math.Min(MaxGrid, stage[1]); rows++)
-                for (int columns = 1; columns <= Math.Min(MaxGrid, stage[2]); columns++)
+                for (int columns = Math.Max(1, rows - 1); columns <= Math.Min(Math.Min(MaxGrid, stage[2]), rows + 1); columns++)
                     if (rows * columns > 1 && Evaluate(graph, k, rows, columns, scratch, searchBudget, worthPlanning) is { } candidate) yield return candidate;
         }
     }
@@ -118,7 +121,7 @@ public static class PatchPlanner
         bool WorthPlanning(long bound)
         {
             evaluated++;
-            return mode == PatchMode.Budget && budget is not null ? bound < before : bound <= bestArena;
+            return mode == PatchMode.Budget && budget is not null ? bound < before : bound <= bestArena + bestArena * MinimumPeakTolerancePercent / 100;
         }
         var candidates = new List<PatchCandidate>();
         foreach (var candidate in Candidates(patchGraph, scratch, CandidateSearchBudget, WorthPlanning))
@@ -132,9 +135,14 @@ public static class PatchPlanner
             return (null, NotApplied(patchGraph.Splits.Count == 0 ? "no operator at the start of the graph can run on tiles" : "no split and grid lowers the peak", all));
         PatchCandidate best;
         var meeting = mode == PatchMode.Budget && budget is long limit ? candidates.Where(c => c.Arena.ArenaBytes <= limit).ToList() : new List<PatchCandidate>();
-        best = meeting.Count > 0
-            ? meeting.OrderBy(c => c.Macs).ThenBy(c => c.Arena.ArenaBytes).First()
-            : candidates.OrderBy(c => c.Arena.ArenaBytes).ThenBy(c => c.Macs).First();
+        if (meeting.Count > 0) best = meeting.OrderBy(c => c.Macs).ThenBy(c => c.Arena.ArenaBytes).First();
+        else
+        {
+            // The lowest peak, but not at any price: within MinimumPeakTolerance of it, the fewest MACs.
+            long lowest = candidates.Min(c => c.Arena.ArenaBytes);
+            best = candidates.Where(c => c.Arena.ArenaBytes <= lowest + lowest * MinimumPeakTolerancePercent / 100)
+                .OrderBy(c => c.Macs).ThenBy(c => c.Arena.ArenaBytes).First();
+        }
         // Re-plan the chosen one with the full placement search.
         best = Evaluate(patchGraph, best.Schedule.Operators, best.Schedule.Rows, best.Schedule.Columns, scratch)!;
         return (best, Report(best, before, macs, all));
