@@ -125,29 +125,8 @@ internal static class MobileNetModels
             int fanIn = kernel * kernel * (depthwise ? 1 : x.C);
             var weights = HeUniform(channels * fanIn, fanIn);
             var bias = Enumerable.Range(0, channels).Select(_ => (float)_random.Uniform(-0.1, 0.1)).ToArray();
-            var y = new float[outH * outW * channels];
-            for (int oy = 0; oy < outH; oy++)
-            for (int ox = 0; ox < outW; ox++)
-            for (int oc = 0; oc < channels; oc++)
-            {
-                double sum = bias[oc];
-                for (int ky = 0; ky < kernel; ky++)
-                {
-                    int iy = oy * stride - padH + ky;
-                    if (iy < 0 || iy >= x.H) continue;
-                    for (int kx = 0; kx < kernel; kx++)
-                    {
-                        int ix = ox * stride - padW + kx;
-                        if (ix < 0 || ix >= x.W) continue;
-                        int pixel = (iy * x.W + ix) * x.C;
-                        if (depthwise) sum += (double)x.Data[pixel + oc] * weights[(ky * kernel + kx) * channels + oc];
-                        else
-                            for (int ic = 0; ic < x.C; ic++)
-                                sum += (double)x.Data[pixel + ic] * weights[((oc * kernel + ky) * kernel + kx) * x.C + ic];
-                    }
-                }
-                y[(oy * outW + ox) * channels + oc] = Activate(sum, activation);
-            }
+            var y = FloatReference.Convolution(x.Data, x.H, x.W, x.C, weights, kernel, kernel, bias, outH, outW, channels,
+                stride, stride, padH, padW, depthwise, sum => Activate(sum, activation));
             var result = Output(name, outH, outW, channels, y);
             var shape = depthwise ? new[] { 1, kernel, kernel, channels } : new[] { channels, kernel, kernel, x.C };
             var (qw, wq) = Quantizer.Weights(weights, shape, channelDim: depthwise ? 3 : 0);
