@@ -75,6 +75,13 @@ public class PatchTests
         Assert.Equal(plan.ArenaBytes, report.PeakAfter);
         Assert.True(report.MacsAfter > report.MacsBefore, "tiles recompute their halo");
         Assert.Contains(plan.Calls, c => c.Kernel == "tml_copy_window");
+        // Per-operator live memory folds the patch steps back onto operators: its largest value is the bound the
+        // placement reached, at an operator of the patched prefix or after it.
+        int operators = TfliteReader.ReadFile(gc.Model).Value!.Main.Operators.Count;
+        var live = plan.Memory!.LiveBytesPerOperator(operators);
+        Assert.Equal(operators, live.Count);
+        Assert.Equal(plan.Memory.Arena.LowerBoundBytes, live.Max());
+        Assert.Equal(live.Max(), live[plan.Memory.PeakOperator]);
     }
 
     [Fact]

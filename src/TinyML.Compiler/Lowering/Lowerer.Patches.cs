@@ -80,7 +80,7 @@ public static partial class Lowerer
                 if (!_arenaOffset.ContainsKey(pair.Key)) _arenaOffset[pair.Key] = arena.Offsets[pair.Value];
             foreach (var pair in memory.ScratchBufferOfOperator) _scratchOffset[pair.Key] = arena.Offsets[pair.Value];
             _plan.ArenaBytes = arena.ArenaBytes;
-            _plan.Memory = new MemoryLayout(arena, scratch.Sum());
+            _plan.Memory = new MemoryLayout(arena, scratch.Sum()) { OperatorOfStep = memory.OperatorOfStep };
             long state = 0;
             foreach (int t in TensorLifetimes.Compute(_graph).StateTensors)
             {

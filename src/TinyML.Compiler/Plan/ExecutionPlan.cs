@@ -139,8 +139,20 @@ public sealed class ExecutionPlan
 /// <summary>The arena layout behind a plan: every buffer with its lifetime and offset, and the lower bound.</summary>
 public sealed record MemoryLayout(TinyML.Compiler.Planning.ArenaPlan Arena, long ScratchBytes)
 {
-    /// <summary>Live arena bytes at each operator (buffers aligned as placed).</summary>
-    public IReadOnlyList<long> LiveBytesPerOperator(int operators) => Enumerable.Range(0, operators)
-        .Select(op => Arena.Buffers.Where(b => b.FirstOp <= op && op <= b.LastOp).Sum(b => TinyML.Compiler.Planning.MemoryPlanner.Align(b.Bytes)))
-        .ToList();
+    /// <summary>
+    /// When the buffer lifetimes are in steps rather than operators (patch-based inference: one patch's steps,
+    /// then the remaining operators), the operator each step belongs to; null when steps are operators.
+    /// </summary>
+    public IReadOnlyList<int>? OperatorOfStep { get; init; }
+
+    /// <summary>The operator where the arena peaks.</summary>
+    public int PeakOperator => OperatorOfStep is { } steps && Arena.PeakOperator >= 0 ? steps[Arena.PeakOperator] : Arena.PeakOperator;
+
+    /// <summary>Live arena bytes at each operator (buffers aligned as placed; the largest over an operator's steps).</summary>
+    public IReadOnlyList<long> LiveBytesPerOperator(int operators)
+    {
+        long Live(int step) => Arena.Buffers.Where(b => b.FirstOp <= step && step <= b.LastOp).Sum(b => TinyML.Compiler.Planning.MemoryPlanner.Align(b.Bytes));
+        if (OperatorOfStep is not { } steps) return Enumerable.Range(0, operators).Select(Live).ToList();
+        return Enumerable.Range(0, operators).Select(op => Enumerable.Range(0, steps.Count).Where(s => steps[s] == op).Select(Live).DefaultIfEmpty(0).Max()).ToList();
+    }
 }

@@ -16,8 +16,9 @@ namespace TinyML.Compiler.Planning.Patches;
 public sealed class PatchMemory
 {
     private PatchMemory(IReadOnlyList<ArenaBuffer> buffers, IReadOnlyDictionary<int, int> whole, IReadOnlyDictionary<int, long> offsetInBuffer, IReadOnlyDictionary<int, int> tile,
-        IReadOnlyDictionary<(int, int), int> crop, IReadOnlyDictionary<int, int> scratch, int prefixSteps)
+        IReadOnlyDictionary<(int, int), int> crop, IReadOnlyDictionary<int, int> scratch, int prefixSteps, IReadOnlyList<int> operatorOfStep)
     {
+        OperatorOfStep = operatorOfStep;
         Buffers = buffers;
         WholeBufferOfTensor = whole;
         OffsetInBuffer = offsetInBuffer;
@@ -39,6 +40,8 @@ public sealed class PatchMemory
     public IReadOnlyDictionary<(int Op, int Slot), int> CropBuffer { get; }
     /// <summary>Kernel scratch: operator to buffer.</summary>
     public IReadOnlyDictionary<int, int> ScratchBufferOfOperator { get; }
+    /// <summary>The graph operator each step belongs to (cutting the input belongs to the first, writing the stage tile to the last prefix operator).</summary>
+    public IReadOnlyList<int> OperatorOfStep { get; }
     /// <summary>Steps of one patch (prefix operators + 2).</summary>
     public int PrefixSteps { get; }
 
@@ -132,6 +135,8 @@ public sealed class PatchMemory
             scratchBuffers[i] = buffers.Count;
             buffers.Add(new ArenaBuffer($"scratch of operator {i}", scratch[i], Map(i, false), Map(i, true)));
         }
-        return new PatchMemory(buffers, whole, offsetInBuffer, tile, crop, scratchBuffers, steps);
+        var operatorOfStep = new[] { schedule.Ops[0].Index }.Concat(schedule.Ops.Select(o => o.Index)).Append(schedule.Ops[k - 1].Index)
+            .Concat(Enumerable.Range(k, graph.Operators.Count - k)).ToList();
+        return new PatchMemory(buffers, whole, offsetInBuffer, tile, crop, scratchBuffers, steps, operatorOfStep);
     }
 }
