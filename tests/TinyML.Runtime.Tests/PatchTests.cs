@@ -127,6 +127,11 @@ public class PatchTests
             var input = new byte[plain.Value!.Inputs[0].Bytes];
             random.NextBytes(input);
             var expected = Run(plain.Value!, input);
+            // The planner's own choice never raises the peak, and computes the same bytes.
+            var chosen = Lowerer.Lower(model, null, LoweringOptions.None with { Patch = PatchMode.MinimumPeak }).Value!;
+            Assert.True(chosen.ArenaBytes <= plain.Value!.ArenaBytes, $"trial {trial}: {chosen.ArenaBytes} > {plain.Value.ArenaBytes}");
+            Assert.Equal(chosen.Patches!.Applied, chosen.ArenaBytes < plain.Value.ArenaBytes);
+            Assert.True(expected.SequenceEqual(Run(chosen, input)), $"trial {trial}: the minimum-peak choice differs from layer by layer");
             var graph = PatchGraph.Analyze(model.Main);
             Assert.NotEmpty(graph.Splits);
             foreach (int k in graph.Splits)
