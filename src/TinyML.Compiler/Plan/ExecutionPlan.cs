@@ -119,6 +119,9 @@ public sealed class ExecutionPlan
     /// <summary>How the arena was laid out (compile-time information; not stored in the container).</summary>
     public MemoryLayout? Memory { get; set; }
 
+    /// <summary>MACs the plan runs beyond the model's own (recomputed halos of patch-based inference); 0 otherwise.</summary>
+    public long ExtraMacs { get; set; }
+
     /// <summary>Total constant bytes.</summary>
     public long ConstantBytes => Constants.Sum(c => (long)c.Length);
 
