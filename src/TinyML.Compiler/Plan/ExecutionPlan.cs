@@ -119,6 +119,9 @@ public sealed class ExecutionPlan
     /// <summary>How the arena was laid out (compile-time information; not stored in the container).</summary>
     public MemoryLayout? Memory { get; set; }
 
+    /// <summary>MACs the plan runs beyond the model's own (recomputed halos of patch-based inference); 0 otherwise.</summary>
+    public long ExtraMacs { get; set; }
+
     /// <summary>Total constant bytes.</summary>
     public long ConstantBytes => Constants.Sum(c => (long)c.Length);
 
@@ -136,8 +139,16 @@ public sealed class ExecutionPlan
 /// <summary>The arena layout behind a plan: every buffer with its lifetime and offset, and the lower bound.</summary>
 public sealed record MemoryLayout(TinyML.Compiler.Planning.ArenaPlan Arena, long ScratchBytes)
 {
-    /// <summary>Live arena bytes at each operator (buffers aligned as placed).</summary>
-    public IReadOnlyList<long> LiveBytesPerOperator(int operators) => Enumerable.Range(0, operators)
-        .Select(op => Arena.Buffers.Where(b => b.FirstOp <= op && op <= b.LastOp).Sum(b => TinyML.Compiler.Planning.MemoryPlanner.Align(b.Bytes)))
-        .ToList();
+    /// <summary>Live arena bytes at each step of the execution order (buffers aligned; an in-place pair counts once).</summary>
+    public IReadOnlyList<long> LiveBytesPerOperator(int operators)
+    {
+        var units = TinyML.Compiler.Planning.MemoryPlanner.Units(Arena.Buffers);
+        return Enumerable.Range(0, operators).Select(op => TinyML.Compiler.Planning.MemoryPlanner.LiveBytes(Arena.Buffers, op, units)).ToList();
+    }
+
+    /// <summary>Original operator indices in execution order (the identity unless the graph was reordered).</summary>
+    public IReadOnlyList<int> Order { get; init; } = System.Array.Empty<int>();
+
+    /// <summary>The in-place operators: each output written over an input that dies there.</summary>
+    public IReadOnlyList<TinyML.Compiler.Planning.InPlacePair> InPlace { get; init; } = System.Array.Empty<TinyML.Compiler.Planning.InPlacePair>();
 }

@@ -131,12 +131,14 @@ public sealed class CompileTinyModels : TinyMLTask
         var read = TfliteReader.ReadFile(modelPath);
         foreach (var d in read.Diagnostics) Report(d);
         if (read.Value is null) return;
-        var lowered = Lowerer.Lower(read.Value, modelPath);
+        // Over the RAM budget, the memory techniques are tried before the build fails (MemoryTechniques.FitToBudget).
+        var fit = ram is null ? null : MemoryTechniques.FitToBudget(read.Value, modelPath, ram.Bytes);
+        var lowered = fit?.Lowered ?? Lowerer.Lower(read.Value, modelPath);
         foreach (var d in lowered.Diagnostics) Report(d);
         if (lowered.Value is not { } plan) return;
 
         string name = Path.GetFileName(modelPath);
-        var budgetDiagnostics = BudgetCheck.Check(name, read.Value.Main, plan, ram, flash);
+        var budgetDiagnostics = BudgetCheck.Check(name, read.Value.Main, plan, ram, flash).Select(d => fit?.Explain(d) ?? d).ToList();
         foreach (var d in budgetDiagnostics) Report(d);
         if (budgetDiagnostics.Any(d => d.Severity == Severity.Error))
         {
