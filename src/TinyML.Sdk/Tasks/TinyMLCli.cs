@@ -45,6 +45,10 @@ public sealed class TinyMLCli : Task, ICancelableTask
     /// <summary>Where to save the command's stdout when it succeeds; empty: stdout is logged.</summary>
     public string? StandardOutputFile { get; set; }
 
+    /// <summary>Where a diagnostic the CLI prints without a location points (default: the project file), so that
+    /// it reads <c>App.csproj : error TML0005: ...</c> rather than naming the task.</summary>
+    public string? DiagnosticFile { get; set; }
+
     /// <summary>The working directory; default the project's.</summary>
     public string? WorkingDirectory { get; set; }
 
@@ -118,7 +122,9 @@ public sealed class TinyMLCli : Task, ICancelableTask
         }
         if (_cancelled) return false;
         // Errors on stderr become build errors (canonical format); the rest are messages.
-        foreach (string line in stderr) Log.LogMessageFromText(line, MessageImportance.High);
+        string where = DiagnosticFile is { Length: > 0 } ? DiagnosticFile! : BuildEngine?.ProjectFileOfTaskNode ?? "";
+        foreach (string line in stderr)
+            Log.LogMessageFromText(where.Length > 0 && Unlocated.IsMatch(line) ? $"{where} : {line}" : line, MessageImportance.High);
         if (ExitCode == 0 && StandardOutputFile is { Length: > 0 } file)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
@@ -133,8 +139,11 @@ public sealed class TinyMLCli : Task, ICancelableTask
         return ExitCode == 0 && !Log.HasLoggedErrors;
     }
 
+    private static readonly System.Text.RegularExpressions.Regex Unlocated = new(@"^(error|warning) TML\d{4}:", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
     private void Fail(string message) =>
-        Log.LogError(null, TinyML.DiagnosticIds.TinyMLCommandFailed, null, null, 0, 0, 0, 0, message);
+        Log.LogError(null, TinyML.DiagnosticIds.TinyMLCommandFailed, null, DiagnosticFile is { Length: > 0 } ? DiagnosticFile : BuildEngine?.ProjectFileOfTaskNode,
+            0, 0, 0, 0, message);
 
     /// <summary>Quotes an argument for the process command line (Windows and Unix .NET parse the same rules).</summary>
     public static string Quote(string argument)
