@@ -20,6 +20,10 @@ public static class DiagnosticIds
     public const string ArmToolchainNotFound = "TML0005";
     /// <summary>QEMU (qemu-system-arm) is not installed or not found.</summary>
     public const string QemuNotFound = "TML0006";
+    /// <summary>The tinyml command that the SDK runs (a cross compile) could not be started or failed without a diagnostic of its own.</summary>
+    public const string TinyMLCommandFailed = "TML0007";
+    /// <summary>TinyMLOptimizeFor is neither speed nor size.</summary>
+    public const string InvalidOptimizeFor = "TML0008";
 
     /// <summary>The native kernel library cannot be found or loaded.</summary>
     public const string NativeLibraryNotFound = "TML0100";
