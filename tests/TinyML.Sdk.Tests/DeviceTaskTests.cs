@@ -72,6 +72,23 @@ public sealed class DeviceTaskTests : IDisposable
     }
 
     [Fact]
+    public void Resolve_PassesTheRamBudgetToTheCrossCompile_SoBothPlanTheSameWay()
+    {
+        var kws = Item("kws.tflite");
+        kws.SetMetadata("RamBudget", "64KB");
+        var (ok, engine, task) = Resolve(t => { t.Board = "nano33ble"; t.RamBudget = "100000"; }, kws, Item("ad.tflite"));
+        Assert.True(ok, string.Join("\n", engine.Errors.Select(e => e.Message)));
+        string Argument(string cName) => task.DeviceModels.Single(d => d.GetMetadata("CName") == cName).GetMetadata("RamBudgetArgument");
+        Assert.Equal("--ram-budget=65536", Argument("kws"));
+        Assert.Equal("--ram-budget=100000", Argument("ad"));
+
+        var (_, _, boardOnly) = Resolve(t => t.Board = "nano33ble", Item("kws.tflite"));
+        Assert.Equal($"--ram-budget={TinyML.Compiler.Budgets.Board.Find("nano33ble")!.SramBytes}", boardOnly.DeviceModels.Single().GetMetadata("RamBudgetArgument"));
+        var (_, _, noBudget) = Resolve(t => t.Target = "cortex-m4", Item("kws.tflite"));
+        Assert.Equal("", noBudget.DeviceModels.Single().GetMetadata("RamBudgetArgument"));
+    }
+
+    [Fact]
     public void Resolve_OptimizeForSize()
     {
         var (ok, _, task) = Resolve(t => { t.Target = "cortex-m4"; t.OptimizeFor = "Size"; }, Item("kws.tflite"));

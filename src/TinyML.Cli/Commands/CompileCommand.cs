@@ -4,13 +4,14 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using TinyML.Compiler.Analysis;
+using TinyML.Compiler.Emit;
 using TinyML.Compiler.Plan;
 using TinyML.Device;
 
 namespace TinyML.Cli.Commands;
 
 /// <summary>
-/// <c>tinyml compile MODEL --target CORE --out DIR [--name NAME] [--size] [--json] [--work DIR] [--toolchain DIR]</c>:
+/// <c>tinyml compile MODEL --target CORE --out DIR [--name NAME] [--size] [--json] [--work DIR] [--toolchain DIR] [--ram-budget SIZE]</c>:
 /// the model as C and static libraries for a firmware project (no interpreter), with a CMake snippet and a Makefile
 /// fragment, and its real sizes.
 /// </summary>
@@ -29,27 +30,22 @@ public static class CompileCommand
         var size = new Option<bool>("--size") { Description = "Optimize for size (-Os) instead of speed (-O2)" };
         var json = new Option<bool>("--json") { Description = $"Print the files and sizes as JSON (schema {Schema}) instead of text" };
         var work = new Option<DirectoryInfo>("--work") { Description = "The folder for objects, the sizing ELF and its map (default: a new folder under the temp folder)" };
+        var budget = new Option<string>("--ram-budget") { Description = "RAM budget (e.g. 64KB): over it, the memory techniques are tried as the SDK tries them" };
         var toolchain = new Option<DirectoryInfo>("--toolchain") { Description = "The folder holding arm-none-eabi-gcc (default: TML_ARM_TOOLCHAIN_DIR, then PATH)" };
-        var command = new Command("compile", "Compile the model to C and static libraries for a Cortex-M firmware") { model, target, output, name, size, json, work, toolchain };
+        var command = new Command("compile", "Compile the model to C and static libraries for a Cortex-M firmware") { model, target, output, name, size, json, work, toolchain, budget };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(target)!, parse.GetValue(output)!, parse.GetValue(name), parse.GetValue(size), stdout, stderr,
-            parse.GetValue(json), parse.GetValue(work)?.FullName, parse.GetValue(toolchain)?.FullName));
+            parse.GetValue(json), parse.GetValue(work)?.FullName, parse.GetValue(toolchain)?.FullName, parse.GetValue(budget)));
         return command;
-    }
-
-    /// <summary>The C name of a model file: hello-sine.tflite is hello_sine.</summary>
-    public static string DefaultName(string modelFile)
-    {
-        string cName = new string(Path.GetFileNameWithoutExtension(modelFile).Select(c => char.IsLetterOrDigit(c) && c < 128 ? char.ToLowerInvariant(c) : '_').ToArray());
-        return cName.Length == 0 || char.IsDigit(cName[0]) ? "model_" + cName : cName;
     }
 
     /// <summary>Compiles one model; returns the exit code.</summary>
     public static int Run(FileInfo file, string target, DirectoryInfo output, string? name, bool optimizeForSize, TextWriter stdout, TextWriter stderr,
-        bool json = false, string? workDirectory = null, string? toolchainDirectory = null)
+        bool json = false, string? workDirectory = null, string? toolchainDirectory = null, string? ramBudget = null)
     {
-        var (model, plan) = ModelCompilation.Compile(file, stderr);
+        if (!ModelCompilation.TryRamBudget(ramBudget, stderr, out long? budget)) return Cli.UsageError;
+        var (model, plan) = budget is long b ? ModelCompilation.CompileWithinBudget(file, stderr, b) : ModelCompilation.Compile(file, stderr);
         if (model is null || plan is null) return Cli.ModelErrors;
-        string cName = name ?? DefaultName(file.Name);
+        string cName = name ?? CEmitter.NameOf(file.Name);
         try
         {
             var package = DeviceBuild.Package(plan, new DeviceBuildOptions

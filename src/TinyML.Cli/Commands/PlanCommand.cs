@@ -38,16 +38,7 @@ public static class PlanCommand
     public static int Run(FileInfo file, bool json, TextWriter stdout, TextWriter stderr, string? optimize = null, string? ramBudget = null, FileInfo? report = null)
     {
         if (!ModelCompilation.TryOptimize(optimize, stderr, out var options)) return Cli.UsageError;
-        long? budget = null;
-        if (ramBudget is not null)
-        {
-            if (!ByteSize.TryParse(ramBudget, out long bytes))
-            {
-                stderr.WriteLine($"error: --ram-budget '{ramBudget}' is not a size (for example 65536, 64KB or 1.5MB)");
-                return Cli.UsageError;
-            }
-            budget = bytes;
-        }
+        if (!ModelCompilation.TryRamBudget(ramBudget, stderr, out long? budget)) return Cli.UsageError;
         var (model, plan) = ModelCompilation.Compile(file, stderr, options);
         if (model is null || plan?.Memory is null) return Cli.ModelErrors;
         if (budget is long b && plan.ArenaBytes + plan.StateBytes > b)

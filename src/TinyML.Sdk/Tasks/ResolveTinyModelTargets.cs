@@ -34,6 +34,9 @@ public sealed class ResolveTinyModelTargets : TinyMLTask
     /// <summary>TinyMLOptimizeFor: speed (-O2, the default) or size (-Os).</summary>
     public string? OptimizeFor { get; set; }
 
+    /// <summary>TinyMLRamBudget: the project-wide RAM budget, which a model's RamBudget overrides.</summary>
+    public string? RamBudget { get; set; }
+
     /// <summary>Where the firmware files go, one folder per core below it (default $(OutDir)tinyml/).</summary>
     [Required]
     public string OutputRoot { get; set; } = "";
@@ -81,7 +84,7 @@ public sealed class ResolveTinyModelTargets : TinyMLTask
             copy.SetMetadata("_TinyML_DeviceReport", "");
             if (core is not null)
             {
-                string name = CName(model.ItemSpec);
+                string name = Compiler.Emit.CEmitter.NameOf(model.ItemSpec);
                 string work = Path.Combine(Full(IntermediateRoot), core);
                 string output = Path.Combine(Full(OutputRoot), core) + Path.DirectorySeparatorChar;
                 string report = Path.Combine(work, name + ".compile.json");
@@ -93,6 +96,7 @@ public sealed class ResolveTinyModelTargets : TinyMLTask
                 item.SetMetadata("Library", Path.Combine(output, $"lib{name}.a"));
                 item.SetMetadata("WorkDirectory", Path.Combine(work, name) + Path.DirectorySeparatorChar);
                 item.SetMetadata("ReportFile", report);
+                item.SetMetadata("RamBudgetArgument", RamBudgetArgument(model, board));
                 device.Add(item);
             }
             resolved.Add(copy);
@@ -105,12 +109,20 @@ public sealed class ResolveTinyModelTargets : TinyMLTask
         DeviceModels = device.ToArray();
     }
 
-    /// <summary>The C name of a model file, as <c>tinyml compile</c> derives it: hello-sine.tflite is hello_sine.</summary>
-    public static string CName(string modelFile)
+    /// <summary>
+    /// "--ram-budget=BYTES" for the cross compile, so that it applies the memory techniques exactly as the host
+    /// compile (CompileTinyModels) does; empty without a budget or with one that is not a size (CompileTinyModels
+    /// reports that).
+    /// </summary>
+    private string RamBudgetArgument(ITaskItem model, Compiler.Budgets.Board? board)
     {
-        string name = new string(Path.GetFileNameWithoutExtension(modelFile).Select(c => char.IsLetterOrDigit(c) && c < 128 ? char.ToLowerInvariant(c) : '_').ToArray());
-        return name.Length == 0 || char.IsDigit(name[0]) ? "model_" + name : name;
+        string value = model.GetMetadata("RamBudget");
+        if (string.IsNullOrWhiteSpace(value)) value = RamBudget ?? "";
+        if (!string.IsNullOrWhiteSpace(value))
+            return Compiler.Budgets.ByteSize.TryParse(value, out long bytes) ? $"--ram-budget={bytes}" : "";
+        return board is null ? "" : $"--ram-budget={board.SramBytes}";
     }
+
 }
 
 /// <summary>Checks shared by the tasks: the board preset, the core of a model, the project line that set them.</summary>
