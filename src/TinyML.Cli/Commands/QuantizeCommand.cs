@@ -5,7 +5,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Text.Json;
 using TinyML.Compiler.Diagnostics;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.PostTraining;
@@ -174,20 +173,7 @@ public static class QuantizeCommand
                 }
                 w.WriteEndArray();
             }
-            w.WriteStartArray("diagnostics");
-            foreach (var d in diagnostics)
-            {
-                w.WriteStartObject();
-                w.WriteString("id", d.Id);
-                w.WriteString("severity", d.Severity.ToString().ToLowerInvariant());
-                w.WriteString("message", d.Message);
-                if (d.File is not null) w.WriteString("file", d.File);
-                if (d.OperatorIndex is int index) w.WriteNumber("operator_index", index);
-                if (d.OperatorType is not null) w.WriteString("operator_type", d.OperatorType);
-                if (d.TensorName is not null) w.WriteString("tensor", d.TensorName);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
+            JsonOutput.WriteDiagnostics(w, diagnostics, withFile: true);
             w.WriteEndObject();
         });
 }

@@ -256,14 +256,20 @@ public static class FloatGraphPreparation
         }
         graph.Inputs = graph.Inputs.Select(Map).ToArray();
         graph.Outputs = graph.Outputs.Select(Map).ToArray();
+        RemapSignatures(model, Map);
+    }
+
+    /// <summary>Points the main graph's signature tensors through <paramref name="map"/>.</summary>
+    internal static void RemapSignatures(Model model, Func<int, int> map)
+    {
         for (int s = 0; s < model.Signatures.Count; s++)
         {
             var sig = model.Signatures[s];
             if (sig.SubgraphIndex != 0) continue;
             model.Signatures[s] = sig with
             {
-                Inputs = sig.Inputs.Select(x => x with { TensorIndex = Map(x.TensorIndex) }).ToArray(),
-                Outputs = sig.Outputs.Select(x => x with { TensorIndex = Map(x.TensorIndex) }).ToArray(),
+                Inputs = sig.Inputs.Select(x => x with { TensorIndex = map(x.TensorIndex) }).ToArray(),
+                Outputs = sig.Outputs.Select(x => x with { TensorIndex = map(x.TensorIndex) }).ToArray(),
             };
         }
     }

@@ -308,17 +308,7 @@ public static class PostTrainingQuantizer
         }
         graph.Outputs = outputs;
         // Signatures name the graph's edges, which are now the float tensors.
-        int Map(int t) => replaced.TryGetValue(t, out int n) ? n : t;
-        for (int s = 0; s < model.Signatures.Count; s++)
-        {
-            var sig = model.Signatures[s];
-            if (sig.SubgraphIndex != 0) continue;
-            model.Signatures[s] = sig with
-            {
-                Inputs = sig.Inputs.Select(x => x with { TensorIndex = Map(x.TensorIndex) }).ToArray(),
-                Outputs = sig.Outputs.Select(x => x with { TensorIndex = Map(x.TensorIndex) }).ToArray(),
-            };
-        }
+        FloatGraphPreparation.RemapSignatures(model, t => replaced.TryGetValue(t, out int n) ? n : t);
     }
 
     private sealed class UnionFind
