@@ -14,19 +14,24 @@ namespace TinyML.Tests;
 /// golden input generator of ../shared/golden (xorshift32, int8 = low byte of a draw), dequantized with the official
 /// int8 model's input parameters, so they span the input range the official converter calibrated for.
 /// </summary>
-public sealed record QuantizationCase(string FloatModel, string Int8Model)
+/// <param name="FloatModel">The float model's name in ../shared/models.</param>
+/// <param name="Int8Model">The official int8 model's name.</param>
+/// <param name="SameFloatWeights">True when the official int8 model was converted from exactly these float weights
+/// (its int8 weights are what TFLite's converter writes for them); false for kws (the float model holds int8 hybrid
+/// weights) and hello (hello_float and hello_int8 were trained separately: their weights differ everywhere).</param>
+public sealed record QuantizationCase(string FloatModel, string Int8Model, bool SameFloatWeights)
 {
     /// <summary>Every float model in ../shared/models with its official int8 variant.</summary>
     public static readonly IReadOnlyList<QuantizationCase> All = new[]
     {
-        new QuantizationCase("kws_float", "kws"),
-        new QuantizationCase("ic_resnet_float", "ic_resnet"),
-        new QuantizationCase("ad_float", "ad"),
-        new QuantizationCase("hello_float", "hello_int8"),
+        new QuantizationCase("kws_float", "kws", SameFloatWeights: false),
+        new QuantizationCase("ic_resnet_float", "ic_resnet", SameFloatWeights: true),
+        new QuantizationCase("ad_float", "ad", SameFloatWeights: true),
+        new QuantizationCase("hello_float", "hello_int8", SameFloatWeights: false),
     };
 
     /// <summary>Seeds 1 to 3 are the golden input files; more seeds continue the same generator.</summary>
-    public const int CalibrationSeeds = 16;
+    public const int CalibrationSeeds = 64;
 
     /// <summary>The int8 input of one seed, exactly as ../shared/golden/README.md defines the generator.</summary>
     public static sbyte[] GoldenInt8Input(uint seed, long elements)
@@ -65,11 +70,11 @@ public sealed record QuantizationCase(string FloatModel, string Int8Model)
         return new CalibrationSet(samples, Array.Empty<string>());
     }
 
-    /// <summary>The calibration set: seeds 1 to 16 (the first three are the golden input files).</summary>
+    /// <summary>The calibration set: seeds 1 to 64 (the first three are the golden input files).</summary>
     public CalibrationSet Calibration() => Samples(1, CalibrationSeeds);
 
-    /// <summary>A separate validation set: seeds 101 to 116.</summary>
-    public CalibrationSet Validation() => Samples(101, CalibrationSeeds);
+    /// <summary>A separate validation set: seeds 1001 to 1064.</summary>
+    public CalibrationSet Validation() => Samples(1001, CalibrationSeeds);
 
     /// <summary>The golden input file of the official int8 model for a seed.</summary>
     public string GoldenInputFile(int seed) => Path.Combine(SharedData.Root, "golden", Int8Model, $"input_{seed}.bin");

@@ -37,19 +37,19 @@ public class QuantizationTests
     }
 
     /// <summary>
-    /// The bounds, per output, on a validation set the calibration never saw (seeds 101-116):
-    /// - SQNR of at least 18 dB for every model. One int8 rounding of a full-scale signal costs about 50 dB
-    ///   (6.02 × 8 + 1.76); the deep graphs here add one such noise per layer on activations that use part of their
-    ///   range, and the official converter's own results on these inputs sit between 21 and 27 dB. 18 dB (noise
-    ///   amplitude 1/8 of the signal) leaves 3 dB of margin under the weakest of them.
-    /// - Where the official int8 model is a quantization of the same float weights (its own SQNR against the float
-    ///   model is at least 15 dB), ours must not be more than 1 dB worse than it; top-1 agreement must not be lower.
-    ///   kws is the exception: its weights are those of kws_float (within int8 rounding), but its activation ranges
-    ///   were calibrated on real MFCC features, and these random inputs spread over its whole input range saturate
-    ///   3-8% of its ReLU outputs at 127 (../shared/golden/kws/tensors_1), so it tracks the float model at about 1 dB
-    ///   and is no yardstick here. The comparison favours us on every model for the same reason: our ranges come
-    ///   from the distribution we validate on. bench/README.md says so next to the table.
-    /// - Classifiers agree with the float model on the top-1 class of at least 15 of 16 samples.
+    /// The bounds, per output, on 64 validation samples the calibration never saw (seeds 1001-1064):
+    /// - SQNR of at least 15 dB for every model: the default threshold of our own TML2005 warning (noise power 3% of
+    ///   the signal's). A model `tinyml quantize` writes from these inputs must not trip its own warning.
+    /// - Where the official int8 model was converted from the same float weights (ic_resnet and ad: the test checks
+    ///   that our int8 weights equal theirs to the bit), ours must not be more than 1 dB worse than it, and must agree
+    ///   with the float model's top-1 class on at least as many samples as it does, less one (64 samples make top-1
+    ///   coarse). The comparison favours us: our ranges come from the distribution we validate on, theirs from real
+    ///   data (CIFAR-10 images, machine sounds) we do not have. bench/README.md says so next to the table.
+    /// - kws and hello have no such yardstick. kws.tflite's activation ranges were calibrated on real MFCC features,
+    ///   and these random inputs over its whole input range saturate 3-8% of its ReLU outputs at 127
+    ///   (../shared/golden/kws/tensors_1), so it tracks kws_float at about 0 dB; hello_int8 was trained apart from
+    ///   hello_float. Only the absolute bounds apply to them.
+    /// - Classifiers agree with the float model's top-1 class on at least 90% of the samples.
     /// </summary>
     [Theory]
     [MemberData(nameof(FloatModels))]
@@ -65,6 +65,30 @@ public class QuantizationTests
         Assert.NotNull(Lowerer.Lower(reread.Value!).Value);
         var officialModel = TfliteReader.ReadFile(SharedData.Model(c.Int8Model)).Value!;
         AssertSameLayoutAsOfficial(reread.Value!, officialModel);
+        // The calibration inputs are every int8 value of the official input range, dequantized (for inputs of 490 or
+        // more elements, 64 samples hit -128 and 127 with near certainty), so the TFLite converter's own choice of
+        // scale and zero point for that range must come out, bit for bit: an independent check of our arithmetic.
+        var officialInput = officialModel.Main.Tensors[officialModel.Main.Inputs[0]].Quantization!;
+        var ourInput = reread.Value!.Main.Tensors[reread.Value.Main.Inputs[0]].Quantization!;
+        if (c.OfficialInput().ElementCount >= 490)
+        {
+            Assert.Equal(officialInput.ZeroPoint, ourInput.ZeroPoint);
+            Assert.Equal(officialInput.Scale, ourInput.Scale);
+        }
+        // Weights do not depend on calibration: where the official model was converted from these float weights,
+        // TFLite's converter and ours must write the same int8 weights and scales, to the bit.
+        if (c.SameFloatWeights)
+        {
+            var ourGraph = reread.Value.Main;
+            var officialGraph = officialModel.Main;
+            for (int i = 0; i < ourGraph.Operators.Count; i++)
+            {
+                if (ourGraph.Operators[i].Kind is not (OpKind.Conv2D or OpKind.DepthwiseConv2D or OpKind.FullyConnected)) continue;
+                var (a, b) = (ourGraph.Input(ourGraph.Operators[i], 1)!, officialGraph.Input(officialGraph.Operators[i], 1)!);
+                Assert.Equal(b.Quantization!.Scales, a.Quantization!.Scales);
+                Assert.True(b.Data!.Value.Span.SequenceEqual(a.Data!.Value.Span), $"operator {i}: int8 weights differ from the official model's");
+            }
+        }
 
         var ours = AccuracyEvaluator.Measure(quantized.Value.FloatReference, reread.Value!, c.Validation(), runner, "validation").Value!;
         var official = AccuracyEvaluator.Measure(quantized.Value.FloatReference, officialModel, c.Validation(), runner, "validation").Value!;
@@ -73,13 +97,14 @@ public class QuantizationTests
             var (o, p) = (ours.Outputs[i], official.Outputs[i]);
             _output.WriteLine($"{name} output '{o.Name}' on {o.Samples} validation samples: ours SQNR {o.SqnrDb:F2} dB, max |err| {o.MaxAbsError:G4}, top-1 {o.Top1Agreement?.ToString("P0") ?? "-"}; " +
                 $"official {c.Int8Model}: SQNR {p.SqnrDb:F2} dB, max |err| {p.MaxAbsError:G4}, top-1 {p.Top1Agreement?.ToString("P0") ?? "-"}");
-            Assert.True(o.SqnrDb >= 18, $"SQNR {o.SqnrDb:F2} dB < 18 dB");
-            if (p.SqnrDb >= 15)
+            Assert.True(o.SqnrDb >= 15, $"SQNR {o.SqnrDb:F2} dB < 15 dB");
+            if (c.SameFloatWeights)
             {
                 Assert.True(o.SqnrDb >= p.SqnrDb - 1, $"SQNR {o.SqnrDb:F2} dB is more than 1 dB under the official model's {p.SqnrDb:F2} dB");
-                if (p.Top1Agreement is double theirs) Assert.True(o.Top1Agreement >= theirs, $"top-1 agreement {o.Top1Agreement} < official {theirs}");
+                if (p.Top1Agreement is double theirs)
+                    Assert.True(o.Top1Agreement >= theirs - 1.0 / o.Samples, $"top-1 agreement {o.Top1Agreement} < official {theirs} less one sample");
             }
-            if (o.Top1Agreement is double agreement) Assert.True(agreement >= 15.0 / 16, $"top-1 agreement {agreement:P0}");
+            if (o.Top1Agreement is double agreement) Assert.True(agreement >= 0.9, $"top-1 agreement {agreement:P0}");
         }
     }
 

@@ -28,12 +28,11 @@ public static class QuantizationMath
         if (double.IsNaN(min) || double.IsNaN(max) || double.IsInfinity(min) || double.IsInfinity(max))
             throw new ArgumentException($"range [{min}, {max}] is not finite");
         if (min > max) throw new ArgumentException($"range [{min}, {max}] is empty");
-        min = Math.Min(min, 0);
-        max = Math.Max(max, 0);
-        // Scales are stored as float32; compute with the stored value so the zero point matches the file.
-        float scale = (float)((max - min) / (QMax - QMin));
+        // In float32, in the order TFLite's converter computes it, so the same range gives the same bits.
+        float low = (float)Math.Min(min, 0), high = (float)Math.Max(max, 0);
+        float scale = (high - low) / (QMax - QMin);
         if (!(scale > 0) || float.IsInfinity(scale)) return Ir.Quantization.PerTensor(1f, 0);
-        double zeroPointFromMin = QMin - min / scale;
+        float zeroPointFromMin = QMin - low / scale;
         long zeroPoint = (long)Math.Max(QMin, Math.Min(QMax, QuantMath.Round(zeroPointFromMin)));
         return Ir.Quantization.PerTensor(scale, zeroPoint);
     }
@@ -47,29 +46,48 @@ public static class QuantizationMath
 
     /// <summary>
     /// Symmetric int8 weights: one scale per index of <paramref name="channelDim"/> (max |w| / 127), or one scale for
-    /// the whole tensor when it is null. A channel that is zero everywhere borrows the largest scale of the others
-    /// (1 when every channel is zero): its weights are exact at any scale, and a normal scale keeps its bias
-    /// (quantized at input scale × weight scale) precise and its output multiplier in the usual range.
+    /// the whole tensor when it is null. As TFLite's converter, in float32: scale = max / 127 and q = round(w × (127 /
+    /// max)), so a converter and we write the same bytes for the same float weights. A channel that is zero everywhere
+    /// borrows the largest scale of the others (1 when every channel is zero): its weights are exact at any scale, and
+    /// a normal scale keeps its bias (quantized at input scale × weight scale) precise and its output multiplier in
+    /// the usual range. (TFLite's converter writes scale 0 there, which TFLM's Prepare cannot use.)
     /// </summary>
-    public static (sbyte[] Values, Ir.Quantization Quantization) SymmetricWeights(float[] weights, int[] shape, int? channelDim)
+    public static (sbyte[] Values, Ir.Quantization Quantization) SymmetricWeights(float[] weights, int[] shape, int? channelDim) =>
+        SymmetricWeights(weights, shape, channelDim, new double[channelDim is int d ? shape[d] : 1]);
+
+    /// <summary>
+    /// Symmetric weights whose scales are at least <paramref name="minimumScales"/> (so the biases fit int32, see
+    /// <see cref="MinimumWeightScaleForBias"/>); otherwise the same as the overload without minimums.
+    /// </summary>
+    public static (sbyte[] Values, Ir.Quantization Quantization) SymmetricWeights(float[] weights, int[] shape, int? channelDim, double[] minimumScales)
     {
         EnsureFinite(weights, "weights");
         int channels = channelDim is int d ? shape[d] : 1;
         int inner = channelDim is int dim ? shape.Skip(dim + 1).Aggregate(1, (a, b) => a * b) : weights.Length;
         int Channel(int i) => channelDim is null ? 0 : i / inner % channels;
-        var maxAbs = new double[channels];
+        var maxAbs = new float[channels];
         for (int i = 0; i < weights.Length; i++) maxAbs[Channel(i)] = Math.Max(maxAbs[Channel(i)], Math.Abs(weights[i]));
-        double fallback = maxAbs.Max() > 0 ? maxAbs.Max() / WeightMax : 1.0;
-        var scales = maxAbs.Select(m => (float)(m > 0 ? m / WeightMax : fallback)).ToArray();
-        return (QuantizeWeights(weights, scales, Channel), new Ir.Quantization(scales, new long[channels], channelDim ?? 0));
-    }
-
-    private static sbyte[] QuantizeWeights(float[] weights, float[] scales, Func<int, int> channel)
-    {
+        float largest = maxAbs.Max();
+        var scales = new float[channels];
+        var inverses = new float[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            float range = maxAbs[c] > 0 ? maxAbs[c] : largest;
+            scales[c] = range > 0 ? range / WeightMax : 1f;
+            inverses[c] = range > 0 ? WeightMax / range : 1f;
+            if (scales[c] < minimumScales[c])
+            {
+                scales[c] = (float)minimumScales[c];
+                inverses[c] = 1f / scales[c];
+            }
+        }
         var values = new sbyte[weights.Length];
         for (int i = 0; i < weights.Length; i++)
-            values[i] = (sbyte)Math.Max(-WeightMax, Math.Min(WeightMax, QuantMath.Round(weights[i] / (double)scales[channel(i)])));
-        return values;
+        {
+            float product = weights[i] * inverses[Channel(i)];
+            values[i] = (sbyte)Math.Max(-WeightMax, Math.Min(WeightMax, QuantMath.Round(product)));
+        }
+        return (values, new Ir.Quantization(scales, new long[channels], channelDim ?? 0));
     }
 
     /// <summary>
@@ -83,40 +101,20 @@ public static class QuantizationMath
         var values = new int[bias.Length];
         for (int c = 0; c < bias.Length; c++)
         {
-            scales[c] = (float)((double)inputScale * weights.Scales[weights.IsPerChannel ? c : 0]);
-            double q = QuantMath.Round(bias[c] / (double)scales[c]);
-            values[c] = (int)Math.Max(int.MinValue, Math.Min(int.MaxValue, q));
+            // As TFLite's converter: the scale is a float product, the bias times the float inverse is rounded.
+            scales[c] = inputScale * weights.Scales[weights.IsPerChannel ? c : 0];
+            float inverse = (float)(1.0 / scales[c]);
+            double q = QuantMath.Round(bias[c] * inverse);
+            values[c] = (int)Math.Max(-int.MaxValue, Math.Min(int.MaxValue, q));
         }
         var kept = weights.IsPerChannel ? scales : new[] { scales[0] };
         return (values, new Ir.Quantization(kept, new long[kept.Length], 0));
     }
 
-    /// <summary>The smallest weight scale of channel c at which its bias still fits int32 (with headroom for
-    /// accumulation), given the input scale.</summary>
+    /// <summary>The smallest weight scale at which a bias stays within half of int32's range (headroom for the
+    /// accumulation), given the input scale: TFLite's converter widens the weight scale to this too.</summary>
     public static double MinimumWeightScaleForBias(float bias, float inputScale) =>
         Math.Abs(bias) / ((double)inputScale * (int.MaxValue / 2.0));
-
-    /// <summary>
-    /// Symmetric weights whose scales are at least <paramref name="minimumScales"/> (so the biases fit int32);
-    /// otherwise the same as the overload without minimums.
-    /// </summary>
-    public static (sbyte[] Values, Ir.Quantization Quantization) SymmetricWeights(float[] weights, int[] shape, int? channelDim, double[] minimumScales)
-    {
-        var (values, q) = SymmetricWeights(weights, shape, channelDim);
-        var scales = q.Scales.ToArray();
-        bool widened = false;
-        for (int c = 0; c < scales.Length; c++)
-            if (scales[c] < minimumScales[c])
-            {
-                scales[c] = (float)minimumScales[c];
-                widened = true;
-            }
-        if (!widened) return (values, q);
-        int channels = scales.Length;
-        int inner = channelDim is int dim ? shape.Skip(dim + 1).Aggregate(1, (a, b) => a * b) : weights.Length;
-        int Channel(int i) => channelDim is null ? 0 : i / inner % channels;
-        return (QuantizeWeights(weights, scales, Channel), new Ir.Quantization(scales, new long[channels], channelDim ?? 0));
-    }
 
     /// <summary>Throws <see cref="NonFiniteValueException"/> at the first NaN or infinity.</summary>
     public static void EnsureFinite(float[] values, string what)
