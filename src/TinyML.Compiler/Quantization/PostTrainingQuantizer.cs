@@ -47,7 +47,8 @@ public sealed class QuantizedModel
 /// </summary>
 public static class PostTrainingQuantizer
 {
-    /// <summary>The operators we quantize, each with the int8 version TFLite's converter writes for it.</summary>
+    /// <summary>The operators we quantize, each with the int8 version TFLite's converter writes for it (its
+    /// op_version rules; the official int8 models in ../shared/models agree for every operator they use).</summary>
     internal static readonly IReadOnlyDictionary<OpKind, int> Int8Versions = new Dictionary<OpKind, int>
     {
         [OpKind.Conv2D] = 3,
