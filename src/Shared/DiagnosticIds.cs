@@ -72,6 +72,23 @@ public static class DiagnosticIds
     /// <summary>The model breaks the TFLite int8 quantization specification.</summary>
     public const string QuantizationSpecViolation = "TML1017";
 
+    /// <summary>A float model must be quantized but no calibration data was given or found.</summary>
+    public const string MissingCalibrationData = "TML2001";
+    /// <summary>A calibration file cannot be read: not a float32 .npy or raw .bin, or a malformed header.</summary>
+    public const string InvalidCalibrationFile = "TML2002";
+    /// <summary>A calibration file's shape or size does not match the model input.</summary>
+    public const string CalibrationShapeMismatch = "TML2003";
+    /// <summary>Calibration data (or a float value computed from it) is NaN or infinite.</summary>
+    public const string NonFiniteCalibrationData = "TML2004";
+    /// <summary>The quantized model's SQNR against the float model is under the threshold (warning).</summary>
+    public const string LowQuantizationAccuracy = "TML2005";
+    /// <summary>The float model has an operator the quantizer cannot quantize or the float kernels cannot observe.</summary>
+    public const string UnsupportedFloatOperator = "TML2006";
+    /// <summary>The model has no float activations to quantize (it is already quantized).</summary>
+    public const string NothingToQuantize = "TML2007";
+    /// <summary>The float model cannot be run to observe ranges, or the quantized model fails validation.</summary>
+    public const string QuantizationFailed = "TML2008";
+
     /// <summary>The model needs more RAM than its budget.</summary>
     public const string RamBudgetExceeded = "TML3001";
     /// <summary>The model needs more flash than its budget.</summary>
