@@ -5,6 +5,7 @@ using System.Linq;
 using TinyML.Compiler.Building;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;
+using TinyML.Compiler.PostTraining;
 
 namespace TinyML.Samples;
 
@@ -13,7 +14,7 @@ namespace TinyML.Samples;
 /// residual ADDs) at any width multiplier and resolution, and an MCUNet-like network with 3×3, 5×5 and 7×7
 /// inverted residual blocks. Weights are deterministic (He-uniform from a seed); every activation's int8 range
 /// is calibrated on a float run of the network on one deterministic input, and weights are quantized per channel,
-/// biases at input_scale × weight_scale, as the TFLite converter does. The classifier head is global average
+/// biases at input_scale × weight_scale, as the TFLite converter does (the compiler's QuantizationMath). The classifier head is global average
 /// pooling, FULLY_CONNECTED and SOFTMAX.
 /// </summary>
 internal static class MobileNetModels
@@ -95,7 +96,7 @@ internal static class MobileNetModels
         {
             _random = new DeterministicRandom(seed);
             var data = Enumerable.Range(0, resolution * resolution * 3).Select(_ => (float)_random.Uniform(-1, 1)).ToArray();
-            var q = Quantizer.FromRange(-1, 1);
+            var q = QuantizationMath.Asymmetric(-1, 1);
             Input = new Value(_b.Tensor("input", DataType.Int8, new[] { 1, resolution, resolution, 3 }, q), resolution, resolution, 3, data, q);
             _b.Inputs(Input.Tensor);
         }
@@ -110,7 +111,7 @@ internal static class MobileNetModels
 
         private Value Output(string name, int h, int w, int c, float[] data)
         {
-            var q = Quantizer.FromRange(data.Min(), data.Max());
+            var q = QuantizationMath.Asymmetric(data.Min(), data.Max());
             return new Value(_b.Tensor(name, DataType.Int8, new[] { 1, h, w, c }, q), h, w, c, data, q);
         }
 
@@ -129,8 +130,8 @@ internal static class MobileNetModels
                 stride, stride, padH, padW, depthwise, sum => Activate(sum, activation));
             var result = Output(name, outH, outW, channels, y);
             var shape = depthwise ? new[] { 1, kernel, kernel, channels } : new[] { channels, kernel, kernel, x.C };
-            var (qw, wq) = Quantizer.Weights(weights, shape, channelDim: depthwise ? 3 : 0);
-            var (qb, bq) = Quantizer.Bias(bias, x.Q.Scale, wq);
+            var (qw, wq) = QuantizationMath.SymmetricWeights(weights, shape, channelDim: depthwise ? 3 : 0);
+            var (qb, bq) = QuantizationMath.Bias(bias, x.Q.Scale, wq);
             int w = _b.Constant(name + "/weights", shape, qw, wq);
             int b = _b.Constant(name + "/bias", new[] { channels }, qb, bq);
             if (depthwise)
@@ -167,10 +168,10 @@ internal static class MobileNetModels
             var weights = HeUniform(units * x.C, x.C);
             var bias = Enumerable.Range(0, units).Select(_ => (float)_random.Uniform(-0.1, 0.1)).ToArray();
             var y = Enumerable.Range(0, units).Select(u => (float)(bias[u] + Enumerable.Range(0, x.C).Sum(i => (double)x.Data[i] * weights[u * x.C + i]))).ToArray();
-            var q = Quantizer.FromRange(y.Min(), y.Max());
+            var q = QuantizationMath.Asymmetric(y.Min(), y.Max());
             int output = _b.Tensor(name, DataType.Int8, new[] { 1, units }, q);
-            var (qw, wq) = Quantizer.Weights(weights, new[] { units, x.C }, channelDim: null);
-            var (qb, bq) = Quantizer.Bias(bias, x.Q.Scale, wq);
+            var (qw, wq) = QuantizationMath.SymmetricWeights(weights, new[] { units, x.C }, channelDim: null);
+            var (qb, bq) = QuantizationMath.Bias(bias, x.Q.Scale, wq);
             int w = _b.Constant(name + "/weights", new[] { units, x.C }, qw, wq);
             int b = _b.Constant(name + "/bias", new[] { units }, qb, bq);
             _b.Operator(OpKind.FullyConnected, new[] { x.Tensor, w, b }, new[] { output }, new FullyConnectedOptions(Activation.None, 0, false, false), version: 4);

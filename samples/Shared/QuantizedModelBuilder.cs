@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.Linq;
 using TinyML.Compiler.Building;
 using TinyML.Compiler.Ir;
+using TinyML.Compiler.PostTraining;
 using TinyML.Compiler.Lowering;
 
 namespace TinyML.Samples;
@@ -110,7 +111,7 @@ internal sealed class QuantizedModelBuilder
         foreach (var sample in calibration) Run(sample, ranges);
 
         var b = new ModelBuilder();
-        var quantization = Quantizer.FromRange(ranges[0].Min, ranges[0].Max);
+        var quantization = QuantizationMath.Asymmetric(ranges[0].Min, ranges[0].Max);
         int tensor = b.Tensor(_inputName, DataType.Int8, _inputShape, quantization);
         int input = tensor;
         for (int i = 0; i < _layers.Count; i++)
@@ -120,7 +121,7 @@ internal sealed class QuantizedModelBuilder
             {
                 OutputRule.SameAsInput => quantization,
                 OutputRule.Softmax => Quantization.PerTensor(1f / 256, -128),
-                _ => Quantizer.FromRange(ranges[i + 1].Min, ranges[i + 1].Max),
+                _ => QuantizationMath.Asymmetric(ranges[i + 1].Min, ranges[i + 1].Max),
             };
             string name = i == _layers.Count - 1 ? outputName : layer.Name;
             int output = b.Tensor(name, DataType.Int8, layer.OutputShape, outputQuantization);
@@ -220,8 +221,8 @@ internal sealed class QuantizedModelBuilder
 
         public override void Emit(ModelBuilder b, int input, Quantization inputQuantization, int output)
         {
-            var (weights, wq) = Quantizer.Weights(_weights, _weightShape, _depthwise ? 3 : 0);
-            var (bias, bq) = Quantizer.Bias(_bias, inputQuantization.Scale, wq);
+            var (weights, wq) = QuantizationMath.SymmetricWeights(_weights, _weightShape, _depthwise ? 3 : 0);
+            var (bias, bq) = QuantizationMath.Bias(_bias, inputQuantization.Scale, wq);
             int w = b.Constant(Name + "/weights", _weightShape, weights, wq);
             int bb = b.Constant(Name + "/bias", new[] { _bias.Length }, bias, bq);
             if (_depthwise)
@@ -314,8 +315,8 @@ internal sealed class QuantizedModelBuilder
         public override void Emit(ModelBuilder b, int input, Quantization inputQuantization, int output)
         {
             var shape = new[] { OutputShape[1], _inputs };
-            var (weights, wq) = Quantizer.Weights(_weights, shape, channelDim: null);
-            var (bias, bq) = Quantizer.Bias(_bias, inputQuantization.Scale, wq);
+            var (weights, wq) = QuantizationMath.SymmetricWeights(_weights, shape, channelDim: null);
+            var (bias, bq) = QuantizationMath.Bias(_bias, inputQuantization.Scale, wq);
             int w = b.Constant(Name + "/weights", shape, weights, wq);
             int bb = b.Constant(Name + "/bias", new[] { _bias.Length }, bias, bq);
             b.Operator(OpKind.FullyConnected, new[] { input, w, bb }, new[] { output },

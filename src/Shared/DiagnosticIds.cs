@@ -20,6 +20,10 @@ public static class DiagnosticIds
     public const string ArmToolchainNotFound = "TML0005";
     /// <summary>QEMU (qemu-system-arm) is not installed or not found.</summary>
     public const string QemuNotFound = "TML0006";
+    /// <summary>The tinyml command that the SDK runs (a cross compile) could not be started or failed without a diagnostic of its own.</summary>
+    public const string TinyMLCommandFailed = "TML0007";
+    /// <summary>TinyMLOptimizeFor is neither speed nor size.</summary>
+    public const string InvalidOptimizeFor = "TML0008";
 
     /// <summary>The native kernel library cannot be found or loaded.</summary>
     public const string NativeLibraryNotFound = "TML0100";
@@ -67,6 +71,23 @@ public static class DiagnosticIds
     public const string UnreadableFile = "TML1016";
     /// <summary>The model breaks the TFLite int8 quantization specification.</summary>
     public const string QuantizationSpecViolation = "TML1017";
+
+    /// <summary>A float model must be quantized but no calibration data was given or found.</summary>
+    public const string MissingCalibrationData = "TML2001";
+    /// <summary>A calibration file cannot be read: not a float32 .npy or raw .bin, or a malformed header.</summary>
+    public const string InvalidCalibrationFile = "TML2002";
+    /// <summary>A calibration file's shape or size does not match the model input.</summary>
+    public const string CalibrationShapeMismatch = "TML2003";
+    /// <summary>Calibration data (or a float value computed from it) is NaN or infinite.</summary>
+    public const string NonFiniteCalibrationData = "TML2004";
+    /// <summary>The quantized model's SQNR against the float model is under the threshold (warning).</summary>
+    public const string LowQuantizationAccuracy = "TML2005";
+    /// <summary>The float model has an operator the quantizer cannot quantize or the float kernels cannot observe.</summary>
+    public const string UnsupportedFloatOperator = "TML2006";
+    /// <summary>The model has no float activations to quantize (it is already quantized).</summary>
+    public const string NothingToQuantize = "TML2007";
+    /// <summary>The float model cannot be run to observe ranges, or the quantized model fails validation.</summary>
+    public const string QuantizationFailed = "TML2008";
 
     /// <summary>The model needs more RAM than its budget.</summary>
     public const string RamBudgetExceeded = "TML3001";

@@ -26,6 +26,7 @@ public static class Cli
             PlanCommand.Create(stdout, stderr),
             RunCommand.Create(stdout, stderr),
             CompileCommand.Create(stdout, stderr),
+            QuantizeCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && parsed.Action is null)

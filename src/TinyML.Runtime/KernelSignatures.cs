@@ -15,6 +15,7 @@ public static class KernelSignatures
     {
         ["tml_conv_s8"] = "PPPPPPPPPP",
         ["tml_depthwise_conv_s8"] = "PPPPPPPPPP",
+        ["tml_depthwise_conv_s8_inplace"] = "PPPPPPPPPP",
         ["tml_fully_connected_s8"] = "PPIIIPPPPP",
         ["tml_avg_pool_s8"] = "PPPPPP",
         ["tml_max_pool_s8"] = "PPPPP",

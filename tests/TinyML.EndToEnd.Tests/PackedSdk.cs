@@ -57,7 +57,10 @@ public sealed class PackedSdk : IDisposable
         return dir;
     }
 
-    public (int ExitCode, string Output) Dotnet(string workingDirectory, params string[] args)
+    public (int ExitCode, string Output) Dotnet(string workingDirectory, params string[] args) => Dotnet(workingDirectory, null, args);
+
+    /// <summary>Runs dotnet with <paramref name="environment"/> overriding variables (PATH, to hide a toolchain).</summary>
+    public (int ExitCode, string Output) Dotnet(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet", args)
         {
@@ -70,6 +73,8 @@ public sealed class PackedSdk : IDisposable
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
         start.Environment.Remove("TINYML_NATIVE_LIBRARY");
+        start.Environment.Remove("TML_ARM_TOOLCHAIN_DIR");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         string stdout = process.StandardOutput.ReadToEnd();

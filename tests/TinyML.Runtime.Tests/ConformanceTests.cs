@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using TinyML.Compiler.Lowering;
@@ -24,9 +25,29 @@ public class ConformanceTests
         "micro_speech",
     };
 
-    public static TheoryData<string> ModelData() => new(Models);
+    /// <summary>Memory technique sets: each one alone, all of them (the default), and none.</summary>
+    public static readonly IReadOnlyDictionary<string, LoweringOptions> Techniques = new Dictionary<string, LoweringOptions>
+    {
+        ["none"] = LoweringOptions.None,
+        ["inplace-depthwise"] = LoweringOptions.None with { InPlaceDepthwise = true },
+        ["inplace-elementwise"] = LoweringOptions.None with { InPlaceElementwise = true },
+        ["reorder"] = LoweringOptions.None with { Reorder = true },
+        ["all"] = LoweringOptions.Default,
+    };
 
-    public static TheoryData<string> OpData() => new(SharedData.OpCases());
+    public static TheoryData<string, string> ModelData()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var m in Models) foreach (var t in Techniques.Keys) data.Add(m, t);
+        return data;
+    }
+
+    public static TheoryData<string, string> OpData()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var m in SharedData.OpCases()) foreach (var t in Techniques.Keys) data.Add(m, t);
+        return data;
+    }
 
     [Fact]
     public void CaseList_MatchesSharedFolders()
@@ -38,13 +59,29 @@ public class ConformanceTests
 
     [Theory]
     [MemberData(nameof(ModelData))]
-    public void GoldenModel_IsByteIdentical(string name) =>
-        AssertByteIdentical(GoldenCase.All().Single(c => c.Name == name));
+    public void GoldenModel_IsByteIdentical(string name, string techniques) =>
+        AssertByteIdentical(GoldenCase.All().Single(c => c.Name == name), Techniques[techniques]);
 
     [Theory]
     [MemberData(nameof(OpData))]
-    public void OpCase_IsByteIdentical(string name) =>
-        AssertByteIdentical(GoldenCase.All().Single(c => c.Name == "ops/" + name));
+    public void OpCase_IsByteIdentical(string name, string techniques) =>
+        AssertByteIdentical(GoldenCase.All().Single(c => c.Name == "ops/" + name), Techniques[techniques]);
+
+    [Fact]
+    public void Techniques_AreExercisedByTheSharedCases()
+    {
+        // The parameterized runs above prove something only if the techniques change some plans.
+        // (No shared case gains from reordering: their branches are too short. MemoryTechniqueTests covers it.)
+        int depthwise = 0, elementwise = 0;
+        foreach (var gc in GoldenCase.All().Where(c => File.Exists(c.Output(1))))
+        {
+            var plan = Lower(gc, LoweringOptions.Default);
+            depthwise += plan.Calls.Count(c => c.Kernel == "tml_depthwise_conv_s8_inplace");
+            elementwise += plan.Memory!.InPlace.Count(p => p.Kind == TinyML.Compiler.Planning.InPlaceKind.Elementwise);
+        }
+        Assert.True(depthwise > 0, "no shared case runs a depthwise convolution in place");
+        Assert.True(elementwise > 0, "no shared case runs an element-wise operator in place");
+    }
 
     [Fact]
     public void HybridModel_IsRefusedWithTML1008()
@@ -74,19 +111,19 @@ public class ConformanceTests
         _ = second; // its value depends on the state: checked against the reset run above, not against a golden
     }
 
-    internal static ExecutionPlan Lower(GoldenCase gc)
+    internal static ExecutionPlan Lower(GoldenCase gc, LoweringOptions? options = null)
     {
         var read = TfliteReader.ReadFile(gc.Model);
         Assert.Empty(read.Diagnostics);
-        var lowered = Lowerer.Lower(read.Value!, gc.Model);
+        var lowered = Lowerer.Lower(read.Value!, gc.Model, options ?? LoweringOptions.Default);
         Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
         return lowered.Value!;
     }
 
-    private static void AssertByteIdentical(GoldenCase gc)
+    private static void AssertByteIdentical(GoldenCase gc, LoweringOptions options)
     {
         // Through the container, as the SDK and tinyml run load it.
-        var plan = PlanContainer.Read(PlanContainer.Write(Lower(gc))).Value!;
+        var plan = PlanContainer.Read(PlanContainer.Write(Lower(gc, options))).Value!;
         using var executor = new PlanExecutor(plan);
         var vectors = gc.Vectors();
         Assert.NotEmpty(vectors);

@@ -4,16 +4,22 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using TinyML.Compiler.Analysis;
+using TinyML.Compiler.Emit;
+using TinyML.Compiler.Plan;
 using TinyML.Device;
 
 namespace TinyML.Cli.Commands;
 
 /// <summary>
-/// <c>tinyml compile MODEL --target CORE --out DIR [--name NAME] [--size]</c>: the model as C and static libraries for
-/// a firmware project (no interpreter), with a CMake snippet and a Makefile fragment, and its real sizes.
+/// <c>tinyml compile MODEL --target CORE --out DIR [--name NAME] [--size] [--json] [--work DIR] [--toolchain DIR] [--ram-budget SIZE]</c>:
+/// the model as C and static libraries for a firmware project (no interpreter), with a CMake snippet and a Makefile
+/// fragment, and its real sizes.
 /// </summary>
 public static class CompileCommand
 {
+    /// <summary>The schema of the <c>--json</c> report.</summary>
+    public const string Schema = "tinyml.compile/1";
+
     /// <summary>Creates the command.</summary>
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
@@ -22,18 +28,24 @@ public static class CompileCommand
         var output = new Option<DirectoryInfo>("--out") { Description = "The folder to write the C, libraries, CMake snippet and Makefile fragment to", Required = true };
         var name = new Option<string>("--name") { Description = "The C name of the model (default: the file name)" };
         var size = new Option<bool>("--size") { Description = "Optimize for size (-Os) instead of speed (-O2)" };
-        var command = new Command("compile", "Compile the model to C and static libraries for a Cortex-M firmware") { model, target, output, name, size };
-        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(target)!, parse.GetValue(output)!, parse.GetValue(name), parse.GetValue(size), stdout, stderr));
+        var json = new Option<bool>("--json") { Description = $"Print the files and sizes as JSON (schema {Schema}) instead of text" };
+        var work = new Option<DirectoryInfo>("--work") { Description = "The folder for objects, the sizing ELF and its map (default: a new folder under the temp folder)" };
+        var budget = new Option<string>("--ram-budget") { Description = "RAM budget (e.g. 64KB): over it, the memory techniques are tried as the SDK tries them" };
+        var toolchain = new Option<DirectoryInfo>("--toolchain") { Description = "The folder holding arm-none-eabi-gcc (default: TML_ARM_TOOLCHAIN_DIR, then PATH)" };
+        var command = new Command("compile", "Compile the model to C and static libraries for a Cortex-M firmware") { model, target, output, name, size, json, work, toolchain, budget };
+        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(target)!, parse.GetValue(output)!, parse.GetValue(name), parse.GetValue(size), stdout, stderr,
+            parse.GetValue(json), parse.GetValue(work)?.FullName, parse.GetValue(toolchain)?.FullName, parse.GetValue(budget)));
         return command;
     }
 
     /// <summary>Compiles one model; returns the exit code.</summary>
-    public static int Run(FileInfo file, string target, DirectoryInfo output, string? name, bool optimizeForSize, TextWriter stdout, TextWriter stderr)
+    public static int Run(FileInfo file, string target, DirectoryInfo output, string? name, bool optimizeForSize, TextWriter stdout, TextWriter stderr,
+        bool json = false, string? workDirectory = null, string? toolchainDirectory = null, string? ramBudget = null)
     {
-        var (model, plan) = ModelCompilation.Compile(file, stderr);
+        if (!ModelCompilation.TryRamBudget(ramBudget, stderr, out long? budget)) return Cli.UsageError;
+        var (model, plan) = budget is long b ? ModelCompilation.CompileWithinBudget(file, stderr, b) : ModelCompilation.Compile(file, stderr);
         if (model is null || plan is null) return Cli.ModelErrors;
-        string cName = name ?? new string(Path.GetFileNameWithoutExtension(file.Name).Select(c => char.IsLetterOrDigit(c) ? char.ToLowerInvariant(c) : '_').ToArray());
-        if (cName.Length == 0 || char.IsDigit(cName[0])) cName = "model_" + cName;
+        string cName = name ?? CEmitter.NameOf(file.Name);
         try
         {
             var package = DeviceBuild.Package(plan, new DeviceBuildOptions
@@ -42,13 +54,11 @@ public static class CompileCommand
                 ModelName = cName,
                 Macs = ModelSummary.Of(model).TotalMacs,
                 OptimizeForSize = optimizeForSize,
+                OutputDirectory = workDirectory,
+                ToolchainDirectory = toolchainDirectory,
             }, output.FullName);
-            string N(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
-            var s = package.Sizes;
-            stdout.WriteLine($"{file.Name} for {package.Core.Name} ({(optimizeForSize ? "-Os" : "-O2")}) in {package.Directory}:");
-            stdout.WriteLine($"  {cName}.c/.h, lib{cName}.a, libtinyml_kernels.a, tml_kernels.h, {cName}.cmake, {cName}.mk");
-            stdout.WriteLine($"  flash {N(s.FlashBytes)} B (code {N(s.TextBytes)}, constants {N(s.RodataBytes)}, data {N(s.DataBytes)}); " +
-                $"RAM {N(s.RamBytes)} B (arena and state {N(plan.ArenaBytes + plan.StateBytes)}, stack of the invoke path {N(s.StackBytes)})");
+            if (json) WriteJson(stdout, file, cName, optimizeForSize, plan, package);
+            else WriteText(stdout, file, cName, optimizeForSize, plan, package);
             return 0;
         }
         catch (DeviceException e)
@@ -56,5 +66,57 @@ public static class CompileCommand
             stderr.WriteLine($"error {e.Message}");
             return Cli.ModelErrors;
         }
+    }
+
+    private static string[] Files(string name) =>
+        new[] { name + ".c", name + ".h", $"lib{name}.a", "libtinyml_kernels.a", "tml_kernels.h", name + ".cmake", name + ".mk" };
+
+    /// <summary>Flash a firmware needs for the model: the ELF's flash without the sizing harness's own code
+    /// (start-up, semihosting, measurement), which a firmware replaces with its own.</summary>
+    public static long ModelFlashBytes(DeviceSizeReport s) => s.FlashBytes - s.RuntimeCodeBytes;
+
+    private static void WriteText(TextWriter stdout, FileInfo file, string cName, bool optimizeForSize, ExecutionPlan plan, DevicePackage package)
+    {
+        string N(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
+        var s = package.Sizes;
+        stdout.WriteLine($"{file.Name} for {package.Core.Name} ({(optimizeForSize ? "-Os" : "-O2")}) in {package.Directory}:");
+        stdout.WriteLine($"  {string.Join(", ", Files(cName))}");
+        stdout.WriteLine($"  flash {N(s.FlashBytes)} B (code {N(s.TextBytes)}, constants {N(s.RodataBytes)}, data {N(s.DataBytes)}); " +
+            $"RAM {N(s.RamBytes)} B (arena and state {N(plan.ArenaBytes + plan.StateBytes)}, stack of the invoke path {N(s.StackBytes)})");
+    }
+
+    private static void WriteJson(TextWriter stdout, FileInfo file, string cName, bool optimizeForSize, ExecutionPlan plan, DevicePackage package)
+    {
+        var s = package.Sizes;
+        JsonOutput.Write(stdout, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("schema", Schema);
+            w.WriteString("model", file.FullName);
+            w.WriteString("name", cName);
+            w.WriteString("target", package.Core.Name);
+            w.WriteString("optimization", optimizeForSize ? "-Os" : "-O2");
+            w.WriteString("gcc_flags", string.Join(" ", package.Core.GccFlags));
+            w.WriteString("directory", package.Directory);
+            w.WriteStartArray("files");
+            foreach (string f in Files(cName)) w.WriteStringValue(Path.Combine(package.Directory, f));
+            w.WriteEndArray();
+            w.WriteNumber("flash_bytes", s.FlashBytes);
+            w.WriteNumber("model_flash_bytes", ModelFlashBytes(s));
+            w.WriteNumber("code_bytes", s.TextBytes);
+            w.WriteNumber("rodata_bytes", s.RodataBytes);
+            w.WriteNumber("data_bytes", s.DataBytes);
+            w.WriteNumber("bss_bytes", s.BssBytes);
+            w.WriteNumber("kernel_code_bytes", s.KernelCodeBytes);
+            w.WriteNumber("model_code_bytes", s.ModelCodeBytes);
+            w.WriteNumber("runtime_code_bytes", s.RuntimeCodeBytes);
+            w.WriteNumber("library_code_bytes", s.LibraryCodeBytes);
+            w.WriteNumber("ram_bytes", s.RamBytes);
+            w.WriteNumber("arena_bytes", plan.ArenaBytes);
+            w.WriteNumber("state_bytes", plan.StateBytes);
+            w.WriteNumber("stack_bytes", s.StackBytes);
+            w.WriteNumber("constant_bytes", plan.ConstantBytes);
+            w.WriteEndObject();
+        });
     }
 }

@@ -113,19 +113,7 @@ public static class InspectCommand
                 w.WriteNumber("weights_bytes", s.WeightsBytes);
                 w.WriteNumber("peak_operator_activation_bytes", s.PeakOperatorActivationBytes);
             }
-            w.WriteStartArray("diagnostics");
-            foreach (var d in diagnostics)
-            {
-                w.WriteStartObject();
-                w.WriteString("id", d.Id);
-                w.WriteString("severity", d.Severity.ToString().ToLowerInvariant());
-                w.WriteString("message", d.Message);
-                if (d.OperatorIndex is int index) w.WriteNumber("operator_index", index);
-                if (d.OperatorType is not null) w.WriteString("operator_type", d.OperatorType);
-                if (d.TensorName is not null) w.WriteString("tensor", d.TensorName);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
+            JsonOutput.WriteDiagnostics(w, diagnostics);
             w.WriteEndObject();
         });
     }

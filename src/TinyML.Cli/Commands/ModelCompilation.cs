@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.IO;
+using TinyML.Compiler.Budgets;
 using TinyML.Compiler.Diagnostics;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;
@@ -11,13 +12,62 @@ namespace TinyML.Cli.Commands;
 /// <summary>Reads and lowers a model for the commands that need a plan, printing every diagnostic on stderr.</summary>
 internal static class ModelCompilation
 {
-    public static (Model? Model, ExecutionPlan? Plan) Compile(FileInfo file, TextWriter stderr)
+    public static (Model? Model, ExecutionPlan? Plan) Compile(FileInfo file, TextWriter stderr) => Compile(file, stderr, LoweringOptions.Default);
+
+    public static (Model? Model, ExecutionPlan? Plan) Compile(FileInfo file, TextWriter stderr, LoweringOptions options)
     {
         var read = TfliteReader.ReadFile(file.FullName);
         foreach (var d in read.Diagnostics) stderr.WriteLine(d.ToString());
         if (read.Value is null) return (null, null);
-        var lowered = Lowerer.Lower(read.Value, file.FullName);
+        var lowered = Lowerer.Lower(read.Value, file.FullName, options);
         foreach (var d in lowered.Diagnostics) stderr.WriteLine(d.ToString());
         return (read.Value, lowered.Value);
+    }
+
+    /// <summary>
+    /// Reads and lowers within a RAM budget exactly as the SDK does (<see cref="MemoryTechniques.FitToBudget"/>), so
+    /// the plan the CLI compiles for a device is the plan the build runs on the host.
+    /// </summary>
+    public static (Model? Model, ExecutionPlan? Plan) CompileWithinBudget(FileInfo file, TextWriter stderr, long ramBudget)
+    {
+        var read = TfliteReader.ReadFile(file.FullName);
+        foreach (var d in read.Diagnostics) stderr.WriteLine(d.ToString());
+        if (read.Value is null) return (null, null);
+        var fit = MemoryTechniques.FitToBudget(read.Value, file.FullName, ramBudget);
+        foreach (var d in fit.Lowered.Diagnostics) stderr.WriteLine(d.ToString());
+        return (read.Value, fit.Lowered.Value);
+    }
+
+    /// <summary>Parses --ram-budget (null when absent); false after printing the error when it is not a size.</summary>
+    public static bool TryRamBudget(string? value, TextWriter stderr, out long? bytes)
+    {
+        bytes = null;
+        if (value is null) return true;
+        if (!ByteSize.TryParse(value, out long parsed))
+        {
+            stderr.WriteLine($"error: --ram-budget '{value}' is not a size (for example 65536, 64KB or 1.5MB)");
+            return false;
+        }
+        bytes = parsed;
+        return true;
+    }
+
+    /// <summary>The options for --optimize: "memory" is every technique with the minimum-peak choice; null is the default.</summary>
+    public static bool TryOptimize(string? value, TextWriter stderr, out LoweringOptions options)
+    {
+        options = LoweringOptions.Default;
+        if (value is null) return true;
+        if (value == "memory")
+        {
+            options = MemoryTechniques.Everything(LoweringOptions.MinimumMemory);
+            return true;
+        }
+        if (value == "none")
+        {
+            options = LoweringOptions.None;
+            return true;
+        }
+        stderr.WriteLine($"error: --optimize takes 'memory' (every memory technique, minimum peak) or 'none', not '{value}'");
+        return false;
     }
 }

@@ -7,7 +7,11 @@ using System.Linq;
 using System.Text.Json;
 using TinyML.Compiler.Analysis;
 using TinyML.Compiler.Ir;
+using TinyML.Compiler.Budgets;
+using TinyML.Compiler.Lowering;
 using TinyML.Compiler.Plan;
+using TinyML.Compiler.Planning;
+using TinyML.Compiler.Reports;
 
 namespace TinyML.Cli.Commands;
 
@@ -22,45 +26,73 @@ public static class PlanCommand
     {
         var model = new Argument<FileInfo>("model") { Description = "The .tflite model to plan" };
         var json = new Option<bool>("--json") { Description = "Print JSON (schema tinyml.plan/1) instead of a table" };
-        var command = new Command("plan", "Plan the model's memory: arena, lower bound, tensor placement") { model, json };
-        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(json), stdout, stderr));
+        var optimize = new Option<string>("--optimize") { Description = "'memory': every memory technique with the minimum peak; 'none': no technique (default: the ones that cost no MACs)" };
+        var budget = new Option<string>("--ram-budget") { Description = "RAM budget (e.g. 64KB): plan within it if the techniques allow, and draw it in the report" };
+        var report = new Option<FileInfo>("--report") { Description = "Write a self-contained HTML/SVG memory report here" };
+        var command = new Command("plan", "Plan the model's memory: arena, lower bound, tensor placement") { model, json, optimize, budget, report };
+        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(json), stdout, stderr, parse.GetValue(optimize), parse.GetValue(budget), parse.GetValue(report)));
         return command;
     }
 
     /// <summary>Plans one model; returns the exit code.</summary>
-    public static int Run(FileInfo file, bool json, TextWriter stdout, TextWriter stderr)
+    public static int Run(FileInfo file, bool json, TextWriter stdout, TextWriter stderr, string? optimize = null, string? ramBudget = null, FileInfo? report = null)
     {
-        var (model, plan) = ModelCompilation.Compile(file, stderr);
+        if (!ModelCompilation.TryOptimize(optimize, stderr, out var options)) return Cli.UsageError;
+        if (!ModelCompilation.TryRamBudget(ramBudget, stderr, out long? budget)) return Cli.UsageError;
+        var (model, plan) = ModelCompilation.Compile(file, stderr, options);
         if (model is null || plan?.Memory is null) return Cli.ModelErrors;
+        if (budget is long b && plan.ArenaBytes + plan.StateBytes > b)
+        {
+            // Budget-driven planning: the techniques are tried before giving up; the table says what was tried.
+            var fit = MemoryTechniques.FitToBudget(model, file.FullName, b, options);
+            if (fit.Lowered.Value is { Memory: not null } better && better.ArenaBytes < plan.ArenaBytes) plan = better;
+            stderr.WriteLine(fit.Fits ? $"fits the {ByteSize.Format(b)} budget with {fit.Attempts[fit.Attempts.Count - 1].Name}"
+                : $"warning: misses the {ByteSize.Format(b)} RAM budget. {fit.Summary}");
+        }
         var graph = model.Main;
-        var live = plan.Memory.LiveBytesPerOperator(graph.Operators.Count);
+        var memory = plan.Memory!;
+        var live = memory.LiveBytesPerOperator(graph.Operators.Count);
         long weights = ModelSummary.Of(model).WeightsBytes;
-        if (json) WriteJson(stdout, file, graph, plan, live, weights);
-        else WriteTable(stdout, file, graph, plan, live, weights);
+        var techniques = MemoryTechniques.Evaluate(model, file.FullName, options == LoweringOptions.Default ? null : options);
+        long macs = ModelSummary.Of(model).TotalMacs;
+        double overhead = macs <= 0 ? 0 : 100.0 * plan.ExtraMacs / macs;
+        if (report is not null)
+        {
+            var variants = techniques.Where(t => t.Plan is not null).Select(t => new ReportVariant(t.Name, t.Plan!, t.MacsOverheadPercent)).ToList();
+            variants.Add(new ReportVariant("chosen", plan, overhead));
+            File.WriteAllText(report.FullName, MemoryReport.Render(file.Name, graph, variants, budget));
+        }
+        if (json) WriteJson(stdout, file, graph, plan, live, weights, overhead, techniques);
+        else WriteTable(stdout, file, graph, plan, live, weights, techniques);
         return 0;
     }
 
     private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
-    private static void WriteTable(TextWriter o, FileInfo file, Graph graph, ExecutionPlan plan, System.Collections.Generic.IReadOnlyList<long> live, long weights)
+    private static void WriteTable(TextWriter o, FileInfo file, Graph graph, ExecutionPlan plan, System.Collections.Generic.IReadOnlyList<long> live, long weights, System.Collections.Generic.IReadOnlyList<TechniqueResult> techniques)
     {
         var arena = plan.Memory!.Arena;
         o.WriteLine($"{file.Name}: arena {N(plan.ArenaBytes)} B, lower bound {N(arena.LowerBoundBytes)} B" +
             (arena.GapBytes == 0 ? " (reached)" : $" (gap {N(arena.GapBytes)} B)") +
             $", state {N(plan.StateBytes)} B, scratch {N(plan.Memory.ScratchBytes)} B");
         o.WriteLine($"flash: weights {N(weights)} B, constants with precomputed parameters {N(plan.ConstantBytes)} B");
-        o.WriteLine($"placement: {arena.Method}; peak at operator {arena.PeakOperator} ({graph.Operators[Math.Max(0, arena.PeakOperator)].TypeName})");
+        var order = plan.Memory.Order;
+        int OpAt(int step) => step < order.Count ? order[step] : step;
+        o.WriteLine($"placement: {arena.Method}; peak at step {arena.PeakOperator} (operator {OpAt(Math.Max(0, arena.PeakOperator))}, {graph.Operators[OpAt(Math.Max(0, arena.PeakOperator))].TypeName})");
+        o.WriteLine("techniques: " + string.Join(", ", techniques.Select(t => $"{t.Name} {N(t.ArenaBytes)} B")) +
+            $"; in place here: {plan.Memory.InPlace.Count} operators" + (order.Select((op, i) => op != i).Any(x => x) ? ", reordered" : ""));
         o.WriteLine();
         long peak = Math.Max(1, live.DefaultIfEmpty(0).Max());
         const int width = 40;
         for (int i = 0; i < graph.Operators.Count; i++)
         {
             int bar = (int)Math.Round(width * (double)live[i] / peak);
-            o.WriteLine($"{i,3} {graph.Operators[i].TypeName,-20} {N(live[i]),10} B |{new string('#', bar)}{new string(' ', width - bar)}|");
+            o.WriteLine($"{OpAt(i),3} {graph.Operators[OpAt(i)].TypeName,-20} {N(live[i]),10} B |{new string('#', bar)}{new string(' ', width - bar)}|");
         }
     }
 
-    private static void WriteJson(TextWriter o, FileInfo file, Graph graph, ExecutionPlan plan, System.Collections.Generic.IReadOnlyList<long> live, long weights)
+    private static void WriteJson(TextWriter o, FileInfo file, Graph graph, ExecutionPlan plan, System.Collections.Generic.IReadOnlyList<long> live, long weights,
+        double macsOverhead, System.Collections.Generic.IReadOnlyList<TechniqueResult> techniques)
     {
         var arena = plan.Memory!.Arena;
         JsonOutput.Write(o, w =>
@@ -69,6 +101,30 @@ public static class PlanCommand
             w.WriteString("schema", JsonSchema);
             w.WriteString("model", file.FullName);
             w.WriteNumber("arena_bytes", plan.ArenaBytes);
+            w.WriteNumber("macs_overhead", macsOverhead);
+            w.WriteStartArray("techniques");
+            foreach (var t in techniques)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", t.Name);
+                w.WriteNumber("arena_bytes", t.ArenaBytes);
+                w.WriteNumber("macs_overhead", t.MacsOverheadPercent);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("order");
+            foreach (int op in plan.Memory.Order) w.WriteNumberValue(op);
+            w.WriteEndArray();
+            w.WriteStartArray("in_place");
+            foreach (var p in plan.Memory.InPlace)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("op", p.Operator);
+                w.WriteString("kind", p.Kind == InPlaceKind.Depthwise ? "depthwise" : "elementwise");
+                w.WriteNumber("scratch_bytes", p.ScratchBytes);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
             w.WriteNumber("lower_bound_bytes", arena.LowerBoundBytes);
             w.WriteNumber("gap_bytes", arena.GapBytes);
             w.WriteNumber("scratch_bytes", plan.Memory.ScratchBytes);
@@ -77,16 +133,21 @@ public static class PlanCommand
             w.WriteNumber("constant_bytes", plan.ConstantBytes);
             w.WriteString("placement", arena.Method);
             w.WriteStartObject("peak_op");
-            w.WriteNumber("index", arena.PeakOperator);
-            w.WriteString("type", arena.PeakOperator >= 0 ? graph.Operators[arena.PeakOperator].TypeName : "");
+            int peakOp = arena.PeakOperator >= 0 && arena.PeakOperator < plan.Memory.Order.Count ? plan.Memory.Order[arena.PeakOperator] : arena.PeakOperator;
+            w.WriteNumber("index", peakOp);
+            w.WriteNumber("step", arena.PeakOperator);
+            w.WriteString("type", peakOp >= 0 ? graph.Operators[peakOp].TypeName : "");
             w.WriteEndObject();
             w.WriteStartArray("ops");
-            for (int i = 0; i < graph.Operators.Count; i++)
+            var order = plan.Memory.Order;
+            for (int step = 0; step < graph.Operators.Count; step++)
             {
+                int i = step < order.Count ? order[step] : step;
                 w.WriteStartObject();
                 w.WriteNumber("index", i);
+                w.WriteNumber("step", step);
                 w.WriteString("type", graph.Operators[i].TypeName);
-                w.WriteNumber("live_bytes", live[i]);
+                w.WriteNumber("live_bytes", live[step]);
                 w.WriteEndObject();
             }
             w.WriteEndArray();

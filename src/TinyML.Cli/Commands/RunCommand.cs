@@ -26,15 +26,17 @@ public static class RunCommand
         var output = new Option<FileInfo>("--output") { Description = "Where to write all outputs, concatenated in graph output order", Required = true };
         var target = new Option<string>("--target") { Description = "Run the generated C on an emulated core: cortex-m0plus, cortex-m3, cortex-m4, cortex-m7, cortex-m33, cortex-m55" };
         var json = new Option<bool>("--json") { Description = "Print a JSON summary (schema tinyml.run/1); with --target it includes the guest instructions of one inference" };
-        var command = new Command("run", "Run the model with raw tensor files, on the host or on an emulated Cortex-M") { model, input, output, target, json };
-        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(target), parse.GetValue(json), stdout, stderr));
+        var optimize = new Option<string>("--optimize") { Description = "'memory': every memory technique with the minimum peak; 'none': no technique (default: the ones that cost no MACs)" };
+        var command = new Command("run", "Run the model with raw tensor files, on the host or on an emulated Cortex-M") { model, input, output, target, json, optimize };
+        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(target), parse.GetValue(json), stdout, stderr, parse.GetValue(optimize)));
         return command;
     }
 
     /// <summary>Runs one model; returns the exit code.</summary>
-    public static int Run(FileInfo file, string inputs, FileInfo output, string? target, bool json, TextWriter stdout, TextWriter stderr)
+    public static int Run(FileInfo file, string inputs, FileInfo output, string? target, bool json, TextWriter stdout, TextWriter stderr, string? optimize = null)
     {
-        var (model, plan) = ModelCompilation.Compile(file, stderr);
+        if (!ModelCompilation.TryOptimize(optimize, stderr, out var options)) return Cli.UsageError;
+        var (model, plan) = ModelCompilation.Compile(file, stderr, options);
         if (plan is null) return Cli.ModelErrors;
         var paths = inputs.Split(',').Select(p => p.Trim()).Where(p => p.Length > 0).ToArray();
         string Error(string message) => $"error {TinyML.DiagnosticIds.InputMismatch}: {message}";
@@ -113,6 +115,7 @@ public static class RunCommand
             w.WriteString("target", target);
             w.WriteNumber("macs", macs);
             w.WriteNumber("arena_bytes", plan.ArenaBytes);
+            w.WriteNumber("macs_overhead", macs <= 0 ? 0 : 100.0 * plan.ExtraMacs / macs);
             w.WriteNumber("output_bytes", plan.Outputs.Sum(t => t.Bytes));
             if (instructions is long n)
             {

@@ -12,6 +12,13 @@ namespace TinyML.Compiler.Budgets;
 public sealed record Budget(long Bytes, string Source, string? File = null, int Line = 0);
 
 /// <summary>
+/// Sizes measured from a device build (the linked ELF and the static stack bound) that replace the plan's host
+/// estimate in a budget check. <paramref name="RamDetail"/> and <paramref name="FlashDetail"/> say what the figures
+/// are made of, for the diagnostic.
+/// </summary>
+public sealed record MeasuredSizes(string Target, long RamBytes, long FlashBytes, string RamDetail, string FlashDetail);
+
+/// <summary>
 /// Checks a plan against RAM and flash budgets. RAM is the arena (activations and scratch) plus persistent state;
 /// flash is the plan's constants (weights and precomputed parameters). Over budget is TML3001/TML3002, above 90%
 /// TML3003/TML3004. Errors name the need and the budget in bytes and KB, the peak operator and its largest live
@@ -29,28 +36,39 @@ public static class BudgetCheck
     public static long FlashBytes(ExecutionPlan plan) => plan.ConstantBytes;
 
     /// <summary>The budget diagnostics of one model.</summary>
-    public static IReadOnlyList<Diagnostic> Check(string modelName, Graph graph, ExecutionPlan plan, Budget? ram, Budget? flash)
+    public static IReadOnlyList<Diagnostic> Check(string modelName, Graph graph, ExecutionPlan plan, Budget? ram, Budget? flash) =>
+        Check(modelName, graph, plan, ram, flash, measured: null);
+
+    /// <summary>
+    /// The budget diagnostics of one model, against <paramref name="measured"/> sizes when a device build measured
+    /// them (the messages then say so and what the sizes are made of), else against the plan's host estimate.
+    /// </summary>
+    public static IReadOnlyList<Diagnostic> Check(string modelName, Graph graph, ExecutionPlan plan, Budget? ram, Budget? flash, MeasuredSizes? measured)
     {
         var result = new List<Diagnostic>();
-        if (ram is not null) Check(result, modelName, "RAM", RamBytes(plan), ram, DiagnosticIds.RamBudgetExceeded, DiagnosticIds.RamBudgetNearlyFull, RamAdvice(graph, plan, ram.Bytes));
-        if (flash is not null) Check(result, modelName, "flash", FlashBytes(plan), flash, DiagnosticIds.FlashBudgetExceeded, DiagnosticIds.FlashBudgetNearlyFull, FlashAdvice(plan, flash.Bytes));
+        long ramNeed = measured?.RamBytes ?? RamBytes(plan);
+        long flashNeed = measured?.FlashBytes ?? FlashBytes(plan);
+        string ramSource = measured is null ? "" : $" on {measured.Target} (measured from the ELF: {measured.RamDetail})";
+        string flashSource = measured is null ? "" : $" on {measured.Target} (measured from the ELF: {measured.FlashDetail})";
+        if (ram is not null) Check(result, modelName, "RAM", ramNeed, ramSource, ram, DiagnosticIds.RamBudgetExceeded, DiagnosticIds.RamBudgetNearlyFull, RamAdvice(graph, plan, ramNeed, ram.Bytes));
+        if (flash is not null) Check(result, modelName, "flash", flashNeed, flashSource, flash, DiagnosticIds.FlashBudgetExceeded, DiagnosticIds.FlashBudgetNearlyFull, FlashAdvice(plan, flashNeed, flash.Bytes));
         return result;
     }
 
-    private static void Check(List<Diagnostic> result, string model, string memory, long need, Budget budget, string errorId, string warningId, string advice)
+    private static void Check(List<Diagnostic> result, string model, string memory, long need, string source, Budget budget, string errorId, string warningId, string advice)
     {
         string percent = (100.0 * need / budget.Bytes).ToString("F0", CultureInfo.InvariantCulture);
         if (need > budget.Bytes)
             result.Add(new Diagnostic(errorId, Severity.Error,
-                $"{model} needs {ByteSize.Format(need)} of {memory}, but the {memory} budget ({budget.Source}) is {ByteSize.Format(budget.Bytes)}: {percent}%. {advice}")
+                $"{model} needs {ByteSize.Format(need)} of {memory}{source}, but the {memory} budget ({budget.Source}) is {ByteSize.Format(budget.Bytes)}: {percent}%. {advice}")
             { File = budget.File, Line = budget.Line });
         else if (need > WarningShare * budget.Bytes)
             result.Add(new Diagnostic(warningId, Severity.Warning,
-                $"{model} uses {ByteSize.Format(need)} of its {ByteSize.Format(budget.Bytes)} {memory} budget ({budget.Source}): {percent}%, above 90%")
+                $"{model} uses {ByteSize.Format(need)} of its {ByteSize.Format(budget.Bytes)} {memory} budget{source} ({budget.Source}): {percent}%, above 90%")
             { File = budget.File, Line = budget.Line });
     }
 
-    private static string RamAdvice(Graph graph, ExecutionPlan plan, long budget)
+    private static string RamAdvice(Graph graph, ExecutionPlan plan, long need, long budget)
     {
         var memory = plan.Memory;
         if (memory is null) return "";
@@ -61,10 +79,10 @@ public static class BudgetCheck
         string where = peak >= 0 && peak < graph.Operators.Count
             ? $"The peak is at operator {peak} ({graph.Operators[peak].TypeName}), where {string.Join(", ", live)} are live. "
             : "";
-        long over = RamBytes(plan) - budget;
-        var board = Board.Presets.Where(b => b.SramBytes >= RamBytes(plan)).OrderBy(b => b.SramBytes).FirstOrDefault();
+        long over = need - budget;
+        var board = Board.Presets.Where(b => b.SramBytes >= need).OrderBy(b => b.SramBytes).FirstOrDefault();
         return where + $"To fit, cut {ByteSize.Format(over)} at that operator (a smaller input resolution or fewer channels there), " +
-            $"or raise the budget to at least {ByteSize.Format(RamBytes(plan))}" +
+            $"or raise the budget to at least {ByteSize.Format(need)}" +
             (board is null ? "." : $" (for example TinyMLBoard={board.Name}, {board.Description}, {board.SramBytes / 1024} KB SRAM).");
     }
 
@@ -75,11 +93,11 @@ public static class BudgetCheck
         return last.Length <= 48 ? last : "…" + last.Substring(last.Length - 47);
     }
 
-    private static string FlashAdvice(ExecutionPlan plan, long budget)
+    private static string FlashAdvice(ExecutionPlan plan, long need, long budget)
     {
-        long over = FlashBytes(plan) - budget;
+        long over = need - budget;
         long biggest = plan.Constants.Count == 0 ? 0 : plan.Constants.Max(c => (long)c.Length);
         return $"Its largest constant holds {ByteSize.Format(biggest)}. To fit, cut {ByteSize.Format(over)} of weights " +
-            $"(fewer or smaller layers), or raise the budget to at least {ByteSize.Format(FlashBytes(plan))}.";
+            $"(fewer or smaller layers), or raise the budget to at least {ByteSize.Format(need)}.";
     }
 }

@@ -20,6 +20,13 @@ public sealed record CSource(string HeaderName, string Header, string SourceName
 /// </summary>
 public static class CEmitter
 {
+    /// <summary>The C name of a model file: hello-sine.tflite is hello_sine, 8bit.tflite is model_8bit.</summary>
+    public static string NameOf(string modelFile)
+    {
+        string name = new string(System.IO.Path.GetFileNameWithoutExtension(modelFile).Select(c => char.IsLetterOrDigit(c) && c < 128 ? char.ToLowerInvariant(c) : '_').ToArray());
+        return name.Length == 0 || char.IsDigit(name[0]) ? "model_" + name : name;
+    }
+
     /// <summary>Emits <c>{name}.h</c> and <c>{name}.c</c>; <paramref name="name"/> must be a C identifier.</summary>
     public static CSource Emit(ExecutionPlan plan, string name, long macs = 0)
     {

@@ -125,10 +125,12 @@ public static partial class Lowerer
                 .Concat(common)
                 .Concat(depthwise ? new[] { Field.I("depth_multiplier", outChannels / i[3]) } : Array.Empty<Field>())
                 .Append(Field.I("activation_min", actMin)).Append(Field.I("activation_max", actMax)).ToArray();
-            Call(depthwise ? "tml_depthwise_conv_s8" : "tml_conv_s8", comment,
+            // In place: the output overwrites the input (same offset), one input channel at a time via scratch.
+            bool inPlace = depthwise && _inPlace.TryGetValue(_op, out var pair) && pair.Kind == Planning.InPlaceKind.Depthwise;
+            Call(inPlace ? "tml_depthwise_conv_s8_inplace" : depthwise ? "tml_depthwise_conv_s8" : "tml_conv_s8", inPlace ? comment + ", in place" : comment,
                 Arg.Struct(depthwise ? "tml_depthwise_conv_params" : "tml_conv_params", intFields),
                 PerChannel(multipliers, shifts), Dims(i), Arg.Ptr(Ptr(op.Inputs[0])), Dims(w), Arg.Ptr(Ptr(op.Inputs[1])),
-                Arg.Ptr(Ptr(bias)), Dims(o), Arg.Ptr(Ptr(op.Outputs[0])), Arg.Ptr(Pointer.Null));
+                Arg.Ptr(Ptr(bias)), Dims(o), Arg.Ptr(Ptr(op.Outputs[0])), Arg.Ptr(inPlace ? Pointer.Arena(_scratchOffset[_op]) : Pointer.Null));
         }
 
         private void FullyConnected(Operator op, bool isFloat)

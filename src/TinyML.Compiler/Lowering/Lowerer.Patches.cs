@@ -25,7 +25,7 @@ public static partial class Lowerer
     {
         var validation = ModelValidator.Validate(model, file);
         if (validation.Any(d => d.Severity == Severity.Error)) return new Result<ExecutionPlan>(null, validation);
-        var context = new Context(model.Main, file) { ForcedPatch = (prefixOperators, rows, columns) };
+        var context = new Context(model.Main, file, LoweringOptions.None) { ForcedPatch = (prefixOperators, rows, columns) };
         var plan = context.Run();
         var diagnostics = validation.Concat(context.Diagnostics.Ordered()).ToList();
         return new Result<ExecutionPlan>(context.Diagnostics.HasErrors ? null : plan, diagnostics);
@@ -34,9 +34,6 @@ public static partial class Lowerer
     private sealed partial class Context
     {
         private PatchCandidate? _patches;
-
-        /// <summary>The memory techniques to apply.</summary>
-        public LoweringOptions Options { get; init; } = LoweringOptions.Default;
 
         /// <summary>A split and grid to use instead of choosing one.</summary>
         public (int Operators, int Rows, int Columns)? ForcedPatch { get; init; }
@@ -63,8 +60,10 @@ public static partial class Lowerer
             }
             else
             {
-                if (Options.Patch == PatchMode.Off) return false;
-                var (chosen, report) = PatchPlanner.Choose(_graph, scratch, Options.Patch, Options.RamBudget);
+                if (_options.Patch == PatchMode.Off) return false;
+                // Patches must beat the plan the other techniques give without them.
+                long withoutPatches = MemoryScheduler.Schedule(_graph, scratch, ScheduleOptionsOf(_options)).Arena.ArenaBytes;
+                var (chosen, report) = PatchPlanner.Choose(_graph, scratch, _options.Patch, _options.RamBudget, withoutPatches);
                 _plan.Patches = report;
                 if (chosen is null) return false;
                 _patches = chosen;
@@ -80,7 +79,14 @@ public static partial class Lowerer
                 if (!_arenaOffset.ContainsKey(pair.Key)) _arenaOffset[pair.Key] = arena.Offsets[pair.Value];
             foreach (var pair in memory.ScratchBufferOfOperator) _scratchOffset[pair.Key] = arena.Offsets[pair.Value];
             _plan.ArenaBytes = arena.ArenaBytes;
-            _plan.Memory = new MemoryLayout(arena, scratch.Sum()) { OperatorOfStep = memory.OperatorOfStep };
+            _plan.Memory = new MemoryLayout(arena, scratch.Sum())
+            {
+                OperatorOfStep = memory.OperatorOfStep,
+                Order = Enumerable.Range(0, _graph.Operators.Count).ToList(),
+            };
+            _plan.ExtraMacs = _plan.Patches!.MacsAfter - _plan.Patches.MacsBefore;
+            // The prefix is emitted patch by patch; the operators after it follow in graph order.
+            _order = Enumerable.Range(_patches.Schedule.Operators, _graph.Operators.Count - _patches.Schedule.Operators).ToList();
             long state = 0;
             foreach (int t in TensorLifetimes.Compute(_graph).StateTensors)
             {
@@ -91,10 +97,10 @@ public static partial class Lowerer
             return true;
         }
 
-        /// <summary>Emits the prefix patch by patch; returns the first operator still to lower (0 without patches).</summary>
-        private int EmitPatches()
+        /// <summary>Emits the prefix patch by patch (nothing without patches).</summary>
+        private void EmitPatches()
         {
-            if (_patches is null) return 0;
+            if (_patches is null) return;
             var schedule = _patches.Schedule;
             int k = schedule.Operators;
             var templates = new KernelCall?[k];
@@ -114,7 +120,7 @@ public static partial class Lowerer
                 }
                 _plan.Calls.RemoveRange(before, _plan.Calls.Count - before);
             }
-            if (Diagnostics.HasErrors) return k;
+            if (Diagnostics.HasErrors) return;
             foreach (var patch in schedule.Patches)
             {
                 try
@@ -124,10 +130,9 @@ public static partial class Lowerer
                 catch (OperatorException e)
                 {
                     Report(e.Message);
-                    return k;
+                    return;
                 }
             }
-            return k;
         }
 
         private Pointer Tile(int tensor) => Pointer.Arena(_patches!.Arena.Offsets[_patches.Memory.TileBufferOfTensor[tensor]]);

@@ -27,11 +27,15 @@ public static partial class Lowerer
     {
         var validation = ModelValidator.Validate(model, file);
         if (validation.Any(d => d.Severity == Severity.Error)) return new Result<ExecutionPlan>(null, validation);
-        var context = new Context(model.Main, file) { Options = options };
+        var context = new Context(model.Main, file, options);
         var plan = context.Run();
         var diagnostics = validation.Concat(context.Diagnostics.Ordered()).ToList();
         return new Result<ExecutionPlan>(context.Diagnostics.HasErrors ? null : plan, diagnostics);
     }
+
+    /// <summary>The scheduling part of the options (in-place operators and reordering).</summary>
+    public static ScheduleOptions ScheduleOptionsOf(LoweringOptions options) =>
+        new(options.InPlaceDepthwise, options.InPlaceElementwise, options.Reorder);
 
     /// <summary>Thrown inside lowering for a problem of one operator; becomes a diagnostic.</summary>
     private sealed class OperatorException : Exception
@@ -48,12 +52,16 @@ public static partial class Lowerer
         private readonly Dictionary<int, long> _arenaOffset = new();
         private readonly Dictionary<int, long> _stateOffset = new();
         private readonly long[] _scratchOffset;
+        private readonly LoweringOptions _options;
+        private readonly Dictionary<int, InPlacePair> _inPlace = new();
+        private IReadOnlyList<int> _order = Array.Empty<int>();
         private int _op;
 
-        public Context(Graph graph, string? file)
+        public Context(Graph graph, string? file, LoweringOptions options)
         {
             _graph = graph;
             _file = file;
+            _options = options;
             _scratchOffset = new long[graph.Operators.Count];
         }
 
@@ -79,7 +87,8 @@ public static partial class Lowerer
             if (Diagnostics.HasErrors) return _plan;
             if (!PlanPatches(scratch)) PlanMemory(scratch);
             if (Diagnostics.HasErrors) return _plan;
-            for (int i = EmitPatches(); i < _graph.Operators.Count; i++)
+            EmitPatches();
+            foreach (int i in _order)
             {
                 _op = i;
                 try
@@ -112,24 +121,19 @@ public static partial class Lowerer
 
         private void PlanMemory(long[] scratch)
         {
-            var lifetimes = TensorLifetimes.Compute(_graph);
-            var buffers = lifetimes.Buffers.ToList();
-            var scratchBuffer = new Dictionary<int, int>();
-            for (int i = 0; i < scratch.Length; i++)
+            var schedule = MemoryScheduler.Schedule(_graph, scratch, ScheduleOptionsOf(_options));
+            foreach (var pair in schedule.TensorOffsets) _arenaOffset[pair.Key] = pair.Value;
+            foreach (var pair in schedule.ScratchOffsets) _scratchOffset[pair.Key] = pair.Value;
+            foreach (var pair in schedule.InPlace) _inPlace[pair.Operator] = pair;
+            _order = schedule.Order;
+            _plan.ArenaBytes = schedule.Arena.ArenaBytes;
+            _plan.Memory = new MemoryLayout(schedule.Arena, schedule.Arena.Buffers.Where(b => b.Name.StartsWith("scratch of operator", StringComparison.Ordinal)).Sum(b => b.Bytes))
             {
-                if (scratch[i] <= 0) continue;
-                scratchBuffer[i] = buffers.Count;
-                buffers.Add(new ArenaBuffer($"scratch of operator {i}", scratch[i], i, i));
-            }
-            var arena = MemoryPlanner.Plan(buffers);
-            var problems = PlanVerifier.Verify(arena);
-            if (problems.Count > 0) throw new InvalidOperationException("memory plan failed verification: " + string.Join("; ", problems));
-            foreach (var pair in lifetimes.BufferOfTensor) _arenaOffset[pair.Key] = arena.Offsets[pair.Value];
-            foreach (var pair in scratchBuffer) _scratchOffset[pair.Key] = arena.Offsets[pair.Value];
-            _plan.ArenaBytes = arena.ArenaBytes;
-            _plan.Memory = new MemoryLayout(arena, scratch.Sum());
+                Order = schedule.Order,
+                InPlace = schedule.InPlace,
+            };
             long state = 0;
-            foreach (int t in lifetimes.StateTensors)
+            foreach (int t in schedule.StateTensors)
             {
                 _stateOffset[t] = state;
                 state += MemoryPlanner.Align(_graph.Tensors[t].Bytes);

@@ -122,6 +122,9 @@ public sealed class ExecutionPlan
     /// <summary>What patch-based inference did, when it was asked for (compile-time information; not stored in the container).</summary>
     public TinyML.Compiler.Planning.Patches.PatchReport? Patches { get; set; }
 
+    /// <summary>MACs the plan runs beyond the model's own (recomputed halos of patch-based inference); 0 otherwise.</summary>
+    public long ExtraMacs { get; set; }
+
     /// <summary>Total constant bytes.</summary>
     public long ConstantBytes => Constants.Sum(c => (long)c.Length);
 
@@ -148,11 +151,21 @@ public sealed record MemoryLayout(TinyML.Compiler.Planning.ArenaPlan Arena, long
     /// <summary>The operator where the arena peaks.</summary>
     public int PeakOperator => OperatorOfStep is { } steps && Arena.PeakOperator >= 0 ? steps[Arena.PeakOperator] : Arena.PeakOperator;
 
-    /// <summary>Live arena bytes at each operator (buffers aligned as placed; the largest over an operator's steps).</summary>
+    /// <summary>
+    /// Live arena bytes at each step of the execution order (buffers aligned; an in-place pair counts once); with
+    /// <see cref="OperatorOfStep"/>, the largest over each operator's steps.
+    /// </summary>
     public IReadOnlyList<long> LiveBytesPerOperator(int operators)
     {
-        long Live(int step) => Arena.Buffers.Where(b => b.FirstOp <= step && step <= b.LastOp).Sum(b => TinyML.Compiler.Planning.MemoryPlanner.Align(b.Bytes));
+        var units = TinyML.Compiler.Planning.MemoryPlanner.Units(Arena.Buffers);
+        long Live(int step) => TinyML.Compiler.Planning.MemoryPlanner.LiveBytes(Arena.Buffers, step, units);
         if (OperatorOfStep is not { } steps) return Enumerable.Range(0, operators).Select(Live).ToList();
         return Enumerable.Range(0, operators).Select(op => Enumerable.Range(0, steps.Count).Where(s => steps[s] == op).Select(Live).DefaultIfEmpty(0).Max()).ToList();
     }
+
+    /// <summary>Original operator indices in execution order (the identity unless the graph was reordered).</summary>
+    public IReadOnlyList<int> Order { get; init; } = System.Array.Empty<int>();
+
+    /// <summary>The in-place operators: each output written over an input that dies there.</summary>
+    public IReadOnlyList<TinyML.Compiler.Planning.InPlacePair> InPlace { get; init; } = System.Array.Empty<TinyML.Compiler.Planning.InPlacePair>();
 }

@@ -10,6 +10,12 @@ public sealed record ArenaBuffer(string Name, long Bytes, int FirstOp, int LastO
 {
     /// <summary>True when the two lifetimes share an operator.</summary>
     public bool OverlapsInTime(ArenaBuffer other) => FirstOp <= other.LastOp && other.FirstOp <= LastOp;
+
+    /// <summary>
+    /// Index of an earlier buffer whose offset this one must share, or -1: an in-place output written over its
+    /// input, which dies at the operator where this buffer is born. The two may overlap at that one operator.
+    /// </summary>
+    public int SameOffsetAs { get; init; } = -1;
 }
 
 /// <summary>Where the planner put the buffers, and how that compares with the lower bound.</summary>
@@ -37,17 +43,47 @@ public static class MemoryPlanner
     /// <summary>Rounds up to <see cref="Alignment"/>.</summary>
     public static long Align(long bytes) => (bytes + Alignment - 1) / Alignment * Alignment;
 
+    /// <summary>
+    /// Groups of buffers that share one offset (an in-place chain), as the index of each buffer's first member.
+    /// </summary>
+    public static int[] Units(IReadOnlyList<ArenaBuffer> buffers)
+    {
+        var unit = new int[buffers.Count];
+        for (int i = 0; i < buffers.Count; i++)
+        {
+            int to = buffers[i].SameOffsetAs;
+            if (to >= i) throw new ArgumentException($"buffer {buffers[i].Name} shares its offset with a later buffer ({to})");
+            unit[i] = to < 0 ? i : unit[to];
+        }
+        return unit;
+    }
+
+    /// <summary>Aligned bytes live at each operator; buffers that share an offset count once, at their largest.</summary>
+    public static long LiveBytes(IReadOnlyList<ArenaBuffer> buffers, int op, int[]? units = null)
+    {
+        units ??= Units(buffers);
+        var perUnit = new Dictionary<int, long>();
+        for (int i = 0; i < buffers.Count; i++)
+        {
+            var b = buffers[i];
+            if (b.FirstOp > op || op > b.LastOp) continue;
+            perUnit[units[i]] = Math.Max(perUnit.TryGetValue(units[i], out long v) ? v : 0, Align(b.Bytes));
+        }
+        return perUnit.Values.Sum();
+    }
+
     /// <summary>The lower bound and the operator where it is reached.</summary>
     public static (long Bytes, int Operator) LowerBound(IReadOnlyList<ArenaBuffer> buffers)
     {
         if (buffers.Count == 0) return (0, -1);
+        var units = Units(buffers);
         int lastOp = buffers.Max(b => b.LastOp);
         int firstOp = buffers.Min(b => b.FirstOp);
         long best = -1;
         int at = firstOp;
         for (int op = firstOp; op <= lastOp; op++)
         {
-            long live = buffers.Where(b => b.FirstOp <= op && op <= b.LastOp).Sum(b => Align(b.Bytes));
+            long live = LiveBytes(buffers, op, units);
             if (live > best)
             {
                 best = live;
@@ -57,77 +93,117 @@ public static class MemoryPlanner
         return (best, at);
     }
 
-    /// <summary>Plans the buffers.</summary>
+    /// <summary>Plans the buffers. Buffers that share an offset are placed together, as one unit.</summary>
     public static ArenaPlan Plan(IReadOnlyList<ArenaBuffer> buffers, int searchBudget = DefaultSearchBudget)
     {
         foreach (var b in buffers)
             if (b.Bytes < 0 || b.FirstOp > b.LastOp) throw new ArgumentException($"buffer {b.Name} has a negative size or an empty lifetime");
         var (bound, peak) = LowerBound(buffers);
-        var sizes = buffers.Select(b => Align(b.Bytes)).ToArray();
-        var conflicts = buffers.Select((b, i) => buffers.Select((o, j) => (o, j)).Where(x => x.j != i && b.OverlapsInTime(x.o)).Select(x => x.j).ToArray()).ToArray();
+        var unitOf = Units(buffers);
+        var roots = Enumerable.Range(0, buffers.Count).Where(i => unitOf[i] == i).ToArray();
+        var indexOfRoot = new Dictionary<int, int>();
+        for (int u = 0; u < roots.Length; u++) indexOfRoot[roots[u]] = u;
+        // Members of each unit: (aligned size, buffer).
+        var members = roots.Select(r => Enumerable.Range(0, buffers.Count).Where(i => unitOf[i] == r).ToArray()).ToArray();
+        var memberSizes = members.Select(m => m.Select(i => Align(buffers[i].Bytes)).ToArray()).ToArray();
+        var sizes = memberSizes.Select(m => m.Max()).ToArray();
+        var firstOp = members.Select(m => m.Min(i => buffers[i].FirstOp)).ToArray();
+        var units = new UnitSet(buffers, members, memberSizes);
+        var byStart = Enumerable.Range(0, roots.Length).OrderBy(u => firstOp[u]).ThenByDescending(u => sizes[u]).ToArray();
 
         (long[] Offsets, long Arena, string Method)? best = null;
-        void Consider(long[] offsets, string method)
+        void Consider(long[] unitOffsets, string method)
         {
-            long arena = offsets.Select((o, i) => o + sizes[i]).DefaultIfEmpty(0).Max();
-            if (best is null || arena < best.Value.Arena) best = (offsets, arena, method);
+            long arena = unitOffsets.Select((o, u) => o + sizes[u]).DefaultIfEmpty(0).Max();
+            if (best is null || arena < best.Value.Arena) best = (unitOffsets, arena, method);
         }
-        var byStart = Enumerable.Range(0, buffers.Count).OrderBy(i => buffers[i].FirstOp).ThenByDescending(i => sizes[i]).ToArray();
-        Consider(FirstFit(Enumerable.Range(0, buffers.Count).OrderByDescending(i => sizes[i]).ThenBy(i => buffers[i].FirstOp).ToArray(), sizes, conflicts), "greedy by size");
-        Consider(FirstFit(byStart, sizes, conflicts), "greedy by first use");
+        Consider(FirstFit(Enumerable.Range(0, roots.Length).OrderByDescending(u => sizes[u]).ThenBy(u => firstOp[u]).ToArray(), units), "greedy by size");
+        Consider(FirstFit(byStart, units), "greedy by first use");
         if (best!.Value.Arena > bound)
         {
-            var found = Search(byStart, sizes, conflicts, bound, searchBudget);
+            var found = Search(byStart, units, bound, searchBudget);
             if (found is not null) Consider(found, "search at the lower bound");
         }
-        return new ArenaPlan(buffers, best.Value.Offsets, best.Value.Arena, bound, peak, best.Value.Method);
+        var offsets = Enumerable.Range(0, buffers.Count).Select(i => best.Value.Offsets[indexOfRoot[unitOf[i]]]).ToArray();
+        return new ArenaPlan(buffers, offsets, best.Value.Arena, bound, peak, best.Value.Method);
     }
 
-    private static bool Fits(long offset, long size, int index, long[] offsets, bool[] placed, long[] sizes, int[][] conflicts)
+    /// <summary>Units of buffers placed at one offset, and which units are live at the same time.</summary>
+    private sealed class UnitSet
     {
-        foreach (int j in conflicts[index])
-            if (placed[j] && offset < offsets[j] + sizes[j] && offsets[j] < offset + size) return false;
-        return true;
+        public UnitSet(IReadOnlyList<ArenaBuffer> buffers, int[][] members, long[][] memberSizes)
+        {
+            Buffers = buffers;
+            Members = members;
+            MemberSizes = memberSizes;
+            Count = members.Length;
+            Conflicts = Enumerable.Range(0, Count).Select(u => Enumerable.Range(0, Count)
+                .Where(w => w != u && members[u].Any(m => members[w].Any(n => buffers[m].OverlapsInTime(buffers[n])))).ToArray()).ToArray();
+        }
+
+        public IReadOnlyList<ArenaBuffer> Buffers { get; }
+        public int[][] Members { get; }
+        public long[][] MemberSizes { get; }
+        public int[][] Conflicts { get; }
+        public int Count { get; }
+        public long Size(int u) => MemberSizes[u].Max();
+
+        /// <summary>True when unit u at offset c shares no byte with a placed unit while both are live.</summary>
+        public bool Fits(int u, long c, long[] offsets, bool[] placed)
+        {
+            foreach (int w in Conflicts[u])
+            {
+                if (!placed[w]) continue;
+                for (int a = 0; a < Members[u].Length; a++)
+                    for (int b = 0; b < Members[w].Length; b++)
+                    {
+                        if (!Buffers[Members[u][a]].OverlapsInTime(Buffers[Members[w][b]])) continue;
+                        if (c < offsets[w] + MemberSizes[w][b] && offsets[w] < c + MemberSizes[u][a]) return false;
+                    }
+            }
+            return true;
+        }
     }
 
-    private static long[] FirstFit(int[] order, long[] sizes, int[][] conflicts)
+    private static long[] FirstFit(int[] order, UnitSet units)
     {
-        var offsets = new long[sizes.Length];
-        var placed = new bool[sizes.Length];
-        foreach (int i in order)
+        var offsets = new long[units.Count];
+        var placed = new bool[units.Count];
+        foreach (int u in order)
         {
             // Candidate offsets: the bottom, or just above a placed neighbour in time; take the lowest that fits.
-            var candidates = conflicts[i].Where(j => placed[j]).Select(j => offsets[j] + sizes[j]).Append(0).OrderBy(x => x);
-            offsets[i] = candidates.First(c => Fits(c, sizes[i], i, offsets, placed, sizes, conflicts));
-            placed[i] = true;
+            var candidates = units.Conflicts[u].Where(w => placed[w]).SelectMany(w => units.MemberSizes[w].Select(s => offsets[w] + s)).Append(0).OrderBy(x => x);
+            offsets[u] = candidates.First(c => units.Fits(u, c, offsets, placed));
+            placed[u] = true;
         }
         return offsets;
     }
 
-    private static long[]? Search(int[] order, long[] sizes, int[][] conflicts, long arena, int budget)
+    private static long[]? Search(int[] order, UnitSet units, long arena, int budget)
     {
-        var offsets = new long[sizes.Length];
-        var placed = new bool[sizes.Length];
+        var offsets = new long[units.Count];
+        var placed = new bool[units.Count];
         int nodes = 0;
         bool Place(int k)
         {
             if (k == order.Length) return true;
             if (++nodes > budget) return false;
-            int i = order[k];
-            var candidates = new SortedSet<long> { 0, arena - sizes[i] };
-            foreach (int j in conflicts[i])
+            int u = order[k];
+            long size = units.Size(u);
+            var candidates = new SortedSet<long> { 0, arena - size };
+            foreach (int w in units.Conflicts[u])
             {
-                if (!placed[j]) continue;
-                candidates.Add(offsets[j] + sizes[j]);
-                candidates.Add(offsets[j] - sizes[i]);
+                if (!placed[w]) continue;
+                foreach (long s in units.MemberSizes[w]) candidates.Add(offsets[w] + s);
+                foreach (long s in units.MemberSizes[u]) candidates.Add(offsets[w] - s);
             }
             foreach (long c in candidates)
             {
-                if (c < 0 || c + sizes[i] > arena || !Fits(c, sizes[i], i, offsets, placed, sizes, conflicts)) continue;
-                offsets[i] = c;
-                placed[i] = true;
+                if (c < 0 || c + size > arena || !units.Fits(u, c, offsets, placed)) continue;
+                offsets[u] = c;
+                placed[u] = true;
                 if (Place(k + 1)) return true;
-                placed[i] = false;
+                placed[u] = false;
                 if (nodes > budget) return false;
             }
             return false;

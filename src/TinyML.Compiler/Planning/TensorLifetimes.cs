@@ -34,7 +34,10 @@ public sealed class TensorLifetimes
     public static bool IsAlias(OpKind kind) => kind is OpKind.Reshape or OpKind.Squeeze;
 
     /// <summary>Computes the buffers of the main graph in operator order.</summary>
-    public static TensorLifetimes Compute(Graph graph)
+    public static TensorLifetimes Compute(Graph graph) => Compute(graph, Enumerable.Range(0, graph.Operators.Count).ToArray());
+
+    /// <summary>Computes the buffers for an execution order (original operator indices); lifetimes count steps of it.</summary>
+    public static TensorLifetimes Compute(Graph graph, IReadOnlyList<int> order)
     {
         int last = Math.Max(0, graph.Operators.Count - 1);
         // Union-find over tensors: an alias joins its input's group.
@@ -55,9 +58,9 @@ public sealed class TensorLifetimes
             lastUse[root] = lastUse.TryGetValue(root, out int l) ? Math.Max(l, op) : op;
         }
         foreach (int t in graph.Inputs) Touch(t, 0);
-        for (int i = 0; i < graph.Operators.Count; i++)
+        for (int i = 0; i < order.Count; i++)
         {
-            var op = graph.Operators[i];
+            var op = graph.Operators[order[i]];
             foreach (int t in op.Inputs) Touch(t, i);
             foreach (int t in op.Outputs) Touch(t, i);
             if (IsAlias(op.Kind) && op.Inputs.Count > 0 && op.Inputs[0] >= 0 && !graph.Tensors[op.Inputs[0]].IsConstant)
@@ -83,7 +86,8 @@ public sealed class TensorLifetimes
             {
                 var tensor = graph.Tensors[root];
                 b = buffers.Count;
-                buffers.Add(new ArenaBuffer(tensor.Name.Length > 0 ? tensor.Name : $"tensor {root}", Math.Max(0, tensor.Bytes), first[root], lastUse[root]));
+                long bytes = group.Keys.Where(m => Find(m) == root).Max(m => Math.Max(0, graph.Tensors[m].Bytes));
+                buffers.Add(new ArenaBuffer(tensor.Name.Length > 0 ? tensor.Name : $"tensor {root}", bytes, first[root], lastUse[root]));
                 bufferOfRoot[root] = b;
             }
             bufferOfTensor[t] = b;

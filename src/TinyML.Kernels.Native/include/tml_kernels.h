@@ -152,6 +152,23 @@ TML_API tml_status tml_depthwise_conv_s8(const tml_depthwise_conv_params *params
                                          const tml_dims *filter_dims, const int8_t *filter, const int32_t *bias,
                                          const tml_dims *output_dims, int8_t *output, void *scratch);
 
+/* Scratch bytes tml_depthwise_conv_s8_inplace needs: one input channel of every batch (n * h * w). -1 on bad dims. */
+TML_API int32_t tml_depthwise_conv_s8_inplace_get_buffer_size(const tml_depthwise_conv_params *params,
+                                                              const tml_dims *input_dims,
+                                                              const tml_dims *filter_dims,
+                                                              const tml_dims *output_dims);
+
+/*
+ * tml_depthwise_conv_s8 with depth multiplier 1 whose output overwrites its input (input == output): channel by
+ * channel, each input channel is first saved to scratch (tml_depthwise_conv_s8_inplace_get_buffer_size bytes).
+ * Bit-exact with tml_depthwise_conv_s8. The output occupies the first n * out_h * out_w * c bytes of the buffer.
+ */
+TML_API tml_status tml_depthwise_conv_s8_inplace(const tml_depthwise_conv_params *params,
+                                                 const tml_per_channel_quant *quant, const tml_dims *input_dims,
+                                                 const int8_t *input, const tml_dims *filter_dims,
+                                                 const int8_t *filter, const int32_t *bias,
+                                                 const tml_dims *output_dims, int8_t *output, void *scratch);
+
 /* ---- FULLY_CONNECTED ---------------------------------------------------------------------------------- */
 
 /* Parameters of tml_fully_connected_s8 (mirrors FullyConnectedParamsQuantized, fully_connected_common.cc). */

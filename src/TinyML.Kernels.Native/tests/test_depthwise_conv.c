@@ -133,6 +133,22 @@ static int run_case(tml_rng *r, int index)
              index, k.n, k.h, k.w, k.c, k.mult, k.kh, k.kw, k.sh, k.sw, k.dh, k.dw, k.same ? "SAME" : "VALID", k.ph,
              k.pw, k.oh, k.ow, k.in_zp, k.out_zp, k.act_min, k.act_max, k.has_bias);
     ok &= tml_test_compare_s8(label, expected, actual, n_out);
+    if (k.mult == 1) {
+        /* The in-place variant on a copy of the input: the first n_out bytes must equal the reference. */
+        int8_t *shared = (int8_t *)malloc(n_in);
+        int8_t *plane = (int8_t *)malloc((size_t)k.n * k.h * k.w);
+        memcpy(shared, in, n_in);
+        ok &= TML_CHECK(tml_depthwise_conv_s8_inplace_get_buffer_size(&p, &in_d, &f_d, &out_d) == k.n * k.h * k.w,
+                        "in-place buffer size");
+        st = tml_depthwise_conv_s8_inplace(&p, &q, &in_d, shared, &f_d, f, k.has_bias ? bias : NULL, &out_d, shared,
+                                           plane);
+        ok &= TML_CHECK(st == TML_OK, "in-place status %d", (int)st);
+        char inplace_label[300];
+        snprintf(inplace_label, sizeof(inplace_label), "%s in place", label);
+        ok &= tml_test_compare_s8(inplace_label, expected, shared, n_out);
+        free(shared);
+        free(plane);
+    }
     tml_test_record(ok, label);
     free(in);
     free(f);
@@ -158,6 +174,19 @@ static void argument_checks(void)
     p.depth_multiplier = 0;
     ok &= TML_CHECK(tml_depthwise_conv_s8(&p, &q, &in_d, in, &f_d, f, NULL, &out_d, out, NULL) == TML_ERROR_ARGUMENT,
                     "multiplier 0");
+    /* In place: multiplier 1 only, input must be the output, scratch required. */
+    p.depth_multiplier = 1;
+    tml_dims f1_d = {1, 1, 1, 1}, out1_d = {1, 2, 2, 1};
+    int8_t plane[4];
+    ok &= TML_CHECK(tml_depthwise_conv_s8_inplace(&p, &q, &in_d, in, &f1_d, f, NULL, &out1_d, in, plane) == TML_OK,
+                    "in place ok");
+    ok &= TML_CHECK(tml_depthwise_conv_s8_inplace(&p, &q, &in_d, in, &f1_d, f, NULL, &out1_d, out, plane) ==
+                        TML_ERROR_ARGUMENT, "in place needs input == output");
+    ok &= TML_CHECK(tml_depthwise_conv_s8_inplace(&p, &q, &in_d, in, &f1_d, f, NULL, &out1_d, in, NULL) ==
+                        TML_ERROR_ARGUMENT, "in place needs scratch");
+    p.depth_multiplier = 2;
+    ok &= TML_CHECK(tml_depthwise_conv_s8_inplace(&p, &q, &in_d, in, &f_d, f, NULL, &out_d, in, plane) ==
+                        TML_ERROR_ARGUMENT, "in place needs multiplier 1");
     tml_test_record(ok, "depthwise argument checks");
 }
 

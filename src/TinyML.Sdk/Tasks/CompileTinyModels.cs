@@ -50,36 +50,14 @@ public sealed class CompileTinyModels : TinyMLTask
     /// <inheritdoc />
     protected override void Run()
     {
-        Board? board = null;
-        if (!string.IsNullOrWhiteSpace(Board))
-        {
-            board = Compiler.Budgets.Board.Find(Board!);
-            if (board is null)
-            {
-                Report(new Diagnostic(DiagnosticIds.UnknownBoard, Severity.Error,
-                    $"TinyMLBoard '{Board}' is not a known board; known: {string.Join(", ", Compiler.Budgets.Board.Presets.Select(b => $"{b.Name} ({b.Description})"))}")
-                { File = ProjectFile, Line = LineOf("TinyMLBoard") });
-                return;
-            }
-        }
+        var board = ProjectLines.FindBoard(Board, ProjectFile, Report, out bool badBoard);
+        if (badBoard) return;
         var written = new List<ITaskItem>();
         foreach (var item in Models) CompileOne(item, board, written);
         WrittenFiles = written.ToArray();
     }
 
-    private int LineOf(string text)
-    {
-        try
-        {
-            var lines = File.ReadAllLines(ProjectFile);
-            int index = Array.FindIndex(lines, l => l.IndexOf(text, StringComparison.Ordinal) >= 0);
-            return index + 1;
-        }
-        catch (IOException)
-        {
-            return 0;
-        }
-    }
+    private int LineOf(string text) => ProjectLines.LineOf(ProjectFile, text);
 
     /// <summary>The budget for one model: item metadata, then the project property, then the board preset.</summary>
     private Budget? ResolveBudget(ITaskItem item, string metadata, string? property, string propertyName, long? boardBytes, out bool invalid)
@@ -118,25 +96,23 @@ public sealed class CompileTinyModels : TinyMLTask
             Report(new Diagnostic(DiagnosticIds.InvalidModelItem, Severity.Error, $"Access of {item.ItemSpec} is '{access}'; use public or internal") { File = ProjectFile, Line = LineOf("Access=") });
             return;
         }
-        string core = item.GetMetadata("TargetCore") is { Length: > 0 } itemCore ? itemCore : Target ?? board?.Core ?? "";
-        if (core.Length > 0 && !Compiler.Budgets.Board.Cores.Contains(core, StringComparer.OrdinalIgnoreCase))
-        {
-            Report(new Diagnostic(DiagnosticIds.UnknownTarget, Severity.Error,
-                $"target core '{core}' is not supported; supported: {string.Join(", ", Compiler.Budgets.Board.Cores)}") { File = ProjectFile, Line = LineOf(core) });
-            return;
-        }
+        string? core = ProjectLines.ResolveCore(item, Target, board, ProjectFile, Report, out bool badCore);
+        if (badCore) return;
         var labels = ReadLabels(item);
         if (badRam || badFlash || labels is null) return;
 
         var read = TfliteReader.ReadFile(modelPath);
         foreach (var d in read.Diagnostics) Report(d);
         if (read.Value is null) return;
-        var lowered = Lowerer.Lower(read.Value, modelPath);
+        // Over the RAM budget, the memory techniques are tried before the build fails (MemoryTechniques.FitToBudget).
+        var fit = ram is null ? null : MemoryTechniques.FitToBudget(read.Value, modelPath, ram.Bytes);
+        var lowered = fit?.Lowered ?? Lowerer.Lower(read.Value, modelPath);
         foreach (var d in lowered.Diagnostics) Report(d);
         if (lowered.Value is not { } plan) return;
 
         string name = Path.GetFileName(modelPath);
-        var budgetDiagnostics = BudgetCheck.Check(name, read.Value.Main, plan, ram, flash);
+        var measured = core is null ? null : ReadDeviceReport(item, core, name);
+        var budgetDiagnostics = BudgetCheck.Check(name, read.Value.Main, plan, ram, flash, measured).Select(d => fit?.Explain(d) ?? d).ToList();
         foreach (var d in budgetDiagnostics) Report(d);
         if (budgetDiagnostics.Any(d => d.Severity == Severity.Error))
         {
@@ -167,7 +143,31 @@ public sealed class CompileTinyModels : TinyMLTask
         written.Add(new TaskItem(planFile));
         written.Add(new TaskItem(manifestFile));
         Log.LogMessage(MessageImportance.Normal,
-            $"TinyML: {name}: arena {ByteSize.Format(plan.ArenaBytes)}, state {plan.StateBytes} bytes, flash {ByteSize.Format(BudgetCheck.FlashBytes(plan))}, {summary.TotalMacs:N0} MACs");
+            $"TinyML: {name}: arena {ByteSize.Format(plan.ArenaBytes)}, state {plan.StateBytes} bytes, flash {ByteSize.Format(BudgetCheck.FlashBytes(plan))}, {summary.TotalMacs:N0} MACs" +
+            (measured is null ? "" : $"; on {measured.Target}: flash {ByteSize.Format(measured.FlashBytes)}, RAM {ByteSize.Format(measured.RamBytes)} (from the ELF)"));
+    }
+
+    /// <summary>
+    /// The sizes the cross compile measured (the tinyml.compile/1 report in _TinyML_DeviceReport), or null when
+    /// there is none: a design-time build does not cross-compile, so its budget check uses the host estimate (a lower
+    /// bound of the real sizes), and the next real build checks again once the report is there.
+    /// </summary>
+    private MeasuredSizes? ReadDeviceReport(ITaskItem item, string core, string name)
+    {
+        string path = item.GetMetadata("_TinyML_DeviceReport");
+        if (path.Length == 0 || !File.Exists(path))
+        {
+            Log.LogMessage(MessageImportance.Low, $"TinyML: {name}: no {core} size report yet; budgets use the host estimate");
+            return null;
+        }
+        var report = CompileReport.Parse(File.ReadAllText(path));
+        if (report is null)
+        {
+            Report(new Diagnostic(TinyML.DiagnosticIds.TinyMLCommandFailed, Severity.Error,
+                $"the size report {path} of tinyml compile is not a {CompileReport.Schema} object; delete it and build again") { File = ProjectFile });
+            return null;
+        }
+        return report.ToMeasuredSizes();
     }
 
     /// <summary>The model file name in PascalCase: hello_sine.tflite becomes HelloSine (the generator checks it).</summary>

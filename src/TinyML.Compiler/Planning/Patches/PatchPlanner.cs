@@ -106,9 +106,12 @@ public static class PatchPlanner
     }
 
     /// <summary>Chooses for the mode; the candidate is null when patches are off or do not help.</summary>
-    public static (PatchCandidate? Candidate, PatchReport Report) Choose(Graph graph, IReadOnlyList<long> scratch, PatchMode mode, long? budget)
+    /// <remarks><paramref name="withoutPatches"/> is the arena the plan would have without patches (other techniques
+    /// included); the layer-by-layer arena when omitted. Patches are taken only below it.</remarks>
+    public static (PatchCandidate? Candidate, PatchReport Report) Choose(Graph graph, IReadOnlyList<long> scratch, PatchMode mode, long? budget,
+        long? withoutPatches = null)
     {
-        long before = Unpatched(graph, scratch).ArenaBytes;
+        long before = withoutPatches ?? Unpatched(graph, scratch).ArenaBytes;
         long macs = Macs(graph);
         PatchReport NotApplied(string reason, int tried) => new(false, reason, 0, 1, 1, before, before, macs, macs, tried);
         if (mode == PatchMode.Off) return (null, NotApplied("patches are off", 0));

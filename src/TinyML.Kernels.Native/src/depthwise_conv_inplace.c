@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * depthwise_conv_inplace.c: int8 DEPTHWISE_CONV_2D (depth multiplier 1) whose output overwrites its input.
+ *
+ * Why it is safe in NHWC: input and output have the same channel count C, so output element (pixel p, channel c)
+ * lives at byte p * C + c, which is input pixel p of the same channel c. Before channel c is computed, its input
+ * plane (all batches) is gathered into `channel` (n * h * w bytes); computing channel c then writes only bytes of
+ * channel c, whose input is already saved, and channels not yet computed keep their input. A convolution never
+ * has more output pixels than input pixels (SAME: ceil(h / stride) <= h; VALID: smaller), so the output stays
+ * inside the input's bytes for every stride, dilation and padding. Padding taps are skipped exactly as in
+ * tml_depthwise_conv_s8 (tml_window_taps), and the accumulation order (ky, then kx) is the same, so the result is
+ * bit-exact with it.
+ */
+#include "common.h"
+
+TML_API int32_t tml_depthwise_conv_s8_inplace_get_buffer_size(const tml_depthwise_conv_params *params,
+                                                              const tml_dims *input_dims,
+                                                              const tml_dims *filter_dims,
+                                                              const tml_dims *output_dims)
+{
+    if (params == NULL || input_dims == NULL || filter_dims == NULL || output_dims == NULL ||
+        !tml_dims_valid(input_dims)) {
+        return -1;
+    }
+    return input_dims->n * input_dims->h * input_dims->w;
+}
+
+TML_API tml_status tml_depthwise_conv_s8_inplace(const tml_depthwise_conv_params *params,
+                                                 const tml_per_channel_quant *quant, const tml_dims *input_dims,
+                                                 const int8_t *input, const tml_dims *filter_dims,
+                                                 const int8_t *filter, const int32_t *bias,
+                                                 const tml_dims *output_dims, int8_t *output, void *scratch)
+{
+    if (params == NULL || quant == NULL || quant->multiplier == NULL || quant->shift == NULL || input == NULL ||
+        filter == NULL || output == NULL || scratch == NULL || (const void *)input != (const void *)output ||
+        !tml_dims_valid(input_dims) || !tml_dims_valid(filter_dims) || !tml_dims_valid(output_dims) ||
+        params->depth_multiplier != 1 ||
+        !tml_window_params_valid(params->stride_h, params->stride_w, params->dilation_h, params->dilation_w,
+                                 params->pad_h, params->pad_w) ||
+        params->activation_min > params->activation_max ||
+        !tml_depthwise_shapes_valid(input_dims, filter_dims, output_dims, 1) ||
+        output_dims->h > input_dims->h || output_dims->w > input_dims->w) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const int32_t batches = input_dims->n;
+    const int32_t in_h = input_dims->h;
+    const int32_t in_w = input_dims->w;
+    const int32_t channels = input_dims->c;
+    const int32_t k_h = filter_dims->h;
+    const int32_t k_w = filter_dims->w;
+    const int32_t out_h = output_dims->h;
+    const int32_t out_w = output_dims->w;
+    const int32_t input_offset = params->input_offset;
+    const int32_t output_offset = params->output_offset;
+    const int32_t act_min = params->activation_min;
+    const int32_t act_max = params->activation_max;
+    int8_t *plane = (int8_t *)scratch;
+    int8_t *data = output;
+    const size_t in_pixels = (size_t)in_h * in_w;
+
+    for (int32_t c = 0; c < channels; c++) {
+        /* Save channel c of every batch: plane[(b * in_h + y) * in_w + x]. */
+        for (size_t p = 0; p < (size_t)batches * in_pixels; p++) {
+            plane[p] = data[p * (size_t)channels + (size_t)c];
+        }
+        for (int32_t b = 0; b < batches; b++) {
+            const int8_t *in_plane = plane + (size_t)b * in_pixels;
+            int8_t *out = data + (size_t)b * out_h * out_w * channels + c;
+            for (int32_t oy = 0; oy < out_h; oy++) {
+                int32_t ky_start, ky_end;
+                const int32_t in_y0 = tml_window_taps(oy, params->stride_h, params->pad_h, params->dilation_h, in_h,
+                                                      k_h, &ky_start, &ky_end);
+                for (int32_t ox = 0; ox < out_w; ox++) {
+                    int32_t kx_start, kx_end;
+                    const int32_t in_x0 = tml_window_taps(ox, params->stride_w, params->pad_w, params->dilation_w,
+                                                          in_w, k_w, &kx_start, &kx_end);
+                    int32_t acc = 0;
+                    for (int32_t ky = ky_start; ky < ky_end; ky++) {
+                        const int32_t iy = in_y0 + ky * params->dilation_h;
+                        const int8_t *in_row = in_plane + (size_t)iy * in_w;
+                        const int8_t *f_row = filter + (size_t)ky * k_w * channels + c;
+                        for (int32_t kx = kx_start; kx < kx_end; kx++) {
+                            const int32_t ix = in_x0 + kx * params->dilation_w;
+                            acc += (int32_t)f_row[(size_t)kx * channels] * ((int32_t)in_row[ix] + input_offset);
+                        }
+                    }
+                    if (bias != NULL) {
+                        acc = tml_add_wrap(acc, bias[c]);
+                    }
+                    acc = tml_mul_by_quantized_multiplier(acc, quant->multiplier[c], quant->shift[c]);
+                    acc += output_offset;
+                    out[((size_t)oy * out_w + ox) * channels] = (int8_t)tml_clamp_i32(acc, act_min, act_max);
+                }
+            }
+        }
+    }
+    return TML_OK;
+}

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text.RegularExpressions;
+using TinyML.Tests;
+using Xunit;
+
+namespace TinyML.EndToEnd.Tests;
+
+/// <summary>Real dotnet builds with TinyMLTarget: the cross compile through the packed SDK's bundled tinyml command.</summary>
+[Collection(nameof(PackedSdk))]
+public sealed class DeviceBuildTests
+{
+    private readonly PackedSdk _sdk;
+
+    public DeviceBuildTests(PackedSdk sdk) => _sdk = sdk;
+
+    private string Project(string name, string properties, string modelMetadata = "")
+    {
+        string dir = _sdk.NewProject(name);
+        File.Copy(SharedData.Model("kws"), Path.Combine(dir, "kws.tflite"));
+        File.WriteAllText(Path.Combine(dir, "Program.cs"), "System.Console.WriteLine(App.Kws.ArenaBytes);\n");
+        File.WriteAllText(Path.Combine(dir, "App.csproj"), $"""
+            <Project Sdk="TinyML.Sdk/{PackedSdk.Version}">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <RootNamespace>App</RootNamespace>
+                {properties}
+              </PropertyGroup>
+              <ItemGroup>
+                <TinyModel Include="kws.tflite" {modelMetadata}/>
+              </ItemGroup>
+            </Project>
+            """);
+        return dir;
+    }
+
+    private (int ExitCode, string Output) Build(string dir, IReadOnlyDictionary<string, string>? environment = null, params string[] extra) =>
+        _sdk.Dotnet(dir, environment, new[] { "build", "App.csproj", "--nologo", "-v:n" }.Concat(extra).ToArray());
+
+    private static (int ExitCode, string Output) Run(string program, params string[] args)
+    {
+        using var process = Process.Start(new ProcessStartInfo(program, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stdout + stderr.Result);
+    }
+
+    [Fact]
+    public void TargetCortexM4_WritesALibraryAFirmwareLinks_AndASecondBuildDoesNotCrossCompileAgain()
+    {
+        string dir = Project("device-m4", "<TinyMLTarget>cortex-m4</TinyMLTarget>", "RamBudget=\"64KB\" ");
+        var build = Build(dir);
+        Assert.True(build.ExitCode == 0, build.Output);
+        Assert.Contains("tinyml.dll compile", build.Output);
+        Assert.Matches(new Regex(@"TinyML: kws\.tflite: arena 16,000 bytes .*; on cortex-m4: flash [\d,]+ bytes .*, RAM [\d,]+ bytes .* \(from the ELF\)"), build.Output);
+        string package = Path.Combine(dir, "bin", "Debug", "net10.0", "tinyml", "cortex-m4");
+        foreach (string file in new[] { "kws.c", "kws.h", "libkws.a", "libtinyml_kernels.a", "tml_kernels.h", "kws.cmake", "kws.mk" })
+            Assert.True(File.Exists(Path.Combine(package, file)), file);
+        Assert.Contains("add_library(tinyml::kws STATIC IMPORTED)", File.ReadAllText(Path.Combine(package, "kws.cmake")));
+        Assert.Contains("TINYML_KWS_LIBS", File.ReadAllText(Path.Combine(package, "kws.mk")));
+
+        // A firmware of its own links the library: main calls the model, newlib's start-up, --gc-sections.
+        string main = Path.Combine(dir, "main.c");
+        File.WriteAllText(main, "#include \"kws.h\"\nint main(void) { return (int)kws_invoke(kws_arena()); }\n");
+        string elf = Path.Combine(dir, "firmware.elf");
+        var link = Run("arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard", "-mthumb", "-Wall", "-Werror", "-I", package, main,
+            Path.Combine(package, "libkws.a"), Path.Combine(package, "libtinyml_kernels.a"), "-lm", "--specs=nosys.specs", "-Wl,--gc-sections", "-o", elf);
+        Assert.True(link.ExitCode == 0, link.Output);
+        var nm = Run("arm-none-eabi-nm", elf);
+        Assert.Contains(" T kws_invoke", nm.Output);
+        Assert.Contains(" T tml_depthwise_conv_s8", nm.Output);
+
+        // Nothing changed: no cross compile, the library keeps its timestamp.
+        var library = Path.Combine(package, "libkws.a");
+        var stamp = File.GetLastWriteTimeUtc(library);
+        var second = Build(dir);
+        Assert.True(second.ExitCode == 0, second.Output);
+        Assert.Contains("Skipping target \"_TinyMLCrossCompileModels\"", second.Output);
+        Assert.DoesNotContain("tinyml.dll compile", second.Output);
+        Assert.Equal(stamp, File.GetLastWriteTimeUtc(library));
+
+        // -Os through a global property: the settings changed, so it compiles again, with --size.
+        var size = Build(dir, null, "-p:TinyMLOptimizeFor=size");
+        Assert.True(size.ExitCode == 0, size.Output);
+        Assert.Matches(new Regex(@"tinyml\.dll compile .* --json --size"), size.Output);
+    }
+
+    [Fact]
+    public void BudgetFromTheElf_FailsWithTML3001_WhereTheHostEstimateFits()
+    {
+        // kws's arena is 16,000 bytes, so the host estimate fits 16,100; the ELF adds static data and the stack.
+        string dir = Project("device-budget", "<TinyMLTarget>cortex-m4</TinyMLTarget>", "RamBudget=\"16100\" ");
+        var build = Build(dir);
+        Assert.NotEqual(0, build.ExitCode);
+        var error = new Regex(Regex.Escape(Path.Combine(dir, "App.csproj")) +
+            @"\(\d+\): error TML3001: kws\.tflite needs (?<need>[\d,]+) bytes \([\d.]+ KB\) of RAM on cortex-m4 \(measured from the ELF: static data [\d,]+ \(arena 16,000, state 0\) \+ invoke stack (?<stack>[\d,]+)\)").Match(build.Output);
+        Assert.True(error.Success, build.Output);
+        long need = long.Parse(error.Groups["need"].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+        Assert.True(need > 16100, $"{need}");
+        Assert.True(long.Parse(error.Groups["stack"].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture) > 0);
+        // The report of the cross compile says the same.
+        string report = File.ReadAllText(Path.Combine(dir, "obj", "Debug", "net10.0", "tinyml", "cortex-m4", "kws.compile.json"));
+        Assert.Contains($"\"ram_bytes\": {need}", report);
+
+        // The same budget without a target checks the host estimate and passes.
+        var host = Build(dir, null, "-p:TinyMLTarget=");
+        Assert.True(host.ExitCode == 0, host.Output);
+    }
+
+    [Fact]
+    public void MissingToolchain_IsTML0005WithTheInstallCommand_AndAHostOnlyBuildNeedsNoToolchain()
+    {
+        // PATH holds only the dotnet host's folder, which has no arm-none-eabi-gcc.
+        string dotnetDir = Path.GetDirectoryName(new FileInfo(Run("which", "dotnet").Output.Trim()).ResolveLinkTarget(returnFinalTarget: true)?.FullName
+            ?? Run("which", "dotnet").Output.Trim())!;
+        Assert.False(File.Exists(Path.Combine(dotnetDir, "arm-none-eabi-gcc")));
+        var env = new Dictionary<string, string> { ["PATH"] = dotnetDir };
+
+        string dir = Project("device-no-toolchain", "<TinyMLTarget>cortex-m4</TinyMLTarget>");
+        var build = Build(dir, env);
+        Assert.NotEqual(0, build.ExitCode);
+        Assert.Contains(Path.Combine(dir, "App.csproj") + " : error TML0005: arm-none-eabi-gcc was not found on PATH", build.Output);
+        Assert.Contains("sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi", build.Output);
+
+        var host = Build(dir, env, "-p:TinyMLTarget=");
+        Assert.True(host.ExitCode == 0, host.Output);
+        Assert.DoesNotContain("tinyml.dll compile", host.Output);
+    }
+}

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.IO;
+using System.Linq;
+using Microsoft.Build.Utilities;
+using TinyML.Sdk.Tasks;
+using TinyML.Tests;
+using Xunit;
+
+namespace TinyML.Sdk.Tests;
+
+/// <summary>The device-build tasks: which models get a core, the tinyml command runner, budgets from a size report.</summary>
+public sealed class DeviceTaskTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"tml-device-task-{Guid.NewGuid():N}");
+    private readonly string _project;
+
+    public DeviceTaskTests()
+    {
+        Directory.CreateDirectory(_dir);
+        _project = Path.Combine(_dir, "App.csproj");
+        File.WriteAllLines(_project, new[] { "<Project>", "  <PropertyGroup>", "    <TinyMLOptimizeFor>fast</TinyMLOptimizeFor>", "  </PropertyGroup>", "</Project>" });
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static TaskItem Item(string file, string targetCore = "")
+    {
+        var item = new TaskItem(file);
+        item.SetMetadata("TargetCore", targetCore);
+        return item;
+    }
+
+    private (bool Ok, FakeBuildEngine Engine, ResolveTinyModelTargets Task) Resolve(Action<ResolveTinyModelTargets> configure, params TaskItem[] models)
+    {
+        var engine = new FakeBuildEngine();
+        var task = new ResolveTinyModelTargets { BuildEngine = engine, Models = models, ProjectFile = _project, OutputRoot = "bin/tinyml/", IntermediateRoot = "obj/tinyml/" };
+        configure(task);
+        return (task.Execute(), engine, task);
+    }
+
+    [Fact]
+    public void Resolve_HostOnlyWithoutTargetOrBoard()
+    {
+        var (ok, _, task) = Resolve(_ => { }, Item("kws.tflite"));
+        Assert.True(ok);
+        Assert.Empty(task.DeviceModels);
+        Assert.Equal("", task.ResolvedModels.Single().GetMetadata("_TinyML_TargetCore"));
+        Assert.Equal("", task.ResolvedModels.Single().GetMetadata("_TinyML_DeviceReport"));
+    }
+
+    [Fact]
+    public void Resolve_ItemCoreOverTargetOverBoard_WithPathsPerCore()
+    {
+        // nano33ble is a Cortex-M4 board; TinyMLTarget overrides it; TargetCore overrides both.
+        var (ok, engine, task) = Resolve(t => { t.Board = "nano33ble"; t.Target = "Cortex-M7"; },
+            Item("models/kws.tflite"), Item("hello-sine.tflite", "cortex-m0plus"));
+        Assert.True(ok, string.Join("\n", engine.Errors.Select(e => e.Message)));
+        var kws = task.DeviceModels.Single(d => d.GetMetadata("CName") == "kws");
+        Assert.Equal("cortex-m7", kws.GetMetadata("TargetCore"));
+        Assert.Equal(Path.Combine(_dir, "bin", "tinyml", "cortex-m7") + Path.DirectorySeparatorChar, kws.GetMetadata("OutputDirectory"));
+        Assert.Equal(Path.Combine(_dir, "bin", "tinyml", "cortex-m7", "libkws.a"), kws.GetMetadata("Library"));
+        Assert.Equal(Path.Combine(_dir, "obj", "tinyml", "cortex-m7", "kws.compile.json"), kws.GetMetadata("ReportFile"));
+        var sine = task.DeviceModels.Single(d => d.GetMetadata("CName") == "hello_sine");
+        Assert.Equal("cortex-m0plus", sine.GetMetadata("TargetCore"));
+        Assert.Equal(sine.GetMetadata("ReportFile"), task.ResolvedModels[1].GetMetadata("_TinyML_DeviceReport"));
+
+        var (boardOnly, _, fromBoard) = Resolve(t => t.Board = "nano33ble", Item("kws.tflite"));
+        Assert.True(boardOnly);
+        Assert.Equal("cortex-m4", fromBoard.DeviceModels.Single().GetMetadata("TargetCore"));
+        Assert.False(fromBoard.OptimizeForSize);
+    }
+
+    [Fact]
+    public void Resolve_PassesTheRamBudgetToTheCrossCompile_SoBothPlanTheSameWay()
+    {
+        var kws = Item("kws.tflite");
+        kws.SetMetadata("RamBudget", "64KB");
+        var (ok, engine, task) = Resolve(t => { t.Board = "nano33ble"; t.RamBudget = "100000"; }, kws, Item("ad.tflite"));
+        Assert.True(ok, string.Join("\n", engine.Errors.Select(e => e.Message)));
+        string Argument(string cName) => task.DeviceModels.Single(d => d.GetMetadata("CName") == cName).GetMetadata("RamBudgetArgument");
+        Assert.Equal("--ram-budget=65536", Argument("kws"));
+        Assert.Equal("--ram-budget=100000", Argument("ad"));
+
+        var (_, _, boardOnly) = Resolve(t => t.Board = "nano33ble", Item("kws.tflite"));
+        Assert.Equal($"--ram-budget={TinyML.Compiler.Budgets.Board.Find("nano33ble")!.SramBytes}", boardOnly.DeviceModels.Single().GetMetadata("RamBudgetArgument"));
+        var (_, _, noBudget) = Resolve(t => t.Target = "cortex-m4", Item("kws.tflite"));
+        Assert.Equal("", noBudget.DeviceModels.Single().GetMetadata("RamBudgetArgument"));
+    }
+
+    [Fact]
+    public void Resolve_OptimizeForSize()
+    {
+        var (ok, _, task) = Resolve(t => { t.Target = "cortex-m4"; t.OptimizeFor = "Size"; }, Item("kws.tflite"));
+        Assert.True(ok);
+        Assert.True(task.OptimizeForSize);
+    }
+
+    [Fact]
+    public void Resolve_UnknownOptimizeFor_IsTML0008AtItsLine()
+    {
+        var (ok, engine, _) = Resolve(t => { t.Target = "cortex-m4"; t.OptimizeFor = "fast"; }, Item("kws.tflite"));
+        Assert.False(ok);
+        var error = Assert.Single(engine.Errors);
+        Assert.Equal("TML0008", error.Code);
+        Assert.Equal(3, error.LineNumber);
+        Assert.Contains("'fast'", error.Message);
+    }
+
+    [Fact]
+    public void Resolve_UnknownCoreIsTML0004_AndUnknownBoardTML0002()
+    {
+        var (ok, engine, _) = Resolve(_ => { }, Item("kws.tflite", "cortex-a53"));
+        Assert.False(ok);
+        Assert.Equal("TML0004", Assert.Single(engine.Errors).Code);
+        var (boardOk, boardEngine, _) = Resolve(t => t.Board = "esp32", Item("kws.tflite"));
+        Assert.False(boardOk);
+        Assert.Equal("TML0002", Assert.Single(boardEngine.Errors).Code);
+    }
+
+    [Fact]
+    public void Resolve_TwoModelsWithTheSameCName_AreAnError()
+    {
+        var (ok, engine, _) = Resolve(t => t.Target = "cortex-m4", Item("a/kws.tflite"), Item("b/kws.tflite"));
+        Assert.False(ok);
+        Assert.Contains("libkws.a", Assert.Single(engine.Errors).Message);
+    }
+
+    // The runner, with /bin/sh standing in for the dotnet host and a script for tinyml.dll.
+    private (bool Ok, FakeBuildEngine Engine, TinyMLCli Task) RunCli(string script, string? stdoutFile = null)
+    {
+        string cli = Path.Combine(_dir, "fake-tinyml.sh");
+        File.WriteAllText(cli, script);
+        var engine = new FakeBuildEngine();
+        var task = new TinyMLCli
+        {
+            BuildEngine = engine, DotnetHostPath = "/bin/sh", CliPath = cli, Command = "compile", DiagnosticFile = _project,
+            Arguments = new[] { new TaskItem("model file.tflite"), new TaskItem("--json") }, StandardOutputFile = stdoutFile,
+        };
+        return (task.Execute(), engine, task);
+    }
+
+    [Fact]
+    public void Cli_SavesStdoutWhenItSucceeds_AndPassesTheArguments()
+    {
+        string report = Path.Combine(_dir, "out", "report.json");
+        var (ok, engine, task) = RunCli("echo \"{\\\"command\\\": \\\"$1\\\", \\\"model\\\": \\\"$2\\\", \\\"flag\\\": \\\"$3\\\"}\"\n", report);
+        Assert.True(ok, string.Join("\n", engine.Errors.Select(e => e.Message)));
+        Assert.Equal(0, task.ExitCode);
+        Assert.Equal("{\"command\": \"compile\", \"model\": \"model file.tflite\", \"flag\": \"--json\"}", File.ReadAllText(report).Trim());
+    }
+
+    [Fact]
+    public void Cli_ErrorLinesBecomeBuildErrorsWithTheirCode_AndAFailureRemovesTheStaleReport()
+    {
+        string report = Path.Combine(_dir, "report.json");
+        File.WriteAllText(report, "stale");
+        var (ok, engine, task) = RunCli("echo 'error TML0005: arm-none-eabi-gcc was not found on PATH' >&2\necho '/m.tflite: error TML1002: truncated' >&2\nexit 1\n", report);
+        Assert.False(ok);
+        Assert.Equal(1, task.ExitCode);
+        Assert.Equal(new[] { "TML0005", "TML1002" }, engine.Errors.Select(e => e.Code));
+        Assert.Equal(_project, engine.Errors[0].File);
+        Assert.Equal("/m.tflite", engine.Errors[1].File);
+        Assert.False(File.Exists(report));
+    }
+
+    [Fact]
+    public void Cli_AFailureWithoutADiagnostic_IsTML0007()
+    {
+        var (ok, engine, _) = RunCli("echo 'Segmentation fault' >&2\nexit 139\n");
+        Assert.False(ok);
+        var error = Assert.Single(engine.Errors);
+        Assert.Equal("TML0007", error.Code);
+        Assert.Contains("exited with code 139: Segmentation fault", error.Message);
+    }
+
+    [Fact]
+    public void Cli_AMissingCommand_IsTML0007()
+    {
+        var engine = new FakeBuildEngine();
+        var task = new TinyMLCli { BuildEngine = engine, CliPath = Path.Combine(_dir, "tools", "tinyml.dll"), Command = "compile" };
+        Assert.False(task.Execute());
+        Assert.Equal("TML0007", Assert.Single(engine.Errors).Code);
+    }
+
+    private const string Report = """
+        {
+          "schema": "tinyml.compile/1",
+          "model": "/x/kws.tflite",
+          "target": "cortex-m4",
+          "files": [ "/x/kws.c" ],
+          "flash_bytes": 40000,
+          "model_flash_bytes": 39000,
+          "code_bytes": 9000,
+          "rodata_bytes": 30000,
+          "data_bytes": 0,
+          "bss_bytes": 16016,
+          "kernel_code_bytes": 5000,
+          "model_code_bytes": 700,
+          "runtime_code_bytes": 1000,
+          "library_code_bytes": 800,
+          "ram_bytes": 16272,
+          "arena_bytes": 16000,
+          "state_bytes": 0,
+          "stack_bytes": 256,
+          "constant_bytes": 28984
+        }
+        """;
+
+    [Fact]
+    public void Report_ParsesTheSizes_AndRejectsAnotherSchema()
+    {
+        var report = CompileReport.Parse(Report)!;
+        Assert.Equal("cortex-m4", report.Target);
+        var sizes = report.ToMeasuredSizes();
+        Assert.Equal(16272, sizes.RamBytes);
+        Assert.Equal(39000, sizes.FlashBytes);
+        Assert.Contains("invoke stack 256", sizes.RamDetail);
+        Assert.Contains("code 8,000 + constants 30,000", sizes.FlashDetail);
+        Assert.Null(CompileReport.Parse(Report.Replace("tinyml.compile/1", "tinyml.run/1")));
+        Assert.Null(CompileReport.Parse(Report.Replace("\"stack_bytes\": 256,", "")));
+    }
+
+    private (bool Ok, FakeBuildEngine Engine) CompileWithReport(string? reportText, string ramBudget)
+    {
+        var item = new TaskItem(SharedData.Model("kws"));
+        item.SetMetadata("_TinyML_PlanFile", Path.Combine(_dir, "obj", "kws.tmlmodel"));
+        item.SetMetadata("_TinyML_ManifestFile", Path.Combine(_dir, "obj", "kws.tmlmodel.json"));
+        item.SetMetadata("_TinyML_ResourceName", "App.kws.tmlmodel");
+        item.SetMetadata("Namespace", "App");
+        item.SetMetadata("RamBudget", ramBudget);
+        string report = Path.Combine(_dir, "obj", "kws.compile.json");
+        if (reportText is not null)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(report)!);
+            File.WriteAllText(report, reportText);
+        }
+        item.SetMetadata("_TinyML_DeviceReport", report);
+        var engine = new FakeBuildEngine();
+        var task = new CompileTinyModels { BuildEngine = engine, Models = new[] { item }, ProjectFile = _project, Target = "cortex-m4" };
+        return (task.Execute(), engine);
+    }
+
+    [Fact]
+    public void Budget_UsesTheMeasuredSizes_WhenTheReportIsThere()
+    {
+        // 16,100 holds the 16,000-byte arena (host estimate) but not the 16,272 bytes the report measured.
+        var (ok, engine) = CompileWithReport(Report, "16100");
+        Assert.False(ok);
+        var error = Assert.Single(engine.Errors);
+        Assert.Equal("TML3001", error.Code);
+        Assert.Contains("needs 16,272 bytes (15.9 KB) of RAM on cortex-m4 (measured from the ELF: static data 16,016 (arena 16,000, state 0) + invoke stack 256)", error.Message);
+        Assert.Contains("raise the budget to at least 16,272 bytes", error.Message);
+        Assert.False(File.Exists(Path.Combine(_dir, "obj", "kws.tmlmodel")));
+    }
+
+    [Fact]
+    public void Budget_UsesTheHostEstimate_WithoutAReport()
+    {
+        var (ok, engine) = CompileWithReport(null, "16100");
+        Assert.True(ok, string.Join("\n", engine.Errors.Select(e => e.Message)));
+        Assert.True(File.Exists(Path.Combine(_dir, "obj", "kws.tmlmodel")));
+    }
+
+    [Fact]
+    public void Budget_AnUnreadableReport_IsTML0007()
+    {
+        var (ok, engine) = CompileWithReport("{ \"schema\": \"tinyml.compile/1\" }", "64KB");
+        Assert.False(ok);
+        Assert.Equal("TML0007", Assert.Single(engine.Errors).Code);
+    }
+}
