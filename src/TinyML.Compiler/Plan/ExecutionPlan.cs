@@ -148,8 +148,17 @@ public sealed record MemoryLayout(TinyML.Compiler.Planning.ArenaPlan Arena, long
     /// </summary>
     public IReadOnlyList<int>? OperatorOfStep { get; init; }
 
-    /// <summary>The operator where the arena peaks.</summary>
-    public int PeakOperator => OperatorOfStep is { } steps && Arena.PeakOperator >= 0 ? steps[Arena.PeakOperator] : Arena.PeakOperator;
+    /// <summary>The operator (original index) where the arena peaks: its step mapped through the patch steps or the execution order.</summary>
+    public int PeakOperator
+    {
+        get
+        {
+            int step = Arena.PeakOperator;
+            if (step < 0) return step;
+            if (OperatorOfStep is { } steps) return steps[step];
+            return step < Order.Count ? Order[step] : step;
+        }
+    }
 
     /// <summary>
     /// Live arena bytes at each step of the execution order (buffers aligned; an in-place pair counts once); with

@@ -75,6 +75,9 @@ public sealed class PatchMemory
         return (long)Math.Floor(shift / (double)MemoryPlanner.Alignment) * MemoryPlanner.Alignment;
     }
 
+    /// <summary>The last part of a TFLite tensor name (fused operators list every name with ';').</summary>
+    private static string Short(string name) => name.Split(';').Last();
+
     /// <summary>Lays out the buffers of a schedule; <paramref name="scratch"/> is kernel scratch per operator.</summary>
     public static PatchMemory Build(PatchSchedule schedule, IReadOnlyList<long> scratch, bool overlapStage = true)
     {
@@ -101,7 +104,7 @@ public sealed class PatchMemory
                 // One buffer: the input at -min(0, d), the stage output d bytes after the input's start.
                 var stage = lifetimes.Buffers[stageBuffer];
                 long start = Math.Min(0, d), end = Math.Max(b.Bytes, d + stage.Bytes);
-                buffers.Add(new ArenaBuffer($"{b.Name}, then {stage.Name} over its consumed rows", end - start, 0, Map(stage.LastOp, true)));
+                buffers.Add(new ArenaBuffer($"{Short(b.Name)} (then {Short(stage.Name)})", end - start, 0, Map(stage.LastOp, true)));
                 remap[stageBuffer] = remap[group.Key];
                 foreach (var pair in lifetimes.BufferOfTensor)
                     if (pair.Value == inputBuffer) offsetInBuffer[pair.Key] = -start;
@@ -120,7 +123,7 @@ public sealed class PatchMemory
             int last = t == schedule.StageOutput ? k + 1
                 : schedule.Ops.Select((o, j) => (o, j)).Where(x => x.o.Inputs.Contains(t)).Select(x => x.j + 1).DefaultIfEmpty(producer).Max();
             tile[t] = buffers.Count;
-            buffers.Add(new ArenaBuffer($"tile of {graph.Tensors[t].Name}", schedule.TileBytes(t), producer, last));
+            buffers.Add(new ArenaBuffer($"tile of {Short(graph.Tensors[t].Name)}", schedule.TileBytes(t), producer, last));
         }
         var crop = new Dictionary<(int, int), int>();
         foreach (var (op, slot) in schedule.NeedsCrop.OrderBy(x => x.Op).ThenBy(x => x.Slot))
