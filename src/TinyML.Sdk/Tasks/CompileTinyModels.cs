@@ -11,6 +11,7 @@ using TinyML.Compiler.Diagnostics;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;
 using TinyML.Compiler.Plan;
+using TinyML.Compiler.PostTraining;
 using TinyML.Compiler.Tflite;
 
 namespace TinyML.Sdk.Tasks;
@@ -104,6 +105,13 @@ public sealed class CompileTinyModels : TinyMLTask
         var read = TfliteReader.ReadFile(modelPath);
         foreach (var d in read.Diagnostics) Report(d);
         if (read.Value is null) return;
+        if (item.GetMetadata("Quantize").Trim().Length == 0 && item.GetMetadata("_TinyML_Source").Length == 0 && PostTrainingQuantizer.HasFloatActivations(read.Value))
+        {
+            Report(new Diagnostic(DiagnosticIds.MissingCalibrationData, Severity.Error,
+                $"{Path.GetFileName(modelPath)} is a float32 model: give it Calibration=\"calib/**/*.npy\" (float32 .npy or .bin inputs) to quantize it to int8 in the build, or Quantize=\"none\" to run it in float32")
+            { File = ProjectFile, Line = LineOf(Path.GetFileName(modelPath)) });
+            return;
+        }
         // Over the RAM budget, the memory techniques are tried before the build fails (MemoryTechniques.FitToBudget).
         var fit = ram is null ? null : MemoryTechniques.FitToBudget(read.Value, modelPath, ram.Bytes);
         var lowered = fit?.Lowered ?? Lowerer.Lower(read.Value, modelPath);
