@@ -215,6 +215,32 @@ public sealed class CompileTinyModelsTests : IDisposable
     }
 
     [Fact]
+    public void MemoryReport_IsWrittenWhenAsked_EvenWhenTheModelMissesItsBudget()
+    {
+        var item = Model("kws");
+        string reports = Path.Combine(_dir, "reports");
+        var (quiet, _, _) = Run(Model("kws"), t => t.ReportDirectory = reports);
+        Assert.True(quiet);
+        Assert.False(Directory.Exists(reports), "no report unless one is asked for");
+
+        item.SetMetadata("MemoryReport", "true");
+        var (ok, engine, task) = Run(item, t => { t.RamBudget = "8KB"; t.ReportDirectory = reports; });
+        Assert.False(ok);
+        Assert.Equal("TML3001", Assert.Single(engine.Errors).Code);
+        string report = Path.Combine(reports, "kws.memory.html");
+        string html = File.ReadAllText(report);
+        Assert.Contains(task.WrittenFiles, f => f.ItemSpec == report);
+        Assert.Contains("RAM budget: 8,192 B", html);
+        // One section per technique set and the chosen plan, each with its charts.
+        foreach (string variant in new[] { "none", "inplace-depthwise", "reorder", "all", "chosen" }) Assert.Contains(variant, html);
+        Assert.True(System.Text.RegularExpressions.Regex.Matches(html, "<svg").Count >= 10, "two charts per variant");
+
+        var (fromProperty, _, _) = Run(Model("ad"), t => { t.MemoryReport = "true"; t.ReportDirectory = reports; });
+        Assert.True(fromProperty);
+        Assert.True(File.Exists(Path.Combine(reports, "ad.memory.html")));
+    }
+
+    [Fact]
     public void TML3002_FlashBudget()
     {
         var item = Model("kws");
