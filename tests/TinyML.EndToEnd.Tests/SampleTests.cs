@@ -25,8 +25,10 @@ public sealed class SampleTests
         Assert.True(run.ExitCode == 0, run.Output);
         var match = Regex.Match(run.Output, @"largest error (\d+\.\d+)");
         Assert.True(match.Success, run.Output);
-        // The trainer reaches a mean squared error below 0.001; a point error above 0.1 would mean a broken model.
-        Assert.True(double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) < 0.1, run.Output);
+        // The trainer's float model reaches a mean squared error below 0.001. The build quantizes it to int8 (per-tensor
+        // FULLY_CONNECTED weights, as TFLite's converter writes them), which costs about 20 dB SQNR and 0.14 at worst on
+        // the calibration grid (`tinyml quantize` on the trained model); a point error above 0.2 would mean a broken model.
+        Assert.True(double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) < 0.2, run.Output);
     }
 
     [Fact]

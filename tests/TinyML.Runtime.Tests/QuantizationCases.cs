@@ -33,21 +33,6 @@ public sealed record QuantizationCase(string FloatModel, string Int8Model, bool 
     /// <summary>Seeds 1 to 3 are the golden input files; more seeds continue the same generator.</summary>
     public const int CalibrationSeeds = 64;
 
-    /// <summary>The int8 input of one seed, exactly as ../shared/golden/README.md defines the generator.</summary>
-    public static sbyte[] GoldenInt8Input(uint seed, long elements)
-    {
-        uint state = unchecked(seed * 0x9E3779B9u);
-        var values = new sbyte[elements];
-        for (long i = 0; i < elements; i++)
-        {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            values[i] = unchecked((sbyte)(state & 0xFF));
-        }
-        return values;
-    }
-
     /// <summary>The official int8 model's input tensor.</summary>
     public Tensor OfficialInput()
     {
@@ -64,7 +49,7 @@ public sealed record QuantizationCase(string FloatModel, string Int8Model, bool 
         var samples = new List<float[][]>();
         for (uint seed = first; seed < first + count; seed++)
         {
-            var raw = GoldenInt8Input(seed, input.ElementCount);
+            var raw = GoldenInputs.Int8(seed, input.ElementCount);
             samples.Add(new[] { raw.Select(v => (float)(q.Scale * (v - q.ZeroPoint))).ToArray() });
         }
         return new CalibrationSet(samples, Array.Empty<string>());

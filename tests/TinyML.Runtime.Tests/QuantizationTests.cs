@@ -31,7 +31,7 @@ public class QuantizationTests
             for (int seed = 1; seed <= 3; seed++)
             {
                 var expected = File.ReadAllBytes(c.GoldenInputFile(seed));
-                var actual = QuantizationCase.GoldenInt8Input((uint)seed, expected.Length).Select(v => (byte)v).ToArray();
+                var actual = GoldenInputs.Int8((uint)seed, expected.Length).Select(v => (byte)v).ToArray();
                 Assert.Equal(expected, actual);
             }
     }

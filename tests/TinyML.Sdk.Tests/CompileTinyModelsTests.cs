@@ -45,6 +45,13 @@ public sealed class CompileTinyModelsTests : IDisposable
         return item;
     }
 
+    private TaskItem Float(string name, string quantize)
+    {
+        var item = Model(name);
+        item.SetMetadata("Quantize", quantize);
+        return item;
+    }
+
     private (bool Ok, FakeBuildEngine Engine, CompileTinyModels Task) Run(TaskItem item, Action<CompileTinyModels>? configure = null)
     {
         var engine = new FakeBuildEngine();
@@ -161,9 +168,27 @@ public sealed class CompileTinyModelsTests : IDisposable
     }
 
     [Fact]
+    public void TML2001_FloatModelWithoutCalibration_SaysHowToQuantizeOrKeepFloat()
+    {
+        File.WriteAllLines(_project, new[] { "<Project>", "  <ItemGroup>", "    <TinyModel Include=\"ad_float.tflite\" />", "  </ItemGroup>", "</Project>" });
+        var (ok, engine, _) = Run(Model("ad_float"));
+        Assert.False(ok);
+        var error = Assert.Single(engine.Errors);
+        Assert.Equal("TML2001", error.Code);
+        Assert.Equal(_project, error.File);
+        Assert.Equal(3, error.LineNumber);
+        Assert.Contains("Calibration=", error.Message);
+        Assert.Contains("Quantize=\"none\"", error.Message);
+
+        var (floatOk, floatEngine, _) = Run(Float("ad_float", "none"));
+        Assert.True(floatOk, string.Join("\n", floatEngine.Errors.Select(e => e.Message)));
+    }
+
+    [Fact]
     public void TML1008_UnsupportedModel_NamesTheOperator()
     {
-        var (ok, engine, _) = Run(Model("kws_float"));
+        // kws_float is a hybrid (int8 weights, float activations): it runs only once quantized.
+        var (ok, engine, _) = Run(Float("kws_float", "none"));
         Assert.False(ok);
         Assert.All(engine.Errors, e => Assert.Equal("TML1008", e.Code));
         Assert.Contains("operator 0 (CONV_2D)", engine.Errors[0].Message);
@@ -189,6 +214,32 @@ public sealed class CompileTinyModelsTests : IDisposable
         Assert.Contains("raise the budget to at least 15,264 bytes", error.Message);
         Assert.False(File.Exists(item.GetMetadata("_TinyML_PlanFile")), "no plan may be left behind, so the next build checks again");
         Assert.Empty(task.WrittenFiles);
+    }
+
+    [Fact]
+    public void MemoryReport_IsWrittenWhenAsked_EvenWhenTheModelMissesItsBudget()
+    {
+        var item = Model("kws");
+        string reports = Path.Combine(_dir, "reports");
+        var (quiet, _, _) = Run(Model("kws"), t => t.ReportDirectory = reports);
+        Assert.True(quiet);
+        Assert.False(Directory.Exists(reports), "no report unless one is asked for");
+
+        item.SetMetadata("MemoryReport", "true");
+        var (ok, engine, task) = Run(item, t => { t.RamBudget = "8KB"; t.ReportDirectory = reports; });
+        Assert.False(ok);
+        Assert.Equal("TML3001", Assert.Single(engine.Errors).Code);
+        string report = Path.Combine(reports, "kws.memory.html");
+        string html = File.ReadAllText(report);
+        Assert.Contains(task.WrittenFiles, f => f.ItemSpec == report);
+        Assert.Contains("RAM budget: 8,192 B", html);
+        // One section per technique set and the chosen plan, each with its charts.
+        foreach (string variant in new[] { "none", "inplace-depthwise", "reorder", "all", "chosen" }) Assert.Contains(variant, html);
+        Assert.True(System.Text.RegularExpressions.Regex.Matches(html, "<svg").Count >= 10, "two charts per variant");
+
+        var (fromProperty, _, _) = Run(Model("ad"), t => { t.MemoryReport = "true"; t.ReportDirectory = reports; });
+        Assert.True(fromProperty);
+        Assert.True(File.Exists(Path.Combine(reports, "ad.memory.html")));
     }
 
     [Fact]
@@ -225,9 +276,9 @@ public sealed class CompileTinyModelsTests : IDisposable
     public void BoardPreset_SetsTheBudget_AndAnExplicitBudgetOverridesIt()
     {
         // nano33ble: 256 KB SRAM; ic_resnet_float needs 196,608 + scratch: fits the board, not an explicit 64KB.
-        var (ok, engine, _) = Run(Model("ic_resnet_float"), t => t.Board = "nano33ble");
+        var (ok, engine, _) = Run(Float("ic_resnet_float", "none"), t => t.Board = "nano33ble");
         Assert.True(ok, string.Join("\n", engine.Errors.Select(e => e.Message)));
-        var (ok2, engine2, _) = Run(Model("ic_resnet_float"), t => { t.Board = "nano33ble"; t.RamBudget = "64KB"; });
+        var (ok2, engine2, _) = Run(Float("ic_resnet_float", "none"), t => { t.Board = "nano33ble"; t.RamBudget = "64KB"; });
         Assert.False(ok2);
         Assert.Equal("TML3001", Assert.Single(engine2.Errors).Code);
         Assert.Contains("TinyMLRamBudget", engine2.Errors[0].Message);

@@ -89,6 +89,59 @@ public sealed class DeviceTaskTests : IDisposable
     }
 
     [Fact]
+    public void Resolve_QuantizesWithCalibrationOrInt8_AndCompilesTheInt8File()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "calib", "a"));
+        File.WriteAllBytes(Path.Combine(_dir, "calib", "a", "x.npy"), new byte[] { 0 });
+        File.WriteAllBytes(Path.Combine(_dir, "calib", "y.bin"), new byte[] { 0 });
+        var calibrated = Item("kws_float.tflite");
+        calibrated.SetMetadata("Calibration", "calib/**/*.npy");
+        calibrated.SetMetadata("SqnrWarning", "20");
+        var explicitInt8 = Item("ad_float.tflite");
+        explicitInt8.SetMetadata("Quantize", "INT8");
+        var keepFloat = Item("hello_float.tflite");
+        keepFloat.SetMetadata("Quantize", "none");
+        keepFloat.SetMetadata("Calibration", "calib");
+        var (ok, engine, task) = Resolve(t => { t.Target = "cortex-m4"; t.SqnrWarning = "12"; }, calibrated, explicitInt8, keepFloat, Item("kws.tflite"));
+        Assert.True(ok, string.Join("\n", engine.Errors.Select(e => e.Message)));
+
+        Assert.Equal(new[] { "kws_float.tflite", "ad_float.tflite" }, task.QuantizeModels.Select(q => Path.GetFileName(q.ItemSpec)));
+        var kws = task.QuantizeModels[0];
+        string quantized = Path.Combine(_dir, "obj", "tinyml", "quantized", "kws_float.tflite");
+        Assert.Equal(quantized, kws.GetMetadata("QuantizedFile"));
+        Assert.Equal(Path.Combine(_dir, "calib", "**", "*.npy"), kws.GetMetadata("Calibration"));
+        Assert.Equal("20", kws.GetMetadata("SqnrWarning"));
+        Assert.Equal("12", task.QuantizeModels[1].GetMetadata("SqnrWarning"));
+        Assert.Equal("", task.QuantizeModels[1].GetMetadata("Calibration"));
+        // The glob's file is an input of the quantize step; the .bin it does not match is not.
+        Assert.Equal(new[] { Path.Combine(_dir, "calib", "a", "x.npy") }, task.CalibrationFiles.Select(f => f.ItemSpec));
+
+        // Host and device compile the int8 file; the others stay as they are.
+        Assert.Equal(quantized, task.ResolvedModels[0].ItemSpec);
+        Assert.Equal(quantized, task.DeviceModels.Single(d => d.GetMetadata("CName") == "kws_float").ItemSpec);
+        Assert.Equal("20", task.ResolvedModels[0].GetMetadata("SqnrWarning"));
+        Assert.EndsWith("hello_float.tflite", task.ResolvedModels[2].ItemSpec);
+        Assert.DoesNotContain("quantized", task.ResolvedModels[2].ItemSpec);
+
+        Assert.Equal(new[] { kws.ItemSpec, "--out", quantized, "--calibration", kws.GetMetadata("Calibration"), "--sqnr-warn", "20" },
+            QuantizeTinyModels.ArgumentsOf(kws));
+    }
+
+    [Fact]
+    public void Resolve_AnUnknownQuantizeValue_IsTML0003()
+    {
+        File.WriteAllLines(_project, new[] { "<Project>", "  <ItemGroup>", "    <TinyModel Include=\"m.tflite\" Quantize=\"int4\" />", "  </ItemGroup>", "</Project>" });
+        var model = Item("m.tflite");
+        model.SetMetadata("Quantize", "int4");
+        var (ok, engine, _) = Resolve(_ => { }, model);
+        Assert.False(ok);
+        var error = Assert.Single(engine.Errors);
+        Assert.Equal("TML0003", error.Code);
+        Assert.Equal(3, error.LineNumber);
+        Assert.Contains("int8", error.Message);
+    }
+
+    [Fact]
     public void Resolve_OptimizeForSize()
     {
         var (ok, _, task) = Resolve(t => { t.Target = "cortex-m4"; t.OptimizeFor = "Size"; }, Item("kws.tflite"));

@@ -71,6 +71,9 @@ public static class PostTrainingQuantizer
     /// <summary>SOFTMAX's fixed int8 output: scale 1/256, zero point -128.</summary>
     public static readonly Ir.Quantization SoftmaxOutput = Ir.Quantization.PerTensor(1f / 256, -128);
 
+    /// <summary>True when the model computes in float32 (so it can, and by default must, be quantized).</summary>
+    public static bool HasFloatActivations(Model model) => model.Main.Tensors.Any(t => !t.IsConstant && t.Type == DataType.Float32);
+
     /// <summary>Quantizes <paramref name="model"/> with <paramref name="calibration"/>.</summary>
     public static Result<QuantizedModel> Quantize(Model model, CalibrationSet? calibration, IModelRunner runner, QuantizationOptions? options = null, string? file = null)
     {
@@ -83,7 +86,7 @@ public static class PostTrainingQuantizer
         }
 
         var source = model.Main;
-        if (!source.Tensors.Any(t => !t.IsConstant && t.Type == DataType.Float32))
+        if (!HasFloatActivations(model))
             return Fail(DiagnosticIds.NothingToQuantize, "the model has no float32 activations to quantize; it is already quantized");
         if (calibration is null || calibration.Samples.Count == 0)
             return Fail(DiagnosticIds.MissingCalibrationData,

@@ -11,6 +11,8 @@ using TinyML.Compiler.Diagnostics;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;
 using TinyML.Compiler.Plan;
+using TinyML.Compiler.PostTraining;
+using TinyML.Compiler.Reports;
 using TinyML.Compiler.Tflite;
 
 namespace TinyML.Sdk.Tasks;
@@ -42,6 +44,12 @@ public sealed class CompileTinyModels : TinyMLTask
 
     /// <summary>A board preset whose memories are the default budgets (TinyMLBoard).</summary>
     public string? Board { get; set; }
+
+    /// <summary>TinyMLMemoryReport: true writes each model's memory report (item metadata MemoryReport overrides it).</summary>
+    public string? MemoryReport { get; set; }
+
+    /// <summary>Where the memory reports go (<c>&lt;model&gt;.memory.html</c>).</summary>
+    public string? ReportDirectory { get; set; }
 
     /// <summary>Every file the task wrote, for FileWrites.</summary>
     [Output]
@@ -104,6 +112,13 @@ public sealed class CompileTinyModels : TinyMLTask
         var read = TfliteReader.ReadFile(modelPath);
         foreach (var d in read.Diagnostics) Report(d);
         if (read.Value is null) return;
+        if (item.GetMetadata("Quantize").Trim().Length == 0 && item.GetMetadata("_TinyML_Source").Length == 0 && PostTrainingQuantizer.HasFloatActivations(read.Value))
+        {
+            Report(new Diagnostic(DiagnosticIds.MissingCalibrationData, Severity.Error,
+                $"{Path.GetFileName(modelPath)} is a float32 model: give it Calibration=\"calib/**/*.npy\" (float32 .npy or .bin inputs) to quantize it to int8 in the build, or Quantize=\"none\" to run it in float32")
+            { File = ProjectFile, Line = LineOf(Path.GetFileName(modelPath)) });
+            return;
+        }
         // Over the RAM budget, the memory techniques are tried before the build fails (MemoryTechniques.FitToBudget).
         var fit = ram is null ? null : MemoryTechniques.FitToBudget(read.Value, modelPath, ram.Bytes);
         var lowered = fit?.Lowered ?? Lowerer.Lower(read.Value, modelPath);
@@ -111,6 +126,8 @@ public sealed class CompileTinyModels : TinyMLTask
         if (lowered.Value is not { } plan) return;
 
         string name = Path.GetFileName(modelPath);
+        // Before the budget check: a model over its budget is when the picture helps most.
+        WriteMemoryReport(item, read.Value, plan, ram?.Bytes, modelPath, written);
         var measured = core is null ? null : ReadDeviceReport(item, core, name);
         var budgetDiagnostics = BudgetCheck.Check(name, read.Value.Main, plan, ram, flash, measured).Select(d => fit?.Explain(d) ?? d).ToList();
         foreach (var d in budgetDiagnostics) Report(d);
@@ -145,6 +162,27 @@ public sealed class CompileTinyModels : TinyMLTask
         Log.LogMessage(MessageImportance.Normal,
             $"TinyML: {name}: arena {ByteSize.Format(plan.ArenaBytes)}, state {plan.StateBytes} bytes, flash {ByteSize.Format(BudgetCheck.FlashBytes(plan))}, {summary.TotalMacs:N0} MACs" +
             (measured is null ? "" : $"; on {measured.Target}: flash {ByteSize.Format(measured.FlashBytes)}, RAM {ByteSize.Format(measured.RamBytes)} (from the ELF)"));
+    }
+
+    /// <summary>
+    /// The self-contained HTML/SVG memory report (per-operator live memory, arena layout over time, each technique and
+    /// the budget line) when MemoryReport or TinyMLMemoryReport is true.
+    /// </summary>
+    private void WriteMemoryReport(ITaskItem item, Model model, ExecutionPlan plan, long? ramBudget, string modelPath, List<ITaskItem> written)
+    {
+        string wanted = item.GetMetadata("MemoryReport").Trim();
+        if (wanted.Length == 0) wanted = (MemoryReport ?? "").Trim();
+        if (!wanted.Equals("true", StringComparison.OrdinalIgnoreCase)) return;
+        var variants = MemoryTechniques.Evaluate(model, modelPath).Where(t => t.Plan is not null)
+            .Select(t => new ReportVariant(t.Name, t.Plan!, t.MacsOverheadPercent)).ToList();
+        long macs = ModelSummary.Of(model).TotalMacs;
+        variants.Add(new ReportVariant("chosen", plan, macs <= 0 ? 0 : 100.0 * plan.ExtraMacs / macs));
+        string directory = string.IsNullOrEmpty(ReportDirectory) ? Path.GetDirectoryName(item.GetMetadata("_TinyML_PlanFile"))! : ReportDirectory!;
+        Directory.CreateDirectory(directory);
+        string path = Path.GetFullPath(Path.Combine(directory, Path.GetFileNameWithoutExtension(modelPath) + ".memory.html"));
+        WriteIfChanged(path, System.Text.Encoding.UTF8.GetBytes(TinyML.Compiler.Reports.MemoryReport.Render(Path.GetFileName(modelPath), model.Main, variants, ramBudget)));
+        written.Add(new TaskItem(path));
+        Log.LogMessage(MessageImportance.High, $"TinyML: {Path.GetFileName(modelPath)}: memory report {path}");
     }
 
     /// <summary>

@@ -37,6 +37,9 @@ public sealed class ResolveTinyModelTargets : TinyMLTask
     /// <summary>TinyMLRamBudget: the project-wide RAM budget, which a model's RamBudget overrides.</summary>
     public string? RamBudget { get; set; }
 
+    /// <summary>TinyMLSqnrWarning: the SQNR in dB under which quantization warns (TML2005); a model's SqnrWarning overrides it.</summary>
+    public string? SqnrWarning { get; set; }
+
     /// <summary>Where the firmware files go, one folder per core below it (default $(OutDir)tinyml/).</summary>
     [Required]
     public string OutputRoot { get; set; } = "";
@@ -48,6 +51,15 @@ public sealed class ResolveTinyModelTargets : TinyMLTask
     /// <summary>The models, with _TinyML_TargetCore and _TinyML_DeviceReport.</summary>
     [Output]
     public ITaskItem[] ResolvedModels { get; set; } = Array.Empty<ITaskItem>();
+
+    /// <summary>The float models to quantize: the model file, with QuantizedFile (the int8 model the build uses instead),
+    /// Calibration, Validation, QuantizationMethod and SqnrWarning, paths made absolute.</summary>
+    [Output]
+    public ITaskItem[] QuantizeModels { get; set; } = Array.Empty<ITaskItem>();
+
+    /// <summary>The calibration and validation files of <see cref="QuantizeModels"/>: inputs of the quantize step.</summary>
+    [Output]
+    public ITaskItem[] CalibrationFiles { get; set; } = Array.Empty<ITaskItem>();
 
     /// <summary>The models to cross-compile: the model file, with TargetCore, CName, OutputDirectory, Library,
     /// WorkDirectory and ReportFile.</summary>
@@ -75,11 +87,22 @@ public sealed class ResolveTinyModelTargets : TinyMLTask
         string Full(string path) => Path.GetFullPath(Path.Combine(projectDir, path));
         var resolved = new List<ITaskItem>();
         var device = new List<ITaskItem>();
+        var quantize = new List<ITaskItem>();
+        var calibrationFiles = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var model in Models)
         {
             string? core = ProjectLines.ResolveCore(model, Target, board, ProjectFile, Report, out bool badCore);
             if (badCore) continue;
-            var copy = new TaskItem(model);
+            if (!ResolveQuantization(model, Full, out var quantizeItem)) continue;
+            // A quantized model is compiled (host and device) from the int8 file the quantize step writes.
+            var copy = quantizeItem is null ? new TaskItem(model) : new TaskItem(quantizeItem.GetMetadata("QuantizedFile"), model.CloneCustomMetadata());
+            if (quantizeItem is not null)
+            {
+                copy.SetMetadata("_TinyML_Source", model.GetMetadata("FullPath"));
+                quantize.Add(quantizeItem);
+                foreach (string pattern in new[] { quantizeItem.GetMetadata("Calibration"), quantizeItem.GetMetadata("Validation") }.Where(p => p.Length > 0))
+                    foreach (string file in Compiler.PostTraining.CalibrationData.ResolveFiles(pattern)) calibrationFiles.Add(file);
+            }
             copy.SetMetadata("_TinyML_TargetCore", core ?? "");
             copy.SetMetadata("_TinyML_DeviceReport", "");
             if (core is not null)
@@ -89,7 +112,7 @@ public sealed class ResolveTinyModelTargets : TinyMLTask
                 string output = Path.Combine(Full(OutputRoot), core) + Path.DirectorySeparatorChar;
                 string report = Path.Combine(work, name + ".compile.json");
                 copy.SetMetadata("_TinyML_DeviceReport", report);
-                var item = new TaskItem(model.GetMetadata("FullPath"));
+                var item = new TaskItem(copy.GetMetadata("FullPath"));
                 item.SetMetadata("TargetCore", core);
                 item.SetMetadata("CName", name);
                 item.SetMetadata("OutputDirectory", output);
@@ -107,6 +130,37 @@ public sealed class ResolveTinyModelTargets : TinyMLTask
             { File = ProjectFile });
         ResolvedModels = resolved.ToArray();
         DeviceModels = device.ToArray();
+        QuantizeModels = quantize.ToArray();
+        CalibrationFiles = calibrationFiles.Select(f => (ITaskItem)new TaskItem(f)).ToArray();
+    }
+
+    /// <summary>
+    /// Whether a model is quantized in the build: Quantize="int8", or a Calibration without Quantize. Quantize="none"
+    /// keeps a float model in float32. A float model with neither is refused later by CompileTinyModels (TML2001),
+    /// which reads the model. False after TML0003 for a Quantize value that is neither.
+    /// </summary>
+    private bool ResolveQuantization(ITaskItem model, Func<string, string> full, out ITaskItem? item)
+    {
+        item = null;
+        string mode = model.GetMetadata("Quantize").Trim().ToLowerInvariant();
+        string calibration = model.GetMetadata("Calibration").Trim();
+        if (mode is not ("" or "int8" or "none"))
+        {
+            Report(new Diagnostic(TinyML.DiagnosticIds.InvalidModelItem, Severity.Error,
+                $"Quantize of {model.ItemSpec} is '{model.GetMetadata("Quantize")}'; use int8 (quantize with Calibration) or none (run in float32)")
+            { File = ProjectFile, Line = ProjectLines.LineOf(ProjectFile, "Quantize=") });
+            return false;
+        }
+        if (mode == "none" || (mode == "" && calibration.Length == 0)) return true;
+        item = new TaskItem(model.GetMetadata("FullPath"));
+        item.SetMetadata("QuantizedFile", Path.Combine(full(IntermediateRoot), "quantized", Path.GetFileName(model.ItemSpec)));
+        item.SetMetadata("Calibration", calibration.Length == 0 ? "" : full(calibration));
+        string validation = model.GetMetadata("Validation").Trim();
+        item.SetMetadata("Validation", validation.Length == 0 ? "" : full(validation));
+        item.SetMetadata("QuantizationMethod", model.GetMetadata("QuantizationMethod").Trim());
+        string sqnr = model.GetMetadata("SqnrWarning").Trim();
+        item.SetMetadata("SqnrWarning", sqnr.Length > 0 ? sqnr : (SqnrWarning ?? "").Trim());
+        return true;
     }
 
     /// <summary>

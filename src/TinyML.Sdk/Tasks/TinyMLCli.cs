@@ -49,6 +49,9 @@ public sealed class TinyMLCli : Task, ICancelableTask
     /// it reads <c>App.csproj : error TML0005: ...</c> rather than naming the task.</summary>
     public string? DiagnosticFile { get; set; }
 
+    /// <summary>How loudly logged stdout shows: high (the default build log shows it), normal (the default) or low.</summary>
+    public string? OutputImportance { get; set; }
+
     /// <summary>The working directory; default the project's.</summary>
     public string? WorkingDirectory { get; set; }
 
@@ -132,12 +135,19 @@ public sealed class TinyMLCli : Task, ICancelableTask
         }
         else if (stdout.Length > 0)
         {
-            Log.LogMessage(ExitCode == 0 ? MessageImportance.Normal : MessageImportance.High, stdout.ToString().TrimEnd());
+            Log.LogMessage(ExitCode == 0 ? Importance(OutputImportance) : MessageImportance.High, stdout.ToString().TrimEnd());
         }
         if (ExitCode != 0 && !Log.HasLoggedErrors)
             Fail($"tinyml {Command} exited with code {ExitCode}{(stderr.Count > 0 ? ": " + string.Join(" ", stderr) : "")}");
         return ExitCode == 0 && !Log.HasLoggedErrors;
     }
+
+    private static MessageImportance Importance(string? name) => (name ?? "").Trim().ToLowerInvariant() switch
+    {
+        "high" => MessageImportance.High,
+        "low" => MessageImportance.Low,
+        _ => MessageImportance.Normal,
+    };
 
     private static readonly System.Text.RegularExpressions.Regex Unlocated = new(@"^(error|warning) TML\d{4}:", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
