@@ -215,38 +215,9 @@ internal sealed class QuantizedModelBuilder
             _padW = QuantMath.PaddingBefore(strideW, 1, input[2], weightShape[2], OutputShape[2]);
         }
 
-        public override float[] Forward(float[] x)
-        {
-            int inH = _in[1], inW = _in[2], inC = _in[3], kh = _weightShape[1], kw = _weightShape[2];
-            int outH = OutputShape[1], outW = OutputShape[2], outC = OutputShape[3];
-            var y = new float[outH * outW * outC];
-            for (int oy = 0; oy < outH; oy++)
-                for (int ox = 0; ox < outW; ox++)
-                    for (int oc = 0; oc < outC; oc++)
-                    {
-                        double sum = _bias[oc];
-                        for (int ky = 0; ky < kh; ky++)
-                        {
-                            int iy = oy * _strideH - _padH + ky;
-                            if (iy < 0 || iy >= inH) continue;
-                            for (int kx = 0; kx < kw; kx++)
-                            {
-                                int ix = ox * _strideW - _padW + kx;
-                                if (ix < 0 || ix >= inW) continue;
-                                int pixel = (iy * inW + ix) * inC;
-                                if (_depthwise)
-                                    sum += (double)x[pixel + oc] * _weights[(ky * kw + kx) * outC + oc];
-                                else
-                                {
-                                    int filter = ((oc * kh + ky) * kw + kx) * inC;
-                                    for (int ic = 0; ic < inC; ic++) sum += (double)x[pixel + ic] * _weights[filter + ic];
-                                }
-                            }
-                        }
-                        y[(oy * outW + ox) * outC + oc] = Activate(sum, _activation);
-                    }
-            return y;
-        }
+        public override float[] Forward(float[] x) => FloatReference.Convolution(x, _in[1], _in[2], _in[3], _weights,
+            _weightShape[1], _weightShape[2], _bias, OutputShape[1], OutputShape[2], OutputShape[3], _strideH, _strideW, _padH, _padW,
+            _depthwise, sum => Activate(sum, _activation));
 
         public override void Emit(ModelBuilder b, int input, Quantization inputQuantization, int output)
         {

@@ -101,6 +101,9 @@ public static class DiagnosticIds
     /// <summary>A compiled plan container (.tmlmodel) is corrupt or of another format version.</summary>
     public const string InvalidPlanContainer = "TML3010";
 
+    /// <summary>A requested patch split and grid (patch-based inference) does not fit the graph.</summary>
+    public const string PatchNotApplicable = "TML3020";
+
     /// <summary>A model manifest (.tmlmodel.json) cannot be read or is malformed.</summary>
     public const string InvalidManifest = "TML4001";
     /// <summary>A model's class name is not a valid C# identifier.</summary>

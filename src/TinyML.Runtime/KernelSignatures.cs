@@ -26,6 +26,7 @@ public static class KernelSignatures
         ["tml_transpose"] = "PIPP",
         ["tml_strided_slice"] = "PIPP",
         ["tml_concat"] = "PIPP",
+        ["tml_copy_window"] = "PIPP",
         ["tml_mean_s8"] = "PPPP",
         ["tml_conv_f32"] = "PPPPPPPP",
         ["tml_depthwise_conv_f32"] = "PPPPPPPP",

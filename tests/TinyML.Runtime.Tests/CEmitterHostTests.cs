@@ -26,7 +26,7 @@ public sealed class CEmitterHostTests : IDisposable
 
     public static TheoryData<string> Cases() => new(GoldenCase.All().Where(c => !GoldenCase.WithoutGolden.ContainsKey(c.Name)).Select(c => c.Name));
 
-    private static string Harness(string name, ExecutionPlan plan)
+    internal static string Harness(string name, ExecutionPlan plan)
     {
         string upper = name.ToUpperInvariant();
         var c = new StringBuilder();
@@ -45,7 +45,7 @@ public sealed class CEmitterHostTests : IDisposable
         return c.ToString();
     }
 
-    private static (int Code, string Output) Run(string file, params string[] args)
+    internal static (int Code, string Output) Run(string file, params string[] args)
     {
         var start = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = Process.Start(start)!;

@@ -32,6 +32,7 @@ public class ConformanceTests
         ["inplace-depthwise"] = LoweringOptions.None with { InPlaceDepthwise = true },
         ["inplace-elementwise"] = LoweringOptions.None with { InPlaceElementwise = true },
         ["reorder"] = LoweringOptions.None with { Reorder = true },
+        ["patches"] = LoweringOptions.None with { Patch = PatchMode.MinimumPeak },
         ["all"] = LoweringOptions.Default,
     };
 

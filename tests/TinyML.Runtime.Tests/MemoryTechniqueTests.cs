@@ -88,7 +88,8 @@ public class MemoryTechniqueTests
         ("inplace-depthwise", LoweringOptions.None with { InPlaceDepthwise = true }),
         ("inplace-elementwise", LoweringOptions.None with { InPlaceElementwise = true }),
         ("reorder", LoweringOptions.None with { Reorder = true }),
-        ("all", LoweringOptions.Default),
+        ("patches", LoweringOptions.None with { Patch = PatchMode.MinimumPeak }),
+        ("all", LoweringOptions.MinimumMemory),
     };
 
     private static byte[] RunOnce(ExecutionPlan plan, byte[] input)

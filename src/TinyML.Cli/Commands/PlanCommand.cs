@@ -78,7 +78,7 @@ public static class PlanCommand
         o.WriteLine($"flash: weights {N(weights)} B, constants with precomputed parameters {N(plan.ConstantBytes)} B");
         var order = plan.Memory.Order;
         int OpAt(int step) => step < order.Count ? order[step] : step;
-        o.WriteLine($"placement: {arena.Method}; peak at step {arena.PeakOperator} (operator {OpAt(Math.Max(0, arena.PeakOperator))}, {graph.Operators[OpAt(Math.Max(0, arena.PeakOperator))].TypeName})");
+        o.WriteLine($"placement: {arena.Method}; peak at step {arena.PeakOperator} (operator {Math.Max(0, plan.Memory.PeakOperator)}, {graph.Operators[Math.Max(0, plan.Memory.PeakOperator)].TypeName})");
         o.WriteLine("techniques: " + string.Join(", ", techniques.Select(t => $"{t.Name} {N(t.ArenaBytes)} B")) +
             $"; in place here: {plan.Memory.InPlace.Count} operators" + (order.Select((op, i) => op != i).Any(x => x) ? ", reordered" : ""));
         o.WriteLine();
@@ -133,7 +133,7 @@ public static class PlanCommand
             w.WriteNumber("constant_bytes", plan.ConstantBytes);
             w.WriteString("placement", arena.Method);
             w.WriteStartObject("peak_op");
-            int peakOp = arena.PeakOperator >= 0 && arena.PeakOperator < plan.Memory.Order.Count ? plan.Memory.Order[arena.PeakOperator] : arena.PeakOperator;
+            int peakOp = plan.Memory.PeakOperator;
             w.WriteNumber("index", peakOp);
             w.WriteNumber("step", arena.PeakOperator);
             w.WriteString("type", peakOp >= 0 ? graph.Operators[peakOp].TypeName : "");

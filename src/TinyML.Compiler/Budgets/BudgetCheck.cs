@@ -73,8 +73,8 @@ public static class BudgetCheck
         var memory = plan.Memory;
         if (memory is null) return "";
         var arena = memory.Arena;
-        int peak = arena.PeakOperator;
-        var live = arena.Buffers.Where(b => b.FirstOp <= peak && peak <= b.LastOp).OrderByDescending(b => b.Bytes).Take(3)
+        int step = arena.PeakOperator, peak = memory.PeakOperator;
+        var live = arena.Buffers.Where(b => b.FirstOp <= step && step <= b.LastOp).OrderByDescending(b => b.Bytes).Take(3)
             .Select(b => $"'{ShortName(b.Name)}' {ByteSize.Format(b.Bytes)}");
         string where = peak >= 0 && peak < graph.Operators.Count
             ? $"The peak is at operator {peak} ({graph.Operators[peak].TypeName}), where {string.Join(", ", live)} are live. "

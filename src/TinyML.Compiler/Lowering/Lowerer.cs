@@ -85,7 +85,9 @@ public static partial class Lowerer
                 }
             }
             if (Diagnostics.HasErrors) return _plan;
-            PlanMemory(scratch);
+            if (!PlanPatches(scratch)) PlanMemory(scratch);
+            if (Diagnostics.HasErrors) return _plan;
+            EmitPatches();
             foreach (int i in _order)
             {
                 _op = i;

@@ -37,12 +37,13 @@ public sealed record BudgetFit(Result<ExecutionPlan> Lowered, IReadOnlyList<Tech
 /// </summary>
 public static class MemoryTechniques
 {
-    /// <summary>Every technique, cheapest first (none of these costs MACs).</summary>
+    /// <summary>Every technique, cheapest first (only patch-based inference costs MACs: tiles recompute their halos).</summary>
     public static readonly IReadOnlyList<MemoryTechnique> All = new[]
     {
         new MemoryTechnique("inplace-depthwise", "in-place depthwise convolution", o => o with { InPlaceDepthwise = true }),
         new MemoryTechnique("inplace-elementwise", "in-place element-wise operators", o => o with { InPlaceElementwise = true }),
         new MemoryTechnique("reorder", "memory-aware operator reordering", o => o with { Reorder = true }),
+        new MemoryTechnique("patches", "patch-based inference (MCUNetV2), minimum peak", o => o with { Patch = o.Patch == PatchMode.Off ? PatchMode.MinimumPeak : o.Patch }),
     };
 
     /// <summary>Options with every technique of <see cref="All"/> on, starting from <paramref name="start"/>.</summary>

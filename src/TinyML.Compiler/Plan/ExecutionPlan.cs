@@ -119,6 +119,9 @@ public sealed class ExecutionPlan
     /// <summary>How the arena was laid out (compile-time information; not stored in the container).</summary>
     public MemoryLayout? Memory { get; set; }
 
+    /// <summary>What patch-based inference did, when it was asked for (compile-time information; not stored in the container).</summary>
+    public TinyML.Compiler.Planning.Patches.PatchReport? Patches { get; set; }
+
     /// <summary>MACs the plan runs beyond the model's own (recomputed halos of patch-based inference); 0 otherwise.</summary>
     public long ExtraMacs { get; set; }
 
@@ -139,11 +142,34 @@ public sealed class ExecutionPlan
 /// <summary>The arena layout behind a plan: every buffer with its lifetime and offset, and the lower bound.</summary>
 public sealed record MemoryLayout(TinyML.Compiler.Planning.ArenaPlan Arena, long ScratchBytes)
 {
-    /// <summary>Live arena bytes at each step of the execution order (buffers aligned; an in-place pair counts once).</summary>
+    /// <summary>
+    /// When the buffer lifetimes are in steps rather than operators (patch-based inference: one patch's steps,
+    /// then the remaining operators), the operator each step belongs to; null when steps are operators.
+    /// </summary>
+    public IReadOnlyList<int>? OperatorOfStep { get; init; }
+
+    /// <summary>The operator (original index) where the arena peaks: its step mapped through the patch steps or the execution order.</summary>
+    public int PeakOperator
+    {
+        get
+        {
+            int step = Arena.PeakOperator;
+            if (step < 0) return step;
+            if (OperatorOfStep is { } steps) return steps[step];
+            return step < Order.Count ? Order[step] : step;
+        }
+    }
+
+    /// <summary>
+    /// Live arena bytes at each step of the execution order (buffers aligned; an in-place pair counts once); with
+    /// <see cref="OperatorOfStep"/>, the largest over each operator's steps.
+    /// </summary>
     public IReadOnlyList<long> LiveBytesPerOperator(int operators)
     {
         var units = TinyML.Compiler.Planning.MemoryPlanner.Units(Arena.Buffers);
-        return Enumerable.Range(0, operators).Select(op => TinyML.Compiler.Planning.MemoryPlanner.LiveBytes(Arena.Buffers, op, units)).ToList();
+        long Live(int step) => TinyML.Compiler.Planning.MemoryPlanner.LiveBytes(Arena.Buffers, step, units);
+        if (OperatorOfStep is not { } steps) return Enumerable.Range(0, operators).Select(Live).ToList();
+        return Enumerable.Range(0, operators).Select(op => Enumerable.Range(0, steps.Count).Where(s => steps[s] == op).Select(Live).DefaultIfEmpty(0).Max()).ToList();
     }
 
     /// <summary>Original operator indices in execution order (the identity unless the graph was reordered).</summary>

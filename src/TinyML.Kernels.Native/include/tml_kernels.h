@@ -350,6 +350,28 @@ TML_API tml_status tml_concat(const tml_concat_params *params, int32_t element_s
 /* tml_concat for int8 tensors. */
 TML_API tml_status tml_concat_s8(const tml_concat_params *params, const int8_t *const *inputs, int8_t *output);
 
+/* Parameters of tml_copy_window: a window of height x width pixels (channels elements each) between two dense
+ * [h, w, channels] images (batch 1). Patch-based inference uses it to cut a tile out of a whole tensor or out of
+ * a larger tile, and to write a finished tile into the whole stage output. */
+typedef struct {
+    int32_t height;     /* window rows, >= 1 */
+    int32_t width;      /* window columns, >= 1 */
+    int32_t channels;   /* elements per pixel, >= 1 */
+    int32_t input_h;    /* source image rows */
+    int32_t input_w;    /* source image columns */
+    int32_t input_y;    /* first source row of the window, >= 0, input_y + height <= input_h */
+    int32_t input_x;    /* first source column, >= 0, input_x + width <= input_w */
+    int32_t output_h;   /* destination image rows */
+    int32_t output_w;   /* destination image columns */
+    int32_t output_y;   /* first destination row, >= 0, output_y + height <= output_h */
+    int32_t output_x;   /* first destination column, >= 0, output_x + width <= output_w */
+} tml_copy_window_params;
+
+/* Copies the window row by row (one memcpy of width * channels elements per row). input must not overlap
+ * output. Returns TML_ERROR_ARGUMENT when the window does not lie inside both images. */
+TML_API tml_status tml_copy_window(const tml_copy_window_params *params, int32_t element_size, const void *input,
+                                   void *output);
+
 /* ---- MEAN --------------------------------------------------------------------------------------------- */
 
 /*

@@ -274,3 +274,27 @@ TML_API tml_status tml_concat_s8(const tml_concat_params *params, const int8_t *
 {
     return tml_concat(params, 1, (const void *const *)inputs, output);
 }
+
+TML_API tml_status tml_copy_window(const tml_copy_window_params *params, int32_t element_size, const void *input,
+                                   void *output)
+{
+    if (params == NULL || input == NULL || output == NULL || !(element_size == 1 || element_size == 2 || element_size == 4)) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const tml_copy_window_params *p = params;
+    if (p->height < 1 || p->width < 1 || p->channels < 1 || p->input_y < 0 || p->input_x < 0 || p->output_y < 0 ||
+        p->output_x < 0 || p->input_y > p->input_h - p->height || p->input_x > p->input_w - p->width ||
+        p->output_y > p->output_h - p->height || p->output_x > p->output_w - p->width) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const size_t pixel = (size_t)p->channels * (size_t)element_size;
+    const size_t row_bytes = (size_t)p->width * pixel;
+    const uint8_t *in = (const uint8_t *)input + ((size_t)p->input_y * (size_t)p->input_w + (size_t)p->input_x) * pixel;
+    uint8_t *out = (uint8_t *)output + ((size_t)p->output_y * (size_t)p->output_w + (size_t)p->output_x) * pixel;
+    for (int32_t y = 0; y < p->height; y++) {
+        memcpy(out, in, row_bytes);
+        in += (size_t)p->input_w * pixel;
+        out += (size_t)p->output_w * pixel;
+    }
+    return TML_OK;
+}

@@ -345,6 +345,60 @@ static void argument_checks(void)
     tml_test_record(ok, "data movement argument checks");
 }
 
+/* ---- COPY WINDOW -------------------------------------------------------------------------------------- */
+
+/* A random window between two random images, checked pixel by pixel against index arithmetic; bytes outside
+ * the destination window must keep their old values. */
+static void test_copy_window(tml_rng *r, int index)
+{
+    const int32_t es = k_elem_sizes[tml_rng_range(r, 0, 2)];
+    tml_copy_window_params p;
+    p.channels = tml_rng_range(r, 1, 5);
+    p.height = tml_rng_range(r, 1, 6);
+    p.width = tml_rng_range(r, 1, 6);
+    p.input_h = p.height + tml_rng_range(r, 0, 4);
+    p.input_w = p.width + tml_rng_range(r, 0, 4);
+    p.output_h = p.height + tml_rng_range(r, 0, 4);
+    p.output_w = p.width + tml_rng_range(r, 0, 4);
+    p.input_y = tml_rng_range(r, 0, p.input_h - p.height);
+    p.input_x = tml_rng_range(r, 0, p.input_w - p.width);
+    p.output_y = tml_rng_range(r, 0, p.output_h - p.height);
+    p.output_x = tml_rng_range(r, 0, p.output_w - p.width);
+    const size_t pixel = (size_t)p.channels * (size_t)es;
+    const size_t n_in = (size_t)p.input_h * p.input_w * pixel, n_out = (size_t)p.output_h * p.output_w * pixel;
+    uint8_t *in = (uint8_t *)malloc(n_in);
+    uint8_t *expected = (uint8_t *)malloc(n_out);
+    uint8_t *actual = (uint8_t *)malloc(n_out);
+    for (size_t i = 0; i < n_in; i++) {
+        in[i] = (uint8_t)tml_rng_next(r);
+    }
+    for (size_t i = 0; i < n_out; i++) {
+        expected[i] = actual[i] = (uint8_t)tml_rng_next(r);
+    }
+    for (int32_t y = 0; y < p.height; y++) {
+        for (int32_t x = 0; x < p.width; x++) {
+            for (size_t b = 0; b < pixel; b++) {
+                expected[((size_t)(p.output_y + y) * p.output_w + (size_t)(p.output_x + x)) * pixel + b] =
+                    in[((size_t)(p.input_y + y) * p.input_w + (size_t)(p.input_x + x)) * pixel + b];
+            }
+        }
+    }
+    char label[64];
+    snprintf(label, sizeof(label), "copy_window #%d", index);
+    TML_CHECK(tml_copy_window(&p, es, in, actual) == TML_OK, "%s: status", label);
+    tml_test_compare_u8(label, expected, actual, n_out);
+    /* One row too many on either side is refused. */
+    tml_copy_window_params bad = p;
+    bad.input_y = p.input_h - p.height + 1;
+    TML_CHECK(tml_copy_window(&bad, es, in, actual) == TML_ERROR_ARGUMENT, "%s: source overrun accepted", label);
+    bad = p;
+    bad.output_x = p.output_w - p.width + 1;
+    TML_CHECK(tml_copy_window(&bad, es, in, actual) == TML_ERROR_ARGUMENT, "%s: destination overrun accepted", label);
+    free(in);
+    free(expected);
+    free(actual);
+}
+
 int main(void)
 {
     tml_rng r = tml_rng_seed(0xC0DE0006u);
@@ -354,6 +408,7 @@ int main(void)
         test_transpose(&r, i);
         test_strided_slice(&r, i);
         test_concat(&r, i);
+        test_copy_window(&r, i);
     }
     return TML_TEST_SUMMARY("test_data_movement");
 }

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Collections.Generic;
+using System.Linq;
+using TinyML.Compiler.Diagnostics;
+using TinyML.Compiler.Ir;
+using TinyML.Compiler.Plan;
+using TinyML.Compiler.Planning;
+using TinyML.Compiler.Planning.Patches;
+using TinyML.Compiler.Validation;
+
+namespace TinyML.Compiler.Lowering;
+
+/// <summary>
+/// Patch-based inference (MCUNetV2): the first operators run tile by tile. Each prefix operator is lowered once
+/// as usual, and that call is then re-targeted per patch to the tile buffers, with the tile's dimensions and the
+/// padding that remains at true image borders only. See docs/patches.md.
+/// </summary>
+public static partial class Lowerer
+{
+    /// <summary>
+    /// Lowers with a given split and grid instead of the planner's choice (tests and the bench use it to run any
+    /// candidate). <paramref name="prefixOperators"/> must be one of <see cref="PatchGraph.Splits"/>.
+    /// </summary>
+    public static Result<ExecutionPlan> LowerWithPatches(Model model, string? file, int prefixOperators, int rows, int columns)
+    {
+        var validation = ModelValidator.Validate(model, file);
+        if (validation.Any(d => d.Severity == Severity.Error)) return new Result<ExecutionPlan>(null, validation);
+        var context = new Context(model.Main, file, LoweringOptions.None) { ForcedPatch = (prefixOperators, rows, columns) };
+        var plan = context.Run();
+        var diagnostics = validation.Concat(context.Diagnostics.Ordered()).ToList();
+        return new Result<ExecutionPlan>(context.Diagnostics.HasErrors ? null : plan, diagnostics);
+    }
+
+    private sealed partial class Context
+    {
+        private PatchCandidate? _patches;
+
+        /// <summary>A split and grid to use instead of choosing one.</summary>
+        public (int Operators, int Rows, int Columns)? ForcedPatch { get; init; }
+
+        /// <summary>Chooses patches and, when they apply, lays out the patched arena. False: plan layer by layer.</summary>
+        private bool PlanPatches(long[] scratch)
+        {
+            if (ForcedPatch is { } forced)
+            {
+                var graph = PatchGraph.Analyze(_graph);
+                string? problem = null;
+                PatchCandidate? candidate = null;
+                if (!graph.Splits.Contains(forced.Operators))
+                    problem = $"a split after {forced.Operators} operators is not valid for this graph (valid splits: {string.Join(", ", graph.Splits)})";
+                else if ((candidate = PatchPlanner.Evaluate(graph, forced.Operators, forced.Rows, forced.Columns, scratch)) is null)
+                    problem = $"a {forced.Rows}x{forced.Columns} grid does not fit the stage output {T(graph.Ops[forced.Operators - 1].Output).Shape} after {forced.Operators} operators, or leaves a tile empty";
+                if (problem is not null)
+                {
+                    Diagnostics.Add(new Diagnostic(DiagnosticIds.PatchNotApplicable, Severity.Error, problem) { File = _file });
+                    return true;
+                }
+                _patches = candidate!;
+                _plan.Patches = PatchPlanner.Report(candidate!, PatchPlanner.Unpatched(_graph, scratch).ArenaBytes, PatchPlanner.Macs(_graph), 1);
+            }
+            else
+            {
+                if (_options.Patch == PatchMode.Off) return false;
+                // Patches must beat the plan the other techniques give without them.
+                long withoutPatches = MemoryScheduler.Schedule(_graph, scratch, ScheduleOptionsOf(_options)).Arena.ArenaBytes;
+                var (chosen, report) = PatchPlanner.Choose(_graph, scratch, _options.Patch, _options.RamBudget, withoutPatches);
+                _plan.Patches = report;
+                if (chosen is null) return false;
+                _patches = chosen;
+            }
+            var arena = _patches.Arena;
+            var problems = PlanVerifier.Verify(arena);
+            if (problems.Count > 0) throw new System.InvalidOperationException("patched memory plan failed verification: " + string.Join("; ", problems));
+            var memory = _patches.Memory;
+            foreach (var pair in memory.WholeBufferOfTensor)
+                _arenaOffset[pair.Key] = arena.Offsets[pair.Value] + (memory.OffsetInBuffer.TryGetValue(pair.Key, out long inside) ? inside : 0);
+            // Prefix-internal tensors have no whole buffer; their tile stands in while the prefix is lowered.
+            foreach (var pair in memory.TileBufferOfTensor)
+                if (!_arenaOffset.ContainsKey(pair.Key)) _arenaOffset[pair.Key] = arena.Offsets[pair.Value];
+            foreach (var pair in memory.ScratchBufferOfOperator) _scratchOffset[pair.Key] = arena.Offsets[pair.Value];
+            _plan.ArenaBytes = arena.ArenaBytes;
+            _plan.Memory = new MemoryLayout(arena, scratch.Sum())
+            {
+                OperatorOfStep = memory.OperatorOfStep,
+                Order = Enumerable.Range(0, _graph.Operators.Count).ToList(),
+            };
+            _plan.ExtraMacs = _plan.Patches!.MacsAfter - _plan.Patches.MacsBefore;
+            // The prefix is emitted patch by patch; the operators after it follow in graph order.
+            _order = Enumerable.Range(_patches.Schedule.Operators, _graph.Operators.Count - _patches.Schedule.Operators).ToList();
+            long state = 0;
+            foreach (int t in TensorLifetimes.Compute(_graph).StateTensors)
+            {
+                _stateOffset[t] = state;
+                state += MemoryPlanner.Align(_graph.Tensors[t].Bytes);
+            }
+            _plan.StateBytes = state;
+            return true;
+        }
+
+        /// <summary>Emits the prefix patch by patch (nothing without patches).</summary>
+        private void EmitPatches()
+        {
+            if (_patches is null) return;
+            var schedule = _patches.Schedule;
+            int k = schedule.Operators;
+            var templates = new KernelCall?[k];
+            for (int j = 0; j < k; j++)
+            {
+                _op = schedule.Ops[j].Index;
+                int before = _plan.Calls.Count;
+                try
+                {
+                    LowerOperator(_graph.Operators[_op]);
+                    if (_plan.Calls.Count != before + 1) throw Fail("patch-based inference needs exactly one kernel call per prefix operator");
+                    templates[j] = _plan.Calls[before];
+                }
+                catch (OperatorException e)
+                {
+                    Report(e.Message);
+                }
+                _plan.Calls.RemoveRange(before, _plan.Calls.Count - before);
+            }
+            if (Diagnostics.HasErrors) return;
+            foreach (var patch in schedule.Patches)
+            {
+                try
+                {
+                    EmitPatch(schedule, patch, templates!);
+                }
+                catch (OperatorException e)
+                {
+                    Report(e.Message);
+                    return;
+                }
+            }
+        }
+
+        private Pointer Tile(int tensor) => Pointer.Arena(_patches!.Arena.Offsets[_patches.Memory.TileBufferOfTensor[tensor]]);
+
+        private void EmitPatch(PatchSchedule schedule, Patch patch, KernelCall[] templates)
+        {
+            var memory = _patches!.Memory;
+            string where = $"patch ({patch.Row},{patch.Column}) of {schedule.Rows}x{schedule.Columns}";
+            int input = schedule.Graph.Input;
+            _op = schedule.Ops[0].Index;
+            var inputBox = patch.Regions[input];
+            var inputShape = T(input).Shape;
+            CopyWindow(Ptr(input), inputShape[1], inputShape[2], inputBox.Y0, inputBox.X0, Tile(input), inputBox.Height, inputBox.Width, 0, 0,
+                inputBox, input, $"{where}: cut input {inputBox}");
+            for (int j = 0; j < schedule.Ops.Count; j++)
+            {
+                var op = schedule.Ops[j];
+                _op = op.Index;
+                var step = patch.Steps[j];
+                var operands = new List<(Pointer Pointer, Box Box)>();
+                for (int s = 0; s < op.Inputs.Count; s++)
+                {
+                    int t = op.Inputs[s];
+                    var region = patch.Regions[t];
+                    var need = step.Needs[s];
+                    if (memory.CropBuffer.TryGetValue((j, s), out int crop))
+                    {
+                        var cropPointer = Pointer.Arena(_patches.Arena.Offsets[crop]);
+                        CopyWindow(Tile(t), region.Height, region.Width, need.Y0 - region.Y0, need.X0 - region.X0, cropPointer, need.Height, need.Width, 0, 0,
+                            need, t, $"{where}: crop input {s} to {need}");
+                        operands.Add((cropPointer, need));
+                    }
+                    else
+                    {
+                        Expect(need == region, $"{where}: input {s} needs {need} but its tile holds {region}");
+                        operands.Add((Tile(t), need));
+                    }
+                }
+                _plan.Calls.Add(Retarget(templates[j], op, operands, Tile(op.Output), step.Output, $"{where}: {templates[j].Comment} on {step.Output}"));
+            }
+            int stage = schedule.StageOutput;
+            var stageShape = T(stage).Shape;
+            var cell = patch.Cell;
+            CopyWindow(Tile(stage), cell.Height, cell.Width, 0, 0, Ptr(stage), stageShape[1], stageShape[2], cell.Y0, cell.X0,
+                cell, stage, $"{where}: write stage output {cell}");
+        }
+
+        private void CopyWindow(Pointer from, int fromH, int fromW, int fromY, int fromX, Pointer to, int toH, int toW, int toY, int toX, Box window, int tensor, string comment) =>
+            Call("tml_copy_window", comment, Arg.Struct("tml_copy_window_params",
+                    Field.I("height", window.Height), Field.I("width", window.Width), Field.I("channels", T(tensor).Shape[3]),
+                    Field.I("input_h", fromH), Field.I("input_w", fromW), Field.I("input_y", fromY), Field.I("input_x", fromX),
+                    Field.I("output_h", toH), Field.I("output_w", toW), Field.I("output_y", toY), Field.I("output_x", toX)),
+                Arg.Int32(ElementSize(T(tensor))), Arg.Ptr(from), Arg.Ptr(to));
+
+        private static int[] TileShape(Box box, int channels) => new[] { 1, box.Height, box.Width, channels };
+
+        /// <summary>The layer-by-layer call of a prefix operator, pointed at tiles with the tiles' shapes and paddings.</summary>
+        private KernelCall Retarget(KernelCall template, PatchOp op, IReadOnlyList<(Pointer Pointer, Box Box)> inputs, Pointer output, Box outputBox, string comment)
+        {
+            var args = template.Args.ToArray();
+            var outputShape = TileShape(outputBox, T(op.Output).Shape[3]);
+            var inputShape = TileShape(inputs[0].Box, T(op.Inputs[0]).Shape[3]);
+            Arg Pads(Arg parameters) => parameters with
+            {
+                Fields = parameters.Fields.Select(f => f.Name switch
+                {
+                    "pad_h" => Field.I("pad_h", op.WindowH.TilePad(outputBox.Y0)),
+                    "pad_w" => Field.I("pad_w", op.WindowW.TilePad(outputBox.X0)),
+                    _ => f,
+                }).ToArray(),
+            };
+            switch (template.Kernel)
+            {
+                case "tml_conv_s8" or "tml_depthwise_conv_s8":
+                    (args[0], args[2], args[3], args[7], args[8]) = (Pads(args[0]), Dims(inputShape), Arg.Ptr(inputs[0].Pointer), Dims(outputShape), Arg.Ptr(output));
+                    break;
+                case "tml_conv_f32" or "tml_depthwise_conv_f32":
+                    (args[0], args[1], args[2], args[6], args[7]) = (Pads(args[0]), Dims(inputShape), Arg.Ptr(inputs[0].Pointer), Dims(outputShape), Arg.Ptr(output));
+                    break;
+                case "tml_avg_pool_s8" or "tml_max_pool_s8" or "tml_avg_pool_f32" or "tml_max_pool_f32":
+                    (args[0], args[1], args[2], args[3], args[4]) = (Pads(args[0]), Dims(inputShape), Arg.Ptr(inputs[0].Pointer), Dims(outputShape), Arg.Ptr(output));
+                    break;
+                case "tml_add_s8" or "tml_sub_s8" or "tml_mul_s8" or "tml_add_f32":
+                    var strides = new[] { 0, outputShape[1] == 1 ? 0 : outputShape[2] * outputShape[3], outputShape[2] == 1 ? 0 : outputShape[3], outputShape[3] == 1 ? 0 : 1 };
+                    args[1] = Arg.Struct("tml_broadcast_shape", new[] { Field.I("rank", 4) }.Concat(FieldArray("output_dims", outputShape))
+                        .Concat(FieldArray("input1_strides", strides)).Concat(FieldArray("input2_strides", strides)).ToArray());
+                    (args[2], args[3], args[4]) = (Arg.Ptr(inputs[0].Pointer), Arg.Ptr(inputs[1].Pointer), Arg.Ptr(output));
+                    break;
+                default:
+                    // Unary int8 kernels: (params, input, count, output).
+                    Expect(args.Length == 4 && args[1].Kind == ArgKind.Pointer && args[2].Kind == ArgKind.Int32 && args[3].Kind == ArgKind.Pointer,
+                        $"{template.Kernel} cannot run on tiles");
+                    (args[1], args[2], args[3]) = (Arg.Ptr(inputs[0].Pointer), Arg.Int32(checked((int)(outputBox.Area * outputShape[3]))), Arg.Ptr(output));
+                    break;
+            }
+            return template with { Args = args, Comment = comment };
+        }
+    }
+}

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Collections.Generic;
+using TinyML.Compiler.Ir;
+using System.Linq;
+
+namespace TinyML.Compiler.Planning.Patches;
+
+/// <summary>
+/// The arena buffers of a patched plan, on a timeline of steps instead of operators. Every patch runs the same
+/// steps: step 0 cuts the input tile, step j + 1 runs prefix operator j (after cropping its inputs where needed),
+/// step k + 1 writes the stage tile into the stage output. Tile buffers live within those steps and are reused by
+/// the next patch; the graph input and the stage output are whole and live across all of them. Operator i after
+/// the prefix is step <see cref="PrefixSteps"/> + i - k.
+/// </summary>
+public sealed class PatchMemory
+{
+    private PatchMemory(IReadOnlyList<ArenaBuffer> buffers, IReadOnlyDictionary<int, int> whole, IReadOnlyDictionary<int, long> offsetInBuffer, IReadOnlyDictionary<int, int> tile,
+        IReadOnlyDictionary<(int, int), int> crop, IReadOnlyDictionary<int, int> scratch, int prefixSteps, IReadOnlyList<int> operatorOfStep)
+    {
+        OperatorOfStep = operatorOfStep;
+        Buffers = buffers;
+        WholeBufferOfTensor = whole;
+        OffsetInBuffer = offsetInBuffer;
+        TileBufferOfTensor = tile;
+        CropBuffer = crop;
+        ScratchBufferOfOperator = scratch;
+        PrefixSteps = prefixSteps;
+    }
+
+    /// <summary>Every buffer, with its lifetime in steps.</summary>
+    public IReadOnlyList<ArenaBuffer> Buffers { get; }
+    /// <summary>Whole tensors (everything outside the prefix, the graph input, the stage output): tensor to buffer.</summary>
+    public IReadOnlyDictionary<int, int> WholeBufferOfTensor { get; }
+    /// <summary>Byte offsets of whole tensors inside their buffer (0 when absent): the input and the stage output may share one.</summary>
+    public IReadOnlyDictionary<int, long> OffsetInBuffer { get; }
+    /// <summary>Tile buffers: tensor to buffer.</summary>
+    public IReadOnlyDictionary<int, int> TileBufferOfTensor { get; }
+    /// <summary>Crop buffers: (prefix operator, input slot) to buffer.</summary>
+    public IReadOnlyDictionary<(int Op, int Slot), int> CropBuffer { get; }
+    /// <summary>Kernel scratch: operator to buffer.</summary>
+    public IReadOnlyDictionary<int, int> ScratchBufferOfOperator { get; }
+    /// <summary>The graph operator each step belongs to (cutting the input belongs to the first, writing the stage tile to the last prefix operator).</summary>
+    public IReadOnlyList<int> OperatorOfStep { get; }
+    /// <summary>Steps of one patch (prefix operators + 2).</summary>
+    public int PrefixSteps { get; }
+
+    /// <summary>The step of an operator after the prefix.</summary>
+    public int StepOf(int op, int prefixOperators) => PrefixSteps + op - prefixOperators;
+
+    /// <summary>
+    /// Where the stage output can start relative to the input's first byte so that it only overwrites input rows
+    /// no later patch reads: patches run row by row, so while patch row r runs, every read of the input is at or
+    /// below row a_r (the lowest input row any patch of row r or later reads), and every write of the stage output
+    /// is above the end of band r (row y1_r). The shift d must keep d + y1_r · stage row bytes ≤ a_r · input row
+    /// bytes for every r; it is rounded down to the alignment. Null when the input is read after the prefix or
+    /// shares its buffer with another tensor.
+    /// </summary>
+    private static long? StageShift(PatchSchedule schedule, TensorLifetimes lifetimes, int inputBuffer, int stageBuffer)
+    {
+        var graph = schedule.Graph.Graph;
+        if (inputBuffer == stageBuffer || lifetimes.Buffers[inputBuffer].LastOp >= schedule.Operators || graph.Outputs.Contains(schedule.Graph.Input)) return null;
+        if (lifetimes.BufferOfTensor.Count(p => p.Value == inputBuffer) != 1) return null;
+        var input = graph.Tensors[schedule.Graph.Input];
+        var stage = graph.Tensors[schedule.StageOutput];
+        long inputRow = (long)input.Shape[2] * input.Shape[3] * DataTypes.SizeOf(input.Type);
+        long stageRow = (long)stage.Shape[2] * stage.Shape[3] * DataTypes.SizeOf(stage.Type);
+        long shift = long.MaxValue;
+        for (int r = 0; r < schedule.Rows; r++)
+        {
+            long readFrom = schedule.Patches.Where(p => p.Row >= r).Min(p => p.Regions[schedule.Graph.Input].Y0) * inputRow;
+            long writtenTo = schedule.Patches.Where(p => p.Row == r).Max(p => p.Cell.Y1) * stageRow;
+            shift = Math.Min(shift, readFrom - writtenTo);
+        }
+        return (long)Math.Floor(shift / (double)MemoryPlanner.Alignment) * MemoryPlanner.Alignment;
+    }
+
+    /// <summary>The last part of a TFLite tensor name (fused operators list every name with ';').</summary>
+    private static string Short(string name) => name.Split(';').Last();
+
+    /// <summary>Lays out the buffers of a schedule; <paramref name="scratch"/> is kernel scratch per operator.</summary>
+    public static PatchMemory Build(PatchSchedule schedule, IReadOnlyList<long> scratch, bool overlapStage = true)
+    {
+        var graph = schedule.Graph.Graph;
+        int k = schedule.Operators;
+        int steps = k + 2;
+        int Map(int op, bool isEnd) => op < k ? (isEnd ? steps - 1 : 0) : steps + op - k;
+        var lifetimes = TensorLifetimes.Compute(graph);
+        var internalTensors = new HashSet<int>(schedule.Ops.Select(o => o.Output).Where(t => t != schedule.StageOutput));
+        var buffers = new List<ArenaBuffer>();
+        var whole = new Dictionary<int, int>();
+        var offsetInBuffer = new Dictionary<int, long>();
+        var remap = new Dictionary<int, int>();
+        int inputBuffer = lifetimes.BufferOfTensor[schedule.Graph.Input], stageBuffer = lifetimes.BufferOfTensor[schedule.StageOutput];
+        long? stageShift = overlapStage ? StageShift(schedule, lifetimes, inputBuffer, stageBuffer) : null;
+        foreach (var group in lifetimes.BufferOfTensor.GroupBy(p => p.Value))
+        {
+            if (group.All(p => internalTensors.Contains(p.Key))) continue;
+            var b = lifetimes.Buffers[group.Key];
+            if (stageShift is long shift && group.Key == stageBuffer) continue; // shares the input's buffer below
+            remap[group.Key] = buffers.Count;
+            if (stageShift is long d && group.Key == inputBuffer)
+            {
+                // One buffer: the input at -min(0, d), the stage output d bytes after the input's start.
+                var stage = lifetimes.Buffers[stageBuffer];
+                long start = Math.Min(0, d), end = Math.Max(b.Bytes, d + stage.Bytes);
+                buffers.Add(new ArenaBuffer($"{Short(b.Name)} (then {Short(stage.Name)})", end - start, 0, Map(stage.LastOp, true)));
+                remap[stageBuffer] = remap[group.Key];
+                foreach (var pair in lifetimes.BufferOfTensor)
+                    if (pair.Value == inputBuffer) offsetInBuffer[pair.Key] = -start;
+                    else if (pair.Value == stageBuffer) offsetInBuffer[pair.Key] = d - start;
+                continue;
+            }
+            buffers.Add(b with { FirstOp = Map(b.FirstOp, false), LastOp = Map(b.LastOp, true) });
+        }
+        foreach (var pair in lifetimes.BufferOfTensor)
+            if (remap.TryGetValue(pair.Value, out int b)) whole[pair.Key] = b;
+
+        var tile = new Dictionary<int, int>();
+        foreach (int t in schedule.TiledTensors)
+        {
+            int producer = t == schedule.Graph.Input ? 0 : schedule.Ops.Select((o, j) => (o, j)).First(x => x.o.Output == t).j + 1;
+            int last = t == schedule.StageOutput ? k + 1
+                : schedule.Ops.Select((o, j) => (o, j)).Where(x => x.o.Inputs.Contains(t)).Select(x => x.j + 1).DefaultIfEmpty(producer).Max();
+            tile[t] = buffers.Count;
+            buffers.Add(new ArenaBuffer($"tile of {Short(graph.Tensors[t].Name)}", schedule.TileBytes(t), producer, last));
+        }
+        var crop = new Dictionary<(int, int), int>();
+        foreach (var (op, slot) in schedule.NeedsCrop.OrderBy(x => x.Op).ThenBy(x => x.Slot))
+        {
+            crop[(op, slot)] = buffers.Count;
+            buffers.Add(new ArenaBuffer($"crop {slot} of operator {schedule.Ops[op].Index}", schedule.CropBytes(op, slot), op + 1, op + 1));
+        }
+        var scratchBuffers = new Dictionary<int, int>();
+        for (int i = k; i < scratch.Count; i++)
+        {
+            if (scratch[i] <= 0) continue;
+            scratchBuffers[i] = buffers.Count;
+            buffers.Add(new ArenaBuffer($"scratch of operator {i}", scratch[i], Map(i, false), Map(i, true)));
+        }
+        var operatorOfStep = new[] { schedule.Ops[0].Index }.Concat(schedule.Ops.Select(o => o.Index)).Append(schedule.Ops[k - 1].Index)
+            .Concat(Enumerable.Range(k, graph.Operators.Count - k)).ToList();
+        return new PatchMemory(buffers, whole, offsetInBuffer, tile, crop, scratchBuffers, steps, operatorOfStep);
+    }
+}
