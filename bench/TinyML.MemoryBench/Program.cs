@@ -1,25 +1,31 @@
 // SPDX-License-Identifier: Apache-2.0
-// Memory techniques on every shared model: lifetime lower bound (no technique), our arena with each technique
+// Memory techniques on every shared model and the MobileNet-style sample models: lifetime lower bound (no technique), our arena with each technique
 // alone and with all, TFLM's arena (../shared/peers/tflm.json) and the MAC overhead. Columns come from
 // MemoryTechniques.Evaluate, so a new technique there (patch-based inference) becomes a new column.
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
+using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;
 using TinyML.Compiler.Planning;
 using TinyML.Compiler.Tflite;
+using TinyML.Samples;
 using TinyML.Tests;
 
 var peers = JsonDocument.Parse(File.ReadAllText(Path.Combine(SharedData.Root, "peers", "tflm.json"))).RootElement;
-var models = Directory.GetFiles(Path.Combine(SharedData.Root, "models"), "*.tflite").OrderBy(f => f, StringComparer.Ordinal).ToList();
+var models = new List<(string Name, string? Path, Model? Model)>();
+foreach (string path in Directory.GetFiles(Path.Combine(SharedData.Root, "models"), "*.tflite").OrderBy(f => f, StringComparer.Ordinal))
+    models.Add((Path.GetFileNameWithoutExtension(path), path, TfliteReader.ReadFile(path).Value));
+models.Add(("MobileNetV2-0.35 144x144", null, MobileNetModels.MobileNetV2(0.35, 144)));
+models.Add(("MCUNet-like 5x5/7x7 160x160", null, MobileNetModels.McuNetLike(160)));
+models.Add(("MobileNetV2-1.0 224x224", null, MobileNetModels.MobileNetV2(1.0, 224)));
 string N(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
 bool header = false;
-foreach (var path in models)
+foreach (var (name, path, model) in models)
 {
-    string name = Path.GetFileNameWithoutExtension(path);
-    var model = TfliteReader.ReadFile(path).Value;
     if (model is null) continue;
     var results = MemoryTechniques.Evaluate(model, path);
     if (results[0].Plan is null) { Console.WriteLine($"| {name} | refused by the lowering |"); continue; }
