@@ -36,6 +36,20 @@ public sealed class QuantizeBuildTests
         }
     }
 
+    private static void WriteProject(string dir, string modelMetadata) =>
+        File.WriteAllText(Path.Combine(dir, "App.csproj"), $"""
+            <Project Sdk="TinyML.Sdk/{PackedSdk.Version}">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <RootNamespace>App</RootNamespace>
+              </PropertyGroup>
+              <ItemGroup>
+                <TinyModel Include="ad.tflite" {modelMetadata}/>
+              </ItemGroup>
+            </Project>
+            """);
+
     [Fact]
     public void FloatModelWithCalibration_IsQuantizedInTheBuild_ReportsItsAccuracy_AndRunsInt8()
     {
@@ -49,18 +63,7 @@ public sealed class QuantizeBuildTests
             sbyte first = model.Output[0]; // compiles only if the generated output is int8
             System.Console.WriteLine($"int8 in {model.Input.Length} out {model.Output.Length} first {first}");
             """);
-        File.WriteAllText(Path.Combine(dir, "App.csproj"), $"""
-            <Project Sdk="TinyML.Sdk/{PackedSdk.Version}">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <RootNamespace>App</RootNamespace>
-              </PropertyGroup>
-              <ItemGroup>
-                <TinyModel Include="ad.tflite" Calibration="calib/*.bin" />
-              </ItemGroup>
-            </Project>
-            """);
+        WriteProject(dir, "Calibration=\"calib/*.bin\" ");
         var build = _sdk.Dotnet(dir, "build", "App.csproj", "--nologo", "-v:n");
         Assert.True(build.ExitCode == 0, build.Output);
         Assert.Contains("tinyml.dll quantize", build.Output);
@@ -89,18 +92,7 @@ public sealed class QuantizeBuildTests
         string dir = _sdk.NewProject("quantize-missing");
         File.Copy(SharedData.Model("ad_float"), Path.Combine(dir, "ad.tflite"));
         File.WriteAllText(Path.Combine(dir, "Program.cs"), "System.Console.WriteLine(App.Ad.ArenaBytes);\n");
-        File.WriteAllText(Path.Combine(dir, "App.csproj"), $"""
-            <Project Sdk="TinyML.Sdk/{PackedSdk.Version}">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <RootNamespace>App</RootNamespace>
-              </PropertyGroup>
-              <ItemGroup>
-                <TinyModel Include="ad.tflite" />
-              </ItemGroup>
-            </Project>
-            """);
+        WriteProject(dir, "");
         var build = _sdk.Dotnet(dir, "build", "App.csproj", "--nologo");
         Assert.NotEqual(0, build.ExitCode);
         Assert.True(Regex.IsMatch(build.Output, @"App\.csproj\(8\): error TML2001: ad\.tflite is a float32 model"), build.Output);

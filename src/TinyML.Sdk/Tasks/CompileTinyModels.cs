@@ -23,27 +23,10 @@ namespace TinyML.Sdk.Tasks;
 /// ClassName, Namespace, Access, RamBudget, FlashBudget, Labels, and the private _TinyML_PlanFile and
 /// _TinyML_ManifestFile the targets compute.
 /// </summary>
-public sealed class CompileTinyModels : TinyMLTask
+public sealed class CompileTinyModels : TinyModelsTask
 {
-    /// <summary>The models to compile (only the out-of-date ones in an incremental build).</summary>
-    [Required]
-    public ITaskItem[] Models { get; set; } = Array.Empty<ITaskItem>();
-
-    /// <summary>The project file, where budget diagnostics point.</summary>
-    [Required]
-    public string ProjectFile { get; set; } = "";
-
-    /// <summary>Project-wide RAM budget (TinyMLRamBudget).</summary>
-    public string? RamBudget { get; set; }
-
     /// <summary>Project-wide flash budget (TinyMLFlashBudget).</summary>
     public string? FlashBudget { get; set; }
-
-    /// <summary>The project-wide target core (TinyMLTarget); item metadata TargetCore overrides it.</summary>
-    public string? Target { get; set; }
-
-    /// <summary>A board preset whose memories are the default budgets (TinyMLBoard).</summary>
-    public string? Board { get; set; }
 
     /// <summary>TinyMLMemoryReport: true writes each model's memory report (item metadata MemoryReport overrides it).</summary>
     public string? MemoryReport { get; set; }

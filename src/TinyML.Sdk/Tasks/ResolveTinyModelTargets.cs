@@ -15,27 +15,10 @@ namespace TinyML.Sdk.Tasks;
 /// <c>_TinyML_TargetCore</c> and <c>_TinyML_DeviceReport</c> (empty for host-only models), and one
 /// <see cref="DeviceModels"/> item per model to cross-compile, with the paths the cross-compile target needs.
 /// </summary>
-public sealed class ResolveTinyModelTargets : TinyMLTask
+public sealed class ResolveTinyModelTargets : TinyModelsTask
 {
-    /// <summary>The models.</summary>
-    [Required]
-    public ITaskItem[] Models { get; set; } = Array.Empty<ITaskItem>();
-
-    /// <summary>The project file: relative paths start at its folder and diagnostics point at it.</summary>
-    [Required]
-    public string ProjectFile { get; set; } = "";
-
-    /// <summary>TinyMLTarget.</summary>
-    public string? Target { get; set; }
-
-    /// <summary>TinyMLBoard.</summary>
-    public string? Board { get; set; }
-
     /// <summary>TinyMLOptimizeFor: speed (-O2, the default) or size (-Os).</summary>
     public string? OptimizeFor { get; set; }
-
-    /// <summary>TinyMLRamBudget: the project-wide RAM budget, which a model's RamBudget overrides.</summary>
-    public string? RamBudget { get; set; }
 
     /// <summary>TinyMLSqnrWarning: the SQNR in dB under which quantization warns (TML2005); a model's SqnrWarning overrides it.</summary>
     public string? SqnrWarning { get; set; }
