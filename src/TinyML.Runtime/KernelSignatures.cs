@@ -39,6 +39,8 @@ public static class KernelSignatures
         ["tml_softmax_f32"] = "PPIIP",
         ["tml_logistic_s8"] = "PPIP",
         ["tml_tanh_s8"] = "PPIP",
+        ["tml_logistic_f32"] = "PIP",
+        ["tml_tanh_f32"] = "PIP",
         ["tml_hard_swish_s8"] = "PPIP",
         ["tml_leaky_relu_s8"] = "PPIP",
         ["tml_relu_s8"] = "PPIP",
@@ -75,6 +77,7 @@ public static class KernelSignatures
         "PPIIP" => ((delegate* unmanaged[Cdecl]<nint, nint, int, int, nint, int>)f)(a[0], a[1], (int)a[2], (int)a[3], a[4]),
         "PIPP" => ((delegate* unmanaged[Cdecl]<nint, int, nint, nint, int>)f)(a[0], (int)a[1], a[2], a[3]),
         "PPIP" => ((delegate* unmanaged[Cdecl]<nint, nint, int, nint, int>)f)(a[0], a[1], (int)a[2], a[3]),
+        "PIP" => ((delegate* unmanaged[Cdecl]<nint, int, nint, int>)f)(a[0], (int)a[1], a[2]),
         "PPPP" => ((delegate* unmanaged[Cdecl]<nint, nint, nint, nint, int>)f)(a[0], a[1], a[2], a[3]),
         _ => throw new InvalidOperationException($"no call shape {shape}"),
     };

@@ -128,6 +128,32 @@ public sealed class QuantizeCommandTests : IDisposable
     }
 
     [Fact]
+    public void AFloatModelWithLogistic_Quantizes_WithTheFixedLogisticOutput_AndRuns()
+    {
+        // float x [1, 4] → FULLY_CONNECTED (3 units) → LOGISTIC, written as a .tflite file.
+        var b = new Compiler.Building.ModelBuilder();
+        int x = b.Tensor("x", Compiler.Ir.DataType.Float32, new[] { 1, 4 });
+        int w = b.Constant("w", new[] { 3, 4 }, Enumerable.Range(0, 12).Select(i => (i % 5 - 2) / 4f).ToArray());
+        int z = b.Tensor("z", Compiler.Ir.DataType.Float32, new[] { 1, 3 });
+        b.Operator(Compiler.Ir.OpKind.FullyConnected, new[] { x, w, -1 }, new[] { z }, new Compiler.Ir.FullyConnectedOptions(Compiler.Ir.Activation.None, 0, false, false));
+        int y = b.Tensor("y", Compiler.Ir.DataType.Float32, new[] { 1, 3 });
+        b.Operator(Compiler.Ir.OpKind.Logistic, new[] { z }, new[] { y });
+        File.WriteAllBytes(P("logistic.tflite"), TfliteWriter.Write(b.Inputs(x).Outputs(y).Build()));
+        var values = Enumerable.Range(0, 32 * 4).Select(i => (float)Math.Sin(i * 0.7) * 2).ToArray();
+        File.WriteAllBytes(P("logistic_calib.npy"), NpyFile.Write(new[] { 32, 4 }, values));
+
+        var (code, output, error) = CliRunner.Run("quantize", P("logistic.tflite"), "--calibration", P("logistic_calib.npy"), "--out", P("logistic.int8.tflite"));
+        Assert.True(code == 0, error + output);
+        var g = TfliteReader.ReadFile(P("logistic.int8.tflite")).Value!.Main;
+        Assert.Equal("LOGISTIC v2", g.Operators.Select(o => $"{o.TypeName} v{o.Version}").Last());
+        Assert.Equal(Compiler.Ir.Quantization.PerTensor(1f / 256, -128), g.Tensors[g.Outputs[0]].Quantization);
+        File.WriteAllBytes(P("logistic_in.bin"), new byte[4]);
+        var run = CliRunner.Run("run", P("logistic.int8.tflite"), "--input", P("logistic_in.bin"), "--output", P("logistic_out.bin"));
+        Assert.True(run.Code == 0, run.Err);
+        Assert.Equal(3, File.ReadAllBytes(P("logistic_out.bin")).Length);
+    }
+
+    [Fact]
     public void AnUnknownMethod_IsAUsageError()
     {
         var (code, _, _) = CliRunner.Run("quantize", SharedData.Model("hello_float"), "--calibration", P("calib"), "--out", P("h.tflite"), "--method", "magic");

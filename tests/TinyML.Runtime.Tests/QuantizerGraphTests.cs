@@ -165,10 +165,10 @@ public class QuantizerGraphTests
         var b = new ModelBuilder();
         int x = b.Tensor("x", DataType.Float32, new[] { 1, 4 });
         int y = b.Tensor("y", DataType.Float32, new[] { 1, 4 });
-        b.Operator(OpKind.Logistic, new[] { x }, new[] { y });
+        b.Operator(OpKind.HardSwish, new[] { x }, new[] { y });
         var d = Assert.Single(PostTrainingQuantizer.Quantize(b.Inputs(x).Outputs(y).Build(), Samples(4, 2), Runner).Diagnostics);
         Assert.Equal(DiagnosticIds.UnsupportedFloatOperator, d.Id);
-        Assert.Equal("LOGISTIC", d.OperatorType);
+        Assert.Equal("HARD_SWISH", d.OperatorType);
     }
 
     private static Model FullyConnected(float[] weights)

@@ -34,7 +34,7 @@ public static partial class Lowerer
                 case OpKind.AveragePool2D or OpKind.MaxPool2D: Pool(op, isFloat); break;
                 case OpKind.Add or OpKind.Sub or OpKind.Mul: Elementwise(op, isFloat); break;
                 case OpKind.Softmax: Softmax(op, isFloat); break;
-                case OpKind.Logistic or OpKind.Tanh: LogisticOrTanh(op); break;
+                case OpKind.Logistic or OpKind.Tanh: LogisticOrTanh(op, isFloat); break;
                 case OpKind.HardSwish: HardSwish(op); break;
                 case OpKind.LeakyRelu: LeakyRelu(op); break;
                 case OpKind.Relu or OpKind.Relu6: Relu(op); break;
@@ -338,16 +338,23 @@ public static partial class Lowerer
         private void Unary(Operator op, string kernel, Arg parameters, string comment) =>
             Call(kernel, comment, parameters, Arg.Ptr(Ptr(op.Inputs[0])), Arg.Int32(ElementCount(T(op.Inputs[0]))), Arg.Ptr(Ptr(op.Outputs[0])));
 
-        private void LogisticOrTanh(Operator op)
+        private void LogisticOrTanh(Operator op, bool isFloat)
         {
             SameShape(op);
+            bool logistic = op.Kind == OpKind.Logistic;
+            if (isFloat)
+            {
+                // The float kernels need no parameters: (input, size, output).
+                Call(logistic ? "tml_logistic_f32" : "tml_tanh_f32", $"{op.TypeName} x{ElementCount(T(op.Inputs[0]))} (float)",
+                    Arg.Ptr(Ptr(op.Inputs[0])), Arg.Int32(ElementCount(T(op.Inputs[0]))), Arg.Ptr(Ptr(op.Outputs[0])));
+                return;
+            }
             var iq = Q(T(op.Inputs[0]));
             // Plain frexp of scale x 2^27 (4 integer bits in Q4.27), not QuantizeMultiplier.
             double q = QuantMath.Frexp((double)iq.Scale * (1L << 27), out int shift);
             Expect(shift >= 0, $"input scale {iq.Scale} is below 2^-28");
             int multiplier = (int)QuantMath.Round(q * (1L << 31));
             int radius = shift >= 32 ? 0 : (int)Math.Floor(15.0 * (1L << 27) / Math.Pow(2, shift));
-            bool logistic = op.Kind == OpKind.Logistic;
             Unary(op, logistic ? "tml_logistic_s8" : "tml_tanh_s8", Arg.Struct(logistic ? "tml_logistic_params" : "tml_tanh_params",
                 Field.I("input_zero_point", iq.ZeroPoint), Field.I("input_range_radius", radius),
                 Field.I("input_multiplier", multiplier), Field.I("input_left_shift", shift)), $"{op.TypeName} x{ElementCount(T(op.Inputs[0]))}");

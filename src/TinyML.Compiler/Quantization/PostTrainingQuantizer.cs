@@ -42,7 +42,7 @@ public sealed class QuantizedModel
 /// <summary>
 /// Post-training int8 quantization to the TFLite int8 specification. Runs the float graph over calibration samples
 /// to observe every activation, chooses asymmetric per-tensor activation parameters (tied where the specification
-/// needs one scale: pooling, reshapes, concatenation; fixed for SOFTMAX), quantizes weights symmetrically (per channel
+/// needs one scale: pooling, reshapes, concatenation; fixed for SOFTMAX, LOGISTIC and TANH), quantizes weights symmetrically (per channel
 /// for convolutions, per tensor for fully-connected layers, as TFLite's converter writes them) and biases to int32.
 /// </summary>
 public static class PostTrainingQuantizer
@@ -58,6 +58,8 @@ public static class PostTrainingQuantizer
         [OpKind.AveragePool2D] = 2,
         [OpKind.MaxPool2D] = 2,
         [OpKind.Softmax] = 2,
+        [OpKind.Logistic] = 2,
+        [OpKind.Tanh] = 2,
         [OpKind.Reshape] = 1,
         [OpKind.Squeeze] = 1,
         [OpKind.Pad] = 2,
@@ -70,6 +72,21 @@ public static class PostTrainingQuantizer
 
     /// <summary>SOFTMAX's fixed int8 output: scale 1/256, zero point -128.</summary>
     public static readonly Ir.Quantization SoftmaxOutput = Ir.Quantization.PerTensor(1f / 256, -128);
+
+    /// <summary>LOGISTIC's fixed int8 output (the TFLite int8 specification): scale 1/256, zero point -128.</summary>
+    public static readonly Ir.Quantization LogisticOutput = Ir.Quantization.PerTensor(1f / 256, -128);
+
+    /// <summary>TANH's fixed int8 output (the TFLite int8 specification): scale 1/128, zero point 0.</summary>
+    public static readonly Ir.Quantization TanhOutput = Ir.Quantization.PerTensor(1f / 128, 0);
+
+    /// <summary>The output quantization the specification fixes for an operator, or null if the data choose it.</summary>
+    private static Ir.Quantization? FixedOutput(OpKind kind) => kind switch
+    {
+        OpKind.Softmax => SoftmaxOutput,
+        OpKind.Logistic => LogisticOutput,
+        OpKind.Tanh => TanhOutput,
+        _ => null,
+    };
 
     /// <summary>True when the model computes in float32 (so it can, and by default must, be quantized).</summary>
     public static bool HasFloatActivations(Model model) => model.Main.Tensors.Any(t => !t.IsConstant && t.Type == DataType.Float32);
@@ -148,7 +165,7 @@ public static class PostTrainingQuantizer
                 for (int i = 0; i < limit; i++)
                     if (op.Inputs[i] >= 0 && graph.Tensors[op.Inputs[i]].Type == DataType.Float32) groups.Union(op.Inputs[i], op.Outputs[0]);
             }
-            if (op.Kind == OpKind.Softmax) fixedQuantization[op.Outputs[0]] = SoftmaxOutput;
+            if (FixedOutput(op.Kind) is { } fixedOutput) fixedQuantization[op.Outputs[0]] = fixedOutput;
         }
         var groupRange = new Dictionary<int, (double Min, double Max)>();
         var groupFixed = new Dictionary<int, Ir.Quantization>();

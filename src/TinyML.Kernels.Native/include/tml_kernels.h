@@ -478,6 +478,13 @@ typedef struct {
 TML_API tml_status tml_add_f32(const tml_add_f32_params *params, const tml_broadcast_shape *shape, const float *input1,
                                const float *input2, float *output);
 
+/* float32 LOGISTIC (TFLM reference_ops::Logistic, float): 1 above 16.619047164916992188, e^x below -9, else
+ * 1 / (1 + e^-x), with expf. Element-wise over `size` values; input and output may be the same buffer. */
+TML_API tml_status tml_logistic_f32(const float *input, int32_t size, float *output);
+
+/* float32 TANH (TFLM reference_ops::Tanh, float): tanhf of each of `size` values. */
+TML_API tml_status tml_tanh_f32(const float *input, int32_t size, float *output);
+
 /* ============================================================================================================
  * SOFTMAX
  * ========================================================================================================== */
