@@ -13,7 +13,13 @@ ROOT=$(pwd)
 CONFIG=${CONFIG:-Release}
 BUILD=$ROOT/build
 CROSS_CORES=(cortex-m0plus cortex-m4 cortex-m7 cortex-m33 cortex-m55)
-APT_PACKAGES=(cmake make gcc gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
+APT_PACKAGES=(cmake make gcc gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm curl ca-certificates)
+# TensorFlow Lite's C library (2.9, x86-64), a test oracle only: the quantization tests load our int8 models in the
+# TFLite interpreter. It comes prebuilt in the npm package tfjs-tflite-node 0.0.2, fetched from the npm registry and
+# checked against the registry's sha512.
+TFLITE_URL=https://registry.npmjs.org/tfjs-tflite-node/-/tfjs-tflite-node-0.0.2.tgz
+TFLITE_SHA512=65e77d6e23b3f65916b1e92f3f07449b15e7b235c99d93bc88e574b36636d10535e5cc223de7731440588866caeec998a6426940d358f52ba4a0a9948bd6e4f7
+TFLITE_LIB=$BUILD/tflite/libtensorflowlite_c.so
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -31,8 +37,20 @@ setup() {
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
   command -v dotnet >/dev/null || { echo "error: the .NET SDK (dotnet) is not on PATH" >&2; exit 1; }
+  fetch_tflite
   log "restoring NuGet packages"
   dotnet restore TinyML.Sdk.sln --verbosity quiet
+}
+
+fetch_tflite() {
+  [ -f "$TFLITE_LIB" ] && return 0
+  log "fetching the TFLite interpreter library (test oracle)"
+  local tgz=$BUILD/tflite/tfjs-tflite-node.tgz
+  mkdir -p "$BUILD/tflite"
+  curl -fsSL --retry 3 -o "$tgz" "$TFLITE_URL"
+  echo "$TFLITE_SHA512  $tgz" | sha512sum -c --quiet - || { echo "error: $TFLITE_URL does not match its sha512" >&2; exit 1; }
+  tar -xzf "$tgz" -C "$BUILD/tflite" --strip-components=3 package/cc_deps/linux_amd64/libtensorflowlite_c.so
+  rm -f "$tgz"
 }
 
 native() {
