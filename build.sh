@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # TinyML.Sdk build entry point. Every command installs what it needs first (idempotently).
-#   ./build.sh setup    install Debian packages (cmake, Arm GCC, newlib, QEMU) and restore NuGet packages
+#   ./build.sh setup    install Debian packages (cmake, Arm GCC, newlib, QEMU, curl), fetch TFLite's C library (a test
+#                       oracle, build/tflite) and restore NuGet packages
 #   ./build.sh native   build the host kernel library with CMake (build/native)
 #   ./build.sh build    native + dotnet build
 #   ./build.sh test     build, then run every test (CTest, cross builds, dotnet test); ends with "N passed, N failed"
-#   ./build.sh sample   pack the SDK, then build and run the HelloSine sample (trains, compiles and runs its model)
+#   ./build.sh sample   pack the SDK, then build and run the HelloSine sample (trains, quantizes, compiles and runs its model)
 #   ./build.sh pack     pack the NuGet packages into feed/
 #   ./build.sh firmware build samples/Firmware (KeywordSpotting on a Cortex-M4) and run it under QEMU
 set -euo pipefail
