@@ -45,6 +45,34 @@ public sealed class CEmitterHostTests : IDisposable
         return c.ToString();
     }
 
+    /// <summary>Emits the plan as C (<paramref name="name"/>.c/.h in <paramref name="dir"/>), compiles it with a main
+    /// that reads the inputs and writes the outputs and with the host kernel library, and returns the executable.</summary>
+    internal static (string Executable, CSource Source) BuildHostProgram(ExecutionPlan plan, string dir, string name = "model")
+    {
+        var source = CEmitter.Emit(plan, name);
+        File.WriteAllText(Path.Combine(dir, source.HeaderName), source.Header);
+        File.WriteAllText(Path.Combine(dir, source.SourceName), source.Source);
+        File.WriteAllText(Path.Combine(dir, "main.c"), Harness(name, plan));
+        string exe = Path.Combine(dir, name);
+        var compile = Run("cc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
+            "-I", Path.Combine(SharedData.Repo, "src", "TinyML.Kernels.Native", "include"), "-I", dir,
+            Path.Combine(dir, source.SourceName), Path.Combine(dir, "main.c"), Path.Combine(SharedData.Repo, "build", "native", "libtinyml_kernels.a"), "-lm", "-o", exe);
+        Assert.True(compile.Code == 0, compile.Output);
+        return (exe, source);
+    }
+
+    /// <summary>Runs the program on every vector of the golden case and compares with TFLM's output bytes.</summary>
+    internal static void AssertGivesTheGolden(string exe, GoldenCase gc, string dir)
+    {
+        foreach (int k in gc.Vectors())
+        {
+            string output = Path.Combine(dir, $"out_{k}.bin");
+            var run = Run(exe, gc.Inputs(k).Append(output).ToArray());
+            Assert.True(run.Code == 0, $"vector {k}: exit {run.Code} {run.Output}");
+            Assert.Equal(File.ReadAllBytes(gc.Output(k)), File.ReadAllBytes(output));
+        }
+    }
+
     internal static (int Code, string Output) Run(string file, params string[] args)
     {
         var start = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -61,24 +89,7 @@ public sealed class CEmitterHostTests : IDisposable
     {
         var gc = GoldenCase.All().Single(c => c.Name == caseName);
         var plan = ConformanceTests.Lower(gc);
-        const string name = "model";
-        var source = CEmitter.Emit(plan, name);
-        File.WriteAllText(Path.Combine(_dir, source.HeaderName), source.Header);
-        File.WriteAllText(Path.Combine(_dir, source.SourceName), source.Source);
-        File.WriteAllText(Path.Combine(_dir, "main.c"), Harness(name, plan));
-        string native = Path.Combine(SharedData.Repo, "build", "native");
-        string exe = Path.Combine(_dir, "model");
-        var compile = Run("cc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
-            "-I", Path.Combine(SharedData.Repo, "src", "TinyML.Kernels.Native", "include"), "-I", _dir,
-            Path.Combine(_dir, "model.c"), Path.Combine(_dir, "main.c"), Path.Combine(native, "libtinyml_kernels.a"), "-lm", "-o", exe);
-        Assert.True(compile.Code == 0, compile.Output);
-        foreach (int k in gc.Vectors())
-        {
-            string output = Path.Combine(_dir, $"out_{k}.bin");
-            var run = Run(exe, gc.Inputs(k).Append(output).ToArray());
-            Assert.True(run.Code == 0, $"vector {k}: exit {run.Code} {run.Output}");
-            Assert.Equal(File.ReadAllBytes(gc.Output(k)), File.ReadAllBytes(output));
-        }
+        AssertGivesTheGolden(BuildHostProgram(plan, _dir).Executable, gc, _dir);
     }
 
     [Fact]

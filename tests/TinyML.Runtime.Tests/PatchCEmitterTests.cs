@@ -2,7 +2,6 @@
 using System;
 using System.IO;
 using System.Linq;
-using TinyML.Compiler.Emit;
 using TinyML.Compiler.Lowering;
 using TinyML.Tests;
 using Xunit;
@@ -26,23 +25,8 @@ public sealed class PatchCEmitterTests : IDisposable
         var gc = GoldenCase.All().Single(c => c.Name == caseName);
         var plan = PatchTests.Lower(gc, LoweringOptions.MinimumMemory);
         Assert.True(plan.Patches!.Applied, plan.Patches.Reason);
-        const string name = "model";
-        var source = CEmitter.Emit(plan, name);
+        var (exe, source) = CEmitterHostTests.BuildHostProgram(plan, _dir);
         Assert.Contains("tml_copy_window(", source.Source);
-        File.WriteAllText(Path.Combine(_dir, source.HeaderName), source.Header);
-        File.WriteAllText(Path.Combine(_dir, source.SourceName), source.Source);
-        File.WriteAllText(Path.Combine(_dir, "main.c"), CEmitterHostTests.Harness(name, plan));
-        string exe = Path.Combine(_dir, "model");
-        var compile = CEmitterHostTests.Run("cc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
-            "-I", Path.Combine(SharedData.Repo, "src", "TinyML.Kernels.Native", "include"), "-I", _dir,
-            Path.Combine(_dir, "model.c"), Path.Combine(_dir, "main.c"), Path.Combine(SharedData.Repo, "build", "native", "libtinyml_kernels.a"), "-lm", "-o", exe);
-        Assert.True(compile.Code == 0, compile.Output);
-        foreach (int k in gc.Vectors())
-        {
-            string output = Path.Combine(_dir, $"out_{k}.bin");
-            var run = CEmitterHostTests.Run(exe, gc.Inputs(k).Append(output).ToArray());
-            Assert.True(run.Code == 0, $"vector {k}: exit {run.Code} {run.Output}");
-            Assert.Equal(File.ReadAllBytes(gc.Output(k)), File.ReadAllBytes(output));
-        }
+        CEmitterHostTests.AssertGivesTheGolden(exe, gc, _dir);
     }
 }

@@ -4,7 +4,6 @@ using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
 using TinyML.Compiler.Building;
-using TinyML.Compiler.Emit;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;
 using TinyML.Compiler.Plan;
@@ -112,16 +111,7 @@ public sealed class QuantizationActivationTests : IDisposable
     public void FloatModel_EmittedC_GivesTheHostExecutorsBytes(OpKind activation)
     {
         var plan = Lowerer.Lower(FullyConnectedThen(activation)).Value!;
-        const string name = "model";
-        var source = CEmitter.Emit(plan, name);
-        File.WriteAllText(Path.Combine(_dir, source.HeaderName), source.Header);
-        File.WriteAllText(Path.Combine(_dir, source.SourceName), source.Source);
-        File.WriteAllText(Path.Combine(_dir, "main.c"), CEmitterHostTests.Harness(name, plan));
-        string exe = Path.Combine(_dir, "model");
-        var compile = CEmitterHostTests.Run("cc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
-            "-I", Path.Combine(SharedData.Repo, "src", "TinyML.Kernels.Native", "include"), "-I", _dir,
-            Path.Combine(_dir, "model.c"), Path.Combine(_dir, "main.c"), Path.Combine(SharedData.Repo, "build", "native", "libtinyml_kernels.a"), "-lm", "-o", exe);
-        Assert.True(compile.Code == 0, compile.Output);
+        string exe = CEmitterHostTests.BuildHostProgram(plan, _dir).Executable;
         using var executor = new PlanExecutor(plan);
         int k = 0;
         foreach (var sample in Samples(8, seed: 3).Samples)
