@@ -232,6 +232,30 @@ public class RunOnDeviceTests
 public class CompileCommandTests
 {
     [Fact]
+    public void RamBudget_PlansAsTheSdkDoes_AndTheLibraryFollowsThatPlan()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"tml-budget-{Guid.NewGuid():N}");
+        try
+        {
+            var stderr = new StringWriter();
+            int code = Cli.Run(new[] { "compile", SharedData.Model("kws"), "--target", "cortex-m4", "--out", dir, "--ram-budget", "8KB" }, new StringWriter(), stderr);
+            Assert.True(code == 0, stderr.ToString());
+            var model = TinyML.Compiler.Tflite.TfliteReader.ReadFile(SharedData.Model("kws")).Value!;
+            var fitted = TinyML.Compiler.Lowering.MemoryTechniques.FitToBudget(model, SharedData.Model("kws"), 8192).Lowered.Value!;
+            // kws's layer-by-layer arena is 16,000 bytes; over an 8 KB budget the techniques (patches) lower it.
+            Assert.True(fitted.ArenaBytes < 16_000, $"{fitted.ArenaBytes}");
+            Assert.Contains($"#define KWS_ARENA_BYTES {fitted.ArenaBytes}\n", File.ReadAllText(Path.Combine(dir, "kws.h")));
+
+            Assert.Equal(Cli.UsageError, Cli.Run(new[] { "compile", SharedData.Model("kws"), "--target", "cortex-m4", "--out", dir, "--ram-budget", "lots" }, new StringWriter(), stderr));
+            Assert.Contains("--ram-budget 'lots' is not a size", stderr.ToString());
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Package_LinksIntoAFirmware_WithOnlyTheKernelsTheModelUses()
     {
         string dir = Path.Combine(Path.GetTempPath(), $"tml-fw-{Guid.NewGuid():N}");

@@ -43,7 +43,7 @@ public static class CompileCommand
         bool json = false, string? workDirectory = null, string? toolchainDirectory = null, string? ramBudget = null)
     {
         if (!ModelCompilation.TryRamBudget(ramBudget, stderr, out long? budget)) return Cli.UsageError;
-        var (model, plan) = budget is long b ? ModelCompilation.CompileWithinBudget(file, stderr, b) : ModelCompilation.Compile(file, stderr);
+        var (model, plan) = ModelCompilation.Compile(file, stderr, ramBudget: budget);
         if (model is null || plan is null) return Cli.ModelErrors;
         string cName = name ?? CEmitter.NameOf(file.Name);
         try

@@ -12,30 +12,22 @@ namespace TinyML.Cli.Commands;
 /// <summary>Reads and lowers a model for the commands that need a plan, printing every diagnostic on stderr.</summary>
 internal static class ModelCompilation
 {
-    public static (Model? Model, ExecutionPlan? Plan) Compile(FileInfo file, TextWriter stderr) => Compile(file, stderr, LoweringOptions.Default);
-
-    public static (Model? Model, ExecutionPlan? Plan) Compile(FileInfo file, TextWriter stderr, LoweringOptions options)
+    /// <summary>
+    /// Reads and lowers with <paramref name="options"/>. With a RAM budget, a plan over it is replaced as the SDK does
+    /// it (<see cref="MemoryTechniques.FitToBudget"/>), so the plan the CLI compiles for a device is the plan the build
+    /// runs on the host.
+    /// </summary>
+    public static (Model? Model, ExecutionPlan? Plan) Compile(FileInfo file, TextWriter stderr, LoweringOptions? options = null, long? ramBudget = null)
     {
+        options ??= LoweringOptions.Default;
         var read = TfliteReader.ReadFile(file.FullName);
         foreach (var d in read.Diagnostics) stderr.WriteLine(d.ToString());
         if (read.Value is null) return (null, null);
-        var lowered = Lowerer.Lower(read.Value, file.FullName, options);
+        var lowered = ramBudget is long budget
+            ? MemoryTechniques.FitToBudget(read.Value, file.FullName, budget, options).Lowered
+            : Lowerer.Lower(read.Value, file.FullName, options);
         foreach (var d in lowered.Diagnostics) stderr.WriteLine(d.ToString());
         return (read.Value, lowered.Value);
-    }
-
-    /// <summary>
-    /// Reads and lowers within a RAM budget exactly as the SDK does (<see cref="MemoryTechniques.FitToBudget"/>), so
-    /// the plan the CLI compiles for a device is the plan the build runs on the host.
-    /// </summary>
-    public static (Model? Model, ExecutionPlan? Plan) CompileWithinBudget(FileInfo file, TextWriter stderr, long ramBudget)
-    {
-        var read = TfliteReader.ReadFile(file.FullName);
-        foreach (var d in read.Diagnostics) stderr.WriteLine(d.ToString());
-        if (read.Value is null) return (null, null);
-        var fit = MemoryTechniques.FitToBudget(read.Value, file.FullName, ramBudget);
-        foreach (var d in fit.Lowered.Diagnostics) stderr.WriteLine(d.ToString());
-        return (read.Value, fit.Lowered.Value);
     }
 
     /// <summary>Parses --ram-budget (null when absent); false after printing the error when it is not a size.</summary>
