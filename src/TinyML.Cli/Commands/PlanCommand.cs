@@ -56,12 +56,7 @@ public static class PlanCommand
         var techniques = MemoryTechniques.Evaluate(model, file.FullName, options == LoweringOptions.Default ? null : options);
         long macs = ModelSummary.Of(model).TotalMacs;
         double overhead = macs <= 0 ? 0 : 100.0 * plan.ExtraMacs / macs;
-        if (report is not null)
-        {
-            var variants = techniques.Where(t => t.Plan is not null).Select(t => new ReportVariant(t.Name, t.Plan!, t.MacsOverheadPercent)).ToList();
-            variants.Add(new ReportVariant("chosen", plan, overhead));
-            File.WriteAllText(report.FullName, MemoryReport.Render(file.Name, graph, variants, budget));
-        }
+        if (report is not null) File.WriteAllText(report.FullName, MemoryReport.Render(file.Name, graph, MemoryReport.Variants(model, techniques, plan), budget));
         if (json) WriteJson(stdout, file, graph, plan, live, weights, overhead, techniques);
         else WriteTable(stdout, file, graph, plan, live, weights, techniques);
         return 0;
