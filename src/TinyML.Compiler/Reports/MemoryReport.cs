@@ -210,7 +210,9 @@ public static class MemoryReport
         var svg = Open($"layout-{index}", "arena layout over time", 16 + 15 * legend.Count);
         double stepWidth = (double)PlotWidth / steps;
         string[] colors = { "#8dd3c7", "#fdb462", "#bebada", "#fb8072", "#80b1d3", "#b3de69", "#fccde5", "#bc80bd" };
-        string Fill(int i) => arena.Buffers[i].Name.StartsWith("scratch of operator", StringComparison.Ordinal) ? "#999999" : colors[i % colors.Length];
+        // The numbered buffers get distinct colours, so a swatch in the legend finds its block; the rest stay pale.
+        string Fill(int i) => arena.Buffers[i].Name.StartsWith("scratch of operator", StringComparison.Ordinal) ? "#999999"
+            : legend.IndexOf(i) is int rank and >= 0 ? colors[rank % colors.Length] : "#eeeeee";
         var labels = new StringBuilder();
         for (int i = 0; i < arena.Buffers.Count; i++)
         {
