@@ -37,7 +37,7 @@ public static class MemoryReport
     public const int MaxTickLabels = 40;
 
     /// <summary>The legend of an arena layout names this many of the largest buffers.</summary>
-    public const int LegendBuffers = 8;
+    public const int LegendBuffers = 10;
 
     private const int PlotWidth = 720, PlotHeight = 220, Left = 72, Right = 24, Top = 40, AxisBelow = 140;
     private const double CharWidth = 5.6; // average advance of the 10 px sans-serif labels, to decide what fits in a block
@@ -209,7 +209,7 @@ public static class MemoryReport
         var legend = Enumerable.Range(0, arena.Buffers.Count).OrderByDescending(i => arena.Buffers[i].Bytes).ThenBy(i => i).Take(LegendBuffers).ToList();
         var svg = Open($"layout-{index}", "arena layout over time", 16 + 15 * legend.Count);
         double stepWidth = (double)PlotWidth / steps;
-        string[] colors = { "#8dd3c7", "#fdb462", "#bebada", "#fb8072", "#80b1d3", "#b3de69", "#fccde5", "#bc80bd" };
+        string[] colors = { "#8dd3c7", "#fdb462", "#bebada", "#fb8072", "#80b1d3", "#b3de69", "#fccde5", "#bc80bd", "#ffed6f", "#ccebc5" };
         // The numbered buffers get distinct colours, so a swatch in the legend finds its block; the rest stay pale.
         string Fill(int i) => arena.Buffers[i].Name.StartsWith("scratch of operator", StringComparison.Ordinal) ? "#999999"
             : legend.IndexOf(i) is int rank and >= 0 ? colors[rank % colors.Length] : "#eeeeee";
