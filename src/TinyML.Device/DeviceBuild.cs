@@ -158,22 +158,8 @@ public static class DeviceBuild
         File.Delete(library);
         var ar = ToolProcess.Run(toolchain.Ar, new[] { "rcs", library, Path.Combine(image.Directory, name + ".o") }, dir);
         if (ar.ExitCode != 0) throw new DeviceException(DiagnosticIds.DeviceRunFailed, $"arm-none-eabi-ar failed:\n{ar.Output}");
-        string flags = string.Join(" ", options.Core.GccFlags);
-        WriteIfChanged(Path.Combine(dir, name + ".cmake"),
-            $"# TinyML.Sdk: model '{name}' for {options.Core.Name}. Compile your firmware with: {flags}\n" +
-            $"# include(${{CMAKE_CURRENT_LIST_DIR}}/{name}.cmake), then target_link_libraries(your_firmware PRIVATE tinyml::{name}) and link with -Wl,--gc-sections.\n" +
-            $"add_library(tinyml_kernels_{name} STATIC IMPORTED)\n" +
-            $"set_target_properties(tinyml_kernels_{name} PROPERTIES IMPORTED_LOCATION \"${{CMAKE_CURRENT_LIST_DIR}}/libtinyml_kernels.a\")\n" +
-            $"add_library(tinyml::{name} STATIC IMPORTED)\n" +
-            $"set_target_properties(tinyml::{name} PROPERTIES IMPORTED_LOCATION \"${{CMAKE_CURRENT_LIST_DIR}}/lib{name}.a\"\n" +
-            $"    INTERFACE_INCLUDE_DIRECTORIES \"${{CMAKE_CURRENT_LIST_DIR}}\" INTERFACE_LINK_LIBRARIES \"tinyml_kernels_{name};m\")\n");
-        string upper = name.ToUpperInvariant();
-        WriteIfChanged(Path.Combine(dir, name + ".mk"),
-            $"# TinyML.Sdk: model '{name}' for {options.Core.Name}. Compile your firmware with: {flags}\n" +
-            $"# include {name}.mk, add $(TINYML_{upper}_CFLAGS) to CFLAGS and $(TINYML_{upper}_LIBS) to the link, with -Wl,--gc-sections.\n" +
-            $"TINYML_{upper}_DIR := $(dir $(lastword $(MAKEFILE_LIST)))\n" +
-            $"TINYML_{upper}_CFLAGS := -I$(TINYML_{upper}_DIR)\n" +
-            $"TINYML_{upper}_LIBS := $(TINYML_{upper}_DIR)lib{name}.a $(TINYML_{upper}_DIR)libtinyml_kernels.a -lm\n");
+        WriteIfChanged(Path.Combine(dir, name + ".cmake"), FirmwareSnippets.CMake(name, options.Core));
+        WriteIfChanged(Path.Combine(dir, name + ".mk"), FirmwareSnippets.Make(name, options.Core));
         return new DevicePackage(dir, image.Sizes, image.Core);
     }
 
