@@ -158,6 +158,24 @@ public sealed class FirmwareSnippetTests : IClassFixture<KwsPackageForCortexM4>
         Assert.DoesNotContain("nothing to do", output);
     }
 
+    [Fact]
+    public void Make_SoftFloatLibrary_InAHardFloatFirmware_Stops()
+    {
+        var gc = Device.Case("hello_int8");
+        string package = Path.Combine(_root, "m0plus");
+        DeviceBuild.Package(Device.Plan(gc), Device.Options(CortexM.M0Plus, "snippets", macs: Device.Macs(gc)) with { ModelName = "hello" }, package);
+        string project = Project("Makefile",
+            "include ../m0plus/hello.mk\n" +
+            "CFLAGS := -mcpu=cortex-m0plus -mthumb -mfloat-abi=hard\n" +
+            "firmware.elf:\n\t@echo would link $(TINYML_HELLO_LIBS)\n");
+        var (code, output) = Tool("make", project, "-C", project);
+        Assert.NotEqual(0, code);
+        Assert.Contains("hello.mk: libhello.a was built for cortex-m0plus with the soft float ABI (-mfloat-abi=soft), but CFLAGS names " +
+            "-mfloat-abi=hard: objects of the two ABIs pass floats differently and do not link together. Compile the firmware with " +
+            "-mfloat-abi=soft, or rebuild the model", output);
+        Assert.DoesNotContain("would link", output);
+    }
+
     /// <summary>A fresh project folder beside the package, with main.c and the given build file.</summary>
     private string Project(string buildFile, string text)
     {
