@@ -17,15 +17,22 @@ public static class Cli
     /// <summary>Exit code for an unexpected internal error (TML9001).</summary>
     public const int InternalError = 3;
 
-    /// <summary>Runs the command line with the given output streams.</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>--progress of compile and run: each step as its own line on stderr (the SDK's build reads them).</summary>
+    internal static Option<bool> ProgressOption() => new("--progress")
+    {
+        Description = $"Write each step as its own line on stderr as it starts: {StepProgress.Prefix}MODEL: STEP",
+    };
+
+    /// <summary>Runs the command line with the given output streams. <paramref name="stderrIsTerminal"/>: show the
+    /// steps of long commands as a live line on stderr (without --progress).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal = false)
     {
         var root = new RootCommand("tinyml: compile neural networks for microcontrollers")
         {
             InspectCommand.Create(stdout, stderr),
             PlanCommand.Create(stdout, stderr),
-            RunCommand.Create(stdout, stderr),
-            CompileCommand.Create(stdout, stderr),
+            RunCommand.Create(stdout, stderr, stderrIsTerminal),
+            CompileCommand.Create(stdout, stderr, stderrIsTerminal),
             QuantizeCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);

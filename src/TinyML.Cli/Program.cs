@@ -5,5 +5,6 @@ namespace TinyML.Cli;
 
 internal static class Program
 {
-    private static int Main(string[] args) => Cli.Run(args, Console.Out, Console.Error);
+    private static int Main(string[] args) => Cli.Run(args, Console.Out, Console.Error,
+        stderrIsTerminal: !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("TERM") != "dumb");
 }

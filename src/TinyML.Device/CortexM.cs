@@ -22,6 +22,15 @@ public sealed record CortexMCore(string Name, string CpuFlags, string QemuMachin
     /// <summary>The gcc flags as separate arguments, -mthumb included.</summary>
     public IReadOnlyList<string> GccFlags => CpuFlags.Split(' ', StringSplitOptions.RemoveEmptyEntries).Append("-mthumb").ToList();
 
+    /// <summary>The -mcpu value, for example <c>cortex-m4</c>.</summary>
+    public string Cpu => FlagValue("-mcpu=");
+
+    /// <summary>The -mfloat-abi value: <c>soft</c> or <c>hard</c>.</summary>
+    public string FloatAbi => FlagValue("-mfloat-abi=");
+
+    private string FlagValue(string prefix) =>
+        GccFlags.Single(f => f.StartsWith(prefix, StringComparison.Ordinal)).Substring(prefix.Length);
+
     /// <inheritdoc />
     public override string ToString() => Name;
 }

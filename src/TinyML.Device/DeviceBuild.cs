@@ -34,6 +34,9 @@ public sealed record DeviceBuildOptions
     public int Parallelism { get; init; } = Environment.ProcessorCount;
     /// <summary>The stack the linker reserves (the bound is checked against it).</summary>
     public int StackReserveBytes { get; init; } = 64 * 1024;
+    /// <summary>Told each step as it starts ("compiling 20 kernel sources and 5 runtime sources for cortex-m4 (-O2)",
+    /// "linking kws.elf", ...), in order, on the building thread: a large model takes tens of seconds.</summary>
+    public IProgress<string>? Progress { get; init; }
 }
 
 /// <summary>A linked program for one core, with its sizes and its stack bound.</summary>
@@ -109,17 +112,21 @@ public static class DeviceBuild
         string dir = OutputDirectory(options);
         string name = options.ModelName;
 
+        options.Progress?.Report($"emitting {name}.c");
         var source = CEmitter.Emit(plan, name, options.Macs);
         WriteIfChanged(Path.Combine(dir, source.HeaderName), source.Header);
         WriteIfChanged(Path.Combine(dir, source.SourceName), source.Source);
         WriteIfChanged(Path.Combine(dir, "tml_model_glue.c"), Glue(plan, name));
         var flags = CompileFlags(options).Concat(new[] { "-I", sources.Include, "-I", sources.Device, "-I", dir }).ToList();
         string modelObject = Path.Combine(dir, name + ".o"), glueObject = Path.Combine(dir, "tml_model_glue.o");
+        options.Progress?.Report($"compiling {source.SourceName} for {options.Core.Name} ({Optimization(options)})");
         ToolProcess.RunAll(new[] { (source.SourceName, modelObject), ("tml_model_glue.c", glueObject) }, 2,
             unit => Compile(toolchain, flags, Path.Combine(dir, unit.Item1), unit.Item2));
 
         var objects = runtime.HarnessObjects.Append(modelObject).Append(glueObject).ToList();
+        options.Progress?.Report($"linking {name}.elf");
         var image = Link(toolchain, sources, options, dir, name, objects, runtime.KernelArchive);
+        options.Progress?.Report($"measuring the stack bound of {name}_invoke");
         var modelGraph = Path.ChangeExtension(modelObject, ".ci");
         var graphs = runtime.KernelCallGraphs.Concat(runtime.RuntimeCallGraphs).Append(modelGraph).Append(Path.ChangeExtension(glueObject, ".ci"))
             .Select(ci => new CallGraphUnit(ci, () => Relocations(toolchain, Path.ChangeExtension(ci, ".o")))).ToList();
@@ -151,6 +158,7 @@ public static class DeviceBuild
         string dir = Path.GetFullPath(outputDirectory);
         Directory.CreateDirectory(dir);
         string name = options.ModelName;
+        options.Progress?.Report($"writing lib{name}.a, {name}.cmake and {name}.mk");
         foreach (string file in new[] { name + ".h", name + ".c" }) File.Copy(Path.Combine(image.Directory, file), Path.Combine(dir, file), overwrite: true);
         File.Copy(Path.Combine(sources.Include, "tml_kernels.h"), Path.Combine(dir, "tml_kernels.h"), overwrite: true);
         File.Copy(Runtime(toolchain, sources, options).KernelArchive, Path.Combine(dir, "libtinyml_kernels.a"), overwrite: true);
@@ -158,22 +166,8 @@ public static class DeviceBuild
         File.Delete(library);
         var ar = ToolProcess.Run(toolchain.Ar, new[] { "rcs", library, Path.Combine(image.Directory, name + ".o") }, dir);
         if (ar.ExitCode != 0) throw new DeviceException(DiagnosticIds.DeviceRunFailed, $"arm-none-eabi-ar failed:\n{ar.Output}");
-        string flags = string.Join(" ", options.Core.GccFlags);
-        WriteIfChanged(Path.Combine(dir, name + ".cmake"),
-            $"# TinyML.Sdk: model '{name}' for {options.Core.Name}. Compile your firmware with: {flags}\n" +
-            $"# include(${{CMAKE_CURRENT_LIST_DIR}}/{name}.cmake), then target_link_libraries(your_firmware PRIVATE tinyml::{name}) and link with -Wl,--gc-sections.\n" +
-            $"add_library(tinyml_kernels_{name} STATIC IMPORTED)\n" +
-            $"set_target_properties(tinyml_kernels_{name} PROPERTIES IMPORTED_LOCATION \"${{CMAKE_CURRENT_LIST_DIR}}/libtinyml_kernels.a\")\n" +
-            $"add_library(tinyml::{name} STATIC IMPORTED)\n" +
-            $"set_target_properties(tinyml::{name} PROPERTIES IMPORTED_LOCATION \"${{CMAKE_CURRENT_LIST_DIR}}/lib{name}.a\"\n" +
-            $"    INTERFACE_INCLUDE_DIRECTORIES \"${{CMAKE_CURRENT_LIST_DIR}}\" INTERFACE_LINK_LIBRARIES \"tinyml_kernels_{name};m\")\n");
-        string upper = name.ToUpperInvariant();
-        WriteIfChanged(Path.Combine(dir, name + ".mk"),
-            $"# TinyML.Sdk: model '{name}' for {options.Core.Name}. Compile your firmware with: {flags}\n" +
-            $"# include {name}.mk, add $(TINYML_{upper}_CFLAGS) to CFLAGS and $(TINYML_{upper}_LIBS) to the link, with -Wl,--gc-sections.\n" +
-            $"TINYML_{upper}_DIR := $(dir $(lastword $(MAKEFILE_LIST)))\n" +
-            $"TINYML_{upper}_CFLAGS := -I$(TINYML_{upper}_DIR)\n" +
-            $"TINYML_{upper}_LIBS := $(TINYML_{upper}_DIR)lib{name}.a $(TINYML_{upper}_DIR)libtinyml_kernels.a -lm\n");
+        WriteIfChanged(Path.Combine(dir, name + ".cmake"), FirmwareSnippets.CMake(name, options.Core));
+        WriteIfChanged(Path.Combine(dir, name + ".mk"), FirmwareSnippets.Make(name, options.Core));
         return new DevicePackage(dir, image.Sizes, image.Core);
     }
 
@@ -204,9 +198,11 @@ public static class DeviceBuild
 
     private static IEnumerable<string> CompileFlags(DeviceBuildOptions options) => options.Core.GccFlags.Concat(new[]
     {
-        options.OptimizeForSize ? "-Os" : "-O2", "-std=c99", "-ffp-contract=off", "-ffunction-sections", "-fdata-sections",
+        Optimization(options), "-std=c99", "-ffp-contract=off", "-ffunction-sections", "-fdata-sections",
         "-fstack-usage", "-fcallgraph-info=su", "-Wall", "-Wextra", "-Werror",
     });
+
+    private static string Optimization(DeviceBuildOptions options) => options.OptimizeForSize ? "-Os" : "-O2";
 
     private static void Compile(ArmToolchain toolchain, IEnumerable<string> flags, string source, string output)
     {
@@ -285,6 +281,7 @@ public static class DeviceBuild
     }
 
     private static readonly string[] CommonRuntime = { "startup.c", "semihost.c", "measure.S" };
+    private static readonly string[] RuntimeSources = { "startup.c", "semihost.c", "harness.c", "calibrate.c", "measure.S" };
 
     private static CompiledRuntime Runtime(ArmToolchain toolchain, NativeSources sources, DeviceBuildOptions options)
     {
@@ -324,10 +321,10 @@ public static class DeviceBuild
             var kernelFlags = flags.Concat(new[] { "-I", sources.Include }).ToList();
             var runtimeFlags = flags.Concat(new[] { "-I", sources.Device }).ToList();
             var asmFlags = options.Core.GccFlags.ToList();
+            options.Progress?.Report($"compiling {kernels.Count} kernel sources and {RuntimeSources.Length} runtime sources for {options.Core.Name} ({Optimization(options)})");
             var units = kernels.Select(k => (Source: k, Output: Path.Combine(staging, "kernels", Path.GetFileNameWithoutExtension(k) + ".o"), Flags: kernelFlags))
-                .Concat(new[] { "startup.c", "semihost.c", "harness.c", "calibrate.c" }.Select(r => (Source: Path.Combine(sources.Device, r),
-                    Output: Path.Combine(staging, "runtime", Path.GetFileNameWithoutExtension(r) + ".o"), Flags: runtimeFlags)))
-                .Append((Source: Path.Combine(sources.Device, "measure.S"), Output: Path.Combine(staging, "runtime", "measure.o"), Flags: asmFlags))
+                .Concat(RuntimeSources.Select(r => (Source: Path.Combine(sources.Device, r),
+                    Output: Path.Combine(staging, "runtime", Path.GetFileNameWithoutExtension(r) + ".o"), Flags: r.EndsWith(".S", StringComparison.Ordinal) ? asmFlags : runtimeFlags)))
                 .ToList();
             ToolProcess.RunAll(units, options.Parallelism, u => Compile(toolchain, u.Flags, u.Source, u.Output));
             var archive = ToolProcess.Run(toolchain.Ar, new[] { "rcs", Path.Combine(staging, "libtinyml_kernels.a") }

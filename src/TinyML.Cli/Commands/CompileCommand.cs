@@ -5,13 +5,14 @@ using System.IO;
 using System.Linq;
 using TinyML.Compiler.Analysis;
 using TinyML.Compiler.Emit;
+using TinyML.Compiler.Ir;
 using TinyML.Compiler.Plan;
 using TinyML.Device;
 
 namespace TinyML.Cli.Commands;
 
 /// <summary>
-/// <c>tinyml compile MODEL --target CORE --out DIR [--name NAME] [--size] [--json] [--work DIR] [--toolchain DIR] [--ram-budget SIZE]</c>:
+/// <c>tinyml compile MODEL --target CORE --out DIR [--name NAME] [--size] [--json] [--work DIR] [--toolchain DIR] [--ram-budget SIZE] [--progress]</c>:
 /// the model as C and static libraries for a firmware project (no interpreter), with a CMake snippet and a Makefile
 /// fragment, and its real sizes.
 /// </summary>
@@ -21,7 +22,7 @@ public static class CompileCommand
     public const string Schema = "tinyml.compile/1";
 
     /// <summary>Creates the command.</summary>
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static Command Create(TextWriter stdout, TextWriter stderr, bool stderrIsTerminal = false)
     {
         var model = new Argument<FileInfo>("model") { Description = "The .tflite model to compile" };
         var target = new Option<string>("--target") { Description = "The core: cortex-m0plus, cortex-m3, cortex-m4, cortex-m7, cortex-m33, cortex-m55", Required = true };
@@ -32,40 +33,52 @@ public static class CompileCommand
         var work = new Option<DirectoryInfo>("--work") { Description = "The folder for objects, the sizing ELF and its map (default: a new folder under the temp folder)" };
         var budget = new Option<string>("--ram-budget") { Description = "RAM budget (e.g. 64KB): over it, the memory techniques are tried as the SDK tries them" };
         var toolchain = new Option<DirectoryInfo>("--toolchain") { Description = "The folder holding arm-none-eabi-gcc (default: TML_ARM_TOOLCHAIN_DIR, then PATH)" };
-        var command = new Command("compile", "Compile the model to C and static libraries for a Cortex-M firmware") { model, target, output, name, size, json, work, toolchain, budget };
+        var progress = Cli.ProgressOption();
+        var command = new Command("compile", "Compile the model to C and static libraries for a Cortex-M firmware") { model, target, output, name, size, json, work, toolchain, budget, progress };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(target)!, parse.GetValue(output)!, parse.GetValue(name), parse.GetValue(size), stdout, stderr,
-            parse.GetValue(json), parse.GetValue(work)?.FullName, parse.GetValue(toolchain)?.FullName, parse.GetValue(budget)));
+            parse.GetValue(json), parse.GetValue(work)?.FullName, parse.GetValue(toolchain)?.FullName, parse.GetValue(budget),
+            StepProgress.Choose(parse.GetValue(progress), stderrIsTerminal)));
         return command;
     }
 
     /// <summary>Compiles one model; returns the exit code.</summary>
     public static int Run(FileInfo file, string target, DirectoryInfo output, string? name, bool optimizeForSize, TextWriter stdout, TextWriter stderr,
-        bool json = false, string? workDirectory = null, string? toolchainDirectory = null, string? ramBudget = null)
+        bool json = false, string? workDirectory = null, string? toolchainDirectory = null, string? ramBudget = null,
+        ProgressMode progressMode = ProgressMode.None)
     {
         if (!ModelCompilation.TryRamBudget(ramBudget, stderr, out long? budget)) return Cli.UsageError;
-        var (model, plan) = ModelCompilation.Compile(file, stderr, ramBudget: budget);
-        if (model is null || plan is null) return Cli.ModelErrors;
         string cName = name ?? CEmitter.NameOf(file.Name);
-        try
+        ExecutionPlan? plan;
+        DevicePackage package;
+        // The progress display ends (a live line is erased) before the result goes to stdout.
+        using (var progress = new StepProgress(file.Name, progressMode, stderr))
         {
-            var package = DeviceBuild.Package(plan, new DeviceBuildOptions
+            stderr = progress.Error;
+            Model? model;
+            (model, plan) = ModelCompilation.Compile(file, stderr, ramBudget: budget, progress: progress);
+            if (model is null || plan is null) return Cli.ModelErrors;
+            try
             {
-                Core = CortexM.Get(target),
-                ModelName = cName,
-                Macs = ModelSummary.Of(model).TotalMacs,
-                OptimizeForSize = optimizeForSize,
-                OutputDirectory = workDirectory,
-                ToolchainDirectory = toolchainDirectory,
-            }, output.FullName);
-            if (json) WriteJson(stdout, file, cName, optimizeForSize, plan, package);
-            else WriteText(stdout, file, cName, optimizeForSize, plan, package);
-            return 0;
+                package = DeviceBuild.Package(plan, new DeviceBuildOptions
+                {
+                    Core = CortexM.Get(target),
+                    ModelName = cName,
+                    Macs = ModelSummary.Of(model).TotalMacs,
+                    OptimizeForSize = optimizeForSize,
+                    OutputDirectory = workDirectory,
+                    ToolchainDirectory = toolchainDirectory,
+                    Progress = progress,
+                }, output.FullName);
+            }
+            catch (DeviceException e)
+            {
+                stderr.WriteLine($"error {e.Message}");
+                return Cli.ModelErrors;
+            }
         }
-        catch (DeviceException e)
-        {
-            stderr.WriteLine($"error {e.Message}");
-            return Cli.ModelErrors;
-        }
+        if (json) WriteJson(stdout, file, cName, optimizeForSize, plan, package);
+        else WriteText(stdout, file, cName, optimizeForSize, plan, package);
+        return 0;
     }
 
     private static string[] Files(string name) =>

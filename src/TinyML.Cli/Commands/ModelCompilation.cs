@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Globalization;
 using System.IO;
 using TinyML.Compiler.Budgets;
 using TinyML.Compiler.Diagnostics;
@@ -17,12 +19,17 @@ internal static class ModelCompilation
     /// it (<see cref="MemoryTechniques.FitToBudget"/>), so the plan the CLI compiles for a device is the plan the build
     /// runs on the host.
     /// </summary>
-    public static (Model? Model, ExecutionPlan? Plan) Compile(FileInfo file, TextWriter stderr, LoweringOptions? options = null, long? ramBudget = null)
+    public static (Model? Model, ExecutionPlan? Plan) Compile(FileInfo file, TextWriter stderr, LoweringOptions? options = null, long? ramBudget = null,
+        IProgress<string>? progress = null)
     {
         options ??= LoweringOptions.Default;
+        progress?.Report("reading the model");
         var read = TfliteReader.ReadFile(file.FullName);
         foreach (var d in read.Diagnostics) stderr.WriteLine(d.ToString());
         if (read.Value is null) return (null, null);
+        progress?.Report(ramBudget is long b
+            ? $"lowering the model and planning its memory within {b.ToString("N0", CultureInfo.InvariantCulture)} bytes"
+            : "lowering the model and planning its memory");
         var lowered = ramBudget is long budget
             ? MemoryTechniques.FitToBudget(read.Value, file.FullName, budget, options).Lowered
             : Lowerer.Lower(read.Value, file.FullName, options);

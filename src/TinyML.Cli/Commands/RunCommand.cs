@@ -19,7 +19,7 @@ namespace TinyML.Cli.Commands;
 public static class RunCommand
 {
     /// <summary>Creates the command.</summary>
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static Command Create(TextWriter stdout, TextWriter stderr, bool stderrIsTerminal = false)
     {
         var model = new Argument<FileInfo>("model") { Description = "The .tflite model to run" };
         var input = new Option<string>("--input") { Description = "Raw input tensor files, comma-separated in graph input order", Required = true };
@@ -27,23 +27,69 @@ public static class RunCommand
         var target = new Option<string>("--target") { Description = "Run the generated C on an emulated core: cortex-m0plus, cortex-m3, cortex-m4, cortex-m7, cortex-m33, cortex-m55" };
         var json = new Option<bool>("--json") { Description = "Print a JSON summary (schema tinyml.run/1); with --target it includes the guest instructions of one inference" };
         var optimize = new Option<string>("--optimize") { Description = "'memory': every memory technique with the minimum peak; 'none': no technique (default: the ones that cost no MACs)" };
-        var command = new Command("run", "Run the model with raw tensor files, on the host or on an emulated Cortex-M") { model, input, output, target, json, optimize };
-        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(target), parse.GetValue(json), stdout, stderr, parse.GetValue(optimize)));
+        var progress = Cli.ProgressOption();
+        var command = new Command("run", "Run the model with raw tensor files, on the host or on an emulated Cortex-M") { model, input, output, target, json, optimize, progress };
+        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(target), parse.GetValue(json), stdout, stderr,
+            parse.GetValue(optimize), StepProgress.Choose(parse.GetValue(progress), stderrIsTerminal)));
         return command;
     }
 
     /// <summary>Runs one model; returns the exit code.</summary>
-    public static int Run(FileInfo file, string inputs, FileInfo output, string? target, bool json, TextWriter stdout, TextWriter stderr, string? optimize = null)
+    public static int Run(FileInfo file, string inputs, FileInfo output, string? target, bool json, TextWriter stdout, TextWriter stderr, string? optimize = null,
+        ProgressMode progressMode = ProgressMode.None)
     {
         if (!ModelCompilation.TryOptimize(optimize, stderr, out var options)) return Cli.UsageError;
-        var (model, plan) = ModelCompilation.Compile(file, stderr, options);
-        if (plan is null) return Cli.ModelErrors;
+        ExecutionPlan? plan;
+        long macs;
+        long? instructions = null;
+        DeviceSizeReport? sizes = null;
+        // The progress display ends (a live line is erased) before the result goes to stdout.
+        using (var progress = new StepProgress(file.Name, progressMode, stderr))
+        {
+            stderr = progress.Error;
+            var (model, lowered) = ModelCompilation.Compile(file, stderr, options, progress: progress);
+            if (lowered is null) return Cli.ModelErrors;
+            plan = lowered;
+            macs = ModelSummary.Of(model!).TotalMacs;
+            var data = ReadInputs(plan, inputs, stderr);
+            if (data is null) return Cli.ModelErrors;
+            try
+            {
+                if (target is null)
+                {
+                    progress.Report("running on the host");
+                    RunOnHost(plan, data, output);
+                }
+                else
+                {
+                    (instructions, sizes) = RunOnDevice(plan, data, output, CortexM.Get(target), macs, progress);
+                }
+            }
+            catch (TinyMLException e)
+            {
+                stderr.WriteLine($"error {e.Message}");
+                return Cli.ModelErrors;
+            }
+            catch (DeviceException e)
+            {
+                stderr.WriteLine($"error {e.Message}");
+                return Cli.ModelErrors;
+            }
+        }
+        if (json) WriteJson(stdout, file, target ?? "host", plan, macs, instructions, sizes);
+        else stdout.WriteLine($"wrote {plan.Outputs.Sum(o => o.Bytes)} bytes ({string.Join(", ", plan.Outputs.Select(o => $"'{o.Name}' {DataTypes.Name(o.Type)}{o.Shape}"))}) to {output.FullName}");
+        return 0;
+    }
+
+    /// <summary>The input files, one per graph input in order; null after printing TML0103 when they do not fit.</summary>
+    private static byte[][]? ReadInputs(ExecutionPlan plan, string inputs, TextWriter stderr)
+    {
         var paths = inputs.Split(',').Select(p => p.Trim()).Where(p => p.Length > 0).ToArray();
         string Error(string message) => $"error {TinyML.DiagnosticIds.InputMismatch}: {message}";
         if (paths.Length != plan.Inputs.Count)
         {
             stderr.WriteLine(Error($"the model has {plan.Inputs.Count} inputs ({string.Join(", ", plan.Inputs.Select(i => $"'{i.Name}'"))}), but {paths.Length} files were given"));
-            return Cli.ModelErrors;
+            return null;
         }
         var data = new byte[paths.Length][];
         for (int i = 0; i < paths.Length; i++)
@@ -52,39 +98,16 @@ public static class RunCommand
             if (!File.Exists(paths[i]))
             {
                 stderr.WriteLine(Error($"input file not found: {paths[i]}"));
-                return Cli.ModelErrors;
+                return null;
             }
             data[i] = File.ReadAllBytes(paths[i]);
             if (data[i].Length != tensor.Bytes)
             {
                 stderr.WriteLine(Error($"input {i} '{tensor.Name}' is {DataTypes.Name(tensor.Type)}{tensor.Shape} = {tensor.Bytes} bytes; {paths[i]} has {data[i].Length} bytes"));
-                return Cli.ModelErrors;
+                return null;
             }
         }
-        long macs = ModelSummary.Of(model!).TotalMacs;
-        try
-        {
-            if (target is null) RunOnHost(plan, data, output);
-            else
-            {
-                var (instructions, sizes) = RunOnDevice(plan, data, output, CortexM.Get(target), macs, stderr);
-                if (json) WriteJson(stdout, file, target, plan, macs, instructions, sizes);
-            }
-        }
-        catch (TinyMLException e)
-        {
-            stderr.WriteLine($"error {e.Message}");
-            return Cli.ModelErrors;
-        }
-        catch (DeviceException e)
-        {
-            stderr.WriteLine($"error {e.Message}");
-            return Cli.ModelErrors;
-        }
-        if (json && target is null) WriteJson(stdout, file, "host", plan, macs, null, null);
-        else if (!json)
-            stdout.WriteLine($"wrote {plan.Outputs.Sum(o => o.Bytes)} bytes ({string.Join(", ", plan.Outputs.Select(o => $"'{o.Name}' {DataTypes.Name(o.Type)}{o.Shape}"))}) to {output.FullName}");
-        return 0;
+        return data;
     }
 
     private static void RunOnHost(ExecutionPlan plan, byte[][] data, FileInfo output)
@@ -96,10 +119,11 @@ public static class RunCommand
         for (int i = 0; i < plan.Outputs.Count; i++) stream.Write(executor.Output(i));
     }
 
-    private static (long Instructions, DeviceSizeReport Sizes) RunOnDevice(ExecutionPlan plan, byte[][] data, FileInfo output, CortexMCore core, long macs, TextWriter stderr)
+    private static (long Instructions, DeviceSizeReport Sizes) RunOnDevice(ExecutionPlan plan, byte[][] data, FileInfo output, CortexMCore core, long macs,
+        IProgress<string> progress)
     {
-        stderr.WriteLine($"building for {core.Name} and running on qemu-system-arm -M {core.QemuMachine}…");
-        var image = DeviceBuild.Build(plan, new DeviceBuildOptions { Core = core, Macs = macs });
+        var image = DeviceBuild.Build(plan, new DeviceBuildOptions { Core = core, Macs = macs, Progress = progress });
+        progress.Report($"running under QEMU (qemu-system-arm -M {core.QemuMachine})");
         var result = new QemuRunner().Run(image, new[] { (IReadOnlyList<byte[]>)data })[0];
         using var stream = File.Create(output.FullName);
         foreach (var bytes in result.Outputs) stream.Write(bytes);
