@@ -39,6 +39,20 @@ public class InspectCommandTests
         }
     }
 
+    [Fact]
+    public void Table_ShowsLongOperatorTypesWhole_AndKeepsTheColumnsAligned()
+    {
+        // The operator column used to cut long types from the left ("…ONAL_SEQUENCE_LSTM v1").
+        var (_, output, _) = Run("inspect", SharedData.Model("mnist_lstm_int8"));
+        var lines = output.Split('\n');
+        string header = lines.Single(l => l.StartsWith("  #  operator", StringComparison.Ordinal));
+        Assert.Single(lines, l => l.StartsWith("  0  UNIDIRECTIONAL_SEQUENCE_LSTM v1 ", StringComparison.Ordinal));
+        // The model's one fully connected layer: 10 outputs x 560 features (golden info: 5,600 MACs).
+        string fc = lines.Single(l => l.StartsWith("  2  FULLY_CONNECTED v4 ", StringComparison.Ordinal));
+        Assert.Equal(header.IndexOf("MACs", StringComparison.Ordinal) + "MACs".Length, fc.IndexOf("5,600", StringComparison.Ordinal) + "5,600".Length);
+        Assert.DoesNotContain(lines, l => l.Length > 5 && char.IsDigit(l[2]) && l[5] == '…');
+    }
+
     [Theory]
     [InlineData("kws", 2_656_768L)]
     [InlineData("ic_resnet", 12_501_632L)]
