@@ -3,6 +3,7 @@ using System.IO;
 using System.Linq;
 using System.Text.Json;
 using TinyML.Compiler.Analysis;
+using TinyML.Compiler.Diagnostics;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Tflite;
 using TinyML.Compiler.Validation;
@@ -17,8 +18,9 @@ public class RealModelTests
     // Listed by name so that no model is skipped silently; ModelList_MatchesSharedFolder keeps it complete.
     public static readonly string[] Models =
     {
-        "ad", "ad_float", "hello_float", "hello_int8", "ic_resnet", "ic_resnet_float", "keyword_scrambled", "kws",
-        "kws_float", "micro_speech",
+        "ad", "ad_float", "hello_float", "hello_int8", "ic_resnet", "ic_resnet_float", "keyword_scrambled",
+        "keyword_scrambled_8bit", "kws", "kws_float", "micro_speech", "mnist_lstm_float", "mnist_lstm_int8", "simple_add",
+        "toycar",
     };
 
     public static TheoryData<string> ModelData() => new(Models);
@@ -57,10 +59,17 @@ public class RealModelTests
         var summary = ModelSummary.Of(model);
         var info = Info(name);
         Assert.Equal(info.GetProperty("weights_bytes").GetInt64(), summary.WeightsBytes);
-        // The golden info counts no SVDF work; we count its feature and time projections as well.
+        // The golden info's "macs" counts no SVDF work; we count its feature and time projections as well.
         long withoutSvdf = summary.Operators.Where(o => o.Type != "SVDF").Sum(o => o.Macs);
-        Assert.Equal(info.GetProperty("macs").GetInt64(), withoutSvdf);
-        if (name == "keyword_scrambled")
+        long expected = info.GetProperty("macs").GetInt64();
+        if (summary.Operators.Any(o => o.Type == "UNIDIRECTIONAL_SEQUENCE_LSTM"))
+        {
+            // The golden info counts the LSTM's MACs; we count none for an operator we do not run yet (issue 13).
+            Assert.All(summary.Operators.Where(o => o.Type == "UNIDIRECTIONAL_SEQUENCE_LSTM"), o => Assert.Equal(0, o.Macs));
+            expected -= info.GetProperty("extra").GetProperty("macs_by_op").GetProperty("UNIDIRECTIONAL_SEQUENCE_LSTM").GetInt64();
+        }
+        Assert.Equal(expected, withoutSvdf);
+        if (summary.Operators.Any(o => o.Type == "SVDF"))
             Assert.True(summary.TotalMacs > withoutSvdf, "SVDF layers add MACs");
         else
             Assert.Equal(withoutSvdf, summary.TotalMacs);
@@ -97,7 +106,7 @@ public class RealModelTests
 
     [Theory]
     [MemberData(nameof(ModelData))]
-    public void Validation_AcceptsEveryModelButTheHybridOne(string name)
+    public void Validation_AcceptsEveryModelButTheHybridAndTheNotYetSupportedOnes(string name)
     {
         var model = TfliteReader.ReadFile(SharedData.Model(name)).Value!;
         var diagnostics = ModelValidator.Validate(model);
@@ -108,9 +117,52 @@ public class RealModelTests
             Assert.All(diagnostics, d => Assert.Equal(DiagnosticIds.UnsupportedTypeCombination, d.Id));
             Assert.Contains("hybrid", diagnostics[0].Message);
         }
+        else if (GoldenCase.NotYetSupported.ContainsKey(name))
+        {
+            Assert.NotEmpty(diagnostics); // NotYetSupported_IsRefusedWithItsCode checks which
+        }
         else
         {
             Assert.Empty(diagnostics);
+        }
+    }
+
+    public static TheoryData<string> NotYetSupportedData() => new(GoldenCase.NotYetSupported.Keys.OrderBy(n => n));
+
+    [Theory]
+    [MemberData(nameof(NotYetSupportedData))]
+    public void NotYetSupported_IsRefusedWithItsCode(string name)
+    {
+        // When support lands (issue 13), this fails: take the model out of GoldenCase.NotYetSupported, and every
+        // conformance test runs it.
+        var expected = GoldenCase.NotYetSupported[name];
+        var read = TfliteReader.ReadFile(SharedData.Model(name));
+        Assert.Empty(read.Diagnostics);
+        var diagnostics = ModelValidator.Validate(read.Value!, SharedData.Model(name));
+        Assert.NotEmpty(diagnostics);
+        Assert.All(diagnostics, d =>
+        {
+            Assert.Equal(expected.Code, d.Id);
+            Assert.Equal(Severity.Error, d.Severity);
+            Assert.Contains(expected.Message, d.Message);
+            Assert.NotNull(d.OperatorIndex);
+        });
+        // Lowering validates first, so it stops at the same diagnostics.
+        var lowered = TinyML.Compiler.Lowering.Lowerer.Lower(read.Value!, SharedData.Model(name));
+        Assert.Null(lowered.Value);
+        Assert.Equal(diagnostics.Select(d => d.ToString()), lowered.Diagnostics.Select(d => d.ToString()));
+    }
+
+    [Fact]
+    public void NotYetSupported_AreSharedModelsWithGoldenOutputs()
+    {
+        // Each has TFLM's outputs, so that it joins the conformance tests the moment it leaves the list.
+        foreach (var (name, model) in GoldenCase.NotYetSupported)
+        {
+            Assert.Contains(name, SharedData.ModelNames());
+            Assert.False(GoldenCase.WithoutGolden.ContainsKey(name), name);
+            Assert.True(File.Exists(Path.Combine(SharedData.Root, "golden", name, "output_1.bin")), name);
+            Assert.False(string.IsNullOrWhiteSpace(model.Reason), name);
         }
     }
 

@@ -22,7 +22,7 @@ public class ConformanceTests
     public static readonly string[] Models =
     {
         "ad", "ad_float", "hello_float", "hello_int8", "ic_resnet", "ic_resnet_float", "keyword_scrambled", "kws",
-        "micro_speech",
+        "micro_speech", "simple_add", "toycar",
     };
 
     /// <summary>Memory technique sets: each one alone, all of them (the default), and none.</summary>
@@ -54,7 +54,9 @@ public class ConformanceTests
     public void CaseList_MatchesSharedFolders()
     {
         var golden = Directory.GetDirectories(Path.Combine(SharedData.Root, "golden")).Select(Path.GetFileName).OrderBy(n => n);
-        Assert.Equal(golden, Models.Concat(GoldenCase.WithoutGolden.Keys).OrderBy(n => n));
+        // Every golden model is run (Models), refused as TFLM refuses it (WithoutGolden), or not run yet (NotYetSupported).
+        Assert.Equal(golden, Models.Concat(GoldenCase.WithoutGolden.Keys).Concat(GoldenCase.NotYetSupported.Keys).OrderBy(n => n));
+        Assert.Equal(Models.OrderBy(n => n), GoldenCase.Supported().Where(c => !c.Name.StartsWith("ops/", StringComparison.Ordinal)).Select(c => c.Name));
         Assert.True(SharedData.OpCases().Count >= 100, "the op cases are missing");
     }
 
@@ -74,7 +76,7 @@ public class ConformanceTests
         // The parameterized runs above prove something only if the techniques change some plans.
         // (No shared case gains from reordering: their branches are too short. MemoryTechniqueTests covers it.)
         int depthwise = 0, elementwise = 0;
-        foreach (var gc in GoldenCase.All().Where(c => File.Exists(c.Output(1))))
+        foreach (var gc in GoldenCase.Supported())
         {
             var plan = Lower(gc, LoweringOptions.Default);
             depthwise += plan.Calls.Count(c => c.Kernel == "tml_depthwise_conv_s8_inplace");

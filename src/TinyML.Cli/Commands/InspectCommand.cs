@@ -62,10 +62,12 @@ public static class InspectCommand
             foreach (var t in tensors)
                 o.WriteLine($"  {label} {t.Name}  {DataTypes.Name(t.Type)}{t.Shape}  {Quant(t.Quantization)}");
         o.WriteLine();
-        o.WriteLine($"{"#",3}  {"operator",-22} {"MACs",12} {"activations",12} {"params",10}");
+        // The operator column widens for long type names (UNIDIRECTIONAL_SEQUENCE_LSTM v1): a type is never cut.
+        int width = s.Operators.Select(op => (op.Type + " v" + op.Version).Length).Append(22).Max();
+        o.WriteLine($"{"#",3}  {"operator".PadRight(width)} {"MACs",12} {"activations",12} {"params",10}");
         foreach (var op in s.Operators)
         {
-            o.WriteLine($"{op.Index,3}  {Fit(op.Type + " v" + op.Version, 22)} {N(op.Macs),12} {N(op.ActivationBytes) + " B",12} {N(op.ParameterBytes) + " B",10}");
+            o.WriteLine($"{op.Index,3}  {(op.Type + " v" + op.Version).PadRight(width)} {N(op.Macs),12} {N(op.ActivationBytes) + " B",12} {N(op.ParameterBytes) + " B",10}");
             foreach (var t in op.Inputs)
                 o.WriteLine(t is null ? "       in   (omitted)" :
                     $"       in   {Fit(t.Name + (t.IsConstant ? " (const)" : ""), 44)} {DataTypes.Name(t.Type) + t.Shape,-20} {Quant(t.Quantization)}");

@@ -166,6 +166,13 @@ public static class ModelValidator
             }
             if (op.Options is { } options && ExpectedUnion(op.Kind) is byte union && options.UnionType != union)
                 Report(DiagnosticIds.InvalidOperator, $"has builtin options of union type {options.UnionType}, expected {union}", index);
+            if (op.Kind == OpKind.Svdf && _graph.Input(op, 4) is { Type: not I16 } state)
+            {
+                // Legal TFLite (TFLM runs an int8 state too), but our SVDF kernel keeps an int16 state.
+                Report(DiagnosticIds.InvalidOperator,
+                    $"SVDF state is {DataTypes.Name(state.Type)}; only an INT16 state (batches x memory x filters) is supported", index, state);
+                return;
+            }
             CheckActivationQuantization(index, op);
             CheckWeights(index, op, input);
             CheckOptions(index, op);
