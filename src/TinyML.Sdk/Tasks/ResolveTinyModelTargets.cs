@@ -108,12 +108,13 @@ public sealed class ResolveTinyModelTargets : TinyModelsTask
         foreach (var model in Models)
         {
             WarnOnUnknownMetadata(model);
-            if (!File.Exists(model.GetMetadata("FullPath")))
+            string modelFile = Full(model.ItemSpec);
+            if (!File.Exists(modelFile))
             {
-                int line = LineOf($"\"{model.ItemSpec}\"");
+                int line = new[] { $"\"{model.ItemSpec}\"", Path.GetFileName(model.ItemSpec), "<TinyModel" }.Select(LineOf).FirstOrDefault(l => l > 0);
                 Report(new Diagnostic(TinyML.DiagnosticIds.ModelFileNotFound, Severity.Error,
-                    $"the model file {model.ItemSpec} of this TinyModel item was not found (looked for {model.GetMetadata("FullPath")})")
-                { File = ProjectFile, Line = line > 0 ? line : LineOf("TinyModel") });
+                    $"the model file {model.ItemSpec} of this TinyModel item was not found (looked for {modelFile})")
+                { File = ProjectFile, Line = line });
                 continue;
             }
             string? core = ResolveCore(model, board, out bool badCore);
@@ -143,6 +144,7 @@ public sealed class ResolveTinyModelTargets : TinyModelsTask
                 copy.SetMetadata("_TinyML_DeviceReport", report);
                 var item = new TaskItem(copy.GetMetadata("FullPath"));
                 item.SetMetadata("ModelName", Path.GetFileName(model.ItemSpec));
+                item.SetMetadata("ModelItem", model.ItemSpec);
                 item.SetMetadata("TargetCore", core);
                 item.SetMetadata("CName", name);
                 item.SetMetadata("OutputDirectory", output);
@@ -156,7 +158,7 @@ public sealed class ResolveTinyModelTargets : TinyModelsTask
         }
         foreach (var clash in device.GroupBy(d => d.GetMetadata("Library"), StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
             Report(new Diagnostic(TinyML.DiagnosticIds.InvalidModelItem, Severity.Error,
-                $"{string.Join(" and ", clash.Select(c => c.GetMetadata("ModelName")))} would both be written as {clash.Key} for the device build; give the model files different names")
+                $"{string.Join(" and ", clash.Select(c => c.GetMetadata("ModelItem")))} would both be written as {clash.Key} for the device build; give the model files different names")
             { File = ProjectFile, Line = LineOf(clash.First().GetMetadata("ModelName")) });
         ResolvedModels = resolved.ToArray();
         DeviceModels = device.ToArray();

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 using System;
-using System.Collections;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -61,8 +60,8 @@ public abstract class TinyModelsTask : TinyMLTask
         foreach (var model in Models)
         {
             text.Append("model ").Append(model.ItemSpec).Append('\n');
-            foreach (var entry in model.CloneCustomMetadata().Cast<DictionaryEntry>().OrderBy(e => (string)e.Key, StringComparer.OrdinalIgnoreCase))
-                text.Append("  ").Append(entry.Key).Append('=').Append(entry.Value).Append('\n');
+            foreach (string name in model.CloneCustomMetadata().Keys.Cast<string>().OrderBy(n => n, StringComparer.OrdinalIgnoreCase))
+                text.Append("  ").Append(name).Append('=').Append(model.GetMetadata(name)).Append('\n');
         }
         return text.ToString();
     }
@@ -146,10 +145,9 @@ public abstract class TinyModelsTask : TinyMLTask
             var (file, line, where) = Locate("TinyMLBoard");
             return new Budget(bytesOfBoard, $"TinyMLBoard = {board!.Name}{(where.Length > 0 ? ", " + where : "")}", file, line);
         }
-        if (ByteSize.TryParse(value, out long bytes)) return new Budget(bytes, $"{source} = {value}{(at.Where.Length > 0 ? ", " + at.Where : "")}", at.File, at.Line);
+        if (ByteSize.TryParse(value, out long bytes, out string problem)) return new Budget(bytes, $"{source} = {value}{(at.Where.Length > 0 ? ", " + at.Where : "")}", at.File, at.Line);
         if (reportInvalid)
-            Report(new Diagnostic(TinyML.DiagnosticIds.InvalidBudget, Severity.Error,
-                $"{source} is '{value}', which is not a size; write bytes or a size such as 64KB or 1MB") { File = at.File, Line = at.Line });
+            Report(new Diagnostic(TinyML.DiagnosticIds.InvalidBudget, Severity.Error, $"{source} is '{value}': {problem}") { File = at.File, Line = at.Line });
         invalid = true;
         return null;
     }
