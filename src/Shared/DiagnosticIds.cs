@@ -8,6 +8,12 @@ namespace TinyML;
 /// </summary>
 public static class DiagnosticIds
 {
+    /// <summary>Where the diagnostic pages live; a code's help link is this followed by the code and ".md".</summary>
+    public const string HelpLinkBase = "https://github.com/tinyml-sdk/TinyML.Sdk/blob/main/docs/diagnostics/";
+
+    /// <summary>The help link of a code: its page under docs/diagnostics.</summary>
+    public static string HelpLink(string id) => HelpLinkBase + id + ".md";
+
     /// <summary>A budget property or metadata is not a size (e.g. 64KB).</summary>
     public const string InvalidBudget = "TML0001";
     /// <summary>TinyMLBoard names no known board preset.</summary>
@@ -24,6 +30,12 @@ public static class DiagnosticIds
     public const string TinyMLCommandFailed = "TML0007";
     /// <summary>TinyMLOptimizeFor is neither speed nor size.</summary>
     public const string InvalidOptimizeFor = "TML0008";
+    /// <summary>A TinyModel item has metadata the SDK does not know (a misspelling, most likely; warning).</summary>
+    public const string UnknownModelMetadata = "TML0009";
+    /// <summary>The build targets a runtime identifier for which the packages carry no native kernel library (warning).</summary>
+    public const string NoNativeLibraryForRuntime = "TML0010";
+    /// <summary>A TinyModel item names a model file that does not exist.</summary>
+    public const string ModelFileNotFound = "TML0011";
 
     /// <summary>The native kernel library cannot be found or loaded.</summary>
     public const string NativeLibraryNotFound = "TML0100";

@@ -6,13 +6,10 @@ namespace TinyML.Generators;
 /// <summary>The generator's diagnostics (TML4xxx). Each has a page at docs/diagnostics/&lt;ID&gt;.md.</summary>
 internal static class Descriptors
 {
-    /// <summary>Where the diagnostic pages live; the help link is this followed by {ID}.md.</summary>
-    public const string HelpLinkBase = "https://github.com/tinyml-sdk/TinyML.Sdk/blob/main/docs/diagnostics/";
-
     private const string Category = "TinyML";
 
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity = DiagnosticSeverity.Error) =>
-        new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + id + ".md");
+        new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: DiagnosticIds.HelpLink(id));
 
     /// <summary>{0} manifest path, {1} the reason.</summary>
     public static readonly DiagnosticDescriptor InvalidManifest = Create(

@@ -2,6 +2,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Reflection;
 using System.Runtime.InteropServices;
 
@@ -69,8 +70,24 @@ public static partial class NativeKernels
                     $"{path} has kernel ABI version {version}; this runtime needs version {ExpectedAbiVersion}");
             return handle;
         }
-        throw new TinyMLException(TinyML.DiagnosticIds.NativeLibraryNotFound,
-            $"the native kernel library was not found; tried: {string.Join(", ", tried)}. In a checkout run ./build.sh native, or set {PathVariable}.");
+        throw new TinyMLException(TinyML.DiagnosticIds.NativeLibraryNotFound, NotFoundMessage(RuntimeInformation.RuntimeIdentifier, tried));
+    }
+
+    /// <summary>The runtime identifiers this package carries a native library for (from the build, one list).</summary>
+    public static IReadOnlyList<string> PackagedRuntimeIdentifiers() =>
+        (typeof(NativeKernels).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "TinyMLNativeRuntimeIdentifiers")?.Value ?? "")
+            .Split(new[] { ';' }, StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>What TML0100 says: the platform, the platforms the package carries, where it looked, and what to do.</summary>
+    public static string NotFoundMessage(string runtimeIdentifier, IReadOnlyList<string> tried)
+    {
+        var packaged = PackagedRuntimeIdentifiers();
+        bool carried = packaged.Contains(runtimeIdentifier);
+        return $"the native kernel library for {runtimeIdentifier} was not found (tried: {string.Join(", ", tried)}). " +
+            $"TinyML.Runtime carries native kernels for {(packaged.Count == 0 ? "no platform" : string.Join(", ", packaged))}" +
+            (carried
+                ? "; the package's runtimes folder did not reach the application: reference TinyML.Runtime (or TinyML.Sdk) from the project that runs the model, and publish with its native assets."
+                : $", not for {runtimeIdentifier}: build the kernels from the TinyML.Sdk package's native/ folder with CMake and set {PathVariable} to the library (in a TinyML.Sdk source checkout, ./build.sh native builds it).");
     }
 
     private static unsafe int GetVersion(IntPtr export) => ((delegate* unmanaged[Cdecl]<int>)export)();

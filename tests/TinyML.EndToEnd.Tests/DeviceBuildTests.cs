@@ -59,7 +59,7 @@ public sealed class DeviceBuildTests
         var build = Build(dir);
         Assert.True(build.ExitCode == 0, build.Output);
         Assert.Contains("tinyml.dll compile", build.Output);
-        Assert.Matches(new Regex(@"TinyML: kws\.tflite: arena 16,000 bytes .*; on cortex-m4: flash [\d,]+ bytes .*, RAM [\d,]+ bytes .* \(from the ELF\)"), build.Output);
+        Assert.Matches(new Regex(@"TinyML: kws\.tflite -> App\.Kws: RAM 16,000 B .*; on cortex-m4 from the ELF: RAM [\d,]+ B, flash [\d,]+ B"), build.Output);
         string package = Path.Combine(dir, "bin", "Debug", "net10.0", "tinyml", "cortex-m4");
         foreach (string file in new[] { "kws.c", "kws.h", "libkws.a", "libtinyml_kernels.a", "tml_kernels.h", "kws.cmake", "kws.mk" })
             Assert.True(File.Exists(Path.Combine(package, file)), file);

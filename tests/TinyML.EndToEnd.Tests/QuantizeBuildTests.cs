@@ -19,7 +19,7 @@ public sealed class QuantizeBuildTests
 
     /// <summary>Raw float32 calibration inputs: golden-style int8 inputs dequantized with the official ad model's
     /// input parameters (../shared/golden/ad/info.json), so they cover the range the model was built for.</summary>
-    private static void WriteCalibration(string folder, int count)
+    internal static void WriteCalibration(string folder, int count)
     {
         Directory.CreateDirectory(folder);
         using var info = JsonDocument.Parse(File.ReadAllText(Path.Combine(SharedData.Root, "golden", "ad", "info.json")));

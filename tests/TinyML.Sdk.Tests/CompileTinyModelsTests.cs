@@ -76,7 +76,11 @@ public sealed class CompileTinyModelsTests : IDisposable
         Assert.Equal("App.kws.tmlmodel", manifest.ResourceName);
         Assert.Equal(2656768, manifest.Macs);
         Assert.Equal(new[] { 1, 49, 10, 1 }, manifest.Inputs[0].Shape);
-        Assert.Contains(engine.Messages, m => m.Message!.Contains("kws.tflite: arena 16,000 bytes"));
+        // One summary line at the default verbosity (high importance), with the plan's figures.
+        var summary = Assert.Single(engine.Messages, m => m.Message!.StartsWith("TinyML: kws.tflite -> App.Kws:", StringComparison.Ordinal));
+        Assert.Equal(Microsoft.Build.Framework.MessageImportance.High, summary.Importance);
+        Assert.Contains($"RAM {plan.ArenaBytes + plan.StateBytes:N0} B (arena {plan.ArenaBytes:N0} + state {plan.StateBytes:N0})", summary.Message);
+        Assert.Contains("2,656,768 MACs", summary.Message);
     }
 
     [Fact]
@@ -213,7 +217,23 @@ public sealed class CompileTinyModelsTests : IDisposable
         Assert.Contains("MACs)", error.Message);
         Assert.Contains("raise the budget to at least 15,264 bytes", error.Message);
         Assert.False(File.Exists(item.GetMetadata("_TinyML_PlanFile")), "no plan may be left behind, so the next build checks again");
-        Assert.Empty(task.WrittenFiles);
+        // The manifest stays, so that the generated class (and the editor's view of it) survives the failed build.
+        Assert.Equal(item.GetMetadata("_TinyML_ManifestFile"), Assert.Single(task.WrittenFiles).ItemSpec);
+        Assert.True(File.Exists(item.GetMetadata("_TinyML_ManifestFile")));
+    }
+
+    [Fact]
+    public void TML3001_InADesignTimeBuild_IsAWarning_AndTheManifestIsWritten()
+    {
+        var item = Model("kws");
+        var (ok, engine, _) = Run(item, t => { t.RamBudget = "8KB"; t.DesignTimeBuild = true; });
+        Assert.True(ok, "a design-time build must go on to hand the manifest to the generator");
+        Assert.Empty(engine.Errors);
+        var warning = Assert.Single(engine.Warnings);
+        Assert.Equal("TML3001", warning.Code);
+        Assert.Contains("design-time build", warning.Message);
+        Assert.True(File.Exists(item.GetMetadata("_TinyML_ManifestFile")));
+        Assert.False(File.Exists(item.GetMetadata("_TinyML_PlanFile")), "without the plan the real build compiles again and fails");
     }
 
     [Fact]

@@ -24,9 +24,13 @@ public sealed class DeviceTaskTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static TaskItem Item(string file, string targetCore = "")
+    /// <summary>An item for a model file in the project folder (created empty: these tests never read it).</summary>
+    private TaskItem Item(string file, string targetCore = "")
     {
-        var item = new TaskItem(file);
+        string path = Path.Combine(_dir, file);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        if (!File.Exists(path)) File.WriteAllBytes(path, Array.Empty<byte>());
+        var item = new TaskItem(path);
         item.SetMetadata("TargetCore", targetCore);
         return item;
     }
@@ -176,7 +180,9 @@ public sealed class DeviceTaskTests : IDisposable
     {
         var (ok, engine, _) = Resolve(t => t.Target = "cortex-m4", Item("a/kws.tflite"), Item("b/kws.tflite"));
         Assert.False(ok);
-        Assert.Contains("libkws.a", Assert.Single(engine.Errors).Message);
+        var error = Assert.Single(engine.Errors);
+        Assert.Contains("libkws.a", error.Message);
+        Assert.Contains($"{Path.Combine(_dir, "a", "kws.tflite")} and {Path.Combine(_dir, "b", "kws.tflite")}", error.Message);
     }
 
     // The runner, with /bin/sh standing in for the dotnet host and a script for tinyml.dll.

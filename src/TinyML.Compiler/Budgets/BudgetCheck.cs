@@ -22,7 +22,8 @@ public sealed record MeasuredSizes(string Target, long RamBytes, long FlashBytes
 /// Checks a plan against RAM and flash budgets. RAM is the arena (activations and scratch) plus persistent state;
 /// flash is the plan's constants (weights and precomputed parameters). Over budget is TML3001/TML3002, above 90%
 /// TML3003/TML3004. Errors name the need and the budget in bytes and KB, the peak operator and its largest live
-/// buffers, and what would bring the model under.
+/// buffers (or, when the inputs alone exceed the RAM budget, that no plan can fit), the largest constants, and what
+/// would bring the model under. Tensors are named by <see cref="TensorNames.Readable(string)"/>.
 /// </summary>
 public static class BudgetCheck
 {
@@ -51,7 +52,7 @@ public static class BudgetCheck
         string ramSource = measured is null ? "" : $" on {measured.Target} (measured from the ELF: {measured.RamDetail})";
         string flashSource = measured is null ? "" : $" on {measured.Target} (measured from the ELF: {measured.FlashDetail})";
         if (ram is not null) Check(result, modelName, "RAM", ramNeed, ramSource, ram, DiagnosticIds.RamBudgetExceeded, DiagnosticIds.RamBudgetNearlyFull, RamAdvice(graph, plan, ramNeed, ram.Bytes));
-        if (flash is not null) Check(result, modelName, "flash", flashNeed, flashSource, flash, DiagnosticIds.FlashBudgetExceeded, DiagnosticIds.FlashBudgetNearlyFull, FlashAdvice(plan, flashNeed, flash.Bytes));
+        if (flash is not null) Check(result, modelName, "flash", flashNeed, flashSource, flash, DiagnosticIds.FlashBudgetExceeded, DiagnosticIds.FlashBudgetNearlyFull, FlashAdvice(graph, plan, flashNeed, flash.Bytes));
         return result;
     }
 
@@ -70,34 +71,57 @@ public static class BudgetCheck
 
     private static string RamAdvice(Graph graph, ExecutionPlan plan, long need, long budget)
     {
+        var board = Board.Presets.Where(b => b.SramBytes >= need).OrderBy(b => b.SramBytes).FirstOrDefault();
+        string raise = $"raise the budget to at least {ByteSize.Format(need)}" +
+            (board is null ? "." : $" (for example TinyMLBoard={board.Name}, {board.Description}, {board.SramBytes / 1024} KB SRAM).");
+
+        // The inputs are whole in the arena while the first operator runs (the caller writes them before it), so
+        // a budget below their bytes cannot be met by any plan.
+        long inputBytes = plan.Inputs.Sum(i => i.Bytes);
+        if (plan.Inputs.Count > 0 && inputBytes > budget)
+        {
+            string inputs = string.Join(" and ", plan.Inputs.Select(i => $"'{TensorNames.Readable(i.Name)}' ({Shapes.Format(i.Shape)} {DataTypes.Name(i.Type)})"));
+            bool one = plan.Inputs.Count == 1;
+            return $"{(one ? "The input" : "The inputs")} {inputs} alone {(one ? "holds" : "hold")} {ByteSize.Format(inputBytes)}, more than the whole budget; " +
+                $"{(one ? "the input is" : "the inputs are")} whole in RAM while the first operator runs, " +
+                $"so this budget is impossible whatever the memory techniques cut elsewhere. To fit, give the model a smaller input " +
+                $"(a lower resolution or fewer input channels), or " + raise;
+        }
+
         var memory = plan.Memory;
         if (memory is null) return "";
         var arena = memory.Arena;
         int step = arena.PeakOperator, peak = memory.PeakOperator;
         var live = arena.Buffers.Where(b => b.FirstOp <= step && step <= b.LastOp).OrderByDescending(b => b.Bytes).Take(3)
-            .Select(b => $"'{ShortName(b.Name)}' {ByteSize.Format(b.Bytes)}");
+            .Select(b => $"'{TensorNames.ReadableBuffer(b.Name)}' {ByteSize.Format(b.Bytes)}");
         string where = peak >= 0 && peak < graph.Operators.Count
             ? $"The peak is at operator {peak} ({graph.Operators[peak].TypeName}), where {string.Join(", ", live)} are live. "
             : "";
         long over = need - budget;
-        var board = Board.Presets.Where(b => b.SramBytes >= need).OrderBy(b => b.SramBytes).FirstOrDefault();
-        return where + $"To fit, cut {ByteSize.Format(over)} at that operator (a smaller input resolution or fewer channels there), " +
-            $"or raise the budget to at least {ByteSize.Format(need)}" +
-            (board is null ? "." : $" (for example TinyMLBoard={board.Name}, {board.Description}, {board.SramBytes / 1024} KB SRAM).");
+        return where + $"To fit, cut {ByteSize.Format(over)} at that operator (a smaller input resolution or fewer channels there), or " + raise;
     }
 
-    /// <summary>TFLite names list every fused op with ';'; the last part names the tensor itself.</summary>
-    public static string ShortName(string name)
-    {
-        string last = name.Split(';').Last();
-        return last.Length <= 48 ? last : "…" + last.Substring(last.Length - 47);
-    }
+    /// <summary>How many of the largest constants TML3002 names.</summary>
+    public const int LargestConstantsNamed = 3;
 
-    private static string FlashAdvice(ExecutionPlan plan, long need, long budget)
+    private static string FlashAdvice(Graph graph, ExecutionPlan plan, long need, long budget)
     {
         long over = need - budget;
-        long biggest = plan.Constants.Count == 0 ? 0 : plan.Constants.Max(c => (long)c.Length);
-        return $"Its largest constant holds {ByteSize.Format(biggest)}. To fit, cut {ByteSize.Format(over)} of weights " +
-            $"(fewer or smaller layers), or raise the budget to at least {ByteSize.Format(need)}.";
+        string raise = $"raise the budget to at least {ByteSize.Format(need)}.";
+        var largest = PlanConstants.Describe(graph, plan).OrderByDescending(c => c.Bytes).ThenBy(c => c.Blob).Take(LargestConstantsNamed).ToList();
+        if (largest.Count == 0) return $"To fit, cut {ByteSize.Format(over)} of weights (fewer or smaller layers), or " + raise;
+
+        var biggest = largest[0];
+        if (biggest.Bytes > budget)
+            return $"Its largest constant, {biggest.Label}, alone holds {ByteSize.Format(biggest.Bytes)}, more than the whole budget, " +
+                $"so no cut elsewhere can fit this model. To fit, make that layer smaller (fewer filters or units, or a smaller kernel), or " + raise;
+
+        long total = plan.ConstantBytes;
+        string Share(long bytes) => (100.0 * bytes / total).ToString("F0", CultureInfo.InvariantCulture) + "%";
+        string list = string.Join("; ", largest.Select((c, i) =>
+            $"{c.Label} with {ByteSize.Format(c.Bytes)}, {Share(c.Bytes)}" + (i == 0 ? $" of the {ByteSize.Format(total)} of constants" : "")));
+        string heading = largest.Count == 1 ? "Its one constant is" : "Its largest constants are";
+        return $"{heading} {list}. To fit, cut {ByteSize.Format(over)} of weights " +
+            $"(fewer or smaller layers, starting with the largest), or " + raise;
     }
 }

@@ -41,11 +41,16 @@ public static class TfliteReader
     /// <summary>Reads a model from memory. The model's constant data refers to <paramref name="bytes"/>.</summary>
     public static Result<Model> Read(byte[] bytes, string? fileName = null)
     {
+        if (!HasTfliteIdentifier(bytes) && OnnxModel.Describe(bytes, fileName) is { } onnx)
+            return Fail(DiagnosticIds.NotATfliteFile, onnx, fileName);
         var reader = new Reader(bytes, fileName);
         var model = reader.Run();
         var diagnostics = reader.Diagnostics.Items.ToList();
         return new Result<Model>(reader.Diagnostics.HasErrors ? null : model, diagnostics);
     }
+
+    private static bool HasTfliteIdentifier(byte[] bytes) =>
+        bytes.Length >= 8 && bytes[4] == 'T' && bytes[5] == 'F' && bytes[6] == 'L' && bytes[7] == '3';
 
     private static Result<Model> Fail(string id, string message, string? file) =>
         new(null, new[] { new Diagnostic(id, Severity.Error, message) { File = file } });

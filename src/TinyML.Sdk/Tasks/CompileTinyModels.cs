@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using Microsoft.Build.Framework;
@@ -25,14 +26,15 @@ namespace TinyML.Sdk.Tasks;
 /// </summary>
 public sealed class CompileTinyModels : TinyModelsTask
 {
-    /// <summary>Project-wide flash budget (TinyMLFlashBudget).</summary>
-    public string? FlashBudget { get; set; }
-
-    /// <summary>TinyMLMemoryReport: true writes each model's memory report (item metadata MemoryReport overrides it).</summary>
-    public string? MemoryReport { get; set; }
-
     /// <summary>Where the memory reports go (<c>&lt;model&gt;.memory.html</c>).</summary>
     public string? ReportDirectory { get; set; }
+
+    /// <summary>
+    /// True in an IDE's design-time build: a model over its budget is then reported as a warning and its manifest is
+    /// still written, so that the generated class stays available while the user fixes the model; the plan is not
+    /// written, so the real build compiles again and fails.
+    /// </summary>
+    public bool DesignTimeBuild { get; set; }
 
     /// <summary>Every file the task wrote, for FileWrites.</summary>
     [Output]
@@ -41,37 +43,11 @@ public sealed class CompileTinyModels : TinyModelsTask
     /// <inheritdoc />
     protected override void Run()
     {
-        var board = ProjectLines.FindBoard(Board, ProjectFile, Report, out bool badBoard);
+        var board = FindBoard(out bool badBoard);
         if (badBoard) return;
         var written = new List<ITaskItem>();
         foreach (var item in Models) CompileOne(item, board, written);
         WrittenFiles = written.ToArray();
-    }
-
-    private int LineOf(string text) => ProjectLines.LineOf(ProjectFile, text);
-
-    /// <summary>The budget for one model: item metadata, then the project property, then the board preset.</summary>
-    private Budget? ResolveBudget(ITaskItem item, string metadata, string? property, string propertyName, long? boardBytes, out bool invalid)
-    {
-        invalid = false;
-        string value = item.GetMetadata(metadata);
-        string source = $"{metadata} of {Path.GetFileName(item.ItemSpec)}";
-        string marker = $"{metadata}=";
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            value = property ?? "";
-            source = propertyName;
-            marker = propertyName;
-        }
-        if (!string.IsNullOrWhiteSpace(value))
-        {
-            if (ByteSize.TryParse(value, out long bytes)) return new Budget(bytes, $"{source} = {value}", ProjectFile, LineOf(marker));
-            Report(new Diagnostic(DiagnosticIds.InvalidBudget, Severity.Error,
-                $"{source} is '{value}', which is not a size; write bytes or a size such as 64KB or 1MB") { File = ProjectFile, Line = LineOf(marker) });
-            invalid = true;
-            return null;
-        }
-        return boardBytes is long b ? new Budget(b, $"TinyMLBoard = {Board}", ProjectFile, LineOf("TinyMLBoard")) : null;
     }
 
     private void CompileOne(ITaskItem item, Board? board, List<ITaskItem> written)
@@ -79,15 +55,15 @@ public sealed class CompileTinyModels : TinyModelsTask
         string modelPath = item.GetMetadata("FullPath");
         string planFile = item.GetMetadata("_TinyML_PlanFile");
         string manifestFile = item.GetMetadata("_TinyML_ManifestFile");
-        var ram = ResolveBudget(item, "RamBudget", RamBudget, "TinyMLRamBudget", board?.SramBytes, out bool badRam);
-        var flash = ResolveBudget(item, "FlashBudget", FlashBudget, "TinyMLFlashBudget", board?.FlashBytes, out bool badFlash);
+        var ram = ResolveBudget(item, "RamBudget", "TinyMLRamBudget", RamBudget, board?.SramBytes, board, out bool badRam);
+        var flash = ResolveBudget(item, "FlashBudget", "TinyMLFlashBudget", FlashBudget, board?.FlashBytes, board, out bool badFlash);
         string access = item.GetMetadata("Access");
         if (access.Length > 0 && access != "public" && access != "internal")
         {
             Report(new Diagnostic(DiagnosticIds.InvalidModelItem, Severity.Error, $"Access of {item.ItemSpec} is '{access}'; use public or internal") { File = ProjectFile, Line = LineOf("Access=") });
             return;
         }
-        string? core = ProjectLines.ResolveCore(item, Target, board, ProjectFile, Report, out bool badCore);
+        string? core = ResolveCore(item, board, out bool badCore);
         if (badCore) return;
         var labels = ReadLabels(item);
         if (badRam || badFlash || labels is null) return;
@@ -113,16 +89,13 @@ public sealed class CompileTinyModels : TinyModelsTask
         WriteMemoryReport(item, read.Value, plan, ram?.Bytes, modelPath, written);
         var measured = core is null ? null : ReadDeviceReport(item, core, name);
         var budgetDiagnostics = BudgetCheck.Check(name, read.Value.Main, plan, ram, flash, measured).Select(d => fit?.Explain(d) ?? d).ToList();
-        foreach (var d in budgetDiagnostics) Report(d);
-        if (budgetDiagnostics.Any(d => d.Severity == Severity.Error))
-        {
-            // No outputs on failure, so that the next build compiles the model again and reports again.
-            foreach (string stale in new[] { planFile, manifestFile })
-                if (File.Exists(stale)) File.Delete(stale);
-            return;
-        }
+        bool overBudget = budgetDiagnostics.Any(d => d.Severity == Severity.Error);
+        foreach (var d in budgetDiagnostics)
+            Report(DesignTimeBuild && d.Severity == Severity.Error
+                ? d with { Severity = Severity.Warning, Message = d.Message + " (design-time build: the generated class is kept; the build fails)" }
+                : d);
 
-        var summary = ModelSummary.Of(read.Value);
+        long macs = ModelSummary.Of(read.Value).TotalMacs + plan.ExtraMacs;
         var manifest = new ModelManifest
         {
             ModelPath = modelPath,
@@ -133,18 +106,51 @@ public sealed class CompileTinyModels : TinyModelsTask
             ArenaBytes = plan.ArenaBytes,
             StateBytes = plan.StateBytes,
             FlashBytes = BudgetCheck.FlashBytes(plan),
-            Macs = summary.TotalMacs,
+            Macs = macs,
         };
         manifest.Inputs.AddRange(plan.Inputs.Select(Describe));
         manifest.Outputs.AddRange(plan.Outputs.Select(Describe));
         manifest.Labels.AddRange(labels);
-        WriteIfChanged(planFile, PlanContainer.Write(plan));
+        // The manifest (and so the generated class) stays even over budget, so that the editor keeps the API while
+        // the user fixes the model; without the plan the next build compiles the model again and reports again.
         WriteIfChanged(manifestFile, manifest.ToJson());
-        written.Add(new TaskItem(planFile));
         written.Add(new TaskItem(manifestFile));
-        Log.LogMessage(MessageImportance.Normal,
-            $"TinyML: {name}: arena {ByteSize.Format(plan.ArenaBytes)}, state {plan.StateBytes} bytes, flash {ByteSize.Format(BudgetCheck.FlashBytes(plan))}, {summary.TotalMacs:N0} MACs" +
-            (measured is null ? "" : $"; on {measured.Target}: flash {ByteSize.Format(measured.FlashBytes)}, RAM {ByteSize.Format(measured.RamBytes)} (from the ELF)"));
+        if (overBudget)
+        {
+            if (File.Exists(planFile)) File.Delete(planFile);
+            return;
+        }
+        WriteIfChanged(planFile, PlanContainer.Write(plan));
+        written.Add(new TaskItem(planFile));
+        Log.LogMessage(MessageImportance.High, Summary(name, manifest, plan, fit, ram, measured));
+    }
+
+    /// <summary>
+    /// The one line per model at the default verbosity: the class, RAM, flash and MACs the app gets, the sizes from
+    /// the ELF when a core was built, and, when the RAM budget made the build go beyond the default techniques,
+    /// which ones it applied and what they cost in MACs.
+    /// </summary>
+    private static string Summary(string name, ModelManifest manifest, ExecutionPlan plan, BudgetFit? fit, Budget? ram, MeasuredSizes? measured)
+    {
+        string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+        var text = new System.Text.StringBuilder($"TinyML: {name} -> {(manifest.Namespace.Length > 0 ? manifest.Namespace + "." : "")}{manifest.ClassName}: " +
+            $"RAM {Count(plan.ArenaBytes + plan.StateBytes)} B (arena {Count(plan.ArenaBytes)} + state {Count(plan.StateBytes)}), " +
+            $"flash {Count(BudgetCheck.FlashBytes(plan))} B of constants, {Count(manifest.Macs)} MACs");
+        if (measured is not null)
+            text.Append($"; on {measured.Target} from the ELF: RAM {Count(measured.RamBytes)} B, flash {Count(measured.FlashBytes)} B");
+        var chosen = fit?.Attempts.FirstOrDefault(a => ReferenceEquals(a.Plan, plan));
+        if (fit is not null && chosen is not null && chosen != fit.Attempts[0])
+        {
+            long baseMacs = manifest.Macs - plan.ExtraMacs;
+            var patches = plan.Patches;
+            text.Append($"; to fit the RAM budget ({ram!.Source}) the build applied {MemoryTechniques.Describe(chosen.Options)} " +
+                $"(peak {Count(fit.Attempts[0].ArenaBytes)} -> {Count(plan.ArenaBytes)} B)");
+            if (patches is { Applied: true })
+                text.Append($": the first {patches.PrefixOperators} operators run in {patches.Grid} patches");
+            text.Append(plan.ExtraMacs == 0 ? ", at no extra MACs"
+                : $", at +{Count(plan.ExtraMacs)} MACs (+{(100.0 * plan.ExtraMacs / Math.Max(1, baseMacs)).ToString("F1", CultureInfo.InvariantCulture)}%)");
+        }
+        return text.ToString();
     }
 
     /// <summary>
@@ -162,7 +168,8 @@ public sealed class CompileTinyModels : TinyModelsTask
         variants.Add(new ReportVariant("chosen", plan, macs <= 0 ? 0 : 100.0 * plan.ExtraMacs / macs));
         string directory = string.IsNullOrEmpty(ReportDirectory) ? Path.GetDirectoryName(item.GetMetadata("_TinyML_PlanFile"))! : ReportDirectory!;
         Directory.CreateDirectory(directory);
-        string path = Path.GetFullPath(Path.Combine(directory, Path.GetFileNameWithoutExtension(modelPath) + ".memory.html"));
+        string stem = Path.GetFileNameWithoutExtension(item.GetMetadata("_TinyML_PlanFile"));
+        string path = Path.GetFullPath(Path.Combine(directory, stem + ".memory.html"));
         WriteIfChanged(path, System.Text.Encoding.UTF8.GetBytes(TinyML.Compiler.Reports.MemoryReport.Render(Path.GetFileName(modelPath), model.Main, variants, ramBudget)));
         written.Add(new TaskItem(path));
         Log.LogMessage(MessageImportance.High, $"TinyML: {Path.GetFileName(modelPath)}: memory report {path}");

@@ -24,7 +24,8 @@ public abstract class TinyMLTask : Task
         }
         catch (Exception e)
         {
-            Log.LogError(subcategory: null, errorCode: TinyML.DiagnosticIds.InternalError, helpKeyword: null, file: null,
+            Log.LogError(subcategory: null, errorCode: TinyML.DiagnosticIds.InternalError, helpKeyword: null,
+                helpLink: TinyML.DiagnosticIds.HelpLink(TinyML.DiagnosticIds.InternalError), file: null,
                 lineNumber: 0, columnNumber: 0, endLineNumber: 0, endColumnNumber: 0,
                 message: $"internal error in {GetType().Name}: {e.GetType().Name}: {e.Message}");
         }
@@ -34,17 +35,17 @@ public abstract class TinyMLTask : Task
     /// <summary>The task's work.</summary>
     protected abstract void Run();
 
-    /// <summary>Logs a diagnostic as an MSBuild error, warning or message with its TML code.</summary>
+    /// <summary>Logs a diagnostic as an MSBuild error, warning or message with its TML code and the link to its page.</summary>
     protected void Report(Diagnostic d)
     {
         string message = d.FullMessage;
         switch (d.Severity)
         {
             case Severity.Error:
-                Log.LogError(null, d.Id, null, d.File, d.Line, 0, 0, 0, message);
+                Log.LogError(null, d.Id, null, TinyML.DiagnosticIds.HelpLink(d.Id), d.File, d.Line, 0, 0, 0, message);
                 break;
             case Severity.Warning:
-                Log.LogWarning(null, d.Id, null, d.File, d.Line, 0, 0, 0, message);
+                Log.LogWarning(null, d.Id, null, TinyML.DiagnosticIds.HelpLink(d.Id), d.File, d.Line, 0, 0, 0, message);
                 break;
             default:
                 Log.LogMessage(null, d.Id, null, d.File, d.Line, 0, 0, 0, MessageImportance.Normal, message);

@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
 using Microsoft.Build.Framework;
+using TinyML.Compiler.Budgets;
+using TinyML.Compiler.Diagnostics;
 
 namespace TinyML.Sdk.Tasks;
 
-/// <summary>The inputs every task over the <c>TinyModel</c> items shares: the items, the project and the
-/// project-wide settings that item metadata overrides.</summary>
+/// <summary>The inputs every task over the <c>TinyModel</c> items shares: the items, the project, the project-wide
+/// settings that item metadata overrides, and where each setting was written (for the diagnostics' locations).</summary>
 public abstract class TinyModelsTask : TinyMLTask
 {
     /// <summary>The models.</summary>
@@ -16,12 +22,151 @@ public abstract class TinyModelsTask : TinyMLTask
     [Required]
     public string ProjectFile { get; set; } = "";
 
+    /// <summary>Project files besides <see cref="ProjectFile"/> where a setting may be written (Directory.Build.props
+    /// and .targets), searched in this order for the line a diagnostic points at.</summary>
+    public string[] ImportedProjects { get; set; } = Array.Empty<string>();
+
     /// <summary>Project-wide RAM budget (TinyMLRamBudget); item metadata RamBudget overrides it.</summary>
     public string? RamBudget { get; set; }
+
+    /// <summary>Project-wide flash budget (TinyMLFlashBudget); item metadata FlashBudget overrides it.</summary>
+    public string? FlashBudget { get; set; }
 
     /// <summary>The project-wide target core (TinyMLTarget); item metadata TargetCore overrides it.</summary>
     public string? Target { get; set; }
 
     /// <summary>A board preset (TinyMLBoard): default budgets from its memories, its core the default target.</summary>
     public string? Board { get; set; }
+
+    /// <summary>TinyMLMemoryReport: true writes each model's memory report (item metadata MemoryReport overrides it).</summary>
+    public string? MemoryReport { get; set; }
+
+    /// <summary>The project-wide settings by their MSBuild property names: every one changes what the build produces.</summary>
+    protected virtual IEnumerable<(string Property, string? Value)> Settings() => new[]
+    {
+        ("TinyMLRamBudget", RamBudget), ("TinyMLFlashBudget", FlashBudget), ("TinyMLTarget", Target), ("TinyMLBoard", Board),
+        ("TinyMLMemoryReport", MemoryReport),
+    };
+
+    /// <summary>
+    /// Every setting and every model's metadata as text, one per line in a stable order: written to a file that is an
+    /// input of the compile step, so that a setting changed anywhere (the project, Directory.Build.props, -p:) makes
+    /// the next build compile again, and an unchanged one leaves the file and the build incremental.
+    /// </summary>
+    protected string SettingsText()
+    {
+        var text = new StringBuilder();
+        foreach (var (property, value) in Settings()) text.Append(property).Append('=').Append(value ?? "").Append('\n');
+        foreach (var model in Models)
+        {
+            text.Append("model ").Append(model.ItemSpec).Append('\n');
+            foreach (string name in model.CloneCustomMetadata().Keys.Cast<string>().OrderBy(n => n, StringComparer.OrdinalIgnoreCase))
+                text.Append("  ").Append(name).Append('=').Append(model.GetMetadata(name)).Append('\n');
+        }
+        return text.ToString();
+    }
+
+    /// <summary>The 1-based line of the first occurrence of <paramref name="text"/> in the project, or 0.</summary>
+    protected int LineOf(string text) => ProjectLines.LineOf(ProjectFile, text);
+
+    /// <summary>
+    /// Where a project-wide property was set: "the command line" for a global property (-p:), else the first of the
+    /// project and <see cref="ImportedProjects"/> with an element of that name, at its line; the project otherwise.
+    /// </summary>
+    protected (string File, int Line, string Where) Locate(string property)
+    {
+        if (BuildEngine is IBuildEngine6 engine && engine.GetGlobalProperties().Keys.Any(k => string.Equals(k, property, StringComparison.OrdinalIgnoreCase)))
+            return (ProjectFile, 0, "set on the command line");
+        foreach (string file in new[] { ProjectFile }.Concat(ImportedProjects.Where(f => !string.IsNullOrWhiteSpace(f))))
+        {
+            int line = ProjectLines.LineOf(file, "<" + property + ">");
+            if (line == 0) line = ProjectLines.LineOf(file, "<" + property + " ");
+            if (line > 0) return (file, line, string.Equals(file, ProjectFile, StringComparison.Ordinal) ? "" : $"set in {Path.GetFileName(file)}");
+        }
+        return (ProjectFile, 0, "");
+    }
+
+    /// <summary>The TinyMLBoard preset, null when none is set; TML0002 when it names no preset.</summary>
+    protected Board? FindBoard(out bool invalid)
+    {
+        invalid = false;
+        if (string.IsNullOrWhiteSpace(Board)) return null;
+        var board = Compiler.Budgets.Board.Find(Board!.Trim());
+        if (board is not null) return board;
+        var (file, line, _) = Locate("TinyMLBoard");
+        Report(new Diagnostic(TinyML.DiagnosticIds.UnknownBoard, Severity.Error,
+            $"TinyMLBoard '{Board}' is not a known board; known: {string.Join(", ", Compiler.Budgets.Board.Presets.Select(b => $"{b.Name} ({b.Description})"))}")
+        { File = file, Line = line });
+        invalid = true;
+        return null;
+    }
+
+    /// <summary>The model's core in lower case (TargetCore, else TinyMLTarget, else the board's), null for a host-only
+    /// model; TML0004 when it is not a supported core.</summary>
+    protected string? ResolveCore(ITaskItem model, Board? board, out bool invalid)
+    {
+        invalid = false;
+        string itemCore = model.GetMetadata("TargetCore").Trim();
+        string core = itemCore.Length > 0 ? itemCore : (Target ?? "").Trim() is { Length: > 0 } target ? target : board?.Core ?? "";
+        if (core.Length == 0) return null;
+        string? known = Compiler.Budgets.Board.Cores.FirstOrDefault(c => string.Equals(c, core, StringComparison.OrdinalIgnoreCase));
+        if (known is not null) return known;
+        var (file, line, _) = itemCore.Length > 0 ? (ProjectFile, LineOf("TargetCore="), "") : Locate("TinyMLTarget");
+        Report(new Diagnostic(TinyML.DiagnosticIds.UnknownTarget, Severity.Error,
+            $"target core '{core}' is not supported; supported: {string.Join(", ", Compiler.Budgets.Board.Cores)}") { File = file, Line = line });
+        invalid = true;
+        return null;
+    }
+
+    /// <summary>
+    /// The budget of one model: item metadata, then the project property, then the board preset; null when none is
+    /// set. TML0001 when the value is not a size. The budget's source and location name where it was set.
+    /// </summary>
+    protected Budget? ResolveBudget(ITaskItem item, string metadata, string property, string? propertyValue, long? boardBytes, Board? board, out bool invalid, bool reportInvalid = true)
+    {
+        invalid = false;
+        string value = item.GetMetadata(metadata).Trim();
+        string source;
+        (string File, int Line, string Where) at;
+        if (value.Length > 0)
+        {
+            source = $"{metadata} of {Path.GetFileName(item.ItemSpec)}";
+            at = (ProjectFile, LineOf(metadata + "="), "");
+        }
+        else if ((propertyValue ?? "").Trim() is { Length: > 0 } fromProperty)
+        {
+            value = fromProperty;
+            source = property;
+            at = Locate(property);
+        }
+        else
+        {
+            if (boardBytes is not long bytesOfBoard) return null;
+            var (file, line, where) = Locate("TinyMLBoard");
+            return new Budget(bytesOfBoard, $"TinyMLBoard = {board!.Name}{(where.Length > 0 ? ", " + where : "")}", file, line);
+        }
+        if (ByteSize.TryParse(value, out long bytes, out string problem)) return new Budget(bytes, $"{source} = {value}{(at.Where.Length > 0 ? ", " + at.Where : "")}", at.File, at.Line);
+        if (reportInvalid)
+            Report(new Diagnostic(TinyML.DiagnosticIds.InvalidBudget, Severity.Error, $"{source} is '{value}': {problem}") { File = at.File, Line = at.Line });
+        invalid = true;
+        return null;
+    }
+}
+
+/// <summary>Finding the project line a diagnostic points at.</summary>
+internal static class ProjectLines
+{
+    /// <summary>The 1-based line of the first occurrence of <paramref name="text"/> in the file, or 0.</summary>
+    public static int LineOf(string projectFile, string text)
+    {
+        try
+        {
+            var lines = File.ReadAllLines(projectFile);
+            return Array.FindIndex(lines, l => l.IndexOf(text, StringComparison.Ordinal) >= 0) + 1;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return 0;
+        }
+    }
 }

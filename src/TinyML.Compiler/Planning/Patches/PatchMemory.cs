@@ -75,8 +75,8 @@ public sealed class PatchMemory
         return (long)Math.Floor(shift / (double)MemoryPlanner.Alignment) * MemoryPlanner.Alignment;
     }
 
-    /// <summary>The last part of a TFLite tensor name (fused operators list every name with ';').</summary>
-    private static string Short(string name) => name.Split(';').Last();
+    /// <summary>The first part of a TFLite tensor name (fused operators list every name with ';'; the first names the output).</summary>
+    private static string Short(string name) => name.Split(';')[0];
 
     /// <summary>Lays out the buffers of a schedule; <paramref name="scratch"/> is kernel scratch per operator.</summary>
     public static PatchMemory Build(PatchSchedule schedule, IReadOnlyList<long> scratch, bool overlapStage = true)
