@@ -162,10 +162,7 @@ public sealed class CompileTinyModels : TinyModelsTask
         string wanted = item.GetMetadata("MemoryReport").Trim();
         if (wanted.Length == 0) wanted = (MemoryReport ?? "").Trim();
         if (!wanted.Equals("true", StringComparison.OrdinalIgnoreCase)) return;
-        var variants = MemoryTechniques.Evaluate(model, modelPath).Where(t => t.Plan is not null)
-            .Select(t => new ReportVariant(t.Name, t.Plan!, t.MacsOverheadPercent)).ToList();
-        long macs = ModelSummary.Of(model).TotalMacs;
-        variants.Add(new ReportVariant("chosen", plan, macs <= 0 ? 0 : 100.0 * plan.ExtraMacs / macs));
+        var variants = TinyML.Compiler.Reports.MemoryReport.Variants(model, modelPath, plan);
         string directory = string.IsNullOrEmpty(ReportDirectory) ? Path.GetDirectoryName(item.GetMetadata("_TinyML_PlanFile"))! : ReportDirectory!;
         Directory.CreateDirectory(directory);
         string stem = Path.GetFileNameWithoutExtension(item.GetMetadata("_TinyML_PlanFile"));

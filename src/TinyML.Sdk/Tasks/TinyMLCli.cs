@@ -102,15 +102,18 @@ public sealed class TinyMLCli : Task, ICancelableTask
         };
         Log.LogMessage(MessageImportance.Normal, $"TinyML: {CommandLine}");
         var stdout = new StringBuilder();
-        var stderr = new List<string>();
+        var stderr = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        string where = DiagnosticFile is { Length: > 0 } ? DiagnosticFile! : BuildEngine?.ProjectFileOfTaskNode ?? "";
         try
         {
             using var process = _process = new Process { StartInfo = start };
             process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
-            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.Add(e.Data); };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) stderr.Enqueue(e.Data); };
             process.Start();
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
+            // Stderr is logged as it arrives (from this thread, as MSBuild wants), so a long step shows its progress.
+            while (!process.WaitForExit(200)) LogStandardError(stderr, where);
             process.WaitForExit();
             ExitCode = process.ExitCode;
         }
@@ -123,11 +126,8 @@ public sealed class TinyMLCli : Task, ICancelableTask
         {
             _process = null;
         }
+        LogStandardError(stderr, where);
         if (_cancelled) return false;
-        // Errors on stderr become build errors (canonical format); the rest are messages.
-        string where = DiagnosticFile is { Length: > 0 } ? DiagnosticFile! : BuildEngine?.ProjectFileOfTaskNode ?? "";
-        foreach (string line in stderr)
-            Log.LogMessageFromText(where.Length > 0 && Unlocated.IsMatch(line) ? $"{where} : {line}" : line, MessageImportance.High);
         if (ExitCode == 0 && StandardOutputFile is { Length: > 0 } file)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
@@ -138,7 +138,7 @@ public sealed class TinyMLCli : Task, ICancelableTask
             Log.LogMessage(ExitCode == 0 ? Importance(OutputImportance) : MessageImportance.High, stdout.ToString().TrimEnd());
         }
         if (ExitCode != 0 && !Log.HasLoggedErrors)
-            Fail($"tinyml {Command} exited with code {ExitCode}{(stderr.Count > 0 ? ": " + string.Join(" ", stderr) : "")}");
+            Fail($"tinyml {Command} exited with code {ExitCode}{(_stderrText.Length > 0 ? ": " + _stderrText.ToString().Trim() : "")}");
         return ExitCode == 0 && !Log.HasLoggedErrors;
     }
 
@@ -149,7 +149,39 @@ public sealed class TinyMLCli : Task, ICancelableTask
         _ => MessageImportance.Normal,
     };
 
-    private static readonly System.Text.RegularExpressions.Regex Unlocated = new(@"^(error|warning) TML\d{4}:", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+    private readonly StringBuilder _stderrText = new();
+
+    /// <summary>
+    /// Logs the stderr lines received so far: the CLI's diagnostics (<c>file(line): error TMLnnnn: ...</c>, or without a
+    /// location, which then points at <paramref name="where"/>) become errors and warnings with their code and help
+    /// link, progress lines (<c>tinyml: ...</c>, docs/cli.md) show at the default verbosity, and any other line goes
+    /// through MSBuild's canonical-error parser (a compiler's own error lines).
+    /// </summary>
+    private void LogStandardError(System.Collections.Concurrent.ConcurrentQueue<string> lines, string where)
+    {
+        while (lines.TryDequeue(out string? line))
+        {
+            _stderrText.Append(line).Append(' ');
+            var diagnostic = Diagnostic.Match(line);
+            if (diagnostic.Success)
+            {
+                string code = diagnostic.Groups["code"].Value, text = diagnostic.Groups["text"].Value;
+                string file = diagnostic.Groups["file"].Success ? diagnostic.Groups["file"].Value : where;
+                int lineNumber = diagnostic.Groups["line"].Success ? int.Parse(diagnostic.Groups["line"].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+                if (diagnostic.Groups["severity"].Value == "error") Log.LogError(null, code, null, TinyML.DiagnosticIds.HelpLink(code), file, lineNumber, 0, 0, 0, text);
+                else Log.LogWarning(null, code, null, TinyML.DiagnosticIds.HelpLink(code), file, lineNumber, 0, 0, 0, text);
+            }
+            else if (line.StartsWith("tinyml: ", StringComparison.Ordinal))
+                Log.LogMessage(MessageImportance.High, "TinyML: " + line.Substring("tinyml: ".Length));
+            else
+                Log.LogMessageFromText(line, MessageImportance.High);
+        }
+    }
+
+    /// <summary>A diagnostic line of the CLI: <c>[file[(line[,column])] : ]error|warning TMLnnnn: text</c>.</summary>
+    private static readonly System.Text.RegularExpressions.Regex Diagnostic = new(
+        @"^(?:(?<file>[^\s].*?)(?:\((?<line>\d+)(?:,\d+)?\))?\s*:\s*)?(?<severity>error|warning) (?<code>TML\d{4}): (?<text>.*)$",
+        System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
     private void Fail(string message) =>
         Log.LogError(null, TinyML.DiagnosticIds.TinyMLCommandFailed, null, DiagnosticFile is { Length: > 0 } ? DiagnosticFile : BuildEngine?.ProjectFileOfTaskNode,
