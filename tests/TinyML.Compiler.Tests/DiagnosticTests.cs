@@ -285,9 +285,12 @@ public class DiagnosticTests
     [Fact]
     public void DiagnosticIds_EachHasADocumentationPage()
     {
-        var ids = typeof(DiagnosticIds).GetFields().Select(f => (string)f.GetValue(null)!).ToList();
+        var ids = typeof(DiagnosticIds).GetFields().Where(f => f.Name != nameof(DiagnosticIds.HelpLinkBase)).Select(f => (string)f.GetValue(null)!).ToList();
+        Assert.All(ids, id => Assert.Matches("^TML[0-9]{4}$", id));
         Assert.Equal(ids.Count, ids.Distinct().Count());
         var missing = ids.Where(id => !File.Exists(Path.Combine(TinyML.Tests.SharedData.Repo, "docs", "diagnostics", id + ".md"))).ToList();
         Assert.True(missing.Count == 0, "no docs/diagnostics page for: " + string.Join(", ", missing));
+        // The help link of every diagnostic (tasks, CLI lines in the build, generator) is that page in the repository.
+        Assert.All(ids, id => Assert.EndsWith("/docs/diagnostics/" + id + ".md", DiagnosticIds.HelpLink(id)));
     }
 }

@@ -57,6 +57,23 @@ public sealed class PackedSdk : IDisposable
         return dir;
     }
 
+    /// <summary>
+    /// Writes App.csproj in the Sdk form: an Exe with RootNamespace App, the <paramref name="properties"/> and
+    /// <paramref name="items"/> (whole lines, each ending in a newline). The first item is on line 8.
+    /// </summary>
+    public static void WriteProject(string dir, string items, string properties = "") =>
+        File.WriteAllText(Path.Combine(dir, "App.csproj"), $"""
+            <Project Sdk="TinyML.Sdk/{Version}">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <RootNamespace>App</RootNamespace>
+            {properties}  </PropertyGroup>
+              <ItemGroup>
+            {items}  </ItemGroup>
+            </Project>
+            """);
+
     public (int ExitCode, string Output) Dotnet(string workingDirectory, params string[] args) => Dotnet(workingDirectory, null, args);
 
     /// <summary>Runs dotnet with <paramref name="environment"/> overriding variables (PATH, to hide a toolchain).</summary>

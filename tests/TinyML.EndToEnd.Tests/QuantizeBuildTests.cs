@@ -37,18 +37,7 @@ public sealed class QuantizeBuildTests
     }
 
     private static void WriteProject(string dir, string modelMetadata) =>
-        File.WriteAllText(Path.Combine(dir, "App.csproj"), $"""
-            <Project Sdk="TinyML.Sdk/{PackedSdk.Version}">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <RootNamespace>App</RootNamespace>
-              </PropertyGroup>
-              <ItemGroup>
-                <TinyModel Include="ad.tflite" {modelMetadata}/>
-              </ItemGroup>
-            </Project>
-            """);
+        PackedSdk.WriteProject(dir, $"    <TinyModel Include=\"ad.tflite\" {modelMetadata}/>\n");
 
     [Fact]
     public void FloatModelWithCalibration_IsQuantizedInTheBuild_ReportsItsAccuracy_AndRunsInt8()

@@ -28,17 +28,7 @@ public sealed class UserProjectTests
     {
         string dir = _sdk.NewProject(name);
         File.WriteAllText(Path.Combine(dir, "Program.cs"), program);
-        File.WriteAllText(Path.Combine(dir, "App.csproj"), $"""
-            <Project Sdk="TinyML.Sdk/{PackedSdk.Version}">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <RootNamespace>App</RootNamespace>
-            {properties}  </PropertyGroup>
-              <ItemGroup>
-            {items}  </ItemGroup>
-            </Project>
-            """);
+        PackedSdk.WriteProject(dir, items, properties);
         return dir;
     }
 

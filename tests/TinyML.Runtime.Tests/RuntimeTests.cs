@@ -17,6 +17,19 @@ public class RuntimeTests
     public void NativeLibrary_HasTheExpectedAbiVersion() => Assert.Equal(NativeKernels.ExpectedAbiVersion, NativeKernels.AbiVersion());
 
     [Fact]
+    public void NativeLibraryNotFound_SaysWhichPlatformsThePackageCarries()
+    {
+        // The list comes from the build (TinyMLNativeRuntimeIdentifiers), the same one the SDK's TML0010 warning names.
+        Assert.Equal(new[] { "linux-x64" }, NativeKernels.PackagedRuntimeIdentifiers());
+        string elsewhere = NativeKernels.NotFoundMessage("win-x64", new[] { @"C:\app\runtimes\win-x64\native\tinyml_kernels.dll" });
+        Assert.Contains("the native kernel library for win-x64 was not found (tried: C:\\app\\runtimes\\win-x64\\native\\tinyml_kernels.dll)", elsewhere);
+        Assert.Contains("TinyML.Runtime carries native kernels for linux-x64, not for win-x64", elsewhere);
+        Assert.Contains("set TINYML_NATIVE_LIBRARY", elsewhere);
+        string carried = NativeKernels.NotFoundMessage("linux-x64", new[] { "/app/runtimes/linux-x64/native/libtinyml_kernels.so" });
+        Assert.Contains("the package's runtimes folder did not reach the application", carried);
+    }
+
+    [Fact]
     public void EveryKernelInTheSignatureTable_IsExported()
     {
         NativeKernels.EnsureLoaded();

@@ -220,7 +220,36 @@ public sealed class DeviceTaskTests : IDisposable
         Assert.Equal(new[] { "TML0005", "TML1002" }, engine.Errors.Select(e => e.Code));
         Assert.Equal(_project, engine.Errors[0].File);
         Assert.Equal("/m.tflite", engine.Errors[1].File);
+        Assert.Equal("truncated", engine.Errors[1].Message);
+        Assert.All(engine.Errors, e => Assert.Equal($"https://github.com/tinyml-sdk/TinyML.Sdk/blob/main/docs/diagnostics/{e.Code}.md", e.HelpLink));
         Assert.False(File.Exists(report));
+    }
+
+    [Fact]
+    public void Cli_ProgressLinesShowAtTheDefaultVerbosity_WhileTheCommandRuns()
+    {
+        // The second line waits until the first has reached the build log: the task logs stderr as it arrives.
+        string seen = Path.Combine(_dir, "seen");
+        var engine = new FakeBuildEngine();
+        var task = new TinyMLCli
+        {
+            BuildEngine = engine, DotnetHostPath = "/bin/sh", CliPath = Path.Combine(_dir, "fake-tinyml.sh"), Command = "compile", DiagnosticFile = _project,
+        };
+        File.WriteAllText(task.CliPath, $"echo 'tinyml: kws.tflite: linking kws.elf' >&2
+for i in $(seq 1 100); do [ -f '{seen}' ] && break; sleep 0.1; done
+" +
+            $"[ -f '{seen}' ] && echo 'tinyml: kws.tflite: measuring the stack bound of kws_invoke' >&2
+");
+        var watcher = System.Threading.Tasks.Task.Run(() =>
+        {
+            for (int i = 0; i < 200 && !engine.Messages.ToArray().Any(m => m?.Message == "TinyML: kws.tflite: linking kws.elf"); i++) System.Threading.Thread.Sleep(50);
+            File.WriteAllText(seen, "");
+        });
+        Assert.True(task.Execute());
+        watcher.Wait();
+        var progress = engine.Messages.Where(m => m.Message!.StartsWith("TinyML: kws.tflite: ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(new[] { "TinyML: kws.tflite: linking kws.elf", "TinyML: kws.tflite: measuring the stack bound of kws_invoke" }, progress.Select(m => m.Message));
+        Assert.All(progress, m => Assert.Equal(Microsoft.Build.Framework.MessageImportance.High, m.Importance));
     }
 
     [Fact]
