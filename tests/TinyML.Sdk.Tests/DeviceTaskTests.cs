@@ -235,18 +235,16 @@ public sealed class DeviceTaskTests : IDisposable
         {
             BuildEngine = engine, DotnetHostPath = "/bin/sh", CliPath = Path.Combine(_dir, "fake-tinyml.sh"), Command = "compile", DiagnosticFile = _project,
         };
-        File.WriteAllText(task.CliPath, $"echo 'tinyml: kws.tflite: linking kws.elf' >&2
-for i in $(seq 1 100); do [ -f '{seen}' ] && break; sleep 0.1; done
-" +
-            $"[ -f '{seen}' ] && echo 'tinyml: kws.tflite: measuring the stack bound of kws_invoke' >&2
-");
-        var watcher = System.Threading.Tasks.Task.Run(() =>
+        File.WriteAllText(task.CliPath, $"echo 'tinyml: kws.tflite: linking kws.elf' >&2\nfor i in $(seq 1 100); do [ -f '{seen}' ] && break; sleep 0.1; done\n" +
+            $"[ -f '{seen}' ] && echo 'tinyml: kws.tflite: measuring the stack bound of kws_invoke' >&2\n");
+        var watcher = new System.Threading.Thread(() =>
         {
             for (int i = 0; i < 200 && !engine.Messages.ToArray().Any(m => m?.Message == "TinyML: kws.tflite: linking kws.elf"); i++) System.Threading.Thread.Sleep(50);
             File.WriteAllText(seen, "");
         });
+        watcher.Start();
         Assert.True(task.Execute());
-        watcher.Wait();
+        watcher.Join();
         var progress = engine.Messages.Where(m => m.Message!.StartsWith("TinyML: kws.tflite: ", StringComparison.Ordinal)).ToList();
         Assert.Equal(new[] { "TinyML: kws.tflite: linking kws.elf", "TinyML: kws.tflite: measuring the stack bound of kws_invoke" }, progress.Select(m => m.Message));
         Assert.All(progress, m => Assert.Equal(Microsoft.Build.Framework.MessageImportance.High, m.Importance));
