@@ -42,9 +42,9 @@ internal static class ModelCompilation
     {
         bytes = null;
         if (value is null) return true;
-        if (!ByteSize.TryParse(value, out long parsed))
+        if (!ByteSize.TryParse(value, out long parsed, out string problem))
         {
-            stderr.WriteLine($"error: --ram-budget '{value}' is not a size (for example 65536, 64KB or 1.5MB)");
+            stderr.WriteLine($"error: --ram-budget is '{value}': {problem}");
             return false;
         }
         bytes = parsed;
