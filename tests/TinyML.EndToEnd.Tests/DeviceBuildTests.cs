@@ -24,19 +24,7 @@ public sealed class DeviceBuildTests
         string dir = _sdk.NewProject(name);
         File.Copy(SharedData.Model("kws"), Path.Combine(dir, "kws.tflite"));
         File.WriteAllText(Path.Combine(dir, "Program.cs"), "System.Console.WriteLine(App.Kws.ArenaBytes);\n");
-        File.WriteAllText(Path.Combine(dir, "App.csproj"), $"""
-            <Project Sdk="TinyML.Sdk/{PackedSdk.Version}">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <RootNamespace>App</RootNamespace>
-                {properties}
-              </PropertyGroup>
-              <ItemGroup>
-                <TinyModel Include="kws.tflite" {modelMetadata}/>
-              </ItemGroup>
-            </Project>
-            """);
+        PackedSdk.WriteProject(dir, $"    <TinyModel Include=\"kws.tflite\" {modelMetadata}/>\n", $"    {properties}\n");
         return dir;
     }
 
