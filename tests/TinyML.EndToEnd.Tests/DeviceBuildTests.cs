@@ -103,6 +103,26 @@ public sealed class DeviceBuildTests
     }
 
     [Fact]
+    public void ABudgetThatOnlyTheHostPlanFits_IsMetOnTheDevice_AndTheAppRunsTheDevicesPlan()
+    {
+        // ic_resnet's layer-by-layer arena (49,152 B) fits 49,300 B on the host, not with the device's static data and
+        // stack; the cross compile plans again within what is left, and the host class follows the same plan.
+        string dir = _sdk.NewProject("device-replan");
+        File.Copy(SharedData.Model("ic_resnet"), Path.Combine(dir, "ic_resnet.tflite"));
+        File.WriteAllText(Path.Combine(dir, "Program.cs"), "System.Console.WriteLine($\"arena {App.IcResnet.ArenaBytes}\");\n");
+        PackedSdk.WriteProject(dir, "    <TinyModel Include=\"ic_resnet.tflite\" RamBudget=\"49300\" TargetCore=\"cortex-m4\" />\n");
+        var build = Build(dir);
+        Assert.True(build.ExitCode == 0, build.Output);
+        Assert.Contains("is over the budget: planning the memory again within", build.Output);
+        Assert.Contains("to leave room for the device's static data and stack", build.Output);
+        var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "obj", "Debug", "net10.0", "tinyml", "cortex-m4", "ic_resnet.compile.json"))).RootElement;
+        Assert.True(report.GetProperty("ram_bytes").GetInt64() <= 49300);
+        var run = _sdk.Dotnet(dir, Path.Combine(dir, "bin", "Debug", "net10.0", "App.dll"));
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Contains($"arena {report.GetProperty("arena_bytes").GetInt64()}", run.Output);
+    }
+
+    [Fact]
     public void MissingToolchain_IsTML0005WithTheInstallCommand_AndAHostOnlyBuildNeedsNoToolchain()
     {
         // PATH holds only the dotnet host's folder, which has no arm-none-eabi-gcc.

@@ -305,6 +305,8 @@ public sealed class DeviceTaskTests : IDisposable
         Assert.Contains("code 8,000 + constants 30,000", sizes.FlashDetail);
         Assert.Null(CompileReport.Parse(Report.Replace("tinyml.compile/1", "tinyml.run/1")));
         Assert.Null(CompileReport.Parse(Report.Replace("\"stack_bytes\": 256,", "")));
+        Assert.Null(report.PlanningBudgetBytes);
+        Assert.Equal(15000, CompileReport.Parse(Report.Replace("\"constant_bytes\": 28984", "\"constant_bytes\": 28984, \"planning_budget_bytes\": 15000"))!.PlanningBudgetBytes);
     }
 
     private (bool Ok, FakeBuildEngine Engine) CompileWithReport(string? reportText, string ramBudget)
@@ -338,6 +340,19 @@ public sealed class DeviceTaskTests : IDisposable
         Assert.Contains("needs 16,272 bytes (15.9 KB) of RAM on cortex-m4 (measured from the ELF: static data 16,016 (arena 16,000, state 0) + invoke stack 256)", error.Message);
         Assert.Contains("raise the budget to at least 16,272 bytes", error.Message);
         Assert.False(File.Exists(Path.Combine(_dir, "obj", "kws.tmlmodel")));
+    }
+
+    [Fact]
+    public void Budget_PlansForTheBudgetTheCrossCompilePlannedFor()
+    {
+        // The cross compile had to plan within 15,264 B to leave room for the device's own RAM: the host class must
+        // run that plan (patches), not the 16,000-byte layer-by-layer one that the 16,100 budget alone would allow.
+        var (ok, engine) = CompileWithReport(Report.Replace("\"ram_bytes\": 16272,", "\"ram_bytes\": 15536,")
+            .Replace("\"constant_bytes\": 28984", "\"constant_bytes\": 28984, \"planning_budget_bytes\": 15264"), "16100");
+        Assert.True(ok, string.Join("\n", engine.Errors.Select(e => e.Message)));
+        var plan = TinyML.Compiler.Plan.PlanContainer.Read(File.ReadAllBytes(Path.Combine(_dir, "obj", "kws.tmlmodel"))).Value!;
+        Assert.True(plan.ArenaBytes <= 15264, $"{plan.ArenaBytes}");
+        Assert.Contains(engine.Messages, m => m.Message!.Contains("planned within 15,264 B to leave room for the device's static data and stack"));
     }
 
     [Fact]

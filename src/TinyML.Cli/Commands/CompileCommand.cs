@@ -50,6 +50,7 @@ public static class CompileCommand
         string cName = name ?? CEmitter.NameOf(file.Name);
         ExecutionPlan? plan;
         DevicePackage package;
+        long? planningBudget = budget;
         // The progress display ends (a live line is erased) before the result goes to stdout.
         using (var progress = new StepProgress(file.Name, progressMode, stderr))
         {
@@ -59,16 +60,19 @@ public static class CompileCommand
             if (model is null || plan is null) return Cli.ModelErrors;
             try
             {
-                package = DeviceBuild.Package(plan, new DeviceBuildOptions
+                var options = new DeviceBuildOptions
                 {
                     Core = CortexM.Get(target),
                     ModelName = cName,
-                    Macs = ModelSummary.Of(model).TotalMacs,
+                    Macs = ModelSummary.Of(model).TotalMacs + plan.ExtraMacs,
                     OptimizeForSize = optimizeForSize,
                     OutputDirectory = workDirectory,
                     ToolchainDirectory = toolchainDirectory,
                     Progress = progress,
-                }, output.FullName);
+                };
+                package = DeviceBuild.Package(plan, options, output.FullName);
+                if (budget is long ramBudgetBytes)
+                    (plan, package, planningBudget) = FitTheDevice(model, file, plan, package, ramBudgetBytes, options, output.FullName, stderr, progress);
             }
             catch (DeviceException e)
             {
@@ -76,9 +80,37 @@ public static class CompileCommand
                 return Cli.ModelErrors;
             }
         }
-        if (json) WriteJson(stdout, file, cName, optimizeForSize, plan, package);
+        if (json) WriteJson(stdout, file, cName, optimizeForSize, plan, package, planningBudget);
         else WriteText(stdout, file, cName, optimizeForSize, plan, package);
         return 0;
+    }
+
+    /// <summary>
+    /// The device needs more RAM than the plan (static data of its own and the invoke path's stack), so a plan that
+    /// fits the budget on the host may miss it on the device. Then the plan is made again for the budget less that
+    /// overhead, and the library rebuilt, while that lowers the device's RAM (at most three times; the overhead
+    /// changes a little with the plan). Returns the plan built and the budget its memory was planned for, which the
+    /// SDK reads from the report (planning_budget_bytes) so that the host class runs the same plan.
+    /// </summary>
+    private static (ExecutionPlan Plan, DevicePackage Package, long PlanningBudget) FitTheDevice(Model model, FileInfo file, ExecutionPlan plan,
+        DevicePackage package, long budget, DeviceBuildOptions options, string output, TextWriter stderr, System.IProgress<string> progress)
+    {
+        long planningBudget = budget;
+        for (int attempt = 0; attempt < 3 && package.Sizes.RamBytes > budget; attempt++)
+        {
+            long overhead = package.Sizes.RamBytes - (plan.ArenaBytes + plan.StateBytes);
+            long tighter = budget - overhead;
+            if (tighter <= 0 || tighter >= planningBudget) break;
+            progress.Report($"{package.Sizes.RamBytes.ToString("N0", CultureInfo.InvariantCulture)} B of RAM on {options.Core.Name} is over the budget: " +
+                $"planning the memory again within {tighter.ToString("N0", CultureInfo.InvariantCulture)} B");
+            var fit = TinyML.Compiler.Lowering.MemoryTechniques.FitToBudget(model, file.FullName, tighter);
+            foreach (var d in fit.Lowered.Diagnostics) stderr.WriteLine(d.ToString());
+            if (fit.Lowered.Value is not { } tighterPlan || tighterPlan.ArenaBytes + tighterPlan.StateBytes >= plan.ArenaBytes + plan.StateBytes) break;
+            plan = tighterPlan;
+            planningBudget = tighter;
+            package = DeviceBuild.Package(plan, options with { Macs = ModelSummary.Of(model).TotalMacs + plan.ExtraMacs }, output);
+        }
+        return (plan, package, planningBudget);
     }
 
     private static string[] Files(string name) =>
@@ -98,7 +130,7 @@ public static class CompileCommand
             $"RAM {N(s.RamBytes)} B (arena and state {N(plan.ArenaBytes + plan.StateBytes)}, stack of the invoke path {N(s.StackBytes)})");
     }
 
-    private static void WriteJson(TextWriter stdout, FileInfo file, string cName, bool optimizeForSize, ExecutionPlan plan, DevicePackage package)
+    private static void WriteJson(TextWriter stdout, FileInfo file, string cName, bool optimizeForSize, ExecutionPlan plan, DevicePackage package, long? planningBudget)
     {
         var s = package.Sizes;
         JsonOutput.Write(stdout, w =>
@@ -129,6 +161,7 @@ public static class CompileCommand
             w.WriteNumber("state_bytes", plan.StateBytes);
             w.WriteNumber("stack_bytes", s.StackBytes);
             w.WriteNumber("constant_bytes", plan.ConstantBytes);
+            if (planningBudget is long planned) w.WriteNumber("planning_budget_bytes", planned);
             w.WriteEndObject();
         });
     }

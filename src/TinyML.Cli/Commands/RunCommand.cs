@@ -50,7 +50,7 @@ public static class RunCommand
             var (model, lowered) = ModelCompilation.Compile(file, stderr, options, progress: progress);
             if (lowered is null) return Cli.ModelErrors;
             plan = lowered;
-            macs = ModelSummary.Of(model!).TotalMacs;
+            macs = ModelSummary.Of(model!).TotalMacs + plan.ExtraMacs; // the plan's, patches' recomputed halos included
             var data = ReadInputs(plan, inputs, stderr);
             if (data is null) return Cli.ModelErrors;
             try

@@ -14,6 +14,10 @@ namespace TinyML.Sdk.Tasks;
 public sealed record CompileReport(string Target, long FlashBytes, long ModelFlashBytes, long CodeBytes, long RodataBytes, long DataBytes,
     long BssBytes, long RamBytes, long ArenaBytes, long StateBytes, long StackBytes, long RuntimeCodeBytes)
 {
+    /// <summary>The RAM the cross compile planned the arena and state for (planning_budget_bytes): the budget less the
+    /// device's own RAM when the first plan missed it on the device; null without a budget.</summary>
+    public long? PlanningBudgetBytes { get; init; }
+
     /// <summary>The schema this reads.</summary>
     public const string Schema = "tinyml.compile/1";
 
@@ -37,7 +41,11 @@ public sealed record CompileReport(string Target, long FlashBytes, long ModelFla
         }
         return new CompileReport(target, numbers["flash_bytes"], numbers["model_flash_bytes"], numbers["code_bytes"], numbers["rodata_bytes"],
             numbers["data_bytes"], numbers["bss_bytes"], numbers["ram_bytes"], numbers["arena_bytes"], numbers["state_bytes"], numbers["stack_bytes"],
-            numbers["runtime_code_bytes"]);
+            numbers["runtime_code_bytes"])
+        {
+            PlanningBudgetBytes = fields.TryGetValue("planning_budget_bytes", out string? planned) &&
+                long.TryParse(planned, NumberStyles.Integer, CultureInfo.InvariantCulture, out long plannedBytes) ? plannedBytes : null,
+        };
     }
 
     /// <summary>

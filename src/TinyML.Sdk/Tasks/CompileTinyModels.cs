@@ -78,16 +78,19 @@ public sealed class CompileTinyModels : TinyModelsTask
             { File = ProjectFile, Line = LineOf(Path.GetFileName(modelPath)) });
             return;
         }
-        // Over the RAM budget, the memory techniques are tried before the build fails (MemoryTechniques.FitToBudget).
-        var fit = ram is null ? null : MemoryTechniques.FitToBudget(read.Value, modelPath, ram.Bytes);
+        string name = Path.GetFileName(modelPath);
+        var deviceReport = core is null ? null : ReadDeviceReport(item, core, name);
+        var measured = deviceReport?.ToMeasuredSizes();
+        // Over the RAM budget, the memory techniques are tried before the build fails (MemoryTechniques.FitToBudget),
+        // for the budget the cross compile planned for when it had to leave room for the device's own RAM.
+        long? planFor = deviceReport?.PlanningBudgetBytes ?? ram?.Bytes;
+        var fit = planFor is long planningBudget ? MemoryTechniques.FitToBudget(read.Value, modelPath, planningBudget) : null;
         var lowered = fit?.Lowered ?? Lowerer.Lower(read.Value, modelPath);
         foreach (var d in lowered.Diagnostics) Report(d);
         if (lowered.Value is not { } plan) return;
 
-        string name = Path.GetFileName(modelPath);
         // Before the budget check: a model over its budget is when the picture helps most.
         WriteMemoryReport(item, read.Value, plan, ram?.Bytes, modelPath, written);
-        var measured = core is null ? null : ReadDeviceReport(item, core, name);
         var budgetDiagnostics = BudgetCheck.Check(name, read.Value.Main, plan, ram, flash, measured).Select(d => fit?.Explain(d) ?? d).ToList();
         bool overBudget = budgetDiagnostics.Any(d => d.Severity == Severity.Error);
         foreach (var d in budgetDiagnostics)
@@ -122,7 +125,7 @@ public sealed class CompileTinyModels : TinyModelsTask
         }
         WriteIfChanged(planFile, PlanContainer.Write(plan));
         written.Add(new TaskItem(planFile));
-        Log.LogMessage(MessageImportance.High, Summary(name, manifest, plan, fit, ram, measured));
+        Log.LogMessage(MessageImportance.High, Summary(name, manifest, plan, fit, ram, measured, planFor));
     }
 
     /// <summary>
@@ -130,7 +133,7 @@ public sealed class CompileTinyModels : TinyModelsTask
     /// the ELF when a core was built, and, when the RAM budget made the build go beyond the default techniques,
     /// which ones it applied and what they cost in MACs.
     /// </summary>
-    private static string Summary(string name, ModelManifest manifest, ExecutionPlan plan, BudgetFit? fit, Budget? ram, MeasuredSizes? measured)
+    private static string Summary(string name, ModelManifest manifest, ExecutionPlan plan, BudgetFit? fit, Budget? ram, MeasuredSizes? measured, long? plannedFor)
     {
         string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
         var text = new System.Text.StringBuilder($"TinyML: {name} -> {(manifest.Namespace.Length > 0 ? manifest.Namespace + "." : "")}{manifest.ClassName}: " +
@@ -144,7 +147,8 @@ public sealed class CompileTinyModels : TinyModelsTask
             long baseMacs = manifest.Macs - plan.ExtraMacs;
             var patches = plan.Patches;
             text.Append($"; to fit the RAM budget ({ram!.Source}) the build applied {MemoryTechniques.Describe(chosen.Options)} " +
-                $"(peak {Count(fit.Attempts[0].ArenaBytes)} -> {Count(plan.ArenaBytes)} B)");
+                $"(peak {Count(fit.Attempts[0].ArenaBytes)} -> {Count(plan.ArenaBytes)} B" +
+                (plannedFor is long planned && planned < ram.Bytes ? $", planned within {Count(planned)} B to leave room for the device's static data and stack)" : ")"));
             if (patches is { Applied: true })
                 text.Append($": the first {patches.PrefixOperators} operators run in {patches.Grid} patches");
             text.Append(plan.ExtraMacs == 0 ? ", at no extra MACs"
@@ -173,11 +177,12 @@ public sealed class CompileTinyModels : TinyModelsTask
     }
 
     /// <summary>
-    /// The sizes the cross compile measured (the tinyml.compile/1 report in _TinyML_DeviceReport), or null when
+    /// The cross compile's report (the tinyml.compile/1 report in _TinyML_DeviceReport: the sizes it measured and the
+    /// budget it planned for), or null when
     /// there is none: a design-time build does not cross-compile, so its budget check uses the host estimate (a lower
     /// bound of the real sizes), and the next real build checks again once the report is there.
     /// </summary>
-    private MeasuredSizes? ReadDeviceReport(ITaskItem item, string core, string name)
+    private CompileReport? ReadDeviceReport(ITaskItem item, string core, string name)
     {
         string path = item.GetMetadata("_TinyML_DeviceReport");
         if (path.Length == 0 || !File.Exists(path))
@@ -192,7 +197,7 @@ public sealed class CompileTinyModels : TinyModelsTask
                 $"the size report {path} of tinyml compile is not a {CompileReport.Schema} object; delete it and build again") { File = ProjectFile });
             return null;
         }
-        return report.ToMeasuredSizes();
+        return report;
     }
 
     /// <summary>The model file name in PascalCase: hello_sine.tflite becomes HelloSine (the generator checks it).</summary>
