@@ -9,7 +9,7 @@ namespace TinyML.Compiler.Plan;
 
 /// <summary>
 /// The versioned container (.tmlmodel) of an execution plan and its constants, in protobuf wire format.
-/// docs/plan-format.md gives the message layout. Reading checks the magic and the format version and turns every
+/// docs/architecture.md (the plan container) gives the message layout. Reading checks the magic and the format version and turns every
 /// malformed input into TML3010. The wire format is our own few lines (<see cref="ProtoWriter"/>,
 /// <see cref="ProtoReader"/>), so that an app running a plan needs no protobuf library.
 /// </summary>
