@@ -275,7 +275,7 @@ public class CompileCommandTests
             Assert.Contains($"#define KWS_ARENA_BYTES {fitted.ArenaBytes}\n", File.ReadAllText(Path.Combine(dir, "kws.h")));
 
             Assert.Equal(Cli.UsageError, Cli.Run(new[] { "compile", SharedData.Model("kws"), "--target", "cortex-m4", "--out", dir, "--ram-budget", "lots" }, new StringWriter(), stderr));
-            Assert.Contains("--ram-budget 'lots' is not a size", stderr.ToString());
+            Assert.Contains("--ram-budget is 'lots': not a size", stderr.ToString());
         }
         finally
         {
