@@ -53,7 +53,7 @@ foreach (var (name, model) in models)
         var expected = Run(plain.Value, inputs[0]);
         identical = expected.SequenceEqual(Run(minimum, inputs[0])) && expected.SequenceEqual(Run(budget, inputs[0]));
     }
-    string Cells(ExecutionPlan plan)
+    string Cells(CompiledPlan plan)
     {
         var r = plan.Patches!;
         return r.Applied

@@ -6,6 +6,7 @@
 using System;
 using System.Globalization;
 using System.Linq;
+using TinyML.Cli;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.PostTraining;
 using TinyML.Compiler.Tflite;

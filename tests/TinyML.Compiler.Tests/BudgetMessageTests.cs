@@ -20,7 +20,7 @@ namespace TinyML.Compiler.Tests;
 /// </summary>
 public class BudgetMessageTests
 {
-    private static (Graph Graph, ExecutionPlan Plan) Lowered(string model)
+    private static (Graph Graph, CompiledPlan Plan) Lowered(string model)
     {
         var read = TfliteReader.ReadFile(SharedData.Model(model));
         var plan = Lowerer.Lower(read.Value!, model).Value!;

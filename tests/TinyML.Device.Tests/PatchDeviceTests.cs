@@ -18,7 +18,7 @@ namespace TinyML.Device.Tests;
 /// </summary>
 public sealed class PatchDeviceTests
 {
-    private static ExecutionPlan Lower(string caseName, LoweringOptions options)
+    private static CompiledPlan Lower(string caseName, LoweringOptions options)
     {
         var gc = Device.Case(caseName);
         var lowered = Lowerer.Lower(TfliteReader.ReadFile(gc.Model).Value!, gc.Model, options);

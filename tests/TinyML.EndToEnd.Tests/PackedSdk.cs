@@ -10,9 +10,10 @@ using Xunit;
 namespace TinyML.EndToEnd.Tests;
 
 /// <summary>
-/// Packs TinyML.Sdk, TinyML.Runtime and TinyML.Compiler into the repository's local feed (feed/, as ./build.sh pack
-/// does) once, and builds projects against it with the real dotnet CLI and a private NUGET_PACKAGES, so that no
-/// stale cached 0.1.0 package can stand in for the one just packed. Samples build in place; throwaway projects in a
+/// Packs TinyML.Sdk, TinyML.Runtime and TinyML.Plan (the packages an app restores; the SDK carries the compiler in
+/// its tasks folder) into the repository's local feed (feed/, as ./build.sh pack does) once, and builds projects
+/// against it with the real dotnet CLI and a private NUGET_PACKAGES, so that no stale cached 0.1.0 package can stand
+/// in for the one just packed. Samples build in place; throwaway projects in a
 /// temporary folder.
 /// </summary>
 public sealed class PackedSdk : IDisposable
@@ -25,7 +26,7 @@ public sealed class PackedSdk : IDisposable
         Feed = Path.Combine(SharedData.Repo, "feed");
         Packages = Path.Combine(Root, "packages");
         Directory.CreateDirectory(Feed);
-        foreach (string project in new[] { "src/TinyML.Compiler", "src/TinyML.Runtime", "src/TinyML.Sdk" })
+        foreach (string project in new[] { "src/TinyML.Plan", "src/TinyML.Runtime", "src/TinyML.Sdk" })
         {
             var result = Dotnet(SharedData.Repo, "pack", Path.Combine(SharedData.Repo, project), "-c", "Release", "-o", Feed, "--nologo");
             if (result.ExitCode != 0) throw new InvalidOperationException($"packing {project} failed:\n{result.Output}");

@@ -58,7 +58,7 @@ public static class Harness
     /// <summary>Where the test manifests pretend to live (never appears in generated code).</summary>
     public const string ObjDir = "/home/someone/project/obj/Debug/net10.0/tinyml/";
 
-    /// <summary>The shared framework plus TinyML.Runtime and TinyML.Compiler.</summary>
+    /// <summary>The shared framework plus TinyML.Runtime and TinyML.Plan: what an app has, without the compiler.</summary>
     public static readonly IReadOnlyList<MetadataReference> References = LoadReferences();
 
     private static IReadOnlyList<MetadataReference> LoadReferences()
@@ -67,7 +67,7 @@ public static class Harness
         var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
             .Where(p => Path.GetDirectoryName(p) == framework)
             .Append(typeof(TinyML.Runtime.PlanExecutor).Assembly.Location)
-            .Append(typeof(TinyML.ModelManifest).Assembly.Location);
+            .Append(typeof(TinyML.Compiler.Plan.ExecutionPlan).Assembly.Location);
         return paths.Distinct().Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToList();
     }
 

@@ -114,7 +114,7 @@ public class ConformanceTests
         _ = second; // its value depends on the state: checked against the reset run above, not against a golden
     }
 
-    internal static ExecutionPlan Lower(GoldenCase gc, LoweringOptions? options = null)
+    internal static CompiledPlan Lower(GoldenCase gc, LoweringOptions? options = null)
     {
         var read = TfliteReader.ReadFile(gc.Model);
         Assert.Empty(read.Diagnostics);

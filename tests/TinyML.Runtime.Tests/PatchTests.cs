@@ -151,7 +151,7 @@ public class PatchTests
 
     // ---- helpers ---------------------------------------------------------------------------------------------
 
-    internal static ExecutionPlan Lower(GoldenCase gc, LoweringOptions options)
+    internal static CompiledPlan Lower(GoldenCase gc, LoweringOptions options)
     {
         var lowered = Lowerer.Lower(TfliteReader.ReadFile(gc.Model).Value!, gc.Model, options);
         Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));

@@ -2,6 +2,7 @@
 using System.IO;
 using System.Linq;
 using System.Text.Json;
+using TinyML.Cli;
 using TinyML.Compiler.Tflite;
 using TinyML.Tests;
 using Xunit;

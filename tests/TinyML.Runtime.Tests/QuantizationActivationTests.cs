@@ -3,6 +3,7 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
+using TinyML.Cli;
 using TinyML.Compiler.Building;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;

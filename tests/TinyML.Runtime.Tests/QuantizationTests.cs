@@ -2,6 +2,7 @@
 using System;
 using System.IO;
 using System.Linq;
+using TinyML.Cli;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;
 using TinyML.Compiler.PostTraining;

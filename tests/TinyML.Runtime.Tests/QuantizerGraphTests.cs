@@ -2,6 +2,7 @@
 using System;
 using System.Linq;
 using System.Runtime.InteropServices;
+using TinyML.Cli;
 using TinyML.Compiler.Building;
 using TinyML.Compiler.Diagnostics;
 using TinyML.Compiler.Ir;

@@ -3,6 +3,7 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
+using TinyML.Cli;
 using TinyML.Compiler.Lowering;
 using TinyML.Compiler.PostTraining;
 using TinyML.Compiler.Tflite;

@@ -48,7 +48,7 @@ public static class CompileCommand
     {
         if (!ModelCompilation.TryRamBudget(ramBudget, stderr, out long? budget)) return Cli.UsageError;
         string cName = name ?? CEmitter.NameOf(file.Name);
-        ExecutionPlan? plan;
+        CompiledPlan? plan;
         DevicePackage package;
         long? planningBudget = budget;
         // The progress display ends (a live line is erased) before the result goes to stdout.
@@ -92,7 +92,7 @@ public static class CompileCommand
     /// changes a little with the plan). Returns the plan built and the budget its memory was planned for, which the
     /// SDK reads from the report (planning_budget_bytes) so that the host class runs the same plan.
     /// </summary>
-    private static (ExecutionPlan Plan, DevicePackage Package, long PlanningBudget) FitTheDevice(Model model, FileInfo file, ExecutionPlan plan,
+    private static (CompiledPlan Plan, DevicePackage Package, long PlanningBudget) FitTheDevice(Model model, FileInfo file, CompiledPlan plan,
         DevicePackage package, long budget, DeviceBuildOptions options, string output, TextWriter stderr, System.IProgress<string> progress)
     {
         long planningBudget = budget;

@@ -19,7 +19,7 @@ internal static class ModelCompilation
     /// it (<see cref="MemoryTechniques.FitToBudget"/>), so the plan the CLI compiles for a device is the plan the build
     /// runs on the host.
     /// </summary>
-    public static (Model? Model, ExecutionPlan? Plan) Compile(FileInfo file, TextWriter stderr, LoweringOptions? options = null, long? ramBudget = null,
+    public static (Model? Model, CompiledPlan? Plan) Compile(FileInfo file, TextWriter stderr, LoweringOptions? options = null, long? ramBudget = null,
         IProgress<string>? progress = null)
     {
         options ??= LoweringOptions.Default;

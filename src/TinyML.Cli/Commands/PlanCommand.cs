@@ -64,7 +64,7 @@ public static class PlanCommand
 
     private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
-    private static void WriteTable(TextWriter o, FileInfo file, Graph graph, ExecutionPlan plan, System.Collections.Generic.IReadOnlyList<long> live, long weights, System.Collections.Generic.IReadOnlyList<TechniqueResult> techniques)
+    private static void WriteTable(TextWriter o, FileInfo file, Graph graph, CompiledPlan plan, System.Collections.Generic.IReadOnlyList<long> live, long weights, System.Collections.Generic.IReadOnlyList<TechniqueResult> techniques)
     {
         var arena = plan.Memory!.Arena;
         o.WriteLine($"{file.Name}: arena {N(plan.ArenaBytes)} B, lower bound {N(arena.LowerBoundBytes)} B" +
@@ -86,7 +86,7 @@ public static class PlanCommand
         }
     }
 
-    private static void WriteJson(TextWriter o, FileInfo file, Graph graph, ExecutionPlan plan, System.Collections.Generic.IReadOnlyList<long> live, long weights,
+    private static void WriteJson(TextWriter o, FileInfo file, Graph graph, CompiledPlan plan, System.Collections.Generic.IReadOnlyList<long> live, long weights,
         double macsOverhead, System.Collections.Generic.IReadOnlyList<TechniqueResult> techniques)
     {
         var arena = plan.Memory!.Arena;

@@ -39,7 +39,7 @@ public static class RunCommand
         ProgressMode progressMode = ProgressMode.None)
     {
         if (!ModelCompilation.TryOptimize(optimize, stderr, out var options)) return Cli.UsageError;
-        ExecutionPlan? plan;
+        CompiledPlan? plan;
         long macs;
         long? instructions = null;
         DeviceSizeReport? sizes = null;
@@ -130,7 +130,7 @@ public static class RunCommand
         return (result.Instructions, image.Sizes);
     }
 
-    private static void WriteJson(TextWriter o, FileInfo file, string target, ExecutionPlan plan, long macs, long? instructions, DeviceSizeReport? sizes) =>
+    private static void WriteJson(TextWriter o, FileInfo file, string target, CompiledPlan plan, long macs, long? instructions, DeviceSizeReport? sizes) =>
         JsonOutput.Write(o, w =>
         {
             w.WriteStartObject();

@@ -88,8 +88,8 @@ public static class BudgetCheck
                 $"(a lower resolution or fewer input channels), or " + raise;
         }
 
-        var memory = plan.Memory;
-        if (memory is null) return "";
+        // A plan read back from a container carries no layout, so there is no peak to point at.
+        if ((plan as CompiledPlan)?.Memory is not { } memory) return "";
         var arena = memory.Arena;
         int step = arena.PeakOperator, peak = memory.PeakOperator;
         var live = arena.Buffers.Where(b => b.FirstOp <= step && step <= b.LastOp).OrderByDescending(b => b.Bytes).Take(3)

@@ -21,14 +21,14 @@ public static partial class Lowerer
     /// Lowers with a given split and grid instead of the planner's choice (tests and the bench use it to run any
     /// candidate). <paramref name="prefixOperators"/> must be one of <see cref="PatchGraph.Splits"/>.
     /// </summary>
-    public static Result<ExecutionPlan> LowerWithPatches(Model model, string? file, int prefixOperators, int rows, int columns)
+    public static Result<CompiledPlan> LowerWithPatches(Model model, string? file, int prefixOperators, int rows, int columns)
     {
         var validation = ModelValidator.Validate(model, file);
-        if (validation.Any(d => d.Severity == Severity.Error)) return new Result<ExecutionPlan>(null, validation);
+        if (validation.Any(d => d.Severity == Severity.Error)) return new Result<CompiledPlan>(null, validation);
         var context = new Context(model.Main, file, LoweringOptions.None) { ForcedPatch = (prefixOperators, rows, columns) };
         var plan = context.Run();
         var diagnostics = validation.Concat(context.Diagnostics.Ordered()).ToList();
-        return new Result<ExecutionPlan>(context.Diagnostics.HasErrors ? null : plan, diagnostics);
+        return new Result<CompiledPlan>(context.Diagnostics.HasErrors ? null : plan, diagnostics);
     }
 
     private sealed partial class Context

@@ -20,17 +20,17 @@ namespace TinyML.Compiler.Lowering;
 public static partial class Lowerer
 {
     /// <summary>Validates and lowers a model.</summary>
-    public static Result<ExecutionPlan> Lower(Model model, string? file = null) => Lower(model, file, LoweringOptions.Default);
+    public static Result<CompiledPlan> Lower(Model model, string? file = null) => Lower(model, file, LoweringOptions.Default);
 
     /// <summary>Validates and lowers a model with the given memory techniques.</summary>
-    public static Result<ExecutionPlan> Lower(Model model, string? file, LoweringOptions options)
+    public static Result<CompiledPlan> Lower(Model model, string? file, LoweringOptions options)
     {
         var validation = ModelValidator.Validate(model, file);
-        if (validation.Any(d => d.Severity == Severity.Error)) return new Result<ExecutionPlan>(null, validation);
+        if (validation.Any(d => d.Severity == Severity.Error)) return new Result<CompiledPlan>(null, validation);
         var context = new Context(model.Main, file, options);
         var plan = context.Run();
         var diagnostics = validation.Concat(context.Diagnostics.Ordered()).ToList();
-        return new Result<ExecutionPlan>(context.Diagnostics.HasErrors ? null : plan, diagnostics);
+        return new Result<CompiledPlan>(context.Diagnostics.HasErrors ? null : plan, diagnostics);
     }
 
     /// <summary>The scheduling part of the options (in-place operators and reordering).</summary>
@@ -47,7 +47,7 @@ public static partial class Lowerer
     {
         private readonly Graph _graph;
         private readonly string? _file;
-        private readonly ExecutionPlan _plan = new();
+        private readonly CompiledPlan _plan = new();
         private readonly Dictionary<int, Pointer> _constants = new();
         private readonly Dictionary<int, long> _arenaOffset = new();
         private readonly Dictionary<int, long> _stateOffset = new();
@@ -69,7 +69,7 @@ public static partial class Lowerer
 
         private static OperatorException Fail(string message) => new(message);
 
-        public ExecutionPlan Run()
+        public CompiledPlan Run()
         {
             var scratch = new long[_graph.Operators.Count];
             for (int i = 0; i < _graph.Operators.Count; i++)

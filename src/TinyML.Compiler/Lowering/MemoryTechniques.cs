@@ -19,11 +19,11 @@ public sealed record MemoryTechnique(string Name, string Description, Func<Lower
 /// says why the techniques did not lower the peak below the plan they are compared with (see
 /// <see cref="MemoryTechniques.WhyNoGain"/>); null when they did, or when nothing is compared.
 /// </summary>
-public sealed record TechniqueResult(string Name, LoweringOptions Options, ExecutionPlan? Plan, long ArenaBytes, double MacsOverheadPercent,
+public sealed record TechniqueResult(string Name, LoweringOptions Options, CompiledPlan? Plan, long ArenaBytes, double MacsOverheadPercent,
     string? Reason = null);
 
 /// <summary>The outcome of budget-driven planning: the plan chosen, every attempt, and whether it fits.</summary>
-public sealed record BudgetFit(Result<ExecutionPlan> Lowered, IReadOnlyList<TechniqueResult> Attempts, long RamBudget, bool Fits)
+public sealed record BudgetFit(Result<CompiledPlan> Lowered, IReadOnlyList<TechniqueResult> Attempts, long RamBudget, bool Fits)
 {
     /// <summary>
     /// One sentence on what was tried, why an attempt did not lower the peak (in brackets), and the best peak; empty
@@ -92,7 +92,7 @@ public static class MemoryTechniques
     {
         requested ??= LoweringOptions.Default;
         var attempts = new List<TechniqueResult>();
-        Result<ExecutionPlan>? bestLowered = null;
+        Result<CompiledPlan>? bestLowered = null;
         long bestRam = long.MaxValue;
         var tries = new List<(string Name, LoweringOptions Options)>
         {
@@ -138,7 +138,7 @@ public static class MemoryTechniques
     /// operators qualify, which ran in place, the order, the patch report), joined with "; ". Null when the arena is
     /// lower, or when <paramref name="explain"/> switches nothing on.
     /// </summary>
-    public static string? WhyNoGain(Graph graph, LoweringOptions explain, ExecutionPlan? plan, long comparedArena)
+    public static string? WhyNoGain(Graph graph, LoweringOptions explain, CompiledPlan? plan, long comparedArena)
     {
         if (plan is null) return "the model could not be lowered with these techniques";
         if (plan.ArenaBytes < comparedArena) return null;
@@ -161,7 +161,7 @@ public static class MemoryTechniques
         Patch = already.Patch == options.Patch ? PatchMode.Off : options.Patch,
     };
 
-    private static string InPlaceReason(Graph graph, ExecutionPlan plan, InPlaceKind kind)
+    private static string InPlaceReason(Graph graph, CompiledPlan plan, InPlaceKind kind)
     {
         bool depthwise = kind == InPlaceKind.Depthwise;
         string what = depthwise ? "depthwise convolution" : "element-wise operator";
@@ -206,7 +206,7 @@ public static class MemoryTechniques
         return "its input outlives it in this order (an alias of it is read later, or it already holds an in-place output)";
     }
 
-    private static string ReorderReason(Graph graph, ExecutionPlan plan)
+    private static string ReorderReason(Graph graph, CompiledPlan plan)
     {
         int n = graph.Operators.Count;
         if (graph.Tensors.Any(t => t.IsVariable)) return "the model keeps state between invocations, so its order is kept";

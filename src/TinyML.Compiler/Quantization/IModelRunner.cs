@@ -8,8 +8,8 @@ namespace TinyML.Compiler.PostTraining;
 
 /// <summary>
 /// Runs models for the quantizer, which has no native dependency of its own: the float graph to observe every
-/// intermediate tensor, and the float and int8 graphs to measure the accuracy cost. TinyML.Runtime implements it
-/// with the native kernels (PlanModelRunner).
+/// intermediate tensor, and the float and int8 graphs to measure the accuracy cost. The tinyml command implements it
+/// with the native kernels (TinyML.Cli's PlanModelRunner).
 /// </summary>
 public interface IModelRunner
 {

@@ -18,7 +18,7 @@ namespace TinyML.Compiler.Reports;
 /// says why its techniques did not lower the peak (<see cref="TechniqueResult.Reason"/>); <paramref name="Chosen"/>
 /// marks the plan the build uses, which the verdict judges and whose section is open.
 /// </summary>
-public sealed record ReportVariant(string Label, ExecutionPlan Plan, double MacsOverheadPercent = 0, string? Reason = null, bool Chosen = false);
+public sealed record ReportVariant(string Label, CompiledPlan Plan, double MacsOverheadPercent = 0, string? Reason = null, bool Chosen = false);
 
 /// <summary>
 /// A self-contained HTML page (inline SVG, no scripts, no external files): a verdict against the RAM budget, a table
@@ -47,11 +47,11 @@ public static class MemoryReport
     /// its reason), then <paramref name="chosen"/> as "chosen". <paramref name="all"/> is the option set of the "all"
     /// variant (Evaluate's default when null).
     /// </summary>
-    public static IReadOnlyList<ReportVariant> Variants(Model model, string? file, ExecutionPlan chosen, LoweringOptions? all = null) =>
+    public static IReadOnlyList<ReportVariant> Variants(Model model, string? file, CompiledPlan chosen, LoweringOptions? all = null) =>
         Variants(model, MemoryTechniques.Evaluate(model, file, all), chosen);
 
     /// <summary>The report's variants from results already evaluated (the CLI prints them too), then the chosen plan.</summary>
-    public static IReadOnlyList<ReportVariant> Variants(Model model, IReadOnlyList<TechniqueResult> techniques, ExecutionPlan chosen)
+    public static IReadOnlyList<ReportVariant> Variants(Model model, IReadOnlyList<TechniqueResult> techniques, CompiledPlan chosen)
     {
         var variants = techniques.Where(t => t.Plan is not null).Select(t => new ReportVariant(t.Name, t.Plan!, t.MacsOverheadPercent, t.Reason)).ToList();
         long macs = ModelSummary.Of(model).TotalMacs;
@@ -326,9 +326,9 @@ public static class MemoryReport
 
     private static ReportVariant Chosen(IReadOnlyList<ReportVariant> variants) => variants.LastOrDefault(v => v.Chosen) ?? variants[variants.Count - 1];
 
-    private static long Ram(ExecutionPlan plan) => plan.ArenaBytes + plan.StateBytes;
+    private static long Ram(CompiledPlan plan) => plan.ArenaBytes + plan.StateBytes;
 
-    private static bool SameLayout(ExecutionPlan a, ExecutionPlan b) =>
+    private static bool SameLayout(CompiledPlan a, CompiledPlan b) =>
         a.ArenaBytes == b.ArenaBytes && a.Memory is { } x && b.Memory is { } y
         && x.Arena.Buffers.SequenceEqual(y.Arena.Buffers) && x.Arena.Offsets.SequenceEqual(y.Arena.Offsets);
 

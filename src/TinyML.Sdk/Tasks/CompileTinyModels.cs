@@ -133,7 +133,7 @@ public sealed class CompileTinyModels : TinyModelsTask
     /// the ELF when a core was built, and, when the RAM budget made the build go beyond the default techniques,
     /// which ones it applied and what they cost in MACs.
     /// </summary>
-    private static string Summary(string name, ModelManifest manifest, ExecutionPlan plan, BudgetFit? fit, Budget? ram, MeasuredSizes? measured, long? plannedFor)
+    private static string Summary(string name, ModelManifest manifest, CompiledPlan plan, BudgetFit? fit, Budget? ram, MeasuredSizes? measured, long? plannedFor)
     {
         string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
         var text = new System.Text.StringBuilder($"TinyML: {name} -> {(manifest.Namespace.Length > 0 ? manifest.Namespace + "." : "")}{manifest.ClassName}: " +
@@ -161,7 +161,7 @@ public sealed class CompileTinyModels : TinyModelsTask
     /// The self-contained HTML/SVG memory report (per-operator live memory, arena layout over time, each technique and
     /// the budget line) when MemoryReport or TinyMLMemoryReport is true.
     /// </summary>
-    private void WriteMemoryReport(ITaskItem item, Model model, ExecutionPlan plan, long? ramBudget, string modelPath, List<ITaskItem> written)
+    private void WriteMemoryReport(ITaskItem item, Model model, CompiledPlan plan, long? ramBudget, string modelPath, List<ITaskItem> written)
     {
         string wanted = item.GetMetadata("MemoryReport").Trim();
         if (wanted.Length == 0) wanted = (MemoryReport ?? "").Trim();

@@ -96,9 +96,10 @@ public sealed record PlanTensor(string Name, DataType Type, ValueArray<int> Shap
 
 /// <summary>
 /// The compiled model: kernel calls in order with every parameter precomputed, the arena layout and the constant
-/// blobs. The host executor and the C emitter both follow it.
+/// blobs. The host executor and the C emitter both follow it. This is what the container stores and an app runs; the
+/// compiler's <c>CompiledPlan</c> adds what the compiler knows about how it was made.
 /// </summary>
-public sealed class ExecutionPlan
+public class ExecutionPlan
 {
     /// <summary>Bumped when the plan's meaning changes; the container records it.</summary>
     public const int FormatVersion = 1;
@@ -116,15 +117,6 @@ public sealed class ExecutionPlan
     /// <summary>Graph outputs, in order, with their arena placement.</summary>
     public List<PlanTensor> Outputs { get; } = new();
 
-    /// <summary>How the arena was laid out (compile-time information; not stored in the container).</summary>
-    public MemoryLayout? Memory { get; set; }
-
-    /// <summary>What patch-based inference did, when it was asked for (compile-time information; not stored in the container).</summary>
-    public TinyML.Compiler.Planning.Patches.PatchReport? Patches { get; set; }
-
-    /// <summary>MACs the plan runs beyond the model's own (recomputed halos of patch-based inference); 0 otherwise.</summary>
-    public long ExtraMacs { get; set; }
-
     /// <summary>Total constant bytes.</summary>
     public long ConstantBytes => Constants.Sum(c => (long)c.Length);
 
@@ -137,44 +129,4 @@ public sealed class ExecutionPlan
         Constants.Add(data);
         return Pointer.Constant(Constants.Count - 1);
     }
-}
-
-/// <summary>The arena layout behind a plan: every buffer with its lifetime and offset, and the lower bound.</summary>
-public sealed record MemoryLayout(TinyML.Compiler.Planning.ArenaPlan Arena, long ScratchBytes)
-{
-    /// <summary>
-    /// When the buffer lifetimes are in steps rather than operators (patch-based inference: one patch's steps,
-    /// then the remaining operators), the operator each step belongs to; null when steps are operators.
-    /// </summary>
-    public IReadOnlyList<int>? OperatorOfStep { get; init; }
-
-    /// <summary>The operator (original index) where the arena peaks: its step mapped through the patch steps or the execution order.</summary>
-    public int PeakOperator
-    {
-        get
-        {
-            int step = Arena.PeakOperator;
-            if (step < 0) return step;
-            if (OperatorOfStep is { } steps) return steps[step];
-            return step < Order.Count ? Order[step] : step;
-        }
-    }
-
-    /// <summary>
-    /// Live arena bytes at each step of the execution order (buffers aligned; an in-place pair counts once); with
-    /// <see cref="OperatorOfStep"/>, the largest over each operator's steps.
-    /// </summary>
-    public IReadOnlyList<long> LiveBytesPerOperator(int operators)
-    {
-        var units = TinyML.Compiler.Planning.MemoryPlanner.Units(Arena.Buffers);
-        long Live(int step) => TinyML.Compiler.Planning.MemoryPlanner.LiveBytes(Arena.Buffers, step, units);
-        if (OperatorOfStep is not { } steps) return Enumerable.Range(0, operators).Select(Live).ToList();
-        return Enumerable.Range(0, operators).Select(op => Enumerable.Range(0, steps.Count).Where(s => steps[s] == op).Select(Live).DefaultIfEmpty(0).Max()).ToList();
-    }
-
-    /// <summary>Original operator indices in execution order (the identity unless the graph was reordered).</summary>
-    public IReadOnlyList<int> Order { get; init; } = System.Array.Empty<int>();
-
-    /// <summary>The in-place operators: each output written over an input that dies there.</summary>
-    public IReadOnlyList<TinyML.Compiler.Planning.InPlacePair> InPlace { get; init; } = System.Array.Empty<TinyML.Compiler.Planning.InPlacePair>();
 }

@@ -6,13 +6,15 @@ using TinyML.Compiler.Diagnostics;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;
 using TinyML.Compiler.PostTraining;
+using TinyML.Runtime;
 
-namespace TinyML.Runtime;
+namespace TinyML.Cli;
 
 /// <summary>
 /// Runs models for the quantizer through the native kernels. To observe intermediate tensors it lowers a view of
 /// the model whose graph outputs are the observed tensors, so the memory planner keeps each of them alive to the
-/// end and none is overwritten in place.
+/// end and none is overwritten in place. It lives on the host side, with the quantize command, because it lowers
+/// models: TinyML.Runtime runs plans without the compiler.
 /// </summary>
 public sealed class PlanModelRunner : IModelRunner
 {
