@@ -64,6 +64,7 @@ public static class ModelValidator
             context.Report(DiagnosticIds.UnsupportedModelStructure,
                 $"the model has {model.Subgraphs.Count} subgraphs; only single-subgraph models (no control flow) are supported");
         context.CheckTensors();
+        context.CheckDataflow();
         for (int i = 0; i < model.Main.Operators.Count; i++) context.CheckOperator(i);
         return context.Diagnostics.Ordered().ToList();
     }
@@ -126,6 +127,51 @@ public static class ModelValidator
                     }
                 }
             }
+        }
+
+        /// <summary>
+        /// The planner and the reordering assume a dataflow graph in execution order: each activation is a graph
+        /// input or written by one earlier operator, no operator writes a constant or a graph input, and the graph's
+        /// inputs and outputs live in the arena. A model that breaks this would plan reads of bytes nobody wrote.
+        /// </summary>
+        public void CheckDataflow()
+        {
+            bool Activation(int t) => !_graph.Tensors[t].IsConstant && !_graph.Tensors[t].IsVariable;
+            foreach (int t in _graph.Inputs.Concat(_graph.Outputs).Distinct())
+                if (!Activation(t))
+                    Report(DiagnosticIds.UnsupportedModelStructure,
+                        $"graph {(_graph.Inputs.Contains(t) ? "input" : "output")} is a {(_graph.Tensors[t].IsConstant ? "constant" : "variable")} tensor; inputs and outputs must be activations", tensor: _graph.Tensors[t]);
+            var producer = new Dictionary<int, int>();
+            for (int i = 0; i < _graph.Operators.Count; i++)
+                foreach (int t in _graph.Operators[i].Outputs)
+                    if (t >= 0 && !producer.ContainsKey(t)) producer[t] = i;
+            var written = new HashSet<int>(_graph.Inputs);
+            for (int i = 0; i < _graph.Operators.Count; i++)
+            {
+                var op = _graph.Operators[i];
+                // Operators we do not run are refused on their own (an LSTM keeps state too).
+                foreach (int t in op.Inputs.Where(t => t >= 0 && _graph.Tensors[t].IsVariable && Rules.ContainsKey(op.Kind)).Distinct())
+                    if (!(op.Kind == OpKind.Svdf && op.Inputs.Count > 4 && op.Inputs[4] == t && op.Inputs.Count(x => x == t) == 1))
+                        Report(DiagnosticIds.InvalidOperator, "reads a variable tensor, which only SVDF keeps as its state (input 4)", i, _graph.Tensors[t]);
+                foreach (int t in op.Inputs)
+                {
+                    if (t < 0 || !Activation(t) || written.Contains(t)) continue;
+                    Report(DiagnosticIds.InvalidOperator, producer.TryGetValue(t, out int p)
+                        ? $"reads a tensor that operator {p} writes, which runs {(p == i ? "as this operator" : "later")}"
+                        : "reads a tensor that is neither a graph input, a constant, nor written by an operator", i, _graph.Tensors[t]);
+                }
+                foreach (int t in op.Outputs)
+                {
+                    if (t < 0) continue;
+                    if (!Activation(t))
+                        Report(DiagnosticIds.InvalidOperator, $"writes a {(_graph.Tensors[t].IsConstant ? "constant" : "variable")} tensor", i, _graph.Tensors[t]);
+                    else if (!written.Add(t))
+                        Report(DiagnosticIds.InvalidOperator, _graph.Inputs.Contains(t) ? "writes a graph input" : $"writes a tensor that operator {producer[t]} already wrote", i, _graph.Tensors[t]);
+                }
+            }
+            foreach (int t in _graph.Outputs.Distinct())
+                if (Activation(t) && !written.Contains(t))
+                    Report(DiagnosticIds.UnsupportedModelStructure, "graph output is written by no operator", tensor: _graph.Tensors[t]);
         }
 
         public void CheckOperator(int index)
