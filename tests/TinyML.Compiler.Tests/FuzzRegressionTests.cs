@@ -97,6 +97,16 @@ public class FuzzRegressionTests
     }
 
     [Fact]
+    public void ConcatenationWithAnOmittedInput_IsRefused()
+    {
+        // Was: ArgumentOutOfRangeException in lowering (input -1 looked up as a tensor).
+        var model = OpCase("concat_axis3_2in");
+        var concat = model.Main.Operators[0];
+        concat.Inputs = concat.Inputs.Append(-1).ToArray();
+        AssertRefused(model, DiagnosticIds.InvalidOperator, op: 0);
+    }
+
+    [Fact]
     public void GraphOutputThatIsAConstant_IsRefused()
     {
         // Constants have no arena offset: the header would tell the caller to read the output at offset -1.

@@ -195,8 +195,9 @@ public static class ModelValidator
                     " inputs and 1 output", index);
                 return;
             }
-            for (int p = 0; p < rule.MinInputs; p++)
-                if (op.Inputs[p] < 0)
+            // Only a bias (and RESHAPE's shape, which its options may replace) may be omitted; lowering reads every other input.
+            for (int p = 0; p < op.Inputs.Count; p++)
+                if (op.Inputs[p] < 0 && !IsOptionalInput(op.Kind, p))
                 {
                     Report(DiagnosticIds.InvalidOperator, $"required input {p} is omitted", index);
                     return;
@@ -224,6 +225,14 @@ public static class ModelValidator
             CheckOptions(index, op);
             CheckSpecification(index, op, input, output);
         }
+
+        private static bool IsOptionalInput(OpKind kind, int position) => (kind, position) switch
+        {
+            (OpKind.Conv2D or OpKind.DepthwiseConv2D or OpKind.FullyConnected, 2) => true,
+            (OpKind.Svdf, 3) => true,
+            (OpKind.Reshape, 1) => true,
+            _ => false,
+        };
 
         private static byte? ExpectedUnion(OpKind kind) => kind switch
         {
