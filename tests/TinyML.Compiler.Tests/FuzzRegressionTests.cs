@@ -107,6 +107,16 @@ public class FuzzRegressionTests
     }
 
     [Fact]
+    public void ConvolutionWithZeroInputChannels_IsRefused()
+    {
+        // Was: DivideByZeroException in lowering (channels per group = 0 / weight channels).
+        var model = OpCase("conv_mult_gt1");
+        var input = model.Main.Tensors[model.Main.Operators[0].Inputs[0]];
+        input.Shape = new[] { 1, 5, 5, 0 };
+        AssertRefused(model, DiagnosticIds.InvalidOperator, op: 0);
+    }
+
+    [Fact]
     public void GraphOutputThatIsAConstant_IsRefused()
     {
         // Constants have no arena offset: the header would tell the caller to read the output at offset -1.

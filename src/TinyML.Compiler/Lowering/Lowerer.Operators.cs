@@ -91,7 +91,7 @@ public static partial class Lowerer
             {
                 var opt = op.OptionsAs<Conv2DOptions>() ?? throw Fail("missing Conv2DOptions");
                 (padding, strideH, strideW, dilationH, dilationW, activation) = (opt.Padding, opt.StrideH, opt.StrideW, opt.DilationH, opt.DilationW, opt.Activation);
-                Expect(w[3] > 0 && i[3] % w[3] == 0 && w[0] % (i[3] / w[3]) == 0,
+                Expect(w[3] > 0 && i[3] > 0 && i[3] % w[3] == 0 && w[0] % (i[3] / w[3]) == 0,
                     $"weights {weights.Shape} do not fit {i[3]} input channels");
             }
             int outChannels = depthwise ? w[3] : w[0];
