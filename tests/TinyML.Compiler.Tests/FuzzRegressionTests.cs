@@ -116,6 +116,43 @@ public class FuzzRegressionTests
         AssertRefused(model, DiagnosticIds.InvalidOperator, op: 0);
     }
 
+    [Theory]
+    [InlineData(float.PositiveInfinity)]
+    [InlineData(float.NaN)]
+    public void LeakyReluWithANonFiniteAlpha_IsRefused(float alpha)
+    {
+        // Was: ArgumentOutOfRangeException "multiplier does not fit int32" from QuantizeMultiplier.
+        var model = OpCase("leaky_relu_a02");
+        model.Main.Operators[0].Options = new LeakyReluOptions(alpha);
+        AssertRefused(model, DiagnosticIds.InvalidOperator, op: 0);
+    }
+
+    [Fact]
+    public void LeakyReluWhoseRescaleOverflowsFloat_IsRefused()
+    {
+        // A finite alpha whose float product with the scales overflows: the lowerer, not the validator, must catch it.
+        var model = OpCase("leaky_relu_a02");
+        var op = model.Main.Operators[0];
+        op.Options = new LeakyReluOptions(float.MaxValue / 2);
+        var output = model.Main.Tensors[op.Outputs[0]];
+        float inputScale = model.Main.Tensors[op.Inputs[0]].Quantization!.Scale;
+        output.Quantization = Quantization.PerTensor(inputScale / 8, 0);
+        Assert.DoesNotContain(Validation.ModelValidator.Validate(model), d => d.Severity == Severity.Error);
+        AssertRefused(model, DiagnosticIds.InvalidOperator, op: 0);
+    }
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    [InlineData(float.NegativeInfinity)]
+    public void FloatSoftmaxWithANonFiniteBeta_IsRefused(float beta)
+    {
+        // Was: ArgumentException "non-finite float parameter" from the C emitter.
+        var model = OpCase("softmax_f32_b1");
+        model.Main.Operators[0].Options = new SoftmaxOptions(beta);
+        AssertRefused(model, DiagnosticIds.InvalidOperator, op: 0);
+    }
+
     [Fact]
     public void GraphOutputThatIsAConstant_IsRefused()
     {

@@ -361,6 +361,11 @@ public static class ModelValidator
             };
             if (activation is Activation.Tanh or Activation.SignBit || (byte)activation > (byte)Activation.SignBit)
                 Report(DiagnosticIds.InvalidOperator, $"fused activation {activation} is not supported", index);
+            // The kernels and the emitted C take finite parameters only.
+            if (op.Options is SoftmaxOptions { Beta: var beta } && (float.IsNaN(beta) || float.IsInfinity(beta)))
+                Report(DiagnosticIds.InvalidOperator, $"SOFTMAX beta {beta} is not a finite number", index);
+            if (op.Options is LeakyReluOptions { Alpha: var alpha } && (float.IsNaN(alpha) || float.IsInfinity(alpha)))
+                Report(DiagnosticIds.InvalidOperator, $"LEAKY_RELU alpha {alpha} is not a finite number", index);
             if (op.Options is FullyConnectedOptions { WeightsFormat: not 0 })
                 Report(DiagnosticIds.InvalidOperator, "shuffled fully-connected weights are not supported", index);
             if (op.Options is DepthwiseConv2DOptions dw && _graph.Input(op, 1) is { Shape.Count: 4 } w && _graph.Input(op, 0) is { Shape.Count: 4 } x
