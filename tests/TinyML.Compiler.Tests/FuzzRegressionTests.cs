@@ -154,6 +154,20 @@ public class FuzzRegressionTests
     }
 
     [Fact]
+    public void TensorOf2Pow31Elements_IsRefusedByTheReader()
+    {
+        // Was: OverflowException in lowering, which counts elements in int32 as the kernels do (FULLY_CONNECTED input).
+        var model = OpCase("fc_b1");
+        var input = model.Main.Tensors[model.Main.Operators[0].Inputs[0]];
+        input.Shape = new[] { 1 << 16, 1 << 15 };
+        byte[] bytes = TfliteWriter.Write(model);
+        var read = TfliteReader.Read(bytes);
+        Assert.Null(read.Value);
+        Assert.Contains(read.Diagnostics, d => d.Id == DiagnosticIds.InvalidShape && d.TensorName == input.Name);
+        Assert.Null(PipelineFuzz.Run(bytes, "case"));
+    }
+
+    [Fact]
     public void GraphOutputThatIsAConstant_IsRefused()
     {
         // Constants have no arena offset: the header would tell the caller to read the output at offset -1.
