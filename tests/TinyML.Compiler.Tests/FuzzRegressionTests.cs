@@ -2,6 +2,7 @@
 using System;
 using System.IO;
 using System.Linq;
+using TinyML.Compiler.Building;
 using TinyML.Compiler.Diagnostics;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;
@@ -165,6 +166,36 @@ public class FuzzRegressionTests
         Assert.Null(read.Value);
         Assert.Contains(read.Diagnostics, d => d.Id == DiagnosticIds.InvalidShape && d.TensorName == input.Name);
         Assert.Null(PipelineFuzz.Run(bytes, "case"));
+    }
+
+    [Fact]
+    public void PaddingsThatWrapAroundInt32_AreRefused()
+    {
+        // Found by review while extending the sweep (two coordinated integers, out of a random mutation's reach):
+        // 8 + 2 x int.MaxValue wraps to 6 in int32, so the plan matched a [1,6] output and the kernel was told to
+        // write 2^31 - 1 pad elements before the data.
+        var b = new ModelBuilder();
+        var q = Quantization.PerTensor(0.05f, 0);
+        int input = b.Tensor("input", DataType.Int8, new[] { 1, 8 }, q);
+        int paddings = b.Constant("paddings", new[] { 2, 2 }, new[] { 0, 0, int.MaxValue, int.MaxValue });
+        int output = b.Tensor("output", DataType.Int8, new[] { 1, 6 }, q);
+        b.Operator(OpKind.Pad, new[] { input, paddings }, new[] { output });
+        AssertRefused(b.Inputs(input).Outputs(output).Build(), DiagnosticIds.InvalidOperator, op: 0);
+    }
+
+    [Fact]
+    public void ConcatenationWhoseSizesWrapAroundInt32_IsRefused()
+    {
+        // Found by review, like the paddings: 2 x (2^31 - 1) + 8 wraps to 6, and the kernel copied 2^31 - 1
+        // elements into a 6-element output.
+        var b = new ModelBuilder();
+        var q = Quantization.PerTensor(0.05f, 0);
+        int x = b.Tensor("x", DataType.Int8, new[] { 1, int.MaxValue }, q);
+        int y = b.Tensor("y", DataType.Int8, new[] { 1, int.MaxValue }, q);
+        int z = b.Tensor("z", DataType.Int8, new[] { 1, 8 }, q);
+        int output = b.Tensor("output", DataType.Int8, new[] { 1, 6 }, q);
+        b.Operator(OpKind.Concatenation, new[] { x, y, z }, new[] { output }, new ConcatenationOptions(1, Activation.None));
+        AssertRefused(b.Inputs(x, y, z).Outputs(output).Build(), DiagnosticIds.InvalidOperator, op: 0);
     }
 
     [Fact]

@@ -499,7 +499,10 @@ public static partial class Lowerer
             var before = Enumerable.Range(0, rank).Select(d => paddings[2 * d]).ToArray();
             var after = Enumerable.Range(0, rank).Select(d => paddings[2 * d + 1]).ToArray();
             Expect(before.Concat(after).All(p => p >= 0), "negative padding");
-            ExpectShape(output, Enumerable.Range(0, rank).Select(d => before[d] + input.Shape[d] + after[d]).ToArray());
+            // In long: paddings near int.MaxValue would wrap around to a small size that matches the output.
+            var padded = Enumerable.Range(0, rank).Select(d => (long)before[d] + input.Shape[d] + after[d]).ToArray();
+            Expect(padded.All(n => n <= int.MaxValue), $"paddings {Shapes.Format(paddings)} make a dimension above {int.MaxValue}");
+            ExpectShape(output, padded.Select(n => (int)n).ToArray());
             int size = ElementSize(input);
             byte[] value = new byte[size];
             if (op.Kind == OpKind.PadV2)
@@ -602,7 +605,7 @@ public static partial class Lowerer
             int axis = opt.Axis < 0 ? opt.Axis + rank : opt.Axis;
             Expect(axis >= 0 && axis < rank, $"axis {opt.Axis} is outside rank {rank}");
             var inputs = op.Inputs.Select(T).ToList();
-            int axisTotal = 0;
+            long axisTotal = 0; // in long: sizes near int.MaxValue would wrap around to the output's
             foreach (var t in inputs)
             {
                 Expect(t.Shape.Count == rank && t.Type == output.Type, $"input '{t.Name}' {t.Shape} does not match the output {output.Shape}");
