@@ -159,7 +159,9 @@ internal static class PipelineFuzz
 /// <summary>
 /// Seeded mutations of a model's IR: the integers that drive shape arithmetic (dimensions, strides, paddings,
 /// dilations, filter sizes, axes, masks), quantization (scales, zero points, dimensions), constant data (lengths and
-/// int32 contents such as paddings, permutations and slice bounds), tensor types and operator wiring.
+/// int32 contents such as paddings, permutations and slice bounds), tensor types and operator wiring. Most edits
+/// break a shape check, so one kind changes a window (stride, dilation, filter, padding, input size) together with the
+/// output shape it implies, to reach what lies behind the checks; another sizes tensors at 2^31 elements.
 /// </summary>
 internal sealed class IrMutator
 {
@@ -212,10 +214,11 @@ internal sealed class IrMutator
         int edits = 1 + _random.Next(3);
         for (int e = 0; e < edits; e++)
         {
-            switch (_random.Next(11))
+            switch (_random.Next(13))
             {
                 case 0 or 1: Shape(graph); break;
                 case 10: Huge(graph); break;
+                case 11 or 12: Window(graph); break;
                 case 2 or 3: Options(graph); break;
                 case 4 or 5: Quantization(graph); break;
                 case 6: Data(graph); break;
@@ -267,6 +270,60 @@ internal sealed class IrMutator
         dims[d] = rest > 0 && target / rest <= int.MaxValue ? (int)(target / rest) : int.MaxValue;
         tensor.Shape = dims;
         Log.Add($"tensor {index} shape {Shapes.Format(dims)}");
+    }
+
+    /// <summary>
+    /// A window operator's stride, dilation, filter, padding or input size changes, and its output shape follows
+    /// (TFLite's output size formula), so the mutant passes the shape checks and reaches the arithmetic behind them.
+    /// </summary>
+    private void Window(Graph graph)
+    {
+        var ops = Enumerable.Range(0, graph.Operators.Count).Where(i => graph.Operators[i].Options is Conv2DOptions or DepthwiseConv2DOptions or Pool2DOptions).ToList();
+        if (ops.Count == 0) return;
+        int index = ops[_random.Next(ops.Count)];
+        var op = graph.Operators[index];
+        // Earlier edits may have rewired the operator; the mutator itself must not throw.
+        if (op.Inputs.Count == 0 || op.Inputs[0] < 0 || op.Outputs.Count == 0) return;
+        var input = graph.Tensors[op.Inputs[0]];
+        var output = graph.Tensors[op.Outputs[0]];
+        var weights = op.Inputs.Count > 1 && op.Inputs[1] >= 0 ? graph.Tensors[op.Inputs[1]].Shape : default;
+        if (input.Shape.Count != 4 || output.Shape.Count != 4 || (op.Options is not Pool2DOptions && weights.Count != 4)) return;
+        int Small() => _random.Next(4) == 0 ? Ints[_random.Next(Ints.Length)] : 1 + _random.Next(6);
+        var padding = _random.Next(2) == 0 ? Padding.Same : Padding.Valid;
+        int axis = 1 + _random.Next(2);
+        if (_random.Next(4) == 0)
+        {
+            var dims = input.Shape.ToArray();
+            dims[axis] = Small();
+            input.Shape = dims;
+        }
+        int filterH, filterW, strideH, strideW, dilationH = 1, dilationW = 1;
+        switch (op.Options)
+        {
+            case Pool2DOptions p:
+                op.Options = p = p with { Padding = padding, StrideH = Small(), StrideW = Small(), FilterH = Small(), FilterW = Small() };
+                (filterH, filterW, strideH, strideW) = (p.FilterH, p.FilterW, p.StrideH, p.StrideW);
+                break;
+            case Conv2DOptions c:
+                op.Options = c = c with { Padding = padding, StrideH = Small(), StrideW = Small(), DilationH = Small(), DilationW = Small() };
+                (strideH, strideW, dilationH, dilationW) = (c.StrideH, c.StrideW, c.DilationH, c.DilationW);
+                (filterH, filterW) = (weights[1], weights[2]);
+                break;
+            case DepthwiseConv2DOptions d:
+                op.Options = d = d with { Padding = padding, StrideH = Small(), StrideW = Small(), DilationH = Small(), DilationW = Small() };
+                (strideH, strideW, dilationH, dilationW) = (d.StrideH, d.StrideW, d.DilationH, d.DilationW);
+                (filterH, filterW) = (weights[1], weights[2]);
+                break;
+            default: return;
+        }
+        // TFLite's ComputeOutSize, in long so that the generator itself does not wrap.
+        long Out(int size, int filter, int stride, int dilation) => stride <= 0 ? 0
+            : padding == Padding.Same ? ((long)size + stride - 1) / stride : ((long)size - ((long)(filter - 1) * dilation + 1) + stride) / stride;
+        var shape = output.Shape.ToArray();
+        shape[1] = (int)Math.Max(0, Math.Min(int.MaxValue, Out(input.Shape[1], filterH, strideH, dilationH)));
+        shape[2] = (int)Math.Max(0, Math.Min(int.MaxValue, Out(input.Shape[2], filterW, strideW, dilationW)));
+        output.Shape = shape;
+        Log.Add($"operator {index} window {op.Options}, input {input.Shape}, output {output.Shape}");
     }
 
     private void Options(Graph graph)
