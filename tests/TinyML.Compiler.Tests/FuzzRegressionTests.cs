@@ -198,6 +198,18 @@ public class FuzzRegressionTests
         AssertRefused(b.Inputs(x, y, z).Outputs(output).Build(), DiagnosticIds.InvalidOperator, op: 0);
     }
 
+    [Theory]
+    [InlineData((1L << 32) + 5)] // was planned as zero point 5: int64 cut to int32
+    [InlineData(300L)] // no int8 value is 300
+    public void Int8ZeroPointOutsideItsType_IsRefused(long zeroPoint)
+    {
+        // Found by the every-stage fuzz once it compared the plan's zero points with the model's.
+        var model = OpCase("relu_requant");
+        var input = model.Main.Tensors[model.Main.Operators[0].Inputs[0]];
+        input.Quantization = input.Quantization! with { ZeroPoints = new[] { zeroPoint } };
+        AssertRefused(model, DiagnosticIds.InconsistentQuantization);
+    }
+
     [Fact]
     public void GraphOutputThatIsAConstant_IsRefused()
     {

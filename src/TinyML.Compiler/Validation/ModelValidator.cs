@@ -114,6 +114,17 @@ public static class ModelValidator
                     if (q.ZeroPoints.Count != 0 && q.ZeroPoints.Count != q.Scales.Count)
                         Report(DiagnosticIds.InconsistentQuantization,
                             $"{q.Scales.Count} scales but {q.ZeroPoints.Count} zero points", tensor: tensor);
+                    // The file holds int64 zero points; the plan and the kernels take them in the type's range (int32 at most).
+                    var (low, high) = tensor.Type switch
+                    {
+                        I8 => (sbyte.MinValue, sbyte.MaxValue),
+                        DataType.UInt8 => (byte.MinValue, byte.MaxValue),
+                        I16 => (short.MinValue, short.MaxValue),
+                        _ => (int.MinValue, (long)int.MaxValue),
+                    };
+                    foreach (long zero in q.ZeroPoints.Where(z => z < low || z > high).Take(1))
+                        Report(DiagnosticIds.InconsistentQuantization,
+                            $"zero point {zero} is outside the range of {DataTypes.Name(tensor.Type)} ({low} to {high})", tensor: tensor);
                     if (q.Scales.Any(s => !(s > 0) || float.IsInfinity(s)))
                         Report(DiagnosticIds.InconsistentQuantization, "a quantization scale is not a positive finite number", tensor: tensor);
                     if (q.IsPerChannel)
