@@ -113,9 +113,20 @@ internal static class PipelineFuzz
         foreach (var plan in plans)
         {
             if (InBounds(plan) is { } outside) return outside;
+            if (SameQuantization(model.Main, plan) is { } changed) return changed;
             var source = CEmitter.Emit(plan, "fuzz", macs);
             if (!source.Source.Contains("int32_t fuzz_invoke(uint8_t *arena)", StringComparison.Ordinal)) return "the emitted C has no invoke function";
         }
+        return null;
+    }
+
+    /// <summary>The plan's graph tensors carry the model's zero points: a plan must not run with parameters the model does not have.</summary>
+    private static string? SameQuantization(Graph graph, ExecutionPlan plan)
+    {
+        foreach (var (tensors, planned) in new[] { (graph.Inputs, plan.Inputs), (graph.Outputs, plan.Outputs) })
+            for (int i = 0; i < tensors.Count; i++)
+                if (graph.Tensors[tensors[i]].Quantization is { ZeroPoints.Count: > 0 } q && q.ZeroPoints[0] != planned[i].ZeroPoint)
+                    return $"graph tensor '{planned[i].Name}' has zero point {q.ZeroPoints[0]} in the model but {planned[i].ZeroPoint} in the plan";
         return null;
     }
 
