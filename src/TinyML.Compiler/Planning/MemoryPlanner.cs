@@ -137,8 +137,24 @@ public static class MemoryPlanner
             Members = members;
             MemberSizes = memberSizes;
             Count = members.Length;
-            Conflicts = Enumerable.Range(0, Count).Select(u => Enumerable.Range(0, Count)
-                .Where(w => w != u && members[u].Any(m => members[w].Any(n => buffers[m].OverlapsInTime(buffers[n])))).ToArray()).ToArray();
+            // Plain loops: a closure per pair of units allocated gigabytes for a few thousand buffers.
+            Conflicts = new int[Count][];
+            var conflicts = new List<int>();
+            for (int u = 0; u < Count; u++)
+            {
+                conflicts.Clear();
+                for (int w = 0; w < Count; w++)
+                    if (w != u && Overlap(buffers, members[u], members[w])) conflicts.Add(w);
+                Conflicts[u] = conflicts.ToArray();
+            }
+        }
+
+        private static bool Overlap(IReadOnlyList<ArenaBuffer> buffers, int[] a, int[] b)
+        {
+            foreach (int m in a)
+                foreach (int n in b)
+                    if (buffers[m].OverlapsInTime(buffers[n])) return true;
+            return false;
         }
 
         public IReadOnlyList<ArenaBuffer> Buffers { get; }
