@@ -7,8 +7,11 @@ namespace TinyML.Compiler.Ir;
 /// <summary>Static shape helpers over a tensor's dimensions.</summary>
 public static class Shapes
 {
-    /// <summary>The largest element count we accept: anything larger cannot fit a microcontroller or a test.</summary>
-    public const long MaxElements = 1L << 31;
+    /// <summary>
+    /// The largest element count we accept: anything larger cannot fit a microcontroller or a test, and kernels
+    /// count elements in int32 (2^31 itself would overflow that count).
+    /// </summary>
+    public const long MaxElements = int.MaxValue;
 
     /// <summary>The product of the dimensions, or -1 if a dimension is negative or the product exceeds <see cref="MaxElements"/>.</summary>
     public static long ElementCount(IReadOnlyList<int> dims)

@@ -53,6 +53,13 @@ public static partial class Lowerer
 
         // ---- convolutions and fully connected ------------------------------------------------------------
 
+        /// <summary>QuantizeMultiplier of a real that must be finite: float products of extreme scales or options overflow.</summary>
+        private static (int Multiplier, int Shift) Multiplier(double real)
+        {
+            Expect(!double.IsNaN(real) && !double.IsInfinity(real), $"a rescale factor is {real}: the quantization scales or the options are out of range");
+            return QuantMath.QuantizeMultiplier(real);
+        }
+
         private (Pointer Multipliers, Pointer Shifts) ChannelMultipliers(Tensor input, Tensor weights, Tensor output, int channels, bool floatProduct = false)
         {
             // PopulateConvolutionQuantizationParams: input_scale * filter_scale / output_scale, all in double.
@@ -65,7 +72,7 @@ public static partial class Lowerer
             {
                 float filterScale = wq.Scales[wq.IsPerChannel ? c : 0];
                 double product = floatProduct ? (double)(float)(inputScale * filterScale) : (double)inputScale * filterScale;
-                (multipliers[c], shifts[c]) = QuantMath.QuantizeMultiplier(product / outputScale);
+                (multipliers[c], shifts[c]) = Multiplier(product / outputScale);
             }
             return (Int32Blob(multipliers), Int32Blob(shifts));
         }
@@ -91,7 +98,7 @@ public static partial class Lowerer
             {
                 var opt = op.OptionsAs<Conv2DOptions>() ?? throw Fail("missing Conv2DOptions");
                 (padding, strideH, strideW, dilationH, dilationW, activation) = (opt.Padding, opt.StrideH, opt.StrideW, opt.DilationH, opt.DilationW, opt.Activation);
-                Expect(w[3] > 0 && i[3] % w[3] == 0 && w[0] % (i[3] / w[3]) == 0,
+                Expect(w[3] > 0 && i[3] > 0 && i[3] % w[3] == 0 && w[0] % (i[3] / w[3]) == 0,
                     $"weights {weights.Shape} do not fit {i[3]} input channels");
             }
             int outChannels = depthwise ? w[3] : w[0];
@@ -265,7 +272,7 @@ public static partial class Lowerer
             var (actMin, actMax) = QuantMath.ActivationRange(activation, qo.Scale, qo.ZeroPoint, output.Type);
             if (op.Kind == OpKind.Mul)
             {
-                var (m, s) = QuantMath.QuantizeMultiplier((double)qa.Scale * qb.Scale / qo.Scale);
+                var (m, s) = Multiplier((double)qa.Scale * qb.Scale / qo.Scale);
                 Call("tml_mul_s8", comment, new[] { Arg.Struct("tml_mul_params",
                     Field.I("input1_offset", -qa.ZeroPoint), Field.I("input2_offset", -qb.ZeroPoint), Field.I("output_offset", qo.ZeroPoint),
                     Field.I("output_quant.multiplier", m), Field.I("output_quant.shift", s),
@@ -288,9 +295,9 @@ public static partial class Lowerer
                 (r1, r2, ro) = (f1, f2, fo);
             }
             Expect(r1 > 0 && r1 < 1 && r2 > 0 && r2 < 1 && ro > 0 && ro < 1, $"{op.TypeName} rescale factors must lie in (0, 1); the output scale {qo.Scale} is too small for the input scales");
-            var (m1, s1) = QuantMath.QuantizeMultiplier(r1);
-            var (m2, s2) = QuantMath.QuantizeMultiplier(r2);
-            var (mo, so) = QuantMath.QuantizeMultiplier(ro);
+            var (m1, s1) = Multiplier(r1);
+            var (m2, s2) = Multiplier(r2);
+            var (mo, so) = Multiplier(ro);
             Call(op.Kind == OpKind.Add ? "tml_add_s8" : "tml_sub_s8", comment, new[] { Arg.Struct("tml_add_params",
                 Field.I("input1_offset", -qa.ZeroPoint), Field.I("input2_offset", -qb.ZeroPoint), Field.I("output_offset", qo.ZeroPoint),
                 Field.I("left_shift", leftShift),
@@ -321,7 +328,7 @@ public static partial class Lowerer
             // PreprocessSoftmaxScaling with 5 integer bits: beta * input_scale * 2^26, in double, capped at int32.
             double real = Math.Min((double)opt.Beta * Q(input).Scale * (1L << 26), int.MaxValue);
             Expect(real > 1, "beta x input scale is too small for the int8 softmax");
-            var (multiplier, shift) = QuantMath.QuantizeMultiplier(real);
+            var (multiplier, shift) = Multiplier(real);
             int diffMin = -(int)Math.Floor(31.0 * (1L << 26) / Math.Pow(2, shift));
             Call(output.Type == DataType.Int16 ? "tml_softmax_s8_s16" : "tml_softmax_s8", comment,
                 Arg.Struct("tml_softmax_params", Field.I("input_multiplier", multiplier), Field.I("input_left_shift", shift), Field.I("diff_min", diffMin)),
@@ -371,8 +378,8 @@ public static partial class Lowerer
             float hires = 1f / 128f * iq.Scale;
             float outputMultiplier = hires / oq.Scale;
             float reluishMultiplier = hires / (3f / 32768f);
-            var (om, os) = QuantMath.QuantizeMultiplier(outputMultiplier);
-            var (rm, rs) = QuantMath.QuantizeMultiplier(reluishMultiplier);
+            var (om, os) = Multiplier(outputMultiplier);
+            var (rm, rs) = Multiplier(reluishMultiplier);
             Expect(os <= 0, "the output scale makes the output multiplier exceed 1");
             Unary(op, "tml_hard_swish_s8", Arg.Struct("tml_hard_swish_params",
                 Field.I("input_zero_point", iq.ZeroPoint), Field.I("output_zero_point", oq.ZeroPoint),
@@ -389,8 +396,8 @@ public static partial class Lowerer
             float alpha = op.OptionsAs<LeakyReluOptions>()?.Alpha ?? throw Fail("missing LeakyReluOptions");
             float alphaMultiplier = iq.Scale * alpha / oq.Scale;
             float identityMultiplier = iq.Scale / oq.Scale;
-            var (am, ashift) = QuantMath.QuantizeMultiplier(alphaMultiplier);
-            var (im, ishift) = QuantMath.QuantizeMultiplier(identityMultiplier);
+            var (am, ashift) = Multiplier(alphaMultiplier);
+            var (im, ishift) = Multiplier(identityMultiplier);
             Unary(op, "tml_leaky_relu_s8", Arg.Struct("tml_leaky_relu_params",
                 Field.I("input_offset", iq.ZeroPoint), Field.I("output_offset", oq.ZeroPoint),
                 Field.I("output_multiplier_alpha", am), Field.I("output_shift_alpha", ashift),
@@ -411,7 +418,7 @@ public static partial class Lowerer
                 Unary(op, "tml_relu6_s8", Arg.Struct("tml_relu6_params", Field.I("zero", iq.ZeroPoint), Field.I("six", top)), $"RELU6 x{n}");
                 return;
             }
-            var (m, s) = QuantMath.QuantizeMultiplier((double)iq.Scale / oq.Scale);
+            var (m, s) = Multiplier((double)iq.Scale / oq.Scale);
             float zero = 0f / oq.Scale;
             int bottom = Math.Max(-128, oq.ZeroPoint + (int)QuantMath.Round(zero));
             Unary(op, "tml_relu_s8", Arg.Struct("tml_relu_params",
@@ -443,7 +450,7 @@ public static partial class Lowerer
                 return;
             }
             var iq = Q(input);
-            var (m, s) = QuantMath.QuantizeMultiplier((double)iq.Scale / oq.Scale);
+            var (m, s) = Multiplier((double)iq.Scale / oq.Scale);
             Unary(op, kernel, Arg.Struct("tml_requantize_params", Field.I("multiplier", m), Field.I("shift", s),
                 Field.I("input_zero_point", iq.ZeroPoint), Field.I("output_zero_point", oq.ZeroPoint)), comment);
         }
@@ -492,7 +499,10 @@ public static partial class Lowerer
             var before = Enumerable.Range(0, rank).Select(d => paddings[2 * d]).ToArray();
             var after = Enumerable.Range(0, rank).Select(d => paddings[2 * d + 1]).ToArray();
             Expect(before.Concat(after).All(p => p >= 0), "negative padding");
-            ExpectShape(output, Enumerable.Range(0, rank).Select(d => before[d] + input.Shape[d] + after[d]).ToArray());
+            // In long: paddings near int.MaxValue would wrap around to a small size that matches the output.
+            var padded = Enumerable.Range(0, rank).Select(d => (long)before[d] + input.Shape[d] + after[d]).ToArray();
+            Expect(padded.All(n => n <= int.MaxValue), $"paddings {Shapes.Format(paddings)} make a dimension above {int.MaxValue}");
+            ExpectShape(output, padded.Select(n => (int)n).ToArray());
             int size = ElementSize(input);
             byte[] value = new byte[size];
             if (op.Kind == OpKind.PadV2)
@@ -595,7 +605,7 @@ public static partial class Lowerer
             int axis = opt.Axis < 0 ? opt.Axis + rank : opt.Axis;
             Expect(axis >= 0 && axis < rank, $"axis {opt.Axis} is outside rank {rank}");
             var inputs = op.Inputs.Select(T).ToList();
-            int axisTotal = 0;
+            long axisTotal = 0; // in long: sizes near int.MaxValue would wrap around to the output's
             foreach (var t in inputs)
             {
                 Expect(t.Shape.Count == rank && t.Type == output.Type, $"input '{t.Name}' {t.Shape} does not match the output {output.Shape}");
@@ -629,7 +639,7 @@ public static partial class Lowerer
             var iq = Q(input);
             var oq = Q(output);
             // QuantizedMeanOrSum folds 1/count into the multiplier, keeping as many bits as the shift allows.
-            var (m0, s0) = QuantMath.QuantizeMultiplier((double)iq.Scale / oq.Scale);
+            var (m0, s0) = Multiplier((double)iq.Scale / oq.Scale);
             int log2 = 0;
             while ((2L << log2) <= count) log2++;
             int k = Math.Min(Math.Min(log2, 32), 31 + s0);
@@ -674,8 +684,8 @@ public static partial class Lowerer
             // svdf_common.cc: both multipliers come from float products.
             float featureScale = iq.Scale * Q(feature).Scale / sq.Scale;
             float timeScale = sq.Scale * Q(time).Scale / oq.Scale;
-            var (m1, s1) = QuantMath.QuantizeMultiplier(featureScale);
-            var (m2, s2) = QuantMath.QuantizeMultiplier(timeScale);
+            var (m1, s1) = Multiplier(featureScale);
+            var (m2, s2) = Multiplier(timeScale);
             Call("tml_svdf_s8", $"{filters} filters, rank {rank}, memory {memory}", Arg.Struct("tml_svdf_params",
                 Field.I("batches", batches), Field.I("input_size", inputSize), Field.I("num_filters", filters), Field.I("rank", rank),
                 Field.I("memory_size", memory), Field.I("input_zero_point", iq.ZeroPoint), Field.I("output_zero_point", oq.ZeroPoint),

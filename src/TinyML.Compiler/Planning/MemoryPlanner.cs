@@ -137,8 +137,24 @@ public static class MemoryPlanner
             Members = members;
             MemberSizes = memberSizes;
             Count = members.Length;
-            Conflicts = Enumerable.Range(0, Count).Select(u => Enumerable.Range(0, Count)
-                .Where(w => w != u && members[u].Any(m => members[w].Any(n => buffers[m].OverlapsInTime(buffers[n])))).ToArray()).ToArray();
+            // Plain loops: a closure per pair of units allocated gigabytes for a few thousand buffers.
+            Conflicts = new int[Count][];
+            var conflicts = new List<int>();
+            for (int u = 0; u < Count; u++)
+            {
+                conflicts.Clear();
+                for (int w = 0; w < Count; w++)
+                    if (w != u && Overlap(buffers, members[u], members[w])) conflicts.Add(w);
+                Conflicts[u] = conflicts.ToArray();
+            }
+        }
+
+        private static bool Overlap(IReadOnlyList<ArenaBuffer> buffers, int[] a, int[] b)
+        {
+            foreach (int m in a)
+                foreach (int n in b)
+                    if (buffers[m].OverlapsInTime(buffers[n])) return true;
+            return false;
         }
 
         public IReadOnlyList<ArenaBuffer> Buffers { get; }
@@ -172,8 +188,36 @@ public static class MemoryPlanner
         foreach (int u in order)
         {
             // Candidate offsets: the bottom, or just above a placed neighbour in time; take the lowest that fits.
-            var candidates = units.Conflicts[u].Where(w => placed[w]).SelectMany(w => units.MemberSizes[w].Select(s => offsets[w] + s)).Append(0).OrderBy(x => x);
-            offsets[u] = candidates.First(c => units.Fits(u, c, offsets, placed));
+            // Offset c collides with a placed member b (at o, size sb) that a member a (size sa) of u meets in time
+            // exactly when o - sa < c < o + sb. Sweeping those open intervals by their low end finds the lowest free
+            // candidate in O(k log k); testing each candidate against every neighbour was O(k^2), which a graph of a
+            // few thousand tensors live at once turned into minutes.
+            var candidates = new List<long> { 0 };
+            var forbidden = new List<(long Low, long High)>();
+            foreach (int w in units.Conflicts[u])
+            {
+                if (!placed[w]) continue;
+                for (int b = 0; b < units.Members[w].Length; b++)
+                {
+                    candidates.Add(offsets[w] + units.MemberSizes[w][b]);
+                    for (int a = 0; a < units.Members[u].Length; a++)
+                        if (units.Buffers[units.Members[u][a]].OverlapsInTime(units.Buffers[units.Members[w][b]]))
+                            forbidden.Add((offsets[w] - units.MemberSizes[u][a], offsets[w] + units.MemberSizes[w][b]));
+                }
+            }
+            candidates.Sort();
+            forbidden.Sort((x, y) => x.Low.CompareTo(y.Low));
+            int next = 0;
+            long reach = long.MinValue; // the highest end among intervals that start below the candidate
+            foreach (long c in candidates)
+            {
+                for (; next < forbidden.Count && forbidden[next].Low < c; next++) reach = Math.Max(reach, forbidden[next].High);
+                if (reach <= c)
+                {
+                    offsets[u] = c;
+                    break;
+                }
+            }
             placed[u] = true;
         }
         return offsets;

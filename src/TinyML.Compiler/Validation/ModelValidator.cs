@@ -64,6 +64,7 @@ public static class ModelValidator
             context.Report(DiagnosticIds.UnsupportedModelStructure,
                 $"the model has {model.Subgraphs.Count} subgraphs; only single-subgraph models (no control flow) are supported");
         context.CheckTensors();
+        context.CheckDataflow();
         for (int i = 0; i < model.Main.Operators.Count; i++) context.CheckOperator(i);
         return context.Diagnostics.Ordered().ToList();
     }
@@ -113,6 +114,17 @@ public static class ModelValidator
                     if (q.ZeroPoints.Count != 0 && q.ZeroPoints.Count != q.Scales.Count)
                         Report(DiagnosticIds.InconsistentQuantization,
                             $"{q.Scales.Count} scales but {q.ZeroPoints.Count} zero points", tensor: tensor);
+                    // The file holds int64 zero points; the plan and the kernels take them in the type's range (int32 at most).
+                    var (low, high) = tensor.Type switch
+                    {
+                        I8 => (sbyte.MinValue, sbyte.MaxValue),
+                        DataType.UInt8 => (byte.MinValue, byte.MaxValue),
+                        I16 => (short.MinValue, short.MaxValue),
+                        _ => (int.MinValue, (long)int.MaxValue),
+                    };
+                    foreach (long zero in q.ZeroPoints.Where(z => z < low || z > high).Take(1))
+                        Report(DiagnosticIds.InconsistentQuantization,
+                            $"zero point {zero} is outside the range of {DataTypes.Name(tensor.Type)} ({low} to {high})", tensor: tensor);
                     if (q.Scales.Any(s => !(s > 0) || float.IsInfinity(s)))
                         Report(DiagnosticIds.InconsistentQuantization, "a quantization scale is not a positive finite number", tensor: tensor);
                     if (q.IsPerChannel)
@@ -126,6 +138,51 @@ public static class ModelValidator
                     }
                 }
             }
+        }
+
+        /// <summary>
+        /// The planner and the reordering assume a dataflow graph in execution order: each activation is a graph
+        /// input or written by one earlier operator, no operator writes a constant or a graph input, and the graph's
+        /// inputs and outputs live in the arena. A model that breaks this would plan reads of bytes nobody wrote.
+        /// </summary>
+        public void CheckDataflow()
+        {
+            bool Activation(int t) => !_graph.Tensors[t].IsConstant && !_graph.Tensors[t].IsVariable;
+            foreach (int t in _graph.Inputs.Concat(_graph.Outputs).Distinct())
+                if (!Activation(t))
+                    Report(DiagnosticIds.UnsupportedModelStructure,
+                        $"graph {(_graph.Inputs.Contains(t) ? "input" : "output")} is a {(_graph.Tensors[t].IsConstant ? "constant" : "variable")} tensor; inputs and outputs must be activations", tensor: _graph.Tensors[t]);
+            var producer = new Dictionary<int, int>();
+            for (int i = 0; i < _graph.Operators.Count; i++)
+                foreach (int t in _graph.Operators[i].Outputs)
+                    if (t >= 0 && !producer.ContainsKey(t)) producer[t] = i;
+            var written = new HashSet<int>(_graph.Inputs);
+            for (int i = 0; i < _graph.Operators.Count; i++)
+            {
+                var op = _graph.Operators[i];
+                // Operators we do not run are refused on their own (an LSTM keeps state too).
+                foreach (int t in op.Inputs.Where(t => t >= 0 && _graph.Tensors[t].IsVariable && Rules.ContainsKey(op.Kind)).Distinct())
+                    if (!(op.Kind == OpKind.Svdf && op.Inputs.Count > 4 && op.Inputs[4] == t && op.Inputs.Count(x => x == t) == 1))
+                        Report(DiagnosticIds.InvalidOperator, "reads a variable tensor, which only SVDF keeps as its state (input 4)", i, _graph.Tensors[t]);
+                foreach (int t in op.Inputs)
+                {
+                    if (t < 0 || !Activation(t) || written.Contains(t)) continue;
+                    Report(DiagnosticIds.InvalidOperator, producer.TryGetValue(t, out int p)
+                        ? $"reads a tensor that operator {p} writes, which runs {(p == i ? "as this operator" : "later")}"
+                        : "reads a tensor that is neither a graph input, a constant, nor written by an operator", i, _graph.Tensors[t]);
+                }
+                foreach (int t in op.Outputs)
+                {
+                    if (t < 0) continue;
+                    if (!Activation(t))
+                        Report(DiagnosticIds.InvalidOperator, $"writes a {(_graph.Tensors[t].IsConstant ? "constant" : "variable")} tensor", i, _graph.Tensors[t]);
+                    else if (!written.Add(t))
+                        Report(DiagnosticIds.InvalidOperator, _graph.Inputs.Contains(t) ? "writes a graph input" : $"writes a tensor that operator {producer[t]} already wrote", i, _graph.Tensors[t]);
+                }
+            }
+            foreach (int t in _graph.Outputs.Distinct())
+                if (Activation(t) && !written.Contains(t))
+                    Report(DiagnosticIds.UnsupportedModelStructure, "graph output is written by no operator", tensor: _graph.Tensors[t]);
         }
 
         public void CheckOperator(int index)
@@ -149,8 +206,9 @@ public static class ModelValidator
                     " inputs and 1 output", index);
                 return;
             }
-            for (int p = 0; p < rule.MinInputs; p++)
-                if (op.Inputs[p] < 0)
+            // Only a bias (and RESHAPE's shape, which its options may replace) may be omitted; lowering reads every other input.
+            for (int p = 0; p < op.Inputs.Count; p++)
+                if (op.Inputs[p] < 0 && !IsOptionalInput(op.Kind, p))
                 {
                     Report(DiagnosticIds.InvalidOperator, $"required input {p} is omitted", index);
                     return;
@@ -178,6 +236,14 @@ public static class ModelValidator
             CheckOptions(index, op);
             CheckSpecification(index, op, input, output);
         }
+
+        private static bool IsOptionalInput(OpKind kind, int position) => (kind, position) switch
+        {
+            (OpKind.Conv2D or OpKind.DepthwiseConv2D or OpKind.FullyConnected, 2) => true,
+            (OpKind.Svdf, 3) => true,
+            (OpKind.Reshape, 1) => true,
+            _ => false,
+        };
 
         private static byte? ExpectedUnion(OpKind kind) => kind switch
         {
@@ -306,6 +372,11 @@ public static class ModelValidator
             };
             if (activation is Activation.Tanh or Activation.SignBit || (byte)activation > (byte)Activation.SignBit)
                 Report(DiagnosticIds.InvalidOperator, $"fused activation {activation} is not supported", index);
+            // The kernels and the emitted C take finite parameters only.
+            if (op.Options is SoftmaxOptions { Beta: var beta } && (float.IsNaN(beta) || float.IsInfinity(beta)))
+                Report(DiagnosticIds.InvalidOperator, $"SOFTMAX beta {beta} is not a finite number", index);
+            if (op.Options is LeakyReluOptions { Alpha: var alpha } && (float.IsNaN(alpha) || float.IsInfinity(alpha)))
+                Report(DiagnosticIds.InvalidOperator, $"LEAKY_RELU alpha {alpha} is not a finite number", index);
             if (op.Options is FullyConnectedOptions { WeightsFormat: not 0 })
                 Report(DiagnosticIds.InvalidOperator, "shuffled fully-connected weights are not supported", index);
             if (op.Options is DepthwiseConv2DOptions dw && _graph.Input(op, 1) is { Shape.Count: 4 } w && _graph.Input(op, 0) is { Shape.Count: 4 } x
