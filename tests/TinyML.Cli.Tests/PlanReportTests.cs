@@ -16,6 +16,21 @@ namespace TinyML.Cli.Tests;
 public class PlanReportTests
 {
     [Fact]
+    public void Json_SaysWhyATechniqueDidNotLowerThePeak()
+    {
+        var (code, output, error) = CliRunner.Run("plan", SharedData.Model("kws"), "--json");
+        Assert.True(code == 0, error);
+        var techniques = System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("techniques").EnumerateArray().ToList();
+        var model = TfliteReader.ReadFile(SharedData.Model("kws")).Value!;
+        var evaluated = MemoryTechniques.Evaluate(model, SharedData.Model("kws"));
+        Assert.Equal(evaluated.Select(t => t.Name), techniques.Select(t => t.GetProperty("name").GetString()));
+        foreach (var (json, result) in techniques.Zip(evaluated))
+            Assert.Equal(result.Reason, json.TryGetProperty("reason", out var reason) ? reason.GetString() : null);
+        // kws is a chain: reordering cannot help, and the JSON says so.
+        Assert.Contains("chain", techniques.Single(t => t.GetProperty("name").GetString() == "reorder").GetProperty("reason").GetString());
+    }
+
+    [Fact]
     public void Report_OverBudget_HasTheVerdictTheReasonsAndTheWarningSaysWhy()
     {
         string html = Path.Combine(Path.GetTempPath(), $"tml-report-{Guid.NewGuid():N}.html");

@@ -104,6 +104,7 @@ public static class PlanCommand
                 w.WriteString("name", t.Name);
                 w.WriteNumber("arena_bytes", t.ArenaBytes);
                 w.WriteNumber("macs_overhead", t.MacsOverheadPercent);
+                if (t.Reason is not null) w.WriteString("reason", t.Reason);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
