@@ -54,6 +54,26 @@ public class BudgetMessageTests
     }
 
     [Fact]
+    public void TML3001_StateAndInputOverTheBudget_SaysNoPlanCanFit()
+    {
+        // keyword_scrambled keeps its SVDF memories between invocations, outside the arena.
+        var (graph, plan) = Lowered("keyword_scrambled");
+        long state = graph.Tensors.Where(t => t.IsVariable).Sum(t => t.Shape.Aggregate(1L, (a, d) => a * d) * DataTypes.SizeOf(t.Type));
+        long input = InputBytes(graph);
+        Assert.True(state > 0 && input < state);
+        Assert.Equal(state, plan.StateBytes);
+        var error = SingleError(graph, plan, new Budget(state + input - 1, "test"), null, DiagnosticIds.RamBudgetExceeded);
+        Assert.Contains($"persistent state (variable tensors kept between invocations, such as SVDF memories) holds {Bytes(state)} (", error.Message);
+        Assert.Contains($"and its input {Bytes(input)} (", error.Message);
+        Assert.Contains("this budget is impossible", error.Message);
+        Assert.DoesNotContain("The peak is at", error.Message);
+
+        // With room for state and input, the message points at the peak as before.
+        var fits = SingleError(graph, plan, new Budget(state + input, "test"), null, DiagnosticIds.RamBudgetExceeded);
+        Assert.Contains("The peak is at", fits.Message);
+    }
+
+    [Fact]
     public void TML3001_InputWithinTheBudget_PointsAtThePeakInstead()
     {
         var (graph, plan) = Lowered("ic_resnet");

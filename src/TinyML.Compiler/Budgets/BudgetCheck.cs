@@ -88,6 +88,14 @@ public static class BudgetCheck
                 $"(a lower resolution or fewer input channels), or " + raise;
         }
 
+        // Persistent state (SVDF memories, variable tensors) lives beside the arena for the model's lifetime and no
+        // memory technique moves it; with the inputs, which the arena must hold whole, it bounds every plan.
+        if (plan.StateBytes > 0 && plan.StateBytes + inputBytes > budget)
+            return $"Its persistent state (variable tensors kept between invocations, such as SVDF memories) holds {ByteSize.Format(plan.StateBytes)}" +
+                (inputBytes > 0 ? $" and its input{(plan.Inputs.Count == 1 ? "" : "s")} {ByteSize.Format(inputBytes)}" : "") +
+                ", more than the whole budget together; no memory technique moves either, so this budget is impossible whatever is cut " +
+                "elsewhere. To fit, give the model less state (fewer memory steps or filters in its SVDF layers), or " + raise;
+
         // A plan read back from a container carries no layout, so there is no peak to point at.
         if ((plan as CompiledPlan)?.Memory is not { } memory) return "";
         var arena = memory.Arena;
