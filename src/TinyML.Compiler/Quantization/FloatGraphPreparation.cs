@@ -5,6 +5,7 @@ using System.Linq;
 using System.Runtime.InteropServices;
 using TinyML.Compiler.Diagnostics;
 using TinyML.Compiler.Ir;
+using TinyML.Compiler.Operators;
 using TinyML.Compiler.Tflite;
 
 namespace TinyML.Compiler.PostTraining;
@@ -40,10 +41,8 @@ public static class FloatGraphPreparation
         return (copy, notes);
     }
 
-    private static bool IsWeightOp(OpKind kind) => kind is OpKind.Conv2D or OpKind.DepthwiseConv2D or OpKind.FullyConnected;
-
-    /// <summary>The dimension of the weights that indexes output channels.</summary>
-    internal static int ChannelDimension(OpKind kind) => kind == OpKind.DepthwiseConv2D ? 3 : 0;
+    /// <summary>Where an operator's constant weights keep their output channels, or null (operator definitions say).</summary>
+    private static WeightLayout? Weights(OpKind kind) => OperatorRegistry.Of(kind)?.Weights(kind);
 
     internal static float[] Floats(Tensor tensor) => MemoryMarshal.Cast<byte, float>(tensor.Data!.Value.Span).ToArray();
 
@@ -153,12 +152,12 @@ public static class FloatGraphPreparation
             changed = false;
             foreach (var producer in graph.Operators)
             {
-                if (!IsWeightOp(producer.Kind) || FusedActivation(producer) != Activation.None) continue;
+                if (Weights(producer.Kind) is not { } layout || FusedActivation(producer) != Activation.None) continue;
                 if (graph.Input(producer, 1) is not { IsConstant: true, Type: DataType.Float32 } weights) continue;
                 if (SoleConsumer(graph, producer) is not int consumerIndex) continue;
                 var consumer = graph.Operators[consumerIndex];
                 if (consumer.Kind is not (OpKind.Mul or OpKind.Add)) continue;
-                int channelDim = ChannelDimension(producer.Kind);
+                int channelDim = layout.ChannelDimension;
                 int channels = weights.Shape[channelDim];
                 if (ChannelOperand(graph, consumer, producer.Outputs[0], channels) is not float[] operand) continue;
                 var bias = EnsureBias(graph, producer, channels, weights.Name);
@@ -210,18 +209,12 @@ public static class FloatGraphPreparation
         for (int i = graph.Operators.Count - 1; i >= 0; i--)
         {
             var op = graph.Operators[i];
-            var activation = op.Kind switch
-            {
-                OpKind.Relu => Activation.Relu,
-                OpKind.Relu6 => Activation.Relu6,
-                OpKind.ReluN1To1 => Activation.ReluN1To1,
-                _ => (Activation?)null,
-            };
+            var activation = OperatorRegistry.Of(op.Kind)?.AsFusedActivation(op.Kind);
             if (activation is null || op.Inputs.Count != 1) continue;
             int producerIndex = graph.Operators.FindIndex(p => p.Outputs.Contains(op.Inputs[0]));
             if (producerIndex < 0) continue;
             var producer = graph.Operators[producerIndex];
-            if (!(IsWeightOp(producer.Kind) || producer.Kind == OpKind.Add) || FusedActivation(producer) != Activation.None) continue;
+            if (OperatorRegistry.Of(producer.Kind)?.TakesFusedActivation(producer.Kind) != true || FusedActivation(producer) != Activation.None) continue;
             if (WithActivation(producer.Options, activation.Value) is not { } options) continue;
             if (SoleConsumer(graph, producer) != i) continue;
             producer.Options = options;
