@@ -26,6 +26,8 @@ internal sealed class Alias : OperatorDefinition
 
     public override int? QuantizedVersion(OpKind kind) => 1;
 
+    public override bool IsAlias(OpKind kind) => true;
+
     public override void Lower(LoweringContext context, Operator op)
     {
         var input = context.T(op.Inputs[0]);

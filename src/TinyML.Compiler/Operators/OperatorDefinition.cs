@@ -25,6 +25,10 @@ internal abstract class OperatorDefinition
     /// (RELU_N1_TO_1, which float preparation folds away).</summary>
     public abstract OperatorRule? Rule(OpKind kind);
 
+    /// <summary>The input that is the operator's persistent state (a variable tensor), or null: no other operator
+    /// may read a variable.</summary>
+    public virtual int? StateInput(OpKind kind) => null;
+
     /// <summary>Checks of the operands before their quantization is looked at; false stops validating the operator.</summary>
     public virtual bool CheckOperands(OperatorValidation validation, Operator op) => true;
 
@@ -72,7 +76,10 @@ internal abstract class OperatorDefinition
     /// <summary>Checks the shapes and adds the operator's kernel call(s) (none for an alias).</summary>
     public abstract void Lower(LoweringContext context, Operator op);
 
-    // ---- memory techniques -------------------------------------------------------------------------------
+    // ---- memory planning -------------------------------------------------------------------------------
+
+    /// <summary>True when the output is input 0's bytes under another shape: both share one buffer and nothing runs.</summary>
+    public virtual bool IsAlias(OpKind kind) => false;
 
     /// <summary>How many inputs (from input 0) the operator reads element by element, each element i of the output
     /// from element i of each of them; 0 when it is not element-wise. Such operators can run in place (int8 and int16;

@@ -17,6 +17,8 @@ internal sealed class Svdf : OperatorDefinition
 
     public override OperatorRule Rule(OpKind kind) => SvdfRule;
 
+    public override int? StateInput(OpKind kind) => 4;
+
     public override bool CheckOperands(OperatorValidation validation, Operator op)
     {
         if (validation.Graph.Input(op, 4) is not { Type: not I16 } state) return true;

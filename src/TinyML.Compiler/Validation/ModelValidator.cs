@@ -19,6 +19,10 @@ public static class ModelValidator
     /// <summary>The operators we run.</summary>
     public static IEnumerable<OpKind> SupportedOperators => OperatorRegistry.Supported;
 
+    /// <summary>The operators with a state input, as text: "SVDF (input 4)".</summary>
+    private static readonly string StatefulOperators = string.Join(" or ", OperatorRegistry.Supported
+        .Where(k => OperatorRegistry.Of(k)!.StateInput(k) is not null).Select(k => $"{OpKinds.Name(k)} (input {OperatorRegistry.Of(k)!.StateInput(k)})"));
+
     /// <summary>Validates the main graph of a model.</summary>
     public static IReadOnlyList<Diagnostic> Validate(Model model, string? file = null)
     {
@@ -124,9 +128,10 @@ public static class ModelValidator
             {
                 var op = _graph.Operators[i];
                 // Operators we do not run are refused on their own (an LSTM keeps state too).
-                foreach (int t in op.Inputs.Where(t => t >= 0 && _graph.Tensors[t].IsVariable && OperatorRegistry.RuleOf(op.Kind) is not null).Distinct())
-                    if (!(op.Kind == OpKind.Svdf && op.Inputs.Count > 4 && op.Inputs[4] == t && op.Inputs.Count(x => x == t) == 1))
-                        Report(DiagnosticIds.InvalidOperator, "reads a variable tensor, which only SVDF keeps as its state (input 4)", i, _graph.Tensors[t]);
+                var definition = OperatorRegistry.RuleOf(op.Kind) is null ? null : OperatorRegistry.Of(op.Kind);
+                foreach (int t in op.Inputs.Where(t => t >= 0 && _graph.Tensors[t].IsVariable && definition is not null).Distinct())
+                    if (!(definition!.StateInput(op.Kind) is int state && op.Inputs.Count > state && op.Inputs[state] == t && op.Inputs.Count(x => x == t) == 1))
+                        Report(DiagnosticIds.InvalidOperator, $"reads a variable tensor, which only {StatefulOperators} keeps as its state", i, _graph.Tensors[t]);
                 foreach (int t in op.Inputs)
                 {
                     if (t < 0 || !Activation(t) || written.Contains(t)) continue;
