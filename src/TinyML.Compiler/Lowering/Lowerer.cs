@@ -2,7 +2,6 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Runtime.InteropServices;
 using TinyML.Compiler.Diagnostics;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Operators;

@@ -60,7 +60,7 @@ internal sealed class LogisticOrTanh : UnaryOperator
                 Arg.Ptr(context.Ptr(op.Inputs[0])), Arg.Int32(ElementCount(input)), Arg.Ptr(context.Ptr(op.Outputs[0])));
             return;
         }
-        var iq = LoweringContext.Q(input);
+        var iq = Q(input);
         // Plain frexp of scale x 2^27 (4 integer bits in Q4.27), not QuantizeMultiplier.
         double q = QuantMath.Frexp((double)iq.Scale * (1L << 27), out int shift);
         Expect(shift >= 0, $"input scale {iq.Scale} is below 2^-28");
@@ -86,8 +86,8 @@ internal sealed class HardSwish : UnaryOperator
     public override void Lower(LoweringContext context, Operator op)
     {
         SameShape(context, op);
-        var iq = LoweringContext.Q(context.T(op.Inputs[0]));
-        var oq = LoweringContext.Q(context.T(op.Outputs[0]));
+        var iq = Q(context.T(op.Inputs[0]));
+        var oq = Q(context.T(op.Outputs[0]));
         // hard_swish_common.cc: float products, then QuantizeMultiplier, then rounded to 16 bits.
         float hires = 1f / 128f * iq.Scale;
         float outputMultiplier = hires / oq.Scale;
@@ -121,8 +121,8 @@ internal sealed class LeakyRelu : UnaryOperator
     public override void Lower(LoweringContext context, Operator op)
     {
         SameShape(context, op);
-        var iq = LoweringContext.Q(context.T(op.Inputs[0]));
-        var oq = LoweringContext.Q(context.T(op.Outputs[0]));
+        var iq = Q(context.T(op.Inputs[0]));
+        var oq = Q(context.T(op.Outputs[0]));
         float alpha = op.OptionsAs<LeakyReluOptions>()?.Alpha ?? throw Fail("missing LeakyReluOptions");
         float alphaMultiplier = iq.Scale * alpha / oq.Scale;
         float identityMultiplier = iq.Scale / oq.Scale;
@@ -157,8 +157,8 @@ internal sealed class Relu : UnaryOperator
     {
         Expect(op.Kind != OpKind.ReluN1To1, $"no lowering for {op.TypeName}");
         SameShape(context, op);
-        var iq = LoweringContext.Q(context.T(op.Inputs[0]));
-        var oq = LoweringContext.Q(context.T(op.Outputs[0]));
+        var iq = Q(context.T(op.Inputs[0]));
+        var oq = Q(context.T(op.Outputs[0]));
         int n = ElementCount(context.T(op.Inputs[0]));
         if (op.Kind == OpKind.Relu6)
         {
@@ -193,7 +193,7 @@ internal sealed class Quantize : UnaryOperator
         SameShape(context, op);
         var input = context.T(op.Inputs[0]);
         var output = context.T(op.Outputs[0]);
-        var oq = LoweringContext.Q(output);
+        var oq = Q(output);
         string kernel = $"tml_{(input.Type == DataType.Float32 ? "quantize" : "requantize")}_{TypeSuffix(input.Type)}_{TypeSuffix(output.Type)}";
         string comment = $"{DataTypes.Name(input.Type)} -> {DataTypes.Name(output.Type)} x{ElementCount(input)}";
         if (input.Type == DataType.Float32)
@@ -201,7 +201,7 @@ internal sealed class Quantize : UnaryOperator
             Unary(context, op, kernel, Arg.Struct("tml_quantize_params", Field.F("scale", oq.Scale), Field.I("zero_point", oq.ZeroPoint)), comment);
             return;
         }
-        var iq = LoweringContext.Q(input);
+        var iq = Q(input);
         var (m, s) = Multiplier((double)iq.Scale / oq.Scale);
         Unary(context, op, kernel, Arg.Struct("tml_requantize_params", Field.I("multiplier", m), Field.I("shift", s),
             Field.I("input_zero_point", iq.ZeroPoint), Field.I("output_zero_point", oq.ZeroPoint)), comment);
@@ -224,7 +224,7 @@ internal sealed class Dequantize : UnaryOperator
     {
         SameShape(context, op);
         var input = context.T(op.Inputs[0]);
-        var iq = LoweringContext.Q(input);
+        var iq = Q(input);
         Unary(context, op, $"tml_dequantize_{TypeSuffix(input.Type)}_f32", Arg.Struct("tml_dequantize_params",
             Field.F("scale", iq.Scale), Field.I("zero_point", iq.ZeroPoint)), $"{DataTypes.Name(input.Type)} -> FLOAT32 x{ElementCount(input)}");
     }

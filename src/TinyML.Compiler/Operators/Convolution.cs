@@ -105,10 +105,10 @@ internal sealed class Convolution : OperatorDefinition
                 Dims(o), Arg.Ptr(context.Ptr(op.Outputs[0])));
             return;
         }
-        var oq = LoweringContext.Q(output);
+        var oq = Q(output);
         var (actMin, actMax) = QuantMath.ActivationRange(activation, oq.Scale, oq.ZeroPoint, output.Type);
         var (multipliers, shifts) = WeightedOperator.ChannelMultipliers(context, input, weights, output, outChannels);
-        var intFields = new[] { Field.I("input_offset", -LoweringContext.Q(input).ZeroPoint), Field.I("output_offset", oq.ZeroPoint) }
+        var intFields = new[] { Field.I("input_offset", -Q(input).ZeroPoint), Field.I("output_offset", oq.ZeroPoint) }
             .Concat(common)
             .Concat(depthwise ? new[] { Field.I("depth_multiplier", outChannels / i[3]) } : Array.Empty<Field>())
             .Append(Field.I("activation_min", actMin)).Append(Field.I("activation_max", actMax)).ToArray();

@@ -86,7 +86,7 @@ internal sealed class Pad : OperatorDefinition
         }
         else if (input.Type != DataType.Float32)
         {
-            value = BitConverter.GetBytes(LoweringContext.Q(output).ZeroPoint).Take(size).ToArray();
+            value = BitConverter.GetBytes(Q(output).ZeroPoint).Take(size).ToArray();
         }
         context.Call("tml_pad", $"{input.Shape} -> {output.Shape}", Arg.Struct("tml_pad_params",
             new[] { Field.I("rank", rank) }.Concat(FieldArray("input_dims", input.Shape.ToArray())).Concat(FieldArray("pad_before", before)).Concat(FieldArray("pad_after", after)).ToArray()),

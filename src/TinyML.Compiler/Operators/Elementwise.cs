@@ -93,9 +93,9 @@ internal sealed class Elementwise : OperatorDefinition
             context.Call("tml_add_f32", comment, new[] { Arg.Struct("tml_add_f32_params", Field.F("activation_min", min), Field.F("activation_max", max)), shape }.Concat(operands).ToArray());
             return;
         }
-        var qa = LoweringContext.Q(a);
-        var qb = LoweringContext.Q(b);
-        var qo = LoweringContext.Q(output);
+        var qa = Q(a);
+        var qb = Q(b);
+        var qo = Q(output);
         var (actMin, actMax) = QuantMath.ActivationRange(activation, qo.Scale, qo.ZeroPoint, output.Type);
         if (op.Kind == OpKind.Mul)
         {

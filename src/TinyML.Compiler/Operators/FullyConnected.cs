@@ -63,13 +63,13 @@ internal sealed class FullyConnected : OperatorDefinition
                 Arg.Ptr(context.Ptr(op.Inputs[0])), Arg.Ptr(context.Ptr(op.Inputs[1])), Arg.Ptr(context.Ptr(bias)), Arg.Ptr(context.Ptr(op.Outputs[0])));
             return;
         }
-        var oq = LoweringContext.Q(output);
-        var wq = LoweringContext.Q(weights);
+        var oq = Q(output);
+        var wq = Q(weights);
         var (actMin, actMax) = QuantMath.ActivationRange(opt.Activation, oq.Scale, oq.ZeroPoint, output.Type);
         var (multipliers, shifts) = WeightedOperator.ChannelMultipliers(context, input, weights, output, wq.IsPerChannel ? units : 1, floatProduct: !wq.IsPerChannel);
         context.Call("tml_fully_connected_s8", comment,
             Arg.Struct("tml_fully_connected_params",
-                Field.I("input_offset", -LoweringContext.Q(input).ZeroPoint), Field.I("filter_offset", -wq.ZeroPoint),
+                Field.I("input_offset", -Q(input).ZeroPoint), Field.I("filter_offset", -wq.ZeroPoint),
                 Field.I("output_offset", oq.ZeroPoint), Field.I("activation_min", actMin),
                 Field.I("activation_max", actMax), Field.I("per_channel", wq.IsPerChannel ? 1 : 0)),
             PerChannel(multipliers, shifts), Arg.Int32(batches), Arg.Int32(depth), Arg.Int32(units),

@@ -38,10 +38,6 @@ internal abstract class LoweringContext
     /// <summary>A constant blob of int32 values.</summary>
     public Pointer Int32Blob(IEnumerable<int> values) => Constant(MemoryMarshal.AsBytes(values.ToArray().AsSpan()).ToArray());
 
-    /// <summary>The per-tensor quantization of a tensor that must have one.</summary>
-    public static Quantization Q(Tensor tensor) =>
-        tensor.Quantization is { HasScales: true } q ? q : throw LoweringChecks.Fail($"tensor '{tensor.Name}' has no quantization");
-
     /// <summary>The values of a constant INT32 operand (axes, paddings, permutations, slice bounds).</summary>
     public int[] ConstantInts(int tensorIndex, string what)
     {
@@ -63,6 +59,10 @@ internal static class LoweringChecks
 {
     /// <summary>The exception for a problem of the operator being lowered.</summary>
     public static OperatorException Fail(string message) => new(message);
+
+    /// <summary>The per-tensor quantization of a tensor that must have one.</summary>
+    public static Quantization Q(Tensor tensor) =>
+        tensor.Quantization is { HasScales: true } q ? q : throw Fail($"tensor '{tensor.Name}' has no quantization");
 
     /// <summary>Fails unless <paramref name="condition"/> holds.</summary>
     public static void Expect(bool condition, string message)

@@ -32,8 +32,8 @@ internal sealed class Mean : OperatorDefinition
         int count = axes.Aggregate(1, (x, a) => x * input.Shape[a]);
         int inner = input.Shape.Skip(axes[axes.Length - 1] + 1).Aggregate(1, (x, y) => x * y);
         Expect(count > 0, "MEAN over an empty axis");
-        var iq = LoweringContext.Q(input);
-        var oq = LoweringContext.Q(output);
+        var iq = Q(input);
+        var oq = Q(output);
         // QuantizedMeanOrSum folds 1/count into the multiplier, keeping as many bits as the shift allows.
         var (m0, s0) = Multiplier((double)iq.Scale / oq.Scale);
         int log2 = 0;

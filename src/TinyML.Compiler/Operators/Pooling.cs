@@ -59,7 +59,7 @@ internal sealed class Pooling : OperatorDefinition
                 Dims(i), Arg.Ptr(context.Ptr(op.Inputs[0])), Dims(o), Arg.Ptr(context.Ptr(op.Outputs[0])));
             return;
         }
-        var oq = LoweringContext.Q(output);
+        var oq = Q(output);
         var (actMin, actMax) = QuantMath.ActivationRange(opt.Activation, oq.Scale, oq.ZeroPoint, output.Type);
         fields.Add(Field.I("activation_min", actMin));
         fields.Add(Field.I("activation_max", actMax));

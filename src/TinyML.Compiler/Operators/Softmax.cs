@@ -59,7 +59,7 @@ internal sealed class Softmax : OperatorDefinition
             return;
         }
         // PreprocessSoftmaxScaling with 5 integer bits: beta * input_scale * 2^26, in double, capped at int32.
-        double real = Math.Min((double)opt.Beta * LoweringContext.Q(input).Scale * (1L << 26), int.MaxValue);
+        double real = Math.Min((double)opt.Beta * Q(input).Scale * (1L << 26), int.MaxValue);
         Expect(real > 1, "beta x input scale is too small for the int8 softmax");
         var (multiplier, shift) = Multiplier(real);
         int diffMin = -(int)Math.Floor(31.0 * (1L << 26) / Math.Pow(2, shift));

@@ -72,12 +72,12 @@ internal sealed class Svdf : OperatorDefinition
         var time = context.T(op.Inputs[2]);
         var state = context.T(op.Inputs[4]);
         var output = context.T(op.Outputs[0]);
-        var iq = LoweringContext.Q(input);
-        var sq = LoweringContext.Q(state);
-        var oq = LoweringContext.Q(output);
+        var iq = Q(input);
+        var sq = Q(state);
+        var oq = Q(output);
         // svdf_common.cc: both multipliers come from float products.
-        float featureScale = iq.Scale * LoweringContext.Q(feature).Scale / sq.Scale;
-        float timeScale = sq.Scale * LoweringContext.Q(time).Scale / oq.Scale;
+        float featureScale = iq.Scale * Q(feature).Scale / sq.Scale;
+        float timeScale = sq.Scale * Q(time).Scale / oq.Scale;
         var (m1, s1) = Multiplier(featureScale);
         var (m2, s2) = Multiplier(timeScale);
         context.Call("tml_svdf_s8", $"{filters} filters, rank {rank}, memory {memory}", Arg.Struct("tml_svdf_params",

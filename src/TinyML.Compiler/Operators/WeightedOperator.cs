@@ -81,8 +81,8 @@ internal static class WeightedOperator
     {
         // PopulateConvolutionQuantizationParams: input_scale * filter_scale / output_scale, all in double.
         // A per-tensor FULLY_CONNECTED takes the scale product in float (GetQuantizedConvolutionMultipler).
-        var wq = LoweringContext.Q(weights);
-        float inputScale = LoweringContext.Q(input).Scale, outputScale = LoweringContext.Q(output).Scale;
+        var wq = Q(weights);
+        float inputScale = Q(input).Scale, outputScale = Q(output).Scale;
         var multipliers = new int[channels];
         var shifts = new int[channels];
         for (int c = 0; c < channels; c++)
