@@ -74,6 +74,9 @@
 #include <arm_acle.h>
 #endif
 
+/* TML_PATH_NAME of the library as compiled (arch.c); the reference library's copy is tml_ref_arch_path. */
+const char *tml_arch_path(void);
+
 #if defined(__GNUC__)
 #define TML_ARCH_INLINE static inline __attribute__((always_inline))
 #else
