@@ -133,7 +133,13 @@ TML_ARCH_INLINE int32_t tml_portable_ssat8(int32_t x)
 #if TML_USE_DSP
 TML_ARCH_INLINE uint32_t tml_read_s8x4(const int8_t *p) { return tml_portable_read_s8x4(p); }
 TML_ARCH_INLINE uint32_t tml_sxtb16(uint32_t x) { return (uint32_t)__sxtb16((int8x4_t)x); }
-TML_ARCH_INLINE uint32_t tml_sxtb16_ror8(uint32_t x) { return (uint32_t)__sxtb16((int8x4_t)__ror(x, 8)); }
+TML_ARCH_INLINE uint32_t tml_sxtb16_ror8(uint32_t x)
+{
+    /* GCC 12 has no __ror and does not fold a C rotate into SXTB16's operand: one instruction instead of two. */
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
 TML_ARCH_INLINE int32_t tml_smlad(uint32_t x, uint32_t y, int32_t acc)
 {
     return __smlad((int16x2_t)x, (int16x2_t)y, acc);
