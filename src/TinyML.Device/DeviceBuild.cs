@@ -219,42 +219,64 @@ public static class DeviceBuild
     /// off), every global symbol renamed tml_X to tml_ref_X (anything else Y to tml_ref_Y) with objcopy, so it links
     /// beside the real archive. Cached beside the kernel archive; built only when a test asks for it.
     /// </summary>
+    private static readonly Dictionary<string, Lazy<string>> ReferenceArchives = new(StringComparer.Ordinal);
+
     private static string ReferenceArchive(ArmToolchain toolchain, NativeSources sources, DeviceBuildOptions options, CompiledRuntime runtime)
     {
         string dir = runtime.Directory + "-ref";
-        string archive = Path.Combine(dir, "libtinyml_kernels_ref.a");
+        Lazy<string> lazy;
         lock (CacheLock)
         {
-            if (File.Exists(Path.Combine(dir, "complete"))) return archive;
-            string staging = dir + $".tmp-{Guid.NewGuid():N}";
-            Directory.CreateDirectory(staging);
-            try
-            {
-                var flags = CompileFlags(options).Concat(new[] { "-DTML_FORCE_PORTABLE=1", "-I", sources.Include, "-I", sources.Kernels }).ToList();
-                var units = KernelUnits(sources).Select(k => (k.Source, Output: Path.Combine(staging, k.Object + ".o"))).ToList();
-                ToolProcess.RunAll(units, options.Parallelism, u => Compile(toolchain, flags, u.Source, u.Output));
-                string raw = Path.Combine(staging, "raw.a");
-                Tool(toolchain.Ar, new[] { "rcs", raw }.Concat(units.Select(u => u.Output)));
-                string bin = Path.GetDirectoryName(toolchain.Ar)!;
-                string Sibling(string tool) => Path.Combine(bin, Path.GetFileName(toolchain.Ar).Replace("-ar", "-" + tool, StringComparison.Ordinal));
-                var names = Tool(Sibling("nm"), new[] { "-g", "--defined-only", raw })
-                    .Split('\n', StringSplitOptions.RemoveEmptyEntries)
-                    .Select(l => l.Trim().Split(' '))
-                    .Where(f => f.Length == 3 && f[1].Length == 1 && char.IsUpper(f[1][0]))
-                    .Select(f => f[2]).Distinct(StringComparer.Ordinal).ToList();
-                string map = Path.Combine(staging, "rename.syms");
-                File.WriteAllLines(map, names.Select(n => $"{n} tml_ref_{(n.StartsWith("tml_", StringComparison.Ordinal) ? n.Substring(4) : n)}"));
-                Tool(Sibling("objcopy"), new[] { $"--redefine-syms={map}", raw, Path.Combine(staging, "libtinyml_kernels_ref.a") });
-                File.WriteAllText(Path.Combine(staging, "complete"), DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture));
-                try { Directory.Move(staging, dir); }
-                catch (IOException) when (File.Exists(Path.Combine(dir, "complete"))) { Directory.Delete(staging, recursive: true); }
-                return archive;
-            }
-            catch
-            {
-                if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-                throw;
-            }
+            if (!ReferenceArchives.TryGetValue(dir, out lazy!))
+                ReferenceArchives[dir] = lazy = new Lazy<string>(() => CompileReference(toolchain, sources, options, dir));
+        }
+        try { return lazy.Value; }
+        catch
+        {
+            lock (CacheLock) ReferenceArchives.Remove(dir);
+            throw;
+        }
+    }
+
+    private static string CompileReference(ArmToolchain toolchain, NativeSources sources, DeviceBuildOptions options, string dir)
+    {
+        string archive = Path.Combine(dir, "libtinyml_kernels_ref.a");
+        if (File.Exists(Path.Combine(dir, "complete"))) return archive;
+        string Sibling(string tool)
+        {
+            // arm-none-eabi-nm and -objcopy sit beside arm-none-eabi-ar in every toolchain layout.
+            string path = Path.Combine(Path.GetDirectoryName(toolchain.Ar)!, Path.GetFileName(toolchain.Ar).Replace("-ar", "-" + tool, StringComparison.Ordinal));
+            return File.Exists(path) ? path : throw new DeviceException(DiagnosticIds.ArmToolchainNotFound,
+                $"{path} was not found; the reference library needs it. Install the toolchain with: {ArmToolchain.InstallCommand}");
+        }
+        string nm = Sibling("nm"), objcopy = Sibling("objcopy");
+        string staging = dir + $".tmp-{Guid.NewGuid():N}";
+        Directory.CreateDirectory(staging);
+        try
+        {
+            var flags = CompileFlags(options).Concat(new[] { "-DTML_FORCE_PORTABLE=1", "-I", sources.Include, "-I", sources.Kernels }).ToList();
+            var units = KernelUnits(sources).Select(k => (k.Source, Output: Path.Combine(staging, k.Object + ".o"))).ToList();
+            ToolProcess.RunAll(units, options.Parallelism, u => Compile(toolchain, flags, u.Source, u.Output));
+            string raw = Path.Combine(staging, "raw.a");
+            Tool(toolchain.Ar, new[] { "rcs", raw }.Concat(units.Select(u => u.Output)));
+            // Every global symbol the archive defines: "<address> <type> <name>", upper-case type.
+            var names = Tool(nm, new[] { "-g", "--defined-only", raw })
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => l.Trim().Split(' '))
+                .Where(f => f.Length == 3 && f[1].Length == 1 && char.IsUpper(f[1][0]))
+                .Select(f => f[2]).Distinct(StringComparer.Ordinal).ToList();
+            string map = Path.Combine(staging, "rename.syms");
+            File.WriteAllLines(map, names.Select(n => $"{n} tml_ref_{(n.StartsWith("tml_", StringComparison.Ordinal) ? n.Substring(4) : n)}"));
+            Tool(objcopy, new[] { $"--redefine-syms={map}", raw, Path.Combine(staging, "libtinyml_kernels_ref.a") });
+            File.WriteAllText(Path.Combine(staging, "complete"), DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture));
+            try { Directory.Move(staging, dir); }
+            catch (IOException) when (File.Exists(Path.Combine(dir, "complete"))) { Directory.Delete(staging, recursive: true); }
+            return archive;
+        }
+        catch
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            throw;
         }
 
         static string Tool(string tool, IEnumerable<string> args)
