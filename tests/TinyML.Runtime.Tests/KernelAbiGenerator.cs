@@ -38,7 +38,7 @@ internal static class KernelAbiGenerator
         var header = new Header();
         var code = new StringBuilder();
         var active = new Stack<bool>();
-        foreach (string raw in StripComments(text).Split('\n'))
+        foreach (string raw in StripComments(text.Replace("\r\n", "\n")).Split('\n'))
         {
             string line = raw.Trim();
             bool on = active.All(a => a);
@@ -50,7 +50,7 @@ internal static class KernelAbiGenerator
                 {
                     case "ifndef": active.Push(true); break;
                     case "if" or "ifdef": active.Push(false); break;
-                    case "elif" or "else": break; // the branch of a skipped #if stays skipped
+                    case "elif" or "else": active.Pop(); active.Push(false); break; // #ifndef's other branch, or a skipped #if's
                     case "endif": active.Pop(); break;
                     case "include": break;
                     case "define" when on:

@@ -28,7 +28,7 @@ public class KernelAbiTests
         string generated = KernelAbiGenerator.Generate(HeaderText);
         string path = KernelAbiGenerator.OutputPath(SharedData.Repo);
         if (Environment.GetEnvironmentVariable("TINYML_UPDATE_ABI") == "1") File.WriteAllText(path, generated);
-        Assert.True(generated == File.ReadAllText(path),
+        Assert.True(generated == File.ReadAllText(path).Replace("\r\n", "\n"),
             $"{path} is stale: run TINYML_UPDATE_ABI=1 dotnet test tests/TinyML.Runtime.Tests --filter KernelAbiTests");
     }
 
