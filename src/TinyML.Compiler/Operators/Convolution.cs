@@ -42,7 +42,14 @@ internal sealed class Convolution : OperatorDefinition
 
     public override WeightLayout Weights(OpKind kind) => new(ChannelDimension(kind), PerChannel: true);
 
-    public override bool TakesFusedActivation(OpKind kind) => true;
+    public override Activation FusedActivation(Operator op) => Geometry(op)?.Activation ?? Activation.None;
+
+    public override OperatorOptions? WithFusedActivation(Operator op, Activation activation) => op.Options switch
+    {
+        Conv2DOptions o => o with { Activation = activation },
+        DepthwiseConv2DOptions o => o with { Activation = activation },
+        _ => null,
+    };
 
     public override long Macs(Graph graph, Operator op)
     {

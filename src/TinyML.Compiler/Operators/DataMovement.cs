@@ -204,6 +204,8 @@ internal sealed class Concatenation : OperatorDefinition
 
     public override int? QuantizedVersion(OpKind kind) => 2;
 
+    public override Activation FusedActivation(Operator op) => op.OptionsAs<ConcatenationOptions>()?.Activation ?? Activation.None;
+
     public override void Lower(LoweringContext context, Operator op)
     {
         var output = context.T(op.Outputs[0]);

@@ -30,7 +30,17 @@ internal sealed class Elementwise : OperatorDefinition
 
     public override int? QuantizedVersion(OpKind kind) => kind == OpKind.Add ? 2 : null;
 
-    public override bool TakesFusedActivation(OpKind kind) => kind == OpKind.Add;
+    public override Activation FusedActivation(Operator op) => op.Options switch
+    {
+        AddOptions o => o.Activation,
+        SubOptions o => o.Activation,
+        MulOptions o => o.Activation,
+        _ => Activation.None,
+    };
+
+    // Float preparation folds only into ADD, the one element-wise operator the quantizer takes.
+    public override OperatorOptions? WithFusedActivation(Operator op, Activation activation) =>
+        op.OptionsAs<AddOptions>() is { } o ? o with { Activation = activation } : null;
 
     public override int ElementwiseInputs(OpKind kind) => 2;
 
@@ -76,13 +86,7 @@ internal sealed class Elementwise : OperatorDefinition
         var output = context.T(op.Outputs[0]);
         bool isFloat = context.IsFloat(op);
         Expect(a.Type == output.Type && b.Type == output.Type, "inputs and output must have the same type");
-        var activation = op.Options switch
-        {
-            AddOptions o => o.Activation,
-            SubOptions o => o.Activation,
-            MulOptions o => o.Activation,
-            _ => Activation.None,
-        };
+        var activation = FusedActivation(op);
         var shape = Broadcast(a, b, output);
         string comment = $"{a.Shape} {op.TypeName} {b.Shape} -> {output.Shape} {activation}";
         var operands = new[] { Arg.Ptr(context.Ptr(op.Inputs[0])), Arg.Ptr(context.Ptr(op.Inputs[1])), Arg.Ptr(context.Ptr(op.Outputs[0])) };

@@ -32,7 +32,10 @@ internal sealed class FullyConnected : OperatorDefinition
 
     public override WeightLayout Weights(OpKind kind) => new(ChannelDimension: 0, PerChannel: false);
 
-    public override bool TakesFusedActivation(OpKind kind) => true;
+    public override Activation FusedActivation(Operator op) => op.OptionsAs<FullyConnectedOptions>()?.Activation ?? Activation.None;
+
+    public override OperatorOptions? WithFusedActivation(Operator op, Activation activation) =>
+        op.OptionsAs<FullyConnectedOptions>() is { } o ? o with { Activation = activation } : null;
 
     public override long Macs(Graph graph, Operator op)
     {

@@ -57,8 +57,11 @@ internal abstract class OperatorDefinition
     /// <summary>Where the constant weights (input 1) keep their output channels, or null for operators without weights.</summary>
     public virtual WeightLayout? Weights(OpKind kind) => null;
 
-    /// <summary>True when the operator's options take a fused activation that float preparation may fold into.</summary>
-    public virtual bool TakesFusedActivation(OpKind kind) => false;
+    /// <summary>The fused activation in the operator's options (None when it has none).</summary>
+    public virtual Activation FusedActivation(Operator op) => Activation.None;
+
+    /// <summary>The options with another fused activation, or null when float preparation may not fold one in.</summary>
+    public virtual OperatorOptions? WithFusedActivation(Operator op, Activation activation) => null;
 
     /// <summary>The fused activation a standalone activation operator equals, or null.</summary>
     public virtual Activation? AsFusedActivation(OpKind kind) => null;

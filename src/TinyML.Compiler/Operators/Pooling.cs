@@ -31,6 +31,8 @@ internal sealed class Pooling : OperatorDefinition
 
     public override int? QuantizedVersion(OpKind kind) => 2;
 
+    public override Activation FusedActivation(Operator op) => op.OptionsAs<Pool2DOptions>()?.Activation ?? Activation.None;
+
     public override void Lower(LoweringContext context, Operator op)
     {
         var input = context.T(op.Inputs[0]);

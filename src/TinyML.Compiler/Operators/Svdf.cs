@@ -19,6 +19,8 @@ internal sealed class Svdf : OperatorDefinition
 
     public override int? StateInput(OpKind kind) => 4;
 
+    public override Activation FusedActivation(Operator op) => op.OptionsAs<SvdfOptions>()?.Activation ?? Activation.None;
+
     public override bool CheckOperands(OperatorValidation validation, Operator op)
     {
         if (validation.Graph.Input(op, 4) is not { Type: not I16 } state) return true;

@@ -103,24 +103,10 @@ public static class FloatGraphPreparation
     private static List<int> Consumers(Graph graph, int tensor) =>
         Enumerable.Range(0, graph.Operators.Count).Where(i => graph.Operators[i].Inputs.Contains(tensor)).ToList();
 
-    private static Activation FusedActivation(Operator op) => op.Options switch
-    {
-        Conv2DOptions o => o.Activation,
-        DepthwiseConv2DOptions o => o.Activation,
-        FullyConnectedOptions o => o.Activation,
-        AddOptions o => o.Activation,
-        MulOptions o => o.Activation,
-        _ => Activation.None,
-    };
+    private static Activation FusedActivation(Operator op) => OperatorRegistry.Of(op.Kind)?.FusedActivation(op) ?? Activation.None;
 
-    private static OperatorOptions? WithActivation(OperatorOptions? options, Activation activation) => options switch
-    {
-        Conv2DOptions o => o with { Activation = activation },
-        DepthwiseConv2DOptions o => o with { Activation = activation },
-        FullyConnectedOptions o => o with { Activation = activation },
-        AddOptions o => o with { Activation = activation },
-        _ => null,
-    };
+    /// <summary>The operator's options with another fused activation, or null when it takes none.</summary>
+    private static OperatorOptions? WithActivation(Operator op, Activation activation) => OperatorRegistry.Of(op.Kind)?.WithFusedActivation(op, activation);
 
     /// <summary>The single consumer of a producer's output, when folding into the producer is safe.</summary>
     private static int? SoleConsumer(Graph graph, Operator producer)
@@ -176,7 +162,7 @@ public static class FloatGraphPreparation
                 }
                 SetFloats(bias, biasValues);
                 producer.Outputs = new[] { consumer.Outputs[0] };
-                producer.Options = WithActivation(producer.Options, FusedActivation(consumer));
+                producer.Options = WithActivation(producer, FusedActivation(consumer));
                 graph.Operators.RemoveAt(consumerIndex);
                 folded++;
                 changed = true;
@@ -214,8 +200,7 @@ public static class FloatGraphPreparation
             int producerIndex = graph.Operators.FindIndex(p => p.Outputs.Contains(op.Inputs[0]));
             if (producerIndex < 0) continue;
             var producer = graph.Operators[producerIndex];
-            if (OperatorRegistry.Of(producer.Kind)?.TakesFusedActivation(producer.Kind) != true || FusedActivation(producer) != Activation.None) continue;
-            if (WithActivation(producer.Options, activation.Value) is not { } options) continue;
+            if (FusedActivation(producer) != Activation.None || WithActivation(producer, activation.Value) is not { } options) continue;
             if (SoleConsumer(graph, producer) != i) continue;
             producer.Options = options;
             producer.Outputs = op.Outputs;

@@ -198,7 +198,7 @@ public static class ModelValidator
             CheckActivationQuantization(index, op);
             definition.CheckWeights(validation, op, input);
             definition.CheckOptions(validation, op);
-            CheckFusedActivation(index, op);
+            CheckFusedActivation(index, definition.FusedActivation(op));
             CheckSpecification(validation, definition, op, input, output);
         }
 
@@ -220,21 +220,8 @@ public static class ModelValidator
             }
         }
 
-        private void CheckFusedActivation(int index, Operator op)
+        private void CheckFusedActivation(int index, Activation activation)
         {
-            var activation = op.Options switch
-            {
-                Conv2DOptions o => o.Activation,
-                DepthwiseConv2DOptions o => o.Activation,
-                Pool2DOptions o => o.Activation,
-                FullyConnectedOptions o => o.Activation,
-                AddOptions o => o.Activation,
-                SubOptions o => o.Activation,
-                MulOptions o => o.Activation,
-                ConcatenationOptions o => o.Activation,
-                SvdfOptions o => o.Activation,
-                _ => Activation.None,
-            };
             if (activation is Activation.Tanh or Activation.SignBit || (byte)activation > (byte)Activation.SignBit)
                 Report(DiagnosticIds.InvalidOperator, $"fused activation {activation} is not supported", index);
         }
