@@ -2,6 +2,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using TinyML.Compiler.Ir;
+using TinyML.Compiler.Operators;
 
 namespace TinyML.Compiler.Analysis;
 
@@ -41,34 +42,14 @@ public sealed record ModelSummary(IReadOnlyList<OperatorSummary> Operators, IRea
 }
 
 /// <summary>Multiply-accumulate counts per operator, as MLPerf Tiny counts them: convolutions, fully connected
-/// layers and SVDF; element-wise work is not counted.</summary>
+/// layers and SVDF; element-wise work is not counted. Each operator's definition counts its own.</summary>
 public static class Macs
 {
     /// <summary>The MACs of one operator, or 0 for operators without multiply-accumulates.</summary>
     public static long Of(Graph graph, Operator op)
     {
         var output = op.Outputs.Count > 0 ? graph.Tensors[op.Outputs[0]] : null;
-        var weights = graph.Input(op, 1);
-        if (output is null || weights is null || output.ElementCount < 0) return 0;
-        var w = weights.Shape;
-        return op.Kind switch
-        {
-            OpKind.Conv2D when w.Count == 4 => output.ElementCount * w[1] * w[2] * w[3],
-            OpKind.DepthwiseConv2D when w.Count == 4 => output.ElementCount * w[1] * w[2],
-            OpKind.FullyConnected when w.Count == 2 => output.ElementCount * w[1],
-            OpKind.Svdf => SvdfMacs(graph, op),
-            _ => 0,
-        };
-    }
-
-    private static long SvdfMacs(Graph graph, Operator op)
-    {
-        // Feature projection: every filter reads the whole input; time projection: every filter reads its memory.
-        var input = graph.Input(op, 0);
-        var feature = graph.Input(op, 1);
-        var time = graph.Input(op, 2);
-        if (input is not { Shape.Count: 2 } || feature is not { Shape.Count: 2 } || time is not { Shape.Count: 2 }) return 0;
-        long batch = input.Shape[0];
-        return batch * feature.Shape[0] * feature.Shape[1] + batch * time.Shape[0] * time.Shape[1];
+        if (output is null || graph.Input(op, 1) is null || output.ElementCount < 0) return 0;
+        return OperatorRegistry.Of(op.Kind)?.Macs(graph, op) ?? 0;
     }
 }

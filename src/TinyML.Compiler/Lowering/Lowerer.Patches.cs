@@ -3,10 +3,13 @@ using System.Collections.Generic;
 using System.Linq;
 using TinyML.Compiler.Diagnostics;
 using TinyML.Compiler.Ir;
+using TinyML.Compiler.Operators;
 using TinyML.Compiler.Plan;
 using TinyML.Compiler.Planning;
 using TinyML.Compiler.Planning.Patches;
 using TinyML.Compiler.Validation;
+using static TinyML.Compiler.Operators.KernelArgs;
+using static TinyML.Compiler.Operators.LoweringChecks;
 
 namespace TinyML.Compiler.Lowering;
 

@@ -2,12 +2,14 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Runtime.InteropServices;
 using TinyML.Compiler.Diagnostics;
 using TinyML.Compiler.Ir;
+using TinyML.Compiler.Operators;
 using TinyML.Compiler.Plan;
 using TinyML.Compiler.Planning;
 using TinyML.Compiler.Validation;
+using static TinyML.Compiler.Operators.KernelArgs;
+using static TinyML.Compiler.Operators.LoweringChecks;
 
 namespace TinyML.Compiler.Lowering;
 
@@ -36,12 +38,6 @@ public static partial class Lowerer
     /// <summary>The scheduling part of the options (in-place operators and reordering).</summary>
     public static ScheduleOptions ScheduleOptionsOf(LoweringOptions options) =>
         new(options.InPlaceDepthwise, options.InPlaceElementwise, options.Reorder);
-
-    /// <summary>Thrown inside lowering for a problem of one operator; becomes a diagnostic.</summary>
-    private sealed class OperatorException : Exception
-    {
-        public OperatorException(string message) : base(message) { }
-    }
 
     private sealed partial class Context
     {
@@ -163,45 +159,10 @@ public static partial class Lowerer
             return Pointer.Arena(_arenaOffset[index]);
         }
 
-        private Pointer Scratch(Operator op) => Pointer.Arena(_scratchOffset[_graph.Operators.IndexOf(op)]);
-
-        private Pointer Int32Blob(IEnumerable<int> values) => _plan.AddConstant(MemoryMarshal.AsBytes(values.ToArray().AsSpan()).ToArray());
-
         private void Call(string kernel, string comment, params Arg[] args)
         {
             var op = _graph.Operators[_op];
             _plan.Calls.Add(new KernelCall(_op, op.TypeName, kernel, args, comment));
         }
-
-        private static Arg Dims(IReadOnlyList<int> nhwc) =>
-            Arg.Struct("tml_dims", Field.I("n", nhwc[0]), Field.I("h", nhwc[1]), Field.I("w", nhwc[2]), Field.I("c", nhwc[3]));
-
-        private static Arg PerChannel(Pointer multipliers, Pointer shifts) =>
-            Arg.Struct("tml_per_channel_quant", Field.P("multiplier", multipliers), Field.P("shift", shifts));
-
-        private static IEnumerable<Field> FieldArray(string name, IReadOnlyList<int> values, int length = 6) =>
-            Enumerable.Range(0, length).Select(i => Field.I($"{name}[{i}]", i < values.Count ? values[i] : 0));
-
-        private Quantization Q(Tensor tensor) =>
-            tensor.Quantization is { HasScales: true } q ? q : throw Fail($"tensor '{tensor.Name}' has no quantization");
-
-        private static int[] Nhwc(Tensor tensor, string what)
-        {
-            if (tensor.Shape.Count != 4) throw Fail($"{what} '{tensor.Name}' must have rank 4, not {tensor.Shape.Count}");
-            return tensor.Shape.ToArray();
-        }
-
-        private static void Expect(bool condition, string message)
-        {
-            if (!condition) throw Fail(message);
-        }
-
-        private static void ExpectShape(Tensor tensor, IReadOnlyList<int> expected)
-        {
-            if (!tensor.Shape.SequenceEqual(expected))
-                throw Fail($"output '{tensor.Name}' has shape {tensor.Shape}, but the operator produces {Shapes.Format(expected)}");
-        }
-
-        private static int ElementCount(Tensor tensor) => checked((int)tensor.ElementCount);
     }
 }

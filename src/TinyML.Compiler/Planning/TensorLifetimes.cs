@@ -31,7 +31,7 @@ public sealed class TensorLifetimes
     public IReadOnlyDictionary<int, int> BufferOfTensor { get; }
 
     /// <summary>True for operators whose output is the input's bytes under another shape.</summary>
-    public static bool IsAlias(OpKind kind) => kind is OpKind.Reshape or OpKind.Squeeze;
+    public static bool IsAlias(OpKind kind) => Operators.OperatorRegistry.Of(kind)?.IsAlias(kind) == true;
 
     /// <summary>Computes the buffers of the main graph in operator order.</summary>
     public static TensorLifetimes Compute(Graph graph) => Compute(graph, Enumerable.Range(0, graph.Operators.Count).ToArray());

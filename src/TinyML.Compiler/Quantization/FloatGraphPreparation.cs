@@ -5,6 +5,7 @@ using System.Linq;
 using System.Runtime.InteropServices;
 using TinyML.Compiler.Diagnostics;
 using TinyML.Compiler.Ir;
+using TinyML.Compiler.Operators;
 using TinyML.Compiler.Tflite;
 
 namespace TinyML.Compiler.PostTraining;
@@ -40,10 +41,8 @@ public static class FloatGraphPreparation
         return (copy, notes);
     }
 
-    private static bool IsWeightOp(OpKind kind) => kind is OpKind.Conv2D or OpKind.DepthwiseConv2D or OpKind.FullyConnected;
-
-    /// <summary>The dimension of the weights that indexes output channels.</summary>
-    internal static int ChannelDimension(OpKind kind) => kind == OpKind.DepthwiseConv2D ? 3 : 0;
+    /// <summary>Where an operator's constant weights keep their output channels, or null (operator definitions say).</summary>
+    private static WeightLayout? Weights(OpKind kind) => OperatorRegistry.Of(kind)?.Weights(kind);
 
     internal static float[] Floats(Tensor tensor) => MemoryMarshal.Cast<byte, float>(tensor.Data!.Value.Span).ToArray();
 
@@ -104,24 +103,10 @@ public static class FloatGraphPreparation
     private static List<int> Consumers(Graph graph, int tensor) =>
         Enumerable.Range(0, graph.Operators.Count).Where(i => graph.Operators[i].Inputs.Contains(tensor)).ToList();
 
-    private static Activation FusedActivation(Operator op) => op.Options switch
-    {
-        Conv2DOptions o => o.Activation,
-        DepthwiseConv2DOptions o => o.Activation,
-        FullyConnectedOptions o => o.Activation,
-        AddOptions o => o.Activation,
-        MulOptions o => o.Activation,
-        _ => Activation.None,
-    };
+    private static Activation FusedActivation(Operator op) => OperatorRegistry.Of(op.Kind)?.FusedActivation(op) ?? Activation.None;
 
-    private static OperatorOptions? WithActivation(OperatorOptions? options, Activation activation) => options switch
-    {
-        Conv2DOptions o => o with { Activation = activation },
-        DepthwiseConv2DOptions o => o with { Activation = activation },
-        FullyConnectedOptions o => o with { Activation = activation },
-        AddOptions o => o with { Activation = activation },
-        _ => null,
-    };
+    /// <summary>The operator's options with another fused activation, or null when it takes none.</summary>
+    private static OperatorOptions? WithActivation(Operator op, Activation activation) => OperatorRegistry.Of(op.Kind)?.WithFusedActivation(op, activation);
 
     /// <summary>The single consumer of a producer's output, when folding into the producer is safe.</summary>
     private static int? SoleConsumer(Graph graph, Operator producer)
@@ -153,12 +138,12 @@ public static class FloatGraphPreparation
             changed = false;
             foreach (var producer in graph.Operators)
             {
-                if (!IsWeightOp(producer.Kind) || FusedActivation(producer) != Activation.None) continue;
+                if (Weights(producer.Kind) is not { } layout || FusedActivation(producer) != Activation.None) continue;
                 if (graph.Input(producer, 1) is not { IsConstant: true, Type: DataType.Float32 } weights) continue;
                 if (SoleConsumer(graph, producer) is not int consumerIndex) continue;
                 var consumer = graph.Operators[consumerIndex];
                 if (consumer.Kind is not (OpKind.Mul or OpKind.Add)) continue;
-                int channelDim = ChannelDimension(producer.Kind);
+                int channelDim = layout.ChannelDimension;
                 int channels = weights.Shape[channelDim];
                 if (ChannelOperand(graph, consumer, producer.Outputs[0], channels) is not float[] operand) continue;
                 var bias = EnsureBias(graph, producer, channels, weights.Name);
@@ -177,7 +162,7 @@ public static class FloatGraphPreparation
                 }
                 SetFloats(bias, biasValues);
                 producer.Outputs = new[] { consumer.Outputs[0] };
-                producer.Options = WithActivation(producer.Options, FusedActivation(consumer));
+                producer.Options = WithActivation(producer, FusedActivation(consumer));
                 graph.Operators.RemoveAt(consumerIndex);
                 folded++;
                 changed = true;
@@ -210,19 +195,12 @@ public static class FloatGraphPreparation
         for (int i = graph.Operators.Count - 1; i >= 0; i--)
         {
             var op = graph.Operators[i];
-            var activation = op.Kind switch
-            {
-                OpKind.Relu => Activation.Relu,
-                OpKind.Relu6 => Activation.Relu6,
-                OpKind.ReluN1To1 => Activation.ReluN1To1,
-                _ => (Activation?)null,
-            };
+            var activation = OperatorRegistry.Of(op.Kind)?.AsFusedActivation(op.Kind);
             if (activation is null || op.Inputs.Count != 1) continue;
             int producerIndex = graph.Operators.FindIndex(p => p.Outputs.Contains(op.Inputs[0]));
             if (producerIndex < 0) continue;
             var producer = graph.Operators[producerIndex];
-            if (!(IsWeightOp(producer.Kind) || producer.Kind == OpKind.Add) || FusedActivation(producer) != Activation.None) continue;
-            if (WithActivation(producer.Options, activation.Value) is not { } options) continue;
+            if (FusedActivation(producer) != Activation.None || WithActivation(producer, activation.Value) is not { } options) continue;
             if (SoleConsumer(graph, producer) != i) continue;
             producer.Options = options;
             producer.Outputs = op.Outputs;

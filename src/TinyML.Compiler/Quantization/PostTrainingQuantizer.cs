@@ -5,6 +5,7 @@ using System.Linq;
 using System.Runtime.InteropServices;
 using TinyML.Compiler.Diagnostics;
 using TinyML.Compiler.Ir;
+using TinyML.Compiler.Operators;
 using TinyML.Compiler.Validation;
 
 namespace TinyML.Compiler.PostTraining;
@@ -48,45 +49,20 @@ public sealed class QuantizedModel
 public static class PostTrainingQuantizer
 {
     /// <summary>The operators we quantize, each with the int8 version TFLite's converter writes for it (its
-    /// op_version rules; the official int8 models in ../shared/models agree for every operator they use).</summary>
-    internal static readonly IReadOnlyDictionary<OpKind, int> Int8Versions = new Dictionary<OpKind, int>
-    {
-        [OpKind.Conv2D] = 3,
-        [OpKind.DepthwiseConv2D] = 3,
-        [OpKind.FullyConnected] = 4,
-        [OpKind.Add] = 2,
-        [OpKind.AveragePool2D] = 2,
-        [OpKind.MaxPool2D] = 2,
-        [OpKind.Softmax] = 2,
-        [OpKind.Logistic] = 2,
-        [OpKind.Tanh] = 2,
-        [OpKind.Reshape] = 1,
-        [OpKind.Squeeze] = 1,
-        [OpKind.Pad] = 2,
-        [OpKind.Concatenation] = 2,
-    };
-
-    /// <summary>Operators whose output keeps its input's quantization (the specification's "same scale" rule).</summary>
-    private static bool KeepsInputQuantization(OpKind kind) =>
-        kind is OpKind.AveragePool2D or OpKind.MaxPool2D or OpKind.Reshape or OpKind.Squeeze or OpKind.Pad or OpKind.Concatenation;
+    /// op_version rules; the official int8 models in ../shared/models agree for every operator they use). Each
+    /// operator's definition states its version, its same-scale rule and its fixed output.</summary>
+    internal static readonly IReadOnlyDictionary<OpKind, int> Int8Versions = Enum.GetValues(typeof(OpKind)).Cast<OpKind>()
+        .Where(k => OperatorRegistry.Of(k)?.QuantizedVersion(k) is not null)
+        .ToDictionary(k => k, k => OperatorRegistry.Of(k)!.QuantizedVersion(k)!.Value);
 
     /// <summary>SOFTMAX's fixed int8 output: scale 1/256, zero point -128.</summary>
-    public static readonly Ir.Quantization SoftmaxOutput = Ir.Quantization.PerTensor(1f / 256, -128);
+    public static readonly Ir.Quantization SoftmaxOutput = Softmax.Int8Output;
 
     /// <summary>LOGISTIC's fixed int8 output (the TFLite int8 specification): scale 1/256, zero point -128.</summary>
-    public static readonly Ir.Quantization LogisticOutput = Ir.Quantization.PerTensor(1f / 256, -128);
+    public static readonly Ir.Quantization LogisticOutput = LogisticOrTanh.LogisticOutput;
 
     /// <summary>TANH's fixed int8 output (the TFLite int8 specification): scale 1/128, zero point 0.</summary>
-    public static readonly Ir.Quantization TanhOutput = Ir.Quantization.PerTensor(1f / 128, 0);
-
-    /// <summary>The output quantization the specification fixes for an operator, or null if the data choose it.</summary>
-    private static Ir.Quantization? FixedOutput(OpKind kind) => kind switch
-    {
-        OpKind.Softmax => SoftmaxOutput,
-        OpKind.Logistic => LogisticOutput,
-        OpKind.Tanh => TanhOutput,
-        _ => null,
-    };
+    public static readonly Ir.Quantization TanhOutput = LogisticOrTanh.TanhOutput;
 
     /// <summary>True when the model computes in float32 (so it can, and by default must, be quantized).</summary>
     public static bool HasFloatActivations(Model model) => model.Main.Tensors.Any(t => !t.IsConstant && t.Type == DataType.Float32);
@@ -159,13 +135,15 @@ public static class PostTrainingQuantizer
         var fixedQuantization = new Dictionary<int, Ir.Quantization>();
         foreach (var op in graph.Operators)
         {
-            if (KeepsInputQuantization(op.Kind))
+            var definition = OperatorRegistry.Of(op.Kind)!;
+            var sameScale = definition.SameScale(op.Kind);
+            if (sameScale != SameScale.None)
             {
-                int limit = op.Kind == OpKind.Concatenation ? op.Inputs.Count : 1;
+                int limit = sameScale == SameScale.InputsAsOutput ? op.Inputs.Count : 1;
                 for (int i = 0; i < limit; i++)
                     if (op.Inputs[i] >= 0 && graph.Tensors[op.Inputs[i]].Type == DataType.Float32) groups.Union(op.Inputs[i], op.Outputs[0]);
             }
-            if (FixedOutput(op.Kind) is { } fixedOutput) fixedQuantization[op.Outputs[0]] = fixedOutput;
+            if (definition.FixedOutput(op.Kind, DataType.Int8) is { } fixedOutput) fixedQuantization[op.Outputs[0]] = fixedOutput;
         }
         var groupRange = new Dictionary<int, (double Min, double Max)>();
         var groupFixed = new Dictionary<int, Ir.Quantization>();
@@ -182,7 +160,7 @@ public static class PostTrainingQuantizer
         }
         // Constants that join a tied group (a constant concatenated in) widen it with their own values.
         var tiedConstants = new HashSet<int>();
-        foreach (var op in graph.Operators.Where(o => o.Kind == OpKind.Concatenation))
+        foreach (var op in graph.Operators.Where(o => OperatorRegistry.Of(o.Kind)!.SameScale(o.Kind) == SameScale.InputsAsOutput))
             foreach (int t in op.Inputs)
                 if (t >= 0 && graph.Tensors[t] is { IsConstant: true, Type: DataType.Float32 } c)
                 {
@@ -222,7 +200,7 @@ public static class PostTrainingQuantizer
             {
                 var op = target.Operators[i];
                 op.Version = Int8Versions[op.Kind];
-                if (op.Kind is OpKind.Conv2D or OpKind.DepthwiseConv2D or OpKind.FullyConnected) QuantizeWeights(target, op);
+                if (OperatorRegistry.Of(op.Kind)!.Weights(op.Kind) is { } layout) QuantizeWeights(target, op, layout);
                 else
                     foreach (int t in op.Inputs)
                         if (t >= 0 && target.Tensors[t] is { IsConstant: true, Type: DataType.Float32 } constant)
@@ -253,14 +231,14 @@ public static class PostTrainingQuantizer
 
     internal static float[] Floats(byte[] bytes) => MemoryMarshal.Cast<byte, float>(bytes.AsSpan()).ToArray();
 
-    private static void QuantizeWeights(Graph graph, Operator op)
+    private static void QuantizeWeights(Graph graph, Operator op, WeightLayout layout)
     {
         var input = graph.Input(op, 0)!;
         var weights = graph.Input(op, 1)!;
         var bias = graph.Input(op, 2);
         if (weights.Type != DataType.Float32 || !weights.IsConstant)
             throw new InvalidOperationException($"{op.TypeName} weights '{weights.Name}' are not float32 constants");
-        int? channelDim = op.Kind == OpKind.FullyConnected ? null : FloatGraphPreparation.ChannelDimension(op.Kind);
+        int? channelDim = layout.PerChannel ? layout.ChannelDimension : null;
         var w = FloatGraphPreparation.Floats(weights);
         var shape = weights.Shape.ToArray();
         int channels = channelDim is int d ? shape[d] : 1;

@@ -2,8 +2,9 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using TinyML.Compiler.Analysis;
 using TinyML.Compiler.Ir;
-using TinyML.Compiler.Lowering;
+using TinyML.Compiler.Operators;
 
 namespace TinyML.Compiler.Planning.Patches;
 
@@ -124,50 +125,17 @@ public sealed class PatchGraph
         if (!IsImage(output) || output.IsVariable) return null;
         var input = graph.Input(op, 0);
         if (input is null || !available.Contains(op.Inputs[0]) || !IsImage(input) || input.Type != output.Type) return null;
-        bool isFloat = output.Type == DataType.Float32;
-        int[] i = input.Shape.ToArray(), o = output.Shape.ToArray();
-        switch (op.Kind)
-        {
-            case OpKind.Conv2D or OpKind.DepthwiseConv2D:
-            {
-                var weights = graph.Input(op, 1);
-                if (weights is not { IsConstant: true } || weights.Shape.Count != 4) return null;
-                if (op.Inputs.Count > 2 && op.Inputs[2] >= 0 && !graph.Tensors[op.Inputs[2]].IsConstant) return null;
-                int[] w = weights.Shape.ToArray();
-                Padding padding;
-                int sh, sw, dh, dw;
-                if (op.OptionsAs<Conv2DOptions>() is { } c) (padding, sh, sw, dh, dw) = (c.Padding, c.StrideH, c.StrideW, c.DilationH, c.DilationW);
-                else if (op.OptionsAs<DepthwiseConv2DOptions>() is { } d) (padding, sh, sw, dh, dw) = (d.Padding, d.StrideH, d.StrideW, d.DilationH, d.DilationW);
-                else return null;
-                if (sh < 1 || sw < 1 || dh < 1 || dw < 1) return null;
-                if (QuantMath.OutputSize(padding, i[1], w[1], sh, dh) != o[1] || QuantMath.OutputSize(padding, i[2], w[2], sw, dw) != o[2]) return null;
-                var wh = new Window(w[1], sh, dh, QuantMath.PaddingBefore(sh, dh, i[1], w[1], o[1]));
-                var ww = new Window(w[2], sw, dw, QuantMath.PaddingBefore(sw, dw, i[2], w[2], o[2]));
-                long macs = op.Kind == OpKind.Conv2D ? (long)o[3] * w[1] * w[2] * w[3] : (long)o[3] * w[1] * w[2];
-                return new PatchOp(index, PatchOpShape.Window, new[] { op.Inputs[0] }, op.Outputs[0], wh, ww, macs);
-            }
-            case OpKind.AveragePool2D or OpKind.MaxPool2D:
-            {
-                if (op.OptionsAs<Pool2DOptions>() is not { } p || p.StrideH < 1 || p.StrideW < 1 || p.FilterH < 1 || p.FilterW < 1) return null;
-                if (QuantMath.OutputSize(p.Padding, i[1], p.FilterH, p.StrideH, 1) != o[1] || QuantMath.OutputSize(p.Padding, i[2], p.FilterW, p.StrideW, 1) != o[2] || i[3] != o[3]) return null;
-                var wh = new Window(p.FilterH, p.StrideH, 1, QuantMath.PaddingBefore(p.StrideH, 1, i[1], p.FilterH, o[1]));
-                var ww = new Window(p.FilterW, p.StrideW, 1, QuantMath.PaddingBefore(p.StrideW, 1, i[2], p.FilterW, o[2]));
-                return new PatchOp(index, PatchOpShape.Window, new[] { op.Inputs[0] }, op.Outputs[0], wh, ww, 0);
-            }
-            case OpKind.Add or OpKind.Sub or OpKind.Mul:
-            {
-                if (op.Inputs.Count != 2 || (isFloat && op.Kind != OpKind.Add)) return null;
-                var other = graph.Input(op, 1);
-                if (other is null || !available.Contains(op.Inputs[1]) || !other.Shape.SequenceEqual(output.Shape) || !input.Shape.SequenceEqual(output.Shape) || other.Type != output.Type) return null;
-                return new PatchOp(index, PatchOpShape.Elementwise, new[] { op.Inputs[0], op.Inputs[1] }, op.Outputs[0], Window.Identity, Window.Identity, 0);
-            }
-            case OpKind.Relu or OpKind.Relu6 or OpKind.LeakyRelu or OpKind.Logistic or OpKind.Tanh or OpKind.HardSwish or OpKind.Quantize:
-            {
-                if (isFloat || op.Inputs.Count != 1 || !input.Shape.SequenceEqual(output.Shape)) return null;
-                return new PatchOp(index, PatchOpShape.Elementwise, new[] { op.Inputs[0] }, op.Outputs[0], Window.Identity, Window.Identity, 0);
-            }
-            default:
-                return null;
-        }
+        var definition = OperatorRegistry.Of(op.Kind);
+        if (definition is null) return null;
+        // The same count as the layer-by-layer MACs, spread over the output pixels (the batch is 1).
+        long MacsPerOutputPixel() => Macs.Of(graph, op) / ((long)output.Shape[1] * output.Shape[2]);
+        if (definition.PatchWindows(graph, op) is { } windows)
+            return new PatchOp(index, PatchOpShape.Window, new[] { op.Inputs[0] }, op.Outputs[0], windows.Height, windows.Width, MacsPerOutputPixel());
+        // Element-wise: every input tile equals the output tile, so every input has the output's shape and type.
+        int arity = definition.ElementwiseInputs(op.Kind);
+        if (arity == 0 || op.Inputs.Count != arity || !definition.RunsOnTiles(op.Kind, output.Type)) return null;
+        foreach (int t in op.Inputs)
+            if (t < 0 || !available.Contains(t) || graph.Tensors[t].Type != output.Type || !graph.Tensors[t].Shape.SequenceEqual(output.Shape)) return null;
+        return new PatchOp(index, PatchOpShape.Elementwise, op.Inputs.ToArray(), op.Outputs[0], Window.Identity, Window.Identity, MacsPerOutputPixel());
     }
 }

@@ -9,7 +9,7 @@ namespace TinyML.Compiler.Planning.Patches;
 
 /// <summary>
 /// What patch-based inference did to a plan: the split, the grid, the peak before and after, and the extra MACs.
-/// MACs count the multiply-accumulates of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED, the usual measure.
+/// MACs are counted as <see cref="Analysis.Macs"/> counts them.
 /// </summary>
 public sealed record PatchReport(bool Applied, string Reason, int PrefixOperators, int Rows, int Columns,
     long PeakBefore, long PeakAfter, long MacsBefore, long MacsAfter, int CandidatesEvaluated)
@@ -48,26 +48,8 @@ public static class PatchPlanner
     /// <summary>Placement search nodes per candidate while choosing (the chosen one is re-planned in full).</summary>
     private const int CandidateSearchBudget = 5_000;
 
-    /// <summary>MACs of the convolutions and fully connected layers of a graph, layer by layer.</summary>
-    public static long Macs(Graph graph)
-    {
-        long total = 0;
-        foreach (var op in graph.Operators)
-        {
-            var output = graph.Tensors[op.Outputs[0]];
-            var weights = graph.Input(op, 1);
-            if (weights is null || weights.Shape.Count < 2) continue;
-            long pixels = output.Shape.Count == 4 ? (long)output.Shape[1] * output.Shape[2] * output.Shape[0] : 0;
-            total += op.Kind switch
-            {
-                OpKind.Conv2D when weights.Shape.Count == 4 => pixels * weights.Shape[0] * weights.Shape[1] * weights.Shape[2] * weights.Shape[3],
-                OpKind.DepthwiseConv2D when weights.Shape.Count == 4 => pixels * output.Shape[3] * weights.Shape[1] * weights.Shape[2],
-                OpKind.FullyConnected => output.ElementCount * weights.Shape[1],
-                _ => 0,
-            };
-        }
-        return total;
-    }
+    /// <summary>MACs of a graph, layer by layer: the sum of <see cref="Analysis.Macs.Of"/>, so patches and inspect agree.</summary>
+    public static long Macs(Graph graph) => graph.Operators.Sum(op => Analysis.Macs.Of(graph, op));
 
     /// <summary>The layer-by-layer arena of a graph (plain lifetimes plus scratch).</summary>
     public static ArenaPlan Unpatched(Graph graph, IReadOnlyList<long> scratch, int searchBudget = MemoryPlanner.DefaultSearchBudget)

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Collections.Generic;
+using TinyML.Compiler.Ir;
+using TinyML.Compiler.Lowering;
+using TinyML.Compiler.Plan;
+using TinyML.Compiler.Validation;
+using static TinyML.Compiler.Operators.LoweringChecks;
+using static TinyML.Compiler.Operators.OperatorTypes;
+
+namespace TinyML.Compiler.Operators;
+
+/// <summary>Operators of one input whose kernels take (parameters, input, count, output) and map element i to element i.</summary>
+internal abstract class UnaryOperator : OperatorDefinition
+{
+    public override int ElementwiseInputs(OpKind kind) => 1;
+
+    /// <summary>Fails unless input and output hold as many elements.</summary>
+    protected static void SameShape(LoweringContext context, Operator op)
+    {
+        var input = context.T(op.Inputs[0]);
+        var output = context.T(op.Outputs[0]);
+        Expect(input.ElementCount == output.ElementCount, $"input {input.Shape} and output {output.Shape} differ in size");
+    }
+
+    /// <summary>The call (parameters, input, count, output).</summary>
+    protected static void Unary(LoweringContext context, Operator op, string kernel, Arg parameters, string comment) =>
+        context.Call(kernel, comment, parameters, Arg.Ptr(context.Ptr(op.Inputs[0])), Arg.Int32(ElementCount(context.T(op.Inputs[0]))), Arg.Ptr(context.Ptr(op.Outputs[0])));
+}
+
+/// <summary>LOGISTIC and TANH: float32, or int8 with the specification's fixed output.</summary>
+internal sealed class LogisticOrTanh : UnaryOperator
+{
+    /// <summary>LOGISTIC's int8 output: scale 1/256, zero point -128.</summary>
+    public static readonly Quantization LogisticOutput = Quantization.PerTensor(1f / 256, -128);
+
+    /// <summary>TANH's int8 output: scale 1/128, zero point 0.</summary>
+    public static readonly Quantization TanhOutput = Quantization.PerTensor(1f / 128, 0);
+
+    public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.Logistic, OpKind.Tanh };
+
+    private static readonly OperatorRule LogisticOrTanhRule = new(3, 1, 1, Int8OrFloat);
+
+    public override OperatorRule Rule(OpKind kind) => LogisticOrTanhRule;
+
+    public override Quantization? FixedOutput(OpKind kind, DataType output) =>
+        output != I8 ? null : kind == OpKind.Logistic ? LogisticOutput : TanhOutput;
+
+    public override int? QuantizedVersion(OpKind kind) => 2;
+
+    public override void Lower(LoweringContext context, Operator op)
+    {
+        SameShape(context, op);
+        bool logistic = op.Kind == OpKind.Logistic;
+        var input = context.T(op.Inputs[0]);
+        if (context.IsFloat(op))
+        {
+            // The float kernels need no parameters: (input, size, output).
+            context.Call(logistic ? "tml_logistic_f32" : "tml_tanh_f32", $"{op.TypeName} x{ElementCount(input)} (float)",
+                Arg.Ptr(context.Ptr(op.Inputs[0])), Arg.Int32(ElementCount(input)), Arg.Ptr(context.Ptr(op.Outputs[0])));
+            return;
+        }
+        var iq = Q(input);
+        // Plain frexp of scale x 2^27 (4 integer bits in Q4.27), not QuantizeMultiplier.
+        double q = QuantMath.Frexp((double)iq.Scale * (1L << 27), out int shift);
+        Expect(shift >= 0, $"input scale {iq.Scale} is below 2^-28");
+        int multiplier = (int)QuantMath.Round(q * (1L << 31));
+        int radius = shift >= 32 ? 0 : (int)Math.Floor(15.0 * (1L << 27) / Math.Pow(2, shift));
+        Unary(context, op, logistic ? "tml_logistic_s8" : "tml_tanh_s8", Arg.Struct(logistic ? "tml_logistic_params" : "tml_tanh_params",
+            Field.I("input_zero_point", iq.ZeroPoint), Field.I("input_range_radius", radius),
+            Field.I("input_multiplier", multiplier), Field.I("input_left_shift", shift)), $"{op.TypeName} x{ElementCount(input)}");
+    }
+}
+
+/// <summary>HARD_SWISH, int8.</summary>
+internal sealed class HardSwish : UnaryOperator
+{
+    public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.HardSwish };
+
+    private static readonly OperatorRule HardSwishRule = new(1, 1, 1, Int8Only);
+
+    public override OperatorRule Rule(OpKind kind) => HardSwishRule;
+
+    private static int ToInt16FixedPoint(int multiplier) => multiplier >= int.MaxValue - 32768 ? 32767 : (multiplier + 32768) >> 16;
+
+    public override void Lower(LoweringContext context, Operator op)
+    {
+        SameShape(context, op);
+        var iq = Q(context.T(op.Inputs[0]));
+        var oq = Q(context.T(op.Outputs[0]));
+        // hard_swish_common.cc: float products, then QuantizeMultiplier, then rounded to 16 bits.
+        float hires = 1f / 128f * iq.Scale;
+        float outputMultiplier = hires / oq.Scale;
+        float reluishMultiplier = hires / (3f / 32768f);
+        var (om, os) = Multiplier(outputMultiplier);
+        var (rm, rs) = Multiplier(reluishMultiplier);
+        Expect(os <= 0, "the output scale makes the output multiplier exceed 1");
+        Unary(context, op, "tml_hard_swish_s8", Arg.Struct("tml_hard_swish_params",
+            Field.I("input_zero_point", iq.ZeroPoint), Field.I("output_zero_point", oq.ZeroPoint),
+            Field.I("reluish_multiplier_fixedpoint_int16", ToInt16FixedPoint(rm)), Field.I("reluish_multiplier_exponent", rs),
+            Field.I("output_multiplier_fixedpoint_int16", ToInt16FixedPoint(om)), Field.I("output_multiplier_exponent", os)),
+            $"HARD_SWISH x{ElementCount(context.T(op.Inputs[0]))}");
+    }
+}
+
+/// <summary>LEAKY_RELU, int8.</summary>
+internal sealed class LeakyRelu : UnaryOperator
+{
+    public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.LeakyRelu };
+
+    private static readonly OperatorRule LeakyReluRule = new(2, 1, 1, Int8Only, LeakyReluOptions.Union);
+
+    public override OperatorRule Rule(OpKind kind) => LeakyReluRule;
+
+    public override void CheckOptions(OperatorValidation validation, Operator op)
+    {
+        if (op.Options is LeakyReluOptions { Alpha: var alpha } && (float.IsNaN(alpha) || float.IsInfinity(alpha)))
+            validation.Report(DiagnosticIds.InvalidOperator, $"LEAKY_RELU alpha {alpha} is not a finite number");
+    }
+
+    public override void Lower(LoweringContext context, Operator op)
+    {
+        SameShape(context, op);
+        var iq = Q(context.T(op.Inputs[0]));
+        var oq = Q(context.T(op.Outputs[0]));
+        float alpha = op.OptionsAs<LeakyReluOptions>()?.Alpha ?? throw Fail("missing LeakyReluOptions");
+        float alphaMultiplier = iq.Scale * alpha / oq.Scale;
+        float identityMultiplier = iq.Scale / oq.Scale;
+        var (am, ashift) = Multiplier(alphaMultiplier);
+        var (im, ishift) = Multiplier(identityMultiplier);
+        Unary(context, op, "tml_leaky_relu_s8", Arg.Struct("tml_leaky_relu_params",
+            Field.I("input_offset", iq.ZeroPoint), Field.I("output_offset", oq.ZeroPoint),
+            Field.I("output_multiplier_alpha", am), Field.I("output_shift_alpha", ashift),
+            Field.I("output_multiplier_identity", im), Field.I("output_shift_identity", ishift)), $"LEAKY_RELU alpha {alpha}");
+    }
+}
+
+/// <summary>RELU and RELU6 (int8); RELU_N1_TO_1 is known only so that float preparation folds it.</summary>
+internal sealed class Relu : UnaryOperator
+{
+    public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.Relu, OpKind.Relu6, OpKind.ReluN1To1 };
+
+    private static readonly OperatorRule ReluRule = new(3, 1, 1, Int8Only);
+
+    public override OperatorRule? Rule(OpKind kind) => kind == OpKind.ReluN1To1 ? null : ReluRule;
+
+    public override int ElementwiseInputs(OpKind kind) => kind == OpKind.ReluN1To1 ? 0 : 1;
+
+    public override Activation? AsFusedActivation(OpKind kind) => kind switch
+    {
+        OpKind.Relu => Activation.Relu,
+        OpKind.Relu6 => Activation.Relu6,
+        _ => Activation.ReluN1To1,
+    };
+
+    public override void Lower(LoweringContext context, Operator op)
+    {
+        Expect(op.Kind != OpKind.ReluN1To1, $"no lowering for {op.TypeName}");
+        SameShape(context, op);
+        var iq = Q(context.T(op.Inputs[0]));
+        var oq = Q(context.T(op.Outputs[0]));
+        int n = ElementCount(context.T(op.Inputs[0]));
+        if (op.Kind == OpKind.Relu6)
+        {
+            // Relu6Prepare clamps in the input's domain and never requantizes.
+            float six = 6f / iq.Scale;
+            int top = Math.Max(-128, Math.Min(127, (int)QuantMath.Round(six) + iq.ZeroPoint));
+            Unary(context, op, "tml_relu6_s8", Arg.Struct("tml_relu6_params", Field.I("zero", iq.ZeroPoint), Field.I("six", top)), $"RELU6 x{n}");
+            return;
+        }
+        var (m, s) = Multiplier((double)iq.Scale / oq.Scale);
+        float zero = 0f / oq.Scale;
+        int bottom = Math.Max(-128, oq.ZeroPoint + (int)QuantMath.Round(zero));
+        Unary(context, op, "tml_relu_s8", Arg.Struct("tml_relu_params",
+            Field.I("input_offset", iq.ZeroPoint), Field.I("output_offset", oq.ZeroPoint),
+            Field.I("output_multiplier", m), Field.I("output_shift", s),
+            Field.I("quantized_activation_min", bottom), Field.I("quantized_activation_max", 127)), $"RELU x{n}");
+    }
+}
+
+/// <summary>QUANTIZE: float32 to int8/int16, or requantization between integer types.</summary>
+internal sealed class Quantize : UnaryOperator
+{
+    public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.Quantize };
+
+    private static readonly OperatorRule QuantizeRule = new(3, 1, 1,
+        new[] { (F32, I8), (I8, I8), (I16, I8), (I8, I16), (I16, I16), (I16, I32), (I8, I32), (F32, I16) });
+
+    public override OperatorRule Rule(OpKind kind) => QuantizeRule;
+
+    public override void Lower(LoweringContext context, Operator op)
+    {
+        SameShape(context, op);
+        var input = context.T(op.Inputs[0]);
+        var output = context.T(op.Outputs[0]);
+        var oq = Q(output);
+        string kernel = $"tml_{(input.Type == DataType.Float32 ? "quantize" : "requantize")}_{TypeSuffix(input.Type)}_{TypeSuffix(output.Type)}";
+        string comment = $"{DataTypes.Name(input.Type)} -> {DataTypes.Name(output.Type)} x{ElementCount(input)}";
+        if (input.Type == DataType.Float32)
+        {
+            Unary(context, op, kernel, Arg.Struct("tml_quantize_params", Field.F("scale", oq.Scale), Field.I("zero_point", oq.ZeroPoint)), comment);
+            return;
+        }
+        var iq = Q(input);
+        var (m, s) = Multiplier((double)iq.Scale / oq.Scale);
+        Unary(context, op, kernel, Arg.Struct("tml_requantize_params", Field.I("multiplier", m), Field.I("shift", s),
+            Field.I("input_zero_point", iq.ZeroPoint), Field.I("output_zero_point", oq.ZeroPoint)), comment);
+    }
+}
+
+/// <summary>DEQUANTIZE: int8 or int16 to float32.</summary>
+internal sealed class Dequantize : UnaryOperator
+{
+    public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.Dequantize };
+
+    private static readonly OperatorRule DequantizeRule = new(6, 1, 1, new[] { (I8, F32), (I16, F32) });
+
+    public override OperatorRule Rule(OpKind kind) => DequantizeRule;
+
+    // A float32 output is never written over an integer input, nor tiled.
+    public override int ElementwiseInputs(OpKind kind) => 0;
+
+    public override void Lower(LoweringContext context, Operator op)
+    {
+        SameShape(context, op);
+        var input = context.T(op.Inputs[0]);
+        var iq = Q(input);
+        Unary(context, op, $"tml_dequantize_{TypeSuffix(input.Type)}_f32", Arg.Struct("tml_dequantize_params",
+            Field.F("scale", iq.Scale), Field.I("zero_point", iq.ZeroPoint)), $"{DataTypes.Name(input.Type)} -> FLOAT32 x{ElementCount(input)}");
+    }
+}

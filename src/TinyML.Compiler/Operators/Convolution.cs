@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TinyML.Compiler.Ir;
+using TinyML.Compiler.Lowering;
+using TinyML.Compiler.Plan;
+using TinyML.Compiler.Planning;
+using TinyML.Compiler.Planning.Patches;
+using TinyML.Compiler.Validation;
+using static TinyML.Compiler.Operators.KernelArgs;
+using static TinyML.Compiler.Operators.LoweringChecks;
+using static TinyML.Compiler.Operators.OperatorTypes;
+
+namespace TinyML.Compiler.Operators;
+
+/// <summary>CONV_2D and DEPTHWISE_CONV_2D: NHWC input, weights [out, kh, kw, in / groups] or [1, kh, kw, out], optional bias.</summary>
+internal sealed class Convolution : OperatorDefinition
+{
+    public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.Conv2D, OpKind.DepthwiseConv2D };
+
+    private static readonly OperatorRule ConvRule = new(8, 2, 3, Int8OrFloat, Conv2DOptions.Union, new[] { 2 });
+    private static readonly OperatorRule DepthwiseRule = new(7, 2, 3, Int8OrFloat, DepthwiseConv2DOptions.Union, new[] { 2 });
+
+    public override OperatorRule Rule(OpKind kind) => kind == OpKind.Conv2D ? ConvRule : DepthwiseRule;
+
+    private static int ChannelDimension(OpKind kind) => kind == OpKind.DepthwiseConv2D ? 3 : 0;
+
+    public override void CheckWeights(OperatorValidation validation, Operator op, Tensor input) =>
+        WeightedOperator.CheckWeights(validation, op, input, expectedRank: 4, ChannelDimension(op.Kind));
+
+    public override void CheckOptions(OperatorValidation validation, Operator op)
+    {
+        if (Geometry(op) is { } g && (g.StrideH < 1 || g.StrideW < 1 || g.DilationH < 1 || g.DilationW < 1))
+            validation.Report(DiagnosticIds.InvalidOperator, "strides and dilations must be at least 1");
+        if (op.Options is DepthwiseConv2DOptions dw && validation.Graph.Input(op, 1) is { Shape.Count: 4 } w && validation.Graph.Input(op, 0) is { Shape.Count: 4 } x
+            && x.Shape[3] > 0 && w.Shape[3] % x.Shape[3] != 0)
+            validation.Report(DiagnosticIds.InvalidOperator, $"{w.Shape[3]} output channels are not a multiple of {x.Shape[3]} input channels (depth multiplier {dw.DepthMultiplier})");
+    }
+
+    public override int? QuantizedVersion(OpKind kind) => 3;
+
+    public override WeightLayout Weights(OpKind kind) => new(ChannelDimension(kind), PerChannel: true);
+
+    public override Activation FusedActivation(Operator op) => Geometry(op)?.Activation ?? Activation.None;
+
+    public override OperatorOptions? WithFusedActivation(Operator op, Activation activation) => op.Options switch
+    {
+        Conv2DOptions o => o with { Activation = activation },
+        DepthwiseConv2DOptions o => o with { Activation = activation },
+        _ => null,
+    };
+
+    public override long Macs(Graph graph, Operator op)
+    {
+        // Every output element reads a kh x kw window of (input channels / groups) values, one for depthwise.
+        if (graph.Input(op, 1) is not { Shape: { Count: 4 } w }) return 0;
+        long perOutput = op.Kind == OpKind.Conv2D ? (long)w[1] * w[2] * w[3] : (long)w[1] * w[2];
+        return graph.Output(op, 0).ElementCount * perOutput;
+    }
+
+    /// <summary>The window parameters of either options record, or null.</summary>
+    private static (Padding Padding, int StrideH, int StrideW, int DilationH, int DilationW, Activation Activation)? Geometry(Operator op) => op.Options switch
+    {
+        Conv2DOptions c => (c.Padding, c.StrideH, c.StrideW, c.DilationH, c.DilationW, c.Activation),
+        DepthwiseConv2DOptions d => (d.Padding, d.StrideH, d.StrideW, d.DilationH, d.DilationW, d.Activation),
+        _ => null,
+    };
+
+    public override void Lower(LoweringContext context, Operator op)
+    {
+        bool depthwise = op.Kind == OpKind.DepthwiseConv2D;
+        var input = context.T(op.Inputs[0]);
+        var weights = context.T(op.Inputs[1]);
+        var output = context.T(op.Outputs[0]);
+        bool isFloat = context.IsFloat(op);
+        int bias = op.Inputs.Count > 2 ? op.Inputs[2] : -1;
+        int[] i = Nhwc(input, "input"), w = Nhwc(weights, "weights"), o = Nhwc(output, "output");
+        var (padding, strideH, strideW, dilationH, dilationW, activation) = (op.Options is DepthwiseConv2DOptions == depthwise ? Geometry(op) : null)
+            ?? throw Fail(depthwise ? "missing DepthwiseConv2DOptions" : "missing Conv2DOptions");
+        if (depthwise)
+        {
+            Expect(w[0] == 1, $"depthwise weights must have shape [1, kh, kw, channels], not {weights.Shape}");
+            Expect(i[3] > 0 && w[3] % i[3] == 0, $"{w[3]} weight channels are not a multiple of {i[3]} input channels");
+        }
+        else
+        {
+            Expect(w[3] > 0 && i[3] > 0 && i[3] % w[3] == 0 && w[0] % (i[3] / w[3]) == 0,
+                $"weights {weights.Shape} do not fit {i[3]} input channels");
+        }
+        int outChannels = depthwise ? w[3] : w[0];
+        int outH = QuantMath.OutputSize(padding, i[1], w[1], strideH, dilationH);
+        int outW = QuantMath.OutputSize(padding, i[2], w[2], strideW, dilationW);
+        ExpectShape(output, new[] { i[0], outH, outW, outChannels });
+        Expect(outH > 0 && outW > 0, "the output is empty");
+        int padH = QuantMath.PaddingBefore(strideH, dilationH, i[1], w[1], outH);
+        int padW = QuantMath.PaddingBefore(strideW, dilationW, i[2], w[2], outW);
+        string comment = $"{(depthwise ? "depthwise " : "")}{w[1]}x{w[2]} s{strideH}x{strideW} d{dilationH}x{dilationW} {padding} {activation}: {input.Shape} -> {output.Shape}";
+        var common = new[]
+        {
+            Field.I("stride_h", strideH), Field.I("stride_w", strideW), Field.I("dilation_h", dilationH),
+            Field.I("dilation_w", dilationW), Field.I("pad_h", padH), Field.I("pad_w", padW),
+        };
+        if (isFloat)
+        {
+            var (min, max) = QuantMath.ActivationRangeFloat(activation);
+            var fields = common.Concat(depthwise ? new[] { Field.I("depth_multiplier", outChannels / i[3]) } : Array.Empty<Field>())
+                .Append(Field.F("activation_min", min)).Append(Field.F("activation_max", max)).ToArray();
+            context.Call(depthwise ? "tml_depthwise_conv_f32" : "tml_conv_f32", comment,
+                Arg.Struct(depthwise ? "tml_depthwise_conv_f32_params" : "tml_conv_f32_params", fields),
+                Dims(i), Arg.Ptr(context.Ptr(op.Inputs[0])), Dims(w), Arg.Ptr(context.Ptr(op.Inputs[1])), Arg.Ptr(context.Ptr(bias)),
+                Dims(o), Arg.Ptr(context.Ptr(op.Outputs[0])));
+            return;
+        }
+        var oq = Q(output);
+        var (actMin, actMax) = QuantMath.ActivationRange(activation, oq.Scale, oq.ZeroPoint, output.Type);
+        var (multipliers, shifts) = WeightedOperator.ChannelMultipliers(context, input, weights, output, outChannels);
+        var intFields = new[] { Field.I("input_offset", -Q(input).ZeroPoint), Field.I("output_offset", oq.ZeroPoint) }
+            .Concat(common)
+            .Concat(depthwise ? new[] { Field.I("depth_multiplier", outChannels / i[3]) } : Array.Empty<Field>())
+            .Append(Field.I("activation_min", actMin)).Append(Field.I("activation_max", actMax)).ToArray();
+        // In place: the output overwrites the input (same offset), one input channel at a time via scratch.
+        bool inPlace = depthwise && context.InPlace == InPlaceKind.Depthwise;
+        context.Call(inPlace ? "tml_depthwise_conv_s8_inplace" : depthwise ? "tml_depthwise_conv_s8" : "tml_conv_s8", inPlace ? comment + ", in place" : comment,
+            Arg.Struct(depthwise ? "tml_depthwise_conv_params" : "tml_conv_params", intFields),
+            PerChannel(multipliers, shifts), Dims(i), Arg.Ptr(context.Ptr(op.Inputs[0])), Dims(w), Arg.Ptr(context.Ptr(op.Inputs[1])),
+            Arg.Ptr(context.Ptr(bias)), Dims(o), Arg.Ptr(context.Ptr(op.Outputs[0])), Arg.Ptr(inPlace ? context.Scratch : Pointer.Null));
+    }
+
+    /// <summary>Depthwise in place: int8, depth multiplier 1, the output no larger than the input.</summary>
+    public override (InPlaceKind Kind, int[] Positions)? InPlace(Graph graph, Operator op, bool depthwise, bool elementwise)
+    {
+        if (!depthwise || op.Kind != OpKind.DepthwiseConv2D || op.Inputs.Count < 2 || !Planning.InPlace.IsActivation(graph, op.Inputs[0]) || op.Inputs[1] < 0) return null;
+        var input = graph.Tensors[op.Inputs[0]];
+        var weights = graph.Tensors[op.Inputs[1]];
+        var output = graph.Tensors[op.Outputs[0]];
+        bool ok = input.Type == DataType.Int8 && output.Type == DataType.Int8 && input.Shape.Count == 4 && output.Shape.Count == 4
+            && weights.Shape.Count == 4 && weights.Shape[3] == input.Shape[3] && output.Shape[3] == input.Shape[3]
+            && output.Shape[0] == input.Shape[0] && output.Shape[1] <= input.Shape[1] && output.Shape[2] <= input.Shape[2];
+        return ok ? (InPlaceKind.Depthwise, new[] { 0 }) : null;
+    }
+
+    /// <summary>Scratch bytes of tml_depthwise_conv_s8_inplace: one input channel of every batch (n x h x w).</summary>
+    public static long InPlaceScratchBytes(Tensor input) => (long)input.Shape[0] * input.Shape[1] * input.Shape[2];
+
+    public override (Window Height, Window Width)? PatchWindows(Graph graph, Operator op)
+    {
+        var weights = graph.Input(op, 1);
+        if (weights is not { IsConstant: true } || weights.Shape.Count != 4) return null;
+        if (op.Inputs.Count > 2 && op.Inputs[2] >= 0 && !graph.Tensors[op.Inputs[2]].IsConstant) return null;
+        if (Geometry(op) is not { } g || g.StrideH < 1 || g.StrideW < 1 || g.DilationH < 1 || g.DilationW < 1) return null;
+        var i = graph.Input(op, 0)!.Shape;
+        var o = graph.Output(op, 0).Shape;
+        var w = weights.Shape;
+        if (QuantMath.OutputSize(g.Padding, i[1], w[1], g.StrideH, g.DilationH) != o[1] || QuantMath.OutputSize(g.Padding, i[2], w[2], g.StrideW, g.DilationW) != o[2]) return null;
+        return (new Window(w[1], g.StrideH, g.DilationH, QuantMath.PaddingBefore(g.StrideH, g.DilationH, i[1], w[1], o[1])),
+            new Window(w[2], g.StrideW, g.DilationW, QuantMath.PaddingBefore(g.StrideW, g.DilationW, i[2], w[2], o[2])));
+    }
+}

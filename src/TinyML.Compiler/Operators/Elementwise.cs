@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TinyML.Compiler.Ir;
+using TinyML.Compiler.Lowering;
+using TinyML.Compiler.Plan;
+using TinyML.Compiler.Planning;
+using static TinyML.Compiler.Operators.KernelArgs;
+using static TinyML.Compiler.Operators.LoweringChecks;
+using static TinyML.Compiler.Operators.OperatorTypes;
+
+namespace TinyML.Compiler.Operators;
+
+/// <summary>ADD, SUB and MUL with broadcasting (up to rank 6); float32 for ADD only.</summary>
+internal sealed class Elementwise : OperatorDefinition
+{
+    public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.Add, OpKind.Sub, OpKind.Mul };
+
+    private static readonly OperatorRule AddRule = new(5, 2, 2, Int8OrFloat, AddOptions.Union);
+    private static readonly OperatorRule SubRule = new(5, 2, 2, Int8Only, SubOptions.Union);
+    private static readonly OperatorRule MulRule = new(7, 2, 2, Int8Only, MulOptions.Union);
+
+    public override OperatorRule Rule(OpKind kind) => kind switch
+    {
+        OpKind.Add => AddRule,
+        OpKind.Sub => SubRule,
+        _ => MulRule,
+    };
+
+    public override int? QuantizedVersion(OpKind kind) => kind == OpKind.Add ? 2 : null;
+
+    public override Activation FusedActivation(Operator op) => op.Options switch
+    {
+        AddOptions o => o.Activation,
+        SubOptions o => o.Activation,
+        MulOptions o => o.Activation,
+        _ => Activation.None,
+    };
+
+    // Float preparation folds only into ADD, the one element-wise operator the quantizer takes.
+    public override OperatorOptions? WithFusedActivation(Operator op, Activation activation) =>
+        op.OptionsAs<AddOptions>() is { } o ? o with { Activation = activation } : null;
+
+    public override int ElementwiseInputs(OpKind kind) => 2;
+
+    // The binary kernels exist for int8 only.
+    public override (InPlaceKind Kind, int[] Positions)? InPlace(Graph graph, Operator op, bool depthwise, bool elementwise) =>
+        graph.Tensors[op.Outputs[0]].Type == DataType.Int8 ? base.InPlace(graph, op, depthwise, elementwise) : null;
+
+    public override bool RunsOnTiles(OpKind kind, DataType type) => type == DataType.Int8 || kind == OpKind.Add;
+
+    private static Arg Broadcast(Tensor a, Tensor b, Tensor output)
+    {
+        int rank = output.Shape.Count;
+        Expect(rank >= 1 && rank <= 6 && a.Shape.Count <= rank && b.Shape.Count <= rank, $"ranks {a.Shape.Count}, {b.Shape.Count} -> {rank} are not supported (at most 6)");
+        int[] Strides(Tensor t)
+        {
+            var dims = Enumerable.Repeat(1, rank - t.Shape.Count).Concat(t.Shape).ToArray();
+            var strides = new int[rank];
+            int stride = 1;
+            for (int d = rank - 1; d >= 0; d--)
+            {
+                Expect(dims[d] == output.Shape[d] || dims[d] == 1, $"'{t.Name}' {t.Shape} does not broadcast to {output.Shape}");
+                strides[d] = dims[d] == 1 ? 0 : stride;
+                stride *= dims[d];
+            }
+            return strides;
+        }
+        var sa = Strides(a);
+        var sb = Strides(b);
+        for (int d = 0; d < rank; d++)
+        {
+            int da = d - (rank - a.Shape.Count), db = d - (rank - b.Shape.Count);
+            int expected = Math.Max(da >= 0 ? a.Shape[da] : 1, db >= 0 ? b.Shape[db] : 1);
+            Expect(output.Shape[d] == expected, $"output {output.Shape} is not the broadcast of {a.Shape} and {b.Shape}");
+        }
+        return Arg.Struct("tml_broadcast_shape", new[] { Field.I("rank", rank) }
+            .Concat(FieldArray("output_dims", output.Shape.ToArray())).Concat(FieldArray("input1_strides", sa)).Concat(FieldArray("input2_strides", sb)).ToArray());
+    }
+
+    public override void Lower(LoweringContext context, Operator op)
+    {
+        var a = context.T(op.Inputs[0]);
+        var b = context.T(op.Inputs[1]);
+        var output = context.T(op.Outputs[0]);
+        bool isFloat = context.IsFloat(op);
+        Expect(a.Type == output.Type && b.Type == output.Type, "inputs and output must have the same type");
+        var activation = FusedActivation(op);
+        var shape = Broadcast(a, b, output);
+        string comment = $"{a.Shape} {op.TypeName} {b.Shape} -> {output.Shape} {activation}";
+        var operands = new[] { Arg.Ptr(context.Ptr(op.Inputs[0])), Arg.Ptr(context.Ptr(op.Inputs[1])), Arg.Ptr(context.Ptr(op.Outputs[0])) };
+        if (isFloat)
+        {
+            Expect(op.Kind == OpKind.Add, $"float32 {op.TypeName} is not supported");
+            var (min, max) = QuantMath.ActivationRangeFloat(activation);
+            context.Call("tml_add_f32", comment, new[] { Arg.Struct("tml_add_f32_params", Field.F("activation_min", min), Field.F("activation_max", max)), shape }.Concat(operands).ToArray());
+            return;
+        }
+        var qa = Q(a);
+        var qb = Q(b);
+        var qo = Q(output);
+        var (actMin, actMax) = QuantMath.ActivationRange(activation, qo.Scale, qo.ZeroPoint, output.Type);
+        if (op.Kind == OpKind.Mul)
+        {
+            var (m, s) = Multiplier((double)qa.Scale * qb.Scale / qo.Scale);
+            context.Call("tml_mul_s8", comment, new[] { Arg.Struct("tml_mul_params",
+                Field.I("input1_offset", -qa.ZeroPoint), Field.I("input2_offset", -qb.ZeroPoint), Field.I("output_offset", qo.ZeroPoint),
+                Field.I("output_quant.multiplier", m), Field.I("output_quant.shift", s),
+                Field.I("activation_min", actMin), Field.I("activation_max", actMax)), shape }.Concat(operands).ToArray());
+            return;
+        }
+        // Both inputs are rescaled to twice the larger input scale, with 20 bits of headroom. add_common.cc
+        // computes the ratios in double, sub_common.cc in float.
+        const int leftShift = 20;
+        double r1, r2, ro;
+        if (op.Kind == OpKind.Add)
+        {
+            double twiceMax = 2 * (double)Math.Max(qa.Scale, qb.Scale);
+            (r1, r2, ro) = (qa.Scale / twiceMax, qb.Scale / twiceMax, twiceMax / ((1 << leftShift) * (double)qo.Scale));
+        }
+        else
+        {
+            float twiceMax = 2 * Math.Max(qa.Scale, qb.Scale);
+            float f1 = qa.Scale / twiceMax, f2 = qb.Scale / twiceMax, fo = twiceMax / ((1 << leftShift) * qo.Scale);
+            (r1, r2, ro) = (f1, f2, fo);
+        }
+        Expect(r1 > 0 && r1 < 1 && r2 > 0 && r2 < 1 && ro > 0 && ro < 1, $"{op.TypeName} rescale factors must lie in (0, 1); the output scale {qo.Scale} is too small for the input scales");
+        var (m1, s1) = Multiplier(r1);
+        var (m2, s2) = Multiplier(r2);
+        var (mo, so) = Multiplier(ro);
+        context.Call(op.Kind == OpKind.Add ? "tml_add_s8" : "tml_sub_s8", comment, new[] { Arg.Struct("tml_add_params",
+            Field.I("input1_offset", -qa.ZeroPoint), Field.I("input2_offset", -qb.ZeroPoint), Field.I("output_offset", qo.ZeroPoint),
+            Field.I("left_shift", leftShift),
+            Field.I("input1_quant.multiplier", m1), Field.I("input1_quant.shift", s1),
+            Field.I("input2_quant.multiplier", m2), Field.I("input2_quant.shift", s2),
+            Field.I("output_quant.multiplier", mo), Field.I("output_quant.shift", so),
+            Field.I("activation_min", actMin), Field.I("activation_max", actMax)), shape }.Concat(operands).ToArray());
+    }
+}

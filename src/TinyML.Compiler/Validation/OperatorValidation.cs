@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using TinyML.Compiler.Ir;
+
+namespace TinyML.Compiler.Validation;
+
+/// <summary>What an operator definition may use while the validator checks one operator: the graph and the report.</summary>
+internal sealed class OperatorValidation
+{
+    private readonly Action<string, string, Tensor?> _report;
+
+    /// <summary>Reports through <paramref name="report"/> (id, message, tensor) for the operator being checked.</summary>
+    public OperatorValidation(Graph graph, Action<string, string, Tensor?> report)
+    {
+        Graph = graph;
+        _report = report;
+    }
+
+    /// <summary>The graph.</summary>
+    public Graph Graph { get; }
+
+    /// <summary>Reports a problem of the operator.</summary>
+    public void Report(string id, string message, Tensor? tensor = null) => _report(id, message, tensor);
+
+    /// <summary>Reports a violation of the int8 specification on <paramref name="output"/> unless <paramref name="ok"/>.</summary>
+    public void Require(bool ok, string message, Tensor output)
+    {
+        if (!ok) Report(DiagnosticIds.QuantizationSpecViolation, message, output);
+    }
+}

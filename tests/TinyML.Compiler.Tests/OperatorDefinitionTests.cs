@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Linq;
+using TinyML.Compiler.Analysis;
+using TinyML.Compiler.Building;
+using TinyML.Compiler.Diagnostics;
+using TinyML.Compiler.Ir;
+using TinyML.Compiler.Operators;
+using TinyML.Compiler.Planning.Patches;
+using TinyML.Compiler.PostTraining;
+using TinyML.Compiler.Tflite;
+using TinyML.Compiler.Validation;
+using TinyML.Tests;
+using Xunit;
+
+namespace TinyML.Compiler.Tests;
+
+/// <summary>Each operator has one definition, and the stages that read it agree with each other.</summary>
+public class OperatorDefinitionTests
+{
+    [Fact]
+    public void EveryOperatorWeRun_HasOneDefinition_AndTheQuantizerWritesVersionsTheValidatorAccepts()
+    {
+        Assert.NotEmpty(ModelValidator.SupportedOperators);
+        foreach (var kind in ModelValidator.SupportedOperators)
+            Assert.Contains(kind, OperatorRegistry.Of(kind)!.Kinds);
+        foreach (var pair in PostTrainingQuantizer.Int8Versions)
+        {
+            var rule = OperatorRegistry.RuleOf(pair.Key);
+            Assert.True(rule is not null && pair.Value <= rule.MaxVersion, $"{OpKinds.Name(pair.Key)} version {pair.Value}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(RealModelTests.ModelData), MemberType = typeof(RealModelTests))]
+    public void PatchMacs_EqualInspectMacs(string name)
+    {
+        var graph = TfliteReader.ReadFile(SharedData.Model(name)).Value!.Main;
+        Assert.Equal(graph.Operators.Sum(op => Macs.Of(graph, op)), PatchPlanner.Macs(graph));
+        foreach (var op in PatchGraph.Analyze(graph).Ops)
+        {
+            var output = graph.Tensors[op.Output].Shape;
+            Assert.Equal(Macs.Of(graph, graph.Operators[op.Index]), op.MacsPerOutputPixel * output[1] * output[2]);
+        }
+    }
+
+    [Fact]
+    public void PatchMacs_CountSvdf()
+    {
+        var graph = TfliteReader.ReadFile(SharedData.Model("keyword_scrambled")).Value!.Main;
+        var svdf = graph.Operators.Where(op => op.Kind == OpKind.Svdf).ToList();
+        Assert.NotEmpty(svdf);
+        Assert.All(svdf, op => Assert.True(Macs.Of(graph, op) > 0));
+        Assert.Equal(ModelSummary.Of(TfliteReader.ReadFile(SharedData.Model("keyword_scrambled")).Value!).TotalMacs, PatchPlanner.Macs(graph));
+    }
+
+    private static Model Pad(OpKind kind, Quantization input, Quantization output)
+    {
+        var b = new ModelBuilder();
+        int x = b.Tensor("input", DataType.Int8, new[] { 1, 4 }, input);
+        int paddings = b.Constant("paddings", new[] { 2, 2 }, new[] { 0, 0, 1, 1 });
+        var inputs = kind == OpKind.PadV2
+            ? new[] { x, paddings, b.Constant("value", new[] { 1 }, new sbyte[] { (sbyte)output.ZeroPoint }, output) }
+            : new[] { x, paddings };
+        int y = b.Tensor("output", DataType.Int8, new[] { 1, 6 }, output);
+        b.Operator(kind, inputs, new[] { y });
+        return b.Inputs(x).Outputs(y).Build();
+    }
+
+    [Theory]
+    [InlineData(OpKind.Pad)]
+    [InlineData(OpKind.PadV2)]
+    public void Int8Pad_ThatChangesTheQuantization_BreaksTheSpecification(OpKind kind)
+    {
+        // The kernel copies the input's bytes, so they mean other values under another scale or zero point; the
+        // quantizer ties PAD's output to its input for that reason, and the validator now checks it.
+        var same = ModelValidator.Validate(Pad(kind, Quantization.PerTensor(0.05f, 3), Quantization.PerTensor(0.05f, 3)));
+        Assert.DoesNotContain(same, d => d.Severity == Severity.Error);
+        foreach (var output in new[] { Quantization.PerTensor(0.1f, 3), Quantization.PerTensor(0.05f, 4) })
+        {
+            var error = Assert.Single(ModelValidator.Validate(Pad(kind, Quantization.PerTensor(0.05f, 3), output)));
+            Assert.Equal(DiagnosticIds.QuantizationSpecViolation, error.Id);
+            Assert.Contains("must keep the input quantization", error.Message);
+        }
+    }
+
+    [Fact]
+    public void FixedOutputs_AreTheOnesTheQuantizerWrites()
+    {
+        Assert.Same(PostTrainingQuantizer.SoftmaxOutput, OperatorRegistry.Of(OpKind.Softmax)!.FixedOutput(OpKind.Softmax, DataType.Int8));
+        Assert.Same(PostTrainingQuantizer.LogisticOutput, OperatorRegistry.Of(OpKind.Logistic)!.FixedOutput(OpKind.Logistic, DataType.Int8));
+        Assert.Same(PostTrainingQuantizer.TanhOutput, OperatorRegistry.Of(OpKind.Tanh)!.FixedOutput(OpKind.Tanh, DataType.Int8));
+    }
+}
