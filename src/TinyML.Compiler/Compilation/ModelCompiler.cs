@@ -21,6 +21,12 @@ public sealed record CompilationOptions
     /// <summary>The RAM budget: over it, the memory techniques are tried (<see cref="MemoryTechniques.FitToBudget"/>).</summary>
     public Budget? RamBudget { get; init; }
 
+    /// <summary>
+    /// Plan within this many bytes instead of the RAM budget: the budget a device fit planned within before, so that a
+    /// build that cannot measure the device (an IDE's design-time build) makes the plan the last full build made.
+    /// </summary>
+    public long? PlanWithin { get; init; }
+
     /// <summary>The flash budget (checked, never planned for).</summary>
     public Budget? FlashBudget { get; init; }
 
@@ -146,14 +152,15 @@ public static class ModelCompiler
     {
         var lowering = options.Lowering with { Target = options.Target };
         long? budget = options.RamBudget?.Bytes;
-        progress?.Report(budget is long b
+        long? planFor = options.PlanWithin ?? budget;
+        progress?.Report(planFor is long b
             ? $"lowering the model and planning its memory within {N(b)} bytes"
             : "lowering the model and planning its memory");
-        var fit = budget is long ram ? MemoryTechniques.FitToBudget(model, file, ram, lowering) : null;
+        var fit = planFor is long ram ? MemoryTechniques.FitToBudget(model, file, ram, lowering) : null;
         var lowered = fit?.Lowered ?? Lowerer.Lower(model, file, lowering);
         var diagnostics = lowered.Diagnostics.ToList();
         var plan = lowered.Value;
-        long? planningBudget = budget;
+        long? planningBudget = planFor;
         MeasuredSizes? measured = null;
         if (plan is not null && measure is not null)
         {
