@@ -79,7 +79,7 @@ public sealed class DeviceBuildTests
         // -Os through a global property: the settings changed, so it compiles again, with --size.
         var size = Build(dir, null, "-p:TinyMLOptimizeFor=size");
         Assert.True(size.ExitCode == 0, size.Output);
-        Assert.Matches(new Regex(@"tinyml\.dll compile .* --json --progress --size"), size.Output);
+        Assert.Matches(new Regex(@"tinyml\.dll compile .* --json --progress --label kws\.tflite --size"), size.Output);
     }
 
     [Fact]

@@ -12,7 +12,7 @@ using TinyML.Device;
 namespace TinyML.Cli.Commands;
 
 /// <summary>
-/// <c>tinyml compile MODEL|PLAN.tmlmodel --target CORE --out DIR [--name NAME] [--size] [--json] [--work DIR] [--toolchain DIR] [--ram-budget SIZE] [--progress]</c>:
+/// <c>tinyml compile MODEL|PLAN.tmlmodel --target CORE --out DIR [--name NAME] [--size] [--json] [--work DIR] [--toolchain DIR] [--ram-budget SIZE] [--progress] [--label NAME]</c>:
 /// the model as C and static libraries for a firmware project (no interpreter), with a CMake snippet and a Makefile
 /// fragment, and its real sizes.
 /// </summary>
@@ -34,17 +34,18 @@ public static class CompileCommand
         var budget = new Option<string>("--ram-budget") { Description = "RAM budget (e.g. 64KB): over it, the memory techniques are tried as the SDK tries them" };
         var toolchain = new Option<DirectoryInfo>("--toolchain") { Description = "The folder holding arm-none-eabi-gcc (default: TML_ARM_TOOLCHAIN_DIR, then PATH)" };
         var progress = Cli.ProgressOption();
-        var command = new Command("compile", "Compile the model to C and static libraries for a Cortex-M firmware") { model, target, output, name, size, json, work, toolchain, budget, progress };
+        var label = new Option<string>("--label") { Description = "What progress lines call the model (default: the file name; the SDK names the .tflite of a .tmlmodel)" };
+        var command = new Command("compile", "Compile the model to C and static libraries for a Cortex-M firmware") { model, target, output, name, size, json, work, toolchain, budget, progress, label };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(target)!, parse.GetValue(output)!, parse.GetValue(name), parse.GetValue(size), stdout, stderr,
             parse.GetValue(json), parse.GetValue(work)?.FullName, parse.GetValue(toolchain)?.FullName, parse.GetValue(budget),
-            StepProgress.Choose(parse.GetValue(progress), stderrIsTerminal)));
+            StepProgress.Choose(parse.GetValue(progress), stderrIsTerminal), parse.GetValue(label)));
         return command;
     }
 
     /// <summary>Compiles one model, or a plan container (.tmlmodel) as it is; returns the exit code.</summary>
     public static int Run(FileInfo file, string target, DirectoryInfo output, string? name, bool optimizeForSize, TextWriter stdout, TextWriter stderr,
         bool json = false, string? workDirectory = null, string? toolchainDirectory = null, string? ramBudget = null,
-        ProgressMode progressMode = ProgressMode.None)
+        ProgressMode progressMode = ProgressMode.None, string? label = null)
     {
         if (!ModelCompilation.TryRamBudget(ramBudget, stderr, out long? budget)) return Cli.UsageError;
         bool container = ModelCompilation.IsPlanContainer(file);
@@ -54,7 +55,7 @@ public static class CompileCommand
         DevicePackage? package = null;
         long? planningBudget = null;
         // The progress display ends (a live line is erased) before the result goes to stdout.
-        using (var progress = new StepProgress(file.Name, progressMode, stderr))
+        using (var progress = new StepProgress(label ?? file.Name, progressMode, stderr))
         {
             stderr = progress.Error;
             try

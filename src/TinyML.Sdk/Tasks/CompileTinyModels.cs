@@ -174,7 +174,7 @@ public sealed class CompileTinyModels : TinyModelsTask
         var arguments = new List<string>
         {
             planFile, "--target", core, "--name", item.GetMetadata("_TinyML_CName"), "--out", output,
-            "--work", item.GetMetadata("_TinyML_DeviceWork"), "--json", "--progress",
+            "--work", item.GetMetadata("_TinyML_DeviceWork"), "--json", "--progress", "--label", name,
         };
         arguments.AddRange(DeviceOptions.Select(o => o.ItemSpec));
         var cli = new TinyMLCli
