@@ -184,6 +184,107 @@ public static class DeviceBuild
             Array.Empty<long>(), Array.Empty<long>(), elf);
     }
 
+    /// <summary>
+    /// Builds a bare-metal test program (the shim checks, the differential harness): <paramref name="programSources"/>
+    /// compiled with the kernel flags and include/, src/, device/ and <paramref name="includeDirectories"/> on the
+    /// include path, linked with the startup code, semihosting, the kernel archive and, with
+    /// <paramref name="withReference"/>, the reference archive (<see cref="ReferenceArchive"/>). main's return value
+    /// is QEMU's exit code.
+    /// </summary>
+    internal static DeviceImage BuildTestProgram(DeviceBuildOptions options, string name, IReadOnlyList<string> programSources,
+        IReadOnlyList<string> includeDirectories, bool withReference)
+    {
+        var toolchain = ArmToolchain.Locate(options.ToolchainDirectory);
+        var sources = NativeSources.Locate(options.NativeSourceDirectory);
+        var runtime = Runtime(toolchain, sources, options);
+        string dir = OutputDirectory(options);
+        var flags = CompileFlags(options)
+            .Concat(new[] { "-I", sources.Include, "-I", sources.Kernels, "-I", sources.Device })
+            .Concat(includeDirectories.SelectMany(d => new[] { "-I", d })).ToList();
+        var objects = programSources.Select(s => Path.Combine(dir, Path.GetFileNameWithoutExtension(s) + ".o")).ToList();
+        for (int i = 0; i < programSources.Count; i++) Compile(toolchain, flags, programSources[i], objects[i]);
+        var all = runtime.CommonObjects.Concat(objects).ToList();
+        if (withReference) all.Add(ReferenceArchive(toolchain, sources, options, runtime));
+        string image = Link(toolchain, sources, options, dir, name, all, runtime.KernelArchive);
+        var elf = ElfFile.Read(image);
+        var sizes = DeviceSizeReport.From(elf, 0, 0, 0, 0, new HashSet<string>(), new HashSet<string>(), Functions(runtime.RuntimeCallGraphs));
+        return new DeviceImage(image, dir, options.Core, name, sizes, new StackBound("main", 0, Array.Empty<StackFrame>(), null),
+            Array.Empty<long>(), Array.Empty<long>(), elf);
+    }
+
+    /// <summary>
+    /// The reference library for this core: the kernel sources compiled with TML_FORCE_PORTABLE=1 (every fast path
+    /// off), every global symbol renamed tml_X to tml_ref_X (anything else Y to tml_ref_Y) with objcopy, so it links
+    /// beside the real archive. Cached beside the kernel archive; built only when a test asks for it.
+    /// </summary>
+    private static readonly Dictionary<string, Lazy<string>> ReferenceArchives = new(StringComparer.Ordinal);
+
+    private static string ReferenceArchive(ArmToolchain toolchain, NativeSources sources, DeviceBuildOptions options, CompiledRuntime runtime)
+    {
+        string dir = runtime.Directory + "-ref";
+        Lazy<string> lazy;
+        lock (CacheLock)
+        {
+            if (!ReferenceArchives.TryGetValue(dir, out lazy!))
+                ReferenceArchives[dir] = lazy = new Lazy<string>(() => CompileReference(toolchain, sources, options, dir));
+        }
+        try { return lazy.Value; }
+        catch
+        {
+            lock (CacheLock) ReferenceArchives.Remove(dir);
+            throw;
+        }
+    }
+
+    private static string CompileReference(ArmToolchain toolchain, NativeSources sources, DeviceBuildOptions options, string dir)
+    {
+        string archive = Path.Combine(dir, "libtinyml_kernels_ref.a");
+        if (File.Exists(Path.Combine(dir, "complete"))) return archive;
+        string Sibling(string tool)
+        {
+            // arm-none-eabi-nm and -objcopy sit beside arm-none-eabi-ar in every toolchain layout.
+            string path = Path.Combine(Path.GetDirectoryName(toolchain.Ar)!, Path.GetFileName(toolchain.Ar).Replace("-ar", "-" + tool, StringComparison.Ordinal));
+            return File.Exists(path) ? path : throw new DeviceException(DiagnosticIds.ArmToolchainNotFound,
+                $"{path} was not found; the reference library needs it. Install the toolchain with: {ArmToolchain.InstallCommand}");
+        }
+        string nm = Sibling("nm"), objcopy = Sibling("objcopy");
+        string staging = dir + $".tmp-{Guid.NewGuid():N}";
+        Directory.CreateDirectory(staging);
+        try
+        {
+            var flags = CompileFlags(options).Concat(new[] { "-DTML_FORCE_PORTABLE=1", "-I", sources.Include, "-I", sources.Kernels }).ToList();
+            var units = KernelUnits(sources).Select(k => (k.Source, Output: Path.Combine(staging, k.Object + ".o"))).ToList();
+            ToolProcess.RunAll(units, options.Parallelism, u => Compile(toolchain, flags, u.Source, u.Output));
+            string raw = Path.Combine(staging, "raw.a");
+            Tool(toolchain.Ar, new[] { "rcs", raw }.Concat(units.Select(u => u.Output)));
+            // Every global symbol the archive defines: "<address> <type> <name>", upper-case type.
+            var names = Tool(nm, new[] { "-g", "--defined-only", raw })
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => l.Trim().Split(' '))
+                .Where(f => f.Length == 3 && f[1].Length == 1 && char.IsUpper(f[1][0]))
+                .Select(f => f[2]).Distinct(StringComparer.Ordinal).ToList();
+            string map = Path.Combine(staging, "rename.syms");
+            File.WriteAllLines(map, names.Select(n => $"{n} tml_ref_{(n.StartsWith("tml_", StringComparison.Ordinal) ? n.Substring(4) : n)}"));
+            Tool(objcopy, new[] { $"--redefine-syms={map}", raw, Path.Combine(staging, "libtinyml_kernels_ref.a") });
+            File.WriteAllText(Path.Combine(staging, "complete"), DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture));
+            try { Directory.Move(staging, dir); }
+            catch (IOException) when (File.Exists(Path.Combine(dir, "complete"))) { Directory.Delete(staging, recursive: true); }
+            return archive;
+        }
+        catch
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            throw;
+        }
+
+        static string Tool(string tool, IEnumerable<string> args)
+        {
+            var result = ToolProcess.Run(tool, args);
+            if (result.ExitCode != 0) throw new DeviceException(DiagnosticIds.DeviceRunFailed, $"{Path.GetFileName(tool)} failed:\n{result.Output}");
+            return result.StandardOutput;
+        }
+    }
+
     private static HashSet<string> Functions(IEnumerable<string> callGraphs) =>
         new(callGraphs.SelectMany(CallGraphFile.DefinedFunctions), StringComparer.Ordinal);
 
@@ -303,9 +404,9 @@ public static class DeviceBuild
 
     private static CompiledRuntime CompileRuntime(ArmToolchain toolchain, NativeSources sources, DeviceBuildOptions options, List<string> flags, string dir)
     {
-        var kernels = Directory.GetFiles(sources.Kernels, "*.c").OrderBy(f => f, StringComparer.Ordinal).ToList();
+        var kernels = KernelUnits(sources);
         CompiledRuntime Describe(string root) => new(root, Path.Combine(root, "libtinyml_kernels.a"),
-            kernels.Select(k => Path.Combine(root, "kernels", Path.GetFileNameWithoutExtension(k) + ".ci")).ToList(),
+            kernels.Select(k => Path.Combine(root, "kernels", k.Object + ".ci")).ToList(),
             CommonRuntime.Select(r => Path.Combine(root, "runtime", Path.GetFileNameWithoutExtension(r) + ".o")).ToList(),
             Path.Combine(root, "runtime", "harness.o"), Path.Combine(root, "runtime", "calibrate.o"),
             new[] { "startup", "semihost", "harness", "calibrate" }.Select(r => Path.Combine(root, "runtime", r + ".ci")).ToList());
@@ -316,11 +417,12 @@ public static class DeviceBuild
         Directory.CreateDirectory(Path.Combine(staging, "runtime"));
         try
         {
-            var kernelFlags = flags.Concat(new[] { "-I", sources.Include }).ToList();
+            // -I src: a kernel in a subfolder includes the internal headers (common.h, tml_arch.h) by name.
+            var kernelFlags = flags.Concat(new[] { "-I", sources.Include, "-I", sources.Kernels }).ToList();
             var runtimeFlags = flags.Concat(new[] { "-I", sources.Device }).ToList();
             var asmFlags = options.Core.GccFlags.ToList();
             options.Progress?.Report($"compiling {kernels.Count} kernel sources and {RuntimeSources.Length} runtime sources for {options.Core.Name} ({Optimization(options)})");
-            var units = kernels.Select(k => (Source: k, Output: Path.Combine(staging, "kernels", Path.GetFileNameWithoutExtension(k) + ".o"), Flags: kernelFlags))
+            var units = kernels.Select(k => (Source: k.Source, Output: Path.Combine(staging, "kernels", k.Object + ".o"), Flags: kernelFlags))
                 .Concat(RuntimeSources.Select(r => (Source: Path.Combine(sources.Device, r),
                     Output: Path.Combine(staging, "runtime", Path.GetFileNameWithoutExtension(r) + ".o"), Flags: r.EndsWith(".S", StringComparison.Ordinal) ? asmFlags : runtimeFlags)))
                 .ToList();
@@ -347,9 +449,21 @@ public static class DeviceBuild
         }
     }
 
+    /// <summary>The kernel sources (every .c below src/) with their unique object names.</summary>
+    internal static IReadOnlyList<(string Source, string Object)> KernelUnits(NativeSources sources)
+    {
+        var units = sources.KernelSources()
+            .Select(r => (Source: Path.Combine(sources.Kernels, r.Replace('/', Path.DirectorySeparatorChar)), Object: NativeSources.ObjectName(r)))
+            .ToList();
+        var clash = units.GroupBy(u => u.Object, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+        if (clash is not null)
+            throw new DeviceException(DiagnosticIds.DeviceRunFailed, $"kernel sources {string.Join(" and ", clash.Select(u => u.Source))} map to one object name ({clash.Key}.o); rename one");
+        return units;
+    }
+
     private static readonly Dictionary<string, string> CompilerVersions = new(StringComparer.Ordinal);
 
-    private static string CacheKey(ArmToolchain toolchain, NativeSources sources, IEnumerable<string> flags)
+    internal static string CacheKey(ArmToolchain toolchain, NativeSources sources, IEnumerable<string> flags)
     {
         string version;
         lock (CompilerVersions)
@@ -362,11 +476,13 @@ public static class DeviceBuild
         Add(version);
         Add(toolchain.Gcc);
         Add(string.Join(" ", flags));
-        foreach (string folder in new[] { sources.Include, sources.Kernels, sources.Device })
-            foreach (string file in Directory.GetFiles(folder).OrderBy(f => f, StringComparer.Ordinal))
+        // Every file below each folder, subfolders included (a kernel in src/arm/dsp must not reuse a stale archive),
+        // named by its relative path so that moving a file changes the key too.
+        foreach (var (tag, folder) in new[] { ("include", sources.Include), ("src", sources.Kernels), ("device", sources.Device) })
+            foreach (string file in NativeSources.Files(folder))
             {
-                Add(Path.GetFileName(file));
-                hash.AppendData(File.ReadAllBytes(file));
+                Add(tag + "/" + file);
+                hash.AppendData(File.ReadAllBytes(Path.Combine(folder, file.Replace('/', Path.DirectorySeparatorChar))));
             }
         return Convert.ToHexString(hash.GetHashAndReset()).Substring(0, 16).ToLowerInvariant();
     }

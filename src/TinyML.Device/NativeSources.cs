@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 using System;
+using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 
 namespace TinyML.Device;
 
@@ -18,6 +20,25 @@ public sealed record NativeSources(string Root)
     public string Device => Path.Combine(Root, "device");
     /// <summary>device/ld: the linker scripts.</summary>
     public string LinkerScripts => Path.Combine(Root, "device", "ld");
+
+    /// <summary>
+    /// The kernel sources: every .c below src/, recursively (per-core paths live in subfolders such as src/arm/dsp),
+    /// as paths relative to src/ with '/' separators, in ordinal order. The same rule serves CMake (GLOB_RECURSE),
+    /// the Device project's copy (src\**) and the SDK package (src/**); a test holds them to it.
+    /// </summary>
+    public IReadOnlyList<string> KernelSources() => Files(Kernels, "*.c");
+
+    /// <summary>Every file below <paramref name="folder"/>, relative to it with '/' separators, in ordinal order.</summary>
+    internal static IReadOnlyList<string> Files(string folder, string pattern = "*") =>
+        Directory.GetFiles(folder, pattern, SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(folder, f).Replace(Path.DirectorySeparatorChar, '/'))
+            .OrderBy(f => f, StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>The object name of a kernel source: its path below src/ with '/' as "__" (src/arm/dsp/conv.c is
+    /// arm__dsp__conv), so that sources of the same name in different folders stay apart in one archive.</summary>
+    internal static string ObjectName(string relativeSource) =>
+        Path.ChangeExtension(relativeSource, null)!.Replace("/", "__", StringComparison.Ordinal);
 
     /// <summary>The sources at <paramref name="root"/> when given, else the default location.</summary>
     public static NativeSources Locate(string? root = null)

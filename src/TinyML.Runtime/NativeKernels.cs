@@ -18,8 +18,8 @@ public static partial class NativeKernels
     /// <summary>The library name the P/Invoke declarations use.</summary>
     public const string LibraryName = "tinyml_kernels";
 
-    /// <summary>The ABI version this runtime was built against (TML_ABI_VERSION in tml_kernels.h).</summary>
-    public const int ExpectedAbiVersion = 1;
+    /// <summary>The ABI version this runtime was built against (TML_ABI_VERSION in tml_kernels.h, through the generated description).</summary>
+    public const int ExpectedAbiVersion = TinyML.Compiler.Plan.KernelAbi.Version;
 
     /// <summary>The environment variable that overrides the library path.</summary>
     public const string PathVariable = "TINYML_NATIVE_LIBRARY";

@@ -85,46 +85,47 @@ public sealed unsafe class PlanExecutor : IDisposable
     private static TinyMLException Mismatch(KernelCall call, string problem) =>
         new(TinyML.DiagnosticIds.KernelFailed, $"operator {call.OperatorIndex} ({call.OperatorType}), {call.Kernel}: {problem}");
 
-    /// <summary>Packs a C struct: int32 and float take 4 bytes, pointers the native size, each naturally aligned.</summary>
-    private nint Pack(IReadOnlyList<Field> fields, KernelCall call)
+    /// <summary>Packs a C struct at the offsets tml_kernels.h gives it; the fields were checked against it.</summary>
+    private nint Pack(AbiStruct layout, IReadOnlyList<Field> fields, KernelCall call)
     {
-        int size = 0, align = 4;
-        var offsets = new int[fields.Count];
-        for (int i = 0; i < fields.Count; i++)
-        {
-            int fieldSize = fields[i].Type == FieldType.Pointer ? IntPtr.Size : 4;
-            align = Math.Max(align, fieldSize);
-            size = (size + fieldSize - 1) / fieldSize * fieldSize;
-            offsets[i] = size;
-            size += fieldSize;
-        }
-        byte* p = Allocate((size + align - 1) / align * align);
+        byte* p = Allocate(layout.Size);
         for (int i = 0; i < fields.Count; i++)
         {
             var f = fields[i];
+            int offset = layout.Fields[i].Offset;
             switch (f.Type)
             {
-                case FieldType.Int32: *(int*)(p + offsets[i]) = f.Int; break;
-                case FieldType.Float32: *(float*)(p + offsets[i]) = f.Float; break;
-                default: *(nint*)(p + offsets[i]) = Resolve(f.Pointer, call); break;
+                case FieldType.Int32: *(int*)(p + offset) = f.Int; break;
+                case FieldType.Float32: *(float*)(p + offset) = f.Float; break;
+                default: *(nint*)(p + offset) = Resolve(f.Pointer, call); break;
             }
         }
         return (nint)p;
     }
 
+    private nint PackPointers(IReadOnlyList<Pointer> pointers, KernelCall call)
+    {
+        var p = (nint*)Allocate((long)Math.Max(pointers.Count, 1) * IntPtr.Size);
+        for (int i = 0; i < pointers.Count; i++) p[i] = Resolve(pointers[i], call);
+        return (nint)p;
+    }
+
+    /// <summary>Checks a call against its prototype in tml_kernels.h (kinds, struct types, field names, order and types), then packs it.</summary>
     private (IntPtr, string, nint[], KernelCall) Prepare(KernelCall call)
     {
-        string expected = KernelSignatures.Of(call.Kernel) ?? throw Mismatch(call, "unknown kernel");
-        string actual = new(call.Args.Select(a => a.Kind == ArgKind.Int32 ? 'I' : 'P').ToArray());
-        if (actual != expected) throw Mismatch(call, $"arguments {actual} do not match the kernel's {expected}");
-        var args = call.Args.Select(a => a.Kind switch
+        var problems = KernelAbi.Check(call);
+        if (problems.Count > 0) throw Mismatch(call, "the plan does not match tml_kernels.h: " + string.Join("; ", problems));
+        var prototype = KernelAbi.Prototype(call.Kernel)!;
+        string shape = prototype.Shape!;
+        if (!KernelSignatures.CanInvoke(shape)) throw Mismatch(call, $"the runtime has no call of shape {shape}");
+        var args = call.Args.Select((a, i) => a.Kind switch
         {
             ArgKind.Int32 => (nint)a.Int,
             ArgKind.Pointer => Resolve(a.Pointer, call),
-            ArgKind.Struct => Pack(a.Fields, call),
-            _ => Pack(a.Pointers.Select((p, i) => Field.P($"[{i}]", p)).ToArray(), call),
+            ArgKind.Struct => Pack(KernelAbi.Struct(prototype.Parameters[i].StructType!)!, a.Fields, call),
+            _ => PackPointers(a.Pointers, call),
         }).ToArray();
-        return (NativeKernels.Export(call.Kernel), expected, args, call);
+        return (NativeKernels.Export(call.Kernel), shape, args, call);
     }
 
     /// <summary>The bytes of graph input <paramref name="index"/> in the arena.</summary>

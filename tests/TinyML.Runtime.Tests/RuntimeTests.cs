@@ -74,23 +74,6 @@ public class RuntimeTests
     }
 
     [Fact]
-    public void SvdfScratch_EqualsTheKernelsBufferSize()
-    {
-        // The planner's scratch size for SVDF must be what tml_svdf_s8_get_buffer_size says for the same params.
-        var plan = ConformanceTests.Lower(GoldenCase.All().Single(c => c.Name == "keyword_scrambled"));
-        var calls = plan.Calls.Where(c => c.Kernel == "tml_svdf_s8").ToList();
-        Assert.Equal(7, calls.Count);
-        foreach (var call in calls)
-        {
-            var fields = call.Args[0].Fields.ToDictionary(f => f.Name, f => f.Int);
-            int native = Native.SvdfBufferSize(fields.Values.ToArray());
-            int planned = 4 * fields["batches"] * (fields["num_filters"] + fields["num_filters"] / fields["rank"]);
-            Assert.Equal(native, planned);
-            Assert.True(native > 0);
-        }
-    }
-
-    [Fact]
     public void OutputViews_MatchThePlannedArena()
     {
         var plan = ConformanceTests.Lower(GoldenCase.All().Single(c => c.Name == "ic_resnet"));

@@ -218,28 +218,35 @@ public static partial class Lowerer
                     _ => f,
                 }).ToArray(),
             };
+            // Slots by parameter name in tml_kernels.h (KernelAbi), so a reordered prototype cannot retarget the wrong argument.
+            var prototype = KernelAbi.Prototype(template.Kernel);
+            int Slot(string parameter) => prototype!.Slot(parameter);
             switch (template.Kernel)
             {
-                case "tml_conv_s8" or "tml_depthwise_conv_s8":
-                    (args[0], args[2], args[3], args[7], args[8]) = (Pads(args[0]), Dims(inputShape), Arg.Ptr(inputs[0].Pointer), Dims(outputShape), Arg.Ptr(output));
-                    break;
-                case "tml_conv_f32" or "tml_depthwise_conv_f32":
-                    (args[0], args[1], args[2], args[6], args[7]) = (Pads(args[0]), Dims(inputShape), Arg.Ptr(inputs[0].Pointer), Dims(outputShape), Arg.Ptr(output));
-                    break;
-                case "tml_avg_pool_s8" or "tml_max_pool_s8" or "tml_avg_pool_f32" or "tml_max_pool_f32":
-                    (args[0], args[1], args[2], args[3], args[4]) = (Pads(args[0]), Dims(inputShape), Arg.Ptr(inputs[0].Pointer), Dims(outputShape), Arg.Ptr(output));
+                case "tml_conv_s8" or "tml_depthwise_conv_s8" or "tml_conv_f32" or "tml_depthwise_conv_f32"
+                    or "tml_avg_pool_s8" or "tml_max_pool_s8" or "tml_avg_pool_f32" or "tml_max_pool_f32":
+                    args[Slot("params")] = Pads(args[Slot("params")]);
+                    args[Slot("input_dims")] = Dims(inputShape);
+                    args[Slot("input")] = Arg.Ptr(inputs[0].Pointer);
+                    args[Slot("output_dims")] = Dims(outputShape);
+                    args[Slot("output")] = Arg.Ptr(output);
                     break;
                 case "tml_add_s8" or "tml_sub_s8" or "tml_mul_s8" or "tml_add_f32":
                     var strides = new[] { 0, outputShape[1] == 1 ? 0 : outputShape[2] * outputShape[3], outputShape[2] == 1 ? 0 : outputShape[3], outputShape[3] == 1 ? 0 : 1 };
-                    args[1] = Arg.Struct("tml_broadcast_shape", new[] { Field.I("rank", 4) }.Concat(FieldArray("output_dims", outputShape))
+                    args[Slot("shape")] = Arg.Struct("tml_broadcast_shape", new[] { Field.I("rank", 4) }.Concat(FieldArray("output_dims", outputShape))
                         .Concat(FieldArray("input1_strides", strides)).Concat(FieldArray("input2_strides", strides)).ToArray());
-                    (args[2], args[3], args[4]) = (Arg.Ptr(inputs[0].Pointer), Arg.Ptr(inputs[1].Pointer), Arg.Ptr(output));
+                    args[Slot("input1")] = Arg.Ptr(inputs[0].Pointer);
+                    args[Slot("input2")] = Arg.Ptr(inputs[1].Pointer);
+                    args[Slot("output")] = Arg.Ptr(output);
                     break;
                 default:
-                    // Unary int8 kernels: (params, input, count, output).
-                    Expect(args.Length == 4 && args[1].Kind == ArgKind.Pointer && args[2].Kind == ArgKind.Int32 && args[3].Kind == ArgKind.Pointer,
+                    // Unary int8 kernels: (params, input, size, output).
+                    Expect(prototype is not null && prototype.Parameters.Select(p => p.Name).SequenceEqual(new[] { "params", "input", "size", "output" })
+                        && args.Length == 4 && args[1].Kind == ArgKind.Pointer && args[2].Kind == ArgKind.Int32 && args[3].Kind == ArgKind.Pointer,
                         $"{template.Kernel} cannot run on tiles");
-                    (args[1], args[2], args[3]) = (Arg.Ptr(inputs[0].Pointer), Arg.Int32(checked((int)(outputBox.Area * outputShape[3]))), Arg.Ptr(output));
+                    args[Slot("input")] = Arg.Ptr(inputs[0].Pointer);
+                    args[Slot("size")] = Arg.Int32(checked((int)(outputBox.Area * outputShape[3])));
+                    args[Slot("output")] = Arg.Ptr(output);
                     break;
             }
             return template with { Args = args, Comment = comment };

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Collections.Generic;
 using System.Linq;
+using TinyML.Compiler.Diagnostics;
 using TinyML.Compiler.Ir;
+using TinyML.Compiler.Plan;
 
 namespace TinyML.Compiler.Planning;
 
@@ -113,4 +115,20 @@ public static class PlanVerifier
         }
         return problems;
     }
+
+    /// <summary>
+    /// Checks every call of a plan against tml_kernels.h (<see cref="KernelAbi"/>): the kernel exists and a plan can
+    /// call it, the arguments have the parameters' kinds, and each struct has the header's fields in order with their
+    /// types. Lowering writes field lists by name, so this is what keeps them honest at compile time.
+    /// </summary>
+    public static IReadOnlyList<string> VerifyCalls(ExecutionPlan plan) =>
+        plan.Calls.SelectMany((call, i) => KernelAbi.Check(call).Select(p => $"call {i}, operator {call.OperatorIndex} ({call.OperatorType}), {call.Kernel}: {p}")).ToList();
+
+    /// <summary><see cref="VerifyCalls"/> as TML0102 errors (a plan that does not match the kernel library).</summary>
+    public static IReadOnlyList<Diagnostic> VerifyCallDiagnostics(ExecutionPlan plan, string? file = null) =>
+        plan.Calls.SelectMany(call => KernelAbi.Check(call).Select(p => new Diagnostic(TinyML.DiagnosticIds.KernelFailed, Severity.Error,
+            $"{call.Kernel}: the plan does not match tml_kernels.h: {p}")
+        {
+            File = file, OperatorIndex = call.OperatorIndex, OperatorType = call.OperatorType,
+        })).ToList();
 }

@@ -17,8 +17,9 @@
 extern "C" {
 #endif
 
-/* Bumped whenever a signature or a parameter struct changes; the host checks it at first use. */
-#define TML_ABI_VERSION 1
+/* Bumped whenever a signature or a parameter struct changes; the host checks it at first use. The .NET side's
+ * description of this header (KernelAbi) is generated from it, see docs/kernels.md. 2: per-core buffer sizes. */
+#define TML_ABI_VERSION 2
 
 #if defined(_WIN32)
 #define TML_API __declspec(dllexport)
@@ -57,6 +58,28 @@ typedef struct {
 /* Returns TML_ABI_VERSION as compiled into the library. */
 TML_API int32_t tml_abi_version(void);
 
+/*
+ * Cores a scratch size can be asked for (the `core` argument of the `_get_buffer_size_for` functions). A kernel's
+ * fast path on one core may need scratch that the portable path does not, so the compiler sizes scratch for the
+ * core it targets; every library, the host's included, answers for every core. TML_CORE_HOST is the portable C.
+ * An int32_t, not an enum, like everything that crosses the ABI. The compiler maps TML_CORE_CORTEX_M0PLUS to the
+ * core name "cortex-m0plus" (lower case, '_' as '-').
+ */
+#define TML_CORE_HOST 0
+#define TML_CORE_CORTEX_M0PLUS 1
+#define TML_CORE_CORTEX_M3 2
+#define TML_CORE_CORTEX_M4 3
+#define TML_CORE_CORTEX_M7 4
+#define TML_CORE_CORTEX_M33 5
+#define TML_CORE_CORTEX_M55 6
+#define TML_CORES 7 /* the core ids are 0 .. TML_CORES - 1 */
+
+/* The core this library is built for: what the plain `_get_buffer_size` functions answer for. A build with a
+ * core's fast paths defines it (-DTML_BUILD_CORE=TML_CORE_CORTEX_M4); otherwise it is the portable C. */
+#ifndef TML_BUILD_CORE
+#define TML_BUILD_CORE TML_CORE_HOST
+#endif
+
 /* Largest tensor rank accepted by the N-D kernels (broadcast, pad, transpose, strided slice). Lower ranks are
  * expressed by the compiler with leading dimensions of size 1. */
 #define TML_MAX_DIMS 6
@@ -75,7 +98,9 @@ TML_API int32_t tml_abi_version(void);
  * half, total/2; the extra row/column of an odd total is at the bottom/right and is implicit). Taps that fall
  * outside the input are skipped, exactly like TFLM's reference kernels (zero padding in the real domain).
  * Kernels that need scratch memory take a `scratch` pointer of at least `<kernel>_get_buffer_size()` bytes;
- * kernels without such a companion never use scratch.
+ * kernels without such a companion never use scratch. `<kernel>_get_buffer_size_for(core, ...)` answers the same
+ * for any core (TML_CORE_*), and -1 for an unknown one; `<kernel>_get_buffer_size(...)` is the answer for
+ * TML_BUILD_CORE. Today every core needs what the portable path needs.
  */
 
 /* ---- CONV_2D ------------------------------------------------------------------------------------------ */
@@ -100,6 +125,9 @@ typedef struct {
  */
 TML_API int32_t tml_conv_s8_get_buffer_size(const tml_conv_params *params, const tml_dims *input_dims,
                                             const tml_dims *filter_dims, const tml_dims *output_dims);
+TML_API int32_t tml_conv_s8_get_buffer_size_for(int32_t core, const tml_conv_params *params,
+                                                const tml_dims *input_dims, const tml_dims *filter_dims,
+                                                const tml_dims *output_dims);
 
 /*
  * int8 2-D convolution with per-channel requantization (TFLM reference_integer_ops::ConvPerChannel).
@@ -138,6 +166,9 @@ typedef struct {
 TML_API int32_t tml_depthwise_conv_s8_get_buffer_size(const tml_depthwise_conv_params *params,
                                                       const tml_dims *input_dims, const tml_dims *filter_dims,
                                                       const tml_dims *output_dims);
+TML_API int32_t tml_depthwise_conv_s8_get_buffer_size_for(int32_t core, const tml_depthwise_conv_params *params,
+                                                          const tml_dims *input_dims, const tml_dims *filter_dims,
+                                                          const tml_dims *output_dims);
 
 /*
  * int8 depthwise convolution with per-channel requantization (TFLM DepthwiseConvPerChannel).
@@ -157,6 +188,11 @@ TML_API int32_t tml_depthwise_conv_s8_inplace_get_buffer_size(const tml_depthwis
                                                               const tml_dims *input_dims,
                                                               const tml_dims *filter_dims,
                                                               const tml_dims *output_dims);
+TML_API int32_t tml_depthwise_conv_s8_inplace_get_buffer_size_for(int32_t core,
+                                                                  const tml_depthwise_conv_params *params,
+                                                                  const tml_dims *input_dims,
+                                                                  const tml_dims *filter_dims,
+                                                                  const tml_dims *output_dims);
 
 /*
  * tml_depthwise_conv_s8 with depth multiplier 1 whose output overwrites its input (input == output): channel by
@@ -185,6 +221,9 @@ typedef struct {
 /* Scratch bytes tml_fully_connected_s8 needs (0 for the portable path). Returns -1 on a NULL argument. */
 TML_API int32_t tml_fully_connected_s8_get_buffer_size(const tml_fully_connected_params *params, int32_t batches,
                                                        int32_t accum_depth, int32_t output_depth);
+TML_API int32_t tml_fully_connected_s8_get_buffer_size_for(int32_t core, const tml_fully_connected_params *params,
+                                                           int32_t batches, int32_t accum_depth,
+                                                           int32_t output_depth);
 
 /*
  * int8 fully connected layer (TFLM FullyConnected / FullyConnectedPerChannel).
@@ -216,6 +255,8 @@ typedef struct {
 /* Scratch bytes tml_avg_pool_s8 needs (0 for the portable path). Returns -1 on a NULL argument. */
 TML_API int32_t tml_avg_pool_s8_get_buffer_size(const tml_pool_params *params, const tml_dims *input_dims,
                                                 const tml_dims *output_dims);
+TML_API int32_t tml_avg_pool_s8_get_buffer_size_for(int32_t core, const tml_pool_params *params,
+                                                    const tml_dims *input_dims, const tml_dims *output_dims);
 
 /*
  * int8 average pooling (TFLM reference_integer_ops::AveragePool): the divisor is the number of taps inside the
@@ -390,6 +431,7 @@ typedef struct {
 
 /* Scratch bytes tml_mean_s8 needs (0 for the portable path). Returns -1 on a NULL argument. */
 TML_API int32_t tml_mean_s8_get_buffer_size(const tml_mean_params *params);
+TML_API int32_t tml_mean_s8_get_buffer_size_for(int32_t core, const tml_mean_params *params);
 
 /*
  * int8 MEAN (TFLM reference_ops::QuantizedMeanOrSum, the integer path used by tflite-micro's EvalIntegerMean):
@@ -800,6 +842,7 @@ typedef struct {
  * buffers, placed back to back). Returns -1 for invalid dimensions.
  */
 TML_API int32_t tml_svdf_s8_get_buffer_size(const tml_svdf_params *params);
+TML_API int32_t tml_svdf_s8_get_buffer_size_for(int32_t core, const tml_svdf_params *params);
 
 /*
  * One SVDF invoke. `state` (int16, batches * num_filters * memory_size elements) persists across invokes; the

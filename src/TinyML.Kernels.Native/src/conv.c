@@ -20,6 +20,16 @@ static int conv_params_valid(const tml_conv_params *p)
 TML_API int32_t tml_conv_s8_get_buffer_size(const tml_conv_params *params, const tml_dims *input_dims,
                                             const tml_dims *filter_dims, const tml_dims *output_dims)
 {
+    return tml_conv_s8_get_buffer_size_for(TML_BUILD_CORE, params, input_dims, filter_dims, output_dims);
+}
+
+TML_API int32_t tml_conv_s8_get_buffer_size_for(int32_t core, const tml_conv_params *params,
+                                                const tml_dims *input_dims, const tml_dims *filter_dims,
+                                                const tml_dims *output_dims)
+{
+    if (core < 0 || core >= TML_CORES) {
+        return -1;
+    }
     if (params == NULL || input_dims == NULL || filter_dims == NULL || output_dims == NULL) {
         return -1;
     }

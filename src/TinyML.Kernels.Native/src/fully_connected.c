@@ -14,6 +14,16 @@
 TML_API int32_t tml_fully_connected_s8_get_buffer_size(const tml_fully_connected_params *params, int32_t batches,
                                                        int32_t accum_depth, int32_t output_depth)
 {
+    return tml_fully_connected_s8_get_buffer_size_for(TML_BUILD_CORE, params, batches, accum_depth, output_depth);
+}
+
+TML_API int32_t tml_fully_connected_s8_get_buffer_size_for(int32_t core, const tml_fully_connected_params *params,
+                                                           int32_t batches, int32_t accum_depth,
+                                                           int32_t output_depth)
+{
+    if (core < 0 || core >= TML_CORES) {
+        return -1;
+    }
     (void)batches;
     (void)accum_depth;
     (void)output_depth;

@@ -20,6 +20,15 @@ static int pool_args_valid(const tml_pool_params *p, const tml_dims *in, const v
 TML_API int32_t tml_avg_pool_s8_get_buffer_size(const tml_pool_params *params, const tml_dims *input_dims,
                                                 const tml_dims *output_dims)
 {
+    return tml_avg_pool_s8_get_buffer_size_for(TML_BUILD_CORE, params, input_dims, output_dims);
+}
+
+TML_API int32_t tml_avg_pool_s8_get_buffer_size_for(int32_t core, const tml_pool_params *params,
+                                                    const tml_dims *input_dims, const tml_dims *output_dims)
+{
+    if (core < 0 || core >= TML_CORES) {
+        return -1;
+    }
     if (params == NULL || input_dims == NULL || output_dims == NULL) {
         return -1;
     }

@@ -13,6 +13,14 @@
 
 TML_API int32_t tml_mean_s8_get_buffer_size(const tml_mean_params *params)
 {
+    return tml_mean_s8_get_buffer_size_for(TML_BUILD_CORE, params);
+}
+
+TML_API int32_t tml_mean_s8_get_buffer_size_for(int32_t core, const tml_mean_params *params)
+{
+    if (core < 0 || core >= TML_CORES) {
+        return -1;
+    }
     if (params == NULL) {
         return -1;
     }

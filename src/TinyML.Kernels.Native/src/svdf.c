@@ -25,9 +25,14 @@ static int32_t tml_svdf_units(const tml_svdf_params *p)
 
 TML_API int32_t tml_svdf_s8_get_buffer_size(const tml_svdf_params *params)
 {
+    return tml_svdf_s8_get_buffer_size_for(TML_BUILD_CORE, params);
+}
+
+TML_API int32_t tml_svdf_s8_get_buffer_size_for(int32_t core, const tml_svdf_params *params)
+{
     const int32_t units = tml_svdf_units(params);
     int64_t bytes;
-    if (units < 0) {
+    if (core < 0 || core >= TML_CORES || units < 0) {
         return -1;
     }
     bytes = (int64_t)4 * (int64_t)params->batches * ((int64_t)params->num_filters + (int64_t)units);

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tml_arch.h: what the target core can do, which kernel paths this build may use, and the small inline shims the
+ * per-core fast paths are written with. Internal (not installed, not part of the ABI).
+ *
+ * Capabilities come only from the compiler's predefined macros (ACLE), never from a build option, so the host
+ * library, the CMake cross builds and the device build all agree for the same -mcpu/-mfpu:
+ *   TML_ARCH_CORTEX_M   1 on an M-profile Arm core (__ARM_ARCH_PROFILE == 'M'), 0 elsewhere (the host)
+ *   TML_ARCH_ARM        __ARM_ARCH (6 on Armv6-M, 7 on Armv7-M/7E-M, 8 on Armv8-M and 8.1-M), 0 off Arm
+ *   TML_ARCH_HAS_DSP    the DSP extension (SMLAD, SXTB16, SSAT, ...): Cortex-M4, M7, M33, M55
+ *   TML_ARCH_HAS_MVE    integer Helium (MVE): Cortex-M55 (bit 0 of __ARM_FEATURE_MVE)
+ *
+ * Which paths a build may use (a kernel tests these, never the HAS_ macros):
+ *   TML_USE_DSP, TML_USE_MVE, and TML_PATH_NAME ("mve", "dsp" or "portable").
+ * Defining TML_FORCE_PORTABLE=1 turns every fast path off: that is how the reference library (tml_ref_*), which
+ * the fast paths are tested against, is compiled from the same sources.
+ *
+ * The shims: each tml_X has a portable twin tml_portable_X that computes the same value in plain C. With
+ * TML_USE_DSP, tml_X is the ACLE intrinsic (one instruction); without it, tml_X is the portable twin. A test
+ * (tests/test_arch.c on the host, the same checks under QEMU on the DSP cores) requires both to agree.
+ * Packed values are uint32_t bit patterns; lanes are numbered from the least significant end.
+ */
+#ifndef TML_ARCH_H
+#define TML_ARCH_H
+
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'
+#define TML_ARCH_CORTEX_M 1
+#else
+#define TML_ARCH_CORTEX_M 0
+#endif
+
+#if defined(__ARM_ARCH)
+#define TML_ARCH_ARM __ARM_ARCH
+#else
+#define TML_ARCH_ARM 0
+#endif
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+#define TML_ARCH_HAS_DSP 1
+#else
+#define TML_ARCH_HAS_DSP 0
+#endif
+
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+#define TML_ARCH_HAS_MVE 1
+#else
+#define TML_ARCH_HAS_MVE 0
+#endif
+
+#if !defined(TML_FORCE_PORTABLE)
+#define TML_FORCE_PORTABLE 0
+#endif
+
+#if TML_FORCE_PORTABLE
+#define TML_USE_DSP 0
+#define TML_USE_MVE 0
+#else
+#define TML_USE_DSP TML_ARCH_HAS_DSP
+#define TML_USE_MVE TML_ARCH_HAS_MVE
+#endif
+
+#if TML_USE_MVE
+#define TML_PATH_NAME "mve"
+#elif TML_USE_DSP
+#define TML_PATH_NAME "dsp"
+#else
+#define TML_PATH_NAME "portable"
+#endif
+
+#if TML_USE_DSP
+#include <arm_acle.h>
+#endif
+
+/* TML_PATH_NAME of the library as compiled (arch.c); the reference library's copy is tml_ref_arch_path. */
+const char *tml_arch_path(void);
+
+#if defined(__GNUC__)
+#define TML_ARCH_INLINE static inline __attribute__((always_inline))
+#else
+#define TML_ARCH_INLINE static inline
+#endif
+
+/* ---- portable definitions (the meaning of each shim) ---------------------------------------------------- */
+
+/* Four int8 at any alignment as one little-endian word (memcpy: one LDR where unaligned loads are allowed). */
+TML_ARCH_INLINE uint32_t tml_portable_read_s8x4(const int8_t *p)
+{
+    uint32_t w;
+    memcpy(&w, p, sizeof w);
+    return w;
+}
+
+/* Two int16 lanes from bytes 0 and 2 of x, each sign-extended (SXTB16). */
+TML_ARCH_INLINE uint32_t tml_portable_sxtb16(uint32_t x)
+{
+    const uint32_t lo = (uint32_t)(int32_t)(int8_t)(uint8_t)x & 0xFFFFu;
+    const uint32_t hi = (uint32_t)(int32_t)(int8_t)(uint8_t)(x >> 16) & 0xFFFFu;
+    return lo | (hi << 16);
+}
+
+/* Two int16 lanes from bytes 1 and 3 of x (SXTB16 with ROR #8). */
+TML_ARCH_INLINE uint32_t tml_portable_sxtb16_ror8(uint32_t x)
+{
+    return tml_portable_sxtb16((x >> 8) | (x << 24));
+}
+
+/* acc + lo16(x)*lo16(y) + hi16(x)*hi16(y), lanes signed, the sum wrapping modulo 2^32 (SMLAD). */
+TML_ARCH_INLINE int32_t tml_portable_smlad(uint32_t x, uint32_t y, int32_t acc)
+{
+    const int32_t lo = (int32_t)(int16_t)(uint16_t)x * (int32_t)(int16_t)(uint16_t)y;
+    const int32_t hi = (int32_t)(int16_t)(uint16_t)(x >> 16) * (int32_t)(int16_t)(uint16_t)(y >> 16);
+    return (int32_t)((uint32_t)acc + (uint32_t)lo + (uint32_t)hi);
+}
+
+/* acc + lo16(x)*lo16(y), lanes signed, wrapping (SMLABB). */
+TML_ARCH_INLINE int32_t tml_portable_smlabb(uint32_t x, uint32_t y, int32_t acc)
+{
+    const int32_t p = (int32_t)(int16_t)(uint16_t)x * (int32_t)(int16_t)(uint16_t)y;
+    return (int32_t)((uint32_t)acc + (uint32_t)p);
+}
+
+/* x saturated to the int8 range (SSAT #8). */
+TML_ARCH_INLINE int32_t tml_portable_ssat8(int32_t x)
+{
+    return x < -128 ? -128 : (x > 127 ? 127 : x);
+}
+
+/* ---- what the fast paths call ----------------------------------------------------------------------------- */
+
+#if TML_USE_DSP
+TML_ARCH_INLINE uint32_t tml_read_s8x4(const int8_t *p) { return tml_portable_read_s8x4(p); }
+TML_ARCH_INLINE uint32_t tml_sxtb16(uint32_t x) { return (uint32_t)__sxtb16((int8x4_t)x); }
+TML_ARCH_INLINE uint32_t tml_sxtb16_ror8(uint32_t x)
+{
+    /* GCC 12 has no __ror and does not fold a C rotate into SXTB16's operand: one instruction instead of two. */
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+TML_ARCH_INLINE int32_t tml_smlad(uint32_t x, uint32_t y, int32_t acc)
+{
+    return __smlad((int16x2_t)x, (int16x2_t)y, acc);
+}
+TML_ARCH_INLINE int32_t tml_smlabb(uint32_t x, uint32_t y, int32_t acc)
+{
+    return __smlabb((int32_t)x, (int32_t)y, acc);
+}
+TML_ARCH_INLINE int32_t tml_ssat8(int32_t x) { return __ssat(x, 8); }
+#else
+TML_ARCH_INLINE uint32_t tml_read_s8x4(const int8_t *p) { return tml_portable_read_s8x4(p); }
+TML_ARCH_INLINE uint32_t tml_sxtb16(uint32_t x) { return tml_portable_sxtb16(x); }
+TML_ARCH_INLINE uint32_t tml_sxtb16_ror8(uint32_t x) { return tml_portable_sxtb16_ror8(x); }
+TML_ARCH_INLINE int32_t tml_smlad(uint32_t x, uint32_t y, int32_t acc) { return tml_portable_smlad(x, y, acc); }
+TML_ARCH_INLINE int32_t tml_smlabb(uint32_t x, uint32_t y, int32_t acc) { return tml_portable_smlabb(x, y, acc); }
+TML_ARCH_INLINE int32_t tml_ssat8(int32_t x) { return tml_portable_ssat8(x); }
+#endif
+
+#endif /* TML_ARCH_H */

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * arch_checks.h: the shims of tml_arch.h against their portable twins over random and edge inputs. No printf and
+ * no libc beyond memcpy, so the same checks run in the host CTest (test_arch.c) and bare metal under QEMU
+ * (device/arch_main.c), where the DSP cores take the intrinsic side.
+ */
+#ifndef TML_ARCH_CHECKS_H
+#define TML_ARCH_CHECKS_H
+
+#include <stdint.h>
+
+#include "tml_arch.h"
+
+static uint32_t tml_arch_checks_next(uint32_t *s)
+{
+    uint32_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    *s = x;
+    return x;
+}
+
+/* Words that sit on every lane boundary: sign bits, extremes of int8 and int16 lanes, zero. */
+static const uint32_t tml_arch_checks_edges[] = {
+    0x00000000u, 0xFFFFFFFFu, 0x7F7F7F7Fu, 0x80808080u, 0x7FFF7FFFu, 0x80008000u, 0x80007FFFu, 0x7FFF8000u,
+    0x00800080u, 0x007F007Fu, 0xFF80FF80u, 0x01020304u, 0x80000000u, 0x7FFFFFFFu, 0x0000FFFFu, 0xFFFF0000u,
+};
+#define TML_ARCH_CHECKS_EDGES (sizeof tml_arch_checks_edges / sizeof tml_arch_checks_edges[0])
+
+/* A random word, or (one time in four) an edge word. */
+static uint32_t tml_arch_checks_word(uint32_t *s)
+{
+    const uint32_t r = tml_arch_checks_next(s);
+    return (r & 3u) == 0 ? tml_arch_checks_edges[(r >> 2) % TML_ARCH_CHECKS_EDGES] : tml_arch_checks_next(s);
+}
+
+/* Number of disagreements between each shim and its portable twin over n random cases (0 = all agree). Every
+ * edge pair is also checked. *cases is set to the number of comparisons made. */
+static uint32_t tml_arch_check_shims(uint32_t seed, uint32_t n, uint32_t *cases)
+{
+    uint32_t s = seed != 0 ? seed : 1u;
+    uint32_t bad = 0;
+    uint32_t count = 0;
+    int8_t bytes[8];
+    for (uint32_t i = 0; i < n + TML_ARCH_CHECKS_EDGES * TML_ARCH_CHECKS_EDGES; i++) {
+        uint32_t x, y;
+        int32_t acc;
+        if (i < TML_ARCH_CHECKS_EDGES * TML_ARCH_CHECKS_EDGES) {
+            x = tml_arch_checks_edges[i / TML_ARCH_CHECKS_EDGES];
+            y = tml_arch_checks_edges[i % TML_ARCH_CHECKS_EDGES];
+            acc = (int32_t)tml_arch_checks_edges[(i * 7u) % TML_ARCH_CHECKS_EDGES];
+        } else {
+            x = tml_arch_checks_word(&s);
+            y = tml_arch_checks_word(&s);
+            acc = (int32_t)tml_arch_checks_word(&s);
+        }
+        bad += tml_sxtb16(x) != tml_portable_sxtb16(x);
+        bad += tml_sxtb16_ror8(x) != tml_portable_sxtb16_ror8(x);
+        bad += tml_smlad(x, y, acc) != tml_portable_smlad(x, y, acc);
+        bad += tml_smlabb(x, y, acc) != tml_portable_smlabb(x, y, acc);
+        bad += tml_ssat8((int32_t)x) != tml_portable_ssat8((int32_t)x);
+        bad += tml_ssat8((int32_t)x >> 23) != tml_portable_ssat8((int32_t)x >> 23); /* near the int8 limits */
+        memcpy(bytes, &x, 4);
+        memcpy(bytes + 4, &y, 4);
+        for (uint32_t at = 0; at < 4; at++) {
+            bad += tml_read_s8x4(bytes + at) != tml_portable_read_s8x4(bytes + at);
+        }
+        count += 10;
+    }
+    *cases = count;
+    return bad;
+}
+
+#endif /* TML_ARCH_CHECKS_H */

@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ref_diff.h: the differential harness. Every MAC-heavy int8 kernel is called on random shapes and parameters
+ * twice, once as built for this core (tml_*, which takes whatever fast path tml_arch.h allows) and once from the
+ * reference library (tml_ref_*: the same sources compiled with TML_FORCE_PORTABLE=1, symbols renamed), and the
+ * two must agree on the status, every output byte, and the guard bytes after the output.
+ *
+ * Each side gets its own scratch, sized by its own _get_buffer_size, since a fast path may need more.
+ * No printf, no heap: static buffers and libm's frexp only, so the same file runs in the host CTest
+ * (test_ref_diff.c) and bare metal under QEMU. A failure is reported as (kernel, case index); the cases are a
+ * pure function of the seed, so it reproduces.
+ */
+#ifndef TML_REF_DIFF_H
+#define TML_REF_DIFF_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tml_arch.h"
+#include "tml_kernels.h"
+
+/* The reference library's entry points: the same signatures as tml_X. */
+#define TML_REF_DECLARE(name) extern __typeof__(tml_##name) tml_ref_##name;
+TML_REF_DECLARE(conv_s8)
+TML_REF_DECLARE(conv_s8_get_buffer_size)
+TML_REF_DECLARE(depthwise_conv_s8)
+TML_REF_DECLARE(depthwise_conv_s8_get_buffer_size)
+TML_REF_DECLARE(depthwise_conv_s8_inplace)
+TML_REF_DECLARE(depthwise_conv_s8_inplace_get_buffer_size)
+TML_REF_DECLARE(fully_connected_s8)
+TML_REF_DECLARE(fully_connected_s8_get_buffer_size)
+TML_REF_DECLARE(avg_pool_s8)
+TML_REF_DECLARE(avg_pool_s8_get_buffer_size)
+TML_REF_DECLARE(max_pool_s8)
+TML_REF_DECLARE(add_s8)
+TML_REF_DECLARE(sub_s8)
+TML_REF_DECLARE(mul_s8)
+TML_REF_DECLARE(softmax_s8)
+extern __typeof__(tml_arch_path) tml_ref_arch_path;
+
+#define TML_RD_BYTES 8192
+#define TML_RD_SCRATCH 32768
+#define TML_RD_GUARD 16
+#define TML_RD_MAX_CH 64
+
+typedef struct {
+    uint32_t cases;      /* kernel calls compared */
+    uint32_t ok_cases;   /* of which both returned TML_OK (the rest must agree on the error) */
+    uint32_t mismatches; /* cases where the two sides differ */
+    const char *first_kernel;
+    uint32_t first_case;
+} tml_ref_diff_result;
+
+typedef struct {
+    uint32_t s;
+} tml_rd_rng;
+
+static uint32_t tml_rd_next(tml_rd_rng *r)
+{
+    uint32_t x = r->s;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    r->s = x;
+    return x;
+}
+
+/* Uniform in [lo, hi]. */
+static int32_t tml_rd_int(tml_rd_rng *r, int32_t lo, int32_t hi)
+{
+    return lo + (int32_t)(tml_rd_next(r) % (uint32_t)(hi - lo + 1));
+}
+
+static void tml_rd_fill(tml_rd_rng *r, int8_t *p, int32_t n)
+{
+    const int saturate = tml_rd_int(r, 0, 7) == 0; /* sometimes only the int8 extremes */
+    for (int32_t i = 0; i < n; i++) {
+        p[i] = saturate ? ((tml_rd_next(r) & 1u) ? 127 : -128) : (int8_t)(tml_rd_next(r) & 0xFF);
+    }
+}
+
+/* TFLM's QuantizeMultiplier of a double in (0, 2^8): the kernels' (multiplier, shift). */
+static void tml_rd_quantize(double real, int32_t *m, int32_t *s)
+{
+    int e = 0;
+    const double q = frexp(real, &e);
+    int64_t f = (int64_t)floor(q * 2147483648.0 + 0.5);
+    if (f == (1LL << 31)) {
+        f /= 2;
+        e++;
+    }
+    *m = (int32_t)f;
+    *s = e;
+}
+
+/* A requantization scale: usually small like a real conv (2^-12..2^-4), sometimes > 1 or flushed to zero. */
+static void tml_rd_scale(tml_rd_rng *r, int32_t *m, int32_t *s)
+{
+    const int32_t kind = tml_rd_int(r, 0, 15);
+    if (kind == 0) {
+        *m = 0;
+        *s = 0;
+        return;
+    }
+    const double mant = 1.0 + (double)(tml_rd_next(r) % 100000u) / 100000.0;
+    const int32_t exp2 = kind == 1 ? tml_rd_int(r, 0, 2) : tml_rd_int(r, -13, -5);
+    tml_rd_quantize(ldexp(mant, exp2), m, s);
+}
+
+static void tml_rd_activation(tml_rd_rng *r, int32_t *lo, int32_t *hi)
+{
+    *lo = -128;
+    *hi = 127;
+    if (tml_rd_int(r, 0, 2) == 0) {
+        *lo = tml_rd_int(r, -128, 20);
+        *hi = tml_rd_int(r, *lo, 127);
+    }
+}
+
+/* Output size and leading pad of one axis (ComputeOutSize / ComputePaddingHeightWidth); 0 when it has none. */
+static int32_t tml_rd_axis(tml_rd_rng *r, int32_t in, int32_t k, int32_t stride, int32_t dilation, int32_t *pad)
+{
+    const int32_t eff = (k - 1) * dilation + 1;
+    const int same = (int)(tml_rd_next(r) & 1u);
+    const int32_t out = same ? (in + stride - 1) / stride : (in + stride - eff) / stride;
+    if (out < 1) {
+        return 0;
+    }
+    const int32_t total = (out - 1) * stride + eff - in;
+    *pad = total > 0 ? total / 2 : 0;
+    return out;
+}
+
+static int8_t tml_rd_in[TML_RD_BYTES], tml_rd_in2[TML_RD_BYTES], tml_rd_filter[TML_RD_BYTES];
+static int8_t tml_rd_out_fast[TML_RD_BYTES + TML_RD_GUARD], tml_rd_out_ref[TML_RD_BYTES + TML_RD_GUARD];
+static int32_t tml_rd_bias[TML_RD_MAX_CH], tml_rd_mult[TML_RD_MAX_CH], tml_rd_shift[TML_RD_MAX_CH];
+static uint8_t tml_rd_scratch_fast[TML_RD_SCRATCH], tml_rd_scratch_ref[TML_RD_SCRATCH];
+
+/* Both output buffers start with the same junk, so bytes a kernel does not write compare equal only if neither
+ * side writes them. */
+static void tml_rd_prepare_outputs(tml_rd_rng *r)
+{
+    const uint8_t junk = (uint8_t)tml_rd_next(r);
+    memset(tml_rd_out_fast, junk, sizeof tml_rd_out_fast);
+    memset(tml_rd_out_ref, junk, sizeof tml_rd_out_ref);
+}
+
+static void tml_rd_record(tml_ref_diff_result *res, const char *kernel, int status_fast, int status_ref,
+                          int32_t out_bytes)
+{
+    const int same = status_fast == status_ref &&
+                     memcmp(tml_rd_out_fast, tml_rd_out_ref, (size_t)out_bytes + TML_RD_GUARD) == 0;
+    if (!same && res->mismatches++ == 0) {
+        res->first_kernel = kernel;
+        res->first_case = res->cases;
+    }
+    res->ok_cases += status_fast == TML_OK && status_ref == TML_OK;
+    res->cases++;
+}
+
+/* Scratch of one side: NULL when it asks for none, else a buffer (a request beyond it fails the case). */
+static void *tml_rd_scratch(uint8_t *buffer, int32_t bytes, int *too_big)
+{
+    if (bytes < 0 || bytes > TML_RD_SCRATCH) {
+        *too_big = 1;
+        return NULL;
+    }
+    memset(buffer, 0xA5, (size_t)bytes);
+    return bytes == 0 ? NULL : buffer;
+}
+
+static void tml_rd_per_channel(tml_rd_rng *r, int32_t channels, int with_bias)
+{
+    for (int32_t c = 0; c < channels; c++) {
+        tml_rd_scale(r, &tml_rd_mult[c], &tml_rd_shift[c]);
+        tml_rd_bias[c] = with_bias ? tml_rd_int(r, -40000, 40000) : 0;
+    }
+}
+
+static void tml_rd_conv(tml_rd_rng *r, tml_ref_diff_result *res)
+{
+    tml_conv_params p;
+    const int32_t groups = tml_rd_int(r, 1, 3) == 1 ? 2 : 1;
+    const int32_t f_c = tml_rd_int(r, 1, 12);
+    const int32_t fpg = tml_rd_int(r, 1, 9);
+    tml_dims in = {tml_rd_int(r, 1, 2), tml_rd_int(r, 1, 10), tml_rd_int(r, 1, 10), f_c * groups};
+    tml_dims f = {fpg * groups, tml_rd_int(r, 1, 4), tml_rd_int(r, 1, 4), f_c};
+    if (tml_rd_int(r, 0, 3) == 0) {
+        f.h = f.w = 1; /* 1x1, the most common conv */
+    }
+    p.stride_h = tml_rd_int(r, 1, 3);
+    p.stride_w = tml_rd_int(r, 1, 3);
+    p.dilation_h = tml_rd_int(r, 0, 3) == 0 ? tml_rd_int(r, 2, 3) : 1;
+    p.dilation_w = tml_rd_int(r, 0, 3) == 0 ? tml_rd_int(r, 2, 3) : 1;
+    tml_dims out = {in.n, tml_rd_axis(r, in.h, f.h, p.stride_h, p.dilation_h, &p.pad_h),
+                    tml_rd_axis(r, in.w, f.w, p.stride_w, p.dilation_w, &p.pad_w), f.n};
+    if (out.h == 0 || out.w == 0 || out.n * out.h * out.w * out.c > TML_RD_BYTES) {
+        return;
+    }
+    p.input_offset = tml_rd_int(r, -127, 128);
+    p.output_offset = tml_rd_int(r, -128, 127);
+    tml_rd_activation(r, &p.activation_min, &p.activation_max);
+    const int with_bias = tml_rd_int(r, 0, 4) != 0;
+    tml_rd_per_channel(r, f.n, with_bias);
+    tml_rd_fill(r, tml_rd_in, in.n * in.h * in.w * in.c);
+    tml_rd_fill(r, tml_rd_filter, f.n * f.h * f.w * f.c);
+    const tml_per_channel_quant q = {tml_rd_mult, tml_rd_shift};
+    int too_big = 0;
+    void *sf = tml_rd_scratch(tml_rd_scratch_fast, tml_conv_s8_get_buffer_size(&p, &in, &f, &out), &too_big);
+    void *sr = tml_rd_scratch(tml_rd_scratch_ref, tml_ref_conv_s8_get_buffer_size(&p, &in, &f, &out), &too_big);
+    tml_rd_prepare_outputs(r);
+    const int32_t *bias = with_bias ? tml_rd_bias : NULL;
+    const int a = too_big ? -100 : tml_conv_s8(&p, &q, &in, tml_rd_in, &f, tml_rd_filter, bias, &out, tml_rd_out_fast, sf);
+    const int b = tml_ref_conv_s8(&p, &q, &in, tml_rd_in, &f, tml_rd_filter, bias, &out, tml_rd_out_ref, sr);
+    tml_rd_record(res, "conv_s8", a, b, out.n * out.h * out.w * out.c);
+}
+
+static void tml_rd_depthwise(tml_rd_rng *r, tml_ref_diff_result *res, int inplace)
+{
+    tml_depthwise_conv_params p;
+    const int32_t in_c = tml_rd_int(r, 1, 20);
+    p.depth_multiplier = inplace ? 1 : tml_rd_int(r, 1, 3);
+    tml_dims in = {tml_rd_int(r, 1, 2), tml_rd_int(r, 1, 12), tml_rd_int(r, 1, 12), in_c};
+    tml_dims f = {1, tml_rd_int(r, 1, 5), tml_rd_int(r, 1, 5), in_c * p.depth_multiplier};
+    if (tml_rd_int(r, 0, 2) == 0) {
+        f.h = f.w = 3;
+    }
+    p.stride_h = tml_rd_int(r, 1, 3);
+    p.stride_w = tml_rd_int(r, 1, 3);
+    p.dilation_h = tml_rd_int(r, 0, 3) == 0 ? tml_rd_int(r, 2, 3) : 1;
+    p.dilation_w = tml_rd_int(r, 0, 3) == 0 ? tml_rd_int(r, 2, 3) : 1;
+    tml_dims out = {in.n, tml_rd_axis(r, in.h, f.h, p.stride_h, p.dilation_h, &p.pad_h),
+                    tml_rd_axis(r, in.w, f.w, p.stride_w, p.dilation_w, &p.pad_w), f.c};
+    if (out.h == 0 || out.w == 0) {
+        return;
+    }
+    const int32_t in_bytes = in.n * in.h * in.w * in.c;
+    const int32_t out_bytes = out.n * out.h * out.w * out.c;
+    if (out_bytes > TML_RD_BYTES || (inplace && out_bytes > in_bytes)) {
+        return; /* too large for the buffers; in place, the output must fit in the input's buffer */
+    }
+    p.input_offset = tml_rd_int(r, -127, 128);
+    p.output_offset = tml_rd_int(r, -128, 127);
+    tml_rd_activation(r, &p.activation_min, &p.activation_max);
+    const int with_bias = tml_rd_int(r, 0, 4) != 0;
+    tml_rd_per_channel(r, f.c, with_bias);
+    tml_rd_fill(r, tml_rd_in, in_bytes);
+    tml_rd_fill(r, tml_rd_filter, f.h * f.w * f.c);
+    const tml_per_channel_quant q = {tml_rd_mult, tml_rd_shift};
+    const int32_t *bias = with_bias ? tml_rd_bias : NULL;
+    int too_big = 0;
+    tml_rd_prepare_outputs(r);
+    int a, b;
+    if (inplace) {
+        void *sf = tml_rd_scratch(tml_rd_scratch_fast, tml_depthwise_conv_s8_inplace_get_buffer_size(&p, &in, &f, &out), &too_big);
+        void *sr = tml_rd_scratch(tml_rd_scratch_ref, tml_ref_depthwise_conv_s8_inplace_get_buffer_size(&p, &in, &f, &out), &too_big);
+        /* The output overwrites the input: each side runs on its own copy in its output buffer. */
+        memcpy(tml_rd_out_fast, tml_rd_in, (size_t)in_bytes);
+        memcpy(tml_rd_out_ref, tml_rd_in, (size_t)in_bytes);
+        a = too_big ? -100 : tml_depthwise_conv_s8_inplace(&p, &q, &in, tml_rd_out_fast, &f, tml_rd_filter, bias, &out, tml_rd_out_fast, sf);
+        b = tml_ref_depthwise_conv_s8_inplace(&p, &q, &in, tml_rd_out_ref, &f, tml_rd_filter, bias, &out, tml_rd_out_ref, sr);
+        tml_rd_record(res, "depthwise_conv_s8_inplace", a, b, in_bytes);
+    } else {
+        void *sf = tml_rd_scratch(tml_rd_scratch_fast, tml_depthwise_conv_s8_get_buffer_size(&p, &in, &f, &out), &too_big);
+        void *sr = tml_rd_scratch(tml_rd_scratch_ref, tml_ref_depthwise_conv_s8_get_buffer_size(&p, &in, &f, &out), &too_big);
+        a = too_big ? -100 : tml_depthwise_conv_s8(&p, &q, &in, tml_rd_in, &f, tml_rd_filter, bias, &out, tml_rd_out_fast, sf);
+        b = tml_ref_depthwise_conv_s8(&p, &q, &in, tml_rd_in, &f, tml_rd_filter, bias, &out, tml_rd_out_ref, sr);
+        tml_rd_record(res, "depthwise_conv_s8", a, b, out_bytes);
+    }
+}
+
+static void tml_rd_fully_connected(tml_rd_rng *r, tml_ref_diff_result *res)
+{
+    tml_fully_connected_params p;
+    const int32_t batches = tml_rd_int(r, 1, 4);
+    const int32_t depth = tml_rd_int(r, 1, 70);
+    const int32_t units = tml_rd_int(r, 1, TML_RD_MAX_CH);
+    if (batches * depth > TML_RD_BYTES || units * depth > TML_RD_BYTES) {
+        return;
+    }
+    p.per_channel = (int32_t)(tml_rd_next(r) & 1u);
+    p.input_offset = tml_rd_int(r, -127, 128);
+    p.filter_offset = tml_rd_int(r, 0, 3) == 0 ? tml_rd_int(r, -5, 5) : 0;
+    p.output_offset = tml_rd_int(r, -128, 127);
+    tml_rd_activation(r, &p.activation_min, &p.activation_max);
+    const int with_bias = tml_rd_int(r, 0, 4) != 0;
+    tml_rd_per_channel(r, units, with_bias);
+    tml_rd_fill(r, tml_rd_in, batches * depth);
+    tml_rd_fill(r, tml_rd_filter, units * depth);
+    const tml_per_channel_quant q = {tml_rd_mult, tml_rd_shift};
+    const int32_t *bias = with_bias ? tml_rd_bias : NULL;
+    int too_big = 0;
+    void *sf = tml_rd_scratch(tml_rd_scratch_fast, tml_fully_connected_s8_get_buffer_size(&p, batches, depth, units), &too_big);
+    void *sr = tml_rd_scratch(tml_rd_scratch_ref, tml_ref_fully_connected_s8_get_buffer_size(&p, batches, depth, units), &too_big);
+    tml_rd_prepare_outputs(r);
+    const int a = too_big ? -100 : tml_fully_connected_s8(&p, &q, batches, depth, units, tml_rd_in, tml_rd_filter, bias, tml_rd_out_fast, sf);
+    const int b = tml_ref_fully_connected_s8(&p, &q, batches, depth, units, tml_rd_in, tml_rd_filter, bias, tml_rd_out_ref, sr);
+    tml_rd_record(res, "fully_connected_s8", a, b, batches * units);
+}
+
+static void tml_rd_pool(tml_rd_rng *r, tml_ref_diff_result *res, int is_max)
+{
+    tml_pool_params p;
+    tml_dims in = {tml_rd_int(r, 1, 2), tml_rd_int(r, 1, 12), tml_rd_int(r, 1, 12), tml_rd_int(r, 1, 20)};
+    p.filter_h = tml_rd_int(r, 1, 4);
+    p.filter_w = tml_rd_int(r, 1, 4);
+    p.stride_h = tml_rd_int(r, 1, 3);
+    p.stride_w = tml_rd_int(r, 1, 3);
+    tml_dims out = {in.n, tml_rd_axis(r, in.h, p.filter_h, p.stride_h, 1, &p.pad_h),
+                    tml_rd_axis(r, in.w, p.filter_w, p.stride_w, 1, &p.pad_w), in.c};
+    if (out.h == 0 || out.w == 0) {
+        return;
+    }
+    tml_rd_activation(r, &p.activation_min, &p.activation_max);
+    tml_rd_fill(r, tml_rd_in, in.n * in.h * in.w * in.c);
+    tml_rd_prepare_outputs(r);
+    int a, b;
+    if (is_max) {
+        a = tml_max_pool_s8(&p, &in, tml_rd_in, &out, tml_rd_out_fast);
+        b = tml_ref_max_pool_s8(&p, &in, tml_rd_in, &out, tml_rd_out_ref);
+    } else {
+        int too_big = 0;
+        void *sf = tml_rd_scratch(tml_rd_scratch_fast, tml_avg_pool_s8_get_buffer_size(&p, &in, &out), &too_big);
+        void *sr = tml_rd_scratch(tml_rd_scratch_ref, tml_ref_avg_pool_s8_get_buffer_size(&p, &in, &out), &too_big);
+        a = too_big ? -100 : tml_avg_pool_s8(&p, &in, tml_rd_in, &out, tml_rd_out_fast, sf);
+        b = tml_ref_avg_pool_s8(&p, &in, tml_rd_in, &out, tml_rd_out_ref, sr);
+    }
+    tml_rd_record(res, is_max ? "max_pool_s8" : "avg_pool_s8", a, b, out.n * out.h * out.w * out.c);
+}
+
+/* A broadcast shape of rank 1..4: each input dimension is the output's or (sometimes) 1. */
+static int32_t tml_rd_broadcast(tml_rd_rng *r, tml_broadcast_shape *s, int32_t *n1, int32_t *n2)
+{
+    const int same = tml_rd_int(r, 0, 1) == 0;
+    int32_t total = 1, st1 = 1, st2 = 1;
+    memset(s, 0, sizeof *s);
+    s->rank = tml_rd_int(r, 1, 4);
+    for (int32_t d = s->rank - 1; d >= 0; d--) {
+        s->output_dims[d] = tml_rd_int(r, 1, 9);
+        total *= s->output_dims[d];
+        const int b1 = !same && tml_rd_int(r, 0, 3) == 0;
+        const int b2 = !same && !b1 && tml_rd_int(r, 0, 3) == 0;
+        s->input1_strides[d] = b1 ? 0 : st1;
+        s->input2_strides[d] = b2 ? 0 : st2;
+        st1 *= b1 ? 1 : s->output_dims[d];
+        st2 *= b2 ? 1 : s->output_dims[d];
+    }
+    *n1 = st1;
+    *n2 = st2;
+    return total;
+}
+
+static void tml_rd_add_mul(tml_rd_rng *r, tml_ref_diff_result *res, int op)
+{
+    tml_broadcast_shape s;
+    int32_t n1, n2;
+    const int32_t total = tml_rd_broadcast(r, &s, &n1, &n2);
+    tml_rd_fill(r, tml_rd_in, n1);
+    tml_rd_fill(r, tml_rd_in2, n2);
+    tml_rd_prepare_outputs(r);
+    int a, b;
+    if (op == 2) {
+        tml_mul_params p;
+        p.input1_offset = tml_rd_int(r, -127, 128);
+        p.input2_offset = tml_rd_int(r, -127, 128);
+        p.output_offset = tml_rd_int(r, -128, 127);
+        tml_rd_quantize(ldexp(1.0 + (double)(tml_rd_next(r) % 1000u) / 1000.0, tml_rd_int(r, -14, 1)),
+                        &p.output_quant.multiplier, &p.output_quant.shift);
+        tml_rd_activation(r, &p.activation_min, &p.activation_max);
+        a = tml_mul_s8(&p, &s, tml_rd_in, tml_rd_in2, tml_rd_out_fast);
+        b = tml_ref_mul_s8(&p, &s, tml_rd_in, tml_rd_in2, tml_rd_out_ref);
+    } else {
+        /* ADD's Prepare from random scales: s1, s2 in (2^-8, 2^-4), s_out in (2^-7, 2^-3). */
+        const double s1 = ldexp(1.0 + (double)(tml_rd_next(r) % 1000u) / 1000.0, tml_rd_int(r, -8, -5));
+        const double s2 = ldexp(1.0 + (double)(tml_rd_next(r) % 1000u) / 1000.0, tml_rd_int(r, -8, -5));
+        const double so = ldexp(1.0 + (double)(tml_rd_next(r) % 1000u) / 1000.0, tml_rd_int(r, -7, -4));
+        const double twice_max = 2.0 * (s1 > s2 ? s1 : s2);
+        tml_add_params p;
+        p.input1_offset = tml_rd_int(r, -127, 128);
+        p.input2_offset = tml_rd_int(r, -127, 128);
+        p.output_offset = tml_rd_int(r, -128, 127);
+        p.left_shift = 20;
+        tml_rd_quantize(s1 / twice_max, &p.input1_quant.multiplier, &p.input1_quant.shift);
+        tml_rd_quantize(s2 / twice_max, &p.input2_quant.multiplier, &p.input2_quant.shift);
+        tml_rd_quantize(twice_max / (1048576.0 * so), &p.output_quant.multiplier, &p.output_quant.shift);
+        tml_rd_activation(r, &p.activation_min, &p.activation_max);
+        if (op == 0) {
+            a = tml_add_s8(&p, &s, tml_rd_in, tml_rd_in2, tml_rd_out_fast);
+            b = tml_ref_add_s8(&p, &s, tml_rd_in, tml_rd_in2, tml_rd_out_ref);
+        } else {
+            a = tml_sub_s8(&p, &s, tml_rd_in, tml_rd_in2, tml_rd_out_fast);
+            b = tml_ref_sub_s8(&p, &s, tml_rd_in, tml_rd_in2, tml_rd_out_ref);
+        }
+    }
+    tml_rd_record(res, op == 0 ? "add_s8" : op == 1 ? "sub_s8" : "mul_s8", a, b, total);
+}
+
+static void tml_rd_softmax(tml_rd_rng *r, tml_ref_diff_result *res)
+{
+    /* PreprocessSoftmaxScaling(beta 1, input scale) and the input radius, as the compiler derives them. */
+    tml_softmax_params p;
+    const int32_t rows = tml_rd_int(r, 1, 5);
+    const int32_t depth = tml_rd_int(r, 1, 200);
+    double real = ldexp(1.0 + (double)(tml_rd_next(r) % 1000u) / 1000.0, tml_rd_int(r, -8, 1)) * 67108864.0;
+    if (real > 2147483647.0) {
+        real = 2147483647.0;
+    }
+    tml_rd_quantize(real, &p.input_multiplier, &p.input_left_shift);
+    p.diff_min = -(int32_t)floor(31.0 * 67108864.0 / ldexp(1.0, p.input_left_shift));
+    tml_rd_fill(r, tml_rd_in, rows * depth);
+    tml_rd_prepare_outputs(r);
+    const int a = tml_softmax_s8(&p, tml_rd_in, rows, depth, tml_rd_out_fast);
+    const int b = tml_ref_softmax_s8(&p, tml_rd_in, rows, depth, tml_rd_out_ref);
+    tml_rd_record(res, "softmax_s8", a, b, rows * depth);
+}
+
+/* Buffer sizes: inputs and filters are at most 2*12*12*24 and 18*4*4*12 bytes (below TML_RD_BYTES); outputs
+ * that could exceed it are checked where they are drawn. */
+typedef char tml_rd_buffers_fit[(2 * 12 * 12 * 24 <= TML_RD_BYTES && 18 * 4 * 4 * 12 <= TML_RD_BYTES) ? 1 : -1];
+
+/* Runs `rounds` rounds; each calls every kernel once on fresh random shapes and parameters. */
+static tml_ref_diff_result tml_ref_diff_run(uint32_t seed, uint32_t rounds)
+{
+    tml_ref_diff_result res = {0, 0, 0, "", 0};
+    tml_rd_rng r = {seed != 0 ? seed : 1u};
+    for (uint32_t i = 0; i < rounds; i++) {
+        tml_rd_conv(&r, &res);
+        tml_rd_depthwise(&r, &res, 0);
+        tml_rd_depthwise(&r, &res, 1);
+        tml_rd_fully_connected(&r, &res);
+        tml_rd_pool(&r, &res, 0);
+        tml_rd_pool(&r, &res, 1);
+        tml_rd_add_mul(&r, &res, 0);
+        tml_rd_add_mul(&r, &res, 1);
+        tml_rd_add_mul(&r, &res, 2);
+        tml_rd_softmax(&r, &res);
+    }
+    return res;
+}
+
+/* The comparison itself: a planted difference in one output byte, or in a guard byte, must count as a mismatch. */
+static int tml_ref_diff_selftest(void)
+{
+    tml_ref_diff_result res = {0, 0, 0, "", 0};
+    tml_rd_rng r = {7u};
+    tml_rd_prepare_outputs(&r);
+    tml_rd_record(&res, "identical", TML_OK, TML_OK, 100);
+    tml_rd_out_fast[57] ^= 1;
+    tml_rd_record(&res, "output byte", TML_OK, TML_OK, 100);
+    tml_rd_out_fast[57] ^= 1;
+    tml_rd_out_ref[100 + TML_RD_GUARD - 1] ^= 0x80;
+    tml_rd_record(&res, "guard byte", TML_OK, TML_OK, 100);
+    tml_rd_out_ref[100 + TML_RD_GUARD - 1] ^= 0x80;
+    tml_rd_record(&res, "status", TML_OK, TML_ERROR_ARGUMENT, 100);
+    return res.cases == 4 && res.mismatches == 3 && res.first_case == 1;
+}
+
+#endif /* TML_REF_DIFF_H */
