@@ -44,7 +44,7 @@ try
         var gc = new GoldenCase(name, SharedData.Model(name), Path.Combine(SharedData.Root, "golden", name));
         var image = DeviceBuild.Build(plan, new DeviceBuildOptions
         {
-            Core = core, OptimizeForSize = os, Macs = macs,
+            Core = core, OptimizeForSize = os,
             CacheDirectory = Path.Combine(SharedData.Repo, "build", "device-cache"),
             OutputDirectory = Path.Combine(scratch, name),
         });

@@ -19,8 +19,6 @@ public sealed record DeviceBuildOptions
     public bool OptimizeForSize { get; init; }
     /// <summary>The C name of the model (its functions are {name}_invoke and so on).</summary>
     public string ModelName { get; init; } = "model";
-    /// <summary>The model's MACs, written into the generated header.</summary>
-    public long Macs { get; init; }
     /// <summary>Where the generated C, objects, ELF and map go; default a new folder under the temp folder.</summary>
     public string? OutputDirectory { get; init; }
     /// <summary>Where the compiled kernels and runtime are kept per core, optimisation and source hash; default
@@ -113,7 +111,7 @@ public static class DeviceBuild
         string name = options.ModelName;
 
         options.Progress?.Report($"emitting {name}.c");
-        var source = CEmitter.Emit(plan, name, options.Macs);
+        var source = CEmitter.Emit(plan, name);
         WriteIfChanged(Path.Combine(dir, source.HeaderName), source.Header);
         WriteIfChanged(Path.Combine(dir, source.SourceName), source.Source);
         WriteIfChanged(Path.Combine(dir, "tml_model_glue.c"), Glue(plan, name));

@@ -92,7 +92,6 @@ internal static class PipelineFuzz
         var plain = Lowerer.Lower(model, file);
         if (plain.Value is null) return Refused(plain.Diagnostics, "lower");
         lowered = true;
-        long macs = ModelSummary.Of(model).TotalMacs;
         var plans = new List<ExecutionPlan> { plain.Value };
 
         foreach (var result in MemoryTechniques.Evaluate(model, file))
@@ -114,7 +113,7 @@ internal static class PipelineFuzz
         {
             if (InBounds(plan) is { } outside) return outside;
             if (SameQuantization(model.Main, plan) is { } changed) return changed;
-            var source = CEmitter.Emit(plan, "fuzz", macs);
+            var source = CEmitter.Emit(plan, "fuzz");
             if (!source.Source.Contains("int32_t fuzz_invoke(uint8_t *arena)", StringComparison.Ordinal)) return "the emitted C has no invoke function";
         }
         return null;

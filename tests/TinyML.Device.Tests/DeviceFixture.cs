@@ -36,11 +36,10 @@ public static class Device
     public static QemuRunner Runner => LazyRunner.Value;
 
     /// <summary>Options for a build into a fresh folder under the scratch folder.</summary>
-    public static DeviceBuildOptions Options(CortexMCore core, string label, bool optimizeForSize = false, long macs = 0) => new()
+    public static DeviceBuildOptions Options(CortexMCore core, string label, bool optimizeForSize = false) => new()
     {
         Core = core,
         OptimizeForSize = optimizeForSize,
-        Macs = macs,
         CacheDirectory = Cache,
         OutputDirectory = Path.Combine(Scratch.Value, $"{label.Replace('/', '_')}-{core.Name}{(optimizeForSize ? "-Os" : "")}-{Guid.NewGuid():N}"),
     };
@@ -56,9 +55,6 @@ public static class Device
         Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
         return lowered.Value!;
     });
-
-    /// <summary>The MACs of a model (for the generated header).</summary>
-    public static long Macs(GoldenCase gc) => ModelSummary.Of(TfliteReader.ReadFile(gc.Model).Value!).TotalMacs;
 
     /// <summary>A golden case by name (a model in ../shared/golden, or ops/&lt;case&gt;).</summary>
     public static GoldenCase Case(string name) => GoldenCase.All().Single(c => c.Name == name);

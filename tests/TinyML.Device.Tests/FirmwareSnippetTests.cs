@@ -15,7 +15,7 @@ public sealed class KwsPackageForCortexM4 : IDisposable
     public KwsPackageForCortexM4()
     {
         var gc = Device.Case("kws");
-        DeviceBuild.Package(Device.Plan(gc), Device.Options(CortexM.M4, "snippets", macs: Device.Macs(gc)) with { ModelName = "kws" },
+        DeviceBuild.Package(Device.Plan(gc), Device.Options(CortexM.M4, "snippets") with { ModelName = "kws" },
             Path.Combine(Root, "tinyml"));
     }
 
@@ -163,7 +163,7 @@ public sealed class FirmwareSnippetTests : IClassFixture<KwsPackageForCortexM4>
     {
         var gc = Device.Case("hello_int8");
         string package = Path.Combine(_root, "m0plus");
-        DeviceBuild.Package(Device.Plan(gc), Device.Options(CortexM.M0Plus, "snippets", macs: Device.Macs(gc)) with { ModelName = "hello" }, package);
+        DeviceBuild.Package(Device.Plan(gc), Device.Options(CortexM.M0Plus, "snippets") with { ModelName = "hello" }, package);
         string project = Project("Makefile",
             "include ../m0plus/hello.mk\n" +
             "CFLAGS := -mcpu=cortex-m0plus -mthumb -mfloat-abi=hard\n" +

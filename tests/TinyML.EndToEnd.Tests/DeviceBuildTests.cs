@@ -46,7 +46,9 @@ public sealed class DeviceBuildTests
         string dir = Project("device-m4", "<TinyMLTarget>cortex-m4</TinyMLTarget>", "RamBudget=\"64KB\" ");
         var build = Build(dir);
         Assert.True(build.ExitCode == 0, build.Output);
-        Assert.Contains("tinyml.dll compile", build.Output);
+        // The device build compiles the plan the build made (the one the app embeds), not the .tflite again.
+        Assert.Matches(new Regex(@"tinyml\.dll compile \S*" + Regex.Escape(Path.Combine("obj", "Debug", "net10.0", "tinyml", "kws.tmlmodel")) + " --target cortex-m4 "), build.Output);
+        Assert.DoesNotMatch(new Regex(@"tinyml\.dll compile \S*kws\.tflite"), build.Output);
         Assert.Matches(new Regex(@"TinyML: kws\.tflite -> App\.Kws: RAM 16,000 B .*; on cortex-m4 from the ELF: RAM [\d,]+ B, flash [\d,]+ B"), build.Output);
         string package = Path.Combine(dir, "bin", "Debug", "net10.0", "tinyml", "cortex-m4");
         foreach (string file in new[] { "kws.c", "kws.h", "libkws.a", "libtinyml_kernels.a", "tml_kernels.h", "kws.cmake", "kws.mk" })
@@ -70,14 +72,14 @@ public sealed class DeviceBuildTests
         var stamp = File.GetLastWriteTimeUtc(library);
         var second = Build(dir);
         Assert.True(second.ExitCode == 0, second.Output);
-        Assert.Contains("Skipping target \"_TinyMLCrossCompileModels\"", second.Output);
+        Assert.Contains("Skipping target \"_TinyMLCompileModelsCore\"", second.Output);
         Assert.DoesNotContain("tinyml.dll compile", second.Output);
         Assert.Equal(stamp, File.GetLastWriteTimeUtc(library));
 
         // -Os through a global property: the settings changed, so it compiles again, with --size.
         var size = Build(dir, null, "-p:TinyMLOptimizeFor=size");
         Assert.True(size.ExitCode == 0, size.Output);
-        Assert.Matches(new Regex(@"tinyml\.dll compile .* --json --progress --ram-budget=65536 --size"), size.Output);
+        Assert.Matches(new Regex(@"tinyml\.dll compile .* --json --progress --label kws\.tflite --size"), size.Output);
     }
 
     [Fact]
@@ -104,13 +106,30 @@ public sealed class DeviceBuildTests
     }
 
     [Fact]
-    public void ABudgetThatOnlyTheHostPlanFits_IsMetOnTheDevice_AndTheAppRunsTheDevicesPlan()
+    public void ABudgetThatOnlyTheHostPlanFits_IsMetOnTheDevice_AndTheAppEmbedsThePlanTheLibraryWasBuiltFrom()
     {
         // ic_resnet's layer-by-layer arena (49,152 B) fits 49,300 B on the host, not with the device's static data and
-        // stack; the cross compile plans again within what is left, and the host class follows the same plan.
+        // stack; the build plans again within what is left and compiles that plan, which the app embeds.
         string dir = _sdk.NewProject("device-replan");
         File.Copy(SharedData.Model("ic_resnet"), Path.Combine(dir, "ic_resnet.tflite"));
-        File.WriteAllText(Path.Combine(dir, "Program.cs"), "System.Console.WriteLine($\"arena {App.IcResnet.ArenaBytes}\");\n");
+        // The app lists its embedded plan's kernel calls, each with its arena and state pointers (read with the
+        // packed TinyML.Plan, as an app reads it).
+        File.WriteAllText(Path.Combine(dir, "Program.cs"), """
+            using System;
+            using System.Linq;
+            using TinyML.Compiler.Plan;
+            var stream = typeof(App.IcResnet).Assembly.GetManifestResourceStream("App.ic_resnet.tmlmodel")!;
+            var bytes = new byte[stream.Length];
+            stream.ReadExactly(bytes);
+            var plan = PlanContainer.Read(bytes).Value!;
+            Console.WriteLine($"arena {App.IcResnet.ArenaBytes} {plan.ArenaBytes} state {plan.StateBytes} target {plan.Target} macs {App.IcResnet.Macs} {plan.Macs}");
+            foreach (var call in plan.Calls)
+            {
+                var pointers = call.Args.SelectMany(a => new[] { a.Pointer }.Concat(a.Fields.Where(f => f.Type == FieldType.Pointer).Select(f => f.Pointer)).Concat(a.Pointers))
+                    .Where(p => p.Region is Region.Arena or Region.State).Select(p => $"{p.Region.ToString().ToLowerInvariant()}+{p.Offset}").OrderBy(p => p, StringComparer.Ordinal);
+                Console.WriteLine($"call {call.Kernel} {string.Join(" ", pointers)}".TrimEnd());
+            }
+            """);
         PackedSdk.WriteProject(dir, "    <TinyModel Include=\"ic_resnet.tflite\" RamBudget=\"49300\" TargetCore=\"cortex-m4\" />\n");
         var build = Build(dir);
         Assert.True(build.ExitCode == 0, build.Output);
@@ -120,7 +139,26 @@ public sealed class DeviceBuildTests
         Assert.True(report.GetProperty("ram_bytes").GetInt64() <= 49300);
         var run = _sdk.Dotnet(dir, Path.Combine(dir, "bin", "Debug", "net10.0", "App.dll"));
         Assert.True(run.ExitCode == 0, run.Output);
-        Assert.Contains($"arena {report.GetProperty("arena_bytes").GetInt64()}", run.Output);
+        long arena = report.GetProperty("arena_bytes").GetInt64();
+        Assert.Contains($"arena {arena} {arena} state {report.GetProperty("state_bytes").GetInt64()} target cortex-m4", run.Output);
+        var appCalls = run.Output.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("call ", StringComparison.Ordinal)).ToList();
+
+        // The C the device library was compiled from: each kernel call with the arena and state pointers of its
+        // arguments (in the call, its parameter structs and its pointer arrays).
+        string c = File.ReadAllText(Path.Combine(dir, "bin", "Debug", "net10.0", "tinyml", "cortex-m4", "ic_resnet.c"));
+        string invoke = c.Substring(c.IndexOf("int32_t ic_resnet_invoke(uint8_t *arena)", StringComparison.Ordinal));
+        var deviceCalls = new List<string>();
+        foreach (string chunk in invoke.Split("if (status != 0) return status;"))
+        {
+            var kernel = Regex.Match(chunk, @"status = (tml_\w+)\(");
+            if (!kernel.Success) continue;
+            var pointers = Regex.Matches(chunk, @"\((arena|ic_resnet_state) \+ (\d+)\)")
+                .Select(m => $"{(m.Groups[1].Value == "arena" ? "arena" : "state")}+{m.Groups[2].Value}").OrderBy(p => p, StringComparer.Ordinal);
+            deviceCalls.Add($"call {kernel.Groups[1].Value} {string.Join(" ", pointers)}".TrimEnd());
+        }
+        Assert.True(deviceCalls.Count > 10, $"{deviceCalls.Count} calls in ic_resnet.c");
+        Assert.Equal(deviceCalls, appCalls);
+        Assert.Contains($"#define IC_RESNET_ARENA_BYTES {arena}\n", File.ReadAllText(Path.Combine(dir, "bin", "Debug", "net10.0", "tinyml", "cortex-m4", "ic_resnet.h")));
     }
 
     [Fact]

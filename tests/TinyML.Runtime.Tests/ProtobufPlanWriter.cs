@@ -12,13 +12,13 @@ namespace TinyML.Runtime.Tests;
 /// </summary>
 internal static class ProtobufPlanWriter
 {
-    /// <summary>Serializes a plan.</summary>
-    public static byte[] Write(ExecutionPlan plan)
+    /// <summary>Serializes a plan; <paramref name="version"/> 1 writes the first format (no MACs, no target).</summary>
+    public static byte[] Write(ExecutionPlan plan, int version = ExecutionPlan.FormatVersion)
     {
         using var stream = new MemoryStream();
         var o = new CodedOutputStream(stream);
         o.WriteTag(1, WireFormat.WireType.LengthDelimited); o.WriteString(PlanContainer.Magic);
-        o.WriteTag(2, WireFormat.WireType.Varint); o.WriteInt32(ExecutionPlan.FormatVersion);
+        o.WriteTag(2, WireFormat.WireType.Varint); o.WriteInt32(version);
         o.WriteTag(3, WireFormat.WireType.Varint); o.WriteInt64(plan.ArenaBytes);
         o.WriteTag(4, WireFormat.WireType.Varint); o.WriteInt64(plan.StateBytes);
         foreach (var blob in plan.Constants)
@@ -33,9 +33,11 @@ internal static class ProtobufPlanWriter
             w.WriteTag(3, WireFormat.WireType.LengthDelimited); w.WriteString(call.Kernel);
             w.WriteTag(4, WireFormat.WireType.LengthDelimited); w.WriteString(call.Comment);
             foreach (var arg in call.Args) Message(w, 5, a => WriteArg(a, arg));
+            if (version >= 2) { w.WriteTag(6, WireFormat.WireType.Varint); w.WriteInt64(call.Macs); }
         });
         foreach (var tensor in plan.Inputs) Message(o, 7, w => WriteTensor(w, tensor));
         foreach (var tensor in plan.Outputs) Message(o, 8, w => WriteTensor(w, tensor));
+        if (version >= 2) { o.WriteTag(9, WireFormat.WireType.LengthDelimited); o.WriteString(plan.Target); }
         o.Flush();
         return stream.ToArray();
     }

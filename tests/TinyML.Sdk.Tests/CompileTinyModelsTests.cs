@@ -68,7 +68,9 @@ public sealed class CompileTinyModelsTests : IDisposable
         var (ok, engine, task) = Run(item);
         Assert.True(ok, string.Join("\n", engine.Errors.Select(e => e.Message)));
         Assert.Empty(engine.Warnings);
-        Assert.Equal(2, task.WrittenFiles.Length);
+        // The plan, the manifest and the compile report beside the plan.
+        Assert.Equal(new[] { Path.Combine(_dir, "obj", "kws.report.json"), item.GetMetadata("_TinyML_PlanFile"), item.GetMetadata("_TinyML_ManifestFile") },
+            task.WrittenFiles.Select(f => f.ItemSpec).OrderBy(f => f, StringComparer.Ordinal));
         var plan = PlanContainer.Read(File.ReadAllBytes(item.GetMetadata("_TinyML_PlanFile"))).Value!;
         Assert.Equal(16000, plan.ArenaBytes);
         var manifest = ModelManifest.Parse(File.ReadAllText(item.GetMetadata("_TinyML_ManifestFile")));
@@ -217,8 +219,9 @@ public sealed class CompileTinyModelsTests : IDisposable
         Assert.Contains("MACs)", error.Message);
         Assert.Contains("raise the budget to at least 15,264 bytes", error.Message);
         Assert.False(File.Exists(item.GetMetadata("_TinyML_PlanFile")), "no plan may be left behind, so the next build checks again");
-        // The manifest stays, so that the generated class (and the editor's view of it) survives the failed build.
-        Assert.Equal(item.GetMetadata("_TinyML_ManifestFile"), Assert.Single(task.WrittenFiles).ItemSpec);
+        // The manifest stays, so that the generated class (and the editor's view of it) survives the failed build;
+        // so does the compile report, which says what was tried.
+        Assert.Equal(new[] { item.GetMetadata("_TinyML_ManifestFile"), Path.Combine(_dir, "obj", "kws.report.json") }, task.WrittenFiles.Select(f => f.ItemSpec));
         Assert.True(File.Exists(item.GetMetadata("_TinyML_ManifestFile")));
     }
 

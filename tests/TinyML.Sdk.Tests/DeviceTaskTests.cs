@@ -76,20 +76,20 @@ public sealed class DeviceTaskTests : IDisposable
     }
 
     [Fact]
-    public void Resolve_PassesTheRamBudgetToTheCrossCompile_SoBothPlanTheSameWay()
+    public void Resolve_TellsTheCompileStepWhereToCrossCompile_AndPassesNoBudgetOfItsOwn()
     {
+        // The budget is resolved once, by the compile step (ModelCompiler); the device build compiles its plan.
         var kws = Item("kws.tflite");
         kws.SetMetadata("RamBudget", "64KB");
-        var (ok, engine, task) = Resolve(t => { t.Board = "nano33ble"; t.RamBudget = "100000"; }, kws, Item("ad.tflite"));
+        var (ok, engine, task) = Resolve(t => t.Target = "cortex-m4", kws);
         Assert.True(ok, string.Join("\n", engine.Errors.Select(e => e.Message)));
-        string Argument(string cName) => task.DeviceModels.Single(d => d.GetMetadata("CName") == cName).GetMetadata("RamBudgetArgument");
-        Assert.Equal("--ram-budget=65536", Argument("kws"));
-        Assert.Equal("--ram-budget=100000", Argument("ad"));
-
-        var (_, _, boardOnly) = Resolve(t => t.Board = "nano33ble", Item("kws.tflite"));
-        Assert.Equal($"--ram-budget={TinyML.Compiler.Budgets.Board.Find("nano33ble")!.SramBytes}", boardOnly.DeviceModels.Single().GetMetadata("RamBudgetArgument"));
-        var (_, _, noBudget) = Resolve(t => t.Target = "cortex-m4", Item("kws.tflite"));
-        Assert.Equal("", noBudget.DeviceModels.Single().GetMetadata("RamBudgetArgument"));
+        var device = task.DeviceModels.Single();
+        var resolved = task.ResolvedModels.Single();
+        Assert.Equal(device.GetMetadata("CName"), resolved.GetMetadata("_TinyML_CName"));
+        Assert.Equal(device.GetMetadata("OutputDirectory"), resolved.GetMetadata("_TinyML_DeviceOutput"));
+        Assert.Equal(device.GetMetadata("WorkDirectory"), resolved.GetMetadata("_TinyML_DeviceWork"));
+        Assert.Equal(device.GetMetadata("ReportFile"), resolved.GetMetadata("_TinyML_DeviceReport"));
+        Assert.DoesNotContain("RamBudgetArgument", device.MetadataNames.Cast<string>());
     }
 
     [Fact]
@@ -309,65 +309,98 @@ public sealed class DeviceTaskTests : IDisposable
         Assert.Equal(15000, CompileReport.Parse(Report.Replace("\"constant_bytes\": 28984", "\"constant_bytes\": 28984, \"planning_budget_bytes\": 15000"))!.PlanningBudgetBytes);
     }
 
-    private (bool Ok, FakeBuildEngine Engine) CompileWithReport(string? reportText, string ramBudget)
+    /// <summary>
+    /// Compiles kws for cortex-m4 with a RAM budget; a script stands in for tinyml.dll (run by /bin/sh) and prints the
+    /// size reports in <paramref name="reports"/>, one a call (the last one again after them), and records the plan
+    /// file each call was given.
+    /// </summary>
+    private (bool Ok, FakeBuildEngine Engine, string[] Calls) CompileWithFakeCli(string ramBudget, bool designTime = false, params string[] reports)
     {
         var item = new TaskItem(SharedData.Model("kws"));
-        item.SetMetadata("_TinyML_PlanFile", Path.Combine(_dir, "obj", "kws.tmlmodel"));
+        string plan = Path.Combine(_dir, "obj", "kws.tmlmodel");
+        item.SetMetadata("_TinyML_PlanFile", plan);
         item.SetMetadata("_TinyML_ManifestFile", Path.Combine(_dir, "obj", "kws.tmlmodel.json"));
         item.SetMetadata("_TinyML_ResourceName", "App.kws.tmlmodel");
         item.SetMetadata("Namespace", "App");
         item.SetMetadata("RamBudget", ramBudget);
-        string report = Path.Combine(_dir, "obj", "kws.compile.json");
-        if (reportText is not null)
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(report)!);
-            File.WriteAllText(report, reportText);
-        }
-        item.SetMetadata("_TinyML_DeviceReport", report);
+        item.SetMetadata("_TinyML_DeviceReport", Path.Combine(_dir, "obj", "cortex-m4", "kws.compile.json"));
+        item.SetMetadata("_TinyML_CName", "kws");
+        item.SetMetadata("_TinyML_DeviceOutput", Path.Combine(_dir, "bin", "cortex-m4") + Path.DirectorySeparatorChar);
+        item.SetMetadata("_TinyML_DeviceWork", Path.Combine(_dir, "obj", "cortex-m4", "kws") + Path.DirectorySeparatorChar);
+        string calls = Path.Combine(_dir, "calls.txt");
+        var script = new System.Text.StringBuilder($"echo \"$2\" >> '{calls}'\nn=$(wc -l < '{calls}')\n");
+        for (int i = 0; i < reports.Length; i++)
+            script.Append(i == reports.Length - 1 ? "" : $"if [ $n -eq {i + 1} ]; then cat <<'EOF'\n{reports[i]}\nEOF\nexit 0; fi\n");
+        if (reports.Length > 0) script.Append($"cat <<'EOF'\n{reports[^1]}\nEOF\n");
+        string cli = Path.Combine(_dir, "fake-tinyml.sh");
+        File.WriteAllText(cli, script.ToString());
         var engine = new FakeBuildEngine();
-        var task = new CompileTinyModels { BuildEngine = engine, Models = new[] { item }, ProjectFile = _project, Target = "cortex-m4" };
-        return (task.Execute(), engine);
+        var task = new CompileTinyModels
+        {
+            BuildEngine = engine, Models = new[] { item }, ProjectFile = _project, Target = "cortex-m4", DesignTimeBuild = designTime,
+            CliPath = cli, DotnetHostPath = "/bin/sh",
+        };
+        bool ok = task.Execute();
+        return (ok, engine, File.Exists(calls) ? File.ReadAllLines(calls) : Array.Empty<string>());
     }
 
     [Fact]
-    public void Budget_UsesTheMeasuredSizes_WhenTheReportIsThere()
+    public void Budget_UsesTheMeasuredSizes_AndTheDeviceBuildCompilesThePlanTheTaskMade()
     {
-        // 16,100 holds the 16,000-byte arena (host estimate) but not the 16,272 bytes the report measured.
-        var (ok, engine) = CompileWithReport(Report, "16100");
+        // 16,100 holds the 16,000-byte arena (host estimate) but not the 16,272 bytes the report measured; planning
+        // again within what is left (the fake device keeps its 16,272 B) does not help, so the budget fails.
+        var (ok, engine, calls) = CompileWithFakeCli("16100", reports: Report);
         Assert.False(ok);
         var error = Assert.Single(engine.Errors);
         Assert.Equal("TML3001", error.Code);
         Assert.Contains("needs 16,272 bytes (15.9 KB) of RAM on cortex-m4 (measured from the ELF: static data 16,016 (arena 16,000, state 0) + invoke stack 256)", error.Message);
         Assert.Contains("raise the budget to at least 16,272 bytes", error.Message);
         Assert.False(File.Exists(Path.Combine(_dir, "obj", "kws.tmlmodel")));
+        // Every cross compile was given the plan file, never the .tflite.
+        Assert.NotEmpty(calls);
+        Assert.All(calls, c => Assert.Equal(Path.Combine(_dir, "obj", "kws.tmlmodel"), c));
     }
 
     [Fact]
-    public void Budget_PlansForTheBudgetTheCrossCompilePlannedFor()
+    public void Budget_WhenTheDeviceMissesIt_PlansAgainWithinTheBudgetLessTheDevicesOwnRam_AndCompilesThatPlan()
     {
-        // The cross compile had to plan within 15,264 B to leave room for the device's own RAM: the host class must
-        // run that plan (patches), not the 16,000-byte layer-by-layer one that the 16,100 budget alone would allow.
-        var (ok, engine) = CompileWithReport(Report.Replace("\"ram_bytes\": 16272,", "\"ram_bytes\": 15536,")
-            .Replace("\"constant_bytes\": 28984", "\"constant_bytes\": 28984, \"planning_budget_bytes\": 15264"), "16100");
+        // The first plan (16,000 B) measures 16,272 B on the device: 272 B of its own. The task plans again within
+        // 16,100 - 272 = 15,828 B (patches) and cross-compiles that plan, which the device then fits.
+        var (ok, engine, calls) = CompileWithFakeCli("16100", reports: new[] { Report, Report.Replace("\"ram_bytes\": 16272,", "\"ram_bytes\": 15536,") });
         Assert.True(ok, string.Join("\n", engine.Errors.Select(e => e.Message)));
+        Assert.Equal(2, calls.Length);
         var plan = TinyML.Compiler.Plan.PlanContainer.Read(File.ReadAllBytes(Path.Combine(_dir, "obj", "kws.tmlmodel"))).Value!;
-        Assert.True(plan.ArenaBytes <= 15264, $"{plan.ArenaBytes}");
-        Assert.Contains(engine.Messages, m => m.Message!.Contains("planned within 15,264 B to leave room for the device's static data and stack"));
+        Assert.True(plan.ArenaBytes <= 15828, $"{plan.ArenaBytes}");
+        Assert.Equal("cortex-m4", plan.Target);
+        Assert.Contains(engine.Messages, m => m.Message!.Contains("16,272 B of RAM on cortex-m4 is over the budget: planning the memory again within 15,828 B"));
+        Assert.Contains(engine.Messages, m => m.Message!.Contains("planned within 15,828 B to leave room for the device's static data and stack"));
+        // The compile report beside the plan records the budget the plan was made within.
+        Assert.Contains("\"planning_budget_bytes\": 15828", File.ReadAllText(Path.Combine(_dir, "obj", "kws.report.json")));
+
+        // A design-time build does not cross-compile, and makes the same plan from that report.
+        File.Delete(Path.Combine(_dir, "calls.txt"));
+        byte[] before = File.ReadAllBytes(Path.Combine(_dir, "obj", "kws.tmlmodel"));
+        var (designOk, designEngine, designCalls) = CompileWithFakeCli("16100", designTime: true);
+        Assert.True(designOk, string.Join("\n", designEngine.Errors.Select(e => e.Message)));
+        Assert.Empty(designCalls);
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(_dir, "obj", "kws.tmlmodel")));
     }
 
     [Fact]
-    public void Budget_UsesTheHostEstimate_WithoutAReport()
+    public void Budget_UsesTheHostEstimate_InADesignTimeBuild()
     {
-        var (ok, engine) = CompileWithReport(null, "16100");
+        var (ok, engine, calls) = CompileWithFakeCli("16100", designTime: true);
         Assert.True(ok, string.Join("\n", engine.Errors.Select(e => e.Message)));
+        Assert.Empty(calls);
         Assert.True(File.Exists(Path.Combine(_dir, "obj", "kws.tmlmodel")));
     }
 
     [Fact]
-    public void Budget_AnUnreadableReport_IsTML0007()
+    public void Budget_AnUnreadableReport_IsTML0007_AndLeavesNoPlan()
     {
-        var (ok, engine) = CompileWithReport("{ \"schema\": \"tinyml.compile/1\" }", "64KB");
+        var (ok, engine, _) = CompileWithFakeCli("64KB", reports: "{ \"schema\": \"tinyml.compile/1\" }");
         Assert.False(ok);
         Assert.Equal("TML0007", Assert.Single(engine.Errors).Code);
+        Assert.False(File.Exists(Path.Combine(_dir, "obj", "kws.tmlmodel")));
     }
 }

@@ -3,7 +3,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using TinyML.Compiler.Analysis;
+using TinyML.Compiler.Budgets;
 using TinyML.Compiler.Emit;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Plan;
@@ -12,7 +12,7 @@ using TinyML.Device;
 namespace TinyML.Cli.Commands;
 
 /// <summary>
-/// <c>tinyml compile MODEL --target CORE --out DIR [--name NAME] [--size] [--json] [--work DIR] [--toolchain DIR] [--ram-budget SIZE] [--progress]</c>:
+/// <c>tinyml compile MODEL|PLAN.tmlmodel --target CORE --out DIR [--name NAME] [--size] [--json] [--work DIR] [--toolchain DIR] [--ram-budget SIZE] [--progress] [--label NAME]</c>:
 /// the model as C and static libraries for a firmware project (no interpreter), with a CMake snippet and a Makefile
 /// fragment, and its real sizes.
 /// </summary>
@@ -24,7 +24,7 @@ public static class CompileCommand
     /// <summary>Creates the command.</summary>
     public static Command Create(TextWriter stdout, TextWriter stderr, bool stderrIsTerminal = false)
     {
-        var model = new Argument<FileInfo>("model") { Description = "The .tflite model to compile" };
+        var model = new Argument<FileInfo>("model") { Description = "The .tflite model to compile, or a plan (.tmlmodel, as the SDK's build writes it) to compile as it is" };
         var target = new Option<string>("--target") { Description = "The core: cortex-m0plus, cortex-m3, cortex-m4, cortex-m7, cortex-m33, cortex-m55", Required = true };
         var output = new Option<DirectoryInfo>("--out") { Description = "The folder to write the C, libraries, CMake snippet and Makefile fragment to", Required = true };
         var name = new Option<string>("--name") { Description = "The C name of the model (default: the file name)" };
@@ -34,45 +34,57 @@ public static class CompileCommand
         var budget = new Option<string>("--ram-budget") { Description = "RAM budget (e.g. 64KB): over it, the memory techniques are tried as the SDK tries them" };
         var toolchain = new Option<DirectoryInfo>("--toolchain") { Description = "The folder holding arm-none-eabi-gcc (default: TML_ARM_TOOLCHAIN_DIR, then PATH)" };
         var progress = Cli.ProgressOption();
-        var command = new Command("compile", "Compile the model to C and static libraries for a Cortex-M firmware") { model, target, output, name, size, json, work, toolchain, budget, progress };
+        var label = new Option<string>("--label") { Description = "What progress lines call the model (default: the file name; the SDK names the .tflite of a .tmlmodel)" };
+        var command = new Command("compile", "Compile the model to C and static libraries for a Cortex-M firmware") { model, target, output, name, size, json, work, toolchain, budget, progress, label };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(target)!, parse.GetValue(output)!, parse.GetValue(name), parse.GetValue(size), stdout, stderr,
             parse.GetValue(json), parse.GetValue(work)?.FullName, parse.GetValue(toolchain)?.FullName, parse.GetValue(budget),
-            StepProgress.Choose(parse.GetValue(progress), stderrIsTerminal)));
+            StepProgress.Choose(parse.GetValue(progress), stderrIsTerminal), parse.GetValue(label)));
         return command;
     }
 
-    /// <summary>Compiles one model; returns the exit code.</summary>
+    /// <summary>Compiles one model, or a plan container (.tmlmodel) as it is; returns the exit code.</summary>
     public static int Run(FileInfo file, string target, DirectoryInfo output, string? name, bool optimizeForSize, TextWriter stdout, TextWriter stderr,
         bool json = false, string? workDirectory = null, string? toolchainDirectory = null, string? ramBudget = null,
-        ProgressMode progressMode = ProgressMode.None)
+        ProgressMode progressMode = ProgressMode.None, string? label = null)
     {
         if (!ModelCompilation.TryRamBudget(ramBudget, stderr, out long? budget)) return Cli.UsageError;
+        bool container = ModelCompilation.IsPlanContainer(file);
+        if (container && ModelCompilation.RefuseForPlan(file, stderr, ("--ram-budget", budget))) return Cli.UsageError;
         string cName = name ?? CEmitter.NameOf(file.Name);
-        CompiledPlan? plan;
-        DevicePackage package;
-        long? planningBudget = budget;
+        ExecutionPlan? plan;
+        DevicePackage? package = null;
+        long? planningBudget = null;
         // The progress display ends (a live line is erased) before the result goes to stdout.
-        using (var progress = new StepProgress(file.Name, progressMode, stderr))
+        using (var progress = new StepProgress(label ?? file.Name, progressMode, stderr))
         {
             stderr = progress.Error;
-            Model? model;
-            (model, plan) = ModelCompilation.Compile(file, stderr, ramBudget: budget, progress: progress);
-            if (model is null || plan is null) return Cli.ModelErrors;
             try
             {
                 var options = new DeviceBuildOptions
                 {
                     Core = CortexM.Get(target),
                     ModelName = cName,
-                    Macs = ModelSummary.Of(model).TotalMacs + plan.ExtraMacs,
                     OptimizeForSize = optimizeForSize,
                     OutputDirectory = workDirectory,
                     ToolchainDirectory = toolchainDirectory,
                     Progress = progress,
                 };
-                package = DeviceBuild.Package(plan, options, output.FullName);
-                if (budget is long ramBudgetBytes)
-                    (plan, package, planningBudget) = FitTheDevice(model, file, plan, package, ramBudgetBytes, options, output.FullName, stderr, progress);
+                if (container)
+                {
+                    // The plan as it was written (by the SDK's build, say): no model is read or lowered again.
+                    plan = ModelCompilation.ReadPlan(file, stderr, options.Core.Name, progress);
+                    if (plan is null) return Cli.ModelErrors;
+                    package = DeviceBuild.Package(plan, options, output.FullName);
+                }
+                else
+                {
+                    // Each measurement builds the library; the last one built is the plan's (ModelCompiler's device fit).
+                    var compiled = ModelCompilation.Compile(file, stderr, ramBudget: budget, progress: progress, target: options.Core.Name,
+                        measure: p => Measured(options.Core, (package = DeviceBuild.Package(p, options, output.FullName)).Sizes));
+                    plan = compiled.Plan;
+                    if (plan is null || package is null) return Cli.ModelErrors;
+                    planningBudget = compiled.PlanningBudget;
+                }
             }
             catch (DeviceException e)
             {
@@ -80,37 +92,18 @@ public static class CompileCommand
                 return Cli.ModelErrors;
             }
         }
-        if (json) WriteJson(stdout, file, cName, optimizeForSize, plan, package, planningBudget);
-        else WriteText(stdout, file, cName, optimizeForSize, plan, package);
+        if (json) WriteJson(stdout, file, cName, optimizeForSize, plan, package!, planningBudget);
+        else WriteText(stdout, file, cName, optimizeForSize, plan, package!);
         return 0;
     }
 
-    /// <summary>
-    /// The device needs more RAM than the plan (static data of its own and the invoke path's stack), so a plan that
-    /// fits the budget on the host may miss it on the device. Then the plan is made again for the budget less that
-    /// overhead, and the library rebuilt, while that lowers the device's RAM (at most three times; the overhead
-    /// changes a little with the plan). Returns the plan built and the budget its memory was planned for, which the
-    /// SDK reads from the report (planning_budget_bytes) so that the host class runs the same plan.
-    /// </summary>
-    private static (CompiledPlan Plan, DevicePackage Package, long PlanningBudget) FitTheDevice(Model model, FileInfo file, CompiledPlan plan,
-        DevicePackage package, long budget, DeviceBuildOptions options, string output, TextWriter stderr, System.IProgress<string> progress)
+    /// <summary>The device sizes the budgets are checked against (docs/sdk.md: RAM from the ELF with the stack bound, flash without the sizing harness).</summary>
+    public static MeasuredSizes Measured(CortexMCore core, DeviceSizeReport s)
     {
-        long planningBudget = budget;
-        for (int attempt = 0; attempt < 3 && package.Sizes.RamBytes > budget; attempt++)
-        {
-            long overhead = package.Sizes.RamBytes - (plan.ArenaBytes + plan.StateBytes);
-            long tighter = budget - overhead;
-            if (tighter <= 0 || tighter >= planningBudget) break;
-            progress.Report($"{package.Sizes.RamBytes.ToString("N0", CultureInfo.InvariantCulture)} B of RAM on {options.Core.Name} is over the budget: " +
-                $"planning the memory again within {tighter.ToString("N0", CultureInfo.InvariantCulture)} B");
-            var fit = TinyML.Compiler.Lowering.MemoryTechniques.FitToBudget(model, file.FullName, tighter);
-            foreach (var d in fit.Lowered.Diagnostics) stderr.WriteLine(d.ToString());
-            if (fit.Lowered.Value is not { } tighterPlan || tighterPlan.ArenaBytes + tighterPlan.StateBytes >= plan.ArenaBytes + plan.StateBytes) break;
-            plan = tighterPlan;
-            planningBudget = tighter;
-            package = DeviceBuild.Package(plan, options with { Macs = ModelSummary.Of(model).TotalMacs + plan.ExtraMacs }, output);
-        }
-        return (plan, package, planningBudget);
+        string N(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
+        return new MeasuredSizes(core.Name, s.RamBytes, ModelFlashBytes(s),
+            $"static data {N(s.DataBytes + s.BssBytes)} + invoke stack {N(s.StackBytes)}",
+            $"code {N(s.TextBytes - s.RuntimeCodeBytes)} + constants {N(s.RodataBytes)} + data {N(s.DataBytes)}");
     }
 
     private static string[] Files(string name) =>
@@ -161,6 +154,7 @@ public static class CompileCommand
             w.WriteNumber("state_bytes", plan.StateBytes);
             w.WriteNumber("stack_bytes", s.StackBytes);
             w.WriteNumber("constant_bytes", plan.ConstantBytes);
+            w.WriteNumber("macs", plan.Macs);
             if (planningBudget is long planned) w.WriteNumber("planning_budget_bytes", planned);
             w.WriteEndObject();
         });

@@ -1,40 +1,72 @@
 // SPDX-License-Identifier: Apache-2.0
 using System;
-using System.Globalization;
 using System.IO;
 using TinyML.Compiler.Budgets;
+using TinyML.Compiler.Compilation;
 using TinyML.Compiler.Diagnostics;
-using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;
 using TinyML.Compiler.Plan;
-using TinyML.Compiler.Tflite;
 
 namespace TinyML.Cli.Commands;
 
-/// <summary>Reads and lowers a model for the commands that need a plan, printing every diagnostic on stderr.</summary>
+/// <summary>The commands' way to a plan: the compilation facade for a .tflite, the container for a .tmlmodel; every diagnostic on stderr.</summary>
 internal static class ModelCompilation
 {
     /// <summary>
-    /// Reads and lowers with <paramref name="options"/>. With a RAM budget, a plan over it is replaced as the SDK does
-    /// it (<see cref="MemoryTechniques.FitToBudget"/>), so the plan the CLI compiles for a device is the plan the build
-    /// runs on the host.
+    /// Compiles with <see cref="ModelCompiler"/>: with a RAM budget the techniques are tried as the SDK tries them, and
+    /// with <paramref name="measure"/> the plan is fitted on the device too, so the CLI and the SDK make the same plan.
+    /// The commands plan within the budget and say themselves whether it fits: no TML3001 from here.
     /// </summary>
-    public static (Model? Model, CompiledPlan? Plan) Compile(FileInfo file, TextWriter stderr, LoweringOptions? options = null, long? ramBudget = null,
-        IProgress<string>? progress = null)
+    public static CompiledModel Compile(FileInfo file, TextWriter stderr, LoweringOptions? options = null, long? ramBudget = null,
+        IProgress<string>? progress = null, string target = ExecutionPlan.HostTarget, DeviceMeasurement? measure = null)
     {
-        options ??= LoweringOptions.Default;
-        progress?.Report("reading the model");
-        var read = TfliteReader.ReadFile(file.FullName);
+        var result = ModelCompiler.Compile(file.FullName, new CompilationOptions
+        {
+            Target = target,
+            Lowering = options ?? LoweringOptions.Default,
+            RamBudget = ramBudget is long bytes ? new Budget(bytes, "--ram-budget") : null,
+            CheckBudgets = false,
+        }, measure, progress);
+        foreach (var d in result.Diagnostics) stderr.WriteLine(d.ToString());
+        return result;
+    }
+
+    /// <summary>True for a plan container (.tmlmodel), which the commands run or compile without reading a model.</summary>
+    public static bool IsPlanContainer(FileInfo file) => file.Extension.Equals(".tmlmodel", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Reads a .tmlmodel; with a core, checks that the plan was made for it (or for the host). Null after printing
+    /// TML1016 or TML3010.
+    /// </summary>
+    public static ExecutionPlan? ReadPlan(FileInfo file, TextWriter stderr, string? core, IProgress<string>? progress = null)
+    {
+        progress?.Report("reading the plan");
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(file.FullName);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine(new Diagnostic(TinyML.DiagnosticIds.UnreadableFile, Severity.Error, $"cannot read the plan: {e.Message}") { File = file.FullName }.ToString());
+            return null;
+        }
+        var read = PlanContainer.Read(bytes, file.FullName);
+        if (core is not null) read = ModelCompiler.ForTarget(read, core, file.FullName);
         foreach (var d in read.Diagnostics) stderr.WriteLine(d.ToString());
-        if (read.Value is null) return (null, null);
-        progress?.Report(ramBudget is long b
-            ? $"lowering the model and planning its memory within {b.ToString("N0", CultureInfo.InvariantCulture)} bytes"
-            : "lowering the model and planning its memory");
-        var lowered = ramBudget is long budget
-            ? MemoryTechniques.FitToBudget(read.Value, file.FullName, budget, options).Lowered
-            : Lowerer.Lower(read.Value, file.FullName, options);
-        foreach (var d in lowered.Diagnostics) stderr.WriteLine(d.ToString());
-        return (read.Value, lowered.Value);
+        return read.Value;
+    }
+
+    /// <summary>Options that only a .tflite takes: an error for a .tmlmodel, whose memory is already planned.</summary>
+    public static bool RefuseForPlan(FileInfo file, TextWriter stderr, params (string Option, object? Value)[] options)
+    {
+        foreach (var (option, value) in options)
+            if (value is not null && value is not false)
+            {
+                stderr.WriteLine($"error: {option} applies to a .tflite model; {file.Name} is a plan whose memory is already planned");
+                return true;
+            }
+        return false;
     }
 
     /// <summary>Parses --ram-budget (null when absent); false after printing the error when it is not a size.</summary>

@@ -39,23 +39,19 @@ public static class PlanCommand
     {
         if (!ModelCompilation.TryOptimize(optimize, stderr, out var options)) return Cli.UsageError;
         if (!ModelCompilation.TryRamBudget(ramBudget, stderr, out long? budget)) return Cli.UsageError;
-        var (model, plan) = ModelCompilation.Compile(file, stderr, options);
+        var compiled = ModelCompilation.Compile(file, stderr, options, budget);
+        var (model, plan) = (compiled.Model, compiled.Plan);
         if (model is null || plan?.Memory is null) return Cli.ModelErrors;
-        if (budget is long b && plan.ArenaBytes + plan.StateBytes > b)
-        {
-            // Budget-driven planning: the techniques are tried before giving up; the table says what was tried.
-            var fit = MemoryTechniques.FitToBudget(model, file.FullName, b, options);
-            if (fit.Lowered.Value is { Memory: not null } better && better.ArenaBytes < plan.ArenaBytes) plan = better;
+        // Budget-driven planning tried the techniques when the requested ones missed the budget; say what it found.
+        if (budget is long b && compiled.Fit is { } fit && (fit.Attempts.Count > 1 || !fit.Fits))
             stderr.WriteLine(fit.Fits ? $"fits the {ByteSize.Format(b)} budget with {fit.Attempts[fit.Attempts.Count - 1].Name}"
                 : $"warning: misses the {ByteSize.Format(b)} RAM budget. {fit.Summary}");
-        }
         var graph = model.Main;
         var memory = plan.Memory!;
         var live = memory.LiveBytesPerOperator(graph.Operators.Count);
         long weights = ModelSummary.Of(model).WeightsBytes;
         var techniques = MemoryTechniques.Evaluate(model, file.FullName, options == LoweringOptions.Default ? null : options);
-        long macs = ModelSummary.Of(model).TotalMacs;
-        double overhead = macs <= 0 ? 0 : 100.0 * plan.ExtraMacs / macs;
+        double overhead = MemoryTechniques.OverheadPercent(plan);
         if (report is not null) File.WriteAllText(report.FullName, MemoryReport.Render(file.Name, graph, MemoryReport.Variants(model, techniques, plan), budget));
         if (json) WriteJson(stdout, file, graph, plan, live, weights, overhead, techniques);
         else WriteTable(stdout, file, graph, plan, live, weights, techniques);

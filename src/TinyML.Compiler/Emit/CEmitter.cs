@@ -27,13 +27,14 @@ public static class CEmitter
         return name.Length == 0 || char.IsDigit(name[0]) ? "model_" + name : name;
     }
 
-    /// <summary>Emits <c>{name}.h</c> and <c>{name}.c</c>; <paramref name="name"/> must be a C identifier.</summary>
-    public static CSource Emit(ExecutionPlan plan, string name, long macs = 0)
+    /// <summary>Emits <c>{name}.h</c> and <c>{name}.c</c>; <paramref name="name"/> must be a C identifier. The header's
+    /// MACs are the plan's (<see cref="ExecutionPlan.Macs"/>).</summary>
+    public static CSource Emit(ExecutionPlan plan, string name)
     {
         if (name.Length == 0 || !(char.IsLetter(name[0]) || name[0] == '_') || !name.All(c => char.IsLetterOrDigit(c) || c == '_'))
             throw new ArgumentException($"'{name}' is not a C identifier", nameof(name));
         string upper = name.ToUpperInvariant();
-        return new CSource($"{name}.h", Header(plan, name, upper, macs), $"{name}.c", Source(plan, name, upper));
+        return new CSource($"{name}.h", Header(plan, name, upper, plan.Macs), $"{name}.c", Source(plan, name, upper));
     }
 
     private static string Header(ExecutionPlan plan, string name, string upper, long macs)

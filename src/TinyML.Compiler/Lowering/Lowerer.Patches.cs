@@ -174,13 +174,27 @@ public static partial class Lowerer
                         operands.Add((Tile(t), need));
                     }
                 }
-                _plan.Calls.Add(Retarget(templates[j], op, operands, Tile(op.Output), step.Output, $"{where}: {templates[j].Comment} on {step.Output}"));
+                _plan.Calls.Add(Retarget(templates[j], op, operands, Tile(op.Output), step.Output, $"{where}: {templates[j].Comment} on {step.Output}")
+                    with { Macs = WindowMacs(op, step.Output) });
             }
             int stage = schedule.StageOutput;
             var stageShape = T(stage).Shape;
             var cell = patch.Cell;
             CopyWindow(Tile(stage), cell.Height, cell.Width, 0, 0, Ptr(stage), stageShape[1], stageShape[2], cell.Y0, cell.X0,
                 cell, stage, $"{where}: write stage output {cell}");
+        }
+
+        /// <summary>
+        /// The MACs of an operator on one output window: its MACs per output pixel (the operator's MACs over its output
+        /// area) times the window's area, so the steps of all patches add up to the operator's MACs plus the halos.
+        /// </summary>
+        private long WindowMacs(PatchOp op, Box window)
+        {
+            var shape = T(op.Output).Shape;
+            long pixels = (long)shape[1] * shape[2];
+            long macs = Analysis.Macs.Of(_graph, _graph.Operators[op.Index]);
+            Expect(pixels > 0 && macs % pixels == 0, $"the MACs of operator {op.Index} ({macs}) are not a whole number per output pixel");
+            return macs / pixels * window.Area;
         }
 
         private void CopyWindow(Pointer from, int fromH, int fromW, int fromY, int fromX, Pointer to, int toH, int toW, int toY, int toX, Box window, int tensor, string comment) =>

@@ -59,6 +59,7 @@ public static partial class Lowerer
             _file = file;
             _options = options;
             _scratchOffset = new long[graph.Operators.Count];
+            _plan.Target = options.Target;
         }
 
         public DiagnosticBag Diagnostics { get; } = new();
@@ -159,10 +160,15 @@ public static partial class Lowerer
             return Pointer.Arena(_arenaOffset[index]);
         }
 
+        // Operators whose MACs a call already carries: an operator lowered to several calls counts once, and the
+        // copies that patch-based inference adds around an operator count none.
+        private readonly HashSet<int> _macsCounted = new();
+
         private void Call(string kernel, string comment, params Arg[] args)
         {
             var op = _graph.Operators[_op];
-            _plan.Calls.Add(new KernelCall(_op, op.TypeName, kernel, args, comment));
+            long macs = _macsCounted.Add(_op) ? Analysis.Macs.Of(_graph, op) : 0;
+            _plan.Calls.Add(new KernelCall(_op, op.TypeName, kernel, args, comment, macs));
         }
     }
 }

@@ -38,4 +38,7 @@ public sealed record LoweringOptions
 
     /// <summary>The RAM budget in bytes that <see cref="PatchMode.Budget"/> aims for.</summary>
     public long? RamBudget { get; init; }
+
+    /// <summary>What the plan is for: "host" or a Cortex-M core; recorded in the plan (<c>ExecutionPlan.Target</c>).</summary>
+    public string Target { get; init; } = Plan.ExecutionPlan.HostTarget;
 }

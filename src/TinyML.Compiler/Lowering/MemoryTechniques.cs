@@ -64,9 +64,15 @@ public static class MemoryTechniques
     {
         var lowered = Lowerer.Lower(model, file, options);
         var plan = lowered.Value;
-        long macs = ModelSummary.Of(model).TotalMacs;
-        double overhead = plan is null || macs <= 0 ? 0 : 100.0 * plan.ExtraMacs / macs;
-        return new TechniqueResult(name, options, plan, plan?.ArenaBytes ?? -1, overhead);
+        return new TechniqueResult(name, options, plan, plan?.ArenaBytes ?? -1, OverheadPercent(plan));
+    }
+
+    /// <summary>The MACs a plan runs beyond the model's own, in percent of the model's: from the plan's per-call MACs.</summary>
+    public static double OverheadPercent(CompiledPlan? plan)
+    {
+        if (plan is null) return 0;
+        long model = plan.Macs - plan.ExtraMacs;
+        return model <= 0 ? 0 : 100.0 * plan.ExtraMacs / model;
     }
 
     /// <summary>
@@ -106,7 +112,6 @@ public static class MemoryTechniques
             if (attempts.Any(a => a.Options == options)) continue;
             var lowered = Lowerer.Lower(model, file, options);
             var plan = lowered.Value;
-            long macs = ModelSummary.Of(model).TotalMacs;
             // The first attempt is compared with no technique, later ones with the first: the reason then says
             // what the added techniques could not do. The plain plan is lowered only when it is needed.
             string? reason = null;
@@ -115,7 +120,7 @@ public static class MemoryTechniques
                 long? compared = attempts.Count > 0 ? attempts[0].ArenaBytes : plain ??= Lowerer.Lower(model, file, LoweringOptions.None).Value?.ArenaBytes;
                 if (compared is long arena) reason = WhyNoGain(model.Main, attempts.Count > 0 ? Added(options, attempts[0].Options) : options, plan, arena);
             }
-            attempts.Add(new TechniqueResult(name, options, plan, plan?.ArenaBytes ?? -1, plan is null || macs <= 0 ? 0 : 100.0 * plan.ExtraMacs / macs, reason));
+            attempts.Add(new TechniqueResult(name, options, plan, plan?.ArenaBytes ?? -1, OverheadPercent(plan), reason));
             if (plan is null)
             {
                 bestLowered ??= lowered;

@@ -54,11 +54,10 @@ public static class MemoryReport
     public static IReadOnlyList<ReportVariant> Variants(Model model, IReadOnlyList<TechniqueResult> techniques, CompiledPlan chosen)
     {
         var variants = techniques.Where(t => t.Plan is not null).Select(t => new ReportVariant(t.Name, t.Plan!, t.MacsOverheadPercent, t.Reason)).ToList();
-        long macs = ModelSummary.Of(model).TotalMacs;
         // The chosen plan's options are not known here, only whether it beats the plain plan.
         string? reason = techniques.FirstOrDefault(t => t.Name == "none") is { Plan: not null } none && chosen.ArenaBytes >= none.ArenaBytes
             ? $"no lower than with no technique ({N(none.ArenaBytes)} B)" : null;
-        variants.Add(new ReportVariant("chosen", chosen, macs <= 0 ? 0 : 100.0 * chosen.ExtraMacs / macs, reason, Chosen: true));
+        variants.Add(new ReportVariant("chosen", chosen, MemoryTechniques.OverheadPercent(chosen), reason, Chosen: true));
         return variants;
     }
 

@@ -88,8 +88,12 @@ public sealed record Arg(ArgKind Kind, Pointer Pointer = default, int Int = 0, s
     public static Arg PointerArray(params Pointer[] pointers) => new(ArgKind.PointerArray, Pointers: pointers);
 }
 
-/// <summary>One call of a C kernel: the straight-line unit both back ends execute.</summary>
-public sealed record KernelCall(int OperatorIndex, string OperatorType, string Kernel, ValueArray<Arg> Args, string Comment);
+/// <summary>
+/// One call of a C kernel: the straight-line unit both back ends execute. <paramref name="Macs"/> is what the call
+/// computes: the operator's multiply-accumulates, a patch step's share of them (its window, halos included), or 0
+/// (copies, operators without MACs). The plan's total is their sum, so no consumer counts again.
+/// </summary>
+public sealed record KernelCall(int OperatorIndex, string OperatorType, string Kernel, ValueArray<Arg> Args, string Comment, long Macs = 0);
 
 /// <summary>A tensor the caller reads or writes: a graph input or output.</summary>
 public sealed record PlanTensor(string Name, DataType Type, ValueArray<int> Shape, long Offset, long Bytes, float Scale, int ZeroPoint);
@@ -101,8 +105,20 @@ public sealed record PlanTensor(string Name, DataType Type, ValueArray<int> Shap
 /// </summary>
 public class ExecutionPlan
 {
-    /// <summary>Bumped when the plan's meaning changes; the container records it.</summary>
-    public const int FormatVersion = 1;
+    /// <summary>Bumped when the plan's meaning changes; the container records it (docs/plan-format.md).</summary>
+    public const int FormatVersion = 2;
+
+    /// <summary>The oldest container version the reader accepts (version 1: no target, no MACs).</summary>
+    public const int OldestFormatVersion = 1;
+
+    /// <summary>The target of a plan made for the host.</summary>
+    public const string HostTarget = "host";
+
+    /// <summary>
+    /// What the plan was made for: <see cref="HostTarget"/> or a Cortex-M core ("cortex-m4"). Kernel buffer sizes may
+    /// differ per core, so a device build takes a plan made for its own core (or a host plan).
+    /// </summary>
+    public string Target { get; set; } = HostTarget;
 
     /// <summary>The kernel calls in execution order.</summary>
     public List<KernelCall> Calls { get; } = new();
@@ -116,6 +132,9 @@ public class ExecutionPlan
     public List<PlanTensor> Inputs { get; } = new();
     /// <summary>Graph outputs, in order, with their arena placement.</summary>
     public List<PlanTensor> Outputs { get; } = new();
+
+    /// <summary>The multiply-accumulates of one invocation: the sum of the calls' (patch halos included).</summary>
+    public long Macs => Calls.Sum(c => c.Macs);
 
     /// <summary>Total constant bytes.</summary>
     public long ConstantBytes => Constants.Sum(c => (long)c.Length);

@@ -9,7 +9,7 @@ namespace TinyML.Compiler.Plan;
 
 /// <summary>
 /// The versioned container (.tmlmodel) of an execution plan and its constants, in protobuf wire format.
-/// docs/architecture.md (the plan container) gives the message layout. Reading checks the magic and the format version and turns every
+/// docs/plan-format.md gives the messages, field numbers and versions. Reading checks the magic and the format version and turns every
 /// malformed input into TML3010. The wire format is our own few lines (<see cref="ProtoWriter"/>,
 /// <see cref="ProtoReader"/>), so that an app running a plan needs no protobuf library.
 /// </summary>
@@ -34,9 +34,11 @@ public static class PlanContainer
             w.String(3, call.Kernel);
             w.String(4, call.Comment);
             foreach (var arg in call.Args) w.Message(5, a => WriteArg(a, arg));
+            w.Int64(6, call.Macs);
         });
         foreach (var tensor in plan.Inputs) o.Message(7, w => WriteTensor(w, tensor));
         foreach (var tensor in plan.Outputs) o.Message(8, w => WriteTensor(w, tensor));
+        o.String(9, plan.Target);
         return o.ToArray();
     }
 
@@ -82,6 +84,7 @@ public static class PlanContainer
         {
             var plan = new ExecutionPlan();
             string? magic = null;
+            string? target = null;
             int version = -1;
             var input = new ProtoReader(bytes);
             int field;
@@ -97,12 +100,17 @@ public static class PlanContainer
                     case 6: plan.Calls.Add(ReadCall(input.Message())); break;
                     case 7: plan.Inputs.Add(ReadTensor(input.Message())); break;
                     case 8: plan.Outputs.Add(ReadTensor(input.Message())); break;
+                    case 9: target = input.String(); break;
                     default: input.Skip(); break;
                 }
             }
             if (magic != Magic) return Fail("not a TinyML plan container", file);
-            if (version != ExecutionPlan.FormatVersion)
-                return Fail($"plan format version {version}; this TinyML.Sdk reads version {ExecutionPlan.FormatVersion}", file);
+            if (version < ExecutionPlan.OldestFormatVersion || version > ExecutionPlan.FormatVersion)
+                return Fail($"plan format version {version}; this TinyML.Sdk reads versions {ExecutionPlan.OldestFormatVersion} to {ExecutionPlan.FormatVersion}" +
+                    (version > ExecutionPlan.FormatVersion ? " (the plan was written by a newer TinyML.Sdk: update it, or compile the model again)" : ""), file);
+            // Version 1 had no target (every plan was a host plan) and no MACs (they read as 0).
+            if (version >= 2 && string.IsNullOrEmpty(target)) return Fail("the plan names no target", file);
+            plan.Target = target ?? ExecutionPlan.HostTarget;
             if (plan.ArenaBytes < 0 || plan.StateBytes < 0) return Fail("negative arena or state size", file);
             return new Result<ExecutionPlan>(plan, Array.Empty<Diagnostic>());
         }
@@ -142,6 +150,7 @@ public static class PlanContainer
     private static KernelCall ReadCall(ProtoReader input)
     {
         int op = 0;
+        long macs = 0;
         string type = "", kernel = "", comment = "";
         var args = new List<Arg>();
         Fields(input, (n, i) =>
@@ -153,10 +162,12 @@ public static class PlanContainer
                 case 3: kernel = i.String(); break;
                 case 4: comment = i.String(); break;
                 case 5: args.Add(ReadArg(i.Message())); break;
+                case 6: macs = i.Int64(); break;
                 default: i.Skip(); break;
             }
         });
-        return new KernelCall(op, type, kernel, args.ToArray(), comment);
+        if (macs < 0) throw new InvalidDataException($"negative MACs in call {kernel}");
+        return new KernelCall(op, type, kernel, args.ToArray(), comment, macs);
     }
 
     private static Arg ReadArg(ProtoReader input)

@@ -8,6 +8,7 @@ using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 using TinyML.Compiler.Analysis;
 using TinyML.Compiler.Budgets;
+using TinyML.Compiler.Compilation;
 using TinyML.Compiler.Diagnostics;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;
@@ -19,8 +20,10 @@ using TinyML.Compiler.Tflite;
 namespace TinyML.Sdk.Tasks;
 
 /// <summary>
-/// Compiles each <c>TinyModel</c> item: reads and lowers the model, checks the RAM and flash budgets, and writes the
-/// plan container (embedded as a resource) and the manifest (read by the source generator). Item metadata:
+/// Compiles each <c>TinyModel</c> item through <see cref="ModelCompiler"/>: reads and lowers the model, fits the RAM
+/// budget (on the device too, cross-compiling the plan with <c>tinyml compile PLAN.tmlmodel</c> for a model with a
+/// core), checks the budgets, and writes the plan container (embedded as a resource, and the one the device library
+/// is built from), the compile report and the manifest (read by the source generator). Item metadata:
 /// ClassName, Namespace, Access, RamBudget, FlashBudget, Labels, and the private _TinyML_PlanFile and
 /// _TinyML_ManifestFile the targets compute.
 /// </summary>
@@ -35,6 +38,16 @@ public sealed class CompileTinyModels : TinyModelsTask
     /// written, so the real build compiles again and fails.
     /// </summary>
     public bool DesignTimeBuild { get; set; }
+
+    /// <summary>tinyml.dll, which cross-compiles the plans of the models with a core (TinyMLCliPath); empty: no cross
+    /// compile, the budgets use the host estimate (as in a design-time build).</summary>
+    public string? CliPath { get; set; }
+
+    /// <summary>The dotnet host that runs <see cref="CliPath"/> (default: the build's).</summary>
+    public string? DotnetHostPath { get; set; }
+
+    /// <summary>Options of every cross compile (--size, --toolchain DIR), one item each.</summary>
+    public ITaskItem[] DeviceOptions { get; set; } = Array.Empty<ITaskItem>();
 
     /// <summary>Every file the task wrote, for FileWrites.</summary>
     [Output]
@@ -79,45 +92,52 @@ public sealed class CompileTinyModels : TinyModelsTask
             return;
         }
         string name = Path.GetFileName(modelPath);
-        var deviceReport = core is null ? null : ReadDeviceReport(item, core, name);
-        var measured = deviceReport?.ToMeasuredSizes();
-        // Over the RAM budget, the memory techniques are tried before the build fails (MemoryTechniques.FitToBudget),
-        // for the budget the cross compile planned for when it had to leave room for the device's own RAM.
-        long? planFor = deviceReport?.PlanningBudgetBytes ?? ram?.Bytes;
-        var fit = planFor is long planningBudget ? MemoryTechniques.FitToBudget(read.Value, modelPath, planningBudget) : null;
-        var lowered = fit?.Lowered ?? Lowerer.Lower(read.Value, modelPath);
-        foreach (var d in lowered.Diagnostics) Report(d);
-        if (lowered.Value is not { } plan) return;
-
-        // Before the budget check: a model over its budget is when the picture helps most.
-        WriteMemoryReport(item, read.Value, plan, ram?.Bytes, modelPath, written);
-        var budgetDiagnostics = BudgetCheck.Check(name, read.Value.Main, plan, ram, flash, measured).Select(d => fit?.Explain(d) ?? d).ToList();
-        bool overBudget = budgetDiagnostics.Any(d => d.Severity == Severity.Error);
-        foreach (var d in budgetDiagnostics)
-            Report(DesignTimeBuild && d.Severity == Severity.Error
+        bool device = core is not null && !DesignTimeBuild && !string.IsNullOrEmpty(CliPath);
+        var options = new CompilationOptions
+        {
+            Target = core ?? ExecutionPlan.HostTarget,
+            RamBudget = ram,
+            FlashBudget = flash,
+            // A design-time build does not cross-compile: it makes the plan the last full build made for the device.
+            PlanWithin = core is not null && DesignTimeBuild ? PreviousPlanningBudget(planFile, ram) : null,
+        };
+        // Over the RAM budget the memory techniques are tried, and with a core the plan is fitted on the device: each
+        // measurement writes the plan and cross-compiles exactly that .tmlmodel (tinyml compile), so the library and the
+        // embedded plan are one artifact.
+        var compiled = ModelCompiler.Compile(read.Value, modelPath, options,
+            device ? plan => CrossCompile(item, core!, name, planFile, plan) : null, new LogProgress(Log, name));
+        var plan = compiled.Plan;
+        // Before the budget diagnostics: a model over its budget is when the picture helps most.
+        if (plan is not null) WriteMemoryReport(item, read.Value, plan, ram?.Bytes, modelPath, written);
+        bool overBudget = false;
+        foreach (var d in compiled.Diagnostics)
+        {
+            bool budget = d.Id is TinyML.DiagnosticIds.RamBudgetExceeded or TinyML.DiagnosticIds.FlashBudgetExceeded;
+            overBudget |= budget && d.Severity == Severity.Error;
+            Report(budget && DesignTimeBuild && d.Severity == Severity.Error
                 ? d with { Severity = Severity.Warning, Message = d.Message + " (design-time build: the generated class is kept; the build fails)" }
                 : d);
-
-        long macs = ModelSummary.Of(read.Value).TotalMacs + plan.ExtraMacs;
-        var manifest = new ModelManifest
+        }
+        if (plan is null || compiled.MeasurementFailed)
         {
-            ModelPath = modelPath,
-            ClassName = item.GetMetadata("ClassName") is { Length: > 0 } className ? className : DefaultClassName(modelPath),
-            Namespace = item.GetMetadata("Namespace"),
-            Access = access.Length > 0 ? access : "public",
-            ResourceName = item.GetMetadata("_TinyML_ResourceName"),
-            ArenaBytes = plan.ArenaBytes,
-            StateBytes = plan.StateBytes,
-            FlashBytes = BudgetCheck.FlashBytes(plan),
-            Macs = macs,
-        };
-        manifest.Inputs.AddRange(plan.Inputs.Select(Describe));
-        manifest.Outputs.AddRange(plan.Outputs.Select(Describe));
+            // A failed cross compile leaves no plan behind, so the next build compiles again and reports again.
+            if (File.Exists(planFile)) File.Delete(planFile);
+            return;
+        }
+
+        var manifest = compiled.Manifest();
+        manifest.ClassName = item.GetMetadata("ClassName") is { Length: > 0 } className ? className : DefaultClassName(modelPath);
+        manifest.Namespace = item.GetMetadata("Namespace");
+        manifest.Access = access.Length > 0 ? access : "public";
+        manifest.ResourceName = item.GetMetadata("_TinyML_ResourceName");
         manifest.Labels.AddRange(labels);
         // The manifest (and so the generated class) stays even over budget, so that the editor keeps the API while
         // the user fixes the model; without the plan the next build compiles the model again and reports again.
         WriteIfChanged(manifestFile, manifest.ToJson());
         written.Add(new TaskItem(manifestFile));
+        string reportFile = ReportFileOf(planFile);
+        WriteIfChanged(reportFile, System.Text.Encoding.UTF8.GetBytes(compiled.Report()));
+        written.Add(new TaskItem(reportFile));
         if (overBudget)
         {
             if (File.Exists(planFile)) File.Delete(planFile);
@@ -125,7 +145,65 @@ public sealed class CompileTinyModels : TinyModelsTask
         }
         WriteIfChanged(planFile, PlanContainer.Write(plan));
         written.Add(new TaskItem(planFile));
-        Log.LogMessage(MessageImportance.High, Summary(name, manifest, plan, fit, ram, measured, planFor));
+        Log.LogMessage(MessageImportance.High, Summary(name, manifest, compiled, ram));
+    }
+
+    /// <summary>The compile report beside the plan (docs/plan-format.md): kws.tmlmodel -> kws.report.json.</summary>
+    public static string ReportFileOf(string planFile) => Path.ChangeExtension(planFile, ".report.json");
+
+    /// <summary>The budget the last full build planned within (its compile report), when it had to leave room on the device.</summary>
+    private static long? PreviousPlanningBudget(string planFile, Budget? ram)
+    {
+        string path = ReportFileOf(planFile);
+        if (ram is null || !File.Exists(path)) return null;
+        var match = System.Text.RegularExpressions.Regex.Match(File.ReadAllText(path), "\"planning_budget_bytes\":\\s*(\\d+)");
+        return match.Success && long.TryParse(match.Groups[1].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long bytes) && bytes < ram.Bytes ? bytes : null;
+    }
+
+    /// <summary>
+    /// The device measurement of <see cref="ModelCompiler"/>: writes the plan, runs <c>tinyml compile PLAN.tmlmodel</c>
+    /// (the library, headers and snippets of exactly this plan, and the sizes from the ELF), and reads its report.
+    /// Null when it failed; the CLI's diagnostics are logged.
+    /// </summary>
+    private MeasuredSizes? CrossCompile(ITaskItem item, string core, string name, string planFile, CompiledPlan plan)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(planFile)!);
+        WriteIfChanged(planFile, PlanContainer.Write(plan));
+        string output = item.GetMetadata("_TinyML_DeviceOutput");
+        Log.LogMessage(MessageImportance.High, $"TinyML: {name}: cross-compiling for {core} with arm-none-eabi-gcc");
+        var arguments = new List<string>
+        {
+            planFile, "--target", core, "--name", item.GetMetadata("_TinyML_CName"), "--out", output,
+            "--work", item.GetMetadata("_TinyML_DeviceWork"), "--json", "--progress", "--label", name,
+        };
+        arguments.AddRange(DeviceOptions.Select(o => o.ItemSpec));
+        var cli = new TinyMLCli
+        {
+            BuildEngine = BuildEngine,
+            HostObject = HostObject,
+            Command = "compile",
+            CliPath = CliPath ?? "",
+            DotnetHostPath = DotnetHostPath,
+            DiagnosticFile = ProjectFile,
+            StandardOutputFile = item.GetMetadata("_TinyML_DeviceReport"),
+            Arguments = arguments.Select(a => (ITaskItem)new TaskItem(a)).ToArray(),
+        };
+        if (!cli.Execute()) return null;
+        var report = ReadDeviceReport(item);
+        if (report is null) return null;
+        Log.LogMessage(MessageImportance.High, $"TinyML: {name} -> {output} ({core})");
+        return report.ToMeasuredSizes();
+    }
+
+    /// <summary>Logs the compiler's steps (planning again within a tighter budget, say) as the build goes.</summary>
+    private sealed class LogProgress : IProgress<string>
+    {
+        private readonly TaskLoggingHelper _log;
+        private readonly string _name;
+
+        public LogProgress(TaskLoggingHelper log, string name) => (_log, _name) = (log, name);
+
+        public void Report(string value) => _log.LogMessage(MessageImportance.Normal, $"TinyML: {_name}: {value}");
     }
 
     /// <summary>
@@ -133,22 +211,25 @@ public sealed class CompileTinyModels : TinyModelsTask
     /// the ELF when a core was built, and, when the RAM budget made the build go beyond the default techniques,
     /// which ones it applied and what they cost in MACs.
     /// </summary>
-    private static string Summary(string name, ModelManifest manifest, CompiledPlan plan, BudgetFit? fit, Budget? ram, MeasuredSizes? measured, long? plannedFor)
+    private static string Summary(string name, ModelManifest manifest, CompiledModel compiled, Budget? ram)
     {
+        var plan = compiled.Plan!;
+        var measured = compiled.Measured;
+        var fit = compiled.Fit;
         string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
         var text = new System.Text.StringBuilder($"TinyML: {name} -> {(manifest.Namespace.Length > 0 ? manifest.Namespace + "." : "")}{manifest.ClassName}: " +
             $"RAM {Count(plan.ArenaBytes + plan.StateBytes)} B (arena {Count(plan.ArenaBytes)} + state {Count(plan.StateBytes)}), " +
             $"flash {Count(BudgetCheck.FlashBytes(plan))} B of constants, {Count(manifest.Macs)} MACs");
         if (measured is not null)
             text.Append($"; on {measured.Target} from the ELF: RAM {Count(measured.RamBytes)} B, flash {Count(measured.FlashBytes)} B");
-        var chosen = fit?.Attempts.FirstOrDefault(a => ReferenceEquals(a.Plan, plan));
-        if (fit is not null && chosen is not null && chosen != fit.Attempts[0])
+        if (fit is not null && compiled.WentBeyondRequested)
         {
-            long baseMacs = manifest.Macs - plan.ExtraMacs;
+            var chosen = compiled.Chosen!;
+            long baseMacs = plan.Macs - plan.ExtraMacs;
             var patches = plan.Patches;
             text.Append($"; to fit the RAM budget ({ram!.Source}) the build applied {MemoryTechniques.Describe(chosen.Options)} " +
                 $"(peak {Count(fit.Attempts[0].ArenaBytes)} -> {Count(plan.ArenaBytes)} B" +
-                (plannedFor is long planned && planned < ram.Bytes ? $", planned within {Count(planned)} B to leave room for the device's static data and stack)" : ")"));
+                (compiled.PlanningBudget is long planned && planned < ram.Bytes ? $", planned within {Count(planned)} B to leave room for the device's static data and stack)" : ")"));
             if (patches is { Applied: true })
                 text.Append($": the first {patches.PrefixOperators} operators run in {patches.Grid} patches");
             text.Append(plan.ExtraMacs == 0 ? ", at no extra MACs"
@@ -176,18 +257,15 @@ public sealed class CompileTinyModels : TinyModelsTask
         Log.LogMessage(MessageImportance.High, $"TinyML: {Path.GetFileName(modelPath)}: memory report {path}");
     }
 
-    /// <summary>
-    /// The cross compile's report (the tinyml.compile/1 report in _TinyML_DeviceReport: the sizes it measured and the
-    /// budget it planned for), or null when
-    /// there is none: a design-time build does not cross-compile, so its budget check uses the host estimate (a lower
-    /// bound of the real sizes), and the next real build checks again once the report is there.
-    /// </summary>
-    private CompileReport? ReadDeviceReport(ITaskItem item, string core, string name)
+    /// <summary>The cross compile's report (the tinyml.compile/1 report in _TinyML_DeviceReport: the sizes it measured);
+    /// null after TML0007 when it is missing or not such a report.</summary>
+    private CompileReport? ReadDeviceReport(ITaskItem item)
     {
         string path = item.GetMetadata("_TinyML_DeviceReport");
-        if (path.Length == 0 || !File.Exists(path))
+        if (!File.Exists(path))
         {
-            Log.LogMessage(MessageImportance.Low, $"TinyML: {name}: no {core} size report yet; budgets use the host estimate");
+            Report(new Diagnostic(TinyML.DiagnosticIds.TinyMLCommandFailed, Severity.Error,
+                $"tinyml compile wrote no size report ({path})") { File = ProjectFile });
             return null;
         }
         var report = CompileReport.Parse(File.ReadAllText(path));
@@ -207,16 +285,6 @@ public sealed class CompileTinyModels : TinyModelsTask
         string name = string.Concat(parts.Select(p => char.ToUpperInvariant(p[0]) + p.Substring(1)));
         return name.Length > 0 && char.IsDigit(name[0]) ? "Model" + name : name.Length > 0 ? name : "Model";
     }
-
-    private static ManifestTensor Describe(PlanTensor t) => new()
-    {
-        Name = t.Name,
-        Type = DataTypes.Name(t.Type),
-        Shape = t.Shape.ToArray(),
-        Bytes = t.Bytes,
-        Scale = t.Scale,
-        ZeroPoint = t.ZeroPoint,
-    };
 
     private List<string>? ReadLabels(ITaskItem item)
     {

@@ -151,7 +151,10 @@ public sealed class ResolveTinyModelTargets : TinyModelsTask
                 item.SetMetadata("Library", Path.Combine(output, $"lib{name}.a"));
                 item.SetMetadata("WorkDirectory", Path.Combine(work, name) + Path.DirectorySeparatorChar);
                 item.SetMetadata("ReportFile", report);
-                item.SetMetadata("RamBudgetArgument", RamBudgetArgument(model, board));
+                // The compile task cross-compiles the plan it makes (CompileTinyModels.CrossCompile).
+                copy.SetMetadata("_TinyML_CName", name);
+                copy.SetMetadata("_TinyML_DeviceOutput", output);
+                copy.SetMetadata("_TinyML_DeviceWork", Path.Combine(work, name) + Path.DirectorySeparatorChar);
                 device.Add(item);
             }
             resolved.Add(copy);
@@ -266,13 +269,4 @@ public sealed class ResolveTinyModelTargets : TinyModelsTask
         item.SetMetadata("SqnrWarning", sqnr.Length > 0 ? sqnr : (SqnrWarning ?? "").Trim());
         return true;
     }
-
-    /// <summary>
-    /// "--ram-budget=BYTES" for the cross compile, so that it applies the memory techniques exactly as the host
-    /// compile (CompileTinyModels) does; empty without a budget or with one that is not a size (CompileTinyModels
-    /// reports that).
-    /// </summary>
-    private string RamBudgetArgument(ITaskItem model, Compiler.Budgets.Board? board) =>
-        ResolveBudget(model, "RamBudget", "TinyMLRamBudget", RamBudget, board?.SramBytes, board, out _, reportInvalid: false) is { } budget
-            ? $"--ram-budget={budget.Bytes}" : "";
 }
