@@ -32,7 +32,10 @@ public static partial class Lowerer
         var context = new Context(model.Main, file, options);
         var plan = context.Run();
         var diagnostics = validation.Concat(context.Diagnostics.Ordered()).ToList();
-        return new Result<CompiledPlan>(context.Diagnostics.HasErrors ? null : plan, diagnostics);
+        if (context.Diagnostics.HasErrors) return new Result<CompiledPlan>(null, diagnostics);
+        // A call that does not match tml_kernels.h is a lowering bug: refused here, not found by the C compiler or at run time.
+        var abi = PlanVerifier.VerifyCallDiagnostics(plan, file);
+        return new Result<CompiledPlan>(abi.Count > 0 ? null : plan, diagnostics.Concat(abi).ToList());
     }
 
     /// <summary>The scheduling part of the options (in-place operators and reordering).</summary>
