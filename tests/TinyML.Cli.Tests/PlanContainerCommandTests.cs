@@ -50,6 +50,24 @@ public sealed class PlanContainerCommandTests : IDisposable
     }
 
     [Fact]
+    public void PlanOut_WritesThePlanItReports_AndRunGivesTheGoldenBytes()
+    {
+        // With --optimize memory the plan differs from a default compile of the .tflite, so run must use the file's plan.
+        var gc = GoldenCase.All().Single(c => c.Name == "kws");
+        string path = Path.Combine(_dir, "kws.tmlmodel");
+        var (code, json, error) = Run("plan", gc.Model, "--optimize", "memory", "--json", "--out", path);
+        Assert.True(code == 0, error);
+        var plan = PlanContainer.Read(File.ReadAllBytes(path)).Value!;
+        Assert.Equal(JsonDocument.Parse(json).RootElement.GetProperty("arena_bytes").GetInt64(), plan.ArenaBytes);
+        Assert.NotEqual(Lowerer.Lower(TfliteReader.ReadFile(gc.Model).Value!).Value!.ArenaBytes, plan.ArenaBytes);
+
+        string output = Path.Combine(_dir, "kws.bin");
+        (code, _, error) = Run("run", path, "--input", gc.Inputs(1)[0], "--output", output);
+        Assert.True(code == 0, error);
+        Assert.Equal(File.ReadAllBytes(gc.Output(1)), File.ReadAllBytes(output));
+    }
+
+    [Fact]
     public void Compile_APlanForAnotherCore_IsTML3010_AndABudgetIsAUsageError()
     {
         var (path, _) = Container("cortex-m7");

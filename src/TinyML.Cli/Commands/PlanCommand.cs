@@ -15,7 +15,7 @@ using TinyML.Compiler.Reports;
 
 namespace TinyML.Cli.Commands;
 
-/// <summary><c>tinyml plan MODEL [--json]</c>: the arena plan, its lower bound and the per-operator memory profile.</summary>
+/// <summary><c>tinyml plan MODEL [--json] [--optimize memory|none] [--ram-budget SIZE] [--report FILE] [--out FILE.tmlmodel]</c>: the arena plan, its lower bound and the per-operator memory profile.</summary>
 public static class PlanCommand
 {
     /// <summary>The JSON schema identifier; docs/cli.md documents it.</summary>
@@ -29,13 +29,16 @@ public static class PlanCommand
         var optimize = new Option<string>("--optimize") { Description = "'memory': every memory technique with the minimum peak; 'none': no technique (default: the ones that cost no MACs)" };
         var budget = new Option<string>("--ram-budget") { Description = "RAM budget (e.g. 64KB): plan within it if the techniques allow, and draw it in the report" };
         var report = new Option<FileInfo>("--report") { Description = "Write a self-contained HTML/SVG memory report here" };
-        var command = new Command("plan", "Plan the model's memory: arena, lower bound, tensor placement") { model, json, optimize, budget, report };
-        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(json), stdout, stderr, parse.GetValue(optimize), parse.GetValue(budget), parse.GetValue(report)));
+        var output = new Option<FileInfo>("--out") { Description = "Write the plan as a container (.tmlmodel) here, for tinyml run and tinyml compile" };
+        var command = new Command("plan", "Plan the model's memory: arena, lower bound, tensor placement") { model, json, optimize, budget, report, output };
+        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(json), stdout, stderr, parse.GetValue(optimize), parse.GetValue(budget), parse.GetValue(report),
+            parse.GetValue(output)));
         return command;
     }
 
     /// <summary>Plans one model; returns the exit code.</summary>
-    public static int Run(FileInfo file, bool json, TextWriter stdout, TextWriter stderr, string? optimize = null, string? ramBudget = null, FileInfo? report = null)
+    public static int Run(FileInfo file, bool json, TextWriter stdout, TextWriter stderr, string? optimize = null, string? ramBudget = null, FileInfo? report = null,
+        FileInfo? output = null)
     {
         if (!ModelCompilation.TryOptimize(optimize, stderr, out var options)) return Cli.UsageError;
         if (!ModelCompilation.TryRamBudget(ramBudget, stderr, out long? budget)) return Cli.UsageError;
@@ -53,6 +56,7 @@ public static class PlanCommand
         var techniques = MemoryTechniques.Evaluate(model, file.FullName, options == LoweringOptions.Default ? null : options);
         double overhead = MemoryTechniques.OverheadPercent(plan);
         if (report is not null) File.WriteAllText(report.FullName, MemoryReport.Render(file.Name, graph, MemoryReport.Variants(model, techniques, plan), budget));
+        if (output is not null) File.WriteAllBytes(output.FullName, PlanContainer.Write(plan));
         if (json) WriteJson(stdout, file, graph, plan, live, weights, overhead, techniques);
         else WriteTable(stdout, file, graph, plan, live, weights, techniques);
         return 0;
