@@ -112,4 +112,46 @@ public sealed class TransposeConvTests : IDisposable
         _output.WriteLine($"{cases} models x 2 inputs; {compared} runs compared with TFLite, {nonTrivial} of them non-constant; float: worst difference / bound {worstUlpShare:F3}");
         Assert.True(compared >= 60 && nonTrivial >= compared * 9 / 10, "too few TFLite comparisons, or too many constant (saturated) outputs, to prove anything");
     }
+
+    /// <summary>
+    /// Between two RELUs (element-wise, so the in-place planner looks at them) every memory technique gives the bytes
+    /// of the plain plan: TRANSPOSE_CONV's output is its accumulator and must never share the input's bytes, and it
+    /// is not a window operator, so patches stop at it.
+    /// </summary>
+    [Fact]
+    public void EveryMemoryTechnique_GivesThePlainPlansBytes()
+    {
+        var rng = new Random(5);
+        foreach (var c in TransposeConvCases.Cases(31, 12, isFloat: false))
+        {
+            var model = TfliteReader.Read(TfliteWriter.Write(c.Model)).Value!;
+            var graph = model.Main;
+            var op = graph.Operators.Single();
+            int input = op.Inputs[2], output = op.Outputs[0];
+            Tensor Copy(Tensor t, string name) => new(name, t.Type, t.Shape) { Quantization = t.Quantization, HasRank = true };
+            graph.Tensors.Add(Copy(graph.Tensors[input], "relu_in"));
+            int reluIn = graph.Tensors.Count - 1;
+            graph.Tensors.Add(Copy(graph.Tensors[output], "relu_out"));
+            int reluOut = graph.Tensors.Count - 1;
+            op.Inputs = op.Inputs.Select((t, k) => k == 2 ? reluIn : t).ToArray();
+            graph.Operators.Insert(0, new Operator(OpKind.Relu, new[] { input }, new[] { reluIn }));
+            graph.Operators.Add(new Operator(OpKind.Relu, new[] { output }, new[] { reluOut }));
+            graph.Outputs = new[] { reluOut };
+            var chain = TfliteReader.Read(TfliteWriter.Write(model)).Value!;
+            Assert.Empty(ModelValidator.Validate(chain));
+            byte[] x = TransposeConvCases.RandomInput(c, rng);
+            byte[]? plain = null;
+            foreach (var (name, options) in TinyML.Runtime.Tests.ConformanceTests.Techniques)
+            {
+                var lowered = Lowerer.Lower(chain, null, options);
+                Assert.True(lowered.Value is not null, $"{c.Label} with {name}: {string.Join("\n", lowered.Diagnostics)}");
+                using var run = new PlanExecutor(lowered.Value!);
+                x.CopyTo(run.Input(0));
+                run.Run();
+                byte[] bytes = run.Output(0).ToArray();
+                plain ??= bytes;
+                Assert.True(plain.SequenceEqual(bytes), $"{c.Label}: {name} differs from the plain plan");
+            }
+        }
+    }
 }
