@@ -94,11 +94,25 @@ public class TransposeConvValidationTests
         Error((m, op) => { m.Main.Tensors[op.Outputs[0]].Type = DataType.Float32; m.Main.Tensors[op.Outputs[0]].Quantization = null; }, DiagnosticIds.UnsupportedTypeCombination);
 
     [Fact]
-    public void OutputShape_MustBeAConstant()
+    public void OutputShape_MayBeAGraphInput_AsInTflmsSeanetModels()
     {
-        // A graph input, so the dataflow check is satisfied and the operator's own check speaks.
-        var diagnostics = ModelValidator.Validate(Sample(change: (m, op) => { In(m, op, 0).Data = null; m.Main.Inputs = m.Main.Inputs.Append(op.Inputs[0]).ToArray(); }).Model);
-        Assert.Contains(diagnostics, d => d.Id == DiagnosticIds.InvalidOperator && d.Message.Contains("output_shape (input 0) must be a constant"));
+        // TFLM never reads it; TFLM's seanet TRANSPOSE_CONV cases feed it as an input.
+        var (model, _) = Sample(change: (m, op) => { In(m, op, 0).Data = null; m.Main.Inputs = m.Main.Inputs.Append(op.Inputs[0]).ToArray(); });
+        Assert.Empty(ModelValidator.Validate(model));
+        Assert.NotNull(Lowerer.Lower(model).Value);
+        var diagnostics = ModelValidator.Validate(Sample(change: (m, op) => In(m, op, 0).Shape = new[] { 3 }).Model);
+        Assert.Contains(diagnostics, d => d.Id == DiagnosticIds.InvalidOperator && d.Message.Contains("output_shape (input 0) must be an INT32 tensor of 4 values"));
+    }
+
+    [Fact]
+    public void Int16_IsRefusedByName()
+    {
+        var error = Error((m, op) =>
+        {
+            foreach (int t in new[] { op.Inputs[2], op.Outputs[0] })
+                m.Main.Tensors[t].Type = DataType.Int16;
+        }, DiagnosticIds.UnsupportedTypeCombination);
+        Assert.Contains("INT16 TRANSPOSE_CONV (16x8 quantization) is not supported yet", error.Message);
     }
 
     [Fact]

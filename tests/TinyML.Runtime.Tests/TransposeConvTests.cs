@@ -154,4 +154,28 @@ public sealed class TransposeConvTests : IDisposable
             }
         }
     }
+
+    /// <summary>An output_shape fed as a graph input (TFLM's seanet models do that) is not read, as TFLM does not read it.</summary>
+    [Fact]
+    public void OutputShapeAsAGraphInput_IsIgnored()
+    {
+        var rng = new Random(3);
+        foreach (var c in TransposeConvCases.Cases(37, 6, isFloat: false).Concat(TransposeConvCases.Cases(39, 6, isFloat: true)))
+        {
+            var model = TfliteReader.Read(TfliteWriter.Write(c.Model)).Value!;
+            var op = model.Main.Operators.Single();
+            model.Main.Tensors[op.Inputs[0]].Data = null;
+            model.Main.Inputs = model.Main.Inputs.Append(op.Inputs[0]).ToArray();
+            var read = TfliteReader.Read(TfliteWriter.Write(model)).Value!;
+            Assert.Empty(ModelValidator.Validate(read));
+            var lowered = Lowerer.Lower(read);
+            Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
+            using var run = new PlanExecutor(lowered.Value!);
+            byte[] x = TransposeConvCases.RandomInput(c, rng);
+            x.CopyTo(run.Input(0));
+            BitConverter.GetBytes(-7).CopyTo(run.Input(1));
+            run.Run();
+            Assert.True(TransposeConvCases.Reference(c, x).SequenceEqual(run.Output(0).ToArray()), c.Label);
+        }
+    }
 }

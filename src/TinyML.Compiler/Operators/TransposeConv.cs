@@ -12,7 +12,8 @@ using static TinyML.Compiler.Operators.OperatorTypes;
 namespace TinyML.Compiler.Operators;
 
 /// <summary>
-/// TRANSPOSE_CONV: inputs output_shape (constant INT32 [4]), weights [out_c, kh, kw, in_c], input NHWC, optional
+/// TRANSPOSE_CONV: inputs output_shape (INT32 [4]; a constant must equal the output's shape, a graph input is
+/// ignored as TFLM ignores it), weights [out_c, kh, kw, in_c], input NHWC, optional
 /// bias (version 3); TFLM's reference kernels (int8 per channel, float32). The output accumulates a scatter of the
 /// input, so it never runs in place or on tiles (neither is declared). A fused activation (version 4) is refused:
 /// TFLM's Prepare computes the int8 range for kTfLiteActNone whatever the option says.
@@ -23,8 +24,9 @@ internal sealed class TransposeConv : OperatorDefinition
 
     public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.TransposeConv };
 
-    // The validator checks (input 0, output) types: input 0 is the INT32 output_shape; CheckOperands checks input 2.
-    private static readonly OperatorRule Rule_ = new(4, 3, 4, new[] { (I32, I8), (I32, F32) }, TransposeConvOptions.Union, new[] { BiasInput });
+    // The validator checks (input 0, output) types: input 0 is the INT32 output_shape; CheckOperands checks input 2
+    // (and names int16, which is not run yet, itself).
+    private static readonly OperatorRule Rule_ = new(4, 3, 4, new[] { (I32, I8), (I32, F32), (I32, I16) }, TransposeConvOptions.Union, new[] { BiasInput });
 
     public override OperatorRule Rule(OpKind kind) => Rule_;
 
@@ -34,15 +36,23 @@ internal sealed class TransposeConv : OperatorDefinition
         var input = graph.Tensors[op.Inputs[DataInput]];
         var output = graph.Output(op, 0);
         var shape = graph.Tensors[op.Inputs[OutputShapeInput]];
+        if (input.Type == I16 || output.Type == I16)
+        {
+            validation.Report(DiagnosticIds.UnsupportedTypeCombination,
+                "INT16 TRANSPOSE_CONV (16x8 quantization) is not supported yet; INT8 and FLOAT32 are", input);
+            return false;
+        }
         if (input.Type != output.Type)
         {
             validation.Report(DiagnosticIds.UnsupportedTypeCombination,
                 $"{DataTypes.Name(input.Type)} input with {DataTypes.Name(output.Type)} output is not supported; supported: INT8->INT8, FLOAT32->FLOAT32", input);
             return false;
         }
-        if (!shape.IsConstant || shape.Shape.Count != 1 || shape.ElementCount != 4)
+        // TFLM never reads output_shape (the output tensor's own shape decides), so it may be a graph input, as in
+        // TFLM's seanet models; a constant must name the output's shape (lowering checks it).
+        if (shape.Shape.Count != 1 || shape.ElementCount != 4)
         {
-            validation.Report(DiagnosticIds.InvalidOperator, "output_shape (input 0) must be a constant INT32 tensor of 4 values", shape);
+            validation.Report(DiagnosticIds.InvalidOperator, "output_shape (input 0) must be an INT32 tensor of 4 values", shape);
             return false;
         }
         if (output.Shape.Count != 4 || input.Shape.Count != 4)
@@ -116,8 +126,11 @@ internal sealed class TransposeConv : OperatorDefinition
         Expect(opt.StrideH >= 1 && opt.StrideW >= 1, "strides must be at least 1");
         Expect(opt.Activation == Activation.None, $"fused activation {opt.Activation} is not supported");
         int[] i = Nhwc(input, "input"), w = Nhwc(weights, "weights"), o = Nhwc(output, "output");
-        int[] outputShape = context.ConstantInts(op.Inputs[OutputShapeInput], "output_shape");
-        Expect(outputShape.SequenceEqual(o), $"output_shape [{string.Join(", ", outputShape)}] is not the output's shape {output.Shape}");
+        if (context.T(op.Inputs[OutputShapeInput]).IsConstant)
+        {
+            int[] outputShape = context.ConstantInts(op.Inputs[OutputShapeInput], "output_shape");
+            Expect(outputShape.SequenceEqual(o), $"output_shape [{string.Join(", ", outputShape)}] is not the output's shape {output.Shape}");
+        }
         Expect(w[3] == i[3], $"weights {weights.Shape} do not fit {i[3]} input channels");
         Expect(o[3] == w[0] && o[0] == i[0], $"output {output.Shape} does not fit weights {weights.Shape} and input {input.Shape}");
         if (bias >= 0)
