@@ -150,11 +150,29 @@ public class ScratchSizeTests
         }
     }
 
+    private static IEnumerable<Case> TransposeConv(Random rng)
+    {
+        for (int k = 0; k < 12; k++)
+        {
+            int n = 1 + rng.Next(2), h = rng.Next(1, 7), w = rng.Next(1, 7), c = rng.Next(1, 9), kh = rng.Next(1, 4), kw = rng.Next(1, 4);
+            int stride = rng.Next(1, 4), oc = rng.Next(1, 9), oh = h * stride + rng.Next(0, 2), ow = w * stride + rng.Next(0, 2);
+            var padding = rng.Next(2) == 0 ? Padding.Same : Padding.Valid;
+            var b = new ModelBuilder();
+            int shape = b.Constant("output_shape", new[] { 4 }, new[] { n, oh, ow, oc });
+            int weights = b.Constant("w", new[] { oc, kh, kw, c }, Weights(rng, oc * kh * kw * c), Scales(oc, 0.02f, 0));
+            int input = b.Tensor("input", DataType.Int8, new[] { n, h, w, c }, Act);
+            int output = b.Tensor("output", DataType.Int8, new[] { n, oh, ow, oc }, Act);
+            b.Operator(OpKind.TransposeConv, new[] { shape, weights, input }, new[] { output }, new TransposeConvOptions(padding, stride, stride), version: 2);
+            b.Inputs(input).Outputs(output);
+            yield return new Case("tml_transpose_conv_s8", b.Build(), LoweringOptions.None, $"{n}x{h}x{w}x{c} k{kh}x{kw} s{stride} -> {oh}x{ow}x{oc} {padding}");
+        }
+    }
+
     private static IEnumerable<Case> Sweep()
     {
         var rng = new Random(11);
         return Convolutions(rng, depthwise: false).Concat(Convolutions(rng, depthwise: true)).Concat(InPlaceDepthwise(rng))
-            .Concat(FullyConnected(rng)).Concat(AveragePool(rng)).Concat(Mean(rng)).Concat(Svdf(rng)).ToList();
+            .Concat(FullyConnected(rng)).Concat(AveragePool(rng)).Concat(Mean(rng)).Concat(Svdf(rng)).Concat(TransposeConv(rng)).ToList();
     }
 
     [Fact]
@@ -187,7 +205,7 @@ public class ScratchSizeTests
         Assert.Equal(sized.Select(p => p.Name.Substring(0, p.Name.Length - "_get_buffer_size_for".Length)).OrderBy(k => k, StringComparer.Ordinal),
             checkedCases.Keys.OrderBy(k => k, StringComparer.Ordinal));
         Assert.All(checkedCases, pair => Assert.True(pair.Value >= 5, $"{pair.Key}: only {pair.Value} shapes"));
-        Assert.Equal(new[] { "tml_depthwise_conv_s8_inplace", "tml_svdf_s8" }, nonZero.OrderBy(k => k, StringComparer.Ordinal));
+        Assert.Equal(new[] { "tml_depthwise_conv_s8_inplace", "tml_svdf_s8", "tml_transpose_conv_s8" }, nonZero.OrderBy(k => k, StringComparer.Ordinal));
     }
 
     [Fact]

@@ -81,7 +81,7 @@ public sealed class TfliteInterpreterTests : IDisposable
     }
 
     /// <summary>The few entry points of TFLite's C API the tests need.</summary>
-    private sealed class Tflite : IDisposable
+    internal sealed class Tflite : IDisposable
     {
         private delegate IntPtr ModelCreate(byte[] data, UIntPtr size);
         private delegate IntPtr Create(IntPtr model, IntPtr options);

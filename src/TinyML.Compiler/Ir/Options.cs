@@ -52,6 +52,15 @@ public sealed record Conv2DOptions(Padding Padding, int StrideW, int StrideH, Ac
     public override byte UnionType => Union;
 }
 
+/// <summary>TRANSPOSE_CONV options (the fused activation is field 3, from version 4).</summary>
+public sealed record TransposeConvOptions(Padding Padding, int StrideW, int StrideH, Activation Activation = Activation.None) : OperatorOptions
+{
+    /// <summary>TFLite union type.</summary>
+    public const byte Union = 49;
+    /// <inheritdoc />
+    public override byte UnionType => Union;
+}
+
 /// <summary>DEPTHWISE_CONV_2D options.</summary>
 public sealed record DepthwiseConv2DOptions(Padding Padding, int StrideW, int StrideH, int DepthMultiplier,
     Activation Activation, int DilationW = 1, int DilationH = 1) : OperatorOptions

@@ -12,12 +12,13 @@ namespace TinyML.Compiler.Operators;
 /// <summary>What convolutions and fully connected layers share: weights (input 1) and an optional bias (input 2).</summary>
 internal static class WeightedOperator
 {
-    /// <summary>Weights and bias types, shapes and quantization, with TFLM's bias scale rule.</summary>
-    public static void CheckWeights(OperatorValidation validation, Operator op, Tensor input, int expectedRank, int channelDim)
+    /// <summary>Weights and bias types, shapes and quantization, with TFLM's bias scale rule; the bias is input
+    /// <paramref name="biasInput"/> (3 for TRANSPOSE_CONV).</summary>
+    public static void CheckWeights(OperatorValidation validation, Operator op, Tensor input, int expectedRank, int channelDim, int biasInput = 2)
     {
         var graph = validation.Graph;
         var weights = graph.Input(op, 1)!;
-        var bias = graph.Input(op, 2);
+        var bias = graph.Input(op, biasInput);
         if (input.Type == F32 && weights.Type != F32)
         {
             validation.Report(DiagnosticIds.UnsupportedTypeCombination,

@@ -284,6 +284,7 @@ public static class TfliteReader
         {
             Conv2DOptions.Union => new Conv2DOptions((Padding)t.Byte(0), t.Int(1), t.Int(2), (Activation)t.Byte(3), t.Int(4, 1), t.Int(5, 1)),
             DepthwiseConv2DOptions.Union => new DepthwiseConv2DOptions((Padding)t.Byte(0), t.Int(1), t.Int(2), t.Int(3), (Activation)t.Byte(4), t.Int(5, 1), t.Int(6, 1)),
+            TransposeConvOptions.Union => new TransposeConvOptions((Padding)t.Byte(0), t.Int(1), t.Int(2), (Activation)t.Byte(3)),
             Pool2DOptions.Union => new Pool2DOptions((Padding)t.Byte(0), t.Int(1), t.Int(2), t.Int(3), t.Int(4), (Activation)t.Byte(5)),
             SvdfOptions.Union => new SvdfOptions(t.Int(0), (Activation)t.Byte(1), t.Bool(2)),
             FullyConnectedOptions.Union => new FullyConnectedOptions((Activation)t.Byte(0), t.Byte(1), t.Bool(2), t.Bool(3)),

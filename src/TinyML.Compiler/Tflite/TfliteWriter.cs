@@ -179,6 +179,11 @@ public static class TfliteWriter
                 b.AddInt(3, o.DepthMultiplier, 0); b.AddByte(4, (byte)o.Activation, 0);
                 b.AddInt(5, o.DilationW, 1); b.AddInt(6, o.DilationH, 1);
                 break;
+            case TransposeConvOptions o:
+                b.StartTable(4);
+                b.AddByte(0, (byte)o.Padding, 0); b.AddInt(1, o.StrideW, 0); b.AddInt(2, o.StrideH, 0);
+                b.AddByte(3, (byte)o.Activation, 0);
+                break;
             case Pool2DOptions o:
                 b.StartTable(6);
                 b.AddByte(0, (byte)o.Padding, 0); b.AddInt(1, o.StrideW, 0); b.AddInt(2, o.StrideH, 0);

@@ -439,6 +439,39 @@ TML_API int32_t tml_mean_s8_get_buffer_size_for(int32_t core, const tml_mean_par
  */
 TML_API tml_status tml_mean_s8(const tml_mean_params *params, const int8_t *input, int8_t *output, void *scratch);
 
+/* ---- TRANSPOSE_CONV ----------------------------------------------------------------------------------- */
+
+/* Parameters of tml_transpose_conv_s8 (TFLM transpose_conv.cc Prepare / CalculateOpData). */
+typedef struct {
+    int32_t input_offset;   /* -input zero point */
+    int32_t output_offset;  /* output zero point */
+    int32_t stride_h;       /* TransposeConvOptions.stride_h, >= 1 */
+    int32_t stride_w;       /* TransposeConvOptions.stride_w, >= 1 */
+    int32_t pad_h;          /* ComputePaddingHeightWidth(stride, dilation 1, output h, filter h, padding), >= 0 */
+    int32_t pad_w;          /* the same over the width */
+    int32_t activation_min; /* -128: TFLM's Prepare computes the range for kTfLiteActNone */
+    int32_t activation_max; /* 127 */
+} tml_transpose_conv_params;
+
+/* Scratch bytes tml_transpose_conv_s8 needs: one int32 accumulator per output element (TFLM's scratch buffer).
+ * Returns -1 for invalid dimensions or an unknown core. */
+TML_API int32_t tml_transpose_conv_s8_get_buffer_size(const tml_dims *output_dims);
+TML_API int32_t tml_transpose_conv_s8_get_buffer_size_for(int32_t core, const tml_dims *output_dims);
+
+/*
+ * int8 transposed convolution with per-channel requantization (TFLM reference_integer_ops::TransposeConv).
+ *   input:  [n, h, w, in_c]
+ *   filter: [out_c, kh, kw, in_c]
+ *   bias:   out_c int32 values or NULL (no bias)
+ *   quant:  out_c multipliers and shifts (PopulateConvolutionQuantizationParams)
+ *   output: [n, out_h, out_w, out_c] (the output_shape input); must not overlap the input
+ *   scratch: tml_transpose_conv_s8_get_buffer_size() bytes, 4-byte aligned
+ */
+TML_API tml_status tml_transpose_conv_s8(const tml_transpose_conv_params *params, const tml_per_channel_quant *quant,
+                                         const tml_dims *input_dims, const int8_t *input, const tml_dims *filter_dims,
+                                         const int8_t *filter, const int32_t *bias, const tml_dims *output_dims,
+                                         int8_t *output, void *scratch);
+
 /* ======================================================================================================== */
 /* float32 kernels (TFLM reference order of summation; bias added after the sum; float activation clamp)     */
 /* ======================================================================================================== */
@@ -526,6 +559,22 @@ TML_API tml_status tml_logistic_f32(const float *input, int32_t size, float *out
 
 /* float32 TANH (TFLM reference_ops::Tanh, float): tanhf of each of `size` values. */
 TML_API tml_status tml_tanh_f32(const float *input, int32_t size, float *output);
+
+/* Parameters of tml_transpose_conv_f32 (TFLM transpose_conv.cc, float). */
+typedef struct {
+    int32_t stride_h;     /* >= 1 */
+    int32_t stride_w;     /* >= 1 */
+    int32_t pad_h;        /* top padding (as tml_transpose_conv_params) */
+    int32_t pad_w;        /* left padding */
+    float activation_min; /* float activation lower clamp (-FLT_MAX: no fused activation) */
+    float activation_max; /* float activation upper clamp */
+} tml_transpose_conv_f32_params;
+
+/* float32 transposed convolution (TFLM reference_ops::TransposeConv): the output is the accumulator, so it must not
+ * overlap the input; bias may be NULL. */
+TML_API tml_status tml_transpose_conv_f32(const tml_transpose_conv_f32_params *params, const tml_dims *input_dims,
+                                          const float *input, const tml_dims *filter_dims, const float *filter,
+                                          const float *bias, const tml_dims *output_dims, float *output);
 
 /* ============================================================================================================
  * SOFTMAX

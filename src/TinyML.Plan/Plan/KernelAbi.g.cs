@@ -173,6 +173,17 @@ public static partial class KernelAbi
             new("int32_t", "output_offset"),
             new("tml_quant", "quant"),
         }),
+        new("tml_transpose_conv_params", new AbiMember[]
+        {
+            new("int32_t", "input_offset"),
+            new("int32_t", "output_offset"),
+            new("int32_t", "stride_h"),
+            new("int32_t", "stride_w"),
+            new("int32_t", "pad_h"),
+            new("int32_t", "pad_w"),
+            new("int32_t", "activation_min"),
+            new("int32_t", "activation_max"),
+        }),
         new("tml_conv_f32_params", new AbiMember[]
         {
             new("int32_t", "stride_h"),
@@ -214,6 +225,15 @@ public static partial class KernelAbi
         }),
         new("tml_add_f32_params", new AbiMember[]
         {
+            new("float", "activation_min"),
+            new("float", "activation_max"),
+        }),
+        new("tml_transpose_conv_f32_params", new AbiMember[]
+        {
+            new("int32_t", "stride_h"),
+            new("int32_t", "stride_w"),
+            new("int32_t", "pad_h"),
+            new("int32_t", "pad_w"),
             new("float", "activation_min"),
             new("float", "activation_max"),
         }),
@@ -548,6 +568,28 @@ public static partial class KernelAbi
             new("output", ParamKind.Pointer, "int8_t *"),
             new("scratch", ParamKind.Pointer, "void *"),
         }),
+        new("tml_transpose_conv_s8_get_buffer_size", "int32_t", new AbiParameter[]
+        {
+            new("output_dims", ParamKind.Struct, "const tml_dims *"),
+        }),
+        new("tml_transpose_conv_s8_get_buffer_size_for", "int32_t", new AbiParameter[]
+        {
+            new("core", ParamKind.Int32, "int32_t"),
+            new("output_dims", ParamKind.Struct, "const tml_dims *"),
+        }),
+        new("tml_transpose_conv_s8", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_transpose_conv_params *"),
+            new("quant", ParamKind.Struct, "const tml_per_channel_quant *"),
+            new("input_dims", ParamKind.Struct, "const tml_dims *"),
+            new("input", ParamKind.Pointer, "const int8_t *"),
+            new("filter_dims", ParamKind.Struct, "const tml_dims *"),
+            new("filter", ParamKind.Pointer, "const int8_t *"),
+            new("bias", ParamKind.Pointer, "const int32_t *"),
+            new("output_dims", ParamKind.Struct, "const tml_dims *"),
+            new("output", ParamKind.Pointer, "int8_t *"),
+            new("scratch", ParamKind.Pointer, "void *"),
+        }),
         new("tml_conv_f32", "tml_status", new AbiParameter[]
         {
             new("params", ParamKind.Struct, "const tml_conv_f32_params *"),
@@ -615,6 +657,17 @@ public static partial class KernelAbi
         {
             new("input", ParamKind.Pointer, "const float *"),
             new("size", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "float *"),
+        }),
+        new("tml_transpose_conv_f32", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_transpose_conv_f32_params *"),
+            new("input_dims", ParamKind.Struct, "const tml_dims *"),
+            new("input", ParamKind.Pointer, "const float *"),
+            new("filter_dims", ParamKind.Struct, "const tml_dims *"),
+            new("filter", ParamKind.Pointer, "const float *"),
+            new("bias", ParamKind.Pointer, "const float *"),
+            new("output_dims", ParamKind.Struct, "const tml_dims *"),
             new("output", ParamKind.Pointer, "float *"),
         }),
         new("tml_softmax_s8", "tml_status", new AbiParameter[]

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * transpose_conv.c: TRANSPOSE_CONV in int8 (per-channel requantization) and float32.
+ *
+ * Both follow TFLM's reference kernels (reference_integer_ops::TransposeConv, reference_ops::TransposeConv): a
+ * "scatter" over the input. Every input pixel (b, iy, ix) adds its contribution to the output pixels
+ * (b, iy * stride_h - pad_h + ky, ix * stride_w - pad_w + kx) that lie inside the output, for every filter tap
+ * (ky, kx) and output channel:
+ *   acc[b, oy, ox, oc] += (input[b, iy, ix, ic] + input_offset) * filter[oc, ky, kx, ic]
+ * in the loop order batch, iy, ix, ic, ky, kx, oc. int8 accumulates in int32 scratch (output_dims elements),
+ * then, per output element: acc += bias[oc]; out = clamp(MultiplyByQuantizedMultiplier(acc, multiplier[oc],
+ * shift[oc]) + output_offset, activation_min, activation_max). float32 accumulates in the output itself (the loop
+ * order above fixes the order of the float additions), then adds the bias (when there is one) and clamps.
+ * Build with -ffp-contract=off (the CMake project does) so no multiply-add is fused.
+ */
+#include "common.h"
+
+static int transpose_conv_shapes_valid(const tml_dims *input_dims, const tml_dims *filter_dims,
+                                       const tml_dims *output_dims)
+{
+    return tml_dims_valid(input_dims) && tml_dims_valid(filter_dims) && tml_dims_valid(output_dims) &&
+           filter_dims->c == input_dims->c && filter_dims->n == output_dims->c && output_dims->n == input_dims->n;
+}
+
+static int transpose_conv_window_valid(int32_t stride_h, int32_t stride_w, int32_t pad_h, int32_t pad_w)
+{
+    return stride_h >= 1 && stride_w >= 1 && pad_h >= 0 && pad_w >= 0;
+}
+
+TML_API int32_t tml_transpose_conv_s8_get_buffer_size(const tml_dims *output_dims)
+{
+    return tml_transpose_conv_s8_get_buffer_size_for(TML_BUILD_CORE, output_dims);
+}
+
+TML_API int32_t tml_transpose_conv_s8_get_buffer_size_for(int32_t core, const tml_dims *output_dims)
+{
+    if (core < 0 || core >= TML_CORES || !tml_dims_valid(output_dims)) {
+        return -1;
+    }
+    const size_t bytes = tml_dims_count(output_dims) * sizeof(int32_t);
+    return bytes > (size_t)INT32_MAX ? -1 : (int32_t)bytes;
+}
+
+TML_API tml_status tml_transpose_conv_s8(const tml_transpose_conv_params *params, const tml_per_channel_quant *quant,
+                                         const tml_dims *input_dims, const int8_t *input, const tml_dims *filter_dims,
+                                         const int8_t *filter, const int32_t *bias, const tml_dims *output_dims,
+                                         int8_t *output, void *scratch)
+{
+    if (params == NULL || quant == NULL || quant->multiplier == NULL || quant->shift == NULL || input == NULL ||
+        filter == NULL || output == NULL || scratch == NULL ||
+        !transpose_conv_shapes_valid(input_dims, filter_dims, output_dims) ||
+        !transpose_conv_window_valid(params->stride_h, params->stride_w, params->pad_h, params->pad_w) ||
+        params->activation_min > params->activation_max) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;
+    const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
+    const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
+    const int32_t input_offset = params->input_offset;
+    int32_t *acc = (int32_t *)scratch;
+    const size_t count = tml_dims_count(output_dims);
+    for (size_t i = 0; i < count; i++) {
+        acc[i] = 0;
+    }
+    for (int32_t b = 0; b < input_dims->n; b++) {
+        for (int32_t iy = 0; iy < in_h; iy++) {
+            for (int32_t ix = 0; ix < in_w; ix++) {
+                const int8_t *in_px = input + (((size_t)b * in_h + iy) * in_w + ix) * in_c;
+                const int32_t oy0 = iy * params->stride_h - params->pad_h;
+                const int32_t ox0 = ix * params->stride_w - params->pad_w;
+                for (int32_t ic = 0; ic < in_c; ic++) {
+                    const int32_t x = (int32_t)in_px[ic] + input_offset;
+                    for (int32_t ky = 0; ky < k_h; ky++) {
+                        const int32_t oy = oy0 + ky;
+                        if (oy < 0 || oy >= out_h) {
+                            continue;
+                        }
+                        for (int32_t kx = 0; kx < k_w; kx++) {
+                            const int32_t ox = ox0 + kx;
+                            if (ox < 0 || ox >= out_w) {
+                                continue;
+                            }
+                            int32_t *acc_px = acc + (((size_t)b * out_h + oy) * out_w + ox) * out_c;
+                            const int8_t *f = filter + ((size_t)ky * k_w + kx) * in_c + ic;
+                            const size_t f_step = (size_t)k_h * k_w * in_c;
+                            for (int32_t oc = 0; oc < out_c; oc++) {
+                                acc_px[oc] = tml_add_wrap(acc_px[oc], x * (int32_t)f[(size_t)oc * f_step]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        const int32_t oc = (int32_t)(i % (size_t)out_c);
+        int32_t v = acc[i];
+        if (bias != NULL) {
+            v = tml_add_wrap(v, bias[oc]);
+        }
+        v = tml_mul_by_quantized_multiplier(v, quant->multiplier[oc], quant->shift[oc]);
+        v += params->output_offset;
+        output[i] = (int8_t)tml_clamp_i32(v, params->activation_min, params->activation_max);
+    }
+    return TML_OK;
+}
+
+TML_API tml_status tml_transpose_conv_f32(const tml_transpose_conv_f32_params *params, const tml_dims *input_dims,
+                                          const float *input, const tml_dims *filter_dims, const float *filter,
+                                          const float *bias, const tml_dims *output_dims, float *output)
+{
+    if (params == NULL || input == NULL || filter == NULL || output == NULL ||
+        !transpose_conv_shapes_valid(input_dims, filter_dims, output_dims) ||
+        !transpose_conv_window_valid(params->stride_h, params->stride_w, params->pad_h, params->pad_w)) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;
+    const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
+    const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
+    const size_t count = tml_dims_count(output_dims);
+    for (size_t i = 0; i < count; i++) {
+        output[i] = 0.0f;
+    }
+    for (int32_t b = 0; b < input_dims->n; b++) {
+        for (int32_t iy = 0; iy < in_h; iy++) {
+            for (int32_t ix = 0; ix < in_w; ix++) {
+                const float *in_px = input + (((size_t)b * in_h + iy) * in_w + ix) * in_c;
+                const int32_t oy0 = iy * params->stride_h - params->pad_h;
+                const int32_t ox0 = ix * params->stride_w - params->pad_w;
+                for (int32_t ic = 0; ic < in_c; ic++) {
+                    const float x = in_px[ic];
+                    for (int32_t ky = 0; ky < k_h; ky++) {
+                        const int32_t oy = oy0 + ky;
+                        if (oy < 0 || oy >= out_h) {
+                            continue;
+                        }
+                        for (int32_t kx = 0; kx < k_w; kx++) {
+                            const int32_t ox = ox0 + kx;
+                            if (ox < 0 || ox >= out_w) {
+                                continue;
+                            }
+                            float *out_px = output + (((size_t)b * out_h + oy) * out_w + ox) * out_c;
+                            const float *f = filter + ((size_t)ky * k_w + kx) * in_c + ic;
+                            const size_t f_step = (size_t)k_h * k_w * in_c;
+                            for (int32_t oc = 0; oc < out_c; oc++) {
+                                out_px[oc] += x * f[(size_t)oc * f_step];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        float v = output[i];
+        if (bias != NULL) {
+            v += bias[i % (size_t)out_c];
+        }
+        output[i] = tml_clamp_f32(v, params->activation_min, params->activation_max);
+    }
+    return TML_OK;
+}
