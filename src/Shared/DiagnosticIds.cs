@@ -83,6 +83,8 @@ public static class DiagnosticIds
     public const string UnreadableFile = "TML1016";
     /// <summary>The model breaks the TFLite int8 quantization specification.</summary>
     public const string QuantizationSpecViolation = "TML1017";
+    /// <summary>The model deviates from the TFLite specification in a way that does not change the arithmetic; it runs as TFLM runs it (warning).</summary>
+    public const string ToleratedSpecDeviation = "TML1018";
 
     /// <summary>A float model must be quantized but no calibration data was given or found.</summary>
     public const string MissingCalibrationData = "TML2001";

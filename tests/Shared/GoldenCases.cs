@@ -41,7 +41,6 @@ public sealed record GoldenCase(string Name, string Model, string Folder)
     {
         ["mnist_lstm_float"] = new("TML1005", "operator UNIDIRECTIONAL_SEQUENCE_LSTM is not supported", "UNIDIRECTIONAL_SEQUENCE_LSTM: issue 13"),
         ["mnist_lstm_int8"] = new("TML1005", "operator UNIDIRECTIONAL_SEQUENCE_LSTM is not supported", "UNIDIRECTIONAL_SEQUENCE_LSTM: issue 13"),
-        ["keyword_scrambled_8bit"] = new("TML1015", "SVDF state is INT8", "SVDF with an int8 state: issue 13"),
     };
 
     /// <summary>Every case we must run byte-identically: <see cref="All"/> without the cases TFLM refuses

@@ -86,6 +86,34 @@ public sealed class CompileTinyModelsTests : IDisposable
     }
 
     [Fact]
+    public void ToleratedDeviation_WarnsWithTML1018_AndThePlanRunsAsTflm()
+    {
+        // Issue 13 item 1: micro_speech with its biases' quantized_dimension set to 3 (as in TFLM's person_detect).
+        var model = TinyML.Compiler.Tflite.TfliteReader.ReadFile(SharedData.Model("micro_speech")).Value!;
+        foreach (var t in model.Main.Tensors.Where(t => t.IsConstant && t.Type == TinyML.Compiler.Ir.DataType.Int32 && t.Shape.Count == 1 && t.Quantization is { HasScales: true }))
+            t.Quantization = t.Quantization! with { QuantizedDimension = 3 };
+        string path = Path.Combine(_dir, "person_like.tflite");
+        File.WriteAllBytes(path, TinyML.Compiler.Tflite.TfliteWriter.Write(model));
+
+        var item = Model("person_like", path);
+        var (ok, engine, _) = Run(item);
+        Assert.True(ok, string.Join("\n", engine.Errors.Select(e => e.Message)));
+        Assert.Empty(engine.Errors);
+        Assert.NotEmpty(engine.Warnings);
+        Assert.All(engine.Warnings, w => Assert.Equal("TML1018", w.Code));
+
+        var plan = PlanContainer.Read(File.ReadAllBytes(item.GetMetadata("_TinyML_PlanFile"))).Value!;
+        using var executor = new TinyML.Runtime.PlanExecutor(plan);
+        string golden = Path.Combine(SharedData.Root, "golden", "micro_speech");
+        foreach (int k in new[] { 1, 2, 3 })
+        {
+            File.ReadAllBytes(Path.Combine(golden, $"input_{k}.bin")).CopyTo(executor.Input(0));
+            executor.Run();
+            Assert.Equal(File.ReadAllBytes(Path.Combine(golden, $"output_{k}.bin")), executor.Output(0).ToArray());
+        }
+    }
+
+    [Fact]
     public void UnchangedOutput_IsNotRewritten()
     {
         var item = Model("hello_int8");

@@ -26,6 +26,9 @@ internal sealed class Alias : OperatorDefinition
 
     public override int? QuantizedVersion(OpKind kind) => 1;
 
+    // TFLM's RESHAPE and SQUEEZE copy (or share) the bytes and check no quantization; so does the alias.
+    public override bool CopiesBytesAsTflm(OpKind kind) => true;
+
     public override bool IsAlias(OpKind kind) => true;
 
     public override void Lower(LoweringContext context, Operator op)
@@ -49,8 +52,11 @@ internal sealed class Pad : OperatorDefinition
     public override OperatorRule Rule(OpKind kind) => kind == OpKind.Pad ? PadRule : PadV2Rule;
 
     // The bytes are copied unchanged, so an int8 output means the same values only with the input's scale and zero
-    // point, as the int8 specification requires (TFLM's PadPrepare does not check it).
+    // point, as the int8 specification requires (TFLM's PadPrepare does not check it: TML1018, a warning).
     public override SameScale SameScale(OpKind kind) => Operators.SameScale.OutputAsInput;
+
+    // TFLM's PAD copies the input's bytes and fills with the output's zero point (PAD) or the value (PADV2), as tml_pad.
+    public override bool CopiesBytesAsTflm(OpKind kind) => true;
 
     public override void CheckSpecification(OperatorValidation validation, Operator op, Tensor input, Tensor output)
     {

@@ -46,6 +46,11 @@ internal abstract class OperatorDefinition
     /// <summary>Which tensors must share one scale and zero point.</summary>
     public virtual SameScale SameScale(OpKind kind) => Operators.SameScale.None;
 
+    /// <summary>True when the kernel copies the input's bytes unchanged, exactly as TFLM's kernel does, which checks no
+    /// <see cref="SameScale.OutputAsInput"/> rule: a model that breaks the rule then gets TFLM's bytes, and the validator
+    /// warns (TML1018) instead of refusing it (TML1017).</summary>
+    public virtual bool CopiesBytesAsTflm(OpKind kind) => false;
+
     /// <summary>The output quantization the specification fixes for an output type, or null if the data choose it.</summary>
     public virtual Quantization? FixedOutput(OpKind kind, DataType output) => null;
 

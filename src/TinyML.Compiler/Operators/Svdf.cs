@@ -8,7 +8,8 @@ using static TinyML.Compiler.Operators.OperatorTypes;
 
 namespace TinyML.Compiler.Operators;
 
-/// <summary>SVDF (keyword spotting), int8 with int16 time weights and an int16 state variable (input 4).</summary>
+/// <summary>SVDF (keyword spotting), int8, with int16 time weights and an int16 state variable (input 4), or int8
+/// time weights and an int8 state (TFLM's EvalIntegerSvdfReference for either type).</summary>
 internal sealed class Svdf : OperatorDefinition
 {
     public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.Svdf };
@@ -23,10 +24,11 @@ internal sealed class Svdf : OperatorDefinition
 
     public override bool CheckOperands(OperatorValidation validation, Operator op)
     {
-        if (validation.Graph.Input(op, 4) is not { Type: not I16 } state) return true;
-        // Legal TFLite (TFLM runs an int8 state too), but our SVDF kernel keeps an int16 state.
+        if (validation.Graph.Input(op, 4) is not { } state || validation.Graph.Input(op, 2) is not { } time) return true;
+        // TFLM keeps the state in the time weights' type: INT16 with INT16, INT8 with INT8.
+        if ((state.Type, time.Type) is (I16, I16) or (I8, I8)) return true;
         validation.Report(DiagnosticIds.InvalidOperator,
-            $"SVDF state is {DataTypes.Name(state.Type)}; only an INT16 state (batches x memory x filters) is supported", state);
+            $"SVDF state is {DataTypes.Name(state.Type)} with {DataTypes.Name(time.Type)} time weights; supported: an INT16 state with INT16 time weights, or an INT8 state with INT8 time weights", state);
         return false;
     }
 
@@ -51,8 +53,8 @@ internal sealed class Svdf : OperatorDefinition
         Expect(input.Shape.Count == 2 && feature.Shape.Count == 2 && time.Shape.Count == 2, "SVDF input, feature and time weights must have rank 2");
         int batches = input.Shape[0], inputSize = input.Shape[1], filters = feature.Shape[0], memory = time.Shape[1];
         Expect(feature.Shape[1] == inputSize && time.Shape[0] == filters && rank > 0 && filters % rank == 0, "SVDF weight shapes do not match");
-        Expect(state.IsVariable && state.ElementCount == (long)batches * memory * filters && state.Type == DataType.Int16, "the SVDF state must be an INT16 variable of batches x memory x filters");
-        Expect(feature.Type == DataType.Int8 && time.Type == DataType.Int16, "SVDF needs INT8 feature weights and INT16 time weights");
+        Expect(state.IsVariable && state.ElementCount == (long)batches * memory * filters && state.Type is DataType.Int16 or DataType.Int8, "the SVDF state must be an INT16 or INT8 variable of batches x memory x filters");
+        Expect(feature.Type == DataType.Int8 && time.Type == state.Type, "SVDF needs INT8 feature weights and time weights of the state's type");
         int units = filters / rank;
         ExpectShape(context.T(op.Outputs[0]), new[] { batches, units });
         return (batches, inputSize, filters, rank, memory);
@@ -82,7 +84,9 @@ internal sealed class Svdf : OperatorDefinition
         float timeScale = sq.Scale * Q(time).Scale / oq.Scale;
         var (m1, s1) = Multiplier(featureScale);
         var (m2, s2) = Multiplier(timeScale);
-        context.Call("tml_svdf_s8", $"{filters} filters, rank {rank}, memory {memory}", Arg.Struct("tml_svdf_params",
+        // The int8 state is kept offset by its zero point, so that the zeroed state region is TFLM's reset value.
+        string kernel = state.Type == DataType.Int8 ? "tml_svdf_s8_state_s8" : "tml_svdf_s8";
+        context.Call(kernel, $"{filters} filters, rank {rank}, memory {memory}", Arg.Struct("tml_svdf_params",
             Field.I("batches", batches), Field.I("input_size", inputSize), Field.I("num_filters", filters), Field.I("rank", rank),
             Field.I("memory_size", memory), Field.I("input_zero_point", iq.ZeroPoint), Field.I("output_zero_point", oq.ZeroPoint),
             Field.I("state_zero_point", sq.ZeroPoint), Field.I("multiplier_1", m1), Field.I("shift_1", s1),

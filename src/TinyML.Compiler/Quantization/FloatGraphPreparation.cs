@@ -87,8 +87,10 @@ public static class FloatGraphPreparation
     {
         var bytes = tensor.Data!.Value.Span;
         var shape = tensor.Shape.ToArray();
-        int channels = q.IsPerChannel ? shape[q.QuantizedDimension] : 1;
-        int inner = q.IsPerChannel ? shape.Skip(q.QuantizedDimension + 1).Aggregate(1, (a, b) => a * b) : 1;
+        // A rank-1 tensor whose file names a dimension outside its rank (TML1018) has its scales along dimension 0.
+        int dimension = q.QuantizedDimension >= 0 && q.QuantizedDimension < shape.Length ? q.QuantizedDimension : 0;
+        int channels = q.IsPerChannel ? shape[dimension] : 1;
+        int inner = q.IsPerChannel ? shape.Skip(dimension + 1).Aggregate(1, (a, b) => a * b) : 1;
         var values = new float[bytes.Length];
         for (int i = 0; i < values.Length; i++)
         {

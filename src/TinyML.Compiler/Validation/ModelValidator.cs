@@ -94,9 +94,18 @@ public static class ModelValidator
                             $"zero point {zero} is outside the range of {DataTypes.Name(tensor.Type)} ({low} to {high})", tensor: tensor);
                     if (q.Scales.Any(s => !(s > 0) || float.IsInfinity(s)))
                         Report(DiagnosticIds.InconsistentQuantization, "a quantization scale is not a positive finite number", tensor: tensor);
+                    bool outside = q.QuantizedDimension < 0 || q.QuantizedDimension >= tensor.Shape.Count;
+                    // TML1018: what TFLM reads the same way whatever the dimension says is a warning (docs/diagnostics/TML1018.md).
+                    // (0, the schema's default, on a scalar is no deviation.)
+                    if (outside && q.QuantizedDimension != 0 && !q.IsPerChannel && q.HasScales)
+                        Report(DiagnosticIds.ToleratedSpecDeviation,
+                            $"quantized_dimension {q.QuantizedDimension} is outside rank {tensor.Shape.Count}; the tensor has one scale, so the dimension changes nothing", tensor: tensor, severity: Severity.Warning);
                     if (q.IsPerChannel)
                     {
-                        if (q.QuantizedDimension < 0 || q.QuantizedDimension >= tensor.Shape.Count)
+                        if (outside && tensor.Shape.Count == 1 && tensor.Shape[0] == q.Scales.Count)
+                            Report(DiagnosticIds.ToleratedSpecDeviation,
+                                $"quantized_dimension {q.QuantizedDimension} is outside rank 1; its {q.Scales.Count} scales run along its only dimension", tensor: tensor, severity: Severity.Warning);
+                        else if (outside)
                             Report(DiagnosticIds.InconsistentQuantization,
                                 $"quantized_dimension {q.QuantizedDimension} is outside rank {tensor.Shape.Count}", tensor: tensor);
                         else if (tensor.Shape[q.QuantizedDimension] != q.Scales.Count)
@@ -164,7 +173,7 @@ public static class ModelValidator
                 return;
             }
             var definition = OperatorRegistry.Of(op.Kind)!;
-            var validation = new OperatorValidation(_graph, (id, message, tensor) => Report(id, message, index, tensor));
+            var validation = new OperatorValidation(_graph, (id, message, tensor, severity) => Report(id, message, index, tensor, severity));
             if (op.Version < 1 || op.Version > rule.MaxVersion)
                 Report(DiagnosticIds.UnsupportedOperatorVersion,
                     $"{op.TypeName} version {op.Version} is not supported (versions 1 to {rule.MaxVersion} are)", index);
@@ -234,7 +243,12 @@ public static class ModelValidator
             switch (definition.SameScale(op.Kind))
             {
                 case SameScale.OutputAsInput:
-                    validation.Require(Same(oq, iq), $"int8 {op.TypeName} must keep the input quantization (input scale {iq.Scale} zero point {iq.ZeroPoint}, output scale {oq.Scale} zero point {oq.ZeroPoint})", output);
+                    string keep = $"int8 {op.TypeName} must keep the input quantization (input scale {iq.Scale} zero point {iq.ZeroPoint}, output scale {oq.Scale} zero point {oq.ZeroPoint})";
+                    if (Same(oq, iq)) break;
+                    if (definition.CopiesBytesAsTflm(op.Kind))
+                        validation.Tolerate($"{keep}; like TFLM's kernel, ours copies the input's bytes, so the output holds TFLM's bytes", output);
+                    else
+                        validation.Require(false, keep, output);
                     break;
                 case SameScale.InputsAsOutput:
                     foreach (int t in op.Inputs)

@@ -855,7 +855,7 @@ TML_API tml_status tml_dequantize_s16_f32(const tml_dequantize_params *params, c
                                           int32_t size, float *output);
 
 /* ============================================================================================================
- * SVDF (int8 input, int16 state)
+ * SVDF (int8 input, int16 or int8 state)
  * ========================================================================================================== */
 
 /*
@@ -902,6 +902,18 @@ TML_API int32_t tml_svdf_s8_get_buffer_size_for(int32_t core, const tml_svdf_par
 TML_API tml_status tml_svdf_s8(const tml_svdf_params *params, const int8_t *input, const int8_t *weights_feature,
                                const int16_t *weights_time, const int32_t *bias, int16_t *state,
                                int32_t *scratch, int8_t *output);
+
+/*
+ * One SVDF invoke with an int8 state and int8 weights_time (TFLM's EvalIntegerSvdfReference<int8_t>); the same
+ * params, scratch (tml_svdf_s8_get_buffer_size) and stages as tml_svdf_s8. The state persists across invokes and is
+ * kept offset by its zero point: each stored byte is (value - state_zero_point) mod 256, so the caller's zeroed
+ * state is a state full of the zero point, as TFLM resets an int8 variable tensor. The feature stage saturates to
+ * int8 before it adds the state zero point and wraps the sum to int8, as TFLM's reference at the goldens' version
+ * (tflite-micro 90b983c) does.
+ */
+TML_API tml_status tml_svdf_s8_state_s8(const tml_svdf_params *params, const int8_t *input,
+                                        const int8_t *weights_feature, const int8_t *weights_time,
+                                        const int32_t *bias, int8_t *state, int32_t *scratch, int8_t *output);
 
 
 #ifdef __cplusplus

@@ -23,6 +23,35 @@ static int32_t tml_svdf_units(const tml_svdf_params *p)
     return p->num_filters / p->rank;
 }
 
+/* Stage 4, shared by both state types: bias, reduction over rank, output requantization. `scratch` holds the
+ * filter sums [n_batch][n_filter], followed by room for the unit sums [n_batch][units]. */
+static void tml_svdf_reduce(const tml_svdf_params *params, int32_t units, const int32_t *bias, int32_t *scratch,
+                            int8_t *output)
+{
+    const int32_t n_batch = params->batches;
+    const int32_t n_filter = params->num_filters;
+    const int32_t n_rank = params->rank;
+    const int32_t *filter_sums = scratch;
+    int32_t *unit_sums = scratch + (size_t)n_batch * (size_t)n_filter;
+    int32_t b, u, k;
+    size_t s;
+    for (b = 0; b < n_batch; b++) {
+        const int32_t *fs = filter_sums + (size_t)b * (size_t)n_filter;
+        int32_t *us = unit_sums + (size_t)b * (size_t)units;
+        for (u = 0; u < units; u++) {
+            uint32_t acc = bias != NULL ? (uint32_t)bias[u] : 0u;
+            for (k = 0; k < n_rank; k++) {
+                acc += (uint32_t)fs[(size_t)u * (size_t)n_rank + (size_t)k];
+            }
+            us[u] = (int32_t)acc;
+        }
+    }
+    for (s = 0; s < (size_t)n_batch * (size_t)units; s++) {
+        const int32_t v = tml_mul_by_quantized_multiplier(unit_sums[s], params->multiplier_2, params->shift_2);
+        output[s] = tml_sat_i8((int32_t)((uint32_t)v + (uint32_t)params->output_zero_point));
+    }
+}
+
 TML_API int32_t tml_svdf_s8_get_buffer_size(const tml_svdf_params *params)
 {
     return tml_svdf_s8_get_buffer_size_for(TML_BUILD_CORE, params);
@@ -44,7 +73,7 @@ TML_API tml_status tml_svdf_s8(const tml_svdf_params *params, const int8_t *inpu
                                int32_t *scratch, int8_t *output)
 {
     const int32_t units = tml_svdf_units(params);
-    int32_t b, f, u, k;
+    int32_t b, f, k;
     if (units < 0 || input == NULL || weights_feature == NULL || weights_time == NULL || state == NULL ||
         scratch == NULL || output == NULL) {
         return TML_ERROR_ARGUMENT;
@@ -54,10 +83,8 @@ TML_API tml_status tml_svdf_s8(const tml_svdf_params *params, const int8_t *inpu
         const int32_t n_input = params->input_size;
         const int32_t n_filter = params->num_filters;
         const int32_t n_memory = params->memory_size;
-        const int32_t n_rank = params->rank;
         const size_t state_len = (size_t)n_batch * (size_t)n_filter * (size_t)n_memory;
-        int32_t *filter_sums = scratch;                                  /* [n_batch][n_filter] */
-        int32_t *unit_sums = scratch + (size_t)n_batch * (size_t)n_filter; /* [n_batch][units] */
+        int32_t *filter_sums = scratch; /* [n_batch][n_filter], then the unit sums */
         size_t s;
 
         /* 1. Shift the state left by one element. The last slot of every filter is rewritten below. */
@@ -96,22 +123,77 @@ TML_API tml_status tml_svdf_s8(const tml_svdf_params *params, const int8_t *inpu
             }
         }
 
-        /* 4. Bias, reduction over rank, output requantization. */
+        tml_svdf_reduce(params, units, bias, scratch, output);
+    }
+    return TML_OK;
+}
+
+/*
+ * The int8-state variant (TFLM's EvalIntegerSvdfReference<int8_t>): int8 weights_time and state, the same stages.
+ * The state is kept offset by its zero point, modulo 256: the stored byte is (value - state_zero_point) mod 256, so
+ * a zeroed state (initialisation, ResetState) is a state full of its zero point, which is what TFLM resets an int8
+ * variable tensor to. Decoding is exact: value = (int8_t)(stored + state_zero_point).
+ */
+TML_API tml_status tml_svdf_s8_state_s8(const tml_svdf_params *params, const int8_t *input, const int8_t *weights_feature,
+                                        const int8_t *weights_time, const int32_t *bias, int8_t *state,
+                                        int32_t *scratch, int8_t *output)
+{
+    const int32_t units = tml_svdf_units(params);
+    int32_t b, f, k;
+    if (units < 0 || input == NULL || weights_feature == NULL || weights_time == NULL || state == NULL ||
+        scratch == NULL || output == NULL) {
+        return TML_ERROR_ARGUMENT;
+    }
+    {
+        const int32_t n_batch = params->batches;
+        const int32_t n_input = params->input_size;
+        const int32_t n_filter = params->num_filters;
+        const int32_t n_memory = params->memory_size;
+        const int32_t zp = params->state_zero_point;
+        const size_t state_len = (size_t)n_batch * (size_t)n_filter * (size_t)n_memory;
+        int32_t *filter_sums = scratch;
+        size_t s;
+
+        /* 1. Shift the state left by one element (the encoding does not matter for a copy). */
+        for (s = 1; s < state_len; s++) {
+            state[s - 1] = state[s];
+        }
+
+        /* 2. Feature stage. As TFLM's reference (tflite-micro 90b983c, the goldens' version) computes it for an
+         *    int8 state: saturate to int8 first, then add the zero point, wrapping when the sum is narrowed to
+         *    int8 (TFLM's golden state shows the wrap: -106 + -50 is stored as 100). Offset by the zero point
+         *    again, the stored byte is the saturated value itself. */
         for (b = 0; b < n_batch; b++) {
-            const int32_t *fs = filter_sums + (size_t)b * (size_t)n_filter;
-            int32_t *us = unit_sums + (size_t)b * (size_t)units;
-            for (u = 0; u < units; u++) {
-                uint32_t acc = bias != NULL ? (uint32_t)bias[u] : 0u;
-                for (k = 0; k < n_rank; k++) {
-                    acc += (uint32_t)fs[(size_t)u * (size_t)n_rank + (size_t)k];
+            const int8_t *in_b = input + (size_t)b * (size_t)n_input;
+            int8_t *state_b = state + (size_t)b * (size_t)n_filter * (size_t)n_memory;
+            for (f = 0; f < n_filter; f++) {
+                const int8_t *w = weights_feature + (size_t)f * (size_t)n_input;
+                uint32_t acc = 0;
+                int32_t v;
+                for (k = 0; k < n_input; k++) {
+                    acc += (uint32_t)((int32_t)w[k] * ((int32_t)in_b[k] - params->input_zero_point));
                 }
-                us[u] = (int32_t)acc;
+                v = tml_mul_by_quantized_multiplier((int32_t)acc, params->multiplier_1, params->shift_1);
+                /* value = (int8_t)(sat_i8(v) + zp); stored = value - zp (mod 256) = sat_i8(v) */
+                state_b[(size_t)f * (size_t)n_memory + (size_t)(n_memory - 1)] = tml_sat_i8(v);
             }
         }
-        for (s = 0; s < (size_t)n_batch * (size_t)units; s++) {
-            const int32_t v = tml_mul_by_quantized_multiplier(unit_sums[s], params->multiplier_2, params->shift_2);
-            output[s] = tml_sat_i8((int32_t)((uint32_t)v + (uint32_t)params->output_zero_point));
+
+        /* 3. Time stage: weights_time row . (value - zero point) over each filter's memory. */
+        for (b = 0; b < n_batch; b++) {
+            const int8_t *state_b = state + (size_t)b * (size_t)n_filter * (size_t)n_memory;
+            for (f = 0; f < n_filter; f++) {
+                const int8_t *wt = weights_time + (size_t)f * (size_t)n_memory;
+                const int8_t *st = state_b + (size_t)f * (size_t)n_memory;
+                uint32_t acc = 0;
+                for (k = 0; k < n_memory; k++) {
+                    const int32_t value = (int8_t)(uint8_t)((uint32_t)(uint8_t)st[k] + (uint32_t)zp);
+                    acc += (uint32_t)((int32_t)wt[k] * (value - zp));
+                }
+                filter_sums[(size_t)b * (size_t)n_filter + (size_t)f] = (int32_t)acc;
+            }
         }
+        tml_svdf_reduce(params, units, bias, scratch, output);
     }
     return TML_OK;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_svdf.c: integer SVDF with int16 state.
+ * test_svdf.c: integer SVDF with int16 state, and with int8 state (4. keyword_scrambled_8bit's layers).
  *
  * 1. A hand-computed three-invoke example (derivation in the comments).
  * 2. Randomized shapes and quantizations (fixed seed), several invokes in a row, against an independent
@@ -294,6 +294,115 @@ static void test_golden(void)
            tml_shared_path(shared_dir, sizeof shared_dir, NULL));
 }
 
+/* ---- keyword_scrambled_8bit conformance (int8 state) ------------------------------------------------------------ */
+
+/* One SVDF layer of keyword_scrambled_8bit (int8 time weights and state), from its manifest. */
+static const struct {
+    int input, weights_feature, weights_time, bias, state, output;
+    int32_t batches, input_size, num_filters, memory_size;
+    float input_scale, wf_scale, wt_scale, state_scale, output_scale;
+    int32_t input_zp, output_zp, state_zp;
+} k_layers8[7] = {
+    {0, 1, 2, 3, 4, 5, 1, 96, 64, 8, 0.0592083335f, 0.0091712065f, 0.0149387335f, 0.807311416f, 0.236183375f,
+     -128, -128, -50},
+    {8, 9, 10, 11, 12, 13, 1, 16, 64, 8, 0.434007376f, 0.00518311793f, 0.00689740013f, 0.42939651f, 0.131417856f,
+     -7, -128, -13},
+    {16, 17, 18, 19, 20, 21, 1, 16, 64, 8, 0.215941936f, 0.00649387995f, 0.00633491157f, 0.306963682f, 0.0751628652f,
+     -8, -128, 25},
+    {24, 25, 26, 27, 28, 29, 1, 16, 64, 8, 0.142925218f, 0.00495964987f, 0.00599262677f, 0.138393626f, 0.0405155383f,
+     -13, -128, -1},
+    {32, 33, 34, 35, 36, 37, 1, 16, 32, 32, 0.0767166018f, 0.00512833055f, 0.00977206789f, 0.0995792747f, 0.0797850415f,
+     -2, -128, 37},
+    {37, 38, 39, 40, 41, 42, 1, 32, 32, 32, 0.0797850415f, 0.00675093057f, 0.00942202657f, 0.122104451f, 0.0651390254f,
+     -128, -128, 10},
+    {42, 43, 44, 45, 46, 47, 1, 32, 32, 32, 0.0651390254f, 0.00945538934f, 0.00983992033f, 0.157160327f, 0.0958603993f,
+     -128, -128, -10},
+};
+
+static long read_tensor8(int index, void **data)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "golden/keyword_scrambled_8bit/tensors_1/t%03d.bin", index);
+    return tml_read_shared_file(rel, data);
+}
+
+/* The state as TFLM holds it: the kernel keeps each byte offset by the zero point (mod 256). */
+static int8_t decode_state8(int8_t stored, int32_t zp) { return (int8_t)(uint8_t)((uint32_t)(uint8_t)stored + (uint32_t)zp); }
+
+/*
+ * Each layer from a zeroed (= reset) state, on TFLM's input: the state and output equal TFLM's after its first
+ * invoke. A second invoke on the same input shifts the state: every filter then holds the zero point in all but its
+ * last two slots, and TFLM's newest value in both of those.
+ */
+static void test_golden8(void)
+{
+    int i;
+    if (!TML_REQUIRE_SHARED("golden/keyword_scrambled_8bit/tensors_1/manifest.json")) {
+        return;
+    }
+    for (i = 0; i < 7; i++) {
+        kws_svdf_layer l;
+        tml_svdf_params p;
+        void *in = NULL, *wf = NULL, *wt = NULL, *bias = NULL, *exp_state = NULL, *exp_out = NULL;
+        long n_state;
+        char label[96];
+        memset(&l, 0, sizeof l);
+        l.input = k_layers8[i].input; l.weights_feature = k_layers8[i].weights_feature;
+        l.weights_time = k_layers8[i].weights_time; l.bias = k_layers8[i].bias; l.state = k_layers8[i].state;
+        l.output = k_layers8[i].output; l.batches = k_layers8[i].batches; l.input_size = k_layers8[i].input_size;
+        l.num_filters = k_layers8[i].num_filters; l.memory_size = k_layers8[i].memory_size;
+        l.input_scale = k_layers8[i].input_scale; l.wf_scale = k_layers8[i].wf_scale;
+        l.wt_scale = k_layers8[i].wt_scale; l.state_scale = k_layers8[i].state_scale;
+        l.output_scale = k_layers8[i].output_scale; l.input_zp = k_layers8[i].input_zp;
+        l.output_zp = k_layers8[i].output_zp;
+        p = derive_kws_layer(&l);
+        p.state_zero_point = k_layers8[i].state_zp;
+        n_state = (long)l.num_filters * l.memory_size;
+        snprintf(label, sizeof label, "keyword_scrambled_8bit SVDF layer %d (tensor %d)", i + 1, l.output);
+        if (read_tensor8(l.input, &in) != l.input_size ||
+            read_tensor8(l.weights_feature, &wf) != (long)l.num_filters * l.input_size ||
+            read_tensor8(l.weights_time, &wt) != n_state || read_tensor8(l.bias, &bias) != l.num_filters * 4 ||
+            read_tensor8(l.state, &exp_state) != n_state || read_tensor8(l.output, &exp_out) != l.num_filters) {
+            tml_test_record(0, label);
+        } else {
+            int8_t *state = (int8_t *)calloc((size_t)n_state, 1);
+            int8_t *decoded = (int8_t *)malloc((size_t)n_state);
+            int8_t *shifted = (int8_t *)malloc((size_t)n_state);
+            int32_t *scratch = (int32_t *)malloc((size_t)tml_svdf_s8_get_buffer_size(&p));
+            const int8_t *es = (const int8_t *)exp_state;
+            int8_t out[64];
+            long s;
+            int ok = tml_svdf_s8_state_s8(&p, (const int8_t *)in, (const int8_t *)wf, (const int8_t *)wt,
+                                          (const int32_t *)bias, state, scratch, out) == TML_OK;
+            for (s = 0; s < n_state; s++) {
+                decoded[s] = decode_state8(state[s], p.state_zero_point);
+            }
+            ok = ok && tml_test_compare_s8(label, es, decoded, (size_t)n_state) &&
+                 tml_test_compare_s8(label, (const int8_t *)exp_out, out, (size_t)l.num_filters);
+            ok = ok && tml_svdf_s8_state_s8(&p, (const int8_t *)in, (const int8_t *)wf, (const int8_t *)wt,
+                                            (const int32_t *)bias, state, scratch, out) == TML_OK;
+            for (s = 0; s < n_state; s++) {
+                const long m = s % l.memory_size;
+                decoded[s] = decode_state8(state[s], p.state_zero_point);
+                shifted[s] = m == l.memory_size - 2 ? es[s + 1] : es[s];
+            }
+            ok = ok && tml_test_compare_s8(label, shifted, decoded, (size_t)n_state);
+            tml_test_record(ok, label);
+            free(state);
+            free(decoded);
+            free(shifted);
+            free(scratch);
+        }
+        free(in);
+        free(wf);
+        free(wt);
+        free(bias);
+        free(exp_state);
+        free(exp_out);
+    }
+    printf("golden: keyword_scrambled_8bit's 7 SVDF layers compared\n");
+}
+
 int main(void)
 {
     tml_rng rng = tml_rng_seed(9001u);
@@ -301,5 +410,6 @@ int main(void)
     sweep(&rng);
     test_argument_errors();
     test_golden();
+    test_golden8();
     return TML_TEST_SUMMARY("test_svdf");
 }

@@ -826,5 +826,16 @@ public static partial class KernelAbi
             new("scratch", ParamKind.Pointer, "int32_t *"),
             new("output", ParamKind.Pointer, "int8_t *"),
         }),
+        new("tml_svdf_s8_state_s8", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_svdf_params *"),
+            new("input", ParamKind.Pointer, "const int8_t *"),
+            new("weights_feature", ParamKind.Pointer, "const int8_t *"),
+            new("weights_time", ParamKind.Pointer, "const int8_t *"),
+            new("bias", ParamKind.Pointer, "const int32_t *"),
+            new("state", ParamKind.Pointer, "int8_t *"),
+            new("scratch", ParamKind.Pointer, "int32_t *"),
+            new("output", ParamKind.Pointer, "int8_t *"),
+        }),
     };
 }
