@@ -711,7 +711,7 @@ TML_API tml_status tml_hard_swish_s8(const tml_hard_swish_params *params, const 
                                      int8_t *output);
 
 /* ============================================================================================================
- * LEAKY_RELU (int8)
+ * LEAKY_RELU (int8, int16)
  * ========================================================================================================== */
 
 /*
@@ -734,6 +734,11 @@ typedef struct {
 /* int8 LEAKY_RELU: x >= 0 ? x : alpha * x, requantized to the output quantization. */
 TML_API tml_status tml_leaky_relu_s8(const tml_leaky_relu_params *params, const int8_t *input, int32_t size,
                                      int8_t *output);
+
+/* int16 LEAKY_RELU (16x8): the same arithmetic as tml_leaky_relu_s8 (TFLM's QuantizeLeakyRelu<int16_t>, with the
+ * same Prepare), saturated to int16. */
+TML_API tml_status tml_leaky_relu_s16(const tml_leaky_relu_params *params, const int16_t *input, int32_t size,
+                                      int16_t *output);
 
 /* ============================================================================================================
  * RELU family (int8)

@@ -722,6 +722,13 @@ public static partial class KernelAbi
             new("size", ParamKind.Int32, "int32_t"),
             new("output", ParamKind.Pointer, "int8_t *"),
         }),
+        new("tml_leaky_relu_s16", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_leaky_relu_params *"),
+            new("input", ParamKind.Pointer, "const int16_t *"),
+            new("size", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "int16_t *"),
+        }),
         new("tml_relu_s8", "tml_status", new AbiParameter[]
         {
             new("params", ParamKind.Struct, "const tml_relu_params *"),
