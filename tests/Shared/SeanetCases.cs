@@ -43,7 +43,6 @@ public static class SeanetCases
         ["conv"] = new("TML1008", "INT16 input with INT16 output is not supported", "int16 CONV_2D: issue 13 item 3"),
         ["sub"] = new("TML1008", "INT16 input with INT16 output is not supported", "int16 SUB: issue 13 item 3"),
         ["transpose_conv"] = new("TML1008", "INT16 TRANSPOSE_CONV (16x8 quantization) is not supported yet", "int16 TRANSPOSE_CONV: issue 13 item 4"),
-        ["seanet_quantize_0"] = new("TML1008", "INT32 input with INT16 output is not supported", "QUANTIZE int32->int16 (a requantize): issue 13 item 3"),
     };
 
     /// <summary>The refusal a case is expected to end in, or null if it must run.</summary>

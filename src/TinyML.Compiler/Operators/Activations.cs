@@ -185,7 +185,7 @@ internal sealed class Quantize : UnaryOperator
     public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.Quantize };
 
     private static readonly OperatorRule QuantizeRule = new(3, 1, 1,
-        new[] { (F32, I8), (I8, I8), (I16, I8), (I8, I16), (I16, I16), (I16, I32), (I8, I32), (F32, I16) });
+        new[] { (F32, I8), (I8, I8), (I16, I8), (I8, I16), (I16, I16), (I16, I32), (I8, I32), (F32, I16), (I32, I8), (I32, I16) });
 
     public override OperatorRule Rule(OpKind kind) => QuantizeRule;
 

@@ -842,6 +842,14 @@ TML_API tml_status tml_requantize_s16_s16(const tml_requantize_params *params, c
 TML_API tml_status tml_requantize_s16_s32(const tml_requantize_params *params, const int16_t *input,
                                           int32_t size, int32_t *output);
 
+/* int32 -> int8 QUANTIZE. */
+TML_API tml_status tml_requantize_s32_s8(const tml_requantize_params *params, const int32_t *input,
+                                         int32_t size, int8_t *output);
+
+/* int32 -> int16 QUANTIZE (seanet's quantize0). */
+TML_API tml_status tml_requantize_s32_s16(const tml_requantize_params *params, const int32_t *input,
+                                          int32_t size, int16_t *output);
+
 /*
  * DEQUANTIZE (TFLM dequantize_common.cc / reference_ops::Dequantize):
  *   out = float: scale * (float)(x - zero_point)      (one float32 multiply, exact on every IEEE target)

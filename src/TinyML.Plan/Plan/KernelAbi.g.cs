@@ -799,6 +799,20 @@ public static partial class KernelAbi
             new("size", ParamKind.Int32, "int32_t"),
             new("output", ParamKind.Pointer, "int32_t *"),
         }),
+        new("tml_requantize_s32_s8", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_requantize_params *"),
+            new("input", ParamKind.Pointer, "const int32_t *"),
+            new("size", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "int8_t *"),
+        }),
+        new("tml_requantize_s32_s16", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_requantize_params *"),
+            new("input", ParamKind.Pointer, "const int32_t *"),
+            new("size", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "int16_t *"),
+        }),
         new("tml_dequantize_s8_f32", "tml_status", new AbiParameter[]
         {
             new("params", ParamKind.Struct, "const tml_dequantize_params *"),
