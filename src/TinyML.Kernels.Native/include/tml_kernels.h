@@ -291,10 +291,10 @@ typedef struct {
     int32_t input1_offset;  /* -input1 zero point */
     int32_t input2_offset;  /* -input2 zero point */
     int32_t output_offset;  /* output zero point */
-    int32_t left_shift;     /* 20 for int8 */
+    int32_t left_shift;     /* 20 for int8, 15 for int16 */
     tml_quant input1_quant; /* QuantizeMultiplierSmallerThanOneExp(s1 / (2 * max(s1, s2))), shift <= 0 */
     tml_quant input2_quant; /* QuantizeMultiplierSmallerThanOneExp(s2 / (2 * max(s1, s2))), shift <= 0 */
-    tml_quant output_quant; /* QuantizeMultiplierSmallerThanOneExp(2 * max(s1, s2) / (2^20 * s_out)) */
+    tml_quant output_quant; /* QuantizeMultiplierSmallerThanOneExp(2 * max(s1, s2) / (2^left_shift * s_out)) */
     int32_t activation_min; /* fused activation lower clamp */
     int32_t activation_max; /* fused activation upper clamp */
 } tml_add_params;
@@ -316,6 +316,14 @@ TML_API tml_status tml_add_s8(const tml_add_params *params, const tml_broadcast_
 /* int8 SUB with broadcast (TFLM SubElementwise / BroadcastQuantSubSlow): input1 - input2. */
 TML_API tml_status tml_sub_s8(const tml_add_params *params, const tml_broadcast_shape *shape, const int8_t *input1,
                               const int8_t *input2, int8_t *output);
+
+/* int16 ADD with broadcast (16x8): TFLM's general int16 path, left_shift 15 (AddElementwise / BroadcastAdd6DSlow). */
+TML_API tml_status tml_add_s16(const tml_add_params *params, const tml_broadcast_shape *shape, const int16_t *input1,
+                               const int16_t *input2, int16_t *output);
+
+/* int16 SUB with broadcast (16x8): left_shift 15, input1 - input2. */
+TML_API tml_status tml_sub_s16(const tml_add_params *params, const tml_broadcast_shape *shape, const int16_t *input1,
+                               const int16_t *input2, int16_t *output);
 
 /* int8 MUL with broadcast (TFLM MulElementwise / BroadcastMul4DSlow, extended to TML_MAX_DIMS). */
 TML_API tml_status tml_mul_s8(const tml_mul_params *params, const tml_broadcast_shape *shape, const int8_t *input1,

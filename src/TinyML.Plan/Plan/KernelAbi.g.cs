@@ -483,6 +483,22 @@ public static partial class KernelAbi
             new("input2", ParamKind.Pointer, "const int8_t *"),
             new("output", ParamKind.Pointer, "int8_t *"),
         }),
+        new("tml_add_s16", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_add_params *"),
+            new("shape", ParamKind.Struct, "const tml_broadcast_shape *"),
+            new("input1", ParamKind.Pointer, "const int16_t *"),
+            new("input2", ParamKind.Pointer, "const int16_t *"),
+            new("output", ParamKind.Pointer, "int16_t *"),
+        }),
+        new("tml_sub_s16", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_add_params *"),
+            new("shape", ParamKind.Struct, "const tml_broadcast_shape *"),
+            new("input1", ParamKind.Pointer, "const int16_t *"),
+            new("input2", ParamKind.Pointer, "const int16_t *"),
+            new("output", ParamKind.Pointer, "int16_t *"),
+        }),
         new("tml_mul_s8", "tml_status", new AbiParameter[]
         {
             new("params", ParamKind.Struct, "const tml_mul_params *"),
