@@ -25,7 +25,8 @@ public sealed class SeanetDeviceTests
 
     [Fact]
     public void Sample_HasEveryOperatorThatRuns() =>
-        Assert.Equal(SeanetCases.Supported().Select(c => SeanetCases.Operator(c.Name)).Distinct().Count() * 4, Sample().Count());
+        Assert.Equal(SeanetCases.Supported().Select(c => SeanetCases.Operator(c.Name)).Distinct().OrderBy(o => o, StringComparer.Ordinal),
+            Sample().Select(row => SeanetCases.Operator((string)row[0])).Distinct().OrderBy(o => o, StringComparer.Ordinal));
 
     [Theory]
     [MemberData(nameof(Sample))]
