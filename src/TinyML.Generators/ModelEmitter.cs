@@ -113,9 +113,9 @@ internal static class ModelEmitter
         if (isInput)
         {
             w.Line();
-            if (t.Type == TensorType.Int8)
+            if (t.Type is TensorType.Int8 or TensorType.Int16)
             {
-                w.Summary($"Quantizes real values into <see cref=\"{x}\"/> (q = round(value / <see cref=\"{x}Scale\"/>) + <see cref=\"{x}ZeroPoint\"/>, saturated to INT8).");
+                w.Summary($"Quantizes real values into <see cref=\"{x}\"/> (q = round(value / <see cref=\"{x}Scale\"/>) + <see cref=\"{x}ZeroPoint\"/>, saturated to {(t.Type == TensorType.Int8 ? "INT8" : "INT16")}).");
                 w.Line($"/// <param name=\"values\">{Count(t.Elements, "value", "values")} in {shape} order.</param>");
                 w.Line($"/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"values\"/> does not have <see cref=\"{x}Length\"/> elements.</exception>");
                 w.Line($"public void Set{x}({ReadOnlySpan}<float> values) => {Conversions}.Quantize(values, {x}, {x}Scale, {x}ZeroPoint);");
@@ -134,7 +134,7 @@ internal static class ModelEmitter
         }
 
         w.Line();
-        if (t.Type == TensorType.Int8)
+        if (t.Type is TensorType.Int8 or TensorType.Int16)
         {
             w.Summary($"Dequantizes <see cref=\"{x}\"/> into real values (value = <see cref=\"{x}Scale\"/> × (q − <see cref=\"{x}ZeroPoint\"/>)).");
             w.Line($"/// <param name=\"destination\">{Count(t.Elements, "value", "values")}, written in {shape} order.</param>");

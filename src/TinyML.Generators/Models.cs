@@ -40,7 +40,7 @@ internal sealed record TensorSpec(
     public bool IsQuantized => Type != TensorType.Float32 && Scale > 0 && !double.IsInfinity(Scale);
 
     /// <summary>Whether the float convenience methods (SetX, GetX) exist for it.</summary>
-    public bool HasFloatAccess => Type == TensorType.Float32 || (Type == TensorType.Int8 && IsQuantized);
+    public bool HasFloatAccess => Type == TensorType.Float32 || ((Type is TensorType.Int8 or TensorType.Int16) && IsQuantized);
 }
 
 /// <summary>A class label: the text from the manifest and the enum member made from it.</summary>

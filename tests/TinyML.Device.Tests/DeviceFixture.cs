@@ -57,7 +57,8 @@ public static class Device
     });
 
     /// <summary>A golden case by name (a model in ../shared/golden, or ops/&lt;case&gt;).</summary>
-    public static GoldenCase Case(string name) => GoldenCase.All().Single(c => c.Name == name);
+    public static GoldenCase Case(string name) =>
+        name.StartsWith("seanet_", System.StringComparison.Ordinal) ? SeanetCases.All().Single(c => c.Name == name) : GoldenCase.All().Single(c => c.Name == name);
 
     /// <summary>The input vectors of a golden case, in vector order.</summary>
     public static IReadOnlyList<IReadOnlyList<byte[]>> Vectors(GoldenCase gc) =>

@@ -45,8 +45,9 @@ public class CompileTests
                     state.CopyTo(MemoryMarshalFree(hidden.Length));
                     detector.Run();
                     float[] scores = detector.GetScores();
+                    float[] hiddenReal = detector.GetHiddenOut(); // an int16 output with a scale: dequantized like int8
                     detector.ResetState();
-                    return scores[1] > 0.5f ? WakeWordDetector.Label.HeyTiny : WakeWordDetector.Label._3Other;
+                    return scores[1] + hiddenReal[0] * 0 > 0.5f ? WakeWordDetector.Label.HeyTiny : WakeWordDetector.Label._3Other;
                 }
 
                 private static short[] MemoryMarshalFree(int length) => new short[length];

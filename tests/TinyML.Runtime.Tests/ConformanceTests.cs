@@ -147,7 +147,7 @@ public class ConformanceTests
         return lowered.Value!;
     }
 
-    private static void AssertByteIdentical(GoldenCase gc, LoweringOptions options)
+    internal static void AssertByteIdentical(GoldenCase gc, LoweringOptions options)
     {
         // Through the container, as the SDK and tinyml run load it.
         var plan = PlanContainer.Read(PlanContainer.Write(Lower(gc, options))).Value!;

@@ -103,12 +103,12 @@ internal sealed class HardSwish : UnaryOperator
     }
 }
 
-/// <summary>LEAKY_RELU, int8.</summary>
+/// <summary>LEAKY_RELU, int8 and int16 (16x8; TFLM's Prepare and kernel are the same template).</summary>
 internal sealed class LeakyRelu : UnaryOperator
 {
     public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.LeakyRelu };
 
-    private static readonly OperatorRule LeakyReluRule = new(2, 1, 1, Int8Only, LeakyReluOptions.Union);
+    private static readonly OperatorRule LeakyReluRule = new(2, 1, 1, new[] { (I8, I8), (I16, I16) }, LeakyReluOptions.Union);
 
     public override OperatorRule Rule(OpKind kind) => LeakyReluRule;
 
@@ -128,7 +128,8 @@ internal sealed class LeakyRelu : UnaryOperator
         float identityMultiplier = iq.Scale / oq.Scale;
         var (am, ashift) = Multiplier(alphaMultiplier);
         var (im, ishift) = Multiplier(identityMultiplier);
-        Unary(context, op, "tml_leaky_relu_s8", Arg.Struct("tml_leaky_relu_params",
+        string kernel = context.T(op.Inputs[0]).Type == DataType.Int16 ? "tml_leaky_relu_s16" : "tml_leaky_relu_s8";
+        Unary(context, op, kernel, Arg.Struct("tml_leaky_relu_params",
             Field.I("input_offset", iq.ZeroPoint), Field.I("output_offset", oq.ZeroPoint),
             Field.I("output_multiplier_alpha", am), Field.I("output_shift_alpha", ashift),
             Field.I("output_multiplier_identity", im), Field.I("output_shift_identity", ishift)), $"LEAKY_RELU alpha {alpha}");
@@ -184,7 +185,7 @@ internal sealed class Quantize : UnaryOperator
     public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.Quantize };
 
     private static readonly OperatorRule QuantizeRule = new(3, 1, 1,
-        new[] { (F32, I8), (I8, I8), (I16, I8), (I8, I16), (I16, I16), (I16, I32), (I8, I32), (F32, I16) });
+        new[] { (F32, I8), (I8, I8), (I16, I8), (I8, I16), (I16, I16), (I16, I32), (I8, I32), (F32, I16), (I32, I8), (I32, I16) });
 
     public override OperatorRule Rule(OpKind kind) => QuantizeRule;
 

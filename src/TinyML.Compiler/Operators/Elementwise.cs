@@ -12,13 +12,13 @@ using static TinyML.Compiler.Operators.OperatorTypes;
 
 namespace TinyML.Compiler.Operators;
 
-/// <summary>ADD, SUB and MUL with broadcasting (up to rank 6); float32 for ADD only.</summary>
+/// <summary>ADD, SUB and MUL with broadcasting (up to rank 6); float32 for ADD only, int16 (16x8) for ADD and SUB.</summary>
 internal sealed class Elementwise : OperatorDefinition
 {
     public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.Add, OpKind.Sub, OpKind.Mul };
 
-    private static readonly OperatorRule AddRule = new(5, 2, 2, Int8OrFloat, AddOptions.Union);
-    private static readonly OperatorRule SubRule = new(5, 2, 2, Int8Only, SubOptions.Union);
+    private static readonly OperatorRule AddRule = new(5, 2, 2, new[] { (I8, I8), (F32, F32), (I16, I16) }, AddOptions.Union);
+    private static readonly OperatorRule SubRule = new(5, 2, 2, new[] { (I8, I8), (I16, I16) }, SubOptions.Union);
     private static readonly OperatorRule MulRule = new(7, 2, 2, Int8Only, MulOptions.Union);
 
     public override OperatorRule Rule(OpKind kind) => kind switch
@@ -48,7 +48,7 @@ internal sealed class Elementwise : OperatorDefinition
     public override (InPlaceKind Kind, int[] Positions)? InPlace(Graph graph, Operator op, bool depthwise, bool elementwise) =>
         graph.Tensors[op.Outputs[0]].Type == DataType.Int8 ? base.InPlace(graph, op, depthwise, elementwise) : null;
 
-    public override bool RunsOnTiles(OpKind kind, DataType type) => type == DataType.Int8 || kind == OpKind.Add;
+    public override bool RunsOnTiles(OpKind kind, DataType type) => type == DataType.Int8 || (kind == OpKind.Add && type == DataType.Float32);
 
     private static Arg Broadcast(Tensor a, Tensor b, Tensor output)
     {
@@ -110,9 +110,11 @@ internal sealed class Elementwise : OperatorDefinition
                 Field.I("activation_min", actMin), Field.I("activation_max", actMax)), shape }.Concat(operands).ToArray());
             return;
         }
-        // Both inputs are rescaled to twice the larger input scale, with 20 bits of headroom. add_common.cc
-        // computes the ratios in double, sub_common.cc in float.
-        const int leftShift = 20;
+        // Both inputs are rescaled to twice the larger input scale, with 20 bits of headroom (15 for int16: TFLM's
+        // general int16 path, not the power-of-two one). add_common.cc computes the ratios in double, sub_common.cc
+        // in float.
+        bool int16 = output.Type == DataType.Int16;
+        int leftShift = int16 ? 15 : 20;
         double r1, r2, ro;
         if (op.Kind == OpKind.Add)
         {
@@ -129,7 +131,7 @@ internal sealed class Elementwise : OperatorDefinition
         var (m1, s1) = Multiplier(r1);
         var (m2, s2) = Multiplier(r2);
         var (mo, so) = Multiplier(ro);
-        context.Call(op.Kind == OpKind.Add ? "tml_add_s8" : "tml_sub_s8", comment, new[] { Arg.Struct("tml_add_params",
+        context.Call($"tml_{(op.Kind == OpKind.Add ? "add" : "sub")}_{(int16 ? "s16" : "s8")}", comment, new[] { Arg.Struct("tml_add_params",
             Field.I("input1_offset", -qa.ZeroPoint), Field.I("input2_offset", -qb.ZeroPoint), Field.I("output_offset", qo.ZeroPoint),
             Field.I("left_shift", leftShift),
             Field.I("input1_quant.multiplier", m1), Field.I("input1_quant.shift", s1),

@@ -291,10 +291,10 @@ typedef struct {
     int32_t input1_offset;  /* -input1 zero point */
     int32_t input2_offset;  /* -input2 zero point */
     int32_t output_offset;  /* output zero point */
-    int32_t left_shift;     /* 20 for int8 */
+    int32_t left_shift;     /* 20 for int8, 15 for int16 */
     tml_quant input1_quant; /* QuantizeMultiplierSmallerThanOneExp(s1 / (2 * max(s1, s2))), shift <= 0 */
     tml_quant input2_quant; /* QuantizeMultiplierSmallerThanOneExp(s2 / (2 * max(s1, s2))), shift <= 0 */
-    tml_quant output_quant; /* QuantizeMultiplierSmallerThanOneExp(2 * max(s1, s2) / (2^20 * s_out)) */
+    tml_quant output_quant; /* QuantizeMultiplierSmallerThanOneExp(2 * max(s1, s2) / (2^left_shift * s_out)) */
     int32_t activation_min; /* fused activation lower clamp */
     int32_t activation_max; /* fused activation upper clamp */
 } tml_add_params;
@@ -316,6 +316,14 @@ TML_API tml_status tml_add_s8(const tml_add_params *params, const tml_broadcast_
 /* int8 SUB with broadcast (TFLM SubElementwise / BroadcastQuantSubSlow): input1 - input2. */
 TML_API tml_status tml_sub_s8(const tml_add_params *params, const tml_broadcast_shape *shape, const int8_t *input1,
                               const int8_t *input2, int8_t *output);
+
+/* int16 ADD with broadcast (16x8): TFLM's general int16 path, left_shift 15 (AddElementwise / BroadcastAdd6DSlow). */
+TML_API tml_status tml_add_s16(const tml_add_params *params, const tml_broadcast_shape *shape, const int16_t *input1,
+                               const int16_t *input2, int16_t *output);
+
+/* int16 SUB with broadcast (16x8): left_shift 15, input1 - input2. */
+TML_API tml_status tml_sub_s16(const tml_add_params *params, const tml_broadcast_shape *shape, const int16_t *input1,
+                               const int16_t *input2, int16_t *output);
 
 /* int8 MUL with broadcast (TFLM MulElementwise / BroadcastMul4DSlow, extended to TML_MAX_DIMS). */
 TML_API tml_status tml_mul_s8(const tml_mul_params *params, const tml_broadcast_shape *shape, const int8_t *input1,
@@ -711,7 +719,7 @@ TML_API tml_status tml_hard_swish_s8(const tml_hard_swish_params *params, const 
                                      int8_t *output);
 
 /* ============================================================================================================
- * LEAKY_RELU (int8)
+ * LEAKY_RELU (int8, int16)
  * ========================================================================================================== */
 
 /*
@@ -734,6 +742,11 @@ typedef struct {
 /* int8 LEAKY_RELU: x >= 0 ? x : alpha * x, requantized to the output quantization. */
 TML_API tml_status tml_leaky_relu_s8(const tml_leaky_relu_params *params, const int8_t *input, int32_t size,
                                      int8_t *output);
+
+/* int16 LEAKY_RELU (16x8): the same arithmetic as tml_leaky_relu_s8 (TFLM's QuantizeLeakyRelu<int16_t>, with the
+ * same Prepare), saturated to int16. */
+TML_API tml_status tml_leaky_relu_s16(const tml_leaky_relu_params *params, const int16_t *input, int32_t size,
+                                      int16_t *output);
 
 /* ============================================================================================================
  * RELU family (int8)
@@ -836,6 +849,14 @@ TML_API tml_status tml_requantize_s16_s16(const tml_requantize_params *params, c
 /* int16 -> int32 QUANTIZE (keyword_scrambled's output stage). */
 TML_API tml_status tml_requantize_s16_s32(const tml_requantize_params *params, const int16_t *input,
                                           int32_t size, int32_t *output);
+
+/* int32 -> int8 QUANTIZE. */
+TML_API tml_status tml_requantize_s32_s8(const tml_requantize_params *params, const int32_t *input,
+                                         int32_t size, int8_t *output);
+
+/* int32 -> int16 QUANTIZE (seanet's quantize0). */
+TML_API tml_status tml_requantize_s32_s16(const tml_requantize_params *params, const int32_t *input,
+                                          int32_t size, int16_t *output);
 
 /*
  * DEQUANTIZE (TFLM dequantize_common.cc / reference_ops::Dequantize):

@@ -183,6 +183,24 @@ TML_API tml_status tml_leaky_relu_s8(const tml_leaky_relu_params *params, const 
     return TML_OK;
 }
 
+TML_API tml_status tml_leaky_relu_s16(const tml_leaky_relu_params *params, const int16_t *input, int32_t size,
+                                      int16_t *output)
+{
+    int32_t i;
+    if (tml_unary_args_bad(params, input, size, output)) {
+        return TML_ERROR_ARGUMENT;
+    }
+    for (i = 0; i < size; i++) {
+        const int32_t x = (int32_t)input[i] - params->input_offset;
+        const int32_t scaled =
+            x >= 0 ? tml_mul_by_quantized_multiplier(x, params->output_multiplier_identity,
+                                                     params->output_shift_identity)
+                   : tml_mul_by_quantized_multiplier(x, params->output_multiplier_alpha, params->output_shift_alpha);
+        output[i] = tml_sat_i16(params->output_offset + scaled);
+    }
+    return TML_OK;
+}
+
 TML_API tml_status tml_relu_s8(const tml_relu_params *params, const int8_t *input, int32_t size, int8_t *output)
 {
     int32_t i;

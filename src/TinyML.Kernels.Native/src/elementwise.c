@@ -62,6 +62,34 @@ static void sub_row(const void *params, const void *a, int32_t sa, const void *b
     add_sub_row((const tml_add_params *)params, (const int8_t *)a, sa, (const int8_t *)b, sb, (int8_t *)out, n, 1);
 }
 
+/* int16 ADD / SUB (16x8): TFLM's general int16 path (AddElementwise / SubElementwise with left_shift 15, never the
+ * power-of-two path in TFLM's kernels); the same arithmetic as int8 on int16 elements. */
+TML_INLINE void add_sub_row_s16(const tml_add_params *p, const int16_t *x1, int32_t sa, const int16_t *x2, int32_t sb,
+                                int16_t *y, int32_t n, int subtract)
+{
+    for (int32_t i = 0; i < n; i++) {
+        const int32_t s1 = add_scale_input(x1[(ptrdiff_t)i * sa], p->input1_offset, p->left_shift, &p->input1_quant);
+        const int32_t s2 = add_scale_input(x2[(ptrdiff_t)i * sb], p->input2_offset, p->left_shift, &p->input2_quant);
+        const int32_t out = tml_mul_by_quantized_multiplier_smaller_than_one(subtract ? s1 - s2 : s1 + s2,
+                                                                             p->output_quant.multiplier,
+                                                                             p->output_quant.shift) +
+                            p->output_offset;
+        y[i] = (int16_t)tml_clamp_i32(out, p->activation_min, p->activation_max);
+    }
+}
+
+static void add_row_s16(const void *params, const void *a, int32_t sa, const void *b, int32_t sb, void *out, int32_t n)
+{
+    add_sub_row_s16((const tml_add_params *)params, (const int16_t *)a, sa, (const int16_t *)b, sb, (int16_t *)out, n,
+                    0);
+}
+
+static void sub_row_s16(const void *params, const void *a, int32_t sa, const void *b, int32_t sb, void *out, int32_t n)
+{
+    add_sub_row_s16((const tml_add_params *)params, (const int16_t *)a, sa, (const int16_t *)b, sb, (int16_t *)out, n,
+                    1);
+}
+
 static void mul_row(const void *params, const void *a, int32_t sa, const void *b, int32_t sb, void *out, int32_t n)
 {
     const tml_mul_params *p = (const tml_mul_params *)params;
@@ -98,6 +126,29 @@ TML_API tml_status tml_sub_s8(const tml_add_params *params, const tml_broadcast_
                               const int8_t *input2, int8_t *output)
 {
     return add_sub_s8(params, shape, input1, input2, output, sub_row);
+}
+
+/* tml_add_s16 and tml_sub_s16: the int16 clamp bounds must fit int16. */
+static tml_status add_sub_s16(const tml_add_params *params, const tml_broadcast_shape *shape, const int16_t *input1,
+                              const int16_t *input2, int16_t *output, tml_broadcast_row_fn row)
+{
+    if (params == NULL || shape == NULL || input1 == NULL || input2 == NULL || output == NULL ||
+        !add_params_valid(params) || params->activation_min < INT16_MIN || params->activation_max > INT16_MAX) {
+        return TML_ERROR_ARGUMENT;
+    }
+    return tml_broadcast_apply(shape, 2, params, input1, input2, output, row);
+}
+
+TML_API tml_status tml_add_s16(const tml_add_params *params, const tml_broadcast_shape *shape, const int16_t *input1,
+                               const int16_t *input2, int16_t *output)
+{
+    return add_sub_s16(params, shape, input1, input2, output, add_row_s16);
+}
+
+TML_API tml_status tml_sub_s16(const tml_add_params *params, const tml_broadcast_shape *shape, const int16_t *input1,
+                               const int16_t *input2, int16_t *output)
+{
+    return add_sub_s16(params, shape, input1, input2, output, sub_row_s16);
 }
 
 TML_API tml_status tml_mul_s8(const tml_mul_params *params, const tml_broadcast_shape *shape, const int8_t *input1,

@@ -31,7 +31,10 @@ TML_INLINE int32_t tml_affine_quantize_one(float x, float scale, int32_t zero_po
  * zero point is added with 32-bit wrap-around). */
 TML_INLINE int32_t tml_requantize_one(const tml_requantize_params *p, int32_t x)
 {
-    const int32_t scaled = tml_mul_by_quantized_multiplier(x - p->input_zero_point, p->multiplier, p->shift);
+    /* an int32 input minus its zero point wraps as two's complement (TFLM's int32 subtraction on its hosts and
+     * cores); narrower inputs never reach the wrap */
+    const int32_t centred = (int32_t)((uint32_t)x - (uint32_t)p->input_zero_point);
+    const int32_t scaled = tml_mul_by_quantized_multiplier(centred, p->multiplier, p->shift);
     return (int32_t)((uint32_t)scaled + (uint32_t)p->output_zero_point);
 }
 
@@ -92,5 +95,7 @@ TML_DEFINE_UNARY(tml_requantize_s8_s32, tml_requantize_params, int8_t, int32_t, 
 TML_DEFINE_UNARY(tml_requantize_s16_s8, tml_requantize_params, int16_t, int8_t, requantize_to_s8)
 TML_DEFINE_UNARY(tml_requantize_s16_s16, tml_requantize_params, int16_t, int16_t, requantize_to_s16)
 TML_DEFINE_UNARY(tml_requantize_s16_s32, tml_requantize_params, int16_t, int32_t, requantize_to_s32)
+TML_DEFINE_UNARY(tml_requantize_s32_s8, tml_requantize_params, int32_t, int8_t, requantize_to_s8)
+TML_DEFINE_UNARY(tml_requantize_s32_s16, tml_requantize_params, int32_t, int16_t, requantize_to_s16)
 TML_DEFINE_UNARY(tml_dequantize_s8_f32, tml_dequantize_params, int8_t, float, dequantize_one)
 TML_DEFINE_UNARY(tml_dequantize_s16_f32, tml_dequantize_params, int16_t, float, dequantize_one)

@@ -234,6 +234,21 @@ static void test_checkpoints(void)
         TML_CHECK(out[0] == 8 && out[1] == 8 && out[2] == 9 && out[3] == 10 && out[4] == 127 && out[5] == -18,
                   "leaky checkpoints %d %d %d %d %d %d", out[0], out[1], out[2], out[3], out[4], out[5]);
     }
+    {
+        /* int16: the same arithmetic on the same values, saturated to int16 (x = 32767 with output offset 20:
+         * 32757 + 20 saturates). */
+        const tml_leaky_relu_params p = derive_leaky(0.05f, 10, 0.05f, 10, 0.2f);
+        const tml_leaky_relu_params q = derive_leaky(0.05f, 10, 0.05f, 20, 0.2f);
+        const int16_t in16[7] = {0, 3, 5, 10, 127, -128, 32767};
+        int16_t out16[7];
+        TML_CHECK(tml_leaky_relu_s16(&p, in16, 6, out16) == TML_OK, "leaky s16 status");
+        TML_CHECK(out16[0] == 8 && out16[1] == 8 && out16[2] == 9 && out16[3] == 10 && out16[4] == 127 &&
+                      out16[5] == -18,
+                  "leaky s16 checkpoints %d %d %d %d %d %d", out16[0], out16[1], out16[2], out16[3], out16[4],
+                  out16[5]);
+        TML_CHECK(tml_leaky_relu_s16(&q, in16, 7, out16) == TML_OK && out16[6] == 32767 && out16[3] == 20,
+                  "leaky s16 saturation %d %d", out16[6], out16[3]);
+    }
     /*
      * RELU6 with (0.05, -100): 6.0f / 0.05f rounds to 120.0f -> six = 120 - 100 = 20, zero = -100.
      * RELU6 with (0.01, 0): 6 / 0.01 = 600 -> saturates to 127, so it behaves as RELU.

@@ -302,8 +302,47 @@ static void fixed_cases(void)
     tml_test_record(ok, "elementwise fixed cases");
 }
 
+/* int16 ADD / SUB (left_shift 15): each input scaled by 0.5, the output by 0.5 / 2^14, so out = (a +/- b) / 2
+ * exactly; b broadcast (stride 0); the clamp; an int16 clamp bound out of range is refused. */
+static void int16_cases(void)
+{
+    int ok = 1;
+    const int16_t a[4] = {1000, -1000, 30000, -30000};
+    const int16_t b[1] = {2000};
+    int16_t out[4];
+    tml_broadcast_shape shape;
+    tml_add_params p;
+    memset(&shape, 0, sizeof(shape));
+    memset(&p, 0, sizeof(p));
+    shape.rank = 1;
+    shape.output_dims[0] = 4;
+    shape.input1_strides[0] = 1;
+    shape.input2_strides[0] = 0;
+    p.left_shift = 15;
+    p.input1_quant.multiplier = p.input2_quant.multiplier = p.output_quant.multiplier = 1 << 30;
+    p.output_quant.shift = -14;
+    p.activation_min = -32768;
+    p.activation_max = 32767;
+    ok &= TML_CHECK(tml_add_s16(&p, &shape, a, b, out) == TML_OK, "add s16 status");
+    {
+        const int16_t expected[4] = {1500, 500, 16000, -14000};
+        ok &= tml_test_compare_s16("add s16", expected, out, 4);
+    }
+    ok &= TML_CHECK(tml_sub_s16(&p, &shape, a, b, out) == TML_OK, "sub s16 status");
+    {
+        const int16_t expected[4] = {-500, -1500, 14000, -16000};
+        ok &= tml_test_compare_s16("sub s16", expected, out, 4);
+    }
+    p.activation_max = 10000;
+    ok &= TML_CHECK(tml_add_s16(&p, &shape, a, b, out) == TML_OK && out[2] == 10000 && out[0] == 1500, "add s16 clamp");
+    p.activation_max = 40000;
+    ok &= TML_CHECK(tml_add_s16(&p, &shape, a, b, out) == TML_ERROR_ARGUMENT, "add s16 clamp outside int16");
+    tml_test_record(ok, "elementwise int16 cases");
+}
+
 int main(void)
 {
+    int16_cases();
     tml_rng r = tml_rng_seed(0xC0DE0005u);
     fixed_cases();
     all_pairs(&r);

@@ -398,6 +398,26 @@ static void golden_keyword_scrambled(void)
     free(expected);
 }
 
+/* seanet's quantize0 (../shared/seanet): int32 (scale 2^-26) -> int16, TFLM's output. */
+static void golden_seanet_s32_s16(void)
+{
+    void *in = NULL;
+    void *expected = NULL;
+    if (tml_read_shared_file("seanet/seanet_quantize_0/input_1.bin", &in) == 2560 &&
+        tml_read_shared_file("seanet/seanet_quantize_0/output_1.bin", &expected) == 1280) {
+        const tml_requantize_params p = derive_requantize(1.49011612e-07f, 0, 0.000921971456f, 0);
+        int16_t out[640];
+        tml_test_record(tml_requantize_s32_s16(&p, (const int32_t *)in, 640, out) == TML_OK, "s32 -> s16 status");
+        tml_test_record(tml_test_compare_s16("seanet quantize0 s32->s16", (const int16_t *)expected, out, 640),
+                        "seanet quantize0 s32 -> s16");
+        g_golden_vectors++;
+    } else {
+        tml_test_record(0, "seanet_quantize_0 files");
+    }
+    free(in);
+    free(expected);
+}
+
 static void test_golden(void)
 {
     char shared_dir[1024];
@@ -416,6 +436,7 @@ static void test_golden(void)
     golden_dequantize("dequantize_zpmin", 0.00390625f, -128);
     golden_concat_requant();
     golden_keyword_scrambled();
+    golden_seanet_s32_s16();
     printf("golden: %d TFLM vectors compared from %s\n", g_golden_vectors,
            tml_shared_path(shared_dir, sizeof shared_dir, NULL));
 }

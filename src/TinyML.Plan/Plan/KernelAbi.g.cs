@@ -483,6 +483,22 @@ public static partial class KernelAbi
             new("input2", ParamKind.Pointer, "const int8_t *"),
             new("output", ParamKind.Pointer, "int8_t *"),
         }),
+        new("tml_add_s16", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_add_params *"),
+            new("shape", ParamKind.Struct, "const tml_broadcast_shape *"),
+            new("input1", ParamKind.Pointer, "const int16_t *"),
+            new("input2", ParamKind.Pointer, "const int16_t *"),
+            new("output", ParamKind.Pointer, "int16_t *"),
+        }),
+        new("tml_sub_s16", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_add_params *"),
+            new("shape", ParamKind.Struct, "const tml_broadcast_shape *"),
+            new("input1", ParamKind.Pointer, "const int16_t *"),
+            new("input2", ParamKind.Pointer, "const int16_t *"),
+            new("output", ParamKind.Pointer, "int16_t *"),
+        }),
         new("tml_mul_s8", "tml_status", new AbiParameter[]
         {
             new("params", ParamKind.Struct, "const tml_mul_params *"),
@@ -722,6 +738,13 @@ public static partial class KernelAbi
             new("size", ParamKind.Int32, "int32_t"),
             new("output", ParamKind.Pointer, "int8_t *"),
         }),
+        new("tml_leaky_relu_s16", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_leaky_relu_params *"),
+            new("input", ParamKind.Pointer, "const int16_t *"),
+            new("size", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "int16_t *"),
+        }),
         new("tml_relu_s8", "tml_status", new AbiParameter[]
         {
             new("params", ParamKind.Struct, "const tml_relu_params *"),
@@ -791,6 +814,20 @@ public static partial class KernelAbi
             new("input", ParamKind.Pointer, "const int16_t *"),
             new("size", ParamKind.Int32, "int32_t"),
             new("output", ParamKind.Pointer, "int32_t *"),
+        }),
+        new("tml_requantize_s32_s8", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_requantize_params *"),
+            new("input", ParamKind.Pointer, "const int32_t *"),
+            new("size", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "int8_t *"),
+        }),
+        new("tml_requantize_s32_s16", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_requantize_params *"),
+            new("input", ParamKind.Pointer, "const int32_t *"),
+            new("size", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "int16_t *"),
         }),
         new("tml_dequantize_s8_f32", "tml_status", new AbiParameter[]
         {
