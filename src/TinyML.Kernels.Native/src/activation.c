@@ -165,6 +165,14 @@ TML_API tml_status tml_hard_swish_s8(const tml_hard_swish_params *params, const 
 
 /* ---- LEAKY_RELU, RELU, RELU6 ------------------------------------------------------------------------------- */
 
+/* One LEAKY_RELU element before the output offset: the identity or the alpha rescale by the input's sign. */
+static int32_t tml_leaky_relu_scaled(const tml_leaky_relu_params *params, int32_t input)
+{
+    const int32_t x = input - params->input_offset;
+    return x >= 0 ? tml_mul_by_quantized_multiplier(x, params->output_multiplier_identity, params->output_shift_identity)
+                  : tml_mul_by_quantized_multiplier(x, params->output_multiplier_alpha, params->output_shift_alpha);
+}
+
 TML_API tml_status tml_leaky_relu_s8(const tml_leaky_relu_params *params, const int8_t *input, int32_t size,
                                      int8_t *output)
 {
@@ -173,12 +181,7 @@ TML_API tml_status tml_leaky_relu_s8(const tml_leaky_relu_params *params, const 
         return TML_ERROR_ARGUMENT;
     }
     for (i = 0; i < size; i++) {
-        const int32_t x = (int32_t)input[i] - params->input_offset;
-        const int32_t scaled =
-            x >= 0 ? tml_mul_by_quantized_multiplier(x, params->output_multiplier_identity,
-                                                     params->output_shift_identity)
-                   : tml_mul_by_quantized_multiplier(x, params->output_multiplier_alpha, params->output_shift_alpha);
-        output[i] = tml_sat_i8(params->output_offset + scaled);
+        output[i] = tml_sat_i8(params->output_offset + tml_leaky_relu_scaled(params, input[i]));
     }
     return TML_OK;
 }
@@ -191,12 +194,7 @@ TML_API tml_status tml_leaky_relu_s16(const tml_leaky_relu_params *params, const
         return TML_ERROR_ARGUMENT;
     }
     for (i = 0; i < size; i++) {
-        const int32_t x = (int32_t)input[i] - params->input_offset;
-        const int32_t scaled =
-            x >= 0 ? tml_mul_by_quantized_multiplier(x, params->output_multiplier_identity,
-                                                     params->output_shift_identity)
-                   : tml_mul_by_quantized_multiplier(x, params->output_multiplier_alpha, params->output_shift_alpha);
-        output[i] = tml_sat_i16(params->output_offset + scaled);
+        output[i] = tml_sat_i16(params->output_offset + tml_leaky_relu_scaled(params, input[i]));
     }
     return TML_OK;
 }

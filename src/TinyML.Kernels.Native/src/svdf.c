@@ -25,6 +25,18 @@ static int32_t tml_svdf_units(const tml_svdf_params *p)
 
 /* Stage 4, shared by both state types: bias, reduction over rank, output requantization. `scratch` holds the
  * filter sums [n_batch][n_filter], followed by room for the unit sums [n_batch][units]. */
+/* The feature stage of one filter: its weights . (input - zero point) with two's-complement wrap, as TFLM's int
+ * accumulate, rescaled by multiplier_1. Both state types store this value; they differ in how. */
+static int32_t tml_svdf_feature(const tml_svdf_params *params, const int8_t *in_b, const int8_t *w)
+{
+    uint32_t acc = 0;
+    int32_t k;
+    for (k = 0; k < params->input_size; k++) {
+        acc += (uint32_t)((int32_t)w[k] * ((int32_t)in_b[k] - params->input_zero_point));
+    }
+    return tml_mul_by_quantized_multiplier((int32_t)acc, params->multiplier_1, params->shift_1);
+}
+
 static void tml_svdf_reduce(const tml_svdf_params *params, int32_t units, const int32_t *bias, int32_t *scratch,
                             int8_t *output)
 {
@@ -97,13 +109,7 @@ TML_API tml_status tml_svdf_s8(const tml_svdf_params *params, const int8_t *inpu
             const int8_t *in_b = input + (size_t)b * (size_t)n_input;
             int16_t *state_b = state + (size_t)b * (size_t)n_filter * (size_t)n_memory;
             for (f = 0; f < n_filter; f++) {
-                const int8_t *w = weights_feature + (size_t)f * (size_t)n_input;
-                uint32_t acc = 0; /* int32 dot product with two's-complement wrap, as TFLM's int accumulate */
-                int32_t v;
-                for (k = 0; k < n_input; k++) {
-                    acc += (uint32_t)((int32_t)w[k] * ((int32_t)in_b[k] - params->input_zero_point));
-                }
-                v = tml_mul_by_quantized_multiplier((int32_t)acc, params->multiplier_1, params->shift_1);
+                int32_t v = tml_svdf_feature(params, in_b, weights_feature + (size_t)f * (size_t)n_input);
                 v = (int32_t)((uint32_t)params->state_zero_point + (uint32_t)v);
                 state_b[(size_t)f * (size_t)n_memory + (size_t)(n_memory - 1)] = tml_sat_i16(v);
             }
@@ -167,13 +173,7 @@ TML_API tml_status tml_svdf_s8_state_s8(const tml_svdf_params *params, const int
             const int8_t *in_b = input + (size_t)b * (size_t)n_input;
             int8_t *state_b = state + (size_t)b * (size_t)n_filter * (size_t)n_memory;
             for (f = 0; f < n_filter; f++) {
-                const int8_t *w = weights_feature + (size_t)f * (size_t)n_input;
-                uint32_t acc = 0;
-                int32_t v;
-                for (k = 0; k < n_input; k++) {
-                    acc += (uint32_t)((int32_t)w[k] * ((int32_t)in_b[k] - params->input_zero_point));
-                }
-                v = tml_mul_by_quantized_multiplier((int32_t)acc, params->multiplier_1, params->shift_1);
+                const int32_t v = tml_svdf_feature(params, in_b, weights_feature + (size_t)f * (size_t)n_input);
                 /* value = (int8_t)(sat_i8(v) + zp); stored = value - zp (mod 256) = sat_i8(v) */
                 state_b[(size_t)f * (size_t)n_memory + (size_t)(n_memory - 1)] = tml_sat_i8(v);
             }
