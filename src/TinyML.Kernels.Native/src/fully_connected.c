@@ -73,3 +73,39 @@ TML_API tml_status tml_fully_connected_s8(const tml_fully_connected_params *para
     }
     return TML_OK;
 }
+
+/*
+ * 16x8 (TFLM FullyConnected<int64_t> for int16 input): per-tensor weights, no input or output offset (int16 zero
+ * points are 0), the filter offset as TFLM applies it, an int64 accumulator and bias, the 64-bit
+ * MultiplyByQuantizedMultiplier.
+ */
+TML_API tml_status tml_fully_connected_s16(const tml_fully_connected_params *params, const tml_per_channel_quant *quant,
+                                           int32_t batches, int32_t accum_depth, int32_t output_depth,
+                                           const int16_t *input, const int8_t *filter, const int64_t *bias,
+                                           int16_t *output, void *scratch)
+{
+    (void)scratch;
+    if (params == NULL || quant == NULL || quant->multiplier == NULL || quant->shift == NULL || input == NULL ||
+        filter == NULL || output == NULL || batches <= 0 || accum_depth <= 0 || output_depth <= 0 ||
+        params->activation_min > params->activation_max || params->per_channel != 0 || params->input_offset != 0 ||
+        params->output_offset != 0) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const int32_t filter_offset = params->filter_offset;
+    const int32_t multiplier = quant->multiplier[0];
+    const int32_t shift = quant->shift[0];
+    for (int32_t b = 0; b < batches; b++) {
+        const int16_t *in = input + (size_t)b * accum_depth;
+        int16_t *out = output + (size_t)b * output_depth;
+        for (int32_t o = 0; o < output_depth; o++) {
+            const int8_t *w = filter + (size_t)o * accum_depth;
+            int64_t acc = bias != NULL ? bias[o] : 0;
+            for (int32_t d = 0; d < accum_depth; d++) {
+                acc += ((int32_t)w[d] + filter_offset) * (int32_t)in[d];
+            }
+            out[o] = tml_requantize_s16_from_i64(acc, multiplier, shift, params->activation_min,
+                                                 params->activation_max);
+        }
+    }
+    return TML_OK;
+}

@@ -8,6 +8,7 @@
 
 #include "tml_kernels.h"
 #include "tml_test.h"
+#include "ref_s16x8.h"
 
 static void ref_fc(int32_t batches, int32_t depth, int32_t units, const int8_t *in, const int8_t *w,
                    const int32_t *bias, int per_channel, int32_t in_zp, int32_t w_zp, int32_t out_zp,
@@ -98,6 +99,57 @@ static int run_case(tml_rng *r, int index)
     return ok;
 }
 
+/* 16x8: TFLM FullyConnected<int64_t> for int16 input, per-tensor, with the (legacy) filter offset. */
+static void run_case_s16(tml_rng *r, int index)
+{
+    const int32_t batches = tml_rng_range(r, 1, 3);
+    const int32_t depth = k_sizes[tml_rng_range(r, 0, 6)];
+    const int32_t units = k_sizes[tml_rng_range(r, 0, 5)];
+    const int has_bias = tml_rng_range(r, 0, 3) != 0;
+    const int32_t w_zp = tml_rng_range(r, 0, 2) == 0 ? tml_rng_range(r, -10, 10) : 0;
+    int32_t lo, hi, mult, shift;
+    tml_rng_act_range_s16(r, &lo, &hi);
+    int16_t *in = (int16_t *)malloc(sizeof(int16_t) * (size_t)batches * depth);
+    int8_t *w = (int8_t *)malloc((size_t)units * depth);
+    int64_t *bias = (int64_t *)malloc(sizeof(int64_t) * (size_t)units);
+    int16_t *expected = (int16_t *)malloc(sizeof(int16_t) * (size_t)batches * units);
+    int16_t *actual = (int16_t *)malloc(sizeof(int16_t) * (size_t)batches * units);
+    tml_rng_fill_s16(r, in, (size_t)batches * depth, 10);
+    tml_rng_fill_s8(r, w, (size_t)units * depth, 10);
+    for (int32_t u = 0; u < units; u++) {
+        bias[u] = (int64_t)tml_rng_range(r, -(1 << 30), 1 << 30) * tml_rng_range(r, 1, 8);
+    }
+    tml_rng_multipliers_s16(r, 1, &mult, &shift);
+    for (int32_t b = 0; b < batches; b++) {
+        for (int32_t u = 0; u < units; u++) {
+            int64_t acc = has_bias ? bias[u] : 0;
+            for (int32_t d = 0; d < depth; d++) {
+                acc += (int64_t)(w[u * depth + d] - w_zp) * in[b * depth + d];
+            }
+            expected[b * units + u] = (int16_t)tml_ref_clamp(tml_ref_requantize_i64(acc, mult, shift), lo, hi);
+        }
+    }
+    tml_fully_connected_params p = {0, -w_zp, 0, lo, hi, 0};
+    tml_per_channel_quant q = {&mult, &shift};
+    memset(actual, 0x5A, sizeof(int16_t) * (size_t)batches * units);
+    tml_status st = tml_fully_connected_s16(&p, &q, batches, depth, units, in, w, has_bias ? bias : NULL, actual, NULL);
+    int ok = TML_CHECK(st == TML_OK, "status %d", (int)st);
+    char label[200];
+    snprintf(label, sizeof(label), "fc s16 case %d: b %d depth %d units %d bias %d w_zp %d act [%d,%d]", index, batches,
+             depth, units, has_bias, w_zp, lo, hi);
+    ok &= tml_test_compare_s16(label, expected, actual, (size_t)batches * units);
+    p.per_channel = 1;
+    ok &= TML_CHECK(tml_fully_connected_s16(&p, &q, batches, depth, units, in, w, NULL, actual, NULL) ==
+                        TML_ERROR_ARGUMENT,
+                    "per-channel is int8 only");
+    tml_test_record(ok, label);
+    free(in);
+    free(w);
+    free(bias);
+    free(expected);
+    free(actual);
+}
+
 static void argument_checks(void)
 {
     int32_t m = 1 << 30, s = 0;
@@ -120,6 +172,9 @@ int main(void)
     argument_checks();
     for (int i = 0; i < 2000; i++) {
         run_case(&r, i);
+    }
+    for (int i = 0; i < 800; i++) {
+        run_case_s16(&r, i);
     }
     return TML_TEST_SUMMARY("test_fully_connected");
 }
