@@ -13,17 +13,17 @@ namespace TinyML.Tests;
 /// Random 16x8 CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED models (int16 activations with zero point 0, int8
 /// weights, int64 / int32 / no bias) and a C# transcription of TFLM's reference arithmetic for them
 /// (reference_integer_ops::ConvPerChannel&lt;int64_t&gt; and &lt;int32_t&gt;, DepthwiseConvPerChannel for int16,
-/// FullyConnected&lt;int64_t&gt;), the oracle of Weighted16x8Tests (host) and Weighted16x8DeviceTests (QEMU).
+/// FullyConnected and FullyConnectedPerChannel &lt;int64_t&gt; and &lt;int32_t&gt;), the oracle of Weighted16x8Tests (host) and Weighted16x8DeviceTests (QEMU).
 /// </summary>
 public static class Weighted16x8Cases
 {
-    /// <summary>The bias of a case: TFLM picks the accumulator by it (CONV_2D: int32 without a bias).</summary>
+    /// <summary>The bias of a case: TFLM picks the accumulator by it (CONV_2D and FULLY_CONNECTED: int32 without a bias).</summary>
     public enum BiasKind { Int64, Int32, None }
 
     /// <summary>One random model and what the reference needs of it. Conv weights are [oc, kh, kw, c], depthwise
     /// [1, kh, kw, c * m], fully connected [units, depth] (In = [batches, depth]).</summary>
     internal sealed record Case(string Label, OpKind Kind, Model Model, int[] In, int[] W, int[] Out, int StrideH, int StrideW,
-        int DilationH, int DilationW, int PadH, int PadW, int DepthMultiplier, Activation Activation, BiasKind Bias,
+        int DilationH, int DilationW, int PadH, int PadW, int DepthMultiplier, Activation Activation, BiasKind Bias, bool PerChannel,
         sbyte[] Weights, long[] Bias64, int[] Bias32, float InScale, float[] WScales, float OutScale);
 
     internal static IEnumerable<Case> Cases(OpKind kind, int seed, int count)
@@ -40,8 +40,9 @@ public static class Weighted16x8Cases
             if (!fc && (QuantMath.OutputSize(padding, h, kh, sh, dh) < 1 || QuantMath.OutputSize(padding, w, kw, sw, dw) < 1)) padding = Padding.Same;
             int oh = fc ? 1 : QuantMath.OutputSize(padding, h, kh, sh, dh), ow = fc ? 1 : QuantMath.OutputSize(padding, w, kw, sw, dw);
             int padH = fc ? 0 : QuantMath.PaddingBefore(sh, dh, h, kh, oh), padW = fc ? 0 : QuantMath.PaddingBefore(sw, dw, w, kw, ow);
-            // FULLY_CONNECTED: TFLM's 16x8 kernel has one weight scale and an int64 bias only.
-            var bias = fc || depthwise || rng.Next(2) == 0 ? BiasKind.Int64 : BiasKind.Int32;
+            // TFLM's 16x8 depthwise has an int64 bias only.
+            var bias = depthwise || rng.Next(2) == 0 ? BiasKind.Int64 : BiasKind.Int32;
+            bool perChannel = !fc || rng.Next(2) == 0;
             if (rng.Next(4) == 0) bias = BiasKind.None;
             var activation = new[] { Activation.None, Activation.Relu, Activation.Relu6 }[rng.Next(3)];
             int depth = fc ? h * w * c : 0;
@@ -51,7 +52,7 @@ public static class Weighted16x8Cases
             int taps = fc ? depth : depthwise ? kh * kw : kh * kw * c;
 
             float inScale = 1e-4f * (1 + 9 * (float)rng.NextDouble());
-            var wScales = Enumerable.Range(0, fc ? 1 : oc).Select(_ => 0.002f + 0.02f * (float)rng.NextDouble()).ToArray();
+            var wScales = Enumerable.Range(0, perChannel ? oc : 1).Select(_ => 0.002f + 0.02f * (float)rng.NextDouble()).ToArray();
             // Outputs spread over about a quarter of the int16 range for uniform inputs, some saturating.
             float outScale = inScale * wScales.Average() * 32768f * 64f * (float)Math.Sqrt(taps) / (4000f + 16000f * (float)rng.NextDouble());
             if (activation == Activation.Relu6) outScale = Math.Min(outScale, 6f / 1000f);
@@ -61,11 +62,11 @@ public static class Weighted16x8Cases
             var bias32 = Enumerable.Range(0, oc).Select(_ => rng.Next(-(1 << 20), 1 << 20)).ToArray();
 
             var b = new ModelBuilder();
-            var wq = fc ? Quantization.PerTensor(wScales[0], 0) : new Quantization(wScales, new long[oc], depthwise ? 3 : 0);
+            var wq = perChannel ? new Quantization(wScales, new long[oc], depthwise ? 3 : 0) : Quantization.PerTensor(wScales[0], 0);
             int wt = b.Constant("weights", wShape, weights, wq);
             int input = b.Tensor("input", DataType.Int16, inShape, Quantization.PerTensor(inScale, 0));
             int output = b.Tensor("output", DataType.Int16, outShape, Quantization.PerTensor(outScale, 0));
-            var biasQ = fc ? Quantization.PerTensor(wScales[0] * inScale, 0)
+            var biasQ = !perChannel ? Quantization.PerTensor(wScales[0] * inScale, 0)
                 : new Quantization(wScales.Select(s => s * inScale).ToArray(), new long[oc], 0);
             int biasTensor = bias switch
             {
@@ -84,10 +85,10 @@ public static class Weighted16x8Cases
             b.Operator(kind, inputs, new[] { output }, options, version: kind switch { OpKind.Conv2D => 4, OpKind.DepthwiseConv2D => 5, _ => 7 });
             b.Inputs(input).Outputs(output);
             string label = fc
-                ? $"fc {n}x{depth} -> {oc} {activation} bias {bias}"
+                ? $"fc {n}x{depth} -> {oc} {(perChannel ? "per-channel" : "per-tensor")} {activation} bias {bias}"
                 : $"{(depthwise ? $"dw m{m}" : "conv")} {n}x{h}x{w}x{c} k{kh}x{kw} s{sh}x{sw} d{dh}x{dw} {padding} -> {oh}x{ow}x{oc} {activation} bias {bias}";
             yield return new Case(label, kind, b.Build(), inShape, wShape, outShape, sh, sw, dh, dw, padH, padW, m, activation, bias,
-                weights, bias64, bias32, inScale, wScales, outScale);
+                perChannel, weights, bias64, bias32, inScale, wScales, outScale);
         }
     }
 
@@ -161,13 +162,13 @@ public static class Weighted16x8Cases
         for (int e = 0; e < sums.Length; e++)
         {
             int ch = e % channels;
-            // FULLY_CONNECTED: GetQuantizedConvolutionMultipler, the scale product in float; the convolutions:
-            // PopulateConvolutionQuantizationParams, in double.
-            double real = c.Kind == OpKind.FullyConnected ? (double)(c.InScale * c.WScales[0]) / c.OutScale : (double)c.InScale * c.WScales[ch] / c.OutScale;
+            // One weight scale (FULLY_CONNECTED): GetQuantizedConvolutionMultipler, the scale product in float; per
+            // channel: PopulateConvolutionQuantizationParams, in double.
+            double real = c.PerChannel ? (double)c.InScale * c.WScales[ch] / c.OutScale : (double)(c.InScale * c.WScales[0]) / c.OutScale;
             var (multiplier, shift) = QuantMath.QuantizeMultiplier(real);
-            int v = c.Bias == BiasKind.Int64 || (c.Bias == BiasKind.None && c.Kind != OpKind.Conv2D)
+            int v = c.Bias == BiasKind.Int64 || (c.Bias == BiasKind.None && c.Kind == OpKind.DepthwiseConv2D)
                 ? MultiplyByQuantizedMultiplier64(sums[e] + (c.Bias == BiasKind.Int64 ? c.Bias64[ch] : 0), multiplier, shift)
-                // ConvPerChannel<int32_t>: an int32 accumulator (wrapping) and the 32-bit requantization.
+                // ConvPerChannel<int32_t>, FullyConnected<int32_t>: an int32 accumulator (wrapping), the 32-bit requantization.
                 : TransposeConvCases.MultiplyByQuantizedMultiplier(unchecked((int)sums[e] + (c.Bias == BiasKind.Int32 ? c.Bias32[ch] : 0)), multiplier, shift);
             output[e] = (short)Math.Clamp(v, min, max);
         }

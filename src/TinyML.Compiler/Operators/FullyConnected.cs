@@ -19,16 +19,11 @@ internal sealed class FullyConnected : OperatorDefinition
 
     public override OperatorRule Rule(OpKind kind) => FullyConnectedRule;
 
-    // TFLM's 16x8 FULLY_CONNECTED is FullyConnected<int64_t>: an int64 bias, one weight scale.
-    private static readonly DataType[] Int16Biases = { DataType.Int64 };
+    // TFLM's 16x8 FULLY_CONNECTED takes an int64 or an int32 bias (FullyConnected<int64_t> / <int32_t>, per channel too).
+    private static readonly DataType[] Int16Biases = { DataType.Int64, DataType.Int32 };
 
-    public override void CheckWeights(OperatorValidation validation, Operator op, Tensor input)
-    {
+    public override void CheckWeights(OperatorValidation validation, Operator op, Tensor input) =>
         WeightedOperator.CheckWeights(validation, op, input, expectedRank: 2, channelDim: 0, int16Biases: Int16Biases);
-        if (input.Type == I16 && validation.Graph.Input(op, 1) is { Quantization.IsPerChannel: true } weights)
-            validation.Report(DiagnosticIds.UnsupportedTypeCombination,
-                "int16 FULLY_CONNECTED with per-channel weights is not supported (TFLM's 16x8 kernel takes one weight scale)", weights);
-    }
 
     public override void CheckOptions(OperatorValidation validation, Operator op)
     {
@@ -78,7 +73,10 @@ internal sealed class FullyConnected : OperatorDefinition
         var wq = Q(weights);
         var (actMin, actMax) = QuantMath.ActivationRange(opt.Activation, oq.Scale, oq.ZeroPoint, output.Type);
         var (multipliers, shifts) = WeightedOperator.ChannelMultipliers(context, input, weights, output, wq.IsPerChannel ? units : 1, floatProduct: !wq.IsPerChannel);
-        context.Call(input.Type == I16 ? "tml_fully_connected_s16" : "tml_fully_connected_s8", comment,
+        // TFLM's 16x8 FULLY_CONNECTED without an int64 bias accumulates in int32 (tml_fully_connected_s16_bias32).
+        string kernel = input.Type != I16 ? "tml_fully_connected_s8"
+            : bias >= 0 && context.T(bias).Type == DataType.Int64 ? "tml_fully_connected_s16" : "tml_fully_connected_s16_bias32";
+        context.Call(kernel, comment,
             Arg.Struct("tml_fully_connected_params",
                 Field.I("input_offset", -Q(input).ZeroPoint), Field.I("filter_offset", -wq.ZeroPoint),
                 Field.I("output_offset", oq.ZeroPoint), Field.I("activation_min", actMin),

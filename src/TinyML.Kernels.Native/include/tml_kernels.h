@@ -261,12 +261,23 @@ TML_API tml_status tml_fully_connected_s8(const tml_fully_connected_params *para
                                           const int8_t *input, const int8_t *filter, const int32_t *bias,
                                           int8_t *output, void *scratch);
 
-/* int16 fully connected layer with int8 weights (16x8, TFLM FullyConnected<int64_t>): per-tensor weights only
- * (per_channel = 0), input_offset = output_offset = 0; bias: output_depth int64 values or NULL. scratch is unused. */
+/*
+ * int16 fully connected layer with int8 weights (16x8, TFLM FullyConnected<int64_t> / FullyConnectedPerChannel<int64_t>):
+ * tml_fully_connected_s8's layouts and params with input_offset = output_offset = 0; bias: output_depth int64 values
+ * (not NULL); the int64 accumulator is requantized with the 64-bit MultiplyByQuantizedMultiplier. scratch is unused.
+ */
 TML_API tml_status tml_fully_connected_s16(const tml_fully_connected_params *params, const tml_per_channel_quant *quant,
                                            int32_t batches, int32_t accum_depth, int32_t output_depth,
                                            const int16_t *input, const int8_t *filter, const int64_t *bias,
                                            int16_t *output, void *scratch);
+
+/* tml_fully_connected_s16 for an int32 bias or none (TFLM's <int32_t> variants): an int32 accumulator and the 32-bit
+ * MultiplyByQuantizedMultiplier. */
+TML_API tml_status tml_fully_connected_s16_bias32(const tml_fully_connected_params *params,
+                                                  const tml_per_channel_quant *quant, int32_t batches,
+                                                  int32_t accum_depth, int32_t output_depth, const int16_t *input,
+                                                  const int8_t *filter, const int32_t *bias, int16_t *output,
+                                                  void *scratch);
 
 /* ---- AVERAGE_POOL_2D / MAX_POOL_2D -------------------------------------------------------------------- */
 
