@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * conv.c: int8 CONV_2D with per-channel requantization, dilation, grouping and batches.
+ * conv.c: int8 and 16x8 CONV_2D with per-channel requantization, dilation, grouping and batches.
  *
  * Arithmetic (TFLM reference_integer_ops::ConvPerChannel):
  *   acc  = sum over valid taps and filter input channels of filter * (input + input_offset)   (int32)

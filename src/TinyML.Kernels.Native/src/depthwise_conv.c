@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * depthwise_conv.c: int8 DEPTHWISE_CONV_2D with depth multiplier, dilation, per-channel requantization and
+ * depthwise_conv.c: int8 and 16x8 DEPTHWISE_CONV_2D with depth multiplier, dilation, per-channel requantization and
  * batches.
  *
  * Arithmetic (TFLM reference_integer_ops::DepthwiseConvPerChannel), for output channel oc = ic * mult + m:

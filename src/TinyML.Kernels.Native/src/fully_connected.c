@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fully_connected.c: int8 FULLY_CONNECTED, per-tensor or per-channel requantization, batches.
+ * fully_connected.c: int8 and 16x8 FULLY_CONNECTED, per-tensor or per-channel requantization, batches.
  *
  * Arithmetic (TFLM reference_integer_ops::FullyConnected and FullyConnectedPerChannel):
  *   per-tensor:  acc = sum_d (filter[o][d] + filter_offset) * (input[b][d] + input_offset)

@@ -3,7 +3,8 @@
  * test_conv.c: tml_conv_s8 against a naive loop-nest reference written here (TFLM ConvPerChannel semantics).
  * Randomized sweep: batch 1..3, odd channel counts, strides 1..3, dilation 1..3, SAME/VALID padding computed
  * like TFLM's ComputePadding, grouped filters, per-channel and per-tensor scales, multipliers > 1, flushed
- * multipliers, optional bias, activation clamps and saturated inputs.
+ * multipliers, optional bias, activation clamps and saturated inputs. 16x8 (tml_conv_s16, tml_conv_s16_bias32):
+ * the same geometry with int16 data and an int64, int32 or no bias against ref_conv_s16.
  */
 #include <stdlib.h>
 

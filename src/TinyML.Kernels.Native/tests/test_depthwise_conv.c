@@ -3,7 +3,8 @@
  * test_depthwise_conv.c: tml_depthwise_conv_s8 against a naive reference written here (TFLM
  * DepthwiseConvPerChannel semantics). Randomized sweep over depth multiplier 1..3, strides 1..3, dilation
  * 1..3, SAME/VALID, odd channel counts, batches, per-channel scales, multipliers > 1, optional bias,
- * activation clamps and saturated inputs.
+ * activation clamps and saturated inputs. 16x8 (tml_depthwise_conv_s16): the same geometry with int16 data and
+ * an int64 bias or none.
  */
 #include <stdlib.h>
 

@@ -2,7 +2,8 @@
 /*
  * test_fully_connected.c: tml_fully_connected_s8 against a naive reference written here (TFLM FullyConnected
  * and FullyConnectedPerChannel semantics): per-tensor with filter offset, per-channel (filter offset ignored),
- * batches 1..3, odd depths, multipliers > 1, optional bias, clamps and saturated inputs.
+ * batches 1..3, odd depths, multipliers > 1, optional bias, clamps and saturated inputs. 16x8
+ * (tml_fully_connected_s16, tml_fully_connected_s16_bias32): int16 data, per-tensor or per-channel, int64, int32 or no bias.
  */
 #include <stdlib.h>
 
