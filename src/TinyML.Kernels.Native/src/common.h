@@ -162,6 +162,17 @@ TML_INLINE int16_t tml_requantize_s16_from_i64(int64_t acc, int32_t multiplier, 
     return (int16_t)tml_clamp_i32(tml_mul_by_quantized_multiplier_i64(acc, multiplier, shift), act_min, act_max);
 }
 
+/*
+ * The same for TFLM's 16x8 variants with an int32 accumulator (an int32 bias or none): the wrapping int32 sum is the
+ * low 32 bits of the 64-bit one; the 32-bit MultiplyByQuantizedMultiplier, then the clamp.
+ */
+TML_INLINE int16_t tml_requantize_s16_from_i32(int64_t sum, int32_t bias, int32_t multiplier, int32_t shift,
+                                               int32_t act_min, int32_t act_max)
+{
+    const int32_t acc = (int32_t)((uint32_t)(uint64_t)sum + (uint32_t)bias);
+    return (int16_t)tml_clamp_i32(tml_mul_by_quantized_multiplier(acc, multiplier, shift), act_min, act_max);
+}
+
 /* ---- shape and window helpers ------------------------------------------------------------------------- */
 
 /* 1 when every dimension of d is >= 1. */

@@ -164,18 +164,11 @@ static tml_status conv_s16(const tml_conv_params *params, const tml_per_channel_
                             }
                         }
                     }
-                    if (bias32 != NULL || bias64 == NULL) {
-                        int32_t acc32 = (int32_t)(uint32_t)(uint64_t)acc;
-                        if (bias32 != NULL) {
-                            acc32 = tml_add_wrap(acc32, bias32[oc]);
-                        }
-                        *out++ = (int16_t)tml_clamp_i32(
-                            tml_mul_by_quantized_multiplier(acc32, quant->multiplier[oc], quant->shift[oc]), act_min,
-                            act_max);
-                    } else {
-                        *out++ = tml_requantize_s16_from_i64(acc + bias64[oc], quant->multiplier[oc],
-                                                             quant->shift[oc], act_min, act_max);
-                    }
+                    *out++ = bias64 != NULL ? tml_requantize_s16_from_i64(acc + bias64[oc], quant->multiplier[oc],
+                                                                          quant->shift[oc], act_min, act_max)
+                                            : tml_requantize_s16_from_i32(acc, bias32 != NULL ? bias32[oc] : 0,
+                                                                          quant->multiplier[oc], quant->shift[oc],
+                                                                          act_min, act_max);
                 }
             }
         }

@@ -104,18 +104,12 @@ static tml_status fully_connected_s16(const tml_fully_connected_params *params, 
                 acc += ((int32_t)w[d] + filter_offset) * (int32_t)in[d];
             }
             const int32_t qi = o * q_step;
-            if (bias64 != NULL) {
-                out[o] = tml_requantize_s16_from_i64(acc + bias64[o], quant->multiplier[qi], quant->shift[qi],
-                                                     params->activation_min, params->activation_max);
-            } else {
-                int32_t acc32 = (int32_t)(uint32_t)(uint64_t)acc;
-                if (bias32 != NULL) {
-                    acc32 = tml_add_wrap(acc32, bias32[o]);
-                }
-                out[o] = (int16_t)tml_clamp_i32(tml_mul_by_quantized_multiplier(acc32, quant->multiplier[qi],
-                                                                                quant->shift[qi]),
-                                                params->activation_min, params->activation_max);
-            }
+            out[o] = bias64 != NULL ? tml_requantize_s16_from_i64(acc + bias64[o], quant->multiplier[qi],
+                                                                  quant->shift[qi], params->activation_min,
+                                                                  params->activation_max)
+                                    : tml_requantize_s16_from_i32(acc, bias32 != NULL ? bias32[o] : 0,
+                                                                  quant->multiplier[qi], quant->shift[qi],
+                                                                  params->activation_min, params->activation_max);
         }
     }
     return TML_OK;
