@@ -19,15 +19,20 @@ internal sealed class Convolution : OperatorDefinition
 {
     public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.Conv2D, OpKind.DepthwiseConv2D };
 
-    private static readonly OperatorRule ConvRule = new(8, 2, 3, Int8OrFloat, Conv2DOptions.Union, new[] { 2 });
-    private static readonly OperatorRule DepthwiseRule = new(7, 2, 3, Int8OrFloat, DepthwiseConv2DOptions.Union, new[] { 2 });
+    private static readonly OperatorRule ConvRule = new(8, 2, 3, WeightedOperator.Types, Conv2DOptions.Union, new[] { 2 });
+    private static readonly OperatorRule DepthwiseRule = new(7, 2, 3, WeightedOperator.Types, DepthwiseConv2DOptions.Union, new[] { 2 });
 
     public override OperatorRule Rule(OpKind kind) => kind == OpKind.Conv2D ? ConvRule : DepthwiseRule;
 
     private static int ChannelDimension(OpKind kind) => kind == OpKind.DepthwiseConv2D ? 3 : 0;
 
+    // TFLM's 16x8 CONV_2D takes an int64 or an int32 bias (ConvPerChannel<int64_t> / <int32_t>), its depthwise int64 only.
+    private static readonly DataType[] ConvInt16Biases = { DataType.Int64, DataType.Int32 };
+    private static readonly DataType[] DepthwiseInt16Biases = { DataType.Int64 };
+
     public override void CheckWeights(OperatorValidation validation, Operator op, Tensor input) =>
-        WeightedOperator.CheckWeights(validation, op, input, expectedRank: 4, ChannelDimension(op.Kind));
+        WeightedOperator.CheckWeights(validation, op, input, expectedRank: 4, ChannelDimension(op.Kind),
+            int16Biases: op.Kind == OpKind.Conv2D ? ConvInt16Biases : DepthwiseInt16Biases);
 
     public override void CheckOptions(OperatorValidation validation, Operator op)
     {
@@ -119,9 +124,14 @@ internal sealed class Convolution : OperatorDefinition
             .Concat(common)
             .Concat(depthwise ? new[] { Field.I("depth_multiplier", outChannels / i[3]) } : Array.Empty<Field>())
             .Append(Field.I("activation_min", actMin)).Append(Field.I("activation_max", actMax)).ToArray();
-        // In place: the output overwrites the input (same offset), one input channel at a time via scratch.
-        bool inPlace = depthwise && context.InPlace == InPlaceKind.Depthwise;
-        context.Call(inPlace ? "tml_depthwise_conv_s8_inplace" : depthwise ? "tml_depthwise_conv_s8" : "tml_conv_s8", inPlace ? comment + ", in place" : comment,
+        // In place: the output overwrites the input (same offset), one input channel at a time via scratch (int8 only).
+        bool int16 = input.Type == DataType.Int16;
+        bool inPlace = depthwise && !int16 && context.InPlace == InPlaceKind.Depthwise;
+        string kernel = inPlace ? "tml_depthwise_conv_s8_inplace" : !int16 ? (depthwise ? "tml_depthwise_conv_s8" : "tml_conv_s8")
+            : depthwise ? "tml_depthwise_conv_s16"
+            // TFLM's 16x8 CONV_2D without an int64 bias accumulates in int32 (tml_conv_s16_bias32).
+            : bias >= 0 && context.T(bias).Type == DataType.Int64 ? "tml_conv_s16" : "tml_conv_s16_bias32";
+        context.Call(kernel, inPlace ? comment + ", in place" : comment,
             Arg.Struct(depthwise ? "tml_depthwise_conv_params" : "tml_conv_params", intFields),
             PerChannel(multipliers, shifts), Dims(i), Arg.Ptr(context.Ptr(op.Inputs[0])), Dims(w), Arg.Ptr(context.Ptr(op.Inputs[1])),
             Arg.Ptr(context.Ptr(bias)), Dims(o), Arg.Ptr(context.Ptr(op.Outputs[0])), Arg.Ptr(inPlace ? context.Scratch : Pointer.Null));

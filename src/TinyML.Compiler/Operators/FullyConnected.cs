@@ -15,12 +15,15 @@ internal sealed class FullyConnected : OperatorDefinition
 {
     public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.FullyConnected };
 
-    private static readonly OperatorRule FullyConnectedRule = new(12, 2, 3, Int8OrFloat, FullyConnectedOptions.Union, new[] { 2 });
+    private static readonly OperatorRule FullyConnectedRule = new(12, 2, 3, WeightedOperator.Types, FullyConnectedOptions.Union, new[] { 2 });
 
     public override OperatorRule Rule(OpKind kind) => FullyConnectedRule;
 
+    // TFLM's 16x8 FULLY_CONNECTED takes an int64 or an int32 bias (FullyConnected<int64_t> / <int32_t>, per channel too).
+    private static readonly DataType[] Int16Biases = { DataType.Int64, DataType.Int32 };
+
     public override void CheckWeights(OperatorValidation validation, Operator op, Tensor input) =>
-        WeightedOperator.CheckWeights(validation, op, input, expectedRank: 2, channelDim: 0);
+        WeightedOperator.CheckWeights(validation, op, input, expectedRank: 2, channelDim: 0, int16Biases: Int16Biases);
 
     public override void CheckOptions(OperatorValidation validation, Operator op)
     {
@@ -70,7 +73,10 @@ internal sealed class FullyConnected : OperatorDefinition
         var wq = Q(weights);
         var (actMin, actMax) = QuantMath.ActivationRange(opt.Activation, oq.Scale, oq.ZeroPoint, output.Type);
         var (multipliers, shifts) = WeightedOperator.ChannelMultipliers(context, input, weights, output, wq.IsPerChannel ? units : 1, floatProduct: !wq.IsPerChannel);
-        context.Call("tml_fully_connected_s8", comment,
+        // TFLM's 16x8 FULLY_CONNECTED without an int64 bias accumulates in int32 (tml_fully_connected_s16_bias32).
+        string kernel = input.Type != I16 ? "tml_fully_connected_s8"
+            : bias >= 0 && context.T(bias).Type == DataType.Int64 ? "tml_fully_connected_s16" : "tml_fully_connected_s16_bias32";
+        context.Call(kernel, comment,
             Arg.Struct("tml_fully_connected_params",
                 Field.I("input_offset", -Q(input).ZeroPoint), Field.I("filter_offset", -wq.ZeroPoint),
                 Field.I("output_offset", oq.ZeroPoint), Field.I("activation_min", actMin),

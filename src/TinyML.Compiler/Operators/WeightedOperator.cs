@@ -12,9 +12,14 @@ namespace TinyML.Compiler.Operators;
 /// <summary>What convolutions and fully connected layers share: weights (input 1) and an optional bias (input 2).</summary>
 internal static class WeightedOperator
 {
+    /// <summary>The (input, output) types of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED: int8, float32 and 16x8.</summary>
+    public static readonly (DataType, DataType)[] Types = { (I8, I8), (F32, F32), (I16, I16) };
+
     /// <summary>Weights and bias types, shapes and quantization, with TFLM's bias scale rule; the bias is input
-    /// <paramref name="biasInput"/> (3 for TRANSPOSE_CONV).</summary>
-    public static void CheckWeights(OperatorValidation validation, Operator op, Tensor input, int expectedRank, int channelDim, int biasInput = 2)
+    /// <paramref name="biasInput"/> (3 for TRANSPOSE_CONV). An INT16 input (16x8) takes INT8 weights and a bias of one
+    /// of <paramref name="int16Biases"/> (the bias types TFLM's kernel has for it; none: int16 is refused).</summary>
+    public static void CheckWeights(OperatorValidation validation, Operator op, Tensor input, int expectedRank, int channelDim, int biasInput = 2,
+        DataType[]? int16Biases = null)
     {
         var graph = validation.Graph;
         var weights = graph.Input(op, 1)!;
@@ -26,12 +31,20 @@ internal static class WeightedOperator
                 "quantize the whole model to int8 (tinyml quantize) or keep float32 weights", weights);
             return;
         }
-        if (weights.Type != input.Type)
+        bool int16 = input.Type == I16;
+        if (int16 && int16Biases is null)
         {
-            validation.Report(DiagnosticIds.UnsupportedTypeCombination,
-                $"{DataTypes.Name(weights.Type)} weights with {DataTypes.Name(input.Type)} input are not supported", weights);
+            validation.Report(DiagnosticIds.UnsupportedTypeCombination, $"INT16 {op.TypeName} (16x8 quantization) is not supported", input);
             return;
         }
+        if (weights.Type != (int16 ? I8 : input.Type))
+        {
+            validation.Report(DiagnosticIds.UnsupportedTypeCombination,
+                $"{DataTypes.Name(weights.Type)} weights with {DataTypes.Name(input.Type)} input are not supported" +
+                (int16 ? "; 16x8 takes INT8 weights" : ""), weights);
+            return;
+        }
+        if (int16) CheckInt16Activations(validation, op, input);
         if (weights.Shape.Count != expectedRank)
         {
             validation.Report(DiagnosticIds.InvalidOperator, $"weights must have rank {expectedRank}, not {weights.Shape.Count}", weights);
@@ -40,13 +53,14 @@ internal static class WeightedOperator
         int channels = weights.Shape[channelDim];
         if (bias is not null)
         {
-            var expectedBias = input.Type == F32 ? F32 : I32;
-            if (bias.Type != expectedBias)
-                validation.Report(DiagnosticIds.UnsupportedTypeCombination, $"bias must be {DataTypes.Name(expectedBias)}, not {DataTypes.Name(bias.Type)}", bias);
+            var expectedBiases = int16 ? int16Biases! : new[] { input.Type == F32 ? F32 : I32 };
+            if (!expectedBiases.Contains(bias.Type))
+                validation.Report(DiagnosticIds.UnsupportedTypeCombination,
+                    $"{(int16 ? "a 16x8 " + op.TypeName + " " : "")}bias must be {string.Join(" or ", expectedBiases.Select(DataTypes.Name))}, not {DataTypes.Name(bias.Type)}", bias);
             if (bias.ElementCount != channels)
                 validation.Report(DiagnosticIds.InvalidOperator, $"bias has {bias.ElementCount} elements for {channels} output channels", bias);
         }
-        if (input.Type != I8) return;
+        if (input.Type is not (I8 or I16)) return;
         if (weights.Quantization is not { HasScales: true } wq)
         {
             validation.Report(DiagnosticIds.MissingQuantization, "int8 weights have no quantization scales", weights);
@@ -75,6 +89,15 @@ internal static class WeightedOperator
                 }
             }
         }
+    }
+
+    /// <summary>The TFLite spec for 16x8: int16 activations are symmetric (TFLM's 16x8 kernels have no offsets).</summary>
+    private static void CheckInt16Activations(OperatorValidation validation, Operator op, Tensor input)
+    {
+        foreach (var tensor in new[] { input, validation.Graph.Output(op, 0) })
+            if (tensor.Quantization is { HasScales: true } q && q.ZeroPoint != 0)
+                validation.Report(DiagnosticIds.QuantizationSpecViolation,
+                    $"int16 {op.TypeName} activations must have zero point 0 (16x8 quantization is symmetric); '{tensor.Name}' has {q.ZeroPoint}", tensor);
     }
 
     /// <summary>Per-channel output multipliers and shifts as int32 blobs.</summary>

@@ -145,6 +145,23 @@ TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_chan
                                const int8_t *filter, const int32_t *bias, const tml_dims *output_dims,
                                int8_t *output, void *scratch);
 
+/*
+ * int16 2-D convolution with int8 weights (16x8, TFLM ConvPerChannel<int64_t>): tml_conv_s8's layouts and params
+ * with input_offset = output_offset = 0 (int16 zero points are 0); bias: out_c int64 values (not NULL); the int64
+ * accumulator is requantized with the 64-bit MultiplyByQuantizedMultiplier. scratch is unused.
+ */
+TML_API tml_status tml_conv_s16(const tml_conv_params *params, const tml_per_channel_quant *quant,
+                                const tml_dims *input_dims, const int16_t *input, const tml_dims *filter_dims,
+                                const int8_t *filter, const int64_t *bias, const tml_dims *output_dims,
+                                int16_t *output, void *scratch);
+
+/* tml_conv_s16 for an int32 bias or none (TFLM ConvPerChannel<int32_t>): an int32 accumulator and the 32-bit
+ * MultiplyByQuantizedMultiplier. */
+TML_API tml_status tml_conv_s16_bias32(const tml_conv_params *params, const tml_per_channel_quant *quant,
+                                       const tml_dims *input_dims, const int16_t *input, const tml_dims *filter_dims,
+                                       const int8_t *filter, const int32_t *bias, const tml_dims *output_dims,
+                                       int16_t *output, void *scratch);
+
 /* ---- DEPTHWISE_CONV_2D -------------------------------------------------------------------------------- */
 
 /* Parameters of tml_depthwise_conv_s8 (mirrors TFLM's DepthwiseParams, depthwise_conv_common.cc). */
@@ -182,6 +199,13 @@ TML_API tml_status tml_depthwise_conv_s8(const tml_depthwise_conv_params *params
                                          const tml_dims *input_dims, const int8_t *input,
                                          const tml_dims *filter_dims, const int8_t *filter, const int32_t *bias,
                                          const tml_dims *output_dims, int8_t *output, void *scratch);
+
+/* int16 depthwise convolution with int8 weights (16x8, TFLM DepthwiseConvPerChannel for int16): tml_depthwise_conv_s8's
+ * layouts and params with input_offset = output_offset = 0; bias: out_c int64 values or NULL. scratch is unused. */
+TML_API tml_status tml_depthwise_conv_s16(const tml_depthwise_conv_params *params, const tml_per_channel_quant *quant,
+                                          const tml_dims *input_dims, const int16_t *input,
+                                          const tml_dims *filter_dims, const int8_t *filter, const int64_t *bias,
+                                          const tml_dims *output_dims, int16_t *output, void *scratch);
 
 /* Scratch bytes tml_depthwise_conv_s8_inplace needs: one input channel of every batch (n * h * w). -1 on bad dims. */
 TML_API int32_t tml_depthwise_conv_s8_inplace_get_buffer_size(const tml_depthwise_conv_params *params,
@@ -236,6 +260,24 @@ TML_API tml_status tml_fully_connected_s8(const tml_fully_connected_params *para
                                           int32_t batches, int32_t accum_depth, int32_t output_depth,
                                           const int8_t *input, const int8_t *filter, const int32_t *bias,
                                           int8_t *output, void *scratch);
+
+/*
+ * int16 fully connected layer with int8 weights (16x8, TFLM FullyConnected<int64_t> / FullyConnectedPerChannel<int64_t>):
+ * tml_fully_connected_s8's layouts and params with input_offset = output_offset = 0; bias: output_depth int64 values
+ * (not NULL); the int64 accumulator is requantized with the 64-bit MultiplyByQuantizedMultiplier. scratch is unused.
+ */
+TML_API tml_status tml_fully_connected_s16(const tml_fully_connected_params *params, const tml_per_channel_quant *quant,
+                                           int32_t batches, int32_t accum_depth, int32_t output_depth,
+                                           const int16_t *input, const int8_t *filter, const int64_t *bias,
+                                           int16_t *output, void *scratch);
+
+/* tml_fully_connected_s16 for an int32 bias or none (TFLM's <int32_t> variants): an int32 accumulator and the 32-bit
+ * MultiplyByQuantizedMultiplier. */
+TML_API tml_status tml_fully_connected_s16_bias32(const tml_fully_connected_params *params,
+                                                  const tml_per_channel_quant *quant, int32_t batches,
+                                                  int32_t accum_depth, int32_t output_depth, const int16_t *input,
+                                                  const int8_t *filter, const int32_t *bias, int16_t *output,
+                                                  void *scratch);
 
 /* ---- AVERAGE_POOL_2D / MAX_POOL_2D -------------------------------------------------------------------- */
 

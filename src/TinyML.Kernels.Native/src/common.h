@@ -152,6 +152,27 @@ TML_INLINE int32_t tml_mul_by_quantized_multiplier_i64(int64_t x, int32_t multip
     return (int32_t)(uint32_t)(uint64_t)result;
 }
 
+/*
+ * The int16 output of a 16x8 weighted kernel (conv, depthwise, fully connected) from its 64-bit accumulator:
+ * the 64-bit MultiplyByQuantizedMultiplier, then the activation clamp. No output offset: int16 zero points are 0.
+ */
+TML_INLINE int16_t tml_requantize_s16_from_i64(int64_t acc, int32_t multiplier, int32_t shift, int32_t act_min,
+                                               int32_t act_max)
+{
+    return (int16_t)tml_clamp_i32(tml_mul_by_quantized_multiplier_i64(acc, multiplier, shift), act_min, act_max);
+}
+
+/*
+ * The same for TFLM's 16x8 variants with an int32 accumulator (an int32 bias or none): the wrapping int32 sum is the
+ * low 32 bits of the 64-bit one; the 32-bit MultiplyByQuantizedMultiplier, then the clamp.
+ */
+TML_INLINE int16_t tml_requantize_s16_from_i32(int64_t sum, int32_t bias, int32_t multiplier, int32_t shift,
+                                               int32_t act_min, int32_t act_max)
+{
+    const int32_t acc = (int32_t)((uint32_t)(uint64_t)sum + (uint32_t)bias);
+    return (int16_t)tml_clamp_i32(tml_mul_by_quantized_multiplier(acc, multiplier, shift), act_min, act_max);
+}
+
 /* ---- shape and window helpers ------------------------------------------------------------------------- */
 
 /* 1 when every dimension of d is >= 1. */

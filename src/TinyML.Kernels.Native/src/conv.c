@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * conv.c: int8 CONV_2D with per-channel requantization, dilation, grouping and batches.
+ * conv.c: int8 and 16x8 CONV_2D with per-channel requantization, dilation, grouping and batches.
  *
  * Arithmetic (TFLM reference_integer_ops::ConvPerChannel):
  *   acc  = sum over valid taps and filter input channels of filter * (input + input_offset)   (int32)
@@ -106,4 +106,93 @@ TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_chan
         }
     }
     return TML_OK;
+}
+
+/*
+ * 16x8 (TFLM ConvPerChannel<AccumScalar> for int16 input): no input or output offset (int16 zero points are 0).
+ * The products are summed in 64 bits. With an int64 bias TFLM keeps the sum in int64 and requantizes with the
+ * 64-bit MultiplyByQuantizedMultiplier; with an int32 bias or none its accumulator is int32 (a wrapping sum, so
+ * the low 32 bits of ours) and it requantizes with the 32-bit one.
+ */
+static tml_status conv_s16(const tml_conv_params *params, const tml_per_channel_quant *quant,
+                           const tml_dims *input_dims, const int16_t *input, const tml_dims *filter_dims,
+                           const int8_t *filter, const int64_t *bias64, const int32_t *bias32,
+                           const tml_dims *output_dims, int16_t *output)
+{
+    if (params == NULL || quant == NULL || quant->multiplier == NULL || quant->shift == NULL || input == NULL ||
+        filter == NULL || output == NULL || !tml_dims_valid(input_dims) || !tml_dims_valid(filter_dims) ||
+        !tml_dims_valid(output_dims) || !conv_params_valid(params) || params->input_offset != 0 ||
+        params->output_offset != 0) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const int32_t in_h = input_dims->h;
+    const int32_t in_w = input_dims->w;
+    const int32_t in_c = input_dims->c;
+    const int32_t out_c = filter_dims->n;
+    const int32_t k_w = filter_dims->w;
+    const int32_t f_c = filter_dims->c;
+    const int32_t filters_per_group = tml_conv_filters_per_group(input_dims, filter_dims, output_dims);
+    if (filters_per_group == 0) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const int32_t act_min = params->activation_min;
+    const int32_t act_max = params->activation_max;
+
+    int16_t *out = output;
+    for (int32_t b = 0; b < input_dims->n; b++) {
+        const int16_t *in_batch = input + (size_t)b * in_h * in_w * in_c;
+        for (int32_t oy = 0; oy < output_dims->h; oy++) {
+            int32_t ky_start, ky_end;
+            const int32_t in_y0 = tml_window_taps(oy, params->stride_h, params->pad_h, params->dilation_h, in_h,
+                                                  filter_dims->h, &ky_start, &ky_end);
+            for (int32_t ox = 0; ox < output_dims->w; ox++) {
+                int32_t kx_start, kx_end;
+                const int32_t in_x0 = tml_window_taps(ox, params->stride_w, params->pad_w, params->dilation_w, in_w,
+                                                      k_w, &kx_start, &kx_end);
+                for (int32_t oc = 0; oc < out_c; oc++) {
+                    const int32_t group = oc / filters_per_group;
+                    const int8_t *f_oc = filter + (size_t)oc * filter_dims->h * k_w * f_c;
+                    int64_t acc = 0;
+                    for (int32_t ky = ky_start; ky < ky_end; ky++) {
+                        const int32_t iy = in_y0 + ky * params->dilation_h;
+                        for (int32_t kx = kx_start; kx < kx_end; kx++) {
+                            const int32_t ix = in_x0 + kx * params->dilation_w;
+                            const int16_t *in_px = in_batch + ((size_t)iy * in_w + ix) * in_c + (size_t)group * f_c;
+                            const int8_t *f_px = f_oc + ((size_t)ky * k_w + kx) * f_c;
+                            for (int32_t ic = 0; ic < f_c; ic++) {
+                                acc += (int32_t)f_px[ic] * (int32_t)in_px[ic];
+                            }
+                        }
+                    }
+                    *out++ = bias64 != NULL ? tml_requantize_s16_from_i64(acc + bias64[oc], quant->multiplier[oc],
+                                                                          quant->shift[oc], act_min, act_max)
+                                            : tml_requantize_s16_from_i32(acc, bias32 != NULL ? bias32[oc] : 0,
+                                                                          quant->multiplier[oc], quant->shift[oc],
+                                                                          act_min, act_max);
+                }
+            }
+        }
+    }
+    return TML_OK;
+}
+
+TML_API tml_status tml_conv_s16(const tml_conv_params *params, const tml_per_channel_quant *quant,
+                                const tml_dims *input_dims, const int16_t *input, const tml_dims *filter_dims,
+                                const int8_t *filter, const int64_t *bias, const tml_dims *output_dims,
+                                int16_t *output, void *scratch)
+{
+    (void)scratch;
+    if (bias == NULL) {
+        return TML_ERROR_ARGUMENT; /* without a bias TFLM takes the int32 accumulator: tml_conv_s16_bias32 */
+    }
+    return conv_s16(params, quant, input_dims, input, filter_dims, filter, bias, NULL, output_dims, output);
+}
+
+TML_API tml_status tml_conv_s16_bias32(const tml_conv_params *params, const tml_per_channel_quant *quant,
+                                       const tml_dims *input_dims, const int16_t *input, const tml_dims *filter_dims,
+                                       const int8_t *filter, const int32_t *bias, const tml_dims *output_dims,
+                                       int16_t *output, void *scratch)
+{
+    (void)scratch;
+    return conv_s16(params, quant, input_dims, input, filter_dims, filter, NULL, bias, output_dims, output);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fully_connected.c: int8 FULLY_CONNECTED, per-tensor or per-channel requantization, batches.
+ * fully_connected.c: int8 and 16x8 FULLY_CONNECTED, per-tensor or per-channel requantization, batches.
  *
  * Arithmetic (TFLM reference_integer_ops::FullyConnected and FullyConnectedPerChannel):
  *   per-tensor:  acc = sum_d (filter[o][d] + filter_offset) * (input[b][d] + input_offset)
@@ -72,4 +72,67 @@ TML_API tml_status tml_fully_connected_s8(const tml_fully_connected_params *para
         }
     }
     return TML_OK;
+}
+
+/*
+ * 16x8 (TFLM FullyConnected<AccumScalar> and FullyConnectedPerChannel<AccumScalar> for int16 input): no input or
+ * output offset (int16 zero points are 0), the filter offset as the int8 kernel applies it. The products are summed
+ * in 64 bits. With an int64 bias TFLM keeps the sum in int64 and requantizes with the 64-bit
+ * MultiplyByQuantizedMultiplier; with an int32 bias or none its accumulator is int32 (a wrapping sum, so the low 32
+ * bits of ours) and it requantizes with the 32-bit one.
+ */
+static tml_status fully_connected_s16(const tml_fully_connected_params *params, const tml_per_channel_quant *quant,
+                                      int32_t batches, int32_t accum_depth, int32_t output_depth,
+                                      const int16_t *input, const int8_t *filter, const int64_t *bias64,
+                                      const int32_t *bias32, int16_t *output)
+{
+    if (params == NULL || quant == NULL || quant->multiplier == NULL || quant->shift == NULL || input == NULL ||
+        filter == NULL || output == NULL || batches <= 0 || accum_depth <= 0 || output_depth <= 0 ||
+        params->activation_min > params->activation_max || (params->per_channel != 0 && params->per_channel != 1) ||
+        params->input_offset != 0 || params->output_offset != 0) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const int32_t filter_offset = params->per_channel ? 0 : params->filter_offset;
+    const int32_t q_step = params->per_channel ? 1 : 0;
+    for (int32_t b = 0; b < batches; b++) {
+        const int16_t *in = input + (size_t)b * accum_depth;
+        int16_t *out = output + (size_t)b * output_depth;
+        for (int32_t o = 0; o < output_depth; o++) {
+            const int8_t *w = filter + (size_t)o * accum_depth;
+            int64_t acc = 0;
+            for (int32_t d = 0; d < accum_depth; d++) {
+                acc += ((int32_t)w[d] + filter_offset) * (int32_t)in[d];
+            }
+            const int32_t qi = o * q_step;
+            out[o] = bias64 != NULL ? tml_requantize_s16_from_i64(acc + bias64[o], quant->multiplier[qi],
+                                                                  quant->shift[qi], params->activation_min,
+                                                                  params->activation_max)
+                                    : tml_requantize_s16_from_i32(acc, bias32 != NULL ? bias32[o] : 0,
+                                                                  quant->multiplier[qi], quant->shift[qi],
+                                                                  params->activation_min, params->activation_max);
+        }
+    }
+    return TML_OK;
+}
+
+TML_API tml_status tml_fully_connected_s16(const tml_fully_connected_params *params, const tml_per_channel_quant *quant,
+                                           int32_t batches, int32_t accum_depth, int32_t output_depth,
+                                           const int16_t *input, const int8_t *filter, const int64_t *bias,
+                                           int16_t *output, void *scratch)
+{
+    (void)scratch;
+    if (bias == NULL) {
+        return TML_ERROR_ARGUMENT; /* without a bias TFLM takes the int32 accumulator: tml_fully_connected_s16_bias32 */
+    }
+    return fully_connected_s16(params, quant, batches, accum_depth, output_depth, input, filter, bias, NULL, output);
+}
+
+TML_API tml_status tml_fully_connected_s16_bias32(const tml_fully_connected_params *params,
+                                                  const tml_per_channel_quant *quant, int32_t batches,
+                                                  int32_t accum_depth, int32_t output_depth, const int16_t *input,
+                                                  const int8_t *filter, const int32_t *bias, int16_t *output,
+                                                  void *scratch)
+{
+    (void)scratch;
+    return fully_connected_s16(params, quant, batches, accum_depth, output_depth, input, filter, NULL, bias, output);
 }

@@ -3,12 +3,14 @@
  * test_conv.c: tml_conv_s8 against a naive loop-nest reference written here (TFLM ConvPerChannel semantics).
  * Randomized sweep: batch 1..3, odd channel counts, strides 1..3, dilation 1..3, SAME/VALID padding computed
  * like TFLM's ComputePadding, grouped filters, per-channel and per-tensor scales, multipliers > 1, flushed
- * multipliers, optional bias, activation clamps and saturated inputs.
+ * multipliers, optional bias, activation clamps and saturated inputs. 16x8 (tml_conv_s16, tml_conv_s16_bias32):
+ * the same geometry with int16 data and an int64, int32 or no bias against ref_conv_s16.
  */
 #include <stdlib.h>
 
 #include "tml_kernels.h"
 #include "tml_test.h"
+#include "ref_s16x8.h"
 
 typedef struct {
     int32_t n, h, w, c;        /* input */
@@ -64,7 +66,8 @@ static int32_t pick_channels(tml_rng *r)
     return k_channel_choices[tml_rng_range(r, 0, (int32_t)(sizeof(k_channel_choices) / sizeof(k_channel_choices[0])) - 1)];
 }
 
-static int run_case(tml_rng *r, int index)
+/* Random geometry: batch, odd channel counts, groups, kernel, strides, dilations, SAME/VALID. */
+static void random_geometry(tml_rng *r, conv_case *k_out)
 {
     conv_case k;
     memset(&k, 0, sizeof(k));
@@ -88,6 +91,13 @@ static int run_case(tml_rng *r, int index)
     k.same = tml_rng_range(r, 0, 1);
     /* VALID with a filter larger than the input falls back to SAME. */
     tml_ref_window_2d(&k.same, k.h, k.w, k.kh, k.kw, k.sh, k.sw, k.dh, k.dw, &k.oh, &k.ow, &k.ph, &k.pw);
+    *k_out = k;
+}
+
+static int run_case(tml_rng *r, int index)
+{
+    conv_case k;
+    random_geometry(r, &k);
     k.in_zp = tml_rng_range(r, -128, 127);
     k.out_zp = tml_rng_range(r, -128, 127);
     switch (tml_rng_range(r, 0, 3)) {
@@ -186,6 +196,128 @@ static int run_case(tml_rng *r, int index)
     return ok;
 }
 
+/* 16x8 reference: ConvPerChannel<int64_t> (wide bias) or <int32_t> (int32 bias or none: a wrapping int32 sum). */
+static void ref_conv_s16(const conv_case *k, const int16_t *in, const int8_t *f, const int64_t *bias64,
+                         const int32_t *bias32, const int32_t *mult, const int32_t *shift, int16_t *out)
+{
+    const int32_t fc = k->c / k->groups;
+    const int32_t per_group = k->oc / k->groups;
+    for (int32_t b = 0; b < k->n; b++) {
+        for (int32_t y = 0; y < k->oh; y++) {
+            for (int32_t x = 0; x < k->ow; x++) {
+                for (int32_t o = 0; o < k->oc; o++) {
+                    int64_t acc = 0;
+                    for (int32_t ky = 0; ky < k->kh; ky++) {
+                        for (int32_t kx = 0; kx < k->kw; kx++) {
+                            const int32_t iy = y * k->sh - k->ph + ky * k->dh;
+                            const int32_t ix = x * k->sw - k->pw + kx * k->dw;
+                            if (iy < 0 || iy >= k->h || ix < 0 || ix >= k->w) {
+                                continue;
+                            }
+                            for (int32_t i = 0; i < fc; i++) {
+                                acc += (int64_t)f[((o * k->kh + ky) * k->kw + kx) * fc + i] *
+                                       in[((b * k->h + iy) * k->w + ix) * k->c + (o / per_group) * fc + i];
+                            }
+                        }
+                    }
+                    const int32_t v = bias64 != NULL
+                                          ? tml_ref_requantize_i64(acc + bias64[o], mult[o], shift[o])
+                                          : tml_ref_requantize(tml_ref_wrap32(acc + (bias32 != NULL ? bias32[o] : 0)),
+                                                               mult[o], shift[o]);
+                    out[((b * k->oh + y) * k->ow + x) * k->oc + o] = (int16_t)tml_ref_clamp(v, k->act_min, k->act_max);
+                }
+            }
+        }
+    }
+}
+
+/* One random 16x8 case: bias int64, int32 or none (tml_conv_s16 / tml_conv_s16_bias32). */
+static void run_case_s16(tml_rng *r, int index)
+{
+    conv_case k;
+    random_geometry(r, &k);
+    tml_rng_act_range_s16(r, &k.act_min, &k.act_max);
+    const int bias_kind = tml_rng_range(r, 0, 2); /* 0: int64, 1: int32, 2: none */
+    const int32_t fc = k.c / k.groups;
+    const size_t n_in = (size_t)k.n * k.h * k.w * k.c;
+    const size_t n_f = (size_t)k.oc * k.kh * k.kw * fc;
+    const size_t n_out = (size_t)k.n * k.oh * k.ow * k.oc;
+    int16_t *in = (int16_t *)malloc(sizeof(int16_t) * n_in);
+    int8_t *f = (int8_t *)malloc(n_f);
+    int64_t *bias64 = (int64_t *)malloc(sizeof(int64_t) * (size_t)k.oc);
+    int32_t *bias32 = (int32_t *)malloc(sizeof(int32_t) * (size_t)k.oc);
+    int32_t *mult = (int32_t *)malloc(sizeof(int32_t) * (size_t)k.oc);
+    int32_t *shift = (int32_t *)malloc(sizeof(int32_t) * (size_t)k.oc);
+    int16_t *expected = (int16_t *)malloc(sizeof(int16_t) * n_out);
+    int16_t *actual = (int16_t *)malloc(sizeof(int16_t) * n_out);
+    tml_rng_fill_s16(r, in, n_in, 10);
+    tml_rng_fill_s8(r, f, n_f, 10);
+    for (size_t i = 0; i < n_f; i++) {
+        f[i] = f[i] == -128 ? -127 : f[i];
+    }
+    for (int32_t o = 0; o < k.oc; o++) {
+        /* int64 biases beyond the int32 range, as 16x8 models have them. */
+        bias64[o] = (int64_t)tml_rng_range(r, -(1 << 30), 1 << 30) * tml_rng_range(r, 1, 8);
+        bias32[o] = tml_rng_range(r, -(1 << 24), 1 << 24);
+    }
+    tml_rng_multipliers_s16(r, k.oc, mult, shift);
+    const int64_t *b64 = bias_kind == 0 ? bias64 : NULL;
+    const int32_t *b32 = bias_kind == 1 ? bias32 : NULL;
+    ref_conv_s16(&k, in, f, b64, b32, mult, shift, expected);
+
+    tml_conv_params p = {0, 0, k.sh, k.sw, k.dh, k.dw, k.ph, k.pw, k.act_min, k.act_max};
+    tml_per_channel_quant q = {mult, shift};
+    tml_dims in_d = {k.n, k.h, k.w, k.c};
+    tml_dims f_d = {k.oc, k.kh, k.kw, fc};
+    tml_dims out_d = {k.n, k.oh, k.ow, k.oc};
+    memset(actual, 0x5A, sizeof(int16_t) * n_out);
+    tml_status st = bias_kind == 0 ? tml_conv_s16(&p, &q, &in_d, in, &f_d, f, b64, &out_d, actual, NULL)
+                                   : tml_conv_s16_bias32(&p, &q, &in_d, in, &f_d, f, b32, &out_d, actual, NULL);
+    int ok = TML_CHECK(st == TML_OK, "status %d", (int)st);
+    char label[256];
+    snprintf(label, sizeof(label),
+             "conv s16 case %d: in %dx%dx%dx%d f %dx%dx%dx%d groups %d s %d,%d d %d,%d %s out %dx%d act [%d,%d] bias %s",
+             index, k.n, k.h, k.w, k.c, k.oc, k.kh, k.kw, fc, k.groups, k.sh, k.sw, k.dh, k.dw,
+             k.same ? "SAME" : "VALID", k.oh, k.ow, k.act_min, k.act_max,
+             bias_kind == 0 ? "int64" : bias_kind == 1 ? "int32" : "none");
+    ok &= tml_test_compare_s16(label, expected, actual, n_out);
+    tml_test_record(ok, label);
+    free(in);
+    free(f);
+    free(bias64);
+    free(bias32);
+    free(mult);
+    free(shift);
+    free(expected);
+    free(actual);
+}
+
+/* 16x8 ties and argument checks: the reduced 16-bit multiplier rounds 0.5 to 2^15 / 2^16 exactly. */
+static void fixed_cases_s16(void)
+{
+    const int16_t in[4] = {-97, 97, -3, 3};
+    const int8_t f[1] = {1};
+    const int64_t bias64[1] = {0};
+    int32_t m, s;
+    tml_test_quantize_multiplier(0.5, &m, &s);
+    tml_per_channel_quant q = {&m, &s};
+    tml_conv_params p = {0, 0, 1, 1, 1, 1, 0, 0, -32768, 32767};
+    tml_dims in_d = {1, 2, 2, 1};
+    tml_dims f_d = {1, 1, 1, 1};
+    int16_t out[4];
+    /* int64 path: floor(x / 2 + 1/2), ties up: -48.5 -> -48, 48.5 -> 49, -1.5 -> -1, 1.5 -> 2. */
+    const int16_t expected[4] = {-48, 49, -1, 2};
+    int ok = TML_CHECK(tml_conv_s16(&p, &q, &in_d, in, &f_d, f, bias64, &in_d, out, NULL) == TML_OK, "status");
+    ok &= tml_test_compare_s16("conv s16 ties", expected, out, 4);
+    ok &= TML_CHECK(tml_conv_s16(&p, &q, &in_d, in, &f_d, f, NULL, &in_d, out, NULL) == TML_ERROR_ARGUMENT,
+                    "int64 path without bias");
+    tml_conv_params offset = p;
+    offset.output_offset = 1;
+    ok &= TML_CHECK(tml_conv_s16_bias32(&offset, &q, &in_d, in, &f_d, f, NULL, &in_d, out, NULL) == TML_ERROR_ARGUMENT,
+                    "int16 output offset");
+    tml_test_record(ok, "conv s16 fixed ties and argument checks");
+}
+
 /* Hand-checked case: 1x1 conv, multiplier exactly 0.5, ties of the double rounding. */
 static void fixed_cases(void)
 {
@@ -223,6 +355,10 @@ int main(void)
     fixed_cases();
     for (int i = 0; i < 1500; i++) {
         run_case(&r, i);
+    }
+    fixed_cases_s16();
+    for (int i = 0; i < 600; i++) {
+        run_case_s16(&r, i);
     }
     return TML_TEST_SUMMARY("test_conv");
 }

@@ -3,12 +3,14 @@
  * test_depthwise_conv.c: tml_depthwise_conv_s8 against a naive reference written here (TFLM
  * DepthwiseConvPerChannel semantics). Randomized sweep over depth multiplier 1..3, strides 1..3, dilation
  * 1..3, SAME/VALID, odd channel counts, batches, per-channel scales, multipliers > 1, optional bias,
- * activation clamps and saturated inputs.
+ * activation clamps and saturated inputs. 16x8 (tml_depthwise_conv_s16): the same geometry with int16 data and
+ * an int64 bias or none.
  */
 #include <stdlib.h>
 
 #include "tml_kernels.h"
 #include "tml_test.h"
+#include "ref_s16x8.h"
 
 typedef struct {
     int32_t n, h, w, c, mult;
@@ -53,7 +55,8 @@ static void ref_dw(const dw_case *k, const int8_t *in, const int8_t *f, const in
 
 static const int32_t k_channels[] = {1, 3, 7, 17, 2, 8};
 
-static int run_case(tml_rng *r, int index)
+/* Random geometry: batch, odd channel counts, depth multiplier, kernel, strides, dilations, SAME/VALID. */
+static void random_geometry(tml_rng *r, dw_case *k_out)
 {
     dw_case k;
     memset(&k, 0, sizeof(k));
@@ -70,6 +73,13 @@ static int run_case(tml_rng *r, int index)
     k.w = tml_rng_range(r, 1, 11);
     k.same = tml_rng_range(r, 0, 1);
     tml_ref_window_2d(&k.same, k.h, k.w, k.kh, k.kw, k.sh, k.sw, k.dh, k.dw, &k.oh, &k.ow, &k.ph, &k.pw);
+    *k_out = k;
+}
+
+static int run_case(tml_rng *r, int index)
+{
+    dw_case k;
+    random_geometry(r, &k);
     k.in_zp = tml_rng_range(r, -128, 127);
     k.out_zp = tml_rng_range(r, -128, 127);
     k.act_min = -128;
@@ -160,6 +170,84 @@ static int run_case(tml_rng *r, int index)
     return ok;
 }
 
+/* 16x8 reference: DepthwiseConvPerChannel for int16 (int64 accumulator and bias). */
+static void ref_dw_s16(const dw_case *k, const int16_t *in, const int8_t *f, const int64_t *bias, const int32_t *mult,
+                       const int32_t *shift, int16_t *out)
+{
+    const int32_t oc_n = k->c * k->mult;
+    for (int32_t b = 0; b < k->n; b++) {
+        for (int32_t y = 0; y < k->oh; y++) {
+            for (int32_t x = 0; x < k->ow; x++) {
+                for (int32_t o = 0; o < oc_n; o++) {
+                    int64_t acc = 0;
+                    for (int32_t ky = 0; ky < k->kh; ky++) {
+                        for (int32_t kx = 0; kx < k->kw; kx++) {
+                            const int32_t iy = y * k->sh - k->ph + ky * k->dh;
+                            const int32_t ix = x * k->sw - k->pw + kx * k->dw;
+                            if (iy >= 0 && iy < k->h && ix >= 0 && ix < k->w) {
+                                acc += (int64_t)f[(ky * k->kw + kx) * oc_n + o] *
+                                       in[((b * k->h + iy) * k->w + ix) * k->c + o / k->mult];
+                            }
+                        }
+                    }
+                    const int32_t v = tml_ref_requantize_i64(acc + (bias != NULL ? bias[o] : 0), mult[o], shift[o]);
+                    out[((b * k->oh + y) * k->ow + x) * oc_n + o] = (int16_t)tml_ref_clamp(v, k->act_min, k->act_max);
+                }
+            }
+        }
+    }
+}
+
+static void run_case_s16(tml_rng *r, int index)
+{
+    dw_case k;
+    random_geometry(r, &k);
+    tml_rng_act_range_s16(r, &k.act_min, &k.act_max);
+    k.has_bias = tml_rng_range(r, 0, 3) != 0;
+    const int32_t oc = k.c * k.mult;
+    const size_t n_in = (size_t)k.n * k.h * k.w * k.c;
+    const size_t n_f = (size_t)k.kh * k.kw * oc;
+    const size_t n_out = (size_t)k.n * k.oh * k.ow * oc;
+    int16_t *in = (int16_t *)malloc(sizeof(int16_t) * n_in);
+    int8_t *f = (int8_t *)malloc(n_f);
+    int64_t *bias = (int64_t *)malloc(sizeof(int64_t) * (size_t)oc);
+    int32_t *mult = (int32_t *)malloc(sizeof(int32_t) * (size_t)oc);
+    int32_t *shift = (int32_t *)malloc(sizeof(int32_t) * (size_t)oc);
+    int16_t *expected = (int16_t *)malloc(sizeof(int16_t) * n_out);
+    int16_t *actual = (int16_t *)malloc(sizeof(int16_t) * n_out);
+    tml_rng_fill_s16(r, in, n_in, 10);
+    tml_rng_fill_s8(r, f, n_f, 10);
+    for (int32_t o = 0; o < oc; o++) {
+        bias[o] = (int64_t)tml_rng_range(r, -(1 << 30), 1 << 30) * tml_rng_range(r, 1, 8);
+    }
+    tml_rng_multipliers_s16(r, oc, mult, shift);
+    ref_dw_s16(&k, in, f, k.has_bias ? bias : NULL, mult, shift, expected);
+    tml_depthwise_conv_params p = {0, 0, k.sh, k.sw, k.dh, k.dw, k.ph, k.pw, k.mult, k.act_min, k.act_max};
+    tml_per_channel_quant q = {mult, shift};
+    tml_dims in_d = {k.n, k.h, k.w, k.c};
+    tml_dims f_d = {1, k.kh, k.kw, oc};
+    tml_dims out_d = {k.n, k.oh, k.ow, oc};
+    memset(actual, 0x5A, sizeof(int16_t) * n_out);
+    tml_status st = tml_depthwise_conv_s16(&p, &q, &in_d, in, &f_d, f, k.has_bias ? bias : NULL, &out_d, actual, NULL);
+    int ok = TML_CHECK(st == TML_OK, "status %d", (int)st);
+    char label[256];
+    snprintf(label, sizeof(label), "dw s16 case %d: in %dx%dx%dx%d mult %d k %dx%d s %d,%d d %d,%d %s act [%d,%d] bias %d",
+             index, k.n, k.h, k.w, k.c, k.mult, k.kh, k.kw, k.sh, k.sw, k.dh, k.dw, k.same ? "SAME" : "VALID",
+             k.act_min, k.act_max, k.has_bias);
+    ok &= tml_test_compare_s16(label, expected, actual, n_out);
+    p.input_offset = 3;
+    ok &= TML_CHECK(tml_depthwise_conv_s16(&p, &q, &in_d, in, &f_d, f, NULL, &out_d, actual, NULL) == TML_ERROR_ARGUMENT,
+                    "int16 input offset");
+    tml_test_record(ok, label);
+    free(in);
+    free(f);
+    free(bias);
+    free(mult);
+    free(shift);
+    free(expected);
+    free(actual);
+}
+
 static void argument_checks(void)
 {
     int32_t m = 1 << 30, s = 0;
@@ -196,6 +284,9 @@ int main(void)
     argument_checks();
     for (int i = 0; i < 1500; i++) {
         run_case(&r, i);
+    }
+    for (int i = 0; i < 600; i++) {
+        run_case_s16(&r, i);
     }
     return TML_TEST_SUMMARY("test_depthwise_conv");
 }

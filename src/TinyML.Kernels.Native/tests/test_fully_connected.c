@@ -2,12 +2,14 @@
 /*
  * test_fully_connected.c: tml_fully_connected_s8 against a naive reference written here (TFLM FullyConnected
  * and FullyConnectedPerChannel semantics): per-tensor with filter offset, per-channel (filter offset ignored),
- * batches 1..3, odd depths, multipliers > 1, optional bias, clamps and saturated inputs.
+ * batches 1..3, odd depths, multipliers > 1, optional bias, clamps and saturated inputs. 16x8
+ * (tml_fully_connected_s16, tml_fully_connected_s16_bias32): int16 data, per-tensor or per-channel, int64, int32 or no bias.
  */
 #include <stdlib.h>
 
 #include "tml_kernels.h"
 #include "tml_test.h"
+#include "ref_s16x8.h"
 
 static void ref_fc(int32_t batches, int32_t depth, int32_t units, const int8_t *in, const int8_t *w,
                    const int32_t *bias, int per_channel, int32_t in_zp, int32_t w_zp, int32_t out_zp,
@@ -98,6 +100,76 @@ static int run_case(tml_rng *r, int index)
     return ok;
 }
 
+/* 16x8: TFLM FullyConnected / FullyConnectedPerChannel for int16 input with an int64, int32 or no bias. */
+static void run_case_s16(tml_rng *r, int index)
+{
+    const int32_t batches = tml_rng_range(r, 1, 3);
+    const int32_t depth = k_sizes[tml_rng_range(r, 0, 6)];
+    const int32_t units = k_sizes[tml_rng_range(r, 0, 5)];
+    const int bias_kind = tml_rng_range(r, 0, 2); /* 0: int64, 1: int32, 2: none */
+    const int per_channel = tml_rng_range(r, 0, 1);
+    const int32_t w_zp = per_channel || tml_rng_range(r, 0, 2) != 0 ? 0 : tml_rng_range(r, -10, 10);
+    int32_t lo, hi;
+    tml_rng_act_range_s16(r, &lo, &hi);
+    int16_t *in = (int16_t *)malloc(sizeof(int16_t) * (size_t)batches * depth);
+    int8_t *w = (int8_t *)malloc((size_t)units * depth);
+    int64_t *bias64 = (int64_t *)malloc(sizeof(int64_t) * (size_t)units);
+    int32_t *bias32 = (int32_t *)malloc(sizeof(int32_t) * (size_t)units);
+    int32_t *mult = (int32_t *)malloc(sizeof(int32_t) * (size_t)units);
+    int32_t *shift = (int32_t *)malloc(sizeof(int32_t) * (size_t)units);
+    int16_t *expected = (int16_t *)malloc(sizeof(int16_t) * (size_t)batches * units);
+    int16_t *actual = (int16_t *)malloc(sizeof(int16_t) * (size_t)batches * units);
+    tml_rng_fill_s16(r, in, (size_t)batches * depth, 10);
+    tml_rng_fill_s8(r, w, (size_t)units * depth, 10);
+    for (int32_t u = 0; u < units; u++) {
+        bias64[u] = (int64_t)tml_rng_range(r, -(1 << 30), 1 << 30) * tml_rng_range(r, 1, 8);
+        bias32[u] = tml_rng_range(r, -(1 << 24), 1 << 24);
+    }
+    tml_rng_multipliers_s16(r, per_channel ? units : 1, mult, shift);
+    for (int32_t b = 0; b < batches; b++) {
+        for (int32_t u = 0; u < units; u++) {
+            int64_t acc = 0;
+            for (int32_t d = 0; d < depth; d++) {
+                acc += (int64_t)(w[u * depth + d] - w_zp) * in[b * depth + d];
+            }
+            const int32_t qi = per_channel ? u : 0;
+            const int32_t v = bias_kind == 0 ? tml_ref_requantize_i64(acc + bias64[u], mult[qi], shift[qi])
+                                             : tml_ref_requantize(tml_ref_wrap32(acc + (bias_kind == 1 ? bias32[u] : 0)),
+                                                                  mult[qi], shift[qi]);
+            expected[b * units + u] = (int16_t)tml_ref_clamp(v, lo, hi);
+        }
+    }
+    tml_fully_connected_params p = {0, -w_zp, 0, lo, hi, per_channel};
+    tml_per_channel_quant q = {mult, shift};
+    memset(actual, 0x5A, sizeof(int16_t) * (size_t)batches * units);
+    tml_status st = bias_kind == 0
+                        ? tml_fully_connected_s16(&p, &q, batches, depth, units, in, w, bias64, actual, NULL)
+                        : tml_fully_connected_s16_bias32(&p, &q, batches, depth, units, in, w,
+                                                         bias_kind == 1 ? bias32 : NULL, actual, NULL);
+    int ok = TML_CHECK(st == TML_OK, "status %d", (int)st);
+    char label[200];
+    snprintf(label, sizeof(label), "fc s16 case %d: b %d depth %d units %d per_channel %d bias %s w_zp %d act [%d,%d]",
+             index, batches, depth, units, per_channel, bias_kind == 0 ? "int64" : bias_kind == 1 ? "int32" : "none",
+             w_zp, lo, hi);
+    ok &= tml_test_compare_s16(label, expected, actual, (size_t)batches * units);
+    ok &= TML_CHECK(tml_fully_connected_s16(&p, &q, batches, depth, units, in, w, NULL, actual, NULL) ==
+                        TML_ERROR_ARGUMENT,
+                    "int64 path without bias");
+    p.output_offset = 1;
+    ok &= TML_CHECK(tml_fully_connected_s16_bias32(&p, &q, batches, depth, units, in, w, NULL, actual, NULL) ==
+                        TML_ERROR_ARGUMENT,
+                    "int16 output offset");
+    tml_test_record(ok, label);
+    free(in);
+    free(w);
+    free(bias64);
+    free(bias32);
+    free(mult);
+    free(shift);
+    free(expected);
+    free(actual);
+}
+
 static void argument_checks(void)
 {
     int32_t m = 1 << 30, s = 0;
@@ -120,6 +192,9 @@ int main(void)
     argument_checks();
     for (int i = 0; i < 2000; i++) {
         run_case(&r, i);
+    }
+    for (int i = 0; i < 800; i++) {
+        run_case_s16(&r, i);
     }
     return TML_TEST_SUMMARY("test_fully_connected");
 }

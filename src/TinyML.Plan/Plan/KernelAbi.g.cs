@@ -353,6 +353,32 @@ public static partial class KernelAbi
             new("output", ParamKind.Pointer, "int8_t *"),
             new("scratch", ParamKind.Pointer, "void *"),
         }),
+        new("tml_conv_s16", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_conv_params *"),
+            new("quant", ParamKind.Struct, "const tml_per_channel_quant *"),
+            new("input_dims", ParamKind.Struct, "const tml_dims *"),
+            new("input", ParamKind.Pointer, "const int16_t *"),
+            new("filter_dims", ParamKind.Struct, "const tml_dims *"),
+            new("filter", ParamKind.Pointer, "const int8_t *"),
+            new("bias", ParamKind.Pointer, "const int64_t *"),
+            new("output_dims", ParamKind.Struct, "const tml_dims *"),
+            new("output", ParamKind.Pointer, "int16_t *"),
+            new("scratch", ParamKind.Pointer, "void *"),
+        }),
+        new("tml_conv_s16_bias32", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_conv_params *"),
+            new("quant", ParamKind.Struct, "const tml_per_channel_quant *"),
+            new("input_dims", ParamKind.Struct, "const tml_dims *"),
+            new("input", ParamKind.Pointer, "const int16_t *"),
+            new("filter_dims", ParamKind.Struct, "const tml_dims *"),
+            new("filter", ParamKind.Pointer, "const int8_t *"),
+            new("bias", ParamKind.Pointer, "const int32_t *"),
+            new("output_dims", ParamKind.Struct, "const tml_dims *"),
+            new("output", ParamKind.Pointer, "int16_t *"),
+            new("scratch", ParamKind.Pointer, "void *"),
+        }),
         new("tml_depthwise_conv_s8_get_buffer_size", "int32_t", new AbiParameter[]
         {
             new("params", ParamKind.Struct, "const tml_depthwise_conv_params *"),
@@ -379,6 +405,19 @@ public static partial class KernelAbi
             new("bias", ParamKind.Pointer, "const int32_t *"),
             new("output_dims", ParamKind.Struct, "const tml_dims *"),
             new("output", ParamKind.Pointer, "int8_t *"),
+            new("scratch", ParamKind.Pointer, "void *"),
+        }),
+        new("tml_depthwise_conv_s16", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_depthwise_conv_params *"),
+            new("quant", ParamKind.Struct, "const tml_per_channel_quant *"),
+            new("input_dims", ParamKind.Struct, "const tml_dims *"),
+            new("input", ParamKind.Pointer, "const int16_t *"),
+            new("filter_dims", ParamKind.Struct, "const tml_dims *"),
+            new("filter", ParamKind.Pointer, "const int8_t *"),
+            new("bias", ParamKind.Pointer, "const int64_t *"),
+            new("output_dims", ParamKind.Struct, "const tml_dims *"),
+            new("output", ParamKind.Pointer, "int16_t *"),
             new("scratch", ParamKind.Pointer, "void *"),
         }),
         new("tml_depthwise_conv_s8_inplace_get_buffer_size", "int32_t", new AbiParameter[]
@@ -435,6 +474,32 @@ public static partial class KernelAbi
             new("filter", ParamKind.Pointer, "const int8_t *"),
             new("bias", ParamKind.Pointer, "const int32_t *"),
             new("output", ParamKind.Pointer, "int8_t *"),
+            new("scratch", ParamKind.Pointer, "void *"),
+        }),
+        new("tml_fully_connected_s16", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_fully_connected_params *"),
+            new("quant", ParamKind.Struct, "const tml_per_channel_quant *"),
+            new("batches", ParamKind.Int32, "int32_t"),
+            new("accum_depth", ParamKind.Int32, "int32_t"),
+            new("output_depth", ParamKind.Int32, "int32_t"),
+            new("input", ParamKind.Pointer, "const int16_t *"),
+            new("filter", ParamKind.Pointer, "const int8_t *"),
+            new("bias", ParamKind.Pointer, "const int64_t *"),
+            new("output", ParamKind.Pointer, "int16_t *"),
+            new("scratch", ParamKind.Pointer, "void *"),
+        }),
+        new("tml_fully_connected_s16_bias32", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_fully_connected_params *"),
+            new("quant", ParamKind.Struct, "const tml_per_channel_quant *"),
+            new("batches", ParamKind.Int32, "int32_t"),
+            new("accum_depth", ParamKind.Int32, "int32_t"),
+            new("output_depth", ParamKind.Int32, "int32_t"),
+            new("input", ParamKind.Pointer, "const int16_t *"),
+            new("filter", ParamKind.Pointer, "const int8_t *"),
+            new("bias", ParamKind.Pointer, "const int32_t *"),
+            new("output", ParamKind.Pointer, "int16_t *"),
             new("scratch", ParamKind.Pointer, "void *"),
         }),
         new("tml_avg_pool_s8_get_buffer_size", "int32_t", new AbiParameter[]
