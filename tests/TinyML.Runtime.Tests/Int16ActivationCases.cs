@@ -134,6 +134,52 @@ public static class Int16ActivationCases
         }
     }
 
+    /// <summary>One operator of a chain: its kind, output type and scale (zero points 0), SOFTMAX's beta, MEAN's axes and output shape.</summary>
+    internal sealed record Stage(OpKind Kind, DataType Out, float OutScale, float Beta = 1f, int[]? Axes = null, int[]? OutShape = null);
+
+    /// <summary>A model chaining the stages from one input, and the reference of the whole chain (each stage's reference in turn).</summary>
+    internal static (Model Model, Func<byte[], byte[]> Reference, Case First) Chain(DataType inType, float inScale, int[] shape, params Stage[] stages)
+    {
+        var b = new ModelBuilder();
+        Quantization? Q(DataType t, float s) => t == DataType.Float32 ? null : Quantization.PerTensor(s, 0);
+        int current = b.Tensor("input", inType, shape, Q(inType, inScale)), input = current;
+        var cases = new List<Case>();
+        var (type, scale, dims) = (inType, inScale, shape);
+        foreach (var (stage, k) in stages.Select((x, k) => (x, k)))
+        {
+            var outShape = stage.OutShape ?? dims;
+            int next = b.Tensor($"t{k}_{stage.Kind}", stage.Out, outShape, Q(stage.Out, stage.OutScale));
+            var inputs = stage.Axes is null ? new[] { current } : new[] { current, b.Constant($"axes{k}", new[] { stage.Axes.Length }, stage.Axes) };
+            OperatorOptions? options = stage.Kind switch
+            {
+                OpKind.Softmax => new SoftmaxOptions(stage.Beta),
+                OpKind.Mean => new ReducerOptions(outShape.Length == dims.Length),
+                _ => null,
+            };
+            b.Operator(stage.Kind, inputs, new[] { next }, options, stage.Kind == OpKind.Dequantize ? 4 : 3);
+            cases.Add(new Case($"{stage.Kind}", null!, stage.Kind, type, stage.Out, dims, outShape, scale, 0, stage.OutScale, 0, stage.Beta, stage.Axes, outShape.Length == dims.Length));
+            (current, type, scale, dims) = (next, stage.Out, stage.OutScale, outShape);
+        }
+        b.Inputs(input).Outputs(current);
+        return (b.Build(), bytes => cases.Aggregate(bytes, (x, c) => Reference(c, x)), cases[0]);
+    }
+
+    /// <summary>LOGISTIC (rescaled input) -> TANH (2^-15, rescaled) -> RELU6 -> SOFTMAX -> MEAN, int16 throughout.</summary>
+    internal static (Model Model, Func<byte[], byte[]> Reference, Case First) RescaledChain() =>
+        Chain(DataType.Int16, 3.1e-4f, new[] { 1, 4, 6, 8 },
+            new Stage(OpKind.Logistic, DataType.Int16, 1f / 32768), new Stage(OpKind.Tanh, DataType.Int16, 1f / 32768),
+            new Stage(OpKind.Relu6, DataType.Int16, 1f / 32768), new Stage(OpKind.Softmax, DataType.Int16, 1f / 32768, Beta: 1.5f),
+            new Stage(OpKind.Mean, DataType.Int16, 0.75f / 32768, Axes: new[] { 1, 2 }, OutShape: new[] { 1, 1, 1, 8 }));
+
+    /// <summary>float32 -> QUANTIZE (2^-12) -> LOGISTIC (power-of-two form) -> QUANTIZE (2^-11) -> TANH (power-of-two form, shift 1)
+    /// -> QUANTIZE to int8 -> QUANTIZE to int16 -> DEQUANTIZE.</summary>
+    internal static (Model Model, Func<byte[], byte[]> Reference, Case First) PowerOfTwoChain() =>
+        Chain(DataType.Float32, 1f, new[] { 1, 512 },
+            new Stage(OpKind.Quantize, DataType.Int16, 1f / 4096), new Stage(OpKind.Logistic, DataType.Int16, 1f / 32768),
+            new Stage(OpKind.Quantize, DataType.Int16, 1f / 2048), new Stage(OpKind.Tanh, DataType.Int16, 1f / 32768),
+            new Stage(OpKind.Quantize, DataType.Int8, 1f / 128), new Stage(OpKind.Quantize, DataType.Int16, 1f / 4000),
+            new Stage(OpKind.Dequantize, DataType.Float32, 0f));
+
     /// <summary>An input covering the type's whole range: every int16 value in order for the 65536-element sweeps, random values otherwise
     /// (SOFTMAX: half its rows over the whole range, half within a few hundred steps of a random centre, so that the exponentials do not all vanish).</summary>
     internal static byte[] Input(Case c, Random rng)

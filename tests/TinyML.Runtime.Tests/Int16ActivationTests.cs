@@ -164,49 +164,31 @@ public sealed class Int16ActivationTests : IDisposable
     }
 
     /// <summary>
-    /// A chain LOGISTIC -> TANH -> RELU6 -> SOFTMAX -> MEAN in int16 under every memory technique (the element-wise ones
-    /// run in place when the planner allows; int16 never runs on tiles) gives the C# reference chain's bytes.
+    /// Two int16 chains (LOGISTIC -> TANH -> RELU6 -> SOFTMAX -> MEAN; and float32 -> QUANTIZE -> power-of-two LOGISTIC ->
+    /// QUANTIZE -> power-of-two TANH -> QUANTIZE int8 -> QUANTIZE int16 -> DEQUANTIZE) under every memory technique (the
+    /// element-wise ones run in place when the planner allows; int16 never runs on tiles) give the reference chain's bytes.
     /// </summary>
     [Fact]
-    public void Int16Chain_EveryMemoryTechnique_GivesTheReferenceBytes()
+    public void Int16Chains_EveryMemoryTechnique_GiveTheReferenceBytes()
     {
         var rng = new Random(23);
-        int[] shape = { 1, 4, 6, 8 }, pooled = { 1, 1, 1, 8 };
-        const float q15 = 1f / 32768;
-        float inScale = 3.1e-4f, meanScale = q15 * 0.75f;
-        var b = new TinyML.Compiler.Building.ModelBuilder();
-        int T(string name, int[] s, float scale) => b.Tensor(name, DataType.Int16, s, Quantization.PerTensor(scale, 0));
-        int x = T("x", shape, inScale), l = T("logistic", shape, q15), t = T("tanh", shape, q15), r = T("relu6", shape, q15),
-            sm = T("softmax", shape, q15), m = T("mean", pooled, meanScale);
-        int axes = b.Constant("axes", new[] { 2 }, new[] { 1, 2 });
-        b.Operator(OpKind.Logistic, new[] { x }, new[] { l }, null, 3);
-        b.Operator(OpKind.Tanh, new[] { l }, new[] { t }, null, 3);
-        b.Operator(OpKind.Relu6, new[] { t }, new[] { r }, null, 3);
-        b.Operator(OpKind.Softmax, new[] { r }, new[] { sm }, new SoftmaxOptions(1.5f), 3);
-        b.Operator(OpKind.Mean, new[] { sm, axes }, new[] { m }, new ReducerOptions(true), 3);
-        b.Inputs(x).Outputs(m);
-        var model = TfliteReader.Read(TfliteWriter.Write(b.Build())).Value!;
-        Assert.Empty(ModelValidator.Validate(model));
-
-        Int16ActivationCases.Case Stage(OpKind kind, float s, float os, int[] outShape, float beta = 1f, int[]? ax = null) =>
-            new($"{kind}", null!, kind, DataType.Int16, DataType.Int16, shape, outShape, s, 0, os, 0, beta, ax, true);
-        var stages = new[]
+        foreach (var (model, reference, first) in new[] { Int16ActivationCases.RescaledChain(), Int16ActivationCases.PowerOfTwoChain() })
         {
-            Stage(OpKind.Logistic, inScale, q15, shape), Stage(OpKind.Tanh, q15, q15, shape), Stage(OpKind.Relu6, q15, q15, shape),
-            Stage(OpKind.Softmax, q15, q15, shape, 1.5f), Stage(OpKind.Mean, q15, meanScale, pooled, ax: new[] { 1, 2 }),
-        };
-        for (int k = 0; k < 3; k++)
-        {
-            var input = MemoryMarshal.AsBytes(Enumerable.Range(0, 192).Select(_ => (short)rng.Next(-32768, 32768)).ToArray().AsSpan()).ToArray();
-            var expected = stages.Aggregate(input, (bytes, stage) => Int16ActivationCases.Reference(stage, bytes));
-            foreach (var (name, options) in TinyML.Runtime.Tests.ConformanceTests.Techniques)
+            var read = TfliteReader.Read(TfliteWriter.Write(model)).Value!;
+            Assert.Empty(ModelValidator.Validate(read));
+            for (int k = 0; k < 3; k++)
             {
-                var lowered = Lowerer.Lower(model, null, options);
-                Assert.True(lowered.Value is not null, $"{name}: {string.Join("\n", lowered.Diagnostics)}");
-                using var run = new PlanExecutor(lowered.Value!);
-                input.CopyTo(run.Input(0));
-                run.Run();
-                Assert.True(expected.AsSpan().SequenceEqual(run.Output(0)), $"{name}: differs from the reference chain");
+                var input = Int16ActivationCases.Input(first, rng);
+                var expected = reference(input);
+                foreach (var (name, options) in TinyML.Runtime.Tests.ConformanceTests.Techniques)
+                {
+                    var lowered = Lowerer.Lower(read, null, options);
+                    Assert.True(lowered.Value is not null, $"{name}: {string.Join("\n", lowered.Diagnostics)}");
+                    using var run = new PlanExecutor(lowered.Value!);
+                    input.CopyTo(run.Input(0));
+                    run.Run();
+                    Assert.True(expected.AsSpan().SequenceEqual(run.Output(0)), $"{first.Kind} chain with {name}: differs from the reference chain");
+                }
             }
         }
     }
