@@ -725,7 +725,9 @@ TML_API tml_status tml_tanh_s8(const tml_tanh_params *params, const int8_t *inpu
  *     (LOGISTIC) or to 0 or 1 (TANH): input_multiplier = 0, input_left_shift = 12 + round(log2(s));
  *   - otherwise: double m = s * 4096 * 3, input_left_shift = 0; while (m <= 32767 / 2 && shift <= 30) double m
  *     and count the shift; input_multiplier = (int32)m (truncated), at most 32767.
- * The kernels are plain functions of these two values, so any caller (an LSTM gate) can use them.
+ * The kernels are plain functions of these two values, so any caller can use them, in place too: TFLM's int16 LSTM
+ * gates pass (0, 0) to LOGISTIC and, for a cell state scale 2^p, (0, 12 + p) or, when that is negative,
+ * (3, -(12 + p)) to TANH.
  */
 typedef struct {
     int32_t input_multiplier; /* 0: power-of-two form, the kernel uses 3 << input_left_shift with no shift */

@@ -593,8 +593,9 @@ static int16_t ref_sigmoid_s16(const uint16_t *table, int is_tanh, int16_t x, in
  */
 static void sweep_sigmoids_s16(void)
 {
+    /* ... and the LSTM gates' pairs in TFLM's lstm_eval: (0, 12 + p) or (3, -(12 + p)) for a cell scale 2^p */
     static const int32_t params[][2] = {{0, 0}, {0, 1}, {24576, 15}, {19660, 13}, {30000, 1}, {16384, 0}, {2, 0},
-                                        {1, 0}, {32767, 31}};
+                                        {1, 0}, {32767, 31}, {3, 1}, {3, 3}, {0, 4}, {0, 14}};
     static int16_t in[65536], out[65536];
     uint16_t table[256];
     size_t k;
