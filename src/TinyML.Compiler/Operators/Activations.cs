@@ -40,9 +40,6 @@ internal sealed class LogisticOrTanh : UnaryOperator
 
     public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.Logistic, OpKind.Tanh };
 
-    /// <summary>The int16 output TFLM requires: scale 2^-15, zero point 0.</summary>
-    public static readonly Quantization Int16Output = Quantization.PerTensor(1f / 32768, 0);
-
     private static readonly OperatorRule LogisticOrTanhRule = new(3, 1, 1, Int8OrFloat.Append((I16, I16)).ToArray());
 
     public override OperatorRule Rule(OpKind kind) => LogisticOrTanhRule;

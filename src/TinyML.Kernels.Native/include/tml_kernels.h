@@ -650,8 +650,8 @@ typedef struct {
 
 /*
  * int16 softmax over the last axis: output scale 1/32768, zero point 0, in [0, 32767]. Returns
- * TML_ERROR_ARGUMENT for NULL pointers, negative sizes, or a row of more than 65536 elements (the int32 sum of
- * exponentials wraps; TFLM's arithmetic is undefined there).
+ * TML_ERROR_ARGUMENT for NULL pointers, negative sizes, or a row whose int32 sum of exponentials wraps (possible
+ * beyond 65536 elements; TFLM's arithmetic is undefined there).
  */
 TML_API tml_status tml_softmax_s16(const tml_softmax_s16_params *params, const int16_t *input, int32_t rows,
                                    int32_t depth, int16_t *output);

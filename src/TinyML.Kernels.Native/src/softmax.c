@@ -152,7 +152,7 @@ TML_API tml_status tml_softmax_s16(const tml_softmax_s16_params *params, const i
             sum_of_exps = tml_add_wrap(sum_of_exps, out_row[c]);
         }
         if (sum_of_exps <= 0) {
-            /* only a row of more than 65536 elements wraps the sum; TFLM's shifts are undefined there */
+            /* only a row of more than 65536 elements can wrap the sum; TFLM's shifts are undefined there */
             return TML_ERROR_ARGUMENT;
         }
         headroom_plus_one = tml_fp_clz32((uint32_t)sum_of_exps);
