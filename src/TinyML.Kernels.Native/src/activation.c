@@ -4,8 +4,9 @@
  * RELU6 also int16) kernels.
  *
  * int8 LOGISTIC and TANH evaluate the function in 32-bit fixed point (Q4.27 input, Q0.31 result) exactly as
- * TFLM's reference kernels do; their int16 versions interpolate TFLM's 256-node sigmoid table; HARD_SWISH reproduces TFLM's 16-bit fixed-point pipeline, including its int16
- * truncations; the RELU family and LEAKY_RELU are requantize-and-clamp loops.
+ * TFLM's reference kernels do; their int16 versions interpolate TFLM's 256-node sigmoid table; HARD_SWISH
+ * reproduces TFLM's 16-bit fixed-point pipeline, including its int16 truncations; the RELU family and LEAKY_RELU
+ * are requantize-and-clamp loops.
  */
 #include "tml_kernels.h"
 #include "act_fixedpoint.h"

@@ -571,17 +571,23 @@ static void sigmoid_table_from_formula(uint16_t table[256])
 /* TFLM's int16 sigmoid evaluation (reference_integer_ops::Logistic / Tanh), on the given table. */
 static int16_t ref_sigmoid_s16(const uint16_t *table, int is_tanh, int16_t x, int32_t m, int32_t shift)
 {
-    const int64_t v64 = ((int64_t)x * (m == 0 ? 3 << shift : m) + (m != 0 && shift > 0 ? (int64_t)1 << (shift - 1) : 0));
-    const int32_t v = (int32_t)(v64 >> (m == 0 ? 0 : shift));
+    /* the power-of-two form multiplies by 3 << shift and does not shift */
+    const int64_t factor = m == 0 ? (int64_t)3 << shift : m;
+    const int32_t right = m == 0 ? 0 : shift;
+    const int64_t round = right > 0 ? (int64_t)1 << (right - 1) : 0;
+    const int32_t v = (int32_t)(((int64_t)x * factor + round) >> right);
     const uint32_t a = (uint32_t)(v < 0 ? -v : v);
+    const int32_t frac_bits = is_tanh ? 8 : 9;
+    const uint32_t node = a >> frac_bits, frac = a & ((1u << frac_bits) - 1u);
+    const int saturated = node >= 255;
+    const uint32_t lo = saturated ? 0 : table[node], hi = saturated ? 0 : table[node + 1];
+    const uint32_t interpolated = (lo << frac_bits) + frac * (hi - lo);
     if (!is_tanh) {
-        uint32_t r = (a >> 9) >= 255 ? 0x7FFFu << 10
-                                     : ((uint32_t)table[a >> 9] << 9) + (a & 0x1FF) * (table[(a >> 9) + 1] - table[a >> 9]);
+        uint32_t r = saturated ? 0x7FFFu << 10 : interpolated;
         r = v >= 0 ? r + 512 : (1u << 25) - r + 511;
         return (int16_t)(r >> 10);
     } else {
-        int32_t r = (a >> 8) >= 255 ? 0xFFFF << 8
-                                    : (int32_t)(((uint32_t)table[a >> 8] << 8) + (a & 0xFF) * (table[(a >> 8) + 1] - table[a >> 8]));
+        int32_t r = saturated ? 0xFFFF << 8 : (int32_t)interpolated;
         r = v >= 0 ? r - (1 << 23) + 128 : -r + (1 << 23) + 127;
         return (int16_t)(r >> 8);
     }

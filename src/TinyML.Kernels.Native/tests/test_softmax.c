@@ -459,7 +459,8 @@ static void test_int16(tml_rng *rng)
     in[0] = 32767; in[1] = -32768; in[2] = -32768;
     tml_softmax_s16(&p, in, 1, 3, out);
     /* exp(-10) is the table's floor: 1.5 in Q0.15, not 0 */
-    TML_CHECK(out[0] >= 32760 && out[1] <= 2 && out[1] == out[2], "softmax s16 one-hot %d %d %d", out[0], out[1], out[2]);
+    TML_CHECK(out[0] >= 32760 && out[1] <= 2 && out[1] == out[2], "softmax s16 one-hot %d %d %d", out[0], out[1],
+              out[2]);
     for (r = 0; r < 200; r++) {
         const int32_t depth = 1 + (int32_t)(tml_rng_next(rng) % 64);
         int32_t sum = 0;
