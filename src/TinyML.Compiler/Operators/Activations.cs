@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;
 using TinyML.Compiler.Plan;
@@ -28,7 +29,7 @@ internal abstract class UnaryOperator : OperatorDefinition
         context.Call(kernel, comment, parameters, Arg.Ptr(context.Ptr(op.Inputs[0])), Arg.Int32(ElementCount(context.T(op.Inputs[0]))), Arg.Ptr(context.Ptr(op.Outputs[0])));
 }
 
-/// <summary>LOGISTIC and TANH: float32, or int8 with the specification's fixed output.</summary>
+/// <summary>LOGISTIC and TANH: float32, int8 with the specification's fixed output, or int16 (16x8, TFLM's table).</summary>
 internal sealed class LogisticOrTanh : UnaryOperator
 {
     /// <summary>LOGISTIC's int8 output: scale 1/256, zero point -128.</summary>
@@ -39,7 +40,7 @@ internal sealed class LogisticOrTanh : UnaryOperator
 
     public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.Logistic, OpKind.Tanh };
 
-    private static readonly OperatorRule LogisticOrTanhRule = new(3, 1, 1, Int8OrFloat);
+    private static readonly OperatorRule LogisticOrTanhRule = new(3, 1, 1, Int8OrFloat.Append((I16, I16)).ToArray());
 
     public override OperatorRule Rule(OpKind kind) => LogisticOrTanhRule;
 
@@ -60,6 +61,13 @@ internal sealed class LogisticOrTanh : UnaryOperator
                 Arg.Ptr(context.Ptr(op.Inputs[0])), Arg.Int32(ElementCount(input)), Arg.Ptr(context.Ptr(op.Outputs[0])));
             return;
         }
+        if (input.Type == DataType.Int16)
+        {
+            var (m16, s16) = Int16Parameters(op, Q(input), Q(context.T(op.Outputs[0])));
+            Unary(context, op, logistic ? "tml_logistic_s16" : "tml_tanh_s16", Arg.Struct("tml_sigmoid_s16_params",
+                Field.I("input_multiplier", m16), Field.I("input_left_shift", s16)), $"{op.TypeName} x{ElementCount(input)} (int16)");
+            return;
+        }
         var iq = Q(input);
         // Plain frexp of scale x 2^27 (4 integer bits in Q4.27), not QuantizeMultiplier.
         double q = QuantMath.Frexp((double)iq.Scale * (1L << 27), out int shift);
@@ -69,6 +77,45 @@ internal sealed class LogisticOrTanh : UnaryOperator
         Unary(context, op, logistic ? "tml_logistic_s8" : "tml_tanh_s8", Arg.Struct(logistic ? "tml_logistic_params" : "tml_tanh_params",
             Field.I("input_zero_point", iq.ZeroPoint), Field.I("input_range_radius", radius),
             Field.I("input_multiplier", multiplier), Field.I("input_left_shift", shift)), $"{op.TypeName} x{ElementCount(input)}");
+    }
+
+    /// <summary>
+    /// TFLM's int16 Prepare (logistic_common.cc, tanh.cc): zero points 0, output scale 2^-15; a power-of-two input
+    /// scale whose shift the kernel takes as is (multiplier 0), otherwise the scale times 3 x 4096 doubled into
+    /// (16383.5, 32767] and truncated.
+    /// </summary>
+    internal static (int Multiplier, int Shift) Int16Parameters(Operator op, Quantization iq, Quantization oq)
+    {
+        bool logistic = op.Kind == OpKind.Logistic;
+        Expect(iq.ZeroPoint == 0 && oq.ZeroPoint == 0,
+            $"int16 {op.TypeName} needs input and output zero points 0 (TFLM), not {iq.ZeroPoint} and {oq.ZeroPoint}");
+        Expect(CheckedLog2(oq.Scale, out int outputLog2) && outputLog2 == -15,
+            $"int16 {op.TypeName} output must have scale 2^-15 (TFLM), not {oq.Scale}");
+        Expect(iq.Scale > 0 && !float.IsInfinity(iq.Scale), $"int16 {op.TypeName} input scale {iq.Scale} is not a positive number");
+        bool powerOfTwo = CheckedLog2(iq.Scale, out int inputLog2);
+        int shift = 12 + inputLog2;
+        // TANH's table step allows one more doubling than LOGISTIC's.
+        if (powerOfTwo && (shift == 0 || (!logistic && shift == 1))) return (0, shift);
+        double multiplier = (double)iq.Scale * 4096.0 * 3.0;
+        shift = 0;
+        while (multiplier <= 32767.0 / 2.0 && shift <= 30)
+        {
+            shift++;
+            multiplier *= 2.0;
+        }
+        // TFLM only DCHECKs these: a larger factor overflows its int32 product, a zero one would read as a power of two.
+        Expect(multiplier < 32768.0, $"int16 {op.TypeName} input scale {iq.Scale} is too large (TFLM's multiplier exceeds 32767)");
+        Expect(multiplier >= 1.0, $"int16 {op.TypeName} input scale {iq.Scale} is too small");
+        return ((int)multiplier, shift);
+    }
+
+    /// <summary>TFLM's CheckedLog2: log2 in float, true when within 1e-3 of an integer (the rounded value).</summary>
+    internal static bool CheckedLog2(float x, out int log2)
+    {
+        float value = (float)Math.Log(x) * (1f / (float)Math.Log(2f));
+        float rounded = (float)Math.Round(value, MidpointRounding.AwayFromZero);
+        log2 = float.IsNaN(rounded) || float.IsInfinity(rounded) ? int.MinValue : (int)rounded;
+        return Math.Abs(value - rounded) < 1e-3f;
     }
 }
 
@@ -136,14 +183,22 @@ internal sealed class LeakyRelu : UnaryOperator
     }
 }
 
-/// <summary>RELU and RELU6 (int8); RELU_N1_TO_1 is known only so that float preparation folds it.</summary>
+/// <summary>RELU and RELU6 (int8), RELU6 int16 (TFLM at the goldens' version has no int16 RELU); RELU_N1_TO_1 is known
+/// only so that float preparation folds it.</summary>
 internal sealed class Relu : UnaryOperator
 {
     public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.Relu, OpKind.Relu6, OpKind.ReluN1To1 };
 
     private static readonly OperatorRule ReluRule = new(3, 1, 1, Int8Only);
 
-    public override OperatorRule? Rule(OpKind kind) => kind == OpKind.ReluN1To1 ? null : ReluRule;
+    private static readonly OperatorRule Relu6Rule = new(3, 1, 1, new[] { (I8, I8), (I16, I16) });
+
+    public override OperatorRule? Rule(OpKind kind) => kind switch
+    {
+        OpKind.ReluN1To1 => null,
+        OpKind.Relu6 => Relu6Rule,
+        _ => ReluRule,
+    };
 
     public override int ElementwiseInputs(OpKind kind) => kind == OpKind.ReluN1To1 ? 0 : 1;
 
@@ -163,10 +218,12 @@ internal sealed class Relu : UnaryOperator
         int n = ElementCount(context.T(op.Inputs[0]));
         if (op.Kind == OpKind.Relu6)
         {
-            // Relu6Prepare clamps in the input's domain and never requantizes.
+            // Relu6Prepare clamps in the input's domain and never requantizes (FloatToQuantizedType<T>).
+            bool wide = context.T(op.Inputs[0]).Type == DataType.Int16;
+            int min = wide ? short.MinValue : sbyte.MinValue, max = wide ? short.MaxValue : sbyte.MaxValue;
             float six = 6f / iq.Scale;
-            int top = Math.Max(-128, Math.Min(127, (int)QuantMath.Round(six) + iq.ZeroPoint));
-            Unary(context, op, "tml_relu6_s8", Arg.Struct("tml_relu6_params", Field.I("zero", iq.ZeroPoint), Field.I("six", top)), $"RELU6 x{n}");
+            int top = Math.Max(min, Math.Min(max, (int)QuantMath.Round(six) + iq.ZeroPoint));
+            Unary(context, op, wide ? "tml_relu6_s16" : "tml_relu6_s8", Arg.Struct("tml_relu6_params", Field.I("zero", iq.ZeroPoint), Field.I("six", top)), $"RELU6 x{n}");
             return;
         }
         var (m, s) = Multiplier((double)iq.Scale / oq.Scale);

@@ -9,12 +9,12 @@ using static TinyML.Compiler.Operators.OperatorTypes;
 
 namespace TinyML.Compiler.Operators;
 
-/// <summary>MEAN over consecutive constant axes, int8.</summary>
+/// <summary>MEAN over consecutive constant axes, int8 and int16 (TFLM's EvalIntegerMean for both).</summary>
 internal sealed class Mean : OperatorDefinition
 {
     public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.Mean };
 
-    private static readonly OperatorRule MeanRule = new(3, 2, 2, Int8Only, ReducerOptions.Union);
+    private static readonly OperatorRule MeanRule = new(3, 2, 2, new[] { (I8, I8), (I16, I16) }, ReducerOptions.Union);
 
     public override OperatorRule Rule(OpKind kind) => MeanRule;
 
@@ -40,7 +40,7 @@ internal sealed class Mean : OperatorDefinition
         while ((2L << log2) <= count) log2++;
         int k = Math.Min(Math.Min(log2, 32), 31 + s0);
         int multiplier = (int)(((long)m0 << k) / count);
-        context.Call("tml_mean_s8", $"mean of {count} over axes {Shapes.Format(axes)}: {input.Shape} -> {output.Shape}", Arg.Struct("tml_mean_params",
+        context.Call(input.Type == DataType.Int16 ? "tml_mean_s16" : "tml_mean_s8", $"mean of {count} over axes {Shapes.Format(axes)}: {input.Shape} -> {output.Shape}", Arg.Struct("tml_mean_params",
             Field.I("outer_size", outer), Field.I("reduce_size", count), Field.I("inner_size", inner),
             Field.I("input_offset", -iq.ZeroPoint), Field.I("output_offset", oq.ZeroPoint),
             Field.I("quant.multiplier", multiplier), Field.I("quant.shift", s0 - k)),

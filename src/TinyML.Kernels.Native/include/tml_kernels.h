@@ -489,6 +489,11 @@ TML_API int32_t tml_mean_s8_get_buffer_size_for(int32_t core, const tml_mean_par
  */
 TML_API tml_status tml_mean_s8(const tml_mean_params *params, const int8_t *input, int8_t *output, void *scratch);
 
+/* int16 MEAN (16x8, TFLM's EvalIntegerMean<int16_t>): the same arithmetic and parameters, clamped to int16; no
+ * scratch (the int8 buffer-size query answers for both). */
+TML_API tml_status tml_mean_s16(const tml_mean_params *params, const int16_t *input, int16_t *output,
+                                void *scratch);
+
 /* ---- TRANSPOSE_CONV ----------------------------------------------------------------------------------- */
 
 /* Parameters of tml_transpose_conv_s8 (TFLM transpose_conv.cc Prepare / CalculateOpData). */
@@ -671,6 +676,29 @@ TML_API tml_status tml_softmax_s8_s16(const tml_softmax_params *params, const in
                                       int32_t depth, int16_t *output);
 
 /*
+ * int16 -> int16 SOFTMAX (16x8; TFLM softmax_common.cc SoftmaxPrepare for kTfLiteInt16, reference_ops::SoftmaxInt16).
+ * TFLM requires output zero point 0 and |scale - 1/32768| <= 0.001/32768 (float); the compiler refuses others.
+ *   - (input_multiplier, input_left_shift) = QuantizeMultiplier(double: s_in * beta / (10.0 / 65535.0));
+ *   - exp_lut: gen_lut<float, int16_t, int16_t>(expf, -10, 0, -1, 1), 513 entries (float arithmetic);
+ *   - one_over_one_plus_x_lut: gen_lut<float, int16_t, int16_t>(1 / (1 + x), 0, 1, -1, 1), 513 entries.
+ * The compiler generates both tables (a constant blob), so every target reads the same bytes.
+ */
+typedef struct {
+    int32_t input_multiplier;
+    int32_t input_left_shift;               /* in [-31, 30] */
+    const int16_t *exp_lut;                 /* 513 entries */
+    const int16_t *one_over_one_plus_x_lut; /* 513 entries */
+} tml_softmax_s16_params;
+
+/*
+ * int16 softmax over the last axis: output scale 1/32768, zero point 0, in [0, 32767]. Returns
+ * TML_ERROR_ARGUMENT for NULL pointers, negative sizes, or a row whose int32 sum of exponentials wraps (possible
+ * beyond 65536 elements; TFLM's arithmetic is undefined there).
+ */
+TML_API tml_status tml_softmax_s16(const tml_softmax_s16_params *params, const int16_t *input, int32_t rows,
+                                   int32_t depth, int16_t *output);
+
+/*
  * float32 softmax (TFLM reference_ops::Softmax for float): per row, max, then exp((x - max) * beta) in float
  * summed left to right, then each exponential divided by the sum. `beta` is the model's float option.
  * Uses expf from the C library, so results may differ from TFLM in the last bits on other libms.
@@ -731,6 +759,34 @@ TML_API tml_status tml_logistic_s8(const tml_logistic_params *params, const int8
  * Output scale 1/128, zero point 0.
  */
 TML_API tml_status tml_tanh_s8(const tml_tanh_params *params, const int8_t *input, int32_t size, int8_t *output);
+
+/*
+ * Parameters of the int16 LOGISTIC and TANH (16x8; TFLM logistic_common.cc / tanh.cc for kTfLiteInt16). TFLM
+ * requires input and output zero points 0 and an output scale of 2^-15 (refused otherwise). Prepare:
+ *   - power-of-two input scale (|log2(s) - round(log2(s))| < 1e-3, float) with 12 + round(log2(s)) equal to 0
+ *     (LOGISTIC) or to 0 or 1 (TANH): input_multiplier = 0, input_left_shift = 12 + round(log2(s));
+ *   - otherwise: double m = s * 4096 * 3, input_left_shift = 0; while (m <= 32767 / 2 && shift <= 30) double m
+ *     and count the shift; input_multiplier = (int32)m (truncated), at most 32767.
+ * The kernels are plain functions of these two values, so any caller can use them, in place too: TFLM's int16 LSTM
+ * gates pass (0, 0) to LOGISTIC and, for a cell state scale 2^p, (0, 12 + p) or, when that is negative,
+ * (3, -(12 + p)) to TANH.
+ */
+typedef struct {
+    int32_t input_multiplier; /* 0: power-of-two form, the kernel uses 3 << input_left_shift with no shift */
+    int32_t input_left_shift; /* in [0, 31]; in the power-of-two form [0, 14] */
+} tml_sigmoid_s16_params;
+
+/*
+ * int16 LOGISTIC (TFLM reference_integer_ops::Logistic for int16): x' = (x * m + round) >> shift on the table's
+ * 1/(3 * 4096) grid, sigmoid interpolated between 256 nodes (9 fraction bits), output scale 2^-15, zero point 0.
+ * Returns TML_ERROR_ARGUMENT for parameters outside the ranges above.
+ */
+TML_API tml_status tml_logistic_s16(const tml_sigmoid_s16_params *params, const int16_t *input, int32_t size,
+                                    int16_t *output);
+
+/* int16 TANH (TFLM reference_integer_ops::Tanh for int16): 2 sigmoid(2x) - 1 on the same table (8 fraction bits). */
+TML_API tml_status tml_tanh_s16(const tml_sigmoid_s16_params *params, const int16_t *input, int32_t size,
+                                int16_t *output);
 
 /* ============================================================================================================
  * HARD_SWISH (int8)
@@ -831,6 +887,11 @@ typedef struct {
 /* int8 RELU6: out = x > six ? six : (x < zero ? zero : x). */
 TML_API tml_status tml_relu6_s8(const tml_relu6_params *params, const int8_t *input, int32_t size,
                                 int8_t *output);
+
+/* int16 RELU6 (16x8, TFLM's Relu6Prepare for int16): the same clamp with zero and six in [-32768, 32767]
+ * (FloatToQuantizedType<int16_t>). TFLM at the goldens' version has no int16 RELU, only RELU6. */
+TML_API tml_status tml_relu6_s16(const tml_relu6_params *params, const int16_t *input, int32_t size,
+                                 int16_t *output);
 
 /* ============================================================================================================
  * QUANTIZE / DEQUANTIZE

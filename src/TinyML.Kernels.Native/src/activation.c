@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * activation.c: int8 LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, RELU and RELU6 kernels.
+ * activation.c: LOGISTIC and TANH (int8, int16), HARD_SWISH, LEAKY_RELU (int8, int16), RELU and RELU6 (int8,
+ * RELU6 also int16) kernels.
  *
- * LOGISTIC and TANH evaluate the function in 32-bit fixed point (Q4.27 input, Q0.31 result) exactly as TFLM's
- * reference kernels do; HARD_SWISH reproduces TFLM's 16-bit fixed-point pipeline, including its int16
- * truncations; the RELU family and LEAKY_RELU are requantize-and-clamp loops.
+ * int8 LOGISTIC and TANH evaluate the function in 32-bit fixed point (Q4.27 input, Q0.31 result) exactly as
+ * TFLM's reference kernels do; their int16 versions interpolate TFLM's 256-node sigmoid table; HARD_SWISH
+ * reproduces TFLM's 16-bit fixed-point pipeline, including its int16 truncations; the RELU family and LEAKY_RELU
+ * are requantize-and-clamp loops.
  */
 #include "tml_kernels.h"
 #include "act_fixedpoint.h"
@@ -65,6 +67,119 @@ TML_API tml_status tml_logistic_s8(const tml_logistic_params *params, const int8
 TML_API tml_status tml_tanh_s8(const tml_tanh_params *params, const int8_t *input, int32_t size, int8_t *output)
 {
     return tml_sigmoid_s8(params, input, size, output, 1);
+}
+
+/* ---- LOGISTIC / TANH int16 (16x8): TFLM's shared sigmoid table with linear interpolation ------------------- */
+
+/*
+ * sigmoid(x) in Q0.16 at x = i/24, i = 0..255, each node lowered by a sixteenth of h^2 * sigmoid''(x) (h = 1/24):
+ * half the midpoint error of linear interpolation, so the interpolated curve's error is balanced between nodes.
+ * round(65536 * (s - h^2 s (1 - s) (1 - 2 s) / 16)), s = sigmoid(i/24), except the last node, pinned at 65535.
+ * No node is within 0.003 of a rounding tie; test_activation recomputes the table from this formula.
+ */
+static const uint16_t tml_sigmoid_table_q16[256] = {
+    32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149,
+    40794, 41432, 42064, 42688, 43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369,
+    47911, 48443, 48964, 49475, 49975, 50464, 50942, 51409, 51865, 52311, 52745, 53169,
+    53581, 53983, 54374, 54755, 55125, 55485, 55834, 56174, 56503, 56823, 57133, 57433,
+    57724, 58007, 58280, 58544, 58800, 59048, 59288, 59519, 59743, 59959, 60168, 60370,
+    60565, 60753, 60935, 61110, 61279, 61441, 61599, 61750, 61896, 62036, 62172, 62302,
+    62428, 62549, 62666, 62778, 62886, 62990, 63090, 63186, 63279, 63368, 63454, 63536,
+    63615, 63691, 63765, 63835, 63903, 63968, 64030, 64090, 64148, 64204, 64257, 64308,
+    64357, 64405, 64450, 64494, 64536, 64576, 64614, 64652, 64687, 64721, 64754, 64786,
+    64816, 64845, 64873, 64900, 64926, 64950, 64974, 64997, 65019, 65039, 65060, 65079,
+    65097, 65115, 65132, 65149, 65164, 65179, 65194, 65208, 65221, 65234, 65246, 65258,
+    65269, 65280, 65291, 65301, 65310, 65319, 65328, 65337, 65345, 65352, 65360, 65367,
+    65374, 65381, 65387, 65393, 65399, 65404, 65410, 65415, 65420, 65425, 65429, 65433,
+    65438, 65442, 65445, 65449, 65453, 65456, 65459, 65462, 65465, 65468, 65471, 65474,
+    65476, 65479, 65481, 65483, 65485, 65488, 65489, 65491, 65493, 65495, 65497, 65498,
+    65500, 65501, 65503, 65504, 65505, 65507, 65508, 65509, 65510, 65511, 65512, 65513,
+    65514, 65515, 65516, 65517, 65517, 65518, 65519, 65520, 65520, 65521, 65522, 65522,
+    65523, 65523, 65524, 65524, 65525, 65525, 65526, 65526, 65526, 65527, 65527, 65528,
+    65528, 65528, 65529, 65529, 65529, 65529, 65530, 65530, 65530, 65530, 65531, 65531,
+    65531, 65531, 65531, 65532, 65532, 65532, 65532, 65532, 65532, 65533, 65533, 65533,
+    65533, 65533, 65533, 65533, 65533, 65534, 65534, 65534, 65534, 65534, 65534, 65534,
+    65534, 65534, 65534, 65535};
+
+/* TFLM's power-of-two form (multiplier 0): the input shift folds into the 3/4 rescale. */
+TML_INLINE int tml_sigmoid_s16_resolve(const tml_sigmoid_s16_params *p, int32_t *multiplier, int32_t *shift)
+{
+    if (p->input_multiplier == 0) {
+        /* 3 << 14 is the largest factor an int16 input can take without overflowing the int32 product */
+        if (p->input_left_shift < 0 || p->input_left_shift > 14) {
+            return 0;
+        }
+        *multiplier = 3 << p->input_left_shift;
+        *shift = 0;
+        return 1;
+    }
+    if (p->input_multiplier < 0 || p->input_multiplier > INT16_MAX || p->input_left_shift < 0 ||
+        p->input_left_shift > 31) {
+        return 0;
+    }
+    *multiplier = p->input_multiplier;
+    *shift = p->input_left_shift;
+    return 1;
+}
+
+/* The input on the table's scale (1/(3 * 4096) for LOGISTIC's 1/4096 grid), rounded half up. */
+TML_INLINE int32_t tml_sigmoid_s16_scaled(int16_t x, int32_t multiplier, int32_t shift)
+{
+    const int32_t round = shift > 0 ? (int32_t)1 << (shift - 1) : 0;
+    return ((int32_t)x * multiplier + round) >> shift;
+}
+
+TML_API tml_status tml_logistic_s16(const tml_sigmoid_s16_params *params, const int16_t *input, int32_t size,
+                                    int16_t *output)
+{
+    int32_t multiplier, shift, i;
+    if (tml_unary_args_bad(params, input, size, output) || !tml_sigmoid_s16_resolve(params, &multiplier, &shift)) {
+        return TML_ERROR_ARGUMENT;
+    }
+    for (i = 0; i < size; i++) {
+        const int32_t x = tml_sigmoid_s16_scaled(input[i], multiplier, shift);
+        const uint32_t magnitude = x < 0 ? (uint32_t)0 - (uint32_t)x : (uint32_t)x;
+        /* 9 fraction bits between nodes: 2^7 for the input's Q3.12 and 4/3 of the node spacing */
+        const uint32_t node = magnitude >> 9;
+        uint32_t y;
+        if (node >= 255) {
+            y = (uint32_t)0x7FFF << 10;
+        } else {
+            const uint32_t a = tml_sigmoid_table_q16[node];
+            const uint32_t b = tml_sigmoid_table_q16[node + 1];
+            y = (a << 9) + (magnitude & 0x1FFu) * (b - a);
+        }
+        /* sigmoid(-x) = 1 - sigmoid(x), both rounded back from Q0.25 to Q0.15 */
+        y = x >= 0 ? y + (1u << 9) : (1u << 25) - y + (1u << 9) - 1u;
+        output[i] = (int16_t)(y >> 10);
+    }
+    return TML_OK;
+}
+
+TML_API tml_status tml_tanh_s16(const tml_sigmoid_s16_params *params, const int16_t *input, int32_t size,
+                                int16_t *output)
+{
+    int32_t multiplier, shift, i;
+    if (tml_unary_args_bad(params, input, size, output) || !tml_sigmoid_s16_resolve(params, &multiplier, &shift)) {
+        return TML_ERROR_ARGUMENT;
+    }
+    for (i = 0; i < size; i++) {
+        const int32_t x = tml_sigmoid_s16_scaled(input[i], multiplier, shift);
+        const uint32_t magnitude = x < 0 ? (uint32_t)0 - (uint32_t)x : (uint32_t)x;
+        /* tanh(x) = 2 sigmoid(2x) - 1: 8 fraction bits between nodes, the doubling is one bit fewer */
+        const uint32_t node = magnitude >> 8;
+        int32_t y;
+        if (node >= 255) {
+            y = (int32_t)((uint32_t)0xFFFF << 8);
+        } else {
+            const uint32_t a = tml_sigmoid_table_q16[node];
+            const uint32_t b = tml_sigmoid_table_q16[node + 1];
+            y = (int32_t)((a << 8) + (magnitude & 0xFFu) * (b - a));
+        }
+        y = x >= 0 ? y - (1 << 23) + (1 << 7) : -y + (1 << 23) + (1 << 7) - 1;
+        output[i] = (int16_t)(y >> 8);
+    }
+    return TML_OK;
 }
 
 /* ---- HARD_SWISH: 16-bit helpers that keep TFLM's int16 truncations ------------------------------------------ */
@@ -219,6 +334,9 @@ TML_API tml_status tml_relu_s8(const tml_relu_params *params, const int8_t *inpu
     return TML_OK;
 }
 
+/* RELU6's clamp, in the input's quantization (TFLM's Relu6Quantized<T>). */
+#define TML_RELU6_CLAMP(x, p) ((x) > (p)->six ? (p)->six : ((x) < (p)->zero ? (p)->zero : (x)))
+
 TML_API tml_status tml_relu6_s8(const tml_relu6_params *params, const int8_t *input, int32_t size,
                                 int8_t *output)
 {
@@ -229,7 +347,22 @@ TML_API tml_status tml_relu6_s8(const tml_relu6_params *params, const int8_t *in
     }
     for (i = 0; i < size; i++) {
         const int32_t x = input[i];
-        output[i] = (int8_t)(x > params->six ? params->six : (x < params->zero ? params->zero : x));
+        output[i] = (int8_t)TML_RELU6_CLAMP(x, params);
+    }
+    return TML_OK;
+}
+
+TML_API tml_status tml_relu6_s16(const tml_relu6_params *params, const int16_t *input, int32_t size,
+                                 int16_t *output)
+{
+    int32_t i;
+    if (tml_unary_args_bad(params, input, size, output) || params->zero < INT16_MIN || params->zero > INT16_MAX ||
+        params->six < INT16_MIN || params->six > INT16_MAX) {
+        return TML_ERROR_ARGUMENT;
+    }
+    for (i = 0; i < size; i++) {
+        const int32_t x = input[i];
+        output[i] = (int16_t)TML_RELU6_CLAMP(x, params);
     }
     return TML_OK;
 }

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * softmax.c: SOFTMAX kernels (int8 -> int8, int8 -> int16, float32).
+ * softmax.c: SOFTMAX kernels (int8 -> int8, int8 -> int16, int16 -> int16, float32).
  *
- * The quantized path follows TFLM's reference softmax (no look-up table for int8 input): each difference to
+ * The int8-input path follows TFLM's reference softmax (no look-up table for int8 input): each difference to
  * the row maximum is rescaled to Q5.26, exponentiated in fixed point, summed in Q12.19, and every
- * exponential is multiplied by the fixed-point reciprocal of that sum.
+ * exponential is multiplied by the fixed-point reciprocal of that sum. The int16 path is TFLM's SoftmaxInt16:
+ * exp and 1/(1 + x) come from two 513-entry tables the compiler generates as TFLM's Prepare does.
  */
 #include <math.h>
 
@@ -107,6 +108,70 @@ TML_API tml_status tml_softmax_s8_s16(const tml_softmax_params *params, const in
                                       int32_t depth, int16_t *output)
 {
     return tml_softmax_s8_rows(params, input, rows, depth, 16, output);
+}
+
+/* TFLM's interpolating lookup in a 513-entry table over the int16 range (512 steps of 128, 7 fraction bits). */
+TML_INLINE int16_t tml_lut_s16(const int16_t *lut, int16_t value)
+{
+    const int32_t index = 256 + (value >> 7);
+    const int32_t offset = value & 0x7F;
+    /* the slope is narrowed to int16 as TFLM stores it */
+    const int32_t slope = (int16_t)(lut[index + 1] - lut[index]);
+    return (int16_t)(lut[index] + ((slope * offset + 64) >> 7));
+}
+
+/* exp(x - max) in Q0.15: the difference is rescaled so that [-65535, 0] covers exp's table range [-10, 0]. */
+TML_INLINE int16_t tml_softmax_s16_exp(const tml_softmax_s16_params *p, int32_t diff)
+{
+    const int32_t scaled = tml_mul_by_quantized_multiplier(diff, p->input_multiplier, p->input_left_shift);
+    /* recentred from [-65535, 0] to the table's int16 input range */
+    return tml_lut_s16(p->exp_lut, (int16_t)tml_clamp_i32(scaled + INT16_MAX, INT16_MIN, INT16_MAX));
+}
+
+TML_API tml_status tml_softmax_s16(const tml_softmax_s16_params *params, const int16_t *input, int32_t rows,
+                                   int32_t depth, int16_t *output)
+{
+    int32_t r;
+    if (params == NULL || input == NULL || output == NULL || rows < 0 || depth < 0 || params->exp_lut == NULL ||
+        params->one_over_one_plus_x_lut == NULL || params->input_left_shift < -31 || params->input_left_shift > 30) {
+        return TML_ERROR_ARGUMENT;
+    }
+    for (r = 0; r < rows; r++) {
+        const int16_t *in_row = input + (size_t)r * (size_t)depth;
+        int16_t *out_row = output + (size_t)r * (size_t)depth;
+        int32_t max_in_row = INT16_MIN;
+        int32_t sum_of_exps = 0; /* Q16.15 */
+        int32_t headroom_plus_one, right_shift, c;
+        int16_t reciprocal;
+        for (c = 0; c < depth; c++) {
+            max_in_row = in_row[c] > max_in_row ? in_row[c] : max_in_row;
+        }
+        /* the exponentials are kept in the output row until the reciprocal is known, as TFLM does */
+        for (c = 0; c < depth; c++) {
+            out_row[c] = tml_softmax_s16_exp(params, (int32_t)in_row[c] - max_in_row);
+            sum_of_exps = tml_add_wrap(sum_of_exps, out_row[c]);
+        }
+        if (sum_of_exps <= 0) {
+            /* only a row of more than 65536 elements can wrap the sum; TFLM's shifts are undefined there */
+            return TML_ERROR_ARGUMENT;
+        }
+        headroom_plus_one = tml_fp_clz32((uint32_t)sum_of_exps);
+        {
+            /* the sum normalised to [1, 2) in Q1.14 (rounded), minus 1, recentred on the table's int16 range */
+            const int32_t shifted_sum =
+                (int32_t)((((int64_t)sum_of_exps << (headroom_plus_one - 1)) + (1 << 13)) >> 14);
+            const int32_t centred = shifted_sum - ((1 << 15) + (1 << 16));
+            reciprocal = tml_lut_s16(params->one_over_one_plus_x_lut,
+                                     (int16_t)tml_clamp_i32(centred, INT16_MIN, INT16_MAX));
+        }
+        right_shift = 31 - headroom_plus_one;
+        for (c = 0; c < depth; c++) {
+            const int64_t round = (int64_t)1 << (right_shift - 1);
+            const int32_t y = (int32_t)(((int64_t)out_row[c] * reciprocal + round) >> right_shift);
+            out_row[c] = (int16_t)tml_clamp_i32(y, 0, INT16_MAX);
+        }
+    }
+    return TML_OK;
 }
 
 TML_API tml_status tml_softmax_f32(const tml_softmax_f32_params *params, const float *input, int32_t rows,

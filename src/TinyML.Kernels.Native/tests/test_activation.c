@@ -552,6 +552,117 @@ static void test_golden(void)
            tml_shared_path(ops_dir, sizeof ops_dir, "ops"));
 }
 
+/* ---- int16 LOGISTIC / TANH / RELU6 (16x8) ------------------------------------------------------------------ */
+
+/*
+ * The sigmoid table derived here from its formula, independently of activation.c: sigmoid(i/24) in Q0.16, each
+ * node lowered by h^2 sigmoid''/16 (h = 1/24), rounded; the last node 65535.
+ */
+static void sigmoid_table_from_formula(uint16_t table[256])
+{
+    int i;
+    for (i = 0; i < 255; i++) {
+        const double h = 1.0 / 24.0, s = 1.0 / (1.0 + exp(-i * h));
+        table[i] = (uint16_t)lround(65536.0 * (s - h * h * s * (1.0 - s) * (1.0 - 2.0 * s) / 16.0));
+    }
+    table[255] = 65535;
+}
+
+/* TFLM's int16 sigmoid evaluation (reference_integer_ops::Logistic / Tanh), on the given table. */
+static int16_t ref_sigmoid_s16(const uint16_t *table, int is_tanh, int16_t x, int32_t m, int32_t shift)
+{
+    /* the power-of-two form multiplies by 3 << shift and does not shift */
+    const int64_t factor = m == 0 ? (int64_t)3 << shift : m;
+    const int32_t right = m == 0 ? 0 : shift;
+    const int64_t round = right > 0 ? (int64_t)1 << (right - 1) : 0;
+    const int32_t v = (int32_t)(((int64_t)x * factor + round) >> right);
+    const uint32_t a = (uint32_t)(v < 0 ? -v : v);
+    const int32_t frac_bits = is_tanh ? 8 : 9;
+    const uint32_t node = a >> frac_bits, frac = a & ((1u << frac_bits) - 1u);
+    const int saturated = node >= 255;
+    const uint32_t lo = saturated ? 0 : table[node], hi = saturated ? 0 : table[node + 1];
+    const uint32_t interpolated = (lo << frac_bits) + frac * (hi - lo);
+    if (!is_tanh) {
+        uint32_t r = saturated ? 0x7FFFu << 10 : interpolated;
+        r = v >= 0 ? r + 512 : (1u << 25) - r + 511;
+        return (int16_t)(r >> 10);
+    } else {
+        int32_t r = saturated ? 0xFFFF << 8 : (int32_t)interpolated;
+        r = v >= 0 ? r - (1 << 23) + 128 : -r + (1 << 23) + 127;
+        return (int16_t)(r >> 8);
+    }
+}
+
+/*
+ * Every int16 input at several (multiplier, shift) pairs, including both power-of-two forms, against the
+ * formula-derived table; then checkpoints: sigmoid(0) = 1/2 -> 16384, tanh(0) = 0, and the saturated ends.
+ */
+static void sweep_sigmoids_s16(void)
+{
+    /* ... and the LSTM gates' pairs in TFLM's lstm_eval: (0, 12 + p) or (3, -(12 + p)) for a cell scale 2^p */
+    static const int32_t params[][2] = {{0, 0}, {0, 1}, {24576, 15}, {19660, 13}, {30000, 1}, {16384, 0}, {2, 0},
+                                        {1, 0}, {32767, 31}, {3, 1}, {3, 3}, {0, 4}, {0, 14}};
+    static int16_t in[65536], out[65536];
+    uint16_t table[256];
+    size_t k;
+    int32_t i, bad = 0;
+    sigmoid_table_from_formula(table);
+    for (i = 0; i < 65536; i++) {
+        in[i] = (int16_t)(i - 32768);
+    }
+    for (k = 0; k < sizeof params / sizeof params[0]; k++) {
+        const tml_sigmoid_s16_params p = {params[k][0], params[k][1]};
+        int is_tanh;
+        for (is_tanh = 0; is_tanh < 2; is_tanh++) {
+            TML_CHECK((is_tanh ? tml_tanh_s16 : tml_logistic_s16)(&p, in, 65536, out) == TML_OK, "int16 sigmoid ok");
+            for (i = 0; i < 65536; i++) {
+                if (out[i] != ref_sigmoid_s16(table, is_tanh, in[i], p.input_multiplier, p.input_left_shift)) {
+                    bad++;
+                }
+            }
+        }
+    }
+    TML_CHECK(bad == 0, "int16 LOGISTIC/TANH: %d outputs differ from the formula table's reference", (int)bad);
+    {
+        const tml_sigmoid_s16_params p = {0, 0};
+        int16_t x[3] = {0, 32767, -32768}, y[3];
+        tml_logistic_s16(&p, x, 3, y);
+        /* 0 -> (32768 << 9 + 512) >> 10 = 16384; 32767 * 3 >> 9 = 191 (not saturated): sigmoid(8) ~ 0.99966 */
+        TML_CHECK(y[0] == 16384 && y[1] > 32740 && y[2] < 20, "logistic s16 checkpoints %d %d %d", y[0], y[1], y[2]);
+        tml_tanh_s16(&p, x, 3, y);
+        TML_CHECK(y[0] == 0 && y[1] == 32767 && y[2] == -32767, "tanh s16 checkpoints %d %d %d", y[0], y[1], y[2]);
+    }
+    {
+        /* parameters the kernel cannot evaluate without overflow */
+        const tml_sigmoid_s16_params too_big = {32768, 3}, bad_pot = {0, 15};
+        int16_t x = 0, y;
+        TML_CHECK(tml_logistic_s16(&too_big, &x, 1, &y) == TML_ERROR_ARGUMENT &&
+                      tml_tanh_s16(&bad_pot, &x, 1, &y) == TML_ERROR_ARGUMENT,
+                  "int16 sigmoid parameter errors");
+    }
+}
+
+/* RELU6 int16: the clamp to [zero, six] over every input. */
+static void sweep_relu6_s16(void)
+{
+    static int16_t in[65536], out[65536];
+    const tml_relu6_params p = {-100, 30000};
+    int32_t i, bad = 0;
+    for (i = 0; i < 65536; i++) {
+        in[i] = (int16_t)(i - 32768);
+    }
+    TML_CHECK(tml_relu6_s16(&p, in, 65536, out) == TML_OK, "relu6 s16 ok");
+    for (i = 0; i < 65536; i++) {
+        const int32_t x = in[i], e = x < -100 ? -100 : (x > 30000 ? 30000 : x);
+        bad += out[i] != e;
+    }
+    TML_CHECK(bad == 0, "relu6 s16: %d outputs differ", (int)bad);
+    {
+        const tml_relu6_params wide = {0, 40000};
+        TML_CHECK(tml_relu6_s16(&wide, in, 1, out) == TML_ERROR_ARGUMENT, "relu6 s16 rejects six beyond int16");
+    }
+}
+
 int main(void)
 {
     tml_rng rng = tml_rng_seed(20240611u);
@@ -560,6 +671,8 @@ int main(void)
     sweep_relu_family(&rng);
     sweep_sigmoids(&rng);
     sweep_hard_swish(&rng);
+    sweep_sigmoids_s16();
+    sweep_relu6_s16();
     test_argument_errors();
     test_golden();
     return TML_TEST_SUMMARY("test_activation");

@@ -201,5 +201,22 @@ int main(void)
     for (int i = 0; i < 1500; i++) {
         run_case(&r, i);
     }
+    {
+        /*
+         * int16 MEAN of 1000, 2000, 30000, 32767 (zero point 0, equal scales): QuantizeMultiplier(1) = (2^30, 1);
+         * count 4 folds min(log2 4, 32, 31 + 1) = 2 bits: (2^30 << 2) / 4 = 2^30, shift 1 - 2 = -1, i.e. x / 4.
+         * sum 65767 -> SRDHM(65767, 2^30) = 32884 (65767 / 2 rounded away) -> RDBPOT 1 = 16442 (the mean 16441.75).
+         * An output zero point of 20000 saturates at 32767.
+         */
+        const int16_t in[4] = {1000, 2000, 30000, 32767};
+        int16_t out;
+        tml_mean_params p = {1, 4, 1, 0, 0, {1 << 30, -1}};
+        tml_test_record(TML_CHECK(tml_mean_s16(&p, in, &out, NULL) == TML_OK && out == 16442, "mean s16 %d", out),
+                        "mean s16 checkpoint");
+        p.output_offset = 20000;
+        tml_mean_s16(&p, in, &out, NULL);
+        tml_test_record(TML_CHECK(out == 32767, "mean s16 %d", out), "mean s16 saturates");
+        tml_test_record(TML_CHECK(tml_mean_s16(&bad, in, &out, NULL) == TML_ERROR_ARGUMENT, "reduce 0"), "mean s16 arguments");
+    }
     return TML_TEST_SUMMARY("test_reduce");
 }

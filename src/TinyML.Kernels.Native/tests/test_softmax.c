@@ -409,6 +409,77 @@ static void test_golden(void)
            tml_shared_path(shared_dir, sizeof shared_dir, NULL));
 }
 
+/* ---- int16 -> int16 (16x8) ------------------------------------------------------------------------------------ */
+
+/* TFLM's gen_lut<float, int16_t, int16_t> over [lo, hi] with the output range [-1, 1] (float arithmetic). */
+static void gen_lut_s16(float (*f)(float), float lo, float hi, int16_t lut[513])
+{
+    const float step = (hi - lo) / 512, half = step / 2, inv = 65536.0f / 2.0f;
+    int i;
+    for (i = 0; i < 512; i++) {
+        const float v = f(lo + i * step), mid = f(lo + i * step + half), next = f(lo + (i + 1) * step);
+        const float sample = roundf(v * inv), interp = roundf((next * inv + roundf(v * inv)) / 2);
+        const float bias = roundf((interp - roundf(mid * inv)) / 2);
+        lut[i] = (int16_t)fminf(fmaxf(sample - bias, -32768.0f), 32767.0f);
+    }
+    lut[512] = (int16_t)fminf(fmaxf(roundf(f(hi) * inv), -32768.0f), 32767.0f);
+}
+
+static float reciprocal_1px(float x)
+{
+    return 1.0f / (1.0f + x);
+}
+
+/*
+ * Checkpoints of the int16 softmax (bit-exactness with TFLM is Int16ActivationTests' C# transcription):
+ * equal inputs share 1 evenly; a row whose other elements lie at exp's table floor (-10) puts nearly everything
+ * on its maximum; every row sums to 1 within the table error; the outputs are never negative.
+ */
+static void test_int16(tml_rng *rng)
+{
+    static int16_t exp_lut[513], rec_lut[513];
+    int16_t in[64], out[64];
+    tml_softmax_s16_params p;
+    int32_t i, r;
+    gen_lut_s16(expf, -10.0f, 0.0f, exp_lut);
+    gen_lut_s16(reciprocal_1px, 0.0f, 1.0f, rec_lut);
+    TML_CHECK(exp_lut[512] == 32767 && rec_lut[0] == 32767 && rec_lut[512] == 16384, "int16 tables' ends %d %d %d",
+              exp_lut[512], rec_lut[0], rec_lut[512]);
+    p.exp_lut = exp_lut;
+    p.one_over_one_plus_x_lut = rec_lut;
+    /* input scale 10/65535 with beta 1: the multiplier is exactly 1 (2^30, shift 1) */
+    p.input_multiplier = 1 << 30;
+    p.input_left_shift = 1;
+    for (i = 0; i < 4; i++) {
+        in[i] = 1234;
+    }
+    TML_CHECK(tml_softmax_s16(&p, in, 1, 4, out) == TML_OK, "softmax s16 ok");
+    TML_CHECK(abs(out[0] - 8192) <= 2 && out[0] == out[1] && out[1] == out[2] && out[2] == out[3],
+              "softmax s16 uniform %d %d", out[0], out[3]);
+    in[0] = 32767; in[1] = -32768; in[2] = -32768;
+    tml_softmax_s16(&p, in, 1, 3, out);
+    /* exp(-10) is the table's floor: 1.5 in Q0.15, not 0 */
+    TML_CHECK(out[0] >= 32760 && out[1] <= 2 && out[1] == out[2], "softmax s16 one-hot %d %d %d", out[0], out[1],
+              out[2]);
+    for (r = 0; r < 200; r++) {
+        const int32_t depth = 1 + (int32_t)(tml_rng_next(rng) % 64);
+        int32_t sum = 0;
+        p.input_multiplier = (int32_t)(1u << 30) + (int32_t)(tml_rng_next(rng) % (1u << 30));
+        p.input_left_shift = -4 + (int32_t)(tml_rng_next(rng) % 6);
+        for (i = 0; i < depth; i++) {
+            in[i] = (int16_t)tml_rng_next(rng);
+        }
+        TML_CHECK(tml_softmax_s16(&p, in, 1, depth, out) == TML_OK, "softmax s16 random ok");
+        for (i = 0; i < depth; i++) {
+            sum += out[i];
+            TML_CHECK(out[i] >= 0, "softmax s16 negative output");
+        }
+        TML_CHECK(abs(sum - 32768) <= 4 + depth, "softmax s16 row sum %d (depth %d)", (int)sum, (int)depth);
+    }
+    p.exp_lut = NULL;
+    TML_CHECK(tml_softmax_s16(&p, in, 1, 4, out) == TML_ERROR_ARGUMENT, "softmax s16 without tables");
+}
+
 int main(void)
 {
     tml_rng rng = tml_rng_seed(77u);
@@ -418,6 +489,7 @@ int main(void)
     test_diff_min();
     test_rows_and_in_place(&rng);
     test_float(&rng);
+    test_int16(&rng);
     test_argument_errors();
     test_golden();
     return TML_TEST_SUMMARY("test_softmax");

@@ -243,6 +243,13 @@ public static partial class KernelAbi
             new("int32_t", "input_left_shift"),
             new("int32_t", "diff_min"),
         }),
+        new("tml_softmax_s16_params", new AbiMember[]
+        {
+            new("int32_t", "input_multiplier"),
+            new("int32_t", "input_left_shift"),
+            new("const int16_t *", "exp_lut"),
+            new("const int16_t *", "one_over_one_plus_x_lut"),
+        }),
         new("tml_softmax_f32_params", new AbiMember[]
         {
             new("float", "beta"),
@@ -251,6 +258,11 @@ public static partial class KernelAbi
         {
             new("int32_t", "input_zero_point"),
             new("int32_t", "input_range_radius"),
+            new("int32_t", "input_multiplier"),
+            new("int32_t", "input_left_shift"),
+        }),
+        new("tml_sigmoid_s16_params", new AbiMember[]
+        {
             new("int32_t", "input_multiplier"),
             new("int32_t", "input_left_shift"),
         }),
@@ -649,6 +661,13 @@ public static partial class KernelAbi
             new("output", ParamKind.Pointer, "int8_t *"),
             new("scratch", ParamKind.Pointer, "void *"),
         }),
+        new("tml_mean_s16", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_mean_params *"),
+            new("input", ParamKind.Pointer, "const int16_t *"),
+            new("output", ParamKind.Pointer, "int16_t *"),
+            new("scratch", ParamKind.Pointer, "void *"),
+        }),
         new("tml_transpose_conv_s8_get_buffer_size", "int32_t", new AbiParameter[]
         {
             new("output_dims", ParamKind.Struct, "const tml_dims *"),
@@ -767,6 +786,14 @@ public static partial class KernelAbi
             new("depth", ParamKind.Int32, "int32_t"),
             new("output", ParamKind.Pointer, "int16_t *"),
         }),
+        new("tml_softmax_s16", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_softmax_s16_params *"),
+            new("input", ParamKind.Pointer, "const int16_t *"),
+            new("rows", ParamKind.Int32, "int32_t"),
+            new("depth", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "int16_t *"),
+        }),
         new("tml_softmax_f32", "tml_status", new AbiParameter[]
         {
             new("params", ParamKind.Struct, "const tml_softmax_f32_params *"),
@@ -788,6 +815,20 @@ public static partial class KernelAbi
             new("input", ParamKind.Pointer, "const int8_t *"),
             new("size", ParamKind.Int32, "int32_t"),
             new("output", ParamKind.Pointer, "int8_t *"),
+        }),
+        new("tml_logistic_s16", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_sigmoid_s16_params *"),
+            new("input", ParamKind.Pointer, "const int16_t *"),
+            new("size", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "int16_t *"),
+        }),
+        new("tml_tanh_s16", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_sigmoid_s16_params *"),
+            new("input", ParamKind.Pointer, "const int16_t *"),
+            new("size", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "int16_t *"),
         }),
         new("tml_hard_swish_s8", "tml_status", new AbiParameter[]
         {
@@ -823,6 +864,13 @@ public static partial class KernelAbi
             new("input", ParamKind.Pointer, "const int8_t *"),
             new("size", ParamKind.Int32, "int32_t"),
             new("output", ParamKind.Pointer, "int8_t *"),
+        }),
+        new("tml_relu6_s16", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_relu6_params *"),
+            new("input", ParamKind.Pointer, "const int16_t *"),
+            new("size", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "int16_t *"),
         }),
         new("tml_quantize_f32_s8", "tml_status", new AbiParameter[]
         {
