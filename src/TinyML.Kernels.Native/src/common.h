@@ -142,7 +142,7 @@ TML_INLINE int32_t tml_mul_by_quantized_multiplier_greater_than_one(int32_t x, i
  * (ties rounded up). TFLM requires shift in [-31, 7] and |x| < 2^47 and truncates the result to int32 (it
  * only asserts the range); so do we.
  */
-TML_INLINE int32_t tml_mul_by_quantized_multiplier_i64(int64_t x, int32_t multiplier, int32_t shift)
+TML_INLINE int32_t tml_mul_by_quantized_multiplier_s64(int64_t x, int32_t multiplier, int32_t shift)
 {
     const int64_t reduced_multiplier = multiplier < 0x7FFF0000 ? ((int64_t)multiplier + (1 << 15)) >> 16 : 0x7FFF;
     const int32_t total_shift = 15 - shift;
