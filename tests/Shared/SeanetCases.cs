@@ -40,7 +40,6 @@ public static class SeanetCases
     public static readonly IReadOnlyDictionary<string, NotYetSupportedModel> NotYetSupported = new Dictionary<string, NotYetSupportedModel>
     {
         ["conv"] = new("TML1008", "INT16 input with INT16 output is not supported", "int16 CONV_2D: issue 13 item 3"),
-        ["transpose_conv"] = new("TML1008", "INT16 TRANSPOSE_CONV (16x8 quantization) is not supported yet", "int16 TRANSPOSE_CONV: issue 13 item 4"),
     };
 
     /// <summary>The refusal a case is expected to end in, or null if it must run.</summary>
