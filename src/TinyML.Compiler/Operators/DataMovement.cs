@@ -208,6 +208,12 @@ internal sealed class Concatenation : OperatorDefinition
     // The kernel copies bytes, so every input must already be in the output's quantization.
     public override SameScale SameScale(OpKind kind) => Operators.SameScale.InputsAsOutput;
 
+    public override bool CheckOperands(OperatorValidation validation, Operator op)
+    {
+        SameScale16.Require(validation, op);
+        return true;
+    }
+
     public override int? QuantizedVersion(OpKind kind) => 2;
 
     public override Activation FusedActivation(Operator op) => op.OptionsAs<ConcatenationOptions>()?.Activation ?? Activation.None;

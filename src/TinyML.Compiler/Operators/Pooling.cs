@@ -11,12 +11,13 @@ using static TinyML.Compiler.Operators.OperatorTypes;
 
 namespace TinyML.Compiler.Operators;
 
-/// <summary>AVERAGE_POOL_2D and MAX_POOL_2D over NHWC.</summary>
+/// <summary>AVERAGE_POOL_2D and MAX_POOL_2D over NHWC: int8, int16 (TFLM's int16 reference kernels; not on tiles, which
+/// take int8 and float32 tensors only) and float32.</summary>
 internal sealed class Pooling : OperatorDefinition
 {
     public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.AveragePool2D, OpKind.MaxPool2D };
 
-    private static readonly OperatorRule PoolRule = new(3, 1, 1, Int8OrFloat, Pool2DOptions.Union);
+    private static readonly OperatorRule PoolRule = new(3, 1, 1, new[] { (I8, I8), (F32, F32), (I16, I16) }, Pool2DOptions.Union);
 
     public override OperatorRule Rule(OpKind kind) => PoolRule;
 
@@ -26,8 +27,15 @@ internal sealed class Pooling : OperatorDefinition
             validation.Report(DiagnosticIds.InvalidOperator, "strides and filter sizes must be at least 1");
     }
 
-    // TFLM's PoolingPrepare requires it too: the int8 kernels never requantize.
+    // TFLM's PoolingPrepare requires it too: the int8 and int16 kernels never requantize.
     public override SameScale SameScale(OpKind kind) => Operators.SameScale.OutputAsInput;
+
+    // The validator's same-scale check covers int8; int16 pooling copies values without requantizing just the same.
+    public override bool CheckOperands(OperatorValidation validation, Operator op)
+    {
+        SameScale16.Require(validation, op);
+        return true;
+    }
 
     public override int? QuantizedVersion(OpKind kind) => 2;
 
@@ -66,8 +74,11 @@ internal sealed class Pooling : OperatorDefinition
         fields.Add(Field.I("activation_min", actMin));
         fields.Add(Field.I("activation_max", actMax));
         var args = new List<Arg> { Arg.Struct("tml_pool_params", fields.ToArray()), Dims(i), Arg.Ptr(context.Ptr(op.Inputs[0])), Dims(o), Arg.Ptr(context.Ptr(op.Outputs[0])) };
-        if (average) args.Add(Arg.Ptr(Pointer.Null));
-        context.Call(average ? "tml_avg_pool_s8" : "tml_max_pool_s8", comment, args.ToArray());
+        bool int16 = output.Type == I16;
+        if (int16)
+            Expect(Q(input).Scale == oq.Scale && Q(input).ZeroPoint == oq.ZeroPoint, "int16 pooling must keep the input quantization");
+        if (average && !int16) args.Add(Arg.Ptr(Pointer.Null));
+        context.Call($"tml_{(average ? "avg" : "max")}_pool_{(int16 ? "s16" : "s8")}", comment, args.ToArray());
     }
 
     public override (Window Height, Window Width)? PatchWindows(Graph graph, Operator op)
@@ -78,5 +89,26 @@ internal sealed class Pooling : OperatorDefinition
         if (QuantMath.OutputSize(p.Padding, i[1], p.FilterH, p.StrideH, 1) != o[1] || QuantMath.OutputSize(p.Padding, i[2], p.FilterW, p.StrideW, 1) != o[2] || i[3] != o[3]) return null;
         return (new Window(p.FilterH, p.StrideH, 1, QuantMath.PaddingBefore(p.StrideH, 1, i[1], p.FilterH, o[1])),
             new Window(p.FilterW, p.StrideW, 1, QuantMath.PaddingBefore(p.StrideW, 1, i[2], p.FilterW, o[2])));
+    }
+}
+
+/// <summary>
+/// The same-scale rule of an int16 operator whose kernel copies values without requantizing (pooling,
+/// CONCATENATION): the validator's specification check reads int8 only, so these definitions ask for it on int16
+/// themselves, with the same TML1017 refusal.
+/// </summary>
+internal static class SameScale16
+{
+    public static void Require(OperatorValidation validation, Operator op)
+    {
+        var graph = validation.Graph;
+        var output = graph.Output(op, 0);
+        if (output.Type != I16 || output.Quantization is not { HasScales: true } oq) return;
+        foreach (int t in op.Inputs)
+            if (t >= 0 && graph.Tensors[t].Quantization is { HasScales: true } q && (q.Scale != oq.Scale || q.ZeroPoint != oq.ZeroPoint))
+            {
+                validation.Require(false, $"int16 {op.TypeName} must keep the input quantization: input '{graph.Tensors[t].Name}' has scale {q.Scale} zero point {q.ZeroPoint}, the output scale {oq.Scale} zero point {oq.ZeroPoint}", output);
+                return;
+            }
     }
 }
