@@ -12,7 +12,7 @@ using Xunit.Abstractions;
 namespace TinyML.Device.Tests;
 
 /// <summary>
-/// int16 MUL, AVERAGE_POOL_2D, MAX_POOL_2D and CONCATENATION in the emitted C under QEMU: the first two random
+/// int16 MUL, AVERAGE_POOL_2D, MAX_POOL_2D, CONCATENATION, TRANSPOSE, RESHAPE and SQUEEZE in the emitted C under QEMU: the first two random
 /// models of each (Int16OpsCases, the generator of the host tests) give the bytes of the C# transcription of TFLM's
 /// reference arithmetic, which the host kernels equal bit for bit (Int16OpsTests).
 /// </summary>

@@ -10,9 +10,10 @@ using TinyML.Compiler.Lowering;
 namespace TinyML.Tests;
 
 /// <summary>
-/// Random int16 (16x8) MUL, AVERAGE_POOL_2D, MAX_POOL_2D and CONCATENATION models, one graph input each, and a C#
-/// transcription of TFLM's reference arithmetic for them (reference_integer_ops::MulElementwise / BroadcastMul4DSlow
-/// on int16, reference_integer_ops::AveragePool / MaxPool for int16, reference_ops::Concatenation), the oracle of the
+/// Random int16 (16x8) MUL, AVERAGE_POOL_2D, MAX_POOL_2D, CONCATENATION, TRANSPOSE, RESHAPE and SQUEEZE models, one
+/// graph input each, and a C# transcription of TFLM's reference arithmetic for them (reference_integer_ops::
+/// MulElementwise / BroadcastMul4DSlow on int16, reference_integer_ops::AveragePool / MaxPool for int16,
+/// reference_ops::Concatenation and Transpose; RESHAPE and SQUEEZE copy), the oracle of the
 /// host tests (Int16OpsTests) and of the device tests under QEMU (linked into Device.Tests). ../shared has no int16
 /// goldens for these operators.
 /// </summary>
@@ -21,7 +22,8 @@ public static class Int16OpsCases
     /// <summary>One random model: its graph input's element count and the reference for an input.</summary>
     internal sealed record Case(string Label, OpKind Kind, Model Model, int InputElements, Func<short[], short[]> Reference);
 
-    internal static readonly OpKind[] Kinds = { OpKind.Mul, OpKind.AveragePool2D, OpKind.MaxPool2D, OpKind.Concatenation };
+    internal static readonly OpKind[] Kinds =
+        { OpKind.Mul, OpKind.AveragePool2D, OpKind.MaxPool2D, OpKind.Concatenation, OpKind.Transpose, OpKind.Reshape, OpKind.Squeeze };
 
     // None half the time: RELU6 and RELU_N1_TO_1 clamp full-range products to a few values.
     private static readonly Activation[] Activations = { Activation.None, Activation.None, Activation.None, Activation.Relu, Activation.Relu6, Activation.ReluN1To1 };
@@ -34,6 +36,8 @@ public static class Int16OpsCases
             {
                 OpKind.Mul => Mul(rng),
                 OpKind.Concatenation => Concatenation(rng),
+                OpKind.Transpose => Transpose(rng),
+                OpKind.Reshape or OpKind.Squeeze => Reshape(rng, kind),
                 _ => Pool(rng, kind),
             };
     }
@@ -209,5 +213,75 @@ public static class Int16OpsCases
         }
         string label = $"concat {string.Join(" + ", parts.Select(p => (p.Values is null ? "x" : "c") + string.Join("x", p.Shape)))} axis {axis}";
         return new Case(label, OpKind.Concatenation, b.Build(), Count(shape), Reference);
+    }
+
+    /// <summary>A random permutation of rank 1-5 (the perm a constant, as TFLM needs it).</summary>
+    private static Case Transpose(Random rng)
+    {
+        int rank = rng.Next(1, 6);
+        var shape = RandomShape(rng, rank);
+        shape[0] += 2; // a few elements at least
+        var perm = Enumerable.Range(0, rank).OrderBy(_ => rng.Next()).ToArray();
+        var outShape = perm.Select(p => shape[p]).ToArray();
+        var q = Quantization.PerTensor(Scale(rng), 0);
+        var b = new ModelBuilder();
+        int x = b.Tensor("x", DataType.Int16, shape, q);
+        int p = b.Constant("perm", new[] { rank }, perm);
+        int output = b.Tensor("out", DataType.Int16, outShape, q);
+        b.Operator(OpKind.Transpose, new[] { x, p }, new[] { output }, version: 2);
+        b.Inputs(x).Outputs(output);
+        short[] Reference(short[] input)
+        {
+            // Output element (o_0 .. o_r-1) is input element with i_perm[d] = o_d.
+            var result = new short[input.Length];
+            for (int e = 0; e < result.Length; e++)
+            {
+                int rest = e;
+                var index = new int[rank];
+                for (int d = rank - 1; d >= 0; d--) { index[perm[d]] = rest % outShape[d]; rest /= outShape[d]; }
+                int at = 0;
+                for (int d = 0; d < rank; d++) at = at * shape[d] + index[d];
+                result[e] = input[at];
+            }
+            return result;
+        }
+        return new Case($"transpose {string.Join("x", shape)} perm {string.Join(",", perm)}", OpKind.Transpose, b.Build(), Count(shape), Reference);
+    }
+
+    /// <summary>RESHAPE to a random factorisation (new shape as a constant input) or SQUEEZE of the 1s; both keep the bytes.</summary>
+    private static Case Reshape(Random rng, OpKind kind)
+    {
+        int rank = rng.Next(2, 5);
+        var shape = RandomShape(rng, rank);
+        shape[rank - 1] += 2; // a few elements at least
+        if (kind == OpKind.Squeeze)
+        {
+            int squeezed = rng.Next(rank);
+            shape[squeezed] = 1;
+            shape[(squeezed + 1) % rank] = rng.Next(3, 7); // something is left
+        }
+        var q = Quantization.PerTensor(Scale(rng), 0);
+        var b = new ModelBuilder();
+        int x = b.Tensor("x", DataType.Int16, shape, q);
+        int[] outShape;
+        if (kind == OpKind.Squeeze)
+        {
+            var dims = Enumerable.Range(0, rank).Where(d => shape[d] == 1).ToArray();
+            outShape = shape.Where(d => d != 1).ToArray();
+            int output = b.Tensor("out", DataType.Int16, outShape, q);
+            b.Operator(OpKind.Squeeze, new[] { x }, new[] { output }, new SqueezeOptions(new ValueArray<int>(dims)));
+            b.Inputs(x).Outputs(output);
+        }
+        else
+        {
+            outShape = new[] { Count(shape) };
+            if (rng.Next(2) == 0) outShape = new[] { shape[0], Count(shape) / shape[0] };
+            int newShape = b.Constant("shape", new[] { outShape.Length }, outShape);
+            int output = b.Tensor("out", DataType.Int16, outShape, q);
+            b.Operator(OpKind.Reshape, new[] { x, newShape }, new[] { output }, new ReshapeOptions(new ValueArray<int>(outShape)));
+            b.Inputs(x).Outputs(output);
+        }
+        return new Case($"{(kind == OpKind.Squeeze ? "squeeze" : "reshape")} {string.Join("x", shape)} -> {string.Join("x", outShape)}", kind, b.Build(), Count(shape),
+            input => input.ToArray());
     }
 }

@@ -14,8 +14,9 @@ using Xunit.Abstractions;
 namespace TinyML.Tests;
 
 /// <summary>
-/// int16 (16x8) MUL, AVERAGE_POOL_2D, MAX_POOL_2D and CONCATENATION have no TFLM goldens in ../shared, so randomized
-/// models (Int16OpsCases: shapes, broadcasts, windows, strides, paddings, fused activations, axes) are held to two
+/// int16 (16x8) MUL, AVERAGE_POOL_2D, MAX_POOL_2D, CONCATENATION, TRANSPOSE, RESHAPE and SQUEEZE have no TFLM goldens
+/// in ../shared, so randomized models (Int16OpsCases: shapes, broadcasts, windows, strides, paddings, fused
+/// activations, axes, permutations) are held to two
 /// oracles: the C# transcription of TFLM's reference arithmetic, bit for bit, with every memory technique; and TFLite
 /// 2.9's interpreter, byte for byte where it runs the same reference arithmetic for int16, which these tests check.
 /// </summary>
@@ -75,7 +76,7 @@ public sealed class Int16OpsTests : IDisposable
     [Fact]
     public void Int16SpecViolations_AreRefusedWithTml1017()
     {
-        foreach (var kind in Int16OpsCases.Kinds)
+        foreach (var kind in new[] { OpKind.Mul, OpKind.AveragePool2D, OpKind.MaxPool2D, OpKind.Concatenation })
         {
             var c = Int16OpsCases.Cases(kind, 77, 5).First(k => kind != OpKind.Concatenation || k.Model.Main.Operators[0].Inputs.Distinct().Count() > 1);
             var model = TfliteReader.Read(TfliteWriter.Write(c.Model)).Value!;
