@@ -239,7 +239,7 @@ TML_API tml_status tml_fully_connected_s8(const tml_fully_connected_params *para
 
 /* ---- AVERAGE_POOL_2D / MAX_POOL_2D -------------------------------------------------------------------- */
 
-/* Parameters of the int8 pooling kernels (mirrors TFLM's PoolParams, pooling_common.cc). Pooling requires
+/* Parameters of the int8 and int16 pooling kernels (mirrors TFLM's PoolParams, pooling_common.cc). Pooling requires
  * equal input and output quantization, so there is no requantization. */
 typedef struct {
     int32_t stride_h;       /* Pool2DOptions.stride_h, >= 1 */
