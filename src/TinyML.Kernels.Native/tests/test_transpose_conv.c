@@ -264,6 +264,11 @@ static void argument_cases(void)
     p16.output_offset = -1;
     ok &= TML_CHECK(tml_transpose_conv_s16(&p16, &q, &in_d, in16, &f_d, f, NULL, &out_d, out16, scratch64) ==
                         TML_ERROR_ARGUMENT, "s16 output offset");
+    p16.output_offset = 0;
+    s = 8; /* the 64-bit requantization shifts right by 15 - shift: TFLM bounds shift to 7 */
+    ok &= TML_CHECK(tml_transpose_conv_s16(&p16, &q, &in_d, in16, &f_d, f, NULL, &out_d, out16, scratch64) ==
+                        TML_ERROR_ARGUMENT, "s16 shift 8");
+    s = 0;
     ok &= TML_CHECK(tml_transpose_conv_s16_get_buffer_size(&out_d) == 128, "s16 buffer size 8 x 16");
     ok &= TML_CHECK(tml_transpose_conv_s16_get_buffer_size_for(TML_CORES, &out_d) == -1, "s16 unknown core");
     tml_test_record(ok, "transpose conv arguments");
