@@ -91,4 +91,22 @@ public sealed class Int16OpsTests : IDisposable
             _output.WriteLine($"{kind}: {errors[0].Message}");
         }
     }
+
+    /// <summary>RESHAPE and SQUEEZE copy bytes exactly as TFLM's kernels do, so an int16 scale change is the TML1018
+    /// warning, as in int8, and the model runs with TFLM's bytes.</summary>
+    [Theory]
+    [InlineData(OpKind.Reshape)]
+    [InlineData(OpKind.Squeeze)]
+    public void Int16ByteCopyWithAScaleChange_IsATolerated1018Warning(OpKind kind)
+    {
+        var c = Int16OpsCases.Cases(kind, 79, 1).Single();
+        var model = TfliteReader.Read(TfliteWriter.Write(c.Model)).Value!;
+        var output = model.Main.Tensors[model.Main.Outputs[0]];
+        output.Quantization = Quantization.PerTensor(output.Quantization!.Scale * 2, 0);
+        var reread = TfliteReader.Read(TfliteWriter.Write(model)).Value!;
+        var diagnostics = ModelValidator.Validate(reread);
+        Assert.True(diagnostics.Count > 0 && diagnostics.All(d => d.Id == "TML1018" && d.Severity == Severity.Warning), string.Join("; ", diagnostics));
+        byte[] input = Int16OpsCases.RandomInput(c, new Random(5));
+        Assert.Equal(Int16OpsCases.Reference(c, input), Run(reread, input, LoweringOptions.Default));
+    }
 }

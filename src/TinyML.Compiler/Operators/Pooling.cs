@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Collections.Generic;
+using System.Linq;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;
 using TinyML.Compiler.Plan;
@@ -30,10 +31,9 @@ internal sealed class Pooling : OperatorDefinition
     // TFLM's PoolingPrepare requires it too: the int8 and int16 kernels never requantize.
     public override SameScale SameScale(OpKind kind) => Operators.SameScale.OutputAsInput;
 
-    // The validator's same-scale check covers int8; int16 pooling copies values without requantizing just the same.
     public override bool CheckOperands(OperatorValidation validation, Operator op)
     {
-        SameScale16.Require(validation, op);
+        SameScale16.Check(validation, this, op);
         return true;
     }
 
@@ -93,21 +93,28 @@ internal sealed class Pooling : OperatorDefinition
 }
 
 /// <summary>
-/// The same-scale rule of an int16 operator whose kernel copies values without requantizing (pooling,
-/// CONCATENATION): the validator's specification check reads int8 only, so these definitions ask for it on int16
-/// themselves, with the same TML1017 refusal.
+/// The same-scale rule a definition states (<see cref="OperatorDefinition.SameScale"/>) applied to int16: the
+/// validator's specification check reads int8 only, so the int16 operators whose kernels copy values without
+/// requantizing (pooling, CONCATENATION, PAD, RESHAPE, SQUEEZE) ask for it themselves, with the int8 outcome: TML1017,
+/// or the TML1018 warning where the kernel copies bytes exactly as TFLM's does (<see cref="OperatorDefinition.CopiesBytesAsTflm"/>).
 /// </summary>
 internal static class SameScale16
 {
-    public static void Require(OperatorValidation validation, Operator op)
+    public static void Check(OperatorValidation validation, OperatorDefinition definition, Operator op)
     {
         var graph = validation.Graph;
         var output = graph.Output(op, 0);
-        if (output.Type != I16 || output.Quantization is not { HasScales: true } oq) return;
-        foreach (int t in op.Inputs)
+        var rule = definition.SameScale(op.Kind);
+        if (output.Type != I16 || rule == Operators.SameScale.None || output.Quantization is not { HasScales: true } oq) return;
+        var inputs = rule == Operators.SameScale.OutputAsInput ? op.Inputs.Take(1) : op.Inputs;
+        foreach (int t in inputs)
             if (t >= 0 && graph.Tensors[t].Quantization is { HasScales: true } q && (q.Scale != oq.Scale || q.ZeroPoint != oq.ZeroPoint))
             {
-                validation.Require(false, $"int16 {op.TypeName} must keep the input quantization: input '{graph.Tensors[t].Name}' has scale {q.Scale} zero point {q.ZeroPoint}, the output scale {oq.Scale} zero point {oq.ZeroPoint}", output);
+                string message = $"int16 {op.TypeName} must keep the input quantization: input '{graph.Tensors[t].Name}' has scale {q.Scale} zero point {q.ZeroPoint}, the output scale {oq.Scale} zero point {oq.ZeroPoint}";
+                if (definition.CopiesBytesAsTflm(op.Kind))
+                    validation.Tolerate($"{message}; like TFLM's kernel, ours copies the input's bytes, so the output holds TFLM's bytes", output);
+                else
+                    validation.Require(false, message, output);
                 return;
             }
     }
