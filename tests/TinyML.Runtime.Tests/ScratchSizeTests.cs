@@ -168,11 +168,15 @@ public class ScratchSizeTests
         }
     }
 
+    // 16x8: int64 accumulators, the random models of the 16x8 tests.
+    private static IEnumerable<Case> TransposeConv16() =>
+        TinyML.Tests.TransposeConvCases.Cases(13, 8, DataType.Int16).Select(c => new Case("tml_transpose_conv_s16", c.Model, LoweringOptions.None, c.Label));
+
     private static IEnumerable<Case> Sweep()
     {
         var rng = new Random(11);
         return Convolutions(rng, depthwise: false).Concat(Convolutions(rng, depthwise: true)).Concat(InPlaceDepthwise(rng))
-            .Concat(FullyConnected(rng)).Concat(AveragePool(rng)).Concat(Mean(rng)).Concat(Svdf(rng)).Concat(TransposeConv(rng)).ToList();
+            .Concat(FullyConnected(rng)).Concat(AveragePool(rng)).Concat(Mean(rng)).Concat(Svdf(rng)).Concat(TransposeConv(rng)).Concat(TransposeConv16()).ToList();
     }
 
     [Fact]
@@ -205,7 +209,7 @@ public class ScratchSizeTests
         Assert.Equal(sized.Select(p => p.Name.Substring(0, p.Name.Length - "_get_buffer_size_for".Length)).OrderBy(k => k, StringComparer.Ordinal),
             checkedCases.Keys.OrderBy(k => k, StringComparer.Ordinal));
         Assert.All(checkedCases, pair => Assert.True(pair.Value >= 5, $"{pair.Key}: only {pair.Value} shapes"));
-        Assert.Equal(new[] { "tml_depthwise_conv_s8_inplace", "tml_svdf_s8", "tml_transpose_conv_s8" }, nonZero.OrderBy(k => k, StringComparer.Ordinal));
+        Assert.Equal(new[] { "tml_depthwise_conv_s8_inplace", "tml_svdf_s8", "tml_transpose_conv_s16", "tml_transpose_conv_s8" }, nonZero.OrderBy(k => k, StringComparer.Ordinal));
     }
 
     [Fact]

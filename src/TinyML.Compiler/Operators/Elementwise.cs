@@ -6,20 +6,21 @@ using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;
 using TinyML.Compiler.Plan;
 using TinyML.Compiler.Planning;
+using TinyML.Compiler.Validation;
 using static TinyML.Compiler.Operators.KernelArgs;
 using static TinyML.Compiler.Operators.LoweringChecks;
 using static TinyML.Compiler.Operators.OperatorTypes;
 
 namespace TinyML.Compiler.Operators;
 
-/// <summary>ADD, SUB and MUL with broadcasting (up to rank 6); float32 for ADD only, int16 (16x8) for ADD and SUB.</summary>
+/// <summary>ADD, SUB and MUL with broadcasting (up to rank 6); float32 for ADD only, int16 (16x8) for all three.</summary>
 internal sealed class Elementwise : OperatorDefinition
 {
     public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.Add, OpKind.Sub, OpKind.Mul };
 
     private static readonly OperatorRule AddRule = new(5, 2, 2, new[] { (I8, I8), (F32, F32), (I16, I16) }, AddOptions.Union);
     private static readonly OperatorRule SubRule = new(5, 2, 2, new[] { (I8, I8), (I16, I16) }, SubOptions.Union);
-    private static readonly OperatorRule MulRule = new(7, 2, 2, Int8Only, MulOptions.Union);
+    private static readonly OperatorRule MulRule = new(7, 2, 2, new[] { (I8, I8), (I16, I16) }, MulOptions.Union);
 
     public override OperatorRule Rule(OpKind kind) => kind switch
     {
@@ -43,6 +44,17 @@ internal sealed class Elementwise : OperatorDefinition
         op.OptionsAs<AddOptions>() is { } o ? o with { Activation = activation } : null;
 
     public override int ElementwiseInputs(OpKind kind) => 2;
+
+    // TFLM's int16 MUL (mul_common.cc) requires zero points 0: its int32 product would overflow otherwise.
+    public override bool CheckOperands(OperatorValidation validation, Operator op)
+    {
+        if (op.Kind != OpKind.Mul || validation.Graph.Output(op, 0).Type != I16) return true;
+        foreach (int t in op.Inputs.Append(op.Outputs[0]))
+            if (validation.Graph.Tensors[t].Quantization is { HasScales: true } q && q.ZeroPoint != 0)
+                validation.Report(DiagnosticIds.QuantizationSpecViolation,
+                    $"int16 MUL tensors must have zero point 0 (TFLM's 16x8 MUL requires it), not {q.ZeroPoint}", validation.Graph.Tensors[t]);
+        return true;
+    }
 
     // The binary kernels exist for int8 only.
     public override (InPlaceKind Kind, int[] Positions)? InPlace(Graph graph, Operator op, bool depthwise, bool elementwise) =>
@@ -103,8 +115,11 @@ internal sealed class Elementwise : OperatorDefinition
         var (actMin, actMax) = QuantMath.ActivationRange(activation, qo.Scale, qo.ZeroPoint, output.Type);
         if (op.Kind == OpKind.Mul)
         {
+            bool mul16 = output.Type == DataType.Int16;
+            if (mul16)
+                Expect(qa.ZeroPoint == 0 && qb.ZeroPoint == 0 && qo.ZeroPoint == 0, "int16 MUL tensors must have zero point 0");
             var (m, s) = Multiplier((double)qa.Scale * qb.Scale / qo.Scale);
-            context.Call("tml_mul_s8", comment, new[] { Arg.Struct("tml_mul_params",
+            context.Call(mul16 ? "tml_mul_s16" : "tml_mul_s8", comment, new[] { Arg.Struct("tml_mul_params",
                 Field.I("input1_offset", -qa.ZeroPoint), Field.I("input2_offset", -qb.ZeroPoint), Field.I("output_offset", qo.ZeroPoint),
                 Field.I("output_quant.multiplier", m), Field.I("output_quant.shift", s),
                 Field.I("activation_min", actMin), Field.I("activation_max", actMax)), shape }.Concat(operands).ToArray());

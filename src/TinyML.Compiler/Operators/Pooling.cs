@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Collections.Generic;
+using System.Linq;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;
 using TinyML.Compiler.Plan;
@@ -11,12 +12,13 @@ using static TinyML.Compiler.Operators.OperatorTypes;
 
 namespace TinyML.Compiler.Operators;
 
-/// <summary>AVERAGE_POOL_2D and MAX_POOL_2D over NHWC.</summary>
+/// <summary>AVERAGE_POOL_2D and MAX_POOL_2D over NHWC: int8, int16 (TFLM's int16 reference kernels; not on tiles, which
+/// take int8 and float32 tensors only) and float32.</summary>
 internal sealed class Pooling : OperatorDefinition
 {
     public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.AveragePool2D, OpKind.MaxPool2D };
 
-    private static readonly OperatorRule PoolRule = new(3, 1, 1, Int8OrFloat, Pool2DOptions.Union);
+    private static readonly OperatorRule PoolRule = new(3, 1, 1, new[] { (I8, I8), (F32, F32), (I16, I16) }, Pool2DOptions.Union);
 
     public override OperatorRule Rule(OpKind kind) => PoolRule;
 
@@ -26,8 +28,14 @@ internal sealed class Pooling : OperatorDefinition
             validation.Report(DiagnosticIds.InvalidOperator, "strides and filter sizes must be at least 1");
     }
 
-    // TFLM's PoolingPrepare requires it too: the int8 kernels never requantize.
+    // TFLM's PoolingPrepare requires it too: the int8 and int16 kernels never requantize.
     public override SameScale SameScale(OpKind kind) => Operators.SameScale.OutputAsInput;
+
+    public override bool CheckOperands(OperatorValidation validation, Operator op)
+    {
+        SameScale16.Check(validation, this, op);
+        return true;
+    }
 
     public override int? QuantizedVersion(OpKind kind) => 2;
 
@@ -66,8 +74,11 @@ internal sealed class Pooling : OperatorDefinition
         fields.Add(Field.I("activation_min", actMin));
         fields.Add(Field.I("activation_max", actMax));
         var args = new List<Arg> { Arg.Struct("tml_pool_params", fields.ToArray()), Dims(i), Arg.Ptr(context.Ptr(op.Inputs[0])), Dims(o), Arg.Ptr(context.Ptr(op.Outputs[0])) };
-        if (average) args.Add(Arg.Ptr(Pointer.Null));
-        context.Call(average ? "tml_avg_pool_s8" : "tml_max_pool_s8", comment, args.ToArray());
+        bool int16 = output.Type == I16;
+        if (int16)
+            Expect(Q(input).Scale == oq.Scale && Q(input).ZeroPoint == oq.ZeroPoint, "int16 pooling must keep the input quantization");
+        if (average && !int16) args.Add(Arg.Ptr(Pointer.Null));
+        context.Call($"tml_{(average ? "avg" : "max")}_pool_{(int16 ? "s16" : "s8")}", comment, args.ToArray());
     }
 
     public override (Window Height, Window Width)? PatchWindows(Graph graph, Operator op)
@@ -78,5 +89,33 @@ internal sealed class Pooling : OperatorDefinition
         if (QuantMath.OutputSize(p.Padding, i[1], p.FilterH, p.StrideH, 1) != o[1] || QuantMath.OutputSize(p.Padding, i[2], p.FilterW, p.StrideW, 1) != o[2] || i[3] != o[3]) return null;
         return (new Window(p.FilterH, p.StrideH, 1, QuantMath.PaddingBefore(p.StrideH, 1, i[1], p.FilterH, o[1])),
             new Window(p.FilterW, p.StrideW, 1, QuantMath.PaddingBefore(p.StrideW, 1, i[2], p.FilterW, o[2])));
+    }
+}
+
+/// <summary>
+/// The same-scale rule a definition states (<see cref="OperatorDefinition.SameScale"/>) applied to int16: the
+/// validator's specification check reads int8 only, so the int16 operators whose kernels copy values without
+/// requantizing (pooling, CONCATENATION, PAD, RESHAPE, SQUEEZE) ask for it themselves, with the int8 outcome: TML1017,
+/// or the TML1018 warning where the kernel copies bytes exactly as TFLM's does (<see cref="OperatorDefinition.CopiesBytesAsTflm"/>).
+/// </summary>
+internal static class SameScale16
+{
+    public static void Check(OperatorValidation validation, OperatorDefinition definition, Operator op)
+    {
+        var graph = validation.Graph;
+        var output = graph.Output(op, 0);
+        var rule = definition.SameScale(op.Kind);
+        if (output.Type != I16 || rule == Operators.SameScale.None || output.Quantization is not { HasScales: true } oq) return;
+        var inputs = rule == Operators.SameScale.OutputAsInput ? op.Inputs.Take(1) : op.Inputs;
+        foreach (int t in inputs)
+            if (t >= 0 && graph.Tensors[t].Quantization is { HasScales: true } q && (q.Scale != oq.Scale || q.ZeroPoint != oq.ZeroPoint))
+            {
+                string message = $"int16 {op.TypeName} must keep the input quantization: input '{graph.Tensors[t].Name}' has scale {q.Scale} zero point {q.ZeroPoint}, the output scale {oq.Scale} zero point {oq.ZeroPoint}";
+                if (definition.CopiesBytesAsTflm(op.Kind))
+                    validation.Tolerate($"{message}; like TFLM's kernel, ours copies the input's bytes, so the output holds TFLM's bytes", output);
+                else
+                    validation.Require(false, message, output);
+                return;
+            }
     }
 }

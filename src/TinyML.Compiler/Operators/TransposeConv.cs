@@ -14,9 +14,10 @@ namespace TinyML.Compiler.Operators;
 /// <summary>
 /// TRANSPOSE_CONV: inputs output_shape (INT32 [4]; a constant must equal the output's shape, a graph input is
 /// ignored as TFLM ignores it), weights [out_c, kh, kw, in_c], input NHWC, optional
-/// bias (version 3); TFLM's reference kernels (int8 per channel, float32). The output accumulates a scatter of the
-/// input, so it never runs in place or on tiles (neither is declared). A fused activation (version 4) is refused:
-/// TFLM's Prepare computes the int8 range for kTfLiteActNone whatever the option says.
+/// bias (version 3); TFLM's reference kernels (int8 per channel, int16 16x8 with int64 bias, float32). The output
+/// accumulates a scatter of the input, so it never runs in place or on tiles (neither is declared). A fused
+/// activation (version 4) is refused: TFLM's Prepare computes the quantized range for kTfLiteActNone whatever the
+/// option says.
 /// </summary>
 internal sealed class TransposeConv : OperatorDefinition
 {
@@ -24,8 +25,7 @@ internal sealed class TransposeConv : OperatorDefinition
 
     public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.TransposeConv };
 
-    // The validator checks (input 0, output) types: input 0 is the INT32 output_shape; CheckOperands checks input 2
-    // (and names int16, which is not run yet, itself).
+    // The validator checks (input 0, output) types: input 0 is the INT32 output_shape; CheckOperands checks input 2.
     private static readonly OperatorRule Rule_ = new(4, 3, 4, new[] { (I32, I8), (I32, F32), (I32, I16) }, TransposeConvOptions.Union, new[] { BiasInput });
 
     public override OperatorRule Rule(OpKind kind) => Rule_;
@@ -36,16 +36,10 @@ internal sealed class TransposeConv : OperatorDefinition
         var input = graph.Tensors[op.Inputs[DataInput]];
         var output = graph.Output(op, 0);
         var shape = graph.Tensors[op.Inputs[OutputShapeInput]];
-        if (input.Type == I16 || output.Type == I16)
-        {
-            validation.Report(DiagnosticIds.UnsupportedTypeCombination,
-                "INT16 TRANSPOSE_CONV (16x8 quantization) is not supported yet; INT8 and FLOAT32 are", input);
-            return false;
-        }
         if (input.Type != output.Type)
         {
             validation.Report(DiagnosticIds.UnsupportedTypeCombination,
-                $"{DataTypes.Name(input.Type)} input with {DataTypes.Name(output.Type)} output is not supported; supported: INT8->INT8, FLOAT32->FLOAT32", input);
+                $"{DataTypes.Name(input.Type)} input with {DataTypes.Name(output.Type)} output is not supported; supported: INT8->INT8, INT16->INT16, FLOAT32->FLOAT32", input);
             return false;
         }
         // TFLM never reads output_shape (the output tensor's own shape decides), so it may be a graph input, as in
@@ -63,8 +57,58 @@ internal sealed class TransposeConv : OperatorDefinition
         return true;
     }
 
-    public override void CheckWeights(OperatorValidation validation, Operator op, Tensor input) =>
-        WeightedOperator.CheckWeights(validation, op, validation.Graph.Tensors[op.Inputs[DataInput]], expectedRank: 4, channelDim: 0, biasInput: BiasInput);
+    public override void CheckWeights(OperatorValidation validation, Operator op, Tensor input)
+    {
+        var data = validation.Graph.Tensors[op.Inputs[DataInput]];
+        if (data.Type == I16)
+            CheckWeights16x8(validation, op, data);
+        else
+            WeightedOperator.CheckWeights(validation, op, data, expectedRank: 4, channelDim: 0, biasInput: BiasInput);
+    }
+
+    /// <summary>16x8: int8 symmetric weights (per channel along dimension 0 or per tensor), an INT64 bias (the type
+    /// TFLM's kernel reads unless the bias is INT16), activations with zero point 0 (TFLM's kernel applies no
+    /// offsets).</summary>
+    private static void CheckWeights16x8(OperatorValidation validation, Operator op, Tensor input)
+    {
+        var graph = validation.Graph;
+        var weights = graph.Tensors[op.Inputs[WeightsInput]];
+        var bias = graph.Input(op, BiasInput);
+        var output = graph.Output(op, 0);
+        if (weights.Type != I8)
+        {
+            validation.Report(DiagnosticIds.UnsupportedTypeCombination,
+                $"{DataTypes.Name(weights.Type)} weights with INT16 input are not supported; 16x8 TRANSPOSE_CONV takes INT8 weights", weights);
+            return;
+        }
+        if (weights.Shape.Count != 4)
+        {
+            validation.Report(DiagnosticIds.InvalidOperator, $"weights must have rank 4, not {weights.Shape.Count}", weights);
+            return;
+        }
+        int channels = weights.Shape[0];
+        if (bias is not null)
+        {
+            if (bias.Type != DataType.Int64)
+                validation.Report(DiagnosticIds.UnsupportedTypeCombination, $"bias of a 16x8 TRANSPOSE_CONV must be INT64, not {DataTypes.Name(bias.Type)}", bias);
+            if (bias.ElementCount != channels)
+                validation.Report(DiagnosticIds.InvalidOperator, $"bias has {bias.ElementCount} elements for {channels} output channels", bias);
+        }
+        if (weights.Quantization is not { HasScales: true } wq)
+        {
+            validation.Report(DiagnosticIds.MissingQuantization, "int8 weights have no quantization scales", weights);
+            return;
+        }
+        if (wq.IsPerChannel && (wq.QuantizedDimension != 0 || wq.Scales.Count != channels))
+            validation.Report(DiagnosticIds.InconsistentQuantization,
+                $"per-channel weights must have {channels} scales along dimension 0; found {wq.Scales.Count} along {wq.QuantizedDimension}", weights);
+        if (wq.ZeroPoints.Any(z => z != 0))
+            validation.Report(DiagnosticIds.QuantizationSpecViolation, "int8 weights must be symmetric (zero point 0)", weights);
+        foreach (var t in new[] { input, output })
+            if (t.Quantization is { HasScales: true } q && q.ZeroPoint != 0)
+                validation.Report(DiagnosticIds.QuantizationSpecViolation,
+                    $"int16 TRANSPOSE_CONV activations must have zero point 0 (TFLM's 16x8 kernel applies no offset), not {q.ZeroPoint}", t);
+    }
 
     public override void CheckOptions(OperatorValidation validation, Operator op)
     {
@@ -112,9 +156,14 @@ internal sealed class TransposeConv : OperatorDefinition
         return (QuantMath.PaddingBefore(opt.StrideH, 1, o[1], w[1], unusedH), QuantMath.PaddingBefore(opt.StrideW, 1, o[2], w[2], unusedW));
     }
 
-    /// <summary>tml_transpose_conv_s8_get_buffer_size: one int32 per output element; float accumulates in its output.</summary>
-    public override long ScratchBytes(LoweringContext context, Operator op) =>
-        context.T(op.Inputs[DataInput]).Type == I8 ? 4L * context.T(op.Outputs[0]).ElementCount : 0;
+    /// <summary>tml_transpose_conv_s8/_s16_get_buffer_size: one int32 (int8) or int64 (int16) per output element;
+    /// float accumulates in its output.</summary>
+    public override long ScratchBytes(LoweringContext context, Operator op) => context.T(op.Inputs[DataInput]).Type switch
+    {
+        I8 => 4L * context.T(op.Outputs[0]).ElementCount,
+        I16 => 8L * context.T(op.Outputs[0]).ElementCount,
+        _ => 0,
+    };
 
     public override void Lower(LoweringContext context, Operator op)
     {
@@ -148,12 +197,24 @@ internal sealed class TransposeConv : OperatorDefinition
             return;
         }
         var oq = Q(output);
-        // PopulateConvolutionQuantizationParams(..., kTfLiteActNone, ...): the whole int8 range.
+        bool int16 = input.Type == I16;
+        if (int16)
+            Expect(Q(input).ZeroPoint == 0 && oq.ZeroPoint == 0, "int16 TRANSPOSE_CONV activations must have zero point 0");
+        if (int16)
+        {
+            // The 64-bit MultiplyByQuantizedMultiplier shifts right by 15 - shift: TFLM requires shift < 8.
+            var wq = Q(weights);
+            double largest = wq.Scales.Max(ws => (double)Q(input).Scale * ws / oq.Scale);
+            Expect(largest < 128, $"the requantization scale {largest} (input x weight / output scale) is 128 or more; TFLM's 16x8 kernel needs it below 128");
+        }
+        if (int16 && bias >= 0)
+            Expect(context.T(bias).Type == DataType.Int64, $"bias of a 16x8 TRANSPOSE_CONV must be INT64, not {DataTypes.Name(context.T(bias).Type)}");
+        // PopulateConvolutionQuantizationParams(..., kTfLiteActNone, ...): the whole int8 or int16 range.
         var (actMin, actMax) = QuantMath.ActivationRange(Activation.None, oq.Scale, oq.ZeroPoint, output.Type);
         var (multipliers, shifts) = WeightedOperator.ChannelMultipliers(context, input, weights, output, w[0]);
         var fields = new[] { Field.I("input_offset", -Q(input).ZeroPoint), Field.I("output_offset", oq.ZeroPoint) }
             .Concat(common).Append(Field.I("activation_min", actMin)).Append(Field.I("activation_max", actMax)).ToArray();
-        context.Call("tml_transpose_conv_s8", comment, Arg.Struct("tml_transpose_conv_params", fields),
+        context.Call(int16 ? "tml_transpose_conv_s16" : "tml_transpose_conv_s8", comment, Arg.Struct("tml_transpose_conv_params", fields),
             PerChannel(multipliers, shifts), Dims(i), Arg.Ptr(context.Ptr(op.Inputs[DataInput])), Dims(w), Arg.Ptr(context.Ptr(op.Inputs[WeightsInput])),
             Arg.Ptr(context.Ptr(bias)), Dims(o), Arg.Ptr(context.Ptr(op.Outputs[0])), Arg.Ptr(context.Scratch));
     }

@@ -281,7 +281,7 @@ TML_API tml_status tml_fully_connected_s16_bias32(const tml_fully_connected_para
 
 /* ---- AVERAGE_POOL_2D / MAX_POOL_2D -------------------------------------------------------------------- */
 
-/* Parameters of the int8 pooling kernels (mirrors TFLM's PoolParams, pooling_common.cc). Pooling requires
+/* Parameters of the int8 and int16 pooling kernels (mirrors TFLM's PoolParams, pooling_common.cc). Pooling requires
  * equal input and output quantization, so there is no requantization. */
 typedef struct {
     int32_t stride_h;       /* Pool2DOptions.stride_h, >= 1 */
@@ -311,6 +311,15 @@ TML_API tml_status tml_avg_pool_s8(const tml_pool_params *params, const tml_dims
 /* int8 max pooling (TFLM reference_integer_ops::MaxPool); an empty window yields -128 before the clamp. */
 TML_API tml_status tml_max_pool_s8(const tml_pool_params *params, const tml_dims *input_dims, const int8_t *input,
                                    const tml_dims *output_dims, int8_t *output);
+
+/* int16 average pooling (TFLM reference_integer_ops::AveragePool for int16): the int8 arithmetic on int16 values,
+ * int32 sum; no scratch. The clamp bounds must fit int16. */
+TML_API tml_status tml_avg_pool_s16(const tml_pool_params *params, const tml_dims *input_dims, const int16_t *input,
+                                    const tml_dims *output_dims, int16_t *output);
+
+/* int16 max pooling (TFLM reference_integer_ops::MaxPool for int16); an empty window yields -32768 before the clamp. */
+TML_API tml_status tml_max_pool_s16(const tml_pool_params *params, const tml_dims *input_dims, const int16_t *input,
+                                    const tml_dims *output_dims, int16_t *output);
 
 /* ---- ADD / SUB / MUL ---------------------------------------------------------------------------------- */
 
@@ -370,6 +379,11 @@ TML_API tml_status tml_sub_s16(const tml_add_params *params, const tml_broadcast
 /* int8 MUL with broadcast (TFLM MulElementwise / BroadcastMul4DSlow, extended to TML_MAX_DIMS). */
 TML_API tml_status tml_mul_s8(const tml_mul_params *params, const tml_broadcast_shape *shape, const int8_t *input1,
                               const int8_t *input2, int8_t *output);
+
+/* int16 MUL with broadcast (16x8, TFLM MulElementwise<int16_t> / BroadcastMul4DSlow): the int8 arithmetic on int16
+ * elements; the offsets must be 0 (TFLM requires zero points 0) and the clamp bounds int16. */
+TML_API tml_status tml_mul_s16(const tml_mul_params *params, const tml_broadcast_shape *shape, const int16_t *input1,
+                               const int16_t *input2, int16_t *output);
 
 /* ---- Data movement (type-agnostic: element_size is 1, 2 or 4 bytes) ------------------------------------ */
 
@@ -526,6 +540,22 @@ TML_API tml_status tml_transpose_conv_s8(const tml_transpose_conv_params *params
                                          const tml_dims *input_dims, const int8_t *input, const tml_dims *filter_dims,
                                          const int8_t *filter, const int32_t *bias, const tml_dims *output_dims,
                                          int8_t *output, void *scratch);
+
+/* Scratch bytes tml_transpose_conv_s16 needs: one int64 accumulator per output element (TFLM's 16x8 scratch).
+ * Returns -1 for invalid dimensions or an unknown core. */
+TML_API int32_t tml_transpose_conv_s16_get_buffer_size(const tml_dims *output_dims);
+TML_API int32_t tml_transpose_conv_s16_get_buffer_size_for(int32_t core, const tml_dims *output_dims);
+
+/*
+ * int16 (16x8) transposed convolution (TFLM reference_integer_ops::TransposeConv for int16 input, int64 bias):
+ * layouts as tml_transpose_conv_s8; input_offset and output_offset must be 0 (zero points 0); activation range
+ * [-32768, 32767]; bias out_c int64 values or NULL; scratch tml_transpose_conv_s16_get_buffer_size() bytes,
+ * 8-byte aligned. Requantizes with the 64-bit MultiplyByQuantizedMultiplier.
+ */
+TML_API tml_status tml_transpose_conv_s16(const tml_transpose_conv_params *params, const tml_per_channel_quant *quant,
+                                          const tml_dims *input_dims, const int16_t *input, const tml_dims *filter_dims,
+                                          const int8_t *filter, const int64_t *bias, const tml_dims *output_dims,
+                                          int16_t *output, void *scratch);
 
 /* ======================================================================================================== */
 /* float32 kernels (TFLM reference order of summation; bias added after the sum; float activation clamp)     */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * elementwise.c: int8 ADD, SUB and MUL with N-D broadcast (up to TML_MAX_DIMS).
+ * elementwise.c: int8 and int16 (16x8) ADD, SUB and MUL with N-D broadcast (up to TML_MAX_DIMS).
  *
  * ADD / SUB (TFLM AddFunc, SubElementwise / BroadcastQuantSubSlow):
  *   a = (x1 + input1_offset) << left_shift;           b = (x2 + input2_offset) << left_shift
@@ -90,18 +90,32 @@ static void sub_row_s16(const void *params, const void *a, int32_t sa, const voi
                     1);
 }
 
+/* One MUL element before the cast: the same for int8 and int16 (TFLM's MulElementwise template). */
+TML_INLINE int32_t mul_element(const tml_mul_params *p, int32_t x1, int32_t x2)
+{
+    const int32_t r = tml_mul_by_quantized_multiplier((x1 + p->input1_offset) * (x2 + p->input2_offset),
+                                                      p->output_quant.multiplier, p->output_quant.shift) +
+                      p->output_offset;
+    return tml_clamp_i32(r, p->activation_min, p->activation_max);
+}
+
 static void mul_row(const void *params, const void *a, int32_t sa, const void *b, int32_t sb, void *out, int32_t n)
 {
-    const tml_mul_params *p = (const tml_mul_params *)params;
     const int8_t *x1 = (const int8_t *)a;
     const int8_t *x2 = (const int8_t *)b;
     int8_t *y = (int8_t *)out;
     for (int32_t i = 0; i < n; i++) {
-        const int32_t v1 = (int32_t)x1[(ptrdiff_t)i * sa] + p->input1_offset;
-        const int32_t v2 = (int32_t)x2[(ptrdiff_t)i * sb] + p->input2_offset;
-        const int32_t r = tml_mul_by_quantized_multiplier(v1 * v2, p->output_quant.multiplier, p->output_quant.shift) +
-                          p->output_offset;
-        y[i] = (int8_t)tml_clamp_i32(r, p->activation_min, p->activation_max);
+        y[i] = (int8_t)mul_element((const tml_mul_params *)params, x1[(ptrdiff_t)i * sa], x2[(ptrdiff_t)i * sb]);
+    }
+}
+
+static void mul_row_s16(const void *params, const void *a, int32_t sa, const void *b, int32_t sb, void *out, int32_t n)
+{
+    const int16_t *x1 = (const int16_t *)a;
+    const int16_t *x2 = (const int16_t *)b;
+    int16_t *y = (int16_t *)out;
+    for (int32_t i = 0; i < n; i++) {
+        y[i] = (int16_t)mul_element((const tml_mul_params *)params, x1[(ptrdiff_t)i * sa], x2[(ptrdiff_t)i * sb]);
     }
 }
 
@@ -151,13 +165,30 @@ TML_API tml_status tml_sub_s16(const tml_add_params *params, const tml_broadcast
     return add_sub_s16(params, shape, input1, input2, output, sub_row_s16);
 }
 
+static int mul_params_valid(const tml_mul_params *p)
+{
+    return p->output_quant.multiplier >= 0 && p->output_quant.shift <= 31 && p->output_quant.shift >= -31 &&
+           p->activation_min <= p->activation_max;
+}
+
 TML_API tml_status tml_mul_s8(const tml_mul_params *params, const tml_broadcast_shape *shape, const int8_t *input1,
                               const int8_t *input2, int8_t *output)
 {
     if (params == NULL || shape == NULL || input1 == NULL || input2 == NULL || output == NULL ||
-        params->output_quant.multiplier < 0 || params->output_quant.shift > 31 || params->output_quant.shift < -31 ||
-        params->activation_min > params->activation_max) {
+        !mul_params_valid(params)) {
         return TML_ERROR_ARGUMENT;
     }
     return tml_broadcast_apply(shape, 1, params, input1, input2, output, mul_row);
+}
+
+/* TFLM's int16 MUL requires zero points 0 (so the int32 product cannot overflow) and int16 clamp bounds. */
+TML_API tml_status tml_mul_s16(const tml_mul_params *params, const tml_broadcast_shape *shape, const int16_t *input1,
+                               const int16_t *input2, int16_t *output)
+{
+    if (params == NULL || shape == NULL || input1 == NULL || input2 == NULL || output == NULL ||
+        !mul_params_valid(params) || params->input1_offset != 0 || params->input2_offset != 0 ||
+        params->output_offset != 0 || params->activation_min < INT16_MIN || params->activation_max > INT16_MAX) {
+        return TML_ERROR_ARGUMENT;
+    }
+    return tml_broadcast_apply(shape, 2, params, input1, input2, output, mul_row_s16);
 }

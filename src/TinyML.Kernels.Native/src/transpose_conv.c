@@ -11,6 +11,8 @@
  * then, per output element: acc += bias[oc]; out = clamp(MultiplyByQuantizedMultiplier(acc, multiplier[oc],
  * shift[oc]) + output_offset, activation_min, activation_max). float32 accumulates in the output itself (the loop
  * order above fixes the order of the float additions), then adds the bias (when there is one) and clamps.
+ * int16 (16x8: int16 activations with zero point 0, int8 weights, int64 bias) accumulates in int64 scratch without
+ * offsets and requantizes with the 64-bit MultiplyByQuantizedMultiplier (its multiplier reduced to 16 bits).
  * Build with -ffp-contract=off (the CMake project does) so no multiply-add is fused.
  */
 #include "common.h"
@@ -101,6 +103,92 @@ TML_API tml_status tml_transpose_conv_s8(const tml_transpose_conv_params *params
         v = tml_mul_by_quantized_multiplier(v, quant->multiplier[oc], quant->shift[oc]);
         v += params->output_offset;
         output[i] = (int8_t)tml_clamp_i32(v, params->activation_min, params->activation_max);
+    }
+    return TML_OK;
+}
+
+TML_API int32_t tml_transpose_conv_s16_get_buffer_size(const tml_dims *output_dims)
+{
+    return tml_transpose_conv_s16_get_buffer_size_for(TML_BUILD_CORE, output_dims);
+}
+
+TML_API int32_t tml_transpose_conv_s16_get_buffer_size_for(int32_t core, const tml_dims *output_dims)
+{
+    if (core < 0 || core >= TML_CORES || !tml_dims_valid(output_dims)) {
+        return -1;
+    }
+    const size_t bytes = tml_dims_count(output_dims) * sizeof(int64_t);
+    return bytes > (size_t)INT32_MAX ? -1 : (int32_t)bytes;
+}
+
+TML_API tml_status tml_transpose_conv_s16(const tml_transpose_conv_params *params, const tml_per_channel_quant *quant,
+                                          const tml_dims *input_dims, const int16_t *input, const tml_dims *filter_dims,
+                                          const int8_t *filter, const int64_t *bias, const tml_dims *output_dims,
+                                          int16_t *output, void *scratch)
+{
+    /* TFLM's 16x8 kernel applies no offsets, so a nonzero one means a model it would compute differently. */
+    if (params == NULL || quant == NULL || quant->multiplier == NULL || quant->shift == NULL || input == NULL ||
+        filter == NULL || output == NULL || scratch == NULL ||
+        !transpose_conv_shapes_valid(input_dims, filter_dims, output_dims) ||
+        !transpose_conv_window_valid(params->stride_h, params->stride_w, params->pad_h, params->pad_w) ||
+        params->input_offset != 0 || params->output_offset != 0 || params->activation_min > params->activation_max) {
+        return TML_ERROR_ARGUMENT;
+    }
+    for (int32_t oc = 0; oc < output_dims->c; oc++) {
+        /* The 64-bit requantization shifts right by 15 - shift, which TFLM bounds to 8 .. 46. */
+        if (quant->shift[oc] < -31 || quant->shift[oc] > 7) {
+            return TML_ERROR_ARGUMENT;
+        }
+    }
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;
+    const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
+    const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
+    const size_t f_step = (size_t)k_h * k_w * in_c;
+    int64_t *acc = (int64_t *)scratch;
+    const size_t count = tml_dims_count(output_dims);
+    for (size_t i = 0; i < count; i++) {
+        acc[i] = 0;
+    }
+    for (int32_t b = 0; b < input_dims->n; b++) {
+        for (int32_t iy = 0; iy < in_h; iy++) {
+            const int32_t oy0 = iy * params->stride_h - params->pad_h;
+            for (int32_t ix = 0; ix < in_w; ix++) {
+                const int16_t *in_px = input + (((size_t)b * in_h + iy) * in_w + ix) * in_c;
+                const int32_t ox0 = ix * params->stride_w - params->pad_w;
+                for (int32_t ky = 0; ky < k_h; ky++) {
+                    const int32_t oy = oy0 + ky;
+                    if (oy < 0 || oy >= out_h) {
+                        continue;
+                    }
+                    for (int32_t kx = 0; kx < k_w; kx++) {
+                        const int32_t ox = ox0 + kx;
+                        if (ox < 0 || ox >= out_w) {
+                            continue;
+                        }
+                        /* An int64 sum of products below 2^22 is exact in any order. */
+                        int64_t *acc_px = acc + (((size_t)b * out_h + oy) * out_w + ox) * out_c;
+                        const int8_t *f = filter + ((size_t)ky * k_w + kx) * in_c;
+                        for (int32_t oc = 0; oc < out_c; oc++) {
+                            const int8_t *f_oc = f + (size_t)oc * f_step;
+                            int64_t sum = 0;
+                            for (int32_t ic = 0; ic < in_c; ic++) {
+                                sum += (int32_t)in_px[ic] * (int32_t)f_oc[ic];
+                            }
+                            acc_px[oc] += sum;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        const int32_t oc = (int32_t)(i % (size_t)out_c);
+        int64_t v = acc[i];
+        if (bias != NULL) {
+            v += bias[oc];
+        }
+        const int32_t scaled = tml_mul_by_quantized_multiplier_i64(v, quant->multiplier[oc], quant->shift[oc]);
+        output[i] = (int16_t)tml_clamp_i32(scaled, params->activation_min, params->activation_max);
     }
     return TML_OK;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_elementwise.c: tml_add_s8, tml_sub_s8, tml_mul_s8 and tml_add_f32 against references written here.
+ * test_elementwise.c: tml_add_s8, tml_sub_s8, tml_mul_s8, tml_mul_s16 and tml_add_f32 against references written here.
  * Parameters are derived from random float32 scales exactly like TFLM's Prepare (add_common.cc: double;
  * sub_common.cc: float divisions; mul_common.cc: double). Shapes: rank 1..6 with random broadcast patterns on
  * either input, same-shape inputs (flat path), and all 65,536 int8 pairs.
@@ -340,6 +340,57 @@ static void int16_cases(void)
     tml_test_record(ok, "elementwise int16 cases");
 }
 
+/* int16 MUL against TFLM's MulElementwise written here from its definition (int32 product, double-rounding
+ * requantization by tml_ref_requantize, clamp), over the whole int16 range with b broadcast; multipliers below and
+ * above 1; nonzero offsets (TFLM requires zero points 0) and int16-overflowing clamp bounds are refused. */
+static void mul_int16_cases(tml_rng *r)
+{
+    int ok = 1;
+    enum { N = 64 };
+    int16_t a[N], b[N / 8], out[N], expected[N];
+    tml_broadcast_shape shape;
+    memset(&shape, 0, sizeof(shape));
+    shape.rank = 2;
+    shape.output_dims[0] = 8;
+    shape.output_dims[1] = 8;
+    shape.input1_strides[0] = 8;
+    shape.input1_strides[1] = 1;
+    shape.input2_strides[0] = 0;
+    shape.input2_strides[1] = 1;
+    for (int round = 0; round < 200; round++) {
+        tml_mul_params p;
+        memset(&p, 0, sizeof(p));
+        const double real = round % 4 == 0 ? tml_rng_double(r, 1.0, 4.0) : tml_rng_double(r, 1e-6, 1.0);
+        tml_test_quantize_multiplier(real, &p.output_quant.multiplier, &p.output_quant.shift);
+        p.activation_min = round % 3 == 0 ? tml_rng_range(r, -32768, 0) : -32768;
+        p.activation_max = round % 3 == 0 ? tml_rng_range(r, p.activation_min, 32767) : 32767;
+        for (int i = 0; i < N; i++) {
+            a[i] = (int16_t)tml_rng_range(r, -32768, 32767);
+        }
+        for (int i = 0; i < N / 8; i++) {
+            b[i] = (int16_t)tml_rng_range(r, -32768, 32767);
+        }
+        for (int i = 0; i < N; i++) {
+            const int32_t v = tml_ref_requantize((int32_t)a[i] * b[i % 8], p.output_quant.multiplier, p.output_quant.shift);
+            expected[i] = (int16_t)tml_ref_clamp(v, p.activation_min, p.activation_max);
+        }
+        memset(out, 0x5A, sizeof(out));
+        ok &= TML_CHECK(tml_mul_s16(&p, &shape, a, b, out) == TML_OK, "mul s16 status");
+        ok &= tml_test_compare_s16("mul s16", expected, out, N);
+    }
+    tml_mul_params bad;
+    memset(&bad, 0, sizeof(bad));
+    bad.output_quant.multiplier = 1 << 30;
+    bad.activation_min = -32768;
+    bad.activation_max = 32767;
+    bad.input2_offset = 1;
+    ok &= TML_CHECK(tml_mul_s16(&bad, &shape, a, b, out) == TML_ERROR_ARGUMENT, "mul s16 offset");
+    bad.input2_offset = 0;
+    bad.activation_min = -40000;
+    ok &= TML_CHECK(tml_mul_s16(&bad, &shape, a, b, out) == TML_ERROR_ARGUMENT, "mul s16 clamp outside int16");
+    tml_test_record(ok, "elementwise mul int16 cases");
+}
+
 int main(void)
 {
     int16_cases();
@@ -350,5 +401,6 @@ int main(void)
         run_case(&r, i);
     }
     float_add(&r);
+    mul_int16_cases(&r);
     return TML_TEST_SUMMARY("test_elementwise");
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_transpose_conv.c: tml_transpose_conv_s8 and tml_transpose_conv_f32 against a naive reference written here
+ * test_transpose_conv.c: tml_transpose_conv_s8, tml_transpose_conv_s16 and tml_transpose_conv_f32 against a naive reference written here
  * in gather form (every output element sums over the input pixels and channels whose taps land on it, in the
  * order iy, ix, ic: the order in which TFLM's scatter reaches one output element, so float sums match bit for bit).
  * Randomized sweep: batch 1..2, channels 1..9, kernels 1..4, strides 1..3, any padding and output size, per-channel
@@ -50,6 +50,42 @@ static void ref_s8(const tc_case *k, const int8_t *in, const int8_t *f, const in
                     }
                     int32_t v = tml_ref_mbqm(tml_ref_wrap32(acc), mult[o], shift[o]) + k->out_zp;
                     out[((b * k->oh + oy) * k->ow + ox) * k->oc + o] = (int8_t)tml_ref_clamp(v, k->act_min, k->act_max);
+                }
+}
+
+/* TFLM's 64-bit requantization from its definition: the multiplier rounded to 16 bits (saturating at 0x7FFF),
+ * then x * m / 2^(15 - shift) rounded half up, by a floor division. */
+static int32_t ref_mbqm64(int64_t x, int32_t multiplier, int32_t shift)
+{
+    const int64_t m16 = multiplier >= 0x7FFF0000 ? 0x7FFF : ((int64_t)multiplier + 32768) / 65536;
+    const int t = 15 - shift;
+    return (int32_t)tml_ref_floor_shift(x * m16 + ((int64_t)1 << (t - 1)), t);
+}
+
+static void ref_s16(const tc_case *k, const int16_t *in, const int8_t *f, const int64_t *bias, const int32_t *mult,
+                    const int32_t *shift, int16_t *out)
+{
+    for (int32_t b = 0; b < k->n; b++)
+        for (int32_t oy = 0; oy < k->oh; oy++)
+            for (int32_t ox = 0; ox < k->ow; ox++)
+                for (int32_t o = 0; o < k->oc; o++) {
+                    int64_t acc = 0;
+                    for (int32_t iy = 0; iy < k->h; iy++)
+                        for (int32_t ix = 0; ix < k->w; ix++) {
+                            int32_t ky, kx;
+                            if (!tap(k, oy, ox, iy, ix, &ky, &kx)) {
+                                continue;
+                            }
+                            for (int32_t ic = 0; ic < k->c; ic++) {
+                                acc += (int64_t)in[((b * k->h + iy) * k->w + ix) * k->c + ic] *
+                                       f[((o * k->kh + ky) * k->kw + kx) * k->c + ic];
+                            }
+                        }
+                    if (k->has_bias) {
+                        acc += bias[o];
+                    }
+                    const int32_t v = ref_mbqm64(acc, mult[o], shift[o]);
+                    out[((b * k->oh + oy) * k->ow + ox) * k->oc + o] = (int16_t)tml_ref_clamp(v, -32768, 32767);
                 }
 }
 
@@ -154,6 +190,46 @@ static int run_case(tml_rng *r, int index)
     return ok;
 }
 
+/* One random 16x8 case: int16 input over the whole range, int64 bias up to 2^34. */
+static int run_case_s16(tml_rng *r, int index)
+{
+    const tc_case k = random_case(r);
+    const size_t n_in = (size_t)k.n * k.h * k.w * k.c, n_f = (size_t)k.oc * k.kh * k.kw * k.c;
+    const size_t n_out = (size_t)k.n * k.oh * k.ow * k.oc;
+    int16_t *in = malloc(sizeof(int16_t) * n_in), *expected = malloc(sizeof(int16_t) * n_out);
+    int16_t *actual = malloc(sizeof(int16_t) * n_out);
+    int8_t *f = malloc(n_f);
+    int64_t *bias = malloc(sizeof(int64_t) * k.oc), *scratch = malloc(sizeof(int64_t) * n_out);
+    int32_t *mult = malloc(sizeof(int32_t) * k.oc), *shift = malloc(sizeof(int32_t) * k.oc);
+    for (size_t i = 0; i < n_in; i++) {
+        in[i] = (int16_t)tml_rng_range(r, -32768, 32767);
+    }
+    tml_rng_fill_s8(r, f, n_f, 5);
+    for (int32_t o = 0; o < k.oc; o++) {
+        bias[o] = (int64_t)tml_rng_range(r, -(1 << 30), 1 << 30) * tml_rng_range(r, 1, 16);
+    }
+    const double s_in = tml_rng_double(r, 0.0001, 0.003), s_out = tml_rng_double(r, 0.0005, 0.05);
+    for (int32_t o = 0; o < k.oc; o++) {
+        tml_test_quantize_multiplier(s_in * tml_rng_double(r, 0.002, 0.05) / s_out, &mult[o], &shift[o]);
+    }
+    ref_s16(&k, in, f, bias, mult, shift, expected);
+    tml_transpose_conv_params p = {0, 0, k.sh, k.sw, k.ph, k.pw, -32768, 32767};
+    tml_per_channel_quant q = {mult, shift};
+    tml_dims in_d = {k.n, k.h, k.w, k.c}, f_d = {k.oc, k.kh, k.kw, k.c}, out_d = {k.n, k.oh, k.ow, k.oc};
+    int ok = TML_CHECK(tml_transpose_conv_s16_get_buffer_size(&out_d) == (int32_t)(8 * n_out), "s16 buffer size");
+    memset(actual, 0x5A, sizeof(int16_t) * n_out);
+    memset(scratch, 0x5A, sizeof(int64_t) * n_out);
+    tml_status st = tml_transpose_conv_s16(&p, &q, &in_d, in, &f_d, f, k.has_bias ? bias : NULL, &out_d, actual, scratch);
+    ok &= TML_CHECK(st == TML_OK, "s16 status %d", (int)st);
+    char label[256];
+    snprintf(label, sizeof(label), "transpose conv s16 case %d: in %dx%dx%dx%d f %dx%dx%d s %d,%d pad %d,%d out %dx%d bias %d",
+             index, k.n, k.h, k.w, k.c, k.oc, k.kh, k.kw, k.sh, k.sw, k.ph, k.pw, k.oh, k.ow, k.has_bias);
+    ok &= tml_test_compare_s16(label, expected, actual, n_out);
+    tml_test_record(ok, label);
+    free(in); free(expected); free(actual); free(f); free(bias); free(scratch); free(mult); free(shift);
+    return ok;
+}
+
 static void argument_cases(void)
 {
     int8_t in[4] = {0}, f[4] = {0}, out[16];
@@ -176,6 +252,25 @@ static void argument_cases(void)
     ok &= TML_CHECK(tml_transpose_conv_s8_get_buffer_size(&out_d) == 64, "buffer size 4 x 16");
     ok &= TML_CHECK(tml_transpose_conv_s8_get_buffer_size_for(-1, &out_d) == -1, "unknown core");
     ok &= TML_CHECK(tml_transpose_conv_s8_get_buffer_size(NULL) == -1, "NULL dims");
+    int16_t in16[4] = {0}, out16[16];
+    int64_t scratch64[16];
+    tml_transpose_conv_params p16 = {0, 0, 2, 2, 0, 0, -32768, 32767};
+    ok &= TML_CHECK(tml_transpose_conv_s16(&p16, &q, &in_d, in16, &f_d, f, NULL, &out_d, out16, scratch64) == TML_OK,
+                    "s16 valid");
+    p16.input_offset = 1;
+    ok &= TML_CHECK(tml_transpose_conv_s16(&p16, &q, &in_d, in16, &f_d, f, NULL, &out_d, out16, scratch64) ==
+                        TML_ERROR_ARGUMENT, "s16 input offset");
+    p16.input_offset = 0;
+    p16.output_offset = -1;
+    ok &= TML_CHECK(tml_transpose_conv_s16(&p16, &q, &in_d, in16, &f_d, f, NULL, &out_d, out16, scratch64) ==
+                        TML_ERROR_ARGUMENT, "s16 output offset");
+    p16.output_offset = 0;
+    s = 8; /* the 64-bit requantization shifts right by 15 - shift: TFLM bounds shift to 7 */
+    ok &= TML_CHECK(tml_transpose_conv_s16(&p16, &q, &in_d, in16, &f_d, f, NULL, &out_d, out16, scratch64) ==
+                        TML_ERROR_ARGUMENT, "s16 shift 8");
+    s = 0;
+    ok &= TML_CHECK(tml_transpose_conv_s16_get_buffer_size(&out_d) == 128, "s16 buffer size 8 x 16");
+    ok &= TML_CHECK(tml_transpose_conv_s16_get_buffer_size_for(TML_CORES, &out_d) == -1, "s16 unknown core");
     tml_test_record(ok, "transpose conv arguments");
 }
 
@@ -185,6 +280,9 @@ int main(void)
     argument_cases();
     for (int i = 0; i < 1000; i++) {
         run_case(&r, i);
+    }
+    for (int i = 0; i < 500; i++) {
+        run_case_s16(&r, i);
     }
     return TML_TEST_SUMMARY("test_transpose_conv");
 }

@@ -544,6 +544,22 @@ public static partial class KernelAbi
             new("output_dims", ParamKind.Struct, "const tml_dims *"),
             new("output", ParamKind.Pointer, "int8_t *"),
         }),
+        new("tml_avg_pool_s16", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_pool_params *"),
+            new("input_dims", ParamKind.Struct, "const tml_dims *"),
+            new("input", ParamKind.Pointer, "const int16_t *"),
+            new("output_dims", ParamKind.Struct, "const tml_dims *"),
+            new("output", ParamKind.Pointer, "int16_t *"),
+        }),
+        new("tml_max_pool_s16", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_pool_params *"),
+            new("input_dims", ParamKind.Struct, "const tml_dims *"),
+            new("input", ParamKind.Pointer, "const int16_t *"),
+            new("output_dims", ParamKind.Struct, "const tml_dims *"),
+            new("output", ParamKind.Pointer, "int16_t *"),
+        }),
         new("tml_add_s8", "tml_status", new AbiParameter[]
         {
             new("params", ParamKind.Struct, "const tml_add_params *"),
@@ -583,6 +599,14 @@ public static partial class KernelAbi
             new("input1", ParamKind.Pointer, "const int8_t *"),
             new("input2", ParamKind.Pointer, "const int8_t *"),
             new("output", ParamKind.Pointer, "int8_t *"),
+        }),
+        new("tml_mul_s16", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_mul_params *"),
+            new("shape", ParamKind.Struct, "const tml_broadcast_shape *"),
+            new("input1", ParamKind.Pointer, "const int16_t *"),
+            new("input2", ParamKind.Pointer, "const int16_t *"),
+            new("output", ParamKind.Pointer, "int16_t *"),
         }),
         new("tml_pad", "tml_status", new AbiParameter[]
         {
@@ -688,6 +712,28 @@ public static partial class KernelAbi
             new("bias", ParamKind.Pointer, "const int32_t *"),
             new("output_dims", ParamKind.Struct, "const tml_dims *"),
             new("output", ParamKind.Pointer, "int8_t *"),
+            new("scratch", ParamKind.Pointer, "void *"),
+        }),
+        new("tml_transpose_conv_s16_get_buffer_size", "int32_t", new AbiParameter[]
+        {
+            new("output_dims", ParamKind.Struct, "const tml_dims *"),
+        }),
+        new("tml_transpose_conv_s16_get_buffer_size_for", "int32_t", new AbiParameter[]
+        {
+            new("core", ParamKind.Int32, "int32_t"),
+            new("output_dims", ParamKind.Struct, "const tml_dims *"),
+        }),
+        new("tml_transpose_conv_s16", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_transpose_conv_params *"),
+            new("quant", ParamKind.Struct, "const tml_per_channel_quant *"),
+            new("input_dims", ParamKind.Struct, "const tml_dims *"),
+            new("input", ParamKind.Pointer, "const int16_t *"),
+            new("filter_dims", ParamKind.Struct, "const tml_dims *"),
+            new("filter", ParamKind.Pointer, "const int8_t *"),
+            new("bias", ParamKind.Pointer, "const int64_t *"),
+            new("output_dims", ParamKind.Struct, "const tml_dims *"),
+            new("output", ParamKind.Pointer, "int16_t *"),
             new("scratch", ParamKind.Pointer, "void *"),
         }),
         new("tml_conv_f32", "tml_status", new AbiParameter[]
