@@ -116,7 +116,7 @@ public class TransposeConvValidationTests
         bias.Type = DataType.Int32;
         bias.Data = new byte[4 * bias.ElementCount];
         var diagnostics = ModelValidator.Validate(TfliteReader.Read(TfliteWriter.Write(model)).Value!);
-        Assert.Contains(diagnostics, d => d.Id == DiagnosticIds.UnsupportedTypeCombination && d.Message.Contains("bias of a 16x8 TRANSPOSE_CONV must be INT64, not INT32"));
+        Assert.Contains(diagnostics, d => d.Id == DiagnosticIds.UnsupportedTypeCombination && d.Message.Contains("a 16x8 TRANSPOSE_CONV bias must be INT64, not INT32"));
     }
 
     [Fact]

@@ -29,12 +29,6 @@ internal sealed class Alias : OperatorDefinition
     // TFLM's RESHAPE and SQUEEZE copy (or share) the bytes and check no quantization; so does the alias.
     public override bool CopiesBytesAsTflm(OpKind kind) => true;
 
-    public override bool CheckOperands(OperatorValidation validation, Operator op)
-    {
-        SameScale16.Check(validation, this, op);
-        return true;
-    }
-
     public override bool IsAlias(OpKind kind) => true;
 
     public override void Lower(LoweringContext context, Operator op)
@@ -63,12 +57,6 @@ internal sealed class Pad : OperatorDefinition
 
     // TFLM's PAD copies the input's bytes and fills with the output's zero point (PAD) or the value (PADV2), as tml_pad.
     public override bool CopiesBytesAsTflm(OpKind kind) => true;
-
-    public override bool CheckOperands(OperatorValidation validation, Operator op)
-    {
-        SameScale16.Check(validation, this, op);
-        return true;
-    }
 
     public override void CheckSpecification(OperatorValidation validation, Operator op, Tensor input, Tensor output)
     {
@@ -219,12 +207,6 @@ internal sealed class Concatenation : OperatorDefinition
 
     // The kernel copies bytes, so every input must already be in the output's quantization.
     public override SameScale SameScale(OpKind kind) => Operators.SameScale.InputsAsOutput;
-
-    public override bool CheckOperands(OperatorValidation validation, Operator op)
-    {
-        SameScale16.Check(validation, this, op);
-        return true;
-    }
 
     public override int? QuantizedVersion(OpKind kind) => 2;
 

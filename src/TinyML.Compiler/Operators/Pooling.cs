@@ -31,12 +31,6 @@ internal sealed class Pooling : OperatorDefinition
     // TFLM's PoolingPrepare requires it too: the int8 and int16 kernels never requantize.
     public override SameScale SameScale(OpKind kind) => Operators.SameScale.OutputAsInput;
 
-    public override bool CheckOperands(OperatorValidation validation, Operator op)
-    {
-        SameScale16.Check(validation, this, op);
-        return true;
-    }
-
     public override int? QuantizedVersion(OpKind kind) => 2;
 
     public override Activation FusedActivation(Operator op) => op.OptionsAs<Pool2DOptions>()?.Activation ?? Activation.None;
@@ -89,33 +83,5 @@ internal sealed class Pooling : OperatorDefinition
         if (QuantMath.OutputSize(p.Padding, i[1], p.FilterH, p.StrideH, 1) != o[1] || QuantMath.OutputSize(p.Padding, i[2], p.FilterW, p.StrideW, 1) != o[2] || i[3] != o[3]) return null;
         return (new Window(p.FilterH, p.StrideH, 1, QuantMath.PaddingBefore(p.StrideH, 1, i[1], p.FilterH, o[1])),
             new Window(p.FilterW, p.StrideW, 1, QuantMath.PaddingBefore(p.StrideW, 1, i[2], p.FilterW, o[2])));
-    }
-}
-
-/// <summary>
-/// The same-scale rule a definition states (<see cref="OperatorDefinition.SameScale"/>) applied to int16: the
-/// validator's specification check reads int8 only, so the int16 operators whose kernels copy values without
-/// requantizing (pooling, CONCATENATION, PAD, RESHAPE, SQUEEZE) ask for it themselves, with the int8 outcome: TML1017,
-/// or the TML1018 warning where the kernel copies bytes exactly as TFLM's does (<see cref="OperatorDefinition.CopiesBytesAsTflm"/>).
-/// </summary>
-internal static class SameScale16
-{
-    public static void Check(OperatorValidation validation, OperatorDefinition definition, Operator op)
-    {
-        var graph = validation.Graph;
-        var output = graph.Output(op, 0);
-        var rule = definition.SameScale(op.Kind);
-        if (output.Type != I16 || rule == Operators.SameScale.None || output.Quantization is not { HasScales: true } oq) return;
-        var inputs = rule == Operators.SameScale.OutputAsInput ? op.Inputs.Take(1) : op.Inputs;
-        foreach (int t in inputs)
-            if (t >= 0 && graph.Tensors[t].Quantization is { HasScales: true } q && (q.Scale != oq.Scale || q.ZeroPoint != oq.ZeroPoint))
-            {
-                string message = $"int16 {op.TypeName} must keep the input quantization: input '{graph.Tensors[t].Name}' has scale {q.Scale} zero point {q.ZeroPoint}, the output scale {oq.Scale} zero point {oq.ZeroPoint}";
-                if (definition.CopiesBytesAsTflm(op.Kind))
-                    validation.Tolerate($"{message}; like TFLM's kernel, ours copies the input's bytes, so the output holds TFLM's bytes", output);
-                else
-                    validation.Require(false, message, output);
-                return;
-            }
     }
 }

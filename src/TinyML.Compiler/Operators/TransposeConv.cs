@@ -59,55 +59,9 @@ internal sealed class TransposeConv : OperatorDefinition
 
     public override void CheckWeights(OperatorValidation validation, Operator op, Tensor input)
     {
-        var data = validation.Graph.Tensors[op.Inputs[DataInput]];
-        if (data.Type == I16)
-            CheckWeights16x8(validation, op, data);
-        else
-            WeightedOperator.CheckWeights(validation, op, data, expectedRank: 4, channelDim: 0, biasInput: BiasInput);
-    }
-
-    /// <summary>16x8: int8 symmetric weights (per channel along dimension 0 or per tensor), an INT64 bias (the type
-    /// TFLM's kernel reads unless the bias is INT16), activations with zero point 0 (TFLM's kernel applies no
-    /// offsets).</summary>
-    private static void CheckWeights16x8(OperatorValidation validation, Operator op, Tensor input)
-    {
-        var graph = validation.Graph;
-        var weights = graph.Tensors[op.Inputs[WeightsInput]];
-        var bias = graph.Input(op, BiasInput);
-        var output = graph.Output(op, 0);
-        if (weights.Type != I8)
-        {
-            validation.Report(DiagnosticIds.UnsupportedTypeCombination,
-                $"{DataTypes.Name(weights.Type)} weights with INT16 input are not supported; 16x8 TRANSPOSE_CONV takes INT8 weights", weights);
-            return;
-        }
-        if (weights.Shape.Count != 4)
-        {
-            validation.Report(DiagnosticIds.InvalidOperator, $"weights must have rank 4, not {weights.Shape.Count}", weights);
-            return;
-        }
-        int channels = weights.Shape[0];
-        if (bias is not null)
-        {
-            if (bias.Type != DataType.Int64)
-                validation.Report(DiagnosticIds.UnsupportedTypeCombination, $"bias of a 16x8 TRANSPOSE_CONV must be INT64, not {DataTypes.Name(bias.Type)}", bias);
-            if (bias.ElementCount != channels)
-                validation.Report(DiagnosticIds.InvalidOperator, $"bias has {bias.ElementCount} elements for {channels} output channels", bias);
-        }
-        if (weights.Quantization is not { HasScales: true } wq)
-        {
-            validation.Report(DiagnosticIds.MissingQuantization, "int8 weights have no quantization scales", weights);
-            return;
-        }
-        if (wq.IsPerChannel && (wq.QuantizedDimension != 0 || wq.Scales.Count != channels))
-            validation.Report(DiagnosticIds.InconsistentQuantization,
-                $"per-channel weights must have {channels} scales along dimension 0; found {wq.Scales.Count} along {wq.QuantizedDimension}", weights);
-        if (wq.ZeroPoints.Any(z => z != 0))
-            validation.Report(DiagnosticIds.QuantizationSpecViolation, "int8 weights must be symmetric (zero point 0)", weights);
-        foreach (var t in new[] { input, output })
-            if (t.Quantization is { HasScales: true } q && q.ZeroPoint != 0)
-                validation.Report(DiagnosticIds.QuantizationSpecViolation,
-                    $"int16 TRANSPOSE_CONV activations must have zero point 0 (TFLM's 16x8 kernel applies no offset), not {q.ZeroPoint}", t);
+        // 16x8 takes an INT64 bias only: TFLM's kernel reads any other bias type as INT64.
+        WeightedOperator.CheckWeights(validation, op, validation.Graph.Tensors[op.Inputs[DataInput]], expectedRank: 4, channelDim: 0,
+            biasInput: BiasInput, int16Biases: new[] { DataType.Int64 });
     }
 
     public override void CheckOptions(OperatorValidation validation, Operator op)

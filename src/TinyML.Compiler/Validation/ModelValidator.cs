@@ -235,15 +235,17 @@ public static class ModelValidator
                 Report(DiagnosticIds.InvalidOperator, $"fused activation {activation} is not supported", index);
         }
 
-        /// <summary>The int8 specification as the operator's definition states it: same-scale rules and fixed outputs.</summary>
+        /// <summary>The int8 and int16 specification as the operator's definition states it: same-scale rules and fixed
+        /// outputs.</summary>
         private static void CheckSpecification(OperatorValidation validation, OperatorDefinition definition, Operator op, Tensor input, Tensor output)
         {
-            if (input.Type != I8 || input.Quantization is not { HasScales: true } iq || output.Quantization is not { HasScales: true } oq) return;
+            if (input.Type is not (I8 or I16) || input.Quantization is not { HasScales: true } iq || output.Quantization is not { HasScales: true } oq) return;
             bool Same(Quantization q, Quantization other) => q.Scale == other.Scale && q.ZeroPoint == other.ZeroPoint;
+            string type = input.Type == I8 ? "int8" : "int16";
             switch (definition.SameScale(op.Kind))
             {
                 case SameScale.OutputAsInput:
-                    string keep = $"int8 {op.TypeName} must keep the input quantization (input scale {iq.Scale} zero point {iq.ZeroPoint}, output scale {oq.Scale} zero point {oq.ZeroPoint})";
+                    string keep = $"{type} {op.TypeName} must keep the input quantization (input scale {iq.Scale} zero point {iq.ZeroPoint}, output scale {oq.Scale} zero point {oq.ZeroPoint})";
                     if (Same(oq, iq)) break;
                     if (definition.CopiesBytesAsTflm(op.Kind))
                         validation.Tolerate($"{keep}; like TFLM's kernel, ours copies the input's bytes, so the output holds TFLM's bytes", output);
@@ -254,11 +256,12 @@ public static class ModelValidator
                     foreach (int t in op.Inputs)
                         if (t >= 0 && validation.Graph.Tensors[t].Quantization is { HasScales: true } q && !Same(q, oq))
                         {
-                            validation.Require(false, $"int8 {op.TypeName} inputs must have the output's quantization (scale {oq.Scale} zero point {oq.ZeroPoint}); input '{validation.Graph.Tensors[t].Name}' has scale {q.Scale} zero point {q.ZeroPoint}; insert a QUANTIZE", output);
+                            validation.Require(false, $"{type} {op.TypeName} inputs must have the output's quantization (scale {oq.Scale} zero point {oq.ZeroPoint}); input '{validation.Graph.Tensors[t].Name}' has scale {q.Scale} zero point {q.ZeroPoint}; insert a QUANTIZE", output);
                             break;
                         }
                     break;
             }
+            if (input.Type != I8) return;
             if (definition.FixedOutput(op.Kind, output.Type) is { } fixedOutput)
             {
                 // TFLM accepts the fixed output scales within 0.1%, so converters may write 1/65535 for 1/65536.
