@@ -946,7 +946,8 @@ TML_API tml_status tml_svdf_s8_state_s8(const tml_svdf_params *params, const int
  * time_major 1: input [time, batches, input_size], every batch in one step; 0: input [batches, time, input_size],
  * one batch at a time, each with its own state row. The output has the input's layout with state_size columns.
  * The gate order of the `weights` (8: input-to-input, -forget, -cell, -output, then recurrent-to-input, -forget,
- * -cell, -output, each [state_size, input_size] or [state_size, state_size]) and `biases` (4) arrays is TFLite's.
+ * -cell, -output, each [state_size, input_size] or [state_size, state_size]) and `biases` (4) arrays is TFLite's;
+ * the arrays hold int8 weights and int32 biases for tml_lstm_s8, floats for tml_lstm_f32.
  */
 #define TML_LSTM_GATE_TANH 0    /* the cell gate's activation (the options' fused activation) */
 #define TML_LSTM_GATE_SIGMOID 1
@@ -997,8 +998,8 @@ TML_API int32_t tml_lstm_s8_get_buffer_size_for(int32_t core, const tml_lstm_s8_
  * zero point (each stored byte is (h - hidden_zero_point) mod 256), so zeroed bytes are TFLM's reset value (the
  * zero point). `scratch` holds tml_lstm_s8_get_buffer_size bytes, 2-byte aligned.
  */
-TML_API tml_status tml_lstm_s8(const tml_lstm_s8_params *params, const int8_t *input, const int8_t *const *weights,
-                               const int32_t *const *biases, int8_t *output_state, int16_t *cell_state,
+TML_API tml_status tml_lstm_s8(const tml_lstm_s8_params *params, const int8_t *input, const void *const *weights,
+                               const void *const *biases, int8_t *output_state, int16_t *cell_state,
                                int16_t *scratch, int8_t *output);
 
 /* Parameters of tml_lstm_f32 (TFLM's float path: reference FC, Logistic, Tanh and Mul in float). */
@@ -1017,8 +1018,8 @@ TML_API int32_t tml_lstm_f32_get_buffer_size(const tml_lstm_f32_params *params);
 TML_API int32_t tml_lstm_f32_get_buffer_size_for(int32_t core, const tml_lstm_f32_params *params);
 
 /* One float32 invoke; the states persist as in tml_lstm_s8 (zeroed is TFLM's reset). Scratch 4-byte aligned. */
-TML_API tml_status tml_lstm_f32(const tml_lstm_f32_params *params, const float *input, const float *const *weights,
-                                const float *const *biases, float *output_state, float *cell_state, float *scratch,
+TML_API tml_status tml_lstm_f32(const tml_lstm_f32_params *params, const float *input, const void *const *weights,
+                                const void *const *biases, float *output_state, float *cell_state, float *scratch,
                                 float *output);
 
 

@@ -224,16 +224,19 @@ TML_API int32_t tml_lstm_s8_get_buffer_size_for(int32_t core, const tml_lstm_s8_
     return 4 * 2 * params->batches * params->state_size;
 }
 
-TML_API tml_status tml_lstm_s8(const tml_lstm_s8_params *params, const int8_t *input, const int8_t *const *weights,
-                               const int32_t *const *biases, int8_t *output_state, int16_t *cell_state,
+TML_API tml_status tml_lstm_s8(const tml_lstm_s8_params *params, const int8_t *input, const void *const *weights,
+                               const void *const *biases, int8_t *output_state, int16_t *cell_state,
                                int16_t *scratch, int8_t *output)
 {
     if (!tml_lstm_s8_valid(params) || input == NULL || weights == NULL || biases == NULL || output_state == NULL ||
         cell_state == NULL || scratch == NULL || output == NULL) {
         return TML_ERROR_ARGUMENT;
     }
+    const int8_t *w[8];
+    const int32_t *b[4];
     for (int32_t g = 0; g < 8; g++) {
-        if (weights[g] == NULL || (g < 4 && biases[g] == NULL)) {
+        w[g] = (const int8_t *)weights[g];
+        if (w[g] == NULL || (g < 4 && (b[g] = (const int32_t *)biases[g]) == NULL)) {
             return TML_ERROR_ARGUMENT;
         }
     }
@@ -244,7 +247,7 @@ TML_API tml_status tml_lstm_s8(const tml_lstm_s8_params *params, const int8_t *i
     for (int32_t s = 0; s < sequences; s++) {
         step.state = (size_t)s * (size_t)p->state_size;
         for (int32_t t = 0; t < p->time_steps; t++) {
-            tml_lstm_s8_step(p, &step, input, weights, biases, output_state, cell_state, scratch, output);
+            tml_lstm_s8_step(p, &step, input, w, b, output_state, cell_state, scratch, output);
             step.input += (size_t)step.batches * (size_t)p->input_size;
             step.output += (size_t)step.batches * (size_t)p->state_size;
         }

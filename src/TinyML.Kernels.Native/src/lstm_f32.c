@@ -94,16 +94,19 @@ TML_API int32_t tml_lstm_f32_get_buffer_size_for(int32_t core, const tml_lstm_f3
     return 4 * 4 * params->batches * params->state_size;
 }
 
-TML_API tml_status tml_lstm_f32(const tml_lstm_f32_params *params, const float *input, const float *const *weights,
-                                const float *const *biases, float *output_state, float *cell_state, float *scratch,
+TML_API tml_status tml_lstm_f32(const tml_lstm_f32_params *params, const float *input, const void *const *weights,
+                                const void *const *biases, float *output_state, float *cell_state, float *scratch,
                                 float *output)
 {
     if (!tml_lstm_f32_valid(params) || input == NULL || weights == NULL || biases == NULL || output_state == NULL ||
         cell_state == NULL || scratch == NULL || output == NULL) {
         return TML_ERROR_ARGUMENT;
     }
+    const float *w[8];
+    const float *b[4];
     for (int32_t g = 0; g < 8; g++) {
-        if (weights[g] == NULL || (g < 4 && biases[g] == NULL)) {
+        w[g] = (const float *)weights[g];
+        if (w[g] == NULL || (g < 4 && (b[g] = (const float *)biases[g]) == NULL)) {
             return TML_ERROR_ARGUMENT;
         }
     }
@@ -113,7 +116,7 @@ TML_API tml_status tml_lstm_f32(const tml_lstm_f32_params *params, const float *
     for (int32_t s = 0; s < sequences; s++) {
         step.state = (size_t)s * (size_t)p->state_size;
         for (int32_t t = 0; t < p->time_steps; t++) {
-            tml_lstm_f32_step_run(p, &step, input, weights, biases, output_state, cell_state, scratch, output);
+            tml_lstm_f32_step_run(p, &step, input, w, b, output_state, cell_state, scratch, output);
             step.input += (size_t)step.batches * (size_t)p->input_size;
             step.output += (size_t)step.batches * (size_t)p->state_size;
         }

@@ -921,8 +921,8 @@ public static partial class KernelAbi
         {
             new("params", ParamKind.Struct, "const tml_lstm_s8_params *"),
             new("input", ParamKind.Pointer, "const int8_t *"),
-            new("weights", ParamKind.PointerArray, "const int8_t * const *"),
-            new("biases", ParamKind.PointerArray, "const int32_t * const *"),
+            new("weights", ParamKind.PointerArray, "const void * const *"),
+            new("biases", ParamKind.PointerArray, "const void * const *"),
             new("output_state", ParamKind.Pointer, "int8_t *"),
             new("cell_state", ParamKind.Pointer, "int16_t *"),
             new("scratch", ParamKind.Pointer, "int16_t *"),
@@ -941,8 +941,8 @@ public static partial class KernelAbi
         {
             new("params", ParamKind.Struct, "const tml_lstm_f32_params *"),
             new("input", ParamKind.Pointer, "const float *"),
-            new("weights", ParamKind.PointerArray, "const float * const *"),
-            new("biases", ParamKind.PointerArray, "const float * const *"),
+            new("weights", ParamKind.PointerArray, "const void * const *"),
+            new("biases", ParamKind.PointerArray, "const void * const *"),
             new("output_state", ParamKind.Pointer, "float *"),
             new("cell_state", ParamKind.Pointer, "float *"),
             new("scratch", ParamKind.Pointer, "float *"),
