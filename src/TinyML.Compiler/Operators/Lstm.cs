@@ -70,7 +70,7 @@ internal sealed class Lstm : OperatorDefinition
         if (hidden is null || cell is null || !hidden.IsVariable || !cell.IsVariable || hidden.Type != input.Type || cell.Type != cellType)
         {
             validation.Report(DiagnosticIds.InvalidOperator,
-                $"UNIDIRECTIONAL_SEQUENCE_LSTM needs its output state (input 18) as a {DataTypes.Name(input.Type)} variable and its cell state (input 19) as a {DataTypes.Name(cellType)} variable", hidden ?? cell);
+                $"UNIDIRECTIONAL_SEQUENCE_LSTM needs its output state (input 18) to be a variable tensor of type {DataTypes.Name(input.Type)} and its cell state (input 19) one of type {DataTypes.Name(cellType)}", hidden ?? cell);
             return false;
         }
         return true;
