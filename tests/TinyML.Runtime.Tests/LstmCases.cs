@@ -62,25 +62,89 @@ public static class LstmCases
         }
     }
 
-    /// <summary>A float32 LSTM of the given sizes with random weights (tanh cell gate, no clip).</summary>
-    internal static Model FloatModel(Random rng, int batches, int steps, int inputSize, int units, bool timeMajor)
+    /// <summary>A float32 LSTM: sizes, layout, clip, the 8 gate matrices and 4 biases in TFLite's order.</summary>
+    public sealed record FloatCase(Model Model, int Batches, int Steps, int InputSize, int Units, bool TimeMajor, float CellClip,
+        float[][] Weights, float[][] Biases, string Label);
+
+    /// <summary>A float32 LSTM of the given sizes with random weights (tanh cell gate).</summary>
+    internal static FloatCase FloatModel(Random rng, int batches, int steps, int inputSize, int units, bool timeMajor, float cellClip = 0)
     {
         var b = new ModelBuilder();
         int[] inShape = timeMajor ? new[] { steps, batches, inputSize } : new[] { batches, steps, inputSize };
-        float[] Values(int count) => Enumerable.Range(0, count).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        float[] Values(int count) => Enumerable.Range(0, count).Select(_ => (float)(rng.NextDouble() * 1.6 - 0.8)).ToArray();
+        var weights = Enumerable.Range(0, 8).Select(g => Values(units * (g < 4 ? inputSize : units))).ToArray();
+        var biases = Enumerable.Range(0, 4).Select(_ => Values(units)).ToArray();
         var operands = Enumerable.Repeat(-1, 24).ToArray();
         operands[0] = b.Tensor("input", DataType.Float32, inShape);
-        for (int g = 0; g < 8; g++)
-            operands[1 + g] = b.Constant($"w{g}", new[] { units, g < 4 ? inputSize : units }, Values(units * (g < 4 ? inputSize : units)));
-        for (int g = 0; g < 4; g++) operands[12 + g] = b.Constant($"bias{g}", new[] { units }, Values(units));
+        for (int g = 0; g < 8; g++) operands[1 + g] = b.Constant($"w{g}", new[] { units, g < 4 ? inputSize : units }, weights[g]);
+        for (int g = 0; g < 4; g++) operands[12 + g] = b.Constant($"bias{g}", new[] { units }, biases[g]);
         operands[18] = b.Tensor("output_state", DataType.Float32, new[] { batches, units });
         operands[19] = b.Tensor("cell_state", DataType.Float32, new[] { batches, units });
         b.Graph.Tensors[operands[18]].IsVariable = true;
         b.Graph.Tensors[operands[19]].IsVariable = true;
         int output = b.Tensor("output", DataType.Float32, new[] { inShape[0], inShape[1], units });
-        b.Operator(OpKind.UnidirectionalSequenceLstm, operands, new[] { output }, new UnidirectionalSequenceLstmOptions(Activation.Tanh, 0, 0, timeMajor, false));
+        b.Operator(OpKind.UnidirectionalSequenceLstm, operands, new[] { output }, new UnidirectionalSequenceLstmOptions(Activation.Tanh, cellClip, 0, timeMajor, false));
         b.Inputs(operands[0]).Outputs(output);
-        return b.Build();
+        return new FloatCase(b.Build(), batches, steps, inputSize, units, timeMajor, cellClip, weights, biases,
+            $"b{batches} t{steps} in{inputSize} u{units} {(timeMajor ? "time" : "batch")}-major clip {cellClip}");
+    }
+
+    /// <summary>reference_ops::Logistic (float) with TFLM's cutoffs.</summary>
+    private static float Sigmoid(float x) =>
+        x > 16.619047164916992188f ? 1.0f : x < -9.0f ? MathF.Exp(x) : 1.0f / (1.0f + MathF.Exp(-x));
+
+    /// <summary>One invoke of TFLM's float LSTM (LstmStep&lt;float, float, float, float&gt;); states carried in place.</summary>
+    internal static float[] FloatReference(FloatCase c, float[] input, float[] hidden, float[] cellState)
+    {
+        int n = c.Units, perStep = c.TimeMajor ? c.Batches : 1;
+        var output = new float[c.Batches * c.Steps * n];
+        int inputOffset = 0, outputOffset = 0;
+        for (int seq = 0; seq < (c.TimeMajor ? 1 : c.Batches); seq++)
+        {
+            int stateOffset = seq * n;
+            for (int t = 0; t < c.Steps; t++)
+            {
+                float[] Gate(int g)
+                {
+                    var gate = new float[perStep * n];
+                    for (int b = 0; b < perStep; b++)
+                        for (int r = 0; r < n; r++)
+                        {
+                            float total = 0f;
+                            for (int d = 0; d < c.InputSize; d++) total += input[inputOffset + b * c.InputSize + d] * c.Weights[g][r * c.InputSize + d];
+                            float fromInput = total + c.Biases[g][r];
+                            float rec = 0f;
+                            for (int d = 0; d < n; d++) rec += hidden[stateOffset + b * n + d] * c.Weights[4 + g][r * n + d];
+                            float sum = fromInput + (rec + 0.0f);
+                            gate[b * n + r] = g == 2 ? MathF.Tanh(sum) : Sigmoid(sum);
+                        }
+                    return gate;
+                }
+                var forget = Gate(1);
+                var inGate = Gate(0);
+                var cellGate = Gate(2);
+                for (int i = 0; i < perStep * n; i++)
+                {
+                    int s = stateOffset + i;
+                    float kept = forget[i] * cellState[s];
+                    float added = inGate[i] * cellGate[i];
+                    float cell = kept + added;
+                    if (c.CellClip > 0) cell = Math.Max(Math.Min(c.CellClip, cell), -c.CellClip);
+                    cellState[s] = cell;
+                }
+                var outGate = Gate(3);
+                for (int i = 0; i < perStep * n; i++)
+                {
+                    int s = stateOffset + i;
+                    float h = MathF.Tanh(cellState[s]) * outGate[i];
+                    hidden[s] = h;
+                    output[outputOffset + i] = h;
+                }
+                inputOffset += perStep * c.InputSize;
+                outputOffset += perStep * n;
+            }
+        }
+        return output;
     }
 
     // ---- the oracle -----------------------------------------------------------------------------------------------

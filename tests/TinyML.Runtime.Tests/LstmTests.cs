@@ -62,4 +62,40 @@ public sealed class LstmTests
         Assert.True(clipped >= 10 && clipHits > 0 && timeMajor >= 10 && cases - timeMajor >= 10, "the sweep lost a variant");
         Assert.True(varied >= cases, "the outputs are mostly saturated: the comparison would say little");
     }
+
+    [Fact]
+    public void RandomFloatModels_MatchTflmFloatLstmBitForBit_AcrossInvokes()
+    {
+        // The C# transcription calls the same libm (MathF.Exp and MathF.Tanh are glibc's expf and tanhf on the host)
+        // and rounds every float operation where TFLM's float path does, so the bits must agree.
+        var rng = new Random(43);
+        int cases = 0, clipped = 0;
+        for (int k = 0; k < 30; k++)
+        {
+            bool clip = rng.Next(2) == 0;
+            var c = LstmCases.FloatModel(rng, rng.Next(1, 4), rng.Next(1, 6), rng.Next(1, 10), rng.Next(1, 10), rng.Next(2) == 0,
+                clip ? (float)(0.1 + rng.NextDouble()) : 0);
+            var read = TfliteReader.Read(TfliteWriter.Write(c.Model)).Value!;
+            Assert.Empty(ModelValidator.Validate(read));
+            var lowered = Lowerer.Lower(read);
+            Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
+            using var ours = new PlanExecutor(lowered.Value!);
+            var hidden = new float[c.Batches * c.Units];
+            var cell = new float[c.Batches * c.Units];
+            for (int invoke = 0; invoke < 3; invoke++)
+            {
+                var input = Enumerable.Range(0, c.Batches * c.Steps * c.InputSize).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
+                var expected = LstmCases.FloatReference(c, input, hidden, cell);
+                System.Runtime.InteropServices.MemoryMarshal.AsBytes(input.AsSpan()).CopyTo(ours.Input(0));
+                ours.Run();
+                var actual = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(ours.Output(0)).ToArray();
+                Assert.True(expected.Select(BitConverter.SingleToInt32Bits).SequenceEqual(actual.Select(BitConverter.SingleToInt32Bits)),
+                    $"{c.Label}: invoke {invoke + 1} differs from TFLM's float arithmetic");
+            }
+            cases++;
+            if (clip && cell.Any(v => Math.Abs(v) == c.CellClip)) clipped++;
+        }
+        _output.WriteLine($"{cases} float models, {clipped} with the clip binding");
+        Assert.True(clipped > 0, "no clip bound");
+    }
 }

@@ -177,7 +177,7 @@ public class ScratchSizeTests
         {
             int batches = rng.Next(1, 4), steps = rng.Next(1, 5), inputSize = rng.Next(1, 9), units = rng.Next(1, 9);
             bool timeMajor = rng.Next(2) == 0;
-            yield return new Case("tml_lstm_f32", LstmCases.FloatModel(rng, batches, steps, inputSize, units, timeMajor), LoweringOptions.None,
+            yield return new Case("tml_lstm_f32", LstmCases.FloatModel(rng, batches, steps, inputSize, units, timeMajor).Model, LoweringOptions.None,
                 $"b{batches} t{steps} in{inputSize} u{units} {(timeMajor ? "time" : "batch")}-major");
         }
     }
