@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System;
 using System.Linq;
+using TinyML.Compiler.Diagnostics;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;
 using TinyML.Compiler.Tflite;
@@ -101,6 +102,21 @@ public class LstmValidationTests
         var op = Lstm(model);
         model.Main.Tensors[op.Inputs[19]].IsVariable = false;
         AssertRefused(model, DiagnosticIds.InvalidOperator, "cell state (input 19) one of type INT16");
+    }
+
+    [Fact]
+    public void AnOutputQuantizedUnlikeTheOutputState_IsATolerated_TML1018()
+    {
+        var model = Mnist();
+        var output = model.Main.Tensors[Lstm(model).Outputs[0]];
+        output.Quantization = Quantization.PerTensor(output.Quantization!.Scale * 2, 3);
+        var read = TfliteReader.Read(TfliteWriter.Write(model)).Value!;
+        // The RESHAPE after it then changes the scale back, which it tolerates too; the LSTM's warning is on operator 0.
+        var diagnostic = Assert.Single(ModelValidator.Validate(read), d => d.OperatorIndex == 0);
+        Assert.Equal(DiagnosticIds.ToleratedSpecDeviation, diagnostic.Id);
+        Assert.Equal(Severity.Warning, diagnostic.Severity);
+        Assert.Contains("output state", diagnostic.Message);
+        Assert.NotNull(Lowerer.Lower(read).Value);
     }
 
     [Fact]

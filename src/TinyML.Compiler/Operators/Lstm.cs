@@ -85,6 +85,15 @@ internal sealed class Lstm : OperatorDefinition
                     "UNIDIRECTIONAL_SEQUENCE_LSTM int8 weights must be quantized per tensor with zero point 0, as TFLM's gate FCs take them", w);
     }
 
+    public override void CheckSpecification(OperatorValidation validation, Operator op, Tensor input, Tensor output)
+    {
+        // TFLM quantizes h with the output state's parameters and copies its bytes to the output, whatever the
+        // output's own quantization says; we do the same, so a mismatch is tolerated (the bytes are TFLM's).
+        if (validation.Graph.Input(op, OutputState)?.Quantization is { HasScales: true } hq && output.Quantization is { HasScales: true } oq &&
+            (hq.Scale != oq.Scale || hq.ZeroPoint != oq.ZeroPoint))
+            validation.Tolerate($"the LSTM output's quantization (scale {oq.Scale}, zero point {oq.ZeroPoint}) differs from its output state's (scale {hq.Scale}, zero point {hq.ZeroPoint}); like TFLM's kernel, ours writes the output state's bytes, so the output holds TFLM's bytes", output);
+    }
+
     public override void CheckOptions(OperatorValidation validation, Operator op)
     {
         if (op.OptionsAs<UnidirectionalSequenceLstmOptions>() is not { } o)
