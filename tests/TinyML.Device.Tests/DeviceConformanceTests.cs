@@ -12,7 +12,7 @@ namespace TinyML.Device.Tests;
 /// <summary>
 /// One plan, two back ends, on the device: the generated C, compiled with arm-none-eabi-gcc for Cortex-M4 and
 /// Cortex-M7 and run under QEMU, gives TFLM's golden bytes on every golden model (kws_float is refused, as TFLM
-/// refuses it; GoldenCase.NotYetSupported are refused until issue 13) and every op case.
+/// refuses it; GoldenCase.NotYetSupported, empty today, would be refused) and every op case.
 /// <para>
 /// Integer outputs are always byte-identical. Float outputs are bit-identical too (-ffp-contract=off: no fused
 /// multiply-add in our code), with one exception that is not ours: a float SOFTMAX calls expf, and newlib's expf
