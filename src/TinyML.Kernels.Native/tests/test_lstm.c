@@ -2,7 +2,8 @@
 /*
  * test_lstm.c: UNIDIRECTIONAL_SEQUENCE_LSTM, int8 (tml_lstm_s8) and float32 (tml_lstm_f32).
  *
- * 1. A hand-computed int8 sequence of two steps from TFLM's sigmoid table (derivation in the comments).
+ * 1. A hand-computed int8 sequence of two steps from TFLM's sigmoid table (derivation in the comments), and a
+ *    step with a sigmoid cell gate (the kernel takes it; TFLite files can only name TANH).
  * 2. Argument checks and the scratch size (TFLM's four buffers).
  * 3. A float32 step against closed-form sigmoid/tanh (loose: libm may round differently).
  * 4. Conformance: mnist_lstm_int8's LSTM from its TFLM tensors after the first invoke (the 28-step output and both
@@ -70,6 +71,26 @@ static void test_hand_example(void)
     TML_CHECK(output[0] == 28 && output[1] == 38, "hand example: outputs %d %d, expected 28 38", output[0], output[1]);
     TML_CHECK(cell == 1170, "hand example: cell %d, expected 1170", cell);
     TML_CHECK(hidden == 33, "hand example: stored hidden %d, expected 33 (38 less the zero point)", hidden);
+}
+
+static void test_sigmoid_cell_gate(void)
+{
+    /*
+     * The same unit with a sigmoid cell gate and every bias 0: all gates are sigmoid(0) = 16384.
+     *   c = 16384 x 16384 / 2^19 = 512 (0.25); tanh: x = 6 x 512 = 3072 -> index 12, fraction 0:
+     *   (40794 << 8) - 2^23 + 2^7 = 2054784 >> 8 = 8026 (0.24492); h = 8026 x 16384 / 2^23 = 15.68 -> 16, + 5 = 21.
+     */
+    tml_lstm_s8_params p = hand_params(1);
+    const int8_t input[1] = {0}, w[1] = {0};
+    const int32_t b[1] = {0};
+    const void *weights[8] = {w, w, w, w, w, w, w, w};
+    const void *biases[4] = {b, b, b, b};
+    int8_t hidden = 0, output[1] = {0};
+    int16_t cell = 0, scratch[4];
+    p.cell_gate_activation = TML_LSTM_GATE_SIGMOID;
+    TML_CHECK(tml_lstm_s8(&p, input, weights, biases, &hidden, &cell, scratch, output) == TML_OK &&
+                  cell == 512 && output[0] == 21,
+              "sigmoid cell gate: cell %d (expected 512), output %d (expected 21)", cell, output[0]);
 }
 
 static void test_arguments(void)
@@ -227,6 +248,7 @@ static void test_golden(void)
 int main(void)
 {
     test_hand_example();
+    test_sigmoid_cell_gate();
     test_arguments();
     test_float_step();
     test_golden();
