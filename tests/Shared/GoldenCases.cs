@@ -39,8 +39,7 @@ public sealed record GoldenCase(string Name, string Model, string Folder)
     /// </summary>
     public static readonly IReadOnlyDictionary<string, NotYetSupportedModel> NotYetSupported = new Dictionary<string, NotYetSupportedModel>
     {
-        ["mnist_lstm_float"] = new("TML1005", "operator UNIDIRECTIONAL_SEQUENCE_LSTM is not supported", "UNIDIRECTIONAL_SEQUENCE_LSTM: issue 13"),
-        ["mnist_lstm_int8"] = new("TML1005", "operator UNIDIRECTIONAL_SEQUENCE_LSTM is not supported", "UNIDIRECTIONAL_SEQUENCE_LSTM: issue 13"),
+        // Empty: every shared model with TFLM goldens runs (mnist_lstm_int8 and mnist_lstm_float since issue 13).
     };
 
     /// <summary>Every case we must run byte-identically: <see cref="All"/> without the cases TFLM refuses

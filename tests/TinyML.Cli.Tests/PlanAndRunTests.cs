@@ -109,32 +109,6 @@ public class PlanAndRunTests
         Assert.Contains("error TML1008", error);
     }
 
-    public static TheoryData<string> NotYetSupportedModels() => new(GoldenCase.NotYetSupported.Keys.OrderBy(n => n));
-
-    [Theory]
-    [MemberData(nameof(NotYetSupportedModels))]
-    public void NotYetSupportedModel_RunAndPlan_AreRefusedWithItsCode(string name)
-    {
-        // On TFLM's own golden input, so that only the model can be the reason. When issue 13 lands this fails:
-        // take the model out of GoldenCase.NotYetSupported and RunConformanceTests runs it.
-        var refusal = GoldenCase.NotYetSupported[name];
-        string output = Path.Combine(Path.GetTempPath(), $"tinyml-run-{Guid.NewGuid():N}.bin");
-        var (code, _, error) = Run("run", SharedData.Model(name), "--input", Path.Combine(SharedData.Root, "golden", name, "input_1.bin"), "--output", output);
-        Assert.Equal(Cli.ModelErrors, code);
-        Assert.False(File.Exists(output), "a refused model wrote an output");
-        var errors = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.NotEmpty(errors);
-        Assert.All(errors, line =>
-        {
-            Assert.Contains($"error {refusal.Code}: operator ", line);
-            Assert.Contains(refusal.Message, line);
-        });
-        Assert.DoesNotContain("   at ", error);
-        var plan = Run("plan", SharedData.Model(name), "--json");
-        Assert.Equal(Cli.ModelErrors, plan.Code);
-        Assert.Equal(error, plan.Err);
-    }
-
     [Fact]
     public void MissingOrMismatchedNativeLibrary_GivesCodedErrors()
     {

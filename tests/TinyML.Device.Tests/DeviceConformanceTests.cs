@@ -12,7 +12,7 @@ namespace TinyML.Device.Tests;
 /// <summary>
 /// One plan, two back ends, on the device: the generated C, compiled with arm-none-eabi-gcc for Cortex-M4 and
 /// Cortex-M7 and run under QEMU, gives TFLM's golden bytes on every golden model (kws_float is refused, as TFLM
-/// refuses it; GoldenCase.NotYetSupported are refused until issue 13) and every op case.
+/// refuses it; GoldenCase.NotYetSupported, empty today, would be refused) and every op case.
 /// <para>
 /// Integer outputs are always byte-identical. Float outputs are bit-identical too (-ffp-contract=off: no fused
 /// multiply-add in our code), with one exception that is not ours: a float SOFTMAX calls expf, and newlib's expf
@@ -20,7 +20,9 @@ namespace TinyML.Device.Tests;
 /// arithmetic in software without fused multiply-add, while the x86 glibc that computed TFLM's goldens uses its
 /// FMA variant. The two differ by 1 ULP on about 10% of inputs (docs/device.md), which softmax's normalisation
 /// turns into at most 2 ULP. There, and only when expf is linked, float outputs are compared within 2 ULP.
-/// Cortex-M7's newlib uses hardware double VFMA and matches bit for bit.
+/// Cortex-M7's newlib uses hardware double VFMA and matches bit for bit. A float LSTM feeds each step's expf and
+/// tanhf results into the next step, so each time step may add such a difference: there the tolerance is 2 ULP per
+/// LSTM time step plus the softmax's 2 (mnist_lstm_float: 58; 30 measured on M4, M33, M0+ and M3).
 /// </para>
 /// </summary>
 public sealed class DeviceConformanceTests
@@ -63,6 +65,9 @@ public sealed class DeviceConformanceTests
         var vectors = gc.Vectors();
         Assert.Equal(vectors.Count, results.Count);
         bool tolerant = image.HasSymbol("expf") && !ExpfMatchesGlibc.Contains(core.Name);
+        int lstmSteps = plan.Calls.Where(c => c.Kernel == "tml_lstm_f32")
+            .Sum(c => c.Args[0].Fields.Single(f => f.Name == "time_steps").Int);
+        int tolerance = ExpfUlps * (1 + lstmSteps);
         int worst = 0;
         for (int v = 0; v < vectors.Count; v++)
         {
@@ -79,7 +84,7 @@ public sealed class DeviceConformanceTests
                 {
                     int ulps = MaxUlps(expected, ours);
                     worst = Math.Max(worst, ulps);
-                    Assert.True(ulps <= ExpfUlps, $"{where}: {ulps} ULP apart (tolerance {ExpfUlps}, newlib expf)");
+                    Assert.True(ulps <= tolerance, $"{where}: {ulps} ULP apart (tolerance {tolerance}, newlib expf)");
                 }
                 else
                 {

@@ -172,6 +172,20 @@ public class QuantizerGraphTests
         Assert.Equal("HARD_SWISH", d.OperatorType);
     }
 
+    [Fact]
+    public void AFloatLstm_IsRefusedWithTML2006()
+    {
+        // The quantizer does not write int8 LSTMs (their int16 cell state and intermediate scales): mnist_lstm_float
+        // is refused by name rather than quantized wrongly.
+        var model = TfliteReader.ReadFile(TinyML.Tests.SharedData.Model("mnist_lstm_float")).Value!;
+        var result = PostTrainingQuantizer.Quantize(model, Samples(28 * 28, 2), Runner);
+        Assert.Null(result.Value);
+        var d = Assert.Single(result.Diagnostics);
+        Assert.Equal(DiagnosticIds.UnsupportedFloatOperator, d.Id);
+        Assert.Equal("UNIDIRECTIONAL_SEQUENCE_LSTM", d.OperatorType);
+        Assert.Contains("cannot be quantized", d.Message);
+    }
+
     private static Model FullyConnected(float[] weights)
     {
         var b = new ModelBuilder();

@@ -7,6 +7,7 @@ using TinyML.Compiler.Building;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;
 using TinyML.Compiler.Plan;
+using TinyML.Tests;
 using Xunit;
 
 namespace TinyML.Runtime.Tests;
@@ -172,11 +173,24 @@ public class ScratchSizeTests
     private static IEnumerable<Case> TransposeConv16() =>
         TinyML.Tests.TransposeConvCases.Cases(13, 8, DataType.Int16).Select(c => new Case("tml_transpose_conv_s16", c.Model, LoweringOptions.None, c.Label));
 
+    private static IEnumerable<Case> Lstm(Random rng)
+    {
+        foreach (var c in LstmCases.Cases(rng.Next(), 8))
+            yield return new Case("tml_lstm_s8", c.Model, LoweringOptions.None, c.Label);
+        for (int k = 0; k < 8; k++)
+        {
+            int batches = rng.Next(1, 4), steps = rng.Next(1, 5), inputSize = rng.Next(1, 9), units = rng.Next(1, 9);
+            bool timeMajor = rng.Next(2) == 0;
+            yield return new Case("tml_lstm_f32", LstmCases.FloatModel(rng, batches, steps, inputSize, units, timeMajor).Model, LoweringOptions.None,
+                $"b{batches} t{steps} in{inputSize} u{units} {(timeMajor ? "time" : "batch")}-major");
+        }
+    }
+
     private static IEnumerable<Case> Sweep()
     {
         var rng = new Random(11);
         return Convolutions(rng, depthwise: false).Concat(Convolutions(rng, depthwise: true)).Concat(InPlaceDepthwise(rng))
-            .Concat(FullyConnected(rng)).Concat(AveragePool(rng)).Concat(Mean(rng)).Concat(Svdf(rng)).Concat(TransposeConv(rng)).Concat(TransposeConv16()).ToList();
+            .Concat(FullyConnected(rng)).Concat(AveragePool(rng)).Concat(Mean(rng)).Concat(Svdf(rng)).Concat(TransposeConv(rng)).Concat(TransposeConv16()).Concat(Lstm(rng)).ToList();
     }
 
     [Fact]
@@ -209,7 +223,7 @@ public class ScratchSizeTests
         Assert.Equal(sized.Select(p => p.Name.Substring(0, p.Name.Length - "_get_buffer_size_for".Length)).OrderBy(k => k, StringComparer.Ordinal),
             checkedCases.Keys.OrderBy(k => k, StringComparer.Ordinal));
         Assert.All(checkedCases, pair => Assert.True(pair.Value >= 5, $"{pair.Key}: only {pair.Value} shapes"));
-        Assert.Equal(new[] { "tml_depthwise_conv_s8_inplace", "tml_svdf_s8", "tml_transpose_conv_s16", "tml_transpose_conv_s8" }, nonZero.OrderBy(k => k, StringComparer.Ordinal));
+        Assert.Equal(new[] { "tml_depthwise_conv_s8_inplace", "tml_lstm_f32", "tml_lstm_s8", "tml_svdf_s8", "tml_transpose_conv_s16", "tml_transpose_conv_s8" }, nonZero.OrderBy(k => k, StringComparer.Ordinal));
     }
 
     [Fact]

@@ -90,6 +90,16 @@ public sealed record SvdfOptions(int Rank, Activation Activation, bool Asymmetri
     public override byte UnionType => Union;
 }
 
+/// <summary>UNIDIRECTIONAL_SEQUENCE_LSTM options (schema.fbs UnidirectionalSequenceLSTMOptions; a clip of 0 is none).</summary>
+public sealed record UnidirectionalSequenceLstmOptions(Activation Activation, float CellClip, float ProjectionClip,
+    bool TimeMajor, bool AsymmetricQuantizeInputs) : OperatorOptions
+{
+    /// <summary>TFLite union type.</summary>
+    public const byte Union = 71;
+    /// <inheritdoc />
+    public override byte UnionType => Union;
+}
+
 /// <summary>FULLY_CONNECTED options.</summary>
 public sealed record FullyConnectedOptions(Activation Activation, byte WeightsFormat, bool KeepNumDims,
     bool AsymmetricQuantizeInputs) : OperatorOptions

@@ -25,9 +25,9 @@ internal abstract class OperatorDefinition
     /// (RELU_N1_TO_1, which float preparation folds away).</summary>
     public abstract OperatorRule? Rule(OpKind kind);
 
-    /// <summary>The input that is the operator's persistent state (a variable tensor), or null: no other operator
-    /// may read a variable.</summary>
-    public virtual int? StateInput(OpKind kind) => null;
+    /// <summary>The inputs that are the operator's persistent state (variable tensors), none by default: no other
+    /// operator may read a variable.</summary>
+    public virtual IReadOnlyList<int> StateInputs(OpKind kind) => System.Array.Empty<int>();
 
     /// <summary>Checks of the operands before their quantization is looked at; false stops validating the operator.</summary>
     public virtual bool CheckOperands(OperatorValidation validation, Operator op) => true;

@@ -18,7 +18,9 @@ internal sealed class Svdf : OperatorDefinition
 
     public override OperatorRule Rule(OpKind kind) => SvdfRule;
 
-    public override int? StateInput(OpKind kind) => 4;
+    private static readonly int[] State = { 4 };
+
+    public override IReadOnlyList<int> StateInputs(OpKind kind) => State;
 
     public override Activation FusedActivation(Operator op) => op.OptionsAs<SvdfOptions>()?.Activation ?? Activation.None;
 

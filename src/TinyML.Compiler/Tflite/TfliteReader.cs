@@ -287,6 +287,7 @@ public static class TfliteReader
             TransposeConvOptions.Union => new TransposeConvOptions((Padding)t.Byte(0), t.Int(1), t.Int(2), (Activation)t.Byte(3)),
             Pool2DOptions.Union => new Pool2DOptions((Padding)t.Byte(0), t.Int(1), t.Int(2), t.Int(3), t.Int(4), (Activation)t.Byte(5)),
             SvdfOptions.Union => new SvdfOptions(t.Int(0), (Activation)t.Byte(1), t.Bool(2)),
+            UnidirectionalSequenceLstmOptions.Union => new UnidirectionalSequenceLstmOptions((Activation)t.Byte(0), t.Float(1), t.Float(2), t.Bool(3), t.Bool(4)),
             FullyConnectedOptions.Union => new FullyConnectedOptions((Activation)t.Byte(0), t.Byte(1), t.Bool(2), t.Bool(3)),
             SoftmaxOptions.Union => new SoftmaxOptions(t.Float(0)),
             ConcatenationOptions.Union => new ConcatenationOptions(t.Int(0), (Activation)t.Byte(1)),

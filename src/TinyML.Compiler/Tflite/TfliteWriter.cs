@@ -193,6 +193,11 @@ public static class TfliteWriter
                 b.StartTable(3);
                 b.AddInt(0, o.Rank, 0); b.AddByte(1, (byte)o.Activation, 0); b.AddBool(2, o.AsymmetricQuantizeInputs, false);
                 break;
+            case UnidirectionalSequenceLstmOptions o:
+                b.StartTable(5);
+                b.AddByte(0, (byte)o.Activation, 0); b.AddFloat(1, o.CellClip, 0); b.AddFloat(2, o.ProjectionClip, 0);
+                b.AddBool(3, o.TimeMajor, false); b.AddBool(4, o.AsymmetricQuantizeInputs, false);
+                break;
             case FullyConnectedOptions o:
                 b.StartTable(5);
                 b.AddByte(0, (byte)o.Activation, 0); b.AddByte(1, o.WeightsFormat, 0);

@@ -19,9 +19,11 @@ public static class ModelValidator
     /// <summary>The operators we run.</summary>
     public static IEnumerable<OpKind> SupportedOperators => OperatorRegistry.Supported;
 
-    /// <summary>The operators with a state input, as text: "SVDF (input 4)".</summary>
+    /// <summary>The operators with state inputs, as text: "SVDF (input 4)".</summary>
     private static readonly string StatefulOperators = string.Join(" or ", OperatorRegistry.Supported
-        .Where(k => OperatorRegistry.Of(k)!.StateInput(k) is not null).Select(k => $"{OpKinds.Name(k)} (input {OperatorRegistry.Of(k)!.StateInput(k)})"));
+        .Where(k => OperatorRegistry.Of(k)!.StateInputs(k).Count > 0)
+        .Select(k => OperatorRegistry.Of(k)!.StateInputs(k) is var s && s.Count == 1
+            ? $"{OpKinds.Name(k)} (input {s[0]})" : $"{OpKinds.Name(k)} (inputs {string.Join(" and ", OperatorRegistry.Of(k)!.StateInputs(k))})"));
 
     /// <summary>Validates the main graph of a model.</summary>
     public static IReadOnlyList<Diagnostic> Validate(Model model, string? file = null)
@@ -136,10 +138,10 @@ public static class ModelValidator
             for (int i = 0; i < _graph.Operators.Count; i++)
             {
                 var op = _graph.Operators[i];
-                // Operators we do not run are refused on their own (an LSTM keeps state too).
+                // Operators we do not run are refused on their own.
                 var definition = OperatorRegistry.RuleOf(op.Kind) is null ? null : OperatorRegistry.Of(op.Kind);
                 foreach (int t in op.Inputs.Where(t => t >= 0 && _graph.Tensors[t].IsVariable && definition is not null).Distinct())
-                    if (!(definition!.StateInput(op.Kind) is int state && op.Inputs.Count > state && op.Inputs[state] == t && op.Inputs.Count(x => x == t) == 1))
+                    if (!(definition!.StateInputs(op.Kind).Any(state => op.Inputs.Count > state && op.Inputs[state] == t) && op.Inputs.Count(x => x == t) == 1))
                         Report(DiagnosticIds.InvalidOperator, $"reads a variable tensor, which only {StatefulOperators} keeps as its state", i, _graph.Tensors[t]);
                 foreach (int t in op.Inputs)
                 {

@@ -1070,6 +1070,92 @@ TML_API tml_status tml_svdf_s8_state_s8(const tml_svdf_params *params, const int
                                         const int32_t *bias, int8_t *state, int32_t *scratch, int8_t *output);
 
 
+/*
+ * UNIDIRECTIONAL_SEQUENCE_LSTM without peephole, projection or layer norm (TFLM's kernel at tflite-micro 90b983c:
+ * lstm_eval.h EvalLstm / LstmStep). Per time step, each gate g of input, forget, cell, output is
+ *   g = act(FC(x_t, W_g, bias_g) + FC(h, R_g))     (act: sigmoid, or the cell gate's activation)
+ *   c = forget * c + input * cell_gate (then clipped to +-cell clip when one is set)
+ *   h = tanh(c) * output;  the step's output row is h.
+ * time_major 1: input [time, batches, input_size], every batch in one step; 0: input [batches, time, input_size],
+ * one batch at a time, each with its own state row. The output has the input's layout with state_size columns.
+ * The gate order of the `weights` (8: input-to-input, -forget, -cell, -output, then recurrent-to-input, -forget,
+ * -cell, -output, each [state_size, input_size] or [state_size, state_size]) and `biases` (4) arrays is TFLite's;
+ * the arrays hold int8 weights and int32 biases for tml_lstm_s8, floats for tml_lstm_f32.
+ */
+#define TML_LSTM_GATE_TANH 0    /* the cell gate's activation (the options' fused activation) */
+#define TML_LSTM_GATE_SIGMOID 1
+
+/*
+ * Parameters of tml_lstm_s8: int8 input, output and hidden state, int8 weights, int32 biases, int16 cell state.
+ * Each gate's two FCs write int16 in Q3.12 (scale 2^-12), add with int16 saturation and go through TFLM's int16
+ * LUT sigmoid/tanh into Q0.15. Prepare's arithmetic (CreateGateParams, CreateInterGateMulParams,
+ * CreateLstmCellStateInfo):
+ *   (input_multiplier[g], input_shift[g])         = QuantizeMultiplier((double)(float)(input_scale * W_g_scale) / 2^-12)
+ *   (recurrent_multiplier[g], recurrent_shift[g]) = QuantizeMultiplier((double)(float)(hidden_scale * R_g_scale) / 2^-12)
+ *   forget x cell -> cell:     QuantizeMultiplier((double)2^-15 * cell_scale / cell_scale)
+ *   input x cell gate -> cell: QuantizeMultiplier((double)2^-15 * 2^-15 / cell_scale)
+ *   tanh(cell) x output -> h:  QuantizeMultiplier((double)2^-15 * 2^-15 / hidden_scale), + hidden zero point
+ *   cell_scale_power = round(log2(cell_scale)); quantized_cell_clip = (int16)clamp((double)cell_clip / cell_scale)
+ */
+typedef struct {
+    int32_t batches;
+    int32_t time_steps;
+    int32_t input_size;
+    int32_t state_size;           /* units: rows of every weight matrix, columns of the states and the output */
+    int32_t time_major;           /* 1: [time, batches, input]; 0: [batches, time, input] */
+    int32_t input_zero_point;
+    int32_t hidden_zero_point;    /* the output state's (hidden state's) zero point; the output takes its bytes */
+    int32_t input_multiplier[4];  /* per gate (input, forget, cell, output): x x W_g -> Q3.12 */
+    int32_t input_shift[4];
+    int32_t recurrent_multiplier[4]; /* per gate: h x R_g -> Q3.12 */
+    int32_t recurrent_shift[4];
+    int32_t cell_gate_activation; /* TML_LSTM_GATE_TANH or TML_LSTM_GATE_SIGMOID */
+    int32_t cell_scale_power;     /* the cell state's scale is 2^cell_scale_power */
+    int32_t forget_multiplier;    /* forget gate (Q0.15) x cell -> cell */
+    int32_t forget_shift;
+    int32_t input_gate_multiplier; /* input gate x cell gate (Q0.15 both) -> cell */
+    int32_t input_gate_shift;
+    int32_t hidden_multiplier;    /* tanh(cell) x output gate (Q0.15 both) -> hidden (int8) */
+    int32_t hidden_shift;
+    int32_t use_cell_clip;        /* 1 when the options' cell_clip > 0 */
+    int32_t quantized_cell_clip;
+} tml_lstm_s8_params;
+
+/* Bytes of scratch tml_lstm_s8 needs: TFLM's four buffers, 4 * batches * state_size int16. -1 if invalid. */
+TML_API int32_t tml_lstm_s8_get_buffer_size(const tml_lstm_s8_params *params);
+TML_API int32_t tml_lstm_s8_get_buffer_size_for(int32_t core, const tml_lstm_s8_params *params);
+
+/*
+ * One invoke over every time step. `output_state` (int8, batches * state_size) and `cell_state` (int16, same count)
+ * persist across invokes; the caller zeroes them at initialisation. The output state is kept offset by the hidden
+ * zero point (each stored byte is (h - hidden_zero_point) mod 256), so zeroed bytes are TFLM's reset value (the
+ * zero point). `scratch` holds tml_lstm_s8_get_buffer_size bytes, 2-byte aligned.
+ */
+TML_API tml_status tml_lstm_s8(const tml_lstm_s8_params *params, const int8_t *input, const void *const *weights,
+                               const void *const *biases, int8_t *output_state, int16_t *cell_state,
+                               int16_t *scratch, int8_t *output);
+
+/* Parameters of tml_lstm_f32 (TFLM's float path: reference FC, Logistic, Tanh and Mul in float). */
+typedef struct {
+    int32_t batches;
+    int32_t time_steps;
+    int32_t input_size;
+    int32_t state_size;
+    int32_t time_major;
+    int32_t cell_gate_activation; /* TML_LSTM_GATE_TANH or TML_LSTM_GATE_SIGMOID */
+    float cell_clip;              /* > 0: the cell state is clipped to [-cell_clip, cell_clip]; 0: no clip */
+} tml_lstm_f32_params;
+
+/* Bytes of scratch tml_lstm_f32 needs: 4 * batches * state_size floats. -1 if invalid. */
+TML_API int32_t tml_lstm_f32_get_buffer_size(const tml_lstm_f32_params *params);
+TML_API int32_t tml_lstm_f32_get_buffer_size_for(int32_t core, const tml_lstm_f32_params *params);
+
+/* One float32 invoke; the states persist as in tml_lstm_s8 (zeroed is TFLM's reset). Scratch 4-byte aligned. */
+TML_API tml_status tml_lstm_f32(const tml_lstm_f32_params *params, const float *input, const void *const *weights,
+                                const void *const *biases, float *output_state, float *cell_state, float *scratch,
+                                float *output);
+
+
 #ifdef __cplusplus
 }
 #endif

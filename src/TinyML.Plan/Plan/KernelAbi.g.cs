@@ -330,6 +330,40 @@ public static partial class KernelAbi
             new("int32_t", "multiplier_2"),
             new("int32_t", "shift_2"),
         }),
+        new("tml_lstm_s8_params", new AbiMember[]
+        {
+            new("int32_t", "batches"),
+            new("int32_t", "time_steps"),
+            new("int32_t", "input_size"),
+            new("int32_t", "state_size"),
+            new("int32_t", "time_major"),
+            new("int32_t", "input_zero_point"),
+            new("int32_t", "hidden_zero_point"),
+            new("int32_t", "input_multiplier", 4),
+            new("int32_t", "input_shift", 4),
+            new("int32_t", "recurrent_multiplier", 4),
+            new("int32_t", "recurrent_shift", 4),
+            new("int32_t", "cell_gate_activation"),
+            new("int32_t", "cell_scale_power"),
+            new("int32_t", "forget_multiplier"),
+            new("int32_t", "forget_shift"),
+            new("int32_t", "input_gate_multiplier"),
+            new("int32_t", "input_gate_shift"),
+            new("int32_t", "hidden_multiplier"),
+            new("int32_t", "hidden_shift"),
+            new("int32_t", "use_cell_clip"),
+            new("int32_t", "quantized_cell_clip"),
+        }),
+        new("tml_lstm_f32_params", new AbiMember[]
+        {
+            new("int32_t", "batches"),
+            new("int32_t", "time_steps"),
+            new("int32_t", "input_size"),
+            new("int32_t", "state_size"),
+            new("int32_t", "time_major"),
+            new("int32_t", "cell_gate_activation"),
+            new("float", "cell_clip"),
+        }),
     };
 
     private static readonly AbiPrototype[] PrototypeTable =
@@ -1032,6 +1066,46 @@ public static partial class KernelAbi
             new("state", ParamKind.Pointer, "int8_t *"),
             new("scratch", ParamKind.Pointer, "int32_t *"),
             new("output", ParamKind.Pointer, "int8_t *"),
+        }),
+        new("tml_lstm_s8_get_buffer_size", "int32_t", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_lstm_s8_params *"),
+        }),
+        new("tml_lstm_s8_get_buffer_size_for", "int32_t", new AbiParameter[]
+        {
+            new("core", ParamKind.Int32, "int32_t"),
+            new("params", ParamKind.Struct, "const tml_lstm_s8_params *"),
+        }),
+        new("tml_lstm_s8", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_lstm_s8_params *"),
+            new("input", ParamKind.Pointer, "const int8_t *"),
+            new("weights", ParamKind.PointerArray, "const void * const *"),
+            new("biases", ParamKind.PointerArray, "const void * const *"),
+            new("output_state", ParamKind.Pointer, "int8_t *"),
+            new("cell_state", ParamKind.Pointer, "int16_t *"),
+            new("scratch", ParamKind.Pointer, "int16_t *"),
+            new("output", ParamKind.Pointer, "int8_t *"),
+        }),
+        new("tml_lstm_f32_get_buffer_size", "int32_t", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_lstm_f32_params *"),
+        }),
+        new("tml_lstm_f32_get_buffer_size_for", "int32_t", new AbiParameter[]
+        {
+            new("core", ParamKind.Int32, "int32_t"),
+            new("params", ParamKind.Struct, "const tml_lstm_f32_params *"),
+        }),
+        new("tml_lstm_f32", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_lstm_f32_params *"),
+            new("input", ParamKind.Pointer, "const float *"),
+            new("weights", ParamKind.PointerArray, "const void * const *"),
+            new("biases", ParamKind.PointerArray, "const void * const *"),
+            new("output_state", ParamKind.Pointer, "float *"),
+            new("cell_state", ParamKind.Pointer, "float *"),
+            new("scratch", ParamKind.Pointer, "float *"),
+            new("output", ParamKind.Pointer, "float *"),
         }),
     };
 }
