@@ -189,6 +189,8 @@ internal sealed class Lstm : OperatorDefinition
         // in double, truncated.
         float log2 = (float)Math.Log(cellScale) * (1f / (float)Math.Log(2.0));
         int scalePower = (int)Math.Round(log2, MidpointRounding.AwayFromZero);
+        // The cell's tanh rescales it to Q3.12 by a shift the int16 TANH kernel can take.
+        Expect(scalePower is >= -43 and <= 2, $"the LSTM cell state scale {cellScale} is outside 2^-43..2^2");
         int clip = (short)Math.Min(Math.Max((double)o.CellClip / cellScale, -32768.0), 32767.0);
         var fields = sizes.Concat(new[] { Field.I("input_zero_point", iq.ZeroPoint), Field.I("hidden_zero_point", hq.ZeroPoint) })
             .Concat(KernelArgs.FieldArray("input_multiplier", gates.Select(g => g.In.Multiplier).ToArray(), 4))

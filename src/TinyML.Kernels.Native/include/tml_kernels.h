@@ -1110,7 +1110,7 @@ typedef struct {
     int32_t recurrent_multiplier[4]; /* per gate: h x R_g -> Q3.12 */
     int32_t recurrent_shift[4];
     int32_t cell_gate_activation; /* TML_LSTM_GATE_TANH or TML_LSTM_GATE_SIGMOID */
-    int32_t cell_scale_power;     /* the cell state's scale is 2^cell_scale_power */
+    int32_t cell_scale_power;     /* the cell state's scale is 2^cell_scale_power, in [-43, 2] */
     int32_t forget_multiplier;    /* forget gate (Q0.15) x cell -> cell */
     int32_t forget_shift;
     int32_t input_gate_multiplier; /* input gate x cell gate (Q0.15 both) -> cell */

@@ -4,96 +4,27 @@
  * TFLM's kernel at tflite-micro 90b983c computes it (lstm_eval.h LstmStep<int8_t, int8_t, int16_t, int32_t>):
  * gate FCs into int16 Q3.12, TFLM's int16 LUT sigmoid and tanh (reference_integer_ops Logistic / Tanh), int16
  * element-wise products (reference_integer_ops MulElementwise) and saturating int16 sums.
- *
- * The int16 sigmoid/tanh live here as internal helpers until the int16 LOGISTIC/TANH operators share them.
  */
 #include <string.h>
 
 #include "common.h"
 
-/* sigmoid(i / 24) in 0.16 fixed point (65535 at the end): the one table TFLM's int16 sigmoid and tanh interpolate. */
-static const uint16_t tml_lstm_sigmoid_table[256] = {
-    32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149, 40794, 41432, 42064, 42688,
-    43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369, 47911, 48443, 48964, 49475, 49975, 50464, 50942, 51409,
-    51865, 52311, 52745, 53169, 53581, 53983, 54374, 54755, 55125, 55485, 55834, 56174, 56503, 56823, 57133, 57433,
-    57724, 58007, 58280, 58544, 58800, 59048, 59288, 59519, 59743, 59959, 60168, 60370, 60565, 60753, 60935, 61110,
-    61279, 61441, 61599, 61750, 61896, 62036, 62172, 62302, 62428, 62549, 62666, 62778, 62886, 62990, 63090, 63186,
-    63279, 63368, 63454, 63536, 63615, 63691, 63765, 63835, 63903, 63968, 64030, 64090, 64148, 64204, 64257, 64308,
-    64357, 64405, 64450, 64494, 64536, 64576, 64614, 64652, 64687, 64721, 64754, 64786, 64816, 64845, 64873, 64900,
-    64926, 64950, 64974, 64997, 65019, 65039, 65060, 65079, 65097, 65115, 65132, 65149, 65164, 65179, 65194, 65208,
-    65221, 65234, 65246, 65258, 65269, 65280, 65291, 65301, 65310, 65319, 65328, 65337, 65345, 65352, 65360, 65367,
-    65374, 65381, 65387, 65393, 65399, 65404, 65410, 65415, 65420, 65425, 65429, 65433, 65438, 65442, 65445, 65449,
-    65453, 65456, 65459, 65462, 65465, 65468, 65471, 65474, 65476, 65479, 65481, 65483, 65485, 65488, 65489, 65491,
-    65493, 65495, 65497, 65498, 65500, 65501, 65503, 65504, 65505, 65507, 65508, 65509, 65510, 65511, 65512, 65513,
-    65514, 65515, 65516, 65517, 65517, 65518, 65519, 65520, 65520, 65521, 65522, 65522, 65523, 65523, 65524, 65524,
-    65525, 65525, 65526, 65526, 65526, 65527, 65527, 65528, 65528, 65528, 65529, 65529, 65529, 65529, 65530, 65530,
-    65530, 65530, 65531, 65531, 65531, 65531, 65531, 65532, 65532, 65532, 65532, 65532, 65532, 65533, 65533, 65533,
-    65533, 65533, 65533, 65533, 65533, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65535,
-};
-
-/*
- * The int16 input scaling both LUT functions share: with multiplier 0 (a power-of-two input scale) the input is
- * multiplied by 3 << left_shift; otherwise by multiplier, then rounded right by left_shift.
- */
-static int32_t tml_lstm_lut_input(int16_t x, int32_t multiplier, int32_t left_shift)
-{
-    if (multiplier == 0) {
-        return (int32_t)x * (3 * (1 << left_shift));
-    }
-    const int32_t round = left_shift > 0 ? 1 << (left_shift - 1) : 0;
-    return ((int32_t)x * multiplier + round) >> left_shift;
-}
-
-/* TFLM's int16 Logistic (Q3.12 in, Q0.15 out): interpolation on |x| / 2^9 steps of the table, mirrored below 0. */
+/* TFLM's int16 Logistic of a Q3.12 gate (its power-of-two form with no extra shift), in place. */
 static void tml_lstm_sigmoid_s16(int16_t *data, int32_t size)
 {
-    for (int32_t i = 0; i < size; i++) {
-        const int32_t x = tml_lstm_lut_input(data[i], 0, 0);
-        const uint32_t ax = (uint32_t)(x < 0 ? -x : x);
-        const uint32_t index = ax >> 9;
-        uint32_t result;
-        if (index >= 255) {
-            result = (uint32_t)0x7FFF << 10;
-        } else {
-            const uint32_t a = tml_lstm_sigmoid_table[index];
-            const uint32_t b = tml_lstm_sigmoid_table[index + 1];
-            result = (a << 9) + (ax & 0x1FF) * (b - a);
-        }
-        result = x >= 0 ? result + (1u << 9) : (1u << 25) - result + (1u << 9) - 1u;
-        data[i] = (int16_t)(result >> 10);
-    }
+    const tml_sigmoid_s16_params q3_12 = {0, 0};
+    (void)tml_logistic_s16(&q3_12, data, size, data);
 }
 
-/* TFLM's int16 Tanh through the sigmoid table (tanh(x) = 2 sigmoid(2x) - 1), steps of 2^8. */
-static void tml_lstm_tanh_s16(const int16_t *input, int32_t multiplier, int32_t left_shift, int32_t size,
-                              int16_t *output)
-{
-    for (int32_t i = 0; i < size; i++) {
-        const int32_t x = tml_lstm_lut_input(input[i], multiplier, left_shift);
-        const uint32_t ax = (uint32_t)(x < 0 ? -x : x);
-        const uint32_t index = ax >> 8;
-        int32_t result;
-        if (index >= 255) {
-            result = 0xFFFF << 8;
-        } else {
-            const uint32_t a = tml_lstm_sigmoid_table[index];
-            const uint32_t b = tml_lstm_sigmoid_table[index + 1];
-            result = (int32_t)((a << 8) + (ax & 0xFF) * (b - a));
-        }
-        result = x >= 0 ? result - (1 << 23) + (1 << 7) : -result + (1 << 23) + (1 << 7) - 1;
-        output[i] = (int16_t)(result >> 8);
-    }
-}
-
-/* The cell state's tanh (TFLM's lstm_internal::Tanh): the input shift brings the cell's Q format to Q3.12. */
+/*
+ * The cell state's tanh (TFLM's lstm_internal::Tanh): the input shift brings the cell's Q format to Q3.12, as a
+ * right shift (multiplier 3) or the power-of-two form's left shift (multiplier 0).
+ */
 static void tml_lstm_tanh_of_scale(const int16_t *input, int32_t scale_power, int32_t size, int16_t *output)
 {
     const int32_t left_shift = 15 + scale_power - 3;
-    if (left_shift < 0) {
-        tml_lstm_tanh_s16(input, 3, -left_shift, size, output);
-    } else {
-        tml_lstm_tanh_s16(input, 0, left_shift, size, output);
-    }
+    const tml_sigmoid_s16_params scaling = {left_shift < 0 ? 3 : 0, left_shift < 0 ? -left_shift : left_shift};
+    (void)tml_tanh_s16(&scaling, input, size, output);
 }
 
 /*
@@ -208,6 +139,7 @@ static int tml_lstm_s8_valid(const tml_lstm_s8_params *p)
     return p != NULL && p->batches > 0 && p->time_steps > 0 && p->input_size > 0 && p->state_size > 0 &&
            (p->time_major == 0 || p->time_major == 1) &&
            (p->cell_gate_activation == TML_LSTM_GATE_TANH || p->cell_gate_activation == TML_LSTM_GATE_SIGMOID) &&
+           p->cell_scale_power >= -43 && p->cell_scale_power <= 2 && /* what tml_tanh_s16 can shift */
            (int64_t)p->batches * p->state_size <= INT32_MAX / 8;
 }
 
