@@ -259,19 +259,24 @@ TML_API tml_status tml_lstm_s8(const tml_lstm_s8_params *params, const int8_t *i
     return tml_lstm_q(&run, weights);
 }
 
+/* TFLM's 16x8 FC has no input offset, and its 64-bit requantization takes shifts in [-31, 7]. */
+static int tml_lstm_s16_valid(const tml_lstm_s8_params *p)
+{
+    for (int32_t g = 0; g < 4; g++) {
+        if (p->input_shift[g] < -31 || p->input_shift[g] > 7 || p->recurrent_shift[g] < -31 ||
+            p->recurrent_shift[g] > 7) {
+            return 0;
+        }
+    }
+    return p->input_zero_point == 0 && p->hidden_zero_point == 0;
+}
+
 TML_API tml_status tml_lstm_s16(const tml_lstm_s8_params *params, const int16_t *input, const void *const *weights,
                                 const void *const *biases, int16_t *output_state, int16_t *cell_state,
                                 int16_t *scratch, int16_t *output)
 {
-    /* TFLM's 16x8 FC has no input offset and its 64-bit requantization takes shifts in [-31, 7]. */
-    if (params != NULL && (params->input_zero_point != 0 || params->hidden_zero_point != 0)) {
+    if (params != NULL && !tml_lstm_s16_valid(params)) {
         return TML_ERROR_ARGUMENT;
-    }
-    for (int32_t g = 0; params != NULL && g < 4; g++) {
-        if (params->input_shift[g] < -31 || params->input_shift[g] > 7 || params->recurrent_shift[g] < -31 ||
-            params->recurrent_shift[g] > 7) {
-            return TML_ERROR_ARGUMENT;
-        }
     }
     tml_lstm_run run = {params, 1, input, biases, output_state, cell_state, scratch, output, {NULL}};
     return tml_lstm_q(&run, weights);
