@@ -13,8 +13,9 @@ namespace TinyML.Compiler.Operators;
 /// <summary>
 /// UNIDIRECTIONAL_SEQUENCE_LSTM as TFLM's kernel at the goldens' version (tflite-micro 90b983c) runs it: the standard
 /// LSTM of Keras (four gates with input and recurrent weights and a bias each), int8 (int32 biases), 16x8 (int16
-/// activations, int64 biases; both with int8 weights and an int16 cell state) or float32, time-major or batch-major. The output state (input 18) and the cell state (input 19) are variables kept across
-/// invokes. TFLM refuses the variants (CIFG, peephole, projection, layer norm) and so do we.
+/// activations, int64 biases; both with int8 weights and an int16 cell state) or float32, time-major or batch-major.
+/// The output state (input 18) and the cell state (input 19) are variables kept across invokes. TFLM refuses the
+/// variants (CIFG, peephole, projection, layer norm) and so do we.
 /// </summary>
 internal sealed class Lstm : OperatorDefinition
 {
