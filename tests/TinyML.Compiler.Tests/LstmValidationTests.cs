@@ -14,7 +14,9 @@ namespace TinyML.Compiler.Tests;
 /// <summary>
 /// What UNIDIRECTIONAL_SEQUENCE_LSTM refuses, each on mnist_lstm_int8 changed in one place: the LSTM variants TFLM's
 /// kernel rejects (CIFG, peephole, projection, layer norm), options it cannot run, hybrid weights and states that
-/// are not variables. Each is a coded diagnostic on the operator, and lowering stops at it (no crash).
+/// are not variables; for 16x8 (on a random LstmCases model), biases that are not int64, weights that are not int8,
+/// an int8 output state, zero points off 0 and a gate scale TFLM's 64-bit requantization cannot take. Each is a coded
+/// diagnostic on the operator, and lowering stops at it (no crash).
 /// </summary>
 public class LstmValidationTests
 {
@@ -117,6 +119,73 @@ public class LstmValidationTests
         Assert.Equal(Severity.Warning, diagnostic.Severity);
         Assert.Contains("output state", diagnostic.Message);
         Assert.NotNull(Lowerer.Lower(read).Value);
+    }
+
+    /// <summary>A random 16x8 LSTM (LstmCases), the base of the 16x8 refusals.</summary>
+    private static Model Lstm16x8() => LstmCases.Cases(17, 1, wide: true).Single().Model;
+
+    [Fact]
+    public void A16x8Lstm_Validates()
+    {
+        var model = Lstm16x8();
+        Assert.Empty(ModelValidator.Validate(TfliteReader.Read(TfliteWriter.Write(model)).Value!));
+        Assert.Contains(Lowerer.Lower(model).Value!.Calls, c => c.Kernel == "tml_lstm_s16");
+    }
+
+    [Fact]
+    public void A16x8LstmWithInt32Biases_IsTML1008()
+    {
+        // TFLM's 16x8 step reads int64 biases; an int32 bias tensor would be misread.
+        var model = Lstm16x8();
+        var op = Lstm(model);
+        var bias = model.Main.Tensors[op.Inputs[13]];
+        bias.Type = DataType.Int32;
+        bias.Data = bias.Data!.Value.ToArray().Where((_, i) => i % 8 < 4).ToArray(); // the low words
+        AssertRefused(model, DiagnosticIds.UnsupportedTypeCombination, "needs constant INT64 gate biases");
+    }
+
+    [Fact]
+    public void A16x8LstmWithInt16Weights_IsTML1008()
+    {
+        var model = Lstm16x8();
+        var w = model.Main.Tensors[Lstm(model).Inputs[6]];
+        w.Type = DataType.Int16;
+        w.Data = w.Data!.Value.ToArray().SelectMany(b => new[] { b, (byte)((sbyte)b < 0 ? 0xFF : 0) }).ToArray();
+        AssertRefused(model, DiagnosticIds.UnsupportedTypeCombination, "needs constant INT8 weights");
+    }
+
+    [Fact]
+    public void A16x8LstmWithAnInt8OutputState_IsRefused()
+    {
+        var model = Lstm16x8();
+        var state = model.Main.Tensors[Lstm(model).Inputs[18]];
+        state.Type = DataType.Int8;
+        AssertRefused(model, DiagnosticIds.InvalidOperator, "output state (input 18) to be a variable tensor of type INT16");
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(18)]
+    public void A16x8LstmWithAZeroPointOff0_IsTML1017(int position)
+    {
+        // TFLM's 16x8 gate FC has no input offset: the zero point would be dropped silently.
+        var model = Lstm16x8();
+        var t = model.Main.Tensors[Lstm(model).Inputs[position]];
+        t.Quantization = Quantization.PerTensor(t.Quantization!.Scale, 7);
+        AssertRefused(model, DiagnosticIds.QuantizationSpecViolation, "int16 UNIDIRECTIONAL_SEQUENCE_LSTM activations must have zero point 0");
+    }
+
+    [Fact]
+    public void A16x8LstmGateScaleBeyondThe64BitRequantization_StopsLowering()
+    {
+        // input scale x weight scale / 2^-12 >= 2^7 needs a shift above 7, which TFLM's 64-bit requantization cannot take.
+        var model = Lstm16x8();
+        var op = Lstm(model);
+        model.Main.Tensors[op.Inputs[2]].Quantization = Quantization.PerTensor(1e4f, 0); // with an input scale >= 2^-16: >= 2^9
+        var read = TfliteReader.Read(TfliteWriter.Write(model)).Value!;
+        var lowered = Lowerer.Lower(read);
+        Assert.Null(lowered.Value);
+        Assert.Contains(lowered.Diagnostics, d => d.Id == DiagnosticIds.InvalidOperator && d.Message.Contains("64-bit requantization", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -10,19 +10,24 @@ using TinyML.Compiler.Lowering;
 namespace TinyML.Tests;
 
 /// <summary>
-/// Random int8 UNIDIRECTIONAL_SEQUENCE_LSTM models and a C# transcription of TFLM's integer LSTM at the goldens'
-/// version (tflite-micro 90b983c: unidirectional_sequence_lstm.cc Prepare via lstm_eval_common.cc, Eval via
-/// lstm_eval.h LstmStep with reference_integer_ops FullyConnected, Logistic, Tanh and MulElementwise), written from
-/// TFLM's source independently of our kernel: the oracle for shapes, layouts and clips the goldens do not cover.
+/// Random int8 and 16x8 UNIDIRECTIONAL_SEQUENCE_LSTM models and a C# transcription of TFLM's integer LSTM at the
+/// goldens' version (tflite-micro 90b983c: unidirectional_sequence_lstm.cc Prepare via lstm_eval_common.cc, Eval via
+/// lstm_eval.h LstmStep with reference_integer_ops FullyConnected, Logistic, Tanh and MulElementwise; 16x8 is
+/// LstmStep&lt;int16_t, int8_t, int16_t, int64_t&gt;: the int16 FullyConnected with an int64 accumulator and bias and the
+/// 64-bit MultiplyByQuantizedMultiplier), written from TFLM's source independently of our kernel: the oracle for
+/// shapes, layouts and clips the goldens do not cover.
 /// </summary>
 public static class LstmCases
 {
-    /// <summary>A model and what the oracle needs of it. Weights: the 8 gate matrices in TFLite's order.</summary>
+    /// <summary>
+    /// A model and what the oracle needs of it. Weights: the 8 gate matrices in TFLite's order. Wide: 16x8 (int16
+    /// activations, int64 biases, zero points 0); otherwise int8 with int32 biases.
+    /// </summary>
     public sealed record Case(Model Model, int Batches, int Steps, int InputSize, int Units, bool TimeMajor, float CellClip,
         float InScale, int InZp, float HiddenScale, int HiddenZp, float CellScale, float[] WScales, sbyte[][] Weights,
-        int[][] Biases, string Label);
+        long[][] Biases, string Label, bool Wide = false);
 
-    internal static IEnumerable<Case> Cases(int seed, int count)
+    internal static IEnumerable<Case> Cases(int seed, int count, bool wide = false)
     {
         var rng = new Random(seed);
         for (int k = 0; k < count; k++)
@@ -30,35 +35,45 @@ public static class LstmCases
             int batches = rng.Next(1, 4), steps = rng.Next(1, 6), inputSize = rng.Next(1, 13), units = rng.Next(1, 11);
             bool timeMajor = rng.Next(2) == 0;
             float clip = rng.Next(3) == 0 ? 0 : (float)(0.25 + rng.NextDouble() * 3);
-            float inScale = (float)(0.005 + rng.NextDouble() * 0.03), hiddenScale = (float)(0.002 + rng.NextDouble() * 0.01);
-            int inZp = rng.Next(-128, 128), hiddenZp = rng.Next(-40, 41);
+            // 16x8: int16 inputs span about +-0.5..3.5 and h (in -1..1) about +-0.7..1.
+            float inScale = wide ? (float)((0.5 + rng.NextDouble() * 3) / 32768) : (float)(0.005 + rng.NextDouble() * 0.03);
+            float hiddenScale = wide ? (float)((1 + rng.NextDouble() * 0.5) / 32768) : (float)(0.002 + rng.NextDouble() * 0.01);
+            int inZp = wide ? 0 : rng.Next(-128, 128), hiddenZp = wide ? 0 : rng.Next(-40, 41);
             float cellScale = (float)Math.Pow(2, -rng.Next(9, 14));
             var wScales = Enumerable.Range(0, 8).Select(_ => (float)(0.002 + rng.NextDouble() * 0.02)).ToArray();
             var weights = Enumerable.Range(0, 8).Select(g => Enumerable.Range(0, units * (g < 4 ? inputSize : units))
                 .Select(_ => (sbyte)rng.Next(-127, 128)).ToArray()).ToArray();
-            var biases = Enumerable.Range(0, 4).Select(_ => Enumerable.Range(0, units).Select(_ => rng.Next(-4000, 4000)).ToArray()).ToArray();
+            // 16x8 biases are of the int16 sums' size (about 1.0 in gate units); one model in five has some beyond
+            // the int32 range, which only the int64 accumulator holds (those gates saturate).
+            bool huge = wide && rng.Next(5) == 0;
+            var biases = Enumerable.Range(0, 4).Select(_ => Enumerable.Range(0, units).Select(_ =>
+                !wide ? rng.Next(-4000, 4000) : huge && rng.Next(3) == 0 ? (long)rng.Next(-3000, 3001) << 21 : rng.Next(-400000, 400001))
+                .Select(v => (long)v).ToArray()).ToArray();
 
             var b = new ModelBuilder();
+            var activation = wide ? DataType.Int16 : DataType.Int8;
             int[] inShape = timeMajor ? new[] { steps, batches, inputSize } : new[] { batches, steps, inputSize };
-            int input = b.Tensor("input", DataType.Int8, inShape, Quantization.PerTensor(inScale, inZp));
+            int input = b.Tensor("input", activation, inShape, Quantization.PerTensor(inScale, inZp));
             var operands = new int[24];
             for (int i = 0; i < 24; i++) operands[i] = -1;
             operands[0] = input;
             for (int g = 0; g < 8; g++)
                 operands[1 + g] = b.Constant($"w{g}", new[] { units, g < 4 ? inputSize : units }, weights[g], Quantization.PerTensor(wScales[g], 0));
             for (int g = 0; g < 4; g++)
-                operands[12 + g] = b.Constant($"bias{g}", new[] { units }, biases[g], Quantization.PerTensor(inScale * wScales[g], 0));
-            operands[18] = b.Tensor("output_state", DataType.Int8, new[] { batches, units }, Quantization.PerTensor(hiddenScale, hiddenZp));
+                operands[12 + g] = wide
+                    ? b.Constant($"bias{g}", DataType.Int64, new[] { units }, MemoryMarshal.AsBytes(biases[g].AsSpan()).ToArray(), Quantization.PerTensor(inScale * wScales[g], 0))
+                    : b.Constant($"bias{g}", new[] { units }, biases[g].Select(v => (int)v).ToArray(), Quantization.PerTensor(inScale * wScales[g], 0));
+            operands[18] = b.Tensor("output_state", activation, new[] { batches, units }, Quantization.PerTensor(hiddenScale, hiddenZp));
             operands[19] = b.Tensor("cell_state", DataType.Int16, new[] { batches, units }, Quantization.PerTensor(cellScale, 0));
             b.Graph.Tensors[operands[18]].IsVariable = true;
             b.Graph.Tensors[operands[19]].IsVariable = true;
-            int output = b.Tensor("output", DataType.Int8, new[] { inShape[0], inShape[1], units }, Quantization.PerTensor(hiddenScale, hiddenZp));
+            int output = b.Tensor("output", activation, new[] { inShape[0], inShape[1], units }, Quantization.PerTensor(hiddenScale, hiddenZp));
             b.Operator(OpKind.UnidirectionalSequenceLstm, operands, new[] { output },
                 new UnidirectionalSequenceLstmOptions(Activation.Tanh, clip, 0, timeMajor, false));
             b.Inputs(input).Outputs(output);
             yield return new Case(b.Build(), batches, steps, inputSize, units, timeMajor, clip, inScale, inZp, hiddenScale, hiddenZp,
                 cellScale, wScales, weights, biases,
-                $"b{batches} t{steps} in{inputSize} u{units} {(timeMajor ? "time" : "batch")}-major clip {clip} cell 2^{Math.Log(cellScale, 2)}");
+                $"{(wide ? "16x8" : "int8")} b{batches} t{steps} in{inputSize} u{units} {(timeMajor ? "time" : "batch")}-major clip {clip} cell 2^{Math.Log(cellScale, 2)}{(huge ? " int64 biases" : "")}", wide);
         }
     }
 
@@ -219,8 +234,34 @@ public static class LstmCases
         return shift < 0 ? Tanh(v, 3, -shift) : Tanh(v, 0, shift);
     }
 
-    /// <summary>One invoke of TFLM's integer LSTM on <paramref name="input"/>, updating <paramref name="state"/>.</summary>
-    internal static sbyte[] Reference(Case c, sbyte[] input, State state)
+    /// <summary>One invoke of TFLM's 8x8 LSTM on <paramref name="input"/>, updating <paramref name="state"/>.</summary>
+    internal static sbyte[] Reference(Case c, sbyte[] input, State state) =>
+        Run(c, input.Select(v => (int)v).ToArray(), state).Select(v => (sbyte)v).ToArray();
+
+    /// <summary>One invoke of TFLM's 16x8 LSTM on <paramref name="input"/>, updating <paramref name="state"/>.</summary>
+    internal static short[] Reference16(Case c, short[] input, State state) =>
+        Run(c, input.Select(v => (int)v).ToArray(), state).Select(v => (short)v).ToArray();
+
+    private static int Mbqm64(long x, (int M, int S) q) => TransposeConvCases.MultiplyByQuantizedMultiplier64(x, q.M, q.S);
+
+    /// <summary>
+    /// A gate FC's int16 result: 8x8 (int32 accumulator with the input offset, 32-bit requantization, saturated) or
+    /// 16x8 (int64 accumulator with no input offset, int64 bias, 64-bit requantization, clamped).
+    /// </summary>
+    private static int GateFc(Case c, int[] x, int xOffset, int depth, int zeroPoint, sbyte[] w, int row, long bias, (int M, int S) q)
+    {
+        if (c.Wide)
+        {
+            long wide = bias;
+            for (int d = 0; d < depth; d++) wide += w[row * depth + d] * x[xOffset + d];
+            return Sat16(Mbqm64(wide, q));
+        }
+        int acc = (int)bias;
+        for (int d = 0; d < depth; d++) acc += w[row * depth + d] * (x[xOffset + d] - zeroPoint);
+        return Sat16(Mbqm(acc, q));
+    }
+
+    private static int[] Run(Case c, int[] input, State state)
     {
         // Prepare (lstm_eval_common.cc).
         const float GateScale = 1f / 4096, Q15 = 1f / 32768;
@@ -233,7 +274,7 @@ public static class LstmCases
         short clip = (short)Math.Min(Math.Max((double)c.CellClip / c.CellScale, -32768.0), 32767.0);
 
         int n = c.Units, perStep = c.TimeMajor ? c.Batches : 1;
-        var output = new sbyte[c.Batches * c.Steps * n];
+        var output = new int[c.Batches * c.Steps * n];
         int inputOffset = 0, outputOffset = 0;
         for (int seq = 0; seq < (c.TimeMajor ? 1 : c.Batches); seq++)
         {
@@ -246,14 +287,8 @@ public static class LstmCases
                     for (int b = 0; b < perStep; b++)
                         for (int r = 0; r < n; r++)
                         {
-                            int acc = c.Biases[g][r];
-                            for (int d = 0; d < c.InputSize; d++)
-                                acc += c.Weights[g][r * c.InputSize + d] * (input[inputOffset + b * c.InputSize + d] - c.InZp);
-                            int fromInput = Sat16(Mbqm(acc, inQ[g]));
-                            int rec = 0;
-                            for (int d = 0; d < n; d++)
-                                rec += c.Weights[4 + g][r * n + d] * (state.Hidden[stateOffset + b * n + d] - c.HiddenZp);
-                            int fromHidden = Sat16(Mbqm(rec, recQ[g]));
+                            int fromInput = GateFc(c, input, inputOffset + b * c.InputSize, c.InputSize, c.InZp, c.Weights[g], r, c.Biases[g][r], inQ[g]);
+                            int fromHidden = GateFc(c, state.Hidden, stateOffset + b * n, n, c.HiddenZp, c.Weights[4 + g], r, 0, recQ[g]);
                             short sum = Sat16(fromInput + fromHidden);
                             gate[b * n + r] = g == 2 ? TanhOfPower(sum, -12) : Logistic(sum);
                         }
@@ -280,9 +315,9 @@ public static class LstmCases
                 {
                     int s = stateOffset + i;
                     short tanh = TanhOfPower((short)state.Cell[s], power);
-                    int h = Math.Clamp(Mbqm(tanh * outGate[i], hiddenQ) + c.HiddenZp, -128, 127);
+                    int h = c.Wide ? Sat16(Mbqm(tanh * outGate[i], hiddenQ) + c.HiddenZp) : Math.Clamp(Mbqm(tanh * outGate[i], hiddenQ) + c.HiddenZp, -128, 127);
                     state.Hidden[s] = h;
-                    output[outputOffset + i] = (sbyte)h;
+                    output[outputOffset + i] = h;
                 }
                 inputOffset += perStep * c.InputSize;
                 outputOffset += perStep * n;
@@ -292,7 +327,9 @@ public static class LstmCases
     }
 
     internal static byte[] RandomInput(Case c, Random rng) =>
-        Enumerable.Range(0, c.Batches * c.Steps * c.InputSize).Select(_ => (byte)rng.Next(256)).ToArray();
+        Enumerable.Range(0, c.Batches * c.Steps * c.InputSize * (c.Wide ? 2 : 1)).Select(_ => (byte)rng.Next(256)).ToArray();
+
+    internal static short[] AsShorts(byte[] bytes) => MemoryMarshal.Cast<byte, short>(bytes).ToArray();
 
     internal static sbyte[] AsSbytes(byte[] bytes) => MemoryMarshal.Cast<byte, sbyte>(bytes).ToArray();
 }

@@ -12,9 +12,10 @@ namespace TinyML.Compiler.Operators;
 
 /// <summary>
 /// UNIDIRECTIONAL_SEQUENCE_LSTM as TFLM's kernel at the goldens' version (tflite-micro 90b983c) runs it: the standard
-/// LSTM of Keras (four gates with input and recurrent weights and a bias each), int8 (int16 cell state) or float32,
-/// time-major or batch-major. The output state (input 18) and the cell state (input 19) are variables kept across
-/// invokes. TFLM refuses the variants (CIFG, peephole, projection, layer norm) and so do we.
+/// LSTM of Keras (four gates with input and recurrent weights and a bias each), int8 (int32 biases), 16x8 (int16
+/// activations, int64 biases; both with int8 weights and an int16 cell state) or float32, time-major or batch-major.
+/// The output state (input 18) and the cell state (input 19) are variables kept across invokes. TFLM refuses the
+/// variants (CIFG, peephole, projection, layer norm) and so do we.
 /// </summary>
 internal sealed class Lstm : OperatorDefinition
 {
@@ -25,7 +26,7 @@ internal sealed class Lstm : OperatorDefinition
     public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.UnidirectionalSequenceLstm };
 
     // Every variant's inputs may be omitted as far as the file goes; CheckOperands refuses the variants by name.
-    private static readonly OperatorRule LstmRule = new(4, 24, 24, Int8OrFloat, UnidirectionalSequenceLstmOptions.Union,
+    private static readonly OperatorRule LstmRule = new(4, 24, 24, Int8OrFloat.Append((I16, I16)).ToArray(), UnidirectionalSequenceLstmOptions.Union,
         new[] { 1, 5 }.Concat(Peephole).Concat(Projection).Concat(LayerNorm).ToArray());
 
     private static readonly int[] States = { OutputState, CellState };
@@ -50,7 +51,7 @@ internal sealed class Lstm : OperatorDefinition
         }
         var input = graph.Input(op, Input)!;
         bool isFloat = input.Type == F32;
-        DataType weightType = isFloat ? F32 : I8, biasType = isFloat ? F32 : I32, cellType = isFloat ? F32 : I16;
+        DataType weightType = isFloat ? F32 : I8, biasType = isFloat ? F32 : input.Type == I16 ? DataType.Int64 : I32, cellType = isFloat ? F32 : I16;
         for (int p = FirstWeight; p < FirstWeight + 8; p++)
             if (graph.Input(op, p) is { } w && (w.Type != weightType || !w.IsConstant))
             {
@@ -78,11 +79,17 @@ internal sealed class Lstm : OperatorDefinition
 
     public override void CheckWeights(OperatorValidation validation, Operator op, Tensor input)
     {
-        if (input.Type != I8) return;
+        if (input.Type == F32) return;
         for (int p = FirstWeight; p < FirstWeight + 8; p++)
             if (validation.Graph.Input(op, p) is { } w && (w.Quantization is not { HasScales: true } q || q.IsPerChannel || q.ZeroPoint != 0))
                 validation.Report(DiagnosticIds.QuantizationSpecViolation,
                     "UNIDIRECTIONAL_SEQUENCE_LSTM int8 weights must be quantized per tensor with zero point 0, as TFLM's gate FCs take them", w);
+        if (input.Type != I16) return;
+        // TFLM's 16x8 gate FC has no input offset: a zero point off 0 would be silently dropped.
+        foreach (var t in new[] { input, validation.Graph.Input(op, OutputState), validation.Graph.Output(op, 0) })
+            if (t?.Quantization is { HasScales: true } tq && tq.ZeroPoint != 0)
+                validation.Report(DiagnosticIds.QuantizationSpecViolation,
+                    $"int16 UNIDIRECTIONAL_SEQUENCE_LSTM activations must have zero point 0 (16x8 quantization is symmetric; TFLM's 16x8 gate FC has no input offset); '{t.Name}' has {tq.ZeroPoint}", t);
     }
 
     public override void CheckSpecification(OperatorValidation validation, Operator op, Tensor input, Tensor output)
@@ -191,6 +198,11 @@ internal sealed class Lstm : OperatorDefinition
         int scalePower = (int)Math.Round(log2, MidpointRounding.AwayFromZero);
         // The cell's tanh rescales it to Q3.12 by a shift the int16 TANH kernel can take.
         Expect(scalePower is >= -43 and <= 2, $"the LSTM cell state scale {cellScale} is outside 2^-43..2^2");
+        bool wide = input.Type == I16;
+        // The 16x8 gate FCs requantize with the 64-bit MultiplyByQuantizedMultiplier, which takes shifts in [-31, 7].
+        if (wide)
+            Expect(gates.All(g => g.In.Shift is >= -31 and <= 7 && g.Rec.Shift is >= -31 and <= 7),
+                "a 16x8 LSTM gate's input or recurrent scale (scale product / 2^-12) is outside what TFLM's 64-bit requantization takes (shift -31..7)");
         int clip = (short)Math.Min(Math.Max((double)o.CellClip / cellScale, -32768.0), 32767.0);
         var fields = sizes.Concat(new[] { Field.I("input_zero_point", iq.ZeroPoint), Field.I("hidden_zero_point", hq.ZeroPoint) })
             .Concat(KernelArgs.FieldArray("input_multiplier", gates.Select(g => g.In.Multiplier).ToArray(), 4))
@@ -203,7 +215,7 @@ internal sealed class Lstm : OperatorDefinition
                 Field.I("input_gate_multiplier", inputGate.Multiplier), Field.I("input_gate_shift", inputGate.Shift),
                 Field.I("hidden_multiplier", hiddenMul.Multiplier), Field.I("hidden_shift", hiddenMul.Shift),
                 Field.I("use_cell_clip", o.CellClip > 0 ? 1 : 0), Field.I("quantized_cell_clip", clip) });
-        context.Call("tml_lstm_s8", comment, new[] { Arg.Struct("tml_lstm_s8_params", fields.ToArray()),
+        context.Call(wide ? "tml_lstm_s16" : "tml_lstm_s8", comment, new[] { Arg.Struct("tml_lstm_s8_params", fields.ToArray()),
             Arg.Ptr(context.Ptr(op.Inputs[Input])), weights, biases }.Concat(tail).ToArray());
     }
 }

@@ -1080,7 +1080,8 @@ TML_API tml_status tml_svdf_s8_state_s8(const tml_svdf_params *params, const int
  * one batch at a time, each with its own state row. The output has the input's layout with state_size columns.
  * The gate order of the `weights` (8: input-to-input, -forget, -cell, -output, then recurrent-to-input, -forget,
  * -cell, -output, each [state_size, input_size] or [state_size, state_size]) and `biases` (4) arrays is TFLite's;
- * the arrays hold int8 weights and int32 biases for tml_lstm_s8, floats for tml_lstm_f32.
+ * the arrays hold int8 weights and int32 biases for tml_lstm_s8, int8 weights and int64 biases for tml_lstm_s16,
+ * floats for tml_lstm_f32.
  */
 #define TML_LSTM_GATE_TANH 0    /* the cell gate's activation (the options' fused activation) */
 #define TML_LSTM_GATE_SIGMOID 1
@@ -1134,6 +1135,17 @@ TML_API int32_t tml_lstm_s8_get_buffer_size_for(int32_t core, const tml_lstm_s8_
 TML_API tml_status tml_lstm_s8(const tml_lstm_s8_params *params, const int8_t *input, const void *const *weights,
                                const void *const *biases, int8_t *output_state, int16_t *cell_state,
                                int16_t *scratch, int8_t *output);
+
+/*
+ * The 16x8 LSTM (TFLM's LstmStep<int16_t, int8_t, int16_t, int64_t>): int16 input, output and output state, int8
+ * weights, int64 biases, int16 cell state; the same params (both zero points 0: TFLM's 16x8 FC has no input offset),
+ * Prepare arithmetic, scratch (tml_lstm_s8_get_buffer_size) and steps as tml_lstm_s8. Each gate FC accumulates in
+ * int64 and requantizes with the 64-bit MultiplyByQuantizedMultiplier (input and recurrent shifts in [-31, 7]); h is
+ * saturated to int16. TML_ERROR_ARGUMENT for a zero point other than 0 or a shift outside that range.
+ */
+TML_API tml_status tml_lstm_s16(const tml_lstm_s8_params *params, const int16_t *input, const void *const *weights,
+                                const void *const *biases, int16_t *output_state, int16_t *cell_state,
+                                int16_t *scratch, int16_t *output);
 
 /* Parameters of tml_lstm_f32 (TFLM's float path: reference FC, Logistic, Tanh and Mul in float). */
 typedef struct {

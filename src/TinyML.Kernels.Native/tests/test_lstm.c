@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_lstm.c: UNIDIRECTIONAL_SEQUENCE_LSTM, int8 (tml_lstm_s8) and float32 (tml_lstm_f32).
+ * test_lstm.c: UNIDIRECTIONAL_SEQUENCE_LSTM, int8 (tml_lstm_s8), 16x8 (tml_lstm_s16) and float32 (tml_lstm_f32).
  *
  * 1. A hand-computed int8 sequence of two steps from TFLM's sigmoid table (derivation in the comments), and a
  *    step with a sigmoid cell gate (the kernel takes it; TFLite files can only name TANH).
- * 2. Argument checks and the scratch size (TFLM's four buffers).
+ *    The hand example through the 16x8 kernel (int16 x int8 FC, int64 bias), and an int64 bias beyond int32.
+ * 2. Argument checks and the scratch size (TFLM's four buffers); 16x8 zero points and shifts.
  * 3. A float32 step against closed-form sigmoid/tanh (loose: libm may round differently).
  * 4. Conformance: mnist_lstm_int8's LSTM from its TFLM tensors after the first invoke (the 28-step output and both
  *    states, bit-exact), when the shared/ folder is found (TML_SHARED_DIR, else ../shared beside the repository).
@@ -71,6 +72,80 @@ static void test_hand_example(void)
     TML_CHECK(output[0] == 28 && output[1] == 38, "hand example: outputs %d %d, expected 28 38", output[0], output[1]);
     TML_CHECK(cell == 1170, "hand example: cell %d, expected 1170", cell);
     TML_CHECK(hidden == 33, "hand example: stored hidden %d, expected 33 (38 less the zero point)", hidden);
+}
+
+/*
+ * The hand example through the 16x8 kernel: zero points 0, and the cell gate's Q3.12 4096 now comes through the
+ * int16 x int8 FC (2 x 1000 + int64 bias 2096; the 64-bit requantization of (2^30, 1) is exact: 2^30 rounds to
+ * 16384, shifted right by 14). The steps are the int8 example's less its zero point: h 23 then 33, cell 1170.
+ */
+static void test_hand_example_16x8(void)
+{
+    tml_lstm_s8_params p = hand_params(2);
+    const int16_t input[2] = {1000, 1000};
+    const int8_t zero_weights[1] = {0}, cell_weights[1] = {2};
+    const int64_t bias_zero[1] = {0}, bias_cell[1] = {2096};
+    const void *weights[8] = {zero_weights, zero_weights, cell_weights, zero_weights,
+                              zero_weights, zero_weights, zero_weights, zero_weights};
+    const void *biases[4] = {bias_zero, bias_zero, bias_cell, bias_zero};
+    int16_t hidden = 0, output[2] = {0, 0}, cell = 0, scratch[4];
+    p.hidden_zero_point = 0;
+    const tml_status st = tml_lstm_s16(&p, input, weights, biases, &hidden, &cell, scratch, output);
+    TML_CHECK(st == TML_OK, "16x8 hand example: status %d", (int)st);
+    TML_CHECK(output[0] == 23 && output[1] == 33, "16x8 hand example: outputs %d %d, expected 23 33", output[0],
+              output[1]);
+    TML_CHECK(cell == 1170 && hidden == 33, "16x8 hand example: cell %d (1170), hidden %d (33)", cell, hidden);
+}
+
+/*
+ * An int64 bias beyond int32: 3 x 2^31 at a forget multiplier of 2^-16 is 98304 in Q3.12, clamped to 32767, so the
+ * run equals one with bias 32767 at the identity multiplier. An int32 accumulator would wrap it to -2^31.
+ */
+static void test_int64_bias_16x8(void)
+{
+    tml_lstm_s8_params p = hand_params(2), same = hand_params(2);
+    const int16_t input[2] = {0, 0};
+    const int8_t w[1] = {0};
+    const int64_t zero[1] = {0}, cell_bias[1] = {4096}, huge[1] = {(int64_t)3 << 31}, clamped[1] = {32767};
+    const void *weights[8] = {w, w, w, w, w, w, w, w};
+    const void *huge_biases[4] = {zero, huge, cell_bias, zero};
+    const void *clamped_biases[4] = {zero, clamped, cell_bias, zero};
+    int16_t hidden[2] = {0, 0}, cell[2] = {0, 0}, output[2][2], scratch[4];
+    p.hidden_zero_point = 0;
+    same.hidden_zero_point = 0;
+    p.input_multiplier[1] = 1 << 30;
+    p.input_shift[1] = -15;
+    TML_CHECK(tml_lstm_s16(&p, input, weights, huge_biases, &hidden[0], &cell[0], scratch, output[0]) == TML_OK &&
+                  tml_lstm_s16(&same, input, weights, clamped_biases, &hidden[1], &cell[1], scratch, output[1]) ==
+                      TML_OK,
+              "int64 bias: status");
+    TML_CHECK(memcmp(output[0], output[1], sizeof output[0]) == 0 && cell[0] == cell[1] && cell[0] > 1170,
+              "int64 bias: outputs %d %d vs %d %d, cell %d vs %d (a saturated forget gate keeps more than 1170)",
+              output[0][0], output[0][1], output[1][0], output[1][1], cell[0], cell[1]);
+}
+
+static void test_arguments_16x8(void)
+{
+    tml_lstm_s8_params p = hand_params(1);
+    const int16_t input[1] = {0};
+    const int8_t w[1] = {0};
+    const int64_t b[1] = {0};
+    const void *weights[8] = {w, w, w, w, w, w, w, w};
+    const void *biases[4] = {b, b, b, b};
+    int16_t hidden = 0, output[1], cell = 0, scratch[4];
+    TML_CHECK(tml_lstm_s16(&p, input, weights, biases, &hidden, &cell, scratch, output) == TML_ERROR_ARGUMENT,
+              "16x8: a hidden zero point off 0 is refused");
+    p.hidden_zero_point = 0;
+    TML_CHECK(tml_lstm_s16(&p, input, weights, biases, &hidden, &cell, scratch, output) == TML_OK, "16x8: valid");
+    p.recurrent_shift[3] = 8;
+    TML_CHECK(tml_lstm_s16(&p, input, weights, biases, &hidden, &cell, scratch, output) == TML_ERROR_ARGUMENT,
+              "16x8: a gate shift above 7 is refused (TFLM's 64-bit requantization)");
+    p.recurrent_shift[3] = 1;
+    p.input_zero_point = 1;
+    TML_CHECK(tml_lstm_s16(&p, input, weights, biases, &hidden, &cell, scratch, output) == TML_ERROR_ARGUMENT,
+              "16x8: an input zero point off 0 is refused");
+    TML_CHECK(tml_lstm_s16(NULL, input, weights, biases, &hidden, &cell, scratch, output) == TML_ERROR_ARGUMENT,
+              "16x8: NULL params are refused");
 }
 
 static void test_sigmoid_cell_gate(void)
@@ -248,6 +323,9 @@ static void test_golden(void)
 int main(void)
 {
     test_hand_example();
+    test_hand_example_16x8();
+    test_int64_bias_16x8();
+    test_arguments_16x8();
     test_sigmoid_cell_gate();
     test_arguments();
     test_float_step();

@@ -1087,6 +1087,17 @@ public static partial class KernelAbi
             new("scratch", ParamKind.Pointer, "int16_t *"),
             new("output", ParamKind.Pointer, "int8_t *"),
         }),
+        new("tml_lstm_s16", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_lstm_s8_params *"),
+            new("input", ParamKind.Pointer, "const int16_t *"),
+            new("weights", ParamKind.PointerArray, "const void * const *"),
+            new("biases", ParamKind.PointerArray, "const void * const *"),
+            new("output_state", ParamKind.Pointer, "int16_t *"),
+            new("cell_state", ParamKind.Pointer, "int16_t *"),
+            new("scratch", ParamKind.Pointer, "int16_t *"),
+            new("output", ParamKind.Pointer, "int16_t *"),
+        }),
         new("tml_lstm_f32_get_buffer_size", "int32_t", new AbiParameter[]
         {
             new("params", ParamKind.Struct, "const tml_lstm_f32_params *"),
