@@ -29,6 +29,60 @@ static int transpose_conv_window_valid(int32_t stride_h, int32_t stride_w, int32
     return stride_h >= 1 && stride_w >= 1 && pad_h >= 0 && pad_w >= 0;
 }
 
+/*
+ * The scatter, once per element type, in the loop order above (float needs it; the int32 sums wrap and the int64
+ * ones are exact, so their order cannot change a bit). acc holds output_dims elements, zeroed here.
+ */
+#define TML_DEFINE_TRANSPOSE_CONV_SCATTER(NAME, IN_T, W_T, ACC_T, X_T, ADD)                                          \
+    static void NAME(int32_t stride_h, int32_t stride_w, int32_t pad_h, int32_t pad_w, const tml_dims *input_dims,   \
+                     const IN_T *input, X_T input_offset, const tml_dims *filter_dims, const W_T *filter,            \
+                     const tml_dims *output_dims, ACC_T *acc)                                                        \
+    {                                                                                                                \
+        const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;                              \
+        const int32_t k_h = filter_dims->h, k_w = filter_dims->w;                                                    \
+        const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;                        \
+        const size_t f_step = (size_t)k_h * k_w * in_c;                                                              \
+        const size_t count = tml_dims_count(output_dims);                                                            \
+        for (size_t i = 0; i < count; i++) {                                                                         \
+            acc[i] = 0;                                                                                              \
+        }                                                                                                            \
+        for (int32_t b = 0; b < input_dims->n; b++) {                                                                \
+            for (int32_t iy = 0; iy < in_h; iy++) {                                                                  \
+                for (int32_t ix = 0; ix < in_w; ix++) {                                                              \
+                    const IN_T *in_px = input + (((size_t)b * in_h + iy) * in_w + ix) * in_c;                        \
+                    const int32_t oy0 = iy * stride_h - pad_h;                                                       \
+                    const int32_t ox0 = ix * stride_w - pad_w;                                                       \
+                    for (int32_t ic = 0; ic < in_c; ic++) {                                                          \
+                        const X_T x = (X_T)in_px[ic] + input_offset;                                                 \
+                        for (int32_t ky = 0; ky < k_h; ky++) {                                                       \
+                            const int32_t oy = oy0 + ky;                                                             \
+                            if (oy < 0 || oy >= out_h) {                                                             \
+                                continue;                                                                            \
+                            }                                                                                        \
+                            for (int32_t kx = 0; kx < k_w; kx++) {                                                   \
+                                const int32_t ox = ox0 + kx;                                                         \
+                                if (ox < 0 || ox >= out_w) {                                                         \
+                                    continue;                                                                        \
+                                }                                                                                    \
+                                ACC_T *acc_px = acc + (((size_t)b * out_h + oy) * out_w + ox) * out_c;               \
+                                const W_T *f = filter + ((size_t)ky * k_w + kx) * in_c + ic;                         \
+                                for (int32_t oc = 0; oc < out_c; oc++) {                                             \
+                                    acc_px[oc] = ADD(acc_px[oc], x * (X_T)f[(size_t)oc * f_step]);                   \
+                                }                                                                                    \
+                            }                                                                                        \
+                        }                                                                                            \
+                    }                                                                                                \
+                }                                                                                                    \
+            }                                                                                                        \
+        }                                                                                                            \
+    }
+
+#define TML_ADD_I64(a, b) ((a) + (int64_t)(b))
+#define TML_ADD_F32(a, b) ((a) + (b))
+TML_DEFINE_TRANSPOSE_CONV_SCATTER(transpose_conv_scatter_s8, int8_t, int8_t, int32_t, int32_t, tml_add_wrap)
+TML_DEFINE_TRANSPOSE_CONV_SCATTER(transpose_conv_scatter_s16, int16_t, int8_t, int64_t, int32_t, TML_ADD_I64)
+TML_DEFINE_TRANSPOSE_CONV_SCATTER(transpose_conv_scatter_f32, float, float, float, float, TML_ADD_F32)
+
 TML_API int32_t tml_transpose_conv_s8_get_buffer_size(const tml_dims *output_dims)
 {
     return tml_transpose_conv_s8_get_buffer_size_for(TML_BUILD_CORE, output_dims);
@@ -55,45 +109,11 @@ TML_API tml_status tml_transpose_conv_s8(const tml_transpose_conv_params *params
         params->activation_min > params->activation_max) {
         return TML_ERROR_ARGUMENT;
     }
-    const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;
-    const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
-    const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
-    const int32_t input_offset = params->input_offset;
     int32_t *acc = (int32_t *)scratch;
+    transpose_conv_scatter_s8(params->stride_h, params->stride_w, params->pad_h, params->pad_w, input_dims, input,
+                              params->input_offset, filter_dims, filter, output_dims, acc);
     const size_t count = tml_dims_count(output_dims);
-    for (size_t i = 0; i < count; i++) {
-        acc[i] = 0;
-    }
-    for (int32_t b = 0; b < input_dims->n; b++) {
-        for (int32_t iy = 0; iy < in_h; iy++) {
-            for (int32_t ix = 0; ix < in_w; ix++) {
-                const int8_t *in_px = input + (((size_t)b * in_h + iy) * in_w + ix) * in_c;
-                const int32_t oy0 = iy * params->stride_h - params->pad_h;
-                const int32_t ox0 = ix * params->stride_w - params->pad_w;
-                for (int32_t ic = 0; ic < in_c; ic++) {
-                    const int32_t x = (int32_t)in_px[ic] + input_offset;
-                    for (int32_t ky = 0; ky < k_h; ky++) {
-                        const int32_t oy = oy0 + ky;
-                        if (oy < 0 || oy >= out_h) {
-                            continue;
-                        }
-                        for (int32_t kx = 0; kx < k_w; kx++) {
-                            const int32_t ox = ox0 + kx;
-                            if (ox < 0 || ox >= out_w) {
-                                continue;
-                            }
-                            int32_t *acc_px = acc + (((size_t)b * out_h + oy) * out_w + ox) * out_c;
-                            const int8_t *f = filter + ((size_t)ky * k_w + kx) * in_c + ic;
-                            const size_t f_step = (size_t)k_h * k_w * in_c;
-                            for (int32_t oc = 0; oc < out_c; oc++) {
-                                acc_px[oc] = tml_add_wrap(acc_px[oc], x * (int32_t)f[(size_t)oc * f_step]);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
+    const int32_t out_c = output_dims->c;
     for (size_t i = 0; i < count; i++) {
         const int32_t oc = (int32_t)(i % (size_t)out_c);
         int32_t v = acc[i];
@@ -140,47 +160,11 @@ TML_API tml_status tml_transpose_conv_s16(const tml_transpose_conv_params *param
             return TML_ERROR_ARGUMENT;
         }
     }
-    const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;
-    const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
-    const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
-    const size_t f_step = (size_t)k_h * k_w * in_c;
     int64_t *acc = (int64_t *)scratch;
+    transpose_conv_scatter_s16(params->stride_h, params->stride_w, params->pad_h, params->pad_w, input_dims, input, 0,
+                               filter_dims, filter, output_dims, acc);
     const size_t count = tml_dims_count(output_dims);
-    for (size_t i = 0; i < count; i++) {
-        acc[i] = 0;
-    }
-    for (int32_t b = 0; b < input_dims->n; b++) {
-        for (int32_t iy = 0; iy < in_h; iy++) {
-            const int32_t oy0 = iy * params->stride_h - params->pad_h;
-            for (int32_t ix = 0; ix < in_w; ix++) {
-                const int16_t *in_px = input + (((size_t)b * in_h + iy) * in_w + ix) * in_c;
-                const int32_t ox0 = ix * params->stride_w - params->pad_w;
-                for (int32_t ky = 0; ky < k_h; ky++) {
-                    const int32_t oy = oy0 + ky;
-                    if (oy < 0 || oy >= out_h) {
-                        continue;
-                    }
-                    for (int32_t kx = 0; kx < k_w; kx++) {
-                        const int32_t ox = ox0 + kx;
-                        if (ox < 0 || ox >= out_w) {
-                            continue;
-                        }
-                        /* An int64 sum of products below 2^22 is exact in any order. */
-                        int64_t *acc_px = acc + (((size_t)b * out_h + oy) * out_w + ox) * out_c;
-                        const int8_t *f = filter + ((size_t)ky * k_w + kx) * in_c;
-                        for (int32_t oc = 0; oc < out_c; oc++) {
-                            const int8_t *f_oc = f + (size_t)oc * f_step;
-                            int64_t sum = 0;
-                            for (int32_t ic = 0; ic < in_c; ic++) {
-                                sum += (int32_t)in_px[ic] * (int32_t)f_oc[ic];
-                            }
-                            acc_px[oc] += sum;
-                        }
-                    }
-                }
-            }
-        }
-    }
+    const int32_t out_c = output_dims->c;
     for (size_t i = 0; i < count; i++) {
         const int32_t oc = (int32_t)(i % (size_t)out_c);
         int64_t v = acc[i];
@@ -202,43 +186,10 @@ TML_API tml_status tml_transpose_conv_f32(const tml_transpose_conv_f32_params *p
         !transpose_conv_window_valid(params->stride_h, params->stride_w, params->pad_h, params->pad_w)) {
         return TML_ERROR_ARGUMENT;
     }
-    const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;
-    const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
-    const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
+    transpose_conv_scatter_f32(params->stride_h, params->stride_w, params->pad_h, params->pad_w, input_dims, input,
+                               0.0f, filter_dims, filter, output_dims, output);
     const size_t count = tml_dims_count(output_dims);
-    for (size_t i = 0; i < count; i++) {
-        output[i] = 0.0f;
-    }
-    for (int32_t b = 0; b < input_dims->n; b++) {
-        for (int32_t iy = 0; iy < in_h; iy++) {
-            for (int32_t ix = 0; ix < in_w; ix++) {
-                const float *in_px = input + (((size_t)b * in_h + iy) * in_w + ix) * in_c;
-                const int32_t oy0 = iy * params->stride_h - params->pad_h;
-                const int32_t ox0 = ix * params->stride_w - params->pad_w;
-                for (int32_t ic = 0; ic < in_c; ic++) {
-                    const float x = in_px[ic];
-                    for (int32_t ky = 0; ky < k_h; ky++) {
-                        const int32_t oy = oy0 + ky;
-                        if (oy < 0 || oy >= out_h) {
-                            continue;
-                        }
-                        for (int32_t kx = 0; kx < k_w; kx++) {
-                            const int32_t ox = ox0 + kx;
-                            if (ox < 0 || ox >= out_w) {
-                                continue;
-                            }
-                            float *out_px = output + (((size_t)b * out_h + oy) * out_w + ox) * out_c;
-                            const float *f = filter + ((size_t)ky * k_w + kx) * in_c + ic;
-                            const size_t f_step = (size_t)k_h * k_w * in_c;
-                            for (int32_t oc = 0; oc < out_c; oc++) {
-                                out_px[oc] += x * f[(size_t)oc * f_step];
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
+    const int32_t out_c = output_dims->c;
     for (size_t i = 0; i < count; i++) {
         float v = output[i];
         if (bias != NULL) {
