@@ -40,6 +40,7 @@ static void test_portable_meaning(void)
         int8_t b[4] = {lane8(x, 0), lane8(x, 1), lane8(x, 2), lane8(x, 3)};
         ok &= TML_CHECK(tml_portable_read_s8x4(b) == x, "read_s8x4 %08x", x);
     }
+    ok &= TML_CHECK(tml_portable_smlatt(0x8000FFFFu, 0x80000001u, 5) == 5 + 32768 * 32768, "smlatt takes the top lanes");
     ok &= TML_CHECK(tml_portable_sadd16(0x7FFF0001u, 0x0001FFFFu) == 0x80000000u, "sadd16 wraps each lane alone");
     tml_test_record(ok, "portable shims match their specification");
 }
