@@ -9,9 +9,10 @@
  * has more output pixels than input pixels (SAME: ceil(h / stride) <= h; VALID: smaller), so the output stays
  * inside the input's bytes for every stride, dilation and padding. Padding taps are skipped exactly as in
  * tml_depthwise_conv_s8 (tml_window_taps), and the accumulation order (ky, then kx) is the same, so the result is
- * bit-exact with it.
+ * bit-exact with it. On DSP cores the requantization is tml_requant_apply (exact, prepared once per channel).
  */
 #include "common.h"
+#include "tml_arch.h"
 
 TML_API int32_t tml_depthwise_conv_s8_inplace_get_buffer_size(const tml_depthwise_conv_params *params,
                                                               const tml_dims *input_dims,
@@ -72,6 +73,8 @@ TML_API tml_status tml_depthwise_conv_s8_inplace(const tml_depthwise_conv_params
     const size_t in_pixels = (size_t)in_h * in_w;
 
     for (int32_t c = 0; c < channels; c++) {
+        const int fast_requant = TML_USE_DSP && quant->multiplier[c] != INT32_MIN;
+        const tml_requant q = tml_requant_prepare(quant->multiplier[c], quant->shift[c]);
         /* Save channel c of every batch: plane[(b * in_h + y) * in_w + x]. */
         for (size_t p = 0; p < (size_t)batches * in_pixels; p++) {
             plane[p] = data[p * (size_t)channels + (size_t)c];
@@ -100,7 +103,8 @@ TML_API tml_status tml_depthwise_conv_s8_inplace(const tml_depthwise_conv_params
                     if (bias != NULL) {
                         acc = tml_add_wrap(acc, bias[c]);
                     }
-                    acc = tml_mul_by_quantized_multiplier(acc, quant->multiplier[c], quant->shift[c]);
+                    acc = fast_requant ? tml_requant_apply(&q, acc)
+                                       : tml_mul_by_quantized_multiplier(acc, quant->multiplier[c], quant->shift[c]);
                     acc += output_offset;
                     out[((size_t)oy * out_w + ox) * channels] = (int8_t)tml_clamp_i32(acc, act_min, act_max);
                 }

@@ -22,20 +22,26 @@ TML_INLINE uint32_t tml_dot_offset2(int32_t a_offset)
     return ((uint32_t)a_offset & 0xFFFFu) * 0x00010001u;
 }
 
-/* acc[0] += a0.w0, acc[1] += a0.w1, acc[2] += a1.w0, acc[3] += a1.w1 (activations offset). */
-TML_INLINE void tml_dot_s8_2x2(const int8_t *a0, const int8_t *a1, const int8_t *w0, const int8_t *w1, int32_t n,
-                               int32_t a_offset, int32_t acc[4])
+/* Two activation words widened to int16 pairs (bytes 0,2 and 1,3), the offset added when add_offset. */
+TML_INLINE void tml_dot_widen(uint32_t x, uint32_t off2, int add_offset, uint32_t *even, uint32_t *odd)
+{
+    *even = add_offset ? tml_sadd16(tml_sxtb16(x), off2) : tml_sxtb16(x);
+    *odd = add_offset ? tml_sadd16(tml_sxtb16_ror8(x), off2) : tml_sxtb16_ror8(x);
+}
+
+/* The body of tml_dot_s8_2x2; add_offset is a constant at each call, so each call compiles to one loop. */
+TML_INLINE void tml_dot_s8_2x2_body(const int8_t *a0, const int8_t *a1, const int8_t *w0, const int8_t *w1,
+                                    int32_t n, int32_t a_offset, int add_offset, int32_t acc[4])
 {
     const uint32_t off2 = tml_dot_offset2(a_offset);
     int32_t s00 = acc[0], s01 = acc[1], s10 = acc[2], s11 = acc[3];
     int32_t k = 0;
     for (; k + 4 <= n; k += 4) {
-        const uint32_t x0 = tml_read_s8x4(a0 + k);
-        const uint32_t x1 = tml_read_s8x4(a1 + k);
+        uint32_t x0e, x0o, x1e, x1o;
+        tml_dot_widen(tml_read_s8x4(a0 + k), off2, add_offset, &x0e, &x0o);
+        tml_dot_widen(tml_read_s8x4(a1 + k), off2, add_offset, &x1e, &x1o);
         const uint32_t y0 = tml_read_s8x4(w0 + k);
         const uint32_t y1 = tml_read_s8x4(w1 + k);
-        const uint32_t x0e = tml_sadd16(tml_sxtb16(x0), off2), x0o = tml_sadd16(tml_sxtb16_ror8(x0), off2);
-        const uint32_t x1e = tml_sadd16(tml_sxtb16(x1), off2), x1o = tml_sadd16(tml_sxtb16_ror8(x1), off2);
         const uint32_t y0e = tml_sxtb16(y0), y0o = tml_sxtb16_ror8(y0);
         const uint32_t y1e = tml_sxtb16(y1), y1o = tml_sxtb16_ror8(y1);
         s00 = tml_smlad(x0o, y0o, tml_smlad(x0e, y0e, s00));
@@ -54,6 +60,28 @@ TML_INLINE void tml_dot_s8_2x2(const int8_t *a0, const int8_t *a1, const int8_t 
     acc[1] = s01;
     acc[2] = s10;
     acc[3] = s11;
+}
+
+/* acc[0] += a0.w0, acc[1] += a0.w1, acc[2] += a1.w0, acc[3] += a1.w1 (activations offset). An offset of 0 skips
+ * the SADD16s: callers that fold offset x sum(w) into the accumulators pass 0. */
+TML_INLINE void tml_dot_s8_2x2(const int8_t *a0, const int8_t *a1, const int8_t *w0, const int8_t *w1, int32_t n,
+                               int32_t a_offset, int32_t acc[4])
+{
+    if (a_offset == 0) {
+        tml_dot_s8_2x2_body(a0, a1, w0, w1, n, 0, 0, acc);
+    } else {
+        tml_dot_s8_2x2_body(a0, a1, w0, w1, n, a_offset, 1, acc);
+    }
+}
+
+/* Returns sum(w[0..n)): with it, sum(w * (a + offset)) = sum(w * a) + offset * sum(w). */
+TML_INLINE int32_t tml_dot_sum_s8(const int8_t *w, int32_t n)
+{
+    int32_t sum = 0;
+    for (int32_t k = 0; k < n; k++) {
+        sum += w[k];
+    }
+    return sum;
 }
 
 /* acc[0] += a.w0, acc[1] += a.w1. */

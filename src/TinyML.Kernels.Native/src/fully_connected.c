@@ -10,7 +10,7 @@
  *                activation_min, activation_max)
  *
  * On DSP cores (TML_USE_DSP) the int8 kernel without a filter offset (per-channel, or per-tensor with symmetric
- * weights as TFLM quantizes them) takes fully_connected_s8_dsp: 2 batches x 2 output rows per tml_dot_s8_2x2, the
+ * weights as TFLM quantizes them) takes fully_connected_s8_dsp: 2 batches x 2 output rows per tml_dot_s8_2x2 (a single batch: tml_dot_s8_1x2), the
  * requantization tml_requant_apply; exact, so equal to the portable loop bit for bit.
  */
 #include "common.h"
@@ -48,14 +48,19 @@ static void fully_connected_s8_dsp(const tml_fully_connected_params *p, const tm
     for (int32_t b = 0; b < batches; b += 2) {
         const int two = b + 1 < batches;
         const int8_t *in0 = input + (size_t)b * depth;
-        const int8_t *in1 = two ? in0 + depth : in0; /* an odd last batch is computed twice, written once */
+        const int8_t *in1 = two ? in0 + depth : in0;
         int8_t *out0 = output + (size_t)b * units;
         int8_t *out1 = out0 + units;
         for (int32_t o = 0; o < units; o += 2) {
             const int32_t o1 = o + 1 < units ? o + 1 : o;
             int32_t acc[4] = {0, 0, 0, 0};
-            tml_dot_s8_2x2(in0, in1, filter + (size_t)o * depth, filter + (size_t)o1 * depth, depth, p->input_offset,
-                           acc);
+            if (two) {
+                tml_dot_s8_2x2(in0, in1, filter + (size_t)o * depth, filter + (size_t)o1 * depth, depth,
+                               p->input_offset, acc);
+            } else {
+                tml_dot_s8_1x2(in0, filter + (size_t)o * depth, filter + (size_t)o1 * depth, depth, p->input_offset,
+                               acc);
+            }
             const tml_requant q0 = tml_requant_prepare(quant->multiplier[o * q_step], quant->shift[o * q_step]);
             const tml_requant q1 = tml_requant_prepare(quant->multiplier[o1 * q_step], quant->shift[o1 * q_step]);
             out0[o] = tml_dot_output_s8(acc[0], bias, o, &q0, p->output_offset, p->activation_min, p->activation_max);
