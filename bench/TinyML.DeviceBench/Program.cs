@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Cortex-M instructions per inference (QEMU, -icount shift=0, SysTick), flash and RAM of every shared model, next to
 // TFLM + CMSIS-NN's figures from ../shared/peers/tflm.json.
-// Usage: dotnet run -c Release --project bench/TinyML.DeviceBench [-- --core cortex-m4] [--Os]
+// Usage: dotnet run -c Release --project bench/TinyML.DeviceBench [-- --core cortex-m4] [--Os] [--model kws]
 using System;
 using System.Globalization;
 using System.IO;
@@ -32,7 +32,7 @@ string[] goalModels = { "kws", "ic_resnet", "ad", "micro_speech" };
 var goalRatios = new System.Collections.Generic.List<double>();
 try
 {
-    foreach (string name in SharedData.ModelNames())
+    foreach (string name in SharedData.ModelNames().Where(n => Arg("--model") is not { } only || n == only))
     {
         var peer = peers.GetProperty(name);
         var model = TfliteReader.ReadFile(SharedData.Model(name)).Value!;
