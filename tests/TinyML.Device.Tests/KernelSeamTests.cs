@@ -73,13 +73,17 @@ public sealed class KernelSeamTests(ITestOutputHelper log)
         Assert.True(exit == 0, output);
         string expected = c.Name switch { "cortex-m55" => "mve", "cortex-m0plus" or "cortex-m3" => "portable", _ => "dsp" };
         Assert.Contains($"tml_arch path={expected} comparisons=", output);
-        Assert.Contains(" mismatches=0", output);
+        Assert.Contains(" mismatches=0 ", output);
+        Assert.Matches(@" requant_comparisons=\d{6,} requant_mismatches=0\b", output);
     }
 
     /// <summary>The differential harness on the device, against the reference archive compiled for the same core:
-    /// on a DSP core (M4), an MVE core (M55) and a core with neither (M0+).</summary>
+    /// on the DSP cores (M4, M7, M33: the int8 conv and fully connected fast paths), an MVE core (M55, which takes
+    /// the DSP paths too) and a core with neither (M0+).</summary>
     [Theory]
     [InlineData("cortex-m4", "dsp")]
+    [InlineData("cortex-m7", "dsp")]
+    [InlineData("cortex-m33", "dsp")]
     [InlineData("cortex-m55", "mve")]
     [InlineData("cortex-m0plus", "portable")]
     public void ReferenceHarness_FastPathEqualsTheReference_OnTheCore(string core, string path)
@@ -148,7 +152,7 @@ public sealed class KernelSeamTests(ITestOutputHelper log)
             foreach (string folder in new[] { "include", "device" })
                 Copy(Path.Combine(Native, folder), Path.Combine(root, folder));
             Directory.CreateDirectory(Path.Combine(root, "src"));
-            foreach (string file in new[] { "conv.c", "common.h", "tml_arch.h" })
+            foreach (string file in new[] { "conv.c", "common.h", "tml_arch.h", "dot_s8.h" })
                 File.Copy(Path.Combine(Native, "src", file), Path.Combine(root, "src", file));
             var sources = NativeSources.Locate(root);
             var toolchain = ArmToolchain.Locate();

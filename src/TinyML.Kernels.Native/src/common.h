@@ -119,6 +119,45 @@ TML_INLINE int32_t tml_mul_by_quantized_multiplier(int32_t x, int32_t multiplier
 }
 
 /*
+ * tml_mul_by_quantized_multiplier as one 64-bit multiply-accumulate and a shift of its high word (SMLAL, ASR on
+ * Arm), for the fast paths. Exact, by two facts:
+ *   - the high multiply is floor((x * m + 2^30) / 2^31): gemmlowp's sign-dependent nudge followed by truncation
+ *     toward zero is the same number;
+ *   - floor((floor(a / 2^31) + c) / 2^e) == floor((a + c * 2^31) / 2^(31 + e)), so the rounding right shift by e
+ *     (c = 2^(e-1), one less for a negative high product) folds into the same accumulate. Its sign is taken from
+ *     x * m, which differs from the high product's only where that is 0 and both round to 0.
+ * Requires multiplier != INT32_MIN (the one high multiply that saturates; TFLM's multipliers are in [0, 2^31)),
+ * left shift in [0, 31] and right shift in [0, 31]. Prepared once per channel, applied per output.
+ */
+typedef struct {
+    int64_t round;       /* 2^30, plus 2^(30 + e) when e > 0 */
+    int32_t multiplier;
+    int32_t left_shift;
+    int32_t right_shift; /* e */
+} tml_requant;
+
+TML_INLINE tml_requant tml_requant_prepare(int32_t multiplier, int32_t shift)
+{
+    tml_requant q;
+    q.multiplier = multiplier;
+    q.left_shift = shift > 0 ? shift : 0;
+    q.right_shift = shift > 0 ? 0 : -shift;
+    q.round = ((int64_t)1 << 30) + (q.right_shift > 0 ? (int64_t)1 << (30 + q.right_shift) : 0);
+    return q;
+}
+
+TML_INLINE int32_t tml_requant_apply(const tml_requant *q, int32_t x)
+{
+    const int32_t xs = tml_shl_wrap(x, q->left_shift);
+    if (q->right_shift == 0) {
+        return (int32_t)(((int64_t)xs * q->multiplier + q->round) >> 31);
+    }
+    const int64_t negative = (int64_t)((uint32_t)(xs ^ q->multiplier) >> 31);
+    const int64_t v = (int64_t)xs * q->multiplier + (q->round - (negative << 31));
+    return (int32_t)(v >> 32) >> (q->right_shift - 1);
+}
+
+/*
  * TFLM's MultiplyByQuantizedMultiplierSmallerThanOneExp: the multiplier is < 1, so shift <= 0 and only the
  * rounding right shift by -shift follows the high multiply.
  */

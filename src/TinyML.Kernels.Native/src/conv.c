@@ -8,8 +8,16 @@
  *   out  = clamp(MultiplyByQuantizedMultiplier(acc, multiplier[oc], shift[oc]) + output_offset,
  *                activation_min, activation_max)
  * Taps outside the input are skipped (zero padding in the real domain).
+ *
+ * On DSP cores (TML_USE_DSP) ungrouped int8 convolutions take conv_s8_dsp: no im2col, so no scratch. Each window
+ * row is read in place: with dilation_w 1 its valid taps are one contiguous run of input and filter bytes, the
+ * same for a pair of neighbouring outputs whose windows are clipped alike, so 2 pixels x 2 output channels share
+ * one tml_dot_s8_2x2 per row (1x1 is the matrix product of pixels by filters). Unclipped windows fold the input
+ * offset into the accumulator. The requantization is tml_requant_apply; all exact (int32 sums wrap in any order),
+ * so the result equals the portable loop's bit for bit.
  */
 #include "common.h"
+#include "dot_s8.h"
 
 static int conv_params_valid(const tml_conv_params *p)
 {
@@ -37,6 +45,105 @@ TML_API int32_t tml_conv_s8_get_buffer_size_for(int32_t core, const tml_conv_par
     return 0;
 }
 
+#if TML_USE_DSP
+/* The accumulators of output pixels (p0, p1) x channels (c0, c1) over one window, without bias: the rows ky of
+ * the window whose taps [kx_start, kx_end) are valid, starting at input columns x0 and (when two) x1. acc as
+ * tml_dot_s8_2x2; with one pixel only acc[0..1]. */
+static void conv_window_2x2(const tml_conv_params *p, const tml_dims *in_dims, const int8_t *in_batch,
+                            const tml_dims *f_dims, const int8_t *f0, const int8_t *f1, int32_t y0, int32_t ky_start,
+                            int32_t ky_end, int32_t x0, int32_t x1, int two, int32_t kx_start, int32_t kx_end, int32_t acc[4])
+{
+    const int32_t c = in_dims->c;
+    const int32_t run = p->dilation_w == 1 ? (kx_end - kx_start) * c : c;
+    const int32_t steps = p->dilation_w == 1 ? 1 : kx_end - kx_start;
+    for (int32_t ky = ky_start; ky < ky_end; ky++) {
+        const int8_t *row = in_batch + (size_t)(y0 + ky * p->dilation_h) * in_dims->w * c;
+        const size_t f_row = ((size_t)ky * f_dims->w + kx_start) * c;
+        for (int32_t step = 0; step < steps; step++) {
+            const int32_t kx = kx_start + step;
+            const size_t f_at = f_row + (size_t)step * c;
+            const int8_t *a0 = row + (size_t)(x0 + kx * p->dilation_w) * c;
+            if (!two) {
+                int32_t pair[2] = {acc[0], acc[1]};
+                tml_dot_s8_1x2(a0, f0 + f_at, f1 + f_at, run, p->input_offset, pair);
+                acc[0] = pair[0];
+                acc[1] = pair[1];
+            } else {
+                tml_dot_s8_2x2(a0, row + (size_t)(x1 + kx * p->dilation_w) * c, f0 + f_at, f1 + f_at, run,
+                               p->input_offset, acc);
+            }
+        }
+    }
+}
+
+/* Ungrouped int8 convolution on a DSP core; arguments already validated. Output channels in pairs, outermost, so
+ * that each pair's requantization and filter sum are computed once: a window with every tap inside the input starts
+ * from input_offset x sum(filter) and runs without the offset (no SADD16), a clipped one adds it per element. */
+static void conv_s8_dsp(const tml_conv_params *p, const tml_per_channel_quant *quant, const tml_dims *in_dims,
+                        const int8_t *input, const tml_dims *f_dims, const int8_t *filter, const int32_t *bias,
+                        const tml_dims *out_dims, int8_t *output)
+{
+    const int32_t out_c = f_dims->n;
+    const int32_t f_size = f_dims->h * f_dims->w * f_dims->c;
+    const size_t out_pixels = (size_t)out_dims->h * out_dims->w;
+    for (int32_t oc = 0; oc < out_c; oc += 2) {
+        const int32_t oc1 = oc + 1 < out_c ? oc + 1 : oc; /* an odd last channel is computed twice */
+        const int8_t *f0 = filter + (size_t)oc * f_size;
+        const int8_t *f1 = filter + (size_t)oc1 * f_size;
+        const tml_requant q0 = tml_requant_prepare(quant->multiplier[oc], quant->shift[oc]);
+        const tml_requant q1 = tml_requant_prepare(quant->multiplier[oc1], quant->shift[oc1]);
+        const int32_t folded0 = (int32_t)((uint32_t)p->input_offset * (uint32_t)tml_dot_sum_s8(f0, f_size));
+        const int32_t folded1 = (int32_t)((uint32_t)p->input_offset * (uint32_t)tml_dot_sum_s8(f1, f_size));
+        for (int32_t b = 0; b < in_dims->n; b++) {
+            const int8_t *in_batch = input + (size_t)b * in_dims->h * in_dims->w * in_dims->c;
+            int8_t *out = output + (size_t)b * out_pixels * out_c;
+            for (int32_t oy = 0; oy < out_dims->h; oy++) {
+                int32_t ky_start, ky_end;
+                const int32_t y0 = tml_window_taps(oy, p->stride_h, p->pad_h, p->dilation_h, in_dims->h, f_dims->h,
+                                                   &ky_start, &ky_end);
+                for (int32_t ox = 0; ox < out_dims->w;) {
+                    int32_t kx_start, kx_end, kx1_start = 0, kx1_end = 0;
+                    const int32_t x0 = tml_window_taps(ox, p->stride_w, p->pad_w, p->dilation_w, in_dims->w,
+                                                       f_dims->w, &kx_start, &kx_end);
+                    int32_t x1 = 0;
+                    int two = 0;
+                    if (ox + 1 < out_dims->w) {
+                        const int32_t next = tml_window_taps(ox + 1, p->stride_w, p->pad_w, p->dilation_w, in_dims->w,
+                                                             f_dims->w, &kx1_start, &kx1_end);
+                        if (kx1_start == kx_start && kx1_end == kx_end) {
+                            x1 = next; /* both windows clipped alike: one pass serves both */
+                            two = 1;
+                        }
+                    }
+                    const int full = ky_end - ky_start == f_dims->h && kx_end - kx_start == f_dims->w;
+                    tml_conv_params window = *p;
+                    int32_t acc[4] = {0, 0, 0, 0};
+                    if (full) {
+                        acc[0] = acc[2] = folded0;
+                        acc[1] = acc[3] = folded1;
+                        window.input_offset = 0;
+                    }
+                    conv_window_2x2(&window, in_dims, in_batch, f_dims, f0, f1, y0, ky_start, ky_end, x0, x1, two,
+                                    kx_start, kx_end, acc);
+                    int8_t *o0 = out + ((size_t)oy * out_dims->w + ox) * out_c;
+                    o0[oc] = tml_dot_output_s8(acc[0], bias, oc, &q0, p->output_offset, p->activation_min,
+                                               p->activation_max);
+                    o0[oc1] = tml_dot_output_s8(acc[1], bias, oc1, &q1, p->output_offset, p->activation_min,
+                                                p->activation_max);
+                    if (two) {
+                        o0[out_c + oc] = tml_dot_output_s8(acc[2], bias, oc, &q0, p->output_offset, p->activation_min,
+                                                           p->activation_max);
+                        o0[out_c + oc1] = tml_dot_output_s8(acc[3], bias, oc1, &q1, p->output_offset,
+                                                            p->activation_min, p->activation_max);
+                    }
+                    ox += two ? 2 : 1;
+                }
+            }
+        }
+    }
+}
+#endif
+
 TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_channel_quant *quant,
                                const tml_dims *input_dims, const int8_t *input, const tml_dims *filter_dims,
                                const int8_t *filter, const int32_t *bias, const tml_dims *output_dims,
@@ -48,6 +155,13 @@ TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_chan
         !tml_dims_valid(output_dims) || !conv_params_valid(params)) {
         return TML_ERROR_ARGUMENT;
     }
+#if TML_USE_DSP
+    if (input_dims->c == filter_dims->c && tml_conv_filters_per_group(input_dims, filter_dims, output_dims) != 0 &&
+        tml_dot_multipliers_ok(quant->multiplier, filter_dims->n)) {
+        conv_s8_dsp(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+        return TML_OK;
+    }
+#endif
     const int32_t batches = input_dims->n;
     const int32_t in_h = input_dims->h;
     const int32_t in_w = input_dims->w;

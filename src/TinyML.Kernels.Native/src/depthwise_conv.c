@@ -8,8 +8,13 @@
  *   acc += bias[oc]                                   (when bias != NULL)
  *   out  = clamp(MultiplyByQuantizedMultiplier(acc, multiplier[oc], shift[oc]) + output_offset,
  *                activation_min, activation_max)
+ *
+ * On DSP cores (TML_USE_DSP) depth multiplier 1 or a multiple of 4 takes depthwise_s8_dsp: four output channels
+ * per filter word, SXTB16 splits them into two int16 pairs, SMLABB/SMLATT accumulate each lane into its own
+ * channel; tml_requant_apply. Exact, so equal to the portable loop bit for bit.
  */
 #include "common.h"
+#include "dot_s8.h"
 
 static int dw_params_valid(const tml_depthwise_conv_params *p)
 {
@@ -37,6 +42,99 @@ TML_API int32_t tml_depthwise_conv_s8_get_buffer_size_for(int32_t core, const tm
     return 0;
 }
 
+#if TML_USE_DSP
+/* The output channels [oc, oc + 4) of one output pixel over the window's valid rows and taps. With depth
+ * multiplier 1 the four lanes read four input channels; with a multiple of 4 (`shared`) all four read input channel
+ * oc / multiplier, its offset value copied into both int16 lanes. */
+static void depthwise_4ch(const tml_depthwise_conv_params *p, const tml_dims *in_dims, const int8_t *in_batch,
+                          const tml_dims *f_dims, const int8_t *filter, int32_t oc, int shared, int32_t y0,
+                          int32_t ky_start, int32_t ky_end, int32_t x0, int32_t kx_start, int32_t kx_end,
+                          int32_t acc[4])
+{
+    const int32_t in_c = in_dims->c;
+    const int32_t out_c = f_dims->c;
+    const int32_t ic = shared ? oc / p->depth_multiplier : oc;
+    const uint32_t off2 = tml_dot_offset2(p->input_offset);
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (int32_t ky = ky_start; ky < ky_end; ky++) {
+        const int8_t *row = in_batch + (size_t)(y0 + ky * p->dilation_h) * in_dims->w * in_c + ic;
+        const int8_t *f_row = filter + (size_t)ky * f_dims->w * out_c + oc;
+        for (int32_t kx = kx_start; kx < kx_end; kx++) {
+            const int8_t *px = row + (size_t)(x0 + kx * p->dilation_w) * in_c;
+            const uint32_t w = tml_read_s8x4(f_row + (size_t)kx * out_c);
+            const uint32_t we = tml_sxtb16(w), wo = tml_sxtb16_ror8(w);
+            uint32_t xe, xo;
+            if (shared) {
+                xe = xo = tml_dot_offset2(*px + p->input_offset);
+            } else {
+                const uint32_t x = tml_read_s8x4(px);
+                xe = tml_sadd16(tml_sxtb16(x), off2);
+                xo = tml_sadd16(tml_sxtb16_ror8(x), off2);
+            }
+            a0 = tml_smlabb(xe, we, a0);
+            a2 = tml_smlatt(xe, we, a2);
+            a1 = tml_smlabb(xo, wo, a1);
+            a3 = tml_smlatt(xo, wo, a3);
+        }
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+/* Depth multiplier 1 or a multiple of 4 on a DSP core; arguments already validated. */
+static void depthwise_s8_dsp(const tml_depthwise_conv_params *p, const tml_per_channel_quant *quant,
+                             const tml_dims *in_dims, const int8_t *input, const tml_dims *f_dims,
+                             const int8_t *filter, const int32_t *bias, const tml_dims *out_dims, int8_t *output)
+{
+    const int32_t in_c = in_dims->c;
+    const int32_t out_c = f_dims->c;
+    const int32_t mult = p->depth_multiplier;
+    const int shared = mult != 1;
+    int8_t *out = output;
+    for (int32_t b = 0; b < in_dims->n; b++) {
+        const int8_t *in_batch = input + (size_t)b * in_dims->h * in_dims->w * in_c;
+        for (int32_t oy = 0; oy < out_dims->h; oy++) {
+            int32_t ky_start, ky_end;
+            const int32_t y0 = tml_window_taps(oy, p->stride_h, p->pad_h, p->dilation_h, in_dims->h, f_dims->h,
+                                               &ky_start, &ky_end);
+            for (int32_t ox = 0; ox < out_dims->w; ox++) {
+                int32_t kx_start, kx_end;
+                const int32_t x0 = tml_window_taps(ox, p->stride_w, p->pad_w, p->dilation_w, in_dims->w, f_dims->w,
+                                                   &kx_start, &kx_end);
+                int32_t oc = 0;
+                for (; oc + 4 <= out_c; oc += 4) {
+                    int32_t acc[4];
+                    depthwise_4ch(p, in_dims, in_batch, f_dims, filter, oc, shared, y0, ky_start, ky_end, x0,
+                                  kx_start, kx_end, acc);
+                    for (int32_t i = 0; i < 4; i++) {
+                        const tml_requant q = tml_requant_prepare(quant->multiplier[oc + i], quant->shift[oc + i]);
+                        out[oc + i] = tml_dot_output_s8(acc[i], bias, oc + i, &q, p->output_offset,
+                                                        p->activation_min, p->activation_max);
+                    }
+                }
+                for (; oc < out_c; oc++) { /* mult 1: the last in_c % 4 channels */
+                    int32_t acc = 0;
+                    for (int32_t ky = ky_start; ky < ky_end; ky++) {
+                        const int8_t *row = in_batch + (size_t)(y0 + ky * p->dilation_h) * in_dims->w * in_c + oc;
+                        const int8_t *f_row = filter + (size_t)ky * f_dims->w * out_c + oc;
+                        for (int32_t kx = kx_start; kx < kx_end; kx++) {
+                            acc += f_row[(size_t)kx * out_c] * (row[(size_t)(x0 + kx * p->dilation_w) * in_c] +
+                                                                 p->input_offset);
+                        }
+                    }
+                    const tml_requant q = tml_requant_prepare(quant->multiplier[oc], quant->shift[oc]);
+                    out[oc] = tml_dot_output_s8(acc, bias, oc, &q, p->output_offset, p->activation_min,
+                                                p->activation_max);
+                }
+                out += out_c;
+            }
+        }
+    }
+}
+#endif
+
 TML_API tml_status tml_depthwise_conv_s8(const tml_depthwise_conv_params *params, const tml_per_channel_quant *quant,
                                          const tml_dims *input_dims, const int8_t *input,
                                          const tml_dims *filter_dims, const int8_t *filter, const int32_t *bias,
@@ -61,6 +159,12 @@ TML_API tml_status tml_depthwise_conv_s8(const tml_depthwise_conv_params *params
     if (!tml_depthwise_shapes_valid(input_dims, filter_dims, output_dims, mult)) {
         return TML_ERROR_ARGUMENT;
     }
+#if TML_USE_DSP
+    if ((mult == 1 || mult % 4 == 0) && tml_dot_multipliers_ok(quant->multiplier, out_c)) {
+        depthwise_s8_dsp(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+        return TML_OK;
+    }
+#endif
     const int32_t input_offset = params->input_offset;
     const int32_t output_offset = params->output_offset;
     const int32_t act_min = params->activation_min;

@@ -8,8 +8,13 @@
  *   acc += bias[o]                                    (when bias != NULL)
  *   out  = clamp(MultiplyByQuantizedMultiplier(acc, multiplier, shift) + output_offset,
  *                activation_min, activation_max)
+ *
+ * On DSP cores (TML_USE_DSP) the int8 kernel without a filter offset (per-channel, or per-tensor with symmetric
+ * weights as TFLM quantizes them) takes fully_connected_s8_dsp: 2 batches x 2 output rows per tml_dot_s8_2x2 (a single batch: tml_dot_s8_1x2), the
+ * requantization tml_requant_apply; exact, so equal to the portable loop bit for bit.
  */
 #include "common.h"
+#include "dot_s8.h"
 
 TML_API int32_t tml_fully_connected_s8_get_buffer_size(const tml_fully_connected_params *params, int32_t batches,
                                                        int32_t accum_depth, int32_t output_depth)
@@ -33,6 +38,45 @@ TML_API int32_t tml_fully_connected_s8_get_buffer_size_for(int32_t core, const t
     return 0;
 }
 
+#if TML_USE_DSP
+/* The int8 kernel without a filter offset on a DSP core; arguments already validated. */
+static void fully_connected_s8_dsp(const tml_fully_connected_params *p, const tml_per_channel_quant *quant,
+                                   int32_t batches, int32_t depth, int32_t units, const int8_t *input,
+                                   const int8_t *filter, const int32_t *bias, int8_t *output)
+{
+    const int32_t q_step = p->per_channel ? 1 : 0;
+    for (int32_t b = 0; b < batches; b += 2) {
+        const int two = b + 1 < batches;
+        const int8_t *in0 = input + (size_t)b * depth;
+        const int8_t *in1 = two ? in0 + depth : in0;
+        int8_t *out0 = output + (size_t)b * units;
+        int8_t *out1 = out0 + units;
+        for (int32_t o = 0; o < units; o += 2) {
+            const int32_t o1 = o + 1 < units ? o + 1 : o;
+            int32_t acc[4] = {0, 0, 0, 0};
+            if (two) {
+                tml_dot_s8_2x2(in0, in1, filter + (size_t)o * depth, filter + (size_t)o1 * depth, depth,
+                               p->input_offset, acc);
+            } else {
+                tml_dot_s8_1x2(in0, filter + (size_t)o * depth, filter + (size_t)o1 * depth, depth, p->input_offset,
+                               acc);
+            }
+            const tml_requant q0 = tml_requant_prepare(quant->multiplier[o * q_step], quant->shift[o * q_step]);
+            const tml_requant q1 = tml_requant_prepare(quant->multiplier[o1 * q_step], quant->shift[o1 * q_step]);
+            out0[o] = tml_dot_output_s8(acc[0], bias, o, &q0, p->output_offset, p->activation_min, p->activation_max);
+            out0[o1] = tml_dot_output_s8(acc[1], bias, o1, &q1, p->output_offset, p->activation_min,
+                                         p->activation_max);
+            if (two) {
+                out1[o] = tml_dot_output_s8(acc[2], bias, o, &q0, p->output_offset, p->activation_min,
+                                            p->activation_max);
+                out1[o1] = tml_dot_output_s8(acc[3], bias, o1, &q1, p->output_offset, p->activation_min,
+                                             p->activation_max);
+            }
+        }
+    }
+}
+#endif
+
 TML_API tml_status tml_fully_connected_s8(const tml_fully_connected_params *params, const tml_per_channel_quant *quant,
                                           int32_t batches, int32_t accum_depth, int32_t output_depth,
                                           const int8_t *input, const int8_t *filter, const int32_t *bias,
@@ -45,6 +89,13 @@ TML_API tml_status tml_fully_connected_s8(const tml_fully_connected_params *para
         (params->per_channel != 0 && params->per_channel != 1)) {
         return TML_ERROR_ARGUMENT;
     }
+#if TML_USE_DSP
+    if ((params->per_channel || params->filter_offset == 0) &&
+        tml_dot_multipliers_ok(quant->multiplier, params->per_channel ? output_depth : 1)) {
+        fully_connected_s8_dsp(params, quant, batches, accum_depth, output_depth, input, filter, bias, output);
+        return TML_OK;
+    }
+#endif
     const int32_t input_offset = params->input_offset;
     /* TFLM's per-channel kernel has no filter offset (symmetric weights); the per-tensor one applies it. */
     const int32_t filter_offset = params->per_channel ? 0 : params->filter_offset;

@@ -122,6 +122,21 @@ TML_ARCH_INLINE int32_t tml_portable_smlabb(uint32_t x, uint32_t y, int32_t acc)
     return (int32_t)((uint32_t)acc + (uint32_t)p);
 }
 
+/* acc + hi16(x)*hi16(y), lanes signed, wrapping (SMLATT). */
+TML_ARCH_INLINE int32_t tml_portable_smlatt(uint32_t x, uint32_t y, int32_t acc)
+{
+    const int32_t p = (int32_t)(int16_t)(uint16_t)(x >> 16) * (int32_t)(int16_t)(uint16_t)(y >> 16);
+    return (int32_t)((uint32_t)acc + (uint32_t)p);
+}
+
+/* Lane-wise x + y of two int16 lanes, each wrapping modulo 2^16 (SADD16 without its GE flags). */
+TML_ARCH_INLINE uint32_t tml_portable_sadd16(uint32_t x, uint32_t y)
+{
+    const uint32_t lo = (x + y) & 0xFFFFu;
+    const uint32_t hi = ((x >> 16) + (y >> 16)) & 0xFFFFu;
+    return lo | (hi << 16);
+}
+
 /* x saturated to the int8 range (SSAT #8). */
 TML_ARCH_INLINE int32_t tml_portable_ssat8(int32_t x)
 {
@@ -148,14 +163,21 @@ TML_ARCH_INLINE int32_t tml_smlabb(uint32_t x, uint32_t y, int32_t acc)
 {
     return __smlabb((int32_t)x, (int32_t)y, acc);
 }
+TML_ARCH_INLINE int32_t tml_smlatt(uint32_t x, uint32_t y, int32_t acc)
+{
+    return __smlatt((int32_t)x, (int32_t)y, acc);
+}
 TML_ARCH_INLINE int32_t tml_ssat8(int32_t x) { return __ssat(x, 8); }
+TML_ARCH_INLINE uint32_t tml_sadd16(uint32_t x, uint32_t y) { return (uint32_t)__sadd16((int16x2_t)x, (int16x2_t)y); }
 #else
 TML_ARCH_INLINE uint32_t tml_read_s8x4(const int8_t *p) { return tml_portable_read_s8x4(p); }
 TML_ARCH_INLINE uint32_t tml_sxtb16(uint32_t x) { return tml_portable_sxtb16(x); }
 TML_ARCH_INLINE uint32_t tml_sxtb16_ror8(uint32_t x) { return tml_portable_sxtb16_ror8(x); }
 TML_ARCH_INLINE int32_t tml_smlad(uint32_t x, uint32_t y, int32_t acc) { return tml_portable_smlad(x, y, acc); }
 TML_ARCH_INLINE int32_t tml_smlabb(uint32_t x, uint32_t y, int32_t acc) { return tml_portable_smlabb(x, y, acc); }
+TML_ARCH_INLINE int32_t tml_smlatt(uint32_t x, uint32_t y, int32_t acc) { return tml_portable_smlatt(x, y, acc); }
 TML_ARCH_INLINE int32_t tml_ssat8(int32_t x) { return tml_portable_ssat8(x); }
+TML_ARCH_INLINE uint32_t tml_sadd16(uint32_t x, uint32_t y) { return tml_portable_sadd16(x, y); }
 #endif
 
 #endif /* TML_ARCH_H */

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "common.h"
 #include "tml_arch.h"
 
 static uint32_t tml_arch_checks_next(uint32_t *s)
@@ -59,6 +60,8 @@ static uint32_t tml_arch_check_shims(uint32_t seed, uint32_t n, uint32_t *cases)
         bad += tml_sxtb16_ror8(x) != tml_portable_sxtb16_ror8(x);
         bad += tml_smlad(x, y, acc) != tml_portable_smlad(x, y, acc);
         bad += tml_smlabb(x, y, acc) != tml_portable_smlabb(x, y, acc);
+        bad += tml_smlatt(x, y, acc) != tml_portable_smlatt(x, y, acc);
+        bad += tml_sadd16(x, y) != tml_portable_sadd16(x, y);
         bad += tml_ssat8((int32_t)x) != tml_portable_ssat8((int32_t)x);
         bad += tml_ssat8((int32_t)x >> 23) != tml_portable_ssat8((int32_t)x >> 23); /* near the int8 limits */
         memcpy(bytes, &x, 4);
@@ -66,7 +69,69 @@ static uint32_t tml_arch_check_shims(uint32_t seed, uint32_t n, uint32_t *cases)
         for (uint32_t at = 0; at < 4; at++) {
             bad += tml_read_s8x4(bytes + at) != tml_portable_read_s8x4(bytes + at);
         }
-        count += 10;
+        count += 12;
+    }
+    *cases = count;
+    return bad;
+}
+
+/* Multipliers at the edges of what tml_requant accepts, near 0.5 (where ties are common) and negative ones. */
+static const int32_t tml_arch_checks_multipliers[] = {
+    0, 1, 2, 3, 0x40000000, 0x40000001, 0x60000000, 0x7FFFFFFF, 0x7FFFFFFE, 0x5A827999, -1, -0x40000000,
+    INT32_MIN + 1,
+};
+#define TML_ARCH_CHECKS_MULTIPLIERS (sizeof tml_arch_checks_multipliers / sizeof tml_arch_checks_multipliers[0])
+
+/* Accumulators at the edges of int32, around 0 and around powers of two. */
+static int32_t tml_arch_checks_accumulator(uint32_t *s)
+{
+    const uint32_t r = tml_arch_checks_next(s);
+    switch (r & 7u) {
+    case 0: {
+        static const int32_t edges[] = {0, 1, -1, 2, -2, INT32_MAX, INT32_MIN, INT32_MAX - 1, INT32_MIN + 1};
+        return edges[(r >> 3) % (sizeof edges / sizeof edges[0])];
+    }
+    case 1:
+        return (int32_t)((uint32_t)1 << ((r >> 3) & 31u)) + (int32_t)((r >> 8) & 3u) - 1;
+    case 2:
+        return (int32_t)(tml_arch_checks_next(s) & 0xFFFFu) - 0x8000; /* a typical conv accumulator */
+    default:
+        return (int32_t)tml_arch_checks_next(s);
+    }
+}
+
+/* Disagreements between tml_requant_apply and tml_mul_by_quantized_multiplier: every edge multiplier with every
+ * shift in [-31, 31] on random accumulators, then n random (multiplier, shift, accumulator) triples. */
+static uint32_t tml_arch_check_requant(uint32_t seed, uint32_t n, uint32_t *cases)
+{
+    uint32_t s = seed != 0 ? seed : 1u;
+    uint32_t bad = 0;
+    uint32_t count = 0;
+    for (uint32_t k = 0; k < TML_ARCH_CHECKS_MULTIPLIERS; k++) {
+        for (int32_t shift = -31; shift <= 31; shift++) {
+            const int32_t m = tml_arch_checks_multipliers[k];
+            const tml_requant q = tml_requant_prepare(m, shift);
+            for (uint32_t i = 0; i < 64; i++) {
+                const int32_t x = tml_arch_checks_accumulator(&s);
+                bad += tml_requant_apply(&q, x) != tml_mul_by_quantized_multiplier(x, m, shift);
+                count++;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const uint32_t r = tml_arch_checks_next(&s);
+        int32_t m = (int32_t)tml_arch_checks_next(&s);
+        if ((r & 3u) != 0) {
+            m = (int32_t)(((uint32_t)m >> 1) | 0x40000000u); /* QuantizeMultiplier's range [2^30, 2^31) */
+        }
+        if (m == INT32_MIN) {
+            m = INT32_MAX;
+        }
+        const int32_t shift = (r & 4u) != 0 ? (int32_t)((r >> 3) % 39u) - 31 : (int32_t)((r >> 3) % 63u) - 31;
+        const int32_t x = tml_arch_checks_accumulator(&s);
+        const tml_requant q = tml_requant_prepare(m, shift);
+        bad += tml_requant_apply(&q, x) != tml_mul_by_quantized_multiplier(x, m, shift);
+        count++;
     }
     *cases = count;
     return bad;

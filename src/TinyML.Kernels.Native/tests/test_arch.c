@@ -40,6 +40,8 @@ static void test_portable_meaning(void)
         int8_t b[4] = {lane8(x, 0), lane8(x, 1), lane8(x, 2), lane8(x, 3)};
         ok &= TML_CHECK(tml_portable_read_s8x4(b) == x, "read_s8x4 %08x", x);
     }
+    ok &= TML_CHECK(tml_portable_smlatt(0x8000FFFFu, 0x80000001u, 5) == 5 + 32768 * 32768, "smlatt takes the top lanes");
+    ok &= TML_CHECK(tml_portable_sadd16(0x7FFF0001u, 0x0001FFFFu) == 0x80000000u, "sadd16 wraps each lane alone");
     tml_test_record(ok, "portable shims match their specification");
 }
 
@@ -51,10 +53,19 @@ static void test_shims_equal_portable(void)
                     "shims equal their portable twins");
 }
 
+static void test_requant_equals_portable(void)
+{
+    uint32_t cases = 0;
+    const uint32_t bad = tml_arch_check_requant(7u, 2000000u, &cases);
+    tml_test_record(TML_CHECK(bad == 0 && cases > 2000000u, "%u of %u requantizations differ", bad, cases),
+                    "tml_requant_apply equals tml_mul_by_quantized_multiplier");
+}
+
 int main(void)
 {
     test_host_capabilities();
     test_portable_meaning();
     test_shims_equal_portable();
+    test_requant_equals_portable();
     return TML_TEST_SUMMARY("test_arch");
 }

@@ -2,7 +2,7 @@
 /*
  * arch_main.c: the shim checks of arch_checks.h as a bare-metal program (linked with device/startup.c and
  * semihost.c). Prints which path the build takes and the result; exits 0 when every shim equals its portable
- * twin, 1 otherwise.
+ * twin and the fast requantization equals the portable one, 1 otherwise.
  */
 #include "tml_device.h"
 
@@ -28,6 +28,12 @@ int main(void)
     put_u32(cases);
     tml_sh_print(" mismatches=");
     put_u32(bad);
+    uint32_t requant_cases = 0;
+    const uint32_t requant_bad = tml_arch_check_requant(7u, 200000u, &requant_cases);
+    tml_sh_print(" requant_comparisons=");
+    put_u32(requant_cases);
+    tml_sh_print(" requant_mismatches=");
+    put_u32(requant_bad);
     tml_sh_print("\n");
-    return bad == 0 && cases > 0 ? 0 : 1;
+    return bad == 0 && cases > 0 && requant_bad == 0 && requant_cases > 0 ? 0 : 1;
 }
