@@ -316,7 +316,8 @@ public static class DeviceBuild
         string elf = Path.Combine(dir, name + ".elf");
         var args = options.Core.GccFlags.Concat(new[]
         {
-            "-nostartfiles", "-Wl,--gc-sections", $"-Wl,-Map={Path.Combine(dir, name + ".map")}",
+            // -Xlinker: -Wl would split a folder name with a comma into two linker arguments.
+            "-nostartfiles", "-Wl,--gc-sections", "-Xlinker", $"-Map={Path.Combine(dir, name + ".map")}",
             $"-Wl,--defsym=TML_STACK_SIZE={options.StackReserveBytes}", "-Wl,--no-warn-rwx-segments",
             "-L", sources.LinkerScripts, "-T", options.Core.LinkerScript,
         }).Concat(objects);

@@ -60,6 +60,25 @@ public static class Device
     public static GoldenCase Case(string name) =>
         name.StartsWith("seanet_", System.StringComparison.Ordinal) ? SeanetCases.All().Single(c => c.Name == name) : GoldenCase.All().Single(c => c.Name == name);
 
+    /// <summary>
+    /// A test model (one input) written and read back as a file, lowered, built for the core and run on every input
+    /// vector from reset state (the harness resets it before each); each output must equal
+    /// <paramref name="reference"/>'s bytes for its input.
+    /// </summary>
+    public static void AssertMatchesReference(TinyML.Compiler.Ir.Model model, string core, string label,
+        IReadOnlyList<byte[]> inputs, Func<byte[], byte[]> reference, Xunit.Abstractions.ITestOutputHelper output)
+    {
+        var lowered = Lowerer.Lower(TfliteReader.Read(TfliteWriter.Write(model)).Value!);
+        Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
+        var image = DeviceBuild.Build(lowered.Value!, Options(CortexM.Get(core), label));
+        var results = Runner.Run(image, inputs.Select(i => (IReadOnlyList<byte[]>)new[] { i }).ToList());
+        Assert.Equal(inputs.Count, results.Count);
+        for (int v = 0; v < inputs.Count; v++)
+            Assert.True(reference(inputs[v]).AsSpan().SequenceEqual(Assert.Single(results[v].Outputs)),
+                $"{label} on {core}, vector {v}: differs from the TFLM reference");
+        output.WriteLine($"{label} on {core}: {inputs.Count} vectors byte-identical");
+    }
+
     /// <summary>The input vectors of a golden case, in vector order.</summary>
     public static IReadOnlyList<IReadOnlyList<byte[]>> Vectors(GoldenCase gc) =>
         gc.Vectors().Select(k => (IReadOnlyList<byte[]>)gc.Inputs(k).Select(File.ReadAllBytes).ToList()).ToList();

@@ -35,18 +35,8 @@ public sealed class Int16ActivationDeviceTests
     {
         var rng = new Random(powerOfTwo ? 53 : 59);
         var (model, reference, first) = powerOfTwo ? Int16ActivationCases.PowerOfTwoChain() : Int16ActivationCases.RescaledChain();
-        var lowered = Lowerer.Lower(TfliteReader.Read(TfliteWriter.Write(model)).Value!);
-        Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
-        var image = DeviceBuild.Build(lowered.Value!, Device.Options(CortexM.Get(core), "int16_activations"));
-        var inputs = Enumerable.Range(0, 3).Select(_ => Int16ActivationCases.Input(first, rng)).ToList();
-        var results = Device.Runner.Run(image, inputs.Select(i => (IReadOnlyList<byte[]>)new[] { i }).ToList());
-        Assert.Equal(inputs.Count, results.Count);
-        for (int v = 0; v < inputs.Count; v++)
-        {
-            var ours = Assert.Single(results[v].Outputs);
-            Assert.True(reference(inputs[v]).AsSpan().SequenceEqual(ours), $"{(powerOfTwo ? "power-of-two" : "rescaled")} chain on {core}, vector {v}: differs from the TFLM reference");
-        }
-        _output.WriteLine($"{(powerOfTwo ? "power-of-two" : "rescaled")} chain on {core}: {inputs.Count} vectors byte-identical");
+        Device.AssertMatchesReference(model, core, $"int16 {(powerOfTwo ? "power-of-two" : "rescaled")} chain",
+            Enumerable.Range(0, 3).Select(_ => Int16ActivationCases.Input(first, rng)).ToList(), reference, _output);
     }
 
     /// <summary>

@@ -38,20 +38,7 @@ public sealed class Int16OpsDeviceTests
         var kind = Enum.Parse<OpKind>(kindName);
         var rng = new Random(83 + (int)kind);
         foreach (var c in Int16OpsCases.Cases(kind, 4001 + (int)kind, 2))
-        {
-            var model = TfliteReader.Read(TfliteWriter.Write(c.Model)).Value!;
-            var lowered = Lowerer.Lower(model);
-            Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
-            var image = DeviceBuild.Build(lowered.Value!, Device.Options(CortexM.Get(core), "int16_" + kindName.ToLowerInvariant()));
-            var inputs = Enumerable.Range(0, 2).Select(_ => Int16OpsCases.RandomInput(c, rng)).ToList();
-            var results = Device.Runner.Run(image, inputs.Select(i => (IReadOnlyList<byte[]>)new[] { i }).ToList());
-            Assert.Equal(inputs.Count, results.Count);
-            for (int v = 0; v < inputs.Count; v++)
-            {
-                var ours = Assert.Single(results[v].Outputs);
-                Assert.True(Int16OpsCases.Reference(c, inputs[v]).AsSpan().SequenceEqual(ours), $"{c.Label} on {core}, vector {v}: differs from the TFLM reference");
-            }
-            _output.WriteLine($"{c.Label} on {core}: 2 vectors byte-identical");
-        }
+            Device.AssertMatchesReference(c.Model, core, $"int16 {c.Label}",
+                Enumerable.Range(0, 2).Select(_ => Int16OpsCases.RandomInput(c, rng)).ToList(), i => Int16OpsCases.Reference(c, i), _output);
     }
 }

@@ -2,6 +2,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Runtime.InteropServices;
 using TinyML.Compiler.Lowering;
 using TinyML.Compiler.Tflite;
 using TinyML.Tests;
@@ -36,21 +37,8 @@ public sealed class LstmDeviceTests
             all.First(c => c.CellClip == 0 && c.Steps > 2),
         }.Distinct().ToList();
         foreach (var c in picked)
-        {
-            var lowered = Lowerer.Lower(TfliteReader.Read(TfliteWriter.Write(c.Model)).Value!);
-            Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
-            var image = DeviceBuild.Build(lowered.Value!, Device.Options(CortexM.Get(core), "lstm"));
-            var inputs = Enumerable.Range(0, 2).Select(_ => LstmCases.RandomInput(c, rng)).ToList();
-            var results = Device.Runner.Run(image, inputs.Select(i => (IReadOnlyList<byte[]>)new[] { i }).ToList());
-            Assert.Equal(inputs.Count, results.Count);
-            for (int v = 0; v < inputs.Count; v++)
-            {
-                var expected = LstmCases.Reference(c, LstmCases.AsSbytes(inputs[v]), new LstmCases.State(c));
-                var ours = LstmCases.AsSbytes(Assert.Single(results[v].Outputs));
-                Assert.True(expected.SequenceEqual(ours), $"{c.Label} on {core}, vector {v}: differs from TFLM's integer LSTM");
-            }
-            _output.WriteLine($"{c.Label} on {core}: 2 vectors byte-identical");
-        }
+            Device.AssertMatchesReference(c.Model, core, $"lstm {c.Label}", Enumerable.Range(0, 2).Select(_ => LstmCases.RandomInput(c, rng)).ToList(),
+                i => MemoryMarshal.AsBytes<sbyte>(LstmCases.Reference(c, LstmCases.AsSbytes(i), new LstmCases.State(c))).ToArray(), _output);
     }
 
     [Theory]
@@ -67,20 +55,7 @@ public sealed class LstmDeviceTests
             all.First(c => c.Biases.Any(b => b.Any(v => v > int.MaxValue || v < int.MinValue))),
         }.Distinct().ToList();
         foreach (var c in picked)
-        {
-            var lowered = Lowerer.Lower(TfliteReader.Read(TfliteWriter.Write(c.Model)).Value!);
-            Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
-            var image = DeviceBuild.Build(lowered.Value!, Device.Options(CortexM.Get(core), "lstm16"));
-            var inputs = Enumerable.Range(0, 2).Select(_ => LstmCases.RandomInput(c, rng)).ToList();
-            var results = Device.Runner.Run(image, inputs.Select(i => (IReadOnlyList<byte[]>)new[] { i }).ToList());
-            Assert.Equal(inputs.Count, results.Count);
-            for (int v = 0; v < inputs.Count; v++)
-            {
-                var expected = LstmCases.Reference16(c, LstmCases.AsShorts(inputs[v]), new LstmCases.State(c));
-                var ours = LstmCases.AsShorts(Assert.Single(results[v].Outputs));
-                Assert.True(expected.SequenceEqual(ours), $"{c.Label} on {core}, vector {v}: differs from TFLM's 16x8 LSTM");
-            }
-            _output.WriteLine($"{c.Label} on {core}: 2 vectors byte-identical");
-        }
+            Device.AssertMatchesReference(c.Model, core, $"lstm 16x8 {c.Label}", Enumerable.Range(0, 2).Select(_ => LstmCases.RandomInput(c, rng)).ToList(),
+                i => MemoryMarshal.AsBytes<short>(LstmCases.Reference16(c, LstmCases.AsShorts(i), new LstmCases.State(c))).ToArray(), _output);
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System;
 using System.IO;
+using System.Linq;
 using Xunit;
 
 namespace TinyML.Device.Tests;
@@ -73,5 +74,15 @@ public sealed class ToolingTests : IDisposable
         var image = DeviceBuild.Build(Device.Plan(gc), Device.Options(CortexM.M4, "input"));
         var e = Assert.Throws<DeviceException>(() => Device.Runner.Run(image, new[] { new[] { new byte[3] } }));
         Assert.Equal("TML0103", e.Id);
+    }
+
+    [Fact]
+    public void OutputFolder_WithSpacesAndCommas_BuildsAndRuns()
+    {
+        // Folder names reach gcc, the linker and QEMU: a comma once split the linker's -Map argument.
+        var gc = Device.Case("hello_int8");
+        var image = DeviceBuild.Build(Device.Plan(gc), Device.Options(CortexM.M4, "a folder, with commas,and spaces"));
+        var results = Device.Runner.Run(image, Device.Vectors(gc));
+        Assert.Equal(File.ReadAllBytes(gc.Output(gc.Vectors().First())), Assert.Single(results[0].Outputs));
     }
 }

@@ -50,21 +50,7 @@ public sealed class TransposeConvDeviceTests
             all.First(c => c.StrideH > 1 && c.StrideW > 1 && c.Consistent),
         }.Distinct().ToList();
         foreach (var c in picked)
-        {
-            var model = TfliteReader.Read(TfliteWriter.Write(c.Model)).Value!;
-            var lowered = Lowerer.Lower(model);
-            Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
-            var image = DeviceBuild.Build(lowered.Value!, Device.Options(CortexM.Get(core), "transpose_conv"));
-            var inputs = Enumerable.Range(0, 2).Select(_ => TransposeConvCases.RandomInput(c, rng)).ToList();
-            var results = Device.Runner.Run(image, inputs.Select(i => (IReadOnlyList<byte[]>)new[] { i }).ToList());
-            Assert.Equal(inputs.Count, results.Count);
-            for (int v = 0; v < inputs.Count; v++)
-            {
-                var expected = TransposeConvCases.Reference(c, inputs[v]);
-                var ours = Assert.Single(results[v].Outputs);
-                Assert.True(expected.AsSpan().SequenceEqual(ours), $"{c.Label} on {core}, vector {v}: differs from the TFLM reference");
-            }
-            _output.WriteLine($"{c.Label} on {core}: 2 vectors byte-identical");
-        }
+            Device.AssertMatchesReference(c.Model, core, $"transpose_conv {c.Label}",
+                Enumerable.Range(0, 2).Select(_ => TransposeConvCases.RandomInput(c, rng)).ToList(), i => TransposeConvCases.Reference(c, i), _output);
     }
 }

@@ -40,21 +40,7 @@ public sealed class Weighted16x8DeviceTests
             .OfType<Weighted16x8Cases.Case>().Distinct().ToList();
         Assert.True(picked.Count >= 2, "the sweep has too few kinds of model");
         foreach (var c in picked)
-        {
-            var model = TfliteReader.Read(TfliteWriter.Write(c.Model)).Value!;
-            var lowered = Lowerer.Lower(model);
-            Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
-            var image = DeviceBuild.Build(lowered.Value!, Device.Options(CortexM.Get(core), "weighted16x8"));
-            var inputs = Enumerable.Range(0, 2).Select(_ => Weighted16x8Cases.RandomInput(c, rng)).ToList();
-            var results = Device.Runner.Run(image, inputs.Select(i => (IReadOnlyList<byte[]>)new[] { i }).ToList());
-            Assert.Equal(inputs.Count, results.Count);
-            for (int v = 0; v < inputs.Count; v++)
-            {
-                var expected = Weighted16x8Cases.Reference(c, inputs[v]);
-                var ours = Assert.Single(results[v].Outputs);
-                Assert.True(expected.AsSpan().SequenceEqual(ours), $"{c.Label} on {core}, vector {v}: differs from the TFLM reference");
-            }
-            _output.WriteLine($"{c.Label} on {core}: 2 vectors byte-identical");
-        }
+            Device.AssertMatchesReference(c.Model, core, $"16x8 {c.Label}",
+                Enumerable.Range(0, 2).Select(_ => Weighted16x8Cases.RandomInput(c, rng)).ToList(), i => Weighted16x8Cases.Reference(c, i), _output);
     }
 }
