@@ -129,6 +129,18 @@ TML_INLINE int32_t tml_sigmoid_s16_scaled(int16_t x, int32_t multiplier, int32_t
     return ((int32_t)x * multiplier + round) >> shift;
 }
 
+/* The table linearly interpolated at magnitude / 2^bits nodes (bits fraction bits kept); saturated past the last. */
+TML_INLINE uint32_t tml_sigmoid_table_at(uint32_t magnitude, uint32_t bits, uint32_t saturated)
+{
+    const uint32_t node = magnitude >> bits;
+    if (node >= 255) {
+        return saturated;
+    }
+    const uint32_t a = tml_sigmoid_table_q16[node];
+    const uint32_t b = tml_sigmoid_table_q16[node + 1];
+    return (a << bits) + (magnitude & ((1u << bits) - 1u)) * (b - a);
+}
+
 TML_API tml_status tml_logistic_s16(const tml_sigmoid_s16_params *params, const int16_t *input, int32_t size,
                                     int16_t *output)
 {
@@ -140,15 +152,7 @@ TML_API tml_status tml_logistic_s16(const tml_sigmoid_s16_params *params, const 
         const int32_t x = tml_sigmoid_s16_scaled(input[i], multiplier, shift);
         const uint32_t magnitude = x < 0 ? (uint32_t)0 - (uint32_t)x : (uint32_t)x;
         /* 9 fraction bits between nodes: 2^7 for the input's Q3.12 and 4/3 of the node spacing */
-        const uint32_t node = magnitude >> 9;
-        uint32_t y;
-        if (node >= 255) {
-            y = (uint32_t)0x7FFF << 10;
-        } else {
-            const uint32_t a = tml_sigmoid_table_q16[node];
-            const uint32_t b = tml_sigmoid_table_q16[node + 1];
-            y = (a << 9) + (magnitude & 0x1FFu) * (b - a);
-        }
+        uint32_t y = tml_sigmoid_table_at(magnitude, 9, (uint32_t)0x7FFF << 10);
         /* sigmoid(-x) = 1 - sigmoid(x), both rounded back from Q0.25 to Q0.15 */
         y = x >= 0 ? y + (1u << 9) : (1u << 25) - y + (1u << 9) - 1u;
         output[i] = (int16_t)(y >> 10);
@@ -167,15 +171,7 @@ TML_API tml_status tml_tanh_s16(const tml_sigmoid_s16_params *params, const int1
         const int32_t x = tml_sigmoid_s16_scaled(input[i], multiplier, shift);
         const uint32_t magnitude = x < 0 ? (uint32_t)0 - (uint32_t)x : (uint32_t)x;
         /* tanh(x) = 2 sigmoid(2x) - 1: 8 fraction bits between nodes, the doubling is one bit fewer */
-        const uint32_t node = magnitude >> 8;
-        int32_t y;
-        if (node >= 255) {
-            y = (int32_t)((uint32_t)0xFFFF << 8);
-        } else {
-            const uint32_t a = tml_sigmoid_table_q16[node];
-            const uint32_t b = tml_sigmoid_table_q16[node + 1];
-            y = (int32_t)((a << 8) + (magnitude & 0xFFu) * (b - a));
-        }
+        int32_t y = (int32_t)tml_sigmoid_table_at(magnitude, 8, (uint32_t)0xFFFF << 8);
         y = x >= 0 ? y - (1 << 23) + (1 << 7) : -y + (1 << 23) + (1 << 7) - 1;
         output[i] = (int16_t)(y >> 8);
     }
