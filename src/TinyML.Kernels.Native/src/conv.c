@@ -13,7 +13,8 @@
  * row is read in place: with dilation_w 1 its valid taps are one contiguous run of input and filter bytes, the
  * same for a pair of neighbouring outputs whose windows are clipped alike, so 2 pixels x 2 output channels share
  * one tml_dot_s8_2x2 per row (1x1 is the matrix product of pixels by filters). Unclipped windows fold the input
- * offset into the accumulator. The requantization is tml_requant_apply; all exact (int32 sums wrap in any order),
+ * offset into the accumulator; a pointwise (1x1, unpadded) convolution skips the windows altogether and pairs pixels
+ * across row ends. The requantization is tml_requant_apply; all exact (int32 sums wrap in any order),
  * so the result equals the portable loop's bit for bit.
  */
 #include "common.h"
@@ -142,6 +143,66 @@ static void conv_s8_dsp(const tml_conv_params *p, const tml_per_channel_quant *q
         }
     }
 }
+
+/* 1 when every output pixel of a 1x1 convolution reads one whole input pixel: no padding, strides inside. */
+static int conv_is_pointwise(const tml_conv_params *p, const tml_dims *in_dims, const tml_dims *f_dims,
+                             const tml_dims *out_dims)
+{
+    return f_dims->h == 1 && f_dims->w == 1 && p->pad_h == 0 && p->pad_w == 0 &&
+           (out_dims->h - 1) * p->stride_h < in_dims->h && (out_dims->w - 1) * p->stride_w < in_dims->w;
+}
+
+/* The input pixel output pixel i of a batch reads (row-major i over out_w columns). */
+TML_INLINE const int8_t *conv_pointwise_pixel(const tml_conv_params *p, const tml_dims *in_dims,
+                                              const int8_t *in_batch, int32_t i, int32_t out_w)
+{
+    const int32_t oy = i / out_w, ox = i - oy * out_w;
+    return in_batch + ((size_t)oy * p->stride_h * in_dims->w + (size_t)ox * p->stride_w) * in_dims->c;
+}
+
+/* conv_s8_dsp for a pointwise (1x1, unpadded) convolution: a matrix product of pixels by filters, so the pixels of a
+ * batch are one list, taken two at a time across row ends, with no window bookkeeping; the offset is folded. */
+static void conv_s8_dsp_pointwise(const tml_conv_params *p, const tml_per_channel_quant *quant,
+                                  const tml_dims *in_dims, const int8_t *input, const tml_dims *f_dims,
+                                  const int8_t *filter, const int32_t *bias, const tml_dims *out_dims, int8_t *output)
+{
+    const int32_t c = in_dims->c;
+    const int32_t out_c = f_dims->n;
+    const int32_t out_w = out_dims->w;
+    const int32_t pixels = out_dims->h * out_w;
+    const int32_t out_offset = p->output_offset, act_min = p->activation_min, act_max = p->activation_max;
+    for (int32_t oc = 0; oc < out_c; oc += 2) {
+        const int32_t oc1 = oc + 1 < out_c ? oc + 1 : oc; /* an odd last channel is computed twice */
+        const int8_t *f0 = filter + (size_t)oc * c;
+        const int8_t *f1 = filter + (size_t)oc1 * c;
+        const tml_requant q0 = tml_requant_prepare(quant->multiplier[oc], quant->shift[oc]);
+        const tml_requant q1 = tml_requant_prepare(quant->multiplier[oc1], quant->shift[oc1]);
+        const int32_t folded0 = (int32_t)((uint32_t)p->input_offset * (uint32_t)tml_dot_sum_s8(f0, c));
+        const int32_t folded1 = (int32_t)((uint32_t)p->input_offset * (uint32_t)tml_dot_sum_s8(f1, c));
+        for (int32_t b = 0; b < in_dims->n; b++) {
+            const int8_t *in_batch = input + (size_t)b * in_dims->h * in_dims->w * c;
+            int8_t *out = output + (size_t)b * pixels * out_c;
+            int32_t i = 0;
+            for (; i + 1 < pixels; i += 2) {
+                int32_t acc[4] = {folded0, folded1, folded0, folded1};
+                tml_dot_s8_2x2(conv_pointwise_pixel(p, in_dims, in_batch, i, out_w),
+                               conv_pointwise_pixel(p, in_dims, in_batch, i + 1, out_w), f0, f1, c, 0, acc);
+                int8_t *o = out + (size_t)i * out_c;
+                o[oc] = tml_dot_output_s8(acc[0], bias, oc, &q0, out_offset, act_min, act_max);
+                o[oc1] = tml_dot_output_s8(acc[1], bias, oc1, &q1, out_offset, act_min, act_max);
+                o[out_c + oc] = tml_dot_output_s8(acc[2], bias, oc, &q0, out_offset, act_min, act_max);
+                o[out_c + oc1] = tml_dot_output_s8(acc[3], bias, oc1, &q1, out_offset, act_min, act_max);
+            }
+            if (i < pixels) {
+                int32_t acc[2] = {folded0, folded1};
+                tml_dot_s8_1x2(conv_pointwise_pixel(p, in_dims, in_batch, i, out_w), f0, f1, c, 0, acc);
+                int8_t *o = out + (size_t)i * out_c;
+                o[oc] = tml_dot_output_s8(acc[0], bias, oc, &q0, out_offset, act_min, act_max);
+                o[oc1] = tml_dot_output_s8(acc[1], bias, oc1, &q1, out_offset, act_min, act_max);
+            }
+        }
+    }
+}
 #endif
 
 TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_channel_quant *quant,
@@ -158,7 +219,11 @@ TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_chan
 #if TML_USE_DSP
     if (input_dims->c == filter_dims->c && tml_conv_filters_per_group(input_dims, filter_dims, output_dims) != 0 &&
         tml_dot_multipliers_ok(quant->multiplier, filter_dims->n)) {
-        conv_s8_dsp(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+        if (conv_is_pointwise(params, input_dims, filter_dims, output_dims)) {
+            conv_s8_dsp_pointwise(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+        } else {
+            conv_s8_dsp(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+        }
         return TML_OK;
     }
 #endif
