@@ -144,6 +144,124 @@ static void conv_s8_dsp(const tml_conv_params *p, const tml_per_channel_quant *q
     }
 }
 
+/* Taps (k_h x k_w x c) of the largest window conv_s8_dsp_patch copies to the stack, two pixels at a time. */
+#define CONV_PATCH_TAPS 144
+
+/* Where tap k of a window goes in a patch of `taps`: each whole group of four as SXTB16 lanes, (0, 2) then
+ * (1, 3), so that a word of filter bytes widened by SXTB16 and its ROR #8 meets two patch words; the tail plain. */
+TML_INLINE int32_t conv_patch_slot(int32_t k, int32_t taps)
+{
+    const int32_t t = k & 3;
+    return k < (taps & ~3) ? (k & ~3) + ((t & 1) << 1) + (t >> 1) : k;
+}
+
+/* The window of output pixel i (row-major over out_w) as int16 input + input_offset, in the filter's (ky, kx, c)
+ * order; a tap outside the input is 0, so it adds nothing, as TFLM skips it. */
+static void conv_patch(const tml_conv_params *p, const tml_dims *in_dims, const int8_t *in_batch,
+                       const tml_dims *f_dims, int32_t i, int32_t out_w, int16_t *patch)
+{
+    const int32_t c = in_dims->c, taps = f_dims->h * f_dims->w * c;
+    const int32_t oy = i / out_w, ox = i - oy * out_w;
+    const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+    const uint32_t off2 = tml_dot_offset2(p->input_offset);
+    int32_t k = 0;
+    for (int32_t ky = 0; ky < f_dims->h; ky++) {
+        const int32_t iy = y0 + ky * p->dilation_h;
+        for (int32_t kx = 0; kx < f_dims->w; kx++) {
+            const int32_t ix = x0 + kx * p->dilation_w;
+            const int inside = iy >= 0 && iy < in_dims->h && ix >= 0 && ix < in_dims->w;
+            const int8_t *src = in_batch + ((size_t)(inside ? iy : 0) * in_dims->w + (size_t)(inside ? ix : 0)) * c;
+            if ((c & 3) == 0) {
+                /* Whole groups of four: SXTB16 gives the slot order directly. */
+                uint32_t *dst = (uint32_t *)(void *)(patch + k);
+                for (int32_t ci = 0; ci < c; ci += 4, dst += 2) {
+                    const uint32_t x = inside ? tml_read_s8x4(src + ci) : 0;
+                    dst[0] = inside ? tml_sadd16(tml_sxtb16(x), off2) : 0;
+                    dst[1] = inside ? tml_sadd16(tml_sxtb16_ror8(x), off2) : 0;
+                }
+                k += c;
+                continue;
+            }
+            for (int32_t ci = 0; ci < c; ci++, k++) {
+                patch[conv_patch_slot(k, taps)] = (int16_t)(inside ? src[ci] + p->input_offset : 0);
+            }
+        }
+    }
+}
+
+/* acc[0] += p0.w0, acc[1] += p0.w1, acc[2] += p1.w0, acc[3] += p1.w1 over `taps` (patches from conv_patch). */
+TML_INLINE void conv_patch_dot_2x2(const int16_t *p0, const int16_t *p1, const int8_t *w0, const int8_t *w1,
+                                   int32_t taps, int32_t acc[4])
+{
+    int32_t s00 = acc[0], s01 = acc[1], s10 = acc[2], s11 = acc[3];
+    int32_t k = 0;
+    for (; k + 4 <= taps; k += 4) {
+        const uint32_t a0e = tml_read_s8x4((const int8_t *)(p0 + k)), a0o = tml_read_s8x4((const int8_t *)(p0 + k + 2));
+        const uint32_t a1e = tml_read_s8x4((const int8_t *)(p1 + k)), a1o = tml_read_s8x4((const int8_t *)(p1 + k + 2));
+        const uint32_t y0 = tml_read_s8x4(w0 + k), y1 = tml_read_s8x4(w1 + k);
+        const uint32_t y0e = tml_sxtb16(y0), y0o = tml_sxtb16_ror8(y0);
+        const uint32_t y1e = tml_sxtb16(y1), y1o = tml_sxtb16_ror8(y1);
+        s00 = tml_smlad(a0o, y0o, tml_smlad(a0e, y0e, s00));
+        s10 = tml_smlad(a1o, y0o, tml_smlad(a1e, y0e, s10));
+        s01 = tml_smlad(a0o, y1o, tml_smlad(a0e, y1e, s01));
+        s11 = tml_smlad(a1o, y1o, tml_smlad(a1e, y1e, s11));
+    }
+    for (; k < taps; k++) {
+        s00 += p0[k] * w0[k];
+        s01 += p0[k] * w1[k];
+        s10 += p1[k] * w0[k];
+        s11 += p1[k] * w1[k];
+    }
+    acc[0] = s00;
+    acc[1] = s01;
+    acc[2] = s10;
+    acc[3] = s11;
+}
+
+/*
+ * conv_s8_dsp for windows of at most CONV_PATCH_TAPS taps: two output pixels' windows are copied once to the
+ * stack as int16 patches (offset added, clipped taps 0) and then serve every output channel pair, each window one
+ * run as long as the filter row (OHWI: the window's taps in order), with no per-row set-up and no SXTB16 on the
+ * activations. Pixels pair across row ends; an odd last pixel is computed twice and written once.
+ */
+static void conv_s8_dsp_patch(const tml_conv_params *p, const tml_per_channel_quant *quant,
+                              const tml_dims *in_dims, const int8_t *input, const tml_dims *f_dims,
+                              const int8_t *filter, const int32_t *bias, const tml_dims *out_dims, int8_t *output)
+{
+    int16_t patches[2][CONV_PATCH_TAPS] __attribute__((aligned(4)));
+    const int32_t taps = f_dims->h * f_dims->w * f_dims->c;
+    const int32_t out_c = f_dims->n;
+    const int32_t out_w = out_dims->w;
+    const int32_t pixels = out_dims->h * out_w;
+    const int32_t out_offset = p->output_offset, act_min = p->activation_min, act_max = p->activation_max;
+    for (int32_t b = 0; b < in_dims->n; b++) {
+        const int8_t *in_batch = input + (size_t)b * in_dims->h * in_dims->w * in_dims->c;
+        int8_t *out = output + (size_t)b * pixels * out_c;
+        for (int32_t i = 0; i < pixels; i += 2) {
+            const int two = i + 1 < pixels;
+            conv_patch(p, in_dims, in_batch, f_dims, i, out_w, patches[0]);
+            if (two) {
+                conv_patch(p, in_dims, in_batch, f_dims, i + 1, out_w, patches[1]);
+            }
+            int8_t *o = out + (size_t)i * out_c;
+            for (int32_t oc = 0; oc < out_c; oc += 2) {
+                const int32_t oc1 = oc + 1 < out_c ? oc + 1 : oc;
+                const tml_requant q0 = tml_requant_prepare(quant->multiplier[oc], quant->shift[oc]);
+                const tml_requant q1 = tml_requant_prepare(quant->multiplier[oc1], quant->shift[oc1]);
+                int32_t acc[4] = {0, 0, 0, 0};
+                conv_patch_dot_2x2(patches[0], patches[two], filter + (size_t)oc * taps, filter + (size_t)oc1 * taps,
+                                   taps, acc);
+                o[oc] = tml_dot_output_s8(acc[0], bias, oc, &q0, out_offset, act_min, act_max);
+                o[oc1] = tml_dot_output_s8(acc[1], bias, oc1, &q1, out_offset, act_min, act_max);
+                if (two) {
+                    o[out_c + oc] = tml_dot_output_s8(acc[2], bias, oc, &q0, out_offset, act_min, act_max);
+                    o[out_c + oc1] = tml_dot_output_s8(acc[3], bias, oc1, &q1, out_offset, act_min, act_max);
+                }
+            }
+        }
+    }
+}
+
 /* 1 when every output pixel of a 1x1 convolution reads one whole input pixel: no padding, strides inside. */
 static int conv_is_pointwise(const tml_conv_params *p, const tml_dims *in_dims, const tml_dims *f_dims,
                              const tml_dims *out_dims)
@@ -221,6 +339,8 @@ TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_chan
         tml_dot_multipliers_ok(quant->multiplier, filter_dims->n)) {
         if (conv_is_pointwise(params, input_dims, filter_dims, output_dims)) {
             conv_s8_dsp_pointwise(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+        } else if (filter_dims->h * filter_dims->w * filter_dims->c <= CONV_PATCH_TAPS) {
+            conv_s8_dsp_patch(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
         } else {
             conv_s8_dsp(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
         }
