@@ -144,47 +144,62 @@ static void conv_s8_dsp(const tml_conv_params *p, const tml_per_channel_quant *q
     }
 }
 
-/* Taps (k_h x k_w x c) of the largest window conv_s8_dsp_patch copies to the stack, two pixels at a time. */
-#define CONV_PATCH_TAPS 144
-
-/* Where tap k of a window goes in a patch of `taps`: each whole group of four as SXTB16 lanes, (0, 2) then
- * (1, 3), so that a word of filter bytes widened by SXTB16 and its ROR #8 meets two patch words; the tail plain. */
-TML_INLINE int32_t conv_patch_slot(int32_t k, int32_t taps)
+/* The window of output pixel i (row-major over out_w) as int16 input + input_offset, in the filter's (ky, kx, c)
+ * order, each whole group of four taps in SXTB16 lane order (taps 0, 2, 1, 3: a word of filter bytes widened by
+ * SXTB16 and its ROR #8 then meets two patch words), the tail of taps % 4 plain. A tap outside the input is 0, so
+ * it adds nothing, as TFLM skips it. */
+/* n int16 values x + offset from n bytes, in tap order; with `lanes` (n a multiple of 4) each group of four in
+ * SXTB16 lane order straight from SXTB16 and its ROR #8. */
+TML_INLINE void conv_patch_copy(int16_t *dst, const int8_t *src, int32_t n, int32_t offset, int lanes)
 {
-    const int32_t t = k & 3;
-    return k < (taps & ~3) ? (k & ~3) + ((t & 1) << 1) + (t >> 1) : k;
+    if (lanes) {
+        const uint32_t off2 = tml_dot_offset2(offset);
+        uint32_t *d = (uint32_t *)(void *)dst;
+        for (int32_t i = 0; i < n; i += 4, d += 2) {
+            const uint32_t x = tml_read_s8x4(src + i);
+            d[0] = tml_sadd16(tml_sxtb16(x), off2);
+            d[1] = tml_sadd16(tml_sxtb16_ror8(x), off2);
+        }
+        return;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        dst[i] = (int16_t)(src[i] + offset);
+    }
 }
 
-/* The window of output pixel i (row-major over out_w) as int16 input + input_offset, in the filter's (ky, kx, c)
- * order; a tap outside the input is 0, so it adds nothing, as TFLM skips it. */
 static void conv_patch(const tml_conv_params *p, const tml_dims *in_dims, const int8_t *in_batch,
                        const tml_dims *f_dims, int32_t i, int32_t out_w, int16_t *patch)
 {
-    const int32_t c = in_dims->c, taps = f_dims->h * f_dims->w * c;
+    const int32_t c = in_dims->c, k_w = f_dims->w, row = k_w * c, taps = f_dims->h * row;
+    const int lanes = (c & 3) == 0; /* every tap run starts and ends on a group of four */
     const int32_t oy = i / out_w, ox = i - oy * out_w;
     const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
-    const uint32_t off2 = tml_dot_offset2(p->input_offset);
-    int32_t k = 0;
+    int32_t kx_lo, kx_hi; /* the taps of a row inside the input */
+    tml_tap_range(x0, p->dilation_w, in_dims->w, k_w, &kx_lo, &kx_hi);
+    memset(patch, 0, (size_t)taps * sizeof *patch);
     for (int32_t ky = 0; ky < f_dims->h; ky++) {
         const int32_t iy = y0 + ky * p->dilation_h;
-        for (int32_t kx = 0; kx < f_dims->w; kx++) {
-            const int32_t ix = x0 + kx * p->dilation_w;
-            const int inside = iy >= 0 && iy < in_dims->h && ix >= 0 && ix < in_dims->w;
-            const int8_t *src = in_batch + ((size_t)(inside ? iy : 0) * in_dims->w + (size_t)(inside ? ix : 0)) * c;
-            if ((c & 3) == 0) {
-                /* Whole groups of four: SXTB16 gives the slot order directly. */
-                uint32_t *dst = (uint32_t *)(void *)(patch + k);
-                for (int32_t ci = 0; ci < c; ci += 4, dst += 2) {
-                    const uint32_t x = inside ? tml_read_s8x4(src + ci) : 0;
-                    dst[0] = inside ? tml_sadd16(tml_sxtb16(x), off2) : 0;
-                    dst[1] = inside ? tml_sadd16(tml_sxtb16_ror8(x), off2) : 0;
-                }
-                k += c;
-                continue;
-            }
-            for (int32_t ci = 0; ci < c; ci++, k++) {
-                patch[conv_patch_slot(k, taps)] = (int16_t)(inside ? src[ci] + p->input_offset : 0);
-            }
+        if (iy < 0 || iy >= in_dims->h) {
+            continue;
+        }
+        const int8_t *src_row = in_batch + (size_t)iy * in_dims->w * c;
+        int16_t *dst = patch + (size_t)ky * row;
+        if (p->dilation_w == 1) {
+            /* The row's inside taps are one run of input bytes. */
+            conv_patch_copy(dst + kx_lo * c, src_row + (size_t)(x0 + kx_lo) * c, (kx_hi - kx_lo) * c,
+                            p->input_offset, lanes);
+            continue;
+        }
+        for (int32_t kx = kx_lo; kx < kx_hi; kx++) {
+            conv_patch_copy(dst + kx * c, src_row + (size_t)(x0 + kx * p->dilation_w) * c, c, p->input_offset, lanes);
+        }
+    }
+    if (!lanes) {
+        /* Written in tap order: whole groups of four to SXTB16 lane order (swap taps 1 and 2); the tail stays. */
+        for (int32_t g = 0; g + 4 <= taps; g += 4) {
+            const int16_t t1 = patch[g + 1];
+            patch[g + 1] = patch[g + 2];
+            patch[g + 2] = t1;
         }
     }
 }
@@ -219,16 +234,16 @@ TML_INLINE void conv_patch_dot_2x2(const int16_t *p0, const int16_t *p1, const i
 }
 
 /*
- * conv_s8_dsp for windows of at most CONV_PATCH_TAPS taps: two output pixels' windows are copied once to the
+ * tml_conv_s8_dsp_patch (dot_s8.h): conv_s8_dsp for windows of at most TML_CONV_PATCH_TAPS taps: two output pixels' windows are copied once to the
  * stack as int16 patches (offset added, clipped taps 0) and then serve every output channel pair, each window one
  * run as long as the filter row (OHWI: the window's taps in order), with no per-row set-up and no SXTB16 on the
  * activations. Pixels pair across row ends; an odd last pixel is computed twice and written once.
  */
-static void conv_s8_dsp_patch(const tml_conv_params *p, const tml_per_channel_quant *quant,
-                              const tml_dims *in_dims, const int8_t *input, const tml_dims *f_dims,
-                              const int8_t *filter, const int32_t *bias, const tml_dims *out_dims, int8_t *output)
+void tml_conv_s8_dsp_patch(const tml_conv_params *p, const tml_per_channel_quant *quant, const tml_dims *in_dims,
+                           const int8_t *input, const tml_dims *f_dims, const int8_t *filter, const int32_t *bias,
+                           const tml_dims *out_dims, int8_t *output)
 {
-    int16_t patches[2][CONV_PATCH_TAPS] __attribute__((aligned(4)));
+    int16_t patches[2][TML_CONV_PATCH_TAPS] __attribute__((aligned(4)));
     const int32_t taps = f_dims->h * f_dims->w * f_dims->c;
     const int32_t out_c = f_dims->n;
     const int32_t out_w = out_dims->w;
@@ -339,8 +354,8 @@ TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_chan
         tml_dot_multipliers_ok(quant->multiplier, filter_dims->n)) {
         if (conv_is_pointwise(params, input_dims, filter_dims, output_dims)) {
             conv_s8_dsp_pointwise(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
-        } else if (filter_dims->h * filter_dims->w * filter_dims->c <= CONV_PATCH_TAPS) {
-            conv_s8_dsp_patch(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+        } else if (filter_dims->h * filter_dims->w * filter_dims->c <= TML_CONV_PATCH_TAPS) {
+            tml_conv_s8_dsp_patch(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
         } else {
             conv_s8_dsp(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
         }
