@@ -2,6 +2,8 @@
 // Cortex-M instructions per inference (QEMU, -icount shift=0, SysTick), flash and RAM of every shared model, next to
 // TFLM + CMSIS-NN's figures from ../shared/peers/tflm.json.
 // Usage: dotnet run -c Release --project bench/TinyML.DeviceBench [-- --core cortex-m4] [--Os] [--model kws]
+//        [--per-op kws,ic_resnet]: instructions per kernel call instead (one build per prefix of the plan).
+//        [--keep]: keep the ELFs and generated C (printed folder) for objdump.
 using System;
 using System.Globalization;
 using System.IO;
@@ -9,6 +11,7 @@ using System.Linq;
 using System.Text.Json;
 using TinyML.Compiler.Analysis;
 using TinyML.Compiler.Lowering;
+using TinyML.Compiler.Plan;
 using TinyML.Compiler.Tflite;
 using TinyML.Device;
 using TinyML.Tests;
@@ -21,6 +24,11 @@ string scratch = Path.Combine(Path.GetTempPath(), $"tml-devicebench-{Environment
 string N(double v) => v.ToString("N0", CultureInfo.InvariantCulture);
 string F(double v, int digits) => v.ToString("F" + digits, CultureInfo.InvariantCulture);
 long? Peer(JsonElement peer, string name) => peer.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : null;
+if (Arg("--per-op") is { } perOpModels)
+{
+    foreach (string name in perOpModels.Split(',')) PerOperator(name);
+    return;
+}
 
 string kernels = core.Name is "cortex-m0plus" or "cortex-m3" ? "portable C kernels" : "DSP paths for int8 conv, depthwise and fully connected, portable C elsewhere";
 Console.WriteLine($"{core.Name} on {core.QemuMachine}, arm-none-eabi-gcc {(os ? "-Os" : "-O2")}, {kernels}; TFLM: CMSIS-NN on Cortex-M4, -O2.");
@@ -80,6 +88,79 @@ Console.WriteLine("our code: the kernels the model links plus its invoke functio
 Console.WriteLine("our constants: .rodata (weights, biases, per-channel multipliers); TFLM keeps the whole .tflite in flash.");
 Console.WriteLine("our flash / TFLM = (our code + constants) / (TFLM code + .tflite).");
 Console.WriteLine("our RAM: .data + .bss (arena, state, 8 B of harness) + the static stack bound of invoke; TFLM arena: head + tail, without its stack.");
+
+// Exact per-call cost without instrumenting the generated code: the plan's first k calls are built and run for
+// every k, and call k costs count(k) - count(k - 1) (the calls before it execute the same instructions in both).
+// That includes the call's argument set-up and status check in invoke.
+void PerOperator(string name)
+{
+    var plan = Lowerer.Lower(TfliteReader.ReadFile(SharedData.Model(name)).Value!, SharedData.Model(name)).Value!;
+    var gc = new GoldenCase(name, SharedData.Model(name), Path.Combine(SharedData.Root, "golden", name));
+    var input = new System.Collections.Generic.List<System.Collections.Generic.IReadOnlyList<byte[]>> { gc.Inputs(gc.Vectors().First()).Select(File.ReadAllBytes).ToList() };
+    var counts = new long[plan.Calls.Count + 1];
+    try
+    {
+        for (int k = 0; k <= plan.Calls.Count; k++)
+        {
+            var prefix = Prefix(plan, k);
+            var image = DeviceBuild.Build(prefix, new DeviceBuildOptions
+            {
+                Core = core, OptimizeForSize = os, ModelName = name,
+                CacheDirectory = Path.Combine(SharedData.Repo, "build", "device-cache"),
+                OutputDirectory = Path.Combine(scratch, $"{name}-{k}"),
+            });
+            counts[k] = runner.Run(image, input)[0].Instructions;
+        }
+    }
+    finally
+    {
+        if (args.Contains("--keep")) Console.Error.WriteLine($"kept {scratch}");
+        else if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
+    }
+    long total = counts[^1] - counts[0];
+    Console.WriteLine($"{name} on {core.Name} ({(os ? "-Os" : "-O2")}): {N(total)} instructions in kernel calls, {N(plan.Macs)} MACs, first golden input");
+    Console.WriteLine();
+    Console.WriteLine("| # | operator | kernel | MACs | instr. | share | MAC/instr. |");
+    Console.WriteLine("|---:|---|---|---:|---:|---:|---:|");
+    for (int i = 0; i < plan.Calls.Count; i++)
+    {
+        var call = plan.Calls[i];
+        long cost = counts[i + 1] - counts[i];
+        Console.WriteLine($"| {i} | {call.OperatorType} | {call.Kernel} | {N(call.Macs)} | {N(cost)} | {F(100.0 * cost / total, 1)}% | {(call.Macs > 0 ? F(call.Macs / (double)cost, 3) : "-")} |");
+    }
+    Console.WriteLine();
+}
+
+// The plan's first k calls with only the constants they use (the emitted C may define no unused constant).
+static ExecutionPlan Prefix(ExecutionPlan plan, int k)
+{
+    var calls = plan.Calls.Take(k).ToList();
+    var blobs = new System.Collections.Generic.Dictionary<int, int>();
+    var prefix = new ExecutionPlan { Target = plan.Target, ArenaBytes = plan.ArenaBytes, StateBytes = plan.StateBytes };
+    Pointer Map(Pointer p)
+    {
+        if (p.Region != Region.Constant) return p;
+        if (!blobs.TryGetValue(p.Blob, out int blob))
+        {
+            blob = blobs[p.Blob] = prefix.Constants.Count;
+            prefix.Constants.Add(plan.Constants[p.Blob]);
+        }
+        return p with { Blob = blob };
+    }
+    foreach (var call in calls)
+    {
+        var args = call.Args.Select(a => a with
+        {
+            Pointer = Map(a.Pointer),
+            Fields = a.Fields.Select(f => f with { Pointer = Map(f.Pointer) }).ToArray(),
+            Pointers = a.Pointers.Select(Map).ToArray(),
+        }).ToArray();
+        prefix.Calls.Add(call with { Args = args });
+    }
+    prefix.Inputs.AddRange(plan.Inputs);
+    prefix.Outputs.AddRange(plan.Outputs);
+    return prefix;
+}
 
 string? Arg(string flag)
 {

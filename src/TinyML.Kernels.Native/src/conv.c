@@ -13,7 +13,8 @@
  * row is read in place: with dilation_w 1 its valid taps are one contiguous run of input and filter bytes, the
  * same for a pair of neighbouring outputs whose windows are clipped alike, so 2 pixels x 2 output channels share
  * one tml_dot_s8_2x2 per row (1x1 is the matrix product of pixels by filters). Unclipped windows fold the input
- * offset into the accumulator. The requantization is tml_requant_apply; all exact (int32 sums wrap in any order),
+ * offset into the accumulator; a pointwise (1x1, unpadded) convolution skips the windows altogether and pairs pixels
+ * across row ends. The requantization is tml_requant_apply; all exact (int32 sums wrap in any order),
  * so the result equals the portable loop's bit for bit.
  */
 #include "common.h"
@@ -142,6 +143,199 @@ static void conv_s8_dsp(const tml_conv_params *p, const tml_per_channel_quant *q
         }
     }
 }
+
+/* The window of output pixel i (row-major over out_w) as int16 input + input_offset, in the filter's (ky, kx, c)
+ * order, each whole group of four taps in SXTB16 lane order (taps 0, 2, 1, 3: a word of filter bytes widened by
+ * SXTB16 and its ROR #8 then meets two patch words), the tail of taps % 4 plain. A tap outside the input is 0, so
+ * it adds nothing, as TFLM skips it. */
+/* n int16 values x + offset from n bytes, in tap order; with `lanes` (n a multiple of 4) each group of four in
+ * SXTB16 lane order straight from SXTB16 and its ROR #8. */
+TML_INLINE void conv_patch_copy(int16_t *dst, const int8_t *src, int32_t n, int32_t offset, int lanes)
+{
+    if (lanes) {
+        const uint32_t off2 = tml_dot_offset2(offset);
+        uint32_t *d = (uint32_t *)(void *)dst;
+        for (int32_t i = 0; i < n; i += 4, d += 2) {
+            const uint32_t x = tml_read_s8x4(src + i);
+            d[0] = tml_sadd16(tml_sxtb16(x), off2);
+            d[1] = tml_sadd16(tml_sxtb16_ror8(x), off2);
+        }
+        return;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        dst[i] = (int16_t)(src[i] + offset);
+    }
+}
+
+static void conv_patch(const tml_conv_params *p, const tml_dims *in_dims, const int8_t *in_batch,
+                       const tml_dims *f_dims, int32_t i, int32_t out_w, int16_t *patch)
+{
+    const int32_t c = in_dims->c, k_w = f_dims->w, row = k_w * c, taps = f_dims->h * row;
+    const int lanes = (c & 3) == 0; /* every tap run starts and ends on a group of four */
+    const int32_t oy = i / out_w, ox = i - oy * out_w;
+    const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+    int32_t kx_lo, kx_hi; /* the taps of a row inside the input */
+    tml_tap_range(x0, p->dilation_w, in_dims->w, k_w, &kx_lo, &kx_hi);
+    memset(patch, 0, (size_t)taps * sizeof *patch);
+    for (int32_t ky = 0; ky < f_dims->h; ky++) {
+        const int32_t iy = y0 + ky * p->dilation_h;
+        if (iy < 0 || iy >= in_dims->h) {
+            continue;
+        }
+        const int8_t *src_row = in_batch + (size_t)iy * in_dims->w * c;
+        int16_t *dst = patch + (size_t)ky * row;
+        if (p->dilation_w == 1) {
+            /* The row's inside taps are one run of input bytes. */
+            conv_patch_copy(dst + kx_lo * c, src_row + (size_t)(x0 + kx_lo) * c, (kx_hi - kx_lo) * c,
+                            p->input_offset, lanes);
+            continue;
+        }
+        for (int32_t kx = kx_lo; kx < kx_hi; kx++) {
+            conv_patch_copy(dst + kx * c, src_row + (size_t)(x0 + kx * p->dilation_w) * c, c, p->input_offset, lanes);
+        }
+    }
+    if (!lanes) {
+        /* Written in tap order: whole groups of four to SXTB16 lane order (swap taps 1 and 2); the tail stays. */
+        for (int32_t g = 0; g + 4 <= taps; g += 4) {
+            const int16_t t1 = patch[g + 1];
+            patch[g + 1] = patch[g + 2];
+            patch[g + 2] = t1;
+        }
+    }
+}
+
+/* acc[0] += p0.w0, acc[1] += p0.w1, acc[2] += p1.w0, acc[3] += p1.w1 over `taps` (patches from conv_patch). */
+TML_INLINE void conv_patch_dot_2x2(const int16_t *p0, const int16_t *p1, const int8_t *w0, const int8_t *w1,
+                                   int32_t taps, int32_t acc[4])
+{
+    int32_t s00 = acc[0], s01 = acc[1], s10 = acc[2], s11 = acc[3];
+    int32_t k = 0;
+    for (; k + 4 <= taps; k += 4) {
+        const uint32_t a0e = tml_read_s8x4((const int8_t *)(p0 + k)), a0o = tml_read_s8x4((const int8_t *)(p0 + k + 2));
+        const uint32_t a1e = tml_read_s8x4((const int8_t *)(p1 + k)), a1o = tml_read_s8x4((const int8_t *)(p1 + k + 2));
+        const uint32_t y0 = tml_read_s8x4(w0 + k), y1 = tml_read_s8x4(w1 + k);
+        const uint32_t y0e = tml_sxtb16(y0), y0o = tml_sxtb16_ror8(y0);
+        const uint32_t y1e = tml_sxtb16(y1), y1o = tml_sxtb16_ror8(y1);
+        s00 = tml_smlad(a0o, y0o, tml_smlad(a0e, y0e, s00));
+        s10 = tml_smlad(a1o, y0o, tml_smlad(a1e, y0e, s10));
+        s01 = tml_smlad(a0o, y1o, tml_smlad(a0e, y1e, s01));
+        s11 = tml_smlad(a1o, y1o, tml_smlad(a1e, y1e, s11));
+    }
+    for (; k < taps; k++) {
+        s00 += p0[k] * w0[k];
+        s01 += p0[k] * w1[k];
+        s10 += p1[k] * w0[k];
+        s11 += p1[k] * w1[k];
+    }
+    acc[0] = s00;
+    acc[1] = s01;
+    acc[2] = s10;
+    acc[3] = s11;
+}
+
+/*
+ * tml_conv_s8_dsp_patch (dot_s8.h): conv_s8_dsp for windows of at most TML_CONV_PATCH_TAPS taps: two output pixels' windows are copied once to the
+ * stack as int16 patches (offset added, clipped taps 0) and then serve every output channel pair, each window one
+ * run as long as the filter row (OHWI: the window's taps in order), with no per-row set-up and no SXTB16 on the
+ * activations. Pixels pair across row ends; an odd last pixel is computed twice and written once.
+ */
+void tml_conv_s8_dsp_patch(const tml_conv_params *p, const tml_per_channel_quant *quant, const tml_dims *in_dims,
+                           const int8_t *input, const tml_dims *f_dims, const int8_t *filter, const int32_t *bias,
+                           const tml_dims *out_dims, int8_t *output)
+{
+    int16_t patches[2][TML_CONV_PATCH_TAPS] __attribute__((aligned(4)));
+    const int32_t taps = f_dims->h * f_dims->w * f_dims->c;
+    const int32_t out_c = f_dims->n;
+    const int32_t out_w = out_dims->w;
+    const int32_t pixels = out_dims->h * out_w;
+    const int32_t out_offset = p->output_offset, act_min = p->activation_min, act_max = p->activation_max;
+    for (int32_t b = 0; b < in_dims->n; b++) {
+        const int8_t *in_batch = input + (size_t)b * in_dims->h * in_dims->w * in_dims->c;
+        int8_t *out = output + (size_t)b * pixels * out_c;
+        for (int32_t i = 0; i < pixels; i += 2) {
+            const int two = i + 1 < pixels;
+            conv_patch(p, in_dims, in_batch, f_dims, i, out_w, patches[0]);
+            if (two) {
+                conv_patch(p, in_dims, in_batch, f_dims, i + 1, out_w, patches[1]);
+            }
+            int8_t *o = out + (size_t)i * out_c;
+            for (int32_t oc = 0; oc < out_c; oc += 2) {
+                const int32_t oc1 = oc + 1 < out_c ? oc + 1 : oc;
+                const tml_requant q0 = tml_requant_prepare(quant->multiplier[oc], quant->shift[oc]);
+                const tml_requant q1 = tml_requant_prepare(quant->multiplier[oc1], quant->shift[oc1]);
+                int32_t acc[4] = {0, 0, 0, 0};
+                conv_patch_dot_2x2(patches[0], patches[two], filter + (size_t)oc * taps, filter + (size_t)oc1 * taps,
+                                   taps, acc);
+                o[oc] = tml_dot_output_s8(acc[0], bias, oc, &q0, out_offset, act_min, act_max);
+                o[oc1] = tml_dot_output_s8(acc[1], bias, oc1, &q1, out_offset, act_min, act_max);
+                if (two) {
+                    o[out_c + oc] = tml_dot_output_s8(acc[2], bias, oc, &q0, out_offset, act_min, act_max);
+                    o[out_c + oc1] = tml_dot_output_s8(acc[3], bias, oc1, &q1, out_offset, act_min, act_max);
+                }
+            }
+        }
+    }
+}
+
+/* 1 when every output pixel of a 1x1 convolution reads one whole input pixel: no padding, strides inside. */
+static int conv_is_pointwise(const tml_conv_params *p, const tml_dims *in_dims, const tml_dims *f_dims,
+                             const tml_dims *out_dims)
+{
+    return f_dims->h == 1 && f_dims->w == 1 && p->pad_h == 0 && p->pad_w == 0 &&
+           (out_dims->h - 1) * p->stride_h < in_dims->h && (out_dims->w - 1) * p->stride_w < in_dims->w;
+}
+
+/* The input pixel output pixel i of a batch reads (row-major i over out_w columns). */
+TML_INLINE const int8_t *conv_pointwise_pixel(const tml_conv_params *p, const tml_dims *in_dims,
+                                              const int8_t *in_batch, int32_t i, int32_t out_w)
+{
+    const int32_t oy = i / out_w, ox = i - oy * out_w;
+    return in_batch + ((size_t)oy * p->stride_h * in_dims->w + (size_t)ox * p->stride_w) * in_dims->c;
+}
+
+/* conv_s8_dsp for a pointwise (1x1, unpadded) convolution: a matrix product of pixels by filters, so the pixels of a
+ * batch are one list, taken two at a time across row ends, with no window bookkeeping; the offset is folded. */
+static void conv_s8_dsp_pointwise(const tml_conv_params *p, const tml_per_channel_quant *quant,
+                                  const tml_dims *in_dims, const int8_t *input, const tml_dims *f_dims,
+                                  const int8_t *filter, const int32_t *bias, const tml_dims *out_dims, int8_t *output)
+{
+    const int32_t c = in_dims->c;
+    const int32_t out_c = f_dims->n;
+    const int32_t out_w = out_dims->w;
+    const int32_t pixels = out_dims->h * out_w;
+    const int32_t out_offset = p->output_offset, act_min = p->activation_min, act_max = p->activation_max;
+    for (int32_t oc = 0; oc < out_c; oc += 2) {
+        const int32_t oc1 = oc + 1 < out_c ? oc + 1 : oc; /* an odd last channel is computed twice */
+        const int8_t *f0 = filter + (size_t)oc * c;
+        const int8_t *f1 = filter + (size_t)oc1 * c;
+        const tml_requant q0 = tml_requant_prepare(quant->multiplier[oc], quant->shift[oc]);
+        const tml_requant q1 = tml_requant_prepare(quant->multiplier[oc1], quant->shift[oc1]);
+        const int32_t folded0 = (int32_t)((uint32_t)p->input_offset * (uint32_t)tml_dot_sum_s8(f0, c));
+        const int32_t folded1 = (int32_t)((uint32_t)p->input_offset * (uint32_t)tml_dot_sum_s8(f1, c));
+        for (int32_t b = 0; b < in_dims->n; b++) {
+            const int8_t *in_batch = input + (size_t)b * in_dims->h * in_dims->w * c;
+            int8_t *out = output + (size_t)b * pixels * out_c;
+            int32_t i = 0;
+            for (; i + 1 < pixels; i += 2) {
+                int32_t acc[4] = {folded0, folded1, folded0, folded1};
+                tml_dot_s8_2x2(conv_pointwise_pixel(p, in_dims, in_batch, i, out_w),
+                               conv_pointwise_pixel(p, in_dims, in_batch, i + 1, out_w), f0, f1, c, 0, acc);
+                int8_t *o = out + (size_t)i * out_c;
+                o[oc] = tml_dot_output_s8(acc[0], bias, oc, &q0, out_offset, act_min, act_max);
+                o[oc1] = tml_dot_output_s8(acc[1], bias, oc1, &q1, out_offset, act_min, act_max);
+                o[out_c + oc] = tml_dot_output_s8(acc[2], bias, oc, &q0, out_offset, act_min, act_max);
+                o[out_c + oc1] = tml_dot_output_s8(acc[3], bias, oc1, &q1, out_offset, act_min, act_max);
+            }
+            if (i < pixels) {
+                int32_t acc[2] = {folded0, folded1};
+                tml_dot_s8_1x2(conv_pointwise_pixel(p, in_dims, in_batch, i, out_w), f0, f1, c, 0, acc);
+                int8_t *o = out + (size_t)i * out_c;
+                o[oc] = tml_dot_output_s8(acc[0], bias, oc, &q0, out_offset, act_min, act_max);
+                o[oc1] = tml_dot_output_s8(acc[1], bias, oc1, &q1, out_offset, act_min, act_max);
+            }
+        }
+    }
+}
 #endif
 
 TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_channel_quant *quant,
@@ -158,7 +352,13 @@ TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_chan
 #if TML_USE_DSP
     if (input_dims->c == filter_dims->c && tml_conv_filters_per_group(input_dims, filter_dims, output_dims) != 0 &&
         tml_dot_multipliers_ok(quant->multiplier, filter_dims->n)) {
-        conv_s8_dsp(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+        if (conv_is_pointwise(params, input_dims, filter_dims, output_dims)) {
+            conv_s8_dsp_pointwise(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+        } else if (filter_dims->h * filter_dims->w * filter_dims->c <= TML_CONV_PATCH_TAPS) {
+            tml_conv_s8_dsp_patch(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+        } else {
+            conv_s8_dsp(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+        }
         return TML_OK;
     }
 #endif

@@ -12,16 +12,20 @@
  * bit-exact with it.
  *
  * On DSP cores the saved plane is what makes taps cheap: a window row's taps are consecutive bytes there. With
- * dilation_w 1, a window with every tap inside the input reads each row four taps per word against the channel's
+ * dilation_w 1, the rows an output row reads are copied once more, padded with the value that contributes 0
+ * (dw_channel_padded), so every window is whole and reads each row four taps per word against the channel's
  * weights packed once into SXTB16 lane order (two SMLAD per four taps, missing taps weighted 0), starting from
- * input_offset x sum(weights); clipped windows take the loop below. The requantization is tml_requant_apply.
- * All exact, so the result is the portable one.
+ * input_offset x sum(weights); no per-window tap ranges. The requantization is tml_requant_apply. All exact, so
+ * the result is the portable one.
  */
 #include "common.h"
+#include "dot_s8.h"
 #include "tml_arch.h"
 
 #if TML_USE_DSP
-#define DW_PACKED_GROUPS 32 /* rows x words of four taps the packed weights hold */
+/* Bytes of the padded input rows of one run of output columns; small, so that the random tests split rows into
+ * runs. The packed weights take as many words of four taps. */
+#define DW_ROW_BYTES 64
 
 /* Channel c's weights, row by row in words of four taps: packed[2g] holds taps 4g and 4g+2, packed[2g+1] taps
  * 4g+1 and 4g+3, as int16 lanes (the order SXTB16 and its ROR #8 form widen input bytes in). Returns their sum. */
@@ -46,8 +50,8 @@ static int32_t dw_pack_channel(const int8_t *filter, int32_t c, int32_t channels
 }
 
 /* acc + the window's taps: rows of `groups` words from `row`, `row_step` bytes apart (offset already folded). */
-static int32_t dw_window_packed(const int8_t *row, size_t row_step, int32_t k_h, int32_t groups,
-                                const uint32_t *packed, int32_t acc)
+TML_INLINE int32_t dw_window_packed(const int8_t *row, size_t row_step, int32_t k_h, int32_t groups,
+                                    const uint32_t *packed, int32_t acc)
 {
     for (int32_t ky = 0; ky < k_h; ky++) {
         for (int32_t g = 0; g < groups; g++) {
@@ -59,6 +63,86 @@ static int32_t dw_window_packed(const int8_t *row, size_t row_step, int32_t k_h,
         row += row_step;
     }
     return acc;
+}
+
+/*
+ * Channel c of every batch from its saved plane, every window whole: for a run of output columns, the k_h input rows
+ * it reads are copied into `rows` (row_bytes each), each tap outside the input set to -input_offset. Such a tap adds
+ * w * (-input_offset + input_offset) = 0, as TFLM's skipped tap adds nothing, so no window needs clipping and all
+ * read four taps per word; `folded` is input_offset x sum(weights). Needs dilation_w 1, -input_offset in int8 (true
+ * for every int8 zero point) and 4 * groups * k_h <= DW_ROW_BYTES.
+ */
+/* One run of output pixels from padded rows (see dw_channel_padded): window i starts at rows + i * stride_w. */
+TML_INLINE void dw_run(const int8_t *rows, int32_t row_bytes, int32_t run, int32_t stride_w, int32_t k_h,
+                       int32_t groups, const uint32_t *packed, int32_t folded, const int32_t *bias, int32_t c,
+                       const tml_requant *q, const tml_depthwise_conv_params *params, int32_t channels, int8_t *o)
+{
+    const int32_t out_offset = params->output_offset, act_min = params->activation_min;
+    const int32_t act_max = params->activation_max;
+    if (k_h == 3 && groups == 1) {
+        /* The common 3 x (up to 4) filter: its six weight words stay in registers. */
+        const uint32_t w0e = packed[0], w0o = packed[1], w1e = packed[2], w1o = packed[3];
+        const uint32_t w2e = packed[4], w2o = packed[5];
+        for (int32_t i = 0; i < run; i++) {
+            const int8_t *r = rows + (size_t)i * stride_w;
+            const uint32_t x0 = tml_read_s8x4(r), x1 = tml_read_s8x4(r + row_bytes);
+            const uint32_t x2 = tml_read_s8x4(r + 2 * row_bytes);
+            int32_t acc = tml_smlad(tml_sxtb16(x0), w0e, folded);
+            acc = tml_smlad(tml_sxtb16_ror8(x0), w0o, acc);
+            acc = tml_smlad(tml_sxtb16(x1), w1e, acc);
+            acc = tml_smlad(tml_sxtb16_ror8(x1), w1o, acc);
+            acc = tml_smlad(tml_sxtb16(x2), w2e, acc);
+            acc = tml_smlad(tml_sxtb16_ror8(x2), w2o, acc);
+            *o = tml_dot_output_s8(acc, bias, c, q, out_offset, act_min, act_max);
+            o += channels;
+        }
+        return;
+    }
+    for (int32_t i = 0; i < run; i++) {
+        const int32_t acc = dw_window_packed(rows + (size_t)i * stride_w, (size_t)row_bytes, k_h, groups, packed,
+                                             folded);
+        *o = tml_dot_output_s8(acc, bias, c, q, out_offset, act_min, act_max);
+        o += channels;
+    }
+}
+
+static void dw_channel_padded(const tml_depthwise_conv_params *params, const int8_t *plane, int32_t batches,
+                              int32_t in_h, int32_t in_w, int32_t k_h, int32_t groups, const uint32_t *packed,
+                              int32_t folded, const int32_t *bias, int32_t c, const tml_requant *q, int32_t out_h,
+                              int32_t out_w, int32_t channels, int8_t *out)
+{
+    const int8_t pad = (int8_t)(-params->input_offset);
+    const int32_t stride_w = params->stride_w;
+    const int32_t row_limit = DW_ROW_BYTES / k_h;
+    const int32_t run_limit = (row_limit - 4 * groups) / stride_w + 1; /* output columns per run */
+    int8_t rows[DW_ROW_BYTES];
+    for (int32_t ox0 = 0; ox0 < out_w; ox0 += run_limit) {
+        const int32_t run = out_w - ox0 < run_limit ? out_w - ox0 : run_limit;
+        const int32_t row_bytes = (run - 1) * stride_w + 4 * groups;
+        const int32_t x0 = ox0 * stride_w - params->pad_w; /* input column of byte 0 */
+        /* Bytes [0, lo) and [hi, row_bytes) of a row lie outside the input: padding for the whole run. */
+        const int32_t lo = x0 >= 0 ? 0 : (-x0 < row_bytes ? -x0 : row_bytes);
+        const int32_t hi = in_w - x0 < lo ? lo : (in_w - x0 < row_bytes ? in_w - x0 : row_bytes);
+        memset(rows, pad, (size_t)k_h * row_bytes);
+        for (int32_t b = 0; b < batches; b++) {
+            const int8_t *in_plane = plane + (size_t)b * in_h * in_w;
+            int8_t *out_b = out + (size_t)b * out_h * out_w * channels;
+            for (int32_t oy = 0; oy < out_h; oy++) {
+                const int32_t iy0 = oy * params->stride_h - params->pad_h;
+                for (int32_t ky = 0; ky < k_h && hi > lo; ky++) {
+                    const int32_t iy = iy0 + ky * params->dilation_h;
+                    int8_t *dst = rows + (size_t)ky * row_bytes + lo;
+                    if (iy < 0 || iy >= in_h) {
+                        memset(dst, pad, (size_t)(hi - lo));
+                    } else {
+                        memcpy(dst, in_plane + (size_t)iy * in_w + x0 + lo, (size_t)(hi - lo));
+                    }
+                }
+                dw_run(rows, row_bytes, run, stride_w, k_h, groups, packed, folded, bias, c, q, params, channels,
+                       out_b + ((size_t)oy * out_w + ox0) * channels);
+            }
+        }
+    }
 }
 #endif
 
@@ -120,10 +204,10 @@ TML_API tml_status tml_depthwise_conv_s8_inplace(const tml_depthwise_conv_params
     int8_t *data = output;
     const size_t in_pixels = (size_t)in_h * in_w;
 #if TML_USE_DSP
-    uint32_t packed[2 * DW_PACKED_GROUPS];
+    uint32_t packed[2 * (DW_ROW_BYTES / 4)];
     const int32_t groups = (k_w + 3) / 4;
-    const int packed_ok = params->dilation_w == 1 && k_h * groups <= DW_PACKED_GROUPS;
-    const int8_t *plane_end = plane + (size_t)batches * in_pixels;
+    const int padded_ok = params->dilation_w == 1 && 4 * groups * k_h <= DW_ROW_BYTES && input_offset >= -127 &&
+                          input_offset <= 128;
     int32_t folded = 0;
 #endif
 
@@ -131,7 +215,7 @@ TML_API tml_status tml_depthwise_conv_s8_inplace(const tml_depthwise_conv_params
         const int fast_requant = TML_USE_DSP && quant->multiplier[c] != INT32_MIN;
         const tml_requant q = tml_requant_prepare(quant->multiplier[c], quant->shift[c]);
 #if TML_USE_DSP
-        if (packed_ok) {
+        if (padded_ok) {
             folded = (int32_t)((uint32_t)input_offset *
                                (uint32_t)dw_pack_channel(filter, c, channels, k_h, k_w, groups, packed));
         }
@@ -140,6 +224,13 @@ TML_API tml_status tml_depthwise_conv_s8_inplace(const tml_depthwise_conv_params
         for (size_t p = 0; p < (size_t)batches * in_pixels; p++) {
             plane[p] = data[p * (size_t)channels + (size_t)c];
         }
+#if TML_USE_DSP
+        if (padded_ok && fast_requant) {
+            dw_channel_padded(params, plane, batches, in_h, in_w, k_h, groups, packed, folded, bias, c, &q, out_h,
+                              out_w, channels, data + c);
+            continue;
+        }
+#endif
         for (int32_t b = 0; b < batches; b++) {
             const int8_t *in_plane = plane + (size_t)b * in_pixels;
             int8_t *out = data + (size_t)b * out_h * out_w * channels + c;
@@ -152,20 +243,7 @@ TML_API tml_status tml_depthwise_conv_s8_inplace(const tml_depthwise_conv_params
                     const int32_t in_x0 = tml_window_taps(ox, params->stride_w, params->pad_w, params->dilation_w,
                                                           in_w, k_w, &kx_start, &kx_end);
                     int32_t acc = 0;
-                    int32_t rows_left = ky_end; /* rows the loop below still sums */
-#if TML_USE_DSP
-                    const size_t row_step = (size_t)params->dilation_h * in_w;
-                    if (packed_ok && ky_end - ky_start == k_h && kx_end - kx_start == k_w) {
-                        const int8_t *first = in_plane + (size_t)in_y0 * in_w + in_x0;
-                        /* The last row's last word must stay inside the plane (it may read up to 3 bytes past
-                         * the window, weighted 0). */
-                        if (first + (size_t)(k_h - 1) * row_step + 4 * groups <= plane_end) {
-                            acc = dw_window_packed(first, row_step, k_h, groups, packed, folded);
-                            rows_left = ky_start;
-                        }
-                    }
-#endif
-                    for (int32_t ky = ky_start; ky < rows_left; ky++) {
+                    for (int32_t ky = ky_start; ky < ky_end; ky++) {
                         const int32_t iy = in_y0 + ky * params->dilation_h;
                         const int8_t *in_row = in_plane + (size_t)iy * in_w;
                         const int8_t *f_row = filter + (size_t)ky * k_w * channels + c;

@@ -14,6 +14,7 @@
  * tml_broadcast_apply is bit-exact with the broadcast path.
  */
 #include "common.h"
+#include "tml_arch.h"
 
 static int quant_smaller_than_one(const tml_quant *q)
 {
@@ -45,11 +46,25 @@ TML_INLINE int8_t add_finish(const tml_add_params *p, int32_t raw)
 TML_INLINE void add_sub_row(const tml_add_params *p, const int8_t *x1, int32_t sa, const int8_t *x2, int32_t sb,
                             int8_t *y, int32_t n, int subtract)
 {
+#if TML_USE_DSP
+    /* The three requantizations in one SMLAL each (tml_requant_apply; exact for these multipliers, which are >= 0
+     * with shifts in [-31, 0]), prepared once per row. */
+    const tml_requant q1 = tml_requant_prepare(p->input1_quant.multiplier, p->input1_quant.shift);
+    const tml_requant q2 = tml_requant_prepare(p->input2_quant.multiplier, p->input2_quant.shift);
+    const tml_requant qo = tml_requant_prepare(p->output_quant.multiplier, p->output_quant.shift);
+    for (int32_t i = 0; i < n; i++) {
+        const int32_t s1 = tml_requant_apply(&q1, tml_shl_wrap(x1[(ptrdiff_t)i * sa] + p->input1_offset, p->left_shift));
+        const int32_t s2 = tml_requant_apply(&q2, tml_shl_wrap(x2[(ptrdiff_t)i * sb] + p->input2_offset, p->left_shift));
+        const int32_t out = tml_requant_apply(&qo, subtract ? s1 - s2 : s1 + s2) + p->output_offset;
+        y[i] = (int8_t)tml_clamp_i32(out, p->activation_min, p->activation_max);
+    }
+#else
     for (int32_t i = 0; i < n; i++) {
         const int32_t s1 = add_scale_input(x1[(ptrdiff_t)i * sa], p->input1_offset, p->left_shift, &p->input1_quant);
         const int32_t s2 = add_scale_input(x2[(ptrdiff_t)i * sb], p->input2_offset, p->left_shift, &p->input2_quant);
         y[i] = add_finish(p, subtract ? s1 - s2 : s1 + s2);
     }
+#endif
 }
 
 static void add_row(const void *params, const void *a, int32_t sa, const void *b, int32_t sb, void *out, int32_t n)
