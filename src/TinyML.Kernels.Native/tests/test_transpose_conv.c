@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "tml_kernels.h"
+#include "ref_s16x8.h"
 #include "tml_test.h"
 
 typedef struct {
@@ -53,15 +54,6 @@ static void ref_s8(const tc_case *k, const int8_t *in, const int8_t *f, const in
                 }
 }
 
-/* TFLM's 64-bit requantization from its definition: the multiplier rounded to 16 bits (saturating at 0x7FFF),
- * then x * m / 2^(15 - shift) rounded half up, by a floor division. */
-static int32_t ref_mbqm64(int64_t x, int32_t multiplier, int32_t shift)
-{
-    const int64_t m16 = multiplier >= 0x7FFF0000 ? 0x7FFF : ((int64_t)multiplier + 32768) / 65536;
-    const int t = 15 - shift;
-    return (int32_t)tml_ref_floor_shift(x * m16 + ((int64_t)1 << (t - 1)), t);
-}
-
 static void ref_s16(const tc_case *k, const int16_t *in, const int8_t *f, const int64_t *bias, const int32_t *mult,
                     const int32_t *shift, int16_t *out)
 {
@@ -84,7 +76,7 @@ static void ref_s16(const tc_case *k, const int16_t *in, const int8_t *f, const 
                     if (k->has_bias) {
                         acc += bias[o];
                     }
-                    const int32_t v = ref_mbqm64(acc, mult[o], shift[o]);
+                    const int32_t v = tml_ref_requantize_i64(acc, mult[o], shift[o]);
                     out[((b * k->oh + oy) * k->ow + ox) * k->oc + o] = (int16_t)tml_ref_clamp(v, -32768, 32767);
                 }
 }
