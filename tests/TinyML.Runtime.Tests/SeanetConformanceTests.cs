@@ -20,6 +20,15 @@ public class SeanetConformanceTests(ITestOutputHelper output)
 {
     public static TheoryData<string> Cases() => new(SeanetCases.All().Select(c => c.Name));
 
+    public static TheoryData<string, string> CasesWithTechniques()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var c in SeanetCases.Supported())
+            foreach (var technique in ConformanceTests.Techniques.Keys)
+                data.Add(c.Name, technique);
+        return data;
+    }
+
     [Fact]
     public void Suite_IsPresent() =>
         Assert.True(SeanetCases.All().Count >= 100, $"../shared/seanet has {SeanetCases.All().Count} cases");
@@ -49,6 +58,11 @@ public class SeanetConformanceTests(ITestOutputHelper output)
             Assert.Contains(refusal.Message, d.Message);
         });
     }
+
+    [Theory]
+    [MemberData(nameof(CasesWithTechniques))]
+    public void Case_IsByteIdentical_WithEachMemoryTechnique(string name, string technique) =>
+        ConformanceTests.AssertByteIdentical(SeanetCases.All().Single(c => c.Name == name), ConformanceTests.Techniques[technique]);
 
     [Fact]
     public void Coverage_PerOperator()
