@@ -83,7 +83,7 @@ public sealed class TfliteInterpreterTests : IDisposable
     /// <summary>The few entry points of TFLite's C API the tests need.</summary>
     internal sealed class Tflite : IDisposable
     {
-        private delegate IntPtr ModelCreate(byte[] data, UIntPtr size);
+        private delegate IntPtr ModelCreate(IntPtr data, UIntPtr size);
         private delegate IntPtr Create(IntPtr model, IntPtr options);
         private delegate IntPtr NoArgs();
         private delegate int WithHandle(IntPtr handle);
@@ -109,7 +109,22 @@ public sealed class TfliteInterpreterTests : IDisposable
         /// <summary>Loads the model, allocates its tensors, runs one input, returns the first output's bytes.</summary>
         public byte[] Run(byte[] model, byte[] input)
         {
-            IntPtr handle = Get<ModelCreate>("TfLiteModelCreate")(model, (UIntPtr)model.Length);
+            // TfLiteModelCreate keeps reading the caller's buffer: pinned until the model is deleted, or the GC may move
+            // it under the interpreter (seen as an intermittent "could not create an interpreter").
+            var pinned = GCHandle.Alloc(model, GCHandleType.Pinned);
+            try
+            {
+                return Run(pinned.AddrOfPinnedObject(), model.Length, input);
+            }
+            finally
+            {
+                pinned.Free();
+            }
+        }
+
+        private byte[] Run(IntPtr model, int modelBytes, byte[] input)
+        {
+            IntPtr handle = Get<ModelCreate>("TfLiteModelCreate")(model, (UIntPtr)modelBytes);
             Assert.True(handle != IntPtr.Zero, "TFLite could not read the model");
             IntPtr options = Get<NoArgs>("TfLiteInterpreterOptionsCreate")();
             IntPtr interpreter = Get<Create>("TfLiteInterpreterCreate")(handle, options);
