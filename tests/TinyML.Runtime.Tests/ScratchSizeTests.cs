@@ -84,16 +84,17 @@ public class ScratchSizeTests
         for (int k = 0; k < 12; k++)
         {
             int batches = rng.Next(1, 5), depth = rng.Next(1, 40), units = rng.Next(1, 20);
-            bool perChannel = rng.Next(2) == 0;
             var b = new ModelBuilder();
             int input = b.Tensor("input", DataType.Int8, new[] { batches, depth }, Act);
-            int weights = b.Constant("w", new[] { units, depth }, Weights(rng, units * depth), perChannel ? Scales(units, 0.02f, 0) : Quantization.PerTensor(0.02f, 0));
+            // Weights as a second input (so quantized per tensor) keep tml_fully_connected_s8: constant ones are packed at build time
+            // (tml_fully_connected_s8_packed, which has no scratch).
+            int weights = b.Tensor("w", DataType.Int8, new[] { units, depth }, Quantization.PerTensor(0.02f, 0));
             int bias = b.Constant("b", new[] { units }, Enumerable.Range(0, units).Select(_ => rng.Next(-100, 100)).ToArray(),
-                perChannel ? Scales(units, 0.05f * 0.02f, 0) : Quantization.PerTensor(0.05f * 0.02f, 0));
+                Quantization.PerTensor(0.05f * 0.02f, 0));
             int output = b.Tensor("output", DataType.Int8, new[] { batches, units }, Act);
             b.Operator(OpKind.FullyConnected, new[] { input, weights, bias }, new[] { output }, new FullyConnectedOptions(Activation.None, 0, false, false));
-            b.Inputs(input).Outputs(output);
-            yield return new Case("tml_fully_connected_s8", b.Build(), LoweringOptions.None, $"{batches}x{depth} -> {units}{(perChannel ? " per channel" : "")}");
+            b.Inputs(input, weights).Outputs(output);
+            yield return new Case("tml_fully_connected_s8", b.Build(), LoweringOptions.None, $"{batches}x{depth} -> {units}, weights as an input");
         }
     }
 

@@ -234,6 +234,13 @@ public static partial class Lowerer
                     args[Slot("output_dims")] = Dims(outputShape);
                     args[Slot("output")] = Arg.Ptr(output);
                     break;
+                case "tml_fully_connected_s8_packed":
+                    // A 1x1 stride-1 convolution (PackedMatrix): the tile's pixels are the rows.
+                    Expect(inputs[0].Box == outputBox, $"a pointwise convolution's input tile {inputs[0].Box} differs from its output tile {outputBox}");
+                    args[Slot("batches")] = Arg.Int32(checked((int)outputBox.Area));
+                    args[Slot("input")] = Arg.Ptr(inputs[0].Pointer);
+                    args[Slot("output")] = Arg.Ptr(output);
+                    break;
                 case "tml_add_s8" or "tml_sub_s8" or "tml_mul_s8" or "tml_add_f32":
                     var strides = new[] { 0, outputShape[1] == 1 ? 0 : outputShape[2] * outputShape[3], outputShape[2] == 1 ? 0 : outputShape[3], outputShape[3] == 1 ? 0 : 1 };
                     args[Slot("shape")] = Arg.Struct("tml_broadcast_shape", new[] { Field.I("rank", 4) }.Concat(FieldArray("output_dims", outputShape))

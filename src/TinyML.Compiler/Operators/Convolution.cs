@@ -124,6 +124,14 @@ internal sealed class Convolution : OperatorDefinition
             .Concat(common)
             .Concat(depthwise ? new[] { Field.I("depth_multiplier", outChannels / i[3]) } : Array.Empty<Field>())
             .Append(Field.I("activation_min", actMin)).Append(Field.I("activation_max", actMax)).ToArray();
+        // A 1x1 stride-1 convolution is a matrix product over its pixels: weights packed at build time.
+        if (!depthwise && input.Type == DataType.Int8 && w[1] == 1 && w[2] == 1 && strideH == 1 && strideW == 1 && w[3] == i[3]
+            && o[1] == i[1] && o[2] == i[2] && PackedMatrix.Applies(context, weights, bias, perChannel: true))
+        {
+            PackedMatrix.Call(context, comment, weights, bias, i[0] * i[1] * i[2], i[3], outChannels, Q(input).ZeroPoint, oq.ZeroPoint,
+                actMin, actMax, perChannel: true, (multipliers, shifts), context.Ptr(op.Inputs[0]), context.Ptr(op.Outputs[0]));
+            return;
+        }
         // In place: the output overwrites the input (same offset), one input channel at a time via scratch (int8 only).
         bool int16 = input.Type == DataType.Int16;
         bool inPlace = depthwise && !int16 && context.InPlace == InPlaceKind.Depthwise;

@@ -73,6 +73,12 @@ internal sealed class FullyConnected : OperatorDefinition
         var wq = Q(weights);
         var (actMin, actMax) = QuantMath.ActivationRange(opt.Activation, oq.Scale, oq.ZeroPoint, output.Type);
         var (multipliers, shifts) = WeightedOperator.ChannelMultipliers(context, input, weights, output, wq.IsPerChannel ? units : 1, floatProduct: !wq.IsPerChannel);
+        if (input.Type == DataType.Int8 && PackedMatrix.Applies(context, weights, bias, wq.IsPerChannel))
+        {
+            PackedMatrix.Call(context, comment, weights, bias, batches, depth, units, Q(input).ZeroPoint, oq.ZeroPoint, actMin, actMax,
+                wq.IsPerChannel, (multipliers, shifts), context.Ptr(op.Inputs[0]), context.Ptr(op.Outputs[0]));
+            return;
+        }
         // TFLM's 16x8 FULLY_CONNECTED without an int64 bias accumulates in int32 (tml_fully_connected_s16_bias32).
         string kernel = input.Type != I16 ? "tml_fully_connected_s8"
             : bias >= 0 && context.T(bias).Type == DataType.Int64 ? "tml_fully_connected_s16" : "tml_fully_connected_s16_bias32";

@@ -262,6 +262,24 @@ TML_API tml_status tml_fully_connected_s8(const tml_fully_connected_params *para
                                           int8_t *output, void *scratch);
 
 /*
+ * tml_fully_connected_s8 on weights packed at build time (the compiler chooses it for FULLY_CONNECTED with constant
+ * weights and for CONV_2D 1x1 stride 1, whose pixels are the batches). Same result, byte for byte, as
+ * tml_fully_connected_s8 on the unpacked weights with input_offset folded into the bias:
+ *   params: input_offset must be 0 (folded), filter_offset 0 unless per_channel;
+ *   bias:   output_depth int32 values bias[o] + input_offset * sum_d filter[o][d] (wrapping), or NULL for all 0;
+ *   filter: units in groups of four rows; group g (rows 4g..4g+3) takes 4 * accum_depth bytes: for each whole word
+ *           of depth k = 0, 4, 8, ... the four rows' bytes k..k+3 (16 bytes), then for each of the last
+ *           accum_depth % 4 elements the four rows' byte (4 bytes); the output_depth % 4 remaining rows follow
+ *           unchanged, row by row. Word-aligned for the DSP path (the emitted constants are 16-byte aligned).
+ * scratch is unused.
+ */
+TML_API tml_status tml_fully_connected_s8_packed(const tml_fully_connected_params *params,
+                                                 const tml_per_channel_quant *quant, int32_t batches,
+                                                 int32_t accum_depth, int32_t output_depth, const int8_t *input,
+                                                 const int8_t *filter, const int32_t *bias, int8_t *output,
+                                                 void *scratch);
+
+/*
  * int16 fully connected layer with int8 weights (16x8, TFLM FullyConnected<int64_t> / FullyConnectedPerChannel<int64_t>):
  * tml_fully_connected_s8's layouts and params with input_offset = output_offset = 0; bias: output_depth int64 values
  * (not NULL); the int64 accumulator is requantized with the 64-bit MultiplyByQuantizedMultiplier. scratch is unused.

@@ -158,6 +158,20 @@ TML_INLINE int32_t tml_requant_apply(const tml_requant *q, int32_t x)
 }
 
 /*
+ * tml_requant_apply without a prepared record, for a rounding right shift e >= 2 (shift <= -2: effective scales
+ * below 1/4, the usual case of conv and fully connected layers). The nudge is +-2^30 by the sign of x * multiplier,
+ * added as a sign-extended SMLAL addend, and the shift's rounding 2^(30 + e) is a multiple of 2^32, so it is added to
+ * the high word: floor((x * m + nudge + 2^(30+e)) / 2^(31+e)) = (high(x * m + nudge) + 2^(e-2)) >> (e - 1).
+ */
+TML_INLINE int32_t tml_requant_shr2(int32_t x, int32_t multiplier, int32_t e)
+{
+    const uint32_t sign = (uint32_t)(x ^ multiplier) & 0x80000000u;
+    const int64_t nudge = (int32_t)(sign | 0x40000000u);
+    const int32_t high = (int32_t)(((int64_t)x * multiplier + nudge) >> 32);
+    return (high + (1 << (e - 2))) >> (e - 1);
+}
+
+/*
  * TFLM's MultiplyByQuantizedMultiplierSmallerThanOneExp: the multiplier is < 1, so shift <= 0 and only the
  * rounding right shift by -shift follows the high multiply.
  */

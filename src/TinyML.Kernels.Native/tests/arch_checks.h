@@ -100,7 +100,7 @@ static int32_t tml_arch_checks_accumulator(uint32_t *s)
     }
 }
 
-/* Disagreements between tml_requant_apply and tml_mul_by_quantized_multiplier: every edge multiplier with every
+/* Disagreements between tml_requant_apply (and tml_requant_shr2 where shift <= -2) and tml_mul_by_quantized_multiplier: every edge multiplier with every
  * shift in [-31, 31] on random accumulators, then n random (multiplier, shift, accumulator) triples. */
 static uint32_t tml_arch_check_requant(uint32_t seed, uint32_t n, uint32_t *cases)
 {
@@ -115,6 +115,10 @@ static uint32_t tml_arch_check_requant(uint32_t seed, uint32_t n, uint32_t *case
                 const int32_t x = tml_arch_checks_accumulator(&s);
                 bad += tml_requant_apply(&q, x) != tml_mul_by_quantized_multiplier(x, m, shift);
                 count++;
+                if (shift <= -2) {
+                    bad += tml_requant_shr2(x, m, -shift) != tml_mul_by_quantized_multiplier(x, m, shift);
+                    count++;
+                }
             }
         }
     }
@@ -132,6 +136,10 @@ static uint32_t tml_arch_check_requant(uint32_t seed, uint32_t n, uint32_t *case
         const tml_requant q = tml_requant_prepare(m, shift);
         bad += tml_requant_apply(&q, x) != tml_mul_by_quantized_multiplier(x, m, shift);
         count++;
+        if (shift <= -2) {
+            bad += tml_requant_shr2(x, m, -shift) != tml_mul_by_quantized_multiplier(x, m, shift);
+            count++;
+        }
     }
     *cases = count;
     return bad;

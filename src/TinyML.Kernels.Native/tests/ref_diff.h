@@ -19,6 +19,7 @@
 
 #include "tml_arch.h"
 #include "tml_kernels.h"
+#include "packed_weights.h"
 
 /* The reference library's entry points: the same signatures as tml_X. */
 #define TML_REF_DECLARE(name) extern __typeof__(tml_##name) tml_ref_##name;
@@ -135,6 +136,8 @@ static int32_t tml_rd_axis(tml_rd_rng *r, int32_t in, int32_t k, int32_t stride,
 static int8_t tml_rd_in[TML_RD_BYTES], tml_rd_in2[TML_RD_BYTES], tml_rd_filter[TML_RD_BYTES];
 static int8_t tml_rd_out_fast[TML_RD_BYTES + TML_RD_GUARD], tml_rd_out_ref[TML_RD_BYTES + TML_RD_GUARD];
 static int32_t tml_rd_bias[TML_RD_MAX_CH], tml_rd_mult[TML_RD_MAX_CH], tml_rd_shift[TML_RD_MAX_CH];
+static int8_t tml_rd_packed[TML_RD_BYTES] __attribute__((aligned(4)));
+static int32_t tml_rd_folded[TML_RD_MAX_CH];
 static uint8_t tml_rd_scratch_fast[TML_RD_SCRATCH], tml_rd_scratch_ref[TML_RD_SCRATCH];
 
 /* Both output buffers start with the same junk, so bytes a kernel does not write compare equal only if neither
@@ -301,6 +304,17 @@ static void tml_rd_fully_connected(tml_rd_rng *r, tml_ref_diff_result *res)
     const int a = too_big ? -100 : tml_fully_connected_s8(&p, &q, batches, depth, units, tml_rd_in, tml_rd_filter, bias, tml_rd_out_fast, sf);
     const int b = tml_ref_fully_connected_s8(&p, &q, batches, depth, units, tml_rd_in, tml_rd_filter, bias, tml_rd_out_ref, sr);
     tml_rd_record(res, "fully_connected_s8", a, b, batches * units);
+    if (p.per_channel || p.filter_offset == 0) {
+        /* The packed kernel on the build-time layout against the reference on the plain one. */
+        tml_test_pack_rows4(tml_rd_filter, units, depth, tml_rd_packed);
+        tml_test_fold_bias(tml_rd_filter, bias, units, depth, p.input_offset, tml_rd_folded);
+        tml_fully_connected_params packed = p;
+        packed.input_offset = 0;
+        tml_rd_prepare_outputs(r);
+        const int c = tml_fully_connected_s8_packed(&packed, &q, batches, depth, units, tml_rd_in, tml_rd_packed, tml_rd_folded, tml_rd_out_fast, NULL);
+        const int d = tml_ref_fully_connected_s8(&p, &q, batches, depth, units, tml_rd_in, tml_rd_filter, bias, tml_rd_out_ref, sr);
+        tml_rd_record(res, "fully_connected_s8_packed", c, d, batches * units);
+    }
 }
 
 static void tml_rd_pool(tml_rd_rng *r, tml_ref_diff_result *res, int is_max)

@@ -10,6 +10,7 @@
 #include "tml_kernels.h"
 #include "tml_test.h"
 #include "ref_s16x8.h"
+#include "packed_weights.h"
 
 static void ref_fc(int32_t batches, int32_t depth, int32_t units, const int8_t *in, const int8_t *w,
                    const int32_t *bias, int per_channel, int32_t in_zp, int32_t w_zp, int32_t out_zp,
@@ -89,6 +90,24 @@ static int run_case(tml_rng *r, int index)
     snprintf(label, sizeof(label), "fc case %d: b %d depth %d units %d per_channel %d bias %d zp %d/%d/%d act [%d,%d]",
              index, batches, depth, units, per_channel, has_bias, in_zp, w_zp, out_zp, lo, hi);
     ok &= tml_test_compare_s8(label, expected, actual, (size_t)batches * units);
+    if (per_channel || w_zp == 0) {
+        /* The same case through the build-time packed weights and folded bias. */
+        int8_t *packed = (int8_t *)malloc((size_t)units * depth);
+        int32_t *folded = (int32_t *)malloc(sizeof(int32_t) * (size_t)units);
+        tml_test_pack_rows4(w, units, depth, packed);
+        tml_test_fold_bias(w, has_bias ? bias : NULL, units, depth, -in_zp, folded);
+        tml_fully_connected_params packed_params = p;
+        packed_params.input_offset = 0;
+        memset(actual, 0x5A, (size_t)batches * units);
+        st = tml_fully_connected_s8_packed(&packed_params, &q, batches, depth, units, in, packed, folded, actual, NULL);
+        ok &= TML_CHECK(st == TML_OK, "packed status %d", (int)st);
+        ok &= tml_test_compare_s8("packed", expected, actual, (size_t)batches * units);
+        ok &= TML_CHECK(tml_fully_connected_s8_packed(&p, &q, batches, depth, units, in, packed, folded, actual,
+                                                      NULL) == (in_zp == 0 ? TML_OK : TML_ERROR_ARGUMENT),
+                        "packed with an unfolded input offset");
+        free(packed);
+        free(folded);
+    }
     tml_test_record(ok, label);
     free(in);
     free(w);

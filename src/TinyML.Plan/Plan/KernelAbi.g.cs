@@ -522,6 +522,19 @@ public static partial class KernelAbi
             new("output", ParamKind.Pointer, "int8_t *"),
             new("scratch", ParamKind.Pointer, "void *"),
         }),
+        new("tml_fully_connected_s8_packed", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_fully_connected_params *"),
+            new("quant", ParamKind.Struct, "const tml_per_channel_quant *"),
+            new("batches", ParamKind.Int32, "int32_t"),
+            new("accum_depth", ParamKind.Int32, "int32_t"),
+            new("output_depth", ParamKind.Int32, "int32_t"),
+            new("input", ParamKind.Pointer, "const int8_t *"),
+            new("filter", ParamKind.Pointer, "const int8_t *"),
+            new("bias", ParamKind.Pointer, "const int32_t *"),
+            new("output", ParamKind.Pointer, "int8_t *"),
+            new("scratch", ParamKind.Pointer, "void *"),
+        }),
         new("tml_fully_connected_s16", "tml_status", new AbiParameter[]
         {
             new("params", ParamKind.Struct, "const tml_fully_connected_params *"),

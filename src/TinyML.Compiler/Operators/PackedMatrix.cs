@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Runtime.InteropServices;
+using TinyML.Compiler.Ir;
+using TinyML.Compiler.Plan;
+using static TinyML.Compiler.Operators.KernelArgs;
+using static TinyML.Compiler.Operators.LoweringChecks;
+
+namespace TinyML.Compiler.Operators;
+
+/// <summary>
+/// The int8 matrix product on weights packed at build time (tml_fully_connected_s8_packed): FULLY_CONNECTED and
+/// CONV_2D 1x1 stride 1 with constant symmetric weights. What an interpreter cannot do, done once here: the rows are
+/// interleaved four at a time in the order the inner loop reads them, and input offset × Σ weights is folded into
+/// the bias, so the kernel multiplies raw activations. Exact: the same wrapping int32 sums as TFLM's kernels.
+/// </summary>
+internal static class PackedMatrix
+{
+    /// <summary>Rows interleaved per group (TML_PACKED_ROWS in fully_connected_packed.c).</summary>
+    public const int Rows = 4;
+
+    /// <summary>Whether weights [units, depth] (constant int8, zero point 0 or per channel) and the bias can be packed.</summary>
+    public static bool Applies(LoweringContext context, Tensor weights, int bias, bool perChannel) =>
+        weights is { Type: DataType.Int8, Data: not null }
+        && (perChannel || Q(weights).ZeroPoint == 0)
+        && (bias < 0 || context.T(bias) is { Type: DataType.Int32, Data: not null });
+
+    /// <summary>
+    /// The call: <paramref name="rows"/> input rows of <paramref name="depth"/> int8 values (FC batches, or the pixels
+    /// of a 1x1 convolution) times weights [units, depth].
+    /// </summary>
+    public static void Call(LoweringContext context, string comment, Tensor weights, int bias, int rows, int depth, int units,
+        int inputZeroPoint, int outputZeroPoint, int activationMin, int activationMax, bool perChannel,
+        (Pointer Multipliers, Pointer Shifts) quant, Pointer input, Pointer output)
+    {
+        var w = MemoryMarshal.Cast<byte, sbyte>(weights.Data!.Value.Span);
+        Expect(w.Length == units * depth, $"weights {weights.Shape} do not hold {units} x {depth} values");
+        int[]? biases = bias >= 0 ? context.ConstantInts(bias, "bias") : null;
+        Expect(biases is null || biases.Length == units, $"the bias holds {biases?.Length} values for {units} outputs");
+        context.Call("tml_fully_connected_s8_packed", comment + ", weights packed at build time",
+            Arg.Struct("tml_fully_connected_params",
+                Field.I("input_offset", 0), Field.I("filter_offset", 0),
+                Field.I("output_offset", outputZeroPoint), Field.I("activation_min", activationMin),
+                Field.I("activation_max", activationMax), Field.I("per_channel", perChannel ? 1 : 0)),
+            PerChannel(quant.Multipliers, quant.Shifts), Arg.Int32(rows), Arg.Int32(depth), Arg.Int32(units),
+            Arg.Ptr(input), Arg.Ptr(context.Constant(Pack(w, units, depth))),
+            Arg.Ptr(context.Int32Blob(FoldBias(w, biases, units, depth, -inputZeroPoint))), Arg.Ptr(output),
+            Arg.Ptr(Pointer.Null));
+    }
+
+    /// <summary>Groups of four rows interleaved word by word (then the depth's last elements one byte per row), and
+    /// the last units % 4 rows unchanged: the layout tml_kernels.h documents for tml_fully_connected_s8_packed.</summary>
+    public static byte[] Pack(ReadOnlySpan<sbyte> w, int units, int depth)
+    {
+        var packed = new byte[units * depth];
+        int whole = depth - depth % 4, n = 0;
+        for (int group = 0; group + Rows <= units; group += Rows)
+        {
+            for (int k = 0; k < whole; k += 4)
+                for (int row = group; row < group + Rows; row++)
+                    for (int t = 0; t < 4; t++) packed[n++] = (byte)w[row * depth + k + t];
+            for (int k = whole; k < depth; k++)
+                for (int row = group; row < group + Rows; row++) packed[n++] = (byte)w[row * depth + k];
+        }
+        for (int row = units - units % Rows; row < units; row++)
+            for (int k = 0; k < depth; k++) packed[n++] = (byte)w[row * depth + k];
+        return packed;
+    }
+
+    /// <summary>bias[o] + inputOffset × Σ_d w[o][d], wrapping as TFLM's int32 accumulator does.</summary>
+    public static int[] FoldBias(ReadOnlySpan<sbyte> w, int[]? bias, int units, int depth, int inputOffset)
+    {
+        var folded = new int[units];
+        for (int o = 0; o < units; o++)
+        {
+            int sum = 0;
+            for (int d = 0; d < depth; d++) sum += w[o * depth + d];
+            folded[o] = unchecked((bias?[o] ?? 0) + inputOffset * sum);
+        }
+        return folded;
+    }
+}

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fully_connected_packed.c: tml_fully_connected_s8_packed, the int8 matrix product on weights the compiler packed at
+ * build time. It serves FULLY_CONNECTED and CONV_2D 1x1 stride 1 (whose pixels are the rows of a matrix product).
+ *
+ * What the compiler did, once, that an interpreter would do per call or not at all:
+ *   - the input offset is folded into the bias: sum_d w[o][d] * (x[d] + offset) + bias[o]
+ *     = sum_d w[o][d] * x[d] + (bias[o] + offset * sum_d w[o][d]), equal in wrapping int32 arithmetic, so the inner
+ *     loop multiplies raw activations;
+ *   - the rows are interleaved four at a time (TML_PACKED_ROWS, layout in tml_kernels.h), so one pass over the
+ *     activations feeds four output units from one weight stream, word-aligned for LDRD/LDM.
+ * Requantization, offsets and clamping are TFLM's (FullyConnectedPerChannel, or FullyConnected with a zero filter
+ * offset): the result is byte-identical with tml_fully_connected_s8 on the unpacked weights.
+ */
+#include "common.h"
+#include "dot_s8.h"
+
+#define TML_PACKED_ROWS 4
+
+/* The bias of output o (0 without one). */
+TML_INLINE int32_t packed_bias(const int32_t *bias, int32_t o)
+{
+    return bias != NULL ? bias[o] : 0;
+}
+
+static void packed_portable(const tml_fully_connected_params *p, const tml_per_channel_quant *quant, int32_t batches,
+                            int32_t depth, int32_t units, const int8_t *input, const int8_t *filter,
+                            const int32_t *bias, int8_t *output)
+{
+    const int32_t groups = units / TML_PACKED_ROWS;
+    const int32_t depth4 = depth & ~3;
+    const int32_t q_step = p->per_channel ? 1 : 0;
+    for (int32_t b = 0; b < batches; b++) {
+        const int8_t *in = input + (size_t)b * depth;
+        int8_t *out = output + (size_t)b * units;
+        for (int32_t o = 0; o < units; o++) {
+            const int32_t g = o / TML_PACKED_ROWS, j = o % TML_PACKED_ROWS;
+            int32_t acc = packed_bias(bias, o);
+            if (g < groups) {
+                const int8_t *w = filter + (size_t)g * TML_PACKED_ROWS * depth;
+                int32_t k = 0;
+                for (; k < depth4; k += 4) {
+                    const int8_t *wk = w + (size_t)k * TML_PACKED_ROWS + 4 * j;
+                    acc += wk[0] * in[k] + wk[1] * in[k + 1] + wk[2] * in[k + 2] + wk[3] * in[k + 3];
+                }
+                for (; k < depth; k++) {
+                    acc += w[(size_t)k * TML_PACKED_ROWS + j] * in[k];
+                }
+            } else {
+                const int8_t *w = filter + (size_t)o * depth;
+                for (int32_t k = 0; k < depth; k++) {
+                    acc += w[k] * in[k];
+                }
+            }
+            const int32_t qi = o * q_step;
+            acc = tml_mul_by_quantized_multiplier(acc, quant->multiplier[qi], quant->shift[qi]) + p->output_offset;
+            out[o] = (int8_t)tml_clamp_i32(acc, p->activation_min, p->activation_max);
+        }
+    }
+}
+
+#if TML_USE_DSP
+/* Two rows of a packed group (w points at their first word: the group's start, or its third word) times two
+ * activation rows, over the whole-word part of the depth: acc = {x0.w0, x0.w1, x1.w0, x1.w1} added. */
+TML_INLINE void packed_dot_2x2(const uint32_t *w, const int8_t *x0, const int8_t *x1, int32_t depth4, int32_t acc[4])
+{
+    int32_t s00 = acc[0], s01 = acc[1], s10 = acc[2], s11 = acc[3];
+    for (int32_t k = 0; k < depth4; k += 4, w += TML_PACKED_ROWS) {
+        const uint32_t a0 = tml_read_s8x4(x0 + k), a1 = tml_read_s8x4(x1 + k);
+        const uint32_t w0 = w[0], w1 = w[1];
+        const uint32_t a0e = tml_sxtb16(a0), a0o = tml_sxtb16_ror8(a0);
+        const uint32_t a1e = tml_sxtb16(a1), a1o = tml_sxtb16_ror8(a1);
+        const uint32_t w0e = tml_sxtb16(w0), w0o = tml_sxtb16_ror8(w0);
+        s00 = tml_smlad(a0o, w0o, tml_smlad(a0e, w0e, s00));
+        s10 = tml_smlad(a1o, w0o, tml_smlad(a1e, w0e, s10));
+        const uint32_t w1e = tml_sxtb16(w1), w1o = tml_sxtb16_ror8(w1);
+        s01 = tml_smlad(a0o, w1o, tml_smlad(a0e, w1e, s01));
+        s11 = tml_smlad(a1o, w1o, tml_smlad(a1e, w1e, s11));
+    }
+    acc[0] = s00;
+    acc[1] = s01;
+    acc[2] = s10;
+    acc[3] = s11;
+}
+
+/* The four rows of a packed group times one activation row, over the whole-word part of the depth. */
+TML_INLINE void packed_dot_4x1(const uint32_t *w, const int8_t *x, int32_t depth4, int32_t acc[4])
+{
+    int32_t s0 = acc[0], s1 = acc[1], s2 = acc[2], s3 = acc[3];
+    for (int32_t k = 0; k < depth4; k += 4, w += TML_PACKED_ROWS) {
+        const uint32_t a = tml_read_s8x4(x + k);
+        const uint32_t ae = tml_sxtb16(a), ao = tml_sxtb16_ror8(a);
+        const uint32_t w0 = w[0], w1 = w[1];
+        s0 = tml_smlad(ao, tml_sxtb16_ror8(w0), tml_smlad(ae, tml_sxtb16(w0), s0));
+        s1 = tml_smlad(ao, tml_sxtb16_ror8(w1), tml_smlad(ae, tml_sxtb16(w1), s1));
+        const uint32_t w2 = w[2], w3 = w[3];
+        s2 = tml_smlad(ao, tml_sxtb16_ror8(w2), tml_smlad(ae, tml_sxtb16(w2), s2));
+        s3 = tml_smlad(ao, tml_sxtb16_ror8(w3), tml_smlad(ae, tml_sxtb16(w3), s3));
+    }
+    acc[0] = s0;
+    acc[1] = s1;
+    acc[2] = s2;
+    acc[3] = s3;
+}
+
+/* Adds the depth's last (depth & 3) elements to the accumulators of rows j0 and j0 + 1 of a group (its tail
+ * holds one byte per row per element) for activations x, or of all four rows when all4. */
+static void packed_tails(const int8_t *tail, const int8_t *x, int32_t depth4, int32_t depth, int32_t j0, int all4,
+                         int32_t *acc)
+{
+    for (int32_t j = 0; j < (all4 ? TML_PACKED_ROWS : 2); j++) {
+        for (int32_t k = depth4; k < depth; k++) {
+            acc[j] += tail[(k - depth4) * TML_PACKED_ROWS + j0 + j] * x[k];
+        }
+    }
+}
+
+/* The int8 output of an accumulator that already holds its bias: tml_requant_shr2 when every shift is <= -2
+ * (shr2 is a constant at each call, so each compiles to its own loop), else the prepared record. */
+TML_INLINE int8_t packed_output(int32_t acc, const tml_per_channel_quant *quant, int32_t qi, int shr2,
+                                const tml_fully_connected_params *p)
+{
+    int32_t v;
+    if (shr2) {
+        v = tml_requant_shr2(acc, quant->multiplier[qi], -quant->shift[qi]);
+    } else {
+        const tml_requant q = tml_requant_prepare(quant->multiplier[qi], quant->shift[qi]);
+        v = tml_requant_apply(&q, acc);
+    }
+    return (int8_t)tml_clamp_i32(v + p->output_offset, p->activation_min, p->activation_max);
+}
+
+/* The body of packed_dsp_groups. */
+TML_INLINE void packed_dsp_groups_body(const tml_fully_connected_params *p, const tml_per_channel_quant *quant,
+                                       int32_t batches, int32_t depth, int32_t units, const int8_t *input,
+                                       const int8_t *filter, const int32_t *bias, int8_t *output, int shr2)
+{
+    const int32_t depth4 = depth & ~3;
+    const int32_t q_step = p->per_channel ? 1 : 0;
+    for (int32_t o = 0; o + TML_PACKED_ROWS <= units; o += TML_PACKED_ROWS) {
+        const int8_t *group = filter + (size_t)o * depth;
+        const uint32_t *words = (const uint32_t *)(const void *)group;
+        const int8_t *tail = group + (size_t)depth4 * TML_PACKED_ROWS;
+        int32_t b = 0;
+        for (; b + 2 <= batches; b += 2) {
+            const int8_t *x0 = input + (size_t)b * depth, *x1 = x0 + depth;
+            int8_t *out0 = output + (size_t)b * units + o, *out1 = out0 + units;
+            for (int32_t j = 0; j < TML_PACKED_ROWS; j += 2) {
+                const int32_t b0 = packed_bias(bias, o + j), b1 = packed_bias(bias, o + j + 1);
+                int32_t acc[4] = {b0, b1, b0, b1};
+                packed_dot_2x2(words + j, x0, x1, depth4, acc);
+                if (depth4 != depth) {
+                    packed_tails(tail, x0, depth4, depth, j, 0, acc);
+                    packed_tails(tail, x1, depth4, depth, j, 0, acc + 2);
+                }
+                const int32_t q0 = (o + j) * q_step, q1 = (o + j + 1) * q_step;
+                out0[j] = packed_output(acc[0], quant, q0, shr2, p);
+                out0[j + 1] = packed_output(acc[1], quant, q1, shr2, p);
+                out1[j] = packed_output(acc[2], quant, q0, shr2, p);
+                out1[j + 1] = packed_output(acc[3], quant, q1, shr2, p);
+            }
+        }
+        if (b < batches) {
+            const int8_t *x = input + (size_t)b * depth;
+            int8_t *out = output + (size_t)b * units + o;
+            int32_t acc[4] = {packed_bias(bias, o), packed_bias(bias, o + 1), packed_bias(bias, o + 2),
+                              packed_bias(bias, o + 3)};
+            packed_dot_4x1(words, x, depth4, acc);
+            if (depth4 != depth) {
+                packed_tails(tail, x, depth4, depth, 0, 1, acc);
+            }
+            out[0] = packed_output(acc[0], quant, o * q_step, shr2, p);
+            out[1] = packed_output(acc[1], quant, (o + 1) * q_step, shr2, p);
+            out[2] = packed_output(acc[2], quant, (o + 2) * q_step, shr2, p);
+            out[3] = packed_output(acc[3], quant, (o + 3) * q_step, shr2, p);
+        }
+    }
+}
+
+/* The groups of four rows; filter word-aligned, arguments validated. */
+static void packed_dsp_groups(const tml_fully_connected_params *p, const tml_per_channel_quant *quant,
+                              int32_t batches, int32_t depth, int32_t units, const int8_t *input,
+                              const int8_t *filter, const int32_t *bias, int8_t *output)
+{
+    int shr2 = 1;
+    for (int32_t i = 0; i < (p->per_channel ? units : 1); i++) {
+        shr2 &= quant->shift[i] <= -2;
+    }
+    if (shr2) {
+        packed_dsp_groups_body(p, quant, batches, depth, units, input, filter, bias, output, 1);
+    } else {
+        packed_dsp_groups_body(p, quant, batches, depth, units, input, filter, bias, output, 0);
+    }
+}
+
+/* The last (units % 4) rows, stored plainly after the groups. */
+static void packed_dsp_rest(const tml_fully_connected_params *p, const tml_per_channel_quant *quant, int32_t batches,
+                            int32_t depth, int32_t units, const int8_t *input, const int8_t *filter,
+                            const int32_t *bias, int8_t *output)
+{
+    const int32_t q_step = p->per_channel ? 1 : 0;
+    for (int32_t o = units - units % TML_PACKED_ROWS; o < units; o++) {
+        const tml_requant q = tml_requant_prepare(quant->multiplier[o * q_step], quant->shift[o * q_step]);
+        const int8_t *w = filter + (size_t)o * depth;
+        for (int32_t b = 0; b < batches; b++) {
+            const int32_t acc = tml_dot_s8_1x1(input + (size_t)b * depth, w, depth, 0, packed_bias(bias, o));
+            output[(size_t)b * units + o] =
+                (int8_t)tml_clamp_i32(tml_requant_apply(&q, acc) + p->output_offset, p->activation_min, p->activation_max);
+        }
+    }
+}
+#endif
+
+TML_API tml_status tml_fully_connected_s8_packed(const tml_fully_connected_params *params,
+                                                 const tml_per_channel_quant *quant, int32_t batches,
+                                                 int32_t accum_depth, int32_t output_depth, const int8_t *input,
+                                                 const int8_t *filter, const int32_t *bias, int8_t *output,
+                                                 void *scratch)
+{
+    (void)scratch;
+    if (params == NULL || quant == NULL || quant->multiplier == NULL || quant->shift == NULL || input == NULL ||
+        filter == NULL || output == NULL || batches <= 0 || accum_depth <= 0 || output_depth <= 0 ||
+        params->activation_min > params->activation_max ||
+        (params->per_channel != 0 && params->per_channel != 1) || params->input_offset != 0 ||
+        (params->per_channel == 0 && params->filter_offset != 0)) {
+        return TML_ERROR_ARGUMENT; /* the offset belongs in the bias, and a filter offset cannot be folded */
+    }
+#if TML_USE_DSP
+    if (((uintptr_t)filter & 3u) == 0 &&
+        tml_dot_multipliers_ok(quant->multiplier, params->per_channel ? output_depth : 1)) {
+        packed_dsp_groups(params, quant, batches, accum_depth, output_depth, input, filter, bias, output);
+        packed_dsp_rest(params, quant, batches, accum_depth, output_depth, input, filter, bias, output);
+        return TML_OK;
+    }
+#endif
+    packed_portable(params, quant, batches, accum_depth, output_depth, input, filter, bias, output);
+    return TML_OK;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * packed_weights.h (tests): the layout tml_fully_connected_s8_packed documents in tml_kernels.h, written from that
+ * description independently of the compiler's packer (TinyML.Compiler), so a test can feed the kernel without the
+ * compiler and compare with tml_fully_connected_s8 on the unpacked weights.
+ */
+#ifndef TML_TEST_PACKED_WEIGHTS_H
+#define TML_TEST_PACKED_WEIGHTS_H
+
+#include <stdint.h>
+
+/* packed[...] = the rows of w [units][depth] in groups of four, interleaved word by word, then the tail rows. */
+static void tml_test_pack_rows4(const int8_t *w, int32_t units, int32_t depth, int8_t *packed)
+{
+    const int32_t whole = depth - depth % 4;
+    int32_t n = 0;
+    for (int32_t g = 0; g + 4 <= units; g += 4) {
+        for (int32_t k = 0; k < whole; k += 4) {
+            for (int32_t row = g; row < g + 4; row++) {
+                for (int32_t t = 0; t < 4; t++) {
+                    packed[n++] = w[row * depth + k + t];
+                }
+            }
+        }
+        for (int32_t k = whole; k < depth; k++) {
+            for (int32_t row = g; row < g + 4; row++) {
+                packed[n++] = w[row * depth + k];
+            }
+        }
+    }
+    for (int32_t i = units - units % 4; i < units; i++) {
+        for (int32_t k = 0; k < depth; k++) {
+            packed[n++] = w[i * depth + k];
+        }
+    }
+}
+
+/* folded[o] = bias[o] (0 without one) + input_offset * sum_d w[o][d], wrapping like TFLM's int32 accumulator. */
+static void tml_test_fold_bias(const int8_t *w, const int32_t *bias, int32_t units, int32_t depth,
+                               int32_t input_offset, int32_t *folded)
+{
+    for (int32_t o = 0; o < units; o++) {
+        int32_t sum = 0;
+        for (int32_t d = 0; d < depth; d++) {
+            sum += w[o * depth + d];
+        }
+        folded[o] = (int32_t)((uint32_t)(bias != NULL ? bias[o] : 0) + (uint32_t)input_offset * (uint32_t)sum);
+    }
+}
+
+#endif
