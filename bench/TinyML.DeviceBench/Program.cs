@@ -17,6 +17,8 @@ using TinyML.Device;
 using TinyML.Tests;
 
 var core = CortexM.Get(Arg("--core") ?? "cortex-m4");
+// The plan a build for this core gets (weights packed in its chunks), as `tinyml compile --target` lowers it.
+var coreLowering = LoweringOptions.Default with { Target = core.Name };
 bool os = args.Contains("--Os");
 var peers = JsonDocument.Parse(File.ReadAllText(Path.Combine(SharedData.Root, "peers", "tflm.json"))).RootElement;
 var runner = new QemuRunner();
@@ -47,7 +49,7 @@ try
         // The peer file's MAC count, so that both MAC/instruction columns use the same numerator (ModelSummary counts
         // keyword_scrambled's SVDF differently: 21,056 against TFLM's 4,160).
         long macs = Peer(peer, "macs") ?? ModelSummary.Of(model).TotalMacs;
-        var lowered = Lowerer.Lower(model, SharedData.Model(name));
+        var lowered = Lowerer.Lower(model, SharedData.Model(name), coreLowering);
         if (lowered.Value is not { } plan)
         {
             Console.WriteLine($"| {name} | {N(macs)} | refused ({lowered.Diagnostics[0].Id}) | {(peer.TryGetProperty("tflm_status", out var st) ? "refused" : "-")} | - | - | - | - | - | - | - | - | - | - | - |");
@@ -94,7 +96,7 @@ Console.WriteLine("our RAM: .data + .bss (arena, state, 8 B of harness) + the st
 // That includes the call's argument set-up and status check in invoke.
 void PerOperator(string name)
 {
-    var plan = Lowerer.Lower(TfliteReader.ReadFile(SharedData.Model(name)).Value!, SharedData.Model(name)).Value!;
+    var plan = Lowerer.Lower(TfliteReader.ReadFile(SharedData.Model(name)).Value!, SharedData.Model(name), coreLowering).Value!;
     var gc = new GoldenCase(name, SharedData.Model(name), Path.Combine(SharedData.Root, "golden", name));
     var input = new System.Collections.Generic.List<System.Collections.Generic.IReadOnlyList<byte[]>> { gc.Inputs(gc.Vectors().First()).Select(File.ReadAllBytes).ToList() };
     var counts = new long[plan.Calls.Count + 1];

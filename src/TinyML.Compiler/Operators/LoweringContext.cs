@@ -29,6 +29,9 @@ internal abstract class LoweringContext
     /// <summary>How the memory plan runs the operator in place, or null.</summary>
     public abstract InPlaceKind? InPlace { get; }
 
+    /// <summary>What the plan is for: "host" or a Cortex-M core (<see cref="Lowering.LoweringOptions.Target"/>).</summary>
+    public abstract string Target { get; }
+
     /// <summary>Adds a kernel call for the operator.</summary>
     public abstract void Call(string kernel, string comment, params Arg[] args);
 

@@ -11,7 +11,7 @@ namespace TinyML.Compiler.Operators;
 /// <summary>
 /// The int8 matrix product on weights packed at build time (tml_fully_connected_s8_packed): FULLY_CONNECTED and
 /// CONV_2D 1x1 stride 1 with constant symmetric weights. What an interpreter cannot do, done once here: the rows are
-/// interleaved four at a time in the order the inner loop reads them, and input offset × Σ weights is folded into
+/// interleaved four at a time in the chunks the target's inner loop reads, and input offset × Σ weights is folded into
 /// the bias, so the kernel multiplies raw activations. Exact: the same wrapping int32 sums as TFLM's kernels.
 /// </summary>
 internal static class PackedMatrix
@@ -37,28 +37,33 @@ internal static class PackedMatrix
         Expect(w.Length == units * depth, $"weights {weights.Shape} do not hold {units} x {depth} values");
         int[]? biases = bias >= 0 ? context.ConstantInts(bias, "bias") : null;
         Expect(biases is null || biases.Length == units, $"the bias holds {biases?.Length} values for {units} outputs");
-        context.Call("tml_fully_connected_s8_packed", comment + ", weights packed at build time",
-            Arg.Struct("tml_fully_connected_params",
-                Field.I("input_offset", 0), Field.I("filter_offset", 0),
+        int chunk = ChunkFor(context.Target);
+        context.Call("tml_fully_connected_s8_packed", $"{comment}, weights packed at build time ({chunk}-byte chunks)",
+            Arg.Struct("tml_fully_connected_packed_params",
                 Field.I("output_offset", outputZeroPoint), Field.I("activation_min", activationMin),
-                Field.I("activation_max", activationMax), Field.I("per_channel", perChannel ? 1 : 0)),
+                Field.I("activation_max", activationMax), Field.I("per_channel", perChannel ? 1 : 0), Field.I("chunk", chunk)),
             PerChannel(quant.Multipliers, quant.Shifts), Arg.Int32(rows), Arg.Int32(depth), Arg.Int32(units),
-            Arg.Ptr(input), Arg.Ptr(context.Constant(Pack(w, units, depth))),
+            Arg.Ptr(input), Arg.Ptr(context.Constant(Pack(w, units, depth, chunk))),
             Arg.Ptr(context.Int32Blob(FoldBias(w, biases, units, depth, -inputZeroPoint))), Arg.Ptr(output),
             Arg.Ptr(Pointer.Null));
     }
 
-    /// <summary>Groups of four rows interleaved word by word (then the depth's last elements one byte per row), and
-    /// the last units % 4 rows unchanged: the layout tml_kernels.h documents for tml_fully_connected_s8_packed.</summary>
-    public static byte[] Pack(ReadOnlySpan<sbyte> w, int units, int depth)
+    /// <summary>Bytes of a row per interleave step: what the target's inner loop reads at once, 16 for Helium
+    /// (Cortex-M55: one vector, VMLADAVA), else 4 (a word: the DSP path's SMLAD pairs; the host's portable C takes either).</summary>
+    public static int ChunkFor(string target) => target == "cortex-m55" ? 16 : 4;
+
+    /// <summary>Groups of four rows interleaved <paramref name="chunk"/> bytes at a time (then the depth's last elements
+    /// one byte per row), and the last units % 4 rows unchanged: the layout tml_kernels.h documents for
+    /// tml_fully_connected_s8_packed.</summary>
+    public static byte[] Pack(ReadOnlySpan<sbyte> w, int units, int depth, int chunk)
     {
         var packed = new byte[units * depth];
-        int whole = depth - depth % 4, n = 0;
+        int whole = depth - depth % chunk, n = 0;
         for (int group = 0; group + Rows <= units; group += Rows)
         {
-            for (int k = 0; k < whole; k += 4)
+            for (int k = 0; k < whole; k += chunk)
                 for (int row = group; row < group + Rows; row++)
-                    for (int t = 0; t < 4; t++) packed[n++] = (byte)w[row * depth + k + t];
+                    for (int t = 0; t < chunk; t++) packed[n++] = (byte)w[row * depth + k + t];
             for (int k = whole; k < depth; k++)
                 for (int row = group; row < group + Rows; row++) packed[n++] = (byte)w[row * depth + k];
         }

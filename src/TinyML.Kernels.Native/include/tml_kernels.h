@@ -261,19 +261,32 @@ TML_API tml_status tml_fully_connected_s8(const tml_fully_connected_params *para
                                           const int8_t *input, const int8_t *filter, const int32_t *bias,
                                           int8_t *output, void *scratch);
 
+/* Parameters of tml_fully_connected_s8_packed: tml_fully_connected_params without the offsets the compiler folded
+ * (the input offset into the bias; the filter offset is 0), plus the packing chunk. */
+typedef struct {
+    int32_t output_offset;  /* output zero point */
+    int32_t activation_min; /* fused activation lower clamp */
+    int32_t activation_max; /* fused activation upper clamp */
+    int32_t per_channel;    /* as in tml_fully_connected_params */
+    int32_t chunk;          /* TML_PACKED_CHUNK_WORD or TML_PACKED_CHUNK_VECTOR: bytes of a row per interleave step */
+} tml_fully_connected_packed_params;
+
+#define TML_PACKED_CHUNK_WORD 4    /* the DSP path's (and the portable default) */
+#define TML_PACKED_CHUNK_VECTOR 16 /* Helium's (Cortex-M55) */
+
 /*
  * tml_fully_connected_s8 on weights packed at build time (the compiler chooses it for FULLY_CONNECTED with constant
  * weights and for CONV_2D 1x1 stride 1, whose pixels are the batches). Same result, byte for byte, as
- * tml_fully_connected_s8 on the unpacked weights with input_offset folded into the bias:
- *   params: input_offset must be 0 (folded), filter_offset 0 unless per_channel;
+ * tml_fully_connected_s8 on the unpacked weights with the input offset folded into the bias:
  *   bias:   output_depth int32 values bias[o] + input_offset * sum_d filter[o][d] (wrapping), or NULL for all 0;
- *   filter: units in groups of four rows; group g (rows 4g..4g+3) takes 4 * accum_depth bytes: for each whole word
- *           of depth k = 0, 4, 8, ... the four rows' bytes k..k+3 (16 bytes), then for each of the last
- *           accum_depth % 4 elements the four rows' byte (4 bytes); the output_depth % 4 remaining rows follow
- *           unchanged, row by row. Word-aligned for the DSP path (the emitted constants are 16-byte aligned).
+ *   filter: units in groups of four rows; group g (rows 4g..4g+3) takes 4 * accum_depth bytes: for each whole chunk
+ *           of the depth (C = params->chunk bytes at k = 0, C, 2C, ...) the four rows' bytes k..k+C-1 (4C bytes),
+ *           then for each of the last accum_depth % C elements the four rows' byte (4 bytes); the output_depth % 4
+ *           remaining rows follow unchanged, row by row. Word-aligned for the fast paths (emitted constants are
+ *           16-byte aligned). Every core runs either chunk; the fast paths take theirs (DSP 4, Helium 16).
  * scratch is unused.
  */
-TML_API tml_status tml_fully_connected_s8_packed(const tml_fully_connected_params *params,
+TML_API tml_status tml_fully_connected_s8_packed(const tml_fully_connected_packed_params *params,
                                                  const tml_per_channel_quant *quant, int32_t batches,
                                                  int32_t accum_depth, int32_t output_depth, const int8_t *input,
                                                  const int8_t *filter, const int32_t *bias, int8_t *output,

@@ -7,13 +7,18 @@
  *   - the input offset is folded into the bias: sum_d w[o][d] * (x[d] + offset) + bias[o]
  *     = sum_d w[o][d] * x[d] + (bias[o] + offset * sum_d w[o][d]), equal in wrapping int32 arithmetic, so the inner
  *     loop multiplies raw activations;
- *   - the rows are interleaved four at a time (TML_PACKED_ROWS, layout in tml_kernels.h), so one pass over the
- *     activations feeds four output units from one weight stream, word-aligned for LDRD/LDM.
+ *   - the rows are interleaved four at a time (TML_PACKED_ROWS, layout in tml_kernels.h) in chunks of the depth
+ *     the target's inner loop reads at once: 4 bytes for the DSP path (one word per row, LDRD/LDM), 16 for
+ *     Helium (one vector per row, VMLADAVA). One pass over the activations feeds four output units.
  * Requantization, offsets and clamping are TFLM's (FullyConnectedPerChannel, or FullyConnected with a zero filter
  * offset): the result is byte-identical with tml_fully_connected_s8 on the unpacked weights.
  */
 #include "common.h"
 #include "dot_s8.h"
+
+#if TML_USE_MVE
+#include <arm_mve.h>
+#endif
 
 #define TML_PACKED_ROWS 4
 
@@ -23,38 +28,75 @@ TML_INLINE int32_t packed_bias(const int32_t *bias, int32_t o)
     return bias != NULL ? bias[o] : 0;
 }
 
-static void packed_portable(const tml_fully_connected_params *p, const tml_per_channel_quant *quant, int32_t batches,
-                            int32_t depth, int32_t units, const int8_t *input, const int8_t *filter,
+/* acc[j] += row j of a packed group . in: each activation is read once for the four rows (the reuse that matters
+ * on a core without SIMD). chunk is a constant at each call, so the inner loop unrolls. */
+TML_INLINE void packed_group_dot(const int8_t *w, const int8_t *in, int32_t depth, int32_t chunk, int32_t acc[4])
+{
+    const int32_t whole = depth - depth % chunk;
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    int32_t k = 0;
+    for (; k < whole; k += chunk, w += TML_PACKED_ROWS * chunk) {
+        for (int32_t t = 0; t < chunk; t++) {
+            const int32_t x = in[k + t];
+            a0 += w[t] * x;
+            a1 += w[chunk + t] * x;
+            a2 += w[2 * chunk + t] * x;
+            a3 += w[3 * chunk + t] * x;
+        }
+    }
+    for (; k < depth; k++, w += TML_PACKED_ROWS) {
+        const int32_t x = in[k];
+        a0 += w[0] * x;
+        a1 += w[1] * x;
+        a2 += w[2] * x;
+        a3 += w[3] * x;
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+/* TFLM's requantization, offset and clamp of one output. */
+TML_INLINE int8_t packed_output_portable(int32_t acc, const tml_per_channel_quant *quant, int32_t qi,
+                                         const tml_fully_connected_packed_params *p)
+{
+    acc = tml_mul_by_quantized_multiplier(acc, quant->multiplier[qi], quant->shift[qi]) + p->output_offset;
+    return (int8_t)tml_clamp_i32(acc, p->activation_min, p->activation_max);
+}
+
+static void packed_portable(const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant,
+                            int32_t batches, int32_t depth, int32_t units, const int8_t *input, const int8_t *filter,
                             const int32_t *bias, int8_t *output)
 {
-    const int32_t groups = units / TML_PACKED_ROWS;
-    const int32_t depth4 = depth & ~3;
     const int32_t q_step = p->per_channel ? 1 : 0;
-    for (int32_t b = 0; b < batches; b++) {
-        const int8_t *in = input + (size_t)b * depth;
-        int8_t *out = output + (size_t)b * units;
-        for (int32_t o = 0; o < units; o++) {
-            const int32_t g = o / TML_PACKED_ROWS, j = o % TML_PACKED_ROWS;
-            int32_t acc = packed_bias(bias, o);
-            if (g < groups) {
-                const int8_t *w = filter + (size_t)g * TML_PACKED_ROWS * depth;
-                int32_t k = 0;
-                for (; k < depth4; k += 4) {
-                    const int8_t *wk = w + (size_t)k * TML_PACKED_ROWS + 4 * j;
-                    acc += wk[0] * in[k] + wk[1] * in[k + 1] + wk[2] * in[k + 2] + wk[3] * in[k + 3];
-                }
-                for (; k < depth; k++) {
-                    acc += w[(size_t)k * TML_PACKED_ROWS + j] * in[k];
-                }
+    int32_t o = 0;
+    for (; o + TML_PACKED_ROWS <= units; o += TML_PACKED_ROWS) {
+        const int8_t *w = filter + (size_t)o * depth;
+        for (int32_t b = 0; b < batches; b++) {
+            const int8_t *in = input + (size_t)b * depth;
+            int8_t *out = output + (size_t)b * units + o;
+            int32_t acc[4] = {packed_bias(bias, o), packed_bias(bias, o + 1), packed_bias(bias, o + 2),
+                              packed_bias(bias, o + 3)};
+            if (p->chunk == TML_PACKED_CHUNK_WORD) {
+                packed_group_dot(w, in, depth, TML_PACKED_CHUNK_WORD, acc);
             } else {
-                const int8_t *w = filter + (size_t)o * depth;
-                for (int32_t k = 0; k < depth; k++) {
-                    acc += w[k] * in[k];
-                }
+                packed_group_dot(w, in, depth, TML_PACKED_CHUNK_VECTOR, acc);
             }
-            const int32_t qi = o * q_step;
-            acc = tml_mul_by_quantized_multiplier(acc, quant->multiplier[qi], quant->shift[qi]) + p->output_offset;
-            out[o] = (int8_t)tml_clamp_i32(acc, p->activation_min, p->activation_max);
+            for (int32_t j = 0; j < TML_PACKED_ROWS; j++) {
+                out[j] = packed_output_portable(acc[j], quant, (o + j) * q_step, p);
+            }
+        }
+    }
+    for (; o < units; o++) {
+        const int8_t *w = filter + (size_t)o * depth;
+        for (int32_t b = 0; b < batches; b++) {
+            const int8_t *in = input + (size_t)b * depth;
+            int32_t acc = packed_bias(bias, o);
+            for (int32_t k = 0; k < depth; k++) {
+                acc += w[k] * in[k];
+            }
+            output[(size_t)b * units + o] = packed_output_portable(acc, quant, o * q_step, p);
         }
     }
 }
@@ -118,7 +160,7 @@ static void packed_tails(const int8_t *tail, const int8_t *x, int32_t depth4, in
 /* The int8 output of an accumulator that already holds its bias: tml_requant_shr2 when every shift is <= -2
  * (shr2 is a constant at each call, so each compiles to its own loop), else the prepared record. */
 TML_INLINE int8_t packed_output(int32_t acc, const tml_per_channel_quant *quant, int32_t qi, int shr2,
-                                const tml_fully_connected_params *p)
+                                const tml_fully_connected_packed_params *p)
 {
     int32_t v;
     if (shr2) {
@@ -131,7 +173,7 @@ TML_INLINE int8_t packed_output(int32_t acc, const tml_per_channel_quant *quant,
 }
 
 /* The body of packed_dsp_groups. */
-TML_INLINE void packed_dsp_groups_body(const tml_fully_connected_params *p, const tml_per_channel_quant *quant,
+TML_INLINE void packed_dsp_groups_body(const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant,
                                        int32_t batches, int32_t depth, int32_t units, const int8_t *input,
                                        const int8_t *filter, const int32_t *bias, int8_t *output, int shr2)
 {
@@ -178,7 +220,7 @@ TML_INLINE void packed_dsp_groups_body(const tml_fully_connected_params *p, cons
 }
 
 /* The groups of four rows; filter word-aligned, arguments validated. */
-static void packed_dsp_groups(const tml_fully_connected_params *p, const tml_per_channel_quant *quant,
+static void packed_dsp_groups(const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant,
                               int32_t batches, int32_t depth, int32_t units, const int8_t *input,
                               const int8_t *filter, const int32_t *bias, int8_t *output)
 {
@@ -194,7 +236,7 @@ static void packed_dsp_groups(const tml_fully_connected_params *p, const tml_per
 }
 
 /* The last (units % 4) rows, stored plainly after the groups. */
-static void packed_dsp_rest(const tml_fully_connected_params *p, const tml_per_channel_quant *quant, int32_t batches,
+static void packed_dsp_rest(const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant, int32_t batches,
                             int32_t depth, int32_t units, const int8_t *input, const int8_t *filter,
                             const int32_t *bias, int8_t *output)
 {
@@ -211,7 +253,70 @@ static void packed_dsp_rest(const tml_fully_connected_params *p, const tml_per_c
 }
 #endif
 
-TML_API tml_status tml_fully_connected_s8_packed(const tml_fully_connected_params *params,
+#if TML_USE_MVE
+/*
+ * TFLM's MultiplyByQuantizedMultiplier on four lanes, exact: VQRDMULH is SaturatingRoundingDoublingHighMul (its
+ * rounding, floor((2ab + 2^31) / 2^32), equals gemmlowp's sign-dependent nudge with truncation, and both saturate
+ * only at INT32_MIN x INT32_MIN); VRSHL by -e rounds half up, so a negative lane takes 1 off first to round half
+ * away from zero as RoundingDivideByPOT does (only where e > 0: the mask is -1 there).
+ */
+TML_INLINE int32x4_t packed_requant_mve(int32x4_t x, int32x4_t multiplier, int32x4_t left, int32x4_t minus_right,
+                                        int32x4_t negative_fix_mask)
+{
+    const int32x4_t high = vqrdmulhq_s32(vshlq_s32(x, left), multiplier);
+    const int32x4_t fixed = vaddq_s32(high, vandq_s32(vshrq_n_s32(high, 31), negative_fix_mask));
+    return vrshlq_s32(fixed, minus_right);
+}
+
+/* Helium: chunk 16, one VMLADAVA per row per 16 elements, the four outputs of a group requantized as one vector.
+ * Filter 4-byte aligned (vector loads of bytes need none, the int32 ones below read the quant arrays). */
+static void packed_mve(const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant,
+                       int32_t batches, int32_t depth, int32_t units, const int8_t *input, const int8_t *filter,
+                       const int32_t *bias, int8_t *output)
+{
+    const int32_t whole = depth & ~15;
+    const int32x4_t offset = vdupq_n_s32(p->output_offset);
+    const int32x4_t lo = vdupq_n_s32(p->activation_min), hi = vdupq_n_s32(p->activation_max);
+    for (int32_t o = 0; o + TML_PACKED_ROWS <= units; o += TML_PACKED_ROWS) {
+        const int8_t *group = filter + (size_t)o * depth;
+        const int8_t *tail = group + (size_t)whole * TML_PACKED_ROWS;
+        const int32x4_t shift = p->per_channel ? vldrwq_s32(quant->shift + o) : vdupq_n_s32(quant->shift[0]);
+        const int32x4_t multiplier =
+            p->per_channel ? vldrwq_s32(quant->multiplier + o) : vdupq_n_s32(quant->multiplier[0]);
+        const int32x4_t left = vmaxq_s32(shift, vdupq_n_s32(0)), minus_right = vminq_s32(shift, vdupq_n_s32(0));
+        const int32x4_t negative_fix_mask = vshrq_n_s32(minus_right, 31);
+        const int32x4_t bias4 = bias != NULL ? vldrwq_s32(bias + o) : vdupq_n_s32(0);
+        for (int32_t b = 0; b < batches; b++) {
+            const int8_t *x = input + (size_t)b * depth;
+            const int8_t *w = group;
+            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            for (int32_t k = 0; k < whole; k += 16, w += 16 * TML_PACKED_ROWS) {
+                const int8x16_t xv = vldrbq_s8(x + k);
+                a0 = vmladavaq_s8(a0, xv, vldrbq_s8(w));
+                a1 = vmladavaq_s8(a1, xv, vldrbq_s8(w + 16));
+                a2 = vmladavaq_s8(a2, xv, vldrbq_s8(w + 32));
+                a3 = vmladavaq_s8(a3, xv, vldrbq_s8(w + 48));
+            }
+            for (int32_t k = whole; k < depth; k++) {
+                const int8_t *t = tail + (k - whole) * TML_PACKED_ROWS;
+                a0 += t[0] * x[k];
+                a1 += t[1] * x[k];
+                a2 += t[2] * x[k];
+                a3 += t[3] * x[k];
+            }
+            int32x4_t acc = vsetq_lane_s32(a0, vdupq_n_s32(0), 0);
+            acc = vsetq_lane_s32(a1, acc, 1);
+            acc = vsetq_lane_s32(a2, acc, 2);
+            acc = vsetq_lane_s32(a3, acc, 3);
+            acc = packed_requant_mve(vaddq_s32(acc, bias4), multiplier, left, minus_right, negative_fix_mask);
+            acc = vminq_s32(vmaxq_s32(vaddq_s32(acc, offset), lo), hi);
+            vstrbq_s32(output + (size_t)b * units + o, acc);
+        }
+    }
+}
+#endif
+
+TML_API tml_status tml_fully_connected_s8_packed(const tml_fully_connected_packed_params *params,
                                                  const tml_per_channel_quant *quant, int32_t batches,
                                                  int32_t accum_depth, int32_t output_depth, const int8_t *input,
                                                  const int8_t *filter, const int32_t *bias, int8_t *output,
@@ -221,13 +326,21 @@ TML_API tml_status tml_fully_connected_s8_packed(const tml_fully_connected_param
     if (params == NULL || quant == NULL || quant->multiplier == NULL || quant->shift == NULL || input == NULL ||
         filter == NULL || output == NULL || batches <= 0 || accum_depth <= 0 || output_depth <= 0 ||
         params->activation_min > params->activation_max ||
-        (params->per_channel != 0 && params->per_channel != 1) || params->input_offset != 0 ||
-        (params->per_channel == 0 && params->filter_offset != 0)) {
-        return TML_ERROR_ARGUMENT; /* the offset belongs in the bias, and a filter offset cannot be folded */
+        (params->per_channel != 0 && params->per_channel != 1) ||
+        (params->chunk != TML_PACKED_CHUNK_WORD && params->chunk != TML_PACKED_CHUNK_VECTOR)) {
+        return TML_ERROR_ARGUMENT;
     }
 #if TML_USE_DSP
-    if (((uintptr_t)filter & 3u) == 0 &&
-        tml_dot_multipliers_ok(quant->multiplier, params->per_channel ? output_depth : 1)) {
+    const int fast = ((uintptr_t)filter & 3u) == 0 &&
+                     tml_dot_multipliers_ok(quant->multiplier, params->per_channel ? output_depth : 1);
+#if TML_USE_MVE
+    if (fast && params->chunk == TML_PACKED_CHUNK_VECTOR) {
+        packed_mve(params, quant, batches, accum_depth, output_depth, input, filter, bias, output);
+        packed_dsp_rest(params, quant, batches, accum_depth, output_depth, input, filter, bias, output);
+        return TML_OK;
+    }
+#endif
+    if (fast && params->chunk == TML_PACKED_CHUNK_WORD) {
         packed_dsp_groups(params, quant, batches, accum_depth, output_depth, input, filter, bias, output);
         packed_dsp_rest(params, quant, batches, accum_depth, output_depth, input, filter, bias, output);
         return TML_OK;

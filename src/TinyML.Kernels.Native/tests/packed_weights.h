@@ -9,15 +9,18 @@
 
 #include <stdint.h>
 
-/* packed[...] = the rows of w [units][depth] in groups of four, interleaved word by word, then the tail rows. */
-static void tml_test_pack_rows4(const int8_t *w, int32_t units, int32_t depth, int8_t *packed)
+#include "tml_kernels.h"
+
+/* packed[...] = the rows of w [units][depth] in groups of four, interleaved chunk bytes at a time, then the tail
+ * rows. */
+static void tml_test_pack_rows4(const int8_t *w, int32_t units, int32_t depth, int32_t chunk, int8_t *packed)
 {
-    const int32_t whole = depth - depth % 4;
+    const int32_t whole = depth - depth % chunk;
     int32_t n = 0;
     for (int32_t g = 0; g + 4 <= units; g += 4) {
-        for (int32_t k = 0; k < whole; k += 4) {
+        for (int32_t k = 0; k < whole; k += chunk) {
             for (int32_t row = g; row < g + 4; row++) {
-                for (int32_t t = 0; t < 4; t++) {
+                for (int32_t t = 0; t < chunk; t++) {
                     packed[n++] = w[row * depth + k + t];
                 }
             }
@@ -33,6 +36,14 @@ static void tml_test_pack_rows4(const int8_t *w, int32_t units, int32_t depth, i
             packed[n++] = w[i * depth + k];
         }
     }
+}
+
+/* The packed kernel's parameters for the unpacked kernel's p (offsets folded or 0). */
+static tml_fully_connected_packed_params tml_test_packed_params(const tml_fully_connected_params *p, int32_t chunk)
+{
+    const tml_fully_connected_packed_params packed = {p->output_offset, p->activation_min, p->activation_max,
+                                                      p->per_channel, chunk};
+    return packed;
 }
 
 /* folded[o] = bias[o] (0 without one) + input_offset * sum_d w[o][d], wrapping like TFLM's int32 accumulator. */

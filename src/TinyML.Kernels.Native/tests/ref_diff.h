@@ -305,15 +305,15 @@ static void tml_rd_fully_connected(tml_rd_rng *r, tml_ref_diff_result *res)
     const int b = tml_ref_fully_connected_s8(&p, &q, batches, depth, units, tml_rd_in, tml_rd_filter, bias, tml_rd_out_ref, sr);
     tml_rd_record(res, "fully_connected_s8", a, b, batches * units);
     if (p.per_channel || p.filter_offset == 0) {
-        /* The packed kernel on the build-time layout against the reference on the plain one. */
-        tml_test_pack_rows4(tml_rd_filter, units, depth, tml_rd_packed);
+        /* The packed kernel on the build-time layout (either chunk) against the reference on the plain one. */
+        const int32_t chunk = (tml_rd_next(r) & 1u) ? TML_PACKED_CHUNK_VECTOR : TML_PACKED_CHUNK_WORD;
+        tml_test_pack_rows4(tml_rd_filter, units, depth, chunk, tml_rd_packed);
         tml_test_fold_bias(tml_rd_filter, bias, units, depth, p.input_offset, tml_rd_folded);
-        tml_fully_connected_params packed = p;
-        packed.input_offset = 0;
+        const tml_fully_connected_packed_params packed = tml_test_packed_params(&p, chunk);
         tml_rd_prepare_outputs(r);
         const int c = tml_fully_connected_s8_packed(&packed, &q, batches, depth, units, tml_rd_in, tml_rd_packed, tml_rd_folded, tml_rd_out_fast, NULL);
         const int d = tml_ref_fully_connected_s8(&p, &q, batches, depth, units, tml_rd_in, tml_rd_filter, bias, tml_rd_out_ref, sr);
-        tml_rd_record(res, "fully_connected_s8_packed", c, d, batches * units);
+        tml_rd_record(res, chunk == TML_PACKED_CHUNK_WORD ? "fully_connected_s8_packed chunk 4" : "fully_connected_s8_packed chunk 16", c, d, batches * units);
     }
 }
 

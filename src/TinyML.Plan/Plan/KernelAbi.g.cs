@@ -84,6 +84,14 @@ public static partial class KernelAbi
             new("int32_t", "activation_max"),
             new("int32_t", "per_channel"),
         }),
+        new("tml_fully_connected_packed_params", new AbiMember[]
+        {
+            new("int32_t", "output_offset"),
+            new("int32_t", "activation_min"),
+            new("int32_t", "activation_max"),
+            new("int32_t", "per_channel"),
+            new("int32_t", "chunk"),
+        }),
         new("tml_pool_params", new AbiMember[]
         {
             new("int32_t", "stride_h"),
@@ -524,7 +532,7 @@ public static partial class KernelAbi
         }),
         new("tml_fully_connected_s8_packed", "tml_status", new AbiParameter[]
         {
-            new("params", ParamKind.Struct, "const tml_fully_connected_params *"),
+            new("params", ParamKind.Struct, "const tml_fully_connected_packed_params *"),
             new("quant", ParamKind.Struct, "const tml_per_channel_quant *"),
             new("batches", ParamKind.Int32, "int32_t"),
             new("accum_depth", ParamKind.Int32, "int32_t"),
