@@ -59,7 +59,7 @@ public sealed class DeviceConformanceTests
     internal static int AssertMatchesGolden(string caseName, CortexMCore core, bool optimizeForSize = false, TinyML.Compiler.Plan.ExecutionPlan? patchedPlan = null)
     {
         var gc = Device.Case(caseName);
-        var plan = patchedPlan ?? Device.Plan(gc);
+        var plan = patchedPlan ?? Device.Plan(gc, core);
         var image = DeviceBuild.Build(plan, Device.Options(core, caseName, optimizeForSize));
         var results = Device.Runner.Run(image, Device.Vectors(gc));
         var vectors = gc.Vectors();

@@ -44,14 +44,14 @@ public static class Device
         OutputDirectory = Path.Combine(Scratch.Value, $"{label.Replace('/', '_')}-{core.Name}{(optimizeForSize ? "-Os" : "")}-{Guid.NewGuid():N}"),
     };
 
-    private static readonly ConcurrentDictionary<string, ExecutionPlan> Plans = new();
+    private static readonly ConcurrentDictionary<(string Model, string Target), ExecutionPlan> Plans = new();
 
-    /// <summary>The execution plan of a golden case (lowered once per run).</summary>
-    public static ExecutionPlan Plan(GoldenCase gc) => Plans.GetOrAdd(gc.Model, model =>
+    /// <summary>The execution plan of a golden case for a core (the host's without one), lowered once per run.</summary>
+    public static ExecutionPlan Plan(GoldenCase gc, CortexMCore? core = null) => Plans.GetOrAdd((gc.Model, core?.Name ?? ExecutionPlan.HostTarget), key =>
     {
-        var read = TfliteReader.ReadFile(model);
+        var read = TfliteReader.ReadFile(key.Model);
         Assert.Empty(read.Diagnostics);
-        var lowered = Lowerer.Lower(read.Value!, model);
+        var lowered = Lowerer.Lower(read.Value!, key.Model, LoweringOptions.Default with { Target = key.Target });
         Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
         return lowered.Value!;
     });
@@ -68,7 +68,7 @@ public static class Device
     public static void AssertMatchesReference(TinyML.Compiler.Ir.Model model, string core, string label,
         IReadOnlyList<byte[]> inputs, Func<byte[], byte[]> reference, Xunit.Abstractions.ITestOutputHelper output)
     {
-        var lowered = Lowerer.Lower(TfliteReader.Read(TfliteWriter.Write(model)).Value!);
+        var lowered = Lowerer.Lower(TfliteReader.Read(TfliteWriter.Write(model)).Value!, null, LoweringOptions.Default with { Target = core });
         Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
         var image = DeviceBuild.Build(lowered.Value!, Options(CortexM.Get(core), label));
         var results = Runner.Run(image, inputs.Select(i => (IReadOnlyList<byte[]>)new[] { i }).ToList());

@@ -31,7 +31,7 @@ public class MobileNetPatchTests
             var a = call.Args;
             total += call.Kernel switch
             {
-                "tml_conv_s8" => (long)D(a[7], "h") * D(a[7], "w") * D(a[7], "c") * D(a[4], "h") * D(a[4], "w") * D(a[4], "c"),
+                "tml_conv_s8" or "tml_conv_s8_packed" => (long)D(a[7], "h") * D(a[7], "w") * D(a[7], "c") * D(a[4], "h") * D(a[4], "w") * D(a[4], "c"),
                 "tml_depthwise_conv_s8" => (long)D(a[7], "h") * D(a[7], "w") * D(a[7], "c") * D(a[4], "h") * D(a[4], "w"),
                 "tml_fully_connected_s8" or "tml_fully_connected_s8_packed" => (long)a[2].Int * a[3].Int * a[4].Int,
                 _ => 0,

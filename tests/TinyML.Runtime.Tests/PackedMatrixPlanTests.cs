@@ -19,13 +19,16 @@ public class PackedMatrixPlanTests
     [InlineData("cortex-m4", 4)]
     [InlineData("cortex-m0plus", 4)]
     [InlineData("cortex-m55", 16)]
-    public void Kws_PointwiseConvolutionsAndTheClassifier_ArePackedInTheTargetsChunks(string target, int chunk)
+    public void Kws_ConvolutionsAndTheClassifier_ArePackedInTheTargetsChunks(string target, int chunk)
     {
         var plan = ConformanceTests.Lower(GoldenCase.All().Single(c => c.Name == "kws"), LoweringOptions.Default with { Target = target });
-        var packed = plan.Calls.Where(c => c.Kernel == "tml_fully_connected_s8_packed").ToList();
-        // kws: four 1x1 CONV_2D and the FULLY_CONNECTED classifier; the first (10x4) convolution keeps tml_conv_s8.
-        Assert.Equal(new[] { "CONV_2D", "CONV_2D", "CONV_2D", "CONV_2D", "FULLY_CONNECTED" }, packed.Select(c => c.OperatorType));
-        Assert.All(packed, c => Assert.Equal(chunk, c.Args[0].Fields.Single(f => f.Name == "chunk").Int));
-        Assert.Single(plan.Calls, c => c.Kernel == "tml_conv_s8");
+        var matrices = plan.Calls.Where(c => c.Kernel == "tml_fully_connected_s8_packed").ToList();
+        // kws: four 1x1 CONV_2D and the FULLY_CONNECTED classifier are matrix products; the first (10x4 stride 2)
+        // convolution goes through im2col rows.
+        Assert.Equal(new[] { "CONV_2D", "CONV_2D", "CONV_2D", "CONV_2D", "FULLY_CONNECTED" }, matrices.Select(c => c.OperatorType));
+        var im2col = Assert.Single(plan.Calls, c => c.Kernel == "tml_conv_s8_packed");
+        Assert.Equal(0, im2col.OperatorIndex);
+        Assert.All(matrices.Append(im2col), c => Assert.Equal(chunk, c.Args[0].Fields.Single(f => f.Name == "chunk").Int));
+        Assert.DoesNotContain(plan.Calls, c => c.Kernel == "tml_conv_s8");
     }
 }

@@ -42,7 +42,7 @@ public class PlanAbiTests
     private static KernelCall ConvCall(out CompiledPlan plan)
     {
         plan = ConformanceTests.Lower(GoldenCase.All().Single(c => c.Name == "ic_resnet"));
-        return plan.Calls.First(c => c.Kernel == "tml_conv_s8");
+        return plan.Calls.First(c => c.Kernel == "tml_conv_s8_packed");
     }
 
     private static string Refusal(CompiledPlan plan, KernelCall original, KernelCall changed)
@@ -68,15 +68,15 @@ public class PlanAbiTests
     public void SwappedFields_AreRefused()
     {
         var call = ConvCall(out var plan);
-        string message = Refusal(plan, call, WithParams(call, f => { (f[2], f[3]) = (f[3], f[2]); return f; }));
-        Assert.Contains("tml_conv_params field 2 is stride_w (Int32); tml_kernels.h has stride_h (int32_t)", message);
+        string message = Refusal(plan, call, WithParams(call, f => { (f[0], f[1]) = (f[1], f[0]); return f; }));
+        Assert.Contains("tml_conv_packed_params field 0 is stride_w (Int32); tml_kernels.h has stride_h (int32_t)", message);
     }
 
     [Fact]
     public void MissingOrExtraOrMistypedFields_AreRefused()
     {
         var call = ConvCall(out var plan);
-        Assert.Contains("lacks field activation_max", Refusal(plan, call, WithParams(call, f => f.Take(f.Length - 1).ToArray())));
+        Assert.Contains("lacks field chunk", Refusal(plan, call, WithParams(call, f => f.Take(f.Length - 1).ToArray())));
         call = ConvCall(out plan);
         Assert.Contains("has no field extra", Refusal(plan, call, WithParams(call, f => f.Append(Field.I("extra", 1)).ToArray())));
         call = ConvCall(out plan);
@@ -89,7 +89,7 @@ public class PlanAbiTests
         var call = ConvCall(out var plan);
         var args = call.Args.ToArray();
         args[0] = args[0] with { StructType = "tml_depthwise_conv_params" };
-        Assert.Contains("argument 0 (params) is a tml_depthwise_conv_params; tml_kernels.h declares const tml_conv_params *", Refusal(plan, call, call with { Args = args }));
+        Assert.Contains("argument 0 (params) is a tml_depthwise_conv_params; tml_kernels.h declares const tml_conv_packed_params *", Refusal(plan, call, call with { Args = args }));
         call = ConvCall(out plan);
         args = call.Args.ToArray();
         args[3] = Arg.Int32(0);

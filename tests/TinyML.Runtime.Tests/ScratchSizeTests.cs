@@ -41,20 +41,31 @@ public class ScratchSizeTests
             var padding = rng.Next(2) == 0 ? Padding.Same : Padding.Valid;
             int oh = Out(h, kh, stride, padding), ow = Out(w, kw, stride, padding);
             if (oh < 1 || ow < 1) continue;
-            var b = new ModelBuilder();
-            int input = b.Tensor("input", DataType.Int8, new[] { n, h, w, c }, Act);
-            int weights = depthwise
-                ? b.Constant("w", new[] { 1, kh, kw, oc }, Weights(rng, kh * kw * oc), Scales(oc, 0.02f, 3))
-                : b.Constant("w", new[] { oc, kh, kw, c }, Weights(rng, oc * kh * kw * c), Scales(oc, 0.02f, 0));
-            int bias = b.Constant("b", new[] { oc }, Enumerable.Range(0, oc).Select(_ => rng.Next(-100, 100)).ToArray(), Scales(oc, 0.05f * 0.02f, 0));
-            int output = b.Tensor("output", DataType.Int8, new[] { n, oh, ow, oc }, Act);
-            OperatorOptions options = depthwise
-                ? new DepthwiseConv2DOptions(padding, stride, stride, m, Activation.None)
-                : new Conv2DOptions(padding, stride, stride, Activation.None);
-            b.Operator(depthwise ? OpKind.DepthwiseConv2D : OpKind.Conv2D, new[] { input, weights, bias }, new[] { output }, options);
-            b.Inputs(input).Outputs(output);
+            var weightValues = Weights(rng, depthwise ? kh * kw * oc : oc * kh * kw * c);
+            var biasValues = Enumerable.Range(0, oc).Select(_ => rng.Next(-100, 100)).ToArray();
             string label = $"{n}x{h}x{w}x{c} k{kh}x{kw} s{stride} m{m} {padding}";
-            yield return new Case(depthwise ? "tml_depthwise_conv_s8" : "tml_conv_s8", b.Build(), LoweringOptions.None, label);
+            // Constant CONV_2D weights are packed at build time (tml_conv_s8_packed; 1x1 stride 1 becomes a packed
+            // matrix product without scratch); weights given as an input keep tml_conv_s8.
+            bool pointwise = kh == 1 && kw == 1 && stride == 1;
+            foreach (bool constantWeights in depthwise ? new[] { true } : pointwise ? new[] { false } : new[] { true, false })
+            {
+                var b = new ModelBuilder();
+                int input = b.Tensor("input", DataType.Int8, new[] { n, h, w, c }, Act);
+                int weights = depthwise
+                    ? b.Constant("w", new[] { 1, kh, kw, oc }, weightValues, Scales(oc, 0.02f, 3))
+                    : constantWeights ? b.Constant("w", new[] { oc, kh, kw, c }, weightValues, Scales(oc, 0.02f, 0))
+                    : b.Tensor("w", DataType.Int8, new[] { oc, kh, kw, c }, Quantization.PerTensor(0.02f, 0));
+                int bias = b.Constant("b", new[] { oc }, biasValues, depthwise || constantWeights ? Scales(oc, 0.05f * 0.02f, 0) : Quantization.PerTensor(0.05f * 0.02f, 0));
+                int output = b.Tensor("output", DataType.Int8, new[] { n, oh, ow, oc }, Act);
+                OperatorOptions options = depthwise
+                    ? new DepthwiseConv2DOptions(padding, stride, stride, m, Activation.None)
+                    : new Conv2DOptions(padding, stride, stride, Activation.None);
+                b.Operator(depthwise ? OpKind.DepthwiseConv2D : OpKind.Conv2D, new[] { input, weights, bias }, new[] { output }, options);
+                if (depthwise || constantWeights) b.Inputs(input); else b.Inputs(input, weights);
+                b.Outputs(output);
+                yield return new Case(depthwise ? "tml_depthwise_conv_s8" : constantWeights ? "tml_conv_s8_packed" : "tml_conv_s8", b.Build(), LoweringOptions.None,
+                    label + (constantWeights ? "" : ", weights as an input"));
+            }
         }
     }
 
@@ -224,7 +235,7 @@ public class ScratchSizeTests
         Assert.Equal(sized.Select(p => p.Name.Substring(0, p.Name.Length - "_get_buffer_size_for".Length)).OrderBy(k => k, StringComparer.Ordinal),
             checkedCases.Keys.OrderBy(k => k, StringComparer.Ordinal));
         Assert.All(checkedCases, pair => Assert.True(pair.Value >= 5, $"{pair.Key}: only {pair.Value} shapes"));
-        Assert.Equal(new[] { "tml_depthwise_conv_s8_inplace", "tml_lstm_f32", "tml_lstm_s8", "tml_svdf_s8", "tml_transpose_conv_s16", "tml_transpose_conv_s8" }, nonZero.OrderBy(k => k, StringComparer.Ordinal));
+        Assert.Equal(new[] { "tml_conv_s8_packed", "tml_depthwise_conv_s8_inplace", "tml_lstm_f32", "tml_lstm_s8", "tml_svdf_s8", "tml_transpose_conv_s16", "tml_transpose_conv_s8" }, nonZero.OrderBy(k => k, StringComparer.Ordinal));
     }
 
     [Fact]

@@ -124,13 +124,18 @@ internal sealed class Convolution : OperatorDefinition
             .Concat(common)
             .Concat(depthwise ? new[] { Field.I("depth_multiplier", outChannels / i[3]) } : Array.Empty<Field>())
             .Append(Field.I("activation_min", actMin)).Append(Field.I("activation_max", actMax)).ToArray();
-        // A 1x1 stride-1 convolution is a matrix product over its pixels: weights packed at build time.
-        if (!depthwise && input.Type == DataType.Int8 && w[1] == 1 && w[2] == 1 && strideH == 1 && strideW == 1 && w[3] == i[3]
-            && o[1] == i[1] && o[2] == i[2] && PackedMatrix.Applies(context, weights, bias, perChannel: true))
+        // Ungrouped int8 convolutions run on weights packed at build time: a 1x1 stride-1 one is a matrix product over
+        // its pixels, any other goes through im2col rows (tml_conv_s8_packed).
+        switch (PackedKind(context, op))
         {
-            PackedMatrix.Call(context, comment, weights, bias, i[0] * i[1] * i[2], i[3], outChannels, Q(input).ZeroPoint, oq.ZeroPoint,
-                actMin, actMax, perChannel: true, (multipliers, shifts), context.Ptr(op.Inputs[0]), context.Ptr(op.Outputs[0]));
-            return;
+            case Packing.Pointwise:
+                PackedMatrix.Call(context, comment, weights, bias, i[0] * i[1] * i[2], i[3], outChannels, Q(input).ZeroPoint, oq.ZeroPoint,
+                    actMin, actMax, perChannel: true, (multipliers, shifts), context.Ptr(op.Inputs[0]), context.Ptr(op.Outputs[0]));
+                return;
+            case Packing.Im2col:
+                PackedMatrix.CallConv(context, comment, weights, bias, common, Q(input).ZeroPoint, oq.ZeroPoint, actMin, actMax,
+                    (multipliers, shifts), Dims(i), context.Ptr(op.Inputs[0]), Dims(w), Dims(o), context.Ptr(op.Outputs[0]));
+                return;
         }
         // In place: the output overwrites the input (same offset), one input channel at a time via scratch (int8 only).
         bool int16 = input.Type == DataType.Int16;
@@ -144,6 +149,27 @@ internal sealed class Convolution : OperatorDefinition
             PerChannel(multipliers, shifts), Dims(i), Arg.Ptr(context.Ptr(op.Inputs[0])), Dims(w), Arg.Ptr(context.Ptr(op.Inputs[1])),
             Arg.Ptr(context.Ptr(bias)), Dims(o), Arg.Ptr(context.Ptr(op.Outputs[0])), Arg.Ptr(inPlace ? context.Scratch : Pointer.Null));
     }
+
+    private enum Packing { None, Pointwise, Im2col }
+
+    /// <summary>Which packed kernel an int8 CONV_2D takes: ungrouped, with constant weights (and bias).</summary>
+    private static Packing PackedKind(LoweringContext context, Operator op)
+    {
+        if (op.Kind != OpKind.Conv2D || op.Options is not Conv2DOptions c) return Packing.None;
+        var input = context.T(op.Inputs[0]);
+        var weights = context.T(op.Inputs[1]);
+        var output = context.T(op.Outputs[0]);
+        int bias = op.Inputs.Count > 2 ? op.Inputs[2] : -1;
+        if (input.Type != DataType.Int8 || output.Type != DataType.Int8 || input.Shape.Count != 4 || weights.Shape.Count != 4 || output.Shape.Count != 4
+            || weights.Shape[3] != input.Shape[3] || !PackedMatrix.Applies(context, weights, bias, perChannel: true)) return Packing.None;
+        bool pointwise = weights.Shape[1] == 1 && weights.Shape[2] == 1 && c.StrideH == 1 && c.StrideW == 1
+            && output.Shape[1] == input.Shape[1] && output.Shape[2] == input.Shape[2];
+        return pointwise ? Packing.Pointwise : Packing.Im2col;
+    }
+
+    /// <summary>tml_conv_s8_packed's two im2col rows (tml_conv_s8_packed_get_buffer_size, every core).</summary>
+    public override long ScratchBytes(LoweringContext context, Operator op) =>
+        PackedKind(context, op) == Packing.Im2col ? PackedMatrix.ConvScratchBytes(context.T(op.Inputs[1]).Shape) : 0;
 
     /// <summary>Depthwise in place: int8, depth multiplier 1, the output no larger than the input.</summary>
     public override (InPlaceKind Kind, int[] Positions)? InPlace(Graph graph, Operator op, bool depthwise, bool elementwise)

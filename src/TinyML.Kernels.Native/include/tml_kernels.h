@@ -229,6 +229,41 @@ TML_API tml_status tml_depthwise_conv_s8_inplace(const tml_depthwise_conv_params
                                                  const int8_t *filter, const int32_t *bias,
                                                  const tml_dims *output_dims, int8_t *output, void *scratch);
 
+/* Parameters of tml_conv_s8_packed: tml_conv_params' geometry without the input offset the compiler folded into the
+ * bias, the input zero point (the value of a padded tap), and the packing chunk. */
+typedef struct {
+    int32_t stride_h;         /* >= 1 */
+    int32_t stride_w;         /* >= 1 */
+    int32_t dilation_h;       /* >= 1 */
+    int32_t dilation_w;       /* >= 1 */
+    int32_t pad_h;            /* top padding, >= 0 */
+    int32_t pad_w;            /* left padding, >= 0 */
+    int32_t input_zero_point; /* -input_offset: a padded tap's raw value, whose folded contribution is 0 */
+    int32_t output_offset;    /* output zero point */
+    int32_t activation_min;   /* fused activation lower clamp */
+    int32_t activation_max;   /* fused activation upper clamp */
+    int32_t chunk;            /* TML_PACKED_CHUNK_WORD or TML_PACKED_CHUNK_VECTOR (see tml_fully_connected_s8_packed) */
+} tml_conv_packed_params;
+
+/* Scratch bytes of tml_conv_s8_packed: two im2col rows (2 x kernel_h x kernel_w x channels) on every core. */
+TML_API int32_t tml_conv_s8_packed_get_buffer_size(const tml_conv_packed_params *params, const tml_dims *input_dims,
+                                                   const tml_dims *filter_dims, const tml_dims *output_dims);
+TML_API int32_t tml_conv_s8_packed_get_buffer_size_for(int32_t core, const tml_conv_packed_params *params,
+                                                       const tml_dims *input_dims, const tml_dims *filter_dims,
+                                                       const tml_dims *output_dims);
+
+/*
+ * int8 CONV_2D (ungrouped, per-channel) on weights packed at build time: tml_conv_s8's result, byte for byte.
+ *   filter: the OHWI weights as a [output channels, kernel_h x kernel_w x channels] matrix, packed as
+ *           tml_fully_connected_s8_packed documents (filter_dims keeps the OHWI shape);
+ *   bias:   output channels int32 values bias[o] + input_offset * sum(filter[o]) (wrapping), or NULL for all 0;
+ *   scratch: tml_conv_s8_packed_get_buffer_size bytes (required).
+ */
+TML_API tml_status tml_conv_s8_packed(const tml_conv_packed_params *params, const tml_per_channel_quant *quant,
+                                      const tml_dims *input_dims, const int8_t *input, const tml_dims *filter_dims,
+                                      const int8_t *filter, const int32_t *bias, const tml_dims *output_dims,
+                                      int8_t *output, void *scratch);
+
 /* ---- FULLY_CONNECTED ---------------------------------------------------------------------------------- */
 
 /* Parameters of tml_fully_connected_s8 (mirrors FullyConnectedParamsQuantized, fully_connected_common.cc). */

@@ -15,6 +15,7 @@
  */
 #include "common.h"
 #include "dot_s8.h"
+#include "packed_matmul.h"
 
 #if TML_USE_MVE
 #include <arm_mve.h>
@@ -172,7 +173,8 @@ TML_INLINE int8_t packed_output(int32_t acc, const tml_per_channel_quant *quant,
     return (int8_t)tml_clamp_i32(v + p->output_offset, p->activation_min, p->activation_max);
 }
 
-/* The body of packed_dsp_groups. */
+/* The groups of four rows on the DSP path (shr2 is a constant at each call); filter word-aligned, arguments
+ * validated. */
 TML_INLINE void packed_dsp_groups_body(const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant,
                                        int32_t batches, int32_t depth, int32_t units, const int8_t *input,
                                        const int8_t *filter, const int32_t *bias, int8_t *output, int shr2)
@@ -216,22 +218,6 @@ TML_INLINE void packed_dsp_groups_body(const tml_fully_connected_packed_params *
             out[2] = packed_output(acc[2], quant, (o + 2) * q_step, shr2, p);
             out[3] = packed_output(acc[3], quant, (o + 3) * q_step, shr2, p);
         }
-    }
-}
-
-/* The groups of four rows; filter word-aligned, arguments validated. */
-static void packed_dsp_groups(const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant,
-                              int32_t batches, int32_t depth, int32_t units, const int8_t *input,
-                              const int8_t *filter, const int32_t *bias, int8_t *output)
-{
-    int shr2 = 1;
-    for (int32_t i = 0; i < (p->per_channel ? units : 1); i++) {
-        shr2 &= quant->shift[i] <= -2;
-    }
-    if (shr2) {
-        packed_dsp_groups_body(p, quant, batches, depth, units, input, filter, bias, output, 1);
-    } else {
-        packed_dsp_groups_body(p, quant, batches, depth, units, input, filter, bias, output, 0);
     }
 }
 
@@ -316,6 +302,68 @@ static void packed_mve(const tml_fully_connected_packed_params *p, const tml_per
 }
 #endif
 
+tml_packed_path tml_packed_choose(const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant,
+                                  int32_t units, const int8_t *filter)
+{
+#if TML_USE_DSP
+    const int32_t channels = p->per_channel ? units : 1;
+    if (((uintptr_t)filter & 3u) != 0 || !tml_dot_multipliers_ok(quant->multiplier, channels)) {
+        return TML_PACKED_PORTABLE;
+    }
+#if TML_USE_MVE
+    if (p->chunk == TML_PACKED_CHUNK_VECTOR) {
+        return TML_PACKED_MVE;
+    }
+#endif
+    if (p->chunk == TML_PACKED_CHUNK_WORD) {
+        int shr2 = 1;
+        for (int32_t i = 0; i < channels; i++) {
+            shr2 &= quant->shift[i] <= -2;
+        }
+        return shr2 ? TML_PACKED_DSP_SHR2 : TML_PACKED_DSP;
+    }
+#else
+    (void)quant;
+    (void)units;
+    (void)filter;
+#endif
+    (void)p;
+    return TML_PACKED_PORTABLE;
+}
+
+void tml_packed_rows(tml_packed_path path, const tml_fully_connected_packed_params *p,
+                     const tml_per_channel_quant *quant, int32_t rows, int32_t depth, int32_t units,
+                     const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output)
+{
+    switch (path) {
+#if TML_USE_DSP
+#if TML_USE_MVE
+    case TML_PACKED_MVE:
+        packed_mve(p, quant, rows, depth, units, input, filter, bias, output);
+        packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
+        return;
+#endif
+    case TML_PACKED_DSP_SHR2:
+        packed_dsp_groups_body(p, quant, rows, depth, units, input, filter, bias, output, 1);
+        packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
+        return;
+    case TML_PACKED_DSP:
+        packed_dsp_groups_body(p, quant, rows, depth, units, input, filter, bias, output, 0);
+        packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
+        return;
+#endif
+    default:
+        packed_portable(p, quant, rows, depth, units, input, filter, bias, output);
+        return;
+    }
+}
+
+int tml_packed_params_valid(const tml_fully_connected_packed_params *p)
+{
+    return p->activation_min <= p->activation_max && (p->per_channel == 0 || p->per_channel == 1) &&
+           (p->chunk == TML_PACKED_CHUNK_WORD || p->chunk == TML_PACKED_CHUNK_VECTOR);
+}
+
 TML_API tml_status tml_fully_connected_s8_packed(const tml_fully_connected_packed_params *params,
                                                  const tml_per_channel_quant *quant, int32_t batches,
                                                  int32_t accum_depth, int32_t output_depth, const int8_t *input,
@@ -325,27 +373,10 @@ TML_API tml_status tml_fully_connected_s8_packed(const tml_fully_connected_packe
     (void)scratch;
     if (params == NULL || quant == NULL || quant->multiplier == NULL || quant->shift == NULL || input == NULL ||
         filter == NULL || output == NULL || batches <= 0 || accum_depth <= 0 || output_depth <= 0 ||
-        params->activation_min > params->activation_max ||
-        (params->per_channel != 0 && params->per_channel != 1) ||
-        (params->chunk != TML_PACKED_CHUNK_WORD && params->chunk != TML_PACKED_CHUNK_VECTOR)) {
+        !tml_packed_params_valid(params)) {
         return TML_ERROR_ARGUMENT;
     }
-#if TML_USE_DSP
-    const int fast = ((uintptr_t)filter & 3u) == 0 &&
-                     tml_dot_multipliers_ok(quant->multiplier, params->per_channel ? output_depth : 1);
-#if TML_USE_MVE
-    if (fast && params->chunk == TML_PACKED_CHUNK_VECTOR) {
-        packed_mve(params, quant, batches, accum_depth, output_depth, input, filter, bias, output);
-        packed_dsp_rest(params, quant, batches, accum_depth, output_depth, input, filter, bias, output);
-        return TML_OK;
-    }
-#endif
-    if (fast && params->chunk == TML_PACKED_CHUNK_WORD) {
-        packed_dsp_groups(params, quant, batches, accum_depth, output_depth, input, filter, bias, output);
-        packed_dsp_rest(params, quant, batches, accum_depth, output_depth, input, filter, bias, output);
-        return TML_OK;
-    }
-#endif
-    packed_portable(params, quant, batches, accum_depth, output_depth, input, filter, bias, output);
+    tml_packed_rows(tml_packed_choose(params, quant, output_depth, filter), params, quant, batches, accum_depth,
+                    output_depth, input, filter, bias, output);
     return TML_OK;
 }

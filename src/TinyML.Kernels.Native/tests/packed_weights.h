@@ -13,7 +13,7 @@
 
 /* packed[...] = the rows of w [units][depth] in groups of four, interleaved chunk bytes at a time, then the tail
  * rows. */
-static void tml_test_pack_rows4(const int8_t *w, int32_t units, int32_t depth, int32_t chunk, int8_t *packed)
+static inline void tml_test_pack_rows4(const int8_t *w, int32_t units, int32_t depth, int32_t chunk, int8_t *packed)
 {
     const int32_t whole = depth - depth % chunk;
     int32_t n = 0;
@@ -39,7 +39,7 @@ static void tml_test_pack_rows4(const int8_t *w, int32_t units, int32_t depth, i
 }
 
 /* The packed kernel's parameters for the unpacked kernel's p (offsets folded or 0). */
-static tml_fully_connected_packed_params tml_test_packed_params(const tml_fully_connected_params *p, int32_t chunk)
+static inline tml_fully_connected_packed_params tml_test_packed_params(const tml_fully_connected_params *p, int32_t chunk)
 {
     const tml_fully_connected_packed_params packed = {p->output_offset, p->activation_min, p->activation_max,
                                                       p->per_channel, chunk};
@@ -47,7 +47,7 @@ static tml_fully_connected_packed_params tml_test_packed_params(const tml_fully_
 }
 
 /* folded[o] = bias[o] (0 without one) + input_offset * sum_d w[o][d], wrapping like TFLM's int32 accumulator. */
-static void tml_test_fold_bias(const int8_t *w, const int32_t *bias, int32_t units, int32_t depth,
+static inline void tml_test_fold_bias(const int8_t *w, const int32_t *bias, int32_t units, int32_t depth,
                                int32_t input_offset, int32_t *folded)
 {
     for (int32_t o = 0; o < units; o++) {

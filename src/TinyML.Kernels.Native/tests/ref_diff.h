@@ -217,6 +217,20 @@ static void tml_rd_conv(tml_rd_rng *r, tml_ref_diff_result *res)
     const int a = too_big ? -100 : tml_conv_s8(&p, &q, &in, tml_rd_in, &f, tml_rd_filter, bias, &out, tml_rd_out_fast, sf);
     const int b = tml_ref_conv_s8(&p, &q, &in, tml_rd_in, &f, tml_rd_filter, bias, &out, tml_rd_out_ref, sr);
     tml_rd_record(res, "conv_s8", a, b, out.n * out.h * out.w * out.c);
+    if (groups == 1) {
+        /* The packed conv (im2col rows, build-time layout, either chunk) against the reference's plain conv. */
+        const int32_t taps = f.h * f.w * f.c;
+        const int32_t chunk = (tml_rd_next(r) & 1u) ? TML_PACKED_CHUNK_VECTOR : TML_PACKED_CHUNK_WORD;
+        tml_test_pack_rows4(tml_rd_filter, f.n, taps, chunk, tml_rd_packed);
+        tml_test_fold_bias(tml_rd_filter, bias, f.n, taps, p.input_offset, tml_rd_folded);
+        const tml_conv_packed_params pp = {p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_h, p.pad_w,
+                                           -p.input_offset, p.output_offset, p.activation_min, p.activation_max, chunk};
+        void *sp = tml_rd_scratch(tml_rd_scratch_fast, tml_conv_s8_packed_get_buffer_size(&pp, &in, &f, &out), &too_big);
+        tml_rd_prepare_outputs(r);
+        const int c = too_big ? -100 : tml_conv_s8_packed(&pp, &q, &in, tml_rd_in, &f, tml_rd_packed, tml_rd_folded, &out, tml_rd_out_fast, sp);
+        const int d = tml_ref_conv_s8(&p, &q, &in, tml_rd_in, &f, tml_rd_filter, bias, &out, tml_rd_out_ref, sr);
+        tml_rd_record(res, chunk == TML_PACKED_CHUNK_WORD ? "conv_s8_packed chunk 4" : "conv_s8_packed chunk 16", c, d, out.n * out.h * out.w * out.c);
+    }
 }
 
 static void tml_rd_depthwise(tml_rd_rng *r, tml_ref_diff_result *res, int inplace)

@@ -75,6 +75,20 @@ public static partial class KernelAbi
             new("int32_t", "activation_min"),
             new("int32_t", "activation_max"),
         }),
+        new("tml_conv_packed_params", new AbiMember[]
+        {
+            new("int32_t", "stride_h"),
+            new("int32_t", "stride_w"),
+            new("int32_t", "dilation_h"),
+            new("int32_t", "dilation_w"),
+            new("int32_t", "pad_h"),
+            new("int32_t", "pad_w"),
+            new("int32_t", "input_zero_point"),
+            new("int32_t", "output_offset"),
+            new("int32_t", "activation_min"),
+            new("int32_t", "activation_max"),
+            new("int32_t", "chunk"),
+        }),
         new("tml_fully_connected_params", new AbiMember[]
         {
             new("int32_t", "input_offset"),
@@ -492,6 +506,34 @@ public static partial class KernelAbi
         new("tml_depthwise_conv_s8_inplace", "tml_status", new AbiParameter[]
         {
             new("params", ParamKind.Struct, "const tml_depthwise_conv_params *"),
+            new("quant", ParamKind.Struct, "const tml_per_channel_quant *"),
+            new("input_dims", ParamKind.Struct, "const tml_dims *"),
+            new("input", ParamKind.Pointer, "const int8_t *"),
+            new("filter_dims", ParamKind.Struct, "const tml_dims *"),
+            new("filter", ParamKind.Pointer, "const int8_t *"),
+            new("bias", ParamKind.Pointer, "const int32_t *"),
+            new("output_dims", ParamKind.Struct, "const tml_dims *"),
+            new("output", ParamKind.Pointer, "int8_t *"),
+            new("scratch", ParamKind.Pointer, "void *"),
+        }),
+        new("tml_conv_s8_packed_get_buffer_size", "int32_t", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_conv_packed_params *"),
+            new("input_dims", ParamKind.Struct, "const tml_dims *"),
+            new("filter_dims", ParamKind.Struct, "const tml_dims *"),
+            new("output_dims", ParamKind.Struct, "const tml_dims *"),
+        }),
+        new("tml_conv_s8_packed_get_buffer_size_for", "int32_t", new AbiParameter[]
+        {
+            new("core", ParamKind.Int32, "int32_t"),
+            new("params", ParamKind.Struct, "const tml_conv_packed_params *"),
+            new("input_dims", ParamKind.Struct, "const tml_dims *"),
+            new("filter_dims", ParamKind.Struct, "const tml_dims *"),
+            new("output_dims", ParamKind.Struct, "const tml_dims *"),
+        }),
+        new("tml_conv_s8_packed", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_conv_packed_params *"),
             new("quant", ParamKind.Struct, "const tml_per_channel_quant *"),
             new("input_dims", ParamKind.Struct, "const tml_dims *"),
             new("input", ParamKind.Pointer, "const int8_t *"),

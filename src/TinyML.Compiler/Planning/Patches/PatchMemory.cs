@@ -132,6 +132,14 @@ public sealed class PatchMemory
             buffers.Add(new ArenaBuffer($"crop {slot} of operator {schedule.Ops[op].Index}", schedule.CropBytes(op, slot), op + 1, op + 1));
         }
         var scratchBuffers = new Dictionary<int, int>();
+        // A prefix operator's scratch (tml_conv_s8_packed's im2col rows) lives during its step of every patch.
+        for (int j = 0; j < k; j++)
+        {
+            int i = schedule.Ops[j].Index;
+            if (scratch[i] <= 0) continue;
+            scratchBuffers[i] = buffers.Count;
+            buffers.Add(new ArenaBuffer($"scratch of operator {i}", scratch[i], j + 1, j + 1));
+        }
         for (int i = k; i < scratch.Count; i++)
         {
             if (scratch[i] <= 0) continue;

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * conv_packed.c: tml_conv_s8_packed, an int8 CONV_2D as a matrix product on build-time packed weights. Two output
+ * pixels at a time, each pixel's window is copied (im2col) into a row of kernel_h x kernel_w x channels int8 values
+ * in the filter's OHWI order, and the two rows go through the packed matrix product (packed_matmul.h), whose inner
+ * loops and requantization serve FULLY_CONNECTED too.
+ *
+ * Exact: the compiler folded input_offset x sum(weights) into the bias, so a tap contributes w * x_raw and the bias
+ * carries w * input_offset; a tap outside the input gets x_raw = input zero point (= -input_offset), which makes
+ * its net contribution w * (x_raw + input_offset) = 0, as TFLM's skipped tap. Sums wrap as TFLM's int32 does.
+ */
+#include <string.h>
+
+#include "common.h"
+#include "packed_matmul.h"
+
+/* Taps (kernel_h x kernel_w x channels) of one im2col row. */
+TML_INLINE int32_t conv_packed_taps(const tml_dims *f)
+{
+    return f->h * f->w * f->c;
+}
+
+TML_API int32_t tml_conv_s8_packed_get_buffer_size_for(int32_t core, const tml_conv_packed_params *params,
+                                                       const tml_dims *input_dims, const tml_dims *filter_dims,
+                                                       const tml_dims *output_dims)
+{
+    (void)input_dims;
+    (void)output_dims;
+    if (core < 0 || core >= TML_CORES || params == NULL || filter_dims == NULL) {
+        return -1;
+    }
+    return 2 * conv_packed_taps(filter_dims); /* two im2col rows, on every core */
+}
+
+TML_API int32_t tml_conv_s8_packed_get_buffer_size(const tml_conv_packed_params *params, const tml_dims *input_dims,
+                                                   const tml_dims *filter_dims, const tml_dims *output_dims)
+{
+    return tml_conv_s8_packed_get_buffer_size_for(TML_BUILD_CORE, params, input_dims, filter_dims, output_dims);
+}
+
+/* Copies n bytes; the rows of small windows are a few bytes, where a library call would cost more than the copy. */
+TML_INLINE void conv_packed_copy(int8_t *to, const int8_t *from, int32_t n)
+{
+    if (n >= 16) {
+        memcpy(to, from, (size_t)n);
+        return;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        to[i] = from[i];
+    }
+}
+
+TML_INLINE void conv_packed_fill(int8_t *to, int8_t value, int32_t n)
+{
+    for (int32_t i = 0; i < n; i++) {
+        to[i] = value;
+    }
+}
+
+/* The im2col row of output pixel (n, oy, ox): taps in (ky, kx, c) order, padding as the input zero point. */
+static void conv_packed_im2col(const tml_conv_packed_params *p, const tml_dims *in, const int8_t *input,
+                               const tml_dims *f, int32_t n, int32_t oy, int32_t ox, int8_t *row)
+{
+    const int8_t pad = (int8_t)p->input_zero_point;
+    const int32_t c = in->c;
+    const int32_t x0 = ox * p->stride_w - p->pad_w;
+    const int32_t run = f->w * c; /* one filter row's taps */
+    for (int32_t ky = 0; ky < f->h; ky++, row += run) {
+        const int32_t iy = oy * p->stride_h - p->pad_h + ky * p->dilation_h;
+        if (iy < 0 || iy >= in->h) {
+            conv_packed_fill(row, pad, run);
+            continue;
+        }
+        const int8_t *line = input + (((size_t)n * in->h + iy) * in->w) * c;
+        if (p->dilation_w == 1 && x0 >= 0 && x0 + f->w <= in->w) {
+            conv_packed_copy(row, line + (size_t)x0 * c, run); /* the whole filter row inside: one copy */
+            continue;
+        }
+        for (int32_t kx = 0; kx < f->w; kx++) {
+            const int32_t ix = x0 + kx * p->dilation_w;
+            if (ix < 0 || ix >= in->w) {
+                conv_packed_fill(row + kx * c, pad, c);
+            } else {
+                conv_packed_copy(row + kx * c, line + (size_t)ix * c, c);
+            }
+        }
+    }
+}
+
+TML_API tml_status tml_conv_s8_packed(const tml_conv_packed_params *params, const tml_per_channel_quant *quant,
+                                      const tml_dims *input_dims, const int8_t *input, const tml_dims *filter_dims,
+                                      const int8_t *filter, const int32_t *bias, const tml_dims *output_dims,
+                                      int8_t *output, void *scratch)
+{
+    if (params == NULL || quant == NULL || quant->multiplier == NULL || quant->shift == NULL || input_dims == NULL ||
+        input == NULL || filter_dims == NULL || filter == NULL || output_dims == NULL || output == NULL ||
+        scratch == NULL || params->stride_h < 1 || params->stride_w < 1 || params->dilation_h < 1 ||
+        params->dilation_w < 1 || params->pad_h < 0 || params->pad_w < 0 || params->input_zero_point < -128 ||
+        params->input_zero_point > 127 || input_dims->n < 1 || input_dims->h < 1 || input_dims->w < 1 ||
+        input_dims->c < 1 || filter_dims->n < 1 || filter_dims->h < 1 || filter_dims->w < 1 ||
+        filter_dims->c != input_dims->c || output_dims->n != input_dims->n || output_dims->h < 1 ||
+        output_dims->w < 1 || output_dims->c != filter_dims->n) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const tml_fully_connected_packed_params matmul = {params->output_offset, params->activation_min,
+                                                      params->activation_max, 1, params->chunk};
+    if (!tml_packed_params_valid(&matmul)) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const int32_t taps = conv_packed_taps(filter_dims);
+    const int32_t units = output_dims->c;
+    const tml_packed_path path = tml_packed_choose(&matmul, quant, units, filter);
+    int8_t *rows = (int8_t *)scratch;
+    const int32_t per_image = output_dims->h * output_dims->w;
+    const int32_t pixels = output_dims->n * per_image;
+    for (int32_t px = 0; px < pixels; px += 2) {
+        const int32_t count = px + 1 < pixels ? 2 : 1;
+        for (int32_t i = 0; i < count; i++) {
+            const int32_t q = px + i, n = q / per_image, r = q % per_image;
+            conv_packed_im2col(params, input_dims, input, filter_dims, n, r / output_dims->w, r % output_dims->w,
+                               rows + (size_t)i * taps);
+        }
+        tml_packed_rows(path, &matmul, quant, count, taps, units, rows, filter, bias, output + (size_t)px * units);
+    }
+    return TML_OK;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * packed_matmul.h (internal): the int8 matrix product on build-time packed weights (fully_connected_packed.c), shared
+ * by tml_fully_connected_s8_packed and tml_conv_s8_packed (which feeds it im2col rows).
+ */
+#ifndef TML_PACKED_MATMUL_H
+#define TML_PACKED_MATMUL_H
+
+#include "common.h"
+
+/* The path one call takes, chosen once per kernel call (it scans the shifts). */
+typedef enum {
+    TML_PACKED_PORTABLE,
+    TML_PACKED_DSP,      /* chunk 4 on a DSP core, word-aligned filter */
+    TML_PACKED_DSP_SHR2, /* the same, every shift <= -2 (tml_requant_shr2) */
+    TML_PACKED_MVE,      /* chunk 16 on a Helium core */
+} tml_packed_path;
+
+/* 1 when the parameters are valid (clamps ordered, per_channel 0 or 1, a known chunk). */
+int tml_packed_params_valid(const tml_fully_connected_packed_params *p);
+
+tml_packed_path tml_packed_choose(const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant,
+                                  int32_t units, const int8_t *filter);
+
+/* output[r][o] for rows r < rows of depth int8 activations (input row r at input + r * depth), weights packed as
+ * tml_kernels.h documents, the folded bias; arguments validated. */
+void tml_packed_rows(tml_packed_path path, const tml_fully_connected_packed_params *p,
+                     const tml_per_channel_quant *quant, int32_t rows, int32_t depth, int32_t units,
+                     const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output);
+
+#endif
