@@ -158,26 +158,31 @@ static void packed_tails(const int8_t *tail, const int8_t *x, int32_t depth4, in
     }
 }
 
-/* The int8 output of an accumulator that already holds its bias: tml_requant_shr2 when every shift is <= -2
- * (shr2 is a constant at each call, so each compiles to its own loop), else the prepared record. */
-TML_INLINE int8_t packed_output(int32_t acc, const tml_per_channel_quant *quant, int32_t qi, int shr2,
+/* What the DSP path's output stage may assume, proven once per call (tml_packed_choose); a constant at each call, so
+ * each combination compiles to its own loops. */
+#define PACKED_SHR2 1       /* every shift <= -2: tml_requant_shr2 */
+#define PACKED_FULL_RANGE 2 /* the clamp is [-128, 127]: one SSAT */
+
+/* The int8 output of an accumulator that already holds its bias. */
+TML_INLINE int8_t packed_output(int32_t acc, const tml_per_channel_quant *quant, int32_t qi, int mode,
                                 const tml_fully_connected_packed_params *p)
 {
     int32_t v;
-    if (shr2) {
+    if (mode & PACKED_SHR2) {
         v = tml_requant_shr2(acc, quant->multiplier[qi], -quant->shift[qi]);
     } else {
         const tml_requant q = tml_requant_prepare(quant->multiplier[qi], quant->shift[qi]);
         v = tml_requant_apply(&q, acc);
     }
-    return (int8_t)tml_clamp_i32(v + p->output_offset, p->activation_min, p->activation_max);
+    v += p->output_offset;
+    return (int8_t)((mode & PACKED_FULL_RANGE) ? tml_ssat8(v) : tml_clamp_i32(v, p->activation_min, p->activation_max));
 }
 
-/* The groups of four rows on the DSP path (shr2 is a constant at each call); filter word-aligned, arguments
+/* The groups of four rows on the DSP path (mode is a constant at each call); filter word-aligned, arguments
  * validated. */
 TML_INLINE void packed_dsp_groups_body(const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant,
                                        int32_t batches, int32_t depth, int32_t units, const int8_t *input,
-                                       const int8_t *filter, const int32_t *bias, int8_t *output, int shr2)
+                                       const int8_t *filter, const int32_t *bias, int8_t *output, int mode)
 {
     const int32_t depth4 = depth & ~3;
     const int32_t q_step = p->per_channel ? 1 : 0;
@@ -198,10 +203,10 @@ TML_INLINE void packed_dsp_groups_body(const tml_fully_connected_packed_params *
                     packed_tails(tail, x1, depth4, depth, j, 0, acc + 2);
                 }
                 const int32_t q0 = (o + j) * q_step, q1 = (o + j + 1) * q_step;
-                out0[j] = packed_output(acc[0], quant, q0, shr2, p);
-                out0[j + 1] = packed_output(acc[1], quant, q1, shr2, p);
-                out1[j] = packed_output(acc[2], quant, q0, shr2, p);
-                out1[j + 1] = packed_output(acc[3], quant, q1, shr2, p);
+                out0[j] = packed_output(acc[0], quant, q0, mode, p);
+                out0[j + 1] = packed_output(acc[1], quant, q1, mode, p);
+                out1[j] = packed_output(acc[2], quant, q0, mode, p);
+                out1[j + 1] = packed_output(acc[3], quant, q1, mode, p);
             }
         }
         if (b < batches) {
@@ -213,10 +218,10 @@ TML_INLINE void packed_dsp_groups_body(const tml_fully_connected_packed_params *
             if (depth4 != depth) {
                 packed_tails(tail, x, depth4, depth, 0, 1, acc);
             }
-            out[0] = packed_output(acc[0], quant, o * q_step, shr2, p);
-            out[1] = packed_output(acc[1], quant, (o + 1) * q_step, shr2, p);
-            out[2] = packed_output(acc[2], quant, (o + 2) * q_step, shr2, p);
-            out[3] = packed_output(acc[3], quant, (o + 3) * q_step, shr2, p);
+            out[0] = packed_output(acc[0], quant, o * q_step, mode, p);
+            out[1] = packed_output(acc[1], quant, (o + 1) * q_step, mode, p);
+            out[2] = packed_output(acc[2], quant, (o + 2) * q_step, mode, p);
+            out[3] = packed_output(acc[3], quant, (o + 3) * q_step, mode, p);
         }
     }
 }
@@ -320,7 +325,8 @@ tml_packed_path tml_packed_choose(const tml_fully_connected_packed_params *p, co
         for (int32_t i = 0; i < channels; i++) {
             shr2 &= quant->shift[i] <= -2;
         }
-        return shr2 ? TML_PACKED_DSP_SHR2 : TML_PACKED_DSP;
+        const int full_range = p->activation_min == -128 && p->activation_max == 127;
+        return !shr2 ? TML_PACKED_DSP : full_range ? TML_PACKED_DSP_SHR2_FULL_RANGE : TML_PACKED_DSP_SHR2;
     }
 #else
     (void)quant;
@@ -343,8 +349,13 @@ void tml_packed_rows(tml_packed_path path, const tml_fully_connected_packed_para
         packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
         return;
 #endif
+    case TML_PACKED_DSP_SHR2_FULL_RANGE:
+        packed_dsp_groups_body(p, quant, rows, depth, units, input, filter, bias, output,
+                               PACKED_SHR2 | PACKED_FULL_RANGE);
+        packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
+        return;
     case TML_PACKED_DSP_SHR2:
-        packed_dsp_groups_body(p, quant, rows, depth, units, input, filter, bias, output, 1);
+        packed_dsp_groups_body(p, quant, rows, depth, units, input, filter, bias, output, PACKED_SHR2);
         packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
         return;
     case TML_PACKED_DSP:
