@@ -35,6 +35,8 @@ public static partial class Lowerer
 
             public override Pointer Scratch => Pointer.Arena(_context._scratchOffset[_context._op]);
 
+            public override string Target => _context._options.Target;
+
             public override InPlaceKind? InPlace => _context._inPlace.TryGetValue(_context._op, out var pair) ? pair.Kind : null;
 
             public override void Call(string kernel, string comment, params Arg[] args) => _context.Call(kernel, comment, args);

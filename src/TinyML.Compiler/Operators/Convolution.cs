@@ -127,6 +127,11 @@ internal sealed class Convolution : OperatorDefinition
         // In place: the output overwrites the input (same offset), one input channel at a time via scratch (int8 only).
         bool int16 = input.Type == DataType.Int16;
         bool inPlace = depthwise && !int16 && context.InPlace == InPlaceKind.Depthwise;
+        if (IsOneChannelDepthwise(op, input, weights))
+        {
+            LowerOneChannelDepthwise(context, op, i, w, o, intFields, PerChannel(multipliers, shifts), comment);
+            return;
+        }
         string kernel = inPlace ? "tml_depthwise_conv_s8_inplace" : !int16 ? (depthwise ? "tml_depthwise_conv_s8" : "tml_conv_s8")
             : depthwise ? "tml_depthwise_conv_s16"
             // TFLM's 16x8 CONV_2D without an int64 bias accumulates in int32 (tml_conv_s16_bias32).
@@ -134,10 +139,69 @@ internal sealed class Convolution : OperatorDefinition
         context.Call(kernel, inPlace ? comment + ", in place" : comment,
             Arg.Struct(depthwise ? "tml_depthwise_conv_params" : "tml_conv_params", intFields),
             PerChannel(multipliers, shifts), Dims(i), Arg.Ptr(context.Ptr(op.Inputs[0])), Dims(w), Arg.Ptr(context.Ptr(op.Inputs[1])),
-            Arg.Ptr(context.Ptr(bias)), Dims(o), Arg.Ptr(context.Ptr(op.Outputs[0])), Arg.Ptr(inPlace ? context.Scratch : Pointer.Null));
+            Arg.Ptr(context.Ptr(bias)), Dims(o), Arg.Ptr(context.Ptr(op.Outputs[0])),
+            Arg.Ptr(inPlace || ScratchBytes(context, op) > 0 ? context.Scratch : Pointer.Null));
     }
 
-    /// <summary>Depthwise in place: int8, depth multiplier 1, the output no larger than the input.</summary>
+    /// <summary>An int8 DEPTHWISE_CONV_2D with one input channel and constant weights: output channel k is the
+    /// convolution of that channel with weight plane k, so it runs as CONV_2D (same sums, same per-channel
+    /// multipliers) with the weights transposed to OHWI at build time. Never in place (see <see cref="InPlace"/>).</summary>
+    private static bool IsOneChannelDepthwise(Operator op, Tensor input, Tensor weights) =>
+        op.Kind == OpKind.DepthwiseConv2D && input.Type == DataType.Int8 && input.Shape.Count == 4 && input.Shape[3] == 1
+        && weights.IsConstant && weights.Shape.Count == 4;
+
+    private void LowerOneChannelDepthwise(LoweringContext context, Operator op, int[] i, int[] w, int[] o, Field[] depthwiseFields,
+        Arg perChannel, string comment)
+    {
+        // [1, kh, kw, out] -> [out, kh, kw, 1]: filter k's taps in (ky, kx) order.
+        int outChannels = w[3], taps = w[1] * w[2];
+        var hwo = context.T(op.Inputs[1]).Data!.Value.Span;
+        Expect(hwo.Length == taps * outChannels, $"the weights hold {hwo.Length} bytes, not {taps * outChannels}");
+        var ohwi = new byte[hwo.Length];
+        for (int k = 0; k < outChannels; k++)
+            for (int t = 0; t < taps; t++)
+                ohwi[k * taps + t] = hwo[t * outChannels + k];
+        int bias = op.Inputs.Count > 2 ? op.Inputs[2] : -1;
+        var convFields = depthwiseFields.Where(f => f.Name != "depth_multiplier").ToArray();
+        int[] filter = { outChannels, w[1], w[2], 1 };
+        context.Call("tml_conv_s8", comment + ", one input channel as a convolution",
+            Arg.Struct("tml_conv_params", convFields), perChannel, Dims(i), Arg.Ptr(context.Ptr(op.Inputs[0])), Dims(filter),
+            Arg.Ptr(context.Constant(ohwi)), Arg.Ptr(context.Ptr(bias)), Dims(o), Arg.Ptr(context.Ptr(op.Outputs[0])),
+            Arg.Ptr(ScratchBytes(context, op) > 0 ? context.Scratch : Pointer.Null));
+    }
+
+    /// <summary>Taps of the largest window the DSP conv path copies as int16 patches (conv.c's TML_CONV_PATCH_TAPS).</summary>
+    private const int PatchTaps = 144;
+
+    /// <summary>Cores whose build takes the DSP paths (tml_arch.h's TML_CORE_USES_DSP).</summary>
+    private static readonly string[] DspCores = { "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55" };
+
+    /// <summary>tml_conv_s8_get_buffer_size_for the target: on a DSP core, two int16 patches of an ungrouped window
+    /// of up to <see cref="PatchTaps"/> taps, each rounded to whole words; none for 1x1 (pointwise, TFLite pads it
+    /// by 0), int16, float or the other targets. A one-channel depthwise runs as that convolution.</summary>
+    public override long ScratchBytes(LoweringContext context, Operator op)
+    {
+        if (!DspCores.Contains(context.Target) || op.Inputs.Count < 2) return 0;
+        var input = context.T(op.Inputs[0]);
+        var weights = context.T(op.Inputs[1]);
+        if (input.Type != DataType.Int8 || context.T(op.Outputs[0]).Type != DataType.Int8 || input.Shape.Count != 4 || weights.Shape.Count != 4) return 0;
+        long taps;
+        if (op.Kind == OpKind.Conv2D)
+        {
+            if (weights.Shape[3] != input.Shape[3]) return 0; // grouped
+            taps = (long)weights.Shape[1] * weights.Shape[2] * weights.Shape[3];
+        }
+        else
+        {
+            if (!IsOneChannelDepthwise(op, input, weights)) return 0;
+            taps = (long)weights.Shape[1] * weights.Shape[2];
+        }
+        bool pointwise = weights.Shape[1] == 1 && weights.Shape[2] == 1;
+        return pointwise || taps < 1 || taps > PatchTaps ? 0 : 2 * (taps + (taps & 1)) * sizeof(short);
+    }
+
+    /// <summary>Depthwise in place: int8, depth multiplier 1, the output no larger than the input, more than one
+    /// channel (one channel runs as a convolution; its plane would cost as much as the output it saves).</summary>
     public override (InPlaceKind Kind, int[] Positions)? InPlace(Graph graph, Operator op, bool depthwise, bool elementwise)
     {
         if (!depthwise || op.Kind != OpKind.DepthwiseConv2D || op.Inputs.Count < 2 || !Planning.InPlace.IsActivation(graph, op.Inputs[0]) || op.Inputs[1] < 0) return null;
@@ -145,7 +209,7 @@ internal sealed class Convolution : OperatorDefinition
         var weights = graph.Tensors[op.Inputs[1]];
         var output = graph.Tensors[op.Outputs[0]];
         bool ok = input.Type == DataType.Int8 && output.Type == DataType.Int8 && input.Shape.Count == 4 && output.Shape.Count == 4
-            && weights.Shape.Count == 4 && weights.Shape[3] == input.Shape[3] && output.Shape[3] == input.Shape[3]
+            && weights.Shape.Count == 4 && weights.Shape[3] == input.Shape[3] && !IsOneChannelDepthwise(op, input, weights) && output.Shape[3] == input.Shape[3]
             && output.Shape[0] == input.Shape[0] && output.Shape[1] <= input.Shape[1] && output.Shape[2] <= input.Shape[2];
         return ok ? (InPlaceKind.Depthwise, new[] { 0 }) : null;
     }

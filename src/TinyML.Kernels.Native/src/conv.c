@@ -9,16 +9,20 @@
  *                activation_min, activation_max)
  * Taps outside the input are skipped (zero padding in the real domain).
  *
- * On DSP cores (TML_USE_DSP) ungrouped int8 convolutions take conv_s8_dsp: no im2col, so no scratch. Each window
- * row is read in place: with dilation_w 1 its valid taps are one contiguous run of input and filter bytes, the
- * same for a pair of neighbouring outputs whose windows are clipped alike, so 2 pixels x 2 output channels share
- * one tml_dot_s8_2x2 per row (1x1 is the matrix product of pixels by filters). Unclipped windows fold the input
- * offset into the accumulator; a pointwise (1x1, unpadded) convolution skips the windows altogether and pairs pixels
- * across row ends. The requantization is tml_requant_apply; all exact (int32 sums wrap in any order),
+ * On DSP cores (TML_USE_DSP) ungrouped int8 convolutions take one of three paths. A pointwise (1x1, unpadded)
+ * convolution is a matrix product of pixels by filters, pixels paired across row ends. Windows of at most
+ * TML_CONV_PATCH_TAPS taps are copied as int16 patches into the kernel's scratch (conv_s8_dsp_patch). Larger windows,
+ * or any window when the caller gave no scratch, take conv_s8_dsp, which reads each window row in place: with
+ * dilation_w 1 its valid taps are one contiguous run of input and filter bytes, the same for a pair of neighbouring
+ * outputs whose windows are clipped alike, so 2 pixels x 2 output channels share one tml_dot_s8_2x2 per row;
+ * unclipped windows fold the input offset into the accumulator. The requantization is tml_requant_apply; all exact (int32 sums wrap in any order),
  * so the result equals the portable loop's bit for bit.
  */
 #include "common.h"
 #include "dot_s8.h"
+
+/* Taps (k_h x k_w x c) of the largest window the DSP patch path copies, two pixels at a time. */
+#define TML_CONV_PATCH_TAPS 144
 
 static int conv_params_valid(const tml_conv_params *p)
 {
@@ -29,7 +33,7 @@ static int conv_params_valid(const tml_conv_params *p)
 TML_API int32_t tml_conv_s8_get_buffer_size(const tml_conv_params *params, const tml_dims *input_dims,
                                             const tml_dims *filter_dims, const tml_dims *output_dims)
 {
-    return tml_conv_s8_get_buffer_size_for(TML_BUILD_CORE, params, input_dims, filter_dims, output_dims);
+    return tml_conv_s8_get_buffer_size_for(TML_SCRATCH_CORE, params, input_dims, filter_dims, output_dims);
 }
 
 TML_API int32_t tml_conv_s8_get_buffer_size_for(int32_t core, const tml_conv_params *params,
@@ -42,8 +46,15 @@ TML_API int32_t tml_conv_s8_get_buffer_size_for(int32_t core, const tml_conv_par
     if (params == NULL || input_dims == NULL || filter_dims == NULL || output_dims == NULL) {
         return -1;
     }
-    /* The portable path works directly on the input; no im2col buffer. */
-    return 0;
+    /* The portable path works directly on the input. DSP cores copy windows of up to TML_CONV_PATCH_TAPS taps as
+     * two int16 patches, each rounded to whole words; ungrouped only, and pointwise (1x1, unpadded) needs none. */
+    const int32_t taps = filter_dims->h * filter_dims->w * filter_dims->c;
+    const int pointwise = filter_dims->h == 1 && filter_dims->w == 1 && params->pad_h == 0 && params->pad_w == 0;
+    if (!TML_CORE_USES_DSP(core) || !tml_dims_valid(filter_dims) || input_dims->c != filter_dims->c || pointwise ||
+        taps > TML_CONV_PATCH_TAPS) {
+        return 0;
+    }
+    return 2 * (taps + (taps & 1)) * (int32_t)sizeof(int16_t);
 }
 
 #if TML_USE_DSP
@@ -234,17 +245,18 @@ TML_INLINE void conv_patch_dot_2x2(const int16_t *p0, const int16_t *p1, const i
 }
 
 /*
- * tml_conv_s8_dsp_patch (dot_s8.h): conv_s8_dsp for windows of at most TML_CONV_PATCH_TAPS taps: two output pixels' windows are copied once to the
- * stack as int16 patches (offset added, clipped taps 0) and then serve every output channel pair, each window one
- * run as long as the filter row (OHWI: the window's taps in order), with no per-row set-up and no SXTB16 on the
- * activations. Pixels pair across row ends; an odd last pixel is computed twice and written once.
+ * conv_s8_dsp for windows of at most TML_CONV_PATCH_TAPS taps: two output pixels' windows are copied once into
+ * `scratch` as int16 patches (offset added, clipped taps 0; tml_conv_s8_get_buffer_size bytes, 4-byte aligned) and
+ * then serve every output channel pair, each window one run as long as the filter row (OHWI: the window's taps in
+ * order), with no per-row set-up and no SXTB16 on the activations. Pixels pair across row ends; an odd last pixel
+ * is computed twice and written once.
  */
-void tml_conv_s8_dsp_patch(const tml_conv_params *p, const tml_per_channel_quant *quant, const tml_dims *in_dims,
-                           const int8_t *input, const tml_dims *f_dims, const int8_t *filter, const int32_t *bias,
-                           const tml_dims *out_dims, int8_t *output)
+static void conv_s8_dsp_patch(const tml_conv_params *p, const tml_per_channel_quant *quant, const tml_dims *in_dims,
+                              const int8_t *input, const tml_dims *f_dims, const int8_t *filter, const int32_t *bias,
+                              const tml_dims *out_dims, int8_t *output, int16_t *scratch)
 {
-    int16_t patches[2][TML_CONV_PATCH_TAPS] __attribute__((aligned(4)));
     const int32_t taps = f_dims->h * f_dims->w * f_dims->c;
+    int16_t *const patches[2] = {scratch, scratch + taps + (taps & 1)}; /* the second starts on a word */
     const int32_t out_c = f_dims->n;
     const int32_t out_w = out_dims->w;
     const int32_t pixels = out_dims->h * out_w;
@@ -343,7 +355,7 @@ TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_chan
                                const int8_t *filter, const int32_t *bias, const tml_dims *output_dims,
                                int8_t *output, void *scratch)
 {
-    (void)scratch;
+    (void)scratch; /* the DSP patch path's */
     if (params == NULL || quant == NULL || quant->multiplier == NULL || quant->shift == NULL || input == NULL ||
         filter == NULL || output == NULL || !tml_dims_valid(input_dims) || !tml_dims_valid(filter_dims) ||
         !tml_dims_valid(output_dims) || !conv_params_valid(params)) {
@@ -354,8 +366,12 @@ TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_chan
         tml_dot_multipliers_ok(quant->multiplier, filter_dims->n)) {
         if (conv_is_pointwise(params, input_dims, filter_dims, output_dims)) {
             conv_s8_dsp_pointwise(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
-        } else if (filter_dims->h * filter_dims->w * filter_dims->c <= TML_CONV_PATCH_TAPS) {
-            tml_conv_s8_dsp_patch(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+        } else if (scratch != NULL && ((uintptr_t)scratch & 3u) == 0 &&
+                   tml_conv_s8_get_buffer_size(params, input_dims, filter_dims, output_dims) > 0) {
+            /* Planned patch scratch; a caller that sized it for another core (none, or unaligned) gets the window
+             * path, which needs none. */
+            conv_s8_dsp_patch(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output,
+                              (int16_t *)scratch);
         } else {
             conv_s8_dsp(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
         }

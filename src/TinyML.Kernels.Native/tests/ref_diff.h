@@ -221,7 +221,7 @@ static void tml_rd_depthwise(tml_rd_rng *r, tml_ref_diff_result *res, int inplac
     tml_depthwise_conv_params p;
     /* Multipliers 1 and 4 or 8 take the DSP path, 2 and 3 do not. */
     p.depth_multiplier = inplace ? 1 : (tml_rd_int(r, 0, 3) == 0 ? 4 * tml_rd_int(r, 1, 2) : tml_rd_int(r, 1, 3));
-    /* One input channel (a quarter of the copying cases) takes the conv patch path on DSP cores. */
+    /* One input channel: a quarter of the copying cases (the compiler lowers these as convolutions). */
     const int32_t in_c = !inplace && tml_rd_int(r, 0, 3) == 0
                              ? 1
                              : tml_rd_int(r, 1, TML_RD_MAX_CH / p.depth_multiplier < 20 ? TML_RD_MAX_CH / p.depth_multiplier : 20);
