@@ -51,6 +51,26 @@ public class PlanAndRunTests
     }
 
     [Fact]
+    public void Plan_ForADspCore_ReservesTheConvPatchScratch_AndAnUnknownTargetIsTML0004()
+    {
+        long Scratch(string target)
+        {
+            var (code, output, error) = Run("plan", SharedData.Model("micro_speech"), "--json", "--target", target);
+            Assert.True(code == 0, error);
+            var root = JsonDocument.Parse(output).RootElement;
+            return root.GetProperty("scratch_bytes").GetInt64();
+        }
+        // micro_speech's first layer: a 10x8 one-channel depthwise convolution, i.e. a convolution whose two int16
+        // patches of 80 taps the DSP cores keep in scratch; the host and the M0+ need none.
+        Assert.Equal(0, Scratch("host"));
+        Assert.Equal(0, Scratch("cortex-m0plus"));
+        Assert.Equal(2 * 80 * 2, Scratch("cortex-m4"));
+        var (unknown, _, unknownError) = Run("plan", SharedData.Model("micro_speech"), "--target", "cortex-a53");
+        Assert.Equal(Cli.ModelErrors, unknown);
+        Assert.Contains("TML0004", unknownError);
+    }
+
+    [Fact]
     public void Run_WritesTheGoldenBytes()
     {
         string output = Path.Combine(Path.GetTempPath(), $"tinyml-run-{Guid.NewGuid():N}.bin");

@@ -44,14 +44,16 @@ public static class Device
         OutputDirectory = Path.Combine(Scratch.Value, $"{label.Replace('/', '_')}-{core.Name}{(optimizeForSize ? "-Os" : "")}-{Guid.NewGuid():N}"),
     };
 
-    private static readonly ConcurrentDictionary<string, ExecutionPlan> Plans = new();
+    private static readonly ConcurrentDictionary<(string Model, string Target), ExecutionPlan> Plans = new();
 
-    /// <summary>The execution plan of a golden case (lowered once per run).</summary>
-    public static ExecutionPlan Plan(GoldenCase gc) => Plans.GetOrAdd(gc.Model, model =>
+    /// <summary>The execution plan of a golden case (lowered once per run), for the host (which a device build
+    /// accepts: kernels then take their paths that need no scratch) or for <paramref name="core"/>, as
+    /// <c>tinyml compile --target</c> makes it.</summary>
+    public static ExecutionPlan Plan(GoldenCase gc, CortexMCore? core = null) => Plans.GetOrAdd((gc.Model, core?.Name ?? ExecutionPlan.HostTarget), key =>
     {
-        var read = TfliteReader.ReadFile(model);
+        var read = TfliteReader.ReadFile(key.Model);
         Assert.Empty(read.Diagnostics);
-        var lowered = Lowerer.Lower(read.Value!, model);
+        var lowered = Lowerer.Lower(read.Value!, key.Model, LoweringOptions.Default with { Target = key.Target });
         Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
         return lowered.Value!;
     });

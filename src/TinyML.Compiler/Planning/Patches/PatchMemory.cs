@@ -132,6 +132,14 @@ public sealed class PatchMemory
             buffers.Add(new ArenaBuffer($"crop {slot} of operator {schedule.Ops[op].Index}", schedule.CropBytes(op, slot), op + 1, op + 1));
         }
         var scratchBuffers = new Dictionary<int, int>();
+        // A patched operator's scratch serves each of its tile calls in turn, at its step.
+        for (int j = 0; j < k; j++)
+        {
+            int op = schedule.Ops[j].Index;
+            if (op >= scratch.Count || scratch[op] <= 0) continue;
+            scratchBuffers[op] = buffers.Count;
+            buffers.Add(new ArenaBuffer($"scratch of operator {op}", scratch[op], j + 1, j + 1));
+        }
         for (int i = k; i < scratch.Count; i++)
         {
             if (scratch[i] <= 0) continue;
