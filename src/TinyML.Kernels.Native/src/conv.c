@@ -24,6 +24,14 @@
 /* Taps (k_h x k_w x c) of the largest window the DSP patch path copies, two pixels at a time. */
 #define TML_CONV_PATCH_TAPS 144
 
+/* On DSP cores each path of tml_conv_s8 is a function of its own: the static stack bound adds up the frames along a
+ * call chain, so one function holding every path would carry the largest path's frame into each of the others. */
+#if TML_USE_DSP
+#define CONV_PATH __attribute__((noinline)) static
+#else
+#define CONV_PATH static
+#endif
+
 static int conv_params_valid(const tml_conv_params *p)
 {
     return tml_window_params_valid(p->stride_h, p->stride_w, p->dilation_h, p->dilation_w, p->pad_h, p->pad_w) &&
@@ -91,7 +99,7 @@ static void conv_window_2x2(const tml_conv_params *p, const tml_dims *in_dims, c
 /* Ungrouped int8 convolution on a DSP core; arguments already validated. Output channels in pairs, outermost, so
  * that each pair's requantization and filter sum are computed once: a window with every tap inside the input starts
  * from input_offset x sum(filter) and runs without the offset (no SADD16), a clipped one adds it per element. */
-static void conv_s8_dsp(const tml_conv_params *p, const tml_per_channel_quant *quant, const tml_dims *in_dims,
+CONV_PATH void conv_s8_dsp(const tml_conv_params *p, const tml_per_channel_quant *quant, const tml_dims *in_dims,
                         const int8_t *input, const tml_dims *f_dims, const int8_t *filter, const int32_t *bias,
                         const tml_dims *out_dims, int8_t *output)
 {
@@ -178,7 +186,7 @@ TML_INLINE void conv_patch_copy(int16_t *dst, const int8_t *src, int32_t n, int3
     }
 }
 
-static void conv_patch(const tml_conv_params *p, const tml_dims *in_dims, const int8_t *in_batch,
+TML_INLINE void conv_patch(const tml_conv_params *p, const tml_dims *in_dims, const int8_t *in_batch,
                        const tml_dims *f_dims, int32_t i, int32_t out_w, int16_t *patch)
 {
     const int32_t c = in_dims->c, k_w = f_dims->w, row = k_w * c, taps = f_dims->h * row;
@@ -251,7 +259,7 @@ TML_INLINE void conv_patch_dot_2x2(const int16_t *p0, const int16_t *p1, const i
  * order), with no per-row set-up and no SXTB16 on the activations. Pixels pair across row ends; an odd last pixel
  * is computed twice and written once.
  */
-static void conv_s8_dsp_patch(const tml_conv_params *p, const tml_per_channel_quant *quant, const tml_dims *in_dims,
+CONV_PATH void conv_s8_dsp_patch(const tml_conv_params *p, const tml_per_channel_quant *quant, const tml_dims *in_dims,
                               const int8_t *input, const tml_dims *f_dims, const int8_t *filter, const int32_t *bias,
                               const tml_dims *out_dims, int8_t *output, int16_t *scratch)
 {
@@ -307,7 +315,7 @@ TML_INLINE const int8_t *conv_pointwise_pixel(const tml_conv_params *p, const tm
 
 /* conv_s8_dsp for a pointwise (1x1, unpadded) convolution: a matrix product of pixels by filters, so the pixels of a
  * batch are one list, taken two at a time across row ends, with no window bookkeeping; the offset is folded. */
-static void conv_s8_dsp_pointwise(const tml_conv_params *p, const tml_per_channel_quant *quant,
+CONV_PATH void conv_s8_dsp_pointwise(const tml_conv_params *p, const tml_per_channel_quant *quant,
                                   const tml_dims *in_dims, const int8_t *input, const tml_dims *f_dims,
                                   const int8_t *filter, const int32_t *bias, const tml_dims *out_dims, int8_t *output)
 {
@@ -350,34 +358,32 @@ static void conv_s8_dsp_pointwise(const tml_conv_params *p, const tml_per_channe
 }
 #endif
 
-TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_channel_quant *quant,
-                               const tml_dims *input_dims, const int8_t *input, const tml_dims *filter_dims,
-                               const int8_t *filter, const int32_t *bias, const tml_dims *output_dims,
-                               int8_t *output, void *scratch)
+/* tml_conv_s8's argument checks (the grouping is checked by the path). */
+CONV_PATH int conv_s8_args_valid(const tml_conv_params *params, const tml_per_channel_quant *quant,
+                                 const tml_dims *input_dims, const int8_t *input, const tml_dims *filter_dims,
+                                 const int8_t *filter, const tml_dims *output_dims, const int8_t *output)
 {
-    (void)scratch; /* the DSP patch path's */
-    if (params == NULL || quant == NULL || quant->multiplier == NULL || quant->shift == NULL || input == NULL ||
-        filter == NULL || output == NULL || !tml_dims_valid(input_dims) || !tml_dims_valid(filter_dims) ||
-        !tml_dims_valid(output_dims) || !conv_params_valid(params)) {
-        return TML_ERROR_ARGUMENT;
-    }
+    return params != NULL && quant != NULL && quant->multiplier != NULL && quant->shift != NULL && input != NULL &&
+           filter != NULL && output != NULL && tml_dims_valid(input_dims) && tml_dims_valid(filter_dims) &&
+           tml_dims_valid(output_dims) && conv_params_valid(params);
+}
+
 #if TML_USE_DSP
-    if (input_dims->c == filter_dims->c && tml_conv_filters_per_group(input_dims, filter_dims, output_dims) != 0 &&
-        tml_dot_multipliers_ok(quant->multiplier, filter_dims->n)) {
-        if (conv_is_pointwise(params, input_dims, filter_dims, output_dims)) {
-            conv_s8_dsp_pointwise(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
-        } else if (scratch != NULL && ((uintptr_t)scratch & 3u) == 0 &&
-                   tml_conv_s8_get_buffer_size(params, input_dims, filter_dims, output_dims) > 0) {
-            /* Planned patch scratch; a caller that sized it for another core (none, or unaligned) gets the window
-             * path, which needs none. */
-            conv_s8_dsp_patch(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output,
-                              (int16_t *)scratch);
-        } else {
-            conv_s8_dsp(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
-        }
-        return TML_OK;
-    }
+/* 1 when the DSP paths compute this convolution: ungrouped, every multiplier suits tml_requant. */
+CONV_PATH int conv_s8_takes_dsp(const tml_per_channel_quant *quant, const tml_dims *input_dims,
+                                const tml_dims *filter_dims, const tml_dims *output_dims)
+{
+    return input_dims->c == filter_dims->c && tml_conv_filters_per_group(input_dims, filter_dims, output_dims) != 0 &&
+           tml_dot_multipliers_ok(quant->multiplier, filter_dims->n);
+}
 #endif
+
+/* The portable loop (TFLM's ConvPerChannel order); arguments already validated but the grouping. */
+CONV_PATH tml_status conv_s8_portable(const tml_conv_params *params, const tml_per_channel_quant *quant,
+                                      const tml_dims *input_dims, const int8_t *input, const tml_dims *filter_dims,
+                                      const int8_t *filter, const int32_t *bias, const tml_dims *output_dims,
+                                      int8_t *output)
+{
     const int32_t batches = input_dims->n;
     const int32_t in_h = input_dims->h;
     const int32_t in_w = input_dims->w;
@@ -436,6 +442,34 @@ TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_chan
         }
     }
     return TML_OK;
+}
+
+TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_channel_quant *quant,
+                               const tml_dims *input_dims, const int8_t *input, const tml_dims *filter_dims,
+                               const int8_t *filter, const int32_t *bias, const tml_dims *output_dims,
+                               int8_t *output, void *scratch)
+{
+    (void)scratch; /* the DSP patch path's */
+    if (!conv_s8_args_valid(params, quant, input_dims, input, filter_dims, filter, output_dims, output)) {
+        return TML_ERROR_ARGUMENT;
+    }
+#if TML_USE_DSP
+    if (conv_s8_takes_dsp(quant, input_dims, filter_dims, output_dims)) {
+        if (conv_is_pointwise(params, input_dims, filter_dims, output_dims)) {
+            conv_s8_dsp_pointwise(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+        } else if (scratch != NULL && ((uintptr_t)scratch & 3u) == 0 &&
+                   tml_conv_s8_get_buffer_size(params, input_dims, filter_dims, output_dims) > 0) {
+            /* Planned patch scratch; a caller that sized it for another core (none, or unaligned) gets the window
+             * path, which needs none. */
+            conv_s8_dsp_patch(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output,
+                              (int16_t *)scratch);
+        } else {
+            conv_s8_dsp(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+        }
+        return TML_OK;
+    }
+#endif
+    return conv_s8_portable(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
 }
 
 /*
