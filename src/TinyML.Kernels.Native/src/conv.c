@@ -15,8 +15,8 @@
  * or any window when the caller gave no scratch, take conv_s8_dsp, which reads each window row in place: with
  * dilation_w 1 its valid taps are one contiguous run of input and filter bytes, the same for a pair of neighbouring
  * outputs whose windows are clipped alike, so 2 pixels x 2 output channels share one tml_dot_s8_2x2 per row;
- * unclipped windows fold the input offset into the accumulator. The requantization is tml_requant_apply; all exact (int32 sums wrap in any order),
- * so the result equals the portable loop's bit for bit.
+ * unclipped windows fold the input offset into the accumulator. The requantization is tml_requant_apply; all exact
+ * (int32 sums wrap in any order), so the result equals the portable loop's bit for bit.
  */
 #include "common.h"
 #include "dot_s8.h"
@@ -101,8 +101,8 @@ static void conv_window_2x2(const tml_conv_params *p, const tml_dims *in_dims, c
  * that each pair's requantization and filter sum are computed once: a window with every tap inside the input starts
  * from input_offset x sum(filter) and runs without the offset (no SADD16), a clipped one adds it per element. */
 CONV_PATH void conv_s8_dsp(const tml_conv_params *p, const tml_per_channel_quant *quant, const tml_dims *in_dims,
-                        const int8_t *input, const tml_dims *f_dims, const int8_t *filter, const int32_t *bias,
-                        const tml_dims *out_dims, int8_t *output)
+                           const int8_t *input, const tml_dims *f_dims, const int8_t *filter, const int32_t *bias,
+                           const tml_dims *out_dims, int8_t *output)
 {
     const int32_t out_c = f_dims->n;
     const int32_t f_size = f_dims->h * f_dims->w * f_dims->c;
@@ -188,7 +188,7 @@ TML_INLINE void conv_patch_copy(int16_t *dst, const int8_t *src, int32_t n, int3
 }
 
 TML_INLINE void conv_patch(const tml_conv_params *p, const tml_dims *in_dims, const int8_t *in_batch,
-                       const tml_dims *f_dims, int32_t i, int32_t out_w, int16_t *patch)
+                           const tml_dims *f_dims, int32_t i, int32_t out_w, int16_t *patch)
 {
     const int32_t c = in_dims->c, k_w = f_dims->w, row = k_w * c, taps = f_dims->h * row;
     const int lanes = (c & 3) == 0; /* every tap run starts and ends on a group of four */
@@ -260,9 +260,10 @@ TML_INLINE void conv_patch_dot_2x2(const int16_t *p0, const int16_t *p1, const i
  * order), with no per-row set-up and no SXTB16 on the activations. Pixels pair across row ends; an odd last pixel
  * is computed twice and written once.
  */
-CONV_PATH void conv_s8_dsp_patch(const tml_conv_params *p, const tml_per_channel_quant *quant, const tml_dims *in_dims,
-                              const int8_t *input, const tml_dims *f_dims, const int8_t *filter, const int32_t *bias,
-                              const tml_dims *out_dims, int8_t *output, int16_t *scratch)
+CONV_PATH void conv_s8_dsp_patch(const tml_conv_params *p, const tml_per_channel_quant *quant,
+                                 const tml_dims *in_dims, const int8_t *input, const tml_dims *f_dims,
+                                 const int8_t *filter, const int32_t *bias, const tml_dims *out_dims, int8_t *output,
+                                 int16_t *scratch)
 {
     const int32_t taps = f_dims->h * f_dims->w * f_dims->c;
     int16_t *const patches[2] = {scratch, scratch + taps + (taps & 1)}; /* the second starts on a word */
@@ -317,8 +318,9 @@ TML_INLINE const int8_t *conv_pointwise_pixel(const tml_conv_params *p, const tm
 /* conv_s8_dsp for a pointwise (1x1, unpadded) convolution: a matrix product of pixels by filters, so the pixels of a
  * batch are one list, taken two at a time across row ends, with no window bookkeeping; the offset is folded. */
 CONV_PATH void conv_s8_dsp_pointwise(const tml_conv_params *p, const tml_per_channel_quant *quant,
-                                  const tml_dims *in_dims, const int8_t *input, const tml_dims *f_dims,
-                                  const int8_t *filter, const int32_t *bias, const tml_dims *out_dims, int8_t *output)
+                                     const tml_dims *in_dims, const int8_t *input, const tml_dims *f_dims,
+                                     const int8_t *filter, const int32_t *bias, const tml_dims *out_dims,
+                                     int8_t *output)
 {
     const int32_t c = in_dims->c;
     const int32_t out_c = f_dims->n;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_abi.c: the per-core buffer sizes. Every `_get_buffer_size_for` answers for each TML_CORE_* id (the portable
- * size, except conv's patches on the DSP cores M4, M7, M33, M55), refuses an unknown id and a NULL argument with -1, and the plain function answers
- * for TML_BUILD_CORE. The planner's side of these sizes is checked by the .NET ScratchSizeTests.
+ * size, except conv's patches on the DSP cores M4, M7, M33, M55), refuses an unknown id and a NULL argument with -1,
+ * and the plain function answers for TML_BUILD_CORE. The planner's side of these sizes is checked by the .NET
+ * ScratchSizeTests.
  */
 #include "tml_kernels.h"
 #include "tml_test.h"
