@@ -10,8 +10,8 @@ using Xunit;
 namespace TinyML.Device.Tests;
 
 /// <summary>
-/// One plan, two back ends, on the device: the generated C, compiled with arm-none-eabi-gcc for Cortex-M4 and
-/// Cortex-M7 and run under QEMU, gives TFLM's golden bytes on every golden model (kws_float is refused, as TFLM
+/// One plan, two back ends, on the device: the generated C of the plan made for the core, compiled with
+/// arm-none-eabi-gcc for Cortex-M4 and Cortex-M7 and run under QEMU, gives TFLM's golden bytes on every golden model (kws_float is refused, as TFLM
 /// refuses it; GoldenCase.NotYetSupported, empty today, would be refused) and every op case.
 /// <para>
 /// Integer outputs are always byte-identical. Float outputs are bit-identical too (-ffp-contract=off: no fused

@@ -46,7 +46,9 @@ public static class Device
 
     private static readonly ConcurrentDictionary<(string Model, string Target), ExecutionPlan> Plans = new();
 
-    /// <summary>The execution plan of a golden case for a core (the host's without one), lowered once per run.</summary>
+    /// <summary>The execution plan of a golden case (lowered once per run), for the host (which a device build
+    /// accepts: kernels then take their paths that need no scratch) or for <paramref name="core"/>, as
+    /// <c>tinyml compile --target</c> makes it.</summary>
     public static ExecutionPlan Plan(GoldenCase gc, CortexMCore? core = null) => Plans.GetOrAdd((gc.Model, core?.Name ?? ExecutionPlan.HostTarget), key =>
     {
         var read = TfliteReader.ReadFile(key.Model);
@@ -68,7 +70,7 @@ public static class Device
     public static void AssertMatchesReference(TinyML.Compiler.Ir.Model model, string core, string label,
         IReadOnlyList<byte[]> inputs, Func<byte[], byte[]> reference, Xunit.Abstractions.ITestOutputHelper output)
     {
-        var lowered = Lowerer.Lower(TfliteReader.Read(TfliteWriter.Write(model)).Value!, null, LoweringOptions.Default with { Target = core });
+        var lowered = Lowerer.Lower(TfliteReader.Read(TfliteWriter.Write(model)).Value!);
         Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
         var image = DeviceBuild.Build(lowered.Value!, Options(CortexM.Get(core), label));
         var results = Runner.Run(image, inputs.Select(i => (IReadOnlyList<byte[]>)new[] { i }).ToList());

@@ -41,15 +41,27 @@ public sealed class KernelSeamTests(ITestOutputHelper log)
             Probe(flags.Append("-DTML_FORCE_PORTABLE=1")));
     }
 
-    private static string Probe(IEnumerable<string> flags)
+    /// <summary>The core table the host library sizes scratch by (TML_CORE_USES_DSP) says what each core's own build
+    /// does, and a DSP build's plain _get_buffer_size answers for a DSP core (TML_SCRATCH_CORE).</summary>
+    [Theory]
+    [MemberData(nameof(Cores))]
+    public void CoreTable_SaysWhichCoresTakeTheDspPaths(string core)
+    {
+        int id = TinyML.Compiler.Plan.KernelAbi.CoreId(core)!.Value;
+        string source = "#include \"tml_kernels.h\"\n#include \"tml_arch.h\"\n" +
+            $"#if TML_CORE_USES_DSP({id}) == TML_USE_DSP && TML_CORE_USES_DSP(TML_SCRATCH_CORE) == TML_USE_DSP\nTML_PROBE agrees\n#else\nTML_PROBE differs\n#endif\n";
+        Assert.Equal("agrees", Probe(CortexM.Get(core).GccFlags, source));
+    }
+
+    private static string Probe(IEnumerable<string> flags, string? source = null)
     {
         string dir = Directory.CreateTempSubdirectory("tml-arch-probe-").FullName;
         try
         {
             string probe = Path.Combine(dir, "probe.c");
-            File.WriteAllText(probe, "#include \"tml_arch.h\"\nTML_PROBE cortex_m=TML_ARCH_CORTEX_M arch=TML_ARCH_ARM dsp=TML_ARCH_HAS_DSP " +
+            File.WriteAllText(probe, source ?? "#include \"tml_arch.h\"\nTML_PROBE cortex_m=TML_ARCH_CORTEX_M arch=TML_ARCH_ARM dsp=TML_ARCH_HAS_DSP " +
                 "mve=TML_ARCH_HAS_MVE use_dsp=TML_USE_DSP use_mve=TML_USE_MVE path=TML_PATH_NAME\n");
-            var result = ToolProcess.Run(ArmToolchain.Locate().Gcc, flags.Concat(new[] { "-E", "-P", "-I", Path.Combine(Native, "src"), probe }));
+            var result = ToolProcess.Run(ArmToolchain.Locate().Gcc, flags.Concat(new[] { "-E", "-P", "-I", Path.Combine(Native, "src"), "-I", Path.Combine(Native, "include"), probe }));
             Assert.True(result.ExitCode == 0, result.Output);
             string line = result.StandardOutput.Split('\n').Single(l => l.StartsWith("TML_PROBE ", StringComparison.Ordinal));
             return line.Substring("TML_PROBE ".Length).Trim();

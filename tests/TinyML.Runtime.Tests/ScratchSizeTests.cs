@@ -13,10 +13,10 @@ using Xunit;
 namespace TinyML.Runtime.Tests;
 
 /// <summary>
-/// For every kernel with a <c>_get_buffer_size_for</c> in tml_kernels.h, the scratch the planner reserves equals what
-/// the C function answers, for every core, over a sweep of shapes. The planner's value is read from the memory
-/// layout of a small lowered model, and the C function gets the very parameter structs the plan passes the kernel
-/// (found by parameter name), so neither side is retyped here.
+/// For every kernel with a <c>_get_buffer_size_for</c> in tml_kernels.h, the scratch the planner reserves for a target
+/// equals what the C function answers for that core, for every core, over a sweep of shapes. The planner's value is
+/// read from the memory layout of a small model lowered for the core, and the C function gets the very parameter
+/// structs the plan passes the kernel (found by parameter name), so neither side is retyped here.
 /// </summary>
 public class ScratchSizeTests
 {
@@ -36,7 +36,8 @@ public class ScratchSizeTests
     {
         for (int k = 0; k < 12; k++)
         {
-            int n = 1 + rng.Next(2), h = rng.Next(3, 13), w = rng.Next(3, 13), c = rng.Next(1, 9), kh = rng.Next(1, 4), kw = rng.Next(1, 4);
+            // Conv channels up to 20, so that some 3x3 windows exceed the DSP patch's 144 taps.
+            int n = 1 + rng.Next(2), h = rng.Next(3, 13), w = rng.Next(3, 13), c = rng.Next(1, depthwise ? 9 : 21), kh = rng.Next(1, 4), kw = rng.Next(1, 4);
             int stride = rng.Next(1, 3), m = depthwise ? rng.Next(1, 3) : 1, oc = depthwise ? c * m : rng.Next(1, 9);
             var padding = rng.Next(2) == 0 ? Padding.Same : Padding.Valid;
             int oh = Out(h, kh, stride, padding), ow = Out(w, kw, stride, padding);
@@ -63,9 +64,31 @@ public class ScratchSizeTests
                 b.Operator(depthwise ? OpKind.DepthwiseConv2D : OpKind.Conv2D, new[] { input, weights, bias }, new[] { output }, options);
                 if (depthwise || constantWeights) b.Inputs(input); else b.Inputs(input, weights);
                 b.Outputs(output);
-                yield return new Case(depthwise ? "tml_depthwise_conv_s8" : constantWeights ? "tml_conv_s8_packed" : "tml_conv_s8", b.Build(), LoweringOptions.None,
+                // One input channel: the depthwise convolution is lowered as a (packed) convolution.
+                yield return new Case(depthwise ? (c > 1 ? "tml_depthwise_conv_s8" : "tml_conv_s8_packed") : constantWeights ? "tml_conv_s8_packed" : "tml_conv_s8", b.Build(), LoweringOptions.None,
                     label + (constantWeights ? "" : ", weights as an input"));
             }
+        }
+    }
+
+    /// <summary>Depthwise convolutions of one input channel (micro_speech's first layer is 10x8, multiplier 8), lowered
+    /// as packed convolutions.</summary>
+    private static IEnumerable<Case> OneChannelDepthwise(Random rng)
+    {
+        for (int k = 0; k < 8; k++)
+        {
+            int h = rng.Next(4, 30), w = rng.Next(4, 20), kh = rng.Next(1, 14), kw = rng.Next(1, 14), m = rng.Next(1, 9), stride = rng.Next(1, 3);
+            kh = Math.Min(kh, h);
+            kw = Math.Min(kw, w);
+            int oh = Out(h, kh, stride, Padding.Same), ow = Out(w, kw, stride, Padding.Same);
+            var b = new ModelBuilder();
+            int input = b.Tensor("input", DataType.Int8, new[] { 1, h, w, 1 }, Act);
+            int weights = b.Constant("w", new[] { 1, kh, kw, m }, Weights(rng, kh * kw * m), Scales(m, 0.02f, 3));
+            int bias = b.Constant("b", new[] { m }, Enumerable.Range(0, m).Select(_ => rng.Next(-100, 100)).ToArray(), Scales(m, 0.05f * 0.02f, 0));
+            int output = b.Tensor("output", DataType.Int8, new[] { 1, oh, ow, m }, Act);
+            b.Operator(OpKind.DepthwiseConv2D, new[] { input, weights, bias }, new[] { output }, new DepthwiseConv2DOptions(Padding.Same, stride, stride, m, Activation.None));
+            b.Inputs(input).Outputs(output);
+            yield return new Case("tml_conv_s8_packed", b.Build(), LoweringOptions.None, $"depthwise 1x{h}x{w}x1 k{kh}x{kw} s{stride} m{m}");
         }
     }
 
@@ -201,7 +224,7 @@ public class ScratchSizeTests
     private static IEnumerable<Case> Sweep()
     {
         var rng = new Random(11);
-        return Convolutions(rng, depthwise: false).Concat(Convolutions(rng, depthwise: true)).Concat(InPlaceDepthwise(rng))
+        return Convolutions(rng, depthwise: false).Concat(Convolutions(rng, depthwise: true)).Concat(OneChannelDepthwise(rng)).Concat(InPlaceDepthwise(rng))
             .Concat(FullyConnected(rng)).Concat(AveragePool(rng)).Concat(Mean(rng)).Concat(Svdf(rng)).Concat(TransposeConv(rng)).Concat(TransposeConv16()).Concat(Lstm(rng)).ToList();
     }
 
@@ -211,31 +234,46 @@ public class ScratchSizeTests
         var sized = KernelAbi.Prototypes.Where(p => p.Name.EndsWith("_get_buffer_size_for", StringComparison.Ordinal)).ToList();
         var checkedCases = new Dictionary<string, int>();
         var nonZero = new HashSet<string>();
+        var nonZeroCores = new Dictionary<string, HashSet<string>>();
         foreach (var c in Sweep())
         {
-            var lowered = Lowerer.Lower(c.Model, null, c.Options);
-            Assert.True(lowered.Value is not null, $"{c.Kernel} {c.Label}: {string.Join("\n", lowered.Diagnostics)}");
-            var plan = lowered.Value!;
-            // The in-place kernel is chosen only when its scratch is cheaper than the output buffer it saves.
-            if (!plan.Calls.Any(call => call.Kernel == c.Kernel) && c.Kernel == "tml_depthwise_conv_s8_inplace") continue;
-            var kernelCall = Assert.Single(plan.Calls, call => call.Kernel == c.Kernel);
-            long planned = plan.Memory!.ScratchBytes; // the only operator with scratch in these models
+            KernelCall? hostCall = null;
             foreach (var core in KernelAbi.Cores)
             {
-                // The planner has no target core yet, so every core must need what it plans.
+                var lowered = Lowerer.Lower(c.Model, null, c.Options with { Target = core.Name });
+                Assert.True(lowered.Value is not null, $"{c.Kernel} {c.Label} for {core.Name}: {string.Join("\n", lowered.Diagnostics)}");
+                var plan = lowered.Value!;
+                Assert.Equal(core.Name, plan.Target);
+                // The in-place kernel is chosen only when its scratch is cheaper than the output buffer it saves.
+                if (!plan.Calls.Any(call => call.Kernel == c.Kernel) && c.Kernel == "tml_depthwise_conv_s8_inplace") break;
+                var kernelCall = Assert.Single(plan.Calls, call => call.Kernel == c.Kernel);
+                long planned = plan.Memory!.ScratchBytes; // the only operator with scratch in these models
                 int native = BufferSize(c.Kernel, core.Id, kernelCall);
                 Assert.True(native >= 0, $"{c.Kernel} {c.Label} on {core.Name}: the C function refused the plan's parameters ({native})");
                 Assert.True(planned == native, $"{c.Kernel} {c.Label} on {core.Name}: the planner reserves {planned} bytes, {c.Kernel}_get_buffer_size_for says {native}");
+                // The kernel gets a scratch pointer exactly when it has scratch to use.
+                var scratchArg = kernelCall.Args[KernelAbi.Slot(c.Kernel, "scratch")];
+                Assert.True((scratchArg.Pointer.Region != Region.Null) == (planned > 0),
+                    $"{c.Kernel} {c.Label} on {core.Name}: {planned} scratch bytes, scratch argument {scratchArg.Pointer}");
+                if (core.Name == "host") hostCall = kernelCall;
+                if (planned > 0)
+                {
+                    nonZero.Add(c.Kernel);
+                    if (!nonZeroCores.TryGetValue(c.Kernel, out var cores)) nonZeroCores[c.Kernel] = cores = new HashSet<string>();
+                    cores.Add(core.Name);
+                }
             }
-            Assert.Equal(BufferSize(c.Kernel, KernelAbi.CoreId("host")!.Value, kernelCall), BufferSize(c.Kernel, core: null, kernelCall));
+            if (hostCall is null) continue;
+            Assert.Equal(BufferSize(c.Kernel, KernelAbi.CoreId("host")!.Value, hostCall), BufferSize(c.Kernel, core: null, hostCall));
             checkedCases[c.Kernel] = checkedCases.TryGetValue(c.Kernel, out int n) ? n + 1 : 1;
-            if (planned > 0) nonZero.Add(c.Kernel);
         }
+        // Conv patches are scratch on the DSP cores only.
+        Assert.Equal(new[] { "cortex-m33", "cortex-m4", "cortex-m55", "cortex-m7" }, nonZeroCores["tml_conv_s8"].OrderBy(k => k, StringComparer.Ordinal));
         // Every kernel with a buffer-size function took part, each over several shapes.
         Assert.Equal(sized.Select(p => p.Name.Substring(0, p.Name.Length - "_get_buffer_size_for".Length)).OrderBy(k => k, StringComparer.Ordinal),
             checkedCases.Keys.OrderBy(k => k, StringComparer.Ordinal));
         Assert.All(checkedCases, pair => Assert.True(pair.Value >= 5, $"{pair.Key}: only {pair.Value} shapes"));
-        Assert.Equal(new[] { "tml_conv_s8_packed", "tml_depthwise_conv_s8_inplace", "tml_lstm_f32", "tml_lstm_s8", "tml_svdf_s8", "tml_transpose_conv_s16", "tml_transpose_conv_s8" }, nonZero.OrderBy(k => k, StringComparer.Ordinal));
+        Assert.Equal(new[] { "tml_conv_s8", "tml_conv_s8_packed", "tml_depthwise_conv_s8_inplace", "tml_lstm_f32", "tml_lstm_s8", "tml_svdf_s8", "tml_transpose_conv_s16", "tml_transpose_conv_s8" }, nonZero.OrderBy(k => k, StringComparer.Ordinal));
     }
 
     [Fact]

@@ -8,6 +8,7 @@ using System.Text.Json;
 using TinyML.Compiler.Analysis;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Budgets;
+using TinyML.Compiler.Diagnostics;
 using TinyML.Compiler.Lowering;
 using TinyML.Compiler.Plan;
 using TinyML.Compiler.Planning;
@@ -15,7 +16,7 @@ using TinyML.Compiler.Reports;
 
 namespace TinyML.Cli.Commands;
 
-/// <summary><c>tinyml plan MODEL [--json] [--optimize memory|none] [--ram-budget SIZE] [--report FILE] [--out FILE.tmlmodel]</c>: the arena plan, its lower bound and the per-operator memory profile.</summary>
+/// <summary><c>tinyml plan MODEL [--json] [--optimize memory|none] [--ram-budget SIZE] [--report FILE] [--out FILE.tmlmodel] [--target CORE]</c>: the arena plan, its lower bound and the per-operator memory profile.</summary>
 public static class PlanCommand
 {
     /// <summary>The JSON schema identifier; docs/cli.md documents it.</summary>
@@ -30,19 +31,28 @@ public static class PlanCommand
         var budget = new Option<string>("--ram-budget") { Description = "RAM budget (e.g. 64KB): plan within it if the techniques allow, and draw it in the report" };
         var report = new Option<FileInfo>("--report") { Description = "Write a self-contained HTML/SVG memory report here" };
         var output = new Option<FileInfo>("--out") { Description = "Write the plan as a container (.tmlmodel) here, for tinyml run and tinyml compile" };
-        var command = new Command("plan", "Plan the model's memory: arena, lower bound, tensor placement") { model, json, optimize, budget, report, output };
+        var target = new Option<string>("--target") { Description = "Plan for this core (its kernels' scratch): host (default), " + string.Join(", ", Board.Cores) };
+        var command = new Command("plan", "Plan the model's memory: arena, lower bound, tensor placement") { model, json, optimize, budget, report, output, target };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(json), stdout, stderr, parse.GetValue(optimize), parse.GetValue(budget), parse.GetValue(report),
-            parse.GetValue(output)));
+            parse.GetValue(output), parse.GetValue(target)));
         return command;
     }
 
     /// <summary>Plans one model; returns the exit code.</summary>
     public static int Run(FileInfo file, bool json, TextWriter stdout, TextWriter stderr, string? optimize = null, string? ramBudget = null, FileInfo? report = null,
-        FileInfo? output = null)
+        FileInfo? output = null, string? target = null)
     {
         if (!ModelCompilation.TryOptimize(optimize, stderr, out var options)) return Cli.UsageError;
         if (!ModelCompilation.TryRamBudget(ramBudget, stderr, out long? budget)) return Cli.UsageError;
-        var compiled = ModelCompilation.Compile(file, stderr, options, budget);
+        string? core = target is null ? ExecutionPlan.HostTarget
+            : new[] { ExecutionPlan.HostTarget }.Concat(Board.Cores).FirstOrDefault(c => string.Equals(c, target, StringComparison.OrdinalIgnoreCase));
+        if (core is null)
+        {
+            stderr.WriteLine(new Diagnostic(TinyML.DiagnosticIds.UnknownTarget, Severity.Error,
+                $"target '{target}' is not supported; use {ExecutionPlan.HostTarget} or one of {string.Join(", ", Board.Cores)}").ToString());
+            return Cli.ModelErrors;
+        }
+        var compiled = ModelCompilation.Compile(file, stderr, options, budget, target: core);
         var (model, plan) = (compiled.Model, compiled.Plan);
         if (model is null || plan?.Memory is null) return Cli.ModelErrors;
         // Budget-driven planning tried the techniques when the requested ones missed the budget; say what it found.
@@ -53,7 +63,7 @@ public static class PlanCommand
         var memory = plan.Memory!;
         var live = memory.LiveBytesPerOperator(graph.Operators.Count);
         long weights = ModelSummary.Of(model).WeightsBytes;
-        var techniques = MemoryTechniques.Evaluate(model, file.FullName, options == LoweringOptions.Default ? null : options);
+        var techniques = MemoryTechniques.Evaluate(model, file.FullName, options == LoweringOptions.Default ? null : options, core);
         double overhead = MemoryTechniques.OverheadPercent(plan);
         if (report is not null) File.WriteAllText(report.FullName, MemoryReport.Render(file.Name, graph, MemoryReport.Variants(model, techniques, plan), budget));
         if (output is not null) File.WriteAllBytes(output.FullName, PlanContainer.Write(plan));

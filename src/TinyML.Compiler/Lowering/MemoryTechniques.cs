@@ -77,14 +77,16 @@ public static class MemoryTechniques
 
     /// <summary>
     /// No technique, each technique alone, and all of them (in that order). Each result after "none" carries the
-    /// reason it did not lower the peak below "none", when it did not.
+    /// reason it did not lower the peak below "none", when it did not. Every plan is lowered for
+    /// <paramref name="target"/>, whose kernels may need scratch that the host's do not.
     /// </summary>
-    public static IReadOnlyList<TechniqueResult> Evaluate(Model model, string? file, LoweringOptions? all = null)
+    public static IReadOnlyList<TechniqueResult> Evaluate(Model model, string? file, LoweringOptions? all = null, string target = Plan.ExecutionPlan.HostTarget)
     {
-        var none = Measure("none", model, file, LoweringOptions.None);
+        var plain = LoweringOptions.None with { Target = target };
+        var none = Measure("none", model, file, plain);
         var results = new List<TechniqueResult> { none };
-        foreach (var t in All) results.Add(Measure(t.Name, model, file, t.Enable(LoweringOptions.None)));
-        results.Add(Measure("all", model, file, all ?? Everything(LoweringOptions.MinimumMemory)));
+        foreach (var t in All) results.Add(Measure(t.Name, model, file, t.Enable(plain)));
+        results.Add(Measure("all", model, file, (all ?? Everything(LoweringOptions.MinimumMemory)) with { Target = target }));
         if (none.Plan is null) return results;
         return results.Select((r, i) => i == 0 ? r : r with { Reason = WhyNoGain(model.Main, r.Options, r.Plan, none.ArenaBytes) }).ToList();
     }
@@ -117,7 +119,7 @@ public static class MemoryTechniques
             string? reason = null;
             if (plan is not null && plan.ArenaBytes + plan.StateBytes > ramBudget)
             {
-                long? compared = attempts.Count > 0 ? attempts[0].ArenaBytes : plain ??= Lowerer.Lower(model, file, LoweringOptions.None).Value?.ArenaBytes;
+                long? compared = attempts.Count > 0 ? attempts[0].ArenaBytes : plain ??= Lowerer.Lower(model, file, LoweringOptions.None with { Target = requested.Target }).Value?.ArenaBytes;
                 if (compared is long arena) reason = WhyNoGain(model.Main, attempts.Count > 0 ? Added(options, attempts[0].Options) : options, plan, arena);
             }
             attempts.Add(new TechniqueResult(name, options, plan, plan?.ArenaBytes ?? -1, OverheadPercent(plan), reason));

@@ -2,6 +2,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Runtime.InteropServices;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;
 using TinyML.Compiler.Plan;
@@ -133,8 +134,10 @@ internal sealed class Convolution : OperatorDefinition
                     actMin, actMax, perChannel: true, (multipliers, shifts), context.Ptr(op.Inputs[0]), context.Ptr(op.Outputs[0]));
                 return;
             case Packing.Im2col:
-                PackedMatrix.CallConv(context, comment, weights, bias, common, Q(input).ZeroPoint, oq.ZeroPoint, actMin, actMax,
-                    (multipliers, shifts), Dims(i), context.Ptr(op.Inputs[0]), Dims(w), Dims(o), context.Ptr(op.Outputs[0]));
+                var (ohwi, filter) = OhwiWeights(op, weights);
+                PackedMatrix.CallConv(context, depthwise ? comment + ", one input channel as a convolution" : comment, ohwi, filter, bias,
+                    common, Q(input).ZeroPoint, oq.ZeroPoint, actMin, actMax, (multipliers, shifts), Dims(i), context.Ptr(op.Inputs[0]),
+                    Dims(o), context.Ptr(op.Outputs[0]));
                 return;
         }
         // In place: the output overwrites the input (same offset), one input channel at a time via scratch (int8 only).
@@ -147,31 +150,82 @@ internal sealed class Convolution : OperatorDefinition
         context.Call(kernel, inPlace ? comment + ", in place" : comment,
             Arg.Struct(depthwise ? "tml_depthwise_conv_params" : "tml_conv_params", intFields),
             PerChannel(multipliers, shifts), Dims(i), Arg.Ptr(context.Ptr(op.Inputs[0])), Dims(w), Arg.Ptr(context.Ptr(op.Inputs[1])),
-            Arg.Ptr(context.Ptr(bias)), Dims(o), Arg.Ptr(context.Ptr(op.Outputs[0])), Arg.Ptr(inPlace ? context.Scratch : Pointer.Null));
+            Arg.Ptr(context.Ptr(bias)), Dims(o), Arg.Ptr(context.Ptr(op.Outputs[0])),
+            Arg.Ptr(inPlace || ScratchBytes(context, op) > 0 ? context.Scratch : Pointer.Null));
     }
 
     private enum Packing { None, Pointwise, Im2col }
 
-    /// <summary>Which packed kernel an int8 CONV_2D takes: ungrouped, with constant weights (and bias).</summary>
+    /// <summary>
+    /// Which packed kernel an int8 convolution takes, with constant weights (and bias): an ungrouped CONV_2D (a 1x1
+    /// stride-1 one as a matrix product over its pixels), or a one-channel DEPTHWISE_CONV_2D, whose output channel k
+    /// is the convolution of that channel with weight plane k (its weights transposed to OHWI at build time).
+    /// </summary>
     private static Packing PackedKind(LoweringContext context, Operator op)
     {
-        if (op.Kind != OpKind.Conv2D || op.Options is not Conv2DOptions c) return Packing.None;
+        if (op.Inputs.Count < 2) return Packing.None;
         var input = context.T(op.Inputs[0]);
         var weights = context.T(op.Inputs[1]);
         var output = context.T(op.Outputs[0]);
         int bias = op.Inputs.Count > 2 ? op.Inputs[2] : -1;
         if (input.Type != DataType.Int8 || output.Type != DataType.Int8 || input.Shape.Count != 4 || weights.Shape.Count != 4 || output.Shape.Count != 4
-            || weights.Shape[3] != input.Shape[3] || !PackedMatrix.Applies(context, weights, bias, perChannel: true)) return Packing.None;
+            || !PackedMatrix.Applies(context, weights, bias, perChannel: true)) return Packing.None;
+        if (op.Kind == OpKind.DepthwiseConv2D) return IsOneChannelDepthwise(op, input, weights) ? Packing.Im2col : Packing.None;
+        if (op.Options is not Conv2DOptions c || weights.Shape[3] != input.Shape[3]) return Packing.None;
         bool pointwise = weights.Shape[1] == 1 && weights.Shape[2] == 1 && c.StrideH == 1 && c.StrideW == 1
             && output.Shape[1] == input.Shape[1] && output.Shape[2] == input.Shape[2];
         return pointwise ? Packing.Pointwise : Packing.Im2col;
     }
 
-    /// <summary>tml_conv_s8_packed's two im2col rows (tml_conv_s8_packed_get_buffer_size, every core).</summary>
-    public override long ScratchBytes(LoweringContext context, Operator op) =>
-        PackedKind(context, op) == Packing.Im2col ? PackedMatrix.ConvScratchBytes(context.T(op.Inputs[1]).Shape) : 0;
+    private static bool IsOneChannelDepthwise(Operator op, Tensor input, Tensor weights) =>
+        op.Kind == OpKind.DepthwiseConv2D && input.Shape.Count == 4 && input.Shape[3] == 1 && weights.Shape.Count == 4;
 
-    /// <summary>Depthwise in place: int8, depth multiplier 1, the output no larger than the input.</summary>
+    /// <summary>The weights of a packed convolution as OHWI: a CONV_2D's own, a one-channel depthwise's
+    /// [1, kh, kw, out] transposed to [out, kh, kw, 1].</summary>
+    private static (sbyte[] Ohwi, int[] Shape) OhwiWeights(Operator op, Tensor weights)
+    {
+        var data = MemoryMarshal.Cast<byte, sbyte>(weights.Data!.Value.Span);
+        var w = weights.Shape;
+        if (op.Kind == OpKind.Conv2D) return (data.ToArray(), new[] { w[0], w[1], w[2], w[3] });
+        int outChannels = w[3], taps = w[1] * w[2];
+        Expect(data.Length == taps * outChannels, $"the weights hold {data.Length} bytes, not {taps * outChannels}");
+        var ohwi = new sbyte[data.Length];
+        for (int k = 0; k < outChannels; k++)
+            for (int t = 0; t < taps; t++)
+                ohwi[k * taps + t] = data[t * outChannels + k];
+        return (ohwi, new[] { outChannels, w[1], w[2], 1 });
+    }
+
+    /// <summary>Taps of the largest window the DSP conv path copies as int16 patches (conv.c's TML_CONV_PATCH_TAPS).</summary>
+    private const int PatchTaps = 144;
+
+    /// <summary>Cores whose build takes the DSP paths (tml_arch.h's TML_CORE_USES_DSP).</summary>
+    private static readonly string[] DspCores = { "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55" };
+
+    /// <summary>
+    /// tml_conv_s8_packed's two im2col rows (every core); else tml_conv_s8_get_buffer_size_for the target (an int8
+    /// CONV_2D whose weights are not constant): on a DSP core, two int16 patches of an ungrouped window of up to
+    /// <see cref="PatchTaps"/> taps, each rounded to whole words; none for 1x1, int16, float or the other targets.
+    /// </summary>
+    public override long ScratchBytes(LoweringContext context, Operator op)
+    {
+        if (PackedKind(context, op) == Packing.Im2col)
+        {
+            var shape = context.T(op.Inputs[1]).Shape;
+            return PackedMatrix.ConvScratchBytes((long)shape[1] * shape[2] * (op.Kind == OpKind.Conv2D ? shape[3] : 1));
+        }
+        if (op.Kind != OpKind.Conv2D || !DspCores.Contains(context.Target) || op.Inputs.Count < 2) return 0;
+        var input = context.T(op.Inputs[0]);
+        var weights = context.T(op.Inputs[1]);
+        if (input.Type != DataType.Int8 || context.T(op.Outputs[0]).Type != DataType.Int8 || input.Shape.Count != 4 || weights.Shape.Count != 4
+            || weights.Shape[3] != input.Shape[3]) return 0; // grouped
+        long taps = (long)weights.Shape[1] * weights.Shape[2] * weights.Shape[3];
+        bool pointwise = weights.Shape[1] == 1 && weights.Shape[2] == 1;
+        return pointwise || taps < 1 || taps > PatchTaps ? 0 : 2 * (taps + (taps & 1)) * sizeof(short);
+    }
+
+    /// <summary>Depthwise in place: int8, depth multiplier 1, the output no larger than the input, more than one
+    /// channel (one channel runs as a convolution; its plane would cost as much as the output it saves).</summary>
     public override (InPlaceKind Kind, int[] Positions)? InPlace(Graph graph, Operator op, bool depthwise, bool elementwise)
     {
         if (!depthwise || op.Kind != OpKind.DepthwiseConv2D || op.Inputs.Count < 2 || !Planning.InPlace.IsActivation(graph, op.Inputs[0]) || op.Inputs[1] < 0) return null;
@@ -179,7 +233,7 @@ internal sealed class Convolution : OperatorDefinition
         var weights = graph.Tensors[op.Inputs[1]];
         var output = graph.Tensors[op.Outputs[0]];
         bool ok = input.Type == DataType.Int8 && output.Type == DataType.Int8 && input.Shape.Count == 4 && output.Shape.Count == 4
-            && weights.Shape.Count == 4 && weights.Shape[3] == input.Shape[3] && output.Shape[3] == input.Shape[3]
+            && weights.Shape.Count == 4 && weights.Shape[3] == input.Shape[3] && !IsOneChannelDepthwise(op, input, weights) && output.Shape[3] == input.Shape[3]
             && output.Shape[0] == input.Shape[0] && output.Shape[1] <= input.Shape[1] && output.Shape[2] <= input.Shape[2];
         return ok ? (InPlaceKind.Depthwise, new[] { 0 }) : null;
     }

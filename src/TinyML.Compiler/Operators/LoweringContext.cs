@@ -26,11 +26,12 @@ internal abstract class LoweringContext
     /// <summary>The operator's scratch buffer in the arena (as large as its <see cref="OperatorDefinition.ScratchBytes"/> or its in-place scratch).</summary>
     public abstract Pointer Scratch { get; }
 
+    /// <summary>What the plan is for: "host" or a Cortex-M core (<see cref="LoweringOptions.Target"/>); kernels size
+    /// their scratch for it.</summary>
+    public abstract string Target { get; }
+
     /// <summary>How the memory plan runs the operator in place, or null.</summary>
     public abstract InPlaceKind? InPlace { get; }
-
-    /// <summary>What the plan is for: "host" or a Cortex-M core (<see cref="Lowering.LoweringOptions.Target"/>).</summary>
-    public abstract string Target { get; }
 
     /// <summary>Adds a kernel call for the operator.</summary>
     public abstract void Call(string kernel, string comment, params Arg[] args);

@@ -54,13 +54,12 @@ internal static class PackedMatrix
     /// A CONV_2D through im2col rows (tml_conv_s8_packed): its OHWI weights are the matrix [output channels,
     /// kh x kw x channels]; a padded tap holds the input zero point, whose folded contribution is 0.
     /// </summary>
-    public static void CallConv(LoweringContext context, string comment, Tensor weights, int bias, IEnumerable<Field> geometry,
+    public static void CallConv(LoweringContext context, string comment, sbyte[] ohwi, int[] filterShape, int bias, IEnumerable<Field> geometry,
         int inputZeroPoint, int outputZeroPoint, int activationMin, int activationMax, (Pointer Multipliers, Pointer Shifts) quant,
-        Arg inputDims, Pointer input, Arg filterDims, Arg outputDims, Pointer output)
+        Arg inputDims, Pointer input, Arg outputDims, Pointer output)
     {
-        var w = MemoryMarshal.Cast<byte, sbyte>(weights.Data!.Value.Span);
-        int units = weights.Shape[0], taps = weights.Shape[1] * weights.Shape[2] * weights.Shape[3];
-        Expect(w.Length == units * taps, $"weights {weights.Shape} do not hold {units} x {taps} values");
+        int units = filterShape[0], taps = filterShape[1] * filterShape[2] * filterShape[3];
+        Expect(ohwi.Length == units * taps, $"weights {string.Join("x", filterShape)} do not hold {units} x {taps} values");
         int[]? biases = bias >= 0 ? context.ConstantInts(bias, "bias") : null;
         Expect(biases is null || biases.Length == units, $"the bias holds {biases?.Length} values for {units} outputs");
         int chunk = ChunkFor(context.Target);
@@ -70,14 +69,14 @@ internal static class PackedMatrix
                 Field.I("input_zero_point", inputZeroPoint), Field.I("output_offset", outputZeroPoint),
                 Field.I("activation_min", activationMin), Field.I("activation_max", activationMax), Field.I("chunk", chunk),
             }).ToArray()),
-            PerChannel(quant.Multipliers, quant.Shifts), inputDims, Arg.Ptr(input), filterDims,
-            Arg.Ptr(context.Constant(Pack(w, units, taps, chunk))),
-            Arg.Ptr(context.Int32Blob(FoldBias(w, biases, units, taps, -inputZeroPoint))), outputDims, Arg.Ptr(output),
+            PerChannel(quant.Multipliers, quant.Shifts), inputDims, Arg.Ptr(input), Dims(filterShape),
+            Arg.Ptr(context.Constant(Pack(ohwi, units, taps, chunk))),
+            Arg.Ptr(context.Int32Blob(FoldBias(ohwi, biases, units, taps, -inputZeroPoint))), outputDims, Arg.Ptr(output),
             Arg.Ptr(context.Scratch));
     }
 
     /// <summary>tml_conv_s8_packed_get_buffer_size: two im2col rows of kh x kw x channels bytes.</summary>
-    public static long ConvScratchBytes(IReadOnlyList<int> ohwiShape) => 2L * ohwiShape[1] * ohwiShape[2] * ohwiShape[3];
+    public static long ConvScratchBytes(long taps) => 2 * taps;
 
     /// <summary>Bytes of a row per interleave step: what the target's inner loop reads at once, 16 for Helium
     /// (Cortex-M55: one vector, VMLADAVA), else 4 (a word: the DSP path's SMLAD pairs; the host's portable C takes either).</summary>

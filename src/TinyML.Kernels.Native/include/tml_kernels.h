@@ -100,7 +100,7 @@ TML_API int32_t tml_abi_version(void);
  * Kernels that need scratch memory take a `scratch` pointer of at least `<kernel>_get_buffer_size()` bytes;
  * kernels without such a companion never use scratch. `<kernel>_get_buffer_size_for(core, ...)` answers the same
  * for any core (TML_CORE_*), and -1 for an unknown one; `<kernel>_get_buffer_size(...)` is the answer for
- * TML_BUILD_CORE. Today every core needs what the portable path needs.
+ * TML_BUILD_CORE. The cores with the DSP extension (M4, M7, M33, M55) need more for some convolutions.
  */
 
 /* ---- CONV_2D ------------------------------------------------------------------------------------------ */
@@ -120,8 +120,9 @@ typedef struct {
 } tml_conv_params;
 
 /*
- * Scratch bytes tml_conv_s8 needs for these shapes. The portable path needs none and returns 0; the signature
- * is kept for an im2col path. Returns -1 when an argument is NULL.
+ * Scratch bytes tml_conv_s8 needs for these shapes: 0 for the portable path; on the DSP cores, for an ungrouped
+ * convolution whose window has at most 144 taps (k_h * k_w * c) and is not 1x1 unpadded, two int16 patches of the
+ * window rounded up to an even count of taps. Returns -1 for an unknown core or a NULL argument.
  */
 TML_API int32_t tml_conv_s8_get_buffer_size(const tml_conv_params *params, const tml_dims *input_dims,
                                             const tml_dims *filter_dims, const tml_dims *output_dims);
@@ -138,7 +139,8 @@ TML_API int32_t tml_conv_s8_get_buffer_size_for(int32_t core, const tml_conv_par
  *   quant:  out_c multipliers and shifts (PopulateConvolutionQuantizationParams; a per-tensor filter scale is
  *           simply repeated for every channel)
  *   output: [n, out_h, out_w, out_c]; output_dims are the compiler's (ComputeOutSize)
- *   scratch: tml_conv_s8_get_buffer_size() bytes (may be NULL when that is 0)
+ *   scratch: tml_conv_s8_get_buffer_size() bytes, 4-byte aligned (NULL when that is 0; on a DSP core NULL, or an
+ *            unaligned pointer, makes the kernel take a path that needs none)
  */
 TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_channel_quant *quant,
                                const tml_dims *input_dims, const int8_t *input, const tml_dims *filter_dims,

@@ -9,16 +9,29 @@
  *                activation_min, activation_max)
  * Taps outside the input are skipped (zero padding in the real domain).
  *
- * On DSP cores (TML_USE_DSP) ungrouped int8 convolutions take conv_s8_dsp: no im2col, so no scratch. Each window
- * row is read in place: with dilation_w 1 its valid taps are one contiguous run of input and filter bytes, the
- * same for a pair of neighbouring outputs whose windows are clipped alike, so 2 pixels x 2 output channels share
- * one tml_dot_s8_2x2 per row (1x1 is the matrix product of pixels by filters). Unclipped windows fold the input
- * offset into the accumulator; a pointwise (1x1, unpadded) convolution skips the windows altogether and pairs pixels
- * across row ends. The requantization is tml_requant_apply; all exact (int32 sums wrap in any order),
- * so the result equals the portable loop's bit for bit.
+ * On DSP cores (TML_USE_DSP) ungrouped int8 convolutions take one of three paths. A pointwise (1x1, unpadded)
+ * convolution is a matrix product of pixels by filters, pixels paired across row ends. Windows of at most
+ * TML_CONV_PATCH_TAPS taps are copied as int16 patches into the kernel's scratch (conv_s8_dsp_patch). Larger windows,
+ * or any window when the caller gave no scratch, take conv_s8_dsp, which reads each window row in place: with
+ * dilation_w 1 its valid taps are one contiguous run of input and filter bytes, the same for a pair of neighbouring
+ * outputs whose windows are clipped alike, so 2 pixels x 2 output channels share one tml_dot_s8_2x2 per row;
+ * unclipped windows fold the input offset into the accumulator. The requantization is tml_requant_apply; all exact
+ * (int32 sums wrap in any order), so the result equals the portable loop's bit for bit.
  */
 #include "common.h"
 #include "dot_s8.h"
+
+/* Taps (k_h x k_w x c) of the largest window the DSP patch path copies, two pixels at a time. */
+#define TML_CONV_PATCH_TAPS 144
+
+/* On DSP cores each path of tml_conv_s8 is a function of its own: the static stack bound adds up the frames along a
+ * call chain, so one function holding every path would carry the largest path's frame into each of the others.
+ * Elsewhere the portable loop stays inlined into tml_conv_s8 (called, it ran kws 34% slower on the M0+). */
+#if TML_USE_DSP
+#define CONV_PATH __attribute__((noinline)) static
+#else
+#define CONV_PATH TML_INLINE
+#endif
 
 static int conv_params_valid(const tml_conv_params *p)
 {
@@ -29,7 +42,7 @@ static int conv_params_valid(const tml_conv_params *p)
 TML_API int32_t tml_conv_s8_get_buffer_size(const tml_conv_params *params, const tml_dims *input_dims,
                                             const tml_dims *filter_dims, const tml_dims *output_dims)
 {
-    return tml_conv_s8_get_buffer_size_for(TML_BUILD_CORE, params, input_dims, filter_dims, output_dims);
+    return tml_conv_s8_get_buffer_size_for(TML_SCRATCH_CORE, params, input_dims, filter_dims, output_dims);
 }
 
 TML_API int32_t tml_conv_s8_get_buffer_size_for(int32_t core, const tml_conv_params *params,
@@ -42,8 +55,15 @@ TML_API int32_t tml_conv_s8_get_buffer_size_for(int32_t core, const tml_conv_par
     if (params == NULL || input_dims == NULL || filter_dims == NULL || output_dims == NULL) {
         return -1;
     }
-    /* The portable path works directly on the input; no im2col buffer. */
-    return 0;
+    /* The portable path works directly on the input. DSP cores copy windows of up to TML_CONV_PATCH_TAPS taps as
+     * two int16 patches, each rounded to whole words; ungrouped only, and pointwise (1x1, unpadded) needs none. */
+    const int32_t taps = filter_dims->h * filter_dims->w * filter_dims->c;
+    const int pointwise = filter_dims->h == 1 && filter_dims->w == 1 && params->pad_h == 0 && params->pad_w == 0;
+    if (!TML_CORE_USES_DSP(core) || !tml_dims_valid(filter_dims) || input_dims->c != filter_dims->c || pointwise ||
+        taps > TML_CONV_PATCH_TAPS) {
+        return 0;
+    }
+    return 2 * (taps + (taps & 1)) * (int32_t)sizeof(int16_t);
 }
 
 #if TML_USE_DSP
@@ -80,9 +100,9 @@ static void conv_window_2x2(const tml_conv_params *p, const tml_dims *in_dims, c
 /* Ungrouped int8 convolution on a DSP core; arguments already validated. Output channels in pairs, outermost, so
  * that each pair's requantization and filter sum are computed once: a window with every tap inside the input starts
  * from input_offset x sum(filter) and runs without the offset (no SADD16), a clipped one adds it per element. */
-static void conv_s8_dsp(const tml_conv_params *p, const tml_per_channel_quant *quant, const tml_dims *in_dims,
-                        const int8_t *input, const tml_dims *f_dims, const int8_t *filter, const int32_t *bias,
-                        const tml_dims *out_dims, int8_t *output)
+CONV_PATH void conv_s8_dsp(const tml_conv_params *p, const tml_per_channel_quant *quant, const tml_dims *in_dims,
+                           const int8_t *input, const tml_dims *f_dims, const int8_t *filter, const int32_t *bias,
+                           const tml_dims *out_dims, int8_t *output)
 {
     const int32_t out_c = f_dims->n;
     const int32_t f_size = f_dims->h * f_dims->w * f_dims->c;
@@ -167,8 +187,8 @@ TML_INLINE void conv_patch_copy(int16_t *dst, const int8_t *src, int32_t n, int3
     }
 }
 
-static void conv_patch(const tml_conv_params *p, const tml_dims *in_dims, const int8_t *in_batch,
-                       const tml_dims *f_dims, int32_t i, int32_t out_w, int16_t *patch)
+TML_INLINE void conv_patch(const tml_conv_params *p, const tml_dims *in_dims, const int8_t *in_batch,
+                           const tml_dims *f_dims, int32_t i, int32_t out_w, int16_t *patch)
 {
     const int32_t c = in_dims->c, k_w = f_dims->w, row = k_w * c, taps = f_dims->h * row;
     const int lanes = (c & 3) == 0; /* every tap run starts and ends on a group of four */
@@ -234,17 +254,19 @@ TML_INLINE void conv_patch_dot_2x2(const int16_t *p0, const int16_t *p1, const i
 }
 
 /*
- * tml_conv_s8_dsp_patch (dot_s8.h): conv_s8_dsp for windows of at most TML_CONV_PATCH_TAPS taps: two output pixels' windows are copied once to the
- * stack as int16 patches (offset added, clipped taps 0) and then serve every output channel pair, each window one
- * run as long as the filter row (OHWI: the window's taps in order), with no per-row set-up and no SXTB16 on the
- * activations. Pixels pair across row ends; an odd last pixel is computed twice and written once.
+ * conv_s8_dsp for windows of at most TML_CONV_PATCH_TAPS taps: two output pixels' windows are copied once into
+ * `scratch` as int16 patches (offset added, clipped taps 0; tml_conv_s8_get_buffer_size bytes, 4-byte aligned) and
+ * then serve every output channel pair, each window one run as long as the filter row (OHWI: the window's taps in
+ * order), with no per-row set-up and no SXTB16 on the activations. Pixels pair across row ends; an odd last pixel
+ * is computed twice and written once.
  */
-void tml_conv_s8_dsp_patch(const tml_conv_params *p, const tml_per_channel_quant *quant, const tml_dims *in_dims,
-                           const int8_t *input, const tml_dims *f_dims, const int8_t *filter, const int32_t *bias,
-                           const tml_dims *out_dims, int8_t *output)
+CONV_PATH void conv_s8_dsp_patch(const tml_conv_params *p, const tml_per_channel_quant *quant,
+                                 const tml_dims *in_dims, const int8_t *input, const tml_dims *f_dims,
+                                 const int8_t *filter, const int32_t *bias, const tml_dims *out_dims, int8_t *output,
+                                 int16_t *scratch)
 {
-    int16_t patches[2][TML_CONV_PATCH_TAPS] __attribute__((aligned(4)));
     const int32_t taps = f_dims->h * f_dims->w * f_dims->c;
+    int16_t *const patches[2] = {scratch, scratch + taps + (taps & 1)}; /* the second starts on a word */
     const int32_t out_c = f_dims->n;
     const int32_t out_w = out_dims->w;
     const int32_t pixels = out_dims->h * out_w;
@@ -295,9 +317,10 @@ TML_INLINE const int8_t *conv_pointwise_pixel(const tml_conv_params *p, const tm
 
 /* conv_s8_dsp for a pointwise (1x1, unpadded) convolution: a matrix product of pixels by filters, so the pixels of a
  * batch are one list, taken two at a time across row ends, with no window bookkeeping; the offset is folded. */
-static void conv_s8_dsp_pointwise(const tml_conv_params *p, const tml_per_channel_quant *quant,
-                                  const tml_dims *in_dims, const int8_t *input, const tml_dims *f_dims,
-                                  const int8_t *filter, const int32_t *bias, const tml_dims *out_dims, int8_t *output)
+CONV_PATH void conv_s8_dsp_pointwise(const tml_conv_params *p, const tml_per_channel_quant *quant,
+                                     const tml_dims *in_dims, const int8_t *input, const tml_dims *f_dims,
+                                     const int8_t *filter, const int32_t *bias, const tml_dims *out_dims,
+                                     int8_t *output)
 {
     const int32_t c = in_dims->c;
     const int32_t out_c = f_dims->n;
@@ -338,30 +361,12 @@ static void conv_s8_dsp_pointwise(const tml_conv_params *p, const tml_per_channe
 }
 #endif
 
-TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_channel_quant *quant,
-                               const tml_dims *input_dims, const int8_t *input, const tml_dims *filter_dims,
-                               const int8_t *filter, const int32_t *bias, const tml_dims *output_dims,
-                               int8_t *output, void *scratch)
+/* The portable loop (TFLM's ConvPerChannel order); arguments already validated but the grouping. */
+CONV_PATH tml_status conv_s8_portable(const tml_conv_params *params, const tml_per_channel_quant *quant,
+                                      const tml_dims *input_dims, const int8_t *input, const tml_dims *filter_dims,
+                                      const int8_t *filter, const int32_t *bias, const tml_dims *output_dims,
+                                      int8_t *output)
 {
-    (void)scratch;
-    if (params == NULL || quant == NULL || quant->multiplier == NULL || quant->shift == NULL || input == NULL ||
-        filter == NULL || output == NULL || !tml_dims_valid(input_dims) || !tml_dims_valid(filter_dims) ||
-        !tml_dims_valid(output_dims) || !conv_params_valid(params)) {
-        return TML_ERROR_ARGUMENT;
-    }
-#if TML_USE_DSP
-    if (input_dims->c == filter_dims->c && tml_conv_filters_per_group(input_dims, filter_dims, output_dims) != 0 &&
-        tml_dot_multipliers_ok(quant->multiplier, filter_dims->n)) {
-        if (conv_is_pointwise(params, input_dims, filter_dims, output_dims)) {
-            conv_s8_dsp_pointwise(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
-        } else if (filter_dims->h * filter_dims->w * filter_dims->c <= TML_CONV_PATCH_TAPS) {
-            tml_conv_s8_dsp_patch(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
-        } else {
-            conv_s8_dsp(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
-        }
-        return TML_OK;
-    }
-#endif
     const int32_t batches = input_dims->n;
     const int32_t in_h = input_dims->h;
     const int32_t in_w = input_dims->w;
@@ -420,6 +425,37 @@ TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_chan
         }
     }
     return TML_OK;
+}
+
+TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_channel_quant *quant,
+                               const tml_dims *input_dims, const int8_t *input, const tml_dims *filter_dims,
+                               const int8_t *filter, const int32_t *bias, const tml_dims *output_dims,
+                               int8_t *output, void *scratch)
+{
+    (void)scratch; /* the DSP patch path's */
+    if (params == NULL || quant == NULL || quant->multiplier == NULL || quant->shift == NULL || input == NULL ||
+        filter == NULL || output == NULL || !tml_dims_valid(input_dims) || !tml_dims_valid(filter_dims) ||
+        !tml_dims_valid(output_dims) || !conv_params_valid(params)) {
+        return TML_ERROR_ARGUMENT;
+    }
+#if TML_USE_DSP
+    if (input_dims->c == filter_dims->c && tml_conv_filters_per_group(input_dims, filter_dims, output_dims) != 0 &&
+        tml_dot_multipliers_ok(quant->multiplier, filter_dims->n)) {
+        if (conv_is_pointwise(params, input_dims, filter_dims, output_dims)) {
+            conv_s8_dsp_pointwise(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+        } else if (scratch != NULL && ((uintptr_t)scratch & 3u) == 0 &&
+                   tml_conv_s8_get_buffer_size(params, input_dims, filter_dims, output_dims) > 0) {
+            /* Planned patch scratch; a caller that sized it for another core (none, or unaligned) gets the window
+             * path, which needs none. */
+            conv_s8_dsp_patch(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output,
+                              (int16_t *)scratch);
+        } else {
+            conv_s8_dsp(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+        }
+        return TML_OK;
+    }
+#endif
+    return conv_s8_portable(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
 }
 
 /*

@@ -11,7 +11,8 @@
  *
  * On DSP cores (TML_USE_DSP) depth multiplier 1 or a multiple of 4 takes depthwise_s8_dsp: four output channels
  * per filter word, SXTB16 splits them into two int16 pairs, SMLABB/SMLATT accumulate each lane into its own
- * channel; tml_requant_apply. Exact, so equal to the portable loop bit for bit.
+ * channel; tml_requant_apply. Exact, so equal to the portable loop bit for bit. With one input channel the operator
+ * is a convolution: the compiler lowers it as tml_conv_s8, its filter transposed to OHWI at build time.
  */
 #include "common.h"
 #include "dot_s8.h"
@@ -135,35 +136,6 @@ static void depthwise_s8_dsp(const tml_depthwise_conv_params *p, const tml_per_c
 }
 #endif
 
-#if TML_USE_DSP
-/* Filter bytes depthwise_s8_one_channel transposes on the stack. */
-#define DW_OHWI_BYTES 768
-
-/* One input channel: output channel oc is then a convolution of that channel with filter taps (ky, kx, oc), i.e. an
- * ungrouped convolution with out_c filters of k_h x k_w x 1. The filter is transposed to OHWI on the stack and
- * conv.c's patch path computes it (same sums, same requantization per channel). */
-static void depthwise_s8_one_channel(const tml_depthwise_conv_params *p, const tml_per_channel_quant *quant,
-                                     const tml_dims *in_dims, const int8_t *input, const tml_dims *f_dims,
-                                     const int8_t *filter, const int32_t *bias, const tml_dims *out_dims,
-                                     int8_t *output)
-{
-    int8_t ohwi[DW_OHWI_BYTES];
-    const int32_t out_c = f_dims->c, taps = f_dims->h * f_dims->w;
-    for (int32_t oc = 0; oc < out_c; oc++) {
-        for (int32_t t = 0; t < taps; t++) {
-            ohwi[oc * taps + t] = filter[(size_t)t * out_c + oc];
-        }
-    }
-    const tml_conv_params conv = {
-        .input_offset = p->input_offset, .output_offset = p->output_offset, .stride_h = p->stride_h,
-        .stride_w = p->stride_w, .dilation_h = p->dilation_h, .dilation_w = p->dilation_w, .pad_h = p->pad_h,
-        .pad_w = p->pad_w, .activation_min = p->activation_min, .activation_max = p->activation_max,
-    };
-    const tml_dims conv_filter = {out_c, f_dims->h, f_dims->w, 1};
-    tml_conv_s8_dsp_patch(&conv, quant, in_dims, input, &conv_filter, ohwi, bias, out_dims, output);
-}
-#endif
-
 TML_API tml_status tml_depthwise_conv_s8(const tml_depthwise_conv_params *params, const tml_per_channel_quant *quant,
                                          const tml_dims *input_dims, const int8_t *input,
                                          const tml_dims *filter_dims, const int8_t *filter, const int32_t *bias,
@@ -189,11 +161,6 @@ TML_API tml_status tml_depthwise_conv_s8(const tml_depthwise_conv_params *params
         return TML_ERROR_ARGUMENT;
     }
 #if TML_USE_DSP
-    if (in_c == 1 && k_h * k_w <= TML_CONV_PATCH_TAPS && out_c * k_h * k_w <= DW_OHWI_BYTES &&
-        tml_dot_multipliers_ok(quant->multiplier, out_c)) {
-        depthwise_s8_one_channel(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
-        return TML_OK;
-    }
     if ((mult == 1 || mult % 4 == 0) && tml_dot_multipliers_ok(quant->multiplier, out_c)) {
         depthwise_s8_dsp(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
         return TML_OK;

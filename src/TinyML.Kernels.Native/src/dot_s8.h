@@ -125,15 +125,6 @@ TML_INLINE int32_t tml_dot_s8_1x1(const int8_t *a, const int8_t *w, int32_t n, i
     return acc;
 }
 
-/* Taps (k_h x k_w x c) of the largest window tml_conv_s8_dsp_patch copies to the stack, two pixels at a time. */
-#define TML_CONV_PATCH_TAPS 144
-
-/* conv.c's patch path for an ungrouped int8 convolution whose windows have at most TML_CONV_PATCH_TAPS taps and
- * whose multipliers suit tml_requant; arguments already validated. Also serves depthwise with one input channel. */
-void tml_conv_s8_dsp_patch(const tml_conv_params *p, const tml_per_channel_quant *quant, const tml_dims *in_dims,
-                           const int8_t *input, const tml_dims *f_dims, const int8_t *filter, const int32_t *bias,
-                           const tml_dims *out_dims, int8_t *output);
-
 /* 1 when every multiplier suits tml_requant (none is INT32_MIN). */
 TML_INLINE int tml_dot_multipliers_ok(const int32_t *multiplier, int32_t count)
 {

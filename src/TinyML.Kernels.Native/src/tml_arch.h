@@ -74,6 +74,15 @@
 #include <arm_acle.h>
 #endif
 
+/* The core table behind every _get_buffer_size_for (core ids TML_CORE_* of tml_kernels.h): 1 when a default build
+ * for that core takes the DSP paths (TML_USE_DSP on the M4, M7, M33 and M55), so that any library, the host's too,
+ * sizes a fast path's scratch for any core. TML_SCRATCH_CORE is the core the plain _get_buffer_size functions answer
+ * for: TML_BUILD_CORE, or on a DSP build that names none, a core with the same paths (sizes follow the path). */
+#define TML_CORE_USES_DSP(core)                                                                                    \
+    ((core) == TML_CORE_CORTEX_M4 || (core) == TML_CORE_CORTEX_M7 || (core) == TML_CORE_CORTEX_M33 ||             \
+     (core) == TML_CORE_CORTEX_M55)
+#define TML_SCRATCH_CORE (TML_USE_DSP && TML_BUILD_CORE == TML_CORE_HOST ? TML_CORE_CORTEX_M4 : TML_BUILD_CORE)
+
 /* TML_PATH_NAME of the library as compiled (arch.c); the reference library's copy is tml_ref_arch_path. */
 const char *tml_arch_path(void);
 

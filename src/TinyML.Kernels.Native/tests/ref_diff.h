@@ -212,6 +212,9 @@ static void tml_rd_conv(tml_rd_rng *r, tml_ref_diff_result *res)
     int too_big = 0;
     void *sf = tml_rd_scratch(tml_rd_scratch_fast, tml_conv_s8_get_buffer_size(&p, &in, &f, &out), &too_big);
     void *sr = tml_rd_scratch(tml_rd_scratch_ref, tml_ref_conv_s8_get_buffer_size(&p, &in, &f, &out), &too_big);
+    if (tml_rd_int(r, 0, 3) == 0) {
+        sf = NULL; /* a plan made for the host: DSP cores must take a path that needs no scratch */
+    }
     tml_rd_prepare_outputs(r);
     const int32_t *bias = with_bias ? tml_rd_bias : NULL;
     const int a = too_big ? -100 : tml_conv_s8(&p, &q, &in, tml_rd_in, &f, tml_rd_filter, bias, &out, tml_rd_out_fast, sf);
@@ -238,7 +241,7 @@ static void tml_rd_depthwise(tml_rd_rng *r, tml_ref_diff_result *res, int inplac
     tml_depthwise_conv_params p;
     /* Multipliers 1 and 4 or 8 take the DSP path, 2 and 3 do not. */
     p.depth_multiplier = inplace ? 1 : (tml_rd_int(r, 0, 3) == 0 ? 4 * tml_rd_int(r, 1, 2) : tml_rd_int(r, 1, 3));
-    /* One input channel (a quarter of the copying cases) takes the conv patch path on DSP cores. */
+    /* One input channel: a quarter of the copying cases (the compiler lowers these as convolutions). */
     const int32_t in_c = !inplace && tml_rd_int(r, 0, 3) == 0
                              ? 1
                              : tml_rd_int(r, 1, TML_RD_MAX_CH / p.depth_multiplier < 20 ? TML_RD_MAX_CH / p.depth_multiplier : 20);

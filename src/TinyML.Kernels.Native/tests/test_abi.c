@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_abi.c: the per-core buffer sizes. Every `_get_buffer_size_for` answers for each TML_CORE_* id (today the
- * portable size on every core), refuses an unknown id and a NULL argument with -1, and the plain function answers
- * for TML_BUILD_CORE. The planner's side of these sizes is checked by the .NET ScratchSizeTests.
+ * test_abi.c: the per-core buffer sizes. Every `_get_buffer_size_for` answers for each TML_CORE_* id (the portable
+ * size, except conv's patches on the DSP cores M4, M7, M33, M55), refuses an unknown id and a NULL argument with -1,
+ * and the plain function answers for TML_BUILD_CORE. The planner's side of these sizes is checked by the .NET
+ * ScratchSizeTests.
  */
 #include "tml_kernels.h"
 #include "tml_test.h"
@@ -20,7 +21,19 @@ int main(void)
         const int known = core >= 0 && core < TML_CORES;
         const int32_t none = known ? 0 : -1;
         int ok = 1;
-        ok &= TML_CHECK(tml_conv_s8_get_buffer_size_for(core, &conv, &in, &filter, &out) == none, "conv core %d", core);
+        /* DSP cores: two int16 patches of the 27-tap window, each rounded up to an even count of taps. */
+        const int dsp = core == TML_CORE_CORTEX_M4 || core == TML_CORE_CORTEX_M7 || core == TML_CORE_CORTEX_M33 ||
+                        core == TML_CORE_CORTEX_M55;
+        ok &= TML_CHECK(tml_conv_s8_get_buffer_size_for(core, &conv, &in, &filter, &out) == (dsp ? 2 * 28 * 2 : none),
+                        "conv core %d", core);
+        /* No patches: pointwise, grouped, or a window over 144 taps. */
+        const tml_dims pointwise = {3, 1, 1, 3}, grouped = {3, 3, 3, 1}, wide_in = {1, 5, 7, 17}, wide = {3, 3, 3, 17};
+        ok &= TML_CHECK(tml_conv_s8_get_buffer_size_for(core, &conv, &in, &pointwise, &out) == none, "1x1 core %d",
+                        core);
+        ok &= TML_CHECK(tml_conv_s8_get_buffer_size_for(core, &conv, &in, &grouped, &out) == none, "grouped core %d",
+                        core);
+        ok &= TML_CHECK(tml_conv_s8_get_buffer_size_for(core, &conv, &wide_in, &wide, &out) == none, "153 taps core %d",
+                        core);
         ok &= TML_CHECK(tml_depthwise_conv_s8_get_buffer_size_for(core, &dw, &in, &filter, &out) == none, "dw core %d",
                         core);
         ok &= TML_CHECK(tml_depthwise_conv_s8_inplace_get_buffer_size_for(core, &dw, &in, &filter, &out) ==
@@ -49,6 +62,9 @@ int main(void)
         ok &= TML_CHECK(tml_depthwise_conv_s8_inplace_get_buffer_size(&dw, &in, &filter, &out) ==
                             tml_depthwise_conv_s8_inplace_get_buffer_size_for(TML_BUILD_CORE, &dw, &in, &filter, &out),
                         "plain dw in place");
+        ok &= TML_CHECK(tml_conv_s8_get_buffer_size(&conv, &in, &filter, &out) ==
+                            tml_conv_s8_get_buffer_size_for(TML_BUILD_CORE, &conv, &in, &filter, &out),
+                        "plain conv");
         ok &= TML_CHECK(tml_abi_version() == TML_ABI_VERSION, "abi version");
         tml_test_record(ok, "plain functions answer for TML_BUILD_CORE");
     }

@@ -132,13 +132,13 @@ public sealed class PatchMemory
             buffers.Add(new ArenaBuffer($"crop {slot} of operator {schedule.Ops[op].Index}", schedule.CropBytes(op, slot), op + 1, op + 1));
         }
         var scratchBuffers = new Dictionary<int, int>();
-        // A prefix operator's scratch (tml_conv_s8_packed's im2col rows) lives during its step of every patch.
+        // A patched operator's scratch serves each of its tile calls in turn, at its step.
         for (int j = 0; j < k; j++)
         {
-            int i = schedule.Ops[j].Index;
-            if (scratch[i] <= 0) continue;
-            scratchBuffers[i] = buffers.Count;
-            buffers.Add(new ArenaBuffer($"scratch of operator {i}", scratch[i], j + 1, j + 1));
+            int op = schedule.Ops[j].Index;
+            if (op >= scratch.Count || scratch[op] <= 0) continue;
+            scratchBuffers[op] = buffers.Count;
+            buffers.Add(new ArenaBuffer($"scratch of operator {op}", scratch[op], j + 1, j + 1));
         }
         for (int i = k; i < scratch.Count; i++)
         {
