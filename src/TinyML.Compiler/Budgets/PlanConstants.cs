@@ -9,8 +9,8 @@ namespace TinyML.Compiler.Budgets;
 
 /// <summary>
 /// One constant blob of a plan, with the operator that first uses it and, when the blob is the bytes of one of that
-/// operator's constant inputs, that tensor's name. Blobs the lowering computed (multipliers, shifts, folded
-/// biases) have no tensor.
+/// operator's constant inputs or derived from one (packed weights, a folded bias), that tensor's name. Blobs the
+/// lowering computed from no single tensor (multipliers, shifts) have none.
 /// </summary>
 public sealed record PlanConstant(int Blob, long Bytes, int Operator, string? OperatorType, string? TensorName)
 {
@@ -47,8 +47,11 @@ public static class PlanConstants
         {
             byte[] blob = plan.Constants[b];
             string? tensor = null;
-            // Named only when the bytes are exactly a constant input of the operator that uses them.
-            if (user[b] >= 0 && user[b] < graph.Operators.Count)
+            // Named when the lowering derived the blob from one tensor (packed weights, a folded bias), or when the
+            // bytes are exactly a constant input of the operator that uses them.
+            if (plan is CompiledPlan compiled && compiled.ConstantSources.TryGetValue(b, out int source) && source < graph.Tensors.Count)
+                tensor = graph.Tensors[source].Name.Length > 0 ? graph.Tensors[source].Name : $"tensor {source}";
+            else if (user[b] >= 0 && user[b] < graph.Operators.Count)
                 foreach (int t in graph.Operators[user[b]].Inputs)
                     if (t >= 0 && t < graph.Tensors.Count && graph.Tensors[t].Data is { } data && data.Span.SequenceEqual(blob.AsSpan()))
                     {

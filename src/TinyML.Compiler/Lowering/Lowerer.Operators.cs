@@ -31,7 +31,12 @@ public static partial class Lowerer
 
             public override Pointer Ptr(int index) => _context.Ptr(index);
 
-            public override Pointer Constant(byte[] bytes) => _context._plan.AddConstant(bytes);
+            public override Pointer Constant(byte[] bytes, int sourceTensor = -1)
+            {
+                var pointer = _context._plan.AddConstant(bytes);
+                if (sourceTensor >= 0) _context._plan.ConstantSources[pointer.Blob] = sourceTensor;
+                return pointer;
+            }
 
             public override Pointer Scratch => Pointer.Arena(_context._scratchOffset[_context._op]);
 

@@ -130,12 +130,12 @@ internal sealed class Convolution : OperatorDefinition
         switch (PackedKind(context, op))
         {
             case Packing.Pointwise:
-                PackedMatrix.Call(context, comment, weights, bias, i[0] * i[1] * i[2], i[3], outChannels, Q(input).ZeroPoint, oq.ZeroPoint,
+                PackedMatrix.Call(context, comment, op.Inputs[1], bias, i[0] * i[1] * i[2], i[3], outChannels, Q(input).ZeroPoint, oq.ZeroPoint,
                     actMin, actMax, perChannel: true, (multipliers, shifts), context.Ptr(op.Inputs[0]), context.Ptr(op.Outputs[0]));
                 return;
             case Packing.Im2col:
                 var (ohwi, filter) = OhwiWeights(op, weights);
-                PackedMatrix.CallConv(context, depthwise ? comment + ", one input channel as a convolution" : comment, ohwi, filter, bias,
+                PackedMatrix.CallConv(context, depthwise ? comment + ", one input channel as a convolution" : comment, op.Inputs[1], ohwi, filter, bias,
                     common, Q(input).ZeroPoint, oq.ZeroPoint, actMin, actMax, (multipliers, shifts), Dims(i), context.Ptr(op.Inputs[0]),
                     Dims(o), context.Ptr(op.Outputs[0]));
                 return;

@@ -75,7 +75,7 @@ internal sealed class FullyConnected : OperatorDefinition
         var (multipliers, shifts) = WeightedOperator.ChannelMultipliers(context, input, weights, output, wq.IsPerChannel ? units : 1, floatProduct: !wq.IsPerChannel);
         if (input.Type == DataType.Int8 && PackedMatrix.Applies(context, weights, bias, wq.IsPerChannel))
         {
-            PackedMatrix.Call(context, comment, weights, bias, batches, depth, units, Q(input).ZeroPoint, oq.ZeroPoint, actMin, actMax,
+            PackedMatrix.Call(context, comment, op.Inputs[1], bias, batches, depth, units, Q(input).ZeroPoint, oq.ZeroPoint, actMin, actMax,
                 wq.IsPerChannel, (multipliers, shifts), context.Ptr(op.Inputs[0]), context.Ptr(op.Outputs[0]));
             return;
         }

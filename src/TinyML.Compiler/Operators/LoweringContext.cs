@@ -20,8 +20,8 @@ internal abstract class LoweringContext
     /// <summary>The pointer to a tensor's bytes (a constant blob, the state region or the arena); null for -1.</summary>
     public abstract Pointer Ptr(int index);
 
-    /// <summary>A new constant blob.</summary>
-    public abstract Pointer Constant(byte[] bytes);
+    /// <summary>A new constant blob; <paramref name="sourceTensor"/> is the constant tensor it was derived from, if one.</summary>
+    public abstract Pointer Constant(byte[] bytes, int sourceTensor = -1);
 
     /// <summary>The operator's scratch buffer in the arena (as large as its <see cref="OperatorDefinition.ScratchBytes"/> or its in-place scratch).</summary>
     public abstract Pointer Scratch { get; }
@@ -40,7 +40,8 @@ internal abstract class LoweringContext
     public bool IsFloat(Operator op) => T(op.Inputs[0]).Type == DataType.Float32 && T(op.Outputs[0]).Type == DataType.Float32;
 
     /// <summary>A constant blob of int32 values.</summary>
-    public Pointer Int32Blob(IEnumerable<int> values) => Constant(MemoryMarshal.AsBytes(values.ToArray().AsSpan()).ToArray());
+    public Pointer Int32Blob(IEnumerable<int> values, int sourceTensor = -1) =>
+        Constant(MemoryMarshal.AsBytes(values.ToArray().AsSpan()).ToArray(), sourceTensor);
 
     /// <summary>The values of a constant INT32 operand (axes, paddings, permutations, slice bounds).</summary>
     public int[] ConstantInts(int tensorIndex, string what)

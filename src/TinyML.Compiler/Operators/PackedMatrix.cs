@@ -31,10 +31,11 @@ internal static class PackedMatrix
     /// The call: <paramref name="rows"/> input rows of <paramref name="depth"/> int8 values (FC batches, or the pixels
     /// of a 1x1 convolution) times weights [units, depth].
     /// </summary>
-    public static void Call(LoweringContext context, string comment, Tensor weights, int bias, int rows, int depth, int units,
+    public static void Call(LoweringContext context, string comment, int weightsTensor, int bias, int rows, int depth, int units,
         int inputZeroPoint, int outputZeroPoint, int activationMin, int activationMax, bool perChannel,
         (Pointer Multipliers, Pointer Shifts) quant, Pointer input, Pointer output)
     {
+        var weights = context.T(weightsTensor);
         var w = MemoryMarshal.Cast<byte, sbyte>(weights.Data!.Value.Span);
         Expect(w.Length == units * depth, $"weights {weights.Shape} do not hold {units} x {depth} values");
         int[]? biases = bias >= 0 ? context.ConstantInts(bias, "bias") : null;
@@ -45,8 +46,8 @@ internal static class PackedMatrix
                 Field.I("output_offset", outputZeroPoint), Field.I("activation_min", activationMin),
                 Field.I("activation_max", activationMax), Field.I("per_channel", perChannel ? 1 : 0), Field.I("chunk", chunk)),
             PerChannel(quant.Multipliers, quant.Shifts), Arg.Int32(rows), Arg.Int32(depth), Arg.Int32(units),
-            Arg.Ptr(input), Arg.Ptr(context.Constant(Pack(w, units, depth, chunk))),
-            Arg.Ptr(context.Int32Blob(FoldBias(w, biases, units, depth, -inputZeroPoint))), Arg.Ptr(output),
+            Arg.Ptr(input), Arg.Ptr(context.Constant(Pack(w, units, depth, chunk), weightsTensor)),
+            Arg.Ptr(context.Int32Blob(FoldBias(w, biases, units, depth, -inputZeroPoint), bias)), Arg.Ptr(output),
             Arg.Ptr(Pointer.Null));
     }
 
@@ -54,7 +55,7 @@ internal static class PackedMatrix
     /// A CONV_2D through im2col rows (tml_conv_s8_packed): its OHWI weights are the matrix [output channels,
     /// kh x kw x channels]; a padded tap holds the input zero point, whose folded contribution is 0.
     /// </summary>
-    public static void CallConv(LoweringContext context, string comment, sbyte[] ohwi, int[] filterShape, int bias, IEnumerable<Field> geometry,
+    public static void CallConv(LoweringContext context, string comment, int weightsTensor, sbyte[] ohwi, int[] filterShape, int bias, IEnumerable<Field> geometry,
         int inputZeroPoint, int outputZeroPoint, int activationMin, int activationMax, (Pointer Multipliers, Pointer Shifts) quant,
         Arg inputDims, Pointer input, Arg outputDims, Pointer output)
     {
@@ -70,8 +71,8 @@ internal static class PackedMatrix
                 Field.I("activation_min", activationMin), Field.I("activation_max", activationMax), Field.I("chunk", chunk),
             }).ToArray()),
             PerChannel(quant.Multipliers, quant.Shifts), inputDims, Arg.Ptr(input), Dims(filterShape),
-            Arg.Ptr(context.Constant(Pack(ohwi, units, taps, chunk))),
-            Arg.Ptr(context.Int32Blob(FoldBias(ohwi, biases, units, taps, -inputZeroPoint))), outputDims, Arg.Ptr(output),
+            Arg.Ptr(context.Constant(Pack(ohwi, units, taps, chunk), weightsTensor)),
+            Arg.Ptr(context.Int32Blob(FoldBias(ohwi, biases, units, taps, -inputZeroPoint), bias)), outputDims, Arg.Ptr(output),
             Arg.Ptr(context.Scratch));
     }
 

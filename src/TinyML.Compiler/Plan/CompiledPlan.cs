@@ -19,6 +19,10 @@ public sealed class CompiledPlan : ExecutionPlan
 
     /// <summary>MACs the plan runs beyond the model's own (recomputed halos of patch-based inference); 0 otherwise.</summary>
     public long ExtraMacs { get; set; }
+
+    /// <summary>Constant blobs the lowering derived from one constant tensor (weights packed at build time, a bias
+    /// with the input offset folded in), by blob index: budget messages name them after that tensor.</summary>
+    public Dictionary<int, int> ConstantSources { get; } = new();
 }
 
 /// <summary>The arena layout behind a plan: every buffer with its lifetime and offset, and the lower bound.</summary>
