@@ -146,6 +146,8 @@ public sealed class SdkBuildTests
         File.WriteAllBytes(Path.Combine(dir, "kws.tflite"), File.ReadAllBytes(SharedData.Model("ic_resnet")));
         var third = Build(dir);
         Assert.True(third.ExitCode == 0, third.Output);
-        Assert.Contains("TinyML: kws.tflite -> App.Kws: RAM 49,152 B", third.Output);
+        // ic_resnet's arena on the host: its activations' lifetime bound (49,152 B) and the im2col rows of the 3x3x16
+        // convolution at the peak (2 x 144 B).
+        Assert.Contains("TinyML: kws.tflite -> App.Kws: RAM 49,440 B", third.Output);
     }
 }

@@ -80,9 +80,9 @@ static void packed_portable(const tml_fully_connected_packed_params *p, const tm
             int32_t acc[4] = {packed_bias(bias, o), packed_bias(bias, o + 1), packed_bias(bias, o + 2),
                               packed_bias(bias, o + 3)};
             if (p->chunk == TML_PACKED_CHUNK_WORD) {
-                packed_group_dot(w, in, depth, TML_PACKED_CHUNK_WORD, acc);
+                packed_group_dot(w, in, depth, TML_PACKED_CHUNK_WORD, acc); /* unrolled: the M0+'s and M3's plans */
             } else {
-                packed_group_dot(w, in, depth, TML_PACKED_CHUNK_VECTOR, acc);
+                packed_group_dot(w, in, depth, p->chunk, acc);
             }
             for (int32_t j = 0; j < TML_PACKED_ROWS; j++) {
                 out[j] = packed_output_portable(acc[j], quant, (o + j) * q_step, p);
@@ -326,7 +326,7 @@ tml_packed_path tml_packed_choose(const tml_fully_connected_packed_params *p, co
             shr2 &= quant->shift[i] <= -2;
         }
         const int full_range = p->activation_min == -128 && p->activation_max == 127;
-        return !shr2 ? TML_PACKED_DSP : full_range ? TML_PACKED_DSP_SHR2_FULL_RANGE : TML_PACKED_DSP_SHR2;
+        return shr2 && full_range ? TML_PACKED_DSP_SHR2_FULL_RANGE : TML_PACKED_DSP;
     }
 #else
     (void)quant;
@@ -352,10 +352,6 @@ void tml_packed_rows(tml_packed_path path, const tml_fully_connected_packed_para
     case TML_PACKED_DSP_SHR2_FULL_RANGE:
         packed_dsp_groups_body(p, quant, rows, depth, units, input, filter, bias, output,
                                PACKED_SHR2 | PACKED_FULL_RANGE);
-        packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
-        return;
-    case TML_PACKED_DSP_SHR2:
-        packed_dsp_groups_body(p, quant, rows, depth, units, input, filter, bias, output, PACKED_SHR2);
         packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
         return;
     case TML_PACKED_DSP:

@@ -12,8 +12,7 @@
 typedef enum {
     TML_PACKED_PORTABLE,
     TML_PACKED_DSP,      /* chunk 4 on a DSP core, word-aligned filter */
-    TML_PACKED_DSP_SHR2, /* the same, every shift <= -2 (tml_requant_shr2) */
-    TML_PACKED_DSP_SHR2_FULL_RANGE, /* and the clamp is [-128, 127] (SSAT) */
+    TML_PACKED_DSP_SHR2_FULL_RANGE, /* the same, every shift <= -2 (tml_requant_shr2) and the clamp [-128, 127] (SSAT) */
     TML_PACKED_MVE,      /* chunk 16 on a Helium core */
 } tml_packed_path;
 
