@@ -60,7 +60,11 @@ TML_INLINE void conv_packed_fill(int8_t *to, int8_t value, int32_t n)
     }
 }
 
-/* The im2col row of output pixel (n, oy, ox): taps in (ky, kx, c) order, padding as the input zero point. */
+/* The im2col row of output pixel (n, oy, ox): taps in (ky, kx, c) order, padding as the input zero point. GCC would
+ * turn the short fill and copy loops back into library calls, which cost more than these few bytes. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
 static void conv_packed_im2col(const tml_conv_packed_params *p, const tml_dims *in, const int8_t *input,
                                const tml_dims *f, int32_t n, int32_t oy, int32_t ox, int8_t *row)
 {

@@ -72,8 +72,10 @@ TML_INLINE int32_t dw_window_packed(const int8_t *row, size_t row_step, int32_t 
  * read four taps per word; `folded` is input_offset x sum(weights). Needs dilation_w 1, -input_offset in int8 (true
  * for every int8 zero point) and 4 * groups * k_h <= DW_ROW_BYTES.
  */
-/* One run of output pixels from padded rows (see dw_channel_padded): window i starts at rows + i * stride_w. */
-TML_INLINE void dw_run(const int8_t *rows, int32_t row_bytes, int32_t run, int32_t stride_w, int32_t k_h,
+/* One run of output pixels from padded rows (see dw_channel_padded): window i starts at rows + i * stride_w. Not
+ * inlined: on its own it keeps the 3-row filter's six weight words in registers (inlined, they were spilled and
+ * reloaded for every output: 53 instructions an output against about 30). */
+static __attribute__((noinline)) void dw_run(const int8_t *rows, int32_t row_bytes, int32_t run, int32_t stride_w, int32_t k_h,
                        int32_t groups, const uint32_t *packed, int32_t folded, const int32_t *bias, int32_t c,
                        const tml_requant *q, const tml_depthwise_conv_params *params, int32_t channels, int8_t *o)
 {
@@ -83,6 +85,26 @@ TML_INLINE void dw_run(const int8_t *rows, int32_t row_bytes, int32_t run, int32
         /* The common 3 x (up to 4) filter: its six weight words stay in registers. */
         const uint32_t w0e = packed[0], w0o = packed[1], w1e = packed[2], w1o = packed[3];
         const uint32_t w2e = packed[4], w2o = packed[5];
+        if (bias != NULL && act_min == -128 && act_max == 127 && q->left_shift == 0 && q->right_shift >= 2) {
+            /* The usual layer: the bias folded into the start, tml_requant_shr2 and one SSAT per output. */
+            const int32_t start = (int32_t)((uint32_t)folded + (uint32_t)bias[c]);
+            /* Locals, not q->: an int8 store may alias the record, which would reload it for every output. */
+            const int32_t multiplier = q->multiplier, e = q->right_shift;
+            for (int32_t i = 0; i < run; i++) {
+                const int8_t *r = rows + (size_t)i * stride_w;
+                const uint32_t x0 = tml_read_s8x4(r), x1 = tml_read_s8x4(r + row_bytes);
+                const uint32_t x2 = tml_read_s8x4(r + 2 * row_bytes);
+                int32_t acc = tml_smlad(tml_sxtb16(x0), w0e, start);
+                acc = tml_smlad(tml_sxtb16_ror8(x0), w0o, acc);
+                acc = tml_smlad(tml_sxtb16(x1), w1e, acc);
+                acc = tml_smlad(tml_sxtb16_ror8(x1), w1o, acc);
+                acc = tml_smlad(tml_sxtb16(x2), w2e, acc);
+                acc = tml_smlad(tml_sxtb16_ror8(x2), w2o, acc);
+                *o = (int8_t)tml_ssat8(tml_requant_shr2(acc, multiplier, e) + out_offset);
+                o += channels;
+            }
+            return;
+        }
         for (int32_t i = 0; i < run; i++) {
             const int8_t *r = rows + (size_t)i * stride_w;
             const uint32_t x0 = tml_read_s8x4(r), x1 = tml_read_s8x4(r + row_bytes);
@@ -106,6 +128,36 @@ TML_INLINE void dw_run(const int8_t *rows, int32_t row_bytes, int32_t run, int32
     }
 }
 
+/* Row copies of a few bytes: a word at a time (memcpy of 4 bytes is one unaligned LDR or STR), no library call. */
+TML_INLINE void dw_copy(int8_t *to, const int8_t *from, int32_t n)
+{
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        uint32_t word;
+        memcpy(&word, from + i, 4);
+        memcpy(to + i, &word, 4);
+    }
+    for (; i < n; i++) {
+        to[i] = from[i];
+    }
+}
+
+TML_INLINE void dw_fill(int8_t *to, int8_t value, int32_t n)
+{
+    const uint32_t word = (uint32_t)(uint8_t)value * 0x01010101u;
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        memcpy(to + i, &word, 4);
+    }
+    for (; i < n; i++) {
+        to[i] = value;
+    }
+}
+
+/* GCC turns the copy loops above back into memcpy/memset calls, which cost more than these few bytes. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
 static void dw_channel_padded(const tml_depthwise_conv_params *params, const int8_t *plane, int32_t batches,
                               int32_t in_h, int32_t in_w, int32_t k_h, int32_t groups, const uint32_t *packed,
                               int32_t folded, const int32_t *bias, int32_t c, const tml_requant *q, int32_t out_h,
@@ -123,7 +175,7 @@ static void dw_channel_padded(const tml_depthwise_conv_params *params, const int
         /* Bytes [0, lo) and [hi, row_bytes) of a row lie outside the input: padding for the whole run. */
         const int32_t lo = x0 >= 0 ? 0 : (-x0 < row_bytes ? -x0 : row_bytes);
         const int32_t hi = in_w - x0 < lo ? lo : (in_w - x0 < row_bytes ? in_w - x0 : row_bytes);
-        memset(rows, pad, (size_t)k_h * row_bytes);
+        dw_fill(rows, pad, k_h * row_bytes);
         for (int32_t b = 0; b < batches; b++) {
             const int8_t *in_plane = plane + (size_t)b * in_h * in_w;
             int8_t *out_b = out + (size_t)b * out_h * out_w * channels;
@@ -133,9 +185,9 @@ static void dw_channel_padded(const tml_depthwise_conv_params *params, const int
                     const int32_t iy = iy0 + ky * params->dilation_h;
                     int8_t *dst = rows + (size_t)ky * row_bytes + lo;
                     if (iy < 0 || iy >= in_h) {
-                        memset(dst, pad, (size_t)(hi - lo));
+                        dw_fill(dst, pad, hi - lo);
                     } else {
-                        memcpy(dst, in_plane + (size_t)iy * in_w + x0 + lo, (size_t)(hi - lo));
+                        dw_copy(dst, in_plane + (size_t)iy * in_w + x0 + lo, hi - lo);
                     }
                 }
                 dw_run(rows, row_bytes, run, stride_w, k_h, groups, packed, folded, bias, c, q, params, channels,
