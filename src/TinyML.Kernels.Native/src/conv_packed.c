@@ -68,24 +68,33 @@ __attribute__((optimize("no-tree-loop-distribute-patterns")))
 static void conv_packed_im2col(const tml_conv_packed_params *p, const tml_dims *in, const int8_t *input,
                                const tml_dims *f, int32_t n, int32_t oy, int32_t ox, int8_t *row)
 {
+    /* Locals, not p-> and in->: the int8 stores below may alias those structs, which would reload them per row. */
     const int8_t pad = (int8_t)p->input_zero_point;
-    const int32_t c = in->c;
+    const int32_t c = in->c, in_h = in->h, in_w = in->w, k_h = f->h, k_w = f->w;
+    const int32_t dilation_h = p->dilation_h, dilation_w = p->dilation_w;
     const int32_t x0 = ox * p->stride_w - p->pad_w;
-    const int32_t run = f->w * c; /* one filter row's taps */
-    for (int32_t ky = 0; ky < f->h; ky++, row += run) {
-        const int32_t iy = oy * p->stride_h - p->pad_h + ky * p->dilation_h;
-        if (iy < 0 || iy >= in->h) {
+    const int32_t y0 = oy * p->stride_h - p->pad_h;
+    const int32_t run = k_w * c; /* one filter row's taps */
+    /* With dilation_w 1 a filter row is padding, then taps [lo, hi) inside the input, then padding. */
+    const int32_t lo = x0 < 0 ? (-x0 < k_w ? -x0 : k_w) : 0;
+    const int32_t hi = in_w - x0 < k_w ? (in_w - x0 > lo ? in_w - x0 : lo) : k_w;
+    const int8_t *image = input + (size_t)n * in_h * in_w * c;
+    for (int32_t ky = 0; ky < k_h; ky++, row += run) {
+        const int32_t iy = y0 + ky * dilation_h;
+        if (iy < 0 || iy >= in_h) {
             conv_packed_fill(row, pad, run);
             continue;
         }
-        const int8_t *line = input + (((size_t)n * in->h + iy) * in->w) * c;
-        if (p->dilation_w == 1 && x0 >= 0 && x0 + f->w <= in->w) {
-            conv_packed_copy(row, line + (size_t)x0 * c, run); /* the whole filter row inside: one copy */
+        const int8_t *line = image + (size_t)iy * in_w * c;
+        if (dilation_w == 1) {
+            conv_packed_fill(row, pad, lo * c);
+            conv_packed_copy(row + lo * c, line + (size_t)(x0 + lo) * c, (hi - lo) * c);
+            conv_packed_fill(row + hi * c, pad, (k_w - hi) * c);
             continue;
         }
-        for (int32_t kx = 0; kx < f->w; kx++) {
-            const int32_t ix = x0 + kx * p->dilation_w;
-            if (ix < 0 || ix >= in->w) {
+        for (int32_t kx = 0; kx < k_w; kx++) {
+            const int32_t ix = x0 + kx * dilation_w;
+            if (ix < 0 || ix >= in_w) {
                 conv_packed_fill(row + kx * c, pad, c);
             } else {
                 conv_packed_copy(row + kx * c, line + (size_t)ix * c, c);

@@ -163,19 +163,34 @@ static void packed_tails(const int8_t *tail, const int8_t *x, int32_t depth4, in
 #define PACKED_SHR2 1       /* every shift <= -2: tml_requant_shr2 */
 #define PACKED_FULL_RANGE 2 /* the clamp is [-128, 127]: one SSAT */
 
+/* What one call's outputs share, read once into locals: an int8 store may alias the structs they come from, which
+ * would reload them for every output. */
+typedef struct {
+    const int32_t *multiplier;
+    const int32_t *shift;
+    int32_t offset, min, max;
+} packed_out_params;
+
+TML_INLINE packed_out_params packed_out_params_of(const tml_fully_connected_packed_params *p,
+                                                  const tml_per_channel_quant *quant)
+{
+    const packed_out_params o = {quant->multiplier, quant->shift, p->output_offset, p->activation_min,
+                                 p->activation_max};
+    return o;
+}
+
 /* The int8 output of an accumulator that already holds its bias. */
-TML_INLINE int8_t packed_output(int32_t acc, const tml_per_channel_quant *quant, int32_t qi, int mode,
-                                const tml_fully_connected_packed_params *p)
+TML_INLINE int8_t packed_output(int32_t acc, const packed_out_params *o, int32_t qi, int mode)
 {
     int32_t v;
     if (mode & PACKED_SHR2) {
-        v = tml_requant_shr2(acc, quant->multiplier[qi], -quant->shift[qi]);
+        v = tml_requant_shr2(acc, o->multiplier[qi], -o->shift[qi]);
     } else {
-        const tml_requant q = tml_requant_prepare(quant->multiplier[qi], quant->shift[qi]);
+        const tml_requant q = tml_requant_prepare(o->multiplier[qi], o->shift[qi]);
         v = tml_requant_apply(&q, acc);
     }
-    v += p->output_offset;
-    return (int8_t)((mode & PACKED_FULL_RANGE) ? tml_ssat8(v) : tml_clamp_i32(v, p->activation_min, p->activation_max));
+    v += o->offset;
+    return (int8_t)((mode & PACKED_FULL_RANGE) ? tml_ssat8(v) : tml_clamp_i32(v, o->min, o->max));
 }
 
 /* The groups of four rows on the DSP path (mode is a constant at each call); filter word-aligned, arguments
@@ -186,6 +201,7 @@ TML_INLINE void packed_dsp_groups_body(const tml_fully_connected_packed_params *
 {
     const int32_t depth4 = depth & ~3;
     const int32_t q_step = p->per_channel ? 1 : 0;
+    const packed_out_params stage = packed_out_params_of(p, quant);
     for (int32_t o = 0; o + TML_PACKED_ROWS <= units; o += TML_PACKED_ROWS) {
         const int8_t *group = filter + (size_t)o * depth;
         const uint32_t *words = (const uint32_t *)(const void *)group;
@@ -203,10 +219,10 @@ TML_INLINE void packed_dsp_groups_body(const tml_fully_connected_packed_params *
                     packed_tails(tail, x1, depth4, depth, j, 0, acc + 2);
                 }
                 const int32_t q0 = (o + j) * q_step, q1 = (o + j + 1) * q_step;
-                out0[j] = packed_output(acc[0], quant, q0, mode, p);
-                out0[j + 1] = packed_output(acc[1], quant, q1, mode, p);
-                out1[j] = packed_output(acc[2], quant, q0, mode, p);
-                out1[j + 1] = packed_output(acc[3], quant, q1, mode, p);
+                out0[j] = packed_output(acc[0], &stage, q0, mode);
+                out0[j + 1] = packed_output(acc[1], &stage, q1, mode);
+                out1[j] = packed_output(acc[2], &stage, q0, mode);
+                out1[j + 1] = packed_output(acc[3], &stage, q1, mode);
             }
         }
         if (b < batches) {
@@ -218,10 +234,10 @@ TML_INLINE void packed_dsp_groups_body(const tml_fully_connected_packed_params *
             if (depth4 != depth) {
                 packed_tails(tail, x, depth4, depth, 0, 1, acc);
             }
-            out[0] = packed_output(acc[0], quant, o * q_step, mode, p);
-            out[1] = packed_output(acc[1], quant, (o + 1) * q_step, mode, p);
-            out[2] = packed_output(acc[2], quant, (o + 2) * q_step, mode, p);
-            out[3] = packed_output(acc[3], quant, (o + 3) * q_step, mode, p);
+            out[0] = packed_output(acc[0], &stage, o * q_step, mode);
+            out[1] = packed_output(acc[1], &stage, (o + 1) * q_step, mode);
+            out[2] = packed_output(acc[2], &stage, (o + 2) * q_step, mode);
+            out[3] = packed_output(acc[3], &stage, (o + 3) * q_step, mode);
         }
     }
 }
