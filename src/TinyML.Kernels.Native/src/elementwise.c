@@ -52,11 +52,14 @@ TML_INLINE void add_sub_row(const tml_add_params *p, const int8_t *x1, int32_t s
     const tml_requant q1 = tml_requant_prepare(p->input1_quant.multiplier, p->input1_quant.shift);
     const tml_requant q2 = tml_requant_prepare(p->input2_quant.multiplier, p->input2_quant.shift);
     const tml_requant qo = tml_requant_prepare(p->output_quant.multiplier, p->output_quant.shift);
+    /* Locals, not p->: the int8 stores may alias *p, which would reload every field for every element. */
+    const int32_t offset1 = p->input1_offset, offset2 = p->input2_offset, left_shift = p->left_shift;
+    const int32_t out_offset = p->output_offset, act_min = p->activation_min, act_max = p->activation_max;
     for (int32_t i = 0; i < n; i++) {
-        const int32_t s1 = tml_requant_apply(&q1, tml_shl_wrap(x1[(ptrdiff_t)i * sa] + p->input1_offset, p->left_shift));
-        const int32_t s2 = tml_requant_apply(&q2, tml_shl_wrap(x2[(ptrdiff_t)i * sb] + p->input2_offset, p->left_shift));
-        const int32_t out = tml_requant_apply(&qo, subtract ? s1 - s2 : s1 + s2) + p->output_offset;
-        y[i] = (int8_t)tml_clamp_i32(out, p->activation_min, p->activation_max);
+        const int32_t s1 = tml_requant_apply(&q1, tml_shl_wrap(x1[(ptrdiff_t)i * sa] + offset1, left_shift));
+        const int32_t s2 = tml_requant_apply(&q2, tml_shl_wrap(x2[(ptrdiff_t)i * sb] + offset2, left_shift));
+        const int32_t out = tml_requant_apply(&qo, subtract ? s1 - s2 : s1 + s2) + out_offset;
+        y[i] = (int8_t)tml_clamp_i32(out, act_min, act_max);
     }
 #else
     for (int32_t i = 0; i < n; i++) {
