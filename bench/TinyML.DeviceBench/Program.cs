@@ -32,7 +32,13 @@ if (Arg("--per-op") is { } perOpModels)
     return;
 }
 
-string kernels = core.Name is "cortex-m0plus" or "cortex-m3" ? "portable C kernels" : "DSP paths for int8 conv, depthwise and fully connected, portable C elsewhere";
+// What the kernels of this core's build run: conv and fully connected on weights packed at build time everywhere.
+string kernels = core.Name switch
+{
+    "cortex-m0plus" or "cortex-m3" => "portable C kernels, weights packed at build time",
+    "cortex-m55" => "Helium (MVE) packed matrix product for conv and fully connected, DSP depthwise and add/sub, portable C elsewhere",
+    _ => "DSP paths for the packed conv and fully connected, depthwise and add/sub, portable C elsewhere",
+};
 Console.WriteLine($"{core.Name} on {core.QemuMachine}, arm-none-eabi-gcc {(os ? "-Os" : "-O2")}, {kernels}; TFLM: CMSIS-NN on Cortex-M4, -O2.");
 Console.WriteLine();
 Console.WriteLine("| model | MACs | our instr. | TFLM instr. | ours / TFLM | our MAC/instr. | TFLM MAC/instr. | our code B | TFLM code B | our constants B | TFLM .tflite B | our flash / TFLM | our RAM B | TFLM arena B | our RAM / TFLM |");
