@@ -65,6 +65,18 @@ TML_INLINE int32_t dw_window_packed(const int8_t *row, size_t row_step, int32_t 
     return acc;
 }
 
+/* start + a 3-row window of up to four taps a row (rows row_bytes apart) against its six packed weight words. */
+TML_INLINE int32_t dw_window3(const int8_t *r, int32_t row_bytes, const uint32_t w[6], int32_t start)
+{
+    const uint32_t x0 = tml_read_s8x4(r), x1 = tml_read_s8x4(r + row_bytes), x2 = tml_read_s8x4(r + 2 * row_bytes);
+    int32_t acc = tml_smlad(tml_sxtb16(x0), w[0], start);
+    acc = tml_smlad(tml_sxtb16_ror8(x0), w[1], acc);
+    acc = tml_smlad(tml_sxtb16(x1), w[2], acc);
+    acc = tml_smlad(tml_sxtb16_ror8(x1), w[3], acc);
+    acc = tml_smlad(tml_sxtb16(x2), w[4], acc);
+    return tml_smlad(tml_sxtb16_ror8(x2), w[5], acc);
+}
+
 /*
  * Channel c of every batch from its saved plane, every window whole: for a run of output columns, the k_h input rows
  * it reads are copied into `rows` (row_bytes each), each tap outside the input set to -input_offset. Such a tap adds
@@ -83,40 +95,21 @@ static __attribute__((noinline)) void dw_run(const int8_t *rows, int32_t row_byt
     const int32_t act_max = params->activation_max;
     if (k_h == 3 && groups == 1) {
         /* The common 3 x (up to 4) filter: its six weight words stay in registers. */
-        const uint32_t w0e = packed[0], w0o = packed[1], w1e = packed[2], w1o = packed[3];
-        const uint32_t w2e = packed[4], w2o = packed[5];
+        const uint32_t w[6] = {packed[0], packed[1], packed[2], packed[3], packed[4], packed[5]};
         if (bias != NULL && act_min == -128 && act_max == 127 && q->left_shift == 0 && q->right_shift >= 2) {
             /* The usual layer: the bias folded into the start, tml_requant_shr2 and one SSAT per output. */
             const int32_t start = (int32_t)((uint32_t)folded + (uint32_t)bias[c]);
             /* Locals, not q->: an int8 store may alias the record, which would reload it for every output. */
             const int32_t multiplier = q->multiplier, e = q->right_shift;
-            for (int32_t i = 0; i < run; i++) {
-                const int8_t *r = rows + (size_t)i * stride_w;
-                const uint32_t x0 = tml_read_s8x4(r), x1 = tml_read_s8x4(r + row_bytes);
-                const uint32_t x2 = tml_read_s8x4(r + 2 * row_bytes);
-                int32_t acc = tml_smlad(tml_sxtb16(x0), w0e, start);
-                acc = tml_smlad(tml_sxtb16_ror8(x0), w0o, acc);
-                acc = tml_smlad(tml_sxtb16(x1), w1e, acc);
-                acc = tml_smlad(tml_sxtb16_ror8(x1), w1o, acc);
-                acc = tml_smlad(tml_sxtb16(x2), w2e, acc);
-                acc = tml_smlad(tml_sxtb16_ror8(x2), w2o, acc);
+            for (int32_t i = 0; i < run; i++, o += channels) {
+                const int32_t acc = dw_window3(rows + (size_t)i * stride_w, row_bytes, w, start);
                 *o = (int8_t)tml_ssat8(tml_requant_shr2(acc, multiplier, e) + out_offset);
-                o += channels;
             }
             return;
         }
-        for (int32_t i = 0; i < run; i++) {
-            const int8_t *r = rows + (size_t)i * stride_w;
-            const uint32_t x0 = tml_read_s8x4(r), x1 = tml_read_s8x4(r + row_bytes);
-            const uint32_t x2 = tml_read_s8x4(r + 2 * row_bytes);
-            int32_t acc = tml_smlad(tml_sxtb16(x0), w0e, folded);
-            acc = tml_smlad(tml_sxtb16_ror8(x0), w0o, acc);
-            acc = tml_smlad(tml_sxtb16(x1), w1e, acc);
-            acc = tml_smlad(tml_sxtb16_ror8(x1), w1o, acc);
-            acc = tml_smlad(tml_sxtb16(x2), w2e, acc);
-            acc = tml_smlad(tml_sxtb16_ror8(x2), w2o, acc);
+        for (int32_t i = 0; i < run; i++, o += channels) {
+            const int32_t acc = dw_window3(rows + (size_t)i * stride_w, row_bytes, w, folded);
             *o = tml_dot_output_s8(acc, bias, c, q, out_offset, act_min, act_max);
-            o += channels;
         }
         return;
     }
