@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 using System;
 using System.Linq;
+using TinyML.Compiler.Building;
+using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;
 using TinyML.Tests;
 using Xunit;
@@ -30,5 +32,29 @@ public class PackedMatrixPlanTests
         Assert.Equal(0, im2col.OperatorIndex);
         Assert.All(matrices.Append(im2col), c => Assert.Equal(chunk, c.Args[0].Fields.Single(f => f.Name == "chunk").Int));
         Assert.DoesNotContain(plan.Calls, c => c.Kernel == "tml_conv_s8");
+    }
+
+    [Fact]
+    public void OperatorsSharingAWeightTensor_ShareItsPackedBlobAndFoldedBias()
+    {
+        // Two FULLY_CONNECTED layers with one weight and one bias tensor (tied weights, as recurrent exports carry).
+        var act = Quantization.PerTensor(0.05f, -3);
+        var b = new ModelBuilder();
+        int input = b.Tensor("input", DataType.Int8, new[] { 1, 8 }, act);
+        int weights = b.Constant("w", new[] { 8, 8 }, Enumerable.Range(0, 64).Select(i => (sbyte)(i * 7 % 61 - 30)).ToArray(), Quantization.PerTensor(0.02f, 0));
+        int bias = b.Constant("b", new[] { 8 }, Enumerable.Range(0, 8).Select(i => i * 11 - 40).ToArray(), Quantization.PerTensor(0.05f * 0.02f, 0));
+        int hidden = b.Tensor("hidden", DataType.Int8, new[] { 1, 8 }, act);
+        int output = b.Tensor("output", DataType.Int8, new[] { 1, 8 }, act);
+        var options = new FullyConnectedOptions(Activation.None, 0, false, false);
+        b.Operator(OpKind.FullyConnected, new[] { input, weights, bias }, new[] { hidden }, options);
+        b.Operator(OpKind.FullyConnected, new[] { hidden, weights, bias }, new[] { output }, options);
+        b.Inputs(input).Outputs(output);
+        var plan = Lowerer.Lower(b.Build()).Value!;
+        var calls = plan.Calls.Where(c => c.Kernel == "tml_fully_connected_s8_packed").ToList();
+        Assert.Equal(2, calls.Count);
+        // Arguments 6 and 7: the packed filter and the folded bias, the same blobs for both layers.
+        Assert.Equal(calls[0].Args[6].Pointer, calls[1].Args[6].Pointer);
+        Assert.Equal(calls[0].Args[7].Pointer, calls[1].Args[7].Pointer);
+        Assert.Equal(new[] { weights, bias }, plan.ConstantSources.Values.OrderBy(t => t));
     }
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+using System;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Operators;
 using TinyML.Compiler.Plan;
@@ -33,6 +34,11 @@ public static partial class Lowerer
 
             public override Pointer Constant(byte[] bytes, int sourceTensor = -1)
             {
+                // Operators sharing a weight tensor share what was derived from it (packed the same way): one blob.
+                if (sourceTensor >= 0)
+                    foreach (var pair in _context._plan.ConstantSources)
+                        if (pair.Value == sourceTensor && _context._plan.Constants[pair.Key].AsSpan().SequenceEqual(bytes))
+                            return Pointer.Constant(pair.Key);
                 var pointer = _context._plan.AddConstant(bytes);
                 if (sourceTensor >= 0) _context._plan.ConstantSources[pointer.Blob] = sourceTensor;
                 return pointer;

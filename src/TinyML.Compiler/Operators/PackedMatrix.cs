@@ -36,19 +36,14 @@ internal static class PackedMatrix
         (Pointer Multipliers, Pointer Shifts) quant, Pointer input, Pointer output)
     {
         var weights = context.T(weightsTensor);
-        var w = MemoryMarshal.Cast<byte, sbyte>(weights.Data!.Value.Span);
-        Expect(w.Length == units * depth, $"weights {weights.Shape} do not hold {units} x {depth} values");
-        int[]? biases = bias >= 0 ? context.ConstantInts(bias, "bias") : null;
-        Expect(biases is null || biases.Length == units, $"the bias holds {biases?.Length} values for {units} outputs");
-        int chunk = ChunkFor(context.Target);
+        var (filter, folded, chunk) = Constants(context, MemoryMarshal.Cast<byte, sbyte>(weights.Data!.Value.Span), weightsTensor, bias,
+            units, depth, inputZeroPoint);
         context.Call("tml_fully_connected_s8_packed", $"{comment}, weights packed at build time ({chunk}-byte chunks)",
             Arg.Struct("tml_fully_connected_packed_params",
                 Field.I("output_offset", outputZeroPoint), Field.I("activation_min", activationMin),
                 Field.I("activation_max", activationMax), Field.I("per_channel", perChannel ? 1 : 0), Field.I("chunk", chunk)),
             PerChannel(quant.Multipliers, quant.Shifts), Arg.Int32(rows), Arg.Int32(depth), Arg.Int32(units),
-            Arg.Ptr(input), Arg.Ptr(context.Constant(Pack(w, units, depth, chunk), weightsTensor)),
-            Arg.Ptr(context.Int32Blob(FoldBias(w, biases, units, depth, -inputZeroPoint), bias)), Arg.Ptr(output),
-            Arg.Ptr(Pointer.Null));
+            Arg.Ptr(input), Arg.Ptr(filter), Arg.Ptr(folded), Arg.Ptr(output), Arg.Ptr(Pointer.Null));
     }
 
     /// <summary>
@@ -60,10 +55,7 @@ internal static class PackedMatrix
         Arg inputDims, Pointer input, Arg outputDims, Pointer output)
     {
         int units = filterShape[0], taps = filterShape[1] * filterShape[2] * filterShape[3];
-        Expect(ohwi.Length == units * taps, $"weights {string.Join("x", filterShape)} do not hold {units} x {taps} values");
-        int[]? biases = bias >= 0 ? context.ConstantInts(bias, "bias") : null;
-        Expect(biases is null || biases.Length == units, $"the bias holds {biases?.Length} values for {units} outputs");
-        int chunk = ChunkFor(context.Target);
+        var (filter, folded, chunk) = Constants(context, ohwi, weightsTensor, bias, units, taps, inputZeroPoint);
         context.Call("tml_conv_s8_packed", $"{comment}, weights packed at build time ({chunk}-byte chunks)",
             Arg.Struct("tml_conv_packed_params", geometry.Concat(new[]
             {
@@ -71,9 +63,19 @@ internal static class PackedMatrix
                 Field.I("activation_min", activationMin), Field.I("activation_max", activationMax), Field.I("chunk", chunk),
             }).ToArray()),
             PerChannel(quant.Multipliers, quant.Shifts), inputDims, Arg.Ptr(input), Dims(filterShape),
-            Arg.Ptr(context.Constant(Pack(ohwi, units, taps, chunk), weightsTensor)),
-            Arg.Ptr(context.Int32Blob(FoldBias(ohwi, biases, units, taps, -inputZeroPoint), bias)), outputDims, Arg.Ptr(output),
-            Arg.Ptr(context.Scratch));
+            Arg.Ptr(filter), Arg.Ptr(folded), outputDims, Arg.Ptr(output), Arg.Ptr(context.Scratch));
+    }
+
+    /// <summary>The packed weights [units, depth] and the folded bias as constants, in the target's chunk.</summary>
+    private static (Pointer Filter, Pointer Bias, int Chunk) Constants(LoweringContext context, ReadOnlySpan<sbyte> w, int weightsTensor, int bias,
+        int units, int depth, int inputZeroPoint)
+    {
+        Expect(w.Length == units * depth, $"weights {context.T(weightsTensor).Shape} do not hold {units} x {depth} values");
+        int[]? biases = bias >= 0 ? context.ConstantInts(bias, "bias") : null;
+        Expect(biases is null || biases.Length == units, $"the bias holds {biases?.Length} values for {units} outputs");
+        int chunk = ChunkFor(context.Target);
+        return (context.Constant(Pack(w, units, depth, chunk), weightsTensor),
+            context.Int32Blob(FoldBias(w, biases, units, depth, -inputZeroPoint), bias), chunk);
     }
 
     /// <summary>tml_conv_s8_packed_get_buffer_size: two im2col rows of kh x kw x channels bytes.</summary>

@@ -16,6 +16,7 @@
 #define TML_COMMON_H
 
 #include <stdint.h>
+#include <string.h>
 #include <stddef.h>
 
 #include "tml_kernels.h"
@@ -155,6 +156,22 @@ TML_INLINE int32_t tml_requant_apply(const tml_requant *q, int32_t x)
     const int64_t negative = (int64_t)((uint32_t)(xs ^ q->multiplier) >> 31);
     const int64_t v = (int64_t)xs * q->multiplier + (q->round - (negative << 31));
     return (int32_t)(v >> 32) >> (q->right_shift - 1);
+}
+
+/* Copies n bytes a word at a time (memcpy of 4 bytes is one LDR or STR where unaligned access is allowed): the rows
+ * of small windows are a few bytes, where a library call costs more than the copy. Callers built with GCC keep its
+ * loop-idiom recognition off, or it turns the loop back into that call. */
+TML_INLINE void tml_copy_short(int8_t *to, const int8_t *from, int32_t n)
+{
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        uint32_t word;
+        memcpy(&word, from + i, 4);
+        memcpy(to + i, &word, 4);
+    }
+    for (; i < n; i++) {
+        to[i] = from[i];
+    }
 }
 
 /*

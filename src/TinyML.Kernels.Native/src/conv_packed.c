@@ -38,21 +38,6 @@ TML_API int32_t tml_conv_s8_packed_get_buffer_size(const tml_conv_packed_params 
     return tml_conv_s8_packed_get_buffer_size_for(TML_BUILD_CORE, params, input_dims, filter_dims, output_dims);
 }
 
-/* Copies n bytes a word at a time (an unaligned LDR/STR where the core has them: memcpy of 4 bytes compiles to
- * one); the rows of small windows are a few bytes, where a library call would cost more than the copy. */
-TML_INLINE void conv_packed_copy(int8_t *to, const int8_t *from, int32_t n)
-{
-    int32_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        uint32_t word;
-        memcpy(&word, from + i, 4);
-        memcpy(to + i, &word, 4);
-    }
-    for (; i < n; i++) {
-        to[i] = from[i];
-    }
-}
-
 TML_INLINE void conv_packed_fill(int8_t *to, int8_t value, int32_t n)
 {
     for (int32_t i = 0; i < n; i++) {
@@ -88,7 +73,7 @@ static void conv_packed_im2col(const tml_conv_packed_params *p, const tml_dims *
         const int8_t *line = image + (size_t)iy * in_w * c;
         if (dilation_w == 1) {
             conv_packed_fill(row, pad, lo * c);
-            conv_packed_copy(row + lo * c, line + (size_t)(x0 + lo) * c, (hi - lo) * c);
+            tml_copy_short(row + lo * c, line + (size_t)(x0 + lo) * c, (hi - lo) * c);
             conv_packed_fill(row + hi * c, pad, (k_w - hi) * c);
             continue;
         }
@@ -97,7 +82,7 @@ static void conv_packed_im2col(const tml_conv_packed_params *p, const tml_dims *
             if (ix < 0 || ix >= in_w) {
                 conv_packed_fill(row + kx * c, pad, c);
             } else {
-                conv_packed_copy(row + kx * c, line + (size_t)ix * c, c);
+                tml_copy_short(row + kx * c, line + (size_t)ix * c, c);
             }
         }
     }

@@ -121,20 +121,7 @@ static __attribute__((noinline)) void dw_run(const int8_t *rows, int32_t row_byt
     }
 }
 
-/* Row copies of a few bytes: a word at a time (memcpy of 4 bytes is one unaligned LDR or STR), no library call. */
-TML_INLINE void dw_copy(int8_t *to, const int8_t *from, int32_t n)
-{
-    int32_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        uint32_t word;
-        memcpy(&word, from + i, 4);
-        memcpy(to + i, &word, 4);
-    }
-    for (; i < n; i++) {
-        to[i] = from[i];
-    }
-}
-
+/* Sets n bytes a word at a time (rows of the padded buffer; no library call). */
 TML_INLINE void dw_fill(int8_t *to, int8_t value, int32_t n)
 {
     const uint32_t word = (uint32_t)(uint8_t)value * 0x01010101u;
@@ -147,7 +134,7 @@ TML_INLINE void dw_fill(int8_t *to, int8_t value, int32_t n)
     }
 }
 
-/* GCC turns the copy loops above back into memcpy/memset calls, which cost more than these few bytes. */
+/* GCC would turn the short copy and fill loops back into memcpy/memset calls, which cost more than these few bytes. */
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("no-tree-loop-distribute-patterns")))
 #endif
@@ -180,7 +167,7 @@ static void dw_channel_padded(const tml_depthwise_conv_params *params, const int
                     if (iy < 0 || iy >= in_h) {
                         dw_fill(dst, pad, hi - lo);
                     } else {
-                        dw_copy(dst, in_plane + (size_t)iy * in_w + x0 + lo, hi - lo);
+                        tml_copy_short(dst, in_plane + (size_t)iy * in_w + x0 + lo, hi - lo);
                     }
                 }
                 dw_run(rows, row_bytes, run, stride_w, k_h, groups, packed, folded, bias, c, q, params, channels,
