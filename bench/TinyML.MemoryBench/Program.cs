@@ -22,9 +22,13 @@ foreach (string path in Directory.GetFiles(Path.Combine(SharedData.Root, "models
 models.Add(("MobileNetV2-0.35 144x144", null, MobileNetModels.MobileNetV2(0.35, 144)));
 models.Add(("MCUNet-like 5x5/7x7 160x160", null, MobileNetModels.McuNetLike(160)));
 models.Add(("MobileNetV2-1.0 224x224", null, MobileNetModels.MobileNetV2(1.0, 224)));
+models.Add(("MobileNetV2-1.0 224x224 PyTorch export", null, MobileNetModels.MobileNetV2(1.0, 224, export: MobileNetModels.Export.PyTorch)));
+models.Add(("VWW MobileNetV1-0.25 96x96", null, MobileNetModels.MobileNetV1(0.25, 96)));
+models.Add(("VWW MobileNetV1-0.25 96x96 PyTorch export", null, MobileNetModels.MobileNetV1(0.25, 96, export: MobileNetModels.Export.PyTorch)));
 string N(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
 bool header = false;
-foreach (var (name, path, model) in models)
+// Arguments, if any, keep only the models whose names contain one of them.
+foreach (var (name, path, model) in models.Where(m => args.Length == 0 || args.Any(a => m.Name.Contains(a, StringComparison.OrdinalIgnoreCase))))
 {
     if (model is null) continue;
     var results = MemoryTechniques.Evaluate(model, path);

@@ -24,6 +24,9 @@ foreach (string name in SharedData.ModelNames()) models.Add((name, TfliteReader.
 models.Add(("MobileNetV2-0.35 144x144", MobileNetModels.MobileNetV2(0.35, 144)));
 models.Add(("MCUNet-like 5x5/7x7 160x160", MobileNetModels.McuNetLike(160)));
 models.Add(("MobileNetV2-1.0 224x224", MobileNetModels.MobileNetV2(1.0, 224)));
+models.Add(("MobileNetV2-1.0 224x224 PyTorch export", MobileNetModels.MobileNetV2(1.0, 224, export: MobileNetModels.Export.PyTorch)));
+models.Add(("VWW MobileNetV1-0.25 96x96", MobileNetModels.MobileNetV1(0.25, 96)));
+models.Add(("VWW MobileNetV1-0.25 96x96 PyTorch export", MobileNetModels.MobileNetV1(0.25, 96, export: MobileNetModels.Export.PyTorch)));
 
 byte[] Run(ExecutionPlan plan, byte[] input)
 {

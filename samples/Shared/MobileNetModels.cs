@@ -22,12 +22,38 @@ internal static class MobileNetModels
     /// <summary>One inverted residual block: expansion factor, output channels, kernel size, stride.</summary>
     public readonly record struct Block(int Expansion, int Channels, int Kernel, int Stride);
 
+    /// <summary>How the graph is laid out: as TensorFlow's converter writes it, or as a PyTorch export through TFLite
+    /// writes it (an NCHW input and a TRANSPOSE to NHWC; an explicit PAD, PyTorch's symmetric k/2, before every
+    /// convolution wider than 1×1, which then is VALID).</summary>
+    public enum Export { TensorFlow, PyTorch }
+
     /// <summary>MobileNetV2 at a width multiplier (0.35 by default) and square resolution (144 by default).</summary>
-    public static Model MobileNetV2(double alpha = 0.35, int resolution = 144, int classes = 10, ulong seed = 1)
+    public static Model MobileNetV2(double alpha = 0.35, int resolution = 144, int classes = 10, ulong seed = 1, Export export = Export.TensorFlow)
     {
         var settings = new (int T, int C, int N, int S)[] { (1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1) };
         var blocks = settings.SelectMany(s => Enumerable.Range(0, s.N).Select(i => new Block(s.T, Divisible(s.C * alpha), 3, i == 0 ? s.S : 1))).ToList();
-        return Build($"mobilenetv2_{alpha:0.##}_{resolution}", resolution, Divisible(32 * alpha), blocks, alpha > 1 ? Divisible(1280 * alpha) : 1280, classes, seed);
+        string name = $"mobilenetv2_{alpha:0.##}_{resolution}{(export == Export.PyTorch ? "_pytorch" : "")}";
+        return Build(name, resolution, Divisible(32 * alpha), blocks, alpha > 1 ? Divisible(1280 * alpha) : 1280, classes, seed, export);
+    }
+
+    /// <summary>
+    /// MobileNetV1 (depthwise-separable blocks, ReLU6) at a width multiplier and resolution; 0.25 at 96×96 with two
+    /// classes is MLPerf Tiny's Visual Wake Words architecture.
+    /// </summary>
+    public static Model MobileNetV1(double alpha = 0.25, int resolution = 96, int classes = 2, ulong seed = 3, Export export = Export.TensorFlow)
+    {
+        var widths = new (int C, int S)[] { (64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1) };
+        var net = new Network(seed, resolution, export);
+        var x = net.Conv(net.Input, Math.Max(8, (int)(32 * alpha)), 3, 2, depthwise: false, Activation.Relu6, "stem");
+        for (int i = 0; i < widths.Length; i++)
+        {
+            x = net.Conv(x, x.C, 3, widths[i].S, depthwise: true, Activation.Relu6, $"block{i}/depthwise");
+            x = net.Conv(x, Math.Max(8, (int)(widths[i].C * alpha)), 1, 1, depthwise: false, Activation.Relu6, $"block{i}/pointwise");
+        }
+        x = net.GlobalAveragePool(x, "head/pool");
+        x = net.FullyConnected(x, classes, "head/logits");
+        x = net.Softmax(x, "output");
+        return net.Finish(x, $"mobilenetv1_{alpha:0.##}_{resolution}{(export == Export.PyTorch ? "_pytorch" : "")}");
     }
 
     /// <summary>An MCUNet-like network (large-kernel inverted residual blocks, as MCUNet's searched models) at 128×128 by default.</summary>
@@ -62,9 +88,9 @@ internal static class MobileNetModels
         return rounded < 0.9 * v ? rounded + 8 : rounded;
     }
 
-    private static Model Build(string name, int resolution, int stem, IReadOnlyList<Block> blocks, int last, int classes, ulong seed)
+    private static Model Build(string name, int resolution, int stem, IReadOnlyList<Block> blocks, int last, int classes, ulong seed, Export export = Export.TensorFlow)
     {
-        var net = new Network(seed, resolution);
+        var net = new Network(seed, resolution, export);
         var x = net.Conv(net.Input, stem, 3, 2, depthwise: false, Activation.Relu6, "stem");
         for (int i = 0; i < blocks.Count; i++)
         {
@@ -91,14 +117,26 @@ internal static class MobileNetModels
     {
         private readonly ModelBuilder _b = new();
         private readonly DeterministicRandom _random;
+        private readonly Export _export;
 
-        public Network(ulong seed, int resolution)
+        public Network(ulong seed, int resolution, Export export)
         {
             _random = new DeterministicRandom(seed);
+            _export = export;
             var data = Enumerable.Range(0, resolution * resolution * 3).Select(_ => (float)_random.Uniform(-1, 1)).ToArray();
             var q = QuantizationMath.Asymmetric(-1, 1);
-            Input = new Value(_b.Tensor("input", DataType.Int8, new[] { 1, resolution, resolution, 3 }, q), resolution, resolution, 3, data, q);
-            _b.Inputs(Input.Tensor);
+            if (export == Export.TensorFlow)
+            {
+                Input = new Value(_b.Tensor("input", DataType.Int8, new[] { 1, resolution, resolution, 3 }, q), resolution, resolution, 3, data, q);
+                _b.Inputs(Input.Tensor);
+                return;
+            }
+            // PyTorch's NCHW input, transposed to the NHWC the TFLite graph computes in.
+            int nchw = _b.Tensor("input", DataType.Int8, new[] { 1, 3, resolution, resolution }, q);
+            _b.Inputs(nchw);
+            Input = new Value(_b.Tensor("input/nhwc", DataType.Int8, new[] { 1, resolution, resolution, 3 }, q), resolution, resolution, 3, data, q);
+            int perm = _b.Constant("input/perm", new[] { 4 }, new[] { 0, 2, 3, 1 });
+            _b.Operator(OpKind.Transpose, new[] { nchw, perm }, new[] { Input.Tensor }, version: 2);
         }
 
         public Value Input { get; }
@@ -118,11 +156,25 @@ internal static class MobileNetModels
         private static float Activate(double v, Activation activation) =>
             activation == Activation.Relu6 ? (float)Math.Min(6, Math.Max(0, v)) : (float)v;
 
-        /// <summary>SAME-padded CONV_2D or DEPTHWISE_CONV_2D (depth multiplier 1).</summary>
+        /// <summary>CONV_2D or DEPTHWISE_CONV_2D (depth multiplier 1): SAME-padded, or in a PyTorch export a PAD of
+        /// k/2 on every side and a VALID convolution.</summary>
         public Value Conv(Value x, int channels, int kernel, int stride, bool depthwise, Activation activation, string name)
         {
+            bool explicitPad = _export == Export.PyTorch && kernel > 1;
             int outH = (x.H + stride - 1) / stride, outW = (x.W + stride - 1) / stride;
             int padH = QuantMath.PaddingBefore(stride, 1, x.H, kernel, outH), padW = QuantMath.PaddingBefore(stride, 1, x.W, kernel, outW);
+            int convInput = x.Tensor;
+            if (explicitPad)
+            {
+                padH = padW = kernel / 2;
+                outH = (x.H + 2 * padH - kernel) / stride + 1;
+                outW = (x.W + 2 * padW - kernel) / stride + 1;
+                // PAD fills with the zero point, the real 0 PyTorch pads with; it keeps the input's quantization.
+                convInput = _b.Tensor(name + "/pad", DataType.Int8, new[] { 1, x.H + 2 * padH, x.W + 2 * padW, x.C }, x.Q);
+                int paddings = _b.Constant(name + "/paddings", new[] { 4, 2 }, new[] { 0, 0, padH, padH, padW, padW, 0, 0 });
+                _b.Operator(OpKind.Pad, new[] { x.Tensor, paddings }, new[] { convInput }, version: 2);
+            }
+            var padding = explicitPad ? Padding.Valid : Padding.Same;
             int fanIn = kernel * kernel * (depthwise ? 1 : x.C);
             var weights = HeUniform(channels * fanIn, fanIn);
             var bias = Enumerable.Range(0, channels).Select(_ => (float)_random.Uniform(-0.1, 0.1)).ToArray();
@@ -135,9 +187,9 @@ internal static class MobileNetModels
             int w = _b.Constant(name + "/weights", shape, qw, wq);
             int b = _b.Constant(name + "/bias", new[] { channels }, qb, bq);
             if (depthwise)
-                _b.Operator(OpKind.DepthwiseConv2D, new[] { x.Tensor, w, b }, new[] { result.Tensor }, new DepthwiseConv2DOptions(Padding.Same, stride, stride, 1, activation), version: 3);
+                _b.Operator(OpKind.DepthwiseConv2D, new[] { convInput, w, b }, new[] { result.Tensor }, new DepthwiseConv2DOptions(padding, stride, stride, 1, activation), version: 3);
             else
-                _b.Operator(OpKind.Conv2D, new[] { x.Tensor, w, b }, new[] { result.Tensor }, new Conv2DOptions(Padding.Same, stride, stride, activation), version: 3);
+                _b.Operator(OpKind.Conv2D, new[] { convInput, w, b }, new[] { result.Tensor }, new Conv2DOptions(padding, stride, stride, activation), version: 3);
             return result;
         }
 
