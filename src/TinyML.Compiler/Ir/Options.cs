@@ -10,6 +10,13 @@ public enum Padding : byte
     Valid = 1,
 }
 
+/// <summary>
+/// Rows and columns of a PAD folded into a convolution or max pooling (<c>Lowering/PadFolding</c>): the operator reads
+/// its input as if padded by these first, then applies its own <see cref="Padding"/>. Set only by the lowering; TFLite
+/// has no such field.
+/// </summary>
+public sealed record FoldedPadding(int Top, int Bottom, int Left, int Right);
+
 /// <summary>Activation fused into an operator. Values equal TFLite's ActivationFunctionType.</summary>
 public enum Activation : byte
 {
@@ -50,6 +57,8 @@ public sealed record Conv2DOptions(Padding Padding, int StrideW, int StrideH, Ac
     public const byte Union = 1;
     /// <inheritdoc />
     public override byte UnionType => Union;
+    /// <summary>A PAD folded into the operator by the lowering, or null.</summary>
+    public FoldedPadding? FoldedPad { get; init; }
 }
 
 /// <summary>TRANSPOSE_CONV options (the fused activation is field 3, from version 4).</summary>
@@ -69,6 +78,8 @@ public sealed record DepthwiseConv2DOptions(Padding Padding, int StrideW, int St
     public const byte Union = 2;
     /// <inheritdoc />
     public override byte UnionType => Union;
+    /// <summary>A PAD folded into the operator by the lowering, or null.</summary>
+    public FoldedPadding? FoldedPad { get; init; }
 }
 
 /// <summary>AVERAGE_POOL_2D and MAX_POOL_2D options.</summary>
@@ -79,6 +90,8 @@ public sealed record Pool2DOptions(Padding Padding, int StrideW, int StrideH, in
     public const byte Union = 5;
     /// <inheritdoc />
     public override byte UnionType => Union;
+    /// <summary>A PAD folded into the operator by the lowering, or null.</summary>
+    public FoldedPadding? FoldedPad { get; init; }
 }
 
 /// <summary>SVDF options.</summary>

@@ -29,7 +29,7 @@ public static partial class Lowerer
     {
         var validation = ModelValidator.Validate(model, file);
         if (validation.Any(d => d.Severity == Severity.Error)) return new Result<CompiledPlan>(null, validation);
-        var context = new Context(model.Main, file, options);
+        var context = new Context(options.FoldPads ? PadFolding.Fold(model.Main) : Unfolded(model.Main), file, options);
         var plan = context.Run();
         var diagnostics = validation.Concat(context.Diagnostics.Ordered()).ToList();
         if (context.Diagnostics.HasErrors) return new Result<CompiledPlan>(null, diagnostics);
@@ -38,6 +38,8 @@ public static partial class Lowerer
         return new Result<CompiledPlan>(abi.Count > 0 ? null : plan, diagnostics.Concat(abi).ToList());
     }
 
+    private static FoldedGraph Unfolded(Graph graph) => new(graph, Enumerable.Range(0, graph.Operators.Count).ToList(), Array.Empty<int>());
+
     /// <summary>The scheduling part of the options (in-place operators and reordering).</summary>
     public static ScheduleOptions ScheduleOptionsOf(LoweringOptions options) =>
         new(options.InPlaceDepthwise, options.InPlaceElementwise, options.Reorder);
@@ -45,6 +47,8 @@ public static partial class Lowerer
     private sealed partial class Context
     {
         private readonly Graph _graph;
+        // The model's index of each operator of _graph (PADs folded away): plans, reports and diagnostics use it.
+        private readonly IReadOnlyList<int> _modelIndex;
         private readonly string? _file;
         private readonly CompiledPlan _plan = new();
         private readonly Dictionary<int, Pointer> _constants = new();
@@ -56,9 +60,11 @@ public static partial class Lowerer
         private IReadOnlyList<int> _order = Array.Empty<int>();
         private int _op;
 
-        public Context(Graph graph, string? file, LoweringOptions options)
+        public Context(FoldedGraph folded, string? file, LoweringOptions options)
         {
+            var graph = folded.Graph;
             _graph = graph;
+            _modelIndex = folded.OriginalIndex;
             _file = file;
             _options = options;
             _scratchOffset = new long[graph.Operators.Count];
@@ -102,12 +108,29 @@ public static partial class Lowerer
             }
             foreach (int t in _graph.Inputs) _plan.Inputs.Add(Describe(t));
             foreach (int t in _graph.Outputs) _plan.Outputs.Add(Describe(t));
+            ToModelIndices();
             return _plan;
+        }
+
+        /// <summary>The memory layout's and patch report's operators as the model's indices (they differ when PADs were folded).</summary>
+        private void ToModelIndices()
+        {
+            if (_modelIndex.Count == _graph.Operators.Count && _modelIndex.Select((m, i) => m == i).All(x => x)) return;
+            List<int> Map(IEnumerable<int> ops) => ops.Select(op => op >= 0 && op < _modelIndex.Count ? _modelIndex[op] : op).ToList();
+            if (_plan.Memory is { } memory)
+                _plan.Memory = memory with
+                {
+                    Order = Map(memory.Order),
+                    OperatorOfStep = memory.OperatorOfStep is { } steps ? Map(steps) : null,
+                    InPlace = memory.InPlace.Select(p => p with { Operator = _modelIndex[p.Operator] }).ToList(),
+                };
+            if (_plan.Patches is { Applied: true, PrefixOperators: > 0 } patches)
+                _plan.Patches = patches with { PrefixOperators = _modelIndex[patches.PrefixOperators - 1] + 1 };
         }
 
         private void Report(string message) => Diagnostics.Add(new Diagnostic(DiagnosticIds.InvalidOperator, Severity.Error, message)
         {
-            File = _file, OperatorIndex = _op, OperatorType = _graph.Operators[_op].TypeName,
+            File = _file, OperatorIndex = _modelIndex[_op], OperatorType = _graph.Operators[_op].TypeName,
         });
 
         private PlanTensor Describe(int t)
@@ -171,7 +194,7 @@ public static partial class Lowerer
         {
             var op = _graph.Operators[_op];
             long macs = _macsCounted.Add(_op) ? Analysis.Macs.Of(_graph, op) : 0;
-            _plan.Calls.Add(new KernelCall(_op, op.TypeName, kernel, args, comment, macs));
+            _plan.Calls.Add(new KernelCall(_modelIndex[_op], op.TypeName, kernel, args, comment, macs));
         }
     }
 }

@@ -15,14 +15,18 @@ public enum PatchMode
 /// <summary>The memory techniques lowering applies. Each is switchable; the default turns on those that never cost MACs.</summary>
 public sealed record LoweringOptions
 {
-    /// <summary>The defaults: in-place operators and reordering on, patches off.</summary>
+    /// <summary>The defaults: PAD folding, in-place operators and reordering on, patches off.</summary>
     public static LoweringOptions Default { get; } = new();
 
     /// <summary>Every technique off: the plain lifetime plan.</summary>
-    public static LoweringOptions None { get; } = new() { InPlaceDepthwise = false, InPlaceElementwise = false, Reorder = false };
+    public static LoweringOptions None { get; } = new() { FoldPads = false, InPlaceDepthwise = false, InPlaceElementwise = false, Reorder = false };
 
     /// <summary>Every technique on with the minimum-peak choice (`--optimize memory`).</summary>
     public static LoweringOptions MinimumMemory { get; } = new() { Patch = PatchMode.MinimumPeak };
+
+    /// <summary>A PAD that fills with what its convolution or max pooling reads for padding becomes their padding
+    /// (<see cref="PadFolding"/>): its copy and buffer disappear.</summary>
+    public bool FoldPads { get; init; } = true;
 
     /// <summary>Depthwise convolution overwrites its input channel by channel.</summary>
     public bool InPlaceDepthwise { get; init; } = true;

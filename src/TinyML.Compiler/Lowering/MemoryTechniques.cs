@@ -50,6 +50,7 @@ public static class MemoryTechniques
     /// <summary>Every technique, cheapest first (only patch-based inference costs MACs: tiles recompute their halos).</summary>
     public static readonly IReadOnlyList<MemoryTechnique> All = new[]
     {
+        new MemoryTechnique("fold-pad", "PADs folded into the padding of the convolution or max pooling that reads them", o => o with { FoldPads = true }),
         new MemoryTechnique("inplace-depthwise", "in-place depthwise convolution", o => o with { InPlaceDepthwise = true }),
         new MemoryTechnique("inplace-elementwise", "in-place element-wise operators", o => o with { InPlaceElementwise = true }),
         new MemoryTechnique("reorder", "memory-aware operator reordering", o => o with { Reorder = true }),
@@ -150,6 +151,7 @@ public static class MemoryTechniques
         if (plan is null) return "the model could not be lowered with these techniques";
         if (plan.ArenaBytes < comparedArena) return null;
         var clauses = new List<string>();
+        if (explain.FoldPads) clauses.Add("PAD folding: " + FoldReason(graph, plan));
         if (explain.InPlaceDepthwise) clauses.Add("in-place depthwise: " + InPlaceReason(graph, plan, InPlaceKind.Depthwise));
         if (explain.InPlaceElementwise) clauses.Add("in-place element-wise: " + InPlaceReason(graph, plan, InPlaceKind.Elementwise));
         if (explain.Reorder) clauses.Add("reordering: " + ReorderReason(graph, plan));
@@ -162,6 +164,7 @@ public static class MemoryTechniques
     /// <summary>The switches of <paramref name="options"/> that <paramref name="already"/> does not have on.</summary>
     private static LoweringOptions Added(LoweringOptions options, LoweringOptions already) => options with
     {
+        FoldPads = options.FoldPads && !already.FoldPads,
         InPlaceDepthwise = options.InPlaceDepthwise && !already.InPlaceDepthwise,
         InPlaceElementwise = options.InPlaceElementwise && !already.InPlaceElementwise,
         Reorder = options.Reorder && !already.Reorder,
@@ -199,6 +202,17 @@ public static class MemoryTechniques
         return $"{at}, but the peak is at operator {peak}, {coexist}";
     }
 
+    private static string FoldReason(Graph graph, CompiledPlan plan)
+    {
+        if (!graph.Operators.Any(op => op.Kind is OpKind.Pad or OpKind.PadV2)) return "the model has no PAD";
+        var folded = PadFolding.Fold(graph).FoldedPads;
+        if (folded.Count == 0)
+            return "no PAD fills with what all its readers skip as padding (the zero point before a convolution, the lowest value before a max pooling)";
+        int peak = plan.Memory?.PeakOperator ?? -1;
+        string at = $"PAD{(folded.Count > 1 ? "s" : "")} {string.Join(", ", folded)} folded";
+        return peak >= 0 && peak < graph.Operators.Count ? $"{at}, but the peak is at operator {peak}, a {graph.Operators[peak].TypeName}" : at;
+    }
+
     /// <summary>Why an operator's first activation input outlives it (a graph input or output, or read by another operator).</summary>
     private static string WhyInputLives(Graph graph, int op)
     {
@@ -220,7 +234,7 @@ public static class MemoryTechniques
         if (n < 3) return "fewer than 3 operators: one order only";
         if (plan.Patches is { Applied: true }) return "a patched plan runs its operators in graph order";
         if (!HasBranches(graph)) return "the graph is a chain: one order only";
-        if (plan.Memory is { } memory && memory.Order.Select((op, i) => op != i).Any(x => x))
+        if (plan.Memory is { Reordered: true })
             return "the reordered schedule gives the same arena as the model's order";
         return "no order of the branches has a lower peak than the model's";
     }
@@ -251,6 +265,7 @@ public static class MemoryTechniques
     public static string Describe(LoweringOptions o)
     {
         var on = new List<string>();
+        if (o.FoldPads) on.Add("PAD folding");
         if (o.InPlaceDepthwise) on.Add("in-place depthwise");
         if (o.InPlaceElementwise) on.Add("in-place element-wise");
         if (o.Reorder) on.Add("reordering");

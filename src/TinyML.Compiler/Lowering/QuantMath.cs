@@ -97,6 +97,17 @@ public static class QuantMath
         return padding == Padding.Same ? (input + stride - 1) / stride : (input + stride - effective) / stride;
     }
 
+    /// <summary>
+    /// Output size and top/left padding along one axis: TFLite's SAME or VALID over the input with a folded PAD's
+    /// <paramref name="before"/> and <paramref name="after"/> rows around it (taps on them are skipped like SAME's).
+    /// </summary>
+    public static (int Output, int Before) Window(Padding padding, int input, int filter, int stride, int dilation, int before = 0, int after = 0)
+    {
+        int padded = input + before + after;
+        int output = OutputSize(padding, padded, filter, stride, dilation);
+        return (output, before + PaddingBefore(stride, dilation, padded, filter, output));
+    }
+
     /// <summary>TFLite's ComputePaddingWithOffset: the top/left padding (the odd extra goes bottom/right).</summary>
     public static int PaddingBefore(int stride, int dilation, int input, int filter, int output)
     {

@@ -66,12 +66,26 @@ internal sealed class Convolution : OperatorDefinition
     }
 
     /// <summary>The window parameters of either options record, or null.</summary>
-    private static (Padding Padding, int StrideH, int StrideW, int DilationH, int DilationW, Activation Activation)? Geometry(Operator op) => op.Options switch
+    private static (Padding Padding, int StrideH, int StrideW, int DilationH, int DilationW, Activation Activation, FoldedPadding? Folded)? Geometry(Operator op) => op.Options switch
     {
-        Conv2DOptions c => (c.Padding, c.StrideH, c.StrideW, c.DilationH, c.DilationW, c.Activation),
-        DepthwiseConv2DOptions d => (d.Padding, d.StrideH, d.StrideW, d.DilationH, d.DilationW, d.Activation),
+        Conv2DOptions c => (c.Padding, c.StrideH, c.StrideW, c.DilationH, c.DilationW, c.Activation, c.FoldedPad),
+        DepthwiseConv2DOptions d => (d.Padding, d.StrideH, d.StrideW, d.DilationH, d.DilationW, d.Activation, d.FoldedPad),
         _ => null,
     };
+
+    /// <summary>Output rows and columns and top/left padding of a convolution over an input of <paramref name="i"/>
+    /// (NHWC) with weights <paramref name="w"/>.</summary>
+    private static ((int Output, int Before) H, (int Output, int Before) W) Windows(
+        (Padding Padding, int StrideH, int StrideW, int DilationH, int DilationW, Activation Activation, FoldedPadding? Folded) g, IReadOnlyList<int> i, IReadOnlyList<int> w)
+    {
+        var f = g.Folded;
+        return (QuantMath.Window(g.Padding, i[1], w[1], g.StrideH, g.DilationH, f?.Top ?? 0, f?.Bottom ?? 0),
+            QuantMath.Window(g.Padding, i[2], w[2], g.StrideW, g.DilationW, f?.Left ?? 0, f?.Right ?? 0));
+    }
+
+    /// <summary>", PAD t,b,l,r folded" for a plan comment, or nothing.</summary>
+    internal static string Describe(FoldedPadding? folded) =>
+        folded is { } f ? $", PAD {f.Top},{f.Bottom},{f.Left},{f.Right} folded" : "";
 
     public override void Lower(LoweringContext context, Operator op)
     {
@@ -82,8 +96,9 @@ internal sealed class Convolution : OperatorDefinition
         bool isFloat = context.IsFloat(op);
         int bias = op.Inputs.Count > 2 ? op.Inputs[2] : -1;
         int[] i = Nhwc(input, "input"), w = Nhwc(weights, "weights"), o = Nhwc(output, "output");
-        var (padding, strideH, strideW, dilationH, dilationW, activation) = (op.Options is DepthwiseConv2DOptions == depthwise ? Geometry(op) : null)
+        var geometry = (op.Options is DepthwiseConv2DOptions == depthwise ? Geometry(op) : null)
             ?? throw Fail(depthwise ? "missing DepthwiseConv2DOptions" : "missing Conv2DOptions");
+        var (padding, strideH, strideW, dilationH, dilationW, activation, folded) = geometry;
         if (depthwise)
         {
             Expect(w[0] == 1, $"depthwise weights must have shape [1, kh, kw, channels], not {weights.Shape}");
@@ -95,13 +110,10 @@ internal sealed class Convolution : OperatorDefinition
                 $"weights {weights.Shape} do not fit {i[3]} input channels");
         }
         int outChannels = depthwise ? w[3] : w[0];
-        int outH = QuantMath.OutputSize(padding, i[1], w[1], strideH, dilationH);
-        int outW = QuantMath.OutputSize(padding, i[2], w[2], strideW, dilationW);
+        var ((outH, padH), (outW, padW)) = Windows(geometry, i, w);
         ExpectShape(output, new[] { i[0], outH, outW, outChannels });
         Expect(outH > 0 && outW > 0, "the output is empty");
-        int padH = QuantMath.PaddingBefore(strideH, dilationH, i[1], w[1], outH);
-        int padW = QuantMath.PaddingBefore(strideW, dilationW, i[2], w[2], outW);
-        string comment = $"{(depthwise ? "depthwise " : "")}{w[1]}x{w[2]} s{strideH}x{strideW} d{dilationH}x{dilationW} {padding} {activation}: {input.Shape} -> {output.Shape}";
+        string comment = $"{(depthwise ? "depthwise " : "")}{w[1]}x{w[2]} s{strideH}x{strideW} d{dilationH}x{dilationW} {padding}{Describe(folded)} {activation}: {input.Shape} -> {output.Shape}";
         var common = new[]
         {
             Field.I("stride_h", strideH), Field.I("stride_w", strideW), Field.I("dilation_h", dilationH),
@@ -250,8 +262,8 @@ internal sealed class Convolution : OperatorDefinition
         var i = graph.Input(op, 0)!.Shape;
         var o = graph.Output(op, 0).Shape;
         var w = weights.Shape;
-        if (QuantMath.OutputSize(g.Padding, i[1], w[1], g.StrideH, g.DilationH) != o[1] || QuantMath.OutputSize(g.Padding, i[2], w[2], g.StrideW, g.DilationW) != o[2]) return null;
-        return (new Window(w[1], g.StrideH, g.DilationH, QuantMath.PaddingBefore(g.StrideH, g.DilationH, i[1], w[1], o[1])),
-            new Window(w[2], g.StrideW, g.DilationW, QuantMath.PaddingBefore(g.StrideW, g.DilationW, i[2], w[2], o[2])));
+        var (h, wd) = Windows(g, i, w);
+        if (h.Output != o[1] || wd.Output != o[2]) return null;
+        return (new Window(w[1], g.StrideH, g.DilationH, h.Before), new Window(w[2], g.StrideW, g.DilationW, wd.Before));
     }
 }

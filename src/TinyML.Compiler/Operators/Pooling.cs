@@ -42,18 +42,16 @@ internal sealed class Pooling : OperatorDefinition
         bool isFloat = context.IsFloat(op);
         var opt = op.OptionsAs<Pool2DOptions>() ?? throw Fail("missing Pool2DOptions");
         int[] i = Nhwc(input, "input"), o = Nhwc(output, "output");
-        int outH = QuantMath.OutputSize(opt.Padding, i[1], opt.FilterH, opt.StrideH, 1);
-        int outW = QuantMath.OutputSize(opt.Padding, i[2], opt.FilterW, opt.StrideW, 1);
+        var ((outH, padH), (outW, padW)) = Windows(opt, i);
         ExpectShape(output, new[] { i[0], outH, outW, i[3] });
         Expect(outH > 0 && outW > 0, "the output is empty");
         var fields = new List<Field>
         {
             Field.I("stride_h", opt.StrideH), Field.I("stride_w", opt.StrideW), Field.I("filter_h", opt.FilterH),
-            Field.I("filter_w", opt.FilterW), Field.I("pad_h", QuantMath.PaddingBefore(opt.StrideH, 1, i[1], opt.FilterH, outH)),
-            Field.I("pad_w", QuantMath.PaddingBefore(opt.StrideW, 1, i[2], opt.FilterW, outW)),
+            Field.I("filter_w", opt.FilterW), Field.I("pad_h", padH), Field.I("pad_w", padW),
         };
         bool average = op.Kind == OpKind.AveragePool2D;
-        string comment = $"{(average ? "average" : "max")} {opt.FilterH}x{opt.FilterW} s{opt.StrideH}x{opt.StrideW} {opt.Padding}: {input.Shape} -> {output.Shape}";
+        string comment = $"{(average ? "average" : "max")} {opt.FilterH}x{opt.FilterW} s{opt.StrideH}x{opt.StrideW} {opt.Padding}{Convolution.Describe(opt.FoldedPad)}: {input.Shape} -> {output.Shape}";
         if (isFloat)
         {
             var (min, max) = QuantMath.ActivationRangeFloat(opt.Activation);
@@ -80,8 +78,16 @@ internal sealed class Pooling : OperatorDefinition
         if (op.OptionsAs<Pool2DOptions>() is not { } p || p.StrideH < 1 || p.StrideW < 1 || p.FilterH < 1 || p.FilterW < 1) return null;
         var i = graph.Input(op, 0)!.Shape;
         var o = graph.Output(op, 0).Shape;
-        if (QuantMath.OutputSize(p.Padding, i[1], p.FilterH, p.StrideH, 1) != o[1] || QuantMath.OutputSize(p.Padding, i[2], p.FilterW, p.StrideW, 1) != o[2] || i[3] != o[3]) return null;
-        return (new Window(p.FilterH, p.StrideH, 1, QuantMath.PaddingBefore(p.StrideH, 1, i[1], p.FilterH, o[1])),
-            new Window(p.FilterW, p.StrideW, 1, QuantMath.PaddingBefore(p.StrideW, 1, i[2], p.FilterW, o[2])));
+        var (h, w) = Windows(p, i);
+        if (h.Output != o[1] || w.Output != o[2] || i[3] != o[3]) return null;
+        return (new Window(p.FilterH, p.StrideH, 1, h.Before), new Window(p.FilterW, p.StrideW, 1, w.Before));
+    }
+
+    /// <summary>Output rows and columns and top/left padding over an input of <paramref name="i"/> (NHWC).</summary>
+    private static ((int Output, int Before) H, (int Output, int Before) W) Windows(Pool2DOptions p, IReadOnlyList<int> i)
+    {
+        var f = p.FoldedPad;
+        return (QuantMath.Window(p.Padding, i[1], p.FilterH, p.StrideH, 1, f?.Top ?? 0, f?.Bottom ?? 0),
+            QuantMath.Window(p.Padding, i[2], p.FilterW, p.StrideW, 1, f?.Left ?? 0, f?.Right ?? 0));
     }
 }

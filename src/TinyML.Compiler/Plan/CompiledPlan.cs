@@ -58,8 +58,12 @@ public sealed record MemoryLayout(TinyML.Compiler.Planning.ArenaPlan Arena, long
         return Enumerable.Range(0, operators).Select(op => Enumerable.Range(0, steps.Count).Where(s => steps[s] == op).Select(Live).DefaultIfEmpty(0).Max()).ToList();
     }
 
-    /// <summary>Original operator indices in execution order (the identity unless the graph was reordered).</summary>
+    /// <summary>The model's operator indices in execution order: ascending unless the graph was reordered, with gaps
+    /// where PADs were folded away.</summary>
     public IReadOnlyList<int> Order { get; init; } = System.Array.Empty<int>();
+
+    /// <summary>Whether operators run in another order than the model's.</summary>
+    public bool Reordered => Order.Zip(Order.Skip(1), (a, b) => a > b).Any(x => x);
 
     /// <summary>The in-place operators: each output written over an input that dies there.</summary>
     public IReadOnlyList<TinyML.Compiler.Planning.InPlacePair> InPlace { get; init; } = System.Array.Empty<TinyML.Compiler.Planning.InPlacePair>();

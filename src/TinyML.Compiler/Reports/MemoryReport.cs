@@ -167,7 +167,7 @@ public static class MemoryReport
             html.Append($"<tr><td class=\"name\"><a href=\"#variant-{i}\">{Escape(v.Label)}</a></td><td>{N(v.Plan.ArenaBytes)}</td><td>{N(m?.Arena.LowerBoundBytes ?? 0)}</td>" +
                 $"<td>{(first > 0 ? ((double)v.Plan.ArenaBytes / first).ToString("F2", CultureInfo.InvariantCulture) + "x" : "-")}</td>" +
                 $"<td>{v.MacsOverheadPercent.ToString("F1", CultureInfo.InvariantCulture)}%</td><td>{m?.InPlace.Count ?? 0}</td>" +
-                $"<td>{(m is not null && m.Order.Select((op, s) => op != s).Any(x => x) ? "yes" : "no")}</td>" +
+                $"<td>{(m is not null && m.Reordered ? "yes" : "no")}</td>" +
                 $"<td class=\"name\">{(peak >= 0 && peak < graph.Operators.Count ? Escape(OperatorLabel(graph, peak)) : "-")}</td></tr>\n");
             if (v.Reason is { } why) html.Append($"<tr class=\"reason\"><td colspan=\"8\">no gain: {Escape(why)}</td></tr>\n");
         }
