@@ -79,7 +79,7 @@ public class PatchTests
         // Per-operator live memory folds the patch steps back onto operators: its largest value is the bound the
         // placement reached, at an operator of the patched prefix or after it.
         int operators = TfliteReader.ReadFile(gc.Model).Value!.Main.Operators.Count;
-        var live = plan.Memory!.LiveBytesPerOperator(operators);
+        var live = plan.Memory!.LiveBytesInOrder();
         Assert.Equal(operators, live.Count);
         Assert.Equal(plan.Memory.Arena.LowerBoundBytes, live.Max());
         Assert.Equal(live.Max(), live[plan.Memory.PeakOperator]);

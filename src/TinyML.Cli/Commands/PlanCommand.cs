@@ -61,7 +61,7 @@ public static class PlanCommand
                 : $"warning: misses the {ByteSize.Format(b)} RAM budget. {fit.Summary}");
         var graph = model.Main;
         var memory = plan.Memory!;
-        var live = memory.LiveBytesPerOperator(graph.Operators.Count);
+        var live = memory.LiveBytesInOrder();
         long weights = ModelSummary.Of(model).WeightsBytes;
         var techniques = MemoryTechniques.Evaluate(model, file.FullName, options == LoweringOptions.Default ? null : options, core);
         double overhead = MemoryTechniques.OverheadPercent(plan);
@@ -85,11 +85,11 @@ public static class PlanCommand
         int OpAt(int step) => step < order.Count ? order[step] : step;
         o.WriteLine($"placement: {arena.Method}; peak at step {arena.PeakOperator} (operator {Math.Max(0, plan.Memory.PeakOperator)}, {graph.Operators[Math.Max(0, plan.Memory.PeakOperator)].TypeName})");
         o.WriteLine("techniques: " + string.Join(", ", techniques.Select(t => $"{t.Name} {N(t.ArenaBytes)} B")) +
-            $"; in place here: {plan.Memory.InPlace.Count} operators" + (order.Select((op, i) => op != i).Any(x => x) ? ", reordered" : ""));
+            $"; in place here: {plan.Memory.InPlace.Count} operators" + (plan.Memory.Reordered ? ", reordered" : ""));
         o.WriteLine();
         long peak = Math.Max(1, live.DefaultIfEmpty(0).Max());
         const int width = 40;
-        for (int i = 0; i < graph.Operators.Count; i++)
+        for (int i = 0; i < live.Count; i++)
         {
             int bar = (int)Math.Round(width * (double)live[i] / peak);
             o.WriteLine($"{OpAt(i),3} {graph.Operators[OpAt(i)].TypeName,-20} {N(live[i]),10} B |{new string('#', bar)}{new string(' ', width - bar)}|");
@@ -146,7 +146,7 @@ public static class PlanCommand
             w.WriteEndObject();
             w.WriteStartArray("ops");
             var order = plan.Memory.Order;
-            for (int step = 0; step < graph.Operators.Count; step++)
+            for (int step = 0; step < live.Count; step++)
             {
                 int i = step < order.Count ? order[step] : step;
                 w.WriteStartObject();

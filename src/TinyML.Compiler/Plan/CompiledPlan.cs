@@ -47,15 +47,15 @@ public sealed record MemoryLayout(TinyML.Compiler.Planning.ArenaPlan Arena, long
     }
 
     /// <summary>
-    /// Live arena bytes at each step of the execution order (buffers aligned; an in-place pair counts once); with
-    /// <see cref="OperatorOfStep"/>, the largest over each operator's steps.
+    /// Live arena bytes at each operator of <see cref="Order"/>, in that order (buffers aligned; an in-place pair counts
+    /// once); with <see cref="OperatorOfStep"/>, the largest over each operator's steps.
     /// </summary>
-    public IReadOnlyList<long> LiveBytesPerOperator(int operators)
+    public IReadOnlyList<long> LiveBytesInOrder()
     {
         var units = TinyML.Compiler.Planning.MemoryPlanner.Units(Arena.Buffers);
         long Live(int step) => TinyML.Compiler.Planning.MemoryPlanner.LiveBytes(Arena.Buffers, step, units);
-        if (OperatorOfStep is not { } steps) return Enumerable.Range(0, operators).Select(Live).ToList();
-        return Enumerable.Range(0, operators).Select(op => Enumerable.Range(0, steps.Count).Where(s => steps[s] == op).Select(Live).DefaultIfEmpty(0).Max()).ToList();
+        if (OperatorOfStep is not { } steps) return Enumerable.Range(0, Order.Count).Select(Live).ToList();
+        return Order.Select(op => Enumerable.Range(0, steps.Count).Where(s => steps[s] == op).Select(Live).DefaultIfEmpty(0).Max()).ToList();
     }
 
     /// <summary>The model's operator indices in execution order: ascending unless the graph was reordered, with gaps

@@ -176,8 +176,8 @@ public static class MemoryReport
 
     private static string LiveChart(Graph graph, MemoryLayout memory, long scale, long? budget, int index)
     {
-        int steps = Math.Max(1, memory.Order.Count > 0 ? memory.Order.Count : graph.Operators.Count);
-        var live = memory.LiveBytesPerOperator(steps);
+        var live = memory.LiveBytesInOrder();
+        int steps = Math.Max(1, live.Count);
         int OpAt(int s) => s < memory.Order.Count ? memory.Order[s] : s;
         var svg = Open($"live-{index}", "live memory per operator", 0);
         double barWidth = (double)PlotWidth / steps;
