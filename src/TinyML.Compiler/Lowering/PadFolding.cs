@@ -15,7 +15,8 @@ public sealed record FoldedGraph(Graph Graph, IReadOnlyList<int> OriginalIndex, 
 /// read the PAD's input and take its rows and columns as padding of their own (<see cref="FoldedPadding"/>), so the
 /// padded copy and its call disappear from the plan. TFLite's kernels skip padding taps. For a convolution a skipped
 /// tap equals a tap holding the input zero point (it adds (zp - zp) × w = 0; 0.0 in float), for a max pooling one
-/// holding the type's lowest value; so a PAD folds when it fills with that value. Average pooling divides by the taps
+/// holding the type's lowest value, or any value no greater than what the producer writes when every window reads the
+/// input; so a PAD folds when it fills with such a value. Average pooling divides by the taps
 /// inside the input, so a folded PAD would change its divisor: it never folds.
 /// </summary>
 public static class PadFolding
@@ -60,9 +61,37 @@ public static class PadFolding
         if (input.Type != DataType.Float32 && !(input.Quantization is { HasScales: true, IsPerChannel: false } iq && output.Quantization is { HasScales: true, IsPerChannel: false } oq
             && iq.Scale == oq.Scale && iq.ZeroPoint == oq.ZeroPoint)) return null;
         if (FillValue(graph, op, output) is not { } fill) return null;
+        var pad = new FoldedPadding(pads[2], pads[3], pads[4], pads[5]);
+        double floor = LowestWritten(graph, operators, op.Inputs[0]);
         var readers = Enumerable.Range(0, operators.Count).Where(r => r != p && operators[r].Inputs.Contains(y)).ToList();
-        if (readers.Count == 0 || !readers.All(r => FoldsInto(graph, operators[r], y, fill))) return null;
-        return new FoldedPadding(pads[2], pads[3], pads[4], pads[5]);
+        if (readers.Count == 0 || !readers.All(r => FoldsInto(graph, operators[r], y, fill, floor, input, pad))) return null;
+        return pad;
+    }
+
+    /// <summary>
+    /// The lowest value the producer of tensor <paramref name="t"/> can write: its fused activation's clamp (a RELU's
+    /// is the zero point), else the type's lowest.
+    /// </summary>
+    private static double LowestWritten(Graph graph, IReadOnlyList<Operator> operators, int t)
+    {
+        var tensor = graph.Tensors[t];
+        double lowest = Lowest(tensor.Type);
+        var producer = operators.FirstOrDefault(o => o.Outputs.Contains(t));
+        if (producer is null || tensor.Type == DataType.Float32 || tensor.Quantization is not { HasScales: true, IsPerChannel: false } q
+            || Operators.OperatorRegistry.Of(producer.Kind) is not { } definition) return lowest;
+        var activation = definition.FusedActivation(producer) is var fused && fused != Activation.None ? fused : definition.AsFusedActivation(producer.Kind) ?? Activation.None;
+        return activation == Activation.None ? lowest : QuantMath.ActivationRange(activation, q.Scale, q.ZeroPoint, tensor.Type).Min;
+    }
+
+    /// <summary>Whether every window of a pooling over <paramref name="input"/> with the PAD folded in holds a tap inside it.</summary>
+    private static bool EveryWindowReadsInput(Pool2DOptions o, Tensor input, FoldedPadding pad)
+    {
+        static bool Axis(Padding padding, int n, int filter, int stride, int before, int after)
+        {
+            var (output, first) = QuantMath.Window(padding, n, filter, stride, 1, before, after);
+            return output > 0 && first <= filter - 1 && (long)(output - 1) * stride - first <= n - 1;
+        }
+        return Axis(o.Padding, input.Shape[1], o.FilterH, o.StrideH, pad.Top, pad.Bottom) && Axis(o.Padding, input.Shape[2], o.FilterW, o.StrideW, pad.Left, pad.Right);
     }
 
     /// <summary>The value the PAD fills with: PADV2's constant, else the output's zero point (0.0 for float32).</summary>
@@ -81,7 +110,7 @@ public static class PadFolding
     }
 
     /// <summary>Whether a reader of the padded tensor <paramref name="y"/> skips taps exactly as it reads the fill.</summary>
-    private static bool FoldsInto(Graph graph, Operator reader, int y, double fill)
+    private static bool FoldsInto(Graph graph, Operator reader, int y, double fill, double floor, Tensor input, FoldedPadding pad)
     {
         // The padded tensor must be the reader's data input only, never its weights or bias.
         if (reader.Inputs[0] != y || reader.Inputs.Skip(1).Contains(y)) return false;
@@ -93,8 +122,11 @@ public static class PadFolding
                 // In float, 0 × w is 0 only for finite weights.
                 return fill == zero && (type != DataType.Float32 || graph.Input(reader, 1) is { Data: { } w } && FiniteFloats(w.Span));
             case OpKind.MaxPool2D:
-                // The kernels start from the lowest value (-FLT_MAX in float), so a fill at or below it never wins.
-                return fill <= Lowest(type);
+                // The kernels start from the lowest value (-FLT_MAX in float), so a fill at or below it never wins. A
+                // fill at or below everything the producer writes (a RELU's zero point) never wins either, as long as
+                // no window lies wholly in the padding (there the kernel's start value would be the result).
+                return fill <= Lowest(type)
+                    || fill <= floor && reader.Options is Pool2DOptions { FoldedPad: null } o && EveryWindowReadsInput(o, input, pad);
             default:
                 return false;
         }
