@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # TinyML.Sdk build entry point. Every command installs what it needs first (idempotently).
-#   ./build.sh setup    install Debian packages (cmake, Arm GCC, newlib, QEMU, curl), fetch TFLite's C library (a test
+#   ./build.sh setup    install Debian packages (cmake, Arm GCC, cross GCCs, QEMU, Wine, curl), fetch TFLite's C library (a test
 #                       oracle, build/tflite) and restore NuGet packages
-#   ./build.sh native   build the host kernel library with CMake (build/native)
+#   ./build.sh native   build the kernel libraries with CMake: linux-x64 (build/native) and HOST_RIDS (build/native-<rid>)
 #   ./build.sh build    native + dotnet build
 #   ./build.sh test     build, then run every test (CTest, cross builds, dotnet test); ends with "N passed, N failed"
 #   ./build.sh sample   pack the SDK, then build and run the HelloSine sample (trains, quantizes, compiles and runs its model)
@@ -14,7 +14,12 @@ ROOT=$(pwd)
 CONFIG=${CONFIG:-Release}
 BUILD=$ROOT/build
 CROSS_CORES=(cortex-m0plus cortex-m4 cortex-m7 cortex-m33 cortex-m55)
-APT_PACKAGES=(cmake make gcc gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm curl ca-certificates)
+# Host platforms besides linux-x64 whose kernel library is cross-built here (toolchain files in
+# src/TinyML.Kernels.Native/cmake/<rid>.cmake); their tests run under qemu-user and Wine.
+HOST_RIDS=(linux-arm64 linux-arm win-x64)
+APT_PACKAGES=(cmake make gcc gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm curl ca-certificates
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross gcc-mingw-w64-x86-64
+  qemu-user wine64)
 # TensorFlow Lite's C library (2.9, x86-64), a test oracle only: the quantization tests load our int8 models in the
 # TFLite interpreter. It comes prebuilt in the npm package tfjs-tflite-node 0.0.2, fetched from the npm registry and
 # checked against the registry's sha512.
@@ -58,6 +63,16 @@ native() {
   log "building the host kernel library"
   cmake -S src/TinyML.Kernels.Native -B "$BUILD/native" -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$BUILD/native" -j "$(nproc)" >/dev/null
+  log "building the kernel libraries of ${HOST_RIDS[*]}"
+  for rid in "${HOST_RIDS[@]}"; do
+    cmake -S src/TinyML.Kernels.Native -B "$BUILD/native-$rid" -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_TOOLCHAIN_FILE="$ROOT/src/TinyML.Kernels.Native/cmake/$rid.cmake" \
+      -DTML_BUILD_SHARED=ON -DTML_BUILD_TESTS=ON -DTML_WARNINGS_AS_ERRORS=ON >/dev/null
+    cmake --build "$BUILD/native-$rid" -j "$(nproc)" >/dev/null
+  done
+  # Wine's first start creates its prefix (~15 s); once here, so that parallel test programs do not race to do it.
+  [ -d "$BUILD/native-win-x64/wine" ] ||
+    WINEDEBUG=-all WINEPREFIX="$BUILD/native-win-x64/wine" /usr/lib/wine/wine64 wineboot --init >/dev/null 2>&1
 }
 
 cross() {
@@ -87,19 +102,20 @@ test_all() {
   rm -rf "$results"
   mkdir -p "$results"
 
-  log "kernel tests (CTest)"
-  if [ -f src/TinyML.Kernels.Native/CMakeLists.txt ]; then
-    ctest --test-dir "$BUILD/native" --output-on-failure --output-junit "$results/ctest.xml" || status=1
-    if [ -f "$results/ctest.xml" ]; then
+  log "kernel tests (CTest: linux-x64, then ${HOST_RIDS[*]} under qemu-user and Wine)"
+  for dir in native "${HOST_RIDS[@]/#/native-}"; do
+    local xml="$results/ctest-$dir.xml"
+    ctest --test-dir "$BUILD/$dir" -j "$(nproc)" --output-on-failure --output-junit "$xml" || status=1
+    if [ -f "$xml" ]; then
       local total fail skip
-      total=$(xml_attr testsuite tests "$results/ctest.xml")
-      fail=$(xml_attr testsuite failures "$results/ctest.xml")
-      skip=$(( $(xml_attr testsuite skipped "$results/ctest.xml") + $(xml_attr testsuite disabled "$results/ctest.xml") ))
+      total=$(xml_attr testsuite tests "$xml")
+      fail=$(xml_attr testsuite failures "$xml")
+      skip=$(( $(xml_attr testsuite skipped "$xml") + $(xml_attr testsuite disabled "$xml") ))
       passed=$((passed + total - fail - skip)); failed=$((failed + fail)); skipped=$((skipped + skip))
     else
       failed=$((failed + 1))
     fi
-  fi
+  done
 
   log "cross builds of the kernels (${CROSS_CORES[*]})"
   for core in "${CROSS_CORES[@]}"; do

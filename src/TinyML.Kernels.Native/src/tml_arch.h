@@ -58,7 +58,9 @@
 #define TML_USE_DSP 0
 #define TML_USE_MVE 0
 #else
-#define TML_USE_DSP TML_ARCH_HAS_DSP
+/* Armv7-A Linux (linux-arm) has the DSP instructions too, but its plans are host plans, made without the Cortex-M
+ * paths' scratch: only an M-profile core takes them. */
+#define TML_USE_DSP (TML_ARCH_HAS_DSP && TML_ARCH_CORTEX_M)
 #define TML_USE_MVE TML_ARCH_HAS_MVE
 #endif
 

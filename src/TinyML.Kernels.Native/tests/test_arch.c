@@ -14,7 +14,8 @@ static int8_t lane8(uint32_t x, int k) { return (int8_t)(uint8_t)(x >> (8 * k));
 static void test_host_capabilities(void)
 {
     int ok = TML_CHECK(TML_ARCH_CORTEX_M == 0, "host is not a Cortex-M") &
-             TML_CHECK(TML_ARCH_HAS_DSP == 0 && TML_USE_DSP == 0, "no DSP path on the host") &
+             /* Armv7-A (linux-arm) has the DSP instructions, but host plans never take the Cortex-M paths. */
+             TML_CHECK(TML_USE_DSP == 0, "no DSP path on the host") &
              TML_CHECK(TML_ARCH_HAS_MVE == 0 && TML_USE_MVE == 0, "no MVE path on the host") &
              TML_CHECK(strcmp(TML_PATH_NAME, "portable") == 0, "path %s", TML_PATH_NAME);
     tml_test_record(ok, "host capabilities");
