@@ -30,8 +30,6 @@ public sealed class DeviceConformanceTests
     /// <summary>Cores whose newlib expf is bit-identical to x86 glibc's (hardware double-precision fused multiply-add).</summary>
     internal static readonly HashSet<string> ExpfMatchesGlibc = new() { CortexM.M7.Name, CortexM.M55.Name };
 
-    /// <summary>The float tolerance where expf differs (see the class comment).</summary>
-    internal const int ExpfUlps = 2;
 
     public static TheoryData<string, string> GoldenModels() => Matrix(GoldenCase.All().Where(c => !c.Name.StartsWith("ops/", StringComparison.Ordinal)), CortexM.M4, CortexM.M7);
 
@@ -65,9 +63,7 @@ public sealed class DeviceConformanceTests
         var vectors = gc.Vectors();
         Assert.Equal(vectors.Count, results.Count);
         bool tolerant = image.HasSymbol("expf") && !ExpfMatchesGlibc.Contains(core.Name);
-        int lstmSteps = plan.Calls.Where(c => c.Kernel == "tml_lstm_f32")
-            .Sum(c => c.Args[0].Fields.Single(f => f.Name == "time_steps").Int);
-        int tolerance = ExpfUlps * (1 + lstmSteps);
+        int tolerance = FloatTolerance.Ulps(plan);
         int worst = 0;
         for (int v = 0; v < vectors.Count; v++)
         {
@@ -82,7 +78,7 @@ public sealed class DeviceConformanceTests
                 string where = $"{caseName} on {core.Name}, vector {vectors[v]}, output {j}";
                 if (tolerant && plan.Outputs[j].Type == DataType.Float32)
                 {
-                    int ulps = MaxUlps(expected, ours);
+                    int ulps = FloatTolerance.MaxUlps(expected, ours);
                     worst = Math.Max(worst, ulps);
                     Assert.True(ulps <= tolerance, $"{where}: {ulps} ULP apart (tolerance {tolerance}, newlib expf)");
                 }
@@ -98,19 +94,6 @@ public sealed class DeviceConformanceTests
             Assert.True(bound.IsBounded, bound.ToString());
             if (results[v].Wraps == 0)
                 Assert.True(results[v].StackBytes <= bound.Bytes, $"{caseName} on {core.Name}: used {results[v].StackBytes} B of stack, bound {bound}");
-        }
-        return worst;
-    }
-
-    private static int MaxUlps(byte[] a, byte[] b)
-    {
-        int worst = 0;
-        for (int i = 0; i + 4 <= a.Length; i += 4)
-        {
-            int x = BitConverter.ToInt32(a, i), y = BitConverter.ToInt32(b, i);
-            if (x == y) continue;
-            if ((x < 0) != (y < 0)) return int.MaxValue; // different signs: not a rounding difference
-            worst = (int)Math.Min(int.MaxValue, Math.Max(worst, Math.Abs((long)x - y)));
         }
         return worst;
     }

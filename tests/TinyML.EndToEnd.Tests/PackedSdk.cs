@@ -78,9 +78,13 @@ public sealed class PackedSdk : IDisposable
     public (int ExitCode, string Output) Dotnet(string workingDirectory, params string[] args) => Dotnet(workingDirectory, null, args);
 
     /// <summary>Runs dotnet with <paramref name="environment"/> overriding variables (PATH, to hide a toolchain).</summary>
-    public (int ExitCode, string Output) Dotnet(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public (int ExitCode, string Output) Dotnet(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        Run("dotnet", workingDirectory, environment, args);
+
+    /// <summary>Runs a program (dotnet, or an emulator running a published app) with this fixture's environment.</summary>
+    public (int ExitCode, string Output) Run(string program, string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet", args)
+        var start = new ProcessStartInfo(program, args)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -99,7 +103,7 @@ public sealed class PackedSdk : IDisposable
         if (!process.WaitForExit(600_000))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {string.Join(" ", args)} did not finish in 10 minutes");
+            throw new TimeoutException($"{program} {string.Join(" ", args)} did not finish in 10 minutes");
         }
         return (process.ExitCode, stdout + stderr.Result);
     }

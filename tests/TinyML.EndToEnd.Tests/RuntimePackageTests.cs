@@ -53,10 +53,10 @@ public sealed class RuntimePackageTests
         Assert.Empty(Dependencies("TinyML.Plan"));
     }
 
-    [Fact]
-    public void PublishedApp_HasNoCompilerAssemblies_AndRunsKwsAsTheGoldenOutput()
+    /// <summary>A project whose app runs kws on the input file argv[0] and writes its output to argv[1].</summary>
+    private string KwsApp(string name)
     {
-        string dir = _sdk.NewProject("published-runtime");
+        string dir = _sdk.NewProject(name);
         File.Copy(SharedData.Model("kws"), Path.Combine(dir, "kws.tflite"));
         PackedSdk.WriteProject(dir, "    <TinyModel Include=\"kws.tflite\" />\n");
         File.WriteAllText(Path.Combine(dir, "Program.cs"), """
@@ -65,6 +65,13 @@ public sealed class RuntimePackageTests
             kws.Run();
             System.IO.File.WriteAllBytes(args[1], System.Runtime.InteropServices.MemoryMarshal.AsBytes(kws.Output).ToArray());
             """);
+        return dir;
+    }
+
+    [Fact]
+    public void PublishedApp_HasNoCompilerAssemblies_AndRunsKwsAsTheGoldenOutput()
+    {
+        string dir = KwsApp("published-runtime");
         string publish = Path.Combine(dir, "publish");
         var published = _sdk.Dotnet(dir, "publish", "App.csproj", "-c", "Release", "-o", publish, "--nologo");
         Assert.True(published.ExitCode == 0, published.Output);
@@ -81,5 +88,30 @@ public sealed class RuntimePackageTests
         var run = _sdk.Dotnet(dir, Path.Combine(publish, "App.dll"), Path.Combine(golden, "input_1.bin"), output);
         Assert.True(run.ExitCode == 0, run.Output);
         Assert.Equal(File.ReadAllBytes(Path.Combine(golden, "output_1.bin")), File.ReadAllBytes(output));
+    }
+
+    /// <summary>
+    /// The managed path on another platform: the same app published self-contained for linux-arm64 (the .NET runtime
+    /// pack from NuGet; the package's runtimes/linux-arm64 kernel library) runs under qemu-aarch64 with Debian's arm64
+    /// sysroot: generated class, executor, P/Invoke into the arm64 kernels, TFLM's bytes.
+    /// </summary>
+    [Fact]
+    public void PublishedApp_RunsKwsOnLinuxArm64_UnderQemu()
+    {
+        string dir = KwsApp("published-linux-arm64");
+        string publish = Path.Combine(dir, "publish-arm64");
+        var published = _sdk.Dotnet(dir, "publish", "App.csproj", "-c", "Release", "-r", "linux-arm64", "--self-contained",
+            "-p:InvariantGlobalization=true", "-o", publish, "--nologo");
+        Assert.True(published.ExitCode == 0, published.Output);
+        Assert.True(File.Exists(Path.Combine(publish, "libtinyml_kernels.so")), "the arm64 kernel library is not in the published app");
+
+        string golden = Path.Combine(SharedData.Root, "golden", "kws");
+        foreach (string vector in new[] { "1", "2" })
+        {
+            string output = Path.Combine(dir, $"output_{vector}.bin");
+            var run = _sdk.Run("qemu-aarch64", dir, null, "-L", "/usr/aarch64-linux-gnu", Path.Combine(publish, "App"), Path.Combine(golden, $"input_{vector}.bin"), output);
+            Assert.True(run.ExitCode == 0, run.Output);
+            Assert.Equal(File.ReadAllBytes(Path.Combine(golden, $"output_{vector}.bin")), File.ReadAllBytes(output));
+        }
     }
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
@@ -75,9 +76,12 @@ public sealed class CEmitterHostTests : IDisposable
         }
     }
 
-    internal static (int Code, string Output) Run(string file, params string[] args)
+    internal static (int Code, string Output) Run(string file, params string[] args) => Run(file, args, null);
+
+    internal static (int Code, string Output) Run(string file, string[] args, IReadOnlyDictionary<string, string>? environment)
     {
         var start = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var pair in environment ?? new Dictionary<string, string>()) start.Environment[pair.Key] = pair.Value;
         using var process = Process.Start(start)!;
         var error = process.StandardError.ReadToEndAsync();
         string output = process.StandardOutput.ReadToEnd();

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using TinyML.Compiler.Emit;
+using TinyML.Tests;
+using Xunit;
+
+namespace TinyML.Runtime.Tests;
+
+/// <summary>
+/// The kernel libraries of the other host platforms (./build.sh native: build/native-&lt;rid&gt;) on every golden model
+/// and op case: each case's plan is emitted as C, all of them are linked with that platform's kernel library into one
+/// conformance runner (a cross compile with Debian's GCC for the platform), and the runner executes every vector under
+/// qemu-user or Wine; every output must be TFLM's golden bytes.
+/// </summary>
+public sealed class PlatformConformanceTests : IDisposable
+{
+    /// <summary>A host platform: its runtime identifier, C compiler, how to run its programs here, and whether its C
+    /// library is glibc (whose expf and tanhf computed the float goldens).</summary>
+    public sealed record Platform(string Rid, string Compiler, string[] Runner, string ExecutableSuffix, bool Windows);
+
+    public static readonly IReadOnlyList<Platform> Platforms = new[]
+    {
+        new Platform("linux-arm64", "aarch64-linux-gnu-gcc", new[] { "qemu-aarch64", "-L", "/usr/aarch64-linux-gnu" }, "", false),
+        new Platform("linux-arm", "arm-linux-gnueabihf-gcc", new[] { "qemu-arm", "-L", "/usr/arm-linux-gnueabihf" }, "", false),
+        new Platform("win-x64", "x86_64-w64-mingw32-gcc", new[] { "/usr/lib/wine/wine64" }, ".exe", true),
+    };
+
+    public static TheoryData<string> Rids() => new(Platforms.Select(p => p.Rid));
+
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"tml-platform-{Guid.NewGuid():N}");
+
+    public PlatformConformanceTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>
+    /// The runner's main: each line of the manifest (argv[1]) is "case output input...", and the case's function reads
+    /// the inputs into its arena, invokes the model and writes the outputs. Exit 0 when every line ran.
+    /// </summary>
+    private static string RunnerMain(IReadOnlyList<(string Name, TinyML.Compiler.Plan.ExecutionPlan Plan)> models)
+    {
+        var c = new StringBuilder("#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n");
+        foreach (var (name, _) in models) c.Append($"#include \"{name}.h\"\n");
+        c.Append("\nstatic int read_exact(const char *path, uint8_t *to, long bytes) {\n");
+        c.Append("    FILE *f = fopen(path, \"rb\"); long n;\n    if (!f) return 0;\n    n = (long)fread(to, 1, (size_t)bytes, f);\n    fclose(f);\n    return n == bytes;\n}\n\n");
+        foreach (var (name, plan) in models)
+        {
+            string upper = name.ToUpperInvariant();
+            c.Append($"static int run_{name}(int count, char **inputs, const char *output) {{\n    uint8_t *arena = {name}_arena();\n    FILE *out;\n");
+            c.Append($"    if (count != {plan.Inputs.Count}) return 2;\n");
+            for (int i = 0; i < plan.Inputs.Count; i++)
+                c.Append($"    if (!read_exact(inputs[{i}], arena + {upper}_INPUT{i}_OFFSET, {upper}_INPUT{i}_BYTES)) return 2;\n");
+            c.Append($"    {name}_reset_state();\n    if ({name}_invoke(arena) != 0) return 3;\n    out = fopen(output, \"wb\");\n    if (!out) return 4;\n");
+            for (int i = 0; i < plan.Outputs.Count; i++)
+                c.Append($"    fwrite(arena + {upper}_OUTPUT{i}_OFFSET, 1, {upper}_OUTPUT{i}_BYTES, out);\n");
+            c.Append("    fclose(out);\n    return 0;\n}\n\n");
+        }
+        c.Append("int main(int argc, char **argv) {\n    char line[8192];\n    int failures = 0;\n    FILE *manifest;\n");
+        c.Append("    if (argc != 2 || !(manifest = fopen(argv[1], \"r\"))) return 2;\n");
+        c.Append("    while (fgets(line, sizeof line, manifest)) {\n        char *words[16];\n        int count = 0, status = -1;\n");
+        c.Append("        for (char *w = strtok(line, \" \\r\\n\"); w && count < 16; w = strtok(NULL, \" \\r\\n\")) words[count++] = w;\n");
+        c.Append("        if (count < 2) continue;\n");
+        foreach (var (name, _) in models)
+            c.Append($"        if (strcmp(words[0], \"{name}\") == 0) status = run_{name}(count - 2, words + 2, words[1]);\n");
+        c.Append("        if (status != 0) { printf(\"%s: status %d\\n\", words[0], status); failures++; }\n    }\n");
+        c.Append("    fclose(manifest);\n    return failures == 0 ? 0 : 1;\n}\n");
+        return c.ToString();
+    }
+
+    [Theory]
+    [MemberData(nameof(Rids))]
+    public void KernelLibrary_GivesTheGolden_OnEveryModelAndOpCase(string rid)
+    {
+        var platform = Platforms.Single(p => p.Rid == rid);
+        string library = Path.Combine(SharedData.Repo, "build", $"native-{rid}", "libtinyml_kernels.a");
+        Assert.True(File.Exists(library), $"{library} is missing: ./build.sh native builds it");
+        var cases = GoldenCase.Supported().ToList();
+        var models = cases.Select((gc, i) => (Name: $"case{i}", Plan: (TinyML.Compiler.Plan.ExecutionPlan)ConformanceTests.Lower(gc))).ToList();
+        var sources = new List<string>();
+        foreach (var (name, plan) in models)
+        {
+            var source = CEmitter.Emit(plan, name);
+            File.WriteAllText(Path.Combine(_dir, source.HeaderName), source.Header);
+            File.WriteAllText(Path.Combine(_dir, source.SourceName), source.Source);
+            sources.Add(Path.Combine(_dir, source.SourceName));
+        }
+        File.WriteAllText(Path.Combine(_dir, "main.c"), RunnerMain(models));
+        string runner = Path.Combine(_dir, "runner" + platform.ExecutableSuffix);
+        var compile = CEmitterHostTests.Run(platform.Compiler, new[] { "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
+            "-I", Path.Combine(SharedData.Repo, "src", "TinyML.Kernels.Native", "include"), "-I", _dir }
+            .Concat(sources).Concat(new[] { Path.Combine(_dir, "main.c"), library, "-lm", "-o", runner }).ToArray());
+        Assert.True(compile.Code == 0, compile.Output);
+
+        // Wine sees this file system as drive Z:.
+        string Native(string path) => platform.Windows ? "Z:" + path.Replace('/', '\\') : path;
+        var manifest = new StringBuilder();
+        var expected = new List<(int Case, string Output, string Golden)>();
+        for (int i = 0; i < cases.Count; i++)
+            foreach (int k in cases[i].Vectors())
+            {
+                string output = Path.Combine(_dir, $"out{i}_{k}.bin");
+                manifest.Append($"case{i} {Native(output)} {string.Join(" ", cases[i].Inputs(k).Select(Native))}\n");
+                expected.Add((i, output, cases[i].Output(k)));
+            }
+        Assert.DoesNotContain(' ', _dir + SharedData.Root);
+        File.WriteAllText(Path.Combine(_dir, "manifest.txt"), manifest.ToString());
+        var environment = new Dictionary<string, string>
+        {
+            ["WINEDEBUG"] = "-all",
+            ["WINEPREFIX"] = Path.Combine(SharedData.Repo, "build", "native-win-x64", "wine"),
+        };
+        var run = CEmitterHostTests.Run(platform.Runner[0], platform.Runner.Skip(1).Concat(new[] { runner, Native(Path.Combine(_dir, "manifest.txt")) }).ToArray(), environment);
+        Assert.True(run.Code == 0, $"runner exit {run.Code}: {run.Output}");
+        var wrong = expected.Where(e => !File.Exists(e.Output) || !Matches(models[e.Case].Plan, File.ReadAllBytes(e.Golden), File.ReadAllBytes(e.Output), platform))
+            .Select(e => $"{cases[e.Case].Name} ({Path.GetFileName(e.Golden)})").ToList();
+        Assert.True(wrong.Count == 0, $"{wrong.Count} of {expected.Count} outputs differ from the golden on {rid}: {string.Join(", ", wrong)}");
+        Assert.True(expected.Count > 200, $"{expected.Count} vectors");
+    }
+
+    /// <summary>
+    /// The library the runtime package carries for the platform is built for its architecture and exports every
+    /// function of tml_kernels.h (KernelAbi) and nothing else, as the linux-x64 library does.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Rids))]
+    public void PackagedLibrary_IsForThePlatform_AndExportsExactlyTheAbi(string rid)
+    {
+        var platform = Platforms.Single(p => p.Rid == rid);
+        string packaged = Path.Combine(AppContext.BaseDirectory, "runtimes", rid, "native", platform.Windows ? "tinyml_kernels.dll" : "libtinyml_kernels.so");
+        Assert.True(File.Exists(packaged), $"{packaged} is missing: TinyML.Runtime packs build/native-{rid}");
+        IEnumerable<string> exports;
+        if (platform.Windows)
+        {
+            var dump = CEmitterHostTests.Run("x86_64-w64-mingw32-objdump", "-p", packaged);
+            Assert.True(dump.Code == 0, dump.Output);
+            Assert.Contains("file format pei-x86-64", dump.Output);
+            // The export names: "[   0] tml_abi_version" lines under "[Ordinal/Name Pointer] Table", up to a blank line.
+            exports = dump.Output.Split('\n').SkipWhile(l => !l.Contains("[Ordinal/Name Pointer] Table")).Skip(1)
+                .Select(l => l.Trim()).TakeWhile(l => l.Length > 0).Select(l => l[(l.IndexOf("] ", StringComparison.Ordinal) + 2)..]);
+        }
+        else
+        {
+            var header = CEmitterHostTests.Run("readelf", "-h", packaged);
+            Assert.Contains(rid == "linux-arm64" ? "AArch64" : "ARM", header.Output);
+            if (rid == "linux-arm") Assert.Contains("hard-float ABI", header.Output);
+            var symbols = CEmitterHostTests.Run("readelf", "--dyn-syms", "-W", packaged);
+            Assert.True(symbols.Code == 0, symbols.Output);
+            // Defined global functions: "num: value size FUNC GLOBAL DEFAULT ndx name".
+            exports = symbols.Output.Split('\n').Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                .Where(f => f.Length >= 8 && f[3] == "FUNC" && f[4] == "GLOBAL" && f[6] != "UND").Select(f => f[7].Split('@')[0]);
+        }
+        var abi = TinyML.Compiler.Plan.KernelAbi.Prototypes.Select(p => p.Name).OrderBy(n => n, StringComparer.Ordinal).ToList();
+        Assert.Equal(abi, exports.Distinct().OrderBy(n => n, StringComparer.Ordinal).ToList());
+    }
+
+    /// <summary>
+    /// Byte-identical, except that on Windows the float outputs of a plan calling expf or tanhf may differ within
+    /// <see cref="FloatTolerance"/>: the Windows C runtime's functions are not glibc's (docs/platforms.md).
+    /// </summary>
+    private static bool Matches(TinyML.Compiler.Plan.ExecutionPlan plan, byte[] golden, byte[] ours, Platform platform)
+    {
+        if (golden.AsSpan().SequenceEqual(ours)) return true;
+        if (!platform.Windows || golden.Length != ours.Length || !plan.Calls.Any(c => FloatTolerance.LibmKernels.Contains(c.Kernel))) return false;
+        int at = 0;
+        foreach (var output in plan.Outputs)
+        {
+            var (a, b) = (golden.AsSpan(at, (int)output.Bytes).ToArray(), ours.AsSpan(at, (int)output.Bytes).ToArray());
+            at += (int)output.Bytes;
+            bool same = output.Type == TinyML.Compiler.Ir.DataType.Float32 ? FloatTolerance.MaxUlps(a, b) <= FloatTolerance.Ulps(plan) : a.SequenceEqual(b);
+            if (!same) return false;
+        }
+        return true;
+    }
+}
