@@ -67,6 +67,9 @@ public static partial class Lowerer
                 // Patches must beat the plan the other techniques give without them.
                 long withoutPatches = MemoryScheduler.Schedule(_graph, scratch, ScheduleOptionsOf(_options)).Arena.ArenaBytes;
                 var (chosen, report) = PatchPlanner.Choose(_graph, scratch, _options.Patch, _options.RamBudget, withoutPatches);
+                // Say where the run of tileable operators ends, so a graph that cannot be patched says why.
+                if (!report.Applied && PatchGraph.Analyze(_graph) is { StopReason.Length: > 0 } analysed)
+                    report = report with { Reason = $"{report.Reason} (tiles stop at {analysed.StopReason})" };
                 _plan.Patches = report;
                 if (chosen is null) return false;
                 _patches = chosen;
@@ -88,8 +91,10 @@ public static partial class Lowerer
                 Order = Enumerable.Range(0, _graph.Operators.Count).ToList(),
             };
             _plan.ExtraMacs = _plan.Patches!.MacsAfter - _plan.Patches.MacsBefore;
-            // The prefix is emitted patch by patch; the operators after it follow in graph order.
-            _order = Enumerable.Range(_patches.Schedule.Operators, _graph.Operators.Count - _patches.Schedule.Operators).ToList();
+            // The prefix (after a folded TRANSPOSE, which runs no call of its own) is emitted patch by patch; the
+            // operators after it follow in graph order.
+            int prefixEnd = _patches.Schedule.Graph.FirstOperator + _patches.Schedule.Operators;
+            _order = Enumerable.Range(prefixEnd, _graph.Operators.Count - prefixEnd).ToList();
             long state = 0;
             foreach (int t in TensorLifetimes.Compute(_graph).StateTensors)
             {
@@ -145,11 +150,19 @@ public static partial class Lowerer
             var memory = _patches!.Memory;
             string where = $"patch ({patch.Row},{patch.Column}) of {schedule.Rows}x{schedule.Columns}";
             int input = schedule.Graph.Input;
-            _op = schedule.Ops[0].Index;
             var inputBox = patch.Regions[input];
             var inputShape = T(input).Shape;
-            CopyWindow(Ptr(input), inputShape[1], inputShape[2], inputBox.Y0, inputBox.X0, Tile(input), inputBox.Height, inputBox.Width, 0, 0,
-                inputBox, input, $"{where}: cut input {inputBox}");
+            if (schedule.Graph.InputTranspose >= 0)
+            {
+                _op = schedule.Graph.InputTranspose;
+                CutNchw(schedule.Graph.Source, inputBox, Tile(input), $"{where}: cut input {inputBox} from NCHW");
+            }
+            else
+            {
+                _op = schedule.Ops[0].Index;
+                CopyWindow(Ptr(input), inputShape[1], inputShape[2], inputBox.Y0, inputBox.X0, Tile(input), inputBox.Height, inputBox.Width, 0, 0,
+                    inputBox, input, $"{where}: cut input {inputBox}");
+            }
             for (int j = 0; j < schedule.Ops.Count; j++)
             {
                 var op = schedule.Ops[j];
@@ -204,6 +217,21 @@ public static partial class Lowerer
                     Field.I("output_h", toH), Field.I("output_w", toW), Field.I("output_y", toY), Field.I("output_x", toX)),
                 Arg.Int32(ElementSize(T(tensor))), Arg.Ptr(from), Arg.Ptr(to));
 
+        /// <summary>
+        /// Cuts a box of an NCHW tensor into a dense NHWC tile: tml_transpose's strided gather, started at the box's
+        /// first element of channel 0, with the NCHW strides in NHWC order ([0, 2, 3, 1]).
+        /// </summary>
+        private void CutNchw(int source, Box box, Pointer tile, string comment)
+        {
+            var shape = T(source).Shape; // [1, C, H, W]
+            int channels = shape[1], height = shape[2], width = shape[3], size = ElementSize(T(source));
+            var nchw = Ptr(source);
+            Call("tml_transpose", comment, Arg.Struct("tml_transpose_params",
+                    new[] { Field.I("rank", 4) }.Concat(FieldArray("output_dims", new[] { 1, box.Height, box.Width, channels }))
+                        .Concat(FieldArray("input_strides", new[] { channels * height * width, width, 1, height * width })).ToArray()),
+                Arg.Int32(size), Arg.Ptr(nchw with { Offset = nchw.Offset + ((long)box.Y0 * width + box.X0) * size }), Arg.Ptr(tile));
+        }
+
         private static int[] TileShape(Box box, int channels) => new[] { 1, box.Height, box.Width, channels };
 
         /// <summary>The layer-by-layer call of a prefix operator, pointed at tiles with the tiles' shapes and paddings.</summary>
@@ -238,6 +266,17 @@ public static partial class Lowerer
                     // A 1x1 stride-1 convolution (PackedMatrix): the tile's pixels are the rows.
                     Expect(inputs[0].Box == outputBox, $"a pointwise convolution's input tile {inputs[0].Box} differs from its output tile {outputBox}");
                     args[Slot("batches")] = Arg.Int32(checked((int)outputBox.Area));
+                    args[Slot("input")] = Arg.Ptr(inputs[0].Pointer);
+                    args[Slot("output")] = Arg.Ptr(output);
+                    break;
+                case "tml_pad":
+                    // Height and width padding only (Pad.PatchWindows): what the tile does not read of the image is the PAD's border.
+                    int top = op.WindowH.TilePad(outputBox.Y0), left = op.WindowW.TilePad(outputBox.X0);
+                    var box = inputs[0].Box;
+                    Expect(outputBox.Height - top - box.Height >= 0 && outputBox.Width - left - box.Width >= 0, $"the PAD tile {outputBox} does not hold its input {box}");
+                    args[Slot("params")] = Arg.Struct("tml_pad_params", new[] { Field.I("rank", 4) }.Concat(FieldArray("input_dims", inputShape))
+                        .Concat(FieldArray("pad_before", new[] { 0, top, left, 0 }))
+                        .Concat(FieldArray("pad_after", new[] { 0, outputBox.Height - top - box.Height, outputBox.Width - left - box.Width, 0 })).ToArray());
                     args[Slot("input")] = Arg.Ptr(inputs[0].Pointer);
                     args[Slot("output")] = Arg.Ptr(output);
                     break;

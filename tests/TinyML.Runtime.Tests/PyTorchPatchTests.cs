@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TinyML.Compiler.Building;
+using TinyML.Compiler.Ir;
+using TinyML.Compiler.Lowering;
+using TinyML.Compiler.Plan;
+using TinyML.Compiler.Planning;
+using TinyML.Compiler.Planning.Patches;
+using TinyML.Samples;
+using Xunit;
+
+namespace TinyML.Runtime.Tests;
+
+/// <summary>
+/// Patches on graphs shaped like a PyTorch export: an NCHW input transposed to NHWC by the first operator, and an
+/// explicit PAD before every convolution wider than 1×1. The tile cut reads the NCHW input (the TRANSPOSE runs no
+/// call of its own), the PADs run on tiles, and every patched plan computes the layer-by-layer bytes.
+/// PAD-crossing plans are lowered with <see cref="LoweringOptions.None"/>, which keeps the PADs as operators.
+/// </summary>
+public class PyTorchPatchTests
+{
+    public static TheoryData<string> Models() => new() { "mobilenetv2", "mobilenetv1" };
+
+    private static Model Build(string name) => name == "mobilenetv2"
+        ? MobileNetModels.MobileNetV2(0.35, 96, export: MobileNetModels.Export.PyTorch)
+        : MobileNetModels.MobileNetV1(0.25, 96, export: MobileNetModels.Export.PyTorch);
+
+    private static CompiledPlan Lower(Model model, LoweringOptions options)
+    {
+        var lowered = Lowerer.Lower(model, null, options);
+        Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
+        return lowered.Value!;
+    }
+
+    /// <summary>Checks what a patched plan must be on a PyTorch-shaped graph and returns its output.</summary>
+    private static byte[] RunPatched(CompiledPlan plan, PatchGraph graph, byte[] input, string what)
+    {
+        Assert.Empty(PlanVerifier.Verify(plan.Memory!.Arena));
+        // The TRANSPOSE's only calls are the per-patch cuts: the whole NHWC copy never exists.
+        var transposeCalls = plan.Calls.Where(c => c.OperatorIndex == graph.InputTranspose).ToList();
+        Assert.Equal(plan.Patches!.Rows * plan.Patches.Columns, transposeCalls.Count);
+        Assert.All(transposeCalls, c => Assert.Equal("tml_transpose", c.Kernel));
+        Assert.DoesNotContain(plan.Memory.Arena.Buffers, b => b.Name == graph.Graph.Tensors[graph.Input].Name.Split(';')[0]);
+        return PatchTests.Run(plan, input);
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void TheInputTransposeAndPads_AreCrossed(string name)
+    {
+        var graph = PatchGraph.Analyze(Build(name).Main);
+        Assert.Equal(0, graph.InputTranspose);
+        Assert.Equal(graph.Graph.Operators[0].Outputs[0], graph.Input);
+        Assert.Equal(graph.Graph.Inputs[0], graph.Source);
+        Assert.Contains(graph.Ops, o => graph.Graph.Operators[o.Index].Kind == OpKind.Pad);
+        if (name == "mobilenetv2") Assert.Contains(graph.Ops, o => graph.Graph.Operators[o.Index].Kind == OpKind.Add);
+        // The tileable run ends where the image does (the classifier), and says so.
+        Assert.StartsWith($"operator {graph.Ops.Count + 1} (", graph.StopReason);
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void MinimumPeak_IsByteIdenticalToLayerByLayer_AndCutsThePeak(string name)
+    {
+        var model = Build(name);
+        var graph = PatchGraph.Analyze(model.Main);
+        var plain = Lower(model, LoweringOptions.None);
+        var patched = Lower(model, LoweringOptions.None with { Patch = PatchMode.MinimumPeak });
+        var report = patched.Patches!;
+        Assert.True(report.Applied, report.Reason);
+        Assert.Equal(plain.ArenaBytes, report.PeakBefore);
+        Assert.Equal(patched.ArenaBytes, report.PeakAfter);
+        Assert.True(report.PeakRatio > 1.5, $"{name}: peak {report.PeakBefore} -> {report.PeakAfter}");
+        foreach (ulong seed in new ulong[] { 1, 2 })
+        {
+            var input = MobileNetModels.Input(model, seed);
+            Assert.True(PatchTests.Run(plain, input).SequenceEqual(RunPatched(patched, graph, input, name)), $"{name}, input {seed}: patched output differs");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void ForcedSplitsAndGrids_ThroughTheTransposeAndPads_AreByteIdentical(string name)
+    {
+        var model = Build(name);
+        var graph = PatchGraph.Analyze(model.Main);
+        var plain = Lower(model, LoweringOptions.None);
+        var input = MobileNetModels.Input(model, 7);
+        var expected = PatchTests.Run(plain, input);
+        // The first split after a PAD, one in the middle, and the longest prefix.
+        int firstPad = graph.Ops.ToList().FindIndex(o => model.Main.Operators[o.Index].Kind == OpKind.Pad);
+        var splits = new[] { graph.Splits.First(k => k > firstPad + 1), graph.Splits[graph.Splits.Count / 2], graph.Splits[^1] }.Distinct();
+        int runs = 0;
+        foreach (int k in splits)
+        {
+            foreach (var (rows, columns) in new[] { (2, 2), (3, 2), (1, 3) })
+            {
+                var lowered = Lowerer.LowerWithPatches(model, null, k, rows, columns);
+                if (lowered.Value is null && lowered.Diagnostics.All(d => d.Id == "TML3020")) continue;
+                Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
+                Assert.True(expected.SequenceEqual(RunPatched(lowered.Value!, graph, input, name)), $"{name}: split {k}, grid {rows}x{columns} differs from layer by layer");
+                runs++;
+            }
+        }
+        Assert.True(runs >= 6, $"only {runs} patched runs");
+    }
+
+    [Fact]
+    public void ATransposeThatIsNotNchwToNhwc_StopsWithAReason()
+    {
+        var b = new ModelBuilder();
+        var q = Quantization.PerTensor(0.05f, 3);
+        int x = b.Tensor("input", DataType.Int8, new[] { 1, 6, 5, 4 }, q);
+        int perm = b.Constant("perm", new[] { 4 }, new[] { 0, 2, 1, 3 });
+        int y = b.Tensor("transposed", DataType.Int8, new[] { 1, 5, 6, 4 }, q);
+        b.Inputs(x);
+        b.Operator(OpKind.Transpose, new[] { x, perm }, new[] { y }, version: 2);
+        int z = b.Tensor("relu", DataType.Int8, new[] { 1, 5, 6, 4 }, q);
+        b.Operator(OpKind.Relu6, new[] { y }, new[] { z });
+        var model = b.Outputs(z).Build();
+        var graph = PatchGraph.Analyze(model.Main);
+        Assert.Equal(-1, graph.InputTranspose);
+        Assert.Empty(graph.Splits);
+        Assert.StartsWith("operator 0 (TRANSPOSE)", graph.StopReason);
+        var plan = Lower(model, LoweringOptions.None with { Patch = PatchMode.MinimumPeak });
+        Assert.False(plan.Patches!.Applied);
+        Assert.Contains("operator 0 (TRANSPOSE)", plan.Patches.Reason);
+    }
+
+    /// <summary>Random NCHW-input chains with explicit PADs: patched == unpatched at every split and a random grid.</summary>
+    [Fact]
+    public void RandomNchwChainsWithPads_PatchedEqualsUnpatched()
+    {
+        var random = new Random(20261207);
+        int patchedRuns = 0, shared = 0;
+        for (int trial = 0; trial < 40; trial++)
+        {
+            var model = RandomNchwChain(random);
+            var plain = Lower(model, LoweringOptions.None);
+            var input = new byte[plain.Inputs[0].Bytes];
+            random.NextBytes(input);
+            var expected = PatchTests.Run(plain, input);
+            var graph = PatchGraph.Analyze(model.Main);
+            Assert.Equal(0, graph.InputTranspose);
+            Assert.NotEmpty(graph.Splits);
+            var chosen = Lower(model, LoweringOptions.None with { Patch = PatchMode.MinimumPeak });
+            Assert.True(chosen.ArenaBytes <= plain.ArenaBytes);
+            Assert.True(expected.SequenceEqual(PatchTests.Run(chosen, input)), $"trial {trial}: the minimum-peak choice differs from layer by layer");
+            foreach (int k in graph.Splits)
+            {
+                var stage = model.Main.Tensors[graph.Ops[k - 1].Output].Shape;
+                int rows = random.Next(1, Math.Min(4, stage[1]) + 1), columns = random.Next(1, Math.Min(4, stage[2]) + 1);
+                var lowered = Lowerer.LowerWithPatches(model, null, k, rows, columns);
+                if (lowered.Value is null && lowered.Diagnostics.All(d => d.Id == "TML3020")) continue;
+                Assert.True(lowered.Value is not null, $"trial {trial}, split {k}: " + string.Join("\n", lowered.Diagnostics));
+                Assert.True(expected.SequenceEqual(RunPatched(lowered.Value!, graph, input, $"trial {trial}")), $"trial {trial}: split {k}, grid {rows}x{columns} differs from layer by layer");
+                if (lowered.Value!.Memory!.Arena.Buffers.Any(b => b.Name.Contains("(then "))) shared++;
+                patchedRuns++;
+            }
+        }
+        Assert.True(patchedRuns > 60, $"only {patchedRuns} patched runs");
+        // The stage output shares the NCHW input's buffer in some of them (its dead first-plane rows).
+        Assert.True(shared > 0);
+    }
+
+    /// <summary>An int8 NCHW input, a TRANSPOSE to NHWC, then PADs (asymmetric, on H and W), VALID convolutions and
+    /// depthwise convolutions, max pools and RELU6.</summary>
+    private static Model RandomNchwChain(Random random)
+    {
+        var b = new ModelBuilder();
+        int h = random.Next(5, 15), w = random.Next(5, 15), c = random.Next(1, 5);
+        var q = Quantization.PerTensor(0.02f + (float)random.NextDouble() * 0.05f, random.Next(-20, 21));
+        int nchw = b.Tensor("input", DataType.Int8, new[] { 1, c, h, w }, q);
+        int x = b.Tensor("nhwc", DataType.Int8, new[] { 1, h, w, c }, q);
+        b.Inputs(nchw);
+        b.Operator(OpKind.Transpose, new[] { nchw, b.Constant("perm", new[] { 4 }, new[] { 0, 2, 3, 1 }) }, new[] { x }, version: 2);
+        int layers = random.Next(2, 6);
+        for (int l = 0; l < layers; l++)
+        {
+            var shape = b.Graph.Tensors[x].Shape.ToArray();
+            int kind = random.Next(5);
+            if (kind <= 2)
+            {
+                // PAD (top, bottom, left, right), then a VALID convolution, depthwise convolution or nothing.
+                var p = Enumerable.Range(0, 4).Select(_ => random.Next(0, 3)).ToArray();
+                var padded = new[] { 1, shape[1] + p[0] + p[1], shape[2] + p[2] + p[3], shape[3] };
+                int y = b.Tensor($"pad{l}", DataType.Int8, padded, q);
+                b.Operator(OpKind.Pad, new[] { x, b.Constant($"paddings{l}", new[] { 4, 2 }, new[] { 0, 0, p[0], p[1], p[2], p[3], 0, 0 }) }, new[] { y }, version: 2);
+                x = y;
+                if (kind == 0) continue;
+                bool depthwise = kind == 2;
+                int k = new[] { 1, 3, 3 }[random.Next(3)], stride = random.Next(1, 3);
+                int outH = QuantMath.OutputSize(Padding.Valid, padded[1], k, stride, 1), outW = QuantMath.OutputSize(Padding.Valid, padded[2], k, stride, 1);
+                if (outH < 1 || outW < 1) continue;
+                int outC = depthwise ? padded[3] : random.Next(1, 6);
+                var weightShape = depthwise ? new[] { 1, k, k, outC } : new[] { outC, k, k, padded[3] };
+                var scales = Enumerable.Range(0, outC).Select(_ => 0.005f + (float)random.NextDouble() * 0.01f).ToArray();
+                var weights = b.Constant($"w{l}", weightShape, Enumerable.Range(0, weightShape.Aggregate(1, (a, d) => a * d)).Select(_ => (sbyte)random.Next(-127, 128)).ToArray(),
+                    new Quantization(scales, new long[outC], depthwise ? 3 : 0));
+                var bias = b.Constant($"b{l}", new[] { outC }, Enumerable.Range(0, outC).Select(_ => random.Next(-2000, 2000)).ToArray(),
+                    new Quantization(scales.Select(s => s * q.Scale).ToArray(), new long[outC]));
+                int fanIn = k * k * (depthwise ? 1 : padded[3]);
+                var outQ = Quantization.PerTensor(q.Scale * 0.9f * (float)Math.Sqrt(fanIn), random.Next(-10, 11));
+                int z = b.Tensor($"t{l}", DataType.Int8, new[] { 1, outH, outW, outC }, outQ);
+                OperatorOptions options = depthwise
+                    ? new DepthwiseConv2DOptions(Padding.Valid, stride, stride, 1, Activation.Relu6)
+                    : new Conv2DOptions(Padding.Valid, stride, stride, Activation.None);
+                b.Operator(depthwise ? OpKind.DepthwiseConv2D : OpKind.Conv2D, new[] { x, weights, bias }, new[] { z }, options, 3);
+                (x, q) = (z, outQ);
+            }
+            else if (kind == 3)
+            {
+                int stride = random.Next(1, 3);
+                int outH = QuantMath.OutputSize(Padding.Same, shape[1], 2, stride, 1), outW = QuantMath.OutputSize(Padding.Same, shape[2], 2, stride, 1);
+                int y = b.Tensor($"t{l}", DataType.Int8, new[] { 1, outH, outW, shape[3] }, q);
+                b.Operator(OpKind.MaxPool2D, new[] { x }, new[] { y }, new Pool2DOptions(Padding.Same, stride, stride, 2, 2, Activation.None), 2);
+                x = y;
+            }
+            else
+            {
+                int y = b.Tensor($"t{l}", DataType.Int8, shape, q);
+                b.Operator(OpKind.Relu6, new[] { x }, new[] { y });
+                x = y;
+            }
+        }
+        return b.Outputs(x).Build();
+    }
+}
