@@ -129,6 +129,38 @@ public class PyTorchPatchTests
         Assert.Contains("operator 0 (TRANSPOSE)", plan.Patches.Reason);
     }
 
+    [Fact]
+    public void AReshapeWhoseInputTileHoldsAHalo_CopiesItsWindow()
+    {
+        // y = RESHAPE(x) (same shape) and MAX_POOL_2D 3x3 SAME(x), added: x's tile holds the pool's halo, so the
+        // RESHAPE's tile is a copied window of it rather than the same buffer.
+        var b = new ModelBuilder();
+        var q = Quantization.PerTensor(0.04f, -5);
+        int nchw = b.Tensor("input", DataType.Int8, new[] { 1, 3, 9, 7 }, q);
+        var shape = new[] { 1, 9, 7, 3 };
+        int x = b.Tensor("nhwc", DataType.Int8, shape, q);
+        b.Inputs(nchw);
+        b.Operator(OpKind.Transpose, new[] { nchw, b.Constant("perm", new[] { 4 }, new[] { 0, 2, 3, 1 }) }, new[] { x }, version: 2);
+        int y = b.Tensor("reshaped", DataType.Int8, shape, q);
+        b.Operator(OpKind.Reshape, new[] { x, b.Constant("shape", new[] { 4 }, shape) }, new[] { y }, new ReshapeOptions(shape));
+        int pooled = b.Tensor("pooled", DataType.Int8, shape, q);
+        b.Operator(OpKind.MaxPool2D, new[] { x }, new[] { pooled }, new Pool2DOptions(Padding.Same, 1, 1, 3, 3, Activation.None), 2);
+        int sum = b.Tensor("sum", DataType.Int8, shape, Quantization.PerTensor(0.07f, 2));
+        b.Operator(OpKind.Add, new[] { y, pooled }, new[] { sum }, new AddOptions(Activation.None), 2);
+        var model = b.Outputs(sum).Build();
+        var graph = PatchGraph.Analyze(model.Main);
+        Assert.Equal(3, graph.Ops.Count);
+        Assert.Equal(PatchOpShape.Alias, graph.Ops[0].Shape);
+        var input = Enumerable.Range(0, 3 * 9 * 7).Select(i => (byte)(i * 37 + 11)).ToArray();
+        var expected = PatchTests.Run(Lower(model, LoweringOptions.None), input);
+        foreach (var (rows, columns) in new[] { (2, 2), (3, 2), (1, 3) })
+        {
+            var plan = Lowerer.LowerWithPatches(model, null, 3, rows, columns).Value!;
+            Assert.Contains(plan.Calls, c => c.Kernel == "tml_copy_window" && c.Comment.Contains("RESHAPE tile"));
+            Assert.True(expected.SequenceEqual(RunPatched(plan, graph, input, "reshape")), $"grid {rows}x{columns} differs from layer by layer");
+        }
+    }
+
     /// <summary>Random NCHW-input chains with explicit PADs: patched == unpatched at every split and a random grid.</summary>
     [Fact]
     public void RandomNchwChainsWithPads_PatchedEqualsUnpatched()
@@ -166,7 +198,7 @@ public class PyTorchPatchTests
     }
 
     /// <summary>An int8 NCHW input, a TRANSPOSE to NHWC, then PADs (asymmetric, on H and W), VALID convolutions and
-    /// depthwise convolutions, max pools and RELU6.</summary>
+    /// depthwise convolutions, max pools, RELU6 and same-shape RESHAPEs.</summary>
     private static Model RandomNchwChain(Random random)
     {
         var b = new ModelBuilder();
@@ -180,7 +212,7 @@ public class PyTorchPatchTests
         for (int l = 0; l < layers; l++)
         {
             var shape = b.Graph.Tensors[x].Shape.ToArray();
-            int kind = random.Next(5);
+            int kind = random.Next(6);
             if (kind <= 2)
             {
                 // PAD (top, bottom, left, right), then a VALID convolution, depthwise convolution or nothing.
@@ -218,10 +250,17 @@ public class PyTorchPatchTests
                 b.Operator(OpKind.MaxPool2D, new[] { x }, new[] { y }, new Pool2DOptions(Padding.Same, stride, stride, 2, 2, Activation.None), 2);
                 x = y;
             }
-            else
+            else if (kind == 4)
             {
                 int y = b.Tensor($"t{l}", DataType.Int8, shape, q);
                 b.Operator(OpKind.Relu6, new[] { x }, new[] { y });
+                x = y;
+            }
+            else
+            {
+                // A RESHAPE to the same NHWC shape (an alias the tiles cross).
+                int y = b.Tensor($"t{l}", DataType.Int8, shape, q);
+                b.Operator(OpKind.Reshape, new[] { x, b.Constant($"shape{l}", new[] { 4 }, shape) }, new[] { y }, new ReshapeOptions(shape));
                 x = y;
             }
         }

@@ -119,8 +119,10 @@ public static partial class Lowerer
                 try
                 {
                     LowerOperator(_graph.Operators[_op]);
-                    if (_plan.Calls.Count != before + 1) throw Fail("patch-based inference needs exactly one kernel call per prefix operator");
-                    templates[j] = _plan.Calls[before];
+                    // An alias runs no call; every other prefix operator is one call, re-targeted per patch.
+                    int expected = schedule.Ops[j].Shape == PatchOpShape.Alias ? 0 : 1;
+                    if (_plan.Calls.Count != before + expected) throw Fail("patch-based inference needs exactly one kernel call per prefix operator");
+                    templates[j] = expected == 1 ? _plan.Calls[before] : null;
                 }
                 catch (OperatorException e)
                 {
@@ -133,7 +135,7 @@ public static partial class Lowerer
             {
                 try
                 {
-                    EmitPatch(schedule, patch, templates!);
+                    EmitPatch(schedule, patch, templates);
                 }
                 catch (OperatorException e)
                 {
@@ -145,7 +147,7 @@ public static partial class Lowerer
 
         private Pointer Tile(int tensor) => Pointer.Arena(_patches!.Arena.Offsets[_patches.Memory.TileBufferOfTensor[tensor]]);
 
-        private void EmitPatch(PatchSchedule schedule, Patch patch, KernelCall[] templates)
+        private void EmitPatch(PatchSchedule schedule, Patch patch, KernelCall?[] templates)
         {
             var memory = _patches!.Memory;
             string where = $"patch ({patch.Row},{patch.Column}) of {schedule.Rows}x{schedule.Columns}";
@@ -168,6 +170,16 @@ public static partial class Lowerer
                 var op = schedule.Ops[j];
                 _op = op.Index;
                 var step = patch.Steps[j];
+                if (op.Shape == PatchOpShape.Alias)
+                {
+                    // Same bytes: nothing to do when the tiles are one buffer, else the needed window is copied over.
+                    int from = op.Inputs[0];
+                    var held = patch.Regions[from];
+                    if (Tile(from) != Tile(op.Output))
+                        CopyWindow(Tile(from), held.Height, held.Width, step.Needs[0].Y0 - held.Y0, step.Needs[0].X0 - held.X0, Tile(op.Output), step.Output.Height, step.Output.Width, 0, 0,
+                            step.Output, from, $"{where}: {_graph.Operators[op.Index].TypeName} tile {step.Output}");
+                    continue;
+                }
                 var operands = new List<(Pointer Pointer, Box Box)>();
                 for (int s = 0; s < op.Inputs.Count; s++)
                 {
@@ -187,7 +199,7 @@ public static partial class Lowerer
                         operands.Add((Tile(t), need));
                     }
                 }
-                _plan.Calls.Add(Retarget(templates[j], op, operands, Tile(op.Output), step.Output, $"{where}: {templates[j].Comment} on {step.Output}")
+                _plan.Calls.Add(Retarget(templates[j]!, op, operands, Tile(op.Output), step.Output, $"{where}: {templates[j]!.Comment} on {step.Output}")
                     with { Macs = WindowMacs(op, step.Output) });
             }
             int stage = schedule.StageOutput;

@@ -52,6 +52,8 @@ public enum PatchOpShape
     Window,
     /// <summary>Same-shape element-wise operator: each input tile equals the output tile.</summary>
     Elementwise,
+    /// <summary>RESHAPE or SQUEEZE that keeps the NHWC shape: the output tile is the input tile's bytes (no call).</summary>
+    Alias,
 }
 
 /// <summary>An operator that patch-based inference can run tile by tile.</summary>
@@ -175,6 +177,10 @@ public sealed class PatchGraph
         if (definition is null) return (null, "is not supported");
         // The same count as the layer-by-layer MACs, spread over the output pixels (the batch is 1).
         long MacsPerOutputPixel() => Macs.Of(graph, op) / ((long)output.Shape[1] * output.Shape[2]);
+        if (definition.IsAlias(op.Kind))
+            return output.Shape.SequenceEqual(input.Shape)
+                ? (new PatchOp(index, PatchOpShape.Alias, new[] { op.Inputs[0] }, op.Outputs[0], Window.Identity, Window.Identity, 0), "")
+                : (null, $"changes the shape {input.Shape} to {output.Shape}");
         if (definition.PatchWindows(graph, op) is { } windows)
             return (new PatchOp(index, PatchOpShape.Window, new[] { op.Inputs[0] }, op.Outputs[0], windows.Height, windows.Width, MacsPerOutputPixel()), "");
         // Element-wise: every input tile equals the output tile, so every input has the output's shape and type.

@@ -79,6 +79,16 @@ public sealed class PatchMemory
         return (long)Math.Floor(shift / (double)MemoryPlanner.Alignment) * MemoryPlanner.Alignment;
     }
 
+    /// <summary>The input of the alias that writes <paramref name="tensor"/> when, in every patch, the alias reads its
+    /// input's whole tile (so both tiles are the same bytes); otherwise null.</summary>
+    public static int? SharesTile(PatchSchedule schedule, int tensor)
+    {
+        int j = schedule.Ops.ToList().FindIndex(o => o.Output == tensor && o.Shape == PatchOpShape.Alias);
+        if (j < 0) return null;
+        int source = schedule.Ops[j].Inputs[0];
+        return schedule.Patches.All(p => p.Regions[source] == p.Regions[tensor] && p.Steps[j].Needs[0] == p.Regions[source]) ? source : null;
+    }
+
     /// <summary>The first part of a TFLite tensor name (fused operators list every name with ';'; the first names the output).</summary>
     private static string Short(string name) => name.Split(';')[0];
 
@@ -130,12 +140,20 @@ public sealed class PatchMemory
             int producer = t == schedule.Graph.Input ? 0 : schedule.Ops.Select((o, j) => (o, j)).First(x => x.o.Output == t).j + 1;
             int last = t == schedule.StageOutput ? k + 1
                 : schedule.Ops.Select((o, j) => (o, j)).Where(x => x.o.Inputs.Contains(t)).Select(x => x.j + 1).DefaultIfEmpty(producer).Max();
+            // An alias whose tile is its input's whole tile in every patch keeps that buffer: no copy.
+            if (SharesTile(schedule, t) is int source)
+            {
+                int shared = tile[t] = tile[source];
+                buffers[shared] = buffers[shared] with { LastOp = Math.Max(buffers[shared].LastOp, last) };
+                continue;
+            }
             tile[t] = buffers.Count;
             buffers.Add(new ArenaBuffer($"tile of {Short(graph.Tensors[t].Name)}", schedule.TileBytes(t), producer, last));
         }
         var crop = new Dictionary<(int, int), int>();
         foreach (var (op, slot) in schedule.NeedsCrop.OrderBy(x => x.Op).ThenBy(x => x.Slot))
         {
+            if (schedule.Ops[op].Shape == PatchOpShape.Alias) continue; // copies its window straight from the input tile
             crop[(op, slot)] = buffers.Count;
             buffers.Add(new ArenaBuffer($"crop {slot} of operator {schedule.Ops[op].Index}", schedule.CropBytes(op, slot), op + 1, op + 1));
         }
