@@ -73,6 +73,8 @@ public class PyTorchPatchTests
         Assert.Equal(plain.ArenaBytes, report.PeakBefore);
         Assert.Equal(patched.ArenaBytes, report.PeakAfter);
         Assert.True(report.PeakRatio > 1.5, $"{name}: peak {report.PeakBefore} -> {report.PeakAfter}");
+        // The split is a graph operator: the folded TRANSPOSE counts as part of the prefix.
+        Assert.Contains(graph.Ops, o => o.Index == report.SplitOperator && o.Output == model.Main.Operators[report.SplitOperator].Outputs[0]);
         foreach (ulong seed in new ulong[] { 1, 2 })
         {
             var input = MobileNetModels.Input(model, seed);
@@ -166,7 +168,7 @@ public class PyTorchPatchTests
     public void RandomNchwChainsWithPads_PatchedEqualsUnpatched()
     {
         var random = new Random(20261207);
-        int patchedRuns = 0, shared = 0;
+        int patchedRuns = 0, shared = 0, constants = 0, floats = 0, aliases = 0;
         for (int trial = 0; trial < 40; trial++)
         {
             var model = RandomNchwChain(random);
@@ -176,7 +178,12 @@ public class PyTorchPatchTests
             var expected = PatchTests.Run(plain, input);
             var graph = PatchGraph.Analyze(model.Main);
             Assert.Equal(0, graph.InputTranspose);
-            Assert.NotEmpty(graph.Splits);
+            Assert.True(graph.Splits.Count > 0, $"trial {trial}: {graph.StopReason}");
+            // Every operator of these chains runs on tiles.
+            Assert.Equal(model.Main.Operators.Count - 1, graph.Ops.Count);
+            constants += graph.Ops.Count(o => o.Inputs.Count < model.Main.Operators[o.Index].Inputs.Count && o.Shape == PatchOpShape.Elementwise);
+            floats += graph.Ops.Count(o => model.Main.Operators[o.Index].Kind == OpKind.Dequantize);
+            aliases += graph.Ops.Count(o => o.Shape == PatchOpShape.Alias);
             var chosen = Lower(model, LoweringOptions.None with { Patch = PatchMode.MinimumPeak });
             Assert.True(chosen.ArenaBytes <= plain.ArenaBytes);
             Assert.True(expected.SequenceEqual(PatchTests.Run(chosen, input)), $"trial {trial}: the minimum-peak choice differs from layer by layer");
@@ -193,12 +200,14 @@ public class PyTorchPatchTests
             }
         }
         Assert.True(patchedRuns > 60, $"only {patchedRuns} patched runs");
+        Assert.True(constants > 3 && floats > 3 && aliases > 3, $"{constants} constant operands, {floats} float stretches, {aliases} aliases");
         // The stage output shares the NCHW input's buffer in some of them (its dead first-plane rows).
         Assert.True(shared > 0);
     }
 
     /// <summary>An int8 NCHW input, a TRANSPOSE to NHWC, then PADs (asymmetric, on H and W), VALID convolutions and
-    /// depthwise convolutions, max pools, RELU6 and same-shape RESHAPEs.</summary>
+    /// depthwise convolutions, max pools, RELU6, same-shape RESHAPEs, ADD/SUB/MUL with a per-channel or scalar
+    /// constant, and float32 stretches (DEQUANTIZE, ADD of a constant, QUANTIZE).</summary>
     private static Model RandomNchwChain(Random random)
     {
         var b = new ModelBuilder();
@@ -212,7 +221,7 @@ public class PyTorchPatchTests
         for (int l = 0; l < layers; l++)
         {
             var shape = b.Graph.Tensors[x].Shape.ToArray();
-            int kind = random.Next(6);
+            int kind = random.Next(8);
             if (kind <= 2)
             {
                 // PAD (top, bottom, left, right), then a VALID convolution, depthwise convolution or nothing.
@@ -255,6 +264,38 @@ public class PyTorchPatchTests
                 int y = b.Tensor($"t{l}", DataType.Int8, shape, q);
                 b.Operator(OpKind.Relu6, new[] { x }, new[] { y });
                 x = y;
+            }
+            else if (kind == 6)
+            {
+                // ADD, SUB or MUL with a per-channel or scalar constant, on either side.
+                var cShape = new[] { new[] { shape[3] }, new[] { 1, 1, 1, shape[3] }, new[] { 1 } }[random.Next(3)];
+                var cQ = Quantization.PerTensor(0.01f + (float)random.NextDouble() * 0.05f, random.Next(-10, 11));
+                int constant = b.Constant($"c{l}", cShape, Enumerable.Range(0, cShape.Aggregate(1, (a, d) => a * d)).Select(_ => (sbyte)random.Next(-127, 128)).ToArray(), cQ);
+                var opKind = new[] { OpKind.Add, OpKind.Sub, OpKind.Mul }[random.Next(3)];
+                var outQ = Quantization.PerTensor(opKind == OpKind.Mul ? q.Scale * cQ.Scale * 60 : Math.Max(q.Scale, cQ.Scale) * 1.5f, random.Next(-10, 11));
+                int y = b.Tensor($"t{l}", DataType.Int8, shape, outQ);
+                var operands = random.Next(2) == 0 ? new[] { x, constant } : new[] { constant, x };
+                OperatorOptions options = opKind switch
+                {
+                    OpKind.Add => new AddOptions(Activation.None),
+                    OpKind.Sub => new SubOptions(Activation.None),
+                    _ => new MulOptions(Activation.None),
+                };
+                b.Operator(opKind, operands, new[] { y }, options, 2);
+                (x, q) = (y, outQ);
+            }
+            else if (kind == 7)
+            {
+                // DEQUANTIZE to float32, ADD a per-channel float constant, QUANTIZE back to int8.
+                int f = b.Tensor($"f{l}", DataType.Float32, shape);
+                b.Operator(OpKind.Dequantize, new[] { x }, new[] { f }, version: 2);
+                int bias = b.Constant($"fc{l}", new[] { shape[3] }, Enumerable.Range(0, shape[3]).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray());
+                int g = b.Tensor($"g{l}", DataType.Float32, shape);
+                b.Operator(OpKind.Add, new[] { f, bias }, new[] { g }, new AddOptions(Activation.None));
+                var outQ = Quantization.PerTensor(q.Scale * 1.3f, random.Next(-10, 11));
+                int y = b.Tensor($"t{l}", DataType.Int8, shape, outQ);
+                b.Operator(OpKind.Quantize, new[] { g }, new[] { y }, version: 1);
+                (x, q) = (y, outQ);
             }
             else
             {

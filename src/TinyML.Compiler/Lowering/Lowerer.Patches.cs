@@ -74,6 +74,8 @@ public static partial class Lowerer
                 if (chosen is null) return false;
                 _patches = chosen;
             }
+            // The report counts graph operators: a folded TRANSPOSE is part of the patched prefix.
+            _plan.Patches = _plan.Patches! with { PrefixOperators = _plan.Patches.PrefixOperators + _patches.Schedule.Graph.FirstOperator };
             var arena = _patches.Arena;
             var problems = PlanVerifier.Verify(arena);
             if (problems.Count > 0) throw new System.InvalidOperationException("patched memory plan failed verification: " + string.Join("; ", problems));
@@ -293,13 +295,31 @@ public static partial class Lowerer
                     args[Slot("output")] = Arg.Ptr(output);
                     break;
                 case "tml_add_s8" or "tml_sub_s8" or "tml_mul_s8" or "tml_add_f32":
+                {
                     var strides = new[] { 0, outputShape[1] == 1 ? 0 : outputShape[2] * outputShape[3], outputShape[2] == 1 ? 0 : outputShape[3], outputShape[3] == 1 ? 0 : 1 };
+                    var shape = args[Slot("shape")];
+                    int[] StridesOf(string name) => Enumerable.Range(0, 4).Select(d => shape.Fields.Single(f => f.Name == $"{name}[{d}]").Int).ToArray();
+                    // Tiles take dense tile strides; a per-channel or scalar constant keeps its pointer and its
+                    // layer-by-layer strides, which are 0 along height and width.
+                    var graphInputs = _graph.Operators[op.Index].Inputs;
+                    int next = 0;
+                    var operandStrides = new int[2][];
+                    for (int s = 0; s < 2; s++)
+                    {
+                        string name = $"input{s + 1}";
+                        if (next < op.Inputs.Count && graphInputs[s] == op.Inputs[next])
+                        {
+                            args[Slot(name)] = Arg.Ptr(inputs[next++].Pointer);
+                            operandStrides[s] = strides;
+                        }
+                        else operandStrides[s] = StridesOf($"{name}_strides");
+                    }
+                    Expect(next == op.Inputs.Count, $"operator {op.Index}'s tiled operands are not its kernel's inputs");
                     args[Slot("shape")] = Arg.Struct("tml_broadcast_shape", new[] { Field.I("rank", 4) }.Concat(FieldArray("output_dims", outputShape))
-                        .Concat(FieldArray("input1_strides", strides)).Concat(FieldArray("input2_strides", strides)).ToArray());
-                    args[Slot("input1")] = Arg.Ptr(inputs[0].Pointer);
-                    args[Slot("input2")] = Arg.Ptr(inputs[1].Pointer);
+                        .Concat(FieldArray("input1_strides", operandStrides[0])).Concat(FieldArray("input2_strides", operandStrides[1])).ToArray());
                     args[Slot("output")] = Arg.Ptr(output);
                     break;
+                }
                 default:
                     // Unary int8 kernels: (params, input, size, output).
                     Expect(prototype is not null && prototype.Parameters.Select(p => p.Name).SequenceEqual(new[] { "params", "input", "size", "output" })

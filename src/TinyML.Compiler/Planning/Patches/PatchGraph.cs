@@ -170,26 +170,53 @@ public sealed class PatchGraph
         if (op.Outputs.Count != 1 || op.Inputs.Count == 0) return (null, "does not have one output");
         var output = graph.Tensors[op.Outputs[0]];
         if (!IsImage(output) || output.IsVariable) return (null, $"writes {output.Shape} {output.Type}, not a batch-1 NHWC int8 or float32 image");
-        var input = graph.Input(op, 0);
-        if (input is null || !available.Contains(op.Inputs[0])) return (null, "reads a tensor from outside the patched run");
-        if (!IsImage(input) || input.Type != output.Type) return (null, $"reads {input.Shape} {input.Type} into {output.Type}, not an image of the output's type");
+        // The first activation operand (an element-wise operator may take a constant first).
+        int main = op.Inputs.Where(t => t >= 0 && !graph.Tensors[t].IsConstant).DefaultIfEmpty(-1).First();
+        var input = main >= 0 ? graph.Tensors[main] : null;
+        if (input is null || !available.Contains(main)) return (null, "reads a tensor from outside the patched run");
+        if (!IsImage(input) || (input.Type != output.Type && !ConvertsType(op.Kind)))
+            return (null, $"reads {input.Shape} {input.Type} into {output.Type}, not an image of the output's type");
         var definition = OperatorRegistry.Of(op.Kind);
         if (definition is null) return (null, "is not supported");
         // The same count as the layer-by-layer MACs, spread over the output pixels (the batch is 1).
         long MacsPerOutputPixel() => Macs.Of(graph, op) / ((long)output.Shape[1] * output.Shape[2]);
-        if (definition.IsAlias(op.Kind))
+        // Aliases and windowed operators read their image as input 0.
+        bool imageFirst = main == op.Inputs[0];
+        if (imageFirst && definition.IsAlias(op.Kind))
             return output.Shape.SequenceEqual(input.Shape)
                 ? (new PatchOp(index, PatchOpShape.Alias, new[] { op.Inputs[0] }, op.Outputs[0], Window.Identity, Window.Identity, 0), "")
                 : (null, $"changes the shape {input.Shape} to {output.Shape}");
-        if (definition.PatchWindows(graph, op) is { } windows)
+        if (imageFirst && definition.PatchWindows(graph, op) is { } windows)
             return (new PatchOp(index, PatchOpShape.Window, new[] { op.Inputs[0] }, op.Outputs[0], windows.Height, windows.Width, MacsPerOutputPixel()), "");
         // Element-wise: every input tile equals the output tile, so every input has the output's shape and type.
         int arity = definition.ElementwiseInputs(op.Kind);
         if (arity == 0) return (null, "does not run on tiles");
         if (op.Inputs.Count != arity || !definition.RunsOnTiles(op.Kind, output.Type)) return (null, $"does not run on tiles for {output.Type}");
+        // The tiled operands; a constant that is the same for every pixel (per channel or a scalar) is read whole by every tile.
+        var tiled = new List<int>();
         foreach (int t in op.Inputs)
-            if (t < 0 || !available.Contains(t) || graph.Tensors[t].Type != output.Type || !graph.Tensors[t].Shape.SequenceEqual(output.Shape))
-                return (null, "reads an operand that is not a same-shape tile of the patched run (a constant or a broadcast)");
-        return (new PatchOp(index, PatchOpShape.Elementwise, op.Inputs.ToArray(), op.Outputs[0], Window.Identity, Window.Identity, MacsPerOutputPixel()), "");
+        {
+            if (t >= 0 && graph.Tensors[t] is { IsConstant: true } constant && constant.Type == output.Type && SameForEveryPixel(constant.Shape, output.Shape)) continue;
+            if (t < 0 || !available.Contains(t) || (graph.Tensors[t].Type != output.Type && !ConvertsType(op.Kind)) || !graph.Tensors[t].Shape.SequenceEqual(output.Shape))
+                return (null, "reads an operand that is neither a same-shape tile of the patched run nor a per-channel or scalar constant");
+            tiled.Add(t);
+        }
+        if (tiled.Count == 0) return (null, "reads no tile");
+        return (new PatchOp(index, PatchOpShape.Elementwise, tiled.ToArray(), op.Outputs[0], Window.Identity, Window.Identity, MacsPerOutputPixel()), "");
+    }
+
+    /// <summary>QUANTIZE and DEQUANTIZE change the element type (int8 and float32 tiles) and nothing else.</summary>
+    private static bool ConvertsType(OpKind kind) => kind is OpKind.Quantize or OpKind.Dequantize;
+
+    /// <summary>True when a tensor broadcast (right-aligned) to an NHWC image shape varies along channels at most.</summary>
+    private static bool SameForEveryPixel(IReadOnlyList<int> shape, IReadOnlyList<int> image)
+    {
+        if (shape.Count > 4) return false;
+        for (int d = 0; d < shape.Count; d++)
+        {
+            int axis = 4 - shape.Count + d;
+            if (shape[d] != 1 && (axis != 3 || shape[d] != image[3])) return false;
+        }
+        return true;
     }
 }
