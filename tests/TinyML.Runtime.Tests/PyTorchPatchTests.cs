@@ -109,6 +109,23 @@ public class PyTorchPatchTests
         Assert.True(runs >= 6, $"only {runs} patched runs");
     }
 
+    /// <summary>Op cases with TFLM goldens whose PAD, constant operand or QUANTIZE/DEQUANTIZE the tiles now cross:
+    /// PatchTests.EverySplitWithForcedGrids_IsByteIdenticalToGolden runs each of their splits against the golden bytes.</summary>
+    [Theory]
+    [InlineData("ops/chain_pad_conv", OpKind.Pad)]
+    [InlineData("ops/pad_asym_zpmin", OpKind.Pad)]
+    [InlineData("ops/padv2_const_max", OpKind.PadV2)]
+    [InlineData("ops/add_bcast_const", OpKind.Add)]
+    [InlineData("ops/add_f32_bcast_const_relu", OpKind.Add)]
+    [InlineData("ops/mul_gate_const", OpKind.Mul)]
+    [InlineData("ops/chain_quant_conv_dequant", OpKind.Dequantize)]
+    public void GoldenOpCases_AreCrossed(string name, OpKind kind)
+    {
+        var model = TinyML.Compiler.Tflite.TfliteReader.ReadFile(TinyML.Tests.GoldenCase.All().Single(c => c.Name == name).Model).Value!;
+        var graph = PatchGraph.Analyze(model.Main);
+        Assert.True(graph.Splits.Any(k => graph.Ops.Take(k).Any(o => model.Main.Operators[o.Index].Kind == kind)), $"{name}: {graph.StopReason}");
+    }
+
     [Fact]
     public void ATransposeThatIsNotNchwToNhwc_StopsWithAReason()
     {
