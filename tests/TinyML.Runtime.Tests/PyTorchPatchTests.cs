@@ -35,7 +35,7 @@ public class PyTorchPatchTests
     }
 
     /// <summary>Checks what a patched plan must be on a PyTorch-shaped graph and returns its output.</summary>
-    private static byte[] RunPatched(CompiledPlan plan, PatchGraph graph, byte[] input, string what)
+    private static byte[] RunPatched(CompiledPlan plan, PatchGraph graph, byte[] input)
     {
         Assert.Empty(PlanVerifier.Verify(plan.Memory!.Arena));
         // The TRANSPOSE's only calls are the per-patch cuts: the whole NHWC copy never exists.
@@ -78,7 +78,7 @@ public class PyTorchPatchTests
         foreach (ulong seed in new ulong[] { 1, 2 })
         {
             var input = MobileNetModels.Input(model, seed);
-            Assert.True(PatchTests.Run(plain, input).SequenceEqual(RunPatched(patched, graph, input, name)), $"{name}, input {seed}: patched output differs");
+            Assert.True(PatchTests.Run(plain, input).SequenceEqual(RunPatched(patched, graph, input)), $"{name}, input {seed}: patched output differs");
         }
     }
 
@@ -102,7 +102,7 @@ public class PyTorchPatchTests
                 var lowered = Lowerer.LowerWithPatches(model, null, k, rows, columns);
                 if (lowered.Value is null && lowered.Diagnostics.All(d => d.Id == "TML3020")) continue;
                 Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
-                Assert.True(expected.SequenceEqual(RunPatched(lowered.Value!, graph, input, name)), $"{name}: split {k}, grid {rows}x{columns} differs from layer by layer");
+                Assert.True(expected.SequenceEqual(RunPatched(lowered.Value!, graph, input)), $"{name}: split {k}, grid {rows}x{columns} differs from layer by layer");
                 runs++;
             }
         }
@@ -176,9 +176,57 @@ public class PyTorchPatchTests
         {
             var plan = Lowerer.LowerWithPatches(model, null, 3, rows, columns).Value!;
             Assert.Contains(plan.Calls, c => c.Kernel == "tml_copy_window" && c.Comment.Contains("RESHAPE tile"));
-            Assert.True(expected.SequenceEqual(RunPatched(plan, graph, input, "reshape")), $"grid {rows}x{columns} differs from layer by layer");
+            Assert.True(expected.SequenceEqual(RunPatched(plan, graph, input)), $"grid {rows}x{columns} differs from layer by layer");
         }
     }
+
+    /// <summary>A float32 NCHW input: TRANSPOSE, PAD, VALID convolution, PAD, depthwise convolution; patched at every
+    /// split with forced grids, bit-identical with layer by layer (each output is the same sum in the same order).</summary>
+    [Fact]
+    public void FloatNchwInput_PatchedEqualsLayerByLayer()
+    {
+        var random = new Random(7);
+        var b = new ModelBuilder();
+        int c = 3, h = 13, w = 11;
+        int nchw = b.Tensor("input", DataType.Float32, new[] { 1, c, h, w });
+        int x = b.Tensor("nhwc", DataType.Float32, new[] { 1, h, w, c });
+        b.Inputs(nchw);
+        b.Operator(OpKind.Transpose, new[] { nchw, b.Constant("perm", new[] { 4 }, new[] { 0, 2, 3, 1 }) }, new[] { x }, version: 2);
+        float[] Values(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        int Pad(int from, int[] shape, int top, int bottom, int left, int right, string name)
+        {
+            int y = b.Tensor(name, DataType.Float32, new[] { 1, shape[1] + top + bottom, shape[2] + left + right, shape[3] });
+            b.Operator(OpKind.Pad, new[] { from, b.Constant(name + "_p", new[] { 4, 2 }, new[] { 0, 0, top, bottom, left, right, 0, 0 }) }, new[] { y }, version: 2);
+            return y;
+        }
+        int padded = Pad(x, new[] { 1, h, w, c }, 1, 1, 1, 1, "pad0");                       // 15x13
+        int conv = b.Tensor("conv", DataType.Float32, new[] { 1, 7, 6, 5 });                     // 3x3 stride 2 VALID
+        b.Operator(OpKind.Conv2D, new[] { padded, b.Constant("w0", new[] { 5, 3, 3, c }, Values(5 * 9 * c)), b.Constant("b0", new[] { 5 }, Values(5)) },
+            new[] { conv }, new Conv2DOptions(Padding.Valid, 2, 2, Activation.Relu6), 3);
+        int padded2 = Pad(conv, new[] { 1, 7, 6, 5 }, 0, 2, 2, 0, "pad1");                   // 9x8
+        int dw = b.Tensor("dw", DataType.Float32, new[] { 1, 7, 6, 5 });
+        b.Operator(OpKind.DepthwiseConv2D, new[] { padded2, b.Constant("w1", new[] { 1, 3, 3, 5 }, Values(45)), b.Constant("b1", new[] { 5 }, Values(5)) },
+            new[] { dw }, new DepthwiseConv2DOptions(Padding.Valid, 1, 1, 1, Activation.None), 3);
+        var model = b.Outputs(dw).Build();
+        var graph = PatchGraph.Analyze(model.Main);
+        Assert.Equal(0, graph.InputTranspose);
+        Assert.Equal(new[] { 1, 2, 3, 4 }, graph.Splits);
+        var input = MemoryMarshalBytes(Values(c * h * w));
+        var expected = PatchTests.Run(Lower(model, LoweringOptions.None), input);
+        int runs = 0;
+        foreach (int k in graph.Splits)
+            foreach (var (rows, columns) in new[] { (2, 2), (3, 2), (1, 3) })
+            {
+                var lowered = Lowerer.LowerWithPatches(model, null, k, rows, columns);
+                if (lowered.Value is null && lowered.Diagnostics.All(d => d.Id == "TML3020")) continue;
+                Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
+                Assert.True(expected.SequenceEqual(RunPatched(lowered.Value!, graph, input)), $"split {k}, grid {rows}x{columns} differs from layer by layer");
+                runs++;
+            }
+        Assert.True(runs >= 9, $"only {runs} patched runs");
+    }
+
+    private static byte[] MemoryMarshalBytes(float[] values) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
 
     /// <summary>Random NCHW-input chains with explicit PADs: patched == unpatched at every split and a random grid.</summary>
     [Fact]
@@ -211,7 +259,7 @@ public class PyTorchPatchTests
                 var lowered = Lowerer.LowerWithPatches(model, null, k, rows, columns);
                 if (lowered.Value is null && lowered.Diagnostics.All(d => d.Id == "TML3020")) continue;
                 Assert.True(lowered.Value is not null, $"trial {trial}, split {k}: " + string.Join("\n", lowered.Diagnostics));
-                Assert.True(expected.SequenceEqual(RunPatched(lowered.Value!, graph, input, $"trial {trial}")), $"trial {trial}: split {k}, grid {rows}x{columns} differs from layer by layer");
+                Assert.True(expected.SequenceEqual(RunPatched(lowered.Value!, graph, input)), $"trial {trial}: split {k}, grid {rows}x{columns} differs from layer by layer");
                 if (lowered.Value!.Memory!.Arena.Buffers.Any(b => b.Name.Contains("(then "))) shared++;
                 patchedRuns++;
             }
