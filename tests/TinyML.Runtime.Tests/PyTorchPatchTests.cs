@@ -82,6 +82,23 @@ public class PyTorchPatchTests
         }
     }
 
+    /// <summary>The patched VWW MobileNetV1 against TFLite 2.9's interpreter (an oracle outside our kernels). Not
+    /// MobileNetV2: there TFLite 2.9's own kernels already differ from the layer-by-layer plan (TFLM's reference
+    /// arithmetic), so patched == layer by layer is its bar.</summary>
+    [Fact]
+    public void MobileNetV1_MinimumPeak_MatchesTflite()
+    {
+        var model = Build("mobilenetv1");
+        var patched = Lower(model, LoweringOptions.None with { Patch = PatchMode.MinimumPeak });
+        Assert.True(patched.Patches!.Applied);
+        using var tflite = TinyML.Tests.TfliteInterpreterTests.Tflite.Load();
+        foreach (ulong seed in new ulong[] { 4, 5 })
+        {
+            var input = MobileNetModels.Input(model, seed);
+            Assert.Equal(tflite.Run(TinyML.Compiler.Tflite.TfliteWriter.Write(model), input), PatchTests.Run(patched, input));
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Models))]
     public void ForcedSplitsAndGrids_ThroughTheTransposeAndPads_AreByteIdentical(string name)
