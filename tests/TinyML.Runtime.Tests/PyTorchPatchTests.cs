@@ -43,6 +43,9 @@ public class PyTorchPatchTests
         Assert.Equal(plan.Patches!.Rows * plan.Patches.Columns, transposeCalls.Count);
         Assert.All(transposeCalls, c => Assert.Equal("tml_transpose", c.Kernel));
         Assert.DoesNotContain(plan.Memory.Arena.Buffers, b => b.Name == graph.Graph.Tensors[graph.Input].Name.Split(';')[0]);
+        // A prefix operator's scratch lives in its own step of the patch (PrefixOperators counts the TRANSPOSE).
+        var prefixScratch = Enumerable.Range(0, plan.Patches.PrefixOperators).Select(i => $"scratch of operator {i}").ToHashSet();
+        Assert.All(plan.Memory.Arena.Buffers.Where(b => prefixScratch.Contains(b.Name)), b => Assert.Equal(b.FirstOp, b.LastOp));
         return PatchTests.Run(plan, input);
     }
 

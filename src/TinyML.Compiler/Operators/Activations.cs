@@ -279,7 +279,7 @@ internal sealed class Dequantize : UnaryOperator
     // A float32 output is never written over an integer input.
     public override int ElementwiseInputs(OpKind kind) => 0;
 
-    // Element i from element i: on tiles a one-tap window (the element-wise path would also allow it in place).
+    // Element i from element i: on tiles a one-tap window (not ElementwiseInputs, which would make it an in-place candidate).
     public override (Window Height, Window Width)? PatchWindows(Graph graph, Operator op) => (Window.Identity, Window.Identity);
 
     public override void Lower(LoweringContext context, Operator op)

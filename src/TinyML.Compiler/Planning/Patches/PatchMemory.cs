@@ -166,7 +166,7 @@ public sealed class PatchMemory
             scratchBuffers[op] = buffers.Count;
             buffers.Add(new ArenaBuffer($"scratch of operator {op}", scratch[op], j + 1, j + 1));
         }
-        for (int i = k; i < scratch.Count; i++)
+        for (int i = prefixEnd; i < scratch.Count; i++)
         {
             if (scratch[i] <= 0) continue;
             scratchBuffers[i] = buffers.Count;
