@@ -67,10 +67,15 @@ public static partial class Lowerer
                 // Patches must beat the plan the other techniques give without them.
                 long withoutPatches = MemoryScheduler.Schedule(_graph, scratch, ScheduleOptionsOf(_options)).Arena.ArenaBytes;
                 var (chosen, report) = PatchPlanner.Choose(_graph, scratch, _options.Patch, _options.RamBudget, withoutPatches);
+                // Say where the run of tileable operators ends, so a graph that cannot be patched says why.
+                if (!report.Applied && PatchGraph.Analyze(_graph) is { StopReason.Length: > 0 } analysed)
+                    report = report with { Reason = $"{report.Reason} (tiles stop at {analysed.StopReason})" };
                 _plan.Patches = report;
                 if (chosen is null) return false;
                 _patches = chosen;
             }
+            // The report counts graph operators: a folded TRANSPOSE is part of the patched prefix.
+            _plan.Patches = _plan.Patches! with { PrefixOperators = _plan.Patches.PrefixOperators + _patches.Schedule.Graph.FirstOperator };
             var arena = _patches.Arena;
             var problems = PlanVerifier.Verify(arena);
             if (problems.Count > 0) throw new System.InvalidOperationException("patched memory plan failed verification: " + string.Join("; ", problems));
@@ -88,8 +93,10 @@ public static partial class Lowerer
                 Order = Enumerable.Range(0, _graph.Operators.Count).ToList(),
             };
             _plan.ExtraMacs = _plan.Patches!.MacsAfter - _plan.Patches.MacsBefore;
-            // The prefix is emitted patch by patch; the operators after it follow in graph order.
-            _order = Enumerable.Range(_patches.Schedule.Operators, _graph.Operators.Count - _patches.Schedule.Operators).ToList();
+            // The prefix (after a folded TRANSPOSE, which runs no call of its own) is emitted patch by patch; the
+            // operators after it follow in graph order.
+            int prefixEnd = _patches.Schedule.Graph.FirstOperator + _patches.Schedule.Operators;
+            _order = Enumerable.Range(prefixEnd, _graph.Operators.Count - prefixEnd).ToList();
             long state = 0;
             foreach (int t in TensorLifetimes.Compute(_graph).StateTensors)
             {
@@ -114,8 +121,10 @@ public static partial class Lowerer
                 try
                 {
                     LowerOperator(_graph.Operators[_op]);
-                    if (_plan.Calls.Count != before + 1) throw Fail("patch-based inference needs exactly one kernel call per prefix operator");
-                    templates[j] = _plan.Calls[before];
+                    // An alias runs no call; every other prefix operator is one call, re-targeted per patch.
+                    int expected = schedule.Ops[j].Shape == PatchOpShape.Alias ? 0 : 1;
+                    if (_plan.Calls.Count != before + expected) throw Fail("patch-based inference needs exactly one kernel call per prefix operator");
+                    templates[j] = expected == 1 ? _plan.Calls[before] : null;
                 }
                 catch (OperatorException e)
                 {
@@ -128,7 +137,7 @@ public static partial class Lowerer
             {
                 try
                 {
-                    EmitPatch(schedule, patch, templates!);
+                    EmitPatch(schedule, patch, templates);
                 }
                 catch (OperatorException e)
                 {
@@ -140,21 +149,39 @@ public static partial class Lowerer
 
         private Pointer Tile(int tensor) => Pointer.Arena(_patches!.Arena.Offsets[_patches.Memory.TileBufferOfTensor[tensor]]);
 
-        private void EmitPatch(PatchSchedule schedule, Patch patch, KernelCall[] templates)
+        private void EmitPatch(PatchSchedule schedule, Patch patch, KernelCall?[] templates)
         {
             var memory = _patches!.Memory;
             string where = $"patch ({patch.Row},{patch.Column}) of {schedule.Rows}x{schedule.Columns}";
             int input = schedule.Graph.Input;
-            _op = schedule.Ops[0].Index;
             var inputBox = patch.Regions[input];
             var inputShape = T(input).Shape;
-            CopyWindow(Ptr(input), inputShape[1], inputShape[2], inputBox.Y0, inputBox.X0, Tile(input), inputBox.Height, inputBox.Width, 0, 0,
-                inputBox, input, $"{where}: cut input {inputBox}");
+            if (schedule.Graph.InputTranspose >= 0)
+            {
+                _op = schedule.Graph.InputTranspose;
+                CutNchw(schedule.Graph.Source, inputBox, Tile(input), $"{where}: cut input {inputBox} from NCHW");
+            }
+            else
+            {
+                _op = schedule.Ops[0].Index;
+                CopyWindow(Ptr(input), inputShape[1], inputShape[2], inputBox.Y0, inputBox.X0, Tile(input), inputBox.Height, inputBox.Width, 0, 0,
+                    inputBox, input, $"{where}: cut input {inputBox}");
+            }
             for (int j = 0; j < schedule.Ops.Count; j++)
             {
                 var op = schedule.Ops[j];
                 _op = op.Index;
                 var step = patch.Steps[j];
+                if (op.Shape == PatchOpShape.Alias)
+                {
+                    // Same bytes: nothing to do when the tiles are one buffer, else the needed window is copied over.
+                    int from = op.Inputs[0];
+                    var held = patch.Regions[from];
+                    if (Tile(from) != Tile(op.Output))
+                        CopyWindow(Tile(from), held.Height, held.Width, step.Needs[0].Y0 - held.Y0, step.Needs[0].X0 - held.X0, Tile(op.Output), step.Output.Height, step.Output.Width, 0, 0,
+                            step.Output, from, $"{where}: {_graph.Operators[op.Index].TypeName} tile {step.Output}");
+                    continue;
+                }
                 var operands = new List<(Pointer Pointer, Box Box)>();
                 for (int s = 0; s < op.Inputs.Count; s++)
                 {
@@ -174,7 +201,7 @@ public static partial class Lowerer
                         operands.Add((Tile(t), need));
                     }
                 }
-                _plan.Calls.Add(Retarget(templates[j], op, operands, Tile(op.Output), step.Output, $"{where}: {templates[j].Comment} on {step.Output}")
+                _plan.Calls.Add(Retarget(templates[j]!, op, operands, Tile(op.Output), step.Output, $"{where}: {templates[j]!.Comment} on {step.Output}")
                     with { Macs = WindowMacs(op, step.Output) });
             }
             int stage = schedule.StageOutput;
@@ -203,6 +230,21 @@ public static partial class Lowerer
                     Field.I("input_h", fromH), Field.I("input_w", fromW), Field.I("input_y", fromY), Field.I("input_x", fromX),
                     Field.I("output_h", toH), Field.I("output_w", toW), Field.I("output_y", toY), Field.I("output_x", toX)),
                 Arg.Int32(ElementSize(T(tensor))), Arg.Ptr(from), Arg.Ptr(to));
+
+        /// <summary>
+        /// Cuts a box of an NCHW tensor into a dense NHWC tile: tml_transpose's strided gather, started at the box's
+        /// first element of channel 0, with the NCHW strides in NHWC order ([0, 2, 3, 1]).
+        /// </summary>
+        private void CutNchw(int source, Box box, Pointer tile, string comment)
+        {
+            var shape = T(source).Shape; // [1, C, H, W]
+            int channels = shape[1], height = shape[2], width = shape[3], size = ElementSize(T(source));
+            var nchw = Ptr(source);
+            Call("tml_transpose", comment, Arg.Struct("tml_transpose_params",
+                    new[] { Field.I("rank", 4) }.Concat(FieldArray("output_dims", new[] { 1, box.Height, box.Width, channels }))
+                        .Concat(FieldArray("input_strides", new[] { channels * height * width, width, 1, height * width })).ToArray()),
+                Arg.Int32(size), Arg.Ptr(nchw with { Offset = nchw.Offset + ((long)box.Y0 * width + box.X0) * size }), Arg.Ptr(tile));
+        }
 
         private static int[] TileShape(Box box, int channels) => new[] { 1, box.Height, box.Width, channels };
 
@@ -241,14 +283,43 @@ public static partial class Lowerer
                     args[Slot("input")] = Arg.Ptr(inputs[0].Pointer);
                     args[Slot("output")] = Arg.Ptr(output);
                     break;
-                case "tml_add_s8" or "tml_sub_s8" or "tml_mul_s8" or "tml_add_f32":
-                    var strides = new[] { 0, outputShape[1] == 1 ? 0 : outputShape[2] * outputShape[3], outputShape[2] == 1 ? 0 : outputShape[3], outputShape[3] == 1 ? 0 : 1 };
-                    args[Slot("shape")] = Arg.Struct("tml_broadcast_shape", new[] { Field.I("rank", 4) }.Concat(FieldArray("output_dims", outputShape))
-                        .Concat(FieldArray("input1_strides", strides)).Concat(FieldArray("input2_strides", strides)).ToArray());
-                    args[Slot("input1")] = Arg.Ptr(inputs[0].Pointer);
-                    args[Slot("input2")] = Arg.Ptr(inputs[1].Pointer);
+                case "tml_pad":
+                    // Height and width padding only (Pad.PatchWindows): what the tile does not read of the image is the PAD's border.
+                    int top = op.WindowH.TilePad(outputBox.Y0), left = op.WindowW.TilePad(outputBox.X0);
+                    var box = inputs[0].Box;
+                    Expect(outputBox.Height - top - box.Height >= 0 && outputBox.Width - left - box.Width >= 0, $"the PAD tile {outputBox} does not hold its input {box}");
+                    args[Slot("params")] = Arg.Struct("tml_pad_params", new[] { Field.I("rank", 4) }.Concat(FieldArray("input_dims", inputShape))
+                        .Concat(FieldArray("pad_before", new[] { 0, top, left, 0 }))
+                        .Concat(FieldArray("pad_after", new[] { 0, outputBox.Height - top - box.Height, outputBox.Width - left - box.Width, 0 })).ToArray());
+                    args[Slot("input")] = Arg.Ptr(inputs[0].Pointer);
                     args[Slot("output")] = Arg.Ptr(output);
                     break;
+                case "tml_add_s8" or "tml_sub_s8" or "tml_mul_s8" or "tml_add_f32":
+                {
+                    var strides = new[] { 0, outputShape[1] == 1 ? 0 : outputShape[2] * outputShape[3], outputShape[2] == 1 ? 0 : outputShape[3], outputShape[3] == 1 ? 0 : 1 };
+                    var shape = args[Slot("shape")];
+                    int[] StridesOf(string name) => Enumerable.Range(0, 4).Select(d => shape.Fields.Single(f => f.Name == $"{name}[{d}]").Int).ToArray();
+                    // Tiles take dense tile strides; a per-channel or scalar constant keeps its pointer and its
+                    // layer-by-layer strides, which are 0 along height and width.
+                    var graphInputs = _graph.Operators[op.Index].Inputs;
+                    int next = 0;
+                    var operandStrides = new int[2][];
+                    for (int s = 0; s < 2; s++)
+                    {
+                        string name = $"input{s + 1}";
+                        if (next < op.Inputs.Count && graphInputs[s] == op.Inputs[next])
+                        {
+                            args[Slot(name)] = Arg.Ptr(inputs[next++].Pointer);
+                            operandStrides[s] = strides;
+                        }
+                        else operandStrides[s] = StridesOf($"{name}_strides");
+                    }
+                    Expect(next == op.Inputs.Count, $"operator {op.Index}'s tiled operands are not its kernel's inputs");
+                    args[Slot("shape")] = Arg.Struct("tml_broadcast_shape", new[] { Field.I("rank", 4) }.Concat(FieldArray("output_dims", outputShape))
+                        .Concat(FieldArray("input1_strides", operandStrides[0])).Concat(FieldArray("input2_strides", operandStrides[1])).ToArray());
+                    args[Slot("output")] = Arg.Ptr(output);
+                    break;
+                }
                 default:
                     // Unary int8 kernels: (params, input, size, output).
                     Expect(prototype is not null && prototype.Parameters.Select(p => p.Name).SequenceEqual(new[] { "params", "input", "size", "output" })

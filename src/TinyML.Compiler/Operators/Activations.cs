@@ -5,6 +5,7 @@ using System.Linq;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;
 using TinyML.Compiler.Plan;
+using TinyML.Compiler.Planning.Patches;
 using TinyML.Compiler.Validation;
 using static TinyML.Compiler.Operators.LoweringChecks;
 using static TinyML.Compiler.Operators.OperatorTypes;
@@ -275,8 +276,11 @@ internal sealed class Dequantize : UnaryOperator
 
     public override OperatorRule Rule(OpKind kind) => DequantizeRule;
 
-    // A float32 output is never written over an integer input, nor tiled.
+    // A float32 output is never written over an integer input.
     public override int ElementwiseInputs(OpKind kind) => 0;
+
+    // Element i from element i: on tiles a one-tap window (not ElementwiseInputs, which would make it an in-place candidate).
+    public override (Window Height, Window Width)? PatchWindows(Graph graph, Operator op) => (Window.Identity, Window.Identity);
 
     public override void Lower(LoweringContext context, Operator op)
     {

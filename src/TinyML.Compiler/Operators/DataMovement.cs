@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.Linq;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Plan;
+using TinyML.Compiler.Planning.Patches;
 using TinyML.Compiler.Validation;
 using static TinyML.Compiler.Operators.KernelArgs;
 using static TinyML.Compiler.Operators.LoweringChecks;
@@ -67,6 +68,17 @@ internal sealed class Pad : OperatorDefinition
     }
 
     public override int? QuantizedVersion(OpKind kind) => kind == OpKind.Pad ? 2 : null;
+
+    // Padding on height and width only is a one-tap window whose top/left padding is the PAD's; the tile call keeps
+    // the filled value (Lowerer.Patches re-targets pad_before and pad_after).
+    public override (Window Height, Window Width)? PatchWindows(Graph graph, Operator op)
+    {
+        if (graph.Input(op, 0)?.Shape is not { Count: 4 } shape || PatchGraph.ConstantInts(graph, op.Inputs[1]) is not { Length: 8 } p) return null;
+        if (p.Any(x => x < 0) || p[0] != 0 || p[1] != 0 || p[6] != 0 || p[7] != 0) return null;
+        var output = graph.Output(op, 0).Shape;
+        if (output.Count != 4 || output[1] != (long)p[2] + shape[1] + p[3] || output[2] != (long)p[4] + shape[2] + p[5] || output[3] != shape[3]) return null;
+        return (new Window(1, 1, 1, p[2]), new Window(1, 1, 1, p[4]));
+    }
 
     public override void Lower(LoweringContext context, Operator op)
     {

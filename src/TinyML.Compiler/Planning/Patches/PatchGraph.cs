@@ -2,6 +2,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Runtime.InteropServices;
 using TinyML.Compiler.Analysis;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Operators;
@@ -51,6 +52,8 @@ public enum PatchOpShape
     Window,
     /// <summary>Same-shape element-wise operator: each input tile equals the output tile.</summary>
     Elementwise,
+    /// <summary>RESHAPE or SQUEEZE that keeps the NHWC shape: the output tile is the input tile's bytes (no call).</summary>
+    Alias,
 }
 
 /// <summary>An operator that patch-based inference can run tile by tile.</summary>
@@ -60,82 +63,160 @@ public sealed record PatchOp(int Index, PatchOpShape Shape, IReadOnlyList<int> I
 /// The operators at the start of a graph that can run on spatial tiles, and the split points among them. A split
 /// after k operators is valid when the only tensor that the first k operators produce and anything after them
 /// reads is the output of operator k - 1 (the stage output), and every operator reads only the patched graph input
-/// or tensors of the prefix.
+/// or tensors of the prefix. A graph whose input 0 is NCHW and feeds only a leading TRANSPOSE to NHWC (a PyTorch
+/// export) is patched from that TRANSPOSE's output: the tile cut reads the NCHW input directly, so the TRANSPOSE
+/// runs no call of its own.
 /// </summary>
 public sealed class PatchGraph
 {
-    private PatchGraph(Graph graph, int input, IReadOnlyList<PatchOp> ops, IReadOnlyList<int> splits)
+    /// <summary>The permutation from NCHW to NHWC.</summary>
+    private static readonly int[] NchwToNhwc = { 0, 2, 3, 1 };
+
+    private PatchGraph(Graph graph, int source, int input, int inputTranspose, IReadOnlyList<PatchOp> ops, IReadOnlyList<int> splits, string stopReason)
     {
         Graph = graph;
+        Source = source;
         Input = input;
+        InputTranspose = inputTranspose;
         Ops = ops;
         Splits = splits;
+        StopReason = stopReason;
     }
 
     /// <summary>The graph.</summary>
     public Graph Graph { get; }
-    /// <summary>The graph input that is cut into tiles (graph input 0).</summary>
+    /// <summary>Graph input 0, whose bytes the input tiles are cut from.</summary>
+    public int Source { get; }
+    /// <summary>The NHWC tensor the tiles are boxes of: graph input 0, or the output of <see cref="InputTranspose"/>.</summary>
     public int Input { get; }
+    /// <summary>The folded TRANSPOSE from NCHW (operator 0), or -1: the tile cut does its work.</summary>
+    public int InputTranspose { get; }
+    /// <summary>Graph operators before <see cref="Ops"/> (the folded TRANSPOSE): operator j of the prefix is graph operator FirstOperator + j.</summary>
+    public int FirstOperator => InputTranspose < 0 ? 0 : InputTranspose + 1;
     /// <summary>The longest run of operators from the start that can run on tiles.</summary>
     public IReadOnlyList<PatchOp> Ops { get; }
     /// <summary>Valid prefix lengths k (the stage output is the output of operator k - 1), ascending.</summary>
     public IReadOnlyList<int> Splits { get; }
+    /// <summary>Why the run of tileable operators ends where it does (empty when it reaches the end of the graph).</summary>
+    public string StopReason { get; }
 
     /// <summary>Analyses a graph; a graph with nothing to patch has no splits.</summary>
     public static PatchGraph Analyze(Graph graph)
     {
         var ops = new List<PatchOp>();
-        int input = graph.Inputs.Count > 0 ? graph.Inputs[0] : -1;
-        if (input < 0 || !IsImage(graph.Tensors[input]) || graph.Tensors[input].IsVariable)
-            return new PatchGraph(graph, input, ops, Array.Empty<int>());
-        var available = new HashSet<int> { input };
-        foreach (var (op, index) in graph.Operators.Select((o, i) => (o, i)))
-        {
-            var patchOp = Describe(graph, op, index, available);
-            if (patchOp is null) break;
-            ops.Add(patchOp);
-            available.Add(patchOp.Output);
-        }
+        int source = graph.Inputs.Count > 0 ? graph.Inputs[0] : -1;
+        if (source < 0) return new PatchGraph(graph, source, source, -1, ops, Array.Empty<int>(), "the graph has no input");
         var consumers = new Dictionary<int, List<int>>();
         for (int i = 0; i < graph.Operators.Count; i++)
             foreach (int t in graph.Operators[i].Inputs.Where(t => t >= 0).Distinct())
                 (consumers.TryGetValue(t, out var list) ? list : consumers[t] = new List<int>()).Add(i);
+        IReadOnlyList<int> Users(int t) => consumers.TryGetValue(t, out var u) ? u : Array.Empty<int>();
+        int transpose = FoldableInputTranspose(graph, source, Users(source));
+        int input = transpose < 0 ? source : graph.Operators[transpose].Outputs[0];
+        var image = graph.Tensors[input];
+        if (!IsImage(image) || image.IsVariable)
+            return new PatchGraph(graph, source, input, -1, ops, Array.Empty<int>(), $"graph input 0 '{image.Name}' {image.Shape} is not a batch-1 NHWC int8 or float32 image");
+        var available = new HashSet<int> { input };
+        string stop = "";
+        for (int index = transpose + 1; index < graph.Operators.Count; index++)
+        {
+            var op = graph.Operators[index];
+            var (patchOp, why) = Describe(graph, op, index, available);
+            if (patchOp is null)
+            {
+                stop = $"operator {index} ({op.TypeName}) {why}";
+                break;
+            }
+            ops.Add(patchOp);
+            available.Add(patchOp.Output);
+        }
+        int first = transpose + 1;
         var splits = new List<int>();
         for (int k = 1; k <= ops.Count; k++)
         {
-            bool valid = true;
-            for (int j = 0; j < k - 1 && valid; j++)
-            {
-                int t = ops[j].Output;
-                var users = consumers.TryGetValue(t, out var u) ? u : new List<int>();
-                valid = users.Count > 0 && users.All(c => c < k) && !graph.Outputs.Contains(t);
-            }
+            // The prefix is graph operators [0, first + k); what it produces before the stage output (and the folded
+            // TRANSPOSE's output) must be read inside it only.
+            var internalTensors = ops.Take(k - 1).Select(o => o.Output).Concat(transpose < 0 ? Array.Empty<int>() : new[] { input });
+            bool valid = internalTensors.All(t => Users(t).Count > 0 && Users(t).All(c => c < first + k) && !graph.Outputs.Contains(t));
             if (valid) splits.Add(k);
         }
-        return new PatchGraph(graph, input, ops, splits);
+        return new PatchGraph(graph, source, input, transpose, ops, splits, stop);
     }
+
+    /// <summary>
+    /// Operator 0 when it is a TRANSPOSE by [0, 2, 3, 1] of graph input 0 (batch 1, int8 or float32), the only reader
+    /// of that input, which is not a graph output; otherwise -1.
+    /// </summary>
+    private static int FoldableInputTranspose(Graph graph, int source, IReadOnlyList<int> users)
+    {
+        if (graph.Operators.Count == 0 || users.Count != 1 || users[0] != 0 || graph.Outputs.Contains(source)) return -1;
+        var op = graph.Operators[0];
+        if (op.Kind != OpKind.Transpose || op.Inputs.Count != 2 || op.Inputs[0] != source || op.Outputs.Count != 1) return -1;
+        var nchw = graph.Tensors[source];
+        if (!IsImage(nchw) || nchw.IsVariable || ConstantInts(graph, op.Inputs[1]) is not { } perm || !perm.SequenceEqual(NchwToNhwc)) return -1;
+        var nhwc = graph.Tensors[op.Outputs[0]];
+        return nhwc.Type == nchw.Type && nhwc.Shape.SequenceEqual(NchwToNhwc.Select(p => nchw.Shape[p])) ? 0 : -1;
+    }
+
+    /// <summary>The values of a constant INT32 tensor, or null.</summary>
+    internal static int[]? ConstantInts(Graph graph, int tensor) =>
+        tensor >= 0 && graph.Tensors[tensor] is { Data: { } data, Type: DataType.Int32 } ? MemoryMarshal.Cast<byte, int>(data.Span).ToArray() : null;
 
     private static bool IsImage(Tensor t) =>
         t.Shape.Count == 4 && t.Shape[0] == 1 && t.Shape.All(d => d > 0) && t.Type is DataType.Int8 or DataType.Float32 && !t.IsConstant;
 
-    private static PatchOp? Describe(Graph graph, Operator op, int index, HashSet<int> available)
+    private static (PatchOp? Op, string Why) Describe(Graph graph, Operator op, int index, HashSet<int> available)
     {
-        if (op.Outputs.Count != 1 || op.Inputs.Count == 0) return null;
+        if (op.Outputs.Count != 1 || op.Inputs.Count == 0) return (null, "does not have one output");
         var output = graph.Tensors[op.Outputs[0]];
-        if (!IsImage(output) || output.IsVariable) return null;
-        var input = graph.Input(op, 0);
-        if (input is null || !available.Contains(op.Inputs[0]) || !IsImage(input) || input.Type != output.Type) return null;
+        if (!IsImage(output) || output.IsVariable) return (null, $"writes {output.Shape} {output.Type}, not a batch-1 NHWC int8 or float32 image");
+        // The first activation operand (an element-wise operator may take a constant first).
+        int main = op.Inputs.Where(t => t >= 0 && !graph.Tensors[t].IsConstant).DefaultIfEmpty(-1).First();
+        var input = main >= 0 ? graph.Tensors[main] : null;
+        if (input is null || !available.Contains(main)) return (null, "reads a tensor from outside the patched run");
+        if (!IsImage(input) || (input.Type != output.Type && !ConvertsType(op.Kind)))
+            return (null, $"reads {input.Shape} {input.Type} into {output.Type}, not an image of the output's type");
         var definition = OperatorRegistry.Of(op.Kind);
-        if (definition is null) return null;
+        if (definition is null) return (null, "is not supported");
         // The same count as the layer-by-layer MACs, spread over the output pixels (the batch is 1).
         long MacsPerOutputPixel() => Macs.Of(graph, op) / ((long)output.Shape[1] * output.Shape[2]);
-        if (definition.PatchWindows(graph, op) is { } windows)
-            return new PatchOp(index, PatchOpShape.Window, new[] { op.Inputs[0] }, op.Outputs[0], windows.Height, windows.Width, MacsPerOutputPixel());
+        // Aliases and windowed operators read their image as input 0.
+        bool imageFirst = main == op.Inputs[0];
+        if (imageFirst && definition.IsAlias(op.Kind))
+            return output.Shape.SequenceEqual(input.Shape)
+                ? (new PatchOp(index, PatchOpShape.Alias, new[] { op.Inputs[0] }, op.Outputs[0], Window.Identity, Window.Identity, 0), "")
+                : (null, $"changes the shape {input.Shape} to {output.Shape}");
+        if (imageFirst && definition.PatchWindows(graph, op) is { } windows)
+            return (new PatchOp(index, PatchOpShape.Window, new[] { op.Inputs[0] }, op.Outputs[0], windows.Height, windows.Width, MacsPerOutputPixel()), "");
         // Element-wise: every input tile equals the output tile, so every input has the output's shape and type.
         int arity = definition.ElementwiseInputs(op.Kind);
-        if (arity == 0 || op.Inputs.Count != arity || !definition.RunsOnTiles(op.Kind, output.Type)) return null;
+        if (arity == 0) return (null, "does not run on tiles");
+        if (op.Inputs.Count != arity || !definition.RunsOnTiles(op.Kind, output.Type)) return (null, $"does not run on tiles for {output.Type}");
+        // The tiled operands; a constant that is the same for every pixel (per channel or a scalar) is read whole by every tile.
+        var tiled = new List<int>();
         foreach (int t in op.Inputs)
-            if (t < 0 || !available.Contains(t) || graph.Tensors[t].Type != output.Type || !graph.Tensors[t].Shape.SequenceEqual(output.Shape)) return null;
-        return new PatchOp(index, PatchOpShape.Elementwise, op.Inputs.ToArray(), op.Outputs[0], Window.Identity, Window.Identity, MacsPerOutputPixel());
+        {
+            if (t >= 0 && graph.Tensors[t] is { IsConstant: true } constant && constant.Type == output.Type && SameForEveryPixel(constant.Shape, output.Shape)) continue;
+            if (t < 0 || !available.Contains(t) || (graph.Tensors[t].Type != output.Type && !ConvertsType(op.Kind)) || !graph.Tensors[t].Shape.SequenceEqual(output.Shape))
+                return (null, "reads an operand that is neither a same-shape tile of the patched run nor a per-channel or scalar constant");
+            tiled.Add(t);
+        }
+        if (tiled.Count == 0) return (null, "reads no tile");
+        return (new PatchOp(index, PatchOpShape.Elementwise, tiled.ToArray(), op.Outputs[0], Window.Identity, Window.Identity, MacsPerOutputPixel()), "");
+    }
+
+    /// <summary>QUANTIZE and DEQUANTIZE change the element type (int8 and float32 tiles) and nothing else.</summary>
+    private static bool ConvertsType(OpKind kind) => kind is OpKind.Quantize or OpKind.Dequantize;
+
+    /// <summary>True when a tensor broadcast (right-aligned) to an NHWC image shape varies along channels at most.</summary>
+    private static bool SameForEveryPixel(IReadOnlyList<int> shape, IReadOnlyList<int> image)
+    {
+        if (shape.Count > 4) return false;
+        for (int d = 0; d < shape.Count; d++)
+        {
+            int axis = 4 - shape.Count + d;
+            if (shape[d] != 1 && (axis != 3 || shape[d] != image[3])) return false;
+        }
+        return true;
     }
 }

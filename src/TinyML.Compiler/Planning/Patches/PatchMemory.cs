@@ -45,25 +45,29 @@ public sealed class PatchMemory
     /// <summary>Steps of one patch (prefix operators + 2).</summary>
     public int PrefixSteps { get; }
 
-    /// <summary>The step of an operator after the prefix.</summary>
-    public int StepOf(int op, int prefixOperators) => PrefixSteps + op - prefixOperators;
+    /// <summary>The step of a graph operator after the prefix, which ends before graph operator <paramref name="prefixEnd"/>.</summary>
+    public int StepOf(int op, int prefixEnd) => PrefixSteps + op - prefixEnd;
 
     /// <summary>
     /// Where the stage output can start relative to the input's first byte so that it only overwrites input rows
     /// no later patch reads: patches run row by row, so while patch row r runs, every read of the input is at or
     /// below row a_r (the lowest input row any patch of row r or later reads), and every write of the stage output
     /// is above the end of band r (row y1_r). The shift d must keep d + y1_r · stage row bytes ≤ a_r · input row
-    /// bytes for every r; it is rounded down to the alignment. Null when the input is read after the prefix or
-    /// shares its buffer with another tensor.
+    /// bytes for every r; it is rounded down to the alignment. An NCHW input (a folded TRANSPOSE) keeps every
+    /// channel plane until its last row is read, so only the first plane's dead rows are a prefix of the buffer: the
+    /// row bytes are then one plane row's (the stage output shares less, never a byte a later patch reads). Null when
+    /// the input is read after the prefix or shares its buffer with another tensor.
     /// </summary>
-    private static long? StageShift(PatchSchedule schedule, TensorLifetimes lifetimes, int inputBuffer, int stageBuffer)
+    private static long? StageShift(PatchSchedule schedule, TensorLifetimes lifetimes, int inputBuffer, int stageBuffer, int prefixEnd)
     {
         var graph = schedule.Graph.Graph;
-        if (inputBuffer == stageBuffer || lifetimes.Buffers[inputBuffer].LastOp >= schedule.Operators || graph.Outputs.Contains(schedule.Graph.Input)) return null;
+        int source = schedule.Graph.Source;
+        if (inputBuffer == stageBuffer || lifetimes.Buffers[inputBuffer].LastOp >= prefixEnd || graph.Outputs.Contains(source)) return null;
         if (lifetimes.BufferOfTensor.Count(p => p.Value == inputBuffer) != 1) return null;
-        var input = graph.Tensors[schedule.Graph.Input];
+        var input = graph.Tensors[source];
         var stage = graph.Tensors[schedule.StageOutput];
-        long inputRow = (long)input.Shape[2] * input.Shape[3] * DataTypes.SizeOf(input.Type);
+        // NHWC: a row holds W pixels of C channels; NCHW: a row of the first plane holds W elements.
+        long inputRow = (long)input.Shape[schedule.Graph.InputTranspose < 0 ? 2 : 3] * (schedule.Graph.InputTranspose < 0 ? input.Shape[3] : 1) * DataTypes.SizeOf(input.Type);
         long stageRow = (long)stage.Shape[2] * stage.Shape[3] * DataTypes.SizeOf(stage.Type);
         long shift = long.MaxValue;
         for (int r = 0; r < schedule.Rows; r++)
@@ -75,6 +79,16 @@ public sealed class PatchMemory
         return (long)Math.Floor(shift / (double)MemoryPlanner.Alignment) * MemoryPlanner.Alignment;
     }
 
+    /// <summary>The input of the alias that writes <paramref name="tensor"/> when, in every patch, the alias reads its
+    /// input's whole tile (so both tiles are the same bytes); otherwise null.</summary>
+    public static int? SharesTile(PatchSchedule schedule, int tensor)
+    {
+        int j = schedule.Ops.ToList().FindIndex(o => o.Output == tensor && o.Shape == PatchOpShape.Alias);
+        if (j < 0) return null;
+        int source = schedule.Ops[j].Inputs[0];
+        return schedule.Patches.All(p => p.Regions[source] == p.Regions[tensor] && p.Steps[j].Needs[0] == p.Regions[source]) ? source : null;
+    }
+
     /// <summary>The first part of a TFLite tensor name (fused operators list every name with ';'; the first names the output).</summary>
     private static string Short(string name) => name.Split(';')[0];
 
@@ -84,15 +98,19 @@ public sealed class PatchMemory
         var graph = schedule.Graph.Graph;
         int k = schedule.Operators;
         int steps = k + 2;
-        int Map(int op, bool isEnd) => op < k ? (isEnd ? steps - 1 : 0) : steps + op - k;
+        // Graph operators [0, prefixEnd) run patch by patch (a folded TRANSPOSE first, then the k prefix operators).
+        int prefixEnd = schedule.Graph.FirstOperator + k;
+        int Map(int op, bool isEnd) => op < prefixEnd ? (isEnd ? steps - 1 : 0) : steps + op - prefixEnd;
         var lifetimes = TensorLifetimes.Compute(graph);
-        var internalTensors = new HashSet<int>(schedule.Ops.Select(o => o.Output).Where(t => t != schedule.StageOutput));
+        // A folded TRANSPOSE's NHWC output only ever exists as tiles.
+        var internalTensors = new HashSet<int>(schedule.Ops.Select(o => o.Output).Where(t => t != schedule.StageOutput)
+            .Concat(schedule.Graph.InputTranspose < 0 ? Array.Empty<int>() : new[] { schedule.Graph.Input }));
         var buffers = new List<ArenaBuffer>();
         var whole = new Dictionary<int, int>();
         var offsetInBuffer = new Dictionary<int, long>();
         var remap = new Dictionary<int, int>();
-        int inputBuffer = lifetimes.BufferOfTensor[schedule.Graph.Input], stageBuffer = lifetimes.BufferOfTensor[schedule.StageOutput];
-        long? stageShift = overlapStage ? StageShift(schedule, lifetimes, inputBuffer, stageBuffer) : null;
+        int inputBuffer = lifetimes.BufferOfTensor[schedule.Graph.Source], stageBuffer = lifetimes.BufferOfTensor[schedule.StageOutput];
+        long? stageShift = overlapStage ? StageShift(schedule, lifetimes, inputBuffer, stageBuffer, prefixEnd) : null;
         foreach (var group in lifetimes.BufferOfTensor.GroupBy(p => p.Value))
         {
             if (group.All(p => internalTensors.Contains(p.Key))) continue;
@@ -122,12 +140,20 @@ public sealed class PatchMemory
             int producer = t == schedule.Graph.Input ? 0 : schedule.Ops.Select((o, j) => (o, j)).First(x => x.o.Output == t).j + 1;
             int last = t == schedule.StageOutput ? k + 1
                 : schedule.Ops.Select((o, j) => (o, j)).Where(x => x.o.Inputs.Contains(t)).Select(x => x.j + 1).DefaultIfEmpty(producer).Max();
+            // An alias whose tile is its input's whole tile in every patch keeps that buffer: no copy.
+            if (SharesTile(schedule, t) is int source)
+            {
+                int shared = tile[t] = tile[source];
+                buffers[shared] = buffers[shared] with { LastOp = Math.Max(buffers[shared].LastOp, last) };
+                continue;
+            }
             tile[t] = buffers.Count;
             buffers.Add(new ArenaBuffer($"tile of {Short(graph.Tensors[t].Name)}", schedule.TileBytes(t), producer, last));
         }
         var crop = new Dictionary<(int, int), int>();
         foreach (var (op, slot) in schedule.NeedsCrop.OrderBy(x => x.Op).ThenBy(x => x.Slot))
         {
+            if (schedule.Ops[op].Shape == PatchOpShape.Alias) continue; // copies its window straight from the input tile
             crop[(op, slot)] = buffers.Count;
             buffers.Add(new ArenaBuffer($"crop {slot} of operator {schedule.Ops[op].Index}", schedule.CropBytes(op, slot), op + 1, op + 1));
         }
@@ -140,14 +166,16 @@ public sealed class PatchMemory
             scratchBuffers[op] = buffers.Count;
             buffers.Add(new ArenaBuffer($"scratch of operator {op}", scratch[op], j + 1, j + 1));
         }
-        for (int i = k; i < scratch.Count; i++)
+        for (int i = prefixEnd; i < scratch.Count; i++)
         {
             if (scratch[i] <= 0) continue;
             scratchBuffers[i] = buffers.Count;
             buffers.Add(new ArenaBuffer($"scratch of operator {i}", scratch[i], Map(i, false), Map(i, true)));
         }
-        var operatorOfStep = new[] { schedule.Ops[0].Index }.Concat(schedule.Ops.Select(o => o.Index)).Append(schedule.Ops[k - 1].Index)
-            .Concat(Enumerable.Range(k, graph.Operators.Count - k)).ToList();
+        // Cutting the input tile is the folded TRANSPOSE's work when there is one.
+        int cutter = schedule.Graph.InputTranspose >= 0 ? schedule.Graph.InputTranspose : schedule.Ops[0].Index;
+        var operatorOfStep = new[] { cutter }.Concat(schedule.Ops.Select(o => o.Index)).Append(schedule.Ops[k - 1].Index)
+            .Concat(Enumerable.Range(prefixEnd, graph.Operators.Count - prefixEnd)).ToList();
         return new PatchMemory(buffers, whole, offsetInBuffer, tile, crop, scratchBuffers, steps, operatorOfStep);
     }
 }
