@@ -139,35 +139,50 @@ public static class PatchPlanner
         orderby rows * columns, rows
         select (rows, columns);
 
-    /// <summary>Every schedule the planner considers: each valid split with each grid of <see cref="Grids"/>.</summary>
+    /// <summary>Every schedule the planner considers: each valid split with each grid of <see cref="Grids"/>, near-equal and balanced.</summary>
     public static IEnumerable<PatchSchedule> Schedules(PatchGraph graph) =>
         Layouts(graph).Select(l => PatchSchedule.Create(graph, l.Operators, l.Rows, l.Columns));
 
-    /// <summary>Each split with the reach of each grid's bands (worked out once per split and band count).</summary>
+    /// <summary>
+    /// Each split with the reach of each grid's bands: near-equal bands, and where they differ, bands balanced on the
+    /// input span (<see cref="BandReach.Balanced"/>) along either axis. Each band list is worked out once per split.
+    /// </summary>
     private static IEnumerable<(int Operators, BandReach Rows, BandReach Columns)> Layouts(PatchGraph graph)
     {
         foreach (int k in graph.Splits)
         {
             var stage = graph.Graph.Tensors[graph.Ops[k - 1].Output].Shape;
-            var rowReach = new Dictionary<int, BandReach?>();
-            var columnReach = new Dictionary<int, BandReach?>();
-            BandReach? Reach(Dictionary<int, BandReach?> cache, bool rows, int count, int size) =>
-                cache.TryGetValue(count, out var reach) ? reach : cache[count] = BandReach.Of(graph, k, rows, PatchSchedule.Cut(size, count));
+            var reaches = new Dictionary<(bool, int), IReadOnlyList<BandReach>>();
+            var edges = new[] { BandReach.InputEdges(graph, k, false), BandReach.InputEdges(graph, k, true) };
+            IReadOnlyList<BandReach> Reach(bool rows, int count)
+            {
+                if (reaches.TryGetValue((rows, count), out var known)) return known;
+                var uniform = PatchSchedule.Cut(stage[rows ? 1 : 2], count);
+                var lists = new List<IReadOnlyList<(int, int)>> { uniform };
+                if (edges[rows ? 1 : 0] is { } axis && BandReach.Balanced(axis, count) is { } balanced && !balanced.SequenceEqual(uniform)) lists.Add(balanced);
+                return reaches[(rows, count)] = lists.Select(bands => BandReach.Of(graph, k, rows, bands)).Where(r => r is not null).ToList()!;
+            }
             foreach (var (rows, columns) in Grids(stage[1], stage[2]))
-                if (Reach(rowReach, true, rows, stage[1]) is { } r && Reach(columnReach, false, columns, stage[2]) is { } c) yield return (k, r, c);
+                foreach (var r in Reach(true, rows))
+                    foreach (var c in Reach(false, columns))
+                        yield return (k, r, c);
         }
     }
 
     /// <summary>
-    /// A lower bound of a schedule's arena without laying it out: the whole input lives through the prefix, and each
-    /// prefix operator's input and output tiles live while it runs.
+    /// A lower bound of a schedule's arena without laying it out: each prefix operator's input and output tiles live
+    /// while it runs, next to the whole input and stage output. Those two share a buffer at best, and the first band
+    /// of stage rows is written while the input is still whole (every patch reads from its row 0 on), so they take at
+    /// least the input plus that band.
     /// </summary>
     private static long TileBound(PatchSchedule schedule)
     {
         long widest = 0;
         foreach (var op in schedule.Ops)
             widest = Math.Max(widest, op.Inputs.Append(op.Output).Distinct().Sum(t => MemoryPlanner.Align(schedule.TileBytes(t))));
-        return MemoryPlanner.Align(schedule.Graph.Graph.Tensors[schedule.Graph.Input].Bytes) + widest;
+        var stage = schedule.Graph.Graph.Tensors[schedule.StageOutput];
+        long stageRow = stage.Bytes / stage.Shape[1];
+        return MemoryPlanner.Align(schedule.Graph.Graph.Tensors[schedule.Graph.Input].Bytes + schedule.RowReach.Bands[0].End * stageRow) + widest;
     }
 
     /// <summary>The MACs of a graph whose prefix runs as scheduled.</summary>

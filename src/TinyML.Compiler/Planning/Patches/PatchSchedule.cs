@@ -50,6 +50,56 @@ public sealed class BandReach
     /// <summary>True when some band reads less of an operator input than the tensor's span holds.</summary>
     public bool Crops(int op, int slot, int tensor) => Enumerable.Range(0, Bands.Count).Any(b => Needs[b][op][slot] != Spans[b][tensor]);
 
+    /// <summary>
+    /// Where a band's span in the graph input starts and ends along the rows (or columns), by the band's first and
+    /// last stage position: a window's first input depends only on its first output, its last only on its last, so
+    /// band [s, e) spans [Starts[s], Ends[e - 1]) of the input. Null when a single position already needs nothing.
+    /// </summary>
+    public static (int[] Starts, int[] Ends)? InputEdges(PatchGraph graph, int operators, bool rows)
+    {
+        int size = graph.Graph.Tensors[graph.Ops[operators - 1].Output].Shape[rows ? 1 : 2];
+        var starts = new int[size];
+        var ends = new int[size];
+        for (int p = 0; p < size; p++)
+        {
+            if (Of(graph, operators, rows, new[] { (p, p + 1) }) is not { } reach) return null;
+            (starts[p], ends[p]) = reach.Spans[0][graph.Input];
+        }
+        return (starts, ends);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> bands whose spans in the graph input (<see cref="InputEdges"/>) are as even as
+    /// possible, so bands at the image border, whose halo is clipped there, take more stage positions: the greedy cut
+    /// under the smallest cap on the input span that gives at most <paramref name="count"/> bands. Null when that cap
+    /// gives fewer.
+    /// </summary>
+    public static IReadOnlyList<(int Start, int End)>? Balanced((int[] Starts, int[] Ends) edges, int count)
+    {
+        int size = edges.Starts.Length;
+        List<(int, int)>? Greedy(int cap)
+        {
+            var bands = new List<(int, int)>();
+            for (int start = 0; start < size;)
+            {
+                if (edges.Ends[start] - edges.Starts[start] > cap) return null;
+                int end = start + 1;
+                while (end < size && edges.Ends[end] - edges.Starts[start] <= cap) end++;
+                bands.Add((start, end));
+                start = end;
+            }
+            return bands;
+        }
+        int low = 1, high = edges.Ends[size - 1] - edges.Starts[0];
+        while (low < high)
+        {
+            int cap = (low + high) / 2;
+            if (Greedy(cap) is { } bands && bands.Count <= count) high = cap; else low = cap + 1;
+        }
+        var best = Greedy(low);
+        return best is not null && best.Count == count ? best : null;
+    }
+
     /// <summary>Carries each band back through the first <paramref name="operators"/> operators along the rows (or columns); null when a band would need an empty span or a tensor no operator of the patch reads.</summary>
     public static BandReach? Of(PatchGraph graph, int operators, bool rows, IReadOnlyList<(int Start, int End)> bands)
     {
