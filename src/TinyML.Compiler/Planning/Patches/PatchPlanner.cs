@@ -170,19 +170,28 @@ public static class PatchPlanner
     }
 
     /// <summary>
-    /// A lower bound of a schedule's arena without laying it out: each prefix operator's input and output tiles live
-    /// while it runs, next to the whole input and stage output. Those two share a buffer at best, and the first band
-    /// of stage rows is written while the input is still whole (every patch reads from its row 0 on), so they take at
-    /// least the input plus that band.
+    /// A lower bound of a schedule's arena without laying it out. At each step of a patch, the tiles live from the
+    /// step that fills them to the last step that reads them, crops and kernel scratch at their operator's step (the
+    /// lifetimes <see cref="PatchMemory"/> gives them), next to the whole input and stage output. Those two share a
+    /// buffer at best, and the first band of stage rows is written while the input is still whole (every patch
+    /// reads from its row 0 on), so they take at least the input plus that band.
     /// </summary>
-    private static long TileBound(PatchSchedule schedule)
+    private static long TileBound(PatchSchedule schedule, IReadOnlyList<long> scratch)
     {
-        long widest = 0;
-        foreach (var op in schedule.Ops)
-            widest = Math.Max(widest, op.Inputs.Append(op.Output).Distinct().Sum(t => MemoryPlanner.Align(schedule.TileBytes(t))));
+        int k = schedule.Operators;
+        var live = new long[k + 2];
+        foreach (int t in schedule.TiledTensors)
+        {
+            int first = t == schedule.Graph.Input ? 0 : 1 + Enumerable.Range(0, k).First(j => schedule.Ops[j].Output == t);
+            int last = t == schedule.StageOutput ? k + 1 : Enumerable.Range(0, k).Where(j => schedule.Ops[j].Inputs.Contains(t)).Select(j => j + 1).DefaultIfEmpty(first).Max();
+            for (int step = first; step <= last; step++) live[step] += MemoryPlanner.Align(schedule.TileBytes(t));
+        }
+        foreach (var (op, slot) in schedule.NeedsCrop) live[op + 1] += MemoryPlanner.Align(schedule.CropBytes(op, slot));
+        for (int j = 0; j < k; j++)
+            if (schedule.Ops[j].Index < scratch.Count) live[j + 1] += MemoryPlanner.Align(Math.Max(0, scratch[schedule.Ops[j].Index]));
         var stage = schedule.Graph.Graph.Tensors[schedule.StageOutput];
         long stageRow = stage.Bytes / stage.Shape[1];
-        return MemoryPlanner.Align(schedule.Graph.Graph.Tensors[schedule.Graph.Input].Bytes + schedule.RowReach.Bands[0].End * stageRow) + widest;
+        return MemoryPlanner.Align(schedule.Graph.Graph.Tensors[schedule.Graph.Input].Bytes + schedule.RowReach.Bands[0].End * stageRow) + live.Max();
     }
 
     /// <summary>The MACs of a graph whose prefix runs as scheduled.</summary>
@@ -216,7 +225,7 @@ public static class PatchPlanner
             considered++;
             // A first bound from the tiles and the layer-by-layer rest: most schedules stop here, before their buffers are laid out.
             var schedule = PatchSchedule.Create(graph, k, rows, columns);
-            if (!Worth(Math.Max(TileBound(schedule), liveAfter[k]), MacsOf(schedule, macs))) continue;
+            if (!Worth(Math.Max(TileBound(schedule, scratch), liveAfter[k]), MacsOf(schedule, macs))) continue;
             var candidate = Evaluate(schedule, scratch, CandidateSearchBudget, Worth, macs);
             if (candidate is null || candidate.Arena.ArenaBytes >= before) continue;
             evaluated.Add(candidate);

@@ -253,19 +253,61 @@ public sealed class PatchSchedule
 
     private IReadOnlyList<Patch> Build()
     {
+        // Boxes are computed when read: a fine grid has hundreds of patches, and the planner lays out many grids.
         var patches = new List<Patch>();
         for (int r = 0; r < Rows; r++)
             for (int c = 0; c < Columns; c++)
-            {
-                var rowSpans = RowReach.Spans[r];
-                var columnSpans = ColumnReach.Spans[c];
-                Box BoxOf((int Start, int End) y, (int Start, int End) x) => new(y.Start, y.End, x.Start, x.End);
-                var regions = rowSpans.Keys.ToDictionary(t => t, t => BoxOf(rowSpans[t], columnSpans[t]));
-                var steps = Ops.Select((op, j) => new PatchStep(BoxOf(RowReach.Outputs[r][j], ColumnReach.Outputs[c][j]),
-                    op.Inputs.Select((_, s) => BoxOf(RowReach.Needs[r][j][s], ColumnReach.Needs[c][j][s])).ToList())).ToList();
-                patches.Add(new Patch(r, c, BoxOf(RowReach.Bands[r], ColumnReach.Bands[c]), regions, steps));
-            }
+                patches.Add(new Patch(r, c, BoxOf(RowReach.Bands[r], ColumnReach.Bands[c]), new Regions(RowReach.Spans[r], ColumnReach.Spans[c]), new Steps(this, r, c)));
         return patches;
+    }
+
+    private static Box BoxOf((int Start, int End) y, (int Start, int End) x) => new(y.Start, y.End, x.Start, x.End);
+
+    /// <summary>A patch's tensor boxes: its row band's spans times its column band's spans.</summary>
+    private sealed class Regions : IReadOnlyDictionary<int, Box>
+    {
+        private readonly IReadOnlyDictionary<int, (int Start, int End)> _rows, _columns;
+
+        public Regions(IReadOnlyDictionary<int, (int Start, int End)> rows, IReadOnlyDictionary<int, (int Start, int End)> columns) => (_rows, _columns) = (rows, columns);
+
+        public Box this[int key] => BoxOf(_rows[key], _columns[key]);
+        public IEnumerable<int> Keys => _rows.Keys;
+        public IEnumerable<Box> Values => Keys.Select(k => this[k]);
+        public int Count => _rows.Count;
+        public bool ContainsKey(int key) => _rows.ContainsKey(key);
+
+        public bool TryGetValue(int key, out Box value)
+        {
+            bool found = _rows.TryGetValue(key, out var y) & _columns.TryGetValue(key, out var x);
+            value = found ? BoxOf(y, x) : default;
+            return found;
+        }
+
+        public IEnumerator<KeyValuePair<int, Box>> GetEnumerator() => Keys.Select(k => new KeyValuePair<int, Box>(k, this[k])).GetEnumerator();
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    /// <summary>A patch's steps, from its row and column bands' reach.</summary>
+    private sealed class Steps : IReadOnlyList<PatchStep>
+    {
+        private readonly PatchSchedule _schedule;
+        private readonly int _row, _column;
+
+        public Steps(PatchSchedule schedule, int row, int column) => (_schedule, _row, _column) = (schedule, row, column);
+
+        public PatchStep this[int j]
+        {
+            get
+            {
+                var (rows, columns) = (_schedule.RowReach, _schedule.ColumnReach);
+                return new PatchStep(BoxOf(rows.Outputs[_row][j], columns.Outputs[_column][j]),
+                    Enumerable.Range(0, _schedule.Ops[j].Inputs.Count).Select(s => BoxOf(rows.Needs[_row][j][s], columns.Needs[_column][j][s])).ToList());
+            }
+        }
+
+        public int Count => _schedule.Operators;
+        public IEnumerator<PatchStep> GetEnumerator() => Enumerable.Range(0, Count).Select(j => this[j]).GetEnumerator();
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     private static bool Covers(IReadOnlyList<(int Start, int End)> bands, int size) =>
