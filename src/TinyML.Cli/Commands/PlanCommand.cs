@@ -12,11 +12,12 @@ using TinyML.Compiler.Diagnostics;
 using TinyML.Compiler.Lowering;
 using TinyML.Compiler.Plan;
 using TinyML.Compiler.Planning;
+using TinyML.Compiler.Planning.Patches;
 using TinyML.Compiler.Reports;
 
 namespace TinyML.Cli.Commands;
 
-/// <summary><c>tinyml plan MODEL [--json] [--optimize memory|none] [--ram-budget SIZE] [--report FILE] [--out FILE.tmlmodel] [--target CORE]</c>: the arena plan, its lower bound and the per-operator memory profile.</summary>
+/// <summary><c>tinyml plan MODEL [--json] [--optimize memory|none] [--ram-budget SIZE] [--report FILE] [--out FILE.tmlmodel] [--target CORE] [--pareto]</c>: the arena plan, its lower bound and the per-operator memory profile.</summary>
 public static class PlanCommand
 {
     /// <summary>The JSON schema identifier; docs/cli.md documents it.</summary>
@@ -32,15 +33,16 @@ public static class PlanCommand
         var report = new Option<FileInfo>("--report") { Description = "Write a self-contained HTML/SVG memory report here" };
         var output = new Option<FileInfo>("--out") { Description = "Write the plan as a container (.tmlmodel) here, for tinyml run and tinyml compile" };
         var target = new Option<string>("--target") { Description = "Plan for this core (its kernels' scratch): host (default), " + string.Join(", ", Board.Cores) };
-        var command = new Command("plan", "Plan the model's memory: arena, lower bound, tensor placement") { model, json, optimize, budget, report, output, target };
+        var pareto = new Option<bool>("--pareto") { Description = "Also list the peak / extra-MAC Pareto front of patch-based inference (split and grid choices)" };
+        var command = new Command("plan", "Plan the model's memory: arena, lower bound, tensor placement") { model, json, optimize, budget, report, output, target, pareto };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(json), stdout, stderr, parse.GetValue(optimize), parse.GetValue(budget), parse.GetValue(report),
-            parse.GetValue(output), parse.GetValue(target)));
+            parse.GetValue(output), parse.GetValue(target), parse.GetValue(pareto)));
         return command;
     }
 
     /// <summary>Plans one model; returns the exit code.</summary>
     public static int Run(FileInfo file, bool json, TextWriter stdout, TextWriter stderr, string? optimize = null, string? ramBudget = null, FileInfo? report = null,
-        FileInfo? output = null, string? target = null)
+        FileInfo? output = null, string? target = null, bool pareto = false)
     {
         if (!ModelCompilation.TryOptimize(optimize, stderr, out var options)) return Cli.UsageError;
         if (!ModelCompilation.TryRamBudget(ramBudget, stderr, out long? budget)) return Cli.UsageError;
@@ -67,9 +69,37 @@ public static class PlanCommand
         double overhead = MemoryTechniques.OverheadPercent(plan);
         if (report is not null) File.WriteAllText(report.FullName, MemoryReport.Render(file.Name, graph, MemoryReport.Variants(model, techniques, plan), budget));
         if (output is not null) File.WriteAllBytes(output.FullName, PlanContainer.Write(plan));
-        if (json) WriteJson(stdout, file, graph, plan, live, weights, overhead, techniques);
-        else WriteTable(stdout, file, graph, plan, live, weights, techniques);
+        // The front is searched against the layer-by-layer plan for the same core, whatever the options chose.
+        var front = pareto ? Lowerer.Lower(model, file.FullName, LoweringOptions.None with { Patch = PatchMode.MinimumPeak, Target = core }).Value?.Patches : null;
+        if (json) WriteJson(stdout, file, graph, plan, live, weights, overhead, techniques, front, budget);
+        else
+        {
+            WriteTable(stdout, file, graph, plan, live, weights, techniques);
+            if (front is not null) WriteFront(stdout, front, budget);
+        }
         return 0;
+    }
+
+    /// <summary>The front point a budget takes: the fewest MACs within it (the lowest arena when none fits), as the budget mode chooses.</summary>
+    private static PatchPoint? Cheapest(PatchReport front, long? budget) =>
+        budget is long b ? front.Front.Where(p => p.ArenaBytes <= b).OrderBy(p => p.Macs).ThenBy(p => p.ArenaBytes).FirstOrDefault() : null;
+
+    private static void WriteFront(TextWriter o, PatchReport front, long? budget)
+    {
+        o.WriteLine();
+        if (front.Front.Count == 0)
+        {
+            o.WriteLine($"patch front: none ({front.Reason})");
+            return;
+        }
+        o.WriteLine($"patch front: {front.Front.Count} split and grid choices no other beats in both peak and MACs " +
+            $"(layer by layer {N(front.PeakBefore)} B, {N(front.MacsBefore)} MACs; grid '*': balanced bands)");
+        var cheapest = Cheapest(front, budget);
+        o.WriteLine($"{"arena B",10} {"of layer by layer",17} {"extra MACs",12} {"",8} {"split op",8} {"grid",6}");
+        foreach (var p in front.Front)
+            o.WriteLine($"{N(p.ArenaBytes),10} {((double)p.ArenaBytes / front.PeakBefore).ToString("F3", CultureInfo.InvariantCulture),17} {N(p.ExtraMacs),12} " +
+                $"{("+" + p.MacsOverheadPercent.ToString("F1", CultureInfo.InvariantCulture) + "%"),8} {p.SplitOperator,8} {p.Grid,6}" +
+                (p == cheapest ? $"  <- cheapest within {N(budget!.Value)} B" : ""));
     }
 
     private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
@@ -97,7 +127,7 @@ public static class PlanCommand
     }
 
     private static void WriteJson(TextWriter o, FileInfo file, Graph graph, CompiledPlan plan, System.Collections.Generic.IReadOnlyList<long> live, long weights,
-        double macsOverhead, System.Collections.Generic.IReadOnlyList<TechniqueResult> techniques)
+        double macsOverhead, System.Collections.Generic.IReadOnlyList<TechniqueResult> techniques, PatchReport? front, long? budget)
     {
         var arena = plan.Memory!.Arena;
         JsonOutput.Write(o, w =>
@@ -118,6 +148,30 @@ public static class PlanCommand
                 w.WriteEndObject();
             }
             w.WriteEndArray();
+            if (front is not null)
+            {
+                var cheapest = Cheapest(front, budget);
+                w.WriteStartObject("patch_front");
+                w.WriteNumber("layer_by_layer_bytes", front.PeakBefore);
+                w.WriteNumber("macs", front.MacsBefore);
+                if (front.Front.Count == 0) w.WriteString("reason", front.Reason);
+                w.WriteStartArray("points");
+                foreach (var p in front.Front)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("arena_bytes", p.ArenaBytes);
+                    w.WriteNumber("extra_macs", p.ExtraMacs);
+                    w.WriteNumber("macs_overhead", p.MacsOverheadPercent);
+                    w.WriteNumber("split_op", p.SplitOperator);
+                    w.WriteNumber("rows", p.Rows);
+                    w.WriteNumber("columns", p.Columns);
+                    w.WriteBoolean("uniform", p.Uniform);
+                    if (p == cheapest) w.WriteBoolean("cheapest_within_budget", true);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
             w.WriteStartArray("order");
             foreach (int op in plan.Memory.Order) w.WriteNumberValue(op);
             w.WriteEndArray();
