@@ -64,7 +64,7 @@ public class ParetoAndBudgetRunTests
         // hello_int8 has nothing to run on tiles: the reason instead of a table.
         (code, output, error) = CliRunner.Run("plan", SharedData.Model("hello_int8"), "--pareto");
         Assert.True(code == 0, error);
-        Assert.Contains("patch front: none (no operator at the start of the graph can run on tiles)", output);
+        Assert.Contains("patch front: none (no operator at the start of the graph can run on tiles; tiles stop at graph input 0", output);
     }
 
     [Fact]

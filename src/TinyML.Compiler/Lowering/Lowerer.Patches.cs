@@ -67,15 +67,10 @@ public static partial class Lowerer
                 // Patches must beat the plan the other techniques give without them.
                 long withoutPatches = MemoryScheduler.Schedule(_graph, scratch, ScheduleOptionsOf(_options)).Arena.ArenaBytes;
                 var (chosen, report) = PatchPlanner.Choose(_graph, scratch, _options.Patch, _options.RamBudget, withoutPatches);
-                // Say where the run of tileable operators ends, so a graph that cannot be patched says why.
-                if (!report.Applied && PatchGraph.Analyze(_graph) is { StopReason.Length: > 0 } analysed)
-                    report = report with { Reason = $"{report.Reason} (tiles stop at {analysed.StopReason})" };
                 _plan.Patches = report;
                 if (chosen is null) return false;
                 _patches = chosen;
             }
-            // The report counts graph operators: a folded TRANSPOSE is part of the patched prefix.
-            _plan.Patches = _plan.Patches! with { PrefixOperators = _plan.Patches.PrefixOperators + _patches.Schedule.Graph.FirstOperator };
             var arena = _patches.Arena;
             var problems = PlanVerifier.Verify(arena);
             if (problems.Count > 0) throw new System.InvalidOperationException("patched memory plan failed verification: " + string.Join("; ", problems));

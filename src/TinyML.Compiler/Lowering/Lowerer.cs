@@ -124,8 +124,14 @@ public static partial class Lowerer
                     OperatorOfStep = memory.OperatorOfStep is { } steps ? Map(steps) : null,
                     InPlace = memory.InPlace.Select(p => p with { Operator = _modelIndex[p.Operator] }).ToList(),
                 };
-            if (_plan.Patches is { Applied: true, PrefixOperators: > 0 } patches)
-                _plan.Patches = patches with { PrefixOperators = _modelIndex[patches.PrefixOperators - 1] + 1 };
+            // A split after k operators is a split after the model's operator that the k-th one is.
+            int Split(int k) => k > 0 && k <= _modelIndex.Count ? _modelIndex[k - 1] + 1 : k;
+            if (_plan.Patches is { } patches)
+                _plan.Patches = patches with
+                {
+                    PrefixOperators = patches.Applied ? Split(patches.PrefixOperators) : patches.PrefixOperators,
+                    Front = patches.Front.Select(p => p with { PrefixOperators = Split(p.PrefixOperators) }).ToList(),
+                };
         }
 
         private void Report(string message) => Diagnostics.Add(new Diagnostic(DiagnosticIds.InvalidOperator, Severity.Error, message)

@@ -9,7 +9,8 @@ namespace TinyML.Compiler.Planning.Patches;
 
 /// <summary>
 /// What patch-based inference did to a plan: the split, the grid, the peak before and after, and the extra MACs.
-/// MACs are counted as <see cref="Analysis.Macs"/> counts them.
+/// MACs are counted as <see cref="Analysis.Macs"/> counts them. <c>PrefixOperators</c> counts the model's operators up
+/// to the split, a folded input TRANSPOSE (and PADs folded away) included.
 /// </summary>
 public sealed record PatchReport(bool Applied, string Reason, int PrefixOperators, int Rows, int Columns,
     long PeakBefore, long PeakAfter, long MacsBefore, long MacsAfter, int CandidatesEvaluated)
@@ -60,7 +61,7 @@ public sealed record PatchFront(IReadOnlyList<PatchCandidate> Evaluated, IReadOn
 {
     /// <summary>A candidate as a point.</summary>
     public PatchPoint Point(PatchCandidate c) =>
-        new(c.Schedule.Operators, c.Schedule.Rows, c.Schedule.Columns, c.Schedule.IsUniform, c.Arena.ArenaBytes, c.Macs, MacsBefore);
+        new(c.Schedule.Graph.FirstOperator + c.Schedule.Operators, c.Schedule.Rows, c.Schedule.Columns, c.Schedule.IsUniform, c.Arena.ArenaBytes, c.Macs, MacsBefore);
 
     /// <summary>The front as points.</summary>
     public IReadOnlyList<PatchPoint> Points => Front.Select(Point).ToList();
@@ -250,8 +251,12 @@ public static class PatchPlanner
         var patchGraph = PatchGraph.Analyze(graph);
         var search = Search(patchGraph, scratch, before, macs);
         if (search.Front.Count == 0)
-            return (null, NotApplied(patchGraph.Splits.Count == 0 ? "no operator at the start of the graph can run on tiles" : "no split and grid lowers the peak", search.Considered)
-                with { Front = search.Points });
+        {
+            // Where the run of tileable operators ends says why a graph cannot be patched further.
+            string reason = (patchGraph.Splits.Count == 0 ? "no operator at the start of the graph can run on tiles" : "no split and grid lowers the peak")
+                + (patchGraph.StopReason.Length > 0 ? $"; tiles stop at {patchGraph.StopReason}" : "");
+            return (null, NotApplied(reason, search.Considered) with { Front = search.Points });
+        }
         var best = (mode == PatchMode.Budget && budget is long limit ? search.CheapestWithin(limit) : null) ?? search.MinimumPeak(MinimumPeakTolerancePercent)!;
         // Re-plan the chosen one with the full placement search.
         best = Evaluate(best.Schedule, scratch, macsBefore: macs)!;
@@ -260,6 +265,6 @@ public static class PatchPlanner
 
     /// <summary>The report of an applied candidate.</summary>
     public static PatchReport Report(PatchCandidate candidate, long peakBefore, long macsBefore, int tried) =>
-        new(true, "applied", candidate.Schedule.Operators, candidate.Schedule.Rows, candidate.Schedule.Columns,
+        new(true, "applied", candidate.Schedule.Graph.FirstOperator + candidate.Schedule.Operators, candidate.Schedule.Rows, candidate.Schedule.Columns,
             peakBefore, candidate.Arena.ArenaBytes, macsBefore, candidate.Macs, tried);
 }
