@@ -91,25 +91,39 @@ public sealed class RuntimePackageTests
     }
 
     /// <summary>
-    /// The managed path on another platform: the same app published self-contained for linux-arm64 (the .NET runtime
-    /// pack from NuGet; the package's runtimes/linux-arm64 kernel library) runs under qemu-aarch64 with Debian's arm64
-    /// sysroot: generated class, executor, P/Invoke into the arm64 kernels, TFLM's bytes.
+    /// The managed path on other platforms: the same app published self-contained for the RID (the .NET runtime pack
+    /// from NuGet; the package's runtimes/&lt;rid&gt; kernel library) runs under qemu-aarch64 with Debian's arm64
+    /// sysroot, or under Wine: generated class, executor, P/Invoke into that platform's kernels, TFLM's bytes.
+    /// (linux-arm is not run: this machine's NuGet registry does not serve the .NET linux-arm runtime pack.)
     /// </summary>
-    [Fact]
-    public void PublishedApp_RunsKwsOnLinuxArm64_UnderQemu()
+    [Theory]
+    [InlineData("linux-arm64")]
+    [InlineData("win-x64")]
+    public void PublishedApp_RunsKwsOnAnotherPlatform_UnderEmulation(string rid)
     {
-        string dir = KwsApp("published-linux-arm64");
-        string publish = Path.Combine(dir, "publish-arm64");
-        var published = _sdk.Dotnet(dir, "publish", "App.csproj", "-c", "Release", "-r", "linux-arm64", "--self-contained",
+        bool windows = rid.StartsWith("win", System.StringComparison.Ordinal);
+        string dir = KwsApp("published-" + rid);
+        string publish = Path.Combine(dir, "publish-" + rid);
+        var published = _sdk.Dotnet(dir, "publish", "App.csproj", "-c", "Release", "-r", rid, "--self-contained",
             "-p:InvariantGlobalization=true", "-o", publish, "--nologo");
         Assert.True(published.ExitCode == 0, published.Output);
-        Assert.True(File.Exists(Path.Combine(publish, "libtinyml_kernels.so")), "the arm64 kernel library is not in the published app");
+        string library = windows ? "tinyml_kernels.dll" : "libtinyml_kernels.so";
+        Assert.True(File.Exists(Path.Combine(publish, library)), $"the {rid} kernel library is not in the published app");
 
+        // Wine sees this file system as drive Z:.
+        string Native(string path) => windows ? "Z:" + path.Replace('/', '\\') : path;
+        var environment = new Dictionary<string, string>
+        {
+            ["WINEDEBUG"] = "-all",
+            ["WINEPREFIX"] = Path.Combine(SharedData.Repo, "build", "native-win-x64", "wine"),
+        };
         string golden = Path.Combine(SharedData.Root, "golden", "kws");
         foreach (string vector in new[] { "1", "2" })
         {
             string output = Path.Combine(dir, $"output_{vector}.bin");
-            var run = _sdk.Run("qemu-aarch64", dir, null, "-L", "/usr/aarch64-linux-gnu", Path.Combine(publish, "App"), Path.Combine(golden, $"input_{vector}.bin"), output);
+            string[] app = { Native(Path.Combine(publish, windows ? "App.exe" : "App")), Native(Path.Combine(golden, $"input_{vector}.bin")), Native(output) };
+            var run = windows ? _sdk.Run("/usr/lib/wine/wine64", dir, environment, app)
+                : _sdk.Run("qemu-aarch64", dir, null, new[] { "-L", "/usr/aarch64-linux-gnu" }.Concat(app).ToArray());
             Assert.True(run.ExitCode == 0, run.Output);
             Assert.Equal(File.ReadAllBytes(Path.Combine(golden, $"output_{vector}.bin")), File.ReadAllBytes(output));
         }
