@@ -60,7 +60,11 @@
 #else
 /* Armv7-A Linux (linux-arm) has the DSP instructions too, but its plans are host plans, made without the Cortex-M
  * paths' scratch: only an M-profile core takes them. */
-#define TML_USE_DSP (TML_ARCH_HAS_DSP && TML_ARCH_CORTEX_M)
+#if TML_ARCH_HAS_DSP && TML_ARCH_CORTEX_M
+#define TML_USE_DSP 1
+#else
+#define TML_USE_DSP 0
+#endif
 #define TML_USE_MVE TML_ARCH_HAS_MVE
 #endif
 
