@@ -230,6 +230,44 @@ public class PyTorchPatchTests
         Assert.Contains("operator 0 (TRANSPOSE)", error.Message);
     }
 
+    /// <summary>
+    /// x = TRANSPOSE(NCHW input); y = RELU6(x); z = ADD(x, MAX_POOL_2D 3x3 SAME(y)). Only the whole-TRANSPOSE kind may
+    /// split after the RELU6: x is read after that prefix, so it stays whole in its own buffer (the stage output
+    /// cannot share it), and the plan still equals layer by layer.
+    /// </summary>
+    [Fact]
+    public void AWholeTransposeOutputReadAfterThePrefix_KeepsItsBuffer()
+    {
+        var b = new ModelBuilder();
+        var q = Quantization.PerTensor(0.05f, -4);
+        var shape = new[] { 1, 10, 9, 3 };
+        int nchw = b.Tensor("input", DataType.Int8, new[] { 1, 3, 10, 9 }, q);
+        int x = b.Tensor("nhwc", DataType.Int8, shape, q);
+        b.Inputs(nchw);
+        b.Operator(OpKind.Transpose, new[] { nchw, b.Constant("perm", new[] { 4 }, new[] { 0, 2, 3, 1 }) }, new[] { x }, version: 2);
+        int y = b.Tensor("relu6", DataType.Int8, shape, q);
+        b.Operator(OpKind.Relu6, new[] { x }, new[] { y });
+        int pooled = b.Tensor("pooled", DataType.Int8, shape, q);
+        b.Operator(OpKind.MaxPool2D, new[] { y }, new[] { pooled }, new Pool2DOptions(Padding.Same, 1, 1, 3, 3, Activation.None), 2);
+        int sum = b.Tensor("sum", DataType.Int8, shape, Quantization.PerTensor(0.08f, 1));
+        b.Operator(OpKind.Add, new[] { x, pooled }, new[] { sum }, new AddOptions(Activation.None), 2);
+        var model = b.Outputs(sum).Build();
+        var graph = PatchGraph.Analyze(model.Main);
+        Assert.Equal(new[] { 3 }, graph.Splits);
+        Assert.Equal(new[] { 1, 2, 3 }, graph.WithTransposeWhole()!.Splits);
+        var folded = Lowerer.LowerWithPatches(model, null, 1, 2, 2);
+        Assert.Contains(folded.Diagnostics, d => d.Id == "TML3020" && d.Message.Contains("valid splits: 3"));
+        var input = Enumerable.Range(0, 3 * 10 * 9).Select(i => (byte)(i * 53 + 7)).ToArray();
+        var expected = PatchTests.Run(Lower(model, LoweringOptions.None), input);
+        foreach (int k in new[] { 1, 2 })
+        {
+            var plan = Lowerer.LowerWithPatches(model, null, k, 2, 2, transposeWhole: true).Value!;
+            Assert.Contains(plan.Memory!.Arena.Buffers, buffer => buffer.Name == "nhwc");
+            Assert.DoesNotContain(plan.Memory.Arena.Buffers, buffer => buffer.Name.Contains("(then "));
+            Assert.True(expected.SequenceEqual(RunPatched(plan, graph, input)), $"split {k} differs from layer by layer");
+        }
+    }
+
     [Fact]
     public void AReshapeWhoseInputTileHoldsAHalo_CopiesItsWindow()
     {

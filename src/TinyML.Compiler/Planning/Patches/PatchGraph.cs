@@ -113,12 +113,8 @@ public sealed class PatchGraph
         var ops = new List<PatchOp>();
         int source = graph.Inputs.Count > 0 ? graph.Inputs[0] : -1;
         if (source < 0) return new PatchGraph(graph, source, source, -1, ops, Array.Empty<int>(), "the graph has no input");
-        var consumers = new Dictionary<int, List<int>>();
-        for (int i = 0; i < graph.Operators.Count; i++)
-            foreach (int t in graph.Operators[i].Inputs.Where(t => t >= 0).Distinct())
-                (consumers.TryGetValue(t, out var list) ? list : consumers[t] = new List<int>()).Add(i);
-        IReadOnlyList<int> Users(int t) => consumers.TryGetValue(t, out var u) ? u : Array.Empty<int>();
-        int transpose = FoldableInputTranspose(graph, source, Users(source));
+        var readers = ReadersOf(graph);
+        int transpose = FoldableInputTranspose(graph, source, readers(source));
         int input = transpose < 0 ? source : graph.Operators[transpose].Outputs[0];
         var image = graph.Tensors[input];
         if (!IsImage(image) || image.IsVariable)
@@ -137,7 +133,7 @@ public sealed class PatchGraph
             ops.Add(patchOp);
             available.Add(patchOp.Output);
         }
-        return new PatchGraph(graph, source, input, transpose, ops, ValidSplits(graph, ops, transpose + 1, transpose < 0 ? -1 : input, Users), stop);
+        return new PatchGraph(graph, source, input, transpose, ops, ValidSplits(graph, ops, transpose + 1, transpose < 0 ? -1 : input, readers), stop);
     }
 
     /// <summary>
@@ -148,10 +144,8 @@ public sealed class PatchGraph
     public PatchGraph? WithTransposeWhole()
     {
         if (InputTranspose < 0 || Ops.Count == 0) return null;
-        var consumers = Graph.Operators.Select((op, i) => (op, i)).SelectMany(x => x.op.Inputs.Where(t => t >= 0).Distinct().Select(t => (t, x.i)))
-            .ToLookup(x => x.t, x => x.i);
         // The NHWC tensor is whole now: it may be read after the prefix (the stage output then cannot share it).
-        var splits = ValidSplits(Graph, Ops, FirstOperator, -1, t => consumers[t].ToList());
+        var splits = ValidSplits(Graph, Ops, FirstOperator, -1, ReadersOf(Graph));
         return splits.Count == 0 ? null : new PatchGraph(Graph, Input, Input, -1, Ops, splits, StopReason, InputTranspose);
     }
 
@@ -160,6 +154,16 @@ public sealed class PatchGraph
     {
         var folded = Analyze(graph);
         return folded.WithTransposeWhole() is { } whole ? new[] { folded, whole } : new[] { folded };
+    }
+
+    /// <summary>The operators that read each tensor, in graph order.</summary>
+    private static Func<int, IReadOnlyList<int>> ReadersOf(Graph graph)
+    {
+        var readers = new Dictionary<int, List<int>>();
+        for (int i = 0; i < graph.Operators.Count; i++)
+            foreach (int t in graph.Operators[i].Inputs.Where(t => t >= 0).Distinct())
+                (readers.TryGetValue(t, out var list) ? list : readers[t] = new List<int>()).Add(i);
+        return t => readers.TryGetValue(t, out var r) ? r : Array.Empty<int>();
     }
 
     /// <summary>
