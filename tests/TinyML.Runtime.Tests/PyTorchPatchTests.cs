@@ -301,7 +301,8 @@ public class PyTorchPatchTests
     }
 
     /// <summary>A float32 NCHW input: TRANSPOSE, PAD, VALID convolution, PAD, depthwise convolution; patched at every
-    /// split with forced grids, bit-identical with layer by layer (each output is the same sum in the same order).</summary>
+    /// split with forced grids, with the TRANSPOSE folded and whole, and as chosen, bit-identical with layer by layer
+    /// (each output is the same sum in the same order).</summary>
     [Fact]
     public void FloatNchwInput_PatchedEqualsLayerByLayer()
     {
@@ -320,12 +321,14 @@ public class PyTorchPatchTests
             return y;
         }
         int padded = Pad(x, new[] { 1, h, w, c }, 1, 1, 1, 1, "pad0");                       // 15x13
-        int conv = b.Tensor("conv", DataType.Float32, new[] { 1, 7, 6, 5 });                     // 3x3 stride 2 VALID
-        b.Operator(OpKind.Conv2D, new[] { padded, b.Constant("w0", new[] { 5, 3, 3, c }, Values(5 * 9 * c)), b.Constant("b0", new[] { 5 }, Values(5)) },
+        // Wider than the input, so the stage output is worth sharing the NHWC input's buffer (a whole TRANSPOSE's kind).
+        int f = 12;
+        int conv = b.Tensor("conv", DataType.Float32, new[] { 1, 7, 6, f });                     // 3x3 stride 2 VALID
+        b.Operator(OpKind.Conv2D, new[] { padded, b.Constant("w0", new[] { f, 3, 3, c }, Values(f * 9 * c)), b.Constant("b0", new[] { f }, Values(f)) },
             new[] { conv }, new Conv2DOptions(Padding.Valid, 2, 2, Activation.Relu6), 3);
-        int padded2 = Pad(conv, new[] { 1, 7, 6, 5 }, 0, 2, 2, 0, "pad1");                   // 9x8
-        int dw = b.Tensor("dw", DataType.Float32, new[] { 1, 7, 6, 5 });
-        b.Operator(OpKind.DepthwiseConv2D, new[] { padded2, b.Constant("w1", new[] { 1, 3, 3, 5 }, Values(45)), b.Constant("b1", new[] { 5 }, Values(5)) },
+        int padded2 = Pad(conv, new[] { 1, 7, 6, f }, 0, 2, 2, 0, "pad1");                   // 9x8
+        int dw = b.Tensor("dw", DataType.Float32, new[] { 1, 7, 6, f });
+        b.Operator(OpKind.DepthwiseConv2D, new[] { padded2, b.Constant("w1", new[] { 1, 3, 3, f }, Values(9 * f)), b.Constant("b1", new[] { f }, Values(f)) },
             new[] { dw }, new DepthwiseConv2DOptions(Padding.Valid, 1, 1, 1, Activation.None), 3);
         var model = b.Outputs(dw).Build();
         var graph = PatchGraph.Analyze(model.Main);
@@ -345,7 +348,17 @@ public class PyTorchPatchTests
                     runs++;
                 }
         Assert.True(runs >= 18, $"only {runs} patched runs");
-        Assert.True(PatchTests.Run(Lower(model, LoweringOptions.None with { Patch = PatchMode.MinimumPeak }), input).SequenceEqual(expected));
+        // Chosen plans: minimum peak, and each whole-TRANSPOSE front point as the budget mode takes it.
+        var chosen = Lower(model, LoweringOptions.None with { Patch = PatchMode.MinimumPeak });
+        Assert.True(PatchTests.Run(chosen, input).SequenceEqual(expected));
+        var wholePoints = chosen.Patches!.Front.Where(p => p.TransposeWhole).ToList();
+        Assert.NotEmpty(wholePoints);
+        foreach (var point in wholePoints)
+        {
+            var plan = Lower(model, LoweringOptions.None with { Patch = PatchMode.Budget, RamBudget = point.ArenaBytes });
+            Assert.True(plan.Patches!.TransposeWhole, plan.Patches.Grid);
+            Assert.True(expected.SequenceEqual(RunPatched(plan, graph, input)), $"{point.Grid} after operator {point.SplitOperator} differs from layer by layer");
+        }
     }
 
     private static byte[] MemoryMarshalBytes(float[] values) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
