@@ -55,10 +55,10 @@ public sealed class PatchMemory
     /// below row a_r (the lowest input row any patch of row r or later reads), and every write of the stage output
     /// is above the end of band r (row y1_r). The shift d must keep d + y1_r · stage row bytes ≤ a_r · input row
     /// bytes for every r; it is rounded down to the alignment. A whole TRANSPOSE's NHWC output is such an input. An
-    /// NCHW input (a folded TRANSPOSE) keeps every
-    /// channel plane until its last row is read, so only the first plane's dead rows are a prefix of the buffer: the
-    /// row bytes are then one plane row's (the stage output shares less, never a byte a later patch reads). Null when
-    /// the input is read after the prefix or shares its buffer with another tensor.
+    /// NCHW input (a folded TRANSPOSE) keeps every channel plane until its last row is read, so only the first
+    /// plane's dead rows are a prefix of the buffer: the row bytes are then one plane row's (the stage output shares
+    /// less, never a byte a later patch reads). Null when the input is read after the prefix or shares its buffer
+    /// with another tensor.
     /// </summary>
     private static long? StageShift(PatchSchedule schedule, TensorLifetimes lifetimes, int inputBuffer, int stageBuffer, int prefixEnd)
     {

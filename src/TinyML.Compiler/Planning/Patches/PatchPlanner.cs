@@ -184,7 +184,8 @@ public static class PatchPlanner
     /// step that fills them to the last step that reads them, crops and kernel scratch at their operator's step (the
     /// lifetimes <see cref="PatchMemory"/> gives them), next to the whole input and stage output. Those two share a
     /// buffer at best, and the first band of stage rows is written while the input is still whole (every patch
-    /// reads from its row 0 on), so they take at least the input plus that band.
+    /// reads from its row 0 on), so they take at least the input plus that band. A whole TRANSPOSE's step holds the
+    /// NCHW and the NHWC input.
     /// </summary>
     private static long TileBound(PatchSchedule schedule, IReadOnlyList<long> scratch)
     {
