@@ -42,7 +42,7 @@ public class PatchFrontTests
     {
         var scratch = new long[graph.Operators.Count];
         var search = PatchPlanner.Front(graph, scratch);
-        var exhaustive = FrontOf(PatchPlanner.Candidates(PatchGraph.Analyze(graph), scratch)
+        var exhaustive = FrontOf(PatchPlanner.Candidates(graph, scratch)
             .Where(c => c.Arena.ArenaBytes < search.PeakBefore).Select(search.Point));
         return (search, exhaustive);
     }
@@ -83,6 +83,25 @@ public class PatchFrontTests
             if (exhaustive.Count > 1) fronts++;
         }
         Assert.True(fronts >= 5, $"only {fronts} chains with a front of two points or more");
+    }
+
+    /// <summary>NCHW-input chains (a PyTorch export's TRANSPOSE first): the search over both kinds of patch stage
+    /// (TRANSPOSE folded and whole) finds the exhaustive front of both, and both kinds reach fronts.</summary>
+    [Fact]
+    public void RandomNchwChains_PrunedSearch_FindsTheExhaustiveFront_OfBothKinds()
+    {
+        var random = new Random(20261208);
+        int folded = 0, whole = 0;
+        for (int trial = 0; trial < 25; trial++)
+        {
+            var graph = PyTorchPatchTests.RandomNchwChain(random).Main;
+            Assert.Equal(2, PatchGraph.Kinds(graph).Count);
+            var (search, exhaustive) = SearchAndExhaustive(graph);
+            AssertSameFront(exhaustive, search.Points, $"trial {trial}");
+            folded += search.Points.Count(p => !p.TransposeWhole);
+            whole += search.Points.Count(p => p.TransposeWhole);
+        }
+        Assert.True(folded > 0 && whole > 0, $"{folded} folded and {whole} whole-TRANSPOSE front points");
     }
 
     [Fact]

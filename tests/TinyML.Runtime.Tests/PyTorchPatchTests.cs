@@ -15,13 +15,17 @@ namespace TinyML.Runtime.Tests;
 
 /// <summary>
 /// Patches on graphs shaped like a PyTorch export: an NCHW input transposed to NHWC by the first operator, and an
-/// explicit PAD before every convolution wider than 1×1. The tile cut reads the NCHW input (the TRANSPOSE runs no
-/// call of its own), the PADs run on tiles, and every patched plan computes the layer-by-layer bytes.
+/// explicit PAD before every convolution wider than 1×1. The TRANSPOSE is either folded into the tile cut, which
+/// reads the NCHW input (no call of its own), or runs whole before the patches, which cut their tiles from its NHWC
+/// output; the PADs run on tiles, and every patched plan computes the layer-by-layer bytes.
 /// PAD-crossing plans are lowered with <see cref="LoweringOptions.None"/>, which keeps the PADs as operators.
 /// </summary>
 public class PyTorchPatchTests
 {
     public static TheoryData<string> Models() => new() { "mobilenetv2", "mobilenetv1" };
+
+    /// <summary>Each model with each kind of patch stage (false: TRANSPOSE folded, true: TRANSPOSE whole).</summary>
+    public static TheoryData<string, bool> ModelsAndKinds() => new() { { "mobilenetv2", false }, { "mobilenetv1", false }, { "mobilenetv2", true }, { "mobilenetv1", true } };
 
     private static Model Build(string name) => name == "mobilenetv2"
         ? MobileNetModels.MobileNetV2(0.35, 96, export: MobileNetModels.Export.PyTorch)
@@ -34,15 +38,33 @@ public class PyTorchPatchTests
         return lowered.Value!;
     }
 
-    /// <summary>Checks what a patched plan must be on a PyTorch-shaped graph and returns its output.</summary>
+    /// <summary>Checks what a patched plan must be on a PyTorch-shaped graph (<see cref="PatchGraph.Analyze"/>'s) and returns its output.</summary>
     private static byte[] RunPatched(CompiledPlan plan, PatchGraph graph, byte[] input)
     {
         Assert.Empty(PlanVerifier.Verify(plan.Memory!.Arena));
-        // The TRANSPOSE's only calls are the per-patch cuts: the whole NHWC copy never exists.
+        Assert.Equal(0, graph.InputTranspose);
         var transposeCalls = plan.Calls.Where(c => c.OperatorIndex == graph.InputTranspose).ToList();
-        Assert.Equal(plan.Patches!.Rows * plan.Patches.Columns, transposeCalls.Count);
+        string nhwc = graph.Graph.Tensors[graph.Input].Name.Split(';')[0], nchw = graph.Graph.Tensors[graph.Source].Name.Split(';')[0];
+        int patches = plan.Patches!.Rows * plan.Patches.Columns;
+        if (plan.Patches.TransposeWhole)
+        {
+            // One ordinary TRANSPOSE call before every patch; the tiles are windows of its whole NHWC output.
+            Assert.EndsWith(PatchPoint.TransposeWholeMarker, plan.Patches.Grid);
+            Assert.Equal("tml_transpose", Assert.Single(transposeCalls).Kernel);
+            Assert.Same(transposeCalls[0], plan.Calls[0]);
+            Assert.Equal(patches, plan.Calls.Count(c => c.Kernel == "tml_copy_window" && c.Comment.Contains(": cut input ")));
+            // The NCHW input dies at the TRANSPOSE's step, where it coexists with the NHWC output (which the stage output may share).
+            var source = Assert.Single(plan.Memory.Arena.Buffers, b => b.Name == nchw);
+            var whole = Assert.Single(plan.Memory.Arena.Buffers, b => b.Name == nhwc || b.Name.StartsWith(nhwc + " (then ", StringComparison.Ordinal));
+            Assert.Equal((0, 0), (source.FirstOp, source.LastOp));
+            Assert.Equal(0, whole.FirstOp);
+            Assert.True(plan.ArenaBytes >= source.Bytes + whole.Bytes, $"arena {plan.ArenaBytes} B < NCHW {source.Bytes} B + NHWC {whole.Bytes} B");
+            return PatchTests.Run(plan, input);
+        }
+        // The TRANSPOSE's only calls are the per-patch cuts: the whole NHWC copy never exists.
+        Assert.Equal(patches, transposeCalls.Count);
         Assert.All(transposeCalls, c => Assert.Equal("tml_transpose", c.Kernel));
-        Assert.DoesNotContain(plan.Memory.Arena.Buffers, b => b.Name == graph.Graph.Tensors[graph.Input].Name.Split(';')[0]);
+        Assert.DoesNotContain(plan.Memory.Arena.Buffers, b => b.Name == nhwc);
         // A prefix operator's scratch lives in its own step of the patch (PrefixOperators counts the TRANSPOSE).
         var prefixScratch = Enumerable.Range(0, plan.Patches.PrefixOperators).Select(i => $"scratch of operator {i}").ToHashSet();
         Assert.All(plan.Memory.Arena.Buffers.Where(b => prefixScratch.Contains(b.Name)), b => Assert.Equal(b.FirstOp, b.LastOp));
@@ -103,8 +125,8 @@ public class PyTorchPatchTests
     }
 
     [Theory]
-    [MemberData(nameof(Models))]
-    public void ForcedSplitsAndGrids_ThroughTheTransposeAndPads_AreByteIdentical(string name)
+    [MemberData(nameof(ModelsAndKinds))]
+    public void ForcedSplitsAndGrids_ThroughTheTransposeAndPads_AreByteIdentical(string name, bool transposeWhole)
     {
         var model = Build(name);
         var graph = PatchGraph.Analyze(model.Main);
@@ -119,14 +141,47 @@ public class PyTorchPatchTests
         {
             foreach (var (rows, columns) in new[] { (2, 2), (3, 2), (1, 3) })
             {
-                var lowered = Lowerer.LowerWithPatches(model, null, k, rows, columns);
+                var lowered = Lowerer.LowerWithPatches(model, null, k, rows, columns, transposeWhole);
                 if (lowered.Value is null && lowered.Diagnostics.All(d => d.Id == "TML3020")) continue;
                 Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
+                Assert.Equal(transposeWhole, lowered.Value!.Patches!.TransposeWhole);
                 Assert.True(expected.SequenceEqual(RunPatched(lowered.Value!, graph, input)), $"{name}: split {k}, grid {rows}x{columns} differs from layer by layer");
                 runs++;
             }
         }
         Assert.True(runs >= 6, $"only {runs} patched runs");
+    }
+
+    /// <summary>
+    /// The planner searches both kinds (TRANSPOSE folded and whole) and its front holds both; front points of the
+    /// whole kind, taken by the budget mode with their arena as the budget (balanced bands included), equal layer by
+    /// layer, with the split counted in model operators as for the folded kind.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void ChosenWholeTransposePlans_AreByteIdentical(string name)
+    {
+        var model = Build(name);
+        var graph = PatchGraph.Analyze(model.Main);
+        var whole = graph.WithTransposeWhole()!;
+        Assert.Equal((-1, 0, whole.Input, 1), (whole.InputTranspose, whole.WholeTranspose, whole.Source, whole.FirstOperator));
+        Assert.True(graph.Splits.All(whole.Splits.Contains));
+        var plain = Lower(model, LoweringOptions.None);
+        var front = Lower(model, LoweringOptions.None with { Patch = PatchMode.MinimumPeak }).Patches!.Front;
+        var wholePoints = front.Where(p => p.TransposeWhole).ToList();
+        Assert.NotEmpty(wholePoints);
+        Assert.All(wholePoints, p => Assert.EndsWith(PatchPoint.TransposeWholeMarker, p.Grid));
+        var input = MobileNetModels.Input(model, 3);
+        var expected = PatchTests.Run(plain, input);
+        foreach (var point in new[] { wholePoints[0], wholePoints[wholePoints.Count / 2], wholePoints[^1] }.Distinct())
+        {
+            var plan = Lower(model, LoweringOptions.None with { Patch = PatchMode.Budget, RamBudget = point.ArenaBytes });
+            var report = plan.Patches!;
+            Assert.True(report.Applied && report.TransposeWhole, $"{name}: budget {point.ArenaBytes} B took {report.Grid} after operator {report.SplitOperator}");
+            Assert.Equal((point.PrefixOperators, point.Rows, point.Columns), (report.PrefixOperators, report.Rows, report.Columns));
+            Assert.True(plan.ArenaBytes <= point.ArenaBytes);
+            Assert.True(expected.SequenceEqual(RunPatched(plan, graph, input)), $"{name}: {point.Grid} after operator {point.SplitOperator} differs from layer by layer");
+        }
     }
 
     /// <summary>Op cases with TFLM goldens whose PAD, constant operand or QUANTIZE/DEQUANTIZE the tiles now cross:
@@ -166,6 +221,51 @@ public class PyTorchPatchTests
         var plan = Lower(model, LoweringOptions.None with { Patch = PatchMode.MinimumPeak });
         Assert.False(plan.Patches!.Applied);
         Assert.Contains("operator 0 (TRANSPOSE)", plan.Patches.Reason);
+        // Nor can it run whole ahead of the patches: forcing that is a clear TML3020.
+        Assert.Null(graph.WithTransposeWhole());
+        var forced = Lowerer.LowerWithPatches(model, null, 1, 2, 2, transposeWhole: true);
+        Assert.Null(forced.Value);
+        var error = Assert.Single(forced.Diagnostics, d => d.Id == "TML3020");
+        Assert.Contains("cannot run whole", error.Message);
+        Assert.Contains("operator 0 (TRANSPOSE)", error.Message);
+    }
+
+    /// <summary>
+    /// x = TRANSPOSE(NCHW input); y = RELU6(x); z = ADD(x, MAX_POOL_2D 3x3 SAME(y)). Only the whole-TRANSPOSE kind may
+    /// split after the RELU6: x is read after that prefix, so it stays whole in its own buffer (the stage output
+    /// cannot share it), and the plan still equals layer by layer.
+    /// </summary>
+    [Fact]
+    public void AWholeTransposeOutputReadAfterThePrefix_KeepsItsBuffer()
+    {
+        var b = new ModelBuilder();
+        var q = Quantization.PerTensor(0.05f, -4);
+        var shape = new[] { 1, 10, 9, 3 };
+        int nchw = b.Tensor("input", DataType.Int8, new[] { 1, 3, 10, 9 }, q);
+        int x = b.Tensor("nhwc", DataType.Int8, shape, q);
+        b.Inputs(nchw);
+        b.Operator(OpKind.Transpose, new[] { nchw, b.Constant("perm", new[] { 4 }, new[] { 0, 2, 3, 1 }) }, new[] { x }, version: 2);
+        int y = b.Tensor("relu6", DataType.Int8, shape, q);
+        b.Operator(OpKind.Relu6, new[] { x }, new[] { y });
+        int pooled = b.Tensor("pooled", DataType.Int8, shape, q);
+        b.Operator(OpKind.MaxPool2D, new[] { y }, new[] { pooled }, new Pool2DOptions(Padding.Same, 1, 1, 3, 3, Activation.None), 2);
+        int sum = b.Tensor("sum", DataType.Int8, shape, Quantization.PerTensor(0.08f, 1));
+        b.Operator(OpKind.Add, new[] { x, pooled }, new[] { sum }, new AddOptions(Activation.None), 2);
+        var model = b.Outputs(sum).Build();
+        var graph = PatchGraph.Analyze(model.Main);
+        Assert.Equal(new[] { 3 }, graph.Splits);
+        Assert.Equal(new[] { 1, 2, 3 }, graph.WithTransposeWhole()!.Splits);
+        var folded = Lowerer.LowerWithPatches(model, null, 1, 2, 2);
+        Assert.Contains(folded.Diagnostics, d => d.Id == "TML3020" && d.Message.Contains("valid splits: 3"));
+        var input = Enumerable.Range(0, 3 * 10 * 9).Select(i => (byte)(i * 53 + 7)).ToArray();
+        var expected = PatchTests.Run(Lower(model, LoweringOptions.None), input);
+        foreach (int k in new[] { 1, 2 })
+        {
+            var plan = Lowerer.LowerWithPatches(model, null, k, 2, 2, transposeWhole: true).Value!;
+            Assert.Contains(plan.Memory!.Arena.Buffers, buffer => buffer.Name == "nhwc");
+            Assert.DoesNotContain(plan.Memory.Arena.Buffers, buffer => buffer.Name.Contains("(then "));
+            Assert.True(expected.SequenceEqual(RunPatched(plan, graph, input)), $"split {k} differs from layer by layer");
+        }
     }
 
     [Fact]
@@ -201,7 +301,8 @@ public class PyTorchPatchTests
     }
 
     /// <summary>A float32 NCHW input: TRANSPOSE, PAD, VALID convolution, PAD, depthwise convolution; patched at every
-    /// split with forced grids, bit-identical with layer by layer (each output is the same sum in the same order).</summary>
+    /// split with forced grids, with the TRANSPOSE folded and whole, and as chosen, bit-identical with layer by layer
+    /// (each output is the same sum in the same order).</summary>
     [Fact]
     public void FloatNchwInput_PatchedEqualsLayerByLayer()
     {
@@ -220,12 +321,14 @@ public class PyTorchPatchTests
             return y;
         }
         int padded = Pad(x, new[] { 1, h, w, c }, 1, 1, 1, 1, "pad0");                       // 15x13
-        int conv = b.Tensor("conv", DataType.Float32, new[] { 1, 7, 6, 5 });                     // 3x3 stride 2 VALID
-        b.Operator(OpKind.Conv2D, new[] { padded, b.Constant("w0", new[] { 5, 3, 3, c }, Values(5 * 9 * c)), b.Constant("b0", new[] { 5 }, Values(5)) },
+        // Wider than the input, so the stage output is worth sharing the NHWC input's buffer (a whole TRANSPOSE's kind).
+        int f = 12;
+        int conv = b.Tensor("conv", DataType.Float32, new[] { 1, 7, 6, f });                     // 3x3 stride 2 VALID
+        b.Operator(OpKind.Conv2D, new[] { padded, b.Constant("w0", new[] { f, 3, 3, c }, Values(f * 9 * c)), b.Constant("b0", new[] { f }, Values(f)) },
             new[] { conv }, new Conv2DOptions(Padding.Valid, 2, 2, Activation.Relu6), 3);
-        int padded2 = Pad(conv, new[] { 1, 7, 6, 5 }, 0, 2, 2, 0, "pad1");                   // 9x8
-        int dw = b.Tensor("dw", DataType.Float32, new[] { 1, 7, 6, 5 });
-        b.Operator(OpKind.DepthwiseConv2D, new[] { padded2, b.Constant("w1", new[] { 1, 3, 3, 5 }, Values(45)), b.Constant("b1", new[] { 5 }, Values(5)) },
+        int padded2 = Pad(conv, new[] { 1, 7, 6, f }, 0, 2, 2, 0, "pad1");                   // 9x8
+        int dw = b.Tensor("dw", DataType.Float32, new[] { 1, 7, 6, f });
+        b.Operator(OpKind.DepthwiseConv2D, new[] { padded2, b.Constant("w1", new[] { 1, 3, 3, f }, Values(9 * f)), b.Constant("b1", new[] { f }, Values(f)) },
             new[] { dw }, new DepthwiseConv2DOptions(Padding.Valid, 1, 1, 1, Activation.None), 3);
         var model = b.Outputs(dw).Build();
         var graph = PatchGraph.Analyze(model.Main);
@@ -234,26 +337,38 @@ public class PyTorchPatchTests
         var input = MemoryMarshalBytes(Values(c * h * w));
         var expected = PatchTests.Run(Lower(model, LoweringOptions.None), input);
         int runs = 0;
-        foreach (int k in graph.Splits)
-            foreach (var (rows, columns) in new[] { (2, 2), (3, 2), (1, 3) })
-            {
-                var lowered = Lowerer.LowerWithPatches(model, null, k, rows, columns);
-                if (lowered.Value is null && lowered.Diagnostics.All(d => d.Id == "TML3020")) continue;
-                Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
-                Assert.True(expected.SequenceEqual(RunPatched(lowered.Value!, graph, input)), $"split {k}, grid {rows}x{columns} differs from layer by layer");
-                runs++;
-            }
-        Assert.True(runs >= 9, $"only {runs} patched runs");
+        foreach (bool transposeWhole in new[] { false, true })
+            foreach (int k in graph.Splits)
+                foreach (var (rows, columns) in new[] { (2, 2), (3, 2), (1, 3) })
+                {
+                    var lowered = Lowerer.LowerWithPatches(model, null, k, rows, columns, transposeWhole);
+                    if (lowered.Value is null && lowered.Diagnostics.All(d => d.Id == "TML3020")) continue;
+                    Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
+                    Assert.True(expected.SequenceEqual(RunPatched(lowered.Value!, graph, input)), $"split {k}, grid {rows}x{columns}, TRANSPOSE whole {transposeWhole} differs from layer by layer");
+                    runs++;
+                }
+        Assert.True(runs >= 18, $"only {runs} patched runs");
+        // Chosen plans: minimum peak, and each whole-TRANSPOSE front point as the budget mode takes it.
+        var chosen = Lower(model, LoweringOptions.None with { Patch = PatchMode.MinimumPeak });
+        Assert.True(PatchTests.Run(chosen, input).SequenceEqual(expected));
+        var wholePoints = chosen.Patches!.Front.Where(p => p.TransposeWhole).ToList();
+        Assert.NotEmpty(wholePoints);
+        foreach (var point in wholePoints)
+        {
+            var plan = Lower(model, LoweringOptions.None with { Patch = PatchMode.Budget, RamBudget = point.ArenaBytes });
+            Assert.True(plan.Patches!.TransposeWhole, plan.Patches.Grid);
+            Assert.True(expected.SequenceEqual(RunPatched(plan, graph, input)), $"{point.Grid} after operator {point.SplitOperator} differs from layer by layer");
+        }
     }
 
     private static byte[] MemoryMarshalBytes(float[] values) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
 
-    /// <summary>Random NCHW-input chains with explicit PADs: patched == unpatched at every split and a random grid.</summary>
+    /// <summary>Random NCHW-input chains with explicit PADs: patched == unpatched at every split and a random grid, with the TRANSPOSE folded and whole.</summary>
     [Fact]
     public void RandomNchwChainsWithPads_PatchedEqualsUnpatched()
     {
         var random = new Random(20261207);
-        int patchedRuns = 0, shared = 0, constants = 0, floats = 0, aliases = 0;
+        int patchedRuns = 0, shared = 0, sharedWhole = 0, constants = 0, floats = 0, aliases = 0;
         for (int trial = 0; trial < 40; trial++)
         {
             var model = RandomNchwChain(random);
@@ -276,24 +391,33 @@ public class PyTorchPatchTests
             {
                 var stage = model.Main.Tensors[graph.Ops[k - 1].Output].Shape;
                 int rows = random.Next(1, Math.Min(4, stage[1]) + 1), columns = random.Next(1, Math.Min(4, stage[2]) + 1);
-                var lowered = Lowerer.LowerWithPatches(model, null, k, rows, columns);
-                if (lowered.Value is null && lowered.Diagnostics.All(d => d.Id == "TML3020")) continue;
-                Assert.True(lowered.Value is not null, $"trial {trial}, split {k}: " + string.Join("\n", lowered.Diagnostics));
-                Assert.True(expected.SequenceEqual(RunPatched(lowered.Value!, graph, input)), $"trial {trial}: split {k}, grid {rows}x{columns} differs from layer by layer");
-                if (lowered.Value!.Memory!.Arena.Buffers.Any(b => b.Name.Contains("(then "))) shared++;
-                patchedRuns++;
+                foreach (bool transposeWhole in new[] { false, true })
+                {
+                    var lowered = Lowerer.LowerWithPatches(model, null, k, rows, columns, transposeWhole);
+                    if (lowered.Value is null && lowered.Diagnostics.All(d => d.Id == "TML3020")) continue;
+                    Assert.True(lowered.Value is not null, $"trial {trial}, split {k}: " + string.Join("\n", lowered.Diagnostics));
+                    Assert.True(expected.SequenceEqual(RunPatched(lowered.Value!, graph, input)),
+                        $"trial {trial}: split {k}, grid {rows}x{columns}, TRANSPOSE whole {transposeWhole} differs from layer by layer");
+                    if (lowered.Value!.Memory!.Arena.Buffers.Any(b => b.Name.Contains("(then ")))
+                    {
+                        if (transposeWhole) sharedWhole++;
+                        else shared++;
+                    }
+                    patchedRuns++;
+                }
             }
         }
-        Assert.True(patchedRuns > 60, $"only {patchedRuns} patched runs");
+        Assert.True(patchedRuns > 120, $"only {patchedRuns} patched runs");
         Assert.True(constants > 3 && floats > 3 && aliases > 3, $"{constants} constant operands, {floats} float stretches, {aliases} aliases");
-        // The stage output shares the NCHW input's buffer in some of them (its dead first-plane rows).
-        Assert.True(shared > 0);
+        // The stage output shares the NCHW input's buffer in some of them (its dead first-plane rows), and a whole
+        // TRANSPOSE's NHWC output in some.
+        Assert.True(shared > 0 && sharedWhole > 0, $"{shared} folded and {sharedWhole} whole-TRANSPOSE plans share the stage output's buffer");
     }
 
     /// <summary>An int8 NCHW input, a TRANSPOSE to NHWC, then PADs (asymmetric, on H and W), VALID convolutions and
     /// depthwise convolutions, max pools, RELU6, same-shape RESHAPEs, ADD/SUB/MUL with a per-channel or scalar
     /// constant, and float32 stretches (DEQUANTIZE, ADD of a constant, QUANTIZE).</summary>
-    private static Model RandomNchwChain(Random random)
+    internal static Model RandomNchwChain(Random random)
     {
         var b = new ModelBuilder();
         int h = random.Next(5, 15), w = random.Next(5, 15), c = random.Next(1, 5);

@@ -22,13 +22,15 @@ public static partial class Lowerer
 {
     /// <summary>
     /// Lowers with a given split and grid instead of the planner's choice (tests and the bench use it to run any
-    /// candidate). <paramref name="prefixOperators"/> must be one of <see cref="PatchGraph.Splits"/>.
+    /// candidate). <paramref name="prefixOperators"/> must be one of <see cref="PatchGraph.Splits"/>;
+    /// <paramref name="transposeWhole"/> runs the input TRANSPOSE whole before the patches (<see cref="PatchGraph.WithTransposeWhole"/>)
+    /// instead of folding it into the tile cut.
     /// </summary>
-    public static Result<CompiledPlan> LowerWithPatches(Model model, string? file, int prefixOperators, int rows, int columns)
+    public static Result<CompiledPlan> LowerWithPatches(Model model, string? file, int prefixOperators, int rows, int columns, bool transposeWhole = false)
     {
         var validation = ModelValidator.Validate(model, file);
         if (validation.Any(d => d.Severity == Severity.Error)) return new Result<CompiledPlan>(null, validation);
-        var context = new Context(Unfolded(model.Main), file, LoweringOptions.None) { ForcedPatch = (prefixOperators, rows, columns) };
+        var context = new Context(Unfolded(model.Main), file, LoweringOptions.None) { ForcedPatch = (prefixOperators, rows, columns, transposeWhole) };
         var plan = context.Run();
         var diagnostics = validation.Concat(context.Diagnostics.Ordered()).ToList();
         return new Result<CompiledPlan>(context.Diagnostics.HasErrors ? null : plan, diagnostics);
@@ -39,17 +41,21 @@ public static partial class Lowerer
         private PatchCandidate? _patches;
 
         /// <summary>A split and grid to use instead of choosing one.</summary>
-        public (int Operators, int Rows, int Columns)? ForcedPatch { get; init; }
+        public (int Operators, int Rows, int Columns, bool TransposeWhole)? ForcedPatch { get; init; }
 
         /// <summary>Chooses patches and, when they apply, lays out the patched arena. False: plan layer by layer.</summary>
         private bool PlanPatches(long[] scratch)
         {
             if (ForcedPatch is { } forced)
             {
-                var graph = PatchGraph.Analyze(_graph);
+                var analyzed = PatchGraph.Analyze(_graph);
+                var graph = forced.TransposeWhole ? analyzed.WithTransposeWhole() : analyzed;
                 string? problem = null;
                 PatchCandidate? candidate = null;
-                if (!graph.Splits.Contains(forced.Operators))
+                if (graph is null)
+                    problem = "the input TRANSPOSE cannot run whole before the patches: the graph has no TRANSPOSE from NCHW to NHWC as operator 0 followed by operators that run on tiles"
+                        + (analyzed.StopReason.Length > 0 ? $" (tiles stop at {analyzed.StopReason})" : "");
+                else if (!graph.Splits.Contains(forced.Operators))
                     problem = $"a split after {forced.Operators} operators is not valid for this graph (valid splits: {string.Join(", ", graph.Splits)})";
                 else if ((candidate = PatchPlanner.Evaluate(graph, forced.Operators, forced.Rows, forced.Columns, scratch)) is null)
                     problem = $"a {forced.Rows}x{forced.Columns} grid does not fit the stage output {T(graph.Ops[forced.Operators - 1].Output).Shape} after {forced.Operators} operators, or leaves a tile empty";
@@ -88,8 +94,8 @@ public static partial class Lowerer
                 Order = Enumerable.Range(0, _graph.Operators.Count).ToList(),
             };
             _plan.ExtraMacs = _plan.Patches!.MacsAfter - _plan.Patches.MacsBefore;
-            // The prefix (after a folded TRANSPOSE, which runs no call of its own) is emitted patch by patch; the
-            // operators after it follow in graph order.
+            // The prefix (after the input TRANSPOSE: folded, it runs no call of its own; whole, EmitPatches runs it
+            // first) is emitted patch by patch; the operators after it follow in graph order.
             int prefixEnd = _patches.Schedule.Graph.FirstOperator + _patches.Schedule.Operators;
             _order = Enumerable.Range(prefixEnd, _graph.Operators.Count - prefixEnd).ToList();
             long state = 0;
@@ -107,6 +113,19 @@ public static partial class Lowerer
         {
             if (_patches is null) return;
             var schedule = _patches.Schedule;
+            // Operators that run whole before the patches (a whole input TRANSPOSE): their ordinary calls.
+            for (int i = 0; i < schedule.Graph.WholeBefore; i++)
+            {
+                _op = i;
+                try
+                {
+                    LowerOperator(_graph.Operators[_op]);
+                }
+                catch (OperatorException e)
+                {
+                    Report(e.Message);
+                }
+            }
             int k = schedule.Operators;
             var templates = new KernelCall?[k];
             for (int j = 0; j < k; j++)

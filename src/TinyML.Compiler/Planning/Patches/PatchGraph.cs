@@ -64,20 +64,23 @@ public sealed record PatchOp(int Index, PatchOpShape Shape, IReadOnlyList<int> I
 /// after k operators is valid when the only tensor that the first k operators produce and anything after them
 /// reads is the output of operator k - 1 (the stage output), and every operator reads only the patched graph input
 /// or tensors of the prefix. A graph whose input 0 is NCHW and feeds only a leading TRANSPOSE to NHWC (a PyTorch
-/// export) is patched from that TRANSPOSE's output: the tile cut reads the NCHW input directly, so the TRANSPOSE
-/// runs no call of its own.
+/// export) is patched from that TRANSPOSE's output in one of two ways: folded (<see cref="Analyze"/>: the tile cut
+/// reads the NCHW input directly, so the TRANSPOSE runs no call of its own), or with the TRANSPOSE run whole first
+/// (<see cref="WithTransposeWhole"/>: its NHWC output is the whole input the tiles are cut from).
 /// </summary>
 public sealed class PatchGraph
 {
     /// <summary>The permutation from NCHW to NHWC.</summary>
     private static readonly int[] NchwToNhwc = { 0, 2, 3, 1 };
 
-    private PatchGraph(Graph graph, int source, int input, int inputTranspose, IReadOnlyList<PatchOp> ops, IReadOnlyList<int> splits, string stopReason)
+    private PatchGraph(Graph graph, int source, int input, int inputTranspose, IReadOnlyList<PatchOp> ops, IReadOnlyList<int> splits, string stopReason,
+        int wholeTranspose = -1)
     {
         Graph = graph;
         Source = source;
         Input = input;
         InputTranspose = inputTranspose;
+        WholeTranspose = wholeTranspose;
         Ops = ops;
         Splits = splits;
         StopReason = stopReason;
@@ -85,14 +88,18 @@ public sealed class PatchGraph
 
     /// <summary>The graph.</summary>
     public Graph Graph { get; }
-    /// <summary>Graph input 0, whose bytes the input tiles are cut from.</summary>
+    /// <summary>The whole tensor the input tiles are cut from: graph input 0, or the NHWC output of a <see cref="WholeTranspose"/>.</summary>
     public int Source { get; }
-    /// <summary>The NHWC tensor the tiles are boxes of: graph input 0, or the output of <see cref="InputTranspose"/>.</summary>
+    /// <summary>The NHWC tensor the tiles are boxes of: graph input 0, or the output of the input TRANSPOSE.</summary>
     public int Input { get; }
     /// <summary>The folded TRANSPOSE from NCHW (operator 0), or -1: the tile cut does its work.</summary>
     public int InputTranspose { get; }
-    /// <summary>Graph operators before <see cref="Ops"/> (the folded TRANSPOSE): operator j of the prefix is graph operator FirstOperator + j.</summary>
-    public int FirstOperator => InputTranspose < 0 ? 0 : InputTranspose + 1;
+    /// <summary>The TRANSPOSE from NCHW (operator 0) when it runs whole, as its ordinary call, before the first patch; or -1.</summary>
+    public int WholeTranspose { get; }
+    /// <summary>Graph operators that run whole before the patches (0, or 1 with a <see cref="WholeTranspose"/>).</summary>
+    public int WholeBefore => WholeTranspose + 1;
+    /// <summary>Graph operators before <see cref="Ops"/> (the input TRANSPOSE, folded or whole): operator j of the prefix is graph operator FirstOperator + j.</summary>
+    public int FirstOperator => Math.Max(InputTranspose, WholeTranspose) + 1;
     /// <summary>The longest run of operators from the start that can run on tiles.</summary>
     public IReadOnlyList<PatchOp> Ops { get; }
     /// <summary>Valid prefix lengths k (the stage output is the output of operator k - 1), ascending.</summary>
@@ -106,12 +113,8 @@ public sealed class PatchGraph
         var ops = new List<PatchOp>();
         int source = graph.Inputs.Count > 0 ? graph.Inputs[0] : -1;
         if (source < 0) return new PatchGraph(graph, source, source, -1, ops, Array.Empty<int>(), "the graph has no input");
-        var consumers = new Dictionary<int, List<int>>();
-        for (int i = 0; i < graph.Operators.Count; i++)
-            foreach (int t in graph.Operators[i].Inputs.Where(t => t >= 0).Distinct())
-                (consumers.TryGetValue(t, out var list) ? list : consumers[t] = new List<int>()).Add(i);
-        IReadOnlyList<int> Users(int t) => consumers.TryGetValue(t, out var u) ? u : Array.Empty<int>();
-        int transpose = FoldableInputTranspose(graph, source, Users(source));
+        var readers = ReadersOf(graph);
+        int transpose = FoldableInputTranspose(graph, source, readers(source));
         int input = transpose < 0 ? source : graph.Operators[transpose].Outputs[0];
         var image = graph.Tensors[input];
         if (!IsImage(image) || image.IsVariable)
@@ -130,17 +133,53 @@ public sealed class PatchGraph
             ops.Add(patchOp);
             available.Add(patchOp.Output);
         }
-        int first = transpose + 1;
+        return new PatchGraph(graph, source, input, transpose, ops, ValidSplits(graph, ops, transpose + 1, transpose < 0 ? -1 : input, readers), stop);
+    }
+
+    /// <summary>
+    /// The same run with the input TRANSPOSE run whole (its ordinary call) instead of folded into the tile cut: the
+    /// NCHW input dies after it, and its NHWC output is cut into tiles like an NHWC graph input. Null when there is
+    /// no foldable input TRANSPOSE or nothing to patch after it.
+    /// </summary>
+    public PatchGraph? WithTransposeWhole()
+    {
+        if (InputTranspose < 0 || Ops.Count == 0) return null;
+        // The NHWC tensor is whole now: it may be read after the prefix (the stage output then cannot share it).
+        var splits = ValidSplits(Graph, Ops, FirstOperator, -1, ReadersOf(Graph));
+        return splits.Count == 0 ? null : new PatchGraph(Graph, Input, Input, -1, Ops, splits, StopReason, InputTranspose);
+    }
+
+    /// <summary>The graph's kinds of patch stage: <see cref="Analyze"/>'s, and the whole-TRANSPOSE one where there is one.</summary>
+    public static IReadOnlyList<PatchGraph> Kinds(Graph graph)
+    {
+        var folded = Analyze(graph);
+        return folded.WithTransposeWhole() is { } whole ? new[] { folded, whole } : new[] { folded };
+    }
+
+    /// <summary>The operators that read each tensor, in graph order.</summary>
+    private static Func<int, IReadOnlyList<int>> ReadersOf(Graph graph)
+    {
+        var readers = new Dictionary<int, List<int>>();
+        for (int i = 0; i < graph.Operators.Count; i++)
+            foreach (int t in graph.Operators[i].Inputs.Where(t => t >= 0).Distinct())
+                (readers.TryGetValue(t, out var list) ? list : readers[t] = new List<int>()).Add(i);
+        return t => readers.TryGetValue(t, out var r) ? r : Array.Empty<int>();
+    }
+
+    /// <summary>
+    /// Prefix lengths k whose prefix, graph operators [0, first + k), reads what it produces before the stage output
+    /// (and a folded TRANSPOSE's output, <paramref name="foldedInput"/>) inside it only.
+    /// </summary>
+    private static IReadOnlyList<int> ValidSplits(Graph graph, IReadOnlyList<PatchOp> ops, int first, int foldedInput, Func<int, IReadOnlyList<int>> users)
+    {
         var splits = new List<int>();
         for (int k = 1; k <= ops.Count; k++)
         {
-            // The prefix is graph operators [0, first + k); what it produces before the stage output (and the folded
-            // TRANSPOSE's output) must be read inside it only.
-            var internalTensors = ops.Take(k - 1).Select(o => o.Output).Concat(transpose < 0 ? Array.Empty<int>() : new[] { input });
-            bool valid = internalTensors.All(t => Users(t).Count > 0 && Users(t).All(c => c < first + k) && !graph.Outputs.Contains(t));
+            var internalTensors = ops.Take(k - 1).Select(o => o.Output).Concat(foldedInput < 0 ? Array.Empty<int>() : new[] { foldedInput });
+            bool valid = internalTensors.All(t => users(t).Count > 0 && users(t).All(c => c < first + k) && !graph.Outputs.Contains(t));
             if (valid) splits.Add(k);
         }
-        return new PatchGraph(graph, source, input, transpose, ops, splits, stop);
+        return splits;
     }
 
     /// <summary>

@@ -7,11 +7,12 @@ using System.Linq;
 namespace TinyML.Compiler.Planning.Patches;
 
 /// <summary>
-/// The arena buffers of a patched plan, on a timeline of steps instead of operators. Every patch runs the same
-/// steps: step 0 cuts the input tile, step j + 1 runs prefix operator j (after cropping its inputs where needed),
-/// step k + 1 writes the stage tile into the stage output. Tile buffers live within those steps and are reused by
-/// the next patch; the graph input and the stage output are whole and live across all of them. Operator i after
-/// the prefix is step <see cref="PrefixSteps"/> + i - k.
+/// The arena buffers of a patched plan, on a timeline of steps instead of operators. Operators that run whole
+/// before the patches (a whole input TRANSPOSE) take steps 0 … w - 1; then every patch runs the same steps: step w
+/// cuts the input tile, step w + j + 1 runs prefix operator j (after cropping its inputs where needed), step
+/// w + k + 1 writes the stage tile into the stage output. Tile buffers live within those steps and are reused by
+/// the next patch; the whole input and the stage output live across all of them. Operator i after the prefix
+/// (which ends before graph operator e) is step <see cref="PrefixSteps"/> + i - e.
 /// </summary>
 public sealed class PatchMemory
 {
@@ -42,7 +43,7 @@ public sealed class PatchMemory
     public IReadOnlyDictionary<int, int> ScratchBufferOfOperator { get; }
     /// <summary>The graph operator each step belongs to (cutting the input belongs to the first, writing the stage tile to the last prefix operator).</summary>
     public IReadOnlyList<int> OperatorOfStep { get; }
-    /// <summary>Steps of one patch (prefix operators + 2).</summary>
+    /// <summary>Steps up to the end of a patch: whole operators before it, prefix operators, + 2.</summary>
     public int PrefixSteps { get; }
 
     /// <summary>The step of a graph operator after the prefix, which ends before graph operator <paramref name="prefixEnd"/>.</summary>
@@ -53,10 +54,11 @@ public sealed class PatchMemory
     /// no later patch reads: patches run row by row, so while patch row r runs, every read of the input is at or
     /// below row a_r (the lowest input row any patch of row r or later reads), and every write of the stage output
     /// is above the end of band r (row y1_r). The shift d must keep d + y1_r · stage row bytes ≤ a_r · input row
-    /// bytes for every r; it is rounded down to the alignment. An NCHW input (a folded TRANSPOSE) keeps every
-    /// channel plane until its last row is read, so only the first plane's dead rows are a prefix of the buffer: the
-    /// row bytes are then one plane row's (the stage output shares less, never a byte a later patch reads). Null when
-    /// the input is read after the prefix or shares its buffer with another tensor.
+    /// bytes for every r; it is rounded down to the alignment. A whole TRANSPOSE's NHWC output is such an input. An
+    /// NCHW input (a folded TRANSPOSE) keeps every channel plane until its last row is read, so only the first
+    /// plane's dead rows are a prefix of the buffer: the row bytes are then one plane row's (the stage output shares
+    /// less, never a byte a later patch reads). Null when the input is read after the prefix or shares its buffer
+    /// with another tensor.
     /// </summary>
     private static long? StageShift(PatchSchedule schedule, TensorLifetimes lifetimes, int inputBuffer, int stageBuffer, int prefixEnd)
     {
@@ -97,10 +99,12 @@ public sealed class PatchMemory
     {
         var graph = schedule.Graph.Graph;
         int k = schedule.Operators;
-        int steps = k + 2;
-        // Graph operators [0, prefixEnd) run patch by patch (a folded TRANSPOSE first, then the k prefix operators).
+        // Graph operators [0, lead) run whole, one step each; [lead, prefixEnd) patch by patch (a folded TRANSPOSE
+        // first, then the k prefix operators) in steps lead … lead + k + 1.
+        int lead = schedule.Graph.WholeBefore;
+        int steps = lead + k + 2;
         int prefixEnd = schedule.Graph.FirstOperator + k;
-        int Map(int op, bool isEnd) => op < prefixEnd ? (isEnd ? steps - 1 : 0) : steps + op - prefixEnd;
+        int Map(int op, bool isEnd) => op < lead ? op : op < prefixEnd ? (isEnd ? steps - 1 : lead) : steps + op - prefixEnd;
         var lifetimes = TensorLifetimes.Compute(graph);
         // A folded TRANSPOSE's NHWC output only ever exists as tiles.
         var internalTensors = new HashSet<int>(schedule.Ops.Select(o => o.Output).Where(t => t != schedule.StageOutput)
@@ -122,7 +126,7 @@ public sealed class PatchMemory
                 // One buffer: the input at -min(0, d), the stage output d bytes after the input's start.
                 var stage = lifetimes.Buffers[stageBuffer];
                 long start = Math.Min(0, d), end = Math.Max(b.Bytes, d + stage.Bytes);
-                buffers.Add(new ArenaBuffer($"{Short(b.Name)} (then {Short(stage.Name)})", end - start, 0, Map(stage.LastOp, true)));
+                buffers.Add(new ArenaBuffer($"{Short(b.Name)} (then {Short(stage.Name)})", end - start, Map(b.FirstOp, false), Map(stage.LastOp, true)));
                 remap[stageBuffer] = remap[group.Key];
                 foreach (var pair in lifetimes.BufferOfTensor)
                     if (pair.Value == inputBuffer) offsetInBuffer[pair.Key] = -start;
@@ -137,9 +141,9 @@ public sealed class PatchMemory
         var tile = new Dictionary<int, int>();
         foreach (int t in schedule.TiledTensors)
         {
-            int producer = t == schedule.Graph.Input ? 0 : schedule.Ops.Select((o, j) => (o, j)).First(x => x.o.Output == t).j + 1;
-            int last = t == schedule.StageOutput ? k + 1
-                : schedule.Ops.Select((o, j) => (o, j)).Where(x => x.o.Inputs.Contains(t)).Select(x => x.j + 1).DefaultIfEmpty(producer).Max();
+            int producer = lead + (t == schedule.Graph.Input ? 0 : schedule.Ops.Select((o, j) => (o, j)).First(x => x.o.Output == t).j + 1);
+            int last = t == schedule.StageOutput ? lead + k + 1
+                : schedule.Ops.Select((o, j) => (o, j)).Where(x => x.o.Inputs.Contains(t)).Select(x => lead + x.j + 1).DefaultIfEmpty(producer).Max();
             // An alias whose tile is its input's whole tile in every patch keeps that buffer: no copy.
             if (SharesTile(schedule, t) is int source)
             {
@@ -155,7 +159,7 @@ public sealed class PatchMemory
         {
             if (schedule.Ops[op].Shape == PatchOpShape.Alias) continue; // copies its window straight from the input tile
             crop[(op, slot)] = buffers.Count;
-            buffers.Add(new ArenaBuffer($"crop {slot} of operator {schedule.Ops[op].Index}", schedule.CropBytes(op, slot), op + 1, op + 1));
+            buffers.Add(new ArenaBuffer($"crop {slot} of operator {schedule.Ops[op].Index}", schedule.CropBytes(op, slot), lead + op + 1, lead + op + 1));
         }
         var scratchBuffers = new Dictionary<int, int>();
         // A patched operator's scratch serves each of its tile calls in turn, at its step.
@@ -164,17 +168,17 @@ public sealed class PatchMemory
             int op = schedule.Ops[j].Index;
             if (op >= scratch.Count || scratch[op] <= 0) continue;
             scratchBuffers[op] = buffers.Count;
-            buffers.Add(new ArenaBuffer($"scratch of operator {op}", scratch[op], j + 1, j + 1));
+            buffers.Add(new ArenaBuffer($"scratch of operator {op}", scratch[op], lead + j + 1, lead + j + 1));
         }
-        for (int i = prefixEnd; i < scratch.Count; i++)
+        foreach (int i in Enumerable.Range(0, lead).Concat(Enumerable.Range(prefixEnd, Math.Max(0, scratch.Count - prefixEnd))))
         {
-            if (scratch[i] <= 0) continue;
+            if (i >= scratch.Count || scratch[i] <= 0) continue;
             scratchBuffers[i] = buffers.Count;
             buffers.Add(new ArenaBuffer($"scratch of operator {i}", scratch[i], Map(i, false), Map(i, true)));
         }
         // Cutting the input tile is the folded TRANSPOSE's work when there is one.
         int cutter = schedule.Graph.InputTranspose >= 0 ? schedule.Graph.InputTranspose : schedule.Ops[0].Index;
-        var operatorOfStep = new[] { cutter }.Concat(schedule.Ops.Select(o => o.Index)).Append(schedule.Ops[k - 1].Index)
+        var operatorOfStep = Enumerable.Range(0, lead).Append(cutter).Concat(schedule.Ops.Select(o => o.Index)).Append(schedule.Ops[k - 1].Index)
             .Concat(Enumerable.Range(prefixEnd, graph.Operators.Count - prefixEnd)).ToList();
         return new PatchMemory(buffers, whole, offsetInBuffer, tile, crop, scratchBuffers, steps, operatorOfStep);
     }

@@ -10,7 +10,7 @@ namespace TinyML.Compiler.Planning.Patches;
 /// <summary>
 /// What patch-based inference did to a plan: the split, the grid, the peak before and after, and the extra MACs.
 /// MACs are counted as <see cref="Analysis.Macs"/> counts them. <c>PrefixOperators</c> counts the model's operators up
-/// to the split, a folded input TRANSPOSE (and PADs folded away) included.
+/// to the split, the input TRANSPOSE (folded or whole) and PADs folded away included.
 /// </summary>
 public sealed record PatchReport(bool Applied, string Reason, int PrefixOperators, int Rows, int Columns,
     long PeakBefore, long PeakAfter, long MacsBefore, long MacsAfter, int CandidatesEvaluated)
@@ -18,8 +18,11 @@ public sealed record PatchReport(bool Applied, string Reason, int PrefixOperator
     /// <summary>The last operator that runs patch by patch (its output is the stage output), or -1.</summary>
     public int SplitOperator => Applied ? PrefixOperators - 1 : -1;
 
-    /// <summary>The grid as text, for example "4x4".</summary>
-    public string Grid => Applied ? $"{Rows}x{Columns}" : "-";
+    /// <summary>True when the input TRANSPOSE runs whole before the patches, which cut their tiles from its NHWC output.</summary>
+    public bool TransposeWhole { get; init; }
+
+    /// <summary>The grid as text, for example "4x4", or "4x4, T whole" when the input TRANSPOSE runs whole.</summary>
+    public string Grid => Applied ? $"{Rows}x{Columns}{(TransposeWhole ? PatchPoint.TransposeWholeMarker : "")}" : "-";
 
     /// <summary>Extra MACs in percent of the layer-by-layer MACs.</summary>
     public double MacsOverheadPercent => MacsBefore == 0 ? 0 : 100.0 * (MacsAfter - MacsBefore) / MacsBefore;
@@ -31,14 +34,18 @@ public sealed record PatchReport(bool Applied, string Reason, int PrefixOperator
     public IReadOnlyList<PatchPoint> Front { get; init; } = Array.Empty<PatchPoint>();
 }
 
-/// <summary>One evaluated split and grid: its arena (placed with the candidate search budget) and MACs.</summary>
-public sealed record PatchPoint(int PrefixOperators, int Rows, int Columns, bool Uniform, long ArenaBytes, long Macs, long MacsBefore)
+/// <summary>One evaluated split and grid: its arena (placed with the candidate search budget) and MACs; <c>TransposeWhole</c>
+/// when the input TRANSPOSE runs whole before the patches instead of being folded into the tile cut.</summary>
+public sealed record PatchPoint(int PrefixOperators, int Rows, int Columns, bool Uniform, long ArenaBytes, long Macs, long MacsBefore, bool TransposeWhole = false)
 {
+    /// <summary>What a grid's text ends with when the input TRANSPOSE runs whole.</summary>
+    public const string TransposeWholeMarker = ", T whole";
+
     /// <summary>The last operator of the prefix.</summary>
     public int SplitOperator => PrefixOperators - 1;
 
-    /// <summary>The grid as text: "4x4", with a '*' when the bands are not near-equal.</summary>
-    public string Grid => $"{Rows}x{Columns}{(Uniform ? "" : "*")}";
+    /// <summary>The grid as text: "4x4", with a '*' when the bands are not near-equal and ", T whole" when the input TRANSPOSE runs whole.</summary>
+    public string Grid => $"{Rows}x{Columns}{(Uniform ? "" : "*")}{(TransposeWhole ? TransposeWholeMarker : "")}";
 
     /// <summary>MACs over the layer-by-layer MACs.</summary>
     public long ExtraMacs => Macs - MacsBefore;
@@ -61,7 +68,8 @@ public sealed record PatchFront(IReadOnlyList<PatchCandidate> Evaluated, IReadOn
 {
     /// <summary>A candidate as a point.</summary>
     public PatchPoint Point(PatchCandidate c) =>
-        new(c.Schedule.Graph.FirstOperator + c.Schedule.Operators, c.Schedule.Rows, c.Schedule.Columns, c.Schedule.IsUniform, c.Arena.ArenaBytes, c.Macs, MacsBefore);
+        new(c.Schedule.Graph.FirstOperator + c.Schedule.Operators, c.Schedule.Rows, c.Schedule.Columns, c.Schedule.IsUniform, c.Arena.ArenaBytes, c.Macs, MacsBefore,
+            c.Schedule.Graph.WholeTranspose >= 0);
 
     /// <summary>The front as points.</summary>
     public IReadOnlyList<PatchPoint> Points => Front.Select(Point).ToList();
@@ -83,7 +91,8 @@ public sealed record PatchFront(IReadOnlyList<PatchCandidate> Evaluated, IReadOn
 public sealed record PatchCandidate(PatchSchedule Schedule, PatchMemory Memory, ArenaPlan Arena, long Macs);
 
 /// <summary>
-/// Chooses the split point and the patch grid. Every valid split (see <see cref="PatchGraph"/>) is tried with every
+/// Chooses the split point and the patch grid. Every valid split of every kind of patch stage (see
+/// <see cref="PatchGraph.Kinds"/>: an input TRANSPOSE folded into the tile cut or run whole) is tried with every
 /// grid up to <see cref="MaxGrid"/> × <see cref="MaxGrid"/> (never finer than the stage output, never 1×1), and the
 /// candidates that could join the peak / MAC Pareto front are placed. <see cref="PatchMode.MinimumPeak"/> takes the
 /// lowest arena (the fewest MACs among the front points within <see cref="MinimumPeakTolerancePercent"/> of it);
@@ -175,7 +184,8 @@ public static class PatchPlanner
     /// step that fills them to the last step that reads them, crops and kernel scratch at their operator's step (the
     /// lifetimes <see cref="PatchMemory"/> gives them), next to the whole input and stage output. Those two share a
     /// buffer at best, and the first band of stage rows is written while the input is still whole (every patch
-    /// reads from its row 0 on), so they take at least the input plus that band.
+    /// reads from its row 0 on), so they take at least the input plus that band. A whole TRANSPOSE's step holds the
+    /// NCHW and the NHWC input.
     /// </summary>
     private static long TileBound(PatchSchedule schedule, IReadOnlyList<long> scratch)
     {
@@ -190,9 +200,13 @@ public static class PatchPlanner
         foreach (var (op, slot) in schedule.NeedsCrop) live[op + 1] += MemoryPlanner.Align(schedule.CropBytes(op, slot));
         for (int j = 0; j < k; j++)
             if (schedule.Ops[j].Index < scratch.Count) live[j + 1] += MemoryPlanner.Align(Math.Max(0, scratch[schedule.Ops[j].Index]));
-        var stage = schedule.Graph.Graph.Tensors[schedule.StageOutput];
+        var tensors = schedule.Graph.Graph.Tensors;
+        var stage = tensors[schedule.StageOutput];
         long stageRow = stage.Bytes / stage.Shape[1];
-        return MemoryPlanner.Align(schedule.Graph.Graph.Tensors[schedule.Graph.Input].Bytes + schedule.RowReach.Bands[0].End * stageRow) + live.Max();
+        long input = tensors[schedule.Graph.Input].Bytes;
+        long patches = MemoryPlanner.Align(input + schedule.RowReach.Bands[0].End * stageRow) + live.Max();
+        // A whole TRANSPOSE writes the NHWC input while the NCHW one is still live.
+        return schedule.Graph.WholeTranspose < 0 ? patches : Math.Max(patches, 2 * MemoryPlanner.Align(input));
     }
 
     /// <summary>The MACs of a graph whose prefix runs as scheduled.</summary>
@@ -202,15 +216,20 @@ public static class PatchPlanner
     public static IEnumerable<PatchCandidate> Candidates(PatchGraph graph, IReadOnlyList<long> scratch, int searchBudget = CandidateSearchBudget) =>
         Schedules(graph).Select(schedule => Evaluate(schedule, scratch, searchBudget)!);
 
+    /// <summary>Every candidate of every kind of patch stage (<see cref="PatchGraph.Kinds"/>), placed.</summary>
+    public static IEnumerable<PatchCandidate> Candidates(Graph graph, IReadOnlyList<long> scratch, int searchBudget = CandidateSearchBudget) =>
+        PatchGraph.Kinds(graph).SelectMany(kind => Candidates(kind, scratch, searchBudget));
+
     /// <summary>
     /// The peak / MAC Pareto front of the candidates that beat <paramref name="withoutPatches"/> (the layer-by-layer
     /// arena when omitted). A candidate is placed only when no front point already has an arena at or below its lower
     /// bound with no more MACs (it could only be dominated or equal), so the front is the one placing every candidate gives.
     /// </summary>
     public static PatchFront Front(Graph graph, IReadOnlyList<long> scratch, long? withoutPatches = null) =>
-        Search(PatchGraph.Analyze(graph), scratch, withoutPatches ?? Unpatched(graph, scratch).ArenaBytes, Macs(graph));
+        Search(PatchGraph.Kinds(graph), scratch, withoutPatches ?? Unpatched(graph, scratch).ArenaBytes, Macs(graph));
 
-    private static PatchFront Search(PatchGraph graph, IReadOnlyList<long> scratch, long before, long macs)
+    /// <summary>The front over the candidates of every kind, searched kind after kind (a fixed order: ties keep the first).</summary>
+    private static PatchFront Search(IReadOnlyList<PatchGraph> kinds, IReadOnlyList<long> scratch, long before, long macs)
     {
         var front = new List<PatchCandidate>();
         var evaluated = new List<PatchCandidate>();
@@ -218,15 +237,17 @@ public static class PatchPlanner
         bool Covered(long arena, long candidateMacs) => front.Any(p => p.Arena.ArenaBytes <= arena && p.Macs <= candidateMacs);
         bool Worth(long bound, long candidateMacs) => bound < before && !Covered(bound, candidateMacs);
         // After the prefix the operators run layer by layer: what is live there does not depend on the grid.
-        var plain = TensorLifetimes.Compute(graph.Graph).Buffers;
-        var liveAfter = new long[graph.Graph.Operators.Count + 1];
-        for (int i = graph.Graph.Operators.Count - 1; i >= 0; i--) liveAfter[i] = Math.Max(liveAfter[i + 1], MemoryPlanner.LiveBytes(plain, i));
-        foreach (var (k, rows, columns) in Layouts(graph))
+        var whole = kinds[0].Graph;
+        var plain = TensorLifetimes.Compute(whole).Buffers;
+        var liveAfter = new long[whole.Operators.Count + 1];
+        for (int i = whole.Operators.Count - 1; i >= 0; i--) liveAfter[i] = Math.Max(liveAfter[i + 1], MemoryPlanner.LiveBytes(plain, i));
+        foreach (var (graph, k, rows, columns) in kinds.SelectMany(kind => Layouts(kind).Select(l => (kind, l.Operators, l.Rows, l.Columns))))
         {
             considered++;
-            // A first bound from the tiles and the layer-by-layer rest: most schedules stop here, before their buffers are laid out.
+            // A first bound from the tiles and the layer-by-layer rest (from the first graph operator after the
+            // prefix): most schedules stop here, before their buffers are laid out.
             var schedule = PatchSchedule.Create(graph, k, rows, columns);
-            if (!Worth(Math.Max(TileBound(schedule, scratch), liveAfter[k]), MacsOf(schedule, macs))) continue;
+            if (!Worth(Math.Max(TileBound(schedule, scratch), liveAfter[graph.FirstOperator + k]), MacsOf(schedule, macs))) continue;
             var candidate = Evaluate(schedule, scratch, CandidateSearchBudget, Worth, macs);
             if (candidate is null || candidate.Arena.ArenaBytes >= before) continue;
             evaluated.Add(candidate);
@@ -248,8 +269,9 @@ public static class PatchPlanner
         PatchReport NotApplied(string reason, int tried) => new(false, reason, 0, 1, 1, before, before, macs, macs, tried);
         if (mode == PatchMode.Off) return (null, NotApplied("patches are off", 0));
         if (mode == PatchMode.Budget && budget is long fits && before <= fits) return (null, NotApplied($"the layer-by-layer arena ({before} B) meets the budget ({fits} B)", 0));
-        var patchGraph = PatchGraph.Analyze(graph);
-        var search = Search(patchGraph, scratch, before, macs);
+        var kinds = PatchGraph.Kinds(graph);
+        var patchGraph = kinds[0];
+        var search = Search(kinds, scratch, before, macs);
         if (search.Front.Count == 0)
         {
             // Where the run of tileable operators ends says why a graph cannot be patched further.
@@ -266,5 +288,5 @@ public static class PatchPlanner
     /// <summary>The report of an applied candidate.</summary>
     public static PatchReport Report(PatchCandidate candidate, long peakBefore, long macsBefore, int tried) =>
         new(true, "applied", candidate.Schedule.Graph.FirstOperator + candidate.Schedule.Operators, candidate.Schedule.Rows, candidate.Schedule.Columns,
-            peakBefore, candidate.Arena.ArenaBytes, macsBefore, candidate.Macs, tried);
+            peakBefore, candidate.Arena.ArenaBytes, macsBefore, candidate.Macs, tried) { TransposeWhole = candidate.Schedule.Graph.WholeTranspose >= 0 };
 }
