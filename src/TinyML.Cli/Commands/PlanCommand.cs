@@ -166,6 +166,7 @@ public static class PlanCommand
                     w.WriteNumber("rows", p.Rows);
                     w.WriteNumber("columns", p.Columns);
                     w.WriteBoolean("uniform", p.Uniform);
+                    w.WriteBoolean("transpose_whole", p.TransposeWhole);
                     if (p == cheapest) w.WriteBoolean("cheapest_within_budget", true);
                     w.WriteEndObject();
                 }
