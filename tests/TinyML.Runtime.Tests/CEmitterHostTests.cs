@@ -29,24 +29,31 @@ public sealed class CEmitterHostTests : IDisposable
 
     public static TheoryData<string> SeanetCaseNames() => new(SeanetCases.Supported().Select(c => c.Name));
 
-    internal static string Harness(string name, ExecutionPlan plan)
+    /// <summary>C that reads exactly a file's bytes into memory (0 when it cannot).</summary>
+    internal const string ReadExact =
+        "static int read_exact(const char *path, uint8_t *to, long bytes) {\n" +
+        "    FILE *f = fopen(path, \"rb\"); long n;\n    if (!f) return 0;\n    n = (long)fread(to, 1, (size_t)bytes, f);\n    fclose(f);\n    return n == bytes;\n}\n\n";
+
+    /// <summary>C function <c>run_NAME(count, inputs, output)</c>: reads the inputs into the model's arena, invokes it and
+    /// writes its outputs; 0 on success, 2-4 for bad arguments, a failed invoke or an unwritable output.</summary>
+    internal static string RunFunction(string name, ExecutionPlan plan)
     {
         string upper = name.ToUpperInvariant();
-        var c = new StringBuilder();
-        c.Append($"#include <stdio.h>\n#include <stdlib.h>\n#include \"{name}.h\"\n\n");
-        c.Append("static int read_exact(const char *path, uint8_t *to, long bytes) {\n");
-        c.Append("    FILE *f = fopen(path, \"rb\"); long n;\n    if (!f) return 0;\n    n = (long)fread(to, 1, (size_t)bytes, f);\n    fclose(f);\n    return n == bytes;\n}\n\n");
-        c.Append("int main(int argc, char **argv) {\n    uint8_t *arena = " + name + "_arena();\n    FILE *out;\n");
-        c.Append($"    if (argc != {plan.Inputs.Count + 2}) return 2;\n");
+        var c = new StringBuilder($"static int run_{name}(int count, char **inputs, const char *output) {{\n    uint8_t *arena = {name}_arena();\n    FILE *out;\n");
+        c.Append($"    if (count != {plan.Inputs.Count}) return 2;\n");
         for (int i = 0; i < plan.Inputs.Count; i++)
-            c.Append($"    if (!read_exact(argv[{i + 1}], arena + {upper}_INPUT{i}_OFFSET, {upper}_INPUT{i}_BYTES)) return 2;\n");
-        c.Append($"    {name}_reset_state();\n    if ({name}_invoke(arena) != 0) return 3;\n");
-        c.Append($"    out = fopen(argv[{plan.Inputs.Count + 1}], \"wb\");\n    if (!out) return 4;\n");
+            c.Append($"    if (!read_exact(inputs[{i}], arena + {upper}_INPUT{i}_OFFSET, {upper}_INPUT{i}_BYTES)) return 2;\n");
+        c.Append($"    {name}_reset_state();\n    if ({name}_invoke(arena) != 0) return 3;\n    out = fopen(output, \"wb\");\n    if (!out) return 4;\n");
         for (int i = 0; i < plan.Outputs.Count; i++)
             c.Append($"    fwrite(arena + {upper}_OUTPUT{i}_OFFSET, 1, {upper}_OUTPUT{i}_BYTES, out);\n");
-        c.Append("    fclose(out);\n    return 0;\n}\n");
+        c.Append("    fclose(out);\n    return 0;\n}\n\n");
         return c.ToString();
     }
+
+    /// <summary>A main for one model: its inputs, then the output file, as arguments.</summary>
+    internal static string Harness(string name, ExecutionPlan plan) =>
+        $"#include <stdio.h>\n#include <stdlib.h>\n#include \"{name}.h\"\n\n" + ReadExact + RunFunction(name, plan) +
+        $"int main(int argc, char **argv) {{\n    return argc < 2 ? 2 : run_{name}(argc - 2, argv + 1, argv[argc - 1]);\n}}\n";
 
     /// <summary>Emits the plan as C (<paramref name="name"/>.c/.h in <paramref name="dir"/>), compiles it with a main
     /// that reads the inputs and writes the outputs and with the host kernel library, and returns the executable.</summary>

@@ -45,20 +45,8 @@ public sealed class PlatformConformanceTests : IDisposable
     {
         var c = new StringBuilder("#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n");
         foreach (var (name, _) in models) c.Append($"#include \"{name}.h\"\n");
-        c.Append("\nstatic int read_exact(const char *path, uint8_t *to, long bytes) {\n");
-        c.Append("    FILE *f = fopen(path, \"rb\"); long n;\n    if (!f) return 0;\n    n = (long)fread(to, 1, (size_t)bytes, f);\n    fclose(f);\n    return n == bytes;\n}\n\n");
-        foreach (var (name, plan) in models)
-        {
-            string upper = name.ToUpperInvariant();
-            c.Append($"static int run_{name}(int count, char **inputs, const char *output) {{\n    uint8_t *arena = {name}_arena();\n    FILE *out;\n");
-            c.Append($"    if (count != {plan.Inputs.Count}) return 2;\n");
-            for (int i = 0; i < plan.Inputs.Count; i++)
-                c.Append($"    if (!read_exact(inputs[{i}], arena + {upper}_INPUT{i}_OFFSET, {upper}_INPUT{i}_BYTES)) return 2;\n");
-            c.Append($"    {name}_reset_state();\n    if ({name}_invoke(arena) != 0) return 3;\n    out = fopen(output, \"wb\");\n    if (!out) return 4;\n");
-            for (int i = 0; i < plan.Outputs.Count; i++)
-                c.Append($"    fwrite(arena + {upper}_OUTPUT{i}_OFFSET, 1, {upper}_OUTPUT{i}_BYTES, out);\n");
-            c.Append("    fclose(out);\n    return 0;\n}\n\n");
-        }
+        c.Append('\n').Append(CEmitterHostTests.ReadExact);
+        foreach (var (name, plan) in models) c.Append(CEmitterHostTests.RunFunction(name, plan));
         c.Append("int main(int argc, char **argv) {\n    char line[8192];\n    int failures = 0;\n    FILE *manifest;\n");
         c.Append("    if (argc != 2 || !(manifest = fopen(argv[1], \"r\"))) return 2;\n");
         c.Append("    while (fgets(line, sizeof line, manifest)) {\n        char *words[16];\n        int count = 0, status = -1;\n");
