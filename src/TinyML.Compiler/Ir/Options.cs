@@ -15,7 +15,11 @@ public enum Padding : byte
 /// its input as if padded by these first, then applies its own <see cref="Padding"/>. Set only by the lowering; TFLite
 /// has no such field.
 /// </summary>
-public sealed record FoldedPadding(int Top, int Bottom, int Left, int Right);
+public sealed record FoldedPadding(int Top, int Bottom, int Left, int Right)
+{
+    /// <summary>"PAD top,bottom,left,right folded", for plan comments.</summary>
+    public override string ToString() => $"PAD {Top},{Bottom},{Left},{Right} folded";
+}
 
 /// <summary>Activation fused into an operator. Values equal TFLite's ActivationFunctionType.</summary>
 public enum Activation : byte

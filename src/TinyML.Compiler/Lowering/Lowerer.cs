@@ -115,7 +115,7 @@ public static partial class Lowerer
         /// <summary>The memory layout's and patch report's operators as the model's indices (they differ when PADs were folded).</summary>
         private void ToModelIndices()
         {
-            if (_modelIndex.Count == _graph.Operators.Count && _modelIndex.Select((m, i) => m == i).All(x => x)) return;
+            if (_modelIndex.Select((m, i) => m == i).All(x => x)) return;
             List<int> Map(IEnumerable<int> ops) => ops.Select(op => op >= 0 && op < _modelIndex.Count ? _modelIndex[op] : op).ToList();
             if (_plan.Memory is { } memory)
                 _plan.Memory = memory with

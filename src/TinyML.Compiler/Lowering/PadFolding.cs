@@ -86,12 +86,11 @@ public static class PadFolding
     /// <summary>Whether every window of a pooling over <paramref name="input"/> with the PAD folded in holds a tap inside it.</summary>
     private static bool EveryWindowReadsInput(Pool2DOptions o, Tensor input, FoldedPadding pad)
     {
-        static bool Axis(Padding padding, int n, int filter, int stride, int before, int after)
-        {
-            var (output, first) = QuantMath.Window(padding, n, filter, stride, 1, before, after);
-            return output > 0 && first <= filter - 1 && (long)(output - 1) * stride - first <= n - 1;
-        }
-        return Axis(o.Padding, input.Shape[1], o.FilterH, o.StrideH, pad.Top, pad.Bottom) && Axis(o.Padding, input.Shape[2], o.FilterW, o.StrideW, pad.Left, pad.Right);
+        // The first window starts at -before, the last at (output - 1) * stride - before: both must touch [0, n).
+        static bool Axis((int Output, int Before) w, int n, int filter, int stride) =>
+            w.Output > 0 && w.Before <= filter - 1 && (long)(w.Output - 1) * stride - w.Before <= n - 1;
+        var (h, wd) = QuantMath.Windows(o.Padding, pad, input.Shape, o.FilterH, o.FilterW, o.StrideH, o.StrideW);
+        return Axis(h, input.Shape[1], o.FilterH, o.StrideH) && Axis(wd, input.Shape[2], o.FilterW, o.StrideW);
     }
 
     /// <summary>The value the PAD fills with: PADV2's constant, else the output's zero point (0.0 for float32).</summary>

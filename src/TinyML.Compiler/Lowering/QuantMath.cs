@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System;
+using System.Collections.Generic;
 using TinyML.Compiler.Ir;
 
 namespace TinyML.Compiler.Lowering;
@@ -107,6 +108,13 @@ public static class QuantMath
         int output = OutputSize(padding, padded, filter, stride, dilation);
         return (output, before + PaddingBefore(stride, dilation, padded, filter, output));
     }
+
+    /// <summary>Output rows and columns and top/left padding of a window operator over an NHWC input, with a folded
+    /// PAD's rows and columns when there is one.</summary>
+    public static ((int Output, int Before) H, (int Output, int Before) W) Windows(Padding padding, FoldedPadding? folded, IReadOnlyList<int> nhwc,
+        int filterH, int filterW, int strideH, int strideW, int dilationH = 1, int dilationW = 1) =>
+        (Window(padding, nhwc[1], filterH, strideH, dilationH, folded?.Top ?? 0, folded?.Bottom ?? 0),
+            Window(padding, nhwc[2], filterW, strideW, dilationW, folded?.Left ?? 0, folded?.Right ?? 0));
 
     /// <summary>TFLite's ComputePaddingWithOffset: the top/left padding (the odd extra goes bottom/right).</summary>
     public static int PaddingBefore(int stride, int dilation, int input, int filter, int output)

@@ -76,16 +76,8 @@ internal sealed class Convolution : OperatorDefinition
     /// <summary>Output rows and columns and top/left padding of a convolution over an input of <paramref name="i"/>
     /// (NHWC) with weights <paramref name="w"/>.</summary>
     private static ((int Output, int Before) H, (int Output, int Before) W) Windows(
-        (Padding Padding, int StrideH, int StrideW, int DilationH, int DilationW, Activation Activation, FoldedPadding? Folded) g, IReadOnlyList<int> i, IReadOnlyList<int> w)
-    {
-        var f = g.Folded;
-        return (QuantMath.Window(g.Padding, i[1], w[1], g.StrideH, g.DilationH, f?.Top ?? 0, f?.Bottom ?? 0),
-            QuantMath.Window(g.Padding, i[2], w[2], g.StrideW, g.DilationW, f?.Left ?? 0, f?.Right ?? 0));
-    }
-
-    /// <summary>", PAD t,b,l,r folded" for a plan comment, or nothing.</summary>
-    internal static string Describe(FoldedPadding? folded) =>
-        folded is { } f ? $", PAD {f.Top},{f.Bottom},{f.Left},{f.Right} folded" : "";
+        (Padding Padding, int StrideH, int StrideW, int DilationH, int DilationW, Activation Activation, FoldedPadding? Folded) g, IReadOnlyList<int> i, IReadOnlyList<int> w) =>
+        QuantMath.Windows(g.Padding, g.Folded, i, w[1], w[2], g.StrideH, g.StrideW, g.DilationH, g.DilationW);
 
     public override void Lower(LoweringContext context, Operator op)
     {
@@ -113,7 +105,7 @@ internal sealed class Convolution : OperatorDefinition
         var ((outH, padH), (outW, padW)) = Windows(geometry, i, w);
         ExpectShape(output, new[] { i[0], outH, outW, outChannels });
         Expect(outH > 0 && outW > 0, "the output is empty");
-        string comment = $"{(depthwise ? "depthwise " : "")}{w[1]}x{w[2]} s{strideH}x{strideW} d{dilationH}x{dilationW} {padding}{Describe(folded)} {activation}: {input.Shape} -> {output.Shape}";
+        string comment = $"{(depthwise ? "depthwise " : "")}{w[1]}x{w[2]} s{strideH}x{strideW} d{dilationH}x{dilationW} {padding}{(folded is null ? "" : $", {folded}")} {activation}: {input.Shape} -> {output.Shape}";
         var common = new[]
         {
             Field.I("stride_h", strideH), Field.I("stride_w", strideW), Field.I("dilation_h", dilationH),

@@ -51,7 +51,7 @@ internal sealed class Pooling : OperatorDefinition
             Field.I("filter_w", opt.FilterW), Field.I("pad_h", padH), Field.I("pad_w", padW),
         };
         bool average = op.Kind == OpKind.AveragePool2D;
-        string comment = $"{(average ? "average" : "max")} {opt.FilterH}x{opt.FilterW} s{opt.StrideH}x{opt.StrideW} {opt.Padding}{Convolution.Describe(opt.FoldedPad)}: {input.Shape} -> {output.Shape}";
+        string comment = $"{(average ? "average" : "max")} {opt.FilterH}x{opt.FilterW} s{opt.StrideH}x{opt.StrideW} {opt.Padding}{(opt.FoldedPad is { } folded ? $", {folded}" : "")}: {input.Shape} -> {output.Shape}";
         if (isFloat)
         {
             var (min, max) = QuantMath.ActivationRangeFloat(opt.Activation);
@@ -84,10 +84,6 @@ internal sealed class Pooling : OperatorDefinition
     }
 
     /// <summary>Output rows and columns and top/left padding over an input of <paramref name="i"/> (NHWC).</summary>
-    private static ((int Output, int Before) H, (int Output, int Before) W) Windows(Pool2DOptions p, IReadOnlyList<int> i)
-    {
-        var f = p.FoldedPad;
-        return (QuantMath.Window(p.Padding, i[1], p.FilterH, p.StrideH, 1, f?.Top ?? 0, f?.Bottom ?? 0),
-            QuantMath.Window(p.Padding, i[2], p.FilterW, p.StrideW, 1, f?.Left ?? 0, f?.Right ?? 0));
-    }
+    private static ((int Output, int Before) H, (int Output, int Before) W) Windows(Pool2DOptions p, IReadOnlyList<int> i) =>
+        QuantMath.Windows(p.Padding, p.FoldedPad, i, p.FilterH, p.FilterW, p.StrideH, p.StrideW);
 }
