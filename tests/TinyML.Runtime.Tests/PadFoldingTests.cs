@@ -10,6 +10,7 @@ using TinyML.Compiler.Plan;
 using TinyML.Compiler.Planning;
 using TinyML.Compiler.PostTraining;
 using TinyML.Samples;
+using TinyML.Tests;
 using Xunit;
 
 namespace TinyML.Runtime.Tests;
@@ -174,6 +175,52 @@ public class PadFoldingTests
         }
         // Both outcomes are exercised, not one by accident.
         Assert.True(folded > 80 && kept > 80 && maxPoolAboveLowest >= 3, $"{folded} folded, {kept} kept, {maxPoolAboveLowest} max poolings folded on a RELU's zero point");
+    }
+
+    /// <summary>
+    /// int16 (16x8) convolutions, whose zero point is 0, fold a PAD in front of them too: the random 16x8 CONV_2D and
+    /// DEPTHWISE_CONV_2D models of Weighted16x8Cases (batches, odd channel counts, strides, dilations, SAME and VALID,
+    /// int64, int32 and no bias) with a random PAD inserted before the convolution.
+    /// </summary>
+    [Theory]
+    [InlineData(OpKind.Conv2D)]
+    [InlineData(OpKind.DepthwiseConv2D)]
+    public void Int16Convolutions_FoldAPad_AndKeepEveryByte(OpKind kind)
+    {
+        var rng = new Random(17);
+        int tried = 0;
+        foreach (var c in Weighted16x8Cases.Cases(kind, seed: 23, count: 40))
+        {
+            var graph = c.Model.Main;
+            var conv = graph.Operators.Single();
+            var padded = graph.Tensors[conv.Inputs[0]];
+            int top = rng.Next(3), bottom = rng.Next(3), left = rng.Next(3), right = rng.Next(3);
+            int hp = c.In[1] + top + bottom, wp = c.In[2] + left + right;
+            var padding = conv.Options is Conv2DOptions co ? co.Padding : ((DepthwiseConv2DOptions)conv.Options!).Padding;
+            int oh = QuantMath.OutputSize(padding, hp, c.W[1], c.StrideH, c.DilationH), ow = QuantMath.OutputSize(padding, wp, c.W[2], c.StrideW, c.DilationW);
+            if (oh < 1 || ow < 1) continue;
+            // The graph input becomes the unpadded tensor; the PAD writes the tensor the convolution reads.
+            graph.Tensors.Add(new Tensor("unpadded", DataType.Int16, c.In) { Quantization = padded.Quantization });
+            int unpadded = graph.Tensors.Count - 1;
+            graph.Tensors.Add(new Tensor("paddings", DataType.Int32, new[] { 4, 2 })
+            {
+                Data = MemoryMarshal.AsBytes(new[] { 0, 0, top, bottom, left, right, 0, 0 }.AsSpan()).ToArray(),
+            });
+            graph.Operators.Insert(0, new Operator(OpKind.Pad, new[] { unpadded, graph.Tensors.Count - 1 }, new[] { conv.Inputs[0] }) { Version = 4 });
+            padded.Shape = new[] { c.In[0], hp, wp, c.In[3] };
+            var output = graph.Tensors[conv.Outputs[0]];
+            output.Shape = new[] { c.Out[0], oh, ow, c.Out[3] };
+            graph.Inputs = new[] { unpadded };
+
+            var unfolded = Lowerer.Lower(c.Model, null, LoweringOptions.None);
+            Assert.True(unfolded.Value is not null, c.Label + "\n" + string.Join("\n", unfolded.Diagnostics));
+            var plan = Lowerer.Lower(c.Model, null, LoweringOptions.None with { FoldPads = true }).Value!;
+            Assert.DoesNotContain(plan.Calls, call => call.Kernel == "tml_pad");
+            var input = Enumerable.Range(0, c.In.Aggregate(1, (a, d) => a * d) * 2).Select(_ => (byte)rng.Next(256)).ToArray();
+            Assert.True(PatchTests.Run(unfolded.Value!, input).SequenceEqual(PatchTests.Run(plan, input)), $"{c.Label}, pads {top},{bottom},{left},{right}: outputs differ");
+            tried++;
+        }
+        Assert.True(tried > 20, $"{tried} cases");
     }
 
     [Theory]
