@@ -85,6 +85,10 @@ public static class DiagnosticIds
     public const string QuantizationSpecViolation = "TML1017";
     /// <summary>The model deviates from the TFLite specification in a way that does not change the arithmetic; it runs as TFLM runs it (warning).</summary>
     public const string ToleratedSpecDeviation = "TML1018";
+    /// <summary>The file is not a readable ONNX model (corrupt protobuf, no graph, a value defined twice or never).</summary>
+    public const string CorruptOnnxModel = "TML1020";
+    /// <summary>An ONNX graph input's dynamic first dimension (a symbolic batch) is taken as 1 (warning).</summary>
+    public const string DynamicDimensionFixed = "TML1021";
 
     /// <summary>A float model must be quantized but no calibration data was given or found.</summary>
     public const string MissingCalibrationData = "TML2001";

@@ -23,16 +23,36 @@ public class OnnxFileTests
     }
 
     [Fact]
-    public void TML1001_OnnxFile_SaysItIsOnnx_AndHowToConvertIt()
+    public void TML1001_OnnxFile_GivenToTheTfliteReader_SaysItIsOnnx_AndWhereItIsRead()
     {
         string path = Onnx("models", "sine", "model.onnx");
         var error = SingleError(TfliteReader.ReadFile(path));
         Assert.Equal(path, error.File);
         Assert.Contains("is an ONNX model", error.Message);
         Assert.Contains("keras2onnx", error.Message);  // the producer, as /work/shared/onnx/README.md says
-        Assert.Contains("reads TFLite flatbuffers (.tflite) today; ONNX import is planned", error.Message);
-        Assert.Contains("onnx2tf", error.Message);
-        Assert.Contains("TFLiteConverter", error.Message);
+        Assert.Contains("read by the ONNX importer (ModelReader", error.Message);
+    }
+
+    [Fact]
+    public void ModelReader_ImportsOnnx_ByContentOrExtension_AndTfliteByItsIdentifier()
+    {
+        byte[] onnx = File.ReadAllBytes(Onnx("models", "mnist-8", "model.onnx"));
+        foreach (string name in new[] { "model.onnx", "model.bin", "model.tflite" })
+        {
+            var read = ModelReader.Read(onnx, name);
+            Assert.NotNull(read.Value);
+            Assert.Equal(new[] { 1, 1, 28, 28 }, read.Value!.Main.Tensors[read.Value.Main.Inputs[0]].Shape);
+        }
+        var tflite = ModelReader.Read(TfliteWriter.Write(TestModels.FullyConnected()), "m.onnx");
+        Assert.NotNull(tflite.Value);
+    }
+
+    [Fact]
+    public void ModelReader_OnnxExtension_OnGarbage_IsTML1020()
+    {
+        var read = ModelReader.Read(System.Text.Encoding.ASCII.GetBytes("not really a model"), "m.onnx");
+        Assert.Null(read.Value);
+        Assert.Equal(DiagnosticIds.CorruptOnnxModel, Assert.Single(read.Diagnostics).Id);
     }
 
     [Fact]

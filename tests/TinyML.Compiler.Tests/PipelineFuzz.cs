@@ -39,10 +39,10 @@ internal static class PipelineFuzz
     /// <summary>Runs one case; null when it passed, else what went wrong, prefixed with <paramref name="label"/>.</summary>
     public static string? Run(byte[] bytes, string label) => Run(bytes, label, out _);
 
-    /// <summary>Runs one case; <paramref name="lowered"/> tells whether default lowering gave a plan.</summary>
-    public static string? Run(byte[] bytes, string label, out bool lowered)
+    /// <summary>Runs one case read as <paramref name="fileName"/> (its extension picks the format, as ModelReader does).</summary>
+    public static string? Run(byte[] bytes, string label, string fileName, out bool lowered)
     {
-        var (failure, elapsed, allocated, planned) = Measure(bytes);
+        var (failure, elapsed, allocated, planned) = Measure(bytes, fileName);
         lowered = planned;
         if (failure is not null) return $"{label}: {failure}";
         if (elapsed > MaxCaseTime) return $"{label}: took {elapsed.TotalSeconds:F2} s";
@@ -51,8 +51,11 @@ internal static class PipelineFuzz
         return null;
     }
 
+    /// <summary>Runs one case; <paramref name="lowered"/> tells whether default lowering gave a plan.</summary>
+    public static string? Run(byte[] bytes, string label, out bool lowered) => Run(bytes, label, "fuzz.tflite", out lowered);
+
     /// <summary>Runs one case on a watchdog thread: the broken contract or hang (null when none), the time and the bytes allocated.</summary>
-    public static (string? Failure, TimeSpan Elapsed, long Allocated, bool Lowered) Measure(byte[] bytes)
+    public static (string? Failure, TimeSpan Elapsed, long Allocated, bool Lowered) Measure(byte[] bytes, string fileName = "fuzz.tflite")
     {
         string? failure = null;
         bool lowered = false;
@@ -63,7 +66,7 @@ internal static class PipelineFuzz
             long before = GC.GetAllocatedBytesForCurrentThread();
             try
             {
-                failure = EveryStage(bytes, out lowered);
+                failure = EveryStage(bytes, fileName, out lowered);
             }
             catch (Exception e)
             {
@@ -80,11 +83,10 @@ internal static class PipelineFuzz
         string.Join("\n", (e.StackTrace ?? "").Split('\n').Where(l => l.Contains("TinyML.Compiler", StringComparison.Ordinal) && !l.Contains(".Tests.", StringComparison.Ordinal)).Take(4));
 
     /// <summary>Every stage; a returned string is a broken contract that is not an exception.</summary>
-    private static string? EveryStage(byte[] bytes, out bool lowered)
+    private static string? EveryStage(byte[] bytes, string file, out bool lowered)
     {
         lowered = false;
-        const string file = "fuzz.tflite";
-        var read = TfliteReader.Read(bytes, file);
+        var read = ModelReader.Read(bytes, file);
         if (read.Value is not { } model) return Refused(read.Diagnostics, "read");
         _ = ModelValidator.Validate(model, file);
         _ = ModelSummary.Of(model);

@@ -6,6 +6,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
+using TinyML.Compiler;
 using TinyML.Compiler.Analysis;
 using TinyML.Compiler.Diagnostics;
 using TinyML.Compiler.Ir;
@@ -33,7 +34,7 @@ public static class InspectCommand
     /// <summary>Inspects one model; returns the exit code.</summary>
     public static int Run(FileInfo file, bool json, TextWriter stdout, TextWriter stderr)
     {
-        var read = TfliteReader.ReadFile(file.FullName);
+        var read = ModelReader.ReadFile(file.FullName);
         var diagnostics = read.Diagnostics.ToList();
         if (read.Value is { } model) diagnostics.AddRange(ModelValidator.Validate(model, file.FullName));
         var summary = read.Value is null ? null : ModelSummary.Of(read.Value);

@@ -5,6 +5,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using TinyML.Compiler;
 using TinyML.Compiler.Diagnostics;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.PostTraining;
@@ -71,7 +72,7 @@ public static class QuantizeCommand
     {
         summary = null;
         string file = request.Model.FullName;
-        var read = TfliteReader.ReadFile(file);
+        var read = ModelReader.ReadFile(file);
         diagnostics.AddRange(read.Diagnostics);
         if (read.Value is not { } model) return null;
         CalibrationSet? calibration = null;

@@ -3,6 +3,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using TinyML.Compiler;
 using TinyML.Compiler.Budgets;
 using TinyML.Compiler.Diagnostics;
 using TinyML.Compiler.Ir;
@@ -140,7 +141,7 @@ public static class ModelCompiler
     public static CompiledModel Compile(string file, CompilationOptions options, DeviceMeasurement? measure = null, IProgress<string>? progress = null)
     {
         progress?.Report("reading the model");
-        var read = TfliteReader.ReadFile(file);
+        var read = ModelReader.ReadFile(file);
         if (read.Value is null) return new CompiledModel(file, null, null, null, null, null, read.Diagnostics.ToList(), options, false);
         var compiled = Compile(read.Value, file, options, measure, progress);
         return new CompiledModel(file, compiled.Model, compiled.Plan, compiled.Fit, compiled.PlanningBudget, compiled.Measured,

@@ -6,8 +6,8 @@ using System.Text;
 namespace TinyML.Compiler.Tflite;
 
 /// <summary>
-/// Recognizes an ONNX model handed to the TFLite reader, so the error can say what the file is and how to convert
-/// it, until ONNX import lands. An ONNX file is a protobuf ModelProto: it starts with field 1 (ir_version, a
+/// Recognizes an ONNX model by its extension or its first bytes: <see cref="ModelReader"/> sends it to the ONNX
+/// importer, and the TFLite reader, handed one directly, says what it is. An ONNX file is a protobuf ModelProto: it starts with field 1 (ir_version, a
 /// varint: tag byte 0x08) and usually carries producer_name (field 2) and producer_version (field 3).
 /// </summary>
 internal static class OnnxModel
@@ -24,10 +24,8 @@ internal static class OnnxModel
         string what = header is { } h
             ? $"an ONNX model (IR version {h.IrVersion}" + (h.Producer.Length > 0 ? $", produced by {(h.Producer + " " + h.ProducerVersion).Trim()})" : ")")
             : "an ONNX model (by its .onnx extension)";
-        return $"not a TFLite file: this is {what}. TinyML.Sdk reads TFLite flatbuffers (.tflite) today; ONNX import is planned. " +
-            "Convert the model to TFLite first, for example with onnx2tf (onnx2tf -i model.onnx writes saved_model/model_float32.tflite) " +
-            "or through a TensorFlow SavedModel and the TFLite converter (tf.lite.TFLiteConverter); a float32 .tflite is then quantized " +
-            "to int8 in the build when it has Calibration data.";
+        return $"not a TFLite file: this is {what}. ONNX models are read by the ONNX importer (ModelReader, which the SDK and " +
+            "every tinyml command use), not by the TFLite reader.";
     }
 
     private readonly record struct Header(long IrVersion, string Producer, string ProducerVersion);

@@ -21,21 +21,8 @@ public static class TfliteReader
     /// <summary>Reads a model file.</summary>
     public static Result<Model> ReadFile(string path)
     {
-        byte[] bytes;
-        try
-        {
-            var info = new FileInfo(path);
-            if (!info.Exists)
-                return Fail(DiagnosticIds.UnreadableFile, $"model file not found: {path}", path);
-            if (info.Length > MaxFileBytes)
-                return Fail(DiagnosticIds.UnreadableFile, $"model file is {info.Length} bytes; the limit is {MaxFileBytes} bytes", path);
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            return Fail(DiagnosticIds.UnreadableFile, $"cannot read model file: {e.Message}", path);
-        }
-        return Read(bytes, path);
+        var (bytes, failure) = ModelReader.ReadBytes(path);
+        return bytes is null ? failure! : Read(bytes, path);
     }
 
     /// <summary>Reads a model from memory. The model's constant data refers to <paramref name="bytes"/>.</summary>
@@ -49,7 +36,7 @@ public static class TfliteReader
         return new Result<Model>(reader.Diagnostics.HasErrors ? null : model, diagnostics);
     }
 
-    private static bool HasTfliteIdentifier(byte[] bytes) =>
+    internal static bool HasTfliteIdentifier(byte[] bytes) =>
         bytes.Length >= 8 && bytes[4] == 'T' && bytes[5] == 'F' && bytes[6] == 'L' && bytes[7] == '3';
 
     private static Result<Model> Fail(string id, string message, string? file) =>

@@ -6,6 +6,7 @@ using System.IO;
 using System.Linq;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
+using TinyML.Compiler;
 using TinyML.Compiler.Analysis;
 using TinyML.Compiler.Budgets;
 using TinyML.Compiler.Compilation;
@@ -81,7 +82,7 @@ public sealed class CompileTinyModels : TinyModelsTask
         var labels = ReadLabels(item);
         if (badRam || badFlash || labels is null) return;
 
-        var read = TfliteReader.ReadFile(modelPath);
+        var read = ModelReader.ReadFile(modelPath);
         foreach (var d in read.Diagnostics) Report(d);
         if (read.Value is null) return;
         if (item.GetMetadata("Quantize").Trim().Length == 0 && item.GetMetadata("_TinyML_Source").Length == 0 && PostTrainingQuantizer.HasFloatActivations(read.Value))

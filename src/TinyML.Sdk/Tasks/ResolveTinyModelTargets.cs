@@ -260,7 +260,8 @@ public sealed class ResolveTinyModelTargets : TinyModelsTask
         }
         if (mode == "none" || (mode == "" && calibration.Length == 0)) return true;
         item = new TaskItem(model.GetMetadata("FullPath"));
-        item.SetMetadata("QuantizedFile", Path.Combine(full(IntermediateRoot), "quantized", stem + Path.GetExtension(model.ItemSpec)));
+        // The quantized model is TFLite whatever the source format (a float .onnx too).
+        item.SetMetadata("QuantizedFile", Path.Combine(full(IntermediateRoot), "quantized", stem + ".tflite"));
         item.SetMetadata("Calibration", calibration.Length == 0 ? "" : full(calibration));
         string validation = model.GetMetadata("Validation").Trim();
         item.SetMetadata("Validation", validation.Length == 0 ? "" : full(validation));

@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TinyML.Compiler.Diagnostics;
+using TinyML.Compiler.Ir;
+
+namespace TinyML.Compiler.Onnx;
+
+/// <summary>ONNX operators that compute: convolutions, matrix products, pooling, element-wise and activations.</summary>
+internal sealed partial class OnnxImporter
+{
+    /// <summary>Every ONNX operator (default domain) we import, and its converter.</summary>
+    private static readonly Dictionary<string, Action<OnnxImporter, OnnxNode>> Converters = new(StringComparer.Ordinal)
+    {
+        ["Conv"] = (m, n) => m.Conv(n),
+        ["Gemm"] = (m, n) => m.Gemm(n),
+        ["MatMul"] = (m, n) => m.MatMul(n),
+        ["Add"] = (m, n) => m.Binary(n, OpKind.Add),
+        ["Sub"] = (m, n) => m.Binary(n, OpKind.Sub),
+        ["Mul"] = (m, n) => m.Binary(n, OpKind.Mul),
+        ["Div"] = (m, n) => m.Binary(n, OpKind.Div),
+        ["Min"] = (m, n) => m.Binary(n, OpKind.Minimum),
+        ["Max"] = (m, n) => m.Binary(n, OpKind.Maximum),
+        ["PRelu"] = (m, n) => m.Binary(n, OpKind.Prelu),
+        ["Relu"] = (m, n) => m.Unary(n, OpKind.Relu),
+        ["Sigmoid"] = (m, n) => m.Unary(n, OpKind.Logistic),
+        ["Tanh"] = (m, n) => m.Unary(n, OpKind.Tanh),
+        ["HardSwish"] = (m, n) => m.Unary(n, OpKind.HardSwish),
+        ["LeakyRelu"] = (m, n) => m.Unary(n, OpKind.LeakyRelu, new LeakyReluOptions(n.Float("alpha", 0.01f))),
+        ["Clip"] = (m, n) => m.Clip(n),
+        ["Softmax"] = (m, n) => m.Softmax(n),
+        ["MaxPool"] = (m, n) => m.Pool(n, OpKind.MaxPool2D),
+        ["AveragePool"] = (m, n) => m.Pool(n, OpKind.AveragePool2D),
+        ["GlobalAveragePool"] = (m, n) => m.GlobalPool(n, OpKind.AveragePool2D),
+        ["GlobalMaxPool"] = (m, n) => m.GlobalPool(n, OpKind.MaxPool2D),
+        ["BatchNormalization"] = (m, n) => m.BatchNormalization(n),
+        ["ReduceMean"] = (m, n) => m.ReduceMean(n),
+        ["Reshape"] = (m, n) => m.Reshape(n),
+        ["Flatten"] = (m, n) => m.Flatten(n),
+        ["Squeeze"] = (m, n) => m.Squeeze(n),
+        ["Unsqueeze"] = (m, n) => m.Unsqueeze(n),
+        ["Transpose"] = (m, n) => m.Transpose(n),
+        ["Concat"] = (m, n) => m.Concat(n),
+        ["Split"] = (m, n) => m.Split(n),
+        ["Slice"] = (m, n) => m.Slice(n),
+        ["Pad"] = (m, n) => m.Pad(n),
+        ["Gather"] = (m, n) => m.Gather(n),
+        ["Identity"] = (m, n) => m.Alias(n),
+        ["Dropout"] = (m, n) => m.Alias(n),
+        ["Cast"] = (m, n) => m.Cast(n),
+        ["Shape"] = (m, n) => m.Shape(n),
+        ["Constant"] = (m, n) => m.Constant(n),
+        ["ConstantOfShape"] = (m, n) => m.ConstantOfShape(n),
+        ["Neg"] = (m, n) => m.FoldOnly(n),
+        ["Range"] = (m, n) => m.FoldOnly(n),
+    };
+
+    private void Convert(OnnxNode node)
+    {
+        if (TryFold(node)) return;
+        Converters[node.OpType](this, node);
+    }
+
+    private OnnxConstant RequireConstant(OnnxNode node, int input, string what) =>
+        Value(node.Input(input)).Constant ?? throw Refuse(DiagnosticIds.UnsupportedOperator,
+            $"its {what} ('{node.Input(input)}') must be a constant (an initializer or computed from constants); weights computed at run time are not supported");
+
+    /// <summary>A run-time input of a float computation; int inputs reach here only through QDQ import.</summary>
+    private OnnxValue RunTimeInput(OnnxNode node, int input)
+    {
+        var value = Value(node.Input(input));
+        if (value.Constant is not null) throw Refuse(DiagnosticIds.UnsupportedModelStructure, $"input {input} is a constant, but this node needs it at run time");
+        return value;
+    }
+
+    private static int[] Pair(long[]? values, int fallback, string name)
+    {
+        if (values is null) return new[] { fallback, fallback };
+        if (values.Length != 2 || values.Any(v => v < 1 || v > 1 << 16))
+            throw Refuse(DiagnosticIds.InvalidOperator, $"{name} [{string.Join(",", values)}] must be two values from 1 (2-D)");
+        return values.Select(v => (int)v).ToArray();
+    }
+
+    /// <summary>The padding of one spatial axis, and the output size.</summary>
+    private readonly record struct AxisPadding(int Begin, int End, int Output);
+
+    /// <summary>ONNX's pads, auto_pad and ceil_mode for one axis (ONNX's Conv and pooling output-size rules).</summary>
+    private static AxisPadding Padding(OnnxNode node, int axis, int input, int kernel, int stride, int dilation, bool ceil)
+    {
+        int effective = (kernel - 1) * dilation + 1;
+        string autoPad = node.String("auto_pad", "NOTSET");
+        switch (autoPad)
+        {
+            case "SAME_UPPER" or "SAME_LOWER":
+            {
+                int output = (input + stride - 1) / stride;
+                int total = Math.Max((output - 1) * stride + effective - input, 0);
+                int small = total / 2, large = total - small;
+                return autoPad == "SAME_UPPER" ? new AxisPadding(small, large, output) : new AxisPadding(large, small, output);
+            }
+            case "VALID":
+                if (input < effective) throw Refuse(DiagnosticIds.InvalidShape, $"the window ({effective}) is larger than the input ({input})");
+                return new AxisPadding(0, 0, (input - effective) / stride + 1);
+            case "NOTSET":
+            {
+                var pads = node.Ints("pads") ?? new long[4];
+                if (pads.Length != 4 || pads.Any(p => p < 0 || p > 1 << 16))
+                    throw Refuse(DiagnosticIds.InvalidOperator, $"pads [{string.Join(",", pads)}] must be four values from 0 (2-D)");
+                int begin = (int)pads[axis], end = (int)pads[axis + 2];
+                long span = (long)input + begin + end - effective;
+                if (span < 0) throw Refuse(DiagnosticIds.InvalidShape, $"the window ({effective}) is larger than the padded input ({input + begin + end})");
+                int output = (int)(span / stride) + 1;
+                if (ceil && span % stride != 0)
+                {
+                    // Ceil mode adds a last window, unless it would start inside the end padding.
+                    if ((long)output * stride < input + begin) output++;
+                }
+                return new AxisPadding(begin, end, output);
+            }
+            default:
+                throw Refuse(DiagnosticIds.InvalidOperator, $"auto_pad '{autoPad}' is not NOTSET, SAME_UPPER, SAME_LOWER or VALID");
+        }
+    }
+
+    /// <summary>True when TFLite's SAME padding is this padding (TFLite puts the odd row at the end, like SAME_UPPER).</summary>
+    private static bool IsTfliteSame(AxisPadding p, int input, int kernel, int stride, int dilation)
+    {
+        int output = (input + stride - 1) / stride;
+        int total = Math.Max((output - 1) * stride + (kernel - 1) * dilation + 1 - input, 0);
+        return p.Output == output && p.Begin == total / 2 && p.End == total - total / 2;
+    }
+
+    /// <summary>
+    /// The NHWC input of a windowed operator with its padding: SAME or VALID when TFLite's match, else an explicit PAD
+    /// (or PADV2 with <paramref name="fill"/>) in front and VALID; the lowering folds such a PAD back into the window.
+    /// The end padding grows when an extra last window (ceil mode) needs rows the explicit pads do not give. TFLite's
+    /// average pooling leaves SAME padding out of the count, so an average that counts the padding always gets the PAD.
+    /// </summary>
+    private (int Tensor, Padding Padding) PaddedInput(OnnxValue x, AxisPadding h, AxisPadding w, int kh, int kw, int sh, int sw, int dh, int dw, float fill, bool sameExcludesPadding = false)
+    {
+        int input = TensorIn(x, ChannelsLast(4));
+        int height = x.Shape[2], width = x.Shape[3];
+        int bottom = Math.Max(h.End, (h.Output - 1) * sh + (kh - 1) * dh + 1 - height - h.Begin);
+        int right = Math.Max(w.End, (w.Output - 1) * sw + (kw - 1) * dw + 1 - width - w.Begin);
+        if (h.Begin == 0 && w.Begin == 0 && bottom == 0 && right == 0 && h.End == 0 && w.End == 0) return (input, Ir.Padding.Valid);
+        if (!sameExcludesPadding && bottom == h.End && right == w.End && IsTfliteSame(h, height, kh, sh, dh) && IsTfliteSame(w, width, kw, sw, dw)) return (input, Ir.Padding.Same);
+        var source = _graph.Tensors[input];
+        var shape = new[] { x.Shape[0], height + h.Begin + bottom, width + w.Begin + right, x.Shape[1] };
+        int padded = AddTensor(x.Name + "/padded", source.Type, shape);
+        int paddings = AddConstant(x.Name + "/paddings", DataType.Int32, new[] { 4, 2 },
+            OnnxConstant.Of(new long[] { 0, 0, h.Begin, bottom, w.Begin, right, 0, 0 }, 4, 2).Bytes(DataType.Int32));
+        if (fill == 0)
+            Emit(OpKind.Pad, new[] { input, paddings }, new[] { padded });
+        else
+            Emit(OpKind.PadV2, new[] { input, paddings, AddConstant(x.Name + "/fill", DataType.Float32, Array.Empty<int>(), OnnxConstant.Of(new[] { fill }).Bytes(DataType.Float32)) }, new[] { padded });
+        return (padded, Ir.Padding.Valid);
+    }
+
+    private void Conv(OnnxNode node)
+    {
+        var x = RunTimeInput(node, 0);
+        var weights = RequireConstant(node, 1, "weights");
+        if (x.Rank != 4 || weights.Shape.Length != 4)
+            throw Refuse(DiagnosticIds.UnsupportedOperator, $"only 2-D convolutions are supported (input {Shapes.Format(x.Shape)}, weights {Shapes.Format(weights.Shape)})");
+        int group = checked((int)node.Int("group", 1));
+        int channels = x.Shape[1], filters = weights.Shape[0], kh = weights.Shape[2], kw = weights.Shape[3];
+        if (group < 1 || channels % group != 0 || filters % group != 0 || weights.Shape[1] * group != channels)
+            throw Refuse(DiagnosticIds.InvalidShape, $"weights {Shapes.Format(weights.Shape)} with group={group} do not fit {channels} input channels");
+        bool depthwise = group > 1 && group == channels && weights.Shape[1] == 1;
+        if (group > 1 && !depthwise)
+            throw Refuse(DiagnosticIds.UnsupportedOperator, $"grouped convolution (group={group}, neither 1 nor the {channels} input channels) is not supported");
+        if (node.Ints("kernel_shape") is { } kernelShape && !kernelShape.SequenceEqual(new long[] { kh, kw }))
+            throw Refuse(DiagnosticIds.InvalidOperator, $"kernel_shape [{string.Join(",", kernelShape)}] differs from the weights' {kh}x{kw}");
+        var strides = Pair(node.Ints("strides"), 1, "strides");
+        var dilations = Pair(node.Ints("dilations"), 1, "dilations");
+        var h = Padding(node, 0, x.Shape[2], kh, strides[0], dilations[0], ceil: false);
+        var w = Padding(node, 1, x.Shape[3], kw, strides[1], dilations[1], ceil: false);
+        var (input, padding) = PaddedInput(x, h, w, kh, kw, strides[0], strides[1], dilations[0], dilations[1], 0);
+        int bias = -1;
+        if (node.HasInput(2))
+        {
+            var b = RequireConstant(node, 2, "bias");
+            if (b.Count != filters) throw Refuse(DiagnosticIds.InvalidShape, $"the bias has {b.Count} values for {filters} filters");
+            bias = AddConstant(node.Input(2), DataType.Float32, new[] { filters }, b.Bytes(DataType.Float32));
+        }
+        var shape = new[] { x.Shape[0], filters, h.Output, w.Output };
+        if (depthwise)
+        {
+            // ONNX [M, 1, kh, kw] becomes TFLite's [1, kh, kw, M].
+            var dw = weights.Transposed(new[] { 1, 2, 3, 0 });
+            int wt = AddConstant(node.Input(1), DataType.Float32, dw.Shape, dw.Bytes(DataType.Float32));
+            var options = new DepthwiseConv2DOptions(padding, strides[1], strides[0], filters / channels, Activation.None, dilations[1], dilations[0]);
+            Produce(node.Output(0), x.Type, shape, ChannelsLast(4), t => Emit(OpKind.DepthwiseConv2D, new[] { input, wt, bias }, new[] { t }, options, 2));
+        }
+        else
+        {
+            // ONNX [M, C, kh, kw] becomes TFLite's OHWI.
+            var ohwi = weights.Transposed(new[] { 0, 2, 3, 1 });
+            int wt = AddConstant(node.Input(1), DataType.Float32, ohwi.Shape, ohwi.Bytes(DataType.Float32));
+            var options = new Conv2DOptions(padding, strides[1], strides[0], Activation.None, dilations[1], dilations[0]);
+            Produce(node.Output(0), x.Type, shape, ChannelsLast(4), t => Emit(OpKind.Conv2D, new[] { input, wt, bias }, new[] { t }, options));
+        }
+    }
+
+    /// <summary>A fully-connected layer: <paramref name="a"/> [.., K] times constant weights [N, K], plus a bias.</summary>
+    private OnnxValue FullyConnected(OnnxNode node, OnnxValue a, OnnxConstant weights, float[]? bias)
+    {
+        int k = weights.Shape[1], n = weights.Shape[0];
+        if (a.Shape[a.Rank - 1] != k) throw Refuse(DiagnosticIds.InvalidShape, $"{Shapes.Format(a.Shape)} cannot be multiplied by {k}x{n} weights");
+        int input = TensorIn(a, Identity(a.Rank));
+        int wt = AddConstant(node.Input(1), DataType.Float32, weights.Shape, weights.Bytes(DataType.Float32));
+        int bt = bias is null ? -1 : AddConstant(node.Name("bias"), DataType.Float32, new[] { n }, OnnxConstant.Of(bias, n).Bytes(DataType.Float32));
+        var shape = a.Shape.Take(a.Rank - 1).Concat(new[] { n }).ToArray();
+        bool keep = a.Rank != 2;
+        return Produce(node.Output(0), a.Type, shape, Identity(shape.Length), t =>
+            Emit(OpKind.FullyConnected, new[] { input, wt, bt }, new[] { t }, new FullyConnectedOptions(Activation.None, 0, keep, false), keep ? 5 : 1));
+    }
+
+    private void Gemm(OnnxNode node)
+    {
+        var a = RunTimeInput(node, 0);
+        var b = RequireConstant(node, 1, "B matrix");
+        if (a.Rank != 2 || b.Shape.Length != 2) throw Refuse(DiagnosticIds.InvalidShape, $"Gemm takes 2-D matrices, not {Shapes.Format(a.Shape)} and {Shapes.Format(b.Shape)}");
+        node.RefuseUnless("transA", 0, "the run-time matrix A must not be transposed");
+        float alpha = node.Float("alpha", 1f), beta = node.Float("beta", 1f);
+        // FULLY_CONNECTED takes weights as [N, K]: B transposed unless transB says it already is.
+        var weights = node.Int("transB", 0) != 0 ? b : b.Transposed(new[] { 1, 0 });
+        if (alpha != 1f) weights = OnnxConstant.Of(weights.AsFloats().Select(v => v * alpha).ToArray(), weights.Shape);
+        int n = weights.Shape[0];
+        float[]? bias = null;
+        if (node.HasInput(2))
+        {
+            var c = RequireConstant(node, 2, "C matrix");
+            bool perColumn = c.Count == n && (c.Shape.Length == 1 || c.Shape.Length == 2 && c.Shape[0] == 1);
+            if (!perColumn && c.Count != 1) throw Refuse(DiagnosticIds.UnsupportedOperator, $"a C matrix of shape {Shapes.Format(c.Shape)} is not supported (only a bias of {n} values or a scalar)");
+            bias = Enumerable.Range(0, n).Select(j => beta * c.Float(perColumn ? j : 0)).ToArray();
+        }
+        FullyConnected(node, a, weights, bias);
+    }
+
+    private void MatMul(OnnxNode node)
+    {
+        var a = RunTimeInput(node, 0);
+        var b = Value(node.Input(1)).Constant ?? throw Refuse(DiagnosticIds.UnsupportedOperator, "a matrix product of two run-time tensors (batch matmul) is not supported; the second operand must be constant");
+        if (a.Rank < 2 || b.Shape.Length != 2) throw Refuse(DiagnosticIds.UnsupportedOperator, $"only [.., K] x [K, N] products with constant 2-D weights are supported, not {Shapes.Format(a.Shape)} x {Shapes.Format(b.Shape)}");
+        FullyConnected(node, a, b.Transposed(new[] { 1, 0 }), null);
+    }
+
+    /// <summary>Element-wise operators with numpy broadcasting; the output takes a run-time input's layout.</summary>
+    private void Binary(OnnxNode node, OpKind kind)
+    {
+        var x = Value(node.Input(0));
+        var y = Value(node.Input(1));
+        var shape = Broadcast(x.Shape, y.Shape);
+        int rank = shape.Length;
+        var lead = new[] { x, y }.FirstOrDefault(v => v.Constant is null && v.Rank == rank);
+        var layout = lead?.Layout ?? Identity(rank);
+        int a = TensorIn(Unsqueezed(x, rank), layout), b = TensorIn(Unsqueezed(y, rank), layout);
+        int type = (x.Constant is null ? x : y).Type;
+        if (node.InputCount != 2) throw Refuse(DiagnosticIds.UnsupportedOperator, $"{node.OpType} of {node.InputCount} inputs is supported only with two");
+        OperatorOptions? options = kind switch
+        {
+            OpKind.Add => new AddOptions(Activation.None),
+            OpKind.Sub => new SubOptions(Activation.None),
+            OpKind.Mul => new MulOptions(Activation.None),
+            _ => null,
+        };
+        Produce(node.Output(0), type, shape, layout, t => Emit(kind, new[] { a, b }, new[] { t }, options));
+    }
+
+    private void Unary(OnnxNode node, OpKind kind, OperatorOptions? options = null)
+    {
+        var x = RunTimeInput(node, 0);
+        int input = x.Tensor;
+        Produce(node.Output(0), x.Type, x.Shape, x.Layout, t => Emit(kind, new[] { input }, new[] { t }, options));
+    }
+
+    private void Clip(OnnxNode node)
+    {
+        var x = RunTimeInput(node, 0);
+        // Opset 11 moved min and max from attributes to optional inputs.
+        float min = _opset < 11 ? node.Float("min", float.NegativeInfinity) : node.HasInput(1) ? RequireConstant(node, 1, "min").Float(0) : float.NegativeInfinity;
+        float max = _opset < 11 ? node.Float("max", float.PositiveInfinity) : node.HasInput(2) ? RequireConstant(node, 2, "max").Float(0) : float.PositiveInfinity;
+        OpKind? relu = (min, max) switch
+        {
+            (0f, float.PositiveInfinity) => OpKind.Relu,
+            (0f, 6f) => OpKind.Relu6,
+            (-1f, 1f) => OpKind.ReluN1To1,
+            _ => null,
+        };
+        if (relu is OpKind k)
+        {
+            Unary(node, k);
+            return;
+        }
+        // Any other range: MAXIMUM with min, then MINIMUM with max, each where bounded.
+        var bounds = new List<(OpKind Kind, float Bound)>();
+        if (!float.IsNegativeInfinity(min)) bounds.Add((OpKind.Maximum, min));
+        if (!float.IsPositiveInfinity(max)) bounds.Add((OpKind.Minimum, max));
+        if (bounds.Count == 0)
+        {
+            Alias(node);
+            return;
+        }
+        int current = x.Tensor;
+        for (int i = 0; i < bounds.Count; i++)
+        {
+            var (kind, bound) = bounds[i];
+            int input = current;
+            int limit = AddConstant(node.Name(kind == OpKind.Maximum ? "min" : "max"), DataType.Float32, Array.Empty<int>(), OnnxConstant.Of(new[] { bound }).Bytes(DataType.Float32));
+            if (i == bounds.Count - 1)
+                Produce(node.Output(0), x.Type, x.Shape, x.Layout, t => Emit(kind, new[] { input, limit }, new[] { t }));
+            else
+            {
+                current = AddTensor(node.Name("at_least_min"), DataType.Float32, Permute(x.Shape, x.Layout));
+                Emit(kind, new[] { input, limit }, new[] { current });
+            }
+        }
+    }
+
+    private void Softmax(OnnxNode node)
+    {
+        var x = RunTimeInput(node, 0);
+        int axis = Axis(node.Int("axis", _opset < 13 ? 1 : -1), x.Rank);
+        if (_opset < 13 && axis != x.Rank - 1)
+        {
+            // Before opset 13, softmax runs over the input flattened to 2-D at axis.
+            int outer = x.Shape.Take(axis).Aggregate(1, (p, d) => p * d), inner = x.Shape.Skip(axis).Aggregate(1, (p, d) => p * d);
+            int flat = ReshapeTo(x, new[] { outer, inner }, node.Name("2d"));
+            int soft = AddTensor(node.Name("softmax_2d"), DataType.Float32, new[] { outer, inner });
+            Emit(OpKind.Softmax, new[] { flat }, new[] { soft }, new SoftmaxOptions(1f));
+            var irShape = x.Shape;
+            Produce(node.Output(0), x.Type, x.Shape, Identity(x.Rank), t =>
+                Emit(OpKind.Reshape, new[] { soft, AddInts(node.Name("shape"), irShape) }, new[] { t }, new ReshapeOptions(irShape)));
+            return;
+        }
+        // TFLite's softmax runs over the last IR axis: keep the layout if the axis is there, else move it last.
+        var layout = x.Layout[x.Rank - 1] == axis ? x.Layout : Identity(x.Rank).Where(a => a != axis).Concat(new[] { axis }).ToArray();
+        int input = TensorIn(x, layout);
+        Produce(node.Output(0), x.Type, x.Shape, layout, t => Emit(OpKind.Softmax, new[] { input }, new[] { t }, new SoftmaxOptions(1f)));
+    }
+
+    private void Pool(OnnxNode node, OpKind kind)
+    {
+        var x = RunTimeInput(node, 0);
+        if (x.Rank != 4) throw Refuse(DiagnosticIds.UnsupportedOperator, $"only 2-D pooling is supported (input {Shapes.Format(x.Shape)})");
+        if (node.OutputCount > 1 && node.Proto.Output[1].Length > 0) throw Refuse(DiagnosticIds.UnsupportedOperator, "the Indices output of MaxPool is not supported");
+        var kernel = Pair(node.Ints("kernel_shape") ?? throw Refuse(DiagnosticIds.InvalidOperator, "kernel_shape is required"), 1, "kernel_shape");
+        var strides = Pair(node.Ints("strides"), 1, "strides");
+        var dilations = Pair(node.Ints("dilations"), 1, "dilations");
+        if (dilations[0] != 1 || dilations[1] != 1) throw Refuse(DiagnosticIds.UnsupportedOperator, "dilated pooling is not supported");
+        bool ceil = node.Int("ceil_mode", 0) != 0;
+        var h = Padding(node, 0, x.Shape[2], kernel[0], strides[0], 1, ceil);
+        var w = Padding(node, 1, x.Shape[3], kernel[1], strides[1], 1, ceil);
+        int input;
+        Padding padding;
+        if (kind == OpKind.MaxPool2D)
+            (input, padding) = PaddedInput(x, h, w, kernel[0], kernel[1], strides[0], strides[1], 1, 1, float.MinValue);
+        else if (node.Int("count_include_pad", 0) != 0)
+            (input, padding) = PaddedInput(x, h, w, kernel[0], kernel[1], strides[0], strides[1], 1, 1, 0, sameExcludesPadding: true);
+        else
+        {
+            // TFLite averages over the taps inside the input, as ONNX does without count_include_pad: that holds for
+            // no padding and for TFLite's SAME, and a PAD in front would change the divisor.
+            bool none = h.Begin == 0 && h.End == 0 && w.Begin == 0 && w.End == 0 && h.Output == (x.Shape[2] - kernel[0]) / strides[0] + 1 && w.Output == (x.Shape[3] - kernel[1]) / strides[1] + 1;
+            bool same = IsTfliteSame(h, x.Shape[2], kernel[0], strides[0], 1) && IsTfliteSame(w, x.Shape[3], kernel[1], strides[1], 1);
+            if (!none && !same)
+                throw Refuse(DiagnosticIds.UnsupportedOperator, $"average pooling with pads [{h.Begin},{w.Begin},{h.End},{w.End}]{(ceil ? " and ceil_mode" : "")} excluded from the count is not supported (only none, or TFLite's SAME)");
+            (input, padding) = (TensorIn(x, ChannelsLast(4)), none ? Ir.Padding.Valid : Ir.Padding.Same);
+        }
+        var options = new Pool2DOptions(padding, strides[1], strides[0], kernel[1], kernel[0], Activation.None);
+        Produce(node.Output(0), x.Type, new[] { x.Shape[0], x.Shape[1], h.Output, w.Output }, ChannelsLast(4), t => Emit(kind, new[] { input }, new[] { t }, options));
+    }
+
+    private void GlobalPool(OnnxNode node, OpKind kind)
+    {
+        var x = RunTimeInput(node, 0);
+        if (x.Rank != 4) throw Refuse(DiagnosticIds.UnsupportedOperator, $"only 2-D global pooling is supported (input {Shapes.Format(x.Shape)})");
+        int input = TensorIn(x, ChannelsLast(4));
+        var options = new Pool2DOptions(Ir.Padding.Valid, 1, 1, x.Shape[3], x.Shape[2], Activation.None);
+        Produce(node.Output(0), x.Type, new[] { x.Shape[0], x.Shape[1], 1, 1 }, ChannelsLast(4), t => Emit(kind, new[] { input }, new[] { t }, options));
+    }
+
+    /// <summary>Inference batch norm as a per-channel MUL and ADD (folded into a convolution before it by float preparation).</summary>
+    private void BatchNormalization(OnnxNode node)
+    {
+        var x = RunTimeInput(node, 0);
+        if (node.Int("training_mode", 0) != 0 || node.OutputCount > 1 && node.Proto.Output.Skip(1).Any(o => o.Length > 0))
+            throw Refuse(DiagnosticIds.UnsupportedOperator, "batch normalization in training mode (running statistics as outputs) is not supported");
+        if (x.Rank < 2) throw Refuse(DiagnosticIds.InvalidShape, $"batch normalization needs a channel axis (input {Shapes.Format(x.Shape)})");
+        int channels = x.Shape[1];
+        var scale = RequireConstant(node, 1, "scale");
+        var b = RequireConstant(node, 2, "bias");
+        var mean = RequireConstant(node, 3, "mean");
+        var variance = RequireConstant(node, 4, "variance");
+        if (new[] { scale, b, mean, variance }.Any(c => c.Count != channels))
+            throw Refuse(DiagnosticIds.InvalidShape, $"scale, bias, mean and variance must hold {channels} values each");
+        float epsilon = node.Float("epsilon", 1e-5f);
+        // y = (x - mean) * scale / sqrt(var + eps) + bias = x * m + a.
+        var m = new float[channels];
+        var add = new float[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            m[c] = (float)(scale.Float(c) / Math.Sqrt(variance.Float(c) + epsilon));
+            add[c] = b.Float(c) - mean.Float(c) * m[c];
+        }
+        // Per-channel constants shaped [C, 1, ...] broadcast along ONNX axis 1.
+        var shape = new[] { channels }.Concat(Enumerable.Repeat(1, x.Rank - 2)).ToArray();
+        var layout = x.Layout;
+        var multiplier = new OnnxValue(node.Name("multiplier"), OnnxTypes.Float, shape) { Constant = OnnxConstant.Of(m, shape) };
+        var offset = new OnnxValue(node.Name("offset"), OnnxTypes.Float, shape) { Constant = OnnxConstant.Of(add, shape) };
+        int scaled = AddTensor(node.Name("scaled"), DataType.Float32, Permute(x.Shape, layout));
+        Emit(OpKind.Mul, new[] { x.Tensor, TensorIn(Unsqueezed(multiplier, x.Rank), layout) }, new[] { scaled }, new MulOptions(Activation.None));
+        int offsetTensor = TensorIn(Unsqueezed(offset, x.Rank), layout);
+        Produce(node.Output(0), x.Type, x.Shape, layout, t => Emit(OpKind.Add, new[] { scaled, offsetTensor }, new[] { t }, new AddOptions(Activation.None)));
+    }
+
+    private void ReduceMean(OnnxNode node)
+    {
+        var x = RunTimeInput(node, 0);
+        // Opset 18 moved axes from an attribute to an optional input.
+        long[]? axes = _opset < 18 ? node.Ints("axes") : node.HasInput(1) ? RequireConstant(node, 1, "axes").AsInts() : null;
+        if (axes is null || axes.Length == 0)
+        {
+            if (node.Int("noop_with_empty_axes", 0) != 0)
+            {
+                Alias(node);
+                return;
+            }
+            axes = Identity(x.Rank).Select(a => (long)a).ToArray();
+        }
+        var reduced = axes.Select(a => Axis(a, x.Rank)).Distinct().OrderBy(a => a).ToArray();
+        bool keep = node.Int("keepdims", 1) != 0;
+        int input = x.Tensor;
+        var irAxes = reduced.Select(a => IrAxis(x, a)).OrderBy(a => a).ToArray();
+        int[] shape, layout;
+        if (keep)
+        {
+            shape = x.Shape.Select((d, i) => reduced.Contains(i) ? 1 : d).ToArray();
+            layout = x.Layout;
+        }
+        else
+        {
+            shape = x.Shape.Where((_, i) => !reduced.Contains(i)).ToArray();
+            // The kept IR axes, in IR order, renumbered to the kept ONNX axes.
+            var keptOnnx = Identity(x.Rank).Where(a => !reduced.Contains(a)).ToList();
+            layout = x.Layout.Where(a => !reduced.Contains(a)).Select(a => keptOnnx.IndexOf(a)).ToArray();
+        }
+        int axesTensor = AddInts(node.Name("axes"), irAxes);
+        Produce(node.Output(0), x.Type, shape, layout, t => Emit(OpKind.Mean, new[] { input, axesTensor }, new[] { t }, new ReducerOptions(keep)));
+    }
+}

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+using TinyML.Compiler;
+using TinyML.Compiler.Diagnostics;
+using TinyML.Compiler.Ir;
+using TinyML.Compiler.Lowering;
+using TinyML.Compiler.Onnx;
+using TinyML.Compiler.Plan;
+using TinyML.Tests;
+using Xunit;
+
+namespace TinyML.Runtime.Tests;
+
+/// <summary>
+/// ONNX's own backend node tests (../shared/onnx/node): each model imported, planned and run on the host, its outputs
+/// compared with the test's as ONNX's runner compares them (integers exactly, floats within rtol 1e-3 and atol 1e-7).
+/// A test we do not support must be refused with a TML error, never run to a wrong answer; the list of those is
+/// <see cref="OnnxNodeCases.NotYetSupported"/>, and a refusal test fails when support lands.
+/// </summary>
+public class OnnxNodeTests
+{
+    public const double RelativeTolerance = 1e-3, AbsoluteTolerance = 1e-7;
+
+    public static TheoryData<string> Supported()
+    {
+        var data = new TheoryData<string>();
+        foreach (var name in OnnxCases.NodeTests().Where(n => !OnnxNodeCases.NotYetSupported.ContainsKey(n))) data.Add(name);
+        return data;
+    }
+
+    public static TheoryData<string> Refused()
+    {
+        var data = new TheoryData<string>();
+        foreach (var name in OnnxNodeCases.NotYetSupported.Keys.OrderBy(n => n, StringComparer.Ordinal)) data.Add(name);
+        return data;
+    }
+
+    [Fact]
+    public void RefusalList_NamesOnlyExistingTests()
+    {
+        var all = OnnxCases.NodeTests();
+        Assert.True(all.Count >= 300, "the ONNX node tests are missing");
+        Assert.Empty(OnnxNodeCases.NotYetSupported.Keys.Except(all));
+    }
+
+    [Theory]
+    [MemberData(nameof(Supported))]
+    public void NodeTest_MatchesOnnxOutputs(string name)
+    {
+        var outcome = OnnxNodeRun.Evaluate(name, LoweringOptions.Default);
+        Assert.True(outcome.Kind == OnnxNodeRun.Kind.Passed, $"{name}: {outcome.Kind}: {outcome.Detail}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Refused))]
+    public void NodeTest_NotYetSupported_IsRefusedWithItsReason(string name)
+    {
+        var outcome = OnnxNodeRun.Evaluate(name, LoweringOptions.Default);
+        Assert.True(outcome.Kind == OnnxNodeRun.Kind.Refused, $"{name}: {outcome.Kind}: {outcome.Detail} (remove it from OnnxNodeCases.NotYetSupported if it now runs)");
+        Assert.Matches("^TML[0-9]{4}: ", outcome.Detail);
+        Assert.Contains(OnnxNodeCases.NotYetSupported[name], outcome.Detail);
+    }
+}
+
+/// <summary>Imports, plans and runs one ONNX node test on the host.</summary>
+public static class OnnxNodeRun
+{
+    public enum Kind { Passed, Refused, Mismatch }
+
+    public sealed record Outcome(Kind Kind, string Detail);
+
+    public static Outcome Evaluate(string name, LoweringOptions options)
+    {
+        string dir = OnnxCases.Node(name);
+        var read = ModelReader.ReadFile(Path.Combine(dir, "model.onnx"));
+        if (read.Value is null) return Refusal(read.Diagnostics);
+        var lowered = Lowerer.Lower(read.Value, name, options);
+        if (lowered.Value is null) return Refusal(lowered.Diagnostics);
+        var plan = lowered.Value;
+        string data = Path.Combine(dir, "test_data_set_0");
+        var inputs = OnnxCases.Files(data, "input").Select(f => OnnxReader.ReadTensor(File.ReadAllBytes(f), f).Value!).ToList();
+        var expected = OnnxCases.Files(data, "output").Select(f => OnnxReader.ReadTensor(File.ReadAllBytes(f), f).Value!).ToList();
+        if (inputs.Count != plan.Inputs.Count || expected.Count != plan.Outputs.Count)
+            return new Outcome(Kind.Mismatch, $"the plan has {plan.Inputs.Count} inputs and {plan.Outputs.Count} outputs; the test {inputs.Count} and {expected.Count}");
+        using var executor = new PlanExecutor(plan);
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            if (inputs[i].Data.Length != plan.Inputs[i].Bytes) return new Outcome(Kind.Mismatch, $"input {i} has {inputs[i].Data.Length} bytes; the plan takes {plan.Inputs[i].Bytes}");
+            inputs[i].Data.CopyTo(executor.Input(i));
+        }
+        executor.Run();
+        for (int o = 0; o < expected.Count; o++)
+        {
+            byte[] actual = executor.Output(o).ToArray();
+            string? problem = Compare(expected[o], actual);
+            if (problem is not null) return new Outcome(Kind.Mismatch, $"output {o}: {problem}");
+        }
+        return new Outcome(Kind.Passed, "");
+    }
+
+    private static Outcome Refusal(IReadOnlyList<Diagnostic> diagnostics)
+    {
+        var error = diagnostics.First(d => d.Severity == Severity.Error);
+        return new Outcome(Kind.Refused, $"{error.Id}: {error.Message}");
+    }
+
+    /// <summary>Null when equal as ONNX's runner compares, else the first difference.</summary>
+    public static string? Compare(OnnxTensor expected, byte[] actual)
+    {
+        if (expected.Data.Length != actual.Length) return $"{actual.Length} bytes, expected {expected.Data.Length}";
+        if (expected.Type != DataType.Float32)
+        {
+            int at = Enumerable.Range(0, actual.Length).FirstOrDefault(i => actual[i] != expected.Data[i], -1);
+            return at < 0 ? null : $"byte {at} is {actual[at]}, expected {expected.Data[at]}";
+        }
+        var e = MemoryMarshal.Cast<byte, float>(expected.Data);
+        var a = MemoryMarshal.Cast<byte, float>(actual);
+        for (int i = 0; i < e.Length; i++)
+        {
+            bool bothNaN = float.IsNaN(e[i]) && float.IsNaN(a[i]);
+            if (!bothNaN && !(Math.Abs((double)a[i] - e[i]) <= OnnxNodeTests.AbsoluteTolerance + OnnxNodeTests.RelativeTolerance * Math.Abs((double)e[i])))
+                return $"element {i} is {a[i]:R}, expected {e[i]:R}";
+        }
+        return null;
+    }
+}
