@@ -52,6 +52,10 @@ internal sealed partial class OnnxImporter
         ["Shape"] = (m, n) => m.Shape(n),
         ["Constant"] = (m, n) => m.Constant(n),
         ["ConstantOfShape"] = (m, n) => m.ConstantOfShape(n),
+        ["QuantizeLinear"] = (m, n) => m.QuantizeLinear(n),
+        ["DequantizeLinear"] = (m, n) => m.DequantizeLinear(n),
+        ["QLinearConv"] = (m, n) => m.QLinearConv(n),
+        ["QLinearMatMul"] = (m, n) => m.QLinearMatMul(n),
         ["Neg"] = (m, n) => m.FoldOnly(n),
         ["Range"] = (m, n) => m.FoldOnly(n),
     };
@@ -145,15 +149,28 @@ internal sealed partial class OnnxImporter
         int right = Math.Max(w.End, (w.Output - 1) * sw + (kw - 1) * dw + 1 - width - w.Begin);
         if (h.Begin == 0 && w.Begin == 0 && bottom == 0 && right == 0 && h.End == 0 && w.End == 0) return (input, Ir.Padding.Valid);
         if (!sameExcludesPadding && bottom == h.End && right == w.End && IsTfliteSame(h, height, kh, sh, dh) && IsTfliteSame(w, width, kw, sw, dw)) return (input, Ir.Padding.Same);
-        var source = _graph.Tensors[input];
         var shape = new[] { x.Shape[0], height + h.Begin + bottom, width + w.Begin + right, x.Shape[1] };
-        int padded = AddTensor(x.Name + "/padded", source.Type, shape);
         int paddings = AddConstant(x.Name + "/paddings", DataType.Int32, new[] { 4, 2 },
             OnnxConstant.Of(new long[] { 0, 0, h.Begin, bottom, w.Begin, right, 0, 0 }, 4, 2).Bytes(DataType.Int32));
+        // A dequantized input is padded as integers (PAD fills with the zero point, the lowest value as int8's
+        // lowest), so that QDQ fusion still finds a DEQUANTIZE in front of the operator.
+        int quantized = _graph.Operators.LastOrDefault(op => op.Kind == OpKind.Dequantize && op.Outputs[0] == input)?.Inputs[0] ?? -1;
+        int source = quantized >= 0 ? quantized : input;
+        var sourceTensor = _graph.Tensors[source];
+        int padded = AddTensor(x.Name + "/padded", sourceTensor.Type, shape);
+        _graph.Tensors[padded].Quantization = sourceTensor.Quantization;
         if (fill == 0)
-            Emit(OpKind.Pad, new[] { input, paddings }, new[] { padded });
+            Emit(OpKind.Pad, new[] { source, paddings }, new[] { padded });
+        else if (quantized >= 0)
+            Emit(OpKind.PadV2, new[] { source, paddings, AddConstant(x.Name + "/fill", sourceTensor.Type, Array.Empty<int>(), OnnxConstant.Of(new[] { sourceTensor.Type == DataType.Int8 ? (long)sbyte.MinValue : short.MinValue }).Bytes(sourceTensor.Type)) }, new[] { padded });
         else
-            Emit(OpKind.PadV2, new[] { input, paddings, AddConstant(x.Name + "/fill", DataType.Float32, Array.Empty<int>(), OnnxConstant.Of(new[] { fill }).Bytes(DataType.Float32)) }, new[] { padded });
+            Emit(OpKind.PadV2, new[] { source, paddings, AddConstant(x.Name + "/fill", DataType.Float32, Array.Empty<int>(), OnnxConstant.Of(new[] { fill }).Bytes(DataType.Float32)) }, new[] { padded });
+        if (quantized >= 0)
+        {
+            int floats = AddTensor(x.Name + "/padded_dequantized", DataType.Float32, shape);
+            Emit(OpKind.Dequantize, new[] { padded }, new[] { floats });
+            return (floats, Ir.Padding.Valid);
+        }
         return (padded, Ir.Padding.Valid);
     }
 
@@ -182,14 +199,14 @@ internal sealed partial class OnnxImporter
         {
             var b = RequireConstant(node, 2, "bias");
             if (b.Count != filters) throw Refuse(DiagnosticIds.InvalidShape, $"the bias has {b.Count} values for {filters} filters");
-            bias = AddConstant(node.Input(2), DataType.Float32, new[] { filters }, b.Bytes(DataType.Float32));
+            bias = ConstantTensor(node.Input(2), b.WithShape(new[] { filters }));
         }
         var shape = new[] { x.Shape[0], filters, h.Output, w.Output };
         if (depthwise)
         {
             // ONNX [M, 1, kh, kw] becomes TFLite's [1, kh, kw, M].
             var dw = weights.Transposed(new[] { 1, 2, 3, 0 });
-            int wt = AddConstant(node.Input(1), DataType.Float32, dw.Shape, dw.Bytes(DataType.Float32));
+            int wt = ConstantTensor(node.Input(1), dw);
             var options = new DepthwiseConv2DOptions(padding, strides[1], strides[0], filters / channels, Activation.None, dilations[1], dilations[0]);
             Produce(node.Output(0), x.Type, shape, ChannelsLast(4), t => Emit(OpKind.DepthwiseConv2D, new[] { input, wt, bias }, new[] { t }, options, 2));
         }
@@ -197,20 +214,20 @@ internal sealed partial class OnnxImporter
         {
             // ONNX [M, C, kh, kw] becomes TFLite's OHWI.
             var ohwi = weights.Transposed(new[] { 0, 2, 3, 1 });
-            int wt = AddConstant(node.Input(1), DataType.Float32, ohwi.Shape, ohwi.Bytes(DataType.Float32));
+            int wt = ConstantTensor(node.Input(1), ohwi);
             var options = new Conv2DOptions(padding, strides[1], strides[0], Activation.None, dilations[1], dilations[0]);
             Produce(node.Output(0), x.Type, shape, ChannelsLast(4), t => Emit(OpKind.Conv2D, new[] { input, wt, bias }, new[] { t }, options));
         }
     }
 
     /// <summary>A fully-connected layer: <paramref name="a"/> [.., K] times constant weights [N, K], plus a bias.</summary>
-    private OnnxValue FullyConnected(OnnxNode node, OnnxValue a, OnnxConstant weights, float[]? bias)
+    private OnnxValue FullyConnected(OnnxNode node, OnnxValue a, OnnxConstant weights, OnnxConstant? bias)
     {
         int k = weights.Shape[1], n = weights.Shape[0];
         if (a.Shape[a.Rank - 1] != k) throw Refuse(DiagnosticIds.InvalidShape, $"{Shapes.Format(a.Shape)} cannot be multiplied by {k}x{n} weights");
         int input = TensorIn(a, Identity(a.Rank));
-        int wt = AddConstant(node.Input(1), DataType.Float32, weights.Shape, weights.Bytes(DataType.Float32));
-        int bt = bias is null ? -1 : AddConstant(node.Name("bias"), DataType.Float32, new[] { n }, OnnxConstant.Of(bias, n).Bytes(DataType.Float32));
+        int wt = ConstantTensor(node.Input(1), weights);
+        int bt = bias is null ? -1 : ConstantTensor(node.Name("bias"), bias);
         var shape = a.Shape.Take(a.Rank - 1).Concat(new[] { n }).ToArray();
         bool keep = a.Rank != 2;
         return Produce(node.Output(0), a.Type, shape, Identity(shape.Length), t =>
@@ -228,13 +245,15 @@ internal sealed partial class OnnxImporter
         var weights = node.Int("transB", 0) != 0 ? b : b.Transposed(new[] { 1, 0 });
         if (alpha != 1f) weights = OnnxConstant.Of(weights.AsFloats().Select(v => v * alpha).ToArray(), weights.Shape);
         int n = weights.Shape[0];
-        float[]? bias = null;
+        OnnxConstant? bias = null;
         if (node.HasInput(2))
         {
             var c = RequireConstant(node, 2, "C matrix");
             bool perColumn = c.Count == n && (c.Shape.Length == 1 || c.Shape.Length == 2 && c.Shape[0] == 1);
             if (!perColumn && c.Count != 1) throw Refuse(DiagnosticIds.UnsupportedOperator, $"a C matrix of shape {Shapes.Format(c.Shape)} is not supported (only a bias of {n} values or a scalar)");
-            bias = Enumerable.Range(0, n).Select(j => beta * c.Float(perColumn ? j : 0)).ToArray();
+            // A quantized bias (int32 behind DequantizeLinear) stays integer when nothing scales it.
+            bias = beta == 1f && c.Shape.Length == 1 && c.Count == n ? c
+                : OnnxConstant.Of(Enumerable.Range(0, n).Select(j => beta * c.Float(perColumn ? j : 0)).ToArray(), n);
         }
         FullyConnected(node, a, weights, bias);
     }

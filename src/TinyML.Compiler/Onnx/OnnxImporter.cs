@@ -358,15 +358,20 @@ internal sealed partial class OnnxImporter
     private int TensorIn(OnnxValue value, int[] layout)
     {
         if (layout.Length != value.Rank) throw new ArgumentException("layout rank", nameof(layout));
-        if (value.Constant is { } constant)
-        {
-            var irType = ConstantType(constant.Type);
-            var permuted = IsIdentity(layout) ? constant : constant.Transposed(layout);
-            return AddConstant(value.Name, irType, permuted.Shape, permuted.Bytes(irType));
-        }
+        if (value.Constant is { } constant) return ConstantTensor(value.Name, IsIdentity(layout) ? constant : constant.Transposed(layout));
         if (value.Layout.SequenceEqual(layout)) return value.Tensor;
         string key = string.Join(",", layout);
         if (_relayouts.TryGetValue((value.Tensor, key), out int done)) return done;
+        if (value.Producer is { Kind: OpKind.Dequantize } dequantize)
+        {
+            // Move the integers, then dequantize: QDQ fusion then finds a DEQUANTIZE in front of the operator.
+            var quantized = new OnnxValue(value.Name + "/quantized", value.Type, value.Shape) { Tensor = dequantize.Inputs[0], Layout = value.Layout };
+            int moved = TensorIn(quantized, layout);
+            int floats = AddTensor(value.Name + (IsIdentity(layout) ? "/onnx_layout" : "/nhwc"), DataType.Float32, Permute(value.Shape, layout));
+            Emit(OpKind.Dequantize, new[] { moved }, new[] { floats });
+            _relayouts[(value.Tensor, key)] = floats;
+            return floats;
+        }
         var target = Permute(value.Shape, layout);
         var source = _graph.Tensors[value.Tensor];
         int t = AddTensor(value.Name + (IsIdentity(layout) ? "/onnx_layout" : "/nhwc"), source.Type, target);
@@ -381,6 +386,32 @@ internal sealed partial class OnnxImporter
             Emit(OpKind.Transpose, new[] { value.Tensor, AddInts(value.Name + "/perm", layout.Select(a => inverse[a]).ToArray()) }, new[] { t });
         }
         _relayouts[(value.Tensor, key)] = t;
+        return t;
+    }
+
+    /// <summary>
+    /// A constant as an IR tensor: the integers and their quantization for the output of a DequantizeLinear (uint8
+    /// moved to int8: q - 128 with the zero point less 128, exact), else the values in their own type.
+    /// </summary>
+    private int ConstantTensor(string name, OnnxConstant constant)
+    {
+        if (constant.Quantized is not { } q)
+        {
+            var irType = ConstantType(constant.Type);
+            return AddConstant(name, irType, constant.Shape, constant.Bytes(irType));
+        }
+        var values = q.Values;
+        long shift = values.Type == OnnxTypes.UInt8 ? -128 : 0;
+        var type = values.Type switch
+        {
+            OnnxTypes.UInt8 or OnnxTypes.Int8 => DataType.Int8,
+            OnnxTypes.Int16 => DataType.Int16,
+            OnnxTypes.Int32 => DataType.Int32,
+            _ => throw Refuse(DiagnosticIds.UnsupportedTypeCombination, $"'{name}' is quantized as {OnnxTypes.Name(values.Type)}; int8, uint8, int16 and int32 are supported"),
+        };
+        var ints = shift == 0 ? values : new OnnxConstant(OnnxTypes.Int8, values.Shape, values.Ints!.Select(v => v + shift).ToArray(), null);
+        int t = AddConstant(name, type, values.Shape, ints.Bytes(type));
+        _graph.Tensors[t].Quantization = q.Quantization(shift);
         return t;
     }
 

@@ -47,8 +47,13 @@ public static class OnnxReader
             importer.Diagnostics.Add(new Diagnostic(e.Id, Severity.Error, e.Message) { File = fileName });
             model = null;
         }
-        if (model is not null && !importer.Diagnostics.HasErrors && model.Main.Tensors.Any(t => t.Type == DataType.Float32))
-            model = FloatGraphPreparation.Prepare(model).Model;
+        if (model is not null && !importer.Diagnostics.HasErrors)
+        {
+            QdqFusion.Fuse(model.Main);
+            FloatGraphPreparation.Compact(model);
+            if (model.Main.Tensors.Any(t => t.Type == DataType.Float32 && !t.IsConstant))
+                model = FloatGraphPreparation.Prepare(model).Model;
+        }
         return new Result<Model>(importer.Diagnostics.HasErrors ? null : model, importer.Diagnostics.Ordered().ToList());
     }
 

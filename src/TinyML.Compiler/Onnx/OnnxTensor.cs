@@ -71,6 +71,12 @@ internal sealed class OnnxConstant
 
     public int Count => Ints?.Length ?? Floats!.Length;
 
+    /// <summary>
+    /// For the output of a DequantizeLinear: the integer tensor and its parameters, so that a quantized operator takes
+    /// the integers as they are; <see cref="Floats"/> holds the dequantized values for everything else.
+    /// </summary>
+    public QuantizedConstant? Quantized { get; init; }
+
     public bool IsFloat => Floats is not null;
 
     public static OnnxConstant Of(float[] values, params int[] shape) => new(OnnxTypes.Float, shape, null, values);
@@ -88,7 +94,11 @@ internal sealed class OnnxConstant
     public float[] AsFloats() => Floats ?? Ints!.Select(i => (float)i).ToArray();
 
     /// <summary>The same values with another shape (a reshape of a constant).</summary>
-    public OnnxConstant WithShape(int[] shape) => new(Type, shape, Ints, Floats);
+    public OnnxConstant WithShape(int[] shape) => shape.SequenceEqual(Shape) ? this : new(Type, shape, Ints, Floats)
+    {
+        // Per-tensor parameters survive any reshape; per-channel ones would need their axis followed.
+        Quantized = Quantized is { Scales.Length: 1 } q ? q with { Values = q.Values.WithShape(shape) } : null,
+    };
 
     /// <summary>The values as the bytes of <paramref name="type"/> (float32, int32, int8, uint8, int16 or int64).</summary>
     public byte[] Bytes(DataType type)
@@ -219,7 +229,10 @@ internal sealed class OnnxConstant
         var order = TransposeOrder(Shape, perm);
         return new OnnxConstant(Type, outShape,
             Ints is null ? null : order.Select(i => Ints[i]).ToArray(),
-            Floats is null ? null : order.Select(i => Floats[i]).ToArray());
+            Floats is null ? null : order.Select(i => Floats[i]).ToArray())
+        {
+            Quantized = Quantized is { } q ? q with { Values = q.Values.Transposed(perm), Axis = Array.IndexOf(perm, q.Axis) } : null,
+        };
     }
 
     /// <summary>For each element of the transposed tensor, the index of its source element.</summary>
@@ -245,4 +258,15 @@ internal sealed class OnnxConstant
         }
         return order;
     }
+}
+
+/// <summary>
+/// An integer constant and the affine parameters that dequantize it (real = scale * (q - zero point)), per tensor or
+/// along <see cref="Axis"/>.
+/// </summary>
+internal sealed record QuantizedConstant(OnnxConstant Values, float[] Scales, long[] ZeroPoints, int Axis)
+{
+    /// <summary>The IR quantization of the values.</summary>
+    public Ir.Quantization Quantization(long zeroPointShift = 0) =>
+        new(Scales, ZeroPoints.Select(z => z + zeroPointShift).ToArray(), Scales.Length > 1 ? Axis : 0);
 }

@@ -61,7 +61,8 @@ public static class FloatGraphPreparation
             foreach (int t in op.Inputs)
             {
                 var tensor = graph.TensorOrNull(t);
-                if (tensor is not { IsConstant: true, Type: DataType.Int8 or DataType.UInt8, Quantization: { HasScales: true } q }) continue;
+                // int32 too: the quantized bias of a quantized ONNX operator that stays float.
+                if (tensor is not { IsConstant: true, Type: DataType.Int8 or DataType.UInt8 or DataType.Int32, Quantization: { HasScales: true } q }) continue;
                 if (op.Kind == OpKind.Dequantize) continue;
                 SetFloats(tensor, Dequantized(tensor, q));
                 tensor.Quantization = null;
@@ -91,11 +92,17 @@ public static class FloatGraphPreparation
         int dimension = q.QuantizedDimension >= 0 && q.QuantizedDimension < shape.Length ? q.QuantizedDimension : 0;
         int channels = q.IsPerChannel ? shape[dimension] : 1;
         int inner = q.IsPerChannel ? shape.Skip(dimension + 1).Aggregate(1, (a, b) => a * b) : 1;
-        var values = new float[bytes.Length];
+        int size = DataTypes.SizeOf(tensor.Type);
+        var values = new float[bytes.Length / size];
         for (int i = 0; i < values.Length; i++)
         {
             int c = q.IsPerChannel ? i / inner % channels : 0;
-            int raw = tensor.Type == DataType.Int8 ? (sbyte)bytes[i] : bytes[i];
+            long raw = tensor.Type switch
+            {
+                DataType.Int8 => (sbyte)bytes[i],
+                DataType.Int32 => System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(bytes.Slice(4 * i)),
+                _ => bytes[i],
+            };
             long zp = q.ZeroPoints.Count > c ? q.ZeroPoints[c] : 0;
             values[i] = q.Scales[c] * (raw - zp);
         }

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Runtime.InteropServices;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using TinyML.Compiler;
+using TinyML.Compiler.Ir;
+using TinyML.Compiler.Lowering;
+using Xunit;
+using Xunit.Abstractions;
+using W = TinyML.Runtime.Tests.OnnxGraphWriter;
+
+namespace TinyML.Runtime.Tests;
+
+/// <summary>
+/// Quantized ONNX (QDQ, and the QOperator forms QLinearConv and QLinearMatMul) against onnxruntime on random graphs:
+/// the importer must turn each DequantizeLinear → operator → QuantizeLinear island into one int8 operator, and in the
+/// default (TFLite) arithmetic every output stays within 1 LSB of onnxruntime's. Weights are 7-bit: onnxruntime on an
+/// x86 without VNNI saturates with full-range int8 weights (onnx/README.md).
+/// </summary>
+public class OnnxQdqTests
+{
+    private readonly ITestOutputHelper _output;
+
+    public OnnxQdqTests(ITestOutputHelper output) => _output = output;
+
+    public sealed record ConvCase(int Seed, int Channels, int Size, int Filters, int Kernel, int Stride, int[] Pads, bool Depthwise,
+        bool PerChannel, bool UInt8, bool Relu, bool QOperator)
+    {
+        public override string ToString() =>
+            $"seed {Seed}: {Channels}ch {Size}x{Size} -> {Filters} k{Kernel} s{Stride} pads [{string.Join(",", Pads)}]{(Depthwise ? " depthwise" : "")}" +
+            $"{(PerChannel ? " per-channel" : "")}{(UInt8 ? " uint8" : " int8")}{(Relu ? " relu" : "")}{(QOperator ? " QLinearConv" : " QDQ")}";
+    }
+
+    public static TheoryData<ConvCase> ConvCases()
+    {
+        var data = new TheoryData<ConvCase>();
+        var random = new Random(2026);
+        for (int seed = 0; seed < 24; seed++)
+        {
+            bool depthwise = seed % 4 == 1;
+            int channels = 1 + random.Next(6);
+            int kernel = new[] { 1, 3, 5 }[random.Next(3)];
+            var pads = seed % 3 == 0 ? new[] { 0, 0, 0, 0 } : seed % 3 == 1 ? Enumerable.Repeat(kernel / 2, 4).ToArray() : new[] { random.Next(kernel), random.Next(kernel), random.Next(kernel), random.Next(kernel) };
+            bool qOperator = seed % 5 == 4;
+            data.Add(new ConvCase(seed, channels, kernel + 2 + random.Next(8), depthwise ? channels * (1 + random.Next(2)) : 1 + random.Next(8), kernel,
+                1 + random.Next(2), pads, depthwise, seed % 2 == 0, seed % 3 != 2, !qOperator && seed % 4 == 3, qOperator));
+        }
+        return data;
+    }
+
+    /// <summary>A float input exactly on the quantization grid, so that rounding the input never meets a tie.</summary>
+    private static float[] GridInput(Random random, int count, float scale, int zeroPoint, bool uint8) =>
+        Enumerable.Range(0, count).Select(_ => (random.Next(uint8 ? 0 : -128, uint8 ? 256 : 128) - zeroPoint) * scale).ToArray();
+
+    private static (string Scale, string ZeroPoint) Parameters(W w, float scale, int type, int zeroPoint) => (w.Scalar(scale), w.ZeroPoint(type, zeroPoint));
+
+    private static byte[] ConvModel(ConvCase c, out int[] inputShape, out float inputScale, out int inputZeroPoint)
+    {
+        var random = new Random(c.Seed);
+        var w = new W();
+        int type = c.UInt8 ? W.UInt8 : W.Int8;
+        inputShape = new[] { 1, c.Channels, c.Size, c.Size };
+        inputScale = 0.01f + (float)random.NextDouble() * 0.09f;
+        inputZeroPoint = c.UInt8 ? 100 + random.Next(56) : random.Next(-20, 21);
+        string x = w.Input("x", W.Float, inputShape);
+        var (sIn, zIn) = Parameters(w, inputScale, type, inputZeroPoint);
+        string xq = w.Node("QuantizeLinear", new[] { x, sIn, zIn });
+
+        int group = c.Depthwise ? c.Channels : 1, perGroup = c.Channels / group;
+        var weights = Enumerable.Range(0, c.Filters * perGroup * c.Kernel * c.Kernel).Select(_ => (sbyte)random.Next(-63, 64)).ToArray();
+        var weightScales = Enumerable.Range(0, c.PerChannel ? c.Filters : 1).Select(_ => 0.002f + (float)random.NextDouble() * 0.02f).ToArray();
+        float scaleIn = inputScale;
+        var biasScales = weightScales.Select(s => scaleIn * s).ToArray();
+        var bias = Enumerable.Range(0, c.Filters).Select(_ => random.Next(-3000, 3001)).ToArray();
+        int[] scaleShape = c.PerChannel ? new[] { c.Filters } : Array.Empty<int>();
+        string wq = w.Initializer(W.Int8, new[] { c.Filters, perGroup, c.Kernel, c.Kernel }, weights);
+        string ws = w.Initializer(W.Float, scaleShape, weightScales);
+        string wz = w.Initializer(W.Int8, scaleShape, new sbyte[weightScales.Length]);
+        string bq = w.Initializer(W.Int32, new[] { c.Filters }, bias);
+        float outputScale = inputScale * weightScales.Average() * (float)Math.Sqrt(perGroup * c.Kernel * c.Kernel) * 30f;
+        int outputZeroPoint = c.UInt8 ? 128 + random.Next(-30, 31) : random.Next(-30, 31);
+        var (sOut, zOut) = Parameters(w, outputScale, type, outputZeroPoint);
+        var attributes = new (string, object)[]
+        {
+            ("kernel_shape", new long[] { c.Kernel, c.Kernel }), ("strides", new long[] { c.Stride, c.Stride }),
+            ("pads", c.Pads.Select(p => (long)p).ToArray()), ("group", (long)group),
+        };
+        string yq;
+        if (c.QOperator)
+        {
+            // QLinearConv's bias is int32 at x_scale * w_scale.
+            yq = w.Node("QLinearConv", new[] { xq, sIn, zIn, wq, ws, wz, sOut, zOut, bq }, attributes);
+        }
+        else
+        {
+            string xd = w.Node("DequantizeLinear", new[] { xq, sIn, zIn });
+            string wd = w.Node("DequantizeLinear", new[] { wq, ws, wz }, ("axis", 0L));
+            string bd = w.Node("DequantizeLinear", new[] { bq, w.Initializer(W.Float, scaleShape, biasScales), w.Initializer(W.Int32, scaleShape, new int[biasScales.Length]) }, ("axis", 0L));
+            string y = w.Node("Conv", new[] { xd, wd, bd }, attributes);
+            if (c.Relu) y = w.Node("Relu", new[] { y });
+            yq = w.Node("QuantizeLinear", new[] { y, sOut, zOut });
+        }
+        w.Node("DequantizeLinear", new[] { yq, sOut, zOut });
+        w.RenameLastOutput("y");
+        int outH = (c.Size + c.Pads[0] + c.Pads[2] - c.Kernel) / c.Stride + 1, outW = (c.Size + c.Pads[1] + c.Pads[3] - c.Kernel) / c.Stride + 1;
+        w.Output("y", W.Float, 1, c.Filters, outH, outW);
+        return w.Write();
+    }
+
+    [Theory]
+    [MemberData(nameof(ConvCases))]
+    public void QuantizedConv_IsInt8_AndWithinOneLsbOfOnnxRuntime(ConvCase c)
+    {
+        byte[] model = ConvModel(c, out var shape, out float inputScale, out int inputZeroPoint);
+        var (differences, lsb, imported) = Compare(model, shape, inputScale, inputZeroPoint, c.UInt8, c.Seed);
+        // Every convolution became an int8 kernel: no float convolution is left.
+        Assert.Contains(imported.Main.Operators, op => op.Kind is OpKind.Conv2D or OpKind.DepthwiseConv2D && imported.Main.Tensors[op.Inputs[0]].Type == DataType.Int8);
+        Assert.DoesNotContain(imported.Main.Operators, op => op.Kind is OpKind.Conv2D or OpKind.DepthwiseConv2D && imported.Main.Tensors[op.Inputs[0]].Type == DataType.Float32);
+        _output.WriteLine($"{c}: {differences.Count(d => d == 0)} of {differences.Length} outputs equal to onnxruntime's, largest difference {differences.Max()} LSB");
+        Assert.True(differences.Max() <= 1, $"{c}: an output differs from onnxruntime's by {differences.Max()} LSB");
+    }
+
+    [Theory]
+    [InlineData(0, false, false)]
+    [InlineData(1, true, false)]
+    [InlineData(2, false, true)]
+    [InlineData(3, true, true)]
+    public void QuantizedMatMulAndGemm_AreInt8_AndWithinOneLsbOfOnnxRuntime(int seed, bool perChannel, bool gemm)
+    {
+        var random = new Random(seed);
+        int k = 8 + random.Next(40), n = 2 + random.Next(20);
+        var w = new W();
+        float inputScale = 0.02f + (float)random.NextDouble() * 0.05f;
+        int inputZeroPoint = random.Next(-10, 11);
+        string x = w.Input("x", W.Float, 1, k);
+        var (sIn, zIn) = Parameters(w, inputScale, W.Int8, inputZeroPoint);
+        string xd = w.Node("DequantizeLinear", new[] { w.Node("QuantizeLinear", new[] { x, sIn, zIn }), sIn, zIn });
+        var weightScales = Enumerable.Range(0, perChannel ? n : 1).Select(_ => 0.002f + (float)random.NextDouble() * 0.02f).ToArray();
+        int[] scaleShape = perChannel ? new[] { n } : Array.Empty<int>();
+        var weights = Enumerable.Range(0, k * n).Select(_ => (sbyte)random.Next(-63, 64)).ToArray();
+        string ws = w.Initializer(W.Float, scaleShape, weightScales), wz = w.Initializer(W.Int8, scaleShape, new sbyte[weightScales.Length]);
+        string y;
+        if (gemm)
+        {
+            // Gemm with transB: weights [N, K], per-channel along axis 0; a quantized bias.
+            string wd = w.Node("DequantizeLinear", new[] { w.Initializer(W.Int8, new[] { n, k }, weights), ws, wz }, ("axis", 0L));
+            var biasScales = weightScales.Select(s => inputScale * s).ToArray();
+            string bd = w.Node("DequantizeLinear", new[] { w.Initializer(W.Int32, new[] { n }, Enumerable.Range(0, n).Select(_ => random.Next(-2000, 2001)).ToArray()),
+                w.Initializer(W.Float, scaleShape, biasScales), w.Initializer(W.Int32, scaleShape, new int[biasScales.Length]) }, ("axis", 0L));
+            y = w.Node("Gemm", new[] { xd, wd, bd }, ("transB", 1L));
+        }
+        else
+        {
+            string wd = w.Node("DequantizeLinear", new[] { w.Initializer(W.Int8, new[] { k, n }, weights), ws, wz }, ("axis", 1L));
+            y = w.Node("MatMul", new[] { xd, wd });
+        }
+        float outputScale = inputScale * weightScales.Average() * (float)Math.Sqrt(k) * 30f;
+        var (sOut, zOut) = Parameters(w, outputScale, W.Int8, random.Next(-20, 21));
+        w.Node("DequantizeLinear", new[] { w.Node("QuantizeLinear", new[] { y, sOut, zOut }), sOut, zOut });
+        w.RenameLastOutput("y");
+        w.Output("y", W.Float, 1, n);
+        var (differences, _, imported) = Compare(w.Write(), new[] { 1, k }, inputScale, inputZeroPoint, false, seed);
+        Assert.Contains(imported.Main.Operators, op => op.Kind == OpKind.FullyConnected && imported.Main.Tensors[op.Inputs[0]].Type == DataType.Int8);
+        _output.WriteLine($"{(gemm ? "Gemm" : "MatMul")} {k}x{n}{(perChannel ? " per-channel" : "")}: {differences.Count(d => d == 0)} of {differences.Length} equal, largest {differences.Max()} LSB");
+        Assert.True(differences.Max() <= 1, $"an output differs from onnxruntime's by {differences.Max()} LSB");
+    }
+
+    /// <summary>Runs both on random grid inputs; the differences of the outputs in units of the output scale.</summary>
+    private static (int[] Differences, float Lsb, Model Imported) Compare(byte[] model, int[] shape, float inputScale, int inputZeroPoint, bool uint8, int seed)
+    {
+        var read = ModelReader.Read(model, "qdq.onnx");
+        Assert.True(read.Value is not null, string.Join("\n", read.Diagnostics));
+        var imported = read.Value!;
+        var lowered = Lowerer.Lower(imported);
+        Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics) + "\n" + string.Join("\n", imported.Main.Operators.Select(o => $"{o.Kind} in[{string.Join(",", o.Inputs.Select(i => i < 0 ? "-" : imported.Main.Tensors[i].Type + ":" + imported.Main.Tensors[i].Name))}] out[{string.Join(",", o.Outputs.Select(i => imported.Main.Tensors[i].Type + ":" + imported.Main.Tensors[i].Name))}]")));
+        var plan = lowered.Value!;
+        // The output's LSB: the scale of the int8 tensor the final DEQUANTIZE reads.
+        var dequantize = imported.Main.Operators.Last(op => op.Kind == OpKind.Dequantize);
+        float lsb = imported.Main.Tensors[dequantize.Inputs[0]].Quantization!.Scale;
+        using var session = new InferenceSession(model);
+        var random = new Random(seed + 1000);
+        var differences = new List<int>();
+        for (int trial = 0; trial < 3; trial++)
+        {
+            var input = GridInput(random, shape.Aggregate(1, (p, d) => p * d), inputScale, inputZeroPoint, uint8);
+            using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(input, shape)) });
+            var expected = results.First().AsEnumerable<float>().ToArray();
+            using var executor = new PlanExecutor(plan);
+            MemoryMarshal.AsBytes(input.AsSpan()).CopyTo(executor.Input(0));
+            executor.Run();
+            var actual = MemoryMarshal.Cast<byte, float>(executor.Output(0)).ToArray();
+            Assert.Equal(expected.Length, actual.Length);
+            differences.AddRange(expected.Zip(actual, (e, a) => (int)Math.Round(Math.Abs(e - a) / lsb)));
+        }
+        return (differences.ToArray(), lsb, imported);
+    }
+}
