@@ -735,15 +735,19 @@ TML_API tml_status tml_minimum_f32(const tml_broadcast_shape *shape, const float
 TML_API tml_status tml_prelu_f32(const tml_broadcast_shape *shape, const float *input, const float *alpha,
                                  float *output);
 
-/* Parameters of tml_relu_f32. */
-typedef struct {
-    float min; /* 0 (RELU, RELU6) or -1 (RELU_N1_TO_1) */
-    float max; /* +inf (RELU), 6 (RELU6) or 1 (RELU_N1_TO_1) */
-} tml_relu_f32_params;
+/* float32 RELU (TFLM reference_ops::Relu, float): x < 0 ? 0 : x, no upper bound (+inf stays +inf); in place allowed. */
+TML_API tml_status tml_relu_f32(const float *input, int32_t size, float *output);
 
-/* float32 RELU, RELU6 and RELU_N1_TO_1 (TFLM reference_ops::Relu / Relu6 / Relu1): x < min ? min : (x > max ? max
- * : x) over `size` values; input and output may be the same buffer. */
-TML_API tml_status tml_relu_f32(const tml_relu_f32_params *params, const float *input, int32_t size, float *output);
+/* Parameters of tml_relu_bounded_f32. */
+typedef struct {
+    float min; /* 0 (RELU6) or -1 (RELU_N1_TO_1) */
+    float max; /* 6 (RELU6) or 1 (RELU_N1_TO_1) */
+} tml_relu_bounded_f32_params;
+
+/* float32 RELU6 and RELU_N1_TO_1 (TFLM reference_ops::Relu6 / Relu1): x > max ? max : (x < min ? min : x), the upper
+ * bound tested first as TFLM does; in place allowed. */
+TML_API tml_status tml_relu_bounded_f32(const tml_relu_bounded_f32_params *params, const float *input, int32_t size,
+                                        float *output);
 
 /* Parameters of tml_leaky_relu_f32. */
 typedef struct {

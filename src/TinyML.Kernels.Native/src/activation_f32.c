@@ -46,13 +46,27 @@ TML_API tml_status tml_tanh_f32(const float *input, int32_t size, float *output)
     return TML_OK;
 }
 
-TML_API tml_status tml_relu_f32(const tml_relu_f32_params *params, const float *input, int32_t size, float *output)
+TML_API tml_status tml_relu_f32(const float *input, int32_t size, float *output)
+{
+    if (input == NULL || output == NULL || size < 0) {
+        return TML_ERROR_ARGUMENT;
+    }
+    for (int32_t i = 0; i < size; i++) {
+        const float x = input[i];
+        output[i] = x < 0.0f ? 0.0f : x;
+    }
+    return TML_OK;
+}
+
+TML_API tml_status tml_relu_bounded_f32(const tml_relu_bounded_f32_params *params, const float *input, int32_t size,
+                                        float *output)
 {
     if (params == NULL || input == NULL || output == NULL || size < 0) {
         return TML_ERROR_ARGUMENT;
     }
     for (int32_t i = 0; i < size; i++) {
-        output[i] = tml_clamp_f32(input[i], params->min, params->max);
+        const float x = input[i];
+        output[i] = x > params->max ? params->max : (x < params->min ? params->min : x);
     }
     return TML_OK;
 }

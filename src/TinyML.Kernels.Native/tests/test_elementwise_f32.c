@@ -121,14 +121,24 @@ static void test_unary(tml_rng *r)
 {
     float x[512], out[512];
     for (int i = 0; i < 512; i++) x[i] = i < 64 ? (float)(i - 32) * 0.25f : random_value(r);
-    const tml_relu_f32_params relus[3] = {{0.0f, INFINITY}, {0.0f, 6.0f}, {-1.0f, 1.0f}};
+    const tml_relu_bounded_f32_params bounds[2] = {{0.0f, 6.0f}, {-1.0f, 1.0f}};
     int ok = 1;
-    for (int k = 0; k < 3; k++) {
-        ok &= TML_CHECK(tml_relu_f32(&relus[k], x, 512, out) == TML_OK, "relu status");
+    float with_inf[514];
+    memcpy(with_inf, x, sizeof x);
+    with_inf[512] = INFINITY;
+    with_inf[513] = -INFINITY;
+    float relu_out[514];
+    ok &= TML_CHECK(tml_relu_f32(with_inf, 514, relu_out) == TML_OK, "relu status");
+    for (int i = 0; i < 514; i++) {
+        /* TFLM's Relu: only the lower bound. */
+        const float e = with_inf[i] < 0.0f ? 0.0f : with_inf[i];
+        ok &= TML_CHECK(same_bits(relu_out[i], e), "relu x=%.9g: %.9g", (double)with_inf[i], (double)relu_out[i]);
+    }
+    for (int k = 0; k < 2; k++) {
+        ok &= TML_CHECK(tml_relu_bounded_f32(&bounds[k], x, 512, out) == TML_OK, "bounded relu status");
         for (int i = 0; i < 512; i++) {
-            /* TFLM's Relu / Relu6 / Relu1: lower bound tested first, then the upper one. */
-            const float e = x[i] < relus[k].min ? relus[k].min : (x[i] > relus[k].max ? relus[k].max : x[i]);
-            ok &= TML_CHECK(same_bits(out[i], e), "relu %d x=%.9g: %.9g", k, (double)x[i], (double)out[i]);
+            const float e = fminf(bounds[k].max, fmaxf(bounds[k].min, x[i]));
+            ok &= TML_CHECK(same_bits(out[i], e), "bounded relu %d x=%.9g: %.9g", k, (double)x[i], (double)out[i]);
         }
     }
     tml_test_record(ok, "RELU, RELU6, RELU_N1_TO_1");
@@ -220,7 +230,7 @@ int main(void)
     tml_test_record(TML_CHECK(tml_maximum_f32(&bad, &v, &v, &v) == TML_ERROR_ARGUMENT, "rank 0") &&
                         TML_CHECK(tml_sub_f32(NULL, &bad, &v, &v, &v) == TML_ERROR_ARGUMENT, "no params") &&
                         TML_CHECK(tml_mean_f32(&bad_mean, &v, &v) == TML_ERROR_ARGUMENT, "mean rank 0") &&
-                        TML_CHECK(tml_relu_f32(NULL, &v, 1, &v) == TML_ERROR_ARGUMENT, "relu params"),
+                        TML_CHECK(tml_relu_bounded_f32(NULL, &v, 1, &v) == TML_ERROR_ARGUMENT, "relu params"),
                     "float argument checks");
     return TML_TEST_SUMMARY("test_elementwise_f32");
 }

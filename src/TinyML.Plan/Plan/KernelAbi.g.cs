@@ -250,7 +250,7 @@ public static partial class KernelAbi
             new("float", "activation_min"),
             new("float", "activation_max"),
         }),
-        new("tml_relu_f32_params", new AbiMember[]
+        new("tml_relu_bounded_f32_params", new AbiMember[]
         {
             new("float", "min"),
             new("float", "max"),
@@ -964,7 +964,13 @@ public static partial class KernelAbi
         }),
         new("tml_relu_f32", "tml_status", new AbiParameter[]
         {
-            new("params", ParamKind.Struct, "const tml_relu_f32_params *"),
+            new("input", ParamKind.Pointer, "const float *"),
+            new("size", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "float *"),
+        }),
+        new("tml_relu_bounded_f32", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_relu_bounded_f32_params *"),
             new("input", ParamKind.Pointer, "const float *"),
             new("size", ParamKind.Int32, "int32_t"),
             new("output", ParamKind.Pointer, "float *"),
