@@ -164,7 +164,7 @@ public sealed class FloatOpsTests : IDisposable
         Assert.Equal(OpKinds.Name(kind), d.OperatorType);
     }
 
-    /// <summary>What stays unsupported is refused with a diagnostic: the float-only kinds in int8 (TML1008), PRELU
+    /// <summary>What stays unsupported is refused with a diagnostic: the float-only kinds (and RELU_N1_TO_1) in int8 (TML1008), PRELU
     /// above rank 4 (TFLite's limit) and a MEAN axis outside the rank (TML1015 from lowering).</summary>
     [Fact]
     public void Unsupported_IsRefusedWithADiagnostic()
@@ -179,6 +179,13 @@ public sealed class FloatOpsTests : IDisposable
             b.Operator(kind, new[] { x, z }, new[] { y });
             var d = ModelValidator.Validate(b.Inputs(x, z).Outputs(y).Build());
             Assert.Contains(d, e => e.Id == DiagnosticIds.UnsupportedTypeCombination && e.Message.Contains("FLOAT32->FLOAT32"));
+        }
+        {
+            var b = new ModelBuilder();
+            int x = b.Tensor("x", DataType.Int8, new[] { 1, 4 }, q);
+            int y = b.Tensor("y", DataType.Int8, new[] { 1, 4 }, q);
+            b.Operator(OpKind.ReluN1To1, new[] { x }, new[] { y });
+            Assert.Contains(ModelValidator.Validate(b.Inputs(x).Outputs(y).Build()), e => e.Id == DiagnosticIds.UnsupportedTypeCombination);
         }
         {
             var b = new ModelBuilder();
