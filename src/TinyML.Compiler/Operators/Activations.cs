@@ -196,7 +196,8 @@ internal sealed class LeakyRelu : UnaryOperator
 }
 
 /// <summary>RELU and RELU6 (int8 and float32), RELU6 int16 (TFLM at the goldens' version has no int16 RELU),
-/// RELU_N1_TO_1 (float32 only). Float preparation folds each into the operator before it where it can.</summary>
+/// RELU_N1_TO_1 (float32 only; TFLM has no kernel for it, TFLite's reference Relu1 is the model). Float preparation
+/// folds each into the operator before it where it can.</summary>
 internal sealed class Relu : UnaryOperator
 {
     public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.Relu, OpKind.Relu6, OpKind.ReluN1To1 };
