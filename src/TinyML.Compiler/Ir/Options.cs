@@ -218,6 +218,15 @@ public sealed record LeakyReluOptions(float Alpha) : OperatorOptions
     public override byte UnionType => Union;
 }
 
+/// <summary>DIV: fused activation.</summary>
+public sealed record DivOptions(Activation Activation) : OperatorOptions
+{
+    /// <summary>TFLite union type.</summary>
+    public const byte Union = 29;
+    /// <inheritdoc />
+    public override byte UnionType => Union;
+}
+
 /// <summary>BuiltinOptions union types of the option tables that carry no fields we need.</summary>
 public static class EmptyOptionUnions
 {
@@ -233,4 +242,6 @@ public static class EmptyOptionUnions
     public const byte Quantize = 89;
     /// <summary>HardSwishOptions.</summary>
     public const byte HardSwish = 91;
+    /// <summary>MaximumMinimumOptions (MAXIMUM and MINIMUM).</summary>
+    public const byte MaximumMinimum = 39;
 }

@@ -120,12 +120,12 @@ internal sealed class LogisticOrTanh : UnaryOperator
     }
 }
 
-/// <summary>HARD_SWISH, int8.</summary>
+/// <summary>HARD_SWISH, int8 and float32.</summary>
 internal sealed class HardSwish : UnaryOperator
 {
     public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.HardSwish };
 
-    private static readonly OperatorRule HardSwishRule = new(1, 1, 1, Int8Only);
+    private static readonly OperatorRule HardSwishRule = new(1, 1, 1, Int8OrFloat);
 
     public override OperatorRule Rule(OpKind kind) => HardSwishRule;
 
@@ -134,6 +134,12 @@ internal sealed class HardSwish : UnaryOperator
     public override void Lower(LoweringContext context, Operator op)
     {
         SameShape(context, op);
+        if (context.IsFloat(op))
+        {
+            context.Call("tml_hard_swish_f32", $"HARD_SWISH x{ElementCount(context.T(op.Inputs[0]))} (float)",
+                Arg.Ptr(context.Ptr(op.Inputs[0])), Arg.Int32(ElementCount(context.T(op.Inputs[0]))), Arg.Ptr(context.Ptr(op.Outputs[0])));
+            return;
+        }
         var iq = Q(context.T(op.Inputs[0]));
         var oq = Q(context.T(op.Outputs[0]));
         // hard_swish_common.cc: float products, then QuantizeMultiplier, then rounded to 16 bits.
@@ -151,12 +157,12 @@ internal sealed class HardSwish : UnaryOperator
     }
 }
 
-/// <summary>LEAKY_RELU, int8 and int16 (16x8; TFLM's Prepare and kernel are the same template).</summary>
+/// <summary>LEAKY_RELU, int8 and int16 (16x8; TFLM's Prepare and kernel are the same template), and float32.</summary>
 internal sealed class LeakyRelu : UnaryOperator
 {
     public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.LeakyRelu };
 
-    private static readonly OperatorRule LeakyReluRule = new(2, 1, 1, new[] { (I8, I8), (I16, I16) }, LeakyReluOptions.Union);
+    private static readonly OperatorRule LeakyReluRule = new(2, 1, 1, new[] { (I8, I8), (I16, I16), (F32, F32) }, LeakyReluOptions.Union);
 
     public override OperatorRule Rule(OpKind kind) => LeakyReluRule;
 
@@ -169,9 +175,14 @@ internal sealed class LeakyRelu : UnaryOperator
     public override void Lower(LoweringContext context, Operator op)
     {
         SameShape(context, op);
+        float alpha = op.OptionsAs<LeakyReluOptions>()?.Alpha ?? throw Fail("missing LeakyReluOptions");
+        if (context.IsFloat(op))
+        {
+            Unary(context, op, "tml_leaky_relu_f32", Arg.Struct("tml_leaky_relu_f32_params", Field.F("alpha", alpha)), $"LEAKY_RELU alpha {alpha} (float)");
+            return;
+        }
         var iq = Q(context.T(op.Inputs[0]));
         var oq = Q(context.T(op.Outputs[0]));
-        float alpha = op.OptionsAs<LeakyReluOptions>()?.Alpha ?? throw Fail("missing LeakyReluOptions");
         float alphaMultiplier = iq.Scale * alpha / oq.Scale;
         float identityMultiplier = iq.Scale / oq.Scale;
         var (am, ashift) = Multiplier(alphaMultiplier);
@@ -184,24 +195,25 @@ internal sealed class LeakyRelu : UnaryOperator
     }
 }
 
-/// <summary>RELU and RELU6 (int8), RELU6 int16 (TFLM at the goldens' version has no int16 RELU); RELU_N1_TO_1 is known
-/// only so that float preparation folds it.</summary>
+/// <summary>RELU and RELU6 (int8 and float32), RELU6 int16 (TFLM at the goldens' version has no int16 RELU),
+/// RELU_N1_TO_1 (float32 only; TFLM has no kernel for it, TFLite's reference Relu1 is the model). Float preparation
+/// folds each into the operator before it where it can.</summary>
 internal sealed class Relu : UnaryOperator
 {
     public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.Relu, OpKind.Relu6, OpKind.ReluN1To1 };
 
-    private static readonly OperatorRule ReluRule = new(3, 1, 1, Int8Only);
+    private static readonly OperatorRule ReluRule = new(3, 1, 1, Int8OrFloat);
 
-    private static readonly OperatorRule Relu6Rule = new(3, 1, 1, new[] { (I8, I8), (I16, I16) });
+    private static readonly OperatorRule Relu6Rule = new(3, 1, 1, Int8OrFloat.Append((I16, I16)).ToArray());
+
+    private static readonly OperatorRule ReluN1To1Rule = new(1, 1, 1, new[] { (F32, F32) });
 
     public override OperatorRule? Rule(OpKind kind) => kind switch
     {
-        OpKind.ReluN1To1 => null,
+        OpKind.ReluN1To1 => ReluN1To1Rule,
         OpKind.Relu6 => Relu6Rule,
         _ => ReluRule,
     };
-
-    public override int ElementwiseInputs(OpKind kind) => kind == OpKind.ReluN1To1 ? 0 : 1;
 
     public override Activation? AsFusedActivation(OpKind kind) => kind switch
     {
@@ -212,8 +224,21 @@ internal sealed class Relu : UnaryOperator
 
     public override void Lower(LoweringContext context, Operator op)
     {
-        Expect(op.Kind != OpKind.ReluN1To1, $"no lowering for {op.TypeName}");
         SameShape(context, op);
+        if (context.IsFloat(op))
+        {
+            int count = ElementCount(context.T(op.Inputs[0]));
+            if (op.Kind == OpKind.Relu)
+            {
+                context.Call("tml_relu_f32", $"RELU x{count} (float)", Arg.Ptr(context.Ptr(op.Inputs[0])), Arg.Int32(count), Arg.Ptr(context.Ptr(op.Outputs[0])));
+                return;
+            }
+            bool six = op.Kind == OpKind.Relu6;
+            Unary(context, op, "tml_relu_bounded_f32", Arg.Struct("tml_relu_bounded_f32_params", Field.F("min", six ? 0f : -1f), Field.F("max", six ? 6f : 1f)),
+                $"{op.TypeName} x{count} (float)");
+            return;
+        }
+        Expect(op.Kind != OpKind.ReluN1To1, $"{DataTypes.Name(context.T(op.Inputs[0]).Type)} RELU_N1_TO_1 is not supported (float32 only)");
         var iq = Q(context.T(op.Inputs[0]));
         var oq = Q(context.T(op.Outputs[0]));
         int n = ElementCount(context.T(op.Inputs[0]));

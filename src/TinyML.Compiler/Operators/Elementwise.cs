@@ -13,20 +13,29 @@ using static TinyML.Compiler.Operators.OperatorTypes;
 
 namespace TinyML.Compiler.Operators;
 
-/// <summary>ADD, SUB and MUL with broadcasting (up to rank 6); float32 for ADD only, int16 (16x8) for all three.</summary>
+/// <summary>ADD, SUB and MUL with broadcasting (up to rank 6), int8, int16 (16x8) and float32; DIV, MAXIMUM, MINIMUM
+/// and PRELU (alpha broadcast against the input, up to rank 4 as TFLite) in float32 only.</summary>
 internal sealed class Elementwise : OperatorDefinition
 {
-    public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.Add, OpKind.Sub, OpKind.Mul };
+    public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.Add, OpKind.Sub, OpKind.Mul, OpKind.Div, OpKind.Maximum, OpKind.Minimum, OpKind.Prelu };
 
-    private static readonly OperatorRule AddRule = new(5, 2, 2, new[] { (I8, I8), (F32, F32), (I16, I16) }, AddOptions.Union);
-    private static readonly OperatorRule SubRule = new(5, 2, 2, new[] { (I8, I8), (I16, I16) }, SubOptions.Union);
-    private static readonly OperatorRule MulRule = new(7, 2, 2, new[] { (I8, I8), (I16, I16) }, MulOptions.Union);
+    private static readonly (DataType, DataType)[] AllTypes = { (I8, I8), (F32, F32), (I16, I16) };
+    private static readonly (DataType, DataType)[] FloatOnly = { (F32, F32) };
+    private static readonly OperatorRule AddRule = new(5, 2, 2, AllTypes, AddOptions.Union);
+    private static readonly OperatorRule SubRule = new(5, 2, 2, AllTypes, SubOptions.Union);
+    private static readonly OperatorRule MulRule = new(7, 2, 2, AllTypes, MulOptions.Union);
+    private static readonly OperatorRule DivRule = new(2, 2, 2, FloatOnly, DivOptions.Union);
+    private static readonly OperatorRule MaximumMinimumRule = new(4, 2, 2, FloatOnly, EmptyOptionUnions.MaximumMinimum);
+    private static readonly OperatorRule PreluRule = new(1, 2, 2, FloatOnly);
 
     public override OperatorRule Rule(OpKind kind) => kind switch
     {
         OpKind.Add => AddRule,
         OpKind.Sub => SubRule,
-        _ => MulRule,
+        OpKind.Mul => MulRule,
+        OpKind.Div => DivRule,
+        OpKind.Prelu => PreluRule,
+        _ => MaximumMinimumRule,
     };
 
     public override int? QuantizedVersion(OpKind kind) => kind == OpKind.Add ? 2 : null;
@@ -36,6 +45,7 @@ internal sealed class Elementwise : OperatorDefinition
         AddOptions o => o.Activation,
         SubOptions o => o.Activation,
         MulOptions o => o.Activation,
+        DivOptions o => o.Activation,
         _ => Activation.None,
     };
 
@@ -99,16 +109,17 @@ internal sealed class Elementwise : OperatorDefinition
         bool isFloat = context.IsFloat(op);
         Expect(a.Type == output.Type && b.Type == output.Type, "inputs and output must have the same type");
         var activation = FusedActivation(op);
+        // TFLite's PRELU broadcasts in 4-D (BroadcastPrelu4DSlow).
+        Expect(op.Kind != OpKind.Prelu || output.Shape.Count <= 4, $"PRELU of rank {output.Shape.Count} is not supported (at most 4, as TFLite)");
         var shape = Broadcast(a, b, output);
         string comment = $"{a.Shape} {op.TypeName} {b.Shape} -> {output.Shape} {activation}";
         var operands = new[] { Arg.Ptr(context.Ptr(op.Inputs[0])), Arg.Ptr(context.Ptr(op.Inputs[1])), Arg.Ptr(context.Ptr(op.Outputs[0])) };
         if (isFloat)
         {
-            Expect(op.Kind == OpKind.Add, $"float32 {op.TypeName} is not supported");
-            var (min, max) = QuantMath.ActivationRangeFloat(activation);
-            context.Call("tml_add_f32", comment, new[] { Arg.Struct("tml_add_f32_params", Field.F("activation_min", min), Field.F("activation_max", max)), shape }.Concat(operands).ToArray());
+            LowerFloat(context, op, shape, comment, operands);
             return;
         }
+        Expect(op.Kind is OpKind.Add or OpKind.Sub or OpKind.Mul, $"{DataTypes.Name(output.Type)} {op.TypeName} is not supported (float32 only)");
         var qa = Q(a);
         var qb = Q(b);
         var qo = Q(output);
@@ -153,5 +164,19 @@ internal sealed class Elementwise : OperatorDefinition
             Field.I("input2_quant.multiplier", m2), Field.I("input2_quant.shift", s2),
             Field.I("output_quant.multiplier", mo), Field.I("output_quant.shift", so),
             Field.I("activation_min", actMin), Field.I("activation_max", actMax)), shape }.Concat(operands).ToArray());
+    }
+
+    /// <summary>The float32 kernels: the arithmetic ones clamp to the fused activation's float range, MAXIMUM, MINIMUM
+    /// and PRELU have none.</summary>
+    private void LowerFloat(LoweringContext context, Operator op, Arg shape, string comment, Arg[] operands)
+    {
+        if (op.Kind is OpKind.Maximum or OpKind.Minimum or OpKind.Prelu)
+        {
+            context.Call($"tml_{op.TypeName.ToLowerInvariant()}_f32", comment, new[] { shape }.Concat(operands).ToArray());
+            return;
+        }
+        var (min, max) = QuantMath.ActivationRangeFloat(FusedActivation(op));
+        context.Call($"tml_{op.TypeName.ToLowerInvariant()}_f32", comment, new[] { Arg.Struct("tml_add_f32_params",
+            Field.F("activation_min", min), Field.F("activation_max", max)), shape }.Concat(operands).ToArray());
     }
 }

@@ -281,6 +281,7 @@ public static class TfliteReader
             AddOptions.Union => new AddOptions((Activation)t.Byte(0), t.Bool(1, true)),
             ReshapeOptions.Union => new ReshapeOptions(t.Vector(0, 4, "new_shape") is { } shape ? new ValueArray<int>(shape.Ints()) : (ValueArray<int>?)null),
             MulOptions.Union => new MulOptions((Activation)t.Byte(0)),
+            DivOptions.Union => new DivOptions((Activation)t.Byte(0)),
             ReducerOptions.Union => new ReducerOptions(t.Bool(0)),
             SubOptions.Union => new SubOptions((Activation)t.Byte(0), t.Bool(1, true)),
             SqueezeOptions.Union => new SqueezeOptions(t.Vector(0, 4, "squeeze_dims")?.Ints() ?? Array.Empty<int>()),

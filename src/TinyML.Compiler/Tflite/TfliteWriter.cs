@@ -223,6 +223,10 @@ public static class TfliteWriter
                 b.StartTable(1);
                 b.AddByte(0, (byte)o.Activation, 0);
                 break;
+            case DivOptions o:
+                b.StartTable(1);
+                b.AddByte(0, (byte)o.Activation, 0);
+                break;
             case ReshapeOptions:
             case SqueezeOptions:
                 b.StartTable(1);

@@ -713,6 +713,67 @@ TML_API tml_status tml_logistic_f32(const float *input, int32_t size, float *out
 /* float32 TANH (TFLM reference_ops::Tanh, float): tanhf of each of `size` values. */
 TML_API tml_status tml_tanh_f32(const float *input, int32_t size, float *output);
 
+/* float32 SUB, MUL and DIV with broadcast (TFLM reference_ops::Sub / Mul / Div and their Broadcast*Slow forms):
+ * out = clamp(x1 op x2, activation_min, activation_max), parameters as tml_add_f32. DIV by zero gives IEEE inf or
+ * NaN, as TFLM's float division does. */
+TML_API tml_status tml_sub_f32(const tml_add_f32_params *params, const tml_broadcast_shape *shape, const float *input1,
+                               const float *input2, float *output);
+TML_API tml_status tml_mul_f32(const tml_add_f32_params *params, const tml_broadcast_shape *shape, const float *input1,
+                               const float *input2, float *output);
+TML_API tml_status tml_div_f32(const tml_add_f32_params *params, const tml_broadcast_shape *shape, const float *input1,
+                               const float *input2, float *output);
+
+/* float32 MAXIMUM and MINIMUM with broadcast (TFLM MaximumMinimumBroadcastSlow): x1 > x2 ? x1 : x2 and
+ * x1 < x2 ? x1 : x2 (so a tie, or a NaN, takes x2). */
+TML_API tml_status tml_maximum_f32(const tml_broadcast_shape *shape, const float *input1, const float *input2,
+                                   float *output);
+TML_API tml_status tml_minimum_f32(const tml_broadcast_shape *shape, const float *input1, const float *input2,
+                                   float *output);
+
+/* float32 PRELU (TFLM BroadcastPrelu4DSlow, float): x >= 0 ? x : x * alpha, alpha broadcast against the input as
+ * input2 of `shape`. */
+TML_API tml_status tml_prelu_f32(const tml_broadcast_shape *shape, const float *input, const float *alpha,
+                                 float *output);
+
+/* float32 RELU (TFLM reference_ops::Relu, float): x < 0 ? 0 : x, no upper bound (+inf stays +inf); in place allowed. */
+TML_API tml_status tml_relu_f32(const float *input, int32_t size, float *output);
+
+/* Parameters of tml_relu_bounded_f32. */
+typedef struct {
+    float min; /* 0 (RELU6) or -1 (RELU_N1_TO_1) */
+    float max; /* 6 (RELU6) or 1 (RELU_N1_TO_1) */
+} tml_relu_bounded_f32_params;
+
+/* float32 RELU6 and RELU_N1_TO_1 (TFLM reference_ops::Relu6 / Relu1): x > max ? max : (x < min ? min : x), the upper
+ * bound tested first as TFLM does; in place allowed. */
+TML_API tml_status tml_relu_bounded_f32(const tml_relu_bounded_f32_params *params, const float *input, int32_t size,
+                                        float *output);
+
+/* Parameters of tml_leaky_relu_f32. */
+typedef struct {
+    float alpha; /* LeakyReluOptions.alpha */
+} tml_leaky_relu_f32_params;
+
+/* float32 LEAKY_RELU (TFLM reference_ops::LeakyRelu, float): x > 0 ? x : x * alpha; in place allowed. */
+TML_API tml_status tml_leaky_relu_f32(const tml_leaky_relu_f32_params *params, const float *input, int32_t size,
+                                      float *output);
+
+/* float32 HARD_SWISH (TFLM reference_ops::HardSwish, float): x * min(6, max(0, x + 3)) / 6, multiplied before
+ * dividing, as TFLM does; in place allowed. */
+TML_API tml_status tml_hard_swish_f32(const float *input, int32_t size, float *output);
+
+/* Parameters of tml_mean_f32: the input shape and which of its dimensions are averaged. */
+typedef struct {
+    int32_t rank;                    /* 1..TML_MAX_DIMS */
+    int32_t input_dims[TML_MAX_DIMS]; /* input shape, outermost first; entries >= rank are ignored */
+    int32_t reduced[TML_MAX_DIMS];    /* 1 where the dimension is averaged, else 0 */
+} tml_mean_f32_params;
+
+/* float32 MEAN (TFLM reference_ops::Mean, float): each output is the float sum, from 0, of its inputs in the
+ * input's row-major order, divided by their count as a float. The output is dense over the kept dimensions (with
+ * or without keep_dims, the bytes are the same) and must not alias the input. */
+TML_API tml_status tml_mean_f32(const tml_mean_f32_params *params, const float *input, float *output);
+
 /* Parameters of tml_transpose_conv_f32 (TFLM transpose_conv.cc, float). */
 typedef struct {
     int32_t stride_h;     /* >= 1 */

@@ -250,6 +250,21 @@ public static partial class KernelAbi
             new("float", "activation_min"),
             new("float", "activation_max"),
         }),
+        new("tml_relu_bounded_f32_params", new AbiMember[]
+        {
+            new("float", "min"),
+            new("float", "max"),
+        }),
+        new("tml_leaky_relu_f32_params", new AbiMember[]
+        {
+            new("float", "alpha"),
+        }),
+        new("tml_mean_f32_params", new AbiMember[]
+        {
+            new("int32_t", "rank"),
+            new("int32_t", "input_dims", 6),
+            new("int32_t", "reduced", 6),
+        }),
         new("tml_transpose_conv_f32_params", new AbiMember[]
         {
             new("int32_t", "stride_h"),
@@ -900,6 +915,83 @@ public static partial class KernelAbi
         {
             new("input", ParamKind.Pointer, "const float *"),
             new("size", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "float *"),
+        }),
+        new("tml_sub_f32", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_add_f32_params *"),
+            new("shape", ParamKind.Struct, "const tml_broadcast_shape *"),
+            new("input1", ParamKind.Pointer, "const float *"),
+            new("input2", ParamKind.Pointer, "const float *"),
+            new("output", ParamKind.Pointer, "float *"),
+        }),
+        new("tml_mul_f32", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_add_f32_params *"),
+            new("shape", ParamKind.Struct, "const tml_broadcast_shape *"),
+            new("input1", ParamKind.Pointer, "const float *"),
+            new("input2", ParamKind.Pointer, "const float *"),
+            new("output", ParamKind.Pointer, "float *"),
+        }),
+        new("tml_div_f32", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_add_f32_params *"),
+            new("shape", ParamKind.Struct, "const tml_broadcast_shape *"),
+            new("input1", ParamKind.Pointer, "const float *"),
+            new("input2", ParamKind.Pointer, "const float *"),
+            new("output", ParamKind.Pointer, "float *"),
+        }),
+        new("tml_maximum_f32", "tml_status", new AbiParameter[]
+        {
+            new("shape", ParamKind.Struct, "const tml_broadcast_shape *"),
+            new("input1", ParamKind.Pointer, "const float *"),
+            new("input2", ParamKind.Pointer, "const float *"),
+            new("output", ParamKind.Pointer, "float *"),
+        }),
+        new("tml_minimum_f32", "tml_status", new AbiParameter[]
+        {
+            new("shape", ParamKind.Struct, "const tml_broadcast_shape *"),
+            new("input1", ParamKind.Pointer, "const float *"),
+            new("input2", ParamKind.Pointer, "const float *"),
+            new("output", ParamKind.Pointer, "float *"),
+        }),
+        new("tml_prelu_f32", "tml_status", new AbiParameter[]
+        {
+            new("shape", ParamKind.Struct, "const tml_broadcast_shape *"),
+            new("input", ParamKind.Pointer, "const float *"),
+            new("alpha", ParamKind.Pointer, "const float *"),
+            new("output", ParamKind.Pointer, "float *"),
+        }),
+        new("tml_relu_f32", "tml_status", new AbiParameter[]
+        {
+            new("input", ParamKind.Pointer, "const float *"),
+            new("size", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "float *"),
+        }),
+        new("tml_relu_bounded_f32", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_relu_bounded_f32_params *"),
+            new("input", ParamKind.Pointer, "const float *"),
+            new("size", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "float *"),
+        }),
+        new("tml_leaky_relu_f32", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_leaky_relu_f32_params *"),
+            new("input", ParamKind.Pointer, "const float *"),
+            new("size", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "float *"),
+        }),
+        new("tml_hard_swish_f32", "tml_status", new AbiParameter[]
+        {
+            new("input", ParamKind.Pointer, "const float *"),
+            new("size", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "float *"),
+        }),
+        new("tml_mean_f32", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_mean_f32_params *"),
+            new("input", ParamKind.Pointer, "const float *"),
             new("output", ParamKind.Pointer, "float *"),
         }),
         new("tml_transpose_conv_f32", "tml_status", new AbiParameter[]
