@@ -283,6 +283,8 @@ internal sealed partial class OnnxImporter
             OpKind.Add => new AddOptions(Activation.None),
             OpKind.Sub => new SubOptions(Activation.None),
             OpKind.Mul => new MulOptions(Activation.None),
+            OpKind.Div => new DivOptions(Activation.None),
+            OpKind.Minimum or OpKind.Maximum => new EmptyOptions(EmptyOptionUnions.MaximumMinimum),
             _ => null,
         };
         Produce(node.Output(0), type, shape, layout, t => Emit(kind, new[] { a, b }, new[] { t }, options));
@@ -329,11 +331,11 @@ internal sealed partial class OnnxImporter
             int input = current;
             int limit = AddConstant(node.Name(kind == OpKind.Maximum ? "min" : "max"), DataType.Float32, Array.Empty<int>(), OnnxConstant.Of(new[] { bound }).Bytes(DataType.Float32));
             if (i == bounds.Count - 1)
-                Produce(node.Output(0), x.Type, x.Shape, x.Layout, t => Emit(kind, new[] { input, limit }, new[] { t }));
+                Produce(node.Output(0), x.Type, x.Shape, x.Layout, t => Emit(kind, new[] { input, limit }, new[] { t }, new EmptyOptions(EmptyOptionUnions.MaximumMinimum)));
             else
             {
                 current = AddTensor(node.Name("at_least_min"), DataType.Float32, Permute(x.Shape, x.Layout));
-                Emit(kind, new[] { input, limit }, new[] { current });
+                Emit(kind, new[] { input, limit }, new[] { current }, new EmptyOptions(EmptyOptionUnions.MaximumMinimum));
             }
         }
     }

@@ -258,6 +258,12 @@ internal sealed partial class OnnxImporter
                 Report(DiagnosticIds.CorruptOnnxModel, Severity.Error, $"graph output '{output.Name}' is not computed by any node", output.Name);
                 return false;
             }
+            if (value.Constant is null && value.Type == OnnxTypes.UInt8 && _graph.Tensors[value.Tensor].Type == DataType.Int8)
+            {
+                Report(DiagnosticIds.UnsupportedTypeCombination, Severity.Error,
+                    $"graph output '{output.Name}' is uint8, which the int8 kernels hold as int8 (q - 128); end the graph with DequantizeLinear, or quantize to int8", output.Name);
+                return false;
+            }
             // Outputs keep ONNX's layout, so the generated class and tinyml run give what onnxruntime gives.
             int t = value.Constant is null ? TensorIn(value, Identity(value.Rank)) : -1;
             if (t < 0 || _graph.Inputs.Contains(t) || outputs.Contains(t))
