@@ -13,7 +13,8 @@ internal sealed partial class OnnxImporter
     /// <summary>Every ONNX operator (default domain) we import, and its converter.</summary>
     private static readonly Dictionary<string, Action<OnnxImporter, OnnxNode>> Converters = new(StringComparer.Ordinal)
     {
-        ["Conv"] = (m, n) => m.Conv(n),
+        ["Conv"] = (m, n) => m.Windowed(n, m.Conv),
+        ["ConvTranspose"] = (m, n) => m.Windowed(n, m.ConvTranspose),
         ["Gemm"] = (m, n) => m.Gemm(n),
         ["MatMul"] = (m, n) => m.MatMul(n),
         ["Add"] = (m, n) => m.Binary(n, OpKind.Add),
@@ -27,13 +28,16 @@ internal sealed partial class OnnxImporter
         ["Sigmoid"] = (m, n) => m.Unary(n, OpKind.Logistic),
         ["Tanh"] = (m, n) => m.Unary(n, OpKind.Tanh),
         ["HardSwish"] = (m, n) => m.Unary(n, OpKind.HardSwish),
+        ["HardSigmoid"] = (m, n) => m.HardSigmoid(n),
+        ["Mean"] = (m, n) => m.Mean(n),
+        ["Sum"] = (m, n) => m.Mean(n),
         ["LeakyRelu"] = (m, n) => m.Unary(n, OpKind.LeakyRelu, new LeakyReluOptions(n.Float("alpha", 0.01f))),
         ["Clip"] = (m, n) => m.Clip(n),
         ["Softmax"] = (m, n) => m.Softmax(n),
-        ["MaxPool"] = (m, n) => m.Pool(n, OpKind.MaxPool2D),
-        ["AveragePool"] = (m, n) => m.Pool(n, OpKind.AveragePool2D),
-        ["GlobalAveragePool"] = (m, n) => m.GlobalPool(n, OpKind.AveragePool2D),
-        ["GlobalMaxPool"] = (m, n) => m.GlobalPool(n, OpKind.MaxPool2D),
+        ["MaxPool"] = (m, n) => m.Windowed(n, x => m.Pool(x, OpKind.MaxPool2D)),
+        ["AveragePool"] = (m, n) => m.Windowed(n, x => m.Pool(x, OpKind.AveragePool2D)),
+        ["GlobalAveragePool"] = (m, n) => m.Windowed(n, x => m.GlobalPool(x, OpKind.AveragePool2D)),
+        ["GlobalMaxPool"] = (m, n) => m.Windowed(n, x => m.GlobalPool(x, OpKind.MaxPool2D)),
         ["BatchNormalization"] = (m, n) => m.BatchNormalization(n),
         ["ReduceMean"] = (m, n) => m.ReduceMean(n),
         ["Reshape"] = (m, n) => m.Reshape(n),
@@ -174,12 +178,50 @@ internal sealed partial class OnnxImporter
         return (padded, Ir.Padding.Valid);
     }
 
+    /// <summary>
+    /// A convolution or pooling node: 2-D as it is; 1-D ([N, C, L], PyTorch's Conv1d) as 2-D over [N, C, 1, L], its
+    /// weights and window attributes given a height of 1, the result's height axis dropped again (aliases both ways:
+    /// a 1-D chain stays channels-last without transposes).
+    /// </summary>
+    private void Windowed(OnnxNode node, Action<OnnxNode> convert)
+    {
+        if (Value(node.Input(0)).Rank != 3)
+        {
+            convert(node);
+            return;
+        }
+        var proto = new Proto.NodeProto { OpType = node.OpType, Name = node.Proto.Name };
+        proto.Input.Add(InsertAxes(node.Name("as_2d"), Value(node.Input(0)), new[] { 2 }).Name);
+        for (int i = 1; i < node.Proto.Input.Count; i++)
+        {
+            string input = node.Proto.Input[i];
+            // Weights [M, C, k] become [M, C, 1, k].
+            if (i == 1 && input.Length > 0 && Value(input).Rank == 3) input = InsertAxes(node.Name("weights_2d"), Value(input), new[] { 2 }).Name;
+            proto.Input.Add(input);
+        }
+        proto.Output.Add(node.Name("output_2d"));
+        foreach (var attribute in node.Proto.Attribute)
+        {
+            var copy = attribute.Clone();
+            if (attribute.Name is "strides" or "dilations" or "kernel_shape" or "output_padding" or "output_shape")
+                copy.Ints.Insert(0, attribute.Name == "output_shape" ? 1L : attribute.Name == "output_padding" ? 0L : 1L);
+            else if (attribute.Name == "pads" && attribute.Ints.Count == 2)
+            {
+                copy.Ints.Clear();
+                copy.Ints.Add(new long[] { 0, attribute.Ints[0], 0, attribute.Ints[1] });
+            }
+            proto.Attribute.Add(copy);
+        }
+        convert(new OnnxNode(proto, node.Index));
+        DropAxes(node.Output(0), Value(node.Name("output_2d")), new[] { 2 });
+    }
+
     private void Conv(OnnxNode node)
     {
         var x = RunTimeInput(node, 0);
         var weights = RequireConstant(node, 1, "weights");
         if (x.Rank != 4 || weights.Shape.Length != 4)
-            throw Refuse(DiagnosticIds.UnsupportedOperator, $"only 2-D convolutions are supported (input {Shapes.Format(x.Shape)}, weights {Shapes.Format(weights.Shape)})");
+            throw Refuse(DiagnosticIds.UnsupportedOperator, $"only 1-D and 2-D convolutions are supported (input {Shapes.Format(x.Shape)}, weights {Shapes.Format(weights.Shape)})");
         int group = checked((int)node.Int("group", 1));
         int channels = x.Shape[1], filters = weights.Shape[0], kh = weights.Shape[2], kw = weights.Shape[3];
         if (group < 1 || channels % group != 0 || filters % group != 0 || weights.Shape[1] * group != channels)
@@ -218,6 +260,89 @@ internal sealed partial class OnnxImporter
             var options = new Conv2DOptions(padding, strides[1], strides[0], Activation.None, dilations[1], dilations[0]);
             Produce(node.Output(0), x.Type, shape, ChannelsLast(4), t => Emit(OpKind.Conv2D, new[] { input, wt, bias }, new[] { t }, options));
         }
+    }
+
+    private void ConvTranspose(OnnxNode node)
+    {
+        var x = RunTimeInput(node, 0);
+        var weights = RequireConstant(node, 1, "weights");
+        if (x.Rank != 4 || weights.Shape.Length != 4)
+            throw Refuse(DiagnosticIds.UnsupportedOperator, $"only 1-D and 2-D transposed convolutions are supported (input {Shapes.Format(x.Shape)}, weights {Shapes.Format(weights.Shape)})");
+        node.RefuseUnless("group", 1, "grouped transposed convolution");
+        var dilations = Pair(node.Ints("dilations"), 1, "dilations");
+        if (dilations[0] != 1 || dilations[1] != 1) throw Refuse(DiagnosticIds.UnsupportedOperator, "dilated transposed convolution is not supported");
+        int channels = x.Shape[1], filters = weights.Shape[1], kh = weights.Shape[2], kw = weights.Shape[3];
+        if (weights.Shape[0] != channels) throw Refuse(DiagnosticIds.InvalidShape, $"weights {Shapes.Format(weights.Shape)} do not fit {channels} input channels");
+        var strides = Pair(node.Ints("strides"), 1, "strides");
+        var outputPadding = node.Ints("output_padding") ?? new long[2];
+        if (outputPadding.Length != 2) throw Refuse(DiagnosticIds.InvalidOperator, "output_padding must give two values (2-D)");
+        // TRANSPOSE_CONV with VALID computes the full output, (in - 1) * stride + kernel; ONNX's output is a window of it
+        // that starts at the begin pads.
+        int[] full = { (x.Shape[2] - 1) * strides[0] + kh, (x.Shape[3] - 1) * strides[1] + kw };
+        var begin = new int[2];
+        var size = new int[2];
+        var outputShape = node.Ints("output_shape");
+        string autoPad = node.String("auto_pad", "NOTSET");
+        var pads = node.Ints("pads") ?? new long[4];
+        for (int a = 0; a < 2; a++)
+        {
+            int natural = full[a] + (int)outputPadding[a];
+            if (outputShape is not null)
+            {
+                int wanted = (int)outputShape[outputShape.Length - 2 + a];
+                int total = natural - wanted;
+                // ONNX: SAME_UPPER puts the larger half of the padding at the end, as does an explicit output_shape.
+                begin[a] = autoPad == "SAME_LOWER" ? total - total / 2 : total / 2;
+                size[a] = wanted;
+            }
+            else if (autoPad is "SAME_UPPER" or "SAME_LOWER")
+            {
+                int wanted = x.Shape[2 + a] * strides[a];
+                int total = natural - wanted;
+                begin[a] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+                size[a] = wanted;
+            }
+            else
+            {
+                if (pads.Length != 4 || pads.Any(p => p < 0)) throw Refuse(DiagnosticIds.InvalidOperator, $"pads [{string.Join(",", pads)}] must be four values from 0 (2-D)");
+                begin[a] = (int)pads[a];
+                size[a] = natural - (int)pads[a] - (int)pads[a + 2];
+            }
+            if (begin[a] < 0 || size[a] < 1)
+                throw Refuse(DiagnosticIds.InvalidShape, $"the output window of {size[a]} from {begin[a]} is empty or starts before the output");
+        }
+        // output_padding may reach past the full output: those rows and columns get only the bias.
+        int[] excess = { Math.Max(0, begin[0] + size[0] - full[0]), Math.Max(0, begin[1] + size[1] - full[1]) };
+        // ONNX [C_in, C_out, kh, kw] becomes TFLite's [C_out, kh, kw, C_in].
+        int wt = ConstantTensor(node.Input(1), weights.Transposed(new[] { 1, 2, 3, 0 }));
+        bool extended = excess[0] > 0 || excess[1] > 0;
+        var biasConstant = node.HasInput(2) ? RequireConstant(node, 2, "bias").WithShape(new[] { filters }) : null;
+        int bias = biasConstant is not null && !extended ? ConstantTensor(node.Input(2), biasConstant) : -1;
+        int input = TensorIn(x, ChannelsLast(4));
+        var fullShape = new[] { x.Shape[0], filters, full[0], full[1] };
+        bool cropped = extended || begin[0] != 0 || begin[1] != 0 || size[0] != full[0] || size[1] != full[1];
+        string fullName = cropped ? node.Name("full") : node.Output(0);
+        int outputShapeTensor = AddInts(node.Name("output_shape"), Permute(fullShape, ChannelsLast(4)));
+        var options = new TransposeConvOptions(Ir.Padding.Valid, strides[1], strides[0]);
+        var value = Produce(fullName, x.Type, fullShape, ChannelsLast(4), t =>
+            Emit(OpKind.TransposeConv, new[] { outputShapeTensor, wt, input, bias }, new[] { t }, options, bias >= 0 ? 3 : 1));
+        if (extended)
+        {
+            // Zero rows and columns at the end, then the bias on everything.
+            var padded = new[] { fullShape[0], filters, full[0] + excess[0], full[1] + excess[1] };
+            int paddings = AddConstant(node.Name("paddings"), DataType.Int32, new[] { 4, 2 }, OnnxConstant.Of(new long[] { 0, 0, 0, excess[0], 0, excess[1], 0, 0 }, 4, 2).Bytes(DataType.Int32));
+            int source = value.Tensor;
+            value = Produce(node.Name("extended"), x.Type, padded, ChannelsLast(4), t => Emit(OpKind.Pad, new[] { source, paddings }, new[] { t }));
+            if (biasConstant is not null)
+            {
+                var perChannel = new OnnxValue(node.Name("bias_per_channel"), OnnxTypes.Float, new[] { 1, filters, 1, 1 }) { Constant = biasConstant.WithShape(new[] { 1, filters, 1, 1 }) };
+                int operand = TensorIn(perChannel, ChannelsLast(4)), summed = value.Tensor;
+                value = Produce(node.Name("biased"), x.Type, padded, ChannelsLast(4), t => Emit(OpKind.Add, new[] { summed, operand }, new[] { t }, new AddOptions(Activation.None)));
+            }
+        }
+        if (!cropped) return;
+        var ends = new[] { fullShape[0], filters, begin[0] + size[0], begin[1] + size[1] };
+        StridedSlice(node.Output(0), value, new[] { 0, 0, begin[0], begin[1] }, ends, new[] { 1, 1, 1, 1 }, new[] { x.Shape[0], filters, size[0], size[1] });
     }
 
     /// <summary>A fully-connected layer: <paramref name="a"/> [.., K] times constant weights [N, K], plus a bias.</summary>
@@ -297,6 +422,57 @@ internal sealed partial class OnnxImporter
         Produce(node.Output(0), x.Type, x.Shape, x.Layout, t => Emit(kind, new[] { input }, new[] { t }, options));
     }
 
+    /// <summary>HardSigmoid: max(0, min(1, alpha * x + beta)), as MUL, ADD, RELU and MINIMUM in ONNX's order.</summary>
+    private void HardSigmoid(OnnxNode node)
+    {
+        var x = RunTimeInput(node, 0);
+        float alpha = node.Float("alpha", 0.2f), beta = node.Float("beta", 0.5f);
+        var irShape = Permute(x.Shape, x.Layout);
+        int Scalar(string name, float v) => AddConstant(node.Name(name), DataType.Float32, Array.Empty<int>(), OnnxConstant.Of(new[] { v }).Bytes(DataType.Float32));
+        int Step(OpKind kind, int input, int operand, OperatorOptions? options, string name)
+        {
+            int t = AddTensor(node.Name(name), DataType.Float32, irShape);
+            Emit(kind, operand < 0 ? new[] { input } : new[] { input, operand }, new[] { t }, options);
+            return t;
+        }
+        int scaled = Step(OpKind.Mul, x.Tensor, Scalar("alpha", alpha), new MulOptions(Activation.None), "scaled");
+        int shifted = Step(OpKind.Add, scaled, Scalar("beta", beta), new AddOptions(Activation.Relu), "shifted");
+        int one = Scalar("one", 1f);
+        Produce(node.Output(0), x.Type, x.Shape, x.Layout, t => Emit(OpKind.Minimum, new[] { shifted, one }, new[] { t }, new EmptyOptions(EmptyOptionUnions.MaximumMinimum)));
+    }
+
+    /// <summary>Sum and Mean of any number of inputs: ADDs left to right, then for Mean a DIV by the count.</summary>
+    private void Mean(OnnxNode node)
+    {
+        var inputs = Enumerable.Range(0, node.InputCount).Select(i => Value(node.Input(i))).ToList();
+        if (inputs.Count == 1 && node.OpType == "Sum")
+        {
+            Alias(node);
+            return;
+        }
+        var shape = Broadcast(inputs.Select(v => v.Shape).ToArray());
+        var lead = inputs.FirstOrDefault(v => v.Constant is null && v.Rank == shape.Length) ?? throw Refuse(DiagnosticIds.UnsupportedOperator, $"{node.OpType} needs a run-time input of the output's rank");
+        var layout = lead.Layout;
+        var irShape = Permute(shape, layout);
+        int sum = TensorIn(Unsqueezed(inputs[0], shape.Length), layout);
+        for (int i = 1; i < inputs.Count; i++)
+        {
+            int operand = TensorIn(Unsqueezed(inputs[i], shape.Length), layout);
+            bool last = i == inputs.Count - 1 && node.OpType == "Sum";
+            int previous = sum;
+            if (last)
+            {
+                Produce(node.Output(0), lead.Type, shape, layout, t => Emit(OpKind.Add, new[] { previous, operand }, new[] { t }, new AddOptions(Activation.None)));
+                return;
+            }
+            sum = AddTensor(node.Name($"sum{i}"), DataType.Float32, irShape);
+            Emit(OpKind.Add, new[] { previous, operand }, new[] { sum }, new AddOptions(Activation.None));
+        }
+        int count = AddConstant(node.Name("count"), DataType.Float32, Array.Empty<int>(), OnnxConstant.Of(new[] { (float)inputs.Count }).Bytes(DataType.Float32));
+        int total = sum;
+        Produce(node.Output(0), lead.Type, shape, layout, t => Emit(OpKind.Div, new[] { total, count }, new[] { t }, new DivOptions(Activation.None)));
+    }
+
     private void Clip(OnnxNode node)
     {
         var x = RunTimeInput(node, 0);
@@ -365,7 +541,7 @@ internal sealed partial class OnnxImporter
     private void Pool(OnnxNode node, OpKind kind)
     {
         var x = RunTimeInput(node, 0);
-        if (x.Rank != 4) throw Refuse(DiagnosticIds.UnsupportedOperator, $"only 2-D pooling is supported (input {Shapes.Format(x.Shape)})");
+        if (x.Rank != 4) throw Refuse(DiagnosticIds.UnsupportedOperator, $"only 1-D and 2-D pooling is supported (input {Shapes.Format(x.Shape)})");
         if (node.OutputCount > 1 && node.Proto.Output[1].Length > 0) throw Refuse(DiagnosticIds.UnsupportedOperator, "the Indices output of MaxPool is not supported");
         var kernel = Pair(node.Ints("kernel_shape") ?? throw Refuse(DiagnosticIds.InvalidOperator, "kernel_shape is required"), 1, "kernel_shape");
         var strides = Pair(node.Ints("strides"), 1, "strides");
@@ -397,7 +573,7 @@ internal sealed partial class OnnxImporter
     private void GlobalPool(OnnxNode node, OpKind kind)
     {
         var x = RunTimeInput(node, 0);
-        if (x.Rank != 4) throw Refuse(DiagnosticIds.UnsupportedOperator, $"only 2-D global pooling is supported (input {Shapes.Format(x.Shape)})");
+        if (x.Rank != 4) throw Refuse(DiagnosticIds.UnsupportedOperator, $"only 1-D and 2-D global pooling is supported (input {Shapes.Format(x.Shape)})");
         int input = TensorIn(x, ChannelsLast(4));
         var options = new Pool2DOptions(Ir.Padding.Valid, 1, 1, x.Shape[3], x.Shape[2], Activation.None);
         Produce(node.Output(0), x.Type, new[] { x.Shape[0], x.Shape[1], 1, 1 }, ChannelsLast(4), t => Emit(kind, new[] { input }, new[] { t }, options));

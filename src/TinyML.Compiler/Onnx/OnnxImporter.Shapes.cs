@@ -28,18 +28,22 @@ internal sealed partial class OnnxImporter
         return t;
     }
 
-    private void DefineReshaped(OnnxNode node, OnnxValue x, int[] shape)
+    private void DefineReshaped(OnnxNode node, OnnxValue x, int[] shape) => Reshaped(node.Output(0), x, shape);
+
+    /// <summary>The value reshaped in ONNX's order, defined as <paramref name="name"/>.</summary>
+    private OnnxValue Reshaped(string name, OnnxValue x, int[] shape)
     {
         if (Shapes.ElementCount(shape) != Shapes.ElementCount(x.Shape))
             throw Refuse(DiagnosticIds.InvalidShape, $"{Shapes.Format(x.Shape)} cannot be reshaped to {Shapes.Format(shape)}");
         if (x.Constant is { } c)
         {
-            Define(node.Output(0), new OnnxValue(node.Output(0), x.Type, shape) { Constant = c.WithShape(shape) });
-            return;
+            var constant = new OnnxValue(name, x.Type, shape) { Constant = c.WithShape(shape) };
+            Define(name, constant);
+            return constant;
         }
         int input = TensorIn(x, Identity(x.Rank));
-        Produce(node.Output(0), x.Type, shape, Identity(shape.Length), t =>
-            Emit(OpKind.Reshape, new[] { input, AddInts(node.Name("shape"), shape) }, new[] { t }, new ReshapeOptions(shape)));
+        return Produce(name, x.Type, shape, Identity(shape.Length), t =>
+            Emit(OpKind.Reshape, new[] { input, AddInts(name + "/shape", shape) }, new[] { t }, new ReshapeOptions(shape)));
     }
 
     private void Reshape(OnnxNode node)
@@ -89,20 +93,21 @@ internal sealed partial class OnnxImporter
     {
         var x = Value(node.Input(0));
         var axes = AxesOf(node, 1)?.Select(a => Axis(a, x.Rank)).ToArray() ?? Identity(x.Rank).Where(a => x.Shape[a] == 1).ToArray();
+        DropAxes(node.Output(0), x, axes);
+    }
+
+    /// <summary>The value without size-1 <paramref name="axes"/>: the IR tensor loses the same axes (an alias).</summary>
+    private OnnxValue DropAxes(string name, OnnxValue x, int[] axes)
+    {
         if (axes.Any(a => x.Shape[a] != 1)) throw Refuse(DiagnosticIds.InvalidShape, $"axes [{string.Join(",", axes)}] of {Shapes.Format(x.Shape)} are not all of size 1");
         var shape = x.Shape.Where((_, i) => !axes.Contains(i)).ToArray();
-        if (x.Constant is not null)
-        {
-            DefineReshaped(node, x, shape);
-            return;
-        }
-        // Dropping size-1 axes keeps the order of the rest: the IR tensor loses the same axes.
+        if (x.Constant is not null) return Reshaped(name, x, shape);
         var kept = Identity(x.Rank).Where(a => !axes.Contains(a)).ToList();
         var layout = x.Layout.Where(a => !axes.Contains(a)).Select(a => kept.IndexOf(a)).ToArray();
         var irShape = Permute(shape, layout);
         int input = x.Tensor;
-        Produce(node.Output(0), x.Type, shape, layout, t =>
-            Emit(OpKind.Reshape, new[] { input, AddInts(node.Name("shape"), irShape) }, new[] { t }, new ReshapeOptions(irShape)));
+        return Produce(name, x.Type, shape, layout, t =>
+            Emit(OpKind.Reshape, new[] { input, AddInts(name + "/shape", irShape) }, new[] { t }, new ReshapeOptions(irShape)));
     }
 
     private void Unsqueeze(OnnxNode node)
@@ -112,6 +117,13 @@ internal sealed partial class OnnxImporter
         int rank = x.Rank + requested.Length;
         var axes = requested.Select(a => Axis(a, rank)).Distinct().ToArray();
         if (axes.Length != requested.Length) throw Refuse(DiagnosticIds.InvalidOperator, $"axes [{string.Join(",", requested)}] repeat an axis");
+        InsertAxes(node.Output(0), x, axes);
+    }
+
+    /// <summary>The value with size-1 axes inserted at <paramref name="axes"/> of the result; they go last in the IR, so no data move.</summary>
+    private OnnxValue InsertAxes(string name, OnnxValue x, int[] axes)
+    {
+        int rank = x.Rank + axes.Length;
         var shape = new int[rank];
         var oldToNew = new int[x.Rank];
         for (int i = 0, j = 0; i < rank; i++)
@@ -123,17 +135,12 @@ internal sealed partial class OnnxImporter
                 shape[i] = x.Shape[j++];
             }
         }
-        if (x.Constant is not null || IsIdentity(x.Layout))
-        {
-            DefineReshaped(node, x, shape);
-            return;
-        }
-        // The new size-1 axes go last in the IR: the data do not move.
+        if (x.Constant is not null || IsIdentity(x.Layout)) return Reshaped(name, x, shape);
         var layout = x.Layout.Select(a => oldToNew[a]).Concat(axes.OrderBy(a => a)).ToArray();
         var irShape = Permute(shape, layout);
         int input = x.Tensor;
-        Produce(node.Output(0), x.Type, shape, layout, t =>
-            Emit(OpKind.Reshape, new[] { input, AddInts(node.Name("shape"), irShape) }, new[] { t }, new ReshapeOptions(irShape)));
+        return Produce(name, x.Type, shape, layout, t =>
+            Emit(OpKind.Reshape, new[] { input, AddInts(name + "/shape", irShape) }, new[] { t }, new ReshapeOptions(irShape)));
     }
 
     private void Transpose(OnnxNode node)
@@ -360,22 +367,38 @@ internal sealed partial class OnnxImporter
         var picked = indices.AsInts().Select(i => i < 0 ? i + dim : i).ToArray();
         if (picked.Any(i => i < 0 || i >= dim)) throw Refuse(DiagnosticIds.InvalidOperator, $"indices [{string.Join(",", indices.AsInts())}] are out of range for {dim}");
         if (indices.Shape.Length > 1) throw Refuse(DiagnosticIds.UnsupportedOperator, "Gather with indices of rank above 1 is not supported");
-        var starts = new int[data.Rank];
-        var ends = data.Shape.ToArray();
+        if (picked.Length == 0) throw Refuse(DiagnosticIds.InvalidShape, "Gather with no indices gives an empty tensor");
+        // Runs of consecutive indices are slices; several runs are concatenated.
+        var runs = new List<(int Start, int Count)>();
+        foreach (long p in picked)
+        {
+            if (runs.Count > 0 && runs[runs.Count - 1].Start + runs[runs.Count - 1].Count == p) runs[runs.Count - 1] = (runs[runs.Count - 1].Start, runs[runs.Count - 1].Count + 1);
+            else runs.Add(((int)p, 1));
+        }
         var steps = Enumerable.Repeat(1, data.Rank).ToArray();
         var shape = data.Shape.ToArray();
-        bool contiguous = picked.Length > 0 && picked.Select((p, i) => p - i).Distinct().Count() == 1;
-        if (!contiguous) throw Refuse(DiagnosticIds.UnsupportedOperator, $"Gather of indices [{string.Join(",", picked)}] is supported only for consecutive ascending indices");
-        starts[axis] = (int)picked[0];
-        ends[axis] = (int)picked[0] + picked.Length;
         shape[axis] = picked.Length;
-        if (indices.Shape.Length == 1)
+        OnnxValue Slice(string name, (int Start, int Count) run)
         {
-            StridedSlice(node.Output(0), data, starts, ends, steps, shape);
-            return;
+            var starts = new int[data.Rank];
+            var ends = data.Shape.ToArray();
+            var sliceShape = data.Shape.ToArray();
+            starts[axis] = run.Start;
+            ends[axis] = run.Start + run.Count;
+            sliceShape[axis] = run.Count;
+            return StridedSlice(name, data, starts, ends, steps, sliceShape);
         }
+        string gathered = indices.Shape.Length == 1 ? node.Output(0) : node.Name("slice");
+        OnnxValue slice;
+        if (runs.Count == 1) slice = Slice(gathered, runs[0]);
+        else
+        {
+            var parts = runs.Select((r, i) => Slice(node.Name($"run{i}"), r).Tensor).ToArray();
+            int irAxis = IrAxis(data, axis);
+            slice = Produce(gathered, data.Type, shape, data.Layout, t => Emit(OpKind.Concatenation, parts, new[] { t }, new ConcatenationOptions(irAxis, Activation.None)));
+        }
+        if (indices.Shape.Length == 1) return;
         // A scalar index drops the axis: slice, then squeeze it (an alias).
-        var slice = StridedSlice(node.Name("slice"), data, starts, ends, steps, shape);
         var squeezed = shape.Where((_, i) => i != axis).ToArray();
         var kept = Identity(data.Rank).Where(a => a != axis).ToList();
         var layout = slice.Layout.Where(a => a != axis).Select(a => kept.IndexOf(a)).ToArray();

@@ -41,7 +41,8 @@ internal static class QdqFusion
         var output = graph.Output(op, 0);
         if (output.Type != DataType.Float32 || graph.Outputs.Contains(op.Outputs[0])) return false;
         var definition = OperatorRegistry.Of(op.Kind);
-        if (definition is null || OperatorRegistry.RuleOf(op.Kind) is not { } rule || !rule.Types.Contains((DataType.Int8, DataType.Int8))) return false;
+        // An int8 kernel: an int8 output from an integer input 0 (TRANSPOSE_CONV's input 0 is its int32 output shape).
+        if (definition is null || OperatorRegistry.RuleOf(op.Kind) is not { } rule || !rule.Types.Any(t => t.Out == DataType.Int8 && t.In is DataType.Int8 or DataType.Int32)) return false;
 
         // The output: one QUANTIZE, possibly behind an activation that folds into the operator.
         var consumers = Consumers(graph, op.Outputs[0]);
