@@ -108,6 +108,23 @@ public sealed class OnnxProjectTests
     }
 
     [Fact]
+    public void ARefusedOnnxModel_FailsTheBuildWithItsReason_AtTheModel()
+    {
+        // A node test refused for an operator we lack (TML1005), from the refusal list so it stays refused.
+        string name = OnnxNodeCases.NotYetSupported.Where(p => p.Value.StartsWith("operators that are not supported", StringComparison.Ordinal))
+            .Select(p => p.Key).OrderBy(n => n, StringComparer.Ordinal).First();
+        string dir = _sdk.NewProject("onnx-refused");
+        File.Copy(Path.Combine(OnnxCases.Node(name), "model.onnx"), Path.Combine(dir, "node.onnx"));
+        File.WriteAllText(Path.Combine(dir, "Program.cs"), "System.Console.WriteLine(App.Node.ArenaBytes);\n");
+        PackedSdk.WriteProject(dir, "    <TinyModel Include=\"node.onnx\" Quantize=\"none\" />\n");
+        var build = Build(dir);
+        Assert.NotEqual(0, build.ExitCode);
+        Assert.Contains($"{Path.Combine(dir, "node.onnx")} : error TML1005: the ONNX model uses operators that are not supported: ", build.Output);
+        Assert.Contains(OnnxNodeCases.NotYetSupported[name], build.Output);
+        Assert.False(File.Exists(Path.Combine(dir, "bin", "Debug", "net10.0", "App.dll")));
+    }
+
+    [Fact]
     public void FloatOnnxWithCalibration_IsQuantizedInTheBuild_OrRefusedWithTheReason()
     {
         // sine (three Dense layers) quantizes to int8 and runs.
