@@ -59,6 +59,27 @@ public sealed class PlatformConformanceTests : IDisposable
         return c.ToString();
     }
 
+    /// <summary>Emits every plan as C into <paramref name="dir"/> and compiles them with <see cref="RunnerMain"/> and
+    /// the kernel library into one runner (argv[1]: the manifest); returns its path.</summary>
+    internal static string BuildRunner(string compiler, string library, IReadOnlyList<(string Name, TinyML.Compiler.Plan.ExecutionPlan Plan)> models, string dir, string suffix = "")
+    {
+        var sources = new List<string>();
+        foreach (var (name, plan) in models)
+        {
+            var source = CEmitter.Emit(plan, name);
+            File.WriteAllText(Path.Combine(dir, source.HeaderName), source.Header);
+            File.WriteAllText(Path.Combine(dir, source.SourceName), source.Source);
+            sources.Add(Path.Combine(dir, source.SourceName));
+        }
+        File.WriteAllText(Path.Combine(dir, "main.c"), RunnerMain(models));
+        string runner = Path.Combine(dir, "runner" + suffix);
+        var compile = CEmitterHostTests.Run(compiler, new[] { "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
+            "-I", Path.Combine(SharedData.Repo, "src", "TinyML.Kernels.Native", "include"), "-I", dir }
+            .Concat(sources).Concat(new[] { Path.Combine(dir, "main.c"), library, "-lm", "-o", runner }).ToArray());
+        Assert.True(compile.Code == 0, compile.Output);
+        return runner;
+    }
+
     [Theory]
     [MemberData(nameof(Rids))]
     public void KernelLibrary_GivesTheGolden_OnEveryModelAndOpCase(string rid)
@@ -68,20 +89,7 @@ public sealed class PlatformConformanceTests : IDisposable
         Assert.True(File.Exists(library), $"{library} is missing: ./build.sh native builds it");
         var cases = GoldenCase.Supported().ToList();
         var models = cases.Select((gc, i) => (Name: $"case{i}", Plan: (TinyML.Compiler.Plan.ExecutionPlan)ConformanceTests.Lower(gc))).ToList();
-        var sources = new List<string>();
-        foreach (var (name, plan) in models)
-        {
-            var source = CEmitter.Emit(plan, name);
-            File.WriteAllText(Path.Combine(_dir, source.HeaderName), source.Header);
-            File.WriteAllText(Path.Combine(_dir, source.SourceName), source.Source);
-            sources.Add(Path.Combine(_dir, source.SourceName));
-        }
-        File.WriteAllText(Path.Combine(_dir, "main.c"), RunnerMain(models));
-        string runner = Path.Combine(_dir, "runner" + platform.ExecutableSuffix);
-        var compile = CEmitterHostTests.Run(platform.Compiler, new[] { "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
-            "-I", Path.Combine(SharedData.Repo, "src", "TinyML.Kernels.Native", "include"), "-I", _dir }
-            .Concat(sources).Concat(new[] { Path.Combine(_dir, "main.c"), library, "-lm", "-o", runner }).ToArray());
-        Assert.True(compile.Code == 0, compile.Output);
+        string runner = BuildRunner(platform.Compiler, library, models, _dir, platform.ExecutableSuffix);
 
         // Wine sees this file system as drive Z:.
         string Native(string path) => platform.Windows ? "Z:" + path.Replace('/', '\\') : path;

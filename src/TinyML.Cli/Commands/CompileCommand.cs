@@ -24,7 +24,7 @@ public static class CompileCommand
     /// <summary>Creates the command.</summary>
     public static Command Create(TextWriter stdout, TextWriter stderr, bool stderrIsTerminal = false)
     {
-        var model = new Argument<FileInfo>("model") { Description = "The .tflite model to compile, or a plan (.tmlmodel, as the SDK's build writes it) to compile as it is" };
+        var model = new Argument<FileInfo>("model") { Description = "The .tflite or .onnx model to compile, or a plan (.tmlmodel, as the SDK's build writes it) to compile as it is" };
         var target = new Option<string>("--target") { Description = "The core: cortex-m0plus, cortex-m3, cortex-m4, cortex-m7, cortex-m33, cortex-m55", Required = true };
         var output = new Option<DirectoryInfo>("--out") { Description = "The folder to write the C, libraries, CMake snippet and Makefile fragment to", Required = true };
         var name = new Option<string>("--name") { Description = "The C name of the model (default: the file name)" };

@@ -24,7 +24,7 @@ public static class InspectCommand
     /// <summary>Creates the command.</summary>
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var model = new Argument<FileInfo>("model") { Description = "The .tflite model to inspect" };
+        var model = new Argument<FileInfo>("model") { Description = "The .tflite or .onnx model to inspect" };
         var json = new Option<bool>("--json") { Description = "Print JSON (schema tinyml.inspect/1) instead of a table" };
         var command = new Command("inspect", "Show a model's operators, tensors, MACs and memory") { model, json };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(json), stdout, stderr));
@@ -38,8 +38,9 @@ public static class InspectCommand
         var diagnostics = read.Diagnostics.ToList();
         if (read.Value is { } model) diagnostics.AddRange(ModelValidator.Validate(model, file.FullName));
         var summary = read.Value is null ? null : ModelSummary.Of(read.Value);
-        if (json) WriteJson(stdout, file, read.Value, summary, diagnostics);
-        else if (summary is not null) WriteTable(stdout, file, read.Value!, summary);
+        var format = read.Value is null ? null : ModelFormat.Of(file.FullName, read.Value);
+        if (json) WriteJson(stdout, file, read.Value, summary, format, diagnostics);
+        else if (summary is not null) WriteTable(stdout, file, summary, format!);
         foreach (var d in diagnostics) stderr.WriteLine(d.ToString());
         return diagnostics.Any(d => d.Severity == Severity.Error) ? Cli.ModelErrors : 0;
     }
@@ -56,9 +57,9 @@ public static class InspectCommand
     private static string Fit(string text, int width) =>
         text.Length <= width ? text.PadRight(width) : "…" + text.Substring(text.Length - width + 1);
 
-    private static void WriteTable(TextWriter o, FileInfo file, Model model, ModelSummary s)
+    private static void WriteTable(TextWriter o, FileInfo file, ModelSummary s, ModelFormat format)
     {
-        o.WriteLine($"{file.Name}: {N(file.Length)} bytes, TFLite schema v{model.Version}, {s.Operators.Count} operators");
+        o.WriteLine($"{file.Name}: {N(file.Length)} bytes, {format.Label}, {s.Operators.Count} operators");
         foreach (var (label, tensors) in new[] { ("input ", s.Inputs), ("output", s.Outputs) })
             foreach (var t in tensors)
                 o.WriteLine($"  {label} {t.Name}  {DataTypes.Name(t.Type)}{t.Shape}  {Quant(t.Quantization)}");
@@ -79,7 +80,7 @@ public static class InspectCommand
         o.WriteLine($"total MACs {N(s.TotalMacs)}   weights {N(s.WeightsBytes)} B   largest operator activations {N(s.PeakOperatorActivationBytes)} B");
     }
 
-    private static void WriteJson(TextWriter o, FileInfo file, Model? model, ModelSummary? s, List<Diagnostic> diagnostics)
+    private static void WriteJson(TextWriter o, FileInfo file, Model? model, ModelSummary? s, ModelFormat? format, List<Diagnostic> diagnostics)
     {
         JsonOutput.Write(o, w =>
         {
@@ -89,7 +90,17 @@ public static class InspectCommand
             if (model is not null && s is not null)
             {
                 w.WriteNumber("file_bytes", file.Length);
-                w.WriteNumber("schema_version", model.Version);
+                w.WriteString("format", format!.Name);
+                // An imported model has no TFLite schema: its version is ONNX's opset.
+                if (format.Opset is int opset)
+                {
+                    w.WriteNull("schema_version");
+                    w.WriteNumber("opset", opset);
+                }
+                else
+                {
+                    w.WriteNumber("schema_version", model.Version);
+                }
                 w.WriteString("description", model.Description);
                 w.WritePropertyName("inputs");
                 TensorList(w, s.Inputs);

@@ -26,7 +26,7 @@ public static class PlanCommand
     /// <summary>Creates the command.</summary>
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var model = new Argument<FileInfo>("model") { Description = "The .tflite model to plan" };
+        var model = new Argument<FileInfo>("model") { Description = "The .tflite or .onnx model to plan" };
         var json = new Option<bool>("--json") { Description = "Print JSON (schema tinyml.plan/1) instead of a table" };
         var optimize = new Option<string>("--optimize") { Description = "'memory': every memory technique with the minimum peak; 'none': no technique (default: the ones that cost no MACs)" };
         var budget = new Option<string>("--ram-budget") { Description = "RAM budget (e.g. 64KB): plan within it if the techniques allow, and draw it in the report" };

@@ -29,7 +29,7 @@ public static class QuantizeCommand
     /// <summary>Creates the command.</summary>
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var model = new Argument<FileInfo>("model") { Description = "The float32 .tflite model to quantize" };
+        var model = new Argument<FileInfo>("model") { Description = "The float32 .tflite or .onnx model to quantize" };
         var calibration = new Option<string>("--calibration") { Description = "Calibration data: a folder of .npy/.bin files, a file, or a glob (calib/**/*.npy)" };
         var output = new Option<FileInfo>("--out") { Description = "Where to write the int8 .tflite", Required = true };
         var validation = new Option<string>("--validation") { Description = "A separate data set to measure the accuracy on (default: the calibration set)" };

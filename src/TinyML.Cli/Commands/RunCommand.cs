@@ -7,6 +7,7 @@ using System.Linq;
 using TinyML.Compiler.Compilation;
 using TinyML.Compiler.Lowering;
 using TinyML.Compiler.Ir;
+using TinyML.Compiler.Onnx;
 using TinyML.Compiler.Plan;
 using TinyML.Device;
 using TinyML.Runtime;
@@ -22,8 +23,12 @@ public static class RunCommand
     /// <summary>Creates the command.</summary>
     public static Command Create(TextWriter stdout, TextWriter stderr, bool stderrIsTerminal = false)
     {
-        var model = new Argument<FileInfo>("model") { Description = "The .tflite model to run, or a plan (.tmlmodel, as the SDK's build embeds it) to run as it is" };
-        var input = new Option<string>("--input") { Description = "Raw input tensor files, comma-separated in graph input order", Required = true };
+        var model = new Argument<FileInfo>("model") { Description = "The .tflite or .onnx model to run, or a plan (.tmlmodel, as the SDK's build embeds it) to run as it is" };
+        var input = new Option<string>("--input")
+        {
+            Description = "Input tensor files, comma-separated in graph input order: raw little-endian bytes, or an ONNX TensorProto (.pb, as ONNX's test data sets hold)",
+            Required = true,
+        };
         var output = new Option<FileInfo>("--output") { Description = "Where to write all outputs, concatenated in graph output order", Required = true };
         var target = new Option<string>("--target") { Description = "Run the generated C on an emulated core: cortex-m0plus, cortex-m3, cortex-m4, cortex-m7, cortex-m33, cortex-m55" };
         var json = new Option<bool>("--json") { Description = "Print a JSON summary (schema tinyml.run/1); with --target it includes the guest instructions of one inference" };
@@ -112,6 +117,22 @@ public static class RunCommand
                 return null;
             }
             data[i] = File.ReadAllBytes(paths[i]);
+            if (string.Equals(Path.GetExtension(paths[i]), ".pb", StringComparison.OrdinalIgnoreCase))
+            {
+                var read = OnnxReader.ReadTensor(data[i], paths[i]);
+                if (read.Value is null)
+                {
+                    foreach (var d in read.Diagnostics) stderr.WriteLine(d.ToString());
+                    return null;
+                }
+                // A TensorProto says its type: one that is not the input's would be reinterpreted bytes.
+                if (read.Value.Type != tensor.Type)
+                {
+                    stderr.WriteLine(Error($"input {i} '{tensor.Name}' is {DataTypes.Name(tensor.Type)}{tensor.Shape}; {paths[i]} holds {DataTypes.Name(read.Value.Type)}{read.Value.Shape}"));
+                    return null;
+                }
+                data[i] = read.Value.Data;
+            }
             if (data[i].Length != tensor.Bytes)
             {
                 stderr.WriteLine(Error($"input {i} '{tensor.Name}' is {DataTypes.Name(tensor.Type)}{tensor.Shape} = {tensor.Bytes} bytes; {paths[i]} has {data[i].Length} bytes"));
