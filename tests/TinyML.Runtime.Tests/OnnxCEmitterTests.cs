@@ -47,13 +47,13 @@ public sealed class OnnxCEmitterTests : IDisposable
 
     private static byte[] TensorBytes(string file) => OnnxReader.ReadTensor(File.ReadAllBytes(file), file).Value!.Data;
 
-    /// <summary>The supported node tests with their test_data_set_0 inputs.</summary>
+    /// <summary>The supported node tests with their test_data_set_0 inputs, prepared as the host tests prepare them.</summary>
     private static IEnumerable<Case> NodeCases() =>
         OnnxCases.NodeTests().Where(n => !OnnxNodeCases.NotYetSupported.ContainsKey(n)).Select(name =>
         {
-            string dir = OnnxCases.Node(name);
-            var inputs = OnnxCases.Files(Path.Combine(dir, "test_data_set_0"), "input").Select(TensorBytes).ToArray();
-            return new Case(name, Lower(Path.Combine(dir, "model.onnx"), name), new[] { inputs });
+            var prepared = OnnxNodeRun.Prepare(name, LoweringOptions.Default);
+            Assert.True(prepared.Plan is not null, $"{name}: {prepared.Refusal?.Detail}");
+            return new Case(name, prepared.Plan!, new[] { prepared.Inputs.ToArray() });
         });
 
     /// <summary>mnist-8 on its three reference inputs; sine on seeded inputs across two periods.</summary>

@@ -75,7 +75,10 @@ public static class OnnxNodeRun
 
     public sealed record Outcome(Kind Kind, string Detail);
 
-    public static Outcome Evaluate(string name, LoweringOptions options)
+    /// <summary>A node test imported and planned (or its refusal), its inputs' bytes and its expected outputs.</summary>
+    public sealed record Prepared(ExecutionPlan? Plan, Outcome? Refusal, IReadOnlyList<byte[]> Inputs, IReadOnlyList<OnnxTensor> Expected);
+
+    public static Prepared Prepare(string name, LoweringOptions options)
     {
         string dir = OnnxCases.Node(name);
         string data = Path.Combine(dir, "test_data_set_0");
@@ -90,19 +93,25 @@ public static class OnnxNodeRun
             read = ModelReader.Read(model, "model.onnx");
             frozen = true;
         }
-        if (read.Value is null) return Refusal(read.Diagnostics);
+        if (read.Value is null) return new Prepared(null, Refusal(read.Diagnostics), Array.Empty<byte[]>(), Array.Empty<OnnxTensor>());
         var lowered = Lowerer.Lower(read.Value, name, options);
-        if (lowered.Value is null) return Refusal(lowered.Diagnostics);
-        var plan = lowered.Value;
-        var inputs = (frozen ? inputFiles.Take(1) : inputFiles).Select(f => OnnxReader.ReadTensor(File.ReadAllBytes(f), f).Value!).ToList();
+        if (lowered.Value is null) return new Prepared(null, Refusal(lowered.Diagnostics), Array.Empty<byte[]>(), Array.Empty<OnnxTensor>());
+        var inputs = (frozen ? inputFiles.Take(1) : inputFiles).Select(f => OnnxReader.ReadTensor(File.ReadAllBytes(f), f).Value!.Data).ToList();
         var expected = OnnxCases.Files(data, "output").Select(f => OnnxReader.ReadTensor(File.ReadAllBytes(f), f).Value!).ToList();
+        return new Prepared(lowered.Value, null, inputs, expected);
+    }
+
+    public static Outcome Evaluate(string name, LoweringOptions options)
+    {
+        var (plan, refusal, inputs, expected) = Prepare(name, options);
+        if (plan is null) return refusal!;
         if (inputs.Count != plan.Inputs.Count || expected.Count != plan.Outputs.Count)
             return new Outcome(Kind.Mismatch, $"the plan has {plan.Inputs.Count} inputs and {plan.Outputs.Count} outputs; the test {inputs.Count} and {expected.Count}");
         using var executor = new PlanExecutor(plan);
         for (int i = 0; i < inputs.Count; i++)
         {
-            if (inputs[i].Data.Length != plan.Inputs[i].Bytes) return new Outcome(Kind.Mismatch, $"input {i} has {inputs[i].Data.Length} bytes; the plan takes {plan.Inputs[i].Bytes}");
-            inputs[i].Data.CopyTo(executor.Input(i));
+            if (inputs[i].Length != plan.Inputs[i].Bytes) return new Outcome(Kind.Mismatch, $"input {i} has {inputs[i].Length} bytes; the plan takes {plan.Inputs[i].Bytes}");
+            inputs[i].CopyTo(executor.Input(i));
         }
         executor.Run();
         for (int o = 0; o < expected.Count; o++)

@@ -50,6 +50,7 @@ public static class OnnxReader
         if (model is not null && !importer.Diagnostics.HasErrors)
         {
             QdqFusion.Fuse(model.Main);
+            FlattenFolding.Fold(model.Main);
             FloatGraphPreparation.Compact(model);
             if (model.Main.Tensors.Any(t => t.Type == DataType.Float32 && !t.IsConstant))
                 model = FloatGraphPreparation.Prepare(model).Model;
