@@ -144,6 +144,7 @@ internal sealed partial class OnnxImporter
     /// (or PADV2 with <paramref name="fill"/>) in front and VALID; the lowering folds such a PAD back into the window.
     /// The end padding grows when an extra last window (ceil mode) needs rows the explicit pads do not give. TFLite's
     /// average pooling leaves SAME padding out of the count, so an average that counts the padding always gets the PAD.
+    /// On a dequantized input, QdqFusion moves the PAD onto the integers.
     /// </summary>
     private (int Tensor, Padding Padding) PaddedInput(OnnxValue x, AxisPadding h, AxisPadding w, int kh, int kw, int sh, int sw, int dh, int dw, float fill, bool sameExcludesPadding = false)
     {
@@ -156,25 +157,12 @@ internal sealed partial class OnnxImporter
         var shape = new[] { x.Shape[0], height + h.Begin + bottom, width + w.Begin + right, x.Shape[1] };
         int paddings = AddConstant(x.Name + "/paddings", DataType.Int32, new[] { 4, 2 },
             OnnxConstant.Of(new long[] { 0, 0, h.Begin, bottom, w.Begin, right, 0, 0 }, 4, 2).Bytes(DataType.Int32));
-        // A dequantized input is padded as integers (PAD fills with the zero point, the lowest value as int8's
-        // lowest), so that QDQ fusion still finds a DEQUANTIZE in front of the operator.
-        int quantized = _graph.Operators.LastOrDefault(op => op.Kind == OpKind.Dequantize && op.Outputs[0] == input)?.Inputs[0] ?? -1;
-        int source = quantized >= 0 ? quantized : input;
-        var sourceTensor = _graph.Tensors[source];
-        int padded = AddTensor(x.Name + "/padded", sourceTensor.Type, shape);
-        _graph.Tensors[padded].Quantization = sourceTensor.Quantization;
+        var source = _graph.Tensors[input];
+        int padded = AddTensor(x.Name + "/padded", source.Type, shape);
         if (fill == 0)
-            Emit(OpKind.Pad, new[] { source, paddings }, new[] { padded });
-        else if (quantized >= 0)
-            Emit(OpKind.PadV2, new[] { source, paddings, AddConstant(x.Name + "/fill", sourceTensor.Type, Array.Empty<int>(), OnnxConstant.Of(new[] { sourceTensor.Type == DataType.Int8 ? (long)sbyte.MinValue : short.MinValue }).Bytes(sourceTensor.Type)) }, new[] { padded });
+            Emit(OpKind.Pad, new[] { input, paddings }, new[] { padded });
         else
-            Emit(OpKind.PadV2, new[] { source, paddings, AddConstant(x.Name + "/fill", DataType.Float32, Array.Empty<int>(), OnnxConstant.Of(new[] { fill }).Bytes(DataType.Float32)) }, new[] { padded });
-        if (quantized >= 0)
-        {
-            int floats = AddTensor(x.Name + "/padded_dequantized", DataType.Float32, shape);
-            Emit(OpKind.Dequantize, new[] { padded }, new[] { floats });
-            return (floats, Ir.Padding.Valid);
-        }
+            Emit(OpKind.PadV2, new[] { input, paddings, AddConstant(x.Name + "/fill", DataType.Float32, Array.Empty<int>(), OnnxConstant.Of(new[] { fill }).Bytes(DataType.Float32)) }, new[] { padded });
         return (padded, Ir.Padding.Valid);
     }
 

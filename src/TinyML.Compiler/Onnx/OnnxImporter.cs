@@ -368,16 +368,6 @@ internal sealed partial class OnnxImporter
         if (value.Layout.SequenceEqual(layout)) return value.Tensor;
         string key = string.Join(",", layout);
         if (_relayouts.TryGetValue((value.Tensor, key), out int done)) return done;
-        if (value.Producer is { Kind: OpKind.Dequantize } dequantize)
-        {
-            // Move the integers, then dequantize: QDQ fusion then finds a DEQUANTIZE in front of the operator.
-            var quantized = new OnnxValue(value.Name + "/quantized", value.Type, value.Shape) { Tensor = dequantize.Inputs[0], Layout = value.Layout };
-            int moved = TensorIn(quantized, layout);
-            int floats = AddTensor(value.Name + (IsIdentity(layout) ? "/onnx_layout" : "/nhwc"), DataType.Float32, Permute(value.Shape, layout));
-            Emit(OpKind.Dequantize, new[] { moved }, new[] { floats });
-            _relayouts[(value.Tensor, key)] = floats;
-            return floats;
-        }
         var target = Permute(value.Shape, layout);
         var source = _graph.Tensors[value.Tensor];
         int t = AddTensor(value.Name + (IsIdentity(layout) ? "/onnx_layout" : "/nhwc"), source.Type, target);

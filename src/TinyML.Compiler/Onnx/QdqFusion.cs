@@ -12,20 +12,107 @@ namespace TinyML.Compiler.Onnx;
 /// Turns QDQ islands into integer operators, as TFLite's converter does with a quantization-aware graph: an operator
 /// whose float inputs all come from DEQUANTIZE (or are quantized constants) and whose float output goes only into one
 /// QUANTIZE becomes the operator on the integers, writing the QUANTIZE's output; a RELU, RELU6 or RELU_N1_TO_1 in
-/// between folds into it. Operators without an int8 kernel, and graphs without QDQ, stay float.
+/// between folds into it. Operators without an int8 kernel, and graphs without QDQ, stay float. First every DEQUANTIZE
+/// moves past the data movement after it (layout changes, slices, pads, concatenation, max pooling), which then runs
+/// on the integers: the importer's own layout changes and explicit pads never stand between an island's DEQUANTIZE
+/// and its operator.
 /// </summary>
 internal static class QdqFusion
 {
     /// <summary>Fuses in place; returns how many operators became integer operators.</summary>
     public static int Fuse(Graph graph)
     {
+        SinkDequantize(graph);
         int fused = 0;
         for (int i = 0; i < graph.Operators.Count; i++)
             if (TryFuse(graph, graph.Operators[i])) fused++;
-        if (fused == 0) return 0;
+        CollapseRequantization(graph);
         // DEQUANTIZE operators nobody reads any more.
         graph.Operators.RemoveAll(op => op.Kind == OpKind.Dequantize && !graph.Outputs.Contains(op.Outputs[0]) && Consumers(graph, op.Outputs[0]).Count == 0);
         return fused;
+    }
+
+    /// <summary>
+    /// Data movement that commutes with dequantization. MAX_POOL_2D too: dequantization is increasing, so the
+    /// maximum of dequantized values is the dequantized maximum.
+    /// </summary>
+    private static bool IsMovement(OpKind kind) => kind is OpKind.Reshape or OpKind.Squeeze or OpKind.Transpose or OpKind.StridedSlice
+        or OpKind.Pad or OpKind.PadV2 or OpKind.Concatenation or OpKind.MaxPool2D;
+
+    private static void SinkDequantize(Graph graph)
+    {
+        for (int i = 0; i < graph.Operators.Count; i++)
+        {
+            var op = graph.Operators[i];
+            if (!IsMovement(op.Kind) || op.Outputs.Count != 1 || graph.Output(op, 0).Type != DataType.Float32) continue;
+            if (FusedActivation(op) != Activation.None) continue;
+            var data = op.Kind == OpKind.Concatenation ? Enumerable.Range(0, op.Inputs.Count).ToArray() : new[] { 0 };
+            var sources = data.Select(k => Producer(graph, op.Inputs[k]) is { Kind: OpKind.Dequantize } dq ? graph.Tensors[dq.Inputs[0]] : null).ToList();
+            if (sources.Any(t => t is not { Type: DataType.Int8 or DataType.Int16, Quantization: { HasScales: true, IsPerChannel: false } })) continue;
+            var q = sources[0]!.Quantization!;
+            if (sources.Any(t => t!.Type != sources[0]!.Type || t.Quantization!.Scale != q.Scale || t.Quantization.ZeroPoint != q.ZeroPoint)) continue;
+            var inputs = op.Inputs.ToArray();
+            foreach (int k in data) inputs[k] = Producer(graph, op.Inputs[k])!.Inputs[0];
+            if (op.Kind == OpKind.PadV2)
+            {
+                if (QuantizedFill(graph, op, sources[0]!) is not int fill) continue;
+                inputs[2] = fill;
+            }
+            var output = graph.Output(op, 0);
+            var integers = new Tensor(output.Name + "/quantized", sources[0]!.Type, output.Shape) { HasRank = true, Quantization = q };
+            graph.Tensors.Add(integers);
+            int t = graph.Tensors.Count - 1;
+            var dequantize = new Operator(OpKind.Dequantize, new[] { t }, op.Outputs);
+            op.Inputs = inputs;
+            op.Outputs = new[] { t };
+            graph.Operators.Insert(i + 1, dequantize);
+        }
+    }
+
+    /// <summary>
+    /// A QUANTIZE of a DEQUANTIZE's output: nothing when the parameters are the same (its readers read the integers),
+    /// else one QUANTIZE between the integer types (a requantization).
+    /// </summary>
+    private static void CollapseRequantization(Graph graph)
+    {
+        for (int i = 0; i < graph.Operators.Count; i++)
+        {
+            var quantize = graph.Operators[i];
+            if (quantize.Kind != OpKind.Quantize || Producer(graph, quantize.Inputs[0]) is not { Kind: OpKind.Dequantize } dequantize) continue;
+            var integers = graph.Tensors[dequantize.Inputs[0]];
+            var output = graph.Output(quantize, 0);
+            if (integers.Quantization is not { } from || output.Quantization is not { } to || output.Type is not (DataType.Int8 or DataType.Int16)) continue;
+            bool same = integers.Type == output.Type && from.Scale == to.Scale && from.ZeroPoint == to.ZeroPoint;
+            if (same && !graph.Outputs.Contains(quantize.Outputs[0]))
+            {
+                foreach (var reader in Consumers(graph, quantize.Outputs[0]))
+                    reader.Inputs = reader.Inputs.Select(t => t == quantize.Outputs[0] ? dequantize.Inputs[0] : t).ToArray();
+                graph.Operators.RemoveAt(i--);
+            }
+            else quantize.Inputs = new[] { dequantize.Inputs[0] };
+        }
+    }
+
+    private static Activation FusedActivation(Operator op) => OperatorRegistry.Of(op.Kind)?.FusedActivation(op) ?? Activation.None;
+
+    /// <summary>
+    /// PADV2's fill as an integer constant, when the integers hold it exactly, or when it is below every value they
+    /// hold and only max pooling reads the result (the importer's padding of a max pool); else null.
+    /// </summary>
+    private static int? QuantizedFill(Graph graph, Operator pad, Tensor integers)
+    {
+        if (graph.Input(pad, 2) is not { Type: DataType.Float32, Data: { } data } || data.Length != 4) return null;
+        float fill = BitConverter.ToSingle(data.ToArray(), 0);
+        var q = integers.Quantization!;
+        long lowest = integers.Type == DataType.Int8 ? sbyte.MinValue : short.MinValue, highest = integers.Type == DataType.Int8 ? sbyte.MaxValue : short.MaxValue;
+        double exact = Math.Round(fill / (double)q.Scale) + q.ZeroPoint;
+        long value;
+        if (exact >= lowest && exact <= highest && q.Scale * (float)(exact - q.ZeroPoint) == fill) value = (long)exact;
+        else if (fill <= q.Scale * (float)(lowest - q.ZeroPoint) && Consumers(graph, pad.Outputs[0]).All(c => c.Kind == OpKind.MaxPool2D)) value = lowest;
+        else return null;
+        byte[] bytes = integers.Type == DataType.Int8 ? new[] { unchecked((byte)(sbyte)value) } : BitConverter.GetBytes((short)value);
+        graph.Tensors.Add(new Tensor(graph.Tensors[pad.Inputs[2]].Name + "/quantized", integers.Type, Array.Empty<int>()) { Data = bytes, HasRank = true, Quantization = q });
+        return graph.Tensors.Count - 1;
     }
 
     private static List<Operator> Consumers(Graph graph, int tensor) => graph.Operators.Where(op => op.Inputs.Contains(tensor)).ToList();
@@ -90,6 +177,18 @@ internal static class QdqFusion
 
         op.Inputs = inputs;
         op.Outputs = next.Outputs;
+        // An operator whose int8 output quantization is fixed (SOFTMAX, LOGISTIC, TANH) or is its input's (pooling)
+        // writes that, and a requantizing QUANTIZE gives the island's.
+        var written = graph.Output(next, 0);
+        var required = definition.FixedOutput(op.Kind, DataType.Int8)
+            ?? (definition.SameScale(op.Kind) == SameScale.OutputAsInput ? graph.Tensors[inputs[0]].Quantization : null);
+        if (required is not null && (required.Scale != written.Quantization!.Scale || required.ZeroPoint != written.Quantization.ZeroPoint))
+        {
+            graph.Tensors.Add(new Tensor(written.Name + "/before_requantize", DataType.Int8, written.Shape) { HasRank = true, Quantization = required });
+            int t = graph.Tensors.Count - 1;
+            op.Outputs = new[] { t };
+            graph.Operators.Insert(graph.Operators.IndexOf(next), new Operator(OpKind.Quantize, new[] { t }, next.Outputs));
+        }
         if (activation is not null)
         {
             op.Options = definition.WithFusedActivation(op, fusedActivation!.Value);
