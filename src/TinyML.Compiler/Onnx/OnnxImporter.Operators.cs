@@ -216,7 +216,10 @@ internal sealed partial class OnnxImporter
             throw Refuse(DiagnosticIds.InvalidShape, $"weights {Shapes.Format(weights.Shape)} with group={group} do not fit {channels} input channels");
         bool depthwise = group > 1 && group == channels && weights.Shape[1] == 1;
         if (group > 1 && !depthwise)
-            throw Refuse(DiagnosticIds.UnsupportedOperator, $"grouped convolution (group={group}, neither 1 nor the {channels} input channels) is not supported");
+        {
+            GroupedConv(node, x, weights, group);
+            return;
+        }
         if (node.Ints("kernel_shape") is { } kernelShape && !kernelShape.SequenceEqual(new long[] { kh, kw }))
             throw Refuse(DiagnosticIds.InvalidOperator, $"kernel_shape [{string.Join(",", kernelShape)}] differs from the weights' {kh}x{kw}");
         var strides = Pair(node.Ints("strides"), 1, "strides");
@@ -331,6 +334,45 @@ internal sealed partial class OnnxImporter
         if (!cropped) return;
         var ends = new[] { fullShape[0], filters, begin[0] + size[0], begin[1] + size[1] };
         StridedSlice(node.Output(0), value, new[] { 0, 0, begin[0], begin[1] }, ends, new[] { 1, 1, 1, 1 }, new[] { x.Shape[0], filters, size[0], size[1] });
+    }
+
+    /// <summary>
+    /// A grouped convolution (neither 1 group nor depthwise) as one convolution per group on a slice of the channels,
+    /// concatenated: each group is an ordinary CONV_2D, in float and in int8 alike.
+    /// </summary>
+    private void GroupedConv(OnnxNode node, OnnxValue x, OnnxConstant weights, int group)
+    {
+        int perGroup = x.Shape[1] / group, filtersPerGroup = weights.Shape[0] / group;
+        var bias = node.HasInput(2) ? RequireConstant(node, 2, "bias") : null;
+        var parts = new List<OnnxValue>();
+        for (int g = 0; g < group; g++)
+        {
+            var starts = new int[4];
+            var ends = x.Shape.ToArray();
+            starts[1] = g * perGroup;
+            ends[1] = (g + 1) * perGroup;
+            var channels = StridedSlice(node.Name($"group{g}_input"), x, starts, ends, new[] { 1, 1, 1, 1 }, new[] { x.Shape[0], perGroup, x.Shape[2], x.Shape[3] });
+            var proto = new Proto.NodeProto { OpType = "Conv", Name = node.Name($"group{g}") };
+            proto.Input.Add(channels.Name);
+            proto.Input.Add(DefineConstant(node.Name($"group{g}_weights"), weights.Rows(g * filtersPerGroup, filtersPerGroup)));
+            if (bias is not null) proto.Input.Add(DefineConstant(node.Name($"group{g}_bias"), bias.Rows(g * filtersPerGroup, filtersPerGroup)));
+            proto.Output.Add(node.Name($"group{g}_output"));
+            proto.Attribute.Add(node.Proto.Attribute.Where(a => a.Name != "group"));
+            Conv(new OnnxNode(proto, node.Index));
+            parts.Add(Value(proto.Output[0]));
+        }
+        var shape = parts[0].Shape.ToArray();
+        shape[1] = parts.Sum(p => p.Shape[1]);
+        var layout = parts[0].Layout;
+        var tensors = parts.Select(p => TensorIn(p, layout)).ToArray();
+        int irAxis = Array.IndexOf(layout, 1);
+        Produce(node.Output(0), x.Type, shape, layout, t => Emit(OpKind.Concatenation, tensors, new[] { t }, new ConcatenationOptions(irAxis, Activation.None)));
+    }
+
+    private string DefineConstant(string name, OnnxConstant constant)
+    {
+        Define(name, new OnnxValue(name, constant.Type, constant.Shape) { Constant = constant });
+        return name;
     }
 
     /// <summary>A fully-connected layer: <paramref name="a"/> [.., K] times constant weights [N, K], plus a bias.</summary>

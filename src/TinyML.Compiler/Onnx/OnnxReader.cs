@@ -49,6 +49,7 @@ public static class OnnxReader
         }
         if (model is not null && !importer.Diagnostics.HasErrors)
         {
+            ReshapeCleanup.Clean(model.Main);
             QdqFusion.Fuse(model.Main);
             FlattenFolding.Fold(model.Main);
             FloatGraphPreparation.Compact(model);

@@ -222,6 +222,26 @@ internal sealed class OnnxConstant
         return new OnnxConstant(type, shape, ints, floats);
     }
 
+    /// <summary>Rows <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/> of axis 0, with their scales when quantized along it.</summary>
+    public OnnxConstant Rows(int start, int count)
+    {
+        int inner = Shape.Skip(1).Aggregate(1, (p, d) => p * d);
+        var shape = new[] { count }.Concat(Shape.Skip(1)).ToArray();
+        OnnxConstant Slice(OnnxConstant c) => new(c.Type, shape, c.Ints?.Skip(start * inner).Take(count * inner).ToArray(), c.Floats?.Skip(start * inner).Take(count * inner).ToArray());
+        var rows = Slice(this);
+        if (Quantized is not { } q) return rows;
+        bool alongRows = q.Scales.Length > 1 && q.Axis == 0;
+        return new OnnxConstant(rows.Type, rows.Shape, rows.Ints, rows.Floats)
+        {
+            Quantized = q with
+            {
+                Values = Slice(q.Values),
+                Scales = alongRows ? q.Scales.Skip(start).Take(count).ToArray() : q.Scales,
+                ZeroPoints = alongRows ? q.ZeroPoints.Skip(start).Take(count).ToArray() : q.ZeroPoints,
+            },
+        };
+    }
+
     /// <summary>The values permuted: output axis i is input axis <paramref name="perm"/>[i].</summary>
     public OnnxConstant Transposed(int[] perm)
     {

@@ -15,7 +15,8 @@ namespace TinyML.Compiler.Onnx;
 /// between folds into it. Operators without an int8 kernel, and graphs without QDQ, stay float. First every DEQUANTIZE
 /// moves past the data movement after it (layout changes, slices, pads, concatenation, max pooling), which then runs
 /// on the integers: the importer's own layout changes and explicit pads never stand between an island's DEQUANTIZE
-/// and its operator.
+/// and its operator. Likewise a QUANTIZE moves in front of the data movement before it (quantization is element-wise
+/// and increasing), so each part of a concatenation, a grouped convolution's groups among them, ends an island.
 /// </summary>
 internal static class QdqFusion
 {
@@ -23,6 +24,7 @@ internal static class QdqFusion
     public static int Fuse(Graph graph)
     {
         SinkDequantize(graph);
+        HoistQuantize(graph);
         int fused = 0;
         for (int i = 0; i < graph.Operators.Count; i++)
             if (TryFuse(graph, graph.Operators[i])) fused++;
@@ -91,6 +93,48 @@ internal static class QdqFusion
             }
             else quantize.Inputs = new[] { dequantize.Inputs[0] };
         }
+    }
+
+    private static void HoistQuantize(Graph graph)
+    {
+        for (int i = graph.Operators.Count - 1; i >= 0; i--)
+        {
+            var quantize = graph.Operators[i];
+            if (quantize.Kind != OpKind.Quantize || graph.Output(quantize, 0) is not { Type: DataType.Int8 or DataType.Int16 } output) continue;
+            if (Producer(graph, quantize.Inputs[0]) is not { } movement || !IsMovement(movement.Kind) || movement.Outputs.Count != 1) continue;
+            if (graph.Outputs.Contains(movement.Outputs[0]) || Consumers(graph, movement.Outputs[0]).Count != 1 || FusedActivation(movement) != Activation.None) continue;
+            var data = movement.Kind == OpKind.Concatenation ? Enumerable.Range(0, movement.Inputs.Count).ToArray() : new[] { 0 };
+            if (data.Any(k => graph.Tensors[movement.Inputs[k]] is not { Type: DataType.Float32, IsConstant: false })) continue;
+            var inputs = movement.Inputs.ToArray();
+            if (movement.Kind == OpKind.PadV2)
+            {
+                if (graph.Input(movement, 2) is not { Type: DataType.Float32, Data: { Length: 4 } fillData }) continue;
+                inputs[2] = QuantizedScalar(graph, BitConverter.ToSingle(fillData.ToArray(), 0), output);
+            }
+            int at = graph.Operators.IndexOf(movement);
+            foreach (int k in data)
+            {
+                var source = graph.Tensors[inputs[k]];
+                graph.Tensors.Add(new Tensor(source.Name + "/quantized", output.Type, source.Shape) { HasRank = true, Quantization = output.Quantization });
+                graph.Operators.Insert(at++, new Operator(OpKind.Quantize, new[] { inputs[k] }, new[] { graph.Tensors.Count - 1 }));
+                inputs[k] = graph.Tensors.Count - 1;
+            }
+            movement.Inputs = inputs;
+            movement.Outputs = quantize.Outputs;
+            graph.Operators.Remove(quantize);
+            i = graph.Operators.Count;
+        }
+    }
+
+    /// <summary>A float constant quantized as <paramref name="like"/> is (half away from zero, clamped, as TFLM's QUANTIZE).</summary>
+    private static int QuantizedScalar(Graph graph, float value, Tensor like)
+    {
+        var q = like.Quantization!;
+        long lowest = like.Type == DataType.Int8 ? sbyte.MinValue : short.MinValue, highest = like.Type == DataType.Int8 ? sbyte.MaxValue : short.MaxValue;
+        long v = Math.Min(Math.Max((long)Math.Round(value / (double)q.Scale, MidpointRounding.AwayFromZero) + q.ZeroPoint, lowest), highest);
+        byte[] bytes = like.Type == DataType.Int8 ? new[] { unchecked((byte)(sbyte)v) } : BitConverter.GetBytes((short)v);
+        graph.Tensors.Add(new Tensor(like.Name + "/fill", like.Type, Array.Empty<int>()) { Data = bytes, HasRank = true, Quantization = q });
+        return graph.Tensors.Count - 1;
     }
 
     private static Activation FusedActivation(Operator op) => OperatorRegistry.Of(op.Kind)?.FusedActivation(op) ?? Activation.None;
