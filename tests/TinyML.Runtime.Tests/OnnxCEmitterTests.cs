@@ -16,7 +16,7 @@ using Xunit.Abstractions;
 namespace TinyML.Runtime.Tests;
 
 /// <summary>
-/// One plan, two back ends, for imported ONNX models: every supported ONNX node test, mnist-8 and sine, emitted as C,
+/// One plan, two back ends, for imported ONNX models: every supported ONNX node test, mnist-8, sine and a QDQ CNN, emitted as C,
 /// built into one runner with the host kernel library (PlatformConformanceTests.BuildRunner) and run; every output
 /// must be the host executor's bytes for the same plan and input.
 /// </summary>
@@ -56,7 +56,7 @@ public sealed class OnnxCEmitterTests : IDisposable
             return new Case(name, prepared.Plan!, new[] { prepared.Inputs.ToArray() });
         });
 
-    /// <summary>mnist-8 on its three reference inputs; sine on seeded inputs across two periods.</summary>
+    /// <summary>mnist-8 on its three reference inputs; sine on seeded inputs across two periods; the QDQ CNN on grid inputs.</summary>
     private static IEnumerable<Case> ModelCases()
     {
         string models = Path.Combine(OnnxCases.Root, "models");
@@ -68,6 +68,12 @@ public sealed class OnnxCEmitterTests : IDisposable
         var vectors = Enumerable.Range(0, 8).Select(_ =>
             new[] { MemoryMarshal.AsBytes(Enumerable.Range(0, elements).Select(_ => (float)(random.NextDouble() * 4 * Math.PI - 2 * Math.PI)).ToArray().AsSpan()).ToArray() }).ToList();
         yield return new Case("sine", sine, vectors);
+        // A QDQ CNN, int8 inside: its float input on the quantization grid.
+        byte[] cnn = OnnxQdqChainTests.Cnn(3, OnnxGraphWriter.Int8, out float scale, out int zeroPoint, out _);
+        var cnnPlan = Lowerer.Lower(ModelReader.Read(cnn, "qdq-cnn.onnx").Value!).Value!;
+        var grid = Enumerable.Range(0, 4).Select(_ =>
+            new[] { MemoryMarshal.AsBytes(Enumerable.Range(0, 3 * 12 * 12).Select(_ => (random.Next(-128, 128) - zeroPoint) * scale).ToArray().AsSpan()).ToArray() }).ToList();
+        yield return new Case("qdq-cnn", cnnPlan, grid);
     }
 
     private static byte[] OnTheHost(ExecutionPlan plan, byte[][] inputs)
@@ -109,7 +115,7 @@ public sealed class OnnxCEmitterTests : IDisposable
         var wrong = expected.Where(e => !File.Exists(e.Output) || !File.ReadAllBytes(e.Output).AsSpan().SequenceEqual(e.Bytes)).Select(e => e.Where).ToList();
         Assert.True(wrong.Count == 0, $"{wrong.Count} of {expected.Count} outputs of the emitted C differ from the host executor's: {string.Join(", ", wrong)}");
         // Not vacuous: every node test the host runs (OnnxNodeTests) is here, and the two models.
-        Assert.Equal(OnnxNodeTests.Supported().Count + 2, cases.Count);
+        Assert.Equal(OnnxNodeTests.Supported().Count + 3, cases.Count);
         Assert.True(cases.Count > 40, $"{cases.Count} cases");
         Assert.Contains(cases, c => c.Label == "mnist-8");
         _output.WriteLine($"{cases.Count} ONNX models, {expected.Count} vectors: the emitted C gives the host executor's bytes");

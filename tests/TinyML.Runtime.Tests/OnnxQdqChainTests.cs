@@ -15,7 +15,7 @@ namespace TinyML.Runtime.Tests;
 
 /// <summary>
 /// A small QDQ CNN as onnxruntime's quantizer writes one (every operator between DequantizeLinear and QuantizeLinear,
-/// pooling and flatten too, with their own scales): the import must be int8 from the first QUANTIZE to the last
+/// pooling, grouped convolution and flatten too, with their own scales): the import must be int8 from the first QUANTIZE to the last
 /// DEQUANTIZE, and its outputs close to onnxruntime's.
 /// </summary>
 public class OnnxQdqChainTests
@@ -43,22 +43,25 @@ public class OnnxQdqChainTests
         return (wd, bd);
     }
 
-    [Theory]
-    [InlineData(1, W.Int8)]
-    [InlineData(2, W.UInt8)]
-    public void QdqCnn_IsInt8Throughout_AndCloseToOnnxRuntime(int seed, int type)
+    /// <summary>
+    /// The CNN: conv 3→8 (+ReLU), max pool, grouped conv 8→8 in 2 groups, depthwise conv, global average pool in its own
+    /// scale, flatten, Gemm 8→5. Also emitted as C (OnnxCEmitterTests).
+    /// </summary>
+    internal static byte[] Cnn(int seed, int type, out float inputScale, out int inputZeroPoint, out float outputScale)
     {
         var random = new Random(seed);
         int zp(int signedZeroPoint) => type == W.UInt8 ? signedZeroPoint + 128 : signedZeroPoint;
         var w = new W();
         string x = w.Input("x", W.Float, 1, 3, 12, 12);
-        float s0 = 0.02f, s1 = 0.05f, s2 = 0.04f, s3 = 0.03f, s4 = 0.05f;
+        float s0 = 0.02f, s1 = 0.05f, s2 = 0.04f, s3 = 0.03f, s4 = 0.05f, s5 = 0.045f;
         string h = Qdq(w, x, s0, zp(3), type);
         var (w1, b1) = QuantizedWeights(w, random, 8, 3, 3, s0);
         h = w.Node("Conv", new[] { h, w1, b1 }, ("pads", new long[] { 1, 1, 1, 1 }));
         h = Qdq(w, w.Node("Relu", new[] { h }), s1, zp(-128), type);
         h = Qdq(w, w.Node("MaxPool", new[] { h }, ("kernel_shape", new long[] { 2, 2 }), ("strides", new long[] { 2, 2 })), s1, zp(-128), type);
-        var (w2, b2) = QuantizedWeights(w, random, 8, 1, 3, s1);
+        var (wg, bg) = QuantizedWeights(w, random, 8, 4, 3, s1);
+        h = Qdq(w, w.Node("Conv", new[] { h, wg, bg }, ("pads", new long[] { 1, 1, 1, 1 }), ("group", 2L)), s5, zp(-7), type);
+        var (w2, b2) = QuantizedWeights(w, random, 8, 1, 3, s5);
         h = Qdq(w, w.Node("Conv", new[] { h, w2, b2 }, ("pads", new long[] { 1, 1, 1, 1 }), ("group", 8L)), s2, zp(5), type);
         // A pooling output in its own scale, as onnxruntime's quantizer may give it: a requantization follows.
         h = Qdq(w, w.Node("GlobalAveragePool", new[] { h }), s3, zp(-2), type);
@@ -68,8 +71,17 @@ public class OnnxQdqChainTests
         w.Node("Identity", new[] { h });
         w.RenameLastOutput("y");
         w.Output("y", W.Float, 1, 5);
-        byte[] model = w.Write();
+        (inputScale, inputZeroPoint, outputScale) = (s0, zp(3), s4);
+        return w.Write();
+    }
 
+    [Theory]
+    [InlineData(1, W.Int8)]
+    [InlineData(2, W.UInt8)]
+    public void QdqCnn_IsInt8Throughout_AndCloseToOnnxRuntime(int seed, int type)
+    {
+        byte[] model = Cnn(seed, type, out float s0, out int inputZeroPoint, out float s4);
+        var random = new Random(seed + 100);
         var imported = ModelReader.Read(model, "cnn.onnx").Value!;
         var kinds = imported.Main.Operators.Select(op => $"{op.Kind}:{DataTypes.Name(imported.Main.Tensors[op.Outputs[0]].Type)}").ToList();
         _output.WriteLine(string.Join(" ", kinds));
@@ -78,6 +90,7 @@ public class OnnxQdqChainTests
         Assert.Equal(OpKind.Dequantize, imported.Main.Operators[^1].Kind);
         Assert.All(imported.Main.Operators.Take(imported.Main.Operators.Count - 1), op => Assert.NotEqual(DataType.Float32, imported.Main.Tensors[op.Outputs[0]].Type));
         Assert.Contains(imported.Main.Operators, op => op.Kind == OpKind.DepthwiseConv2D);
+        Assert.Equal(3, imported.Main.Operators.Count(op => op.Kind == OpKind.Conv2D));
 
         var plan = Lowerer.Lower(imported).Value!;
         using var session = new InferenceSession(model);
@@ -85,7 +98,7 @@ public class OnnxQdqChainTests
         int worst = 0, equal = 0, total = 0;
         for (int trial = 0; trial < 8; trial++)
         {
-            var input = Enumerable.Range(0, 3 * 12 * 12).Select(_ => (random.Next(type == W.UInt8 ? 0 : -128, type == W.UInt8 ? 256 : 128) - zp(3)) * s0).ToArray();
+            var input = Enumerable.Range(0, 3 * 12 * 12).Select(_ => (random.Next(type == W.UInt8 ? 0 : -128, type == W.UInt8 ? 256 : 128) - inputZeroPoint) * s0).ToArray();
             using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(input, new[] { 1, 3, 12, 12 })) });
             var expected = results.First().AsEnumerable<float>().ToArray();
             MemoryMarshal.AsBytes(input.AsSpan()).CopyTo(executor.Input(0));
@@ -100,8 +113,8 @@ public class OnnxQdqChainTests
             }
         }
         _output.WriteLine($"{equal} of {total} outputs equal to onnxruntime's, largest difference {worst} LSB");
-        // One LSB per requantization can add up over five layers; most outputs stay equal.
+        // One LSB per requantization can add up over seven requantizations; most outputs stay equal.
         Assert.True(worst <= 3, $"largest difference {worst} LSB");
-        Assert.True(equal >= total * 3 / 4, $"only {equal} of {total} equal");
+        Assert.True(equal >= total / 2, $"only {equal} of {total} equal");
     }
 }
