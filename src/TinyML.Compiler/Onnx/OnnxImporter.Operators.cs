@@ -162,7 +162,7 @@ internal sealed partial class OnnxImporter
         if (fill == 0)
             Emit(OpKind.Pad, new[] { input, paddings }, new[] { padded });
         else
-            Emit(OpKind.PadV2, new[] { input, paddings, AddConstant(x.Name + "/fill", DataType.Float32, Array.Empty<int>(), OnnxConstant.Of(new[] { fill }).Bytes(DataType.Float32)) }, new[] { padded });
+            Emit(OpKind.PadV2, new[] { input, paddings, FloatScalar(x.Name + "/fill", fill) }, new[] { padded });
         return (padded, Ir.Padding.Valid);
     }
 
@@ -328,7 +328,7 @@ internal sealed partial class OnnxImporter
             {
                 var perChannel = new OnnxValue(node.Name("bias_per_channel"), OnnxTypes.Float, new[] { 1, filters, 1, 1 }) { Constant = biasConstant.WithShape(new[] { 1, filters, 1, 1 }) };
                 int operand = TensorIn(perChannel, ChannelsLast(4)), summed = value.Tensor;
-                value = Produce(node.Name("biased"), x.Type, padded, ChannelsLast(4), t => Emit(OpKind.Add, new[] { summed, operand }, new[] { t }, new AddOptions(Activation.None)));
+                value = Produce(node.Name("biased"), x.Type, padded, ChannelsLast(4), t => Emit(OpKind.Add, new[] { summed, operand }, new[] { t }, BinaryOptions(OpKind.Add)));
             }
         }
         if (!cropped) return;
@@ -433,17 +433,19 @@ internal sealed partial class OnnxImporter
         int a = TensorIn(Unsqueezed(x, rank), layout), b = TensorIn(Unsqueezed(y, rank), layout);
         int type = (x.Constant is null ? x : y).Type;
         if (node.InputCount != 2) throw Refuse(DiagnosticIds.UnsupportedOperator, $"{node.OpType} of {node.InputCount} inputs is supported only with two");
-        OperatorOptions? options = kind switch
-        {
-            OpKind.Add => new AddOptions(Activation.None),
-            OpKind.Sub => new SubOptions(Activation.None),
-            OpKind.Mul => new MulOptions(Activation.None),
-            OpKind.Div => new DivOptions(Activation.None),
-            OpKind.Minimum or OpKind.Maximum => new EmptyOptions(EmptyOptionUnions.MaximumMinimum),
-            _ => null,
-        };
-        Produce(node.Output(0), type, shape, layout, t => Emit(kind, new[] { a, b }, new[] { t }, options));
+        Produce(node.Output(0), type, shape, layout, t => Emit(kind, new[] { a, b }, new[] { t }, BinaryOptions(kind)));
     }
+
+    /// <summary>The options of a binary element-wise operator, without a fused activation.</summary>
+    private static OperatorOptions? BinaryOptions(OpKind kind) => kind switch
+    {
+        OpKind.Add => new AddOptions(Activation.None),
+        OpKind.Sub => new SubOptions(Activation.None),
+        OpKind.Mul => new MulOptions(Activation.None),
+        OpKind.Div => new DivOptions(Activation.None),
+        OpKind.Minimum or OpKind.Maximum => new EmptyOptions(EmptyOptionUnions.MaximumMinimum),
+        _ => null,
+    };
 
     private void Unary(OnnxNode node, OpKind kind, OperatorOptions? options = null)
     {
@@ -458,17 +460,16 @@ internal sealed partial class OnnxImporter
         var x = RunTimeInput(node, 0);
         float alpha = node.Float("alpha", 0.2f), beta = node.Float("beta", 0.5f);
         var irShape = Permute(x.Shape, x.Layout);
-        int Scalar(string name, float v) => AddConstant(node.Name(name), DataType.Float32, Array.Empty<int>(), OnnxConstant.Of(new[] { v }).Bytes(DataType.Float32));
         int Step(OpKind kind, int input, int operand, OperatorOptions? options, string name)
         {
             int t = AddTensor(node.Name(name), DataType.Float32, irShape);
             Emit(kind, operand < 0 ? new[] { input } : new[] { input, operand }, new[] { t }, options);
             return t;
         }
-        int scaled = Step(OpKind.Mul, x.Tensor, Scalar("alpha", alpha), new MulOptions(Activation.None), "scaled");
-        int shifted = Step(OpKind.Add, scaled, Scalar("beta", beta), new AddOptions(Activation.Relu), "shifted");
-        int one = Scalar("one", 1f);
-        Produce(node.Output(0), x.Type, x.Shape, x.Layout, t => Emit(OpKind.Minimum, new[] { shifted, one }, new[] { t }, new EmptyOptions(EmptyOptionUnions.MaximumMinimum)));
+        int scaled = Step(OpKind.Mul, x.Tensor, FloatScalar(node.Name("alpha"), alpha), BinaryOptions(OpKind.Mul), "scaled");
+        int shifted = Step(OpKind.Add, scaled, FloatScalar(node.Name("beta"), beta), new AddOptions(Activation.Relu), "shifted");
+        int one = FloatScalar(node.Name("one"), 1f);
+        Produce(node.Output(0), x.Type, x.Shape, x.Layout, t => Emit(OpKind.Minimum, new[] { shifted, one }, new[] { t }, BinaryOptions(OpKind.Minimum)));
     }
 
     /// <summary>Sum and Mean of any number of inputs: ADDs left to right, then for Mean a DIV by the count.</summary>
@@ -492,15 +493,15 @@ internal sealed partial class OnnxImporter
             int previous = sum;
             if (last)
             {
-                Produce(node.Output(0), lead.Type, shape, layout, t => Emit(OpKind.Add, new[] { previous, operand }, new[] { t }, new AddOptions(Activation.None)));
+                Produce(node.Output(0), lead.Type, shape, layout, t => Emit(OpKind.Add, new[] { previous, operand }, new[] { t }, BinaryOptions(OpKind.Add)));
                 return;
             }
             sum = AddTensor(node.Name($"sum{i}"), DataType.Float32, irShape);
-            Emit(OpKind.Add, new[] { previous, operand }, new[] { sum }, new AddOptions(Activation.None));
+            Emit(OpKind.Add, new[] { previous, operand }, new[] { sum }, BinaryOptions(OpKind.Add));
         }
-        int count = AddConstant(node.Name("count"), DataType.Float32, Array.Empty<int>(), OnnxConstant.Of(new[] { (float)inputs.Count }).Bytes(DataType.Float32));
+        int count = FloatScalar(node.Name("count"), inputs.Count);
         int total = sum;
-        Produce(node.Output(0), lead.Type, shape, layout, t => Emit(OpKind.Div, new[] { total, count }, new[] { t }, new DivOptions(Activation.None)));
+        Produce(node.Output(0), lead.Type, shape, layout, t => Emit(OpKind.Div, new[] { total, count }, new[] { t }, BinaryOptions(OpKind.Div)));
     }
 
     private void Clip(OnnxNode node)
@@ -535,13 +536,13 @@ internal sealed partial class OnnxImporter
         {
             var (kind, bound) = bounds[i];
             int input = current;
-            int limit = AddConstant(node.Name(kind == OpKind.Maximum ? "min" : "max"), DataType.Float32, Array.Empty<int>(), OnnxConstant.Of(new[] { bound }).Bytes(DataType.Float32));
+            int limit = FloatScalar(node.Name(kind == OpKind.Maximum ? "min" : "max"), bound);
             if (i == bounds.Count - 1)
-                Produce(node.Output(0), x.Type, x.Shape, x.Layout, t => Emit(kind, new[] { input, limit }, new[] { t }, new EmptyOptions(EmptyOptionUnions.MaximumMinimum)));
+                Produce(node.Output(0), x.Type, x.Shape, x.Layout, t => Emit(kind, new[] { input, limit }, new[] { t }, BinaryOptions(kind)));
             else
             {
                 current = AddTensor(node.Name("at_least_min"), DataType.Float32, Permute(x.Shape, x.Layout));
-                Emit(kind, new[] { input, limit }, new[] { current }, new EmptyOptions(EmptyOptionUnions.MaximumMinimum));
+                Emit(kind, new[] { input, limit }, new[] { current }, BinaryOptions(kind));
             }
         }
     }
@@ -638,9 +639,9 @@ internal sealed partial class OnnxImporter
         var multiplier = new OnnxValue(node.Name("multiplier"), OnnxTypes.Float, shape) { Constant = OnnxConstant.Of(m, shape) };
         var offset = new OnnxValue(node.Name("offset"), OnnxTypes.Float, shape) { Constant = OnnxConstant.Of(add, shape) };
         int scaled = AddTensor(node.Name("scaled"), DataType.Float32, Permute(x.Shape, layout));
-        Emit(OpKind.Mul, new[] { x.Tensor, TensorIn(Unsqueezed(multiplier, x.Rank), layout) }, new[] { scaled }, new MulOptions(Activation.None));
+        Emit(OpKind.Mul, new[] { x.Tensor, TensorIn(Unsqueezed(multiplier, x.Rank), layout) }, new[] { scaled }, BinaryOptions(OpKind.Mul));
         int offsetTensor = TensorIn(Unsqueezed(offset, x.Rank), layout);
-        Produce(node.Output(0), x.Type, x.Shape, layout, t => Emit(OpKind.Add, new[] { scaled, offsetTensor }, new[] { t }, new AddOptions(Activation.None)));
+        Produce(node.Output(0), x.Type, x.Shape, layout, t => Emit(OpKind.Add, new[] { scaled, offsetTensor }, new[] { t }, BinaryOptions(OpKind.Add)));
     }
 
     private void ReduceMean(OnnxNode node)

@@ -163,8 +163,7 @@ internal sealed partial class OnnxImporter
             var scales = Enumerable.Range(0, wScales.Length == 1 ? 1 : b.Count).Select(i => xScale * wScales[i]).ToArray();
             string name = node.Name("bias_dequantized");
             var values = Enumerable.Range(0, b.Count).Select(i => b.Int(i) * scales[scales.Length == 1 ? 0 : i]).ToArray();
-            Define(name, new OnnxValue(name, OnnxTypes.Float, b.Shape) { Constant = new OnnxConstant(OnnxTypes.Float, b.Shape, null, values) { Quantized = new QuantizedConstant(b, scales, new long[scales.Length], 0) } });
-            conv.Proto.Input.Add(name);
+            conv.Proto.Input.Add(DefineConstant(name, new OnnxConstant(OnnxTypes.Float, b.Shape, null, values) { Quantized = new QuantizedConstant(b, scales, new long[scales.Length], 0) }));
         }
         conv.Proto.OpType = "Conv";
         Conv(conv);

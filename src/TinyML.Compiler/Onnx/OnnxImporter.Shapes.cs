@@ -353,7 +353,7 @@ internal sealed partial class OnnxImporter
             Produce(node.Output(0), x.Type, shape, x.Layout, t => Emit(OpKind.Pad, new[] { input, paddingsTensor }, new[] { t }));
         else
         {
-            int fill = AddConstant(node.Name("value"), DataType.Float32, Array.Empty<int>(), OnnxConstant.Of(new[] { value }).Bytes(DataType.Float32));
+            int fill = FloatScalar(node.Name("value"), value);
             Produce(node.Output(0), x.Type, shape, x.Layout, t => Emit(OpKind.PadV2, new[] { input, paddingsTensor, fill }, new[] { t }));
         }
     }

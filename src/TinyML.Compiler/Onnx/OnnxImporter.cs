@@ -311,6 +311,9 @@ internal sealed partial class OnnxImporter
         return _graph.Tensors.Count - 1;
     }
 
+    private int FloatScalar(string name, float value) =>
+        AddConstant(name, DataType.Float32, Array.Empty<int>(), OnnxConstant.Of(new[] { value }).Bytes(DataType.Float32));
+
     private int AddInts(string name, params int[] values) =>
         AddConstant(name, DataType.Int32, new[] { values.Length }, OnnxConstant.Of(values.Select(v => (long)v).ToArray(), values.Length).Bytes(DataType.Int32));
 
