@@ -14,6 +14,7 @@ internal sealed class OnnxGraphWriter
     private readonly GraphProto _graph = new() { Name = "test" };
     private readonly int _opset;
     private int _names;
+    private bool _contrib;
 
     public OnnxGraphWriter(int opset = 13) => _opset = opset;
 
@@ -60,7 +61,11 @@ internal sealed class OnnxGraphWriter
 
     public string[] Node(string op, string[] inputs, int outputs, params (string Name, object Value)[] attributes)
     {
-        var node = new NodeProto { OpType = op, Name = $"n{_names++}" };
+        // "com.microsoft.QLinearAdd": a contrib operator of onnxruntime's domain.
+        const string Contrib = "com.microsoft.";
+        bool contrib = op.StartsWith(Contrib, StringComparison.Ordinal);
+        _contrib |= contrib;
+        var node = new NodeProto { OpType = contrib ? op.Substring(Contrib.Length) : op, Name = $"n{_names++}", Domain = contrib ? "com.microsoft" : "" };
         node.Input.Add(inputs);
         var names = Enumerable.Range(0, outputs).Select(_ => $"v{_names++}").ToArray();
         node.Output.Add(names);
@@ -89,6 +94,7 @@ internal sealed class OnnxGraphWriter
     {
         var model = new ModelProto { IrVersion = 8, ProducerName = "tinyml-tests", Graph = _graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = _opset });
+        if (_contrib) model.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
         return model.ToByteArray();
     }
 }

@@ -60,14 +60,27 @@ internal sealed partial class OnnxImporter
         ["DequantizeLinear"] = (m, n) => m.DequantizeLinear(n),
         ["QLinearConv"] = (m, n) => m.QLinearConv(n),
         ["QLinearMatMul"] = (m, n) => m.QLinearMatMul(n),
+        ["com.microsoft.QuantizeLinear"] = (m, n) => m.QuantizeLinear(n),
+        ["com.microsoft.DequantizeLinear"] = (m, n) => m.DequantizeLinear(n),
+        ["com.microsoft.QLinearAdd"] = (m, n) => m.QLinearBinary(n, "Add"),
+        ["com.microsoft.QLinearMul"] = (m, n) => m.QLinearBinary(n, "Mul"),
+        ["com.microsoft.QLinearSigmoid"] = (m, n) => m.QLinearUnary(n, "Sigmoid"),
+        ["com.microsoft.QLinearLeakyRelu"] = (m, n) => m.QLinearUnary(n, "LeakyRelu"),
+        ["com.microsoft.QLinearSoftmax"] = (m, n) => m.QLinearUnary(n, "Softmax"),
+        ["com.microsoft.QLinearAveragePool"] = (m, n) => m.QLinearUnary(n, "AveragePool"),
+        ["com.microsoft.QLinearGlobalAveragePool"] = (m, n) => m.QLinearUnary(n, "GlobalAveragePool"),
+        ["com.microsoft.QLinearConcat"] = (m, n) => m.QLinearConcat(n),
         ["Neg"] = (m, n) => m.FoldOnly(n),
         ["Range"] = (m, n) => m.FoldOnly(n),
     };
 
+    /// <summary>The converter's key: the op type in the default domain, "domain.op type" in another.</summary>
+    private static string ConverterKey(Proto.NodeProto node) => node.Domain is "" or "ai.onnx" ? node.OpType : $"{node.Domain}.{node.OpType}";
+
     private void Convert(OnnxNode node)
     {
         if (TryFold(node)) return;
-        Converters[node.OpType](this, node);
+        Converters[ConverterKey(node.Proto)](this, node);
     }
 
     private OnnxConstant RequireConstant(OnnxNode node, int input, string what) =>

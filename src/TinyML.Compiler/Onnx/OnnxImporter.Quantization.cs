@@ -71,7 +71,13 @@ internal sealed partial class OnnxImporter
         else if (tensor.Quantization.Scale != quantization.Scale || tensor.Quantization.ZeroPoint != quantization.ZeroPoint)
             throw Refuse(DiagnosticIds.UnsupportedOperator, $"'{x.Name}' is dequantized with scale {scales[0]} and zero point {zeroPoints[0]}, but was quantized with others");
         int input = x.Tensor;
-        Produce(node.Output(0), OnnxTypes.Float, x.Shape, x.Layout, t => Emit(OpKind.Dequantize, new[] { input }, new[] { t }));
+        // One DEQUANTIZE per tensor (QOperator nodes each dequantize their inputs), so layout moves happen once.
+        if (_dequantized.TryGetValue(input, out var done) && done.Layout.SequenceEqual(x.Layout))
+        {
+            Define(node.Output(0), new OnnxValue(node.Output(0), OnnxTypes.Float, x.Shape) { Tensor = done.Tensor, Layout = done.Layout, Producer = done.Producer });
+            return;
+        }
+        _dequantized[input] = Produce(node.Output(0), OnnxTypes.Float, x.Shape, x.Layout, t => Emit(OpKind.Dequantize, new[] { input }, new[] { t }));
     }
 
     private void QuantizeLinear(OnnxNode node)
@@ -111,33 +117,34 @@ internal sealed partial class OnnxImporter
         tensor.Quantization = Ir.Quantization.PerTensor(scales[0], zeroPoints[0] + shift);
     }
 
-    /// <summary>The inputs of a QOperator node as the float values its QDQ form would have: each DequantizeLinear applied.</summary>
-    private OnnxNode Dequantized(OnnxNode node, params (int Value, int Scale, int ZeroPoint, string Name)[] operands)
+    /// <summary>A QOperator node's quantized operand: value, scale and zero-point inputs, and the axis of per-channel scales.</summary>
+    private readonly record struct QOperand(int Value, int Scale, int ZeroPoint, int Axis = 0);
+
+    /// <summary>
+    /// A QOperator node as its QDQ form: each operand through DequantizeLinear, the float operator
+    /// <paramref name="floatOp"/> with the node's attributes (what <paramref name="complete"/> adds, such as a bias,
+    /// goes in before it is converted), and QuantizeLinear with the output scale and zero point.
+    /// </summary>
+    private void QLinear(OnnxNode node, string floatOp, QOperand[] operands, int outputScale, int outputZeroPoint, Action<Proto.NodeProto>? complete = null)
     {
-        var inputs = new List<string>();
-        foreach (var (value, scale, zeroPoint, name) in operands)
+        var floatNode = new Proto.NodeProto { OpType = floatOp, Name = node.Proto.Name };
+        for (int k = 0; k < operands.Length; k++)
         {
-            if (!node.HasInput(value))
-            {
-                inputs.Add("");
-                continue;
-            }
-            string output = node.Name(name + "_dequantized");
-            var dq = new Proto.NodeProto { OpType = "DequantizeLinear", Name = node.Name("dequantize_" + name) };
-            dq.Input.Add(node.Input(value));
-            dq.Input.Add(node.Input(scale));
-            if (zeroPoint >= 0 && node.HasInput(zeroPoint)) dq.Input.Add(node.Input(zeroPoint));
+            var (value, scale, zeroPoint, axis) = operands[k];
+            string output = node.Name($"input{k}_dequantized");
+            var dq = new Proto.NodeProto { OpType = "DequantizeLinear", Name = node.Name($"dequantize_input{k}") };
+            dq.Input.Add(new[] { node.Input(value), node.Input(scale) });
+            if (node.HasInput(zeroPoint)) dq.Input.Add(node.Input(zeroPoint));
             dq.Output.Add(output);
-            // Per-channel weight scales run along the output channels: axis 0 of Conv weights, 1 of MatMul's B.
-            dq.Attribute.Add(new Proto.AttributeProto { Name = "axis", I = name == "B" ? 1 : 0, Type = Proto.AttributeProto.Types.AttributeType.Int });
+            dq.Attribute.Add(new Proto.AttributeProto { Name = "axis", I = axis, Type = Proto.AttributeProto.Types.AttributeType.Int });
             DequantizeLinear(new OnnxNode(dq, node.Index));
-            inputs.Add(output);
+            floatNode.Input.Add(output);
         }
-        var floatNode = new Proto.NodeProto { OpType = node.OpType, Name = node.Proto.Name };
-        floatNode.Input.Add(inputs);
+        complete?.Invoke(floatNode);
         floatNode.Output.Add(node.Name("float_output"));
         floatNode.Attribute.Add(node.Proto.Attribute);
-        return new OnnxNode(floatNode, node.Index);
+        Converters[floatOp](this, new OnnxNode(floatNode, node.Index));
+        Requantized(node, floatNode.Output[0], outputScale, outputZeroPoint);
     }
 
     /// <summary>Quantizes a float node output as a QOperator's output: y_scale and y_zero_point are inputs of <paramref name="node"/>.</summary>
@@ -153,29 +160,33 @@ internal sealed partial class OnnxImporter
 
     private void QLinearConv(OnnxNode node)
     {
-        // x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, B (int32, scale x_scale * w_scale).
-        var conv = Dequantized(node, (0, 1, 2, "X"), (3, 4, 5, "W"));
-        if (node.HasInput(8))
+        // x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, B (int32 at x_scale * w_scale):
+        // per-channel weight scales run along the output channels, axis 0.
+        QLinear(node, "Conv", new[] { new QOperand(0, 1, 2), new QOperand(3, 4, 5, 0) }, 6, 7, conv =>
         {
+            if (!node.HasInput(8)) return;
             var b = RequireConstant(node, 8, "bias");
             var xScale = RequireConstant(node, 1, "x_scale").Float(0);
             var wScales = RequireConstant(node, 4, "w_scale").AsFloats();
             var scales = Enumerable.Range(0, wScales.Length == 1 ? 1 : b.Count).Select(i => xScale * wScales[i]).ToArray();
-            string name = node.Name("bias_dequantized");
             var values = Enumerable.Range(0, b.Count).Select(i => b.Int(i) * scales[scales.Length == 1 ? 0 : i]).ToArray();
-            conv.Proto.Input.Add(DefineConstant(name, new OnnxConstant(OnnxTypes.Float, b.Shape, null, values) { Quantized = new QuantizedConstant(b, scales, new long[scales.Length], 0) }));
-        }
-        conv.Proto.OpType = "Conv";
-        Conv(conv);
-        Requantized(node, conv.Output(0), 6, 7);
+            conv.Input.Add(DefineConstant(node.Name("bias_dequantized"), new OnnxConstant(OnnxTypes.Float, b.Shape, null, values) { Quantized = new QuantizedConstant(b, scales, new long[scales.Length], 0) }));
+        });
     }
 
-    private void QLinearMatMul(OnnxNode node)
+    // a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point; B's per-channel scales along axis 1.
+    private void QLinearMatMul(OnnxNode node) => QLinear(node, "MatMul", new[] { new QOperand(0, 1, 2), new QOperand(3, 4, 5, 1) }, 6, 7);
+
+    // onnxruntime's QOperator contrib operators (com.microsoft): the same, for the operators around convolutions.
+    private void QLinearBinary(OnnxNode node, string floatOp) => QLinear(node, floatOp, new[] { new QOperand(0, 1, 2), new QOperand(3, 4, 5) }, 6, 7);
+
+    private void QLinearUnary(OnnxNode node, string floatOp)
     {
-        // a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point.
-        var matMul = Dequantized(node, (0, 1, 2, "A"), (3, 4, 5, "B"));
-        matMul.Proto.OpType = "MatMul";
-        MatMul(matMul);
-        Requantized(node, matMul.Output(0), 6, 7);
+        if (node.Int("channels_last", 0) != 0) throw Refuse(DiagnosticIds.UnsupportedOperator, "channels_last=1 is not supported");
+        QLinear(node, floatOp, new[] { new QOperand(0, 1, 2) }, 3, 4);
     }
+
+    // y_scale, y_zero_point, then (x, x_scale, x_zero_point) per input.
+    private void QLinearConcat(OnnxNode node) =>
+        QLinear(node, "Concat", Enumerable.Range(0, (node.InputCount - 2) / 3).Select(i => new QOperand(2 + 3 * i, 3 + 3 * i, 4 + 3 * i)).ToArray(), 0, 1);
 }

@@ -64,6 +64,7 @@ internal sealed partial class OnnxImporter
     private readonly Dictionary<string, OnnxValue> _values = new(StringComparer.Ordinal);
     private readonly Dictionary<(int Tensor, string Layout), int> _relayouts = new();
     private readonly Dictionary<string, int> _uses = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, OnnxValue> _dequantized = new();
     private int _opset;
     private OnnxNode? _node;
 
@@ -237,8 +238,8 @@ internal sealed partial class OnnxImporter
         var unsupported = new SortedDictionary<string, int>(StringComparer.Ordinal);
         foreach (var node in graph.Node)
         {
-            string key = node.Domain is "" or "ai.onnx" ? node.OpType : $"{node.Domain}.{node.OpType}";
-            if (node.Domain is "" or "ai.onnx" && Converters.ContainsKey(node.OpType)) continue;
+            string key = ConverterKey(node);
+            if (Converters.ContainsKey(key)) continue;
             unsupported[key] = unsupported.TryGetValue(key, out int n) ? n + 1 : 1;
         }
         if (unsupported.Count == 0) return true;
