@@ -107,6 +107,17 @@ internal sealed partial class OnnxImporter
                 Report(e.Id, Severity.Error, $"{_node.Describe()}: {e.Message}");
                 return null;
             }
+            catch (OverflowException)
+            {
+                Report(DiagnosticIds.InvalidOperator, Severity.Error, $"{_node.Describe()}: a shape, index or attribute value is out of range");
+                return null;
+            }
+            catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or InvalidOperationException or NullReferenceException)
+            {
+                // A file shaped in a way no check above foresaw: a diagnostic, never a crash.
+                Report(DiagnosticIds.InternalError, Severity.Error, $"{_node.Describe()}: the importer failed ({e.GetType().Name}: {e.Message}); please report it with the model");
+                return null;
+            }
         }
         _node = null;
         if (!WriteOutputs(graphProto)) return null;
