@@ -523,6 +523,52 @@ TML_API tml_status tml_concat(const tml_concat_params *params, int32_t element_s
 /* tml_concat for int8 tensors. */
 TML_API tml_status tml_concat_s8(const tml_concat_params *params, const int8_t *const *inputs, int8_t *output);
 
+/* Parameters of tml_depth_to_space and tml_space_to_depth: the shape of the spatial side (the DEPTH_TO_SPACE output,
+ * the SPACE_TO_DEPTH input), whose height and width are multiples of block_size; the other side is
+ * [batches, height / block_size, width / block_size, depth * block_size^2]. */
+typedef struct {
+    int32_t batches;
+    int32_t height;
+    int32_t width;
+    int32_t depth;      /* channels of the spatial side */
+    int32_t block_size; /* DepthToSpaceOptions / SpaceToDepthOptions.block_size, >= 1 */
+} tml_space_depth_params;
+
+/* DEPTH_TO_SPACE (TFLM reference_ops::DepthToSpace, DCR order): output[b, h, w, c] =
+ * input[b, h / bs, w / bs, ((h % bs) * bs + w % bs) * depth + c]. The buffers must not overlap. */
+TML_API tml_status tml_depth_to_space(const tml_space_depth_params *params, int32_t element_size, const void *input,
+                                      void *output);
+
+/* SPACE_TO_DEPTH (TFLM reference_ops::SpaceToDepth), the inverse movement of tml_depth_to_space. */
+TML_API tml_status tml_space_to_depth(const tml_space_depth_params *params, int32_t element_size, const void *input,
+                                      void *output);
+
+/* Parameters of the RESIZE kernels: NHWC input [batches, input_height, input_width, depth], output
+ * [batches, output_height, output_width, depth] (output size = the operator's constant size input). */
+typedef struct {
+    int32_t batches;
+    int32_t input_height;
+    int32_t input_width;
+    int32_t depth;
+    int32_t output_height;
+    int32_t output_width;
+    int32_t align_corners;      /* 0 or 1 */
+    int32_t half_pixel_centers; /* 0 or 1; bilinear refuses both flags at once, as TFLM's Prepare does */
+} tml_resize_params;
+
+/* RESIZE_NEAREST_NEIGHBOR (TFLM reference_ops::ResizeNearestNeighbor) for elements of element_size bytes (1, 2 or
+ * 4): the source index is floor((o + half) * scale) in float, or round half away from zero with align_corners,
+ * clamped to the input. The buffers must not overlap. */
+TML_API tml_status tml_resize_nearest(const tml_resize_params *params, int32_t element_size, const void *input,
+                                      void *output);
+
+/* float32 RESIZE_BILINEAR (TFLM reference_ops::ResizeBilinear): TFLM's float operations in its order. */
+TML_API tml_status tml_resize_bilinear_f32(const tml_resize_params *params, const float *input, float *output);
+
+/* int8 RESIZE_BILINEAR (TFLM reference_ops::ResizeBilinearInteger): positions in 1/1024 steps, the weighted sum in
+ * 2^-20 rounded half away from zero. The input's scale and zero point carry over to the output unchanged. */
+TML_API tml_status tml_resize_bilinear_s8(const tml_resize_params *params, const int8_t *input, int8_t *output);
+
 /* Parameters of tml_copy_window: a window of height x width pixels (channels elements each) between two dense
  * [h, w, channels] images (batch 1). Patch-based inference uses it to cut a tile out of a whole tensor or out of
  * a larger tile, and to write a finished tile into the whole stage output. */

@@ -298,3 +298,65 @@ TML_API tml_status tml_copy_window(const tml_copy_window_params *params, int32_t
     }
     return TML_OK;
 }
+
+/* ---- DEPTH_TO_SPACE and SPACE_TO_DEPTH ------------------------------------------------------------------ */
+
+static int space_depth_args_valid(const tml_space_depth_params *p, int32_t element_size, const void *input,
+                                  const void *output)
+{
+    return p != NULL && input != NULL && output != NULL && element_size_valid(element_size) && p->batches >= 0 &&
+           p->height >= 0 && p->width >= 0 && p->depth >= 0 && p->block_size >= 1;
+}
+
+/* Both directions walk the spatial side (height x width, depth / block_size^2 channels) and the depth side (height
+ * / block_size x width / block_size, depth channels) together: spatial pixel (h, w) holds the channels at
+ * ((h % block) * block + w % block) * spatial_depth of depth pixel (h / block, w / block), TFLite's DCR order.
+ * to_depth copies spatial -> depth, else depth -> spatial. */
+static void space_depth_move(const tml_space_depth_params *p, size_t es, const uint8_t *spatial_in, uint8_t *depth_out,
+                             const uint8_t *depth_in, uint8_t *spatial_out, int to_depth)
+{
+    const int32_t block = p->block_size;
+    const size_t spatial_depth = (size_t)p->depth;
+    const size_t deep = spatial_depth * (size_t)block * (size_t)block;
+    const size_t deep_width = (size_t)(p->width / block);
+    const size_t deep_height = (size_t)(p->height / block);
+    const size_t chunk = spatial_depth * es;
+    for (int32_t b = 0; b < p->batches; b++) {
+        for (int32_t h = 0; h < p->height; h++) {
+            for (int32_t w = 0; w < p->width; w++) {
+                const size_t spatial = ((((size_t)b * (size_t)p->height + (size_t)h) * (size_t)p->width + (size_t)w) *
+                                        spatial_depth) * es;
+                const size_t deep_pixel = ((size_t)b * deep_height + (size_t)(h / block)) * deep_width + (size_t)(w / block);
+                const size_t channel = ((size_t)(h % block) * (size_t)block + (size_t)(w % block)) * spatial_depth;
+                const size_t depth_at = (deep_pixel * deep + channel) * es;
+                if (to_depth) {
+                    memcpy(depth_out + depth_at, spatial_in + spatial, chunk);
+                } else {
+                    memcpy(spatial_out + spatial, depth_in + depth_at, chunk);
+                }
+            }
+        }
+    }
+}
+
+TML_API tml_status tml_depth_to_space(const tml_space_depth_params *params, int32_t element_size, const void *input,
+                                      void *output)
+{
+    if (!space_depth_args_valid(params, element_size, input, output) || params->height % params->block_size != 0 ||
+        params->width % params->block_size != 0) {
+        return TML_ERROR_ARGUMENT;
+    }
+    space_depth_move(params, (size_t)element_size, NULL, NULL, (const uint8_t *)input, (uint8_t *)output, 0);
+    return TML_OK;
+}
+
+TML_API tml_status tml_space_to_depth(const tml_space_depth_params *params, int32_t element_size, const void *input,
+                                      void *output)
+{
+    if (!space_depth_args_valid(params, element_size, input, output) || params->height % params->block_size != 0 ||
+        params->width % params->block_size != 0) {
+        return TML_ERROR_ARGUMENT;
+    }
+    space_depth_move(params, (size_t)element_size, (const uint8_t *)input, (uint8_t *)output, NULL, NULL, 1);
+    return TML_OK;
+}

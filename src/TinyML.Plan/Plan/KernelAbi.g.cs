@@ -172,6 +172,25 @@ public static partial class KernelAbi
             new("int32_t", "outer_size"),
             new("const int32_t *", "copy_sizes"),
         }),
+        new("tml_space_depth_params", new AbiMember[]
+        {
+            new("int32_t", "batches"),
+            new("int32_t", "height"),
+            new("int32_t", "width"),
+            new("int32_t", "depth"),
+            new("int32_t", "block_size"),
+        }),
+        new("tml_resize_params", new AbiMember[]
+        {
+            new("int32_t", "batches"),
+            new("int32_t", "input_height"),
+            new("int32_t", "input_width"),
+            new("int32_t", "depth"),
+            new("int32_t", "output_height"),
+            new("int32_t", "output_width"),
+            new("int32_t", "align_corners"),
+            new("int32_t", "half_pixel_centers"),
+        }),
         new("tml_copy_window_params", new AbiMember[]
         {
             new("int32_t", "height"),
@@ -772,6 +791,39 @@ public static partial class KernelAbi
         {
             new("params", ParamKind.Struct, "const tml_concat_params *"),
             new("inputs", ParamKind.PointerArray, "const int8_t * const *"),
+            new("output", ParamKind.Pointer, "int8_t *"),
+        }),
+        new("tml_depth_to_space", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_space_depth_params *"),
+            new("element_size", ParamKind.Int32, "int32_t"),
+            new("input", ParamKind.Pointer, "const void *"),
+            new("output", ParamKind.Pointer, "void *"),
+        }),
+        new("tml_space_to_depth", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_space_depth_params *"),
+            new("element_size", ParamKind.Int32, "int32_t"),
+            new("input", ParamKind.Pointer, "const void *"),
+            new("output", ParamKind.Pointer, "void *"),
+        }),
+        new("tml_resize_nearest", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_resize_params *"),
+            new("element_size", ParamKind.Int32, "int32_t"),
+            new("input", ParamKind.Pointer, "const void *"),
+            new("output", ParamKind.Pointer, "void *"),
+        }),
+        new("tml_resize_bilinear_f32", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_resize_params *"),
+            new("input", ParamKind.Pointer, "const float *"),
+            new("output", ParamKind.Pointer, "float *"),
+        }),
+        new("tml_resize_bilinear_s8", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_resize_params *"),
+            new("input", ParamKind.Pointer, "const int8_t *"),
             new("output", ParamKind.Pointer, "int8_t *"),
         }),
         new("tml_copy_window", "tml_status", new AbiParameter[]

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Runtime.InteropServices;
+using TinyML.Compiler.Building;
+using TinyML.Compiler.Ir;
+
+namespace TinyML.Tests;
+
+/// <summary>
+/// Random models of one operator each: RESIZE_NEAREST_NEIGHBOR (int8, int16, float32), RESIZE_BILINEAR (int8,
+/// float32), DEPTH_TO_SPACE and SPACE_TO_DEPTH (int8, int16, float32): NHWC shapes with batches, sizes scaled up and
+/// down (by integer and by fractional factors, 1 included), every flag combination TFLite allows. With each, a C#
+/// transcription of TFLM's reference arithmetic: GetNearestNeighbor's float scale and floor / round half away from
+/// zero, ResizeBilinear's float operations in TFLM's order (and its + 0 rounding offset), ResizeBilinearInteger's
+/// 10-bit positions and double rounding, DepthToSpace / SpaceToDepth's DCR index formulas, each walking the output
+/// by multi-index. Used by ResizeAndMovementTests (host, TFLite 2.9) and ResizeAndMovementDeviceTests.
+/// </summary>
+public static class ResizeAndMovementCases
+{
+    /// <summary>One random model: its input's byte count and the reference output bytes of an input.</summary>
+    internal sealed record Case(string Label, OpKind Kind, DataType Type, Model Model, int InputBytes, Func<byte[], byte[]> Reference);
+
+    /// <summary>Each operator with each type it runs.</summary>
+    internal static readonly (OpKind Kind, DataType Type)[] Variants =
+    {
+        (OpKind.ResizeNearestNeighbor, DataType.Int8), (OpKind.ResizeNearestNeighbor, DataType.Int16), (OpKind.ResizeNearestNeighbor, DataType.Float32),
+        (OpKind.ResizeBilinear, DataType.Int8), (OpKind.ResizeBilinear, DataType.Float32),
+        (OpKind.DepthToSpace, DataType.Int8), (OpKind.DepthToSpace, DataType.Int16), (OpKind.DepthToSpace, DataType.Float32),
+        (OpKind.SpaceToDepth, DataType.Int8), (OpKind.SpaceToDepth, DataType.Int16), (OpKind.SpaceToDepth, DataType.Float32),
+    };
+
+    internal static string Name((OpKind Kind, DataType Type) v) => $"{v.Kind}:{v.Type}";
+
+    internal static (OpKind Kind, DataType Type) Parse(string name)
+    {
+        var parts = name.Split(':');
+        return (Enum.Parse<OpKind>(parts[0]), Enum.Parse<DataType>(parts[1]));
+    }
+
+    internal static IEnumerable<Case> Cases((OpKind Kind, DataType Type) variant, int seed, int count)
+    {
+        var rng = new Random(seed);
+        for (int k = 0; k < count; k++)
+            yield return variant.Kind is OpKind.ResizeNearestNeighbor or OpKind.ResizeBilinear ? Resize(rng, variant.Kind, variant.Type) : SpaceDepth(rng, variant.Kind, variant.Type);
+    }
+
+    /// <summary>Random input bytes: any int8 or int16 pattern; floats as FloatOpsCases.Value (zeros, halves, negatives).</summary>
+    internal static byte[] RandomInput(Case c, Random rng)
+    {
+        if (c.Type != DataType.Float32)
+        {
+            var bytes = new byte[c.InputBytes];
+            rng.NextBytes(bytes);
+            return bytes;
+        }
+        return MemoryMarshal.AsBytes(Enumerable.Range(0, c.InputBytes / 4).Select(_ => FloatOpsCases.Value(rng)).ToArray().AsSpan()).ToArray();
+    }
+
+    private static int Size(DataType type) => type switch { DataType.Int8 => 1, DataType.Int16 => 2, _ => 4 };
+
+    private static string Format(int[] shape) => $"[{string.Join(",", shape)}]";
+
+    private static Quantization? QuantizationOf(Random rng, DataType type) => type switch
+    {
+        DataType.Int8 => Quantization.PerTensor((float)(0.01 + rng.NextDouble()), rng.Next(-20, 21)),
+        DataType.Int16 => Quantization.PerTensor((float)(0.0001 + rng.NextDouble() * 0.01), 0),
+        _ => null,
+    };
+
+    /// <summary>An output size from the input's: the same, an integer multiple, a fraction, or any size up to 3x.</summary>
+    private static int OutputSize(Random rng, int input) => rng.Next(4) switch
+    {
+        0 => input,
+        1 => input * rng.Next(2, 4),
+        2 => Math.Max(1, input / rng.Next(2, 4)),
+        _ => rng.Next(1, 3 * input + 1),
+    };
+
+    private static Case Resize(Random rng, OpKind kind, DataType type)
+    {
+        var input = new[] { rng.Next(1, 3), rng.Next(1, 7), rng.Next(1, 7), rng.Next(1, 5) };
+        var size = new[] { OutputSize(rng, input[1]), OutputSize(rng, input[2]) };
+        var output = new[] { input[0], size[0], size[1], input[3] };
+        // TFLite refuses both flags for bilinear; for nearest all four combinations run.
+        int flags = rng.Next(kind == OpKind.ResizeBilinear ? 3 : 4);
+        bool align = flags is 1 or 3, half = flags is 2 or 3;
+        var q = QuantizationOf(rng, type);
+        var b = new ModelBuilder();
+        int x = b.Tensor("x", type, input, q);
+        int s = b.Constant("size", new[] { 2 }, size);
+        int y = b.Tensor("y", type, output, q);
+        b.Operator(kind, new[] { x, s }, new[] { y },
+            kind == OpKind.ResizeBilinear ? new ResizeBilinearOptions(align, half) : new ResizeNearestNeighborOptions(align, half));
+        Func<byte[], byte[]> reference = kind == OpKind.ResizeNearestNeighbor
+            ? bytes => Nearest(bytes, Size(type), input, size, align, half)
+            : type == DataType.Float32
+                ? bytes => MemoryMarshal.AsBytes(BilinearFloat(MemoryMarshal.Cast<byte, float>(bytes).ToArray(), input, size, align, half).AsSpan()).ToArray()
+                : bytes => (byte[])(Array)BilinearInteger((sbyte[])(Array)bytes, input, size, align, half);
+        string flagText = (align ? " align_corners" : "") + (half ? " half_pixel_centers" : "");
+        return new Case($"{OpKinds.Name(kind)} {DataTypes.Name(type)} {Format(input)} -> {Format(output)}{flagText}", kind, type,
+            b.Inputs(x).Outputs(y).Build(), input.Aggregate(1, (a, d) => a * d) * Size(type), reference);
+    }
+
+    /// <summary>GetNearestNeighbor: the float scale, (o + offset) * scale in float, rounded half away from zero with
+    /// align_corners else floored, at most size - 1, at least 0 with half-pixel centres.</summary>
+    internal static int NearestSource(int o, int inSize, int outSize, bool align, bool half)
+    {
+        float scale = align && outSize > 1 ? (inSize - 1) / (float)(outSize - 1) : inSize / (float)outSize;
+        float position = (o + (half ? 0.5f : 0f)) * scale;
+        int source = Math.Min(align ? (int)MathF.Round(position, MidpointRounding.AwayFromZero) : (int)MathF.Floor(position), inSize - 1);
+        return half ? Math.Max(0, source) : source;
+    }
+
+    private static byte[] Nearest(byte[] input, int elementSize, int[] shape, int[] size, bool align, bool half)
+    {
+        int n = shape[0], h = shape[1], w = shape[2], c = shape[3];
+        var output = new byte[n * size[0] * size[1] * c * elementSize];
+        for (int b = 0; b < n; b++)
+            for (int y = 0; y < size[0]; y++)
+                for (int x = 0; x < size[1]; x++)
+                {
+                    int sy = NearestSource(y, h, size[0], align, half), sx = NearestSource(x, w, size[1], align, half);
+                    Array.Copy(input, (((b * h + sy) * w + sx) * c) * elementSize, output, (((b * size[0] + y) * size[1] + x) * c) * elementSize, c * elementSize);
+                }
+        return output;
+    }
+
+    /// <summary>ComputeInterpolationValues: the float position and its neighbours, floor at least 0, ceil at most size - 1.</summary>
+    private static (float Position, int Lower, int Upper) FloatSource(int o, float scale, bool half, int inSize)
+    {
+        float position = half ? (o + 0.5f) * scale - 0.5f : o * scale;
+        return (position, Math.Max((int)MathF.Floor(position), 0), Math.Min((int)MathF.Ceiling(position), inSize - 1));
+    }
+
+    internal static float[] BilinearFloat(float[] input, int[] shape, int[] size, bool align, bool half)
+    {
+        int n = shape[0], h = shape[1], w = shape[2], c = shape[3];
+        float heightScale = align && size[0] > 1 ? (float)(h - 1) / (size[0] - 1) : (float)h / size[0];
+        float widthScale = align && size[1] > 1 ? (float)(w - 1) / (size[1] - 1) : (float)w / size[1];
+        var output = new float[n * size[0] * size[1] * c];
+        int At(int b, int y, int x, int ch) => ((b * h + y) * w + x) * c + ch;
+        for (int b = 0; b < n; b++)
+            for (int y = 0; y < size[0]; y++)
+            {
+                var (iy, y0, y1) = FloatSource(y, heightScale, half, h);
+                for (int x = 0; x < size[1]; x++)
+                {
+                    var (ix, x0, x1) = FloatSource(x, widthScale, half, w);
+                    for (int ch = 0; ch < c; ch++)
+                    {
+                        float sum = input[At(b, y0, x0, ch)] * (1 - (iy - y0)) * (1 - (ix - x0)) +
+                                    input[At(b, y1, x0, ch)] * (iy - y0) * (1 - (ix - x0)) +
+                                    input[At(b, y0, x1, ch)] * (1 - (iy - y0)) * (ix - x0) +
+                                    input[At(b, y1, x1, ch)] * (iy - y0) * (ix - x0);
+                        output[((b * size[0] + y) * size[1] + x) * c + ch] = sum + 0f;
+                    }
+                }
+            }
+        return output;
+    }
+
+    private static int ScaleQ10(int inSize, int outSize, bool align) =>
+        align && outSize > 1 ? ((1 << 10) * (inSize - 1) + (outSize - 1) / 2) / (outSize - 1) : ((1 << 10) * inSize + outSize / 2) / outSize;
+
+    /// <summary>ComputeInterpolationValuesInteger (C# integer division truncates toward zero, as C++'s does).</summary>
+    private static (int Position, int Lower, int Upper) IntegerSource(int o, int scale, bool half, int inSize)
+    {
+        int position = half ? o * scale + scale / 2 - (1 << 9) : o * scale;
+        return (position, Math.Max(position / (1 << 10), 0), Math.Min((position + (1 << 10) - 1) / (1 << 10), inSize - 1));
+    }
+
+    internal static sbyte[] BilinearInteger(sbyte[] input, int[] shape, int[] size, bool align, bool half)
+    {
+        int n = shape[0], h = shape[1], w = shape[2], c = shape[3];
+        int heightScale = ScaleQ10(h, size[0], align), widthScale = ScaleQ10(w, size[1], align);
+        var output = new sbyte[n * size[0] * size[1] * c];
+        long At(int b, int y, int x, int ch) => input[((b * h + y) * w + x) * c + ch];
+        for (int b = 0; b < n; b++)
+            for (int y = 0; y < size[0]; y++)
+            {
+                var (iy, y0, y1) = IntegerSource(y, heightScale, half, h);
+                for (int x = 0; x < size[1]; x++)
+                {
+                    var (ix, x0, x1) = IntegerSource(x, widthScale, half, w);
+                    for (int ch = 0; ch < c; ch++)
+                    {
+                        long sum = At(b, y0, x0, ch) * ((1 << 10) - (iy - (1 << 10) * y0)) * ((1 << 10) - (ix - (1 << 10) * x0)) +
+                                   At(b, y1, x0, ch) * (iy - (1 << 10) * y0) * ((1 << 10) - (ix - (1 << 10) * x0)) +
+                                   At(b, y0, x1, ch) * ((1 << 10) - (iy - (1 << 10) * y0)) * (ix - (1 << 10) * x0) +
+                                   At(b, y1, x1, ch) * (iy - (1 << 10) * y0) * (ix - (1 << 10) * x0);
+                        long round = sum > 0 ? 1 << 19 : -(1 << 19);
+                        output[((b * size[0] + y) * size[1] + x) * c + ch] = unchecked((sbyte)((sum + round) / (1 << 20)));
+                    }
+                }
+            }
+        return output;
+    }
+
+    private static Case SpaceDepth(Random rng, OpKind kind, DataType type)
+    {
+        int block = rng.Next(1, 4);
+        int n = rng.Next(1, 3), h = rng.Next(1, 4), w = rng.Next(1, 4), depth = rng.Next(1, 4);
+        // The spatial side [n, h * block, w * block, depth]; the deep side [n, h, w, depth * block^2].
+        var spatial = new[] { n, h * block, w * block, depth };
+        var deep = new[] { n, h, w, depth * block * block };
+        bool toSpace = kind == OpKind.DepthToSpace;
+        var (input, output) = toSpace ? (deep, spatial) : (spatial, deep);
+        var q = QuantizationOf(rng, type);
+        var b = new ModelBuilder();
+        int x = b.Tensor("x", type, input, q);
+        int y = b.Tensor("y", type, output, q);
+        b.Operator(kind, new[] { x }, new[] { y }, toSpace ? new DepthToSpaceOptions(block) : new SpaceToDepthOptions(block));
+        int es = Size(type);
+        byte[] Reference(byte[] bytes)
+        {
+            var result = new byte[bytes.Length];
+            // DepthToSpace walks its output (the spatial side), SpaceToDepth its input: the same pairs of elements.
+            for (int bi = 0; bi < n; bi++)
+                for (int sh = 0; sh < h * block; sh++)
+                    for (int sw = 0; sw < w * block; sw++)
+                        for (int d = 0; d < depth; d++)
+                        {
+                            int deepChannel = d + ((sh % block) * block + sw % block) * depth;
+                            int spatialIndex = ((bi * h * block + sh) * w * block + sw) * depth + d;
+                            int deepIndex = ((bi * h + sh / block) * w + sw / block) * depth * block * block + deepChannel;
+                            var (from, to) = toSpace ? (deepIndex, spatialIndex) : (spatialIndex, deepIndex);
+                            Array.Copy(bytes, from * es, result, to * es, es);
+                        }
+            return result;
+        }
+        return new Case($"{OpKinds.Name(kind)} {DataTypes.Name(type)} block {block} {Format(input)} -> {Format(output)}", kind, type,
+            b.Inputs(x).Outputs(y).Build(), input.Aggregate(1, (a, d) => a * d) * es, Reference);
+    }
+}
