@@ -10,17 +10,24 @@ namespace TinyML.Tests;
 
 /// <summary>
 /// Random models of one operator each: RESIZE_NEAREST_NEIGHBOR (int8, int16, float32), RESIZE_BILINEAR (int8,
-/// float32), DEPTH_TO_SPACE and SPACE_TO_DEPTH (int8, int16, float32): NHWC shapes with batches, sizes scaled up and
+/// float32), DEPTH_TO_SPACE and SPACE_TO_DEPTH (int8, int16, float32), ELU (float32, int8) and LOG_SOFTMAX (float32):
+/// NHWC shapes with batches, sizes scaled up and
 /// down (by integer and by fractional factors, 1 included), every flag combination TFLite allows. With each, a C#
 /// transcription of TFLM's reference arithmetic: GetNearestNeighbor's float scale and floor / round half away from
 /// zero, ResizeBilinear's float operations in TFLM's order (and its + 0 rounding offset), ResizeBilinearInteger's
 /// 10-bit positions and double rounding, DepthToSpace / SpaceToDepth's DCR index formulas, each walking the output
-/// by multi-index. Used by ResizeAndMovementTests (host, TFLite 2.9) and ResizeAndMovementDeviceTests.
+/// by multi-index; Elu (the C library's expm1f), PopulateLookupTable for int8 ELU, LogSoftmax (expf, logf, float sums
+/// in TFLM's order). Where a reference calls the C library (<see cref="Case.Libm"/>) it calls glibc's, as TFLM's
+/// reference does on x86 Linux; another C library (newlib on the devices) may differ in the last bits. Used by ResizeAndMovementTests (host, TFLite 2.9) and ResizeAndMovementDeviceTests.
 /// </summary>
 public static class ResizeAndMovementCases
 {
     /// <summary>One random model: its input's byte count and the reference output bytes of an input.</summary>
-    internal sealed record Case(string Label, OpKind Kind, DataType Type, Model Model, int InputBytes, Func<byte[], byte[]> Reference);
+    internal sealed record Case(string Label, OpKind Kind, DataType Type, Model Model, int InputBytes, Func<byte[], byte[]> Reference)
+    {
+        /// <summary>True when the float results come from the C library's expm1f / expf / logf.</summary>
+        public bool Libm => Type == DataType.Float32 && Kind is OpKind.Elu or OpKind.LogSoftmax;
+    }
 
     /// <summary>Each operator with each type it runs.</summary>
     internal static readonly (OpKind Kind, DataType Type)[] Variants =
@@ -29,6 +36,7 @@ public static class ResizeAndMovementCases
         (OpKind.ResizeBilinear, DataType.Int8), (OpKind.ResizeBilinear, DataType.Float32),
         (OpKind.DepthToSpace, DataType.Int8), (OpKind.DepthToSpace, DataType.Int16), (OpKind.DepthToSpace, DataType.Float32),
         (OpKind.SpaceToDepth, DataType.Int8), (OpKind.SpaceToDepth, DataType.Int16), (OpKind.SpaceToDepth, DataType.Float32),
+        (OpKind.Elu, DataType.Float32), (OpKind.Elu, DataType.Int8), (OpKind.LogSoftmax, DataType.Float32),
     };
 
     internal static string Name((OpKind Kind, DataType Type) v) => $"{v.Kind}:{v.Type}";
@@ -43,7 +51,13 @@ public static class ResizeAndMovementCases
     {
         var rng = new Random(seed);
         for (int k = 0; k < count; k++)
-            yield return variant.Kind is OpKind.ResizeNearestNeighbor or OpKind.ResizeBilinear ? Resize(rng, variant.Kind, variant.Type) : SpaceDepth(rng, variant.Kind, variant.Type);
+            yield return variant.Kind switch
+            {
+                OpKind.ResizeNearestNeighbor or OpKind.ResizeBilinear => Resize(rng, variant.Kind, variant.Type),
+                OpKind.DepthToSpace or OpKind.SpaceToDepth => SpaceDepth(rng, variant.Kind, variant.Type),
+                OpKind.Elu => Elu(rng, variant.Type),
+                _ => LogSoftmax(rng),
+            };
     }
 
     /// <summary>Random input bytes: any int8 or int16 pattern; floats as FloatOpsCases.Value (zeros, halves, negatives).</summary>
@@ -232,5 +246,70 @@ public static class ResizeAndMovementCases
         }
         return new Case($"{OpKinds.Name(kind)} {DataTypes.Name(type)} block {block} {Format(input)} -> {Format(output)}", kind, type,
             b.Inputs(x).Outputs(y).Build(), input.Aggregate(1, (a, d) => a * d) * es, Reference);
+    }
+
+    [DllImport("libm.so.6", EntryPoint = "expm1f")]
+    private static extern float Expm1f(float x);
+
+    [DllImport("libm.so.6", EntryPoint = "expf")]
+    private static extern float Expf(float x);
+
+    [DllImport("libm.so.6", EntryPoint = "logf")]
+    private static extern float Logf(float x);
+
+    private static int[] RandomShape(Random rng) => Enumerable.Range(0, rng.Next(1, 5)).Select(_ => rng.Next(1, 7)).ToArray();
+
+    private static Case Elu(Random rng, DataType type)
+    {
+        var shape = RandomShape(rng);
+        // The int8 input spans about [-6, 6] around a random zero point, the output [-1, its upper end].
+        var iq = type == DataType.Int8 ? Quantization.PerTensor((float)(0.01 + rng.NextDouble() * 0.04), rng.Next(-30, 31)) : null;
+        var oq = type == DataType.Int8 ? Quantization.PerTensor((float)(0.005 + rng.NextDouble() * 0.03), rng.Next(-128, -60)) : null;
+        var b = new ModelBuilder();
+        int x = b.Tensor("x", type, shape, iq);
+        int y = b.Tensor("y", type, shape, oq);
+        b.Operator(OpKind.Elu, new[] { x }, new[] { y });
+        Func<byte[], byte[]> reference = type == DataType.Float32
+            ? bytes => MemoryMarshal.AsBytes(MemoryMarshal.Cast<byte, float>(bytes).ToArray().Select(v => v < 0f ? Expm1f(v) : v).ToArray().AsSpan()).ToArray()
+            : bytes =>
+            {
+                // PopulateLookupTable: float dequantize, e^x - 1 with expf, * (1 / scale), round half away, + zero point.
+                float inverse = 1 / oq!.Scale;
+                return bytes.Select(raw =>
+                {
+                    float d = iq!.Scale * ((sbyte)raw - iq.ZeroPoint);
+                    float t = d < 0f ? Expf(d) - 1f : d;
+                    float r = MathF.Round(t * inverse, MidpointRounding.AwayFromZero);
+                    return (byte)(sbyte)Math.Clamp((int)(r + oq.ZeroPoint), -128, 127);
+                }).ToArray();
+            };
+        string quant = type == DataType.Int8 ? $" in {iq!.Scale}/{iq.ZeroPoint} out {oq!.Scale}/{oq.ZeroPoint}" : "";
+        return new Case($"ELU {DataTypes.Name(type)} {Format(shape)}{quant}", OpKind.Elu, type, b.Inputs(x).Outputs(y).Build(), shape.Aggregate(1, (a, d) => a * d) * Size(type), reference);
+    }
+
+    private static Case LogSoftmax(Random rng)
+    {
+        var shape = RandomShape(rng);
+        int depth = shape[^1], rows = shape.Aggregate(1, (a, d) => a * d) / depth;
+        var b = new ModelBuilder();
+        int x = b.Tensor("x", DataType.Float32, shape);
+        int y = b.Tensor("y", DataType.Float32, shape);
+        b.Operator(OpKind.LogSoftmax, new[] { x }, new[] { y }, new EmptyOptions(EmptyOptionUnions.LogSoftmax));
+        byte[] Reference(byte[] bytes)
+        {
+            var input = MemoryMarshal.Cast<byte, float>(bytes).ToArray();
+            var output = new float[input.Length];
+            for (int r = 0; r < rows; r++)
+            {
+                float max = float.MinValue;
+                for (int c = 0; c < depth; c++) max = Math.Max(max, input[r * depth + c]);
+                float sum = 0f;
+                for (int c = 0; c < depth; c++) sum += Expf(input[r * depth + c] - max);
+                float logSum = Logf(sum);
+                for (int c = 0; c < depth; c++) output[r * depth + c] = input[r * depth + c] - max - logSum;
+            }
+            return MemoryMarshal.AsBytes(output.AsSpan()).ToArray();
+        }
+        return new Case($"LOG_SOFTMAX FLOAT32 {Format(shape)}", OpKind.LogSoftmax, DataType.Float32, b.Inputs(x).Outputs(y).Build(), rows * depth * 4, Reference);
     }
 }

@@ -136,3 +136,26 @@ internal sealed class Softmax : OperatorDefinition
         return lut;
     }
 }
+
+/// <summary>LOG_SOFTMAX over the last dimension, float32 (TFLM's reference_ops::LogSoftmax). int8 is refused: its
+/// fixed-point path (exp_on_negative_values, log_x_for_x_greater_than_or_equal_to_1) is not implemented.</summary>
+internal sealed class LogSoftmax : OperatorDefinition
+{
+    public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.LogSoftmax };
+
+    private static readonly OperatorRule LogSoftmaxRule = new(2, 1, 1, new[] { (F32, F32) }, EmptyOptionUnions.LogSoftmax);
+
+    public override OperatorRule Rule(OpKind kind) => LogSoftmaxRule;
+
+    public override void Lower(LoweringContext context, Operator op)
+    {
+        var input = context.T(op.Inputs[0]);
+        var output = context.T(op.Outputs[0]);
+        Expect(input.Shape.Count >= 1, "LOG_SOFTMAX of a scalar is not supported");
+        // TFLM's Prepare: the same shape.
+        ExpectShape(output, input.Shape);
+        int depth = input.Shape[input.Shape.Count - 1];
+        int rows = depth == 0 ? 0 : ElementCount(input) / depth;
+        context.Call("tml_log_softmax_f32", $"LOG_SOFTMAX {rows} x {depth} (float)", Arg.Ptr(context.Ptr(op.Inputs[0])), Arg.Int32(rows), Arg.Int32(depth), Arg.Ptr(context.Ptr(op.Outputs[0])));
+    }
+}

@@ -820,6 +820,15 @@ typedef struct {
  * or without keep_dims, the bytes are the same) and must not alias the input. */
 TML_API tml_status tml_mean_f32(const tml_mean_f32_params *params, const float *input, float *output);
 
+/* float32 ELU (TFLM reference_ops::Elu): x < 0 ? expm1f(x) : x. Uses the C library's expm1f, so results may differ
+ * from TFLM in the last bits on another libm; in place allowed. */
+TML_API tml_status tml_elu_f32(const float *input, int32_t size, float *output);
+
+/* float32 LOG_SOFTMAX over the last axis (TFLM reference_ops::LogSoftmax for float): per row of `depth` values the
+ * max, the float sum of expf(x - max) left to right, then (x - max) - logf(sum). Uses expf and logf from the C
+ * library (last-bit differences on another libm); in place allowed. */
+TML_API tml_status tml_log_softmax_f32(const float *input, int32_t rows, int32_t depth, float *output);
+
 /* Parameters of tml_transpose_conv_f32 (TFLM transpose_conv.cc, float). */
 typedef struct {
     int32_t stride_h;     /* >= 1 */
@@ -1016,6 +1025,11 @@ typedef struct {
     int32_t output_multiplier_fixedpoint_int16;   /* in [0, 32767], from output_multiplier */
     int32_t output_multiplier_exponent;           /* shift from QuantizeMultiplier(output_multiplier), <= 0 */
 } tml_hard_swish_params;
+
+/* int8 element-wise lookup: output[i] = params[(uint8_t)input[i]]; params is a 256-entry table the compiler computes
+ * (TFLM's PopulateLookupTable for int8 ELU: dequantize, transform in float, round half away from zero, add the output
+ * zero point, clamp). Named params so that tiles run it as any unary kernel; in place allowed. */
+TML_API tml_status tml_lookup_s8(const int8_t *params, const int8_t *input, int32_t size, int8_t *output);
 
 /* int8 HARD_SWISH: x * relu6(x + 3) / 6, computed in TFLM's int16 fixed-point arithmetic. */
 TML_API tml_status tml_hard_swish_s8(const tml_hard_swish_params *params, const int8_t *input, int32_t size,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * softmax.c: SOFTMAX kernels (int8 -> int8, int8 -> int16, int16 -> int16, float32).
+ * softmax.c: SOFTMAX kernels (int8 -> int8, int8 -> int16, int16 -> int16, float32) and float32 LOG_SOFTMAX.
  *
  * The int8-input path follows TFLM's reference softmax (no look-up table for int8 input): each difference to
  * the row maximum is rescaled to Q5.26, exponentiated in fixed point, summed in Q12.19, and every
@@ -203,6 +203,33 @@ TML_API tml_status tml_softmax_f32(const tml_softmax_f32_params *params, const f
         }
         for (c = 0; c < depth; c++) {
             out_row[c] = out_row[c] / sum;
+        }
+    }
+    return TML_OK;
+}
+
+TML_API tml_status tml_log_softmax_f32(const float *input, int32_t rows, int32_t depth, float *output)
+{
+    if (input == NULL || output == NULL || rows < 0 || depth < 0) {
+        return TML_ERROR_ARGUMENT;
+    }
+    for (int32_t r = 0; r < rows; r++) {
+        const float *in_row = input + (size_t)r * (size_t)depth;
+        float *out_row = output + (size_t)r * (size_t)depth;
+        float max_value = -3.402823466e+38f; /* lowest finite float, as TFLM starts from */
+        for (int32_t c = 0; c < depth; c++) {
+            if (max_value < in_row[c]) {
+                max_value = in_row[c];
+            }
+        }
+        float sum = 0.0f;
+        for (int32_t c = 0; c < depth; c++) {
+            sum += expf(in_row[c] - max_value);
+        }
+        const float log_sum = logf(sum);
+        /* In TFLM's order, (x - max) - log_sum; the row is read again, so in place is allowed. */
+        for (int32_t c = 0; c < depth; c++) {
+            out_row[c] = in_row[c] - max_value - log_sum;
         }
     }
     return TML_OK;

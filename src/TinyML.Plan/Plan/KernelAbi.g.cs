@@ -1046,6 +1046,19 @@ public static partial class KernelAbi
             new("input", ParamKind.Pointer, "const float *"),
             new("output", ParamKind.Pointer, "float *"),
         }),
+        new("tml_elu_f32", "tml_status", new AbiParameter[]
+        {
+            new("input", ParamKind.Pointer, "const float *"),
+            new("size", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "float *"),
+        }),
+        new("tml_log_softmax_f32", "tml_status", new AbiParameter[]
+        {
+            new("input", ParamKind.Pointer, "const float *"),
+            new("rows", ParamKind.Int32, "int32_t"),
+            new("depth", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "float *"),
+        }),
         new("tml_transpose_conv_f32", "tml_status", new AbiParameter[]
         {
             new("params", ParamKind.Struct, "const tml_transpose_conv_f32_params *"),
@@ -1116,6 +1129,13 @@ public static partial class KernelAbi
             new("input", ParamKind.Pointer, "const int16_t *"),
             new("size", ParamKind.Int32, "int32_t"),
             new("output", ParamKind.Pointer, "int16_t *"),
+        }),
+        new("tml_lookup_s8", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Pointer, "const int8_t *"),
+            new("input", ParamKind.Pointer, "const int8_t *"),
+            new("size", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "int8_t *"),
         }),
         new("tml_hard_swish_s8", "tml_status", new AbiParameter[]
         {
