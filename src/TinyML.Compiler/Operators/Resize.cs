@@ -66,8 +66,9 @@ internal sealed class Resize : OperatorDefinition
         }
         if (!context.IsFloat(op))
         {
-            // The 10-bit fixed-point positions: 1024 x size and output index x scale must stay in int32.
-            Expect(dims[1] < 1 << 20 && dims[2] < 1 << 20, $"int8 RESIZE_BILINEAR of an input {input.Shape} overflows TFLM's int32 positions");
+            // The 10-bit fixed-point positions: 1024 x size, and the rounding of the scale, must stay in int32.
+            Expect(dims[1] < 1 << 20 && dims[2] < 1 << 20 && size[0] < 1 << 20 && size[1] < 1 << 20,
+                $"int8 RESIZE_BILINEAR {input.Shape} -> {output.Shape} overflows TFLM's int32 positions (sizes below 2^20)");
         }
         context.Call(context.IsFloat(op) ? "tml_resize_bilinear_f32" : "tml_resize_bilinear_s8", comment, parameters,
             Arg.Ptr(context.Ptr(op.Inputs[0])), Arg.Ptr(context.Ptr(op.Outputs[0])));
