@@ -17,7 +17,7 @@ namespace TinyML.Tests;
 /// zero, ResizeBilinear's float operations in TFLM's order (and its + 0 rounding offset), ResizeBilinearInteger's
 /// 10-bit positions and double rounding, DepthToSpace / SpaceToDepth's DCR index formulas, each walking the output
 /// by multi-index; Elu (the C library's expm1f), PopulateLookupTable for int8 ELU, LogSoftmax (expf, logf, float sums
-/// in TFLM's order). Where a reference calls the C library (<see cref="Case.Libm"/>) it calls glibc's, as TFLM's
+/// in TFLM's order) and LogSoftmaxQuantized with its Prepare and gemmlowp's fixed point (<see cref="Gemmlowp"/>). Where a reference calls the C library (<see cref="Case.Libm"/>) it calls glibc's, as TFLM's
 /// reference does on x86 Linux; another C library (newlib on the devices) may differ in the last bits. Used by ResizeAndMovementTests (host, TFLite 2.9) and ResizeAndMovementDeviceTests.
 /// </summary>
 public static class ResizeAndMovementCases
@@ -36,7 +36,7 @@ public static class ResizeAndMovementCases
         (OpKind.ResizeBilinear, DataType.Int8), (OpKind.ResizeBilinear, DataType.Float32),
         (OpKind.DepthToSpace, DataType.Int8), (OpKind.DepthToSpace, DataType.Int16), (OpKind.DepthToSpace, DataType.Float32),
         (OpKind.SpaceToDepth, DataType.Int8), (OpKind.SpaceToDepth, DataType.Int16), (OpKind.SpaceToDepth, DataType.Float32),
-        (OpKind.Elu, DataType.Float32), (OpKind.Elu, DataType.Int8), (OpKind.LogSoftmax, DataType.Float32),
+        (OpKind.Elu, DataType.Float32), (OpKind.Elu, DataType.Int8), (OpKind.LogSoftmax, DataType.Float32), (OpKind.LogSoftmax, DataType.Int8),
     };
 
     internal static string Name((OpKind Kind, DataType Type) v) => $"{v.Kind}:{v.Type}";
@@ -56,7 +56,7 @@ public static class ResizeAndMovementCases
                 OpKind.ResizeNearestNeighbor or OpKind.ResizeBilinear => Resize(rng, variant.Kind, variant.Type),
                 OpKind.DepthToSpace or OpKind.SpaceToDepth => SpaceDepth(rng, variant.Kind, variant.Type),
                 OpKind.Elu => Elu(rng, variant.Type),
-                _ => LogSoftmax(rng),
+                _ => variant.Type == DataType.Int8 ? LogSoftmaxInt8(rng) : LogSoftmax(rng),
             };
     }
 
@@ -311,5 +311,175 @@ public static class ResizeAndMovementCases
             return MemoryMarshal.AsBytes(output.AsSpan()).ToArray();
         }
         return new Case($"LOG_SOFTMAX FLOAT32 {Format(shape)}", OpKind.LogSoftmax, DataType.Float32, b.Inputs(x).Outputs(y).Build(), rows * depth * 4, Reference);
+    }
+
+    private static Case LogSoftmaxInt8(Random rng)
+    {
+        var shape = RandomShape(rng);
+        int depth = shape[^1], rows = shape.Aggregate(1, (a, d) => a * d) / depth;
+        // Scales from fine (differences stay small in Q5.26) to coarse (many reach TFLM's diff_min).
+        float scale = (float)Math.Pow(10, -2.5 + rng.NextDouble() * 2.3);
+        var iq = Quantization.PerTensor(scale, rng.Next(-20, 21));
+        var b = new ModelBuilder();
+        int x = b.Tensor("x", DataType.Int8, shape, iq);
+        int y = b.Tensor("y", DataType.Int8, shape, Quantization.PerTensor(16f / 256, 127));
+        b.Operator(OpKind.LogSoftmax, new[] { x }, new[] { y }, new EmptyOptions(EmptyOptionUnions.LogSoftmax));
+        return new Case($"LOG_SOFTMAX INT8 {Format(shape)} scale {scale}", OpKind.LogSoftmax, DataType.Int8, b.Inputs(x).Outputs(y).Build(), rows * depth,
+            bytes => (byte[])(Array)Gemmlowp.LogSoftmax((sbyte[])(Array)bytes, rows, depth, scale));
+    }
+
+    /// <summary>TFLM's int8 LOG_SOFTMAX: its Prepare (PreprocessLogSoftmaxScalingExp, CalculateInputRadius) and
+    /// LogSoftmaxQuantized with gemmlowp's fixed-point exp_on_negative_values, one_over_one_plus_x_for_x_in_0_1 and
+    /// TFLM's log_x_for_x_greater_than_or_equal_to_1, raw int32 values with the integer bits in the names.</summary>
+    internal static class Gemmlowp
+    {
+        private static int Srdhm(int a, int b)
+        {
+            if (a == b && a == int.MinValue) return int.MaxValue;
+            long ab = (long)a * b;
+            long nudge = ab >= 0 ? 1 << 30 : 1 - (1 << 30);
+            return (int)((ab + nudge) / (1L << 31));
+        }
+
+        private static int Rdbpot(int x, int exponent)
+        {
+            int mask = (int)((1L << exponent) - 1);
+            int remainder = x & mask;
+            int threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+            return (x >> exponent) + (remainder > threshold ? 1 : 0);
+        }
+
+        /// <summary>SaturatingRoundingMultiplyByPOT: a saturating left shift, or a rounding right shift.</summary>
+        private static int Pot(int x, int exponent)
+        {
+            if (exponent < 0) return Rdbpot(x, -exponent);
+            if (exponent == 0) return x;
+            long threshold = (1L << (31 - exponent)) - 1;
+            return x > threshold ? int.MaxValue : x < -threshold ? int.MinValue : x << exponent;
+        }
+
+        private static int SaturatingAdd(int a, int b) => (int)Math.Clamp((long)a + b, int.MinValue, int.MaxValue);
+
+        private static int SaturatingSub(int a, int b) => (int)Math.Clamp((long)a - b, int.MinValue, int.MaxValue);
+
+        private static int MultiplyByQuantizedMultiplier(int x, int multiplier, int shift) =>
+            Rdbpot(Srdhm(unchecked(x * (1 << Math.Max(shift, 0))), multiplier), Math.Max(-shift, 0));
+
+        private static int Clz(uint x) => x == 0 ? 32 : System.Numerics.BitOperations.LeadingZeroCount(x);
+
+        private static int ExpQuarterInterval(int a0)
+        {
+            const int constantTerm = 1895147668, oneThird = 715827883;
+            int x = unchecked(a0 + (1 << 28));
+            int x2 = Srdhm(x, x), x3 = Srdhm(x2, x), x4 = Srdhm(x2, x2);
+            int x4Over4 = Pot(x4, -2);
+            int poly = Pot(unchecked(Srdhm(unchecked(x4Over4 + x3), oneThird) + x2), -1);
+            return unchecked(constantTerm + Srdhm(constantTerm, unchecked(x + poly)));
+        }
+
+        private static readonly int[] ExpOfMinusPowersOfTwo = { 1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242 };
+
+        /// <summary>exp of a non-positive value with <paramref name="integerBits"/> (at most 5), as Q0.31.</summary>
+        private static int ExpOnNegativeValues(int a, int integerBits)
+        {
+            int fractionalBits = 31 - integerBits;
+            int quarter = 1 << (fractionalBits - 2);
+            int modMinusQuarter = unchecked((a & (quarter - 1)) - quarter);
+            int result = ExpQuarterInterval(Pot(modMinusQuarter, integerBits));
+            int remainder = unchecked(modMinusQuarter - a);
+            for (int exponent = -2; exponent <= 4; exponent++)
+                if (integerBits > exponent && (remainder & (1 << (fractionalBits + exponent))) != 0)
+                    result = Srdhm(result, ExpOfMinusPowersOfTwo[exponent + 2]);
+            return a == 0 ? int.MaxValue : result;
+        }
+
+        private static int OneOverOnePlusX(int a0)
+        {
+            long sum = (long)a0 + int.MaxValue;
+            int halfDenominator = (int)((sum + (sum >= 0 ? 1 : -1)) / 2);
+            int x2 = unchecked(1515870810 + Srdhm(halfDenominator, -1010580540));
+            for (int i = 0; i < 3; i++)
+            {
+                int product = Srdhm(halfDenominator, x2);
+                int oneMinus = unchecked((1 << 29) - product);
+                x2 = unchecked(x2 + Pot(Srdhm(x2, oneMinus), 2));
+            }
+            return Pot(x2, 1);
+        }
+
+        /// <summary>log_x_for_x_greater_than_or_equal_to_1_impl&lt;output, input&gt; integer bits.</summary>
+        private static int LogAtLeastOne(int x, int inputBits, int outputBits)
+        {
+            const int log2 = 1488522236, sqrtSqrtHalf = 1805811301, sqrtHalf = 1518500250, oneQuarter = 536870912;
+            const int alphaN = 117049297, alphaD = 127690142, alphaI = 1057819769, alphaF = 638450708;
+            int accumBits = outputBits + 1;
+            int shiftedQuarter = Pot(oneQuarter, -accumBits);
+            int zaHeadroomPlus1 = Clz((uint)x);
+            int raTmp = Pot(x, zaHeadroomPlus1 - 1);
+            int ra = Pot(Srdhm(raTmp, sqrtHalf), 1);
+            int zaPow2Adj = SaturatingAdd(Pot(inputBits - zaHeadroomPlus1, 31 - accumBits), shiftedQuarter);
+            int zb = Srdhm(x, sqrtHalf);
+            int zbHeadroom = Clz((uint)zb) - 1;
+            int rb = Pot(x, zbHeadroom);
+            int zbPow2Adj = SaturatingSub(Pot(inputBits - zbHeadroom, 31 - accumBits), shiftedQuarter);
+            int r = Math.Min(ra, rb);
+            int zPow2Adj = Math.Max(zaPow2Adj, zbPow2Adj);
+            long halfSum = (long)r + sqrtSqrtHalf;
+            int p = (int)((halfSum + (halfSum >= 0 ? 1 : -1)) / 2);
+            int q = unchecked(r - sqrtSqrtHalf);
+            q = unchecked(q + q);
+            int commonSq = Srdhm(q, q);
+            int num = unchecked(Srdhm(q, r) + Srdhm(Srdhm(q, commonSq), alphaN));
+            int denomMinusOne = unchecked(Srdhm(p, unchecked(alphaI + q + Srdhm(alphaD, commonSq))) + Srdhm(alphaF, q));
+            int recipDenom = OneOverOnePlusX(denomMinusOne);
+            int numScaled = Pot(num, -accumBits);
+            return Pot(unchecked(Srdhm(zPow2Adj, log2) + Srdhm(numScaled, recipDenom)), accumBits - outputBits);
+        }
+
+        /// <summary>QuantizeMultiplier (frexp, round half away from zero, 2^31 carried into the shift).</summary>
+        private static (int Multiplier, int Shift) Quantize(double real)
+        {
+            int exponent = (int)Math.Floor(Math.Log2(real)) + 1;
+            double fraction = real / Math.Pow(2, exponent);
+            if (fraction >= 1) { fraction /= 2; exponent++; }
+            if (fraction < 0.5) { fraction *= 2; exponent--; }
+            long q = (long)Math.Round(fraction * (1L << 31), MidpointRounding.AwayFromZero);
+            if (q == 1L << 31) { q /= 2; exponent++; }
+            return ((int)q, exponent);
+        }
+
+        internal static sbyte[] LogSoftmax(sbyte[] input, int rows, int depth, float inputScale)
+        {
+            // Prepare: beta 1, 5 integer bits.
+            var (multiplier, leftShift) = Quantize(Math.Min(1.0 * inputScale * (1L << 26), int.MaxValue));
+            var (reverseMultiplier, reverseShift) = Quantize((1 << (31 - leftShift)) / (double)multiplier);
+            int diffMin = -(int)Math.Floor(31.0 * (1L << 26) / (1L << leftShift));
+            var output = new sbyte[input.Length];
+            for (int row = 0; row < rows; row++)
+            {
+                int max = sbyte.MinValue;
+                for (int c = 0; c < depth; c++) max = Math.Max(max, input[row * depth + c]);
+                int sumQ12 = 0;
+                for (int c = 0; c < depth; c++)
+                {
+                    int diff = input[row * depth + c] - max;
+                    if (diff >= diffMin)
+                        sumQ12 = unchecked(sumQ12 + Pot(ExpOnNegativeValues(MultiplyByQuantizedMultiplier(diff, multiplier, leftShift), 5), -12));
+                }
+                int logSumQ5 = LogAtLeastOne(sumQ12, 12, 5);
+                int adjustedDiffMin = Math.Max(diffMin - 1, MultiplyByQuantizedMultiplier(unchecked(logSumQ5 + int.MinValue), reverseMultiplier, reverseShift));
+                for (int c = 0; c < depth; c++)
+                {
+                    int diff = input[row * depth + c] - max;
+                    if (diff > adjustedDiffMin)
+                    {
+                        int value = Rdbpot(unchecked(MultiplyByQuantizedMultiplier(diff, multiplier, leftShift) - logSumQ5), 31 - 5 - 4) + 127;
+                        output[row * depth + c] = (sbyte)Math.Clamp(value, -128, 127);
+                    }
+                    else output[row * depth + c] = sbyte.MinValue;
+                }
+            }
+            return output;
+        }
     }
 }

@@ -194,14 +194,22 @@ public sealed class ResizeAndMovementTests : IDisposable
         // int16 bilinear: TFLM has no int16 kernel.
         var wide = ResizeModel(OpKind.ResizeBilinear, DataType.Int16, new[] { 1, 2, 2, 1 }, new[] { 4, 4 }, new[] { 1, 4, 4, 1 }, new ResizeBilinearOptions(false, false));
         Assert.Contains(ModelValidator.Validate(wide), e => e.Id == DiagnosticIds.UnsupportedTypeCombination);
-        // int8 LOG_SOFTMAX: its fixed-point path is not implemented.
+        // int8 LOG_SOFTMAX: an output other than TFLM's 16/256 and 127 (the validator), an input scale too small
+        // for its Q5.26 rescale (lowering); int16 is not supported (TFLM has no int16 kernel).
+        foreach (var (type, inputScale, outputQuantization, id, message) in new[]
         {
-            var q = Quantization.PerTensor(0.1f, 0);
+            (DataType.Int8, 0.1f, Quantization.PerTensor(0.1f, 127), DiagnosticIds.QuantizationSpecViolation, ""),
+            (DataType.Int8, 1e-9f, Quantization.PerTensor(16f / 256, 127), DiagnosticIds.InvalidOperator, "too small"),
+            (DataType.Int16, 0.1f, Quantization.PerTensor(16f / 256, 0), DiagnosticIds.UnsupportedTypeCombination, ""),
+        })
+        {
             var b = new ModelBuilder();
-            int x = b.Tensor("x", DataType.Int8, new[] { 1, 4 }, q);
-            int y = b.Tensor("y", DataType.Int8, new[] { 1, 4 }, Quantization.PerTensor(16f / 256, 127));
+            int x = b.Tensor("x", type, new[] { 1, 4 }, Quantization.PerTensor(inputScale, 0));
+            int y = b.Tensor("y", type, new[] { 1, 4 }, outputQuantization);
             b.Operator(OpKind.LogSoftmax, new[] { x }, new[] { y });
-            Assert.Contains(ModelValidator.Validate(b.Inputs(x).Outputs(y).Build()), e => e.Id == DiagnosticIds.UnsupportedTypeCombination && e.Message.Contains("FLOAT32->FLOAT32"));
+            var model = b.Inputs(x).Outputs(y).Build();
+            var found = id == DiagnosticIds.InvalidOperator ? Lowerer.Lower(model).Diagnostics : ModelValidator.Validate(model);
+            Assert.Contains(found, e => e.Id == id && e.Message.Contains(message));
         }
         // A size of 3 values, a size that disagrees with the output, a rank-3 input, a zero size.
         AssertLoweringRefuses(ResizeModel(OpKind.ResizeNearestNeighbor, DataType.Int8, new[] { 1, 2, 2, 1 }, new[] { 4, 4, 4 }, new[] { 1, 4, 4, 1 }, new ResizeNearestNeighborOptions(false, false), 3), "2 values");

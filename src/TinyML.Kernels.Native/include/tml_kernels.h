@@ -824,6 +824,21 @@ TML_API tml_status tml_mean_f32(const tml_mean_f32_params *params, const float *
  * from TFLM in the last bits on another libm; in place allowed. */
 TML_API tml_status tml_elu_f32(const float *input, int32_t size, float *output);
 
+/* Parameters of tml_log_softmax_s8 (TFLM log_softmax.cc Prepare: PreprocessLogSoftmaxScalingExp with beta 1 and 5
+ * integer bits, CalculateInputRadius). */
+typedef struct {
+    int32_t input_multiplier; /* QuantizeMultiplierGreaterThanOne(min(input_scale * 2^26, 2^31 - 1)) */
+    int32_t input_left_shift; /* its shift, 0..31 */
+    int32_t reverse_multiplier; /* QuantizeMultiplierSmallerThanOneExp(2^(31 - input_left_shift) / input_multiplier) */
+    int32_t reverse_shift;      /* its shift, -31..0 */
+    int32_t diff_min;           /* -CalculateInputRadius(5, input_left_shift) */
+} tml_log_softmax_params;
+
+/* int8 LOG_SOFTMAX over the last axis (TFLM reference_ops::LogSoftmaxQuantized): output scale 16/256, zero point 127
+ * (the compiler checks them, as TFLM's Prepare). */
+TML_API tml_status tml_log_softmax_s8(const tml_log_softmax_params *params, const int8_t *input, int32_t rows,
+                                      int32_t depth, int8_t *output);
+
 /* float32 LOG_SOFTMAX over the last axis (TFLM reference_ops::LogSoftmax for float): per row of `depth` values the
  * max, the float sum of expf(x - max) left to right, then (x - max) - logf(sum). Uses expf and logf from the C
  * library (last-bit differences on another libm); in place allowed. */

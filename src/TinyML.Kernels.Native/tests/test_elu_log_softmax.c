@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_elu_log_softmax.c: float32 ELU and LOG_SOFTMAX against double-precision references of their definitions
- * (within the float rounding of expm1f / expf / logf), hand-worked values, and the int8 lookup kernel.
+ * (within the float rounding of expm1f / expf / logf), hand-worked values, int8 LOG_SOFTMAX on hand-worked rows, and
+ * the int8 lookup kernel.
  * Bit-exactness with TFLM's float arithmetic is tested on random models in TinyML.Runtime.Tests.
  */
 #include "tml_kernels.h"
@@ -46,6 +47,25 @@ static void test_log_softmax(void)
     }
 }
 
+static void test_log_softmax_s8(void)
+{
+    /* Input scale 0.1: QuantizeMultiplier(0.1 * 2^26) = 1717986918 * 2^(23 - 31), the reverse scaling
+     * 2^8 / 1717986918 = 1342177280 * 2^(-22 - 31), diff_min = -floor(31 * 2^26 / 2^23) = -248. Output steps are 1/16
+     * from 127: a row of one value is log(1) = 0 -> 127; two equal values -ln 2 * 16 = -11.09 -> 116; {0, -100}
+     * (-10 in real) is -log(1 + e^-10) -> 127 and -10.00005 * 16 -> -160 + 127 = -33; a difference below diff_min
+     * gives -128. */
+    const tml_log_softmax_params p = {1717986918, 23, 1342177280, -22, -248};
+    const int8_t in[7] = {5, 40, 40, 0, -100, 127, -128};
+    int8_t out[7];
+    static const int8_t expected[7] = {127, 116, 116, 127, -33, 127, -128};
+    tml_test_record(tml_log_softmax_s8(&p, in, 1, 1, out) == TML_OK && tml_log_softmax_s8(&p, in + 1, 1, 2, out + 1) == TML_OK &&
+                        tml_log_softmax_s8(&p, in + 3, 1, 2, out + 3) == TML_OK && tml_log_softmax_s8(&p, in + 5, 1, 2, out + 5) == TML_OK &&
+                        tml_test_compare_s8("log_softmax s8", expected, out, 7), "log_softmax s8 by hand");
+    tml_log_softmax_params bad = p;
+    bad.reverse_shift = 1;
+    tml_test_record(tml_log_softmax_s8(&bad, in, 1, 1, out) == TML_ERROR_ARGUMENT, "log_softmax s8 refuses a reverse shift above 0");
+}
+
 static void test_lookup(void)
 {
     int8_t table[256], in[256], out[256], expected[256];
@@ -61,6 +81,7 @@ int main(void)
 {
     test_elu();
     test_log_softmax();
+    test_log_softmax_s8();
     test_lookup();
     return TML_TEST_SUMMARY("test_elu_log_softmax");
 }

@@ -284,6 +284,14 @@ public static partial class KernelAbi
             new("int32_t", "input_dims", 6),
             new("int32_t", "reduced", 6),
         }),
+        new("tml_log_softmax_params", new AbiMember[]
+        {
+            new("int32_t", "input_multiplier"),
+            new("int32_t", "input_left_shift"),
+            new("int32_t", "reverse_multiplier"),
+            new("int32_t", "reverse_shift"),
+            new("int32_t", "diff_min"),
+        }),
         new("tml_transpose_conv_f32_params", new AbiMember[]
         {
             new("int32_t", "stride_h"),
@@ -1051,6 +1059,14 @@ public static partial class KernelAbi
             new("input", ParamKind.Pointer, "const float *"),
             new("size", ParamKind.Int32, "int32_t"),
             new("output", ParamKind.Pointer, "float *"),
+        }),
+        new("tml_log_softmax_s8", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_log_softmax_params *"),
+            new("input", ParamKind.Pointer, "const int8_t *"),
+            new("rows", ParamKind.Int32, "int32_t"),
+            new("depth", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "int8_t *"),
         }),
         new("tml_log_softmax_f32", "tml_status", new AbiParameter[]
         {
