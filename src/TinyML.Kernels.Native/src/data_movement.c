@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * data_movement.c: PAD, TRANSPOSE, STRIDED_SLICE and CONCATENATION as type-agnostic byte movers.
+ * data_movement.c: PAD, TRANSPOSE, STRIDED_SLICE, CONCATENATION, DEPTH_TO_SPACE and SPACE_TO_DEPTH as
+ * type-agnostic byte movers.
  *
  * element_size is the size of one element in bytes (1 for int8, 2 for int16, 4 for int32/float32). No value is
  * ever converted, so the int8 results are bit-exact with TFLM by construction. All shapes are outermost first;
@@ -308,31 +309,28 @@ static int space_depth_args_valid(const tml_space_depth_params *p, int32_t eleme
            p->height >= 0 && p->width >= 0 && p->depth >= 0 && p->block_size >= 1;
 }
 
-/* Both directions walk the spatial side (height x width, depth / block_size^2 channels) and the depth side (height
- * / block_size x width / block_size, depth channels) together: spatial pixel (h, w) holds the channels at
- * ((h % block) * block + w % block) * spatial_depth of depth pixel (h / block, w / block), TFLite's DCR order.
- * to_depth copies spatial -> depth, else depth -> spatial. */
-static void space_depth_move(const tml_space_depth_params *p, size_t es, const uint8_t *spatial_in, uint8_t *depth_out,
-                             const uint8_t *depth_in, uint8_t *spatial_out, int to_depth)
+/* Both directions walk the spatial side (height x width, depth channels) and copy each pixel's channels to or from
+ * deep pixel (h / block, w / block) at channel ((h % block) * block + w % block) * depth, TFLite's DCR order:
+ * to_depth copies spatial (input) -> deep (output), else deep (input) -> spatial (output). */
+static void space_depth_move(const tml_space_depth_params *p, size_t es, const uint8_t *input, uint8_t *output,
+                             int to_depth)
 {
-    const int32_t block = p->block_size;
-    const size_t spatial_depth = (size_t)p->depth;
-    const size_t deep = spatial_depth * (size_t)block * (size_t)block;
-    const size_t deep_width = (size_t)(p->width / block);
-    const size_t deep_height = (size_t)(p->height / block);
-    const size_t chunk = spatial_depth * es;
-    for (int32_t b = 0; b < p->batches; b++) {
-        for (int32_t h = 0; h < p->height; h++) {
-            for (int32_t w = 0; w < p->width; w++) {
-                const size_t spatial = ((((size_t)b * (size_t)p->height + (size_t)h) * (size_t)p->width + (size_t)w) *
-                                        spatial_depth) * es;
-                const size_t deep_pixel = ((size_t)b * deep_height + (size_t)(h / block)) * deep_width + (size_t)(w / block);
-                const size_t channel = ((size_t)(h % block) * (size_t)block + (size_t)(w % block)) * spatial_depth;
-                const size_t depth_at = (deep_pixel * deep + channel) * es;
+    const size_t block = (size_t)p->block_size;
+    const size_t depth = (size_t)p->depth;
+    const size_t deep_depth = depth * block * block;
+    const size_t deep_width = (size_t)p->width / block;
+    const size_t deep_height = (size_t)p->height / block;
+    const size_t chunk = depth * es;
+    for (size_t b = 0; b < (size_t)p->batches; b++) {
+        for (size_t h = 0; h < (size_t)p->height; h++) {
+            for (size_t w = 0; w < (size_t)p->width; w++) {
+                const size_t spatial = (((b * (size_t)p->height + h) * (size_t)p->width + w) * depth) * es;
+                const size_t deep_pixel = (b * deep_height + h / block) * deep_width + w / block;
+                const size_t deep = (deep_pixel * deep_depth + ((h % block) * block + w % block) * depth) * es;
                 if (to_depth) {
-                    memcpy(depth_out + depth_at, spatial_in + spatial, chunk);
+                    memcpy(output + deep, input + spatial, chunk);
                 } else {
-                    memcpy(spatial_out + spatial, depth_in + depth_at, chunk);
+                    memcpy(output + spatial, input + deep, chunk);
                 }
             }
         }
@@ -346,7 +344,7 @@ TML_API tml_status tml_depth_to_space(const tml_space_depth_params *params, int3
         params->width % params->block_size != 0) {
         return TML_ERROR_ARGUMENT;
     }
-    space_depth_move(params, (size_t)element_size, NULL, NULL, (const uint8_t *)input, (uint8_t *)output, 0);
+    space_depth_move(params, (size_t)element_size, (const uint8_t *)input, (uint8_t *)output, 0);
     return TML_OK;
 }
 
@@ -357,6 +355,6 @@ TML_API tml_status tml_space_to_depth(const tml_space_depth_params *params, int3
         params->width % params->block_size != 0) {
         return TML_ERROR_ARGUMENT;
     }
-    space_depth_move(params, (size_t)element_size, (const uint8_t *)input, (uint8_t *)output, NULL, NULL, 1);
+    space_depth_move(params, (size_t)element_size, (const uint8_t *)input, (uint8_t *)output, 1);
     return TML_OK;
 }
