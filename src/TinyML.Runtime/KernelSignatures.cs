@@ -40,6 +40,7 @@ public static unsafe class KernelSignatures
         ["PPPPP"] = (f, a) => ((delegate* unmanaged[Cdecl]<nint, nint, nint, nint, nint, int>)f)(a[0], a[1], a[2], a[3], a[4]),
         ["PIPPP"] = (f, a) => ((delegate* unmanaged[Cdecl]<nint, int, nint, nint, nint, int>)f)(a[0], (int)a[1], a[2], a[3], a[4]),
         ["PPIIP"] = (f, a) => ((delegate* unmanaged[Cdecl]<nint, nint, int, int, nint, int>)f)(a[0], a[1], (int)a[2], (int)a[3], a[4]),
+        ["PIIP"] = (f, a) => ((delegate* unmanaged[Cdecl]<nint, int, int, nint, int>)f)(a[0], (int)a[1], (int)a[2], a[3]),
         ["PIPP"] = (f, a) => ((delegate* unmanaged[Cdecl]<nint, int, nint, nint, int>)f)(a[0], (int)a[1], a[2], a[3]),
         ["PPIP"] = (f, a) => ((delegate* unmanaged[Cdecl]<nint, nint, int, nint, int>)f)(a[0], a[1], (int)a[2], a[3]),
         ["PIP"] = (f, a) => ((delegate* unmanaged[Cdecl]<nint, int, nint, int>)f)(a[0], (int)a[1], a[2]),

@@ -117,6 +117,8 @@ public enum OpKind
     LeakyRelu = 98,
     /// <summary>Mirror padding.</summary>
     MirrorPad = 100,
+    /// <summary>x &lt; 0 ? e^x - 1 : x.</summary>
+    Elu = 111,
     /// <summary>Split with sizes.</summary>
     SplitV = 102,
     /// <summary>Float or int to int, or int to int with new parameters.</summary>
@@ -188,6 +190,7 @@ public static class OpKinds
         OpKind.ResizeNearestNeighbor => "RESIZE_NEAREST_NEIGHBOR",
         OpKind.LeakyRelu => "LEAKY_RELU",
         OpKind.MirrorPad => "MIRROR_PAD",
+        OpKind.Elu => "ELU",
         OpKind.SplitV => "SPLIT_V",
         OpKind.Quantize => "QUANTIZE",
         OpKind.HardSwish => "HARD_SWISH",

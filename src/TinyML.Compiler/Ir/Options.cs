@@ -227,6 +227,42 @@ public sealed record DivOptions(Activation Activation) : OperatorOptions
     public override byte UnionType => Union;
 }
 
+/// <summary>RESIZE_BILINEAR: corner alignment and half-pixel centres (TFLite forbids both at once).</summary>
+public sealed record ResizeBilinearOptions(bool AlignCorners, bool HalfPixelCenters) : OperatorOptions
+{
+    /// <summary>TFLite union type.</summary>
+    public const byte Union = 15;
+    /// <inheritdoc />
+    public override byte UnionType => Union;
+}
+
+/// <summary>RESIZE_NEAREST_NEIGHBOR: corner alignment and half-pixel centres.</summary>
+public sealed record ResizeNearestNeighborOptions(bool AlignCorners, bool HalfPixelCenters) : OperatorOptions
+{
+    /// <summary>TFLite union type.</summary>
+    public const byte Union = 74;
+    /// <inheritdoc />
+    public override byte UnionType => Union;
+}
+
+/// <summary>DEPTH_TO_SPACE: the block size.</summary>
+public sealed record DepthToSpaceOptions(int BlockSize) : OperatorOptions
+{
+    /// <summary>TFLite union type.</summary>
+    public const byte Union = 94;
+    /// <inheritdoc />
+    public override byte UnionType => Union;
+}
+
+/// <summary>SPACE_TO_DEPTH: the block size.</summary>
+public sealed record SpaceToDepthOptions(int BlockSize) : OperatorOptions
+{
+    /// <summary>TFLite union type.</summary>
+    public const byte Union = 19;
+    /// <inheritdoc />
+    public override byte UnionType => Union;
+}
+
 /// <summary>BuiltinOptions union types of the option tables that carry no fields we need.</summary>
 public static class EmptyOptionUnions
 {
@@ -244,4 +280,6 @@ public static class EmptyOptionUnions
     public const byte HardSwish = 91;
     /// <summary>MaximumMinimumOptions (MAXIMUM and MINIMUM).</summary>
     public const byte MaximumMinimum = 39;
+    /// <summary>LogSoftmaxOptions.</summary>
+    public const byte LogSoftmax = 36;
 }

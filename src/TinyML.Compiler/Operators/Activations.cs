@@ -316,3 +316,49 @@ internal sealed class Dequantize : UnaryOperator
             Field.F("scale", iq.Scale), Field.I("zero_point", iq.ZeroPoint)), $"{DataTypes.Name(input.Type)} -> FLOAT32 x{ElementCount(input)}");
     }
 }
+
+/// <summary>ELU: float32 (TFLM's x &lt; 0 ? expm1f(x) : x) and int8 through TFLM's 256-entry table.</summary>
+internal sealed class Elu : UnaryOperator
+{
+    public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.Elu };
+
+    private static readonly OperatorRule EluRule = new(2, 1, 1, Int8OrFloat);
+
+    public override OperatorRule Rule(OpKind kind) => EluRule;
+
+    /// <summary>TFLM's PopulateLookupTable for int8 ELU, in float as it computes: dequantize, e^x - 1 below 0, times
+    /// 1 / output scale, rounded half away from zero, plus the zero point, truncated and clamped. Entry i is the output
+    /// of the input byte i. expf is e^x in double rounded to float, which glibc's expf gives (it computes in double).</summary>
+    internal static sbyte[] Table(Quantization input, Quantization output)
+    {
+        float inverseScale = 1 / output.Scale;
+        var table = new sbyte[256];
+        for (int value = sbyte.MinValue; value <= sbyte.MaxValue; value++)
+        {
+            float dequantized = input.Scale * (value - input.ZeroPoint);
+            float transformed = dequantized < 0f ? (float)Math.Exp(dequantized) - 1f : dequantized;
+            float rescaled = (float)Math.Round(transformed * inverseScale, MidpointRounding.AwayFromZero);
+            float shifted = rescaled + output.ZeroPoint;
+            // TFLM's int32 cast of an out-of-range float is undefined; any such value clamps to an end here.
+            int quantized = float.IsNaN(shifted) ? 0 : shifted >= int.MaxValue ? int.MaxValue : shifted <= int.MinValue ? int.MinValue : (int)shifted;
+            table[(byte)(sbyte)value] = (sbyte)Math.Max((int)sbyte.MinValue, Math.Min((int)sbyte.MaxValue, quantized));
+        }
+        return table;
+    }
+
+    public override void Lower(LoweringContext context, Operator op)
+    {
+        SameShape(context, op);
+        int count = ElementCount(context.T(op.Inputs[0]));
+        if (context.IsFloat(op))
+        {
+            context.Call("tml_elu_f32", $"ELU x{count} (float)", Arg.Ptr(context.Ptr(op.Inputs[0])), Arg.Int32(count), Arg.Ptr(context.Ptr(op.Outputs[0])));
+            return;
+        }
+        var iq = Q(context.T(op.Inputs[0]));
+        var oq = Q(context.T(op.Outputs[0]));
+        Expect(oq.Scale > 0 && !float.IsInfinity(oq.Scale) && iq.Scale > 0 && !float.IsInfinity(iq.Scale), $"ELU scales {iq.Scale} and {oq.Scale} must be positive and finite");
+        var table = Table(iq, oq);
+        Unary(context, op, "tml_lookup_s8", Arg.Ptr(context.Constant((byte[])(Array)table)), $"ELU x{count} (table)");
+    }
+}

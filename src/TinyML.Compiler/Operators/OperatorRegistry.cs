@@ -13,6 +13,7 @@ internal static class OperatorRegistry
         new Convolution(), new FullyConnected(), new Pooling(), new Elementwise(), new Softmax(), new LogisticOrTanh(),
         new HardSwish(), new LeakyRelu(), new Relu(), new Quantize(), new Dequantize(), new Alias(), new Pad(),
         new Transpose(), new StridedSlice(), new Concatenation(), new Mean(), new Svdf(), new TransposeConv(), new Lstm(),
+        new Resize(), new SpaceDepth(), new Elu(), new LogSoftmax(),
     };
 
     private static readonly Dictionary<OpKind, OperatorDefinition> ByKind = Build();

@@ -136,3 +136,50 @@ internal sealed class Softmax : OperatorDefinition
         return lut;
     }
 }
+
+/// <summary>LOG_SOFTMAX over the last dimension: float32 (TFLM's reference_ops::LogSoftmax) and int8 (its
+/// LogSoftmaxQuantized, output scale 16/256 and zero point 127).</summary>
+internal sealed class LogSoftmax : OperatorDefinition
+{
+    /// <summary>The int8 output TFLM's Prepare requires: scale 16/256, zero point 127.</summary>
+    public static readonly Quantization Int8Output = Quantization.PerTensor(16f / 256, 127);
+
+    public override IReadOnlyList<OpKind> Kinds { get; } = new[] { OpKind.LogSoftmax };
+
+    private static readonly OperatorRule LogSoftmaxRule = new(2, 1, 1, Int8OrFloat, EmptyOptionUnions.LogSoftmax);
+
+    public override OperatorRule Rule(OpKind kind) => LogSoftmaxRule;
+
+    public override Quantization? FixedOutput(OpKind kind, DataType output) => output == I8 ? Int8Output : null;
+
+    public override void Lower(LoweringContext context, Operator op)
+    {
+        var input = context.T(op.Inputs[0]);
+        var output = context.T(op.Outputs[0]);
+        Expect(input.Shape.Count >= 1, "LOG_SOFTMAX of a scalar is not supported");
+        // TFLM's Prepare: the same shape.
+        ExpectShape(output, input.Shape);
+        int depth = input.Shape[input.Shape.Count - 1];
+        int rows = depth == 0 ? 0 : ElementCount(input) / depth;
+        string comment = $"LOG_SOFTMAX {rows} x {depth}";
+        if (context.IsFloat(op))
+        {
+            context.Call("tml_log_softmax_f32", comment + " (float)", Arg.Ptr(context.Ptr(op.Inputs[0])), Arg.Int32(rows), Arg.Int32(depth), Arg.Ptr(context.Ptr(op.Outputs[0])));
+            return;
+        }
+        var oq = Q(output);
+        Expect(oq.Scale == Int8Output.Scale && oq.ZeroPoint == Int8Output.ZeroPoint,
+            $"int8 LOG_SOFTMAX output must have scale 16/256 and zero point 127 (TFLM), not {oq.Scale} and {oq.ZeroPoint}");
+        // PreprocessLogSoftmaxScalingExp with beta 1 and 5 integer bits, in double.
+        double real = Math.Min(1.0 * Q(input).Scale * (1L << 26), int.MaxValue);
+        Expect(real > 1, $"input scale {Q(input).Scale} is too small for the int8 LOG_SOFTMAX (TFLM needs scale x 2^26 above 1)");
+        var (multiplier, shift) = Multiplier(real);
+        var (reverseMultiplier, reverseShift) = Multiplier((1L << (31 - shift)) / (double)multiplier);
+        Expect(reverseShift <= 0, $"input scale {Q(input).Scale} gives no reverse scaling below 1");
+        int diffMin = -(int)Math.Floor(31.0 * (1L << 26) / Math.Pow(2, shift));
+        context.Call("tml_log_softmax_s8", comment, Arg.Struct("tml_log_softmax_params",
+                Field.I("input_multiplier", multiplier), Field.I("input_left_shift", shift),
+                Field.I("reverse_multiplier", reverseMultiplier), Field.I("reverse_shift", reverseShift), Field.I("diff_min", diffMin)),
+            Arg.Ptr(context.Ptr(op.Inputs[0])), Arg.Int32(rows), Arg.Int32(depth), Arg.Ptr(context.Ptr(op.Outputs[0])));
+    }
+}

@@ -287,6 +287,11 @@ public static class TfliteReader
             SqueezeOptions.Union => new SqueezeOptions(t.Vector(0, 4, "squeeze_dims")?.Ints() ?? Array.Empty<int>()),
             StridedSliceOptions.Union => new StridedSliceOptions(t.Int(0), t.Int(1), t.Int(2), t.Int(3), t.Int(4), t.Bool(5)),
             LeakyReluOptions.Union => new LeakyReluOptions(t.Float(0)),
+            // Slots 0 and 1 are the deprecated new_height and new_width.
+            ResizeBilinearOptions.Union => new ResizeBilinearOptions(t.Bool(2), t.Bool(3)),
+            ResizeNearestNeighborOptions.Union => new ResizeNearestNeighborOptions(t.Bool(0), t.Bool(1)),
+            DepthToSpaceOptions.Union => new DepthToSpaceOptions(t.Int(0)),
+            SpaceToDepthOptions.Union => new SpaceToDepthOptions(t.Int(0)),
             _ => new EmptyOptions(union),
         };
 

@@ -245,6 +245,22 @@ public static class TfliteWriter
                 b.StartTable(1);
                 b.AddFloat(0, o.Alpha, 0);
                 break;
+            case ResizeBilinearOptions o:
+                b.StartTable(4);
+                b.AddBool(2, o.AlignCorners, false); b.AddBool(3, o.HalfPixelCenters, false);
+                break;
+            case ResizeNearestNeighborOptions o:
+                b.StartTable(2);
+                b.AddBool(0, o.AlignCorners, false); b.AddBool(1, o.HalfPixelCenters, false);
+                break;
+            case DepthToSpaceOptions o:
+                b.StartTable(1);
+                b.AddInt(0, o.BlockSize, 0);
+                break;
+            case SpaceToDepthOptions o:
+                b.StartTable(1);
+                b.AddInt(0, o.BlockSize, 0);
+                break;
             default:
                 b.StartTable(0);
                 break;

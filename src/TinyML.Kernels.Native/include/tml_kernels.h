@@ -523,6 +523,52 @@ TML_API tml_status tml_concat(const tml_concat_params *params, int32_t element_s
 /* tml_concat for int8 tensors. */
 TML_API tml_status tml_concat_s8(const tml_concat_params *params, const int8_t *const *inputs, int8_t *output);
 
+/* Parameters of tml_depth_to_space and tml_space_to_depth: the shape of the spatial side (the DEPTH_TO_SPACE output,
+ * the SPACE_TO_DEPTH input), whose height and width are multiples of block_size; the other side is
+ * [batches, height / block_size, width / block_size, depth * block_size^2]. */
+typedef struct {
+    int32_t batches;
+    int32_t height;
+    int32_t width;
+    int32_t depth;      /* channels of the spatial side */
+    int32_t block_size; /* DepthToSpaceOptions / SpaceToDepthOptions.block_size, >= 1 */
+} tml_space_depth_params;
+
+/* DEPTH_TO_SPACE (TFLM reference_ops::DepthToSpace, DCR order): output[b, h, w, c] =
+ * input[b, h / bs, w / bs, ((h % bs) * bs + w % bs) * depth + c]. The buffers must not overlap. */
+TML_API tml_status tml_depth_to_space(const tml_space_depth_params *params, int32_t element_size, const void *input,
+                                      void *output);
+
+/* SPACE_TO_DEPTH (TFLM reference_ops::SpaceToDepth), the inverse movement of tml_depth_to_space. */
+TML_API tml_status tml_space_to_depth(const tml_space_depth_params *params, int32_t element_size, const void *input,
+                                      void *output);
+
+/* Parameters of the RESIZE kernels: NHWC input [batches, input_height, input_width, depth], output
+ * [batches, output_height, output_width, depth] (output size = the operator's constant size input). */
+typedef struct {
+    int32_t batches;
+    int32_t input_height;
+    int32_t input_width;
+    int32_t depth;
+    int32_t output_height;
+    int32_t output_width;
+    int32_t align_corners;      /* 0 or 1 */
+    int32_t half_pixel_centers; /* 0 or 1; bilinear refuses both flags at once, as TFLM's Prepare does */
+} tml_resize_params;
+
+/* RESIZE_NEAREST_NEIGHBOR (TFLM reference_ops::ResizeNearestNeighbor) for elements of element_size bytes (1, 2 or
+ * 4): the source index is floor((o + half) * scale) in float, or round half away from zero with align_corners,
+ * clamped to the input. The buffers must not overlap. */
+TML_API tml_status tml_resize_nearest(const tml_resize_params *params, int32_t element_size, const void *input,
+                                      void *output);
+
+/* float32 RESIZE_BILINEAR (TFLM reference_ops::ResizeBilinear): TFLM's float operations in its order. */
+TML_API tml_status tml_resize_bilinear_f32(const tml_resize_params *params, const float *input, float *output);
+
+/* int8 RESIZE_BILINEAR (TFLM reference_ops::ResizeBilinearInteger): positions in 1/1024 steps, the weighted sum in
+ * 2^-20 rounded half away from zero. The input's scale and zero point carry over to the output unchanged. */
+TML_API tml_status tml_resize_bilinear_s8(const tml_resize_params *params, const int8_t *input, int8_t *output);
+
 /* Parameters of tml_copy_window: a window of height x width pixels (channels elements each) between two dense
  * [h, w, channels] images (batch 1). Patch-based inference uses it to cut a tile out of a whole tensor or out of
  * a larger tile, and to write a finished tile into the whole stage output. */
@@ -774,6 +820,30 @@ typedef struct {
  * or without keep_dims, the bytes are the same) and must not alias the input. */
 TML_API tml_status tml_mean_f32(const tml_mean_f32_params *params, const float *input, float *output);
 
+/* float32 ELU (TFLM reference_ops::Elu): x < 0 ? expm1f(x) : x. Uses the C library's expm1f, so results may differ
+ * from TFLM in the last bits on another libm; in place allowed. */
+TML_API tml_status tml_elu_f32(const float *input, int32_t size, float *output);
+
+/* Parameters of tml_log_softmax_s8 (TFLM log_softmax.cc Prepare: PreprocessLogSoftmaxScalingExp with beta 1 and 5
+ * integer bits, CalculateInputRadius). */
+typedef struct {
+    int32_t input_multiplier; /* QuantizeMultiplierGreaterThanOne(min(input_scale * 2^26, 2^31 - 1)) */
+    int32_t input_left_shift; /* its shift, 0..31 */
+    int32_t reverse_multiplier; /* QuantizeMultiplierSmallerThanOneExp(2^(31 - input_left_shift) / input_multiplier) */
+    int32_t reverse_shift;      /* its shift, -31..0 */
+    int32_t diff_min;           /* -CalculateInputRadius(5, input_left_shift) */
+} tml_log_softmax_params;
+
+/* int8 LOG_SOFTMAX over the last axis (TFLM reference_ops::LogSoftmaxQuantized): output scale 16/256, zero point 127
+ * (the compiler checks them, as TFLM's Prepare). */
+TML_API tml_status tml_log_softmax_s8(const tml_log_softmax_params *params, const int8_t *input, int32_t rows,
+                                      int32_t depth, int8_t *output);
+
+/* float32 LOG_SOFTMAX over the last axis (TFLM reference_ops::LogSoftmax for float): per row of `depth` values the
+ * max, the float sum of expf(x - max) left to right, then (x - max) - logf(sum). Uses expf and logf from the C
+ * library (last-bit differences on another libm); in place allowed. */
+TML_API tml_status tml_log_softmax_f32(const float *input, int32_t rows, int32_t depth, float *output);
+
 /* Parameters of tml_transpose_conv_f32 (TFLM transpose_conv.cc, float). */
 typedef struct {
     int32_t stride_h;     /* >= 1 */
@@ -970,6 +1040,11 @@ typedef struct {
     int32_t output_multiplier_fixedpoint_int16;   /* in [0, 32767], from output_multiplier */
     int32_t output_multiplier_exponent;           /* shift from QuantizeMultiplier(output_multiplier), <= 0 */
 } tml_hard_swish_params;
+
+/* int8 element-wise lookup: output[i] = params[(uint8_t)input[i]]; params is a 256-entry table the compiler computes
+ * (TFLM's PopulateLookupTable for int8 ELU: dequantize, transform in float, round half away from zero, add the output
+ * zero point, clamp). Named params so that tiles run it as any unary kernel; in place allowed. */
+TML_API tml_status tml_lookup_s8(const int8_t *params, const int8_t *input, int32_t size, int8_t *output);
 
 /* int8 HARD_SWISH: x * relu6(x + 3) / 6, computed in TFLM's int16 fixed-point arithmetic. */
 TML_API tml_status tml_hard_swish_s8(const tml_hard_swish_params *params, const int8_t *input, int32_t size,

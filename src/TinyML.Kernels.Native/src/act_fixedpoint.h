@@ -211,4 +211,51 @@ TML_INLINE int32_t tml_fp_reciprocal(int32_t x, int32_t x_ib, int32_t *num_bits_
     return tml_fp_one_over_one_plus_x(shifted_minus_one);
 }
 
+/*
+ * log(x) for x >= 1 given with input_ib integer bits, as TFLM's log_x_for_x_greater_than_or_equal_to_1 (common.h):
+ * x = 2^k * r with r normalised twice (once directly, once premultiplied by sqrt(1/2)), the candidate with the
+ * smaller r taken, then log(r) from a rational approximation around sqrt(sqrt(1/2)) and k * log(2) added, both with
+ * output_ib + 1 integer bits; the result has output_ib integer bits. Constants are TFLM's Q0.31 values.
+ */
+TML_INLINE int32_t tml_fp_log_x_ge_1(int32_t x, int32_t input_ib, int32_t output_ib)
+{
+    const int32_t log_2 = 1488522236;          /* log(2) */
+    const int32_t sqrt_sqrt_half = 1805811301; /* 0.5^(1/4) */
+    const int32_t sqrt_half = 1518500250;      /* 0.5^(1/2) */
+    const int32_t one_quarter = 536870912;
+    const int32_t alpha_n = 117049297;         /* 11/240 * 2^(1/4) */
+    const int32_t alpha_d = 127690142;         /* 1/20 * 2^(1/4) */
+    const int32_t alpha_i = 1057819769;        /* 2 / 2^(1/4) - 2^(1/4) */
+    const int32_t alpha_f = 638450708;         /* 1/4 * 2^(1/4) */
+    const int32_t accum_ib = output_ib + 1;
+    const int32_t shifted_quarter = tml_fp_rescale(one_quarter, 0, accum_ib);
+
+    /* x read as Q0.31: its binary exponent is input_ib minus its headroom. */
+    const int32_t a_headroom_plus_1 = tml_fp_clz32((uint32_t)x);
+    const int32_t r_a_tmp = tml_fp_mul_pot(x, a_headroom_plus_1 - 1);
+    const int32_t r_a = tml_fp_mul_pot(tml_fp_mul(r_a_tmp, sqrt_half), 1);
+    const int32_t a_pow_2_adj = tml_sat_add_i32(tml_fp_mul_pot(input_ib - a_headroom_plus_1, 31 - accum_ib), shifted_quarter);
+
+    const int32_t b = tml_fp_mul(x, sqrt_half);
+    const int32_t b_headroom = tml_fp_clz32((uint32_t)b) - 1;
+    const int32_t r_b = tml_fp_mul_pot(x, b_headroom);
+    const int32_t b_pow_2_adj = tml_sat_sub_i32(tml_fp_mul_pot(input_ib - b_headroom, 31 - accum_ib), shifted_quarter);
+
+    const int32_t r = TML_MIN(r_a, r_b);
+    const int32_t pow_2_adj = TML_MAX(a_pow_2_adj, b_pow_2_adj);
+
+    const int32_t p = tml_fp_rounding_half_sum(r, sqrt_sqrt_half);
+    int32_t q = tml_fp_sub(r, sqrt_sqrt_half);
+    q = tml_fp_add(q, q);
+    const int32_t q_sq = tml_fp_mul(q, q);
+    const int32_t num = tml_fp_add(tml_fp_mul(q, r), tml_fp_mul(tml_fp_mul(q, q_sq), alpha_n));
+    const int32_t denom_minus_one =
+        tml_fp_add(tml_fp_mul(p, tml_fp_add(tml_fp_add(alpha_i, q), tml_fp_mul(alpha_d, q_sq))), tml_fp_mul(alpha_f, q));
+    const int32_t recip_denom = tml_fp_one_over_one_plus_x(denom_minus_one);
+
+    const int32_t num_scaled = tml_fp_rescale(num, 0, accum_ib);
+    const int32_t sum = tml_fp_add(tml_fp_mul(pow_2_adj, log_2), tml_fp_mul(num_scaled, recip_denom));
+    return tml_fp_rescale(sum, accum_ib, output_ib);
+}
+
 #endif /* TML_ACT_FIXEDPOINT_H */

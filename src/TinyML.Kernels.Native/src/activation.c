@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * activation.c: LOGISTIC and TANH (int8, int16), HARD_SWISH, LEAKY_RELU (int8, int16), RELU and RELU6 (int8,
- * RELU6 also int16) kernels.
+ * RELU6 also int16) kernels, and the 256-entry lookup of int8 ELU.
  *
  * int8 LOGISTIC and TANH evaluate the function in 32-bit fixed point (Q4.27 input, Q0.31 result) exactly as
  * TFLM's reference kernels do; their int16 versions interpolate TFLM's 256-node sigmoid table; HARD_SWISH
@@ -359,6 +359,20 @@ TML_API tml_status tml_relu6_s16(const tml_relu6_params *params, const int16_t *
     for (i = 0; i < size; i++) {
         const int32_t x = input[i];
         output[i] = (int16_t)TML_RELU6_CLAMP(x, params);
+    }
+    return TML_OK;
+}
+
+/* ---- 256-entry lookup (int8 ELU) ------------------------------------------------------------------------------ */
+
+TML_API tml_status tml_lookup_s8(const int8_t *params, const int8_t *input, int32_t size, int8_t *output)
+{
+    const int8_t *table = params;
+    if (table == NULL || input == NULL || output == NULL || size < 0) {
+        return TML_ERROR_ARGUMENT;
+    }
+    for (int32_t i = 0; i < size; i++) {
+        output[i] = table[(uint8_t)input[i]];
     }
     return TML_OK;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * data_movement.c: PAD, TRANSPOSE, STRIDED_SLICE and CONCATENATION as type-agnostic byte movers.
+ * data_movement.c: PAD, TRANSPOSE, STRIDED_SLICE, CONCATENATION, DEPTH_TO_SPACE and SPACE_TO_DEPTH as
+ * type-agnostic byte movers.
  *
  * element_size is the size of one element in bytes (1 for int8, 2 for int16, 4 for int32/float32). No value is
  * ever converted, so the int8 results are bit-exact with TFLM by construction. All shapes are outermost first;
@@ -296,5 +297,64 @@ TML_API tml_status tml_copy_window(const tml_copy_window_params *params, int32_t
         in += (size_t)p->input_w * pixel;
         out += (size_t)p->output_w * pixel;
     }
+    return TML_OK;
+}
+
+/* ---- DEPTH_TO_SPACE and SPACE_TO_DEPTH ------------------------------------------------------------------ */
+
+static int space_depth_args_valid(const tml_space_depth_params *p, int32_t element_size, const void *input,
+                                  const void *output)
+{
+    return p != NULL && input != NULL && output != NULL && element_size_valid(element_size) && p->batches >= 0 &&
+           p->height >= 0 && p->width >= 0 && p->depth >= 0 && p->block_size >= 1;
+}
+
+/* Both directions walk the spatial side (height x width, depth channels) and copy each pixel's channels to or from
+ * deep pixel (h / block, w / block) at channel ((h % block) * block + w % block) * depth, TFLite's DCR order:
+ * to_depth copies spatial (input) -> deep (output), else deep (input) -> spatial (output). */
+static void space_depth_move(const tml_space_depth_params *p, size_t es, const uint8_t *input, uint8_t *output,
+                             int to_depth)
+{
+    const size_t block = (size_t)p->block_size;
+    const size_t depth = (size_t)p->depth;
+    const size_t deep_depth = depth * block * block;
+    const size_t deep_width = (size_t)p->width / block;
+    const size_t deep_height = (size_t)p->height / block;
+    const size_t chunk = depth * es;
+    for (size_t b = 0; b < (size_t)p->batches; b++) {
+        for (size_t h = 0; h < (size_t)p->height; h++) {
+            for (size_t w = 0; w < (size_t)p->width; w++) {
+                const size_t spatial = (((b * (size_t)p->height + h) * (size_t)p->width + w) * depth) * es;
+                const size_t deep_pixel = (b * deep_height + h / block) * deep_width + w / block;
+                const size_t deep = (deep_pixel * deep_depth + ((h % block) * block + w % block) * depth) * es;
+                if (to_depth) {
+                    memcpy(output + deep, input + spatial, chunk);
+                } else {
+                    memcpy(output + spatial, input + deep, chunk);
+                }
+            }
+        }
+    }
+}
+
+TML_API tml_status tml_depth_to_space(const tml_space_depth_params *params, int32_t element_size, const void *input,
+                                      void *output)
+{
+    if (!space_depth_args_valid(params, element_size, input, output) || params->height % params->block_size != 0 ||
+        params->width % params->block_size != 0) {
+        return TML_ERROR_ARGUMENT;
+    }
+    space_depth_move(params, (size_t)element_size, (const uint8_t *)input, (uint8_t *)output, 0);
+    return TML_OK;
+}
+
+TML_API tml_status tml_space_to_depth(const tml_space_depth_params *params, int32_t element_size, const void *input,
+                                      void *output)
+{
+    if (!space_depth_args_valid(params, element_size, input, output) || params->height % params->block_size != 0 ||
+        params->width % params->block_size != 0) {
+        return TML_ERROR_ARGUMENT;
+    }
+    space_depth_move(params, (size_t)element_size, (const uint8_t *)input, (uint8_t *)output, 1);
     return TML_OK;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * softmax.c: SOFTMAX kernels (int8 -> int8, int8 -> int16, int16 -> int16, float32).
+ * softmax.c: SOFTMAX kernels (int8 -> int8, int8 -> int16, int16 -> int16, float32) and float32 LOG_SOFTMAX.
  *
  * The int8-input path follows TFLM's reference softmax (no look-up table for int8 input): each difference to
  * the row maximum is rescaled to Q5.26, exponentiated in fixed point, summed in Q12.19, and every
@@ -203,6 +203,78 @@ TML_API tml_status tml_softmax_f32(const tml_softmax_f32_params *params, const f
         }
         for (c = 0; c < depth; c++) {
             out_row[c] = out_row[c] / sum;
+        }
+    }
+    return TML_OK;
+}
+
+TML_API tml_status tml_log_softmax_f32(const float *input, int32_t rows, int32_t depth, float *output)
+{
+    if (input == NULL || output == NULL || rows < 0 || depth < 0) {
+        return TML_ERROR_ARGUMENT;
+    }
+    for (int32_t r = 0; r < rows; r++) {
+        const float *in_row = input + (size_t)r * (size_t)depth;
+        float *out_row = output + (size_t)r * (size_t)depth;
+        float max_value = -3.402823466e+38f; /* lowest finite float, as TFLM starts from */
+        for (int32_t c = 0; c < depth; c++) {
+            if (max_value < in_row[c]) {
+                max_value = in_row[c];
+            }
+        }
+        float sum = 0.0f;
+        for (int32_t c = 0; c < depth; c++) {
+            sum += expf(in_row[c] - max_value);
+        }
+        const float log_sum = logf(sum);
+        /* In TFLM's order, (x - max) - log_sum; the row is read again, so in place is allowed. */
+        for (int32_t c = 0; c < depth; c++) {
+            out_row[c] = in_row[c] - max_value - log_sum;
+        }
+    }
+    return TML_OK;
+}
+
+/* int8 LOG_SOFTMAX (TFLM reference_ops::LogSoftmaxQuantized): differences to the row max rescaled to Q5.26, their
+ * exponentials summed in Q12.19, log of the sum in Q5.26; each output is (diff - log_sum) in 2^-4 steps plus 127,
+ * or -128 at or below the adjusted minimum difference. */
+TML_API tml_status tml_log_softmax_s8(const tml_log_softmax_params *params, const int8_t *input, int32_t rows,
+                                      int32_t depth, int8_t *output)
+{
+    if (params == NULL || input == NULL || output == NULL || rows < 0 || depth < 0 || params->input_left_shift < 0 ||
+        params->input_left_shift > 31 || params->reverse_shift > 0 || params->reverse_shift < -31) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const int32_t input_ib = 5, accumulation_ib = 12, output_ib = 4;
+    for (int32_t r = 0; r < rows; r++) {
+        const int8_t *in_row = input + (size_t)r * (size_t)depth;
+        int8_t *out_row = output + (size_t)r * (size_t)depth;
+        int32_t max_value = -128;
+        for (int32_t c = 0; c < depth; c++) {
+            max_value = TML_MAX(max_value, (int32_t)in_row[c]);
+        }
+        int32_t sum_of_exps = 0;
+        for (int32_t c = 0; c < depth; c++) {
+            const int32_t diff = (int32_t)in_row[c] - max_value;
+            if (diff >= params->diff_min) {
+                const int32_t diff_q5 = tml_mul_by_quantized_multiplier(diff, params->input_multiplier, params->input_left_shift);
+                sum_of_exps = tml_fp_add(sum_of_exps, tml_fp_rescale(tml_fp_exp_on_negative_values(diff_q5, input_ib), 0, accumulation_ib));
+            }
+        }
+        const int32_t log_sum_q5 = tml_fp_log_x_ge_1(sum_of_exps, accumulation_ib, input_ib);
+        /* The smallest Q5.26 value plus the log sum, in input steps: lower differences would underflow. */
+        const int32_t adjusted_diff_min =
+            TML_MAX(params->diff_min - 1, tml_mul_by_quantized_multiplier(tml_fp_add(log_sum_q5, INT32_MIN), params->reverse_multiplier,
+                                                                           params->reverse_shift));
+        for (int32_t c = 0; c < depth; c++) {
+            const int32_t diff = (int32_t)in_row[c] - max_value;
+            if (diff > adjusted_diff_min) {
+                const int32_t diff_q5 = tml_mul_by_quantized_multiplier(diff, params->input_multiplier, params->input_left_shift);
+                const int32_t value = tml_rounding_divide_by_pot(tml_fp_sub(diff_q5, log_sum_q5), 31 - input_ib - output_ib) + 127;
+                out_row[c] = (int8_t)tml_clamp_i32(value, -128, 127);
+            } else {
+                out_row[c] = -128;
+            }
         }
     }
     return TML_OK;

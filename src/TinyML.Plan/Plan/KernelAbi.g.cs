@@ -172,6 +172,25 @@ public static partial class KernelAbi
             new("int32_t", "outer_size"),
             new("const int32_t *", "copy_sizes"),
         }),
+        new("tml_space_depth_params", new AbiMember[]
+        {
+            new("int32_t", "batches"),
+            new("int32_t", "height"),
+            new("int32_t", "width"),
+            new("int32_t", "depth"),
+            new("int32_t", "block_size"),
+        }),
+        new("tml_resize_params", new AbiMember[]
+        {
+            new("int32_t", "batches"),
+            new("int32_t", "input_height"),
+            new("int32_t", "input_width"),
+            new("int32_t", "depth"),
+            new("int32_t", "output_height"),
+            new("int32_t", "output_width"),
+            new("int32_t", "align_corners"),
+            new("int32_t", "half_pixel_centers"),
+        }),
         new("tml_copy_window_params", new AbiMember[]
         {
             new("int32_t", "height"),
@@ -264,6 +283,14 @@ public static partial class KernelAbi
             new("int32_t", "rank"),
             new("int32_t", "input_dims", 6),
             new("int32_t", "reduced", 6),
+        }),
+        new("tml_log_softmax_params", new AbiMember[]
+        {
+            new("int32_t", "input_multiplier"),
+            new("int32_t", "input_left_shift"),
+            new("int32_t", "reverse_multiplier"),
+            new("int32_t", "reverse_shift"),
+            new("int32_t", "diff_min"),
         }),
         new("tml_transpose_conv_f32_params", new AbiMember[]
         {
@@ -774,6 +801,39 @@ public static partial class KernelAbi
             new("inputs", ParamKind.PointerArray, "const int8_t * const *"),
             new("output", ParamKind.Pointer, "int8_t *"),
         }),
+        new("tml_depth_to_space", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_space_depth_params *"),
+            new("element_size", ParamKind.Int32, "int32_t"),
+            new("input", ParamKind.Pointer, "const void *"),
+            new("output", ParamKind.Pointer, "void *"),
+        }),
+        new("tml_space_to_depth", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_space_depth_params *"),
+            new("element_size", ParamKind.Int32, "int32_t"),
+            new("input", ParamKind.Pointer, "const void *"),
+            new("output", ParamKind.Pointer, "void *"),
+        }),
+        new("tml_resize_nearest", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_resize_params *"),
+            new("element_size", ParamKind.Int32, "int32_t"),
+            new("input", ParamKind.Pointer, "const void *"),
+            new("output", ParamKind.Pointer, "void *"),
+        }),
+        new("tml_resize_bilinear_f32", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_resize_params *"),
+            new("input", ParamKind.Pointer, "const float *"),
+            new("output", ParamKind.Pointer, "float *"),
+        }),
+        new("tml_resize_bilinear_s8", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_resize_params *"),
+            new("input", ParamKind.Pointer, "const int8_t *"),
+            new("output", ParamKind.Pointer, "int8_t *"),
+        }),
         new("tml_copy_window", "tml_status", new AbiParameter[]
         {
             new("params", ParamKind.Struct, "const tml_copy_window_params *"),
@@ -994,6 +1054,27 @@ public static partial class KernelAbi
             new("input", ParamKind.Pointer, "const float *"),
             new("output", ParamKind.Pointer, "float *"),
         }),
+        new("tml_elu_f32", "tml_status", new AbiParameter[]
+        {
+            new("input", ParamKind.Pointer, "const float *"),
+            new("size", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "float *"),
+        }),
+        new("tml_log_softmax_s8", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_log_softmax_params *"),
+            new("input", ParamKind.Pointer, "const int8_t *"),
+            new("rows", ParamKind.Int32, "int32_t"),
+            new("depth", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "int8_t *"),
+        }),
+        new("tml_log_softmax_f32", "tml_status", new AbiParameter[]
+        {
+            new("input", ParamKind.Pointer, "const float *"),
+            new("rows", ParamKind.Int32, "int32_t"),
+            new("depth", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "float *"),
+        }),
         new("tml_transpose_conv_f32", "tml_status", new AbiParameter[]
         {
             new("params", ParamKind.Struct, "const tml_transpose_conv_f32_params *"),
@@ -1064,6 +1145,13 @@ public static partial class KernelAbi
             new("input", ParamKind.Pointer, "const int16_t *"),
             new("size", ParamKind.Int32, "int32_t"),
             new("output", ParamKind.Pointer, "int16_t *"),
+        }),
+        new("tml_lookup_s8", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Pointer, "const int8_t *"),
+            new("input", ParamKind.Pointer, "const int8_t *"),
+            new("size", ParamKind.Int32, "int32_t"),
+            new("output", ParamKind.Pointer, "int8_t *"),
         }),
         new("tml_hard_swish_s8", "tml_status", new AbiParameter[]
         {
