@@ -33,7 +33,13 @@ internal sealed partial class OnnxImporter
         ["Sum"] = (m, n) => m.Mean(n),
         ["LeakyRelu"] = (m, n) => m.Unary(n, OpKind.LeakyRelu, new LeakyReluOptions(n.Float("alpha", 0.01f))),
         ["Clip"] = (m, n) => m.Clip(n),
-        ["Softmax"] = (m, n) => m.Softmax(n),
+        ["Softmax"] = (m, n) => m.Softmax(n, OpKind.Softmax),
+        ["LogSoftmax"] = (m, n) => m.Softmax(n, OpKind.LogSoftmax),
+        ["Elu"] = (m, n) => m.Elu(n),
+        ["Resize"] = (m, n) => m.Resize(n),
+        ["Upsample"] = (m, n) => m.Resize(n),
+        ["DepthToSpace"] = (m, n) => m.BlockRearrange(n, OpKind.DepthToSpace),
+        ["SpaceToDepth"] = (m, n) => m.BlockRearrange(n, OpKind.SpaceToDepth),
         ["MaxPool"] = (m, n) => m.Windowed(n, x => m.Pool(x, OpKind.MaxPool2D)),
         ["AveragePool"] = (m, n) => m.Windowed(n, x => m.Pool(x, OpKind.AveragePool2D)),
         ["GlobalAveragePool"] = (m, n) => m.Windowed(n, x => m.GlobalPool(x, OpKind.AveragePool2D)),
@@ -560,26 +566,28 @@ internal sealed partial class OnnxImporter
         }
     }
 
-    private void Softmax(OnnxNode node)
+    /// <summary>SOFTMAX or LOG_SOFTMAX (TFLite's run over the last axis).</summary>
+    private void Softmax(OnnxNode node, OpKind kind)
     {
         var x = RunTimeInput(node, 0);
         int axis = Axis(node.Int("axis", _opset < 13 ? 1 : -1), x.Rank);
+        OperatorOptions options = kind == OpKind.Softmax ? new SoftmaxOptions(1f) : new EmptyOptions(EmptyOptionUnions.LogSoftmax);
         if (_opset < 13 && axis != x.Rank - 1)
         {
             // Before opset 13, softmax runs over the input flattened to 2-D at axis.
             int outer = x.Shape.Take(axis).Aggregate(1, (p, d) => p * d), inner = x.Shape.Skip(axis).Aggregate(1, (p, d) => p * d);
             int flat = ReshapeTo(x, new[] { outer, inner }, node.Name("2d"));
             int soft = AddTensor(node.Name("softmax_2d"), DataType.Float32, new[] { outer, inner });
-            Emit(OpKind.Softmax, new[] { flat }, new[] { soft }, new SoftmaxOptions(1f));
+            Emit(kind, new[] { flat }, new[] { soft }, options);
             var irShape = x.Shape;
             Produce(node.Output(0), x.Type, x.Shape, Identity(x.Rank), t =>
                 Emit(OpKind.Reshape, new[] { soft, AddInts(node.Name("shape"), irShape) }, new[] { t }, new ReshapeOptions(irShape)));
             return;
         }
-        // TFLite's softmax runs over the last IR axis: keep the layout if the axis is there, else move it last.
+        // Keep the layout if the axis is last in the IR, else move it last.
         var layout = x.Layout[x.Rank - 1] == axis ? x.Layout : Identity(x.Rank).Where(a => a != axis).Concat(new[] { axis }).ToArray();
         int input = TensorIn(x, layout);
-        Produce(node.Output(0), x.Type, x.Shape, layout, t => Emit(OpKind.Softmax, new[] { input }, new[] { t }, new SoftmaxOptions(1f)));
+        Produce(node.Output(0), x.Type, x.Shape, layout, t => Emit(kind, new[] { input }, new[] { t }, options));
     }
 
     private void Pool(OnnxNode node, OpKind kind)
