@@ -57,6 +57,11 @@ public sealed class OnnxRoundingCliTests : IDisposable
             Assert.True(code == 0, error);
             Assert.Equal(OnTheHost(plan, input), File.ReadAllBytes(output));
         }
+        // Every memory technique (patches, in place) keeps the bytes.
+        string memoryOutput = Path.Combine(_dir, "out-memory.bin");
+        var memory = Run("run", Kws, "--input", inputFile, "--output", memoryOutput, "--onnx-rounding", "onnxruntime", "--optimize", "memory");
+        Assert.True(memory.Code == 0, memory.Err);
+        Assert.Equal(OnTheHost(onnxRuntime, input), File.ReadAllBytes(memoryOutput));
         string defaultOutput = Path.Combine(_dir, "out-default.bin");
         Assert.Equal(0, Run("run", Kws, "--input", inputFile, "--output", defaultOutput).Code);
         Assert.Equal(File.ReadAllBytes(Path.Combine(_dir, "out-tflite.bin")), File.ReadAllBytes(defaultOutput));
