@@ -6,6 +6,7 @@ using System.Linq;
 using TinyML.Compiler.Budgets;
 using TinyML.Compiler.Emit;
 using TinyML.Compiler.Ir;
+using TinyML.Compiler.Lowering;
 using TinyML.Compiler.Plan;
 using TinyML.Device;
 
@@ -35,21 +36,24 @@ public static class CompileCommand
         var toolchain = new Option<DirectoryInfo>("--toolchain") { Description = "The folder holding arm-none-eabi-gcc (default: TML_ARM_TOOLCHAIN_DIR, then PATH)" };
         var progress = Cli.ProgressOption();
         var label = new Option<string>("--label") { Description = "What progress lines call the model (default: the file name; the SDK names the .tflite of a .tmlmodel)" };
-        var command = new Command("compile", "Compile the model to C and static libraries for a Cortex-M firmware") { model, target, output, name, size, json, work, toolchain, budget, progress, label };
+        var rounding = ModelCompilation.RoundingOption();
+        var command = new Command("compile", "Compile the model to C and static libraries for a Cortex-M firmware") { model, target, output, name, size, json, work, toolchain, budget, progress, label, rounding };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(target)!, parse.GetValue(output)!, parse.GetValue(name), parse.GetValue(size), stdout, stderr,
             parse.GetValue(json), parse.GetValue(work)?.FullName, parse.GetValue(toolchain)?.FullName, parse.GetValue(budget),
-            StepProgress.Choose(parse.GetValue(progress), stderrIsTerminal), parse.GetValue(label)));
+            StepProgress.Choose(parse.GetValue(progress), stderrIsTerminal), parse.GetValue(label), parse.GetValue(rounding)));
         return command;
     }
 
     /// <summary>Compiles one model, or a plan container (.tmlmodel) as it is; returns the exit code.</summary>
     public static int Run(FileInfo file, string target, DirectoryInfo output, string? name, bool optimizeForSize, TextWriter stdout, TextWriter stderr,
         bool json = false, string? workDirectory = null, string? toolchainDirectory = null, string? ramBudget = null,
-        ProgressMode progressMode = ProgressMode.None, string? label = null)
+        ProgressMode progressMode = ProgressMode.None, string? label = null, string? rounding = null)
     {
         if (!ModelCompilation.TryRamBudget(ramBudget, stderr, out long? budget)) return Cli.UsageError;
+        var lowering = LoweringOptions.Default;
+        if (!ModelCompilation.TryRounding(rounding, stderr, ref lowering)) return Cli.UsageError;
         bool container = ModelCompilation.IsPlanContainer(file);
-        if (container && ModelCompilation.RefuseForPlan(file, stderr, ("--ram-budget", budget))) return Cli.UsageError;
+        if (container && ModelCompilation.RefuseForPlan(file, stderr, ("--ram-budget", budget), ("--onnx-rounding", rounding))) return Cli.UsageError;
         string cName = name ?? CEmitter.NameOf(file.Name);
         ExecutionPlan? plan;
         DevicePackage? package = null;
@@ -79,7 +83,7 @@ public static class CompileCommand
                 else
                 {
                     // Each measurement builds the library; the last one built is the plan's (ModelCompiler's device fit).
-                    var compiled = ModelCompilation.Compile(file, stderr, ramBudget: budget, progress: progress, target: options.Core.Name,
+                    var compiled = ModelCompilation.Compile(file, stderr, lowering, ramBudget: budget, progress: progress, target: options.Core.Name,
                         measure: p => Measured(options.Core, (package = DeviceBuild.Package(p, options, output.FullName)).Sizes));
                     plan = compiled.Plan;
                     if (plan is null || package is null) return Cli.ModelErrors;

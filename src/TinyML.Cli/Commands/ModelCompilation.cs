@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System;
+using System.CommandLine;
 using System.IO;
 using TinyML.Compiler.Budgets;
 using TinyML.Compiler.Compilation;
@@ -100,5 +101,34 @@ internal static class ModelCompilation
         }
         stderr.WriteLine($"error: --optimize takes 'memory' (every memory technique, minimum peak) or 'none', not '{value}'");
         return false;
+    }
+
+    /// <summary>The values --onnx-rounding takes, as docs/cli.md lists them.</summary>
+    public const string RoundingValues = "'onnxruntime' or 'tflite'";
+
+    /// <summary>The --onnx-rounding option of plan, run and compile.</summary>
+    public static Option<string> RoundingOption() => new("--onnx-rounding")
+    {
+        Description = "How int8 CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED requantize: 'tflite' (default: TFLite's fixed point, " +
+            "bit-exact with TFLM) or 'onnxruntime' (float32 scale, round half to even: bit-exact with onnxruntime); other operators keep TFLite's",
+    };
+
+    /// <summary>Parses a rounding name (case-insensitive); null when it is not one.</summary>
+    public static RequantizationRounding? ParseRounding(string value) =>
+        value.Equals("onnxruntime", StringComparison.OrdinalIgnoreCase) ? RequantizationRounding.OnnxRuntime
+        : value.Equals("tflite", StringComparison.OrdinalIgnoreCase) ? RequantizationRounding.Tflite
+        : null;
+
+    /// <summary>Applies --onnx-rounding (absent: unchanged); false after printing the error when it is not a rounding.</summary>
+    public static bool TryRounding(string? value, TextWriter stderr, ref LoweringOptions options)
+    {
+        if (value is null) return true;
+        if (ParseRounding(value) is not { } rounding)
+        {
+            stderr.WriteLine($"error: --onnx-rounding takes {RoundingValues}, not '{value}'");
+            return false;
+        }
+        options = options with { Rounding = rounding };
+        return true;
     }
 }

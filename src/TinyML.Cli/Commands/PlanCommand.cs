@@ -17,7 +17,7 @@ using TinyML.Compiler.Reports;
 
 namespace TinyML.Cli.Commands;
 
-/// <summary><c>tinyml plan MODEL [--json] [--optimize memory|none] [--ram-budget SIZE] [--report FILE] [--out FILE.tmlmodel] [--target CORE] [--pareto]</c>: the arena plan, its lower bound and the per-operator memory profile.</summary>
+/// <summary><c>tinyml plan MODEL [--json] [--optimize memory|none] [--ram-budget SIZE] [--report FILE] [--out FILE.tmlmodel] [--target CORE] [--pareto] [--onnx-rounding onnxruntime|tflite]</c>: the arena plan, its lower bound and the per-operator memory profile.</summary>
 public static class PlanCommand
 {
     /// <summary>The JSON schema identifier; docs/cli.md documents it.</summary>
@@ -33,18 +33,20 @@ public static class PlanCommand
         var report = new Option<FileInfo>("--report") { Description = "Write a self-contained HTML/SVG memory report here" };
         var output = new Option<FileInfo>("--out") { Description = "Write the plan as a container (.tmlmodel) here, for tinyml run and tinyml compile" };
         var target = new Option<string>("--target") { Description = "Plan for this core (its kernels' scratch): host (default), " + string.Join(", ", Board.Cores) };
+        var rounding = ModelCompilation.RoundingOption();
         var pareto = new Option<bool>("--pareto") { Description = "Also list the peak / extra-MAC Pareto front of patch-based inference (split and grid choices)" };
-        var command = new Command("plan", "Plan the model's memory: arena, lower bound, tensor placement") { model, json, optimize, budget, report, output, target, pareto };
+        var command = new Command("plan", "Plan the model's memory: arena, lower bound, tensor placement") { model, json, optimize, budget, report, output, target, pareto, rounding };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(json), stdout, stderr, parse.GetValue(optimize), parse.GetValue(budget), parse.GetValue(report),
-            parse.GetValue(output), parse.GetValue(target), parse.GetValue(pareto)));
+            parse.GetValue(output), parse.GetValue(target), parse.GetValue(pareto), parse.GetValue(rounding)));
         return command;
     }
 
     /// <summary>Plans one model; returns the exit code.</summary>
     public static int Run(FileInfo file, bool json, TextWriter stdout, TextWriter stderr, string? optimize = null, string? ramBudget = null, FileInfo? report = null,
-        FileInfo? output = null, string? target = null, bool pareto = false)
+        FileInfo? output = null, string? target = null, bool pareto = false, string? rounding = null)
     {
         if (!ModelCompilation.TryOptimize(optimize, stderr, out var options)) return Cli.UsageError;
+        if (!ModelCompilation.TryRounding(rounding, stderr, ref options)) return Cli.UsageError;
         if (!ModelCompilation.TryRamBudget(ramBudget, stderr, out long? budget)) return Cli.UsageError;
         string? core = target is null ? ExecutionPlan.HostTarget
             : new[] { ExecutionPlan.HostTarget }.Concat(Board.Cores).FirstOrDefault(c => string.Equals(c, target, StringComparison.OrdinalIgnoreCase));
@@ -70,7 +72,7 @@ public static class PlanCommand
         if (report is not null) File.WriteAllText(report.FullName, MemoryReport.Render(file.Name, graph, MemoryReport.Variants(model, techniques, plan), budget));
         if (output is not null) File.WriteAllBytes(output.FullName, PlanContainer.Write(plan));
         // The front is searched against the layer-by-layer plan for the same core, whatever the options chose.
-        var front = pareto ? Lowerer.Lower(model, file.FullName, LoweringOptions.None with { Patch = PatchMode.MinimumPeak, Target = core }).Value?.Patches : null;
+        var front = pareto ? Lowerer.Lower(model, file.FullName, LoweringOptions.None with { Patch = PatchMode.MinimumPeak, Target = core, Rounding = options.Rounding }).Value?.Patches : null;
         if (json) WriteJson(stdout, file, graph, plan, live, weights, overhead, techniques, front, budget);
         else
         {

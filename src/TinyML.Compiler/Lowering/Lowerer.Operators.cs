@@ -48,6 +48,8 @@ public static partial class Lowerer
 
             public override string Target => _context._options.Target;
 
+            public override RequantizationRounding Rounding => _context._options.Rounding;
+
             public override InPlaceKind? InPlace => _context._inPlace.TryGetValue(_context._op, out var pair) ? pair.Kind : null;
 
             public override void Call(string kernel, string comment, params Arg[] args) => _context.Call(kernel, comment, args);

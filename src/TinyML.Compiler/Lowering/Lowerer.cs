@@ -42,7 +42,7 @@ public static partial class Lowerer
 
     /// <summary>The scheduling part of the options (in-place operators and reordering).</summary>
     public static ScheduleOptions ScheduleOptionsOf(LoweringOptions options) =>
-        new(options.InPlaceDepthwise, options.InPlaceElementwise, options.Reorder);
+        new(options.InPlaceDepthwise && options.Rounding == RequantizationRounding.Tflite, options.InPlaceElementwise, options.Reorder);
 
     private sealed partial class Context
     {

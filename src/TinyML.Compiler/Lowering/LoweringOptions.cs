@@ -12,6 +12,16 @@ public enum PatchMode
     Budget,
 }
 
+/// <summary>How the int8 CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED kernels requantize their int32 accumulators.</summary>
+public enum RequantizationRounding
+{
+    /// <summary>TFLite's fixed-point multiplier and shift (double rounding): bit-exact with TFLM.</summary>
+    Tflite,
+    /// <summary>onnxruntime's: the accumulator as float32 times the float32 (x_scale * w_scale) / y_scale, rounded
+    /// half to even: bit-exact with onnxruntime on quantized ONNX models. Other int8 operators keep TFLite's arithmetic.</summary>
+    OnnxRuntime,
+}
+
 /// <summary>The memory techniques lowering applies. Each is switchable; the default turns on those that never cost MACs.</summary>
 public sealed record LoweringOptions
 {
@@ -42,6 +52,10 @@ public sealed record LoweringOptions
 
     /// <summary>The RAM budget in bytes that <see cref="PatchMode.Budget"/> aims for.</summary>
     public long? RamBudget { get; init; }
+
+    /// <summary>How the int8 convolutions and fully connected layers requantize (the in-place depthwise kernel has
+    /// TFLite's only, so <see cref="RequantizationRounding.OnnxRuntime"/> plans depthwise convolutions out of place).</summary>
+    public RequantizationRounding Rounding { get; init; } = RequantizationRounding.Tflite;
 
     /// <summary>What the plan is for: "host" or a Cortex-M core; recorded in the plan (<c>ExecutionPlan.Target</c>).</summary>
     public string Target { get; init; } = Plan.ExecutionPlan.HostTarget;

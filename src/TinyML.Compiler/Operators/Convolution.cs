@@ -124,13 +124,23 @@ internal sealed class Convolution : OperatorDefinition
         }
         var oq = Q(output);
         var (actMin, actMax) = QuantMath.ActivationRange(activation, oq.Scale, oq.ZeroPoint, output.Type);
-        var (multipliers, shifts) = WeightedOperator.ChannelMultipliers(context, input, weights, output, outChannels);
         var intFields = new[] { Field.I("input_offset", -Q(input).ZeroPoint), Field.I("output_offset", oq.ZeroPoint) }
             .Concat(common)
             .Concat(depthwise ? new[] { Field.I("depth_multiplier", outChannels / i[3]) } : Array.Empty<Field>())
             .Append(Field.I("activation_min", actMin)).Append(Field.I("activation_max", actMax)).ToArray();
+        if (WeightedOperator.UsesOnnxRuntimeRounding(context, op))
+        {
+            // onnxruntime's float32 requantization: the portable loop, no packing, no scratch.
+            var scales = WeightedOperator.OnnxRuntimeScales(context, input, weights, output, outChannels);
+            context.Call(depthwise ? "tml_depthwise_conv_s8_float_requant" : "tml_conv_s8_float_requant", comment + ", onnxruntime rounding",
+                Arg.Struct(depthwise ? "tml_depthwise_conv_params" : "tml_conv_params", intFields),
+                Arg.Ptr(scales), Dims(i), Arg.Ptr(context.Ptr(op.Inputs[0])), Dims(w), Arg.Ptr(context.Ptr(op.Inputs[1])),
+                Arg.Ptr(context.Ptr(bias)), Dims(o), Arg.Ptr(context.Ptr(op.Outputs[0])), Arg.Ptr(Pointer.Null));
+            return;
+        }
         // Ungrouped int8 convolutions run on weights packed at build time: a 1x1 stride-1 one is a matrix product over
         // its pixels, any other goes through im2col rows (tml_conv_s8_packed).
+        var (multipliers, shifts) = WeightedOperator.ChannelMultipliers(context, input, weights, output, outChannels);
         switch (PackedKind(context, op))
         {
             case Packing.Pointwise:
@@ -167,7 +177,7 @@ internal sealed class Convolution : OperatorDefinition
     /// </summary>
     private static Packing PackedKind(LoweringContext context, Operator op)
     {
-        if (op.Inputs.Count < 2) return Packing.None;
+        if (op.Inputs.Count < 2 || WeightedOperator.UsesOnnxRuntimeRounding(context, op)) return Packing.None;
         var input = context.T(op.Inputs[0]);
         var weights = context.T(op.Inputs[1]);
         var output = context.T(op.Outputs[0]);
@@ -208,7 +218,7 @@ internal sealed class Convolution : OperatorDefinition
 
     /// <summary>
     /// tml_conv_s8_packed's two im2col rows (every core); else tml_conv_s8_get_buffer_size_for the target (an int8
-    /// CONV_2D whose weights are not constant): on a DSP core, two int16 patches of an ungrouped window of up to
+    /// CONV_2D whose weights are not constant; none with onnxruntime's rounding): on a DSP core, two int16 patches of an ungrouped window of up to
     /// <see cref="PatchTaps"/> taps, each rounded to whole words; none for 1x1, int16, float or the other targets.
     /// </summary>
     public override long ScratchBytes(LoweringContext context, Operator op)
@@ -218,7 +228,7 @@ internal sealed class Convolution : OperatorDefinition
             var shape = context.T(op.Inputs[1]).Shape;
             return PackedMatrix.ConvScratchBytes((long)shape[1] * shape[2] * (op.Kind == OpKind.Conv2D ? shape[3] : 1));
         }
-        if (op.Kind != OpKind.Conv2D || !DspCores.Contains(context.Target) || op.Inputs.Count < 2) return 0;
+        if (op.Kind != OpKind.Conv2D || !DspCores.Contains(context.Target) || op.Inputs.Count < 2 || WeightedOperator.UsesOnnxRuntimeRounding(context, op)) return 0;
         var input = context.T(op.Inputs[0]);
         var weights = context.T(op.Inputs[1]);
         if (input.Type != DataType.Int8 || context.T(op.Outputs[0]).Type != DataType.Int8 || input.Shape.Count != 4 || weights.Shape.Count != 4

@@ -72,6 +72,22 @@ internal sealed class FullyConnected : OperatorDefinition
         var oq = Q(output);
         var wq = Q(weights);
         var (actMin, actMax) = QuantMath.ActivationRange(opt.Activation, oq.Scale, oq.ZeroPoint, output.Type);
+        var fields = new[]
+        {
+            Field.I("input_offset", -Q(input).ZeroPoint), Field.I("filter_offset", -wq.ZeroPoint),
+            Field.I("output_offset", oq.ZeroPoint), Field.I("activation_min", actMin),
+            Field.I("activation_max", actMax), Field.I("per_channel", wq.IsPerChannel ? 1 : 0),
+        };
+        if (WeightedOperator.UsesOnnxRuntimeRounding(context, op))
+        {
+            context.Call("tml_fully_connected_s8_float_requant", comment + ", onnxruntime rounding",
+                Arg.Struct("tml_fully_connected_params", fields),
+                Arg.Ptr(WeightedOperator.OnnxRuntimeScales(context, input, weights, output, wq.IsPerChannel ? units : 1)),
+                Arg.Int32(batches), Arg.Int32(depth), Arg.Int32(units),
+                Arg.Ptr(context.Ptr(op.Inputs[0])), Arg.Ptr(context.Ptr(op.Inputs[1])), Arg.Ptr(context.Ptr(bias)), Arg.Ptr(context.Ptr(op.Outputs[0])),
+                Arg.Ptr(Pointer.Null));
+            return;
+        }
         var (multipliers, shifts) = WeightedOperator.ChannelMultipliers(context, input, weights, output, wq.IsPerChannel ? units : 1, floatProduct: !wq.IsPerChannel);
         if (input.Type == DataType.Int8 && PackedMatrix.Applies(context, weights, bias, wq.IsPerChannel))
         {
@@ -83,10 +99,7 @@ internal sealed class FullyConnected : OperatorDefinition
         string kernel = input.Type != I16 ? "tml_fully_connected_s8"
             : bias >= 0 && context.T(bias).Type == DataType.Int64 ? "tml_fully_connected_s16" : "tml_fully_connected_s16_bias32";
         context.Call(kernel, comment,
-            Arg.Struct("tml_fully_connected_params",
-                Field.I("input_offset", -Q(input).ZeroPoint), Field.I("filter_offset", -wq.ZeroPoint),
-                Field.I("output_offset", oq.ZeroPoint), Field.I("activation_min", actMin),
-                Field.I("activation_max", actMax), Field.I("per_channel", wq.IsPerChannel ? 1 : 0)),
+            Arg.Struct("tml_fully_connected_params", fields),
             PerChannel(multipliers, shifts), Arg.Int32(batches), Arg.Int32(depth), Arg.Int32(units),
             Arg.Ptr(context.Ptr(op.Inputs[0])), Arg.Ptr(context.Ptr(op.Inputs[1])), Arg.Ptr(context.Ptr(bias)), Arg.Ptr(context.Ptr(op.Outputs[0])),
             Arg.Ptr(Pointer.Null));

@@ -30,6 +30,9 @@ internal abstract class LoweringContext
     /// their scratch for it.</summary>
     public abstract string Target { get; }
 
+    /// <summary>How the int8 convolutions and fully connected layers requantize (<see cref="LoweringOptions.Rounding"/>).</summary>
+    public abstract RequantizationRounding Rounding { get; }
+
     /// <summary>How the memory plan runs the operator in place, or null.</summary>
     public abstract InPlaceKind? InPlace { get; }
 

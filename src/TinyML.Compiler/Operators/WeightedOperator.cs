@@ -2,6 +2,7 @@
 using System;
 using System.Linq;
 using TinyML.Compiler.Ir;
+using TinyML.Compiler.Lowering;
 using TinyML.Compiler.Plan;
 using TinyML.Compiler.Validation;
 using static TinyML.Compiler.Operators.LoweringChecks;
@@ -116,5 +117,27 @@ internal static class WeightedOperator
             (multipliers[c], shifts[c]) = Multiplier(product / outputScale);
         }
         return (context.Int32Blob(multipliers), context.Int32Blob(shifts));
+    }
+
+    /// <summary>True when an int8 operator requantizes as onnxruntime does (<see cref="RequantizationRounding.OnnxRuntime"/>).</summary>
+    public static bool UsesOnnxRuntimeRounding(LoweringContext context, Operator op) =>
+        context.Rounding == RequantizationRounding.OnnxRuntime && op.Inputs.Count > 1
+        && context.T(op.Inputs[0]).Type == I8 && context.T(op.Outputs[0]).Type == I8;
+
+    /// <summary>onnxruntime's requantization scales as a float32 blob of <paramref name="channels"/> values:
+    /// (x_scale * w_scale[c]) / y_scale, each step in float32, in the order of its QLinearConv, QLinearMatMul and QGemm.</summary>
+    public static Pointer OnnxRuntimeScales(LoweringContext context, Tensor input, Tensor weights, Tensor output, int channels)
+    {
+        var wq = Q(weights);
+        float inputScale = Q(input).Scale, outputScale = Q(output).Scale;
+        var scales = new float[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            float product = inputScale * wq.Scales[wq.IsPerChannel ? c : 0];
+            scales[c] = product / outputScale;
+            Expect(!float.IsNaN(scales[c]) && !float.IsInfinity(scales[c]) && scales[c] > 0,
+                $"the requantization scale of channel {c} is {scales[c]}: the quantization scales are out of range");
+        }
+        return context.Constant(System.Runtime.InteropServices.MemoryMarshal.AsBytes(scales.AsSpan()).ToArray());
     }
 }

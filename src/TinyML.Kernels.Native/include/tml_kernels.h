@@ -148,6 +148,17 @@ TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_chan
                                int8_t *output, void *scratch);
 
 /*
+ * tml_conv_s8 with onnxruntime's requantization instead of TFLM's (QLinearConv, MLAS): each accumulator plus bias as
+ * float32 times scales[oc] (float32 (x_scale * w_scale[oc]) / y_scale), clamped to [activation_min, activation_max]
+ * less output_offset, rounded half to even, plus output_offset. Portable loop only; identical on every core.
+ *   scales: out_c values, finite and > 0; scratch is unused
+ */
+TML_API tml_status tml_conv_s8_float_requant(const tml_conv_params *params, const float *scales,
+                                             const tml_dims *input_dims, const int8_t *input,
+                                             const tml_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                                             const tml_dims *output_dims, int8_t *output, void *scratch);
+
+/*
  * int16 2-D convolution with int8 weights (16x8, TFLM ConvPerChannel<int64_t>): tml_conv_s8's layouts and params
  * with input_offset = output_offset = 0 (int16 zero points are 0); bias: out_c int64 values (not NULL); the int64
  * accumulator is requantized with the 64-bit MultiplyByQuantizedMultiplier. scratch is unused.
@@ -201,6 +212,14 @@ TML_API tml_status tml_depthwise_conv_s8(const tml_depthwise_conv_params *params
                                          const tml_dims *input_dims, const int8_t *input,
                                          const tml_dims *filter_dims, const int8_t *filter, const int32_t *bias,
                                          const tml_dims *output_dims, int8_t *output, void *scratch);
+
+/* tml_depthwise_conv_s8 with onnxruntime's requantization (as tml_conv_s8_float_requant): scales holds out_c
+ * values, finite and > 0; scratch is unused. */
+TML_API tml_status tml_depthwise_conv_s8_float_requant(const tml_depthwise_conv_params *params, const float *scales,
+                                                       const tml_dims *input_dims, const int8_t *input,
+                                                       const tml_dims *filter_dims, const int8_t *filter,
+                                                       const int32_t *bias, const tml_dims *output_dims,
+                                                       int8_t *output, void *scratch);
 
 /* int16 depthwise convolution with int8 weights (16x8, TFLM DepthwiseConvPerChannel for int16): tml_depthwise_conv_s8's
  * layouts and params with input_offset = output_offset = 0; bias: out_c int64 values or NULL. scratch is unused. */
@@ -297,6 +316,13 @@ TML_API tml_status tml_fully_connected_s8(const tml_fully_connected_params *para
                                           int32_t batches, int32_t accum_depth, int32_t output_depth,
                                           const int8_t *input, const int8_t *filter, const int32_t *bias,
                                           int8_t *output, void *scratch);
+
+/* tml_fully_connected_s8 with onnxruntime's requantization (QLinearMatMul, QGemm; as tml_conv_s8_float_requant):
+ * scales holds output_depth values (per_channel 1) or one (per_channel 0), finite and > 0; scratch is unused. */
+TML_API tml_status tml_fully_connected_s8_float_requant(const tml_fully_connected_params *params, const float *scales,
+                                                        int32_t batches, int32_t accum_depth, int32_t output_depth,
+                                                        const int8_t *input, const int8_t *filter, const int32_t *bias,
+                                                        int8_t *output, void *scratch);
 
 /* Parameters of tml_fully_connected_s8_packed: tml_fully_connected_params without the offsets the compiler folded
  * (the input offset into the bias; the filter offset is 0), plus the packing chunk. */

@@ -17,9 +17,12 @@
  * outputs whose windows are clipped alike, so 2 pixels x 2 output channels share one tml_dot_s8_2x2 per row;
  * unclipped windows fold the input offset into the accumulator. The requantization is tml_requant_apply; all exact
  * (int32 sums wrap in any order), so the result equals the portable loop's bit for bit.
+ *
+ * tml_conv_s8_float_requant is the portable loop with onnxruntime's float32 requantization (requant_f32.h).
  */
 #include "common.h"
 #include "dot_s8.h"
+#include "requant_f32.h"
 
 /* Taps (k_h x k_w x c) of the largest window the DSP patch path copies, two pixels at a time. */
 #define TML_CONV_PATCH_TAPS 144
@@ -362,7 +365,7 @@ CONV_PATH void conv_s8_dsp_pointwise(const tml_conv_params *p, const tml_per_cha
 #endif
 
 /* The portable loop (TFLM's ConvPerChannel order); arguments already validated but the grouping. */
-CONV_PATH tml_status conv_s8_portable(const tml_conv_params *params, const tml_per_channel_quant *quant,
+CONV_PATH tml_status conv_s8_portable(const tml_conv_params *params, const tml_s8_requant *requant,
                                       const tml_dims *input_dims, const int8_t *input, const tml_dims *filter_dims,
                                       const int8_t *filter, const int32_t *bias, const tml_dims *output_dims,
                                       int8_t *output)
@@ -385,8 +388,6 @@ CONV_PATH tml_status conv_s8_portable(const tml_conv_params *params, const tml_p
     const int32_t output_offset = params->output_offset;
     const int32_t act_min = params->activation_min;
     const int32_t act_max = params->activation_max;
-    const int32_t *mult = quant->multiplier;
-    const int32_t *shift = quant->shift;
 
     int8_t *out = output;
     for (int32_t b = 0; b < batches; b++) {
@@ -417,9 +418,7 @@ CONV_PATH tml_status conv_s8_portable(const tml_conv_params *params, const tml_p
                     if (bias != NULL) {
                         acc = tml_add_wrap(acc, bias[oc]);
                     }
-                    acc = tml_mul_by_quantized_multiplier(acc, mult[oc], shift[oc]);
-                    acc += output_offset;
-                    *out++ = (int8_t)tml_clamp_i32(acc, act_min, act_max);
+                    *out++ = tml_s8_requant_output(requant, acc, oc, output_offset, act_min, act_max);
                 }
             }
         }
@@ -455,7 +454,23 @@ TML_API tml_status tml_conv_s8(const tml_conv_params *params, const tml_per_chan
         return TML_OK;
     }
 #endif
-    return conv_s8_portable(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+    const tml_s8_requant requant = {quant, NULL};
+    return conv_s8_portable(params, &requant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+}
+
+TML_API tml_status tml_conv_s8_float_requant(const tml_conv_params *params, const float *scales,
+                                             const tml_dims *input_dims, const int8_t *input,
+                                             const tml_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                                             const tml_dims *output_dims, int8_t *output, void *scratch)
+{
+    (void)scratch;
+    if (params == NULL || scales == NULL || input == NULL || filter == NULL || output == NULL ||
+        !tml_dims_valid(input_dims) || !tml_dims_valid(filter_dims) || !tml_dims_valid(output_dims) ||
+        !conv_params_valid(params) || !tml_scales_f32_valid(scales, filter_dims->n)) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const tml_s8_requant requant = {NULL, scales};
+    return conv_s8_portable(params, &requant, input_dims, input, filter_dims, filter, bias, output_dims, output);
 }
 
 /*

@@ -1,4 +1,6 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: Apache-2.0 *
+ * tml_depthwise_conv_s8_float_requant is the portable loop with onnxruntime's float32 requantization (requant_f32.h).
+ */
 /*
  * depthwise_conv.c: int8 and 16x8 DEPTHWISE_CONV_2D with depth multiplier, dilation, per-channel requantization and
  * batches.
@@ -15,6 +17,7 @@
  * is a convolution: the compiler lowers it as tml_conv_s8, its filter transposed to OHWI at build time.
  */
 #include "common.h"
+#include "requant_f32.h"
 #include "dot_s8.h"
 
 static int dw_params_valid(const tml_depthwise_conv_params *p)
@@ -136,17 +139,12 @@ static void depthwise_s8_dsp(const tml_depthwise_conv_params *p, const tml_per_c
 }
 #endif
 
-TML_API tml_status tml_depthwise_conv_s8(const tml_depthwise_conv_params *params, const tml_per_channel_quant *quant,
-                                         const tml_dims *input_dims, const int8_t *input,
-                                         const tml_dims *filter_dims, const int8_t *filter, const int32_t *bias,
-                                         const tml_dims *output_dims, int8_t *output, void *scratch)
+/* The portable loop (TFLM's DepthwiseConvPerChannel order); arguments and shapes already validated. */
+TML_INLINE void depthwise_s8_portable(const tml_depthwise_conv_params *params, const tml_s8_requant *requant,
+                                      const tml_dims *input_dims, const int8_t *input, const tml_dims *filter_dims,
+                                      const int8_t *filter, const int32_t *bias, const tml_dims *output_dims,
+                                      int8_t *output)
 {
-    (void)scratch;
-    if (params == NULL || quant == NULL || quant->multiplier == NULL || quant->shift == NULL || input == NULL ||
-        filter == NULL || output == NULL || !tml_dims_valid(input_dims) || !tml_dims_valid(filter_dims) ||
-        !tml_dims_valid(output_dims) || !dw_params_valid(params)) {
-        return TML_ERROR_ARGUMENT;
-    }
     const int32_t batches = input_dims->n;
     const int32_t in_h = input_dims->h;
     const int32_t in_w = input_dims->w;
@@ -157,15 +155,6 @@ TML_API tml_status tml_depthwise_conv_s8(const tml_depthwise_conv_params *params
     const int32_t k_w = filter_dims->w;
     const int32_t out_h = output_dims->h;
     const int32_t out_w = output_dims->w;
-    if (!tml_depthwise_shapes_valid(input_dims, filter_dims, output_dims, mult)) {
-        return TML_ERROR_ARGUMENT;
-    }
-#if TML_USE_DSP
-    if ((mult == 1 || mult % 4 == 0) && tml_dot_multipliers_ok(quant->multiplier, out_c)) {
-        depthwise_s8_dsp(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
-        return TML_OK;
-    }
-#endif
     const int32_t input_offset = params->input_offset;
     const int32_t output_offset = params->output_offset;
     const int32_t act_min = params->activation_min;
@@ -199,14 +188,54 @@ TML_API tml_status tml_depthwise_conv_s8(const tml_depthwise_conv_params *params
                         if (bias != NULL) {
                             acc = tml_add_wrap(acc, bias[oc]);
                         }
-                        acc = tml_mul_by_quantized_multiplier(acc, quant->multiplier[oc], quant->shift[oc]);
-                        acc += output_offset;
-                        *out++ = (int8_t)tml_clamp_i32(acc, act_min, act_max);
+                        *out++ = tml_s8_requant_output(requant, acc, oc, output_offset, act_min, act_max);
                     }
                 }
             }
         }
     }
+}
+
+TML_API tml_status tml_depthwise_conv_s8(const tml_depthwise_conv_params *params, const tml_per_channel_quant *quant,
+                                         const tml_dims *input_dims, const int8_t *input,
+                                         const tml_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                                         const tml_dims *output_dims, int8_t *output, void *scratch)
+{
+    (void)scratch;
+    if (params == NULL || quant == NULL || quant->multiplier == NULL || quant->shift == NULL || input == NULL ||
+        filter == NULL || output == NULL || !tml_dims_valid(input_dims) || !tml_dims_valid(filter_dims) ||
+        !tml_dims_valid(output_dims) || !dw_params_valid(params) ||
+        !tml_depthwise_shapes_valid(input_dims, filter_dims, output_dims, params->depth_multiplier)) {
+        return TML_ERROR_ARGUMENT;
+    }
+#if TML_USE_DSP
+    const int32_t mult = params->depth_multiplier;
+    if ((mult == 1 || mult % 4 == 0) && tml_dot_multipliers_ok(quant->multiplier, input_dims->c * mult)) {
+        depthwise_s8_dsp(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+        return TML_OK;
+    }
+#endif
+    const tml_s8_requant requant = {quant, NULL};
+    depthwise_s8_portable(params, &requant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+    return TML_OK;
+}
+
+TML_API tml_status tml_depthwise_conv_s8_float_requant(const tml_depthwise_conv_params *params, const float *scales,
+                                                       const tml_dims *input_dims, const int8_t *input,
+                                                       const tml_dims *filter_dims, const int8_t *filter,
+                                                       const int32_t *bias, const tml_dims *output_dims,
+                                                       int8_t *output, void *scratch)
+{
+    (void)scratch;
+    if (params == NULL || scales == NULL || input == NULL || filter == NULL || output == NULL ||
+        !tml_dims_valid(input_dims) || !tml_dims_valid(filter_dims) || !tml_dims_valid(output_dims) ||
+        !dw_params_valid(params) ||
+        !tml_depthwise_shapes_valid(input_dims, filter_dims, output_dims, params->depth_multiplier) ||
+        !tml_scales_f32_valid(scales, filter_dims->c)) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const tml_s8_requant requant = {NULL, scales};
+    depthwise_s8_portable(params, &requant, input_dims, input, filter_dims, filter, bias, output_dims, output);
     return TML_OK;
 }
 

@@ -12,8 +12,11 @@
  * On DSP cores (TML_USE_DSP) the int8 kernel without a filter offset (per-channel, or per-tensor with symmetric
  * weights as TFLM quantizes them) takes fully_connected_s8_dsp: 2 batches x 2 output rows per tml_dot_s8_2x2 (a single batch: tml_dot_s8_1x2), the
  * requantization tml_requant_apply; exact, so equal to the portable loop bit for bit.
+ *
+ * tml_fully_connected_s8_float_requant is the portable loop with onnxruntime's float32 requantization (requant_f32.h).
  */
 #include "common.h"
+#include "requant_f32.h"
 #include "dot_s8.h"
 
 TML_API int32_t tml_fully_connected_s8_get_buffer_size(const tml_fully_connected_params *params, int32_t batches,
@@ -77,25 +80,12 @@ static void fully_connected_s8_dsp(const tml_fully_connected_params *p, const tm
 }
 #endif
 
-TML_API tml_status tml_fully_connected_s8(const tml_fully_connected_params *params, const tml_per_channel_quant *quant,
-                                          int32_t batches, int32_t accum_depth, int32_t output_depth,
-                                          const int8_t *input, const int8_t *filter, const int32_t *bias,
-                                          int8_t *output, void *scratch)
+/* The portable loop (TFLM's FullyConnected order); arguments already validated. */
+TML_INLINE void fully_connected_s8_portable(const tml_fully_connected_params *params, const tml_s8_requant *requant,
+                                            int32_t batches, int32_t accum_depth, int32_t output_depth,
+                                            const int8_t *input, const int8_t *filter, const int32_t *bias,
+                                            int8_t *output)
 {
-    (void)scratch;
-    if (params == NULL || quant == NULL || quant->multiplier == NULL || quant->shift == NULL || input == NULL ||
-        filter == NULL || output == NULL || batches <= 0 || accum_depth <= 0 || output_depth <= 0 ||
-        params->activation_min > params->activation_max ||
-        (params->per_channel != 0 && params->per_channel != 1)) {
-        return TML_ERROR_ARGUMENT;
-    }
-#if TML_USE_DSP
-    if ((params->per_channel || params->filter_offset == 0) &&
-        tml_dot_multipliers_ok(quant->multiplier, params->per_channel ? output_depth : 1)) {
-        fully_connected_s8_dsp(params, quant, batches, accum_depth, output_depth, input, filter, bias, output);
-        return TML_OK;
-    }
-#endif
     const int32_t input_offset = params->input_offset;
     /* TFLM's per-channel kernel has no filter offset (symmetric weights); the per-tensor one applies it. */
     const int32_t filter_offset = params->per_channel ? 0 : params->filter_offset;
@@ -116,12 +106,49 @@ TML_API tml_status tml_fully_connected_s8(const tml_fully_connected_params *para
             if (bias != NULL) {
                 acc = tml_add_wrap(acc, bias[o]);
             }
-            const int32_t qi = o * q_step;
-            acc = tml_mul_by_quantized_multiplier(acc, quant->multiplier[qi], quant->shift[qi]);
-            acc += output_offset;
-            out[o] = (int8_t)tml_clamp_i32(acc, act_min, act_max);
+            out[o] = tml_s8_requant_output(requant, acc, o * q_step, output_offset, act_min, act_max);
         }
     }
+}
+
+TML_API tml_status tml_fully_connected_s8(const tml_fully_connected_params *params, const tml_per_channel_quant *quant,
+                                          int32_t batches, int32_t accum_depth, int32_t output_depth,
+                                          const int8_t *input, const int8_t *filter, const int32_t *bias,
+                                          int8_t *output, void *scratch)
+{
+    (void)scratch;
+    if (params == NULL || quant == NULL || quant->multiplier == NULL || quant->shift == NULL || input == NULL ||
+        filter == NULL || output == NULL || batches <= 0 || accum_depth <= 0 || output_depth <= 0 ||
+        params->activation_min > params->activation_max ||
+        (params->per_channel != 0 && params->per_channel != 1)) {
+        return TML_ERROR_ARGUMENT;
+    }
+#if TML_USE_DSP
+    if ((params->per_channel || params->filter_offset == 0) &&
+        tml_dot_multipliers_ok(quant->multiplier, params->per_channel ? output_depth : 1)) {
+        fully_connected_s8_dsp(params, quant, batches, accum_depth, output_depth, input, filter, bias, output);
+        return TML_OK;
+    }
+#endif
+    const tml_s8_requant requant = {quant, NULL};
+    fully_connected_s8_portable(params, &requant, batches, accum_depth, output_depth, input, filter, bias, output);
+    return TML_OK;
+}
+
+TML_API tml_status tml_fully_connected_s8_float_requant(const tml_fully_connected_params *params, const float *scales,
+                                                        int32_t batches, int32_t accum_depth, int32_t output_depth,
+                                                        const int8_t *input, const int8_t *filter, const int32_t *bias,
+                                                        int8_t *output, void *scratch)
+{
+    (void)scratch;
+    if (params == NULL || scales == NULL || input == NULL || filter == NULL || output == NULL || batches <= 0 ||
+        accum_depth <= 0 || output_depth <= 0 || params->activation_min > params->activation_max ||
+        (params->per_channel != 0 && params->per_channel != 1) ||
+        !tml_scales_f32_valid(scales, params->per_channel ? output_depth : 1)) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const tml_s8_requant requant = {NULL, scales};
+    fully_connected_s8_portable(params, &requant, batches, accum_depth, output_depth, input, filter, bias, output);
     return TML_OK;
 }
 

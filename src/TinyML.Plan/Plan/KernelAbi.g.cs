@@ -463,6 +463,19 @@ public static partial class KernelAbi
             new("output", ParamKind.Pointer, "int8_t *"),
             new("scratch", ParamKind.Pointer, "void *"),
         }),
+        new("tml_conv_s8_float_requant", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_conv_params *"),
+            new("scales", ParamKind.Pointer, "const float *"),
+            new("input_dims", ParamKind.Struct, "const tml_dims *"),
+            new("input", ParamKind.Pointer, "const int8_t *"),
+            new("filter_dims", ParamKind.Struct, "const tml_dims *"),
+            new("filter", ParamKind.Pointer, "const int8_t *"),
+            new("bias", ParamKind.Pointer, "const int32_t *"),
+            new("output_dims", ParamKind.Struct, "const tml_dims *"),
+            new("output", ParamKind.Pointer, "int8_t *"),
+            new("scratch", ParamKind.Pointer, "void *"),
+        }),
         new("tml_conv_s16", "tml_status", new AbiParameter[]
         {
             new("params", ParamKind.Struct, "const tml_conv_params *"),
@@ -508,6 +521,19 @@ public static partial class KernelAbi
         {
             new("params", ParamKind.Struct, "const tml_depthwise_conv_params *"),
             new("quant", ParamKind.Struct, "const tml_per_channel_quant *"),
+            new("input_dims", ParamKind.Struct, "const tml_dims *"),
+            new("input", ParamKind.Pointer, "const int8_t *"),
+            new("filter_dims", ParamKind.Struct, "const tml_dims *"),
+            new("filter", ParamKind.Pointer, "const int8_t *"),
+            new("bias", ParamKind.Pointer, "const int32_t *"),
+            new("output_dims", ParamKind.Struct, "const tml_dims *"),
+            new("output", ParamKind.Pointer, "int8_t *"),
+            new("scratch", ParamKind.Pointer, "void *"),
+        }),
+        new("tml_depthwise_conv_s8_float_requant", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_depthwise_conv_params *"),
+            new("scales", ParamKind.Pointer, "const float *"),
             new("input_dims", ParamKind.Struct, "const tml_dims *"),
             new("input", ParamKind.Pointer, "const int8_t *"),
             new("filter_dims", ParamKind.Struct, "const tml_dims *"),
@@ -605,6 +631,19 @@ public static partial class KernelAbi
         {
             new("params", ParamKind.Struct, "const tml_fully_connected_params *"),
             new("quant", ParamKind.Struct, "const tml_per_channel_quant *"),
+            new("batches", ParamKind.Int32, "int32_t"),
+            new("accum_depth", ParamKind.Int32, "int32_t"),
+            new("output_depth", ParamKind.Int32, "int32_t"),
+            new("input", ParamKind.Pointer, "const int8_t *"),
+            new("filter", ParamKind.Pointer, "const int8_t *"),
+            new("bias", ParamKind.Pointer, "const int32_t *"),
+            new("output", ParamKind.Pointer, "int8_t *"),
+            new("scratch", ParamKind.Pointer, "void *"),
+        }),
+        new("tml_fully_connected_s8_float_requant", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_fully_connected_params *"),
+            new("scales", ParamKind.Pointer, "const float *"),
             new("batches", ParamKind.Int32, "int32_t"),
             new("accum_depth", ParamKind.Int32, "int32_t"),
             new("output_depth", ParamKind.Int32, "int32_t"),

@@ -25,7 +25,7 @@ namespace TinyML.Sdk.Tasks;
 /// budget (on the device too, cross-compiling the plan with <c>tinyml compile PLAN.tmlmodel</c> for a model with a
 /// core), checks the budgets, and writes the plan container (embedded as a resource, and the one the device library
 /// is built from), the compile report and the manifest (read by the source generator). Item metadata:
-/// ClassName, Namespace, Access, RamBudget, FlashBudget, Labels, and the private _TinyML_PlanFile and
+/// ClassName, Namespace, Access, RamBudget, FlashBudget, Labels, OnnxRounding, and the private _TinyML_PlanFile and
 /// _TinyML_ManifestFile the targets compute.
 /// </summary>
 public sealed class CompileTinyModels : TinyModelsTask
@@ -78,7 +78,7 @@ public sealed class CompileTinyModels : TinyModelsTask
             return;
         }
         string? core = ResolveCore(item, board, out bool badCore);
-        if (badCore) return;
+        if (badCore || !TryRounding(item, out var rounding)) return;
         var labels = ReadLabels(item);
         if (badRam || badFlash || labels is null) return;
 
@@ -97,6 +97,7 @@ public sealed class CompileTinyModels : TinyModelsTask
         var options = new CompilationOptions
         {
             Target = core ?? ExecutionPlan.HostTarget,
+            Lowering = LoweringOptions.Default with { Rounding = rounding },
             RamBudget = ram,
             FlashBudget = flash,
             // A design-time build does not cross-compile: it makes the plan the last full build made for the device.

@@ -66,6 +66,27 @@ public abstract class TinyModelsTask : TinyMLTask
         return text.ToString();
     }
 
+    /// <summary>
+    /// A model's OnnxRounding metadata: empty or "tflite" is TFLite's fixed point, "onnxruntime" onnxruntime's float32
+    /// requantization of the int8 convolutions and fully connected layers (any model format; other operators keep
+    /// TFLite's arithmetic). False after TML0003 naming the allowed values.
+    /// </summary>
+    protected bool TryRounding(ITaskItem model, out TinyML.Compiler.Lowering.RequantizationRounding rounding)
+    {
+        string value = model.GetMetadata("OnnxRounding").Trim();
+        rounding = TinyML.Compiler.Lowering.RequantizationRounding.Tflite;
+        if (value.Length == 0 || value.Equals("tflite", StringComparison.OrdinalIgnoreCase)) return true;
+        if (value.Equals("onnxruntime", StringComparison.OrdinalIgnoreCase))
+        {
+            rounding = TinyML.Compiler.Lowering.RequantizationRounding.OnnxRuntime;
+            return true;
+        }
+        Report(new Diagnostic(TinyML.DiagnosticIds.InvalidModelItem, Severity.Error,
+            $"OnnxRounding of {model.ItemSpec} is '{value}'; use onnxruntime (onnxruntime's float32 requantization) or tflite (TFLite's fixed point, the default)")
+        { File = ProjectFile, Line = LineOf("OnnxRounding=") });
+        return false;
+    }
+
     /// <summary>The 1-based line of the first occurrence of <paramref name="text"/> in the project, or 0.</summary>
     protected int LineOf(string text) => ProjectLines.LineOf(ProjectFile, text);
 
