@@ -164,7 +164,7 @@ public sealed class KernelSeamTests(ITestOutputHelper log)
             foreach (string folder in new[] { "include", "device" })
                 Copy(Path.Combine(Native, folder), Path.Combine(root, folder));
             Directory.CreateDirectory(Path.Combine(root, "src"));
-            foreach (string file in new[] { "conv.c", "common.h", "tml_arch.h", "dot_s8.h" })
+            foreach (string file in Directory.GetFiles(Path.Combine(Native, "src"), "*.h").Select(f => Path.GetFileName(f)!).Append("conv.c"))
                 File.Copy(Path.Combine(Native, "src", file), Path.Combine(root, "src", file));
             var sources = NativeSources.Locate(root);
             var toolchain = ArmToolchain.Locate();
