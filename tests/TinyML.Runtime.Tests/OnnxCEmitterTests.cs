@@ -69,7 +69,7 @@ public sealed class OnnxCEmitterTests : IDisposable
             new[] { MemoryMarshal.AsBytes(Enumerable.Range(0, elements).Select(_ => (float)(random.NextDouble() * 4 * Math.PI - 2 * Math.PI)).ToArray().AsSpan()).ToArray() }).ToList();
         yield return new Case("sine", sine, vectors);
         // A QDQ CNN, int8 inside: its float input on the quantization grid.
-        byte[] cnn = OnnxQdqChainTests.Cnn(3, OnnxGraphWriter.Int8, out float scale, out int zeroPoint, out _);
+        byte[] cnn = OnnxTestModels.QdqCnn(3, OnnxGraphWriter.Int8, out float scale, out int zeroPoint, out _);
         var cnnPlan = Lowerer.Lower(ModelReader.Read(cnn, "qdq-cnn.onnx").Value!).Value!;
         var grid = Enumerable.Range(0, 4).Select(_ =>
             new[] { MemoryMarshal.AsBytes(Enumerable.Range(0, 3 * 12 * 12).Select(_ => (random.Next(-128, 128) - zeroPoint) * scale).ToArray().AsSpan()).ToArray() }).ToList();

@@ -24,63 +24,12 @@ public class OnnxQdqChainTests
 
     public OnnxQdqChainTests(ITestOutputHelper output) => _output = output;
 
-    /// <summary>Adds QuantizeLinear and DequantizeLinear after <paramref name="value"/> with its own scale and zero point.</summary>
-    private static string Qdq(W w, string value, float scale, int zeroPoint, int type)
-    {
-        string s = w.Scalar(scale), z = w.ZeroPoint(type, zeroPoint);
-        return w.Node("DequantizeLinear", new[] { w.Node("QuantizeLinear", new[] { value, s, z }), s, z });
-    }
-
-    private static (string Weights, string Bias) QuantizedWeights(W w, Random random, int filters, int perFilter, int kernel, float inputScale)
-    {
-        var scales = Enumerable.Range(0, filters).Select(_ => 0.004f + (float)random.NextDouble() * 0.01f).ToArray();
-        var shape = kernel == 0 ? new[] { filters, perFilter } : new[] { filters, perFilter, kernel, kernel };
-        var weights = Enumerable.Range(0, shape.Aggregate(1, (p, d) => p * d)).Select(_ => (sbyte)random.Next(-63, 64)).ToArray();
-        string wd = w.Node("DequantizeLinear", new[] { w.Initializer(W.Int8, shape, weights), w.Initializer(W.Float, new[] { filters }, scales), w.Initializer(W.Int8, new[] { filters }, new sbyte[filters]) }, ("axis", 0L));
-        var biasScales = scales.Select(s => inputScale * s).ToArray();
-        string bd = w.Node("DequantizeLinear", new[] { w.Initializer(W.Int32, new[] { filters }, Enumerable.Range(0, filters).Select(_ => random.Next(-500, 501)).ToArray()),
-            w.Initializer(W.Float, new[] { filters }, biasScales), w.Initializer(W.Int32, new[] { filters }, new int[filters]) }, ("axis", 0L));
-        return (wd, bd);
-    }
-
-    /// <summary>
-    /// The CNN: conv 3→8 (+ReLU), max pool, grouped conv 8→8 in 2 groups, depthwise conv, global average pool in its own
-    /// scale, flatten, Gemm 8→5. Also emitted as C (OnnxCEmitterTests).
-    /// </summary>
-    internal static byte[] Cnn(int seed, int type, out float inputScale, out int inputZeroPoint, out float outputScale)
-    {
-        var random = new Random(seed);
-        int zp(int signedZeroPoint) => type == W.UInt8 ? signedZeroPoint + 128 : signedZeroPoint;
-        var w = new W();
-        string x = w.Input("x", W.Float, 1, 3, 12, 12);
-        float s0 = 0.02f, s1 = 0.05f, s2 = 0.04f, s3 = 0.03f, s4 = 0.05f, s5 = 0.045f;
-        string h = Qdq(w, x, s0, zp(3), type);
-        var (w1, b1) = QuantizedWeights(w, random, 8, 3, 3, s0);
-        h = w.Node("Conv", new[] { h, w1, b1 }, ("pads", new long[] { 1, 1, 1, 1 }));
-        h = Qdq(w, w.Node("Relu", new[] { h }), s1, zp(-128), type);
-        h = Qdq(w, w.Node("MaxPool", new[] { h }, ("kernel_shape", new long[] { 2, 2 }), ("strides", new long[] { 2, 2 })), s1, zp(-128), type);
-        var (wg, bg) = QuantizedWeights(w, random, 8, 4, 3, s1);
-        h = Qdq(w, w.Node("Conv", new[] { h, wg, bg }, ("pads", new long[] { 1, 1, 1, 1 }), ("group", 2L)), s5, zp(-7), type);
-        var (w2, b2) = QuantizedWeights(w, random, 8, 1, 3, s5);
-        h = Qdq(w, w.Node("Conv", new[] { h, w2, b2 }, ("pads", new long[] { 1, 1, 1, 1 }), ("group", 8L)), s2, zp(5), type);
-        // A pooling output in its own scale, as onnxruntime's quantizer may give it: a requantization follows.
-        h = Qdq(w, w.Node("GlobalAveragePool", new[] { h }), s3, zp(-2), type);
-        h = Qdq(w, w.Node("Flatten", new[] { h }), s3, zp(-2), type);
-        var (w3, b3) = QuantizedWeights(w, random, 5, 8, 0, s3);
-        h = Qdq(w, w.Node("Gemm", new[] { h, w3, b3 }, ("transB", 1L)), s4, zp(0), type);
-        w.Node("Identity", new[] { h });
-        w.RenameLastOutput("y");
-        w.Output("y", W.Float, 1, 5);
-        (inputScale, inputZeroPoint, outputScale) = (s0, zp(3), s4);
-        return w.Write();
-    }
-
     [Theory]
     [InlineData(1, W.Int8)]
     [InlineData(2, W.UInt8)]
     public void QdqCnn_IsInt8Throughout_AndCloseToOnnxRuntime(int seed, int type)
     {
-        byte[] model = Cnn(seed, type, out float s0, out int inputZeroPoint, out float s4);
+        byte[] model = OnnxTestModels.QdqCnn(seed, type, out float s0, out int inputZeroPoint, out float s4);
         var random = new Random(seed + 100);
         var imported = ModelReader.Read(model, "cnn.onnx").Value!;
         var kinds = imported.Main.Operators.Select(op => $"{op.Kind}:{DataTypes.Name(imported.Main.Tensors[op.Outputs[0]].Type)}").ToList();
