@@ -66,4 +66,47 @@ public class OnnxQdqChainTests
         Assert.True(worst <= 3, $"largest difference {worst} LSB");
         Assert.True(equal >= total / 2, $"only {equal} of {total} equal");
     }
+
+    /// <summary>uint8 weights: zero point 128 is symmetric int8 (q − 128), exact; any other zero point is asymmetric
+    /// weights, which the int8 specification does not take (TML1017).</summary>
+    [Theory]
+    [InlineData(128)]
+    [InlineData(120)]
+    public void UInt8Weights_WithZeroPoint128_AreSymmetricInt8_OthersRefused(int weightZeroPoint)
+    {
+        var random = new Random(weightZeroPoint);
+        var w = new W();
+        string x = w.Input("x", W.Float, 1, 3, 6, 6);
+        string sIn = w.Scalar(0.03f), zIn = w.ZeroPoint(W.UInt8, 130);
+        string xd = w.Node("DequantizeLinear", new[] { w.Node("QuantizeLinear", new[] { x, sIn, zIn }), sIn, zIn });
+        var weights = Enumerable.Range(0, 4 * 3 * 3 * 3).Select(_ => (byte)(weightZeroPoint + random.Next(-63, 64))).ToArray();
+        string wd = w.Node("DequantizeLinear", new[] { w.Initializer(W.UInt8, new[] { 4, 3, 3, 3 }, weights), w.Scalar(0.01f), w.ZeroPoint(W.UInt8, weightZeroPoint) });
+        string y = w.Node("Conv", new[] { xd, wd }, ("pads", new long[] { 1, 1, 1, 1 }));
+        string sOut = w.Scalar(0.08f), zOut = w.ZeroPoint(W.UInt8, 128);
+        w.Node("DequantizeLinear", new[] { w.Node("QuantizeLinear", new[] { y, sOut, zOut }), sOut, zOut });
+        w.RenameLastOutput("y");
+        w.Output("y", W.Float, 1, 4, 6, 6);
+        byte[] model = w.Write();
+        var imported = ModelReader.Read(model, "u8.onnx").Value!;
+        var lowered = Lowerer.Lower(imported);
+        if (weightZeroPoint != 128)
+        {
+            Assert.Null(lowered.Value);
+            Assert.Contains(lowered.Diagnostics, d => d.Id == "TML1017");
+            return;
+        }
+        var conv = Assert.Single(imported.Main.Operators, op => op.Kind == OpKind.Conv2D);
+        Assert.Equal(DataType.Int8, imported.Main.Tensors[conv.Inputs[1]].Type);
+        Assert.Equal(0, imported.Main.Tensors[conv.Inputs[1]].Quantization!.ZeroPoint);
+        using var session = new InferenceSession(model);
+        using var executor = new PlanExecutor(lowered.Value!);
+        var input = Enumerable.Range(0, 3 * 6 * 6).Select(_ => (random.Next(0, 256) - 130) * 0.03f).ToArray();
+        using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(input, new[] { 1, 3, 6, 6 })) });
+        var expected = results.First().AsEnumerable<float>().ToArray();
+        MemoryMarshal.AsBytes(input.AsSpan()).CopyTo(executor.Input(0));
+        executor.Run();
+        var actual = MemoryMarshal.Cast<byte, float>(executor.Output(0)).ToArray();
+        int worst = expected.Zip(actual, (e, a) => (int)Math.Round(Math.Abs(e - a) / 0.08f)).Max();
+        Assert.True(worst <= 1, $"largest difference {worst} LSB");
+    }
 }
