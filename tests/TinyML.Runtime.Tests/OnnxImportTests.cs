@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System;
 using System.Linq;
-using System.Runtime.InteropServices;
-using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 using TinyML.Compiler;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;
@@ -36,18 +33,12 @@ public class OnnxImportTests
         imported = read.Value!;
         var lowered = Lowerer.Lower(imported);
         Assert.True(lowered.Value is not null, string.Join("\n", lowered.Diagnostics));
-        using var session = new InferenceSession(model);
-        using var executor = new PlanExecutor(lowered.Value!);
+        using var oracle = new OnnxRuntimeOracle(model, lowered.Value!, shape);
         var random = new Random(seed);
         double worst = 0;
         for (int trial = 0; trial < 3; trial++)
         {
-            var input = Random(random, shape.Aggregate(1, (p, d) => p * d));
-            using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(input, shape)) });
-            var expected = results.First().AsEnumerable<float>().ToArray();
-            MemoryMarshal.AsBytes(input.AsSpan()).CopyTo(executor.Input(0));
-            executor.Run();
-            var actual = MemoryMarshal.Cast<byte, float>(executor.Output(0)).ToArray();
+            var (expected, actual) = oracle.Run(Random(random, shape.Aggregate(1, (p, d) => p * d)));
             Assert.Equal(expected.Length, actual.Length);
             double magnitude = Math.Max(1e-6, expected.Max(Math.Abs));
             worst = Math.Max(worst, expected.Zip(actual, (e, a) => Math.Abs(e - a) / magnitude).Max());

@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System;
 using System.Linq;
-using System.Runtime.InteropServices;
-using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 using TinyML.Compiler;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;
@@ -41,26 +38,9 @@ public class OnnxQdqChainTests
         Assert.Contains(imported.Main.Operators, op => op.Kind == OpKind.DepthwiseConv2D);
         Assert.Equal(3, imported.Main.Operators.Count(op => op.Kind == OpKind.Conv2D));
 
-        var plan = Lowerer.Lower(imported).Value!;
-        using var session = new InferenceSession(model);
-        using var executor = new PlanExecutor(plan);
-        int worst = 0, equal = 0, total = 0;
-        for (int trial = 0; trial < 8; trial++)
-        {
-            var input = Enumerable.Range(0, 3 * 12 * 12).Select(_ => (random.Next(type == W.UInt8 ? 0 : -128, type == W.UInt8 ? 256 : 128) - inputZeroPoint) * s0).ToArray();
-            using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(input, new[] { 1, 3, 12, 12 })) });
-            var expected = results.First().AsEnumerable<float>().ToArray();
-            MemoryMarshal.AsBytes(input.AsSpan()).CopyTo(executor.Input(0));
-            executor.Run();
-            var actual = MemoryMarshal.Cast<byte, float>(executor.Output(0)).ToArray();
-            foreach (var (e, a) in expected.Zip(actual))
-            {
-                int lsb = (int)Math.Round(Math.Abs(e - a) / s4);
-                worst = Math.Max(worst, lsb);
-                equal += lsb == 0 ? 1 : 0;
-                total++;
-            }
-        }
+        using var oracle = new OnnxRuntimeOracle(model, Lowerer.Lower(imported).Value!, new[] { 1, 3, 12, 12 });
+        var differences = oracle.Differences(Enumerable.Range(0, 8).Select(_ => OnnxRuntimeOracle.GridInput(random, 3 * 12 * 12, s0, inputZeroPoint, type == W.UInt8)), s4);
+        int worst = differences.Max(), equal = differences.Count(d => d == 0), total = differences.Length;
         _output.WriteLine($"{equal} of {total} outputs equal to onnxruntime's, largest difference {worst} LSB");
         // One LSB per requantization can add up over seven requantizations; most outputs stay equal.
         Assert.True(worst <= 3, $"largest difference {worst} LSB");
@@ -98,15 +78,8 @@ public class OnnxQdqChainTests
         var conv = Assert.Single(imported.Main.Operators, op => op.Kind == OpKind.Conv2D);
         Assert.Equal(DataType.Int8, imported.Main.Tensors[conv.Inputs[1]].Type);
         Assert.Equal(0, imported.Main.Tensors[conv.Inputs[1]].Quantization!.ZeroPoint);
-        using var session = new InferenceSession(model);
-        using var executor = new PlanExecutor(lowered.Value!);
-        var input = Enumerable.Range(0, 3 * 6 * 6).Select(_ => (random.Next(0, 256) - 130) * 0.03f).ToArray();
-        using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(input, new[] { 1, 3, 6, 6 })) });
-        var expected = results.First().AsEnumerable<float>().ToArray();
-        MemoryMarshal.AsBytes(input.AsSpan()).CopyTo(executor.Input(0));
-        executor.Run();
-        var actual = MemoryMarshal.Cast<byte, float>(executor.Output(0)).ToArray();
-        int worst = expected.Zip(actual, (e, a) => (int)Math.Round(Math.Abs(e - a) / 0.08f)).Max();
+        using var oracle = new OnnxRuntimeOracle(model, lowered.Value!, new[] { 1, 3, 6, 6 });
+        int worst = oracle.Differences(new[] { OnnxRuntimeOracle.GridInput(random, 3 * 6 * 6, 0.03f, 130, uint8: true) }, 0.08f).Max();
         Assert.True(worst <= 1, $"largest difference {worst} LSB");
     }
 }

@@ -74,10 +74,6 @@ public class OnnxQdqTests
         return data;
     }
 
-    /// <summary>A float input exactly on the quantization grid, so that rounding the input never meets a tie.</summary>
-    private static float[] GridInput(Random random, int count, float scale, int zeroPoint, bool uint8) =>
-        Enumerable.Range(0, count).Select(_ => (random.Next(uint8 ? 0 : -128, uint8 ? 256 : 128) - zeroPoint) * scale).ToArray();
-
     private static (string Scale, string ZeroPoint) Parameters(W w, float scale, int type, int zeroPoint) => (w.Scalar(scale), w.ZeroPoint(type, zeroPoint));
 
     private static byte[] ConvModel(ConvCase c, out int[] inputShape, out float inputScale, out int inputZeroPoint)
@@ -158,7 +154,7 @@ public class OnnxQdqTests
             var onnxRuntime = Lowerer.Lower(imported, null, LoweringOptions.Default with { Rounding = RequantizationRounding.OnnxRuntime }).Value!;
             Assert.Contains(onnxRuntime.Calls, call => call.Kernel.EndsWith("_float_requant", StringComparison.Ordinal));
             Assert.DoesNotContain(tflite.Calls, call => call.Kernel.EndsWith("_float_requant", StringComparison.Ordinal));
-            var input = GridInput(new Random(c.Seed + 2000), shape.Aggregate(1, (p, d) => p * d), inputScale, inputZeroPoint, c.UInt8);
+            var input = OnnxRuntimeOracle.GridInput(new Random(c.Seed + 2000), shape.Aggregate(1, (p, d) => p * d), inputScale, inputZeroPoint, c.UInt8);
             var a = Run(tflite, input);
             var b = Run(onnxRuntime, input);
             differing += a.Zip(b, (x, y) => x != y ? 1 : 0).Sum();
@@ -260,18 +256,9 @@ public class OnnxQdqTests
         // The output's LSB: the scale of the int8 tensor the final DEQUANTIZE reads.
         var dequantize = imported.Main.Operators.Last(op => op.Kind == OpKind.Dequantize);
         float lsb = imported.Main.Tensors[dequantize.Inputs[0]].Quantization!.Scale;
-        using var session = new InferenceSession(model);
+        using var oracle = new OnnxRuntimeOracle(model, plan, shape);
         var random = new Random(seed + 1000);
-        var differences = new List<int>();
-        for (int trial = 0; trial < 3; trial++)
-        {
-            var input = GridInput(random, shape.Aggregate(1, (p, d) => p * d), inputScale, inputZeroPoint, uint8);
-            using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(input, shape)) });
-            var expected = results.First().AsEnumerable<float>().ToArray();
-            var actual = Run(plan, input);
-            Assert.Equal(expected.Length, actual.Length);
-            differences.AddRange(expected.Zip(actual, (e, a) => (int)Math.Round(Math.Abs(e - a) / lsb)));
-        }
-        return (differences.ToArray(), lsb, imported);
+        var differences = oracle.Differences(Enumerable.Range(0, 3).Select(_ => OnnxRuntimeOracle.GridInput(random, shape.Aggregate(1, (p, d) => p * d), inputScale, inputZeroPoint, uint8)), lsb);
+        return (differences, lsb, imported);
     }
 }
