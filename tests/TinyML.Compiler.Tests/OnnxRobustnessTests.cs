@@ -18,11 +18,17 @@ public class OnnxRobustnessTests
     {
         "models/mnist-8/model.onnx", "models/sine/model.onnx", "node/test_averagepool_2d_pads_count_include_pad/model.onnx",
         "node/test_maxpool_2d_pads/model.onnx", "node/test_split_equal_parts_2d/model.onnx", "node/test_softmax_axis_1/model.onnx",
+        QdqCnn,
     };
+
+    /// <summary>A QDQ CNN written by the tests (OnnxTestModels): mutations reach the QDQ passes.</summary>
+    private const string QdqCnn = "written/qdq-cnn.onnx";
 
     public static TheoryData<string> Cases() => new(Files);
 
-    private static byte[] Bytes(string file) => File.ReadAllBytes(Path.Combine(OnnxCases.Root, file));
+    private static byte[] Bytes(string file) => file == QdqCnn
+        ? Runtime.Tests.OnnxTestModels.QdqCnn(4, Runtime.Tests.OnnxGraphWriter.UInt8, out _, out _, out _)
+        : File.ReadAllBytes(Path.Combine(OnnxCases.Root, file));
 
     [Theory]
     [MemberData(nameof(Cases))]
