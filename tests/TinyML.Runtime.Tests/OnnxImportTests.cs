@@ -116,4 +116,24 @@ public class OnnxImportTests
         _output.WriteLine(string.Join(" ", imported.Main.Operators.Select(op => op.Kind)));
         Assert.True(worst < 1e-5, $"relative difference {worst}");
     }
+
+    [Fact]
+    public void ExplicitPad_InFrontOfAConvolution_OnAnNchwInput_FoldsIntoIt()
+    {
+        // PyTorch's export of an asymmetric padding: a Pad node on the NCHW input, then a VALID strided convolution,
+        // with an odd channel count.
+        var random = new Random(13);
+        var w = new W();
+        string x = w.Input("x", W.Float, 1, 5, 9, 7);
+        string p = w.Node("Pad", new[] { x, w.Initializer(W.Int64, new[] { 8 }, new long[] { 0, 0, 1, 2, 0, 0, 2, 1 }) });
+        w.Node("Conv", new[] { p, Weights(w, random, 3, 5, 3, 3), Weights(w, random, 3) }, ("strides", new long[] { 2, 2 }));
+        w.RenameLastOutput("y");
+        w.Output("y", W.Float, 1, 3, 6, 4);
+        byte[] model = w.Write();
+        double worst = Compare(model, new[] { 1, 5, 9, 7 }, 13, out var imported);
+        Assert.True(worst < 1e-5, $"relative difference {worst}");
+        // The layout change comes first, so the PAD stands in front of the convolution and folds into it.
+        var plan = Lowerer.Lower(imported).Value!;
+        Assert.DoesNotContain(plan.Calls, call => call.Kernel.StartsWith("tml_pad", StringComparison.Ordinal));
+    }
 }

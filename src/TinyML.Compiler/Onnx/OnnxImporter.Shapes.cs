@@ -157,7 +157,7 @@ internal sealed partial class OnnxImporter
         }
         // No data move: the same IR tensor, read with another permutation (IR axis i now holds output axis inverse[L[i]]).
         var inverse = Inverse(perm);
-        Define(node.Output(0), new OnnxValue(node.Output(0), x.Type, shape) { Tensor = x.Tensor, Layout = x.Layout.Select(a => inverse[a]).ToArray(), Producer = x.Producer });
+        Define(node.Output(0), new OnnxValue(node.Output(0), x.Type, shape) { Tensor = x.Tensor, Layout = x.Layout.Select(a => inverse[a]).ToArray() });
     }
 
     private void Concat(OnnxNode node)
@@ -346,15 +346,19 @@ internal sealed partial class OnnxImporter
             end[padded[i]] = (int)pads[i + padded.Length];
         }
         var shape = x.Shape.Select((d, i) => d + begin[i] + end[i]).ToArray();
-        var paddings = x.Layout.SelectMany(a => new long[] { begin[a], end[a] }).ToArray();
-        int input = x.Tensor;
+        // A spatial pad of an NCHW tensor feeds a convolution or pooling: pad it as NHWC, so the layout change comes
+        // first and PAD folding finds the PAD in front of the window.
+        bool spatial = x.Rank == 4 && begin[0] == 0 && end[0] == 0 && begin[1] == 0 && end[1] == 0;
+        var layout = spatial ? ChannelsLast(4) : x.Layout;
+        var paddings = layout.SelectMany(a => new long[] { begin[a], end[a] }).ToArray();
+        int input = TensorIn(x, layout);
         int paddingsTensor = AddConstant(node.Name("paddings"), DataType.Int32, new[] { x.Rank, 2 }, OnnxConstant.Of(paddings, x.Rank, 2).Bytes(DataType.Int32));
         if (value == 0)
-            Produce(node.Output(0), x.Type, shape, x.Layout, t => Emit(OpKind.Pad, new[] { input, paddingsTensor }, new[] { t }));
+            Produce(node.Output(0), x.Type, shape, layout, t => Emit(OpKind.Pad, new[] { input, paddingsTensor }, new[] { t }));
         else
         {
             int fill = FloatScalar(node.Name("value"), value);
-            Produce(node.Output(0), x.Type, shape, x.Layout, t => Emit(OpKind.PadV2, new[] { input, paddingsTensor, fill }, new[] { t }));
+            Produce(node.Output(0), x.Type, shape, layout, t => Emit(OpKind.PadV2, new[] { input, paddingsTensor, fill }, new[] { t }));
         }
     }
 
@@ -412,7 +416,7 @@ internal sealed partial class OnnxImporter
         var x = Value(node.Input(0));
         if (node.OpType == "Dropout" && node.OutputCount > 1 && node.Proto.Output[1].Length > 0 && Uses(node.Proto.Output[1]) > 0)
             throw Refuse(DiagnosticIds.UnsupportedOperator, "the mask output of Dropout is not supported");
-        Define(node.Output(0), new OnnxValue(node.Output(0), x.Type, x.Shape) { Constant = x.Constant, Tensor = x.Tensor, Layout = x.Layout, Producer = x.Producer });
+        Define(node.Output(0), new OnnxValue(node.Output(0), x.Type, x.Shape) { Constant = x.Constant, Tensor = x.Tensor, Layout = x.Layout });
     }
 
     private void Cast(OnnxNode node)
