@@ -51,14 +51,6 @@ public sealed class FloatOpsTests : IDisposable
         return lowered.Value!;
     }
 
-    private static byte[] Run(TinyML.Compiler.Plan.ExecutionPlan plan, byte[] input)
-    {
-        using var run = new PlanExecutor(plan);
-        input.CopyTo(run.Input(0));
-        run.Run();
-        return run.Output(0).ToArray();
-    }
-
     /// <summary>TFLite 2.9's float HARD_SWISH as this build computes it: x * min(max(x + 3, 0), 6) times the float
     /// nearest 1/6 (a reciprocal for TFLM's division by 6), which can differ from TFLM's in the last bit.</summary>
     private static float ReciprocalHardSwish(float x)
@@ -98,7 +90,7 @@ public sealed class FloatOpsTests : IDisposable
                 byte[] expected = FloatOpsCases.Reference(c, input);
                 foreach (var (technique, options) in ConformanceTests.Techniques)
                 {
-                    byte[] ours = Run(Lower(read, options), input);
+                    byte[] ours = PatchTests.Run(Lower(read, options), input);
                     Assert.True(expected.SequenceEqual(ours), $"{c.Label} ({technique}): differs from the TFLM reference arithmetic at {FirstDifference(ours, expected, input)}");
                 }
                 byte[] tflite = _tflite.Run(file, input);

@@ -28,14 +28,6 @@ public sealed class OrtRoundingCEmitterTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static byte[] OnTheHost(ExecutionPlan plan, byte[] input)
-    {
-        using var executor = new PlanExecutor(plan);
-        input.CopyTo(executor.Input(0));
-        executor.Run();
-        return executor.Output(0).ToArray();
-    }
-
     [Fact]
     public void EmittedC_GivesTheHostExecutorsBytes()
     {
@@ -56,9 +48,9 @@ public sealed class OrtRoundingCEmitterTests : IDisposable
                 File.WriteAllBytes(input, inputs[v]);
                 var run = CEmitterHostTests.Run(exe, input, output);
                 Assert.True(run.Code == 0, run.Output);
-                var expected = OnTheHost(plan, inputs[v]);
+                var expected = PatchTests.Run(plan, inputs[v]);
                 Assert.True(expected.AsSpan().SequenceEqual(File.ReadAllBytes(output)), $"seed {seed}, vector {v}: the emitted C differs from the host executor");
-                var other = OnTheHost(tflite, inputs[v]);
+                var other = PatchTests.Run(tflite, inputs[v]);
                 differing += expected.Zip(other, (a, b) => a != b ? 1 : 0).Sum();
                 total += expected.Length;
             }

@@ -52,14 +52,6 @@ public sealed class ResizeAndMovementTests : IDisposable
         return lowered.Value!;
     }
 
-    private static byte[] Run(TinyML.Compiler.Plan.ExecutionPlan plan, byte[] input)
-    {
-        using var run = new PlanExecutor(plan);
-        input.CopyTo(run.Input(0));
-        run.Run();
-        return run.Output(0).ToArray();
-    }
-
     private static int FirstDifference(byte[] a, byte[] b) => Enumerable.Range(0, Math.Min(a.Length, b.Length)).FirstOrDefault(i => a[i] != b[i]);
 
     /// <summary>TFLite 2.9 runs its optimized float kernels: RESIZE_BILINEAR weights the corners in another operation
@@ -102,7 +94,7 @@ public sealed class ResizeAndMovementTests : IDisposable
                 byte[] expected = c.Reference(input);
                 foreach (var (technique, options) in ConformanceTests.Techniques)
                 {
-                    byte[] ours = Run(Lower(read, options), input);
+                    byte[] ours = PatchTests.Run(Lower(read, options), input);
                     Assert.True(expected.SequenceEqual(ours), $"{c.Label} ({technique}): differs from the TFLM reference arithmetic at byte {FirstDifference(ours, expected)}");
                 }
                 // TFLite 2.9 has no int16 DEPTH_TO_SPACE or SPACE_TO_DEPTH (its Prepare refuses them).
