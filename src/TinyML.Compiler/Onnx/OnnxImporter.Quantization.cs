@@ -74,7 +74,7 @@ internal sealed partial class OnnxImporter
         // One DEQUANTIZE per tensor (QOperator nodes each dequantize their inputs), so layout moves happen once.
         if (_dequantized.TryGetValue(input, out var done) && done.Layout.SequenceEqual(x.Layout))
         {
-            Define(node.Output(0), new OnnxValue(node.Output(0), OnnxTypes.Float, x.Shape) { Tensor = done.Tensor, Layout = done.Layout, Producer = done.Producer });
+            Define(node.Output(0), new OnnxValue(node.Output(0), OnnxTypes.Float, x.Shape) { Tensor = done.Tensor, Layout = done.Layout });
             return;
         }
         _dequantized[input] = Produce(node.Output(0), OnnxTypes.Float, x.Shape, x.Layout, t => Emit(OpKind.Dequantize, new[] { input }, new[] { t }));

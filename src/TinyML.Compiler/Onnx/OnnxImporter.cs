@@ -34,8 +34,6 @@ internal sealed class OnnxValue
     /// <summary>The IR tensor of a run-time value, or -1.</summary>
     public int Tensor { get; init; } = -1;
     public int[] Layout { get; init; } = Array.Empty<int>();
-    /// <summary>The IR operator that wrote <see cref="Tensor"/>, or null for a graph input.</summary>
-    public Operator? Producer { get; init; }
 }
 
 /// <summary>A refusal found while importing one node: the TML code and what to say.</summary>
@@ -307,7 +305,6 @@ internal sealed partial class OnnxImporter
     /// <summary>How many nodes and graph outputs read a value.</summary>
     private int Uses(string name) => _uses.TryGetValue(name, out int n) ? n : 0;
 
-    private bool IsGraphOutput(string name) => _proto.Graph.Output.Any(o => o.Name == name);
 
     // ---- IR emission --------------------------------------------------------------------------------------------
 
@@ -338,15 +335,15 @@ internal sealed partial class OnnxImporter
 
     /// <summary>
     /// The run-time value of a node output: a new IR tensor in <paramref name="layout"/> (ONNX shape permuted),
-    /// written by the operator <paramref name="emit"/> returns for it.
+    /// written by the operator <paramref name="emit"/> adds for it.
     /// </summary>
-    private OnnxValue Produce(string name, int type, int[] shape, int[] layout, Func<int, Operator> emit)
+    private OnnxValue Produce(string name, int type, int[] shape, int[] layout, Action<int> emit)
     {
         var irType = OnnxTypes.RunTime(type) ?? throw Refuse(DiagnosticIds.UnsupportedTypeCombination, $"'{name}' would be a run-time {OnnxTypes.Name(type)} tensor, which no kernel computes");
         if (Shapes.ElementCount(shape) < 0) throw Refuse(DiagnosticIds.InvalidShape, $"'{name}' would have the shape {Shapes.Format(shape)}");
         int t = AddTensor(name, irType, Permute(shape, layout));
-        var op = emit(t);
-        var value = new OnnxValue(name, type, shape) { Tensor = t, Layout = layout, Producer = op };
+        emit(t);
+        var value = new OnnxValue(name, type, shape) { Tensor = t, Layout = layout };
         Define(name, value);
         return value;
     }
@@ -449,8 +446,8 @@ internal sealed partial class OnnxImporter
         var source = _graph.Tensors[value.Tensor];
         int t = AddTensor(value.Name + $"/rank{rank}", source.Type, irShape);
         _graph.Tensors[t].Quantization = source.Quantization;
-        var op = Emit(OpKind.Reshape, new[] { value.Tensor, AddInts(value.Name + $"/rank{rank}_shape", irShape) }, new[] { t }, new ReshapeOptions(irShape));
-        return new OnnxValue(value.Name, value.Type, shape) { Tensor = t, Layout = layout, Producer = op };
+        Emit(OpKind.Reshape, new[] { value.Tensor, AddInts(value.Name + $"/rank{rank}_shape", irShape) }, new[] { t }, new ReshapeOptions(irShape));
+        return new OnnxValue(value.Name, value.Type, shape) { Tensor = t, Layout = layout };
     }
 
     /// <summary>The output shape of numpy-style broadcasting, or a refusal.</summary>

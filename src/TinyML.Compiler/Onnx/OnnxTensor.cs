@@ -83,8 +83,6 @@ internal sealed class OnnxConstant
 
     public static OnnxConstant Of(long[] values, params int[] shape) => new(OnnxTypes.Int64, shape, values, null);
 
-    public double this[int index] => Ints is not null ? Ints[index] : Floats![index];
-
     public long Int(int index) => Ints is not null ? Ints[index] : (long)Floats![index];
 
     public float Float(int index) => Floats is not null ? Floats[index] : Ints![index];
