@@ -36,6 +36,8 @@ public static class DiagnosticIds
     public const string NoNativeLibraryForRuntime = "TML0010";
     /// <summary>A TinyModel item names a model file that does not exist.</summary>
     public const string ModelFileNotFound = "TML0011";
+    /// <summary>A Train or LearningRate setting is not one the SDK knows.</summary>
+    public const string InvalidTrainMode = "TML0012";
 
     /// <summary>The native kernel library cannot be found or loaded.</summary>
     public const string NativeLibraryNotFound = "TML0100";
@@ -89,6 +91,8 @@ public static class DiagnosticIds
     public const string CorruptOnnxModel = "TML1020";
     /// <summary>An ONNX graph input's dynamic first dimension (a symbolic batch) is taken as 1 (warning).</summary>
     public const string DynamicDimensionFixed = "TML1021";
+    /// <summary>The model cannot be trained in the requested mode (no int8 FULLY_CONNECTED before a SOFTMAX output, ...).</summary>
+    public const string ModelNotTrainable = "TML1030";
 
     /// <summary>A float model must be quantized but no calibration data was given or found.</summary>
     public const string MissingCalibrationData = "TML2001";
@@ -115,6 +119,8 @@ public static class DiagnosticIds
     public const string RamBudgetNearlyFull = "TML3003";
     /// <summary>The model uses more than 90% of its flash budget.</summary>
     public const string FlashBudgetNearlyFull = "TML3004";
+    /// <summary>The model fits the RAM budget for inference, but not with what training adds.</summary>
+    public const string TrainingRamBudgetExceeded = "TML3005";
 
     /// <summary>A compiled plan container (.tmlmodel) is corrupt or of another format version.</summary>
     public const string InvalidPlanContainer = "TML3010";

@@ -19,8 +19,11 @@ public sealed unsafe class PlanExecutor : IDisposable
     private readonly List<IntPtr> _allocations = new();
     private readonly byte* _arena;
     private readonly byte* _state;
+    private readonly byte* _parameters;
     private readonly nint[] _constants;
     private readonly (IntPtr Function, string Shape, nint[] Args, KernelCall Call)[] _calls;
+    private readonly (IntPtr Function, string Shape, nint[] Args, KernelCall Call)[] _trainStep, _trainApply;
+    private double _learningRate;
     private bool _disposed;
 
     /// <summary>Prepares a plan: loads the kernel library, allocates and packs everything.</summary>
@@ -36,7 +39,15 @@ public sealed unsafe class PlanExecutor : IDisposable
             blob.CopyTo(new Span<byte>(p, blob.Length));
             return (nint)p;
         }).ToArray();
+        _parameters = Allocate(plan.ParameterBytes);
+        if (plan.Training is { } training)
+        {
+            training.InitialParameters.CopyTo(new Span<byte>(_parameters, training.InitialParameters.Length));
+            LearningRate = training.LearningRate;
+        }
         _calls = plan.Calls.Select(Prepare).ToArray();
+        _trainStep = plan.Training?.Step.Select(Prepare).ToArray() ?? Array.Empty<(IntPtr, string, nint[], KernelCall)>();
+        _trainApply = plan.Training?.Apply.Select(Prepare).ToArray() ?? Array.Empty<(IntPtr, string, nint[], KernelCall)>();
     }
 
     /// <summary>Loads a plan container embedded as a manifest resource (how generated model classes start).</summary>
@@ -68,6 +79,7 @@ public sealed unsafe class PlanExecutor : IDisposable
         {
             Region.Arena => _plan.ArenaBytes,
             Region.State => _plan.StateBytes,
+            Region.Parameters => _plan.ParameterBytes,
             Region.Constant when pointer.Blob >= 0 && pointer.Blob < _constants.Length => _plan.Constants[pointer.Blob].Length,
             _ => 0,
         };
@@ -78,6 +90,7 @@ public sealed unsafe class PlanExecutor : IDisposable
             Region.Null => 0,
             Region.Arena => (nint)(_arena + pointer.Offset),
             Region.State => (nint)(_state + pointer.Offset),
+            Region.Parameters => (nint)(_parameters + pointer.Offset),
             _ => _constants[pointer.Blob] + (nint)pointer.Offset,
         };
     }
@@ -144,11 +157,99 @@ public sealed unsafe class PlanExecutor : IDisposable
     public void Run()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        foreach (var (function, shape, args, call) in _calls)
+        Invoke(_calls);
+    }
+
+    private static void Invoke((IntPtr Function, string Shape, nint[] Args, KernelCall Call)[] calls)
+    {
+        foreach (var (function, shape, args, call) in calls)
         {
             int status = KernelSignatures.Invoke(function, shape, args);
             if (status != 0) throw Mismatch(call, $"returned status {status}");
         }
+    }
+
+    // ---- training (docs/training.md) ------------------------------------------------------------------------
+
+    /// <summary>Whether the plan was built with training (<c>Train</c> on the model).</summary>
+    public bool CanTrain => _plan.Training is not null;
+
+    private TrainingPlan Training => _plan.Training ?? throw new InvalidOperationException(
+        "this model was built without training: set Train=\"head\" on its TinyModel item (docs/training.md)");
+
+    private int* Control => (int*)(_parameters + Training.ControlOffset);
+
+    /// <summary>The learning rate of the next updates; the plan's default at start. Stored as TFLite's fixed-point
+    /// multiplier and shift, which the kernels read; throws <see cref="ArgumentOutOfRangeException"/> unless finite and above 0.</summary>
+    public double LearningRate
+    {
+        get => _learningRate;
+        set
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var (multiplier, shift) = TrainingPlan.EncodeLearningRate(value);
+            Control[TrainingPlan.ControlRateMultiplier] = multiplier;
+            Control[TrainingPlan.ControlRateShift] = shift;
+            _learningRate = value;
+        }
+    }
+
+    /// <summary>
+    /// Runs the model on the input in place and adds this sample's update to the master weights, divided by
+    /// <paramref name="batchSize"/>; the forward pass's weights change only at <see cref="ApplyUpdates"/>. Throws
+    /// <see cref="ArgumentOutOfRangeException"/> for a label outside [0, classes) or a batch size below 1.
+    /// </summary>
+    public void Accumulate(int label, int batchSize = 1)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var training = Training;
+        if (label < 0 || label >= training.Classes)
+            throw new ArgumentOutOfRangeException(nameof(label), label, $"the label must be a class in [0, {training.Classes})");
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "the batch size must be at least 1");
+        Control[TrainingPlan.ControlLabel] = label;
+        Control[TrainingPlan.ControlBatch] = batchSize;
+        Invoke(_calls);
+        Invoke(_trainStep);
+    }
+
+    /// <summary>Rounds the master weights into the weights the forward pass reads.</summary>
+    public void ApplyUpdates()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _ = Training;
+        Invoke(_trainApply);
+    }
+
+    /// <summary>One SGD step on one sample whose input is already in place: <see cref="Accumulate"/> and <see cref="ApplyUpdates"/>.</summary>
+    public void Train(int label)
+    {
+        Accumulate(label);
+        ApplyUpdates();
+    }
+
+    private Span<byte> Exported => new(_parameters + Training.ExportOffset, checked((int)Training.ExportBytes));
+
+    /// <summary>What training changed (weights, biases and their masters), with a header that identifies the model's
+    /// layout; <see cref="ImportWeights"/> takes it back.</summary>
+    public byte[] ExportWeights()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return TrainedWeights.Write(Training.Fingerprint, Exported);
+    }
+
+    /// <summary>Restores weights from <see cref="ExportWeights"/> of the same model; throws <see cref="ArgumentException"/>
+    /// for bytes that are not, leaving the weights unchanged.</summary>
+    public void ImportWeights(ReadOnlySpan<byte> weights)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        TrainedWeights.Read(weights, Training.Fingerprint, Exported);
+    }
+
+    /// <summary>Restores the weights the model was built with.</summary>
+    public void ResetWeights()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Training.InitialParameters.AsSpan(checked((int)Training.ExportOffset), Exported.Length).CopyTo(Exported);
     }
 
     /// <summary>Zeroes the persistent state (SVDF memory), as at initialization.</summary>

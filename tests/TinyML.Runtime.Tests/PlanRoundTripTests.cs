@@ -101,7 +101,7 @@ public class PlanRoundTripTests
     public void AVersion1Container_ReadsAsAHostPlanWithoutMacs()
     {
         var plan = ConformanceTests.Lower(GoldenCase.All().Single(c => c.Name == "kws"));
-        var read = PlanContainer.Read(ProtobufPlanWriter.Write(plan, version: 1));
+        var read = PlanContainer.Read(ProtobufPlanWriter.Write(plan, formatVersion: 1));
         Assert.Empty(read.Diagnostics);
         Assert.Equal(ExecutionPlan.HostTarget, read.Value!.Target);
         Assert.Equal(0, read.Value.Macs);
@@ -113,7 +113,7 @@ public class PlanRoundTripTests
     public void ANewerContainer_IsTML3010_SayingToUpdate()
     {
         var plan = ConformanceTests.Lower(GoldenCase.All().Single(c => c.Name == "kws"));
-        var diagnostic = Assert.Single(PlanContainer.Read(ProtobufPlanWriter.Write(plan, version: ExecutionPlan.FormatVersion + 1), "app.tmlmodel").Diagnostics);
+        var diagnostic = Assert.Single(PlanContainer.Read(ProtobufPlanWriter.Write(plan, formatVersion: ExecutionPlan.FormatVersion + 1), "app.tmlmodel").Diagnostics);
         Assert.Equal("TML3010", diagnostic.Id);
         Assert.Contains($"plan format version {ExecutionPlan.FormatVersion + 1}", diagnostic.Message);
         Assert.Contains("written by a newer TinyML.Sdk", diagnostic.Message);

@@ -12,9 +12,11 @@ namespace TinyML.Runtime.Tests;
 /// </summary>
 internal static class ProtobufPlanWriter
 {
-    /// <summary>Serializes a plan; <paramref name="version"/> 1 writes the first format (no MACs, no target).</summary>
-    public static byte[] Write(ExecutionPlan plan, int version = ExecutionPlan.FormatVersion)
+    /// <summary>Serializes a plan; <paramref name="version"/> 1 writes the first format (no MACs, no target); by default
+    /// a plan without training is version 2.</summary>
+    public static byte[] Write(ExecutionPlan plan, int? formatVersion = null)
     {
+        int version = formatVersion ?? (plan.Training is null ? 2 : ExecutionPlan.FormatVersion);
         using var stream = new MemoryStream();
         var o = new CodedOutputStream(stream);
         o.WriteTag(1, WireFormat.WireType.LengthDelimited); o.WriteString(PlanContainer.Magic);
@@ -26,20 +28,36 @@ internal static class ProtobufPlanWriter
             o.WriteTag(5, WireFormat.WireType.LengthDelimited);
             o.WriteBytes(ByteString.CopyFrom(blob));
         }
-        foreach (var call in plan.Calls) Message(o, 6, w =>
-        {
-            w.WriteTag(1, WireFormat.WireType.Varint); w.WriteInt32(call.OperatorIndex);
-            w.WriteTag(2, WireFormat.WireType.LengthDelimited); w.WriteString(call.OperatorType);
-            w.WriteTag(3, WireFormat.WireType.LengthDelimited); w.WriteString(call.Kernel);
-            w.WriteTag(4, WireFormat.WireType.LengthDelimited); w.WriteString(call.Comment);
-            foreach (var arg in call.Args) Message(w, 5, a => WriteArg(a, arg));
-            if (version >= 2) { w.WriteTag(6, WireFormat.WireType.Varint); w.WriteInt64(call.Macs); }
-        });
+        foreach (var call in plan.Calls) Message(o, 6, w => WriteCall(w, call, version));
         foreach (var tensor in plan.Inputs) Message(o, 7, w => WriteTensor(w, tensor));
         foreach (var tensor in plan.Outputs) Message(o, 8, w => WriteTensor(w, tensor));
         if (version >= 2) { o.WriteTag(9, WireFormat.WireType.LengthDelimited); o.WriteString(plan.Target); }
+        if (version >= 3 && plan.Training is { } t) Message(o, 10, w =>
+        {
+            w.WriteTag(1, WireFormat.WireType.LengthDelimited); w.WriteBytes(ByteString.CopyFrom(t.InitialParameters));
+            w.WriteTag(2, WireFormat.WireType.LengthDelimited); w.WriteString(t.Mode);
+            w.WriteTag(3, WireFormat.WireType.Varint); w.WriteInt32(t.Classes);
+            w.WriteTag(4, WireFormat.WireType.Fixed32); w.WriteFloat(t.LearningRate);
+            w.WriteTag(5, WireFormat.WireType.Varint); w.WriteInt64(t.ControlOffset);
+            w.WriteTag(6, WireFormat.WireType.Varint); w.WriteInt64(t.ExportOffset);
+            w.WriteTag(7, WireFormat.WireType.Varint); w.WriteInt64(t.ExportBytes);
+            w.WriteTag(8, WireFormat.WireType.Varint); w.WriteInt64(t.TrainedValues);
+            w.WriteTag(9, WireFormat.WireType.Varint); w.WriteInt64(t.Fingerprint);
+            foreach (var call in t.Step) Message(w, 10, c => WriteCall(c, call, version));
+            foreach (var call in t.Apply) Message(w, 11, c => WriteCall(c, call, version));
+        });
         o.Flush();
         return stream.ToArray();
+    }
+
+    private static void WriteCall(CodedOutputStream w, KernelCall call, int version)
+    {
+        w.WriteTag(1, WireFormat.WireType.Varint); w.WriteInt32(call.OperatorIndex);
+        w.WriteTag(2, WireFormat.WireType.LengthDelimited); w.WriteString(call.OperatorType);
+        w.WriteTag(3, WireFormat.WireType.LengthDelimited); w.WriteString(call.Kernel);
+        w.WriteTag(4, WireFormat.WireType.LengthDelimited); w.WriteString(call.Comment);
+        foreach (var arg in call.Args) Message(w, 5, a => WriteArg(a, arg));
+        if (version >= 2) { w.WriteTag(6, WireFormat.WireType.Varint); w.WriteInt64(call.Macs); }
     }
 
     private static void Message(CodedOutputStream o, int field, Action<CodedOutputStream> body)

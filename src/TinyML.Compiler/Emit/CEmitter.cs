@@ -66,8 +66,28 @@ public static class CEmitter
         h.Append($"/* Runs one inference in `arena`. Inputs and outputs live in the arena at their _OFFSET.\n   Returns 0, or the first non-zero kernel status. */\n");
         h.Append($"int32_t {name}_invoke(uint8_t *arena);\n\n");
         h.Append($"/* Zeroes the persistent state (SVDF memory), as at start-up. */\nvoid {name}_reset_state(void);\n\n");
+        if (plan.Training is { } t) TrainingHeader(h, t, name, upper);
         h.Append("#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
         return h.ToString();
+    }
+
+    private static void TrainingHeader(StringBuilder h, TrainingPlan t, string name, string upper)
+    {
+        var (multiplier, shift) = TrainingPlan.EncodeLearningRate(t.LearningRate);
+        h.Append($"/* On-device training (Train=\"{t.Mode}\", docs/training.md): {t.TrainedValues} trained values in a {t.InitialParameters.Length}-byte\n");
+        h.Append("   parameter region (RAM), initialized from flash at start-up. A label is a class in [0, CLASSES). */\n");
+        h.Append($"#define {upper}_CLASSES {t.Classes}\n#define {upper}_PARAMETER_BYTES {t.InitialParameters.Length}\n");
+        h.Append($"#define {upper}_TRAINED_WEIGHT_BYTES {t.ExportBytes}\n");
+        h.Append($"/* The built-in learning rate {t.LearningRate.ToString("R", CultureInfo.InvariantCulture)} as multiplier * 2^(shift - 31). */\n");
+        h.Append($"#define {upper}_LEARNING_RATE_MULTIPLIER {multiplier}\n#define {upper}_LEARNING_RATE_SHIFT {shift}\n\n");
+        h.Append($"/* One SGD step: runs the model on the input in `arena`, then updates the trained weights toward `label`.\n   Returns 0, -1 for a bad argument, or the first non-zero kernel status. */\n");
+        h.Append($"int32_t {name}_train_step(uint8_t *arena, int32_t label);\n\n");
+        h.Append($"/* Mini-batches: accumulate `batch_size` samples (each divided by it), then apply once. */\n");
+        h.Append($"int32_t {name}_train_accumulate(uint8_t *arena, int32_t label, int32_t batch_size);\nint32_t {name}_train_apply(void);\n\n");
+        h.Append($"/* Sets the learning rate: rate = multiplier * 2^(shift - 31), multiplier in [2^30, 2^31) (TFLite's QuantizeMultiplier). */\n");
+        h.Append($"void {name}_set_learning_rate(int32_t multiplier, int32_t shift);\n\n");
+        h.Append($"/* The {upper}_TRAINED_WEIGHT_BYTES bytes training changes (weights, biases, their masters): save them to keep what was\n   learned, and copy them back after start-up to restore it. */\n");
+        h.Append($"uint8_t *{name}_trained_weights(void);\n\n");
     }
 
     private static string Comment(string text) => text.Replace("*/", "* /");
@@ -84,18 +104,50 @@ public static class CEmitter
         c.Append($"static uint8_t {name}_state[{Math.Max(1, plan.StateBytes)}] TML_ALIGNED16;\n");
         c.Append($"void {name}_reset_state(void) {{ memset({name}_state, 0, sizeof {name}_state); }}\n\n");
 
-        // Parameter structs that point only at constants are static const; any that point into the arena or state
-        // are built inside invoke, where the arena is known.
-        var body = new StringBuilder();
-        for (int i = 0; i < plan.Calls.Count; i++)
+        if (plan.Training is { } training)
         {
-            var call = plan.Calls[i];
+            Bytes(c, $"static uint8_t {name}_params[{Math.Max(1, training.InitialParameters.Length)}] TML_ALIGNED16", training.InitialParameters);
+            c.Append('\n');
+        }
+        string invoke = Calls(c, plan.Calls, name, "p");
+        c.Append($"\nint32_t {name}_invoke(uint8_t *arena)\n{{\n    int32_t status = 0;\n    if (arena == NULL) return -1;\n");
+        c.Append(invoke);
+        c.Append("    return status;\n}\n");
+        if (plan.Training is { } t) Training(c, t, name);
+        return c.ToString();
+    }
+
+    private static void Training(StringBuilder c, TrainingPlan t, string name)
+    {
+        string step = Calls(c, t.Step, name, "t"), apply = Calls(c, t.Apply, name, "a");
+        c.Append($"\nstatic int32_t *{name}_control(void) {{ return (int32_t *)(void *)({name}_params + {t.ControlOffset}); }}\n");
+        c.Append($"\nvoid {name}_set_learning_rate(int32_t multiplier, int32_t shift)\n{{\n");
+        c.Append($"    {name}_control()[{TrainingPlan.ControlRateMultiplier}] = multiplier;\n    {name}_control()[{TrainingPlan.ControlRateShift}] = shift;\n}}\n");
+        c.Append($"\nint32_t {name}_train_accumulate(uint8_t *arena, int32_t label, int32_t batch_size)\n{{\n    int32_t status = 0;\n");
+        c.Append($"    if (arena == NULL || label < 0 || label >= {t.Classes} || batch_size < 1) return -1;\n");
+        c.Append($"    {name}_control()[{TrainingPlan.ControlLabel}] = label;\n    {name}_control()[{TrainingPlan.ControlBatch}] = batch_size;\n");
+        c.Append($"    status = {name}_invoke(arena);\n    if (status != 0) return status;\n");
+        c.Append(step).Append("    return status;\n}\n");
+        c.Append($"\nint32_t {name}_train_apply(void)\n{{\n    int32_t status = 0;\n").Append(apply).Append("    return status;\n}\n");
+        c.Append($"\nint32_t {name}_train_step(uint8_t *arena, int32_t label)\n{{\n");
+        c.Append($"    int32_t status = {name}_train_accumulate(arena, label, 1);\n    return status != 0 ? status : {name}_train_apply();\n}}\n");
+        c.Append($"\nuint8_t *{name}_trained_weights(void) {{ return {name}_params + {t.ExportOffset}; }}\n");
+    }
+
+    /// <summary>The statements of a call list. Parameter structs that point only at constants or the parameter region
+    /// are static const; any that point into the arena or state are built in the function, where the arena is known.</summary>
+    private static string Calls(StringBuilder c, IReadOnlyList<KernelCall> calls, string name, string prefix)
+    {
+        var body = new StringBuilder();
+        for (int i = 0; i < calls.Count; i++)
+        {
+            var call = calls[i];
             var args = new List<string>();
             body.Append($"    /* {call.OperatorIndex}: {call.OperatorType} {Comment(call.Comment)} */\n");
             for (int a = 0; a < call.Args.Count; a++)
             {
                 var arg = call.Args[a];
-                string id = $"{name}_p{i}_{a}";
+                string id = $"{name}_{prefix}{i}_{a}";
                 switch (arg.Kind)
                 {
                     case ArgKind.Int32:
@@ -120,10 +172,7 @@ public static class CEmitter
             }
             body.Append($"    status = {call.Kernel}({string.Join(", ", args)});\n    if (status != 0) return status;\n");
         }
-        c.Append($"\nint32_t {name}_invoke(uint8_t *arena)\n{{\n    int32_t status = 0;\n    if (arena == NULL) return -1;\n");
-        c.Append(body);
-        c.Append("    return status;\n}\n");
-        return c.ToString();
+        return body.ToString();
     }
 
     private static string FieldValue(Field f, string name) => f.Type switch
@@ -149,6 +198,7 @@ public static class CEmitter
         Region.Null => "NULL",
         Region.Arena => $"(void *)(arena + {p.Offset})",
         Region.State => $"(void *)({name}_state + {p.Offset})",
+        Region.Parameters => $"(void *)({name}_params + {p.Offset})",
         _ => p.Offset == 0 ? $"(const void *){name}_c{p.Blob}" : $"(const void *)({name}_c{p.Blob} + {p.Offset})",
     };
 

@@ -50,6 +50,8 @@ public static partial class Lowerer
 
             public override RequantizationRounding Rounding => _context._options.Rounding;
 
+            public override bool IsTrained(int tensor) => _context._parameterOffset.ContainsKey(tensor);
+
             public override InPlaceKind? InPlace => _context._inPlace.TryGetValue(_context._op, out var pair) ? pair.Kind : null;
 
             public override void Call(string kernel, string comment, params Arg[] args) => _context.Call(kernel, comment, args);

@@ -30,7 +30,7 @@ public static partial class Lowerer
     {
         var validation = ModelValidator.Validate(model, file);
         if (validation.Any(d => d.Severity == Severity.Error)) return new Result<CompiledPlan>(null, validation);
-        var context = new Context(Unfolded(model.Main), file, LoweringOptions.None) { ForcedPatch = (prefixOperators, rows, columns, transposeWhole) };
+        var context = new Context(Unfolded(model.Main), file, LoweringOptions.None, model.Main.Outputs.Count, head: null) { ForcedPatch = (prefixOperators, rows, columns, transposeWhole) };
         var plan = context.Run();
         var diagnostics = validation.Concat(context.Diagnostics.Ordered()).ToList();
         return new Result<CompiledPlan>(context.Diagnostics.HasErrors ? null : plan, diagnostics);

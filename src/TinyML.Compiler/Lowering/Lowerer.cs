@@ -29,7 +29,18 @@ public static partial class Lowerer
     {
         var validation = ModelValidator.Validate(model, file);
         if (validation.Any(d => d.Severity == Severity.Error)) return new Result<CompiledPlan>(null, validation);
-        var context = new Context(options.FoldPads ? PadFolding.Fold(model.Main) : Unfolded(model.Main), file, options);
+        var folded = options.FoldPads ? PadFolding.Fold(model.Main) : Unfolded(model.Main);
+        TrainableHead? head = null;
+        if (options.Train is not null)
+        {
+            var (found, problem) = TrainableHead.Find(folded.Graph);
+            if (found is null)
+                return new Result<CompiledPlan>(null, validation.Append(new Diagnostic(DiagnosticIds.ModelNotTrainable, Severity.Error,
+                    $"the model cannot be trained (Train=\"{options.Train.Mode}\"): {problem}") { File = file }).ToList());
+            head = found;
+            folded = folded with { Graph = found.KeepingAlive(folded.Graph) };
+        }
+        var context = new Context(folded, file, options, model.Main.Outputs.Count, head);
         var plan = context.Run();
         var diagnostics = validation.Concat(context.Diagnostics.Ordered()).ToList();
         if (context.Diagnostics.HasErrors) return new Result<CompiledPlan>(null, diagnostics);
@@ -60,8 +71,12 @@ public static partial class Lowerer
         private IReadOnlyList<int> _order = Array.Empty<int>();
         private int _op;
 
-        public Context(FoldedGraph folded, string? file, LoweringOptions options)
+        // The graph's own outputs: training appends the tensors it keeps alive after them.
+        private readonly int _outputCount;
+
+        public Context(FoldedGraph folded, string? file, LoweringOptions options, int outputCount, TrainableHead? head)
         {
+            _outputCount = outputCount;
             var graph = folded.Graph;
             _graph = graph;
             _modelIndex = folded.OriginalIndex;
@@ -69,6 +84,7 @@ public static partial class Lowerer
             _options = options;
             _scratchOffset = new long[graph.Operators.Count];
             _plan.Target = options.Target;
+            if (head is not null) PlaceTrainedTensors(head, options.Train!);
         }
 
         public DiagnosticBag Diagnostics { get; } = new();
@@ -107,7 +123,8 @@ public static partial class Lowerer
                 }
             }
             foreach (int t in _graph.Inputs) _plan.Inputs.Add(Describe(t));
-            foreach (int t in _graph.Outputs) _plan.Outputs.Add(Describe(t));
+            foreach (int t in _graph.Outputs.Take(_outputCount)) _plan.Outputs.Add(Describe(t));
+            if (_training is not null && !Diagnostics.HasErrors) LowerTraining();
             ToModelIndices();
             return _plan;
         }
@@ -179,6 +196,7 @@ public static partial class Lowerer
         {
             if (index < 0) return Pointer.Null;
             var tensor = T(index);
+            if (_parameterOffset.TryGetValue(index, out long parameter)) return Pointer.Parameters(parameter);
             if (tensor.Data is { } data)
             {
                 if (!_constants.TryGetValue(index, out var pointer))

@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using TinyML.Compiler.Diagnostics;
+
 namespace TinyML.Compiler.Lowering;
 
 /// <summary>How patch-based inference (MCUNetV2) is chosen.</summary>
@@ -59,4 +65,39 @@ public sealed record LoweringOptions
 
     /// <summary>What the plan is for: "host" or a Cortex-M core; recorded in the plan (<c>ExecutionPlan.Target</c>).</summary>
     public string Target { get; init; } = Plan.ExecutionPlan.HostTarget;
+
+    /// <summary>On-device training to plan (<see cref="TrainingOptions"/>); null for inference only.</summary>
+    public TrainingOptions? Train { get; init; }
+}
+
+/// <summary>
+/// What a trainable build trains (docs/training.md): <c>Train="head"</c>, the classifier's FULLY_CONNECTED before the
+/// SOFTMAX (weights and bias), with <see cref="LearningRate"/> as the generated class's starting rate.
+/// </summary>
+public sealed record TrainingOptions(string Mode, float LearningRate = TrainingOptions.DefaultLearningRate)
+{
+    /// <summary>The starting learning rate when none is given.</summary>
+    public const float DefaultLearningRate = 0.01f;
+
+    /// <summary>The modes there are.</summary>
+    public static readonly IReadOnlyList<string> Modes = new[] { "head" };
+
+    /// <summary>Reads a <c>Train</c> value: null or empty (or "none") for inference only; an unknown mode or a rate that
+    /// is not a finite number above 0 is the TML0012 error.</summary>
+    public static (TrainingOptions? Options, Diagnostic? Error) Parse(string? mode, string? learningRate = null)
+    {
+        if (string.IsNullOrWhiteSpace(mode) || string.Equals(mode!.Trim(), "none", StringComparison.OrdinalIgnoreCase))
+            return (null, null);
+        string m = mode.Trim().ToLowerInvariant();
+        if (!Modes.Contains(m))
+            return Error($"Train=\"{mode}\" is not a training mode; use one of: {string.Join(", ", Modes)} (or leave it empty for inference only)");
+        float rate = DefaultLearningRate;
+        if (!string.IsNullOrWhiteSpace(learningRate) &&
+            (!float.TryParse(learningRate, NumberStyles.Float, CultureInfo.InvariantCulture, out rate) || !(rate > 0) || float.IsInfinity(rate) || rate > 1e6f))
+            return Error($"LearningRate=\"{learningRate}\" is not a number above 0 (for example 0.01)");
+        return (new TrainingOptions(m, rate), null);
+    }
+
+    private static (TrainingOptions?, Diagnostic?) Error(string message) =>
+        (null, new Diagnostic(DiagnosticIds.InvalidTrainMode, Severity.Error, message));
 }

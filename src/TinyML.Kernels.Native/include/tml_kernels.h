@@ -18,8 +18,9 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature or a parameter struct changes; the host checks it at first use. The .NET side's
- * description of this header (KernelAbi) is generated from it, see docs/kernels.md. 2: per-core buffer sizes. */
-#define TML_ABI_VERSION 2
+ * description of this header (KernelAbi) is generated from it, see docs/kernels.md. 2: per-core buffer sizes.
+ * 3: training kernels. */
+#define TML_ABI_VERSION 3
 
 #if defined(_WIN32)
 #define TML_API __declspec(dllexport)
@@ -1396,6 +1397,54 @@ TML_API int32_t tml_lstm_f32_get_buffer_size_for(int32_t core, const tml_lstm_f3
 TML_API tml_status tml_lstm_f32(const tml_lstm_f32_params *params, const float *input, const void *const *weights,
                                 const void *const *biases, float *output_state, float *cell_state, float *scratch,
                                 float *output);
+
+
+/* ---- on-device training (train.c; docs/training.md) ------------------------------------------------------------
+ * Training fine-tunes the int8 classifier head (FULLY_CONNECTED -> SOFTMAX) in integer arithmetic. Its state lives in
+ * a mutable region: the int8 weights and int32 bias the forward pass reads, and int32 master copies of both with
+ * fraction bits (master = value * 2^fraction_bits). A step accumulates one sample's SGD update into the masters;
+ * tml_train_fc_apply_s8 then rounds the masters into the forward pass's weights (after every sample, or after a
+ * batch: mini-batch SGD). One rounding rule throughout: round half away from zero.
+ *
+ * The control block (int32_t[TML_TRAIN_CONTROL_WORDS]) carries what changes per step. */
+#define TML_TRAIN_CONTROL_WORDS 4
+#define TML_TRAIN_LABEL 0       /* the sample's class, in [0, units) */
+#define TML_TRAIN_LR_MULTIPLIER 1 /* learning rate = multiplier * 2^(shift - 31), multiplier in [2^30, 2^31) */
+#define TML_TRAIN_LR_SHIFT 2
+#define TML_TRAIN_BATCH 3       /* samples per apply, >= 1: each sample's update is divided by it */
+
+/* Cross-entropy gradient of an int8 softmax output (scale 1/256, zero point -128) in units of 1/256:
+ * grad[j] = (probabilities[j] + 128) - 256 * (j == label). TML_ERROR_ARGUMENT for a label outside [0, units). */
+TML_API tml_status tml_train_softmax_grad_s8(const int32_t *control, int32_t units, const int8_t *probabilities,
+                                             int32_t *grad);
+
+/* Parameters of the head's update and apply. */
+typedef struct {
+    int32_t units;                /* output rows */
+    int32_t depth;                /* inputs per row */
+    int32_t input_offset;         /* -input zero point */
+    int32_t weight_fraction_bits; /* master weight = weight * 2^weight_fraction_bits, in [0, 23] */
+    int32_t bias_fraction_bits;   /* master bias = bias * 2^bias_fraction_bits, in [0, 24] */
+} tml_train_fc_params;
+
+/*
+ * One sample's SGD step on the masters of a FULLY_CONNECTED layer (bias may be NULL: then master_bias is unused):
+ *   master_weights[j][d] -= R(grad[j] * (input[d] + input_offset) * lr * weight_step[j]) / batch
+ *   master_bias[j]       -= R(grad[j] * lr * bias_step[j]) / batch
+ * where weight_step[j] = grad_scale * input_scale * 2^weight_fraction_bits / weight_scale[j] and bias_step[j] =
+ * grad_scale * 2^bias_fraction_bits / bias_scale[j] are the compiler's (multiplier, shift) pairs: the gradient of the
+ * real loss converted into each integer's units (quantization-aware scaling). lr * step is one 64-bit product
+ * rounded to a Q31 multiplier; R rounds the 64-bit product with it; the division by batch rounds too. Master weights
+ * stay within +-127 * 2^weight_fraction_bits, master biases within int32.
+ */
+TML_API tml_status tml_train_fc_update_s8(const tml_train_fc_params *params, const tml_per_channel_quant *weight_step,
+                                          const tml_per_channel_quant *bias_step, const int32_t *control,
+                                          const int8_t *input, const int32_t *grad, int32_t *master_weights,
+                                          int32_t *master_bias);
+
+/* Rounds the masters into the weights and bias the forward pass reads (bias may be NULL). */
+TML_API tml_status tml_train_fc_apply_s8(const tml_train_fc_params *params, const int32_t *master_weights,
+                                         const int32_t *master_bias, int8_t *weights, int32_t *bias);
 
 
 #ifdef __cplusplus

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using TinyML.Compiler.Ir;
@@ -16,6 +17,8 @@ public enum Region
     State,
     /// <summary>A constant blob (weights, biases, precomputed multipliers); lives in flash on a device.</summary>
     Constant,
+    /// <summary>What training changes (<see cref="TrainingPlan"/>): initialized from the plan, RAM on a device.</summary>
+    Parameters,
 }
 
 /// <summary>A pointer: a region, and a byte offset in it (for constants, the blob index and an offset in it).</summary>
@@ -29,6 +32,8 @@ public readonly record struct Pointer(Region Region, long Offset, int Blob = -1)
     public static Pointer State(long offset) => new(Region.State, offset);
     /// <summary>A pointer to a constant blob.</summary>
     public static Pointer Constant(int blob) => new(Region.Constant, 0, blob);
+    /// <summary>A pointer into the trainable parameters.</summary>
+    public static Pointer Parameters(long offset) => new(Region.Parameters, offset);
 
     /// <inheritdoc />
     public override string ToString() => Region switch
@@ -105,8 +110,8 @@ public sealed record PlanTensor(string Name, DataType Type, ValueArray<int> Shap
 /// </summary>
 public class ExecutionPlan
 {
-    /// <summary>Bumped when the plan's meaning changes; the container records it (docs/plan-format.md).</summary>
-    public const int FormatVersion = 2;
+    /// <summary>Bumped when the plan's meaning changes; the container records it (docs/plan-format.md). 3: training.</summary>
+    public const int FormatVersion = 3;
 
     /// <summary>The oldest container version the reader accepts (version 1: no target, no MACs).</summary>
     public const int OldestFormatVersion = 1;
@@ -133,6 +138,12 @@ public class ExecutionPlan
     /// <summary>Graph outputs, in order, with their arena placement.</summary>
     public List<PlanTensor> Outputs { get; } = new();
 
+    /// <summary>What training the plan carries; null for inference only.</summary>
+    public TrainingPlan? Training { get; set; }
+
+    /// <summary>The bytes of the trainable parameter region (0 without training).</summary>
+    public long ParameterBytes => Training?.InitialParameters.Length ?? 0;
+
     /// <summary>The multiply-accumulates of one invocation: the sum of the calls' (patch halos included).</summary>
     public long Macs => Calls.Sum(c => c.Macs);
 
@@ -147,5 +158,60 @@ public class ExecutionPlan
     {
         Constants.Add(data);
         return Pointer.Constant(Constants.Count - 1);
+    }
+}
+
+/// <summary>
+/// What a trainable plan adds (docs/training.md): a mutable parameter region, its initial bytes, and two call
+/// lists that both back ends follow. After a forward pass, <see cref="Step"/> turns the softmax output and the label
+/// into one sample's update of the int32 master weights; <see cref="Apply"/> rounds the masters into the weights the
+/// forward pass reads.
+/// </summary>
+public sealed class TrainingPlan
+{
+    /// <summary>The parameter region's bytes at start-up: the control block, gradients, then what is exported.</summary>
+    public byte[] InitialParameters { get; set; } = Array.Empty<byte>();
+
+    /// <summary>The <c>Train</c> mode the plan was built for ("head").</summary>
+    public string Mode { get; set; } = "head";
+
+    /// <summary>The number of classes: a label is in [0, Classes).</summary>
+    public int Classes { get; set; }
+
+    /// <summary>The learning rate at start-up.</summary>
+    public float LearningRate { get; set; }
+
+    /// <summary>Where the control block (int32 label, learning-rate multiplier and shift, batch) lies in the region.</summary>
+    public long ControlOffset { get; set; }
+
+    /// <summary>The part of the region that <c>ExportWeights</c> saves: trained weights, biases and their masters.</summary>
+    public long ExportOffset { get; set; }
+
+    /// <summary>The bytes of the exported part.</summary>
+    public long ExportBytes { get; set; }
+
+    /// <summary>The trained values (weights and biases), not counting their masters.</summary>
+    public long TrainedValues { get; set; }
+
+    /// <summary>Identifies the layout of the exported part, so weights of another model are refused on import.</summary>
+    public uint Fingerprint { get; set; }
+
+    /// <summary>One sample's update, after a forward pass.</summary>
+    public List<KernelCall> Step { get; } = new();
+
+    /// <summary>Masters into the forward pass's weights.</summary>
+    public List<KernelCall> Apply { get; } = new();
+
+    /// <summary>The words of the control block (tml_kernels.h's TML_TRAIN_*).</summary>
+    public const int ControlLabel = 0, ControlRateMultiplier = 1, ControlRateShift = 2, ControlBatch = 3, ControlWords = 4;
+
+    /// <summary>The control block's learning-rate words for a rate: TFLite's fixed-point multiplier and shift.</summary>
+    public static (int Multiplier, int Shift) EncodeLearningRate(double rate)
+    {
+        if (!(rate > 0) || double.IsInfinity(rate) || rate > 1e6)
+            throw new ArgumentOutOfRangeException(nameof(rate), rate, "the learning rate must be a finite number above 0 (and at most 1e6)");
+        var (multiplier, shift) = FixedPoint.QuantizeMultiplier(rate);
+        if (multiplier == 0) throw new ArgumentOutOfRangeException(nameof(rate), rate, "the learning rate is too small to represent (below 2^-32)");
+        return (multiplier, shift);
     }
 }

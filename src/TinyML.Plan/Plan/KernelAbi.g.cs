@@ -8,7 +8,7 @@ namespace TinyML.Compiler.Plan;
 public static partial class KernelAbi
 {
     /// <summary>TML_ABI_VERSION of tml_kernels.h.</summary>
-    public const int Version = 2;
+    public const int Version = 3;
 
     /// <summary>TML_MAX_DIMS of tml_kernels.h: the length of the N-D kernels' dimension arrays.</summary>
     public const int MaxDims = 6;
@@ -427,6 +427,14 @@ public static partial class KernelAbi
             new("int32_t", "time_major"),
             new("int32_t", "cell_gate_activation"),
             new("float", "cell_clip"),
+        }),
+        new("tml_train_fc_params", new AbiMember[]
+        {
+            new("int32_t", "units"),
+            new("int32_t", "depth"),
+            new("int32_t", "input_offset"),
+            new("int32_t", "weight_fraction_bits"),
+            new("int32_t", "bias_fraction_bits"),
         }),
     };
 
@@ -1399,6 +1407,32 @@ public static partial class KernelAbi
             new("cell_state", ParamKind.Pointer, "float *"),
             new("scratch", ParamKind.Pointer, "float *"),
             new("output", ParamKind.Pointer, "float *"),
+        }),
+        new("tml_train_softmax_grad_s8", "tml_status", new AbiParameter[]
+        {
+            new("control", ParamKind.Pointer, "const int32_t *"),
+            new("units", ParamKind.Int32, "int32_t"),
+            new("probabilities", ParamKind.Pointer, "const int8_t *"),
+            new("grad", ParamKind.Pointer, "int32_t *"),
+        }),
+        new("tml_train_fc_update_s8", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_train_fc_params *"),
+            new("weight_step", ParamKind.Struct, "const tml_per_channel_quant *"),
+            new("bias_step", ParamKind.Struct, "const tml_per_channel_quant *"),
+            new("control", ParamKind.Pointer, "const int32_t *"),
+            new("input", ParamKind.Pointer, "const int8_t *"),
+            new("grad", ParamKind.Pointer, "const int32_t *"),
+            new("master_weights", ParamKind.Pointer, "int32_t *"),
+            new("master_bias", ParamKind.Pointer, "int32_t *"),
+        }),
+        new("tml_train_fc_apply_s8", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_train_fc_params *"),
+            new("master_weights", ParamKind.Pointer, "const int32_t *"),
+            new("master_bias", ParamKind.Pointer, "const int32_t *"),
+            new("weights", ParamKind.Pointer, "int8_t *"),
+            new("bias", ParamKind.Pointer, "int32_t *"),
         }),
     };
 }

@@ -23,23 +23,68 @@ public static class PlanContainer
     {
         var o = new ProtoWriter();
         o.String(1, Magic);
-        o.Int32(2, ExecutionPlan.FormatVersion);
+        // A plan without training stays readable by the SDKs that wrote version 2.
+        o.Int32(2, plan.Training is null ? 2 : ExecutionPlan.FormatVersion);
         o.Int64(3, plan.ArenaBytes);
         o.Int64(4, plan.StateBytes);
         foreach (var blob in plan.Constants) o.Bytes(5, blob);
-        foreach (var call in plan.Calls) o.Message(6, w =>
-        {
-            w.Int32(1, call.OperatorIndex);
-            w.String(2, call.OperatorType);
-            w.String(3, call.Kernel);
-            w.String(4, call.Comment);
-            foreach (var arg in call.Args) w.Message(5, a => WriteArg(a, arg));
-            w.Int64(6, call.Macs);
-        });
+        foreach (var call in plan.Calls) o.Message(6, w => WriteCall(w, call));
         foreach (var tensor in plan.Inputs) o.Message(7, w => WriteTensor(w, tensor));
         foreach (var tensor in plan.Outputs) o.Message(8, w => WriteTensor(w, tensor));
         o.String(9, plan.Target);
+        if (plan.Training is { } t) o.Message(10, w =>
+        {
+            w.Bytes(1, t.InitialParameters);
+            w.String(2, t.Mode);
+            w.Int32(3, t.Classes);
+            w.Float(4, t.LearningRate);
+            w.Int64(5, t.ControlOffset);
+            w.Int64(6, t.ExportOffset);
+            w.Int64(7, t.ExportBytes);
+            w.Int64(8, t.TrainedValues);
+            w.Int64(9, t.Fingerprint);
+            foreach (var call in t.Step) w.Message(10, c => WriteCall(c, call));
+            foreach (var call in t.Apply) w.Message(11, c => WriteCall(c, call));
+        });
         return o.ToArray();
+    }
+
+    private static void WriteCall(ProtoWriter w, KernelCall call)
+    {
+        w.Int32(1, call.OperatorIndex);
+        w.String(2, call.OperatorType);
+        w.String(3, call.Kernel);
+        w.String(4, call.Comment);
+        foreach (var arg in call.Args) w.Message(5, a => WriteArg(a, arg));
+        w.Int64(6, call.Macs);
+    }
+
+    private static TrainingPlan ReadTraining(ProtoReader input)
+    {
+        var t = new TrainingPlan();
+        Fields(input, (n, i) =>
+        {
+            switch (n)
+            {
+                case 1: t.InitialParameters = i.Bytes(); break;
+                case 2: t.Mode = i.String(); break;
+                case 3: t.Classes = i.Int32(); break;
+                case 4: t.LearningRate = i.Float(); break;
+                case 5: t.ControlOffset = i.Int64(); break;
+                case 6: t.ExportOffset = i.Int64(); break;
+                case 7: t.ExportBytes = i.Int64(); break;
+                case 8: t.TrainedValues = i.Int64(); break;
+                case 9: t.Fingerprint = (uint)i.Int64(); break;
+                case 10: t.Step.Add(ReadCall(i.Message())); break;
+                case 11: t.Apply.Add(ReadCall(i.Message())); break;
+                default: i.Skip(); break;
+            }
+        });
+        long size = t.InitialParameters.Length;
+        if (t.Classes <= 0 || t.ControlOffset < 0 || t.ControlOffset + TrainingPlan.ControlWords * 4 > size ||
+            t.ExportOffset < 0 || t.ExportBytes < 0 || t.ExportOffset + t.ExportBytes > size)
+            throw new InvalidDataException("the training section's layout does not fit its parameter region");
+        return t;
     }
 
     private static void WritePointer(ProtoWriter o, int field, Pointer p) => o.Message(field, w =>
@@ -101,6 +146,7 @@ public static class PlanContainer
                     case 7: plan.Inputs.Add(ReadTensor(input.Message())); break;
                     case 8: plan.Outputs.Add(ReadTensor(input.Message())); break;
                     case 9: target = input.String(); break;
+                    case 10: plan.Training = ReadTraining(input.Message()); break;
                     default: input.Skip(); break;
                 }
             }
@@ -143,7 +189,7 @@ public static class PlanContainer
                 default: i.Skip(); break;
             }
         });
-        if (region < 0 || region > (int)Region.Constant) throw new InvalidDataException($"unknown region {region}");
+        if (region < 0 || region > (int)Region.Parameters) throw new InvalidDataException($"unknown region {region}");
         return new Pointer((Region)region, offset, blob);
     }
 

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Collections.Generic;
+using System.Linq;
+using TinyML.Compiler.Ir;
+
+namespace TinyML.Compiler.Lowering;
+
+/// <summary>
+/// The layer <c>Train="head"</c> updates: the int8 FULLY_CONNECTED whose logits feed the SOFTMAX at the graph's
+/// output (through RESHAPEs), with its input, constant weights and optional bias; the probabilities may leave the
+/// graph through a DEQUANTIZE. Tensor and operator indices are the lowered graph's.
+/// </summary>
+internal sealed record TrainableHead(int FullyConnected, int Input, int Weights, int Bias, int Probabilities, int Units, int Depth, float Beta)
+{
+    /// <summary>The head of a graph, or why it has none that can be trained.</summary>
+    public static (TrainableHead? Head, string? Problem) Find(Graph graph)
+    {
+        var producer = new Dictionary<int, Operator>();
+        foreach (var op in graph.Operators)
+            foreach (int t in op.Outputs) producer[t] = op;
+        var consumers = graph.Operators.SelectMany(op => op.Inputs.Where(t => t >= 0).Select(t => (t, op))).ToLookup(p => p.t, p => p.op);
+        bool LeavesGraph(int tensor) => graph.Outputs.Contains(tensor) ||
+            consumers[tensor].Any(c => c.Kind == OpKind.Dequantize && graph.Outputs.Contains(c.Outputs[0]));
+        var softmaxes = graph.Operators.Where(op => op.Kind == OpKind.Softmax && LeavesGraph(op.Outputs[0])).ToList();
+        if (softmaxes.Count == 0)
+            return Problem("its outputs do not come from a SOFTMAX; Train=\"head\" trains the FULLY_CONNECTED whose logits feed a SOFTMAX output");
+        if (softmaxes.Count > 1)
+            return Problem($"it has {softmaxes.Count} SOFTMAX outputs; training needs one classifier");
+        var softmax = softmaxes[0];
+        var probabilities = graph.Tensors[softmax.Outputs[0]];
+        var logits = graph.Tensors[softmax.Inputs[0]];
+        if (logits.Type == DataType.Float32)
+            return Problem("it is a float32 model: training runs on the int8 model, so quantize it first (in the SDK, give the TinyModel calibration data; docs/quantization.md)");
+        if (logits.Type != DataType.Int8 || probabilities.Type != DataType.Int8)
+            return Problem($"its SOFTMAX is {DataTypes.Name(logits.Type)} to {DataTypes.Name(probabilities.Type)}; training supports the int8 softmax");
+        int units = probabilities.Shape.Count > 0 ? probabilities.Shape[probabilities.Shape.Count - 1] : 0;
+        if (units < 2 || probabilities.ElementCount != units)
+            return Problem($"its SOFTMAX output {probabilities.Shape} is not one row of at least two classes");
+
+        int source = softmax.Inputs[0];
+        while (producer.TryGetValue(source, out var p) && p.Kind == OpKind.Reshape) source = p.Inputs[0];
+        if (!producer.TryGetValue(source, out var fc) || fc.Kind != OpKind.FullyConnected)
+            return Problem($"the SOFTMAX's logits come from {(producer.TryGetValue(source, out var other) ? other.TypeName : "a graph input")}, not a FULLY_CONNECTED");
+        var weights = graph.Input(fc, 1);
+        int bias = fc.Inputs.Count > 2 ? fc.Inputs[2] : -1;
+        if (graph.Tensors[fc.Inputs[0]].Type != DataType.Int8 || weights is not { Type: DataType.Int8, IsConstant: true } || weights.Shape.Count != 2)
+            return Problem("its last FULLY_CONNECTED is not int8 with constant int8 weights");
+        if (fc.OptionsAs<FullyConnectedOptions>()?.Activation is not (null or Activation.None))
+            return Problem("its last FULLY_CONNECTED has a fused activation; the head's logits must go to the SOFTMAX unclamped");
+        if (weights.Shape[0] != units || graph.Output(fc, 0).ElementCount != units)
+            return Problem($"its last FULLY_CONNECTED computes {graph.Output(fc, 0).Shape}, not one row of the {units} classes");
+        if (bias >= 0 && graph.Tensors[bias] is not { Type: DataType.Int32, IsConstant: true })
+            return Problem("its last FULLY_CONNECTED's bias is not a constant int32 tensor");
+        if (consumers[fc.Inputs[1]].Count() > 1 || (bias >= 0 && consumers[bias].Count() > 1))
+            return Problem("its last FULLY_CONNECTED shares its weights with another operator");
+        float beta = softmax.OptionsAs<SoftmaxOptions>()?.Beta ?? 1f;
+        return (new TrainableHead(graph.Operators.IndexOf(fc), fc.Inputs[0], fc.Inputs[1], bias, softmax.Outputs[0], units, weights.Shape[1], beta), null);
+    }
+
+    private static (TrainableHead?, string?) Problem(string message) => (null, message);
+
+    /// <summary>The graph with the tensors the training step reads after the forward pass as extra outputs, so that
+    /// the memory plan keeps them.</summary>
+    public Graph KeepingAlive(Graph graph)
+    {
+        var copy = new Graph { Name = graph.Name, Inputs = graph.Inputs, Outputs = graph.Outputs.Concat(new[] { Input, Probabilities }).ToArray() };
+        copy.Tensors.AddRange(graph.Tensors);
+        copy.Operators.AddRange(graph.Operators);
+        return copy;
+    }
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * train.c: integer SGD of an int8 classifier head (docs/training.md). Only a model built with training calls these,
+ * so a device image links this file only then.
+ *
+ * The derivation: with p the softmax output and y the one-hot label, dLoss/dlogit[j] = p[j] - y[j]; the int8 softmax
+ * output q has p = (q + 128) / 256, so grad[j] = q[j] + 128 - 256 * y[j] is that gradient in units of 1/256, exact.
+ * For a FULLY_CONNECTED logit[j] = sum_d w[j][d] * x[d] + b[j] the real updates are
+ *   dw[j][d] = lr * grad[j] / 256 * x[d]  and  db[j] = lr * grad[j] / 256,
+ * and each becomes an integer update by dividing by its integer's scale (x = input_scale * (q_x - zp),
+ * w = weight_scale[j] * q_w, b = bias_scale[j] * q_b); the compiler folds those scales into weight_step and
+ * bias_step. That is Tiny Training Engine's quantization-aware scaling taken exactly: the update a float model would
+ * make, expressed in the int8 model's units.
+ */
+#include "common.h"
+
+/* round(x / 2^n), ties away from zero; n <= 0 multiplies (saturating), n >= 63 rounds everything to 0. */
+static int64_t train_round_shift(int64_t x, int32_t n)
+{
+    if (n <= 0) {
+        int32_t left = -n;
+        if (left > 31) {
+            left = 31;
+        }
+        const int64_t limit = INT64_MAX >> left;
+        if (x > limit) return INT64_MAX;
+        if (x < -limit) return -INT64_MAX;
+        return x * ((int64_t)1 << left);
+    }
+    if (n >= 63) {
+        return 0;
+    }
+    const int64_t half = (int64_t)1 << (n - 1);
+    return x >= 0 ? (x + half) >> n : -((-x + half) >> n);
+}
+
+/* round(x / d), ties away from zero, d >= 1. */
+static int64_t train_round_div(int64_t x, int32_t d)
+{
+    if (d <= 1) {
+        return x;
+    }
+    const int64_t half = d / 2;
+    return x >= 0 ? (x + half) / d : -((-x + half) / d);
+}
+
+/* lr * step as one Q31 multiplier and its shift: (m_lr * m_step) / 2^31 rounded, shifts added. */
+static void train_rate(const int32_t *control, int32_t step_multiplier, int32_t step_shift, int32_t *multiplier,
+                       int32_t *shift)
+{
+    *multiplier = (int32_t)train_round_shift((int64_t)control[TML_TRAIN_LR_MULTIPLIER] * step_multiplier, 31);
+    *shift = control[TML_TRAIN_LR_SHIFT] + step_shift;
+}
+
+/* The update of one integer: round(g * multiplier * 2^(shift - 31)) / batch, rounded. */
+static int64_t train_delta(int64_t g, int32_t multiplier, int32_t shift, int32_t batch)
+{
+    return train_round_div(train_round_shift(g * multiplier, 31 - shift), batch);
+}
+
+static int train_control_valid(const int32_t *control)
+{
+    return control[TML_TRAIN_LR_MULTIPLIER] >= 0 && control[TML_TRAIN_LR_SHIFT] >= -62 &&
+           control[TML_TRAIN_LR_SHIFT] <= 30 && control[TML_TRAIN_BATCH] >= 1;
+}
+
+TML_API tml_status tml_train_softmax_grad_s8(const int32_t *control, int32_t units, const int8_t *probabilities,
+                                             int32_t *grad)
+{
+    if (control == NULL || probabilities == NULL || grad == NULL || units <= 0) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const int32_t label = control[TML_TRAIN_LABEL];
+    if (label < 0 || label >= units) {
+        return TML_ERROR_ARGUMENT;
+    }
+    for (int32_t j = 0; j < units; j++) {
+        grad[j] = (int32_t)probabilities[j] + 128 - (j == label ? 256 : 0);
+    }
+    return TML_OK;
+}
+
+static int train_fc_params_valid(const tml_train_fc_params *p)
+{
+    return p->units > 0 && p->depth > 0 && p->input_offset >= -255 && p->input_offset <= 255 &&
+           p->weight_fraction_bits >= 0 && p->weight_fraction_bits <= 23 && p->bias_fraction_bits >= 0 &&
+           p->bias_fraction_bits <= 24;
+}
+
+TML_API tml_status tml_train_fc_update_s8(const tml_train_fc_params *params, const tml_per_channel_quant *weight_step,
+                                          const tml_per_channel_quant *bias_step, const int32_t *control,
+                                          const int8_t *input, const int32_t *grad, int32_t *master_weights,
+                                          int32_t *master_bias)
+{
+    if (params == NULL || weight_step == NULL || control == NULL || input == NULL || grad == NULL ||
+        master_weights == NULL || !train_fc_params_valid(params) || !train_control_valid(control) ||
+        (master_bias != NULL && bias_step == NULL)) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const int32_t depth = params->depth, batch = control[TML_TRAIN_BATCH];
+    const int32_t limit = 127 * (1 << params->weight_fraction_bits);
+    for (int32_t j = 0; j < params->units; j++) {
+        /* |grad| <= 256 from the softmax; capped at 2^22 so that grad * (input + offset) * a Q31 multiplier fits
+         * in 64 bits whatever the caller passes. */
+        const int64_t g = grad[j] > (1 << 22) ? (1 << 22) : grad[j] < -(1 << 22) ? -(1 << 22) : grad[j];
+        if (g == 0) {
+            continue;
+        }
+        int32_t multiplier, shift;
+        train_rate(control, weight_step->multiplier[j], weight_step->shift[j], &multiplier, &shift);
+        int32_t *row = master_weights + (size_t)j * (size_t)depth;
+        for (int32_t d = 0; d < depth; d++) {
+            const int64_t updated = row[d] - train_delta(g * (input[d] + params->input_offset), multiplier, shift, batch);
+            row[d] = (int32_t)(updated > limit ? limit : updated < -limit ? -limit : updated);
+        }
+        if (master_bias != NULL) {
+            train_rate(control, bias_step->multiplier[j], bias_step->shift[j], &multiplier, &shift);
+            master_bias[j] = tml_sat_i32_from_i64(master_bias[j] - train_delta(g, multiplier, shift, batch));
+        }
+    }
+    return TML_OK;
+}
+
+TML_API tml_status tml_train_fc_apply_s8(const tml_train_fc_params *params, const int32_t *master_weights,
+                                         const int32_t *master_bias, int8_t *weights, int32_t *bias)
+{
+    if (params == NULL || master_weights == NULL || weights == NULL || !train_fc_params_valid(params) ||
+        (bias != NULL && master_bias == NULL)) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const size_t count = (size_t)params->units * (size_t)params->depth;
+    for (size_t i = 0; i < count; i++) {
+        weights[i] = tml_sat_i8((int32_t)train_round_shift(master_weights[i], params->weight_fraction_bits));
+    }
+    if (bias != NULL) {
+        for (int32_t j = 0; j < params->units; j++) {
+            bias[j] = (int32_t)train_round_shift(master_bias[j], params->bias_fraction_bits);
+        }
+    }
+    return TML_OK;
+}

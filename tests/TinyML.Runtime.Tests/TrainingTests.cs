@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: Apache-2.0
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+using TinyML.Compiler;
+using TinyML.Compiler.Ir;
+using TinyML.Compiler.Lowering;
+using TinyML.Compiler.Plan;
+using TinyML.Samples;
+using Xunit;
+
+namespace TinyML.Runtime.Tests;
+
+/// <summary>
+/// On-device training of the classifier head (docs/training.md): the integer rule, checked against a transcription
+/// of the documented arithmetic and against the float SGD update it stands for; persistence; refusals.
+/// </summary>
+public sealed class TrainingTests
+{
+    internal static readonly TrainingOptions Head = new("head", 0.05f);
+
+    /// <summary>int8 input [1, depth] straight into FULLY_CONNECTED → SOFTMAX: the head's input is the model's input.</summary>
+    internal static Model HeadOnly(int depth, int classes, ulong seed)
+    {
+        var b = new QuantizedModelBuilder("x", new[] { 1, depth }, seed).FullyConnected("logits", classes, Activation.None).Softmax("p");
+        return b.Build(Samples(depth, 16, seed + 1), "probabilities");
+    }
+
+    /// <summary>A small CNN with a hidden dense layer before the head, as the Fashion-MNIST bench trains.</summary>
+    internal static Model Cnn(ulong seed)
+    {
+        var b = new QuantizedModelBuilder("image", new[] { 1, 8, 8, 2 }, seed)
+            .Conv2D("conv", 4, 3, 3, 2, 2, Padding.Same, Activation.Relu).Flatten("flat")
+            .FullyConnected("hidden", 12, Activation.Relu).FullyConnected("logits", 5, Activation.None).Softmax("p");
+        return b.Build(Samples(8 * 8 * 2, 16, seed + 1), "probabilities");
+    }
+
+    internal static List<float[]> Samples(int size, int count, ulong seed)
+    {
+        var random = new DeterministicRandom(seed);
+        return Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, size).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray()).ToList();
+    }
+
+    internal static ExecutionPlan Plan(Model model, TrainingOptions? training = null)
+    {
+        var result = Lowerer.Lower(model, "m.tflite", LoweringOptions.Default with { Train = training ?? Head });
+        Assert.True(result.Value is not null, string.Join("\n", result.Diagnostics));
+        return result.Value!;
+    }
+
+    internal static sbyte[] RandomInput(DeterministicRandom random, int size) =>
+        Enumerable.Range(0, size).Select(_ => (sbyte)random.Int(-128, 128)).ToArray();
+
+    private static void SetInput(PlanExecutor executor, sbyte[] input) => MemoryMarshal.AsBytes(input.AsSpan()).CopyTo(executor.Input(0));
+
+    /// <summary>The documented rule (docs/training.md), written from the formulas: masters and weights after the steps.</summary>
+    private sealed class Oracle
+    {
+        public readonly long[] MasterWeights, MasterBias;
+        public readonly sbyte[] Weights;
+        public readonly int[] Bias;
+        private readonly int _units, _depth, _inputZeroPoint, _biasBits;
+        private readonly (int M, int S)[] _weightStep, _biasStep;
+
+        public Oracle(Model model, int biasBits)
+        {
+            var g = model.Main;
+            var fc = g.Operators.Single(o => o.Kind == OpKind.FullyConnected && g.Operators.Any(s => s.Kind == OpKind.Softmax && s.Inputs[0] == o.Outputs[0]));
+            var w = g.Tensors[fc.Inputs[1]];
+            var b = g.Tensors[fc.Inputs[2]];
+            var x = g.Tensors[fc.Inputs[0]].Quantization!;
+            (_units, _depth, _inputZeroPoint, _biasBits) = (w.Shape[0], w.Shape[1], x.ZeroPoint, biasBits);
+            Weights = MemoryMarshal.Cast<byte, sbyte>(w.Data!.Value.Span).ToArray();
+            Bias = MemoryMarshal.Cast<byte, int>(b.Data!.Value.Span).ToArray();
+            MasterWeights = Weights.Select(v => (long)v * 65536).ToArray();
+            MasterBias = Bias.Select(v => (long)v << biasBits).ToArray();
+            double Ws(int j) => w.Quantization!.Scales.Count > 1 ? w.Quantization.Scales[j] : w.Quantization.Scale;
+            double Bs(int j) => b.Quantization!.Scales.Count > 1 ? b.Quantization.Scales[j] : b.Quantization.Scale;
+            _weightStep = Enumerable.Range(0, _units).Select(j => FixedPoint.QuantizeMultiplier(x.Scale * 65536.0 / 256 / Ws(j))).ToArray();
+            _biasStep = Enumerable.Range(0, _units).Select(j => FixedPoint.QuantizeMultiplier(Math.Pow(2, biasBits) / 256 / Bs(j))).ToArray();
+        }
+
+        private static long RoundShift(long x, int n) => n <= 0 ? x << -n : n >= 63 ? 0 : x >= 0 ? (x + (1L << (n - 1))) >> n : -((-x + (1L << (n - 1))) >> n);
+
+        private static long RoundDiv(long x, long d) => x >= 0 ? (x + d / 2) / d : -((-x + d / 2) / d);
+
+        public void Accumulate(sbyte[] input, byte[] probabilities, int label, double rate, int batch)
+        {
+            var (rm, rs) = FixedPoint.QuantizeMultiplier(rate);
+            for (int j = 0; j < _units; j++)
+            {
+                long grad = (sbyte)probabilities[j] + 128 - (j == label ? 256 : 0);
+                long wm = RoundShift((long)rm * _weightStep[j].M, 31), bm = RoundShift((long)rm * _biasStep[j].M, 31);
+                int ws = rs + _weightStep[j].S, bs = rs + _biasStep[j].S;
+                for (int d = 0; d < _depth; d++)
+                {
+                    long delta = RoundDiv(RoundShift(grad * (input[d] - _inputZeroPoint) * wm, 31 - ws), batch);
+                    MasterWeights[j * _depth + d] = Math.Clamp(MasterWeights[j * _depth + d] - delta, -127L * 65536, 127L * 65536);
+                }
+                MasterBias[j] = Math.Clamp(MasterBias[j] - RoundDiv(RoundShift(grad * bm, 31 - bs), batch), int.MinValue, int.MaxValue);
+            }
+        }
+
+        public void Apply()
+        {
+            for (int i = 0; i < Weights.Length; i++) Weights[i] = (sbyte)Math.Clamp(RoundShift(MasterWeights[i], 16), -128, 127);
+            for (int j = 0; j < _units; j++) Bias[j] = (int)RoundShift(MasterBias[j], _biasBits);
+        }
+
+        /// <summary>The exported region as docs/training.md lays it out: weights, bias, master weights, master bias, each 16-byte aligned.</summary>
+        public byte[] Region(int length)
+        {
+            var bytes = new List<byte>();
+            void Add(byte[] part)
+            {
+                bytes.AddRange(part);
+                while (bytes.Count % 16 != 0) bytes.Add(0);
+            }
+            Add(MemoryMarshal.AsBytes(Weights.AsSpan()).ToArray());
+            Add(MemoryMarshal.AsBytes(Bias.AsSpan()).ToArray());
+            Add(MemoryMarshal.AsBytes(MasterWeights.Select(v => (int)v).ToArray().AsSpan()).ToArray());
+            Add(MemoryMarshal.AsBytes(MasterBias.Select(v => (int)v).ToArray().AsSpan()).ToArray());
+            Assert.Equal(length, bytes.Count);
+            return bytes.ToArray();
+        }
+    }
+
+    private static int BiasBits(ExecutionPlan plan) =>
+        plan.Training!.Apply.Single().Args[0].Fields.Single(f => f.Name == "bias_fraction_bits").Int;
+
+    [Theory]
+    [InlineData(1, 0.05)]
+    [InlineData(4, 0.2)]
+    [InlineData(3, 0.0007)]
+    public void Head_training_follows_the_documented_integer_rule(int batch, double rate)
+    {
+        var model = HeadOnly(24, 6, seed: 7);
+        var plan = Plan(model);
+        using var executor = new PlanExecutor(plan);
+        executor.LearningRate = rate;
+        var oracle = new Oracle(model, BiasBits(plan));
+        var random = new DeterministicRandom(11);
+        for (int step = 0; step < 24; step++)
+        {
+            var input = RandomInput(random, 24);
+            int label = random.Int(0, 6);
+            SetInput(executor, input);
+            executor.Accumulate(label, batch);
+            oracle.Accumulate(input, executor.Output(0).ToArray(), label, rate, batch);
+            if ((step + 1) % batch == 0)
+            {
+                executor.ApplyUpdates();
+                oracle.Apply();
+            }
+        }
+        var exported = executor.ExportWeights();
+        Assert.Equal(oracle.Region(exported.Length - 16), exported.Skip(16).ToArray());
+        Assert.NotEqual(plan.Training!.InitialParameters.Skip((int)plan.Training.ExportOffset).ToArray(), exported.Skip(16).ToArray());
+    }
+
+    [Fact]
+    public void One_step_moves_the_real_weights_as_float_SGD_does()
+    {
+        // The scaling check: the master update, in real units, is lr * (p - y) * x for the weights and lr * (p - y)
+        // for the bias, with p the int8 softmax output; only the masters' rounding (2^-16 of a weight step) differs.
+        var model = HeadOnly(16, 4, seed: 3);
+        var plan = Plan(model);
+        var g = model.Main;
+        var fc = g.Operators.Single(o => o.Kind == OpKind.FullyConnected);
+        var (wq, bq, xq) = (g.Tensors[fc.Inputs[1]].Quantization!, g.Tensors[fc.Inputs[2]].Quantization!, g.Tensors[fc.Inputs[0]].Quantization!);
+        const double Rate = 0.1;
+        using var executor = new PlanExecutor(plan) { LearningRate = Rate };
+        var input = RandomInput(new DeterministicRandom(5), 16);
+        SetInput(executor, input);
+        var before = Masters(executor.ExportWeights(), 4, 16, out var biasBefore);
+        executor.Train(label: 2);
+        var p = executor.Output(0).ToArray().Select(q => ((sbyte)q + 128) / 256.0).ToArray();
+        var after = Masters(executor.ExportWeights(), 4, 16, out var biasAfter);
+        int biasBits = BiasBits(plan);
+        for (int j = 0; j < 4; j++)
+        {
+            double error = p[j] - (j == 2 ? 1 : 0);
+            for (int d = 0; d < 16; d++)
+            {
+                double expected = -Rate * error * xq.Scale * (input[d] - xq.ZeroPoint);
+                // A master at the int8 limit stays there.
+                double limit = 127 * 65536.0;
+                if (before[j * 16 + d] + expected / wq.Scale * 65536 is var target && (target > limit || target < -limit))
+                    expected = (Math.Clamp(target, -limit, limit) - before[j * 16 + d]) / 65536.0 * wq.Scale;
+                double actual = (after[j * 16 + d] - before[j * 16 + d]) / 65536.0 * wq.Scale;
+                Assert.True(Math.Abs(actual - expected) <= 1e-3 * Math.Abs(expected) + wq.Scale / 65536.0, $"w[{j},{d}]: {actual} vs {expected}");
+            }
+            double expectedBias = -Rate * error;
+            double actualBias = (biasAfter[j] - biasBefore[j]) / Math.Pow(2, biasBits) * bq.Scale;
+            Assert.True(Math.Abs(actualBias - expectedBias) <= 1e-3 * Math.Abs(expectedBias) + bq.Scale, $"b[{j}]: {actualBias} vs {expectedBias}");
+        }
+    }
+
+    private static int[] Masters(byte[] exported, int units, int depth, out int[] bias)
+    {
+        int Align(int n) => (n + 15) / 16 * 16;
+        int offset = 16 + Align(units * depth) + Align(units * 4);
+        var all = MemoryMarshal.Cast<byte, int>(exported.AsSpan(offset)).ToArray();
+        bias = all.Skip(Align(units * depth * 4) / 4).Take(units).ToArray();
+        return all.Take(units * depth).ToArray();
+    }
+
+    [Fact]
+    public void Training_a_cnn_head_learns_a_separable_task_and_mini_batches_differ_from_single_steps()
+    {
+        var model = Cnn(seed: 21);
+        var plan = Plan(model);
+        Assert.Equal(5, plan.Training!.Classes);
+        var random = new DeterministicRandom(4);
+        // Five prototypes plus noise: the head must map them to their labels.
+        var prototypes = Enumerable.Range(0, 5).Select(_ => RandomInput(random, 128)).ToArray();
+        (sbyte[] Input, int Label) Sample()
+        {
+            int label = random.Int(0, 5);
+            return (prototypes[label].Select(v => (sbyte)Math.Clamp(v + random.Int(-20, 21), -128, 127)).ToArray(), label);
+        }
+        var test = Enumerable.Range(0, 100).Select(_ => Sample()).ToArray();
+        double Accuracy(PlanExecutor e) => test.Count(s =>
+        {
+            SetInput(e, s.Input);
+            e.Run();
+            var output = e.Output(0).ToArray();
+            return Array.IndexOf(output, output.OrderByDescending(b => (sbyte)b).First()) == s.Label;
+        }) / (double)test.Length;
+
+        using var single = new PlanExecutor(plan) { LearningRate = 0.05 };
+        // Four samples per update: four times the rate for the same progress.
+        using var batched = new PlanExecutor(plan) { LearningRate = 0.2 };
+        double before = Accuracy(single);
+        var train = Enumerable.Range(0, 200).Select(_ => Sample()).ToArray();
+        for (int i = 0; i < train.Length; i++)
+        {
+            SetInput(single, train[i].Input);
+            single.Train(train[i].Label);
+            SetInput(batched, train[i].Input);
+            batched.Accumulate(train[i].Label, batchSize: 4);
+            if (i % 4 == 3) batched.ApplyUpdates();
+        }
+        double after = Accuracy(single);
+        Assert.True(after >= 0.9 && after > before + 0.2, $"accuracy {before:P0} -> {after:P0}");
+        Assert.True(Accuracy(batched) >= 0.8, $"mini-batch accuracy {Accuracy(batched):P0}");
+        Assert.NotEqual(single.ExportWeights(), batched.ExportWeights());
+    }
+
+    [Fact]
+    public void Exported_weights_restore_what_was_learned_and_foreign_bytes_are_refused()
+    {
+        var model = Cnn(seed: 21);
+        var plan = Plan(model);
+        using var trained = new PlanExecutor(plan);
+        var random = new DeterministicRandom(9);
+        for (int i = 0; i < 10; i++)
+        {
+            SetInput(trained, RandomInput(random, 128));
+            trained.Train(i % 5);
+        }
+        var weights = trained.ExportWeights();
+        var probe = RandomInput(random, 128);
+        SetInput(trained, probe);
+        trained.Run();
+        var expected = trained.Output(0).ToArray();
+
+        using var fresh = new PlanExecutor(PlanContainer.Read(PlanContainer.Write(plan)).Value!);
+        SetInput(fresh, probe);
+        fresh.Run();
+        Assert.NotEqual(expected, fresh.Output(0).ToArray());
+        fresh.ImportWeights(weights);
+        SetInput(fresh, probe); // a run reuses the input's bytes
+        fresh.Run();
+        Assert.Equal(expected, fresh.Output(0).ToArray());
+        Assert.Equal(weights, fresh.ExportWeights());
+        fresh.ResetWeights();
+        Assert.Equal(plan.Training!.InitialParameters.Skip((int)plan.Training.ExportOffset), fresh.ExportWeights().Skip(16));
+
+        Assert.Contains("TMLW", Assert.Throws<ArgumentException>(() => fresh.ImportWeights(new byte[40])).Message);
+        var truncated = weights.Take(weights.Length - 1).ToArray();
+        Assert.Contains("bytes", Assert.Throws<ArgumentException>(() => fresh.ImportWeights(truncated)).Message);
+        using var other = new PlanExecutor(Plan(HeadOnly(24, 6, seed: 7)));
+        Assert.Contains("another model", Assert.Throws<ArgumentException>(() => other.ImportWeights(weights)).Message);
+        Assert.Equal(plan.Training.InitialParameters.Skip((int)plan.Training.ExportOffset), fresh.ExportWeights().Skip(16));
+    }
+
+    [Fact]
+    public void Bad_labels_rates_and_untrainable_plans_throw_documented_exceptions()
+    {
+        var plan = Plan(HeadOnly(8, 3, seed: 1));
+        using var executor = new PlanExecutor(plan);
+        Assert.Throws<ArgumentOutOfRangeException>(() => executor.Train(3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => executor.Train(-1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => executor.Accumulate(0, batchSize: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => executor.LearningRate = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => executor.LearningRate = double.NaN);
+        Assert.Throws<ArgumentOutOfRangeException>(() => executor.LearningRate = 1e-12);
+        Assert.Equal(TrainingTests.Head.LearningRate, executor.LearningRate, 6);
+
+        var inference = Lowerer.Lower(HeadOnly(8, 3, seed: 1), "m.tflite").Value!;
+        Assert.Null(inference.Training);
+        using var plain = new PlanExecutor(inference);
+        Assert.False(plain.CanTrain);
+        Assert.Contains("Train=", Assert.Throws<InvalidOperationException>(() => plain.Train(0)).Message);
+        Assert.Throws<InvalidOperationException>(() => plain.ExportWeights());
+    }
+
+    [Fact]
+    public void A_plan_without_training_keeps_container_version_2_and_one_with_it_round_trips()
+    {
+        var inference = Lowerer.Lower(HeadOnly(8, 3, seed: 1), "m.tflite").Value!;
+        Assert.Equal(2, ContainerVersion(PlanContainer.Write(inference)));
+        var plan = Plan(Cnn(seed: 2));
+        var bytes = PlanContainer.Write(plan);
+        Assert.Equal(ExecutionPlan.FormatVersion, ContainerVersion(bytes));
+        Assert.Equal(ProtobufPlanWriter.Write(plan), bytes);
+        var read = PlanContainer.Read(bytes).Value!;
+        Assert.Equal(PlanContainer.Write(read), bytes);
+        Assert.Equal(plan.Training!.Step.Count, read.Training!.Step.Count);
+        Assert.Equal(plan.ParameterBytes, read.ParameterBytes);
+    }
+
+    private static int ContainerVersion(byte[] container)
+    {
+        // Field 1 is the magic string, field 2 the version (a varint).
+        int at = 2 + container[1];
+        Assert.Equal(0x10, container[at]);
+        return container[at + 1];
+    }
+
+    [Fact]
+    public void Models_without_a_trainable_head_give_TML1030_naming_why()
+    {
+        string Why(Model model)
+        {
+            var result = Lowerer.Lower(model, "m.tflite", LoweringOptions.Default with { Train = Head });
+            Assert.Null(result.Value);
+            var error = Assert.Single(result.Diagnostics, d => d.Severity == TinyML.Compiler.Diagnostics.Severity.Error);
+            Assert.Equal(DiagnosticIds.ModelNotTrainable, error.Id);
+            return error.Message;
+        }
+        Assert.Contains("SOFTMAX", Why(new QuantizedModelBuilder("x", new[] { 1, 8 }, 1).FullyConnected("y", 3, Activation.None).Build(Samples(8, 4, 2), "y")));
+        Assert.Contains("fused activation", Why(new QuantizedModelBuilder("x", new[] { 1, 8 }, 1).FullyConnected("y", 3, Activation.Relu).Softmax("p").Build(Samples(8, 4, 2), "p")));
+        Assert.Contains("not a FULLY_CONNECTED", Why(new QuantizedModelBuilder("x", new[] { 1, 4, 4, 3 }, 1).AveragePool2D("pool", 4, 4).Softmax("p").Build(Samples(48, 4, 2), "p")));
+        Assert.Contains("float32", Why(TinyML.Compiler.Tflite.TfliteReader.ReadFile(TinyML.Tests.SharedData.Model("ic_resnet_float")).Value!));
+    }
+
+    [Theory]
+    [InlineData("heads", null, "not a training mode")]
+    [InlineData("head", "0", "above 0")]
+    [InlineData("head", "fast", "above 0")]
+    public void Bad_train_settings_are_TML0012(string mode, string? rate, string message)
+    {
+        var (options, error) = TrainingOptions.Parse(mode, rate);
+        Assert.Null(options);
+        Assert.Equal(DiagnosticIds.InvalidTrainMode, error!.Id);
+        Assert.Contains(message, error.Message);
+        Assert.Equal(new TrainingOptions("head", 0.5f), TrainingOptions.Parse(" Head ", "0.5").Options);
+        Assert.Null(TrainingOptions.Parse("", null).Options);
+    }
+}
+
+internal static class RandomIntegers
+{
+    /// <summary>A uniform integer in [low, high).</summary>
+    public static int Int(this DeterministicRandom random, int low, int high) => low + (int)(random.NextUInt64() % (ulong)(high - low));
+}
