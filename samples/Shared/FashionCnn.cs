@@ -15,7 +15,8 @@ namespace TinyML.Samples;
 /// Deterministic: weights are He-uniform from a <see cref="DeterministicRandom"/>, biases zero, and every sum runs in
 /// one fixed order on one thread, so a seed and the same calls give the same bits. Training can mask classes: only the
 /// listed classes enter the softmax, and the other head rows keep their initial weights and zero bias (the rows an
-/// on-device learner fills in later). Layouts are TFLite's: NHWC activations, OHWI convolution weights,
+/// on-device learner fills in later). Until then those rows' random logits still compete in <see cref="Forward"/>'s
+/// full softmax, so the 10-class arg-max can trail the source-classes arg-max (most after short training). Layouts are TFLite's: NHWC activations, OHWI convolution weights,
 /// [units, inputs] FULLY_CONNECTED weights; SAME padding at stride 2 pads only at the bottom and right (28 → 14 → 7).
 /// </remarks>
 internal sealed class FashionCnn
