@@ -54,7 +54,7 @@ internal static class FashionBench
             var quantized = PostTrainingQuantizer.Quantize(floatModel, calibration, runner, new QuantizationOptions { Method = method });
             if (quantized.Value is not { } q)
             {
-                Console.WriteLine($"| int8 | {method} | failed: {quantized.Diagnostics[0]} | | |");
+                Console.WriteLine($"| int8 | {MethodName(method)} | failed: {quantized.Diagnostics[0]} | | |");
                 continue;
             }
             // Through the .tflite bytes, as a user would deploy it.
@@ -76,10 +76,13 @@ internal static class FashionBench
                 if (predicted == data.Test.Labels[i]) correct++;
                 if (predicted == ArgMax(network.Forward(image))) agree++;
             }
-            Console.WriteLine($"| int8 | {method} | {Percent(correct, data.Test.Count)} | " +
+            Console.WriteLine($"| int8 | {MethodName(method)} | {Percent(correct, data.Test.Count)} | " +
                 $"{(100.0 * (correct - floatCorrect) / data.Test.Count).ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture)} | {Percent(agree, data.Test.Count)} |");
         }
     }
+
+    // As --method spells it.
+    private static string MethodName(RangeMethod method) => method.ToString().ToLowerInvariant();
 
     private static float[] Pixels(ReadOnlySpan<byte> image)
     {

@@ -5,6 +5,7 @@ using System.IO.Compression;
 using System.Linq;
 using System.Runtime.InteropServices;
 using TinyML.Cli;
+using TinyML.Compiler.Tflite;
 using TinyML.Compiler.Validation;
 using TinyML.Samples;
 using Xunit;
@@ -158,7 +159,8 @@ public class FashionMnistTests
     public void ToModel_PassesTheValidator_AndMatchesForwardThroughThePlan()
     {
         var network = ShortRun.Value;
-        var model = network.ToModel();
+        // Through the .tflite bytes, as a user would load it.
+        var model = TfliteReader.Read(TfliteWriter.Write(network.ToModel())).Value!;
         Assert.Empty(ModelValidator.Validate(model));
         var prepared = new PlanModelRunner().Prepare(model, model.Main.Outputs.ToArray());
         Assert.True(prepared.Value is not null, string.Join("; ", prepared.Diagnostics));
