@@ -19,7 +19,7 @@ CROSS_CORES=(cortex-m0plus cortex-m4 cortex-m7 cortex-m33 cortex-m55)
 HOST_RIDS=(linux-arm64 linux-arm win-x64)
 APT_PACKAGES=(cmake make gcc gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm curl ca-certificates
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross gcc-mingw-w64-x86-64
-  qemu-user wine64)
+  qemu-user wine64 dataset-fashion-mnist)
 # TensorFlow Lite's C library (2.9, x86-64), a test oracle only: the quantization tests load our int8 models in the
 # TFLite interpreter. It comes prebuilt in the npm package tfjs-tflite-node 0.0.2, fetched from the npm registry and
 # checked against the registry's sha512.
