@@ -19,39 +19,7 @@ namespace TinyML.Runtime.Tests;
 /// </summary>
 public sealed class TrainingTests
 {
-    internal static readonly TrainingOptions Head = new("head", 0.05f);
-
-    /// <summary>int8 input [1, depth] straight into FULLY_CONNECTED → SOFTMAX: the head's input is the model's input.</summary>
-    internal static Model HeadOnly(int depth, int classes, ulong seed)
-    {
-        var b = new QuantizedModelBuilder("x", new[] { 1, depth }, seed).FullyConnected("logits", classes, Activation.None).Softmax("p");
-        return b.Build(Samples(depth, 16, seed + 1), "probabilities");
-    }
-
-    /// <summary>A small CNN with a hidden dense layer before the head, as the Fashion-MNIST bench trains.</summary>
-    internal static Model Cnn(ulong seed)
-    {
-        var b = new QuantizedModelBuilder("image", new[] { 1, 8, 8, 2 }, seed)
-            .Conv2D("conv", 4, 3, 3, 2, 2, Padding.Same, Activation.Relu).Flatten("flat")
-            .FullyConnected("hidden", 12, Activation.Relu).FullyConnected("logits", 5, Activation.None).Softmax("p");
-        return b.Build(Samples(8 * 8 * 2, 16, seed + 1), "probabilities");
-    }
-
-    internal static List<float[]> Samples(int size, int count, ulong seed)
-    {
-        var random = new DeterministicRandom(seed);
-        return Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, size).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray()).ToList();
-    }
-
-    internal static ExecutionPlan Plan(Model model, TrainingOptions? training = null)
-    {
-        var result = Lowerer.Lower(model, "m.tflite", LoweringOptions.Default with { Train = training ?? Head });
-        Assert.True(result.Value is not null, string.Join("\n", result.Diagnostics));
-        return result.Value!;
-    }
-
-    internal static sbyte[] RandomInput(DeterministicRandom random, int size) =>
-        Enumerable.Range(0, size).Select(_ => (sbyte)random.Int(-128, 128)).ToArray();
+    private static readonly TrainingOptions Head = TrainingCases.Head;
 
     private static void SetInput(PlanExecutor executor, sbyte[] input) => MemoryMarshal.AsBytes(input.AsSpan()).CopyTo(executor.Input(0));
 
@@ -136,15 +104,15 @@ public sealed class TrainingTests
     [InlineData(3, 0.0007)]
     public void Head_training_follows_the_documented_integer_rule(int batch, double rate)
     {
-        var model = HeadOnly(24, 6, seed: 7);
-        var plan = Plan(model);
+        var model = TrainingCases.HeadOnly(24, 6, seed: 7);
+        var plan = TrainingCases.Plan(model);
         using var executor = new PlanExecutor(plan);
         executor.LearningRate = rate;
         var oracle = new Oracle(model, BiasBits(plan));
         var random = new DeterministicRandom(11);
         for (int step = 0; step < 24; step++)
         {
-            var input = RandomInput(random, 24);
+            var input = TrainingCases.RandomInput(random, 24);
             int label = random.Int(0, 6);
             SetInput(executor, input);
             executor.Accumulate(label, batch);
@@ -165,14 +133,14 @@ public sealed class TrainingTests
     {
         // The scaling check: the master update, in real units, is lr * (p - y) * x for the weights and lr * (p - y)
         // for the bias, with p the int8 softmax output; only the masters' rounding (2^-16 of a weight step) differs.
-        var model = HeadOnly(16, 4, seed: 3);
-        var plan = Plan(model);
+        var model = TrainingCases.HeadOnly(16, 4, seed: 3);
+        var plan = TrainingCases.Plan(model);
         var g = model.Main;
         var fc = g.Operators.Single(o => o.Kind == OpKind.FullyConnected);
         var (wq, bq, xq) = (g.Tensors[fc.Inputs[1]].Quantization!, g.Tensors[fc.Inputs[2]].Quantization!, g.Tensors[fc.Inputs[0]].Quantization!);
         const double Rate = 0.1;
         using var executor = new PlanExecutor(plan) { LearningRate = Rate };
-        var input = RandomInput(new DeterministicRandom(5), 16);
+        var input = TrainingCases.RandomInput(new DeterministicRandom(5), 16);
         SetInput(executor, input);
         var before = Masters(executor.ExportWeights(), 4, 16, out var biasBefore);
         executor.Train(label: 2);
@@ -210,12 +178,12 @@ public sealed class TrainingTests
     [Fact]
     public void Training_a_cnn_head_learns_a_separable_task_and_mini_batches_differ_from_single_steps()
     {
-        var model = Cnn(seed: 21);
-        var plan = Plan(model);
+        var model = TrainingCases.Cnn(seed: 21);
+        var plan = TrainingCases.Plan(model);
         Assert.Equal(5, plan.Training!.Classes);
         var random = new DeterministicRandom(4);
         // Five prototypes plus noise: the head must map them to their labels.
-        var prototypes = Enumerable.Range(0, 5).Select(_ => RandomInput(random, 128)).ToArray();
+        var prototypes = Enumerable.Range(0, 5).Select(_ => TrainingCases.RandomInput(random, 128)).ToArray();
         (sbyte[] Input, int Label) Sample()
         {
             int label = random.Int(0, 5);
@@ -252,17 +220,17 @@ public sealed class TrainingTests
     [Fact]
     public void Exported_weights_restore_what_was_learned_and_foreign_bytes_are_refused()
     {
-        var model = Cnn(seed: 21);
-        var plan = Plan(model);
+        var model = TrainingCases.Cnn(seed: 21);
+        var plan = TrainingCases.Plan(model);
         using var trained = new PlanExecutor(plan);
         var random = new DeterministicRandom(9);
         for (int i = 0; i < 10; i++)
         {
-            SetInput(trained, RandomInput(random, 128));
+            SetInput(trained, TrainingCases.RandomInput(random, 128));
             trained.Train(i % 5);
         }
         var weights = trained.ExportWeights();
-        var probe = RandomInput(random, 128);
+        var probe = TrainingCases.RandomInput(random, 128);
         SetInput(trained, probe);
         trained.Run();
         var expected = trained.Output(0).ToArray();
@@ -282,7 +250,7 @@ public sealed class TrainingTests
         Assert.Contains("TMLW", Assert.Throws<ArgumentException>(() => fresh.ImportWeights(new byte[40])).Message);
         var truncated = weights.Take(weights.Length - 1).ToArray();
         Assert.Contains("bytes", Assert.Throws<ArgumentException>(() => fresh.ImportWeights(truncated)).Message);
-        using var other = new PlanExecutor(Plan(HeadOnly(24, 6, seed: 7)));
+        using var other = new PlanExecutor(TrainingCases.Plan(TrainingCases.HeadOnly(24, 6, seed: 7)));
         Assert.Contains("another model", Assert.Throws<ArgumentException>(() => other.ImportWeights(weights)).Message);
         Assert.Equal(plan.Training.InitialParameters.Skip((int)plan.Training.ExportOffset), fresh.ExportWeights().Skip(16));
     }
@@ -290,7 +258,7 @@ public sealed class TrainingTests
     [Fact]
     public void Bad_labels_rates_and_untrainable_plans_throw_documented_exceptions()
     {
-        var plan = Plan(HeadOnly(8, 3, seed: 1));
+        var plan = TrainingCases.Plan(TrainingCases.HeadOnly(8, 3, seed: 1));
         using var executor = new PlanExecutor(plan);
         Assert.Throws<ArgumentOutOfRangeException>(() => executor.Train(3));
         Assert.Throws<ArgumentOutOfRangeException>(() => executor.Train(-1));
@@ -298,9 +266,9 @@ public sealed class TrainingTests
         Assert.Throws<ArgumentOutOfRangeException>(() => executor.LearningRate = 0);
         Assert.Throws<ArgumentOutOfRangeException>(() => executor.LearningRate = double.NaN);
         Assert.Throws<ArgumentOutOfRangeException>(() => executor.LearningRate = 1e-12);
-        Assert.Equal(TrainingTests.Head.LearningRate, executor.LearningRate, 6);
+        Assert.Equal(Head.LearningRate, executor.LearningRate, 6);
 
-        var inference = Lowerer.Lower(HeadOnly(8, 3, seed: 1), "m.tflite").Value!;
+        var inference = Lowerer.Lower(TrainingCases.HeadOnly(8, 3, seed: 1), "m.tflite").Value!;
         Assert.Null(inference.Training);
         using var plain = new PlanExecutor(inference);
         Assert.False(plain.CanTrain);
@@ -311,9 +279,9 @@ public sealed class TrainingTests
     [Fact]
     public void A_plan_without_training_keeps_container_version_2_and_one_with_it_round_trips()
     {
-        var inference = Lowerer.Lower(HeadOnly(8, 3, seed: 1), "m.tflite").Value!;
+        var inference = Lowerer.Lower(TrainingCases.HeadOnly(8, 3, seed: 1), "m.tflite").Value!;
         Assert.Equal(2, ContainerVersion(PlanContainer.Write(inference)));
-        var plan = Plan(Cnn(seed: 2));
+        var plan = TrainingCases.Plan(TrainingCases.Cnn(seed: 2));
         var bytes = PlanContainer.Write(plan);
         Assert.Equal(ExecutionPlan.FormatVersion, ContainerVersion(bytes));
         Assert.Equal(ProtobufPlanWriter.Write(plan), bytes);
@@ -342,9 +310,9 @@ public sealed class TrainingTests
             Assert.Equal(DiagnosticIds.ModelNotTrainable, error.Id);
             return error.Message;
         }
-        Assert.Contains("SOFTMAX", Why(new QuantizedModelBuilder("x", new[] { 1, 8 }, 1).FullyConnected("y", 3, Activation.None).Build(Samples(8, 4, 2), "y")));
-        Assert.Contains("fused activation", Why(new QuantizedModelBuilder("x", new[] { 1, 8 }, 1).FullyConnected("y", 3, Activation.Relu).Softmax("p").Build(Samples(8, 4, 2), "p")));
-        Assert.Contains("not a FULLY_CONNECTED", Why(new QuantizedModelBuilder("x", new[] { 1, 4, 4, 3 }, 1).AveragePool2D("pool", 4, 4).Softmax("p").Build(Samples(48, 4, 2), "p")));
+        Assert.Contains("SOFTMAX", Why(new QuantizedModelBuilder("x", new[] { 1, 8 }, 1).FullyConnected("y", 3, Activation.None).Build(TrainingCases.Samples(8, 4, 2), "y")));
+        Assert.Contains("fused activation", Why(new QuantizedModelBuilder("x", new[] { 1, 8 }, 1).FullyConnected("y", 3, Activation.Relu).Softmax("p").Build(TrainingCases.Samples(8, 4, 2), "p")));
+        Assert.Contains("not a FULLY_CONNECTED", Why(new QuantizedModelBuilder("x", new[] { 1, 4, 4, 3 }, 1).AveragePool2D("pool", 4, 4).Softmax("p").Build(TrainingCases.Samples(48, 4, 2), "p")));
         Assert.Contains("float32", Why(TinyML.Compiler.Tflite.TfliteReader.ReadFile(TinyML.Tests.SharedData.Model("ic_resnet_float")).Value!));
     }
 
@@ -361,10 +329,54 @@ public sealed class TrainingTests
         Assert.Equal(new TrainingOptions("head", 0.5f), TrainingOptions.Parse(" Head ", "0.5").Options);
         Assert.Null(TrainingOptions.Parse("", null).Options);
     }
-}
 
-internal static class RandomIntegers
-{
-    /// <summary>A uniform integer in [low, high).</summary>
-    public static int Int(this DeterministicRandom random, int low, int high) => low + (int)(random.NextUInt64() % (ulong)(high - low));
+    [Fact]
+    public void The_emitted_C_trains_to_the_executors_bytes_with_single_steps_and_a_mini_batch()
+    {
+        var plan = TrainingCases.Plan(TrainingCases.Cnn(seed: 21));
+        var random = new DeterministicRandom(3);
+        var steps = Enumerable.Range(0, 10).Select(_ => (Input: TrainingCases.RandomInput(random, 128), Label: random.Int(0, 5))).ToList();
+        string dir = Path.Combine(Path.GetTempPath(), $"tml-train-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var source = TinyML.Compiler.Emit.CEmitter.Emit(plan, "cnn");
+            File.WriteAllText(Path.Combine(dir, source.HeaderName), source.Header);
+            File.WriteAllText(Path.Combine(dir, source.SourceName), source.Source);
+            // Six single steps at the built-in rate, then a mini-batch of four at rate 0.2.
+            var (multiplier, shift) = TrainingPlan.EncodeLearningRate(0.2);
+            File.WriteAllText(Path.Combine(dir, "main.c"), "#include <stdio.h>\n#include <string.h>\n#include \"cnn.h\"\n\n" + CEmitterHostTests.ReadExact +
+                "int main(int argc, char **argv) {\n    static uint8_t inputs[10 * 128];\n    static int32_t labels[10];\n    uint8_t *arena = cnn_arena();\n    FILE *out;\n    int k;\n" +
+                "    if (argc != 4 || !read_exact(argv[1], inputs, sizeof inputs) || !read_exact(argv[2], (uint8_t *)labels, sizeof labels)) return 2;\n" +
+                "    for (k = 0; k < 6; k++) {\n        memcpy(arena + CNN_INPUT0_OFFSET, inputs + 128 * k, 128);\n        if (cnn_train_step(arena, labels[k]) != 0) return 3;\n    }\n" +
+                $"    cnn_set_learning_rate({multiplier}, {shift});\n" +
+                "    for (k = 6; k < 10; k++) {\n        memcpy(arena + CNN_INPUT0_OFFSET, inputs + 128 * k, 128);\n        if (cnn_train_accumulate(arena, labels[k], 4) != 0) return 3;\n    }\n" +
+                "    if (cnn_train_apply() != 0 || cnn_train_step(arena, 5) != -1) return 3;\n" +
+                "    out = fopen(argv[3], \"wb\");\n    if (!out) return 4;\n    fwrite(cnn_trained_weights(), 1, CNN_TRAINED_WEIGHT_BYTES, out);\n    fclose(out);\n    return 0;\n}\n");
+            File.WriteAllBytes(Path.Combine(dir, "inputs.bin"), steps.SelectMany(s => MemoryMarshal.AsBytes(s.Input.AsSpan()).ToArray()).ToArray());
+            File.WriteAllBytes(Path.Combine(dir, "labels.bin"), steps.SelectMany(s => BitConverter.GetBytes(s.Label)).ToArray());
+            string exe = Path.Combine(dir, "train");
+            var compile = CEmitterHostTests.Run("cc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
+                "-I", Path.Combine(TinyML.Tests.SharedData.Repo, "src", "TinyML.Kernels.Native", "include"), "-I", dir,
+                Path.Combine(dir, source.SourceName), Path.Combine(dir, "main.c"), Path.Combine(TinyML.Tests.SharedData.Repo, "build", "native", "libtinyml_kernels.a"), "-lm", "-o", exe);
+            Assert.True(compile.Code == 0, compile.Output);
+            var run = CEmitterHostTests.Run(exe, Path.Combine(dir, "inputs.bin"), Path.Combine(dir, "labels.bin"), Path.Combine(dir, "weights.bin"));
+            Assert.True(run.Code == 0, run.Output);
+
+            using var executor = new PlanExecutor(plan);
+            for (int k = 0; k < 10; k++)
+            {
+                if (k == 6) executor.LearningRate = 0.2;
+                SetInput(executor, steps[k].Input);
+                if (k < 6) executor.Train(steps[k].Label);
+                else executor.Accumulate(steps[k].Label, batchSize: 4);
+            }
+            executor.ApplyUpdates();
+            Assert.Equal(executor.ExportWeights().Skip(16).ToArray(), File.ReadAllBytes(Path.Combine(dir, "weights.bin")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

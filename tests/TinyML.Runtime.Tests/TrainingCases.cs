@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Collections.Generic;
+using System.Linq;
+using TinyML.Compiler;
+using TinyML.Compiler.Ir;
+using TinyML.Compiler.Lowering;
+using TinyML.Compiler.Plan;
+using TinyML.Samples;
+using Xunit;
+
+namespace TinyML.Runtime.Tests;
+
+/// <summary>The trainable models the training tests share (host, emitted C, devices).</summary>
+internal static class TrainingCases
+{
+    internal static readonly TrainingOptions Head = new("head", 0.05f);
+
+    /// <summary>int8 input [1, depth] straight into FULLY_CONNECTED → SOFTMAX: the head's input is the model's input.</summary>
+    internal static Model HeadOnly(int depth, int classes, ulong seed)
+    {
+        var b = new QuantizedModelBuilder("x", new[] { 1, depth }, seed).FullyConnected("logits", classes, Activation.None).Softmax("p");
+        return b.Build(Samples(depth, 16, seed + 1), "probabilities");
+    }
+
+    /// <summary>A small CNN with a hidden dense layer before the head, as the Fashion-MNIST bench trains.</summary>
+    internal static Model Cnn(ulong seed)
+    {
+        var b = new QuantizedModelBuilder("image", new[] { 1, 8, 8, 2 }, seed)
+            .Conv2D("conv", 4, 3, 3, 2, 2, Padding.Same, Activation.Relu).Flatten("flat")
+            .FullyConnected("hidden", 12, Activation.Relu).FullyConnected("logits", 5, Activation.None).Softmax("p");
+        return b.Build(Samples(8 * 8 * 2, 16, seed + 1), "probabilities");
+    }
+
+    internal static List<float[]> Samples(int size, int count, ulong seed)
+    {
+        var random = new DeterministicRandom(seed);
+        return Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, size).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray()).ToList();
+    }
+
+    internal static ExecutionPlan Plan(Model model, string target = ExecutionPlan.HostTarget)
+    {
+        var result = Lowerer.Lower(model, "m.tflite", LoweringOptions.Default with { Train = Head, Target = target });
+        Assert.True(result.Value is not null, string.Join("\n", result.Diagnostics));
+        return result.Value!;
+    }
+
+    internal static sbyte[] RandomInput(DeterministicRandom random, int size) =>
+        Enumerable.Range(0, size).Select(_ => (sbyte)random.Int(-128, 128)).ToArray();
+}
+
+internal static class RandomIntegers
+{
+    /// <summary>A uniform integer in [low, high).</summary>
+    public static int Int(this DeterministicRandom random, int low, int high) => low + (int)(random.NextUInt64() % (ulong)(high - low));
+}
