@@ -24,22 +24,24 @@ public sealed class TrainingDeviceTests
     public TrainingDeviceTests(ITestOutputHelper output) => _output = output;
 
     [Theory]
-    [InlineData("cortex-m4")]
-    [InlineData("cortex-m0plus")]
-    public void Training_steps_on_the_device_give_the_hosts_weights_byte_for_byte(string coreName)
+    [InlineData("cortex-m4", "head")]
+    [InlineData("cortex-m0plus", "head")]
+    [InlineData("cortex-m4", "biases:2")]
+    [InlineData("cortex-m0plus", "biases:2")]
+    public void Training_steps_on_the_device_give_the_hosts_weights_byte_for_byte(string coreName, string mode)
     {
         var core = CortexM.Get(coreName);
         var model = TrainingCases.Cnn(seed: 33);
         var random = new DeterministicRandom(17);
         var steps = Enumerable.Range(0, 12).Select(_ => (Input: TrainingCases.RandomInput(random, 128), Label: random.Int(0, 5))).ToList();
-        var image = DeviceBuild.Build(TrainingCases.Plan(model, core.Name), Device.Options(core, "train_cnn") with { TrainingHarness = true });
+        var image = DeviceBuild.Build(TrainingCases.Plan(model, core.Name, mode), Device.Options(core, "train_cnn_" + mode.Replace(':', '_')) with { TrainingHarness = true });
         Assert.True(image.HasSymbol("tml_train_fc_update_s8"));
         var results = Device.Runner.Run(image, steps.Select(s => (IReadOnlyList<byte[]>)new[]
         {
             MemoryMarshal.AsBytes(s.Input.AsSpan()).ToArray(), BitConverter.GetBytes(s.Label),
         }).ToList());
 
-        using var host = new PlanExecutor(TrainingCases.Plan(model));
+        using var host = new PlanExecutor(TrainingCases.Plan(model, mode: mode));
         Assert.Equal(steps.Count, results.Count);
         for (int k = 0; k < steps.Count; k++)
         {
@@ -48,8 +50,8 @@ public sealed class TrainingDeviceTests
             Assert.True(host.Output(0).SequenceEqual(results[k].Outputs[0]), $"step {k} on {core.Name}: the probabilities differ");
             Assert.True(host.ExportWeights().AsSpan(16).SequenceEqual(results[k].Outputs[1]), $"step {k} on {core.Name}: the trained weights differ");
         }
-        Assert.NotEqual(TrainingCases.Plan(model).Training!.InitialParameters.Skip((int)host.Plan.Training!.ExportOffset), results[^1].Outputs[1]);
-        _output.WriteLine($"{core.Name}: {steps.Count} training steps byte-identical with the host; {results[^1].Instructions:N0} instructions for the last step");
+        Assert.NotEqual(host.Plan.Training!.InitialParameters.Skip((int)host.Plan.Training!.ExportOffset), results[^1].Outputs[1]);
+        _output.WriteLine($"{core.Name}, {mode}: {steps.Count} training steps byte-identical with the host; {results[^1].Instructions:N0} instructions for the last step");
     }
 
     [Fact]

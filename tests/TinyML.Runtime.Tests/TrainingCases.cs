@@ -37,9 +37,9 @@ internal static class TrainingCases
         return Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, size).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray()).ToList();
     }
 
-    internal static ExecutionPlan Plan(Model model, string target = ExecutionPlan.HostTarget)
+    internal static ExecutionPlan Plan(Model model, string target = ExecutionPlan.HostTarget, string mode = "head")
     {
-        var result = Lowerer.Lower(model, "m.tflite", LoweringOptions.Default with { Train = Head, Target = target });
+        var result = Lowerer.Lower(model, "m.tflite", LoweringOptions.Default with { Train = Head with { Mode = mode }, Target = target });
         Assert.True(result.Value is not null, string.Join("\n", result.Diagnostics));
         return result.Value!;
     }

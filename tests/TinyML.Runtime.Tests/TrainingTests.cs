@@ -379,4 +379,77 @@ public sealed class TrainingTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void Biases_of_the_layers_before_the_head_move_as_their_float_gradient_says()
+    {
+        // biases:2 on conv -> flatten -> hidden FC (ReLU) -> head: one step, against the gradient computed in double
+        // from the int8 forward pass's tensors (PlanModelRunner) and the dequantized weights.
+        var model = TrainingCases.Cnn(seed: 21);
+        var g = model.Main;
+        var plan = TrainingCases.Plan(model, mode: "biases:2");
+        var ops = g.Operators;
+        var head = ops.Single(o => o.Kind == OpKind.FullyConnected && g.Tensors[o.Outputs[0]].Shape[^1] == 5);
+        var hidden = ops.Single(o => o.Kind == OpKind.FullyConnected && o != head);
+        var conv = ops.Single(o => o.Kind == OpKind.Conv2D);
+        var input = TrainingCases.RandomInput(new DeterministicRandom(8), 128);
+        var bytes = MemoryMarshal.AsBytes(input.AsSpan()).ToArray();
+        using var session = new TinyML.Cli.PlanModelRunner().Prepare(model, new[] { hidden.Outputs[0], conv.Outputs[0], g.Outputs[0] }).Value!;
+        var observed = session.Run(new[] { bytes });
+        sbyte[] S(byte[] b) => MemoryMarshal.Cast<byte, sbyte>(b).ToArray();
+        var (h, c, p) = (S(observed[0]), S(observed[1]), observed[2].Select(q => ((sbyte)q + 128) / 256.0).ToArray());
+
+        const double Rate = 0.05;
+        const int Label = 1;
+        using var executor = new PlanExecutor(plan) { LearningRate = Rate };
+        SetInput(executor, input);
+        var before = executor.ExportWeights();
+        executor.Train(Label);
+        var after = executor.ExportWeights();
+
+        double[] Weights(Operator op) => S(g.Tensors[op.Inputs[1]].Data!.Value.ToArray()).Select(w => w * (double)g.Tensors[op.Inputs[1]].Quantization!.Scale).ToArray();
+        bool Passes(Operator op, sbyte q)
+        {
+            var oq = g.Tensors[op.Outputs[0]].Quantization!;
+            var (min, max) = QuantMath.ActivationRange(op.OptionsAs<Conv2DOptions>()?.Activation ?? op.OptionsAs<FullyConnectedOptions>()!.Activation, oq.Scale, oq.ZeroPoint, DataType.Int8);
+            return q > min && q < max;
+        }
+        var logits = Enumerable.Range(0, 5).Select(j => p[j] - (j == Label ? 1 : 0)).ToArray();
+        var wHead = Weights(head);
+        var gHidden = Enumerable.Range(0, 12).Select(d => Passes(hidden, h[d]) ? Enumerable.Range(0, 5).Sum(j => logits[j] * wHead[j * 12 + d]) : 0).ToArray();
+        var wHidden = Weights(hidden);
+        var gConv = Enumerable.Range(0, c.Length).Select(k => Passes(conv, c[k]) ? Enumerable.Range(0, 12).Sum(d => gHidden[d] * wHidden[d * c.Length + k]) : 0).ToArray();
+        var gConvBias = Enumerable.Range(0, 4).Select(ch => Enumerable.Range(0, c.Length / 4).Sum(pos => gConv[pos * 4 + ch])).ToArray();
+
+        void Check(Operator op, double[] gradient)
+        {
+            // The bias's master: where its apply call reads it, and its fraction bits.
+            var apply = plan.Training!.Apply.Single(a => a.Kernel == "tml_train_bias_apply" && a.OperatorIndex == ops.IndexOf(op));
+            int bits = apply.Args[0].Fields.Single(f => f.Name == "bias_fraction_bits").Int;
+            int at = 16 + (int)(apply.Args[1].Pointer.Offset - plan.Training.ExportOffset);
+            var bq = g.Tensors[op.Inputs[2]].Quantization!;
+            for (int ch = 0; ch < gradient.Length; ch++)
+            {
+                double scale = bq.Scales.Count > 1 ? bq.Scales[ch] : bq.Scale;
+                double moved = (BitConverter.ToInt32(after, at + 4 * ch) - BitConverter.ToInt32(before, at + 4 * ch)) / Math.Pow(2, bits) * scale;
+                double expected = -Rate * gradient[ch];
+                Assert.True(Math.Abs(moved - expected) <= 2e-3 * Math.Abs(expected) + scale, $"{op.TypeName} bias {ch}: {moved} vs {expected}");
+            }
+            Assert.Contains(gradient, v => Math.Abs(v) > 1e-3);
+        }
+        Check(hidden, gHidden);
+        Check(conv, gConvBias);
+    }
+
+    [Fact]
+    public void Biases_past_what_training_can_pass_back_give_TML1030_with_the_largest_K()
+    {
+        var result = Lowerer.Lower(TrainingCases.Cnn(seed: 21), "m.tflite", LoweringOptions.Default with { Train = new TrainingOptions("biases:3") });
+        var error = Assert.Single(result.Diagnostics, d => d.Severity == TinyML.Compiler.Diagnostics.Severity.Error);
+        Assert.Equal(DiagnosticIds.ModelNotTrainable, error.Id);
+        Assert.Contains("CONV_2D", error.Message);
+        Assert.Contains("the largest K for this model is 2", error.Message);
+        var noLayers = Lowerer.Lower(TrainingCases.HeadOnly(8, 3, seed: 1), "m.tflite", LoweringOptions.Default with { Train = new TrainingOptions("biases:1") });
+        Assert.Contains("the largest K for this model is 0", Assert.Single(noLayers.Diagnostics).Message);
+    }
 }

@@ -19,15 +19,20 @@ public static partial class Lowerer
 
     private sealed partial class Context
     {
-        // Where each trained tensor lives in the parameter region (docs/training.md has the layout).
+        // Where each trained tensor lives in the parameter region (docs/training.md has the layout), and the constant
+        // weights a gradient passes back through, which must stay as the model has them.
         private readonly Dictionary<int, long> _parameterOffset = new();
+        private readonly HashSet<int> _readByTraining = new();
         private TrainingLayout? _training;
 
-        private sealed record TrainingLayout(TrainableHead Head, TrainingOptions Options, long Grad, long Weights, long Bias,
-            long MasterWeights, long MasterBias, long Bytes, int BiasFractionBits);
+        /// <summary>A trained bias: its place, its master's, and its fraction bits.</summary>
+        private sealed record TrainedBias(int Tensor, long Offset, long Master, int FractionBits);
 
-        /// <summary>Places the head's state in the parameter region before any operator is lowered, so that the
-        /// forward pass's FULLY_CONNECTED reads its weights and bias there.</summary>
+        private sealed record TrainingLayout(TrainableHead Head, TrainingOptions Options, long[] Gradients, long Weights, long MasterWeights,
+            TrainedBias? HeadBias, TrainedBias[] LayerBiases, long Export, long Bytes);
+
+        /// <summary>Places what training changes in the parameter region before any operator is lowered, so that the
+        /// forward pass reads the trained weights and biases there.</summary>
         private void PlaceTrainedTensors(TrainableHead head, TrainingOptions options)
         {
             long offset = TrainingPlan.ControlWords * 4;
@@ -37,26 +42,46 @@ public static partial class Lowerer
                 offset = at + bytes;
                 return at;
             }
-            long grad = Take(head.Units * 4L);
+            // Gradient buffers: the logits', then each layer output's (an exponent word, then the values).
+            var gradients = new[] { 1L + head.Units }.Concat(head.Layers.Select(l => 1 + T(l.Output).ElementCount)).Select(n => Take(4 * n)).ToArray();
+            long export = MemoryPlanner.Align(offset);
             long weights = Take((long)head.Units * head.Depth);
-            long bias = head.Bias >= 0 ? Take(head.Units * 4L) : -1;
+            var biases = new[] { head.Bias }.Where(b => b >= 0).Concat(head.Layers.Select(l => l.Bias)).ToArray();
+            var biasOffsets = biases.Select(b => Take(T(b).ElementCount * 4)).ToArray();
             long masterWeights = Take((long)head.Units * head.Depth * 4);
-            long masterBias = head.Bias >= 0 ? Take(head.Units * 4L) : -1;
-            int biasBits = 0;
-            if (head.Bias >= 0)
-            {
-                // Room for the bias to grow 128-fold (2^24 of 2^31) before its master saturates.
-                long largest = BiasValues(head).Select(v => Math.Abs((long)v)).DefaultIfEmpty(0).Max();
-                int bits = 0;
-                while (bits < 40 && (1L << bits) <= largest) bits++;
-                biasBits = Math.Max(0, Math.Min(12, 24 - bits));
-            }
-            _training = new TrainingLayout(head, options, grad, weights, bias, masterWeights, masterBias, MemoryPlanner.Align(offset), biasBits);
+            var trained = biases.Select((b, i) => new TrainedBias(b, biasOffsets[i], Take(T(b).ElementCount * 4), FractionBits(b))).ToArray();
+            var headBias = head.Bias >= 0 ? trained[0] : null;
+            _training = new TrainingLayout(head, options, gradients, weights, masterWeights, headBias, trained.Skip(head.Bias >= 0 ? 1 : 0).ToArray(),
+                export, MemoryPlanner.Align(offset));
             _parameterOffset[head.Weights] = weights;
-            if (head.Bias >= 0) _parameterOffset[head.Bias] = bias;
+            foreach (var b in trained) _parameterOffset[b.Tensor] = b.Offset;
+            foreach (var layer in head.Layers) _readByTraining.Add(_graph.Operators[layer.Consumer].Inputs[1]);
         }
 
-        private int[] BiasValues(TrainableHead head) => MemoryMarshal.Cast<byte, int>(T(head.Bias).Data!.Value.Span).ToArray();
+        private int[] Ints(int tensor) => MemoryMarshal.Cast<byte, int>(T(tensor).Data!.Value.Span).ToArray();
+
+        /// <summary>Fraction bits of a master bias: room for the bias to grow 128-fold (2^24 of 2^31) before it saturates.</summary>
+        private int FractionBits(int bias)
+        {
+            long largest = Ints(bias).Select(v => Math.Abs((long)v)).DefaultIfEmpty(0).Max();
+            int bits = 0;
+            while (bits < 40 && (1L << bits) <= largest) bits++;
+            return Math.Max(0, Math.Min(12, 24 - bits));
+        }
+
+        private double ChannelScale(Quantization q, int channel) => q.IsPerChannel ? q.Scales[channel] : q.Scale;
+
+        /// <summary>The real scale of one bias channel: its own, or input scale x weight scale as TFLite defines it.</summary>
+        private double BiasScale(int op, int bias, int channel) => T(bias).Quantization is { HasScales: true } bq
+            ? ChannelScale(bq, channel)
+            : Q(T(_graph.Operators[op].Inputs[0])).Scale * ChannelScale(Q(T(_graph.Operators[op].Inputs[1])), channel);
+
+        private Arg Steps(IEnumerable<double> reals)
+        {
+            var steps = reals.Select(Multiplier).ToArray();
+            return PerChannel(_plan.AddConstant(MemoryMarshal.AsBytes(steps.Select(s => s.Multiplier).ToArray().AsSpan()).ToArray()),
+                _plan.AddConstant(MemoryMarshal.AsBytes(steps.Select(s => s.Shift).ToArray().AsSpan()).ToArray()));
+        }
 
         /// <summary>The training plan: the region's initial bytes and the step and apply calls.</summary>
         private void LowerTraining()
@@ -76,31 +101,13 @@ public static partial class Lowerer
             weights.Data!.Value.Span.CopyTo(region.AsSpan(checked((int)layout.Weights)));
             var masters = MemoryMarshal.Cast<byte, int>(region.AsSpan(checked((int)layout.MasterWeights), weightValues.Length * 4));
             for (int i = 0; i < weightValues.Length; i++) masters[i] = weightValues[i] << WeightFractionBits;
-            if (head.Bias >= 0)
+            foreach (var b in layout.LayerBiases.Prepend(layout.HeadBias).OfType<TrainedBias>())
             {
-                var bias = BiasValues(head);
-                MemoryMarshal.AsBytes(bias.AsSpan()).CopyTo(region.AsSpan(checked((int)layout.Bias)));
-                var masterBias = MemoryMarshal.Cast<byte, int>(region.AsSpan(checked((int)layout.MasterBias), bias.Length * 4));
-                for (int j = 0; j < bias.Length; j++) masterBias[j] = checked((int)((long)bias[j] << layout.BiasFractionBits));
+                var values = Ints(b.Tensor);
+                MemoryMarshal.AsBytes(values.AsSpan()).CopyTo(region.AsSpan(checked((int)b.Offset)));
+                var master = MemoryMarshal.Cast<byte, int>(region.AsSpan(checked((int)b.Master), values.Length * 4));
+                for (int j = 0; j < values.Length; j++) master[j] = checked((int)((long)values[j] << b.FractionBits));
             }
-
-            // The real gradient of a logit is beta * (p - y) = grad * beta / 256 (tml_train_softmax_grad_s8).
-            double gradScale = head.Beta / 256.0;
-            var input = Q(T(head.Input));
-            var wq = Q(weights);
-            double WeightScale(int j) => wq.IsPerChannel ? wq.Scales[j] : wq.Scale;
-            double BiasScale(int j) => head.Bias >= 0 && T(head.Bias).Quantization is { HasScales: true } bq
-                ? (bq.IsPerChannel ? bq.Scales[j] : bq.Scale) : input.Scale * WeightScale(j);
-            var weightStep = Enumerable.Range(0, head.Units).Select(j => Multiplier(gradScale * input.Scale * (1 << WeightFractionBits) / WeightScale(j))).ToArray();
-            var biasStep = Enumerable.Range(0, head.Units).Select(j => Multiplier(gradScale * (1L << layout.BiasFractionBits) / BiasScale(j))).ToArray();
-            Arg Steps((int Multiplier, int Shift)[] steps) => PerChannel(
-                _plan.AddConstant(MemoryMarshal.AsBytes(steps.Select(s => s.Multiplier).ToArray().AsSpan()).ToArray()),
-                _plan.AddConstant(MemoryMarshal.AsBytes(steps.Select(s => s.Shift).ToArray().AsSpan()).ToArray()));
-            var parameters = Arg.Struct("tml_train_fc_params", Field.I("units", head.Units), Field.I("depth", head.Depth),
-                Field.I("input_offset", -input.ZeroPoint), Field.I("weight_fraction_bits", WeightFractionBits),
-                Field.I("bias_fraction_bits", layout.BiasFractionBits));
-            var controlPointer = Pointer.Parameters(0);
-            Pointer Region(long offset) => offset < 0 ? Pointer.Null : Pointer.Parameters(offset);
 
             var training = new TrainingPlan
             {
@@ -109,40 +116,83 @@ public static partial class Lowerer
                 Classes = head.Units,
                 LearningRate = layout.Options.LearningRate,
                 ControlOffset = 0,
-                ExportOffset = layout.Weights,
-                ExportBytes = layout.Bytes - layout.Weights,
-                TrainedValues = (long)head.Units * head.Depth + (head.Bias >= 0 ? head.Units : 0),
+                ExportOffset = layout.Export,
+                ExportBytes = layout.Bytes - layout.Export,
+                TrainedValues = (long)head.Units * head.Depth + (head.Bias >= 0 ? head.Units : 0) + head.Layers.Sum(l => l.Channels),
             };
-            string op = _graph.Operators[head.FullyConnected].TypeName;
-            int index = _modelIndex[head.FullyConnected];
-            training.Step.Add(new KernelCall(index, op, "tml_train_softmax_grad_s8", new[]
+            var controlPointer = Pointer.Parameters(0);
+            Pointer Gradient(int i) => Pointer.Parameters(layout.Gradients[i]);
+            Pointer Region(long offset) => offset < 0 ? Pointer.Null : Pointer.Parameters(offset);
+            KernelCall Call(int op, string kernel, string comment, long macs, params Arg[] args) =>
+                new(_modelIndex[op], _graph.Operators[op].TypeName, kernel, args, "train: " + comment, macs);
+
+            // The real gradient of a logit is beta * (p - y) = grad * beta / 256 (tml_train_softmax_grad_s8); each
+            // layer's gradient scale is the one after it times the weight scale it came back through.
+            double gradScale = head.Beta / 256.0;
+            var input = Q(T(head.Input));
+            var wq = Q(weights);
+            var headParameters = Arg.Struct("tml_train_fc_params", Field.I("units", head.Units), Field.I("depth", head.Depth),
+                Field.I("input_offset", -input.ZeroPoint), Field.I("weight_fraction_bits", WeightFractionBits),
+                Field.I("bias_fraction_bits", layout.HeadBias?.FractionBits ?? 0));
+            training.Step.Add(Call(head.FullyConnected, "tml_train_softmax_grad_s8", $"softmax cross-entropy gradient of {head.Units} classes", 0,
+                Arg.Ptr(controlPointer), Arg.Int32(head.Units), Arg.Ptr(Ptr(head.Probabilities)), Arg.Ptr(Gradient(0))));
+            double scale = gradScale;
+            for (int i = 0; i < head.Layers.Count; i++)
             {
-                Arg.Ptr(controlPointer), Arg.Int32(head.Units), Arg.Ptr(Ptr(head.Probabilities)), Arg.Ptr(Pointer.Parameters(layout.Grad)),
-            }, $"train: softmax cross-entropy gradient of {head.Units} classes"));
-            var weightSteps = Steps(weightStep);
-            training.Step.Add(new KernelCall(index, op, "tml_train_fc_update_s8", new[]
-            {
+                var layer = head.Layers[i];
+                var through = _graph.Operators[layer.Consumer];
+                var throughWeights = T(through.Inputs[1]);
+                var bias = layout.LayerBiases[i];
+                scale *= Q(throughWeights).Scale;
+                training.Step.Add(Call(layer.Consumer, "tml_train_fc_backward_s8", $"gradient of {T(through.Inputs[0]).Name} back through the weights", throughWeights.ElementCount,
+                    Arg.Struct("tml_train_fc_params", Field.I("units", throughWeights.Shape[0]), Field.I("depth", throughWeights.Shape[1]),
+                        Field.I("input_offset", 0), Field.I("weight_fraction_bits", 0), Field.I("bias_fraction_bits", 0)),
+                    Arg.Ptr(Ptr(through.Inputs[1])), Arg.Ptr(Gradient(i)), Arg.Ptr(Gradient(i + 1))));
+                var op = _graph.Operators[layer.Operator];
+                var output = T(layer.Output);
+                var oq = Q(output);
+                var activation = Operators.OperatorRegistry.Of(op.Kind)!.FusedActivation(op);
+                var (min, max) = QuantMath.ActivationRange(activation, oq.Scale, oq.ZeroPoint, output.Type);
+                training.Step.Add(Call(layer.Operator, "tml_train_mask_s8", $"through the clamp of {activation} to [{min}, {max}]", 0,
+                    Arg.Struct("tml_train_mask_params", Field.I("count", checked((int)output.ElementCount)), Field.I("activation_min", min), Field.I("activation_max", max)),
+                    Arg.Ptr(Ptr(layer.Output)), Arg.Ptr(Gradient(i + 1))));
+                var biasParameters = Arg.Struct("tml_train_bias_params", Field.I("channels", layer.Channels), Field.I("positions", layer.Positions),
+                    Field.I("bias_fraction_bits", bias.FractionBits));
+                double layerScale = scale;
+                training.Step.Add(Call(layer.Operator, "tml_train_bias_update_s8", $"SGD of the {layer.Channels} biases", output.ElementCount,
+                    biasParameters, Steps(Enumerable.Range(0, layer.Channels).Select(c => layerScale * (1L << bias.FractionBits) / BiasScale(layer.Operator, layer.Bias, c))),
+                    Arg.Ptr(controlPointer), Arg.Ptr(Gradient(i + 1)), Arg.Ptr(Region(bias.Master))));
+                training.Apply.Add(Call(layer.Operator, "tml_train_bias_apply", "master into the bias", 0,
+                    biasParameters, Arg.Ptr(Region(bias.Master)), Arg.Ptr(Region(bias.Offset))));
+            }
+            var weightSteps = Steps(Enumerable.Range(0, head.Units).Select(j => gradScale * input.Scale * (1 << WeightFractionBits) / ChannelScale(wq, j)));
+            var headBias = layout.HeadBias;
+            training.Step.Add(Call(head.FullyConnected, "tml_train_fc_update_s8", $"SGD of the head's {head.Depth} -> {head.Units} weights{(headBias is null ? "" : " and bias")}",
+                (long)head.Units * head.Depth,
                 // Without a bias the kernel reads no bias steps; the weights' fill the argument.
-                parameters, weightSteps, head.Bias >= 0 ? Steps(biasStep) : weightSteps, Arg.Ptr(controlPointer),
-                Arg.Ptr(Ptr(head.Input)), Arg.Ptr(Pointer.Parameters(layout.Grad)), Arg.Ptr(Region(layout.MasterWeights)), Arg.Ptr(Region(layout.MasterBias)),
-            }, $"train: SGD of the head's {head.Depth} -> {head.Units} weights{(head.Bias >= 0 ? " and bias" : "")}", (long)head.Units * head.Depth));
-            training.Apply.Add(new KernelCall(index, op, "tml_train_fc_apply_s8", new[]
-            {
-                parameters, Arg.Ptr(Region(layout.MasterWeights)), Arg.Ptr(Region(layout.MasterBias)), Arg.Ptr(Region(layout.Weights)), Arg.Ptr(Region(layout.Bias)),
-            }, "train: masters into the head's int8 weights and int32 bias"));
-            training.Fingerprint = Fingerprint(training, weights, layout);
+                headParameters, weightSteps,
+                headBias is null ? weightSteps : Steps(Enumerable.Range(0, head.Units).Select(j => gradScale * (1L << headBias.FractionBits) / BiasScale(head.FullyConnected, headBias.Tensor, j))),
+                Arg.Ptr(controlPointer), Arg.Ptr(Ptr(head.Input)), Arg.Ptr(Gradient(0)), Arg.Ptr(Region(layout.MasterWeights)), Arg.Ptr(Region(headBias?.Master ?? -1))));
+            training.Apply.Insert(0, Call(head.FullyConnected, "tml_train_fc_apply_s8", "masters into the head's int8 weights and int32 bias", 0,
+                headParameters, Arg.Ptr(Region(layout.MasterWeights)), Arg.Ptr(Region(headBias?.Master ?? -1)), Arg.Ptr(Region(layout.Weights)), Arg.Ptr(Region(headBias?.Offset ?? -1))));
+            training.Fingerprint = Fingerprint(training, layout);
             _plan.Training = training;
         }
 
-        /// <summary>FNV-1a of what exported weights depend on: the mode, the head's shape, scales and fraction bits.</summary>
-        private static uint Fingerprint(TrainingPlan training, Tensor weights, TrainingLayout layout)
+        /// <summary>FNV-1a of what exported weights depend on: the mode, the trained tensors' names, shapes and scales,
+        /// and the fraction bits.</summary>
+        private uint Fingerprint(TrainingPlan training, TrainingLayout layout)
         {
-            var text = new StringBuilder();
-            text.Append(training.Mode).Append('|').Append(weights.Name).Append('|').Append(string.Join(",", weights.Shape))
-                .Append('|').Append(string.Join(",", Q(weights).Scales.Select(s => BitConverter.ToInt32(BitConverter.GetBytes(s), 0))))
-                .Append('|').Append(layout.BiasFractionBits).Append('|').Append(training.ExportBytes);
+            var text = new StringBuilder(training.Mode);
+            foreach (var b in layout.LayerBiases.Prepend(layout.HeadBias).OfType<TrainedBias>().Select(b => (b.Tensor, b.FractionBits)).Prepend((layout.Head.Weights, WeightFractionBits)))
+            {
+                var t = T(b.Item1);
+                text.Append('|').Append(t.Name).Append(':').Append(string.Join(",", t.Shape)).Append(':').Append(b.Item2).Append(':')
+                    .Append(string.Join(",", (t.Quantization is { } q ? q.Scales : ValueArray<float>.Empty).Select(s => BitConverter.ToInt32(BitConverter.GetBytes(s), 0))));
+            }
+            text.Append('|').Append(training.ExportBytes);
             uint hash = 2166136261;
-            foreach (byte b in Encoding.UTF8.GetBytes(text.ToString())) hash = (hash ^ b) * 16777619;
+            foreach (byte c in Encoding.UTF8.GetBytes(text.ToString())) hash = (hash ^ c) * 16777619;
             return hash;
         }
     }

@@ -33,7 +33,7 @@ public static partial class Lowerer
         TrainableHead? head = null;
         if (options.Train is not null)
         {
-            var (found, problem) = TrainableHead.Find(folded.Graph);
+            var (found, problem) = TrainableHead.Find(folded.Graph, options.Train.BiasLayers);
             if (found is null)
                 return new Result<CompiledPlan>(null, validation.Append(new Diagnostic(DiagnosticIds.ModelNotTrainable, Severity.Error,
                     $"the model cannot be trained (Train=\"{options.Train.Mode}\"): {problem}") { File = file }).ToList());

@@ -72,15 +72,19 @@ public sealed record LoweringOptions
 
 /// <summary>
 /// What a trainable build trains (docs/training.md): <c>Train="head"</c>, the classifier's FULLY_CONNECTED before the
-/// SOFTMAX (weights and bias), with <see cref="LearningRate"/> as the generated class's starting rate.
+/// SOFTMAX (weights and bias), or <c>Train="biases:K"</c>, the head plus the biases of the K weighted layers before it;
+/// <see cref="LearningRate"/> is the starting rate.
 /// </summary>
 public sealed record TrainingOptions(string Mode, float LearningRate = TrainingOptions.DefaultLearningRate)
 {
     /// <summary>The starting learning rate when none is given.</summary>
     public const float DefaultLearningRate = 0.01f;
 
-    /// <summary>The modes there are.</summary>
-    public static readonly IReadOnlyList<string> Modes = new[] { "head" };
+    /// <summary>The most layers <c>biases:K</c> takes.</summary>
+    public const int MaxBiasLayers = 64;
+
+    /// <summary>K of <c>biases:K</c>; 0 for <c>head</c>.</summary>
+    public int BiasLayers => Mode.StartsWith("biases:", StringComparison.Ordinal) ? int.Parse(Mode.Substring(7), CultureInfo.InvariantCulture) : 0;
 
     /// <summary>Reads a <c>Train</c> value: null or empty (or "none") for inference only; an unknown mode or a rate that
     /// is not a finite number above 0 is the TML0012 error.</summary>
@@ -89,8 +93,14 @@ public sealed record TrainingOptions(string Mode, float LearningRate = TrainingO
         if (string.IsNullOrWhiteSpace(mode) || string.Equals(mode!.Trim(), "none", StringComparison.OrdinalIgnoreCase))
             return (null, null);
         string m = mode.Trim().ToLowerInvariant();
-        if (!Modes.Contains(m))
-            return Error($"Train=\"{mode}\" is not a training mode; use one of: {string.Join(", ", Modes)} (or leave it empty for inference only)");
+        if (m.StartsWith("biases:", StringComparison.Ordinal))
+        {
+            if (!int.TryParse(m.Substring(7), NumberStyles.None, CultureInfo.InvariantCulture, out int k) || k < 1 || k > MaxBiasLayers)
+                return Error($"Train=\"{mode}\": K in biases:K must be a whole number from 1 to {MaxBiasLayers} (the biases of the K layers before the head)");
+            m = "biases:" + k.ToString(CultureInfo.InvariantCulture);
+        }
+        else if (m != "head")
+            return Error($"Train=\"{mode}\" is not a training mode; use head or biases:K (or leave it empty for inference only)");
         float rate = DefaultLearningRate;
         if (!string.IsNullOrWhiteSpace(learningRate) &&
             (!float.TryParse(learningRate, NumberStyles.Float, CultureInfo.InvariantCulture, out rate) || !(rate > 0) || float.IsInfinity(rate) || rate > 1e6f))

@@ -12,6 +12,19 @@ namespace TinyML.Compiler.Lowering;
 /// </summary>
 internal sealed record TrainableHead(int FullyConnected, int Input, int Weights, int Bias, int Probabilities, int Units, int Depth, float Beta)
 {
+    /// <summary>The layers whose biases <c>biases:K</c> trains, nearest the head first.</summary>
+    public IReadOnlyList<BiasLayer> Layers { get; init; } = new BiasLayer[0];
+
+    /// <summary>The head of a graph and the <paramref name="biasLayers"/> layers before it, or why there are none that
+    /// can be trained.</summary>
+    public static (TrainableHead? Head, string? Problem) Find(Graph graph, int biasLayers)
+    {
+        var (head, problem) = Find(graph);
+        if (head is null || biasLayers == 0) return (head, problem);
+        var (layers, why) = BiasLayer.Walk(graph, head, biasLayers);
+        return layers is null ? (null, why) : (head with { Layers = layers }, null);
+    }
+
     /// <summary>The head of a graph, or why it has none that can be trained.</summary>
     public static (TrainableHead? Head, string? Problem) Find(Graph graph)
     {
@@ -63,9 +76,60 @@ internal sealed record TrainableHead(int FullyConnected, int Input, int Weights,
     /// the memory plan keeps them.</summary>
     public Graph KeepingAlive(Graph graph)
     {
-        var copy = new Graph { Name = graph.Name, Inputs = graph.Inputs, Outputs = graph.Outputs.Concat(new[] { Input, Probabilities }).ToArray() };
+        var kept = new[] { Input, Probabilities }.Concat(Layers.Select(l => l.Output)).Distinct();
+        var copy = new Graph { Name = graph.Name, Inputs = graph.Inputs, Outputs = graph.Outputs.Concat(kept).ToArray() };
         copy.Tensors.AddRange(graph.Tensors);
         copy.Operators.AddRange(graph.Operators);
         return copy;
+    }
+}
+
+/// <summary>
+/// A CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED whose bias <c>biases:K</c> trains: its output's gradient comes back
+/// from <see cref="Consumer"/> (the head or the layer after it, a FULLY_CONNECTED with per-tensor weights) through
+/// RESHAPEs and the clamp of its fused activation.
+/// </summary>
+internal sealed record BiasLayer(int Operator, int Output, int Bias, int Channels, int Positions, int Consumer)
+{
+    private static readonly OpKind[] Weighted = { OpKind.FullyConnected, OpKind.Conv2D, OpKind.DepthwiseConv2D };
+
+    /// <summary>Walks back from the head's input, layer by layer.</summary>
+    public static (IReadOnlyList<BiasLayer>? Layers, string? Problem) Walk(Graph graph, TrainableHead head, int count)
+    {
+        var producer = new Dictionary<int, Operator>();
+        foreach (var op in graph.Operators)
+            foreach (int t in op.Outputs) producer[t] = op;
+        int Uses(int tensor) => graph.Operators.Count(op => op.Inputs.Contains(tensor)) + (graph.Outputs.Contains(tensor) ? 1 : 0);
+        var layers = new List<BiasLayer>();
+        int consumer = head.FullyConnected, gradient = head.Input;
+        string Largest() => $"the largest K for this model is {layers.Count}";
+        while (layers.Count < count)
+        {
+            var through = graph.Operators[consumer];
+            if (graph.Input(through, 1)?.Quantization is not { HasScales: true } wq || wq.IsPerChannel)
+                return (null, $"Train=\"biases:{count}\" passes the gradient back through {through.TypeName} '{graph.Output(through, 0).Name}', whose weights are per-channel; training passes it through per-tensor weights only; {Largest()}");
+            int t = gradient;
+            while (Uses(t) == 1 && producer.TryGetValue(t, out var reshape) && reshape.Kind == OpKind.Reshape) t = reshape.Inputs[0];
+            if (Uses(t) != 1)
+                return (null, $"Train=\"biases:{count}\": '{graph.Tensors[t].Name}' feeds more than one operator, so its gradient is not one path's; {Largest()}");
+            if (!producer.TryGetValue(t, out var op))
+                return (null, $"Train=\"biases:{count}\": the gradient reaches the model's input after {layers.Count} layers; {Largest()}");
+            if (!Weighted.Contains(op.Kind))
+                return (null, $"Train=\"biases:{count}\": training cannot pass the gradient back through {op.TypeName} '{graph.Output(op, 0).Name}' yet; {Largest()}");
+            int bias = op.Inputs.Count > 2 ? op.Inputs[2] : -1;
+            var output = graph.Output(op, 0);
+            if (bias < 0 || graph.Tensors[bias] is not { Type: DataType.Int32, IsConstant: true } || output.Type != DataType.Int8 || Uses(bias) != 1)
+                return (null, $"Train=\"biases:{count}\": {op.TypeName} '{output.Name}' has no int8 output with its own constant int32 bias; {Largest()}");
+            int channels = output.Shape.Count > 0 ? output.Shape[output.Shape.Count - 1] : 0;
+            if (channels <= 0 || graph.Tensors[bias].ElementCount != channels)
+                return (null, $"Train=\"biases:{count}\": {op.TypeName} '{output.Name}' has a bias that does not match its {channels} channels");
+            layers.Add(new BiasLayer(graph.Operators.IndexOf(op), op.Outputs[0], bias, channels, checked((int)(output.ElementCount / channels)), consumer));
+            if (layers.Count == count) break;
+            if (op.Kind != OpKind.FullyConnected || output.ElementCount != channels)
+                return (null, $"Train=\"biases:{count}\" needs the gradient through {op.TypeName} '{output.Name}', which training cannot pass back yet (only a one-row FULLY_CONNECTED); {Largest()}");
+            consumer = graph.Operators.IndexOf(op);
+            gradient = op.Inputs[0];
+        }
+        return (layers, null);
     }
 }

@@ -183,7 +183,7 @@ internal sealed class Convolution : OperatorDefinition
         var output = context.T(op.Outputs[0]);
         int bias = op.Inputs.Count > 2 ? op.Inputs[2] : -1;
         if (input.Type != DataType.Int8 || output.Type != DataType.Int8 || input.Shape.Count != 4 || weights.Shape.Count != 4 || output.Shape.Count != 4
-            || !PackedMatrix.Applies(context, weights, bias, perChannel: true)) return Packing.None;
+            || !PackedMatrix.Applies(context, op.Inputs[1], bias, perChannel: true)) return Packing.None;
         if (op.Kind == OpKind.DepthwiseConv2D) return IsOneChannelDepthwise(op, input, weights) ? Packing.Im2col : Packing.None;
         if (op.Options is not Conv2DOptions c || weights.Shape[3] != input.Shape[3]) return Packing.None;
         bool pointwise = weights.Shape[1] == 1 && weights.Shape[2] == 1 && c.StrideH == 1 && c.StrideW == 1

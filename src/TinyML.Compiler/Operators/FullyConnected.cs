@@ -89,7 +89,7 @@ internal sealed class FullyConnected : OperatorDefinition
             return;
         }
         var (multipliers, shifts) = WeightedOperator.ChannelMultipliers(context, input, weights, output, wq.IsPerChannel ? units : 1, floatProduct: !wq.IsPerChannel);
-        if (input.Type == DataType.Int8 && PackedMatrix.Applies(context, weights, bias, wq.IsPerChannel) && !context.IsTrained(op.Inputs[1]))
+        if (input.Type == DataType.Int8 && PackedMatrix.Applies(context, op.Inputs[1], bias, wq.IsPerChannel))
         {
             PackedMatrix.Call(context, comment, op.Inputs[1], bias, batches, depth, units, Q(input).ZeroPoint, oq.ZeroPoint, actMin, actMax,
                 wq.IsPerChannel, (multipliers, shifts), context.Ptr(op.Inputs[0]), context.Ptr(op.Outputs[0]));

@@ -33,9 +33,9 @@ internal abstract class LoweringContext
     /// <summary>How the int8 convolutions and fully connected layers requantize (<see cref="LoweringOptions.Rounding"/>).</summary>
     public abstract RequantizationRounding Rounding { get; }
 
-    /// <summary>True for a constant that training updates: it lives in the parameter region, so nothing may be
-    /// derived from it at build time (no packing, no folded bias).</summary>
-    public abstract bool IsTrained(int tensor);
+    /// <summary>True for a constant that training updates (it lives in the parameter region) or reads as it is (the
+    /// weights a gradient passes back through): nothing may be derived from it at build time (no packing, no folded bias).</summary>
+    public abstract bool UsedByTraining(int tensor);
 
     /// <summary>How the memory plan runs the operator in place, or null.</summary>
     public abstract InPlaceKind? InPlace { get; }

@@ -21,11 +21,13 @@ internal static class PackedMatrix
     /// <summary>Rows interleaved per group (TML_PACKED_ROWS in fully_connected_packed.c).</summary>
     public const int Rows = 4;
 
-    /// <summary>Whether weights [units, depth] (constant int8, zero point 0 or per channel) and the bias can be packed.</summary>
-    public static bool Applies(LoweringContext context, Tensor weights, int bias, bool perChannel) =>
-        weights is { Type: DataType.Int8, Data: not null }
+    /// <summary>Whether weights [units, depth] (constant int8, zero point 0 or per channel) and the bias can be packed:
+    /// not when training updates or reads either, since packing derives constants from them.</summary>
+    public static bool Applies(LoweringContext context, int weightsTensor, int bias, bool perChannel) =>
+        context.T(weightsTensor) is { Type: DataType.Int8, Data: not null } weights
         && (perChannel || Q(weights).ZeroPoint == 0)
-        && (bias < 0 || context.T(bias) is { Type: DataType.Int32, Data: not null });
+        && (bias < 0 || context.T(bias) is { Type: DataType.Int32, Data: not null })
+        && !context.UsedByTraining(weightsTensor) && (bias < 0 || !context.UsedByTraining(bias));
 
     /// <summary>
     /// The call: <paramref name="rows"/> input rows of <paramref name="depth"/> int8 values (FC batches, or the pixels

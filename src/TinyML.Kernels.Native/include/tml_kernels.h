@@ -1413,8 +1413,13 @@ TML_API tml_status tml_lstm_f32(const tml_lstm_f32_params *params, const float *
 #define TML_TRAIN_LR_SHIFT 2
 #define TML_TRAIN_BATCH 3       /* samples per apply, >= 1: each sample's update is divided by it */
 
+/* A gradient buffer is int32_t[1 + n]: word 0 an exponent e >= 0, then n values; value * 2^e * (the scale the
+ * compiler assigned the buffer) is the real gradient. Backward kernels shift their sums right into 16 bits and
+ * raise e, so a gradient keeps its precision however small or large it gets (block floating point). */
+
 /* Cross-entropy gradient of an int8 softmax output (scale 1/256, zero point -128) in units of 1/256:
- * grad[j] = (probabilities[j] + 128) - 256 * (j == label). TML_ERROR_ARGUMENT for a label outside [0, units). */
+ * grad[1 + j] = (probabilities[j] + 128) - 256 * (j == label), grad[0] = 0. TML_ERROR_ARGUMENT for a label outside
+ * [0, units). */
 TML_API tml_status tml_train_softmax_grad_s8(const int32_t *control, int32_t units, const int8_t *probabilities,
                                              int32_t *grad);
 
@@ -1433,9 +1438,9 @@ typedef struct {
  *   master_bias[j]       -= R(grad[j] * lr * bias_step[j]) / batch
  * where weight_step[j] = grad_scale * input_scale * 2^weight_fraction_bits / weight_scale[j] and bias_step[j] =
  * grad_scale * 2^bias_fraction_bits / bias_scale[j] are the compiler's (multiplier, shift) pairs: the gradient of the
- * real loss converted into each integer's units (quantization-aware scaling). lr * step is one 64-bit product
- * rounded to a Q31 multiplier; R rounds the 64-bit product with it; the division by batch rounds too. Master weights
- * stay within +-127 * 2^weight_fraction_bits, master biases within int32.
+ * real loss converted into each integer's units (quantization-aware scaling), times 2^e of the gradient buffer.
+ * lr * step is one 64-bit product rounded to a Q31 multiplier; R rounds the 64-bit product with it; the division by
+ * batch rounds too. Master weights stay within +-127 * 2^weight_fraction_bits, master biases within int32.
  */
 TML_API tml_status tml_train_fc_update_s8(const tml_train_fc_params *params, const tml_per_channel_quant *weight_step,
                                           const tml_per_channel_quant *bias_step, const int32_t *control,
@@ -1445,6 +1450,37 @@ TML_API tml_status tml_train_fc_update_s8(const tml_train_fc_params *params, con
 /* Rounds the masters into the weights and bias the forward pass reads (bias may be NULL). */
 TML_API tml_status tml_train_fc_apply_s8(const tml_train_fc_params *params, const int32_t *master_weights,
                                          const int32_t *master_bias, int8_t *weights, int32_t *bias);
+
+/* The gradient of a FULLY_CONNECTED's input from its output's (per-tensor weights, one row):
+ * grad_in[d] = sum_j grad_out[j] * weights[j][d], scaled into 16 bits (grad_in's exponent = grad_out's + the shift).
+ * Uses params->units and params->depth only. */
+TML_API tml_status tml_train_fc_backward_s8(const tml_train_fc_params *params, const int8_t *weights,
+                                            const int32_t *grad_out, int32_t *grad_in);
+
+/* The derivative of a fused activation's clamp: zeroes grad[1 + i] where output[i] sits at activation_min or
+ * activation_max (there the pre-activation value did not reach the output). */
+typedef struct {
+    int32_t count;
+    int32_t activation_min;
+    int32_t activation_max;
+} tml_train_mask_params;
+
+TML_API tml_status tml_train_mask_s8(const tml_train_mask_params *params, const int8_t *output, int32_t *grad);
+
+/* The bias of a CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED whose output gradient is `grad` (NHWC: positions x
+ * channels). */
+typedef struct {
+    int32_t channels;
+    int32_t positions;          /* output pixels (1 for a FULLY_CONNECTED) */
+    int32_t bias_fraction_bits; /* master bias = bias * 2^bias_fraction_bits, in [0, 24] */
+} tml_train_bias_params;
+
+/* master_bias[c] -= R(sum over positions of grad * lr * bias_step[c] * 2^e) / batch, as tml_train_fc_update_s8. */
+TML_API tml_status tml_train_bias_update_s8(const tml_train_bias_params *params, const tml_per_channel_quant *bias_step,
+                                            const int32_t *control, const int32_t *grad, int32_t *master_bias);
+
+/* Rounds the master bias into the bias the forward pass reads. */
+TML_API tml_status tml_train_bias_apply(const tml_train_bias_params *params, const int32_t *master_bias, int32_t *bias);
 
 
 #ifdef __cplusplus

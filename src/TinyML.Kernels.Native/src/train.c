@@ -44,12 +44,24 @@ static int64_t train_round_div(int64_t x, int32_t d)
     return x >= 0 ? (x + half) / d : -((-x + half) / d);
 }
 
-/* lr * step as one Q31 multiplier and its shift: (m_lr * m_step) / 2^31 rounded, shifts added. */
-static void train_rate(const int32_t *control, int32_t step_multiplier, int32_t step_shift, int32_t *multiplier,
-                       int32_t *shift)
+/* lr * step * 2^exponent as one Q31 multiplier and its shift: (m_lr * m_step) / 2^31 rounded, shifts added. */
+static void train_rate(const int32_t *control, int32_t step_multiplier, int32_t step_shift, int32_t exponent,
+                       int32_t *multiplier, int32_t *shift)
 {
     *multiplier = (int32_t)train_round_shift((int64_t)control[TML_TRAIN_LR_MULTIPLIER] * step_multiplier, 31);
-    *shift = control[TML_TRAIN_LR_SHIFT] + step_shift;
+    *shift = control[TML_TRAIN_LR_SHIFT] + step_shift + exponent;
+}
+
+/* |g| capped at 2^22 so that g * a 9-bit input * a Q31 multiplier fits 64 bits whatever the caller passes. */
+static int64_t train_cap(int32_t g)
+{
+    return g > (1 << 22) ? (1 << 22) : g < -(1 << 22) ? -(1 << 22) : g;
+}
+
+/* A gradient exponent the kernels accept: 0 to 62. */
+static int train_exponent_valid(int32_t e)
+{
+    return e >= 0 && e <= 62;
 }
 
 /* The update of one integer: round(g * multiplier * 2^(shift - 31)) / batch, rounded. */
@@ -74,8 +86,9 @@ TML_API tml_status tml_train_softmax_grad_s8(const int32_t *control, int32_t uni
     if (label < 0 || label >= units) {
         return TML_ERROR_ARGUMENT;
     }
+    grad[0] = 0;
     for (int32_t j = 0; j < units; j++) {
-        grad[j] = (int32_t)probabilities[j] + 128 - (j == label ? 256 : 0);
+        grad[1 + j] = (int32_t)probabilities[j] + 128 - (j == label ? 256 : 0);
     }
     return TML_OK;
 }
@@ -94,27 +107,25 @@ TML_API tml_status tml_train_fc_update_s8(const tml_train_fc_params *params, con
 {
     if (params == NULL || weight_step == NULL || control == NULL || input == NULL || grad == NULL ||
         master_weights == NULL || !train_fc_params_valid(params) || !train_control_valid(control) ||
-        (master_bias != NULL && bias_step == NULL)) {
+        (master_bias != NULL && bias_step == NULL) || !train_exponent_valid(grad[0])) {
         return TML_ERROR_ARGUMENT;
     }
     const int32_t depth = params->depth, batch = control[TML_TRAIN_BATCH];
     const int32_t limit = 127 * (1 << params->weight_fraction_bits);
     for (int32_t j = 0; j < params->units; j++) {
-        /* |grad| <= 256 from the softmax; capped at 2^22 so that grad * (input + offset) * a Q31 multiplier fits
-         * in 64 bits whatever the caller passes. */
-        const int64_t g = grad[j] > (1 << 22) ? (1 << 22) : grad[j] < -(1 << 22) ? -(1 << 22) : grad[j];
+        const int64_t g = train_cap(grad[1 + j]);
         if (g == 0) {
             continue;
         }
         int32_t multiplier, shift;
-        train_rate(control, weight_step->multiplier[j], weight_step->shift[j], &multiplier, &shift);
+        train_rate(control, weight_step->multiplier[j], weight_step->shift[j], grad[0], &multiplier, &shift);
         int32_t *row = master_weights + (size_t)j * (size_t)depth;
         for (int32_t d = 0; d < depth; d++) {
             const int64_t updated = row[d] - train_delta(g * (input[d] + params->input_offset), multiplier, shift, batch);
             row[d] = (int32_t)(updated > limit ? limit : updated < -limit ? -limit : updated);
         }
         if (master_bias != NULL) {
-            train_rate(control, bias_step->multiplier[j], bias_step->shift[j], &multiplier, &shift);
+            train_rate(control, bias_step->multiplier[j], bias_step->shift[j], grad[0], &multiplier, &shift);
             master_bias[j] = tml_sat_i32_from_i64(master_bias[j] - train_delta(g, multiplier, shift, batch));
         }
     }
@@ -136,6 +147,85 @@ TML_API tml_status tml_train_fc_apply_s8(const tml_train_fc_params *params, cons
         for (int32_t j = 0; j < params->units; j++) {
             bias[j] = (int32_t)train_round_shift(master_bias[j], params->bias_fraction_bits);
         }
+    }
+    return TML_OK;
+}
+
+TML_API tml_status tml_train_fc_backward_s8(const tml_train_fc_params *params, const int8_t *weights,
+                                            const int32_t *grad_out, int32_t *grad_in)
+{
+    if (params == NULL || weights == NULL || grad_out == NULL || grad_in == NULL || params->units <= 0 ||
+        params->depth <= 0 || !train_exponent_valid(grad_out[0])) {
+        return TML_ERROR_ARGUMENT;
+    }
+    /* Two passes over the weights (the largest sum, then the values shifted into 16 bits) spare an int64 buffer. */
+    const int32_t depth = params->depth, units = params->units;
+    int64_t largest = 0;
+    for (int32_t d = 0; d < depth; d++) {
+        int64_t sum = 0;
+        for (int32_t j = 0; j < units; j++) sum += (int64_t)train_cap(grad_out[1 + j]) * weights[(size_t)j * depth + d];
+        if ((sum < 0 ? -sum : sum) > largest) largest = sum < 0 ? -sum : sum;
+    }
+    int32_t shift = 0;
+    while ((largest >> shift) >= (1 << 15)) shift++;
+    if (grad_out[0] + shift > 62) shift = 62 - grad_out[0];
+    for (int32_t d = 0; d < depth; d++) {
+        int64_t sum = 0;
+        for (int32_t j = 0; j < units; j++) sum += (int64_t)train_cap(grad_out[1 + j]) * weights[(size_t)j * depth + d];
+        grad_in[1 + d] = (int32_t)train_round_shift(sum, shift);
+    }
+    grad_in[0] = grad_out[0] + shift;
+    return TML_OK;
+}
+
+TML_API tml_status tml_train_mask_s8(const tml_train_mask_params *params, const int8_t *output, int32_t *grad)
+{
+    if (params == NULL || output == NULL || grad == NULL || params->count < 0) {
+        return TML_ERROR_ARGUMENT;
+    }
+    for (int32_t i = 0; i < params->count; i++) {
+        if (output[i] <= params->activation_min || output[i] >= params->activation_max) grad[1 + i] = 0;
+    }
+    return TML_OK;
+}
+
+static int train_bias_params_valid(const tml_train_bias_params *p)
+{
+    return p->channels > 0 && p->positions > 0 && p->bias_fraction_bits >= 0 && p->bias_fraction_bits <= 24;
+}
+
+TML_API tml_status tml_train_bias_update_s8(const tml_train_bias_params *params, const tml_per_channel_quant *bias_step,
+                                            const int32_t *control, const int32_t *grad, int32_t *master_bias)
+{
+    if (params == NULL || bias_step == NULL || control == NULL || grad == NULL || master_bias == NULL ||
+        !train_bias_params_valid(params) || !train_control_valid(control) || !train_exponent_valid(grad[0])) {
+        return TML_ERROR_ARGUMENT;
+    }
+    const int32_t channels = params->channels;
+    for (int32_t c = 0; c < channels; c++) {
+        /* Summed in 64 bits, then brought back under 2^22 by a rounding shift that joins the exponent. */
+        int64_t sum = 0;
+        for (int32_t p = 0; p < params->positions; p++) sum += grad[1 + (size_t)p * channels + c];
+        int32_t extra = 0;
+        while ((sum < 0 ? -sum : sum) >> extra >= (1 << 22)) extra++;
+        const int64_t g = train_round_shift(sum, extra);
+        if (g == 0) {
+            continue;
+        }
+        int32_t multiplier, shift;
+        train_rate(control, bias_step->multiplier[c], bias_step->shift[c], grad[0] + extra, &multiplier, &shift);
+        master_bias[c] = tml_sat_i32_from_i64(master_bias[c] - train_delta(g, multiplier, shift, control[TML_TRAIN_BATCH]));
+    }
+    return TML_OK;
+}
+
+TML_API tml_status tml_train_bias_apply(const tml_train_bias_params *params, const int32_t *master_bias, int32_t *bias)
+{
+    if (params == NULL || master_bias == NULL || bias == NULL || !train_bias_params_valid(params)) {
+        return TML_ERROR_ARGUMENT;
+    }
+    for (int32_t c = 0; c < params->channels; c++) {
+        bias[c] = (int32_t)train_round_shift(master_bias[c], params->bias_fraction_bits);
     }
     return TML_OK;
 }

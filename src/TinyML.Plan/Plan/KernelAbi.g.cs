@@ -436,6 +436,18 @@ public static partial class KernelAbi
             new("int32_t", "weight_fraction_bits"),
             new("int32_t", "bias_fraction_bits"),
         }),
+        new("tml_train_mask_params", new AbiMember[]
+        {
+            new("int32_t", "count"),
+            new("int32_t", "activation_min"),
+            new("int32_t", "activation_max"),
+        }),
+        new("tml_train_bias_params", new AbiMember[]
+        {
+            new("int32_t", "channels"),
+            new("int32_t", "positions"),
+            new("int32_t", "bias_fraction_bits"),
+        }),
     };
 
     private static readonly AbiPrototype[] PrototypeTable =
@@ -1432,6 +1444,33 @@ public static partial class KernelAbi
             new("master_weights", ParamKind.Pointer, "const int32_t *"),
             new("master_bias", ParamKind.Pointer, "const int32_t *"),
             new("weights", ParamKind.Pointer, "int8_t *"),
+            new("bias", ParamKind.Pointer, "int32_t *"),
+        }),
+        new("tml_train_fc_backward_s8", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_train_fc_params *"),
+            new("weights", ParamKind.Pointer, "const int8_t *"),
+            new("grad_out", ParamKind.Pointer, "const int32_t *"),
+            new("grad_in", ParamKind.Pointer, "int32_t *"),
+        }),
+        new("tml_train_mask_s8", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_train_mask_params *"),
+            new("output", ParamKind.Pointer, "const int8_t *"),
+            new("grad", ParamKind.Pointer, "int32_t *"),
+        }),
+        new("tml_train_bias_update_s8", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_train_bias_params *"),
+            new("bias_step", ParamKind.Struct, "const tml_per_channel_quant *"),
+            new("control", ParamKind.Pointer, "const int32_t *"),
+            new("grad", ParamKind.Pointer, "const int32_t *"),
+            new("master_bias", ParamKind.Pointer, "int32_t *"),
+        }),
+        new("tml_train_bias_apply", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_train_bias_params *"),
+            new("master_bias", ParamKind.Pointer, "const int32_t *"),
             new("bias", ParamKind.Pointer, "int32_t *"),
         }),
     };
