@@ -158,21 +158,46 @@ TML_API tml_status tml_train_fc_backward_s8(const tml_train_fc_params *params, c
         params->depth <= 0 || !train_exponent_valid(grad_out[0])) {
         return TML_ERROR_ARGUMENT;
     }
-    /* Two passes over the weights (the largest sum, then the values shifted into 16 bits) spare an int64 buffer. */
     const int32_t depth = params->depth, units = params->units;
+    int64_t largest_gradient = 0;
+    for (int32_t j = 0; j < units; j++) {
+        const int64_t g = train_cap(grad_out[1 + j]);
+        if ((g < 0 ? -g : g) > largest_gradient) largest_gradient = g < 0 ? -g : g;
+    }
     int64_t largest = 0;
-    for (int32_t d = 0; d < depth; d++) {
-        int64_t sum = 0;
-        for (int32_t j = 0; j < units; j++) sum += (int64_t)train_cap(grad_out[1 + j]) * weights[(size_t)j * depth + d];
-        if ((sum < 0 ? -sum : sum) > largest) largest = sum < 0 ? -sum : sum;
+    int32_t *sums = grad_in + 1;
+    if (largest_gradient * 128 * units < ((int64_t)1 << 31)) {
+        /* Every sum fits int32: accumulate row by row, reading the weights in order. */
+        for (int32_t d = 0; d < depth; d++) sums[d] = 0;
+        for (int32_t j = 0; j < units; j++) {
+            const int32_t g = grad_out[1 + j];
+            const int8_t *row = weights + (size_t)j * depth;
+            if (g == 0) continue;
+            for (int32_t d = 0; d < depth; d++) sums[d] += g * row[d];
+        }
+        for (int32_t d = 0; d < depth; d++) {
+            const int64_t a = sums[d] < 0 ? -(int64_t)sums[d] : sums[d];
+            if (a > largest) largest = a;
+        }
+    } else {
+        /* Two passes over the weights (the largest int64 sum, then the sums) spare an int64 buffer. */
+        for (int32_t d = 0; d < depth; d++) {
+            int64_t sum = 0;
+            for (int32_t j = 0; j < units; j++) sum += train_cap(grad_out[1 + j]) * weights[(size_t)j * depth + d];
+            if ((sum < 0 ? -sum : sum) > largest) largest = sum < 0 ? -sum : sum;
+        }
     }
     int32_t shift = 0;
     while ((largest >> shift) >= (1 << 15)) shift++;
     if (grad_out[0] + shift > 62) shift = 62 - grad_out[0];
-    for (int32_t d = 0; d < depth; d++) {
-        int64_t sum = 0;
-        for (int32_t j = 0; j < units; j++) sum += (int64_t)train_cap(grad_out[1 + j]) * weights[(size_t)j * depth + d];
-        grad_in[1 + d] = (int32_t)train_round_shift(sum, shift);
+    if (largest_gradient * 128 * units < ((int64_t)1 << 31)) {
+        for (int32_t d = 0; d < depth; d++) sums[d] = (int32_t)train_round_shift(sums[d], shift);
+    } else {
+        for (int32_t d = 0; d < depth; d++) {
+            int64_t sum = 0;
+            for (int32_t j = 0; j < units; j++) sum += train_cap(grad_out[1 + j]) * weights[(size_t)j * depth + d];
+            sums[d] = (int32_t)train_round_shift(sum, shift);
+        }
     }
     grad_in[0] = grad_out[0] + shift;
     return TML_OK;
