@@ -99,8 +99,9 @@ internal static class ModelEmitter
         w.Line($"public const int Classes = {Lit(training.Classes)};");
         w.Summary($"Bytes of RAM training adds per instance (weights and bias in RAM, their masters, gradients): {Num(training.ParameterBytes)}.");
         w.Line($"public const long ParameterBytes = {Lit(training.ParameterBytes)};");
+        // A float, as the plan holds it: LearningRate starts at exactly this value.
         w.Summary("The learning rate a new instance starts with (the build's LearningRate).");
-        w.Line($"public const double DefaultLearningRate = {training.LearningRate.ToString("R", CultureInfo.InvariantCulture)};");
+        w.Line($"public const float DefaultLearningRate = {FloatLiteral(training.LearningRate)};");
         w.Line();
         w.Summary("The learning rate of the next updates; starts at <see cref=\"DefaultLearningRate\"/>.");
         w.Line($"/// <exception cref=\"{outOfRange}\">Set to a value that is not a finite number above 0.</exception>");

@@ -94,7 +94,7 @@ public class TrainingGeneratorTests
     public void TheStartingLearningRate_IsTheManifests()
     {
         string source = Source(TrainableKws());
-        Assert.Contains("public const double DefaultLearningRate = 0.05;", source);
+        Assert.Contains("public const float DefaultLearningRate = 0.05f;", source);
         Assert.Contains("public const int Classes = 12;", source);
         Assert.Contains("public const long ParameterBytes = 20064;", source);
     }
