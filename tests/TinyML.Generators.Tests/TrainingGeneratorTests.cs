@@ -146,7 +146,29 @@ public class TrainingGeneratorTests
                 }
             }
             """;
-        var (run, output) = Harness.Run(new[] { Harness.Manifest("kws.tmlmodel.json", TrainableKws().ToJson()) }, program);
+        var streaming = Manifests.Streaming();
+        streaming.Training = new ManifestTraining { Mode = "head", Classes = 3, LearningRate = 0.01, ParameterBytes = 1_024 };
+        const string severalInputs = """
+            namespace User
+            {
+                /// <summary>Trains a model of two inputs.</summary>
+                public static class Streams
+                {
+                    /// <summary>Writes both inputs, then trains toward a label.</summary>
+                    public static void Step(Demo.Audio.Streaming.WakeWordDetector detector, float[] features, float[] hidden)
+                    {
+                        detector.SetFeatures(features);
+                        detector.SetHiddenIn(hidden);
+                        detector.Train((int)Demo.Audio.Streaming.WakeWordDetector.Label.HeyTiny);
+                    }
+                }
+            }
+            """;
+        var (run, output) = Harness.Run(new[]
+        {
+            Harness.Manifest("kws.tmlmodel.json", TrainableKws().ToJson()),
+            Harness.Manifest("wake.tmlmodel.json", streaming.ToJson()),
+        }, program, severalInputs);
         Assert.Empty(run.Diagnostics);
         Assert.Empty(Harness.Problems(output));
     }

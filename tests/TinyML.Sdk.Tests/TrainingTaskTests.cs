@@ -230,4 +230,18 @@ public sealed class TrainingTaskTests : IDisposable
             Assert.NotEqual(plain, File.ReadAllText(settings));
         }
     }
+
+    [Fact]
+    public void TheDeviceReport_NamesTheRegionInTheRamDetail()
+    {
+        // tinyml compile --json of a trainable plan: the region is static data (.data, initialized from flash).
+        string json = "{\"schema\": \"tinyml.compile/1\", \"target\": \"cortex-m4\", \"flash_bytes\": 40000, \"model_flash_bytes\": 39000, " +
+            "\"code_bytes\": 9000, \"rodata_bytes\": 26000, \"data_bytes\": 4000, \"bss_bytes\": 16016, \"ram_bytes\": 20272, \"arena_bytes\": 16000, " +
+            "\"state_bytes\": 0, \"stack_bytes\": 256, \"runtime_code_bytes\": 1000, \"parameter_bytes\": 4000}";
+        var report = CompileReport.Parse(json)!;
+        Assert.Equal(4000, report.ParameterBytes);
+        Assert.Equal("static data 20,016 (arena 16,000, state 0, training parameters 4,000) + invoke stack 256", report.ToMeasuredSizes().RamDetail);
+        Assert.Equal(0, CompileReport.Parse(json.Replace(", \"parameter_bytes\": 4000", ""))!.ParameterBytes);
+        Assert.DoesNotContain("training", CompileReport.Parse(json.Replace(", \"parameter_bytes\": 4000", ""))!.ToMeasuredSizes().RamDetail);
+    }
 }
