@@ -24,6 +24,19 @@ public sealed class ManifestTensor
     public int ZeroPoint { get; set; }
 }
 
+/// <summary>What a trainable model's manifest says about training (docs/training.md).</summary>
+public sealed class ManifestTraining
+{
+    /// <summary>The Train mode the plan was built for ("head").</summary>
+    public string Mode { get; set; } = "";
+    /// <summary>The number of classes: a label is in [0, Classes).</summary>
+    public int Classes { get; set; }
+    /// <summary>The learning rate the model starts with.</summary>
+    public double LearningRate { get; set; }
+    /// <summary>Bytes of the parameter region (RAM on a device, its initial image in flash).</summary>
+    public long ParameterBytes { get; set; }
+}
+
 /// <summary>
 /// The text manifest (.tmlmodel.json) the compile task writes for each model and the source generator reads as an
 /// AdditionalFile (Roslyn reads additional files as text, so the generator never sees the .tflite). The format is
@@ -60,6 +73,8 @@ public sealed class ModelManifest
     public List<ManifestTensor> Outputs { get; } = new();
     /// <summary>Class labels (one per element of the first output), or empty.</summary>
     public List<string> Labels { get; } = new();
+    /// <summary>Training, for a model built with Train; null for inference only (the field is then not written).</summary>
+    public ManifestTraining? Training { get; set; }
 
     /// <summary>Writes the manifest as indented JSON with a fixed field order (deterministic bytes).</summary>
     public string ToJson()
@@ -79,7 +94,10 @@ public sealed class ModelManifest
         Field("macs", Macs.ToString(CultureInfo.InvariantCulture));
         Field("inputs", Tensors(Inputs));
         Field("outputs", Tensors(Outputs));
-        Field("labels", "[" + string.Join(", ", Labels.Select(Quote)) + "]", last: true);
+        Field("labels", "[" + string.Join(", ", Labels.Select(Quote)) + "]", last: Training is null);
+        if (Training is { } t)
+            Field("training", $"{{\"mode\": {Quote(t.Mode)}, \"classes\": {t.Classes.ToString(CultureInfo.InvariantCulture)}, " +
+                $"\"learning_rate\": {t.LearningRate.ToString("R", CultureInfo.InvariantCulture)}, \"parameter_bytes\": {t.ParameterBytes.ToString(CultureInfo.InvariantCulture)}}}", last: true);
         b.Append("}\n");
         return b.ToString();
     }
@@ -148,6 +166,17 @@ public sealed class ModelManifest
         manifest.Inputs.AddRange(Arr(root, "inputs").Select(Tensor));
         manifest.Outputs.AddRange(Arr(root, "outputs").Select(Tensor));
         manifest.Labels.AddRange(Arr(root, "labels").Select(x => x as string ?? throw new FormatException("a label is not a string")));
+        if (root.TryGetValue("training", out var training) && training is not null)
+        {
+            var o = training as Dictionary<string, object?> ?? throw new FormatException("'training' is not an object");
+            manifest.Training = new ManifestTraining
+            {
+                Mode = Str(o, "mode"),
+                Classes = (int)Num(o, "classes"),
+                LearningRate = Num(o, "learning_rate"),
+                ParameterBytes = (long)Num(o, "parameter_bytes"),
+            };
+        }
         return manifest;
     }
 

@@ -17,6 +17,8 @@ internal static class ManifestParser
     {
         "ArenaBytes", "StateBytes", "FlashBytes", "Macs", "Run", "ResetState", "Dispose", "Predict",
         "Label", "LabelCount", "LabelText",
+        // Training members (only on trainable models, but reserved on all so a tensor keeps its name when Train is set).
+        "Train", "LearningRate", "DefaultLearningRate", "ExportWeights", "ImportWeights", "ResetWeights", "Classes", "ParameterBytes", "CheckBatch",
         // Inherited from object: a property of the same name would hide them.
         "Equals", "GetHashCode", "GetType", "ToString", "MemberwiseClone", "ReferenceEquals", "Finalize",
     };
@@ -85,6 +87,10 @@ internal static class ManifestParser
         else if (FixedMembers.Contains(className) || singles.Contains(className))
             diagnostics.Add(Info(DiagnosticIds.InvalidClassName, path, text, Find(json, "class_name"), model, className, " (the generated class has a member of that name)"));
 
+        if (manifest.Training is { } t && (t.Mode.Length == 0 || t.Classes < 2 || !(t.LearningRate > 0) || double.IsInfinity(t.LearningRate) || t.ParameterBytes < 0))
+            diagnostics.Add(Info(DiagnosticIds.InvalidManifest, path, text, Find(json, "training"), path,
+                $"'training' needs a mode, at least 2 classes, a learning rate above 0 and parameter bytes (mode '{t.Mode}', {t.Classes} classes, rate {t.LearningRate.ToString("R", CultureInfo.InvariantCulture)})"));
+
         var inputs = Tensors(manifest.Inputs, "input", path, model, text, json, diagnostics);
         var outputs = Tensors(manifest.Outputs, "output", path, model, text, json, diagnostics);
         if (inputs is null || outputs is null || diagnostics.Count > 0) return null;
@@ -114,7 +120,8 @@ internal static class ManifestParser
             manifest.ArenaBytes, manifest.StateBytes, manifest.FlashBytes, manifest.Macs,
             inputSpecs, outputSpecs,
             labels.Select((l, i) => new LabelSpec(l, labelNames[i])).ToEquatableArray(),
-            hasPredict);
+            hasPredict,
+            manifest.Training is { } training ? new TrainingSpec(training.Mode, training.Classes, training.LearningRate, training.ParameterBytes) : null);
     }
 
     /// <summary>Types and checks the tensors of one side; null when one cannot be typed or is inconsistent.</summary>

@@ -40,6 +40,10 @@ internal static class ModelEmitter
             $"{Num(m.Macs)} multiply-accumulates per inference.</para>",
             "<para>Write the inputs, call <see cref=\"Run\"/>, then read the outputs. An instance owns native memory: dispose it.",
             "Instances are not thread-safe.</para>");
+        if (m.Training is { } training)
+            w.Doc("remarks",
+                $"<para>Trainable (Train=\"{Xml(training.Mode)}\"): <c>Train</c> updates the classifier head on the device,",
+                $"in {Num(training.ParameterBytes)} more bytes of RAM per instance. See docs/training.md.</para>");
         w.Open($"{m.Access} sealed partial class {m.ClassName} : global::System.IDisposable");
 
         w.Summary($"Bytes of the activation arena each instance allocates: {Num(m.ArenaBytes)}.");
@@ -77,6 +81,110 @@ internal static class ModelEmitter
         w.Line("public void Dispose() => _executor.Dispose();");
 
         if (m.Labels.Count > 0) WriteLabels(w, m);
+        if (m.Training is not null) WriteTraining(w, m);
+        w.Close();
+    }
+
+    /// <summary>
+    /// The training members of a model built with Train: one Train per input form Run's inputs have (raw, and real
+    /// values quantized as Set does), a batch form of each, the learning rate and the weights' persistence.
+    /// </summary>
+    private static void WriteTraining(SourceWriter w, ModelSpec m)
+    {
+        var training = m.Training!;
+        const string outOfRange = "global::System.ArgumentOutOfRangeException";
+        const string argument = "global::System.ArgumentException";
+        w.Line();
+        w.Summary($"Classes of the trained head: a label is in [0, {Lit(training.Classes)}).");
+        w.Line($"public const int Classes = {Lit(training.Classes)};");
+        w.Summary($"Bytes of RAM training adds per instance (weights and bias in RAM, their masters, gradients): {Num(training.ParameterBytes)}.");
+        w.Line($"public const long ParameterBytes = {Lit(training.ParameterBytes)};");
+        // A float, as the plan holds it: LearningRate starts at exactly this value.
+        w.Summary("The learning rate a new instance starts with (the build's LearningRate).");
+        w.Line($"public const float DefaultLearningRate = {FloatLiteral(training.LearningRate)};");
+        w.Line();
+        w.Summary("The learning rate of the next updates; starts at <see cref=\"DefaultLearningRate\"/>.");
+        w.Line($"/// <exception cref=\"{outOfRange}\">Set to a value that is not a finite number above 0.</exception>");
+        w.Open("public double LearningRate");
+        w.Line("get => _executor.LearningRate;");
+        w.Line("set => _executor.LearningRate = value;");
+        w.Close();
+
+        if (m.Inputs.Count == 1)
+        {
+            var input = m.Inputs[0];
+            string x = input.Member;
+            string element = ElementType(input.Type);
+            WriteTrainForm(w, input, element, "copies", $"{x}Length", copy: v => $"{v}.CopyTo({x});", check: true);
+            if (input.Type is TensorType.Int8 or TensorType.Int16 && input.HasFloatAccess)
+                WriteTrainForm(w, input, "float", "quantizes (as <see cref=\"Set" + x + "\"/> does)", $"{x}Length", copy: v => $"Set{x}({v});", check: false);
+            w.Line();
+            w.Open($"private static void CheckBatch(int values, {ReadOnlySpan}<int> labels)");
+            w.Open("if (labels.Length == 0)");
+            w.Line($"throw new {argument}(\"a batch needs at least one label\", nameof(labels));");
+            w.Close();
+            w.Open($"if (values != (long)labels.Length * {x}Length)");
+            w.Line($"throw new {argument}($\"{{values}} input values for {{labels.Length}} labels; each sample has {{{x}Length}}\", \"inputs\");");
+            w.Close();
+            w.Open("foreach (int label in labels)");
+            w.Open("if ((uint)label >= Classes)");
+            w.Line($"throw new {outOfRange}(nameof(labels), label, $\"a label must be a class in [0, {{Classes}})\");");
+            w.Close();
+            w.Close();
+            w.Close();
+        }
+        else
+        {
+            w.Line();
+            w.Summary("One SGD step on the inputs already written: runs the model and moves the head's weights toward <paramref name=\"label\"/>.");
+            w.Line("/// <param name=\"label\">The class of the sample, in [0, <see cref=\"Classes\"/>).</param>");
+            w.Line($"/// <exception cref=\"{outOfRange}\"><paramref name=\"label\"/> is not in [0, <see cref=\"Classes\"/>).</exception>");
+            w.Line("public void Train(int label) => _executor.Train(label);");
+        }
+
+        w.Line();
+        w.Summary("What training changed (the head's weights, bias and their masters) with a header naming this model's layout; <see cref=\"ImportWeights\"/> restores it.");
+        w.Line("public byte[] ExportWeights() => _executor.ExportWeights();");
+        w.Line();
+        w.Summary("Restores weights saved by <see cref=\"ExportWeights\"/> of this model (another instance, or an earlier run).");
+        w.Line($"/// <exception cref=\"{argument}\"><paramref name=\"weights\"/> were not exported from this model; the weights are left unchanged.</exception>");
+        w.Line($"public void ImportWeights({ReadOnlySpan}<byte> weights) => _executor.ImportWeights(weights);");
+        w.Line();
+        w.Summary("Restores the weights the model was built with.");
+        w.Line("public void ResetWeights() => _executor.ResetWeights();");
+    }
+
+    /// <summary>Train(one sample, label) and Train(samples, labels) for one element type of the input.</summary>
+    private static void WriteTrainForm(SourceWriter w, TensorSpec input, string element, string how, string length, System.Func<string, string> copy, bool check)
+    {
+        const string outOfRange = "global::System.ArgumentOutOfRangeException";
+        const string argument = "global::System.ArgumentException";
+        string x = input.Member;
+        string shape = ShapeText(input);
+        w.Line();
+        w.Summary($"One SGD step: {how} <paramref name=\"input\"/> into <see cref=\"{x}\"/>, runs the model, and moves the head's weights toward <paramref name=\"label\"/>.");
+        w.Line($"/// <param name=\"input\">{Count(input.Elements, "value", "values")} in {shape} order.</param>");
+        w.Line("/// <param name=\"label\">The class of the sample, in [0, <see cref=\"Classes\"/>).</param>");
+        w.Line($"/// <exception cref=\"{argument}\"><paramref name=\"input\"/> does not have <see cref=\"{length}\"/> elements.</exception>");
+        w.Line($"/// <exception cref=\"{outOfRange}\"><paramref name=\"label\"/> is not in [0, <see cref=\"Classes\"/>).</exception>");
+        w.Open($"public void Train({ReadOnlySpan}<{element}> input, int label)");
+        if (check) LengthCheck(w, "input", x);
+        w.Line(copy("input"));
+        w.Line("_executor.Train(label);");
+        w.Close();
+        w.Line();
+        w.Summary($"One SGD step on a mini-batch: each sample's update is divided by the batch size and applied once, after the last.");
+        w.Line($"/// <param name=\"inputs\">The samples concatenated: <paramref name=\"labels\"/>.Length × <see cref=\"{length}\"/> values.</param>");
+        w.Line("/// <param name=\"labels\">One class per sample, each in [0, <see cref=\"Classes\"/>).</param>");
+        w.Line($"/// <exception cref=\"{argument}\"><paramref name=\"labels\"/> is empty, or <paramref name=\"inputs\"/> does not have <see cref=\"{length}\"/> values per label.</exception>");
+        w.Line($"/// <exception cref=\"{outOfRange}\">A label is not in [0, <see cref=\"Classes\"/>); nothing is trained.</exception>");
+        w.Open($"public void Train({ReadOnlySpan}<{element}> inputs, {ReadOnlySpan}<int> labels)");
+        w.Line("CheckBatch(inputs.Length, labels);");
+        w.Open("for (int i = 0; i < labels.Length; i++)");
+        w.Line(copy($"inputs.Slice(i * {length}, {length})"));
+        w.Line("_executor.Accumulate(labels[i], labels.Length);");
+        w.Close();
+        w.Line("_executor.ApplyUpdates();");
         w.Close();
     }
 

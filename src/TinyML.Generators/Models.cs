@@ -46,6 +46,9 @@ internal sealed record TensorSpec(
 /// <summary>A class label: the text from the manifest and the enum member made from it.</summary>
 internal sealed record LabelSpec(string Text, string Member);
 
+/// <summary>Training of a model built with Train (the manifest's "training"): its mode, classes, starting rate and region.</summary>
+internal sealed record TrainingSpec(string Mode, int Classes, double LearningRate, long ParameterBytes);
+
 /// <summary>Everything the emitter needs to write one model class.</summary>
 internal sealed record ModelSpec(
     string Namespace,
@@ -60,7 +63,8 @@ internal sealed record ModelSpec(
     EquatableArray<TensorSpec> Inputs,
     EquatableArray<TensorSpec> Outputs,
     EquatableArray<LabelSpec> Labels,
-    bool HasPredict)
+    bool HasPredict,
+    TrainingSpec? Training = null)
 {
     /// <summary>Namespace-qualified class name (the key that must be unique across models).</summary>
     public string FullName => Namespace.Length == 0 ? ClassName : Namespace + "." + ClassName;

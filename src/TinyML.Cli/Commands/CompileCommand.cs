@@ -37,23 +37,26 @@ public static class CompileCommand
         var progress = Cli.ProgressOption();
         var label = new Option<string>("--label") { Description = "What progress lines call the model (default: the file name; the SDK names the .tflite of a .tmlmodel)" };
         var rounding = ModelCompilation.RoundingOption();
-        var command = new Command("compile", "Compile the model to C and static libraries for a Cortex-M firmware") { model, target, output, name, size, json, work, toolchain, budget, progress, label, rounding };
+        var train = ModelCompilation.TrainOption();
+        var learningRate = ModelCompilation.LearningRateOption();
+        var command = new Command("compile", "Compile the model to C and static libraries for a Cortex-M firmware") { model, target, output, name, size, json, work, toolchain, budget, progress, label, rounding, train, learningRate };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(target)!, parse.GetValue(output)!, parse.GetValue(name), parse.GetValue(size), stdout, stderr,
             parse.GetValue(json), parse.GetValue(work)?.FullName, parse.GetValue(toolchain)?.FullName, parse.GetValue(budget),
-            StepProgress.Choose(parse.GetValue(progress), stderrIsTerminal), parse.GetValue(label), parse.GetValue(rounding)));
+            StepProgress.Choose(parse.GetValue(progress), stderrIsTerminal), parse.GetValue(label), parse.GetValue(rounding), parse.GetValue(train), parse.GetValue(learningRate)));
         return command;
     }
 
     /// <summary>Compiles one model, or a plan container (.tmlmodel) as it is; returns the exit code.</summary>
     public static int Run(FileInfo file, string target, DirectoryInfo output, string? name, bool optimizeForSize, TextWriter stdout, TextWriter stderr,
         bool json = false, string? workDirectory = null, string? toolchainDirectory = null, string? ramBudget = null,
-        ProgressMode progressMode = ProgressMode.None, string? label = null, string? rounding = null)
+        ProgressMode progressMode = ProgressMode.None, string? label = null, string? rounding = null, string? train = null, string? learningRate = null)
     {
         if (!ModelCompilation.TryRamBudget(ramBudget, stderr, out long? budget)) return Cli.UsageError;
         var lowering = LoweringOptions.Default;
         if (!ModelCompilation.TryRounding(rounding, stderr, ref lowering)) return Cli.UsageError;
+        if (!ModelCompilation.TryTraining(train, learningRate, stderr, ref lowering)) return Cli.UsageError;
         bool container = ModelCompilation.IsPlanContainer(file);
-        if (container && ModelCompilation.RefuseForPlan(file, stderr, ("--ram-budget", budget), ("--onnx-rounding", rounding))) return Cli.UsageError;
+        if (container && ModelCompilation.RefuseForPlan(file, stderr, ("--ram-budget", budget), ("--onnx-rounding", rounding), ("--train", train), ("--learning-rate", learningRate))) return Cli.UsageError;
         string cName = name ?? CEmitter.NameOf(file.Name);
         ExecutionPlan? plan;
         DevicePackage? package = null;
@@ -124,7 +127,8 @@ public static class CompileCommand
         stdout.WriteLine($"{file.Name} for {package.Core.Name} ({(optimizeForSize ? "-Os" : "-O2")}) in {package.Directory}:");
         stdout.WriteLine($"  {string.Join(", ", Files(cName))}");
         stdout.WriteLine($"  flash {N(s.FlashBytes)} B (code {N(s.TextBytes)}, constants {N(s.RodataBytes)}, data {N(s.DataBytes)}); " +
-            $"RAM {N(s.RamBytes)} B (arena and state {N(plan.ArenaBytes + plan.StateBytes)}, stack of the invoke path {N(s.StackBytes)})");
+            $"RAM {N(s.RamBytes)} B (arena and state {N(plan.ArenaBytes + plan.StateBytes)}, " +
+            (plan.Training is null ? "" : $"training parameters {N(plan.ParameterBytes)}, ") + $"stack of the invoke path {N(s.StackBytes)})");
     }
 
     private static void WriteJson(TextWriter stdout, FileInfo file, string cName, bool optimizeForSize, ExecutionPlan plan, DevicePackage package, long? planningBudget)
@@ -157,6 +161,7 @@ public static class CompileCommand
             w.WriteNumber("arena_bytes", plan.ArenaBytes);
             w.WriteNumber("state_bytes", plan.StateBytes);
             w.WriteNumber("stack_bytes", s.StackBytes);
+            if (plan.Training is not null) w.WriteNumber("parameter_bytes", plan.ParameterBytes);
             w.WriteNumber("constant_bytes", plan.ConstantBytes);
             w.WriteNumber("macs", plan.Macs);
             if (planningBudget is long planned) w.WriteNumber("planning_budget_bytes", planned);

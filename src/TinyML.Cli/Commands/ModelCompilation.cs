@@ -103,6 +103,38 @@ internal static class ModelCompilation
         return false;
     }
 
+    /// <summary>The --train option of plan, run and compile.</summary>
+    public static Option<string> TrainOption() => new("--train")
+    {
+        Description = "Plan on-device training: 'head' trains the int8 FULLY_CONNECTED before the SOFTMAX output (docs/training.md)",
+    };
+
+    /// <summary>The --learning-rate option of plan, run and compile.</summary>
+    public static Option<string> LearningRateOption() => new("--learning-rate")
+    {
+        Description = $"The starting learning rate of --train (default {TrainingOptions.DefaultLearningRate.ToString(System.Globalization.CultureInfo.InvariantCulture)})",
+    };
+
+    /// <summary>Applies --train and --learning-rate (absent: inference only); false after printing TML0012 when either is invalid.</summary>
+    public static bool TryTraining(string? mode, string? learningRate, TextWriter stderr, ref LoweringOptions options)
+    {
+        if (mode is null && learningRate is null) return true;
+        if (mode is null)
+        {
+            stderr.WriteLine($"error: --learning-rate applies to training; add --train {TrainingOptions.Modes[0]}");
+            return false;
+        }
+        var (training, error) = TrainingOptions.Parse(mode, learningRate);
+        if (error is not null)
+        {
+            // The parser names the MSBuild settings; on the command line they are the options.
+            stderr.WriteLine((error with { Message = error.Message.Replace("LearningRate=", "--learning-rate ").Replace("Train=", "--train ") }).ToString());
+            return false;
+        }
+        options = options with { Train = training };
+        return true;
+    }
+
     /// <summary>The values --onnx-rounding takes, as docs/cli.md lists them.</summary>
     public const string RoundingValues = "'onnxruntime' or 'tflite'";
 

@@ -17,7 +17,7 @@ using TinyML.Compiler.Reports;
 
 namespace TinyML.Cli.Commands;
 
-/// <summary><c>tinyml plan MODEL [--json] [--optimize memory|none] [--ram-budget SIZE] [--report FILE] [--out FILE.tmlmodel] [--target CORE] [--pareto] [--onnx-rounding onnxruntime|tflite]</c>: the arena plan, its lower bound and the per-operator memory profile.</summary>
+/// <summary><c>tinyml plan MODEL [--json] [--optimize memory|none] [--ram-budget SIZE] [--report FILE] [--out FILE.tmlmodel] [--target CORE] [--pareto] [--onnx-rounding onnxruntime|tflite] [--train head [--learning-rate R]]</c>: the arena plan, its lower bound and the per-operator memory profile.</summary>
 public static class PlanCommand
 {
     /// <summary>The JSON schema identifier; docs/cli.md documents it.</summary>
@@ -34,19 +34,22 @@ public static class PlanCommand
         var output = new Option<FileInfo>("--out") { Description = "Write the plan as a container (.tmlmodel) here, for tinyml run and tinyml compile" };
         var target = new Option<string>("--target") { Description = "Plan for this core (its kernels' scratch): host (default), " + string.Join(", ", Board.Cores) };
         var rounding = ModelCompilation.RoundingOption();
+        var train = ModelCompilation.TrainOption();
+        var learningRate = ModelCompilation.LearningRateOption();
         var pareto = new Option<bool>("--pareto") { Description = "Also list the peak / extra-MAC Pareto front of patch-based inference (split and grid choices)" };
-        var command = new Command("plan", "Plan the model's memory: arena, lower bound, tensor placement") { model, json, optimize, budget, report, output, target, pareto, rounding };
+        var command = new Command("plan", "Plan the model's memory: arena, lower bound, tensor placement") { model, json, optimize, budget, report, output, target, pareto, rounding, train, learningRate };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(json), stdout, stderr, parse.GetValue(optimize), parse.GetValue(budget), parse.GetValue(report),
-            parse.GetValue(output), parse.GetValue(target), parse.GetValue(pareto), parse.GetValue(rounding)));
+            parse.GetValue(output), parse.GetValue(target), parse.GetValue(pareto), parse.GetValue(rounding), parse.GetValue(train), parse.GetValue(learningRate)));
         return command;
     }
 
     /// <summary>Plans one model; returns the exit code.</summary>
     public static int Run(FileInfo file, bool json, TextWriter stdout, TextWriter stderr, string? optimize = null, string? ramBudget = null, FileInfo? report = null,
-        FileInfo? output = null, string? target = null, bool pareto = false, string? rounding = null)
+        FileInfo? output = null, string? target = null, bool pareto = false, string? rounding = null, string? train = null, string? learningRate = null)
     {
         if (!ModelCompilation.TryOptimize(optimize, stderr, out var options)) return Cli.UsageError;
         if (!ModelCompilation.TryRounding(rounding, stderr, ref options)) return Cli.UsageError;
+        if (!ModelCompilation.TryTraining(train, learningRate, stderr, ref options)) return Cli.UsageError;
         if (!ModelCompilation.TryRamBudget(ramBudget, stderr, out long? budget)) return Cli.UsageError;
         string? core = target is null ? ExecutionPlan.HostTarget
             : new[] { ExecutionPlan.HostTarget }.Concat(Board.Cores).FirstOrDefault(c => string.Equals(c, target, StringComparison.OrdinalIgnoreCase));
@@ -113,6 +116,10 @@ public static class PlanCommand
             (arena.GapBytes == 0 ? " (reached)" : $" (gap {N(arena.GapBytes)} B)") +
             $", state {N(plan.StateBytes)} B, scratch {N(plan.Memory.ScratchBytes)} B");
         o.WriteLine($"flash: weights {N(weights)} B, constants with precomputed parameters {N(plan.ConstantBytes)} B");
+        if (plan.Training is { } training)
+            o.WriteLine($"training ({training.Mode}, {training.Classes} classes, learning rate {training.LearningRate.ToString("R", CultureInfo.InvariantCulture)}): " +
+                $"RAM {N(BudgetCheck.RamBytes(plan))} B = inference {N(BudgetCheck.InferenceRamBytes(plan))} B + parameter region {N(plan.ParameterBytes)} B " +
+                $"({N(training.TrainedValues)} trained values with their int32 masters, gradients, control block; its initial image is {N(plan.ParameterBytes)} B more flash)");
         var order = plan.Memory.Order;
         int OpAt(int step) => step < order.Count ? order[step] : step;
         o.WriteLine($"placement: {arena.Method}; peak at step {arena.PeakOperator} (operator {Math.Max(0, plan.Memory.PeakOperator)}, {graph.Operators[Math.Max(0, plan.Memory.PeakOperator)].TypeName})");
@@ -194,6 +201,18 @@ public static class PlanCommand
             w.WriteNumber("state_bytes", plan.StateBytes);
             w.WriteNumber("weights_bytes", weights);
             w.WriteNumber("constant_bytes", plan.ConstantBytes);
+            if (plan.Training is { } training)
+            {
+                w.WriteStartObject("training");
+                w.WriteString("mode", training.Mode);
+                w.WriteNumber("classes", training.Classes);
+                w.WriteNumber("learning_rate", training.LearningRate);
+                w.WriteNumber("parameter_bytes", plan.ParameterBytes);
+                w.WriteNumber("trained_values", training.TrainedValues);
+                w.WriteNumber("inference_ram_bytes", BudgetCheck.InferenceRamBytes(plan));
+                w.WriteNumber("ram_bytes", BudgetCheck.RamBytes(plan));
+                w.WriteEndObject();
+            }
             w.WriteString("placement", arena.Method);
             w.WriteStartObject("peak_op");
             int peakOp = plan.Memory.PeakOperator;

@@ -36,21 +36,24 @@ public static class RunCommand
         var budget = new Option<string>("--ram-budget") { Description = "RAM budget (e.g. 64KB): plan within it as the SDK does (with --target, on the device too)" };
         var progress = Cli.ProgressOption();
         var rounding = ModelCompilation.RoundingOption();
-        var command = new Command("run", "Run the model with raw tensor files, on the host or on an emulated Cortex-M") { model, input, output, target, json, optimize, budget, progress, rounding };
+        var train = ModelCompilation.TrainOption();
+        var learningRate = ModelCompilation.LearningRateOption();
+        var command = new Command("run", "Run the model with raw tensor files, on the host or on an emulated Cortex-M") { model, input, output, target, json, optimize, budget, progress, rounding, train, learningRate };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(target), parse.GetValue(json), stdout, stderr,
-            parse.GetValue(optimize), StepProgress.Choose(parse.GetValue(progress), stderrIsTerminal), parse.GetValue(budget), parse.GetValue(rounding)));
+            parse.GetValue(optimize), StepProgress.Choose(parse.GetValue(progress), stderrIsTerminal), parse.GetValue(budget), parse.GetValue(rounding), parse.GetValue(train), parse.GetValue(learningRate)));
         return command;
     }
 
     /// <summary>Runs one model, or a plan container (.tmlmodel) as it is; returns the exit code.</summary>
     public static int Run(FileInfo file, string inputs, FileInfo output, string? target, bool json, TextWriter stdout, TextWriter stderr, string? optimize = null,
-        ProgressMode progressMode = ProgressMode.None, string? ramBudget = null, string? rounding = null)
+        ProgressMode progressMode = ProgressMode.None, string? ramBudget = null, string? rounding = null, string? train = null, string? learningRate = null)
     {
         if (!ModelCompilation.TryOptimize(optimize, stderr, out var options)) return Cli.UsageError;
         if (!ModelCompilation.TryRounding(rounding, stderr, ref options)) return Cli.UsageError;
+        if (!ModelCompilation.TryTraining(train, learningRate, stderr, ref options)) return Cli.UsageError;
         if (!ModelCompilation.TryRamBudget(ramBudget, stderr, out long? budget)) return Cli.UsageError;
         bool container = ModelCompilation.IsPlanContainer(file);
-        if (container && ModelCompilation.RefuseForPlan(file, stderr, ("--optimize", optimize), ("--ram-budget", budget), ("--onnx-rounding", rounding))) return Cli.UsageError;
+        if (container && ModelCompilation.RefuseForPlan(file, stderr, ("--optimize", optimize), ("--ram-budget", budget), ("--onnx-rounding", rounding), ("--train", train), ("--learning-rate", learningRate))) return Cli.UsageError;
         ExecutionPlan? plan;
         long? instructions = null;
         DeviceSizeReport? sizes = null;

@@ -30,11 +30,15 @@ public static class BudgetCheck
     /// <summary>Warn above this share of a budget.</summary>
     public const double WarningShare = 0.9;
 
-    /// <summary>RAM the plan needs at run time.</summary>
-    public static long RamBytes(ExecutionPlan plan) => plan.ArenaBytes + plan.StateBytes;
+    /// <summary>RAM the plan needs at run time: arena, state and, for a trainable plan, its parameter region.</summary>
+    public static long RamBytes(ExecutionPlan plan) => InferenceRamBytes(plan) + plan.ParameterBytes;
 
-    /// <summary>Flash the plan's constants need (code size is added by device builds).</summary>
-    public static long FlashBytes(ExecutionPlan plan) => plan.ConstantBytes;
+    /// <summary>RAM of inference alone: the arena and the persistent state.</summary>
+    public static long InferenceRamBytes(ExecutionPlan plan) => plan.ArenaBytes + plan.StateBytes;
+
+    /// <summary>Flash the plan needs besides code: its constants and the parameter region's initial image (code size
+    /// is added by device builds).</summary>
+    public static long FlashBytes(ExecutionPlan plan) => plan.ConstantBytes + plan.ParameterBytes;
 
     /// <summary>The budget diagnostics of one model.</summary>
     public static IReadOnlyList<Diagnostic> Check(string modelName, Graph graph, ExecutionPlan plan, Budget? ram, Budget? flash) =>
@@ -51,10 +55,37 @@ public static class BudgetCheck
         long flashNeed = measured?.FlashBytes ?? FlashBytes(plan);
         string ramSource = measured is null ? "" : $" on {measured.Target} (measured from the ELF: {measured.RamDetail})";
         string flashSource = measured is null ? "" : $" on {measured.Target} (measured from the ELF: {measured.FlashDetail})";
-        if (ram is not null) Check(result, modelName, "RAM", ramNeed, ramSource, ram, DiagnosticIds.RamBudgetExceeded, DiagnosticIds.RamBudgetNearlyFull, RamAdvice(graph, plan, ramNeed, ram.Bytes));
+        if (ram is not null && plan.Training is { } training && ramNeed > ram.Bytes && ramNeed - plan.ParameterBytes <= ram.Bytes)
+            result.Add(TrainingOverBudget(modelName, plan, training, ramNeed, ramSource, ram));
+        else if (ram is not null) Check(result, modelName, "RAM", ramNeed, ramSource, ram, DiagnosticIds.RamBudgetExceeded, DiagnosticIds.RamBudgetNearlyFull, RamAdvice(graph, plan, ramNeed, ram.Bytes));
         if (flash is not null) Check(result, modelName, "flash", flashNeed, flashSource, flash, DiagnosticIds.FlashBudgetExceeded, DiagnosticIds.FlashBudgetNearlyFull, FlashAdvice(graph, plan, flashNeed, flash.Bytes));
         return result;
     }
+
+    /// <summary>
+    /// TML3005: inference fits the RAM budget, training does not. The parameter region is split as it is laid out
+    /// (docs/training.md): the trained int8 weights and int32 bias, one int32 master per trained value, one int32
+    /// gradient per class, and the control block with the alignment padding.
+    /// </summary>
+    private static Diagnostic TrainingOverBudget(string model, ExecutionPlan plan, TrainingPlan training, long need, string source, Budget budget)
+    {
+        long parameters = plan.ParameterBytes;
+        long masters = 4 * training.TrainedValues;
+        long trained = training.ExportBytes - masters;
+        long gradients = 4L * training.Classes;
+        long control = parameters - training.ExportBytes - gradients;
+        string percent = (100.0 * need / budget.Bytes).ToString("F0", CultureInfo.InvariantCulture);
+        string inference = ByteSize.Format(need - parameters) + (source.Length > 0 ? "" : $" (arena {N(plan.ArenaBytes)} + state {N(plan.StateBytes)})");
+        return new Diagnostic(DiagnosticIds.TrainingRamBudgetExceeded, Severity.Error,
+            $"{model} fits the RAM budget for inference, but not with training (Train=\"{training.Mode}\"): it needs {ByteSize.Format(need)} of RAM{source}, " +
+            $"and the RAM budget ({budget.Source}) is {ByteSize.Format(budget.Bytes)}: {percent}%. Inference needs {inference}; training adds " +
+            $"{ByteSize.Format(parameters)}: the int8 weights and int32 bias of the head moved to RAM {N(trained)}, their int32 masters {N(masters)}, " +
+            $"gradients {N(gradients)}, control block {N(control)}. To fit, raise the budget to at least {ByteSize.Format(need)}, train a smaller head " +
+            $"(fewer classes or a narrower layer before it), or build without Train for inference only.")
+        { File = budget.File, Line = budget.Line };
+    }
+
+    private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
     private static void Check(List<Diagnostic> result, string model, string memory, long need, string source, Budget budget, string errorId, string warningId, string advice)
     {

@@ -27,6 +27,11 @@ internal static class CompileReportJson
         Field("arena_bytes", Num(plan.ArenaBytes));
         Field("state_bytes", Num(plan.StateBytes));
         Field("constant_bytes", Num(plan.ConstantBytes));
+        if (plan.Training is { } training)
+            Field("training", $"{{\"mode\": {Quote(training.Mode)}, \"classes\": {training.Classes}, " +
+                $"\"learning_rate\": {training.LearningRate.ToString("R", CultureInfo.InvariantCulture)}, \"parameter_bytes\": {Num(plan.ParameterBytes)}, " +
+                $"\"trained_values\": {Num(training.TrainedValues)}, \"exported_bytes\": {Num(training.ExportBytes)}, " +
+                $"\"inference_ram_bytes\": {Num(BudgetCheck.InferenceRamBytes(plan))}, \"ram_bytes\": {Num(BudgetCheck.RamBytes(plan))}}}");
         Field("macs", Num(plan.Macs));
         Field("extra_macs", Num(plan.ExtraMacs));
         Field("macs_overhead", Pct(MemoryTechniques.OverheadPercent(plan)));

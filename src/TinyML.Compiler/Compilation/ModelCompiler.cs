@@ -108,6 +108,15 @@ public sealed class CompiledModel
             FlashBytes = BudgetCheck.FlashBytes(plan),
             Macs = plan.Macs,
         };
+        if (plan.Training is { } training)
+            manifest.Training = new ManifestTraining
+            {
+                Mode = training.Mode,
+                Classes = training.Classes,
+                // The float's shortest spelling, so the generated class starts at 0.01, not 0.009999999776482582.
+                LearningRate = double.Parse(training.LearningRate.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture),
+                ParameterBytes = plan.ParameterBytes,
+            };
         manifest.Inputs.AddRange(plan.Inputs.Select(Describe));
         manifest.Outputs.AddRange(plan.Outputs.Select(Describe));
         return manifest;
@@ -157,7 +166,7 @@ public static class ModelCompiler
         progress?.Report(planFor is long b
             ? $"lowering the model and planning its memory within {N(b)} bytes"
             : "lowering the model and planning its memory");
-        var fit = planFor is long ram ? MemoryTechniques.FitToBudget(model, file, ram, lowering) : null;
+        var fit = planFor is long ram ? FitToBudget(model, file, ram, lowering) : null;
         var lowered = fit?.Lowered ?? Lowerer.Lower(model, file, lowering);
         var diagnostics = lowered.Diagnostics.ToList();
         var plan = lowered.Value;
@@ -175,7 +184,7 @@ public static class ModelCompiler
                 long tighter = limit - overhead;
                 if (tighter <= 0 || tighter >= planningBudget) break;
                 progress?.Report($"{N(measured.RamBytes)} B of RAM on {measured.Target} is over the budget: planning the memory again within {N(tighter)} B");
-                var refit = MemoryTechniques.FitToBudget(model, file, tighter, lowering);
+                var refit = FitToBudget(model, file, tighter, lowering);
                 if (refit.Lowered.Value is not { } tighterPlan || BudgetCheck.RamBytes(tighterPlan) >= BudgetCheck.RamBytes(plan)) break;
                 var remeasured = measure(tighterPlan);
                 if (remeasured is null) return new CompiledModel(file, model, tighterPlan, refit, tighter, null, refit.Lowered.Diagnostics.ToList(), options, true);
@@ -187,6 +196,18 @@ public static class ModelCompiler
             diagnostics.AddRange(BudgetCheck.Check(System.IO.Path.GetFileName(file ?? "model"), model.Main, plan, options.RamBudget, options.FlashBudget, measured)
                 .Select(d => fit?.Explain(d) ?? d));
         return new CompiledModel(file, model, plan, fit, planningBudget, measured, diagnostics, options, false);
+    }
+
+    /// <summary>
+    /// Budget-driven planning of the arena and state. A trainable plan's parameter region sits beside them whatever
+    /// the techniques do, so when it pushes the plan over, the arena is planned again within the budget less it.
+    /// </summary>
+    private static BudgetFit FitToBudget(Model model, string? file, long ramBudget, LoweringOptions lowering)
+    {
+        var fit = MemoryTechniques.FitToBudget(model, file, ramBudget, lowering);
+        if (fit.Lowered.Value is { ParameterBytes: > 0 } plan && BudgetCheck.RamBytes(plan) > ramBudget && ramBudget > plan.ParameterBytes)
+            return MemoryTechniques.FitToBudget(model, file, ramBudget - plan.ParameterBytes, lowering);
+        return fit;
     }
 
     /// <summary>A plan container's plan for a device build: TML3010 when it was made for another core.</summary>

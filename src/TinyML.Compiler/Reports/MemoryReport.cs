@@ -95,10 +95,12 @@ public static class MemoryReport
     {
         if (variants.Count == 0) return "No plan.";
         var chosen = Chosen(variants);
+        long training = chosen.Plan.ParameterBytes;
+        long Ram(CompiledPlan plan) => MemoryReport.Ram(plan, training);
         long need = Ram(chosen.Plan);
         var best = variants.OrderBy(v => Ram(v.Plan)).First();
         if (ramBudget is not long budget)
-            return $"Peak: {N(need)} B (arena {N(chosen.Plan.ArenaBytes)} B + state {N(chosen.Plan.StateBytes)} B); lower bound {N(chosen.Plan.Memory?.Arena.LowerBoundBytes ?? 0)} B.";
+            return $"Peak: {N(need)} B (arena {N(chosen.Plan.ArenaBytes)} B + state {N(chosen.Plan.StateBytes)} B{(training > 0 ? $" + training {N(training)} B" : "")}); lower bound {N(chosen.Plan.Memory?.Arena.LowerBoundBytes ?? 0)} B.";
         if (need <= budget) return $"Fits: {N(need)} B of {N(budget)} B ({(100.0 * need / budget).ToString("F0", CultureInfo.InvariantCulture)}%).";
         if (Ram(best.Plan) <= budget) return $"Does not fit as chosen: {N(need)} B > {N(budget)} B; '{best.Label}' needs {N(Ram(best.Plan))} B, which fits.";
         return $"Does not fit: best {N(Ram(best.Plan))} B > {N(budget)} B.";
@@ -120,6 +122,8 @@ public static class MemoryReport
         html.Append("</head>\n<body>\n");
         html.Append($"<h1>Memory report: {Escape(modelName)}</h1>\n");
         var chosen = variants.Count > 0 ? Chosen(variants) : null;
+        long training = chosen?.Plan.ParameterBytes ?? 0;
+        long Ram(CompiledPlan plan) => MemoryReport.Ram(plan, training);
         string verdictClass = ramBudget is long limit && chosen is not null ? (Ram(chosen.Plan) <= limit ? "fits" : "misses") : "info";
         html.Append($"<p id=\"verdict\" class=\"verdict {verdictClass}\">{Escape(Verdict(variants, ramBudget))}</p>\n");
         if (chosen is not null)
@@ -127,6 +131,11 @@ public static class MemoryReport
             var best = variants.OrderBy(v => Ram(v.Plan)).First();
             html.Append($"<p>Chosen plan: arena {N(chosen.Plan.ArenaBytes)} B + state {N(chosen.Plan.StateBytes)} B, lower bound " +
                 $"{N(chosen.Plan.Memory?.Arena.LowerBoundBytes ?? 0)} B. Lowest among the variants: {N(Ram(best.Plan))} B ({Escape(best.Label)}).</p>\n");
+            if (chosen.Plan.Training is { } t)
+                html.Append($"<p id=\"training\">Training (Train=&quot;{Escape(t.Mode)}&quot;, {t.Classes} classes): a parameter region of {N(training)} B in RAM " +
+                    $"beside the arena (the head's {N(t.TrainedValues)} trained values, their int32 masters, gradients and a control block; " +
+                    $"its initial image is {N(training)} B of flash), counted in every RAM figure above. " +
+                    $"<a href=\"{DocsBase}training.md\">On-device training</a>.</p>\n");
         }
         html.Append($"<p>{graph.Operators.Count} operators. Arena bytes are aligned to {MemoryPlanner.Alignment} bytes." +
             (ramBudget is long b ? $" RAM budget: {N(b)} B (dashed red line)." : "") +
@@ -325,7 +334,9 @@ public static class MemoryReport
 
     private static ReportVariant Chosen(IReadOnlyList<ReportVariant> variants) => variants.LastOrDefault(v => v.Chosen) ?? variants[variants.Count - 1];
 
-    private static long Ram(CompiledPlan plan) => plan.ArenaBytes + plan.StateBytes;
+    // Training's parameter region is the same whatever the technique, and the variants may be lowered for inference
+    // only: each is charged the chosen plan's region, so that the verdict compares what the device needs.
+    private static long Ram(CompiledPlan plan, long training) => plan.ArenaBytes + plan.StateBytes + training;
 
     private static bool SameLayout(CompiledPlan a, CompiledPlan b) =>
         a.ArenaBytes == b.ArenaBytes && a.Memory is { } x && b.Memory is { } y

@@ -18,6 +18,9 @@ public sealed record CompileReport(string Target, long FlashBytes, long ModelFla
     /// device's own RAM when the first plan missed it on the device; null without a budget.</summary>
     public long? PlanningBudgetBytes { get; init; }
 
+    /// <summary>The trainable parameter region (parameter_bytes, static data of its own); 0 for inference only.</summary>
+    public long ParameterBytes { get; init; }
+
     /// <summary>The schema this reads.</summary>
     public const string Schema = "tinyml.compile/1";
 
@@ -45,6 +48,8 @@ public sealed record CompileReport(string Target, long FlashBytes, long ModelFla
         {
             PlanningBudgetBytes = fields.TryGetValue("planning_budget_bytes", out string? planned) &&
                 long.TryParse(planned, NumberStyles.Integer, CultureInfo.InvariantCulture, out long plannedBytes) ? plannedBytes : null,
+            ParameterBytes = fields.TryGetValue("parameter_bytes", out string? parameters) &&
+                long.TryParse(parameters, NumberStyles.Integer, CultureInfo.InvariantCulture, out long parameterBytes) ? parameterBytes : 0,
         };
     }
 
@@ -57,7 +62,8 @@ public sealed record CompileReport(string Target, long FlashBytes, long ModelFla
     {
         static string N(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
         return new MeasuredSizes(Target, RamBytes, ModelFlashBytes,
-            $"static data {N(DataBytes + BssBytes)} (arena {N(ArenaBytes)}, state {N(StateBytes)}) + invoke stack {N(StackBytes)}",
+            $"static data {N(DataBytes + BssBytes)} (arena {N(ArenaBytes)}, state {N(StateBytes)}" +
+            (ParameterBytes > 0 ? $", training parameters {N(ParameterBytes)}" : "") + $") + invoke stack {N(StackBytes)}",
             $"code {N(CodeBytes - RuntimeCodeBytes)} + constants {N(RodataBytes)} + data {N(DataBytes)}");
     }
 }

@@ -25,7 +25,7 @@ namespace TinyML.Sdk.Tasks;
 /// budget (on the device too, cross-compiling the plan with <c>tinyml compile PLAN.tmlmodel</c> for a model with a
 /// core), checks the budgets, and writes the plan container (embedded as a resource, and the one the device library
 /// is built from), the compile report and the manifest (read by the source generator). Item metadata:
-/// ClassName, Namespace, Access, RamBudget, FlashBudget, Labels, OnnxRounding, and the private _TinyML_PlanFile and
+/// ClassName, Namespace, Access, RamBudget, FlashBudget, Labels, OnnxRounding, Train, LearningRate, and the private _TinyML_PlanFile and
 /// _TinyML_ManifestFile the targets compute.
 /// </summary>
 public sealed class CompileTinyModels : TinyModelsTask
@@ -78,7 +78,7 @@ public sealed class CompileTinyModels : TinyModelsTask
             return;
         }
         string? core = ResolveCore(item, board, out bool badCore);
-        if (badCore || !TryRounding(item, out var rounding)) return;
+        if (badCore || !TryRounding(item, out var rounding) || !TryTraining(item, out var training)) return;
         var labels = ReadLabels(item);
         if (badRam || badFlash || labels is null) return;
 
@@ -97,7 +97,7 @@ public sealed class CompileTinyModels : TinyModelsTask
         var options = new CompilationOptions
         {
             Target = core ?? ExecutionPlan.HostTarget,
-            Lowering = LoweringOptions.Default with { Rounding = rounding },
+            Lowering = LoweringOptions.Default with { Rounding = rounding, Train = training },
             RamBudget = ram,
             FlashBudget = flash,
             // A design-time build does not cross-compile: it makes the plan the last full build made for the device.
@@ -114,7 +114,7 @@ public sealed class CompileTinyModels : TinyModelsTask
         bool overBudget = false;
         foreach (var d in compiled.Diagnostics)
         {
-            bool budget = d.Id is TinyML.DiagnosticIds.RamBudgetExceeded or TinyML.DiagnosticIds.FlashBudgetExceeded;
+            bool budget = d.Id is TinyML.DiagnosticIds.RamBudgetExceeded or TinyML.DiagnosticIds.FlashBudgetExceeded or TinyML.DiagnosticIds.TrainingRamBudgetExceeded;
             overBudget |= budget && d.Severity == Severity.Error;
             Report(budget && DesignTimeBuild && d.Severity == Severity.Error
                 ? d with { Severity = Severity.Warning, Message = d.Message + " (design-time build: the generated class is kept; the build fails)" }
@@ -220,8 +220,10 @@ public sealed class CompileTinyModels : TinyModelsTask
         var fit = compiled.Fit;
         string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
         var text = new System.Text.StringBuilder($"TinyML: {name} -> {(manifest.Namespace.Length > 0 ? manifest.Namespace + "." : "")}{manifest.ClassName}: " +
-            $"RAM {Count(plan.ArenaBytes + plan.StateBytes)} B (arena {Count(plan.ArenaBytes)} + state {Count(plan.StateBytes)}), " +
-            $"flash {Count(BudgetCheck.FlashBytes(plan))} B of constants, {Count(manifest.Macs)} MACs");
+            $"RAM {Count(BudgetCheck.RamBytes(plan))} B (arena {Count(plan.ArenaBytes)} + state {Count(plan.StateBytes)}" +
+            (plan.Training is not null ? $" + training {Count(plan.ParameterBytes)}" : "") + "), " +
+            $"flash {Count(BudgetCheck.FlashBytes(plan))} B of constants{(plan.Training is null ? "" : " and initial trained weights")}, {Count(manifest.Macs)} MACs" +
+            (plan.Training is { } t ? $"; trainable (Train=\"{t.Mode}\", {t.Classes} classes, learning rate {t.LearningRate.ToString("R", CultureInfo.InvariantCulture)})" : ""));
         if (measured is not null)
             text.Append($"; on {measured.Target} from the ELF: RAM {Count(measured.RamBytes)} B, flash {Count(measured.FlashBytes)} B");
         if (fit is not null && compiled.WentBeyondRequested)

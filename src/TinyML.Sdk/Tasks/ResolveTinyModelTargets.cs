@@ -23,7 +23,7 @@ public sealed class ResolveTinyModelTargets : TinyModelsTask
     public static readonly IReadOnlyList<string> KnownMetadata = new[]
     {
         "ClassName", "Namespace", "Access", "RamBudget", "FlashBudget", "TargetCore", "Labels", "Quantize", "Calibration",
-        "Validation", "QuantizationMethod", "SqnrWarning", "MemoryReport", "OnnxRounding",
+        "Validation", "QuantizationMethod", "SqnrWarning", "MemoryReport", "OnnxRounding", "Train", "LearningRate",
     };
 
     /// <summary>Item metadata that MSBuild, NuGet and IDEs put on any item: never reported as unknown.</summary>
@@ -118,7 +118,7 @@ public sealed class ResolveTinyModelTargets : TinyModelsTask
                 continue;
             }
             string? core = ResolveCore(model, board, out bool badCore);
-            if (badCore || !TryRounding(model, out _)) continue;
+            if (badCore || !TryRounding(model, out _) || !TryTraining(model, out _)) continue;
             string stem = stems[model];
             if (!ResolveQuantization(model, stem, Full, out var quantizeItem)) continue;
             // A quantized model is compiled (host and device) from the int8 file the quantize step writes.

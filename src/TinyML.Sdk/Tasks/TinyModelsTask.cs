@@ -41,11 +41,17 @@ public abstract class TinyModelsTask : TinyMLTask
     /// <summary>TinyMLMemoryReport: true writes each model's memory report (item metadata MemoryReport overrides it).</summary>
     public string? MemoryReport { get; set; }
 
+    /// <summary>TinyMLTrain: the training mode of every model ("head"; empty: inference only); item metadata Train overrides it.</summary>
+    public string? Train { get; set; }
+
+    /// <summary>TinyMLLearningRate: the starting learning rate of trainable models; item metadata LearningRate overrides it.</summary>
+    public string? LearningRate { get; set; }
+
     /// <summary>The project-wide settings by their MSBuild property names: every one changes what the build produces.</summary>
     protected virtual IEnumerable<(string Property, string? Value)> Settings() => new[]
     {
         ("TinyMLRamBudget", RamBudget), ("TinyMLFlashBudget", FlashBudget), ("TinyMLTarget", Target), ("TinyMLBoard", Board),
-        ("TinyMLMemoryReport", MemoryReport),
+        ("TinyMLMemoryReport", MemoryReport), ("TinyMLTrain", Train), ("TinyMLLearningRate", LearningRate),
     };
 
     /// <summary>
@@ -84,6 +90,28 @@ public abstract class TinyModelsTask : TinyMLTask
         Report(new Diagnostic(TinyML.DiagnosticIds.InvalidModelItem, Severity.Error,
             $"OnnxRounding of {model.ItemSpec} is '{value}'; use onnxruntime (onnxruntime's float32 requantization) or tflite (TFLite's fixed point, the default)")
         { File = ProjectFile, Line = LineOf("OnnxRounding=") });
+        return false;
+    }
+
+    /// <summary>
+    /// A model's training (docs/training.md): Train and LearningRate metadata, else TinyMLTrain and TinyMLLearningRate;
+    /// null options for inference only. False after TML0012 naming the item and pointing at the setting.
+    /// </summary>
+    protected bool TryTraining(ITaskItem model, out TinyML.Compiler.Lowering.TrainingOptions? training)
+    {
+        string mode = model.GetMetadata("Train").Trim(), rate = model.GetMetadata("LearningRate").Trim();
+        bool itemMode = mode.Length > 0, itemRate = rate.Length > 0;
+        if (!itemMode) mode = (Train ?? "").Trim();
+        if (!itemRate) rate = (LearningRate ?? "").Trim();
+        var (options, error) = TinyML.Compiler.Lowering.TrainingOptions.Parse(mode, rate);
+        training = options;
+        if (error is null) return true;
+        bool aboutRate = error.Message.StartsWith("LearningRate=", StringComparison.Ordinal);
+        var (file, line, where) = aboutRate
+            ? itemRate ? (ProjectFile, LineOf("LearningRate="), "") : Locate("TinyMLLearningRate")
+            : itemMode ? (ProjectFile, LineOf("Train="), "") : Locate("TinyMLTrain");
+        string setting = aboutRate ? (itemRate ? "" : " (TinyMLLearningRate)") : (itemMode ? "" : " (TinyMLTrain)");
+        Report(error with { Message = $"{model.ItemSpec}: {error.Message}{setting}{(where.Length > 0 ? ", " + where : "")}", File = file, Line = line });
         return false;
     }
 
