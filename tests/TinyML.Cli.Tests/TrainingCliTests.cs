@@ -114,7 +114,7 @@ public sealed class TrainingCliTests : IDisposable
         };
         var (code, _, error) = Run(args.Concat(new[] { "--train", "bogus" }).ToArray());
         Assert.Equal(Cli.UsageError, code);
-        Assert.Contains("error TML0012: --train \"bogus\" is not a training mode; use one of: head", error);
+        Assert.Contains("error TML0012: --train \"bogus\" is not a training mode; use head or biases:K", error);
 
         (code, _, error) = Run(args.Concat(new[] { "--train", "head", "--learning-rate", "0" }).ToArray());
         Assert.Equal(Cli.UsageError, code);

@@ -106,7 +106,7 @@ internal static class ModelCompilation
     /// <summary>The --train option of plan, run and compile.</summary>
     public static Option<string> TrainOption() => new("--train")
     {
-        Description = "Plan on-device training: 'head' trains the int8 FULLY_CONNECTED before the SOFTMAX output (docs/training.md)",
+        Description = "Plan on-device training: 'head' trains the int8 FULLY_CONNECTED before the SOFTMAX output, 'biases:K' also the biases of the K layers before it (docs/training.md)",
     };
 
     /// <summary>The --learning-rate option of plan, run and compile.</summary>
@@ -121,7 +121,7 @@ internal static class ModelCompilation
         if (mode is null && learningRate is null) return true;
         if (mode is null)
         {
-            stderr.WriteLine($"error: --learning-rate applies to training; add --train {TrainingOptions.Modes[0]}");
+            stderr.WriteLine($"error: --learning-rate applies to training; add --train head (or biases:K)");
             return false;
         }
         var (training, error) = TrainingOptions.Parse(mode, learningRate);

@@ -64,24 +64,25 @@ public static class BudgetCheck
 
     /// <summary>
     /// TML3005: inference fits the RAM budget, training does not. The parameter region is split as it is laid out
-    /// (docs/training.md): the trained int8 weights and int32 bias, one int32 master per trained value, one int32
-    /// gradient per class, and the control block with the alignment padding.
+    /// (docs/training.md): the control block, the gradient buffers (with the padding before the trained part), the
+    /// trained int8 weights and int32 biases, and one int32 master per trained value.
     /// </summary>
     private static Diagnostic TrainingOverBudget(string model, ExecutionPlan plan, TrainingPlan training, long need, string source, Budget budget)
     {
         long parameters = plan.ParameterBytes;
         long masters = 4 * training.TrainedValues;
         long trained = training.ExportBytes - masters;
-        long gradients = 4L * training.Classes;
-        long control = parameters - training.ExportBytes - gradients;
+        // The region is the control block, the gradient buffers (up to the exported part), then the exported part.
+        long control = TrainingPlan.ControlWords * 4;
+        long gradients = training.ExportOffset - control;
         string percent = (100.0 * need / budget.Bytes).ToString("F0", CultureInfo.InvariantCulture);
         string inference = ByteSize.Format(need - parameters) + (source.Length > 0 ? "" : $" (arena {N(plan.ArenaBytes)} + state {N(plan.StateBytes)})");
         return new Diagnostic(DiagnosticIds.TrainingRamBudgetExceeded, Severity.Error,
             $"{model} fits the RAM budget for inference, but not with training (Train=\"{training.Mode}\"): it needs {ByteSize.Format(need)} of RAM{source}, " +
             $"and the RAM budget ({budget.Source}) is {ByteSize.Format(budget.Bytes)}: {percent}%. Inference needs {inference}; training adds " +
-            $"{ByteSize.Format(parameters)}: the int8 weights and int32 bias of the head moved to RAM {N(trained)}, their int32 masters {N(masters)}, " +
+            $"{ByteSize.Format(parameters)}: the trained int8 weights and int32 biases moved to RAM {N(trained)}, their int32 masters {N(masters)}, " +
             $"gradients {N(gradients)}, control block {N(control)}. To fit, raise the budget to at least {ByteSize.Format(need)}, train a smaller head " +
-            $"(fewer classes or a narrower layer before it), or build without Train for inference only.")
+            $"(fewer classes or a narrower layer before it) or fewer layers' biases, or build without Train for inference only.")
         { File = budget.File, Line = budget.Line };
     }
 
