@@ -155,7 +155,7 @@ public sealed class TrainingProjectTests
         string dir = ToyProject("train-bogus", "Train=\"bogus\"");
         var build = Build(dir);
         Assert.NotEqual(0, build.ExitCode);
-        Assert.Matches(new Regex(@"App\.csproj\(8\): error TML0012: .*Train=""bogus"" is not a training mode; use one of: head"), build.Output);
+        Assert.Matches(new Regex(@"App\.csproj\(8\): error TML0012: .*Train=""bogus"" is not a training mode; use head or biases:K"), build.Output);
 
         // A budget of the inference plan's arena: inference fits, and no technique cuts the arena by the region's bytes.
         dir = ToyProject("train-budget", "Train=\"head\"");
