@@ -24,17 +24,22 @@ public sealed class TrainingDeviceTests
     public TrainingDeviceTests(ITestOutputHelper output) => _output = output;
 
     [Theory]
-    [InlineData("cortex-m4", "head")]
-    [InlineData("cortex-m0plus", "head")]
-    [InlineData("cortex-m4", "biases:2")]
-    [InlineData("cortex-m0plus", "biases:2")]
-    public void Training_steps_on_the_device_give_the_hosts_weights_byte_for_byte(string coreName, string mode)
+    [InlineData("cortex-m4", "head", false)]
+    [InlineData("cortex-m0plus", "head", false)]
+    [InlineData("cortex-m4", "biases:2", false)]
+    [InlineData("cortex-m0plus", "biases:2", false)]
+    [InlineData("cortex-m4", "biases:1", true)]
+    [InlineData("cortex-m0plus", "biases:1", true)]
+    public void Training_steps_on_the_device_give_the_hosts_weights_byte_for_byte(string coreName, string mode, bool pooled)
     {
         var core = CortexM.Get(coreName);
-        var model = TrainingCases.Cnn(seed: 33);
+        // The CNN ends conv -> FC -> head; the pooled one conv -> global average -> head.
+        var model = pooled ? TrainingCases.Pooled(seed: 33) : TrainingCases.Cnn(seed: 33);
+        var (inputBytes, classes) = pooled ? (108, 4) : (128, 5);
         var random = new DeterministicRandom(17);
-        var steps = Enumerable.Range(0, 12).Select(_ => (Input: TrainingCases.RandomInput(random, 128), Label: random.Int(0, 5))).ToList();
-        var image = DeviceBuild.Build(TrainingCases.Plan(model, core.Name, mode), Device.Options(core, "train_cnn_" + mode.Replace(':', '_')) with { TrainingHarness = true });
+        var steps = Enumerable.Range(0, 12).Select(_ => (Input: TrainingCases.RandomInput(random, inputBytes), Label: random.Int(0, classes))).ToList();
+        string label = $"train_{(pooled ? "pooled" : "cnn")}_{mode.Replace(':', '_')}";
+        var image = DeviceBuild.Build(TrainingCases.Plan(model, core.Name, mode), Device.Options(core, label) with { TrainingHarness = true });
         Assert.True(image.HasSymbol("tml_train_fc_update_s8"));
         var results = Device.Runner.Run(image, steps.Select(s => (IReadOnlyList<byte[]>)new[]
         {
@@ -51,7 +56,7 @@ public sealed class TrainingDeviceTests
             Assert.True(host.ExportWeights().AsSpan(16).SequenceEqual(results[k].Outputs[1]), $"step {k} on {core.Name}: the trained weights differ");
         }
         Assert.NotEqual(host.Plan.Training!.InitialParameters.Skip((int)host.Plan.Training!.ExportOffset), results[^1].Outputs[1]);
-        _output.WriteLine($"{core.Name}, {mode}: {steps.Count} training steps byte-identical with the host; {results[^1].Instructions:N0} instructions for the last step");
+        _output.WriteLine($"{core.Name}, {label}: {steps.Count} training steps byte-identical with the host; {results[^1].Instructions:N0} instructions for the last step");
     }
 
     [Fact]

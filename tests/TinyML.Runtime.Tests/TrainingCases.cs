@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Runtime.InteropServices;
 using TinyML.Compiler;
 using TinyML.Compiler.Ir;
 using TinyML.Compiler.Lowering;
@@ -29,6 +31,24 @@ internal static class TrainingCases
             .Conv2D("conv", 4, 3, 3, 2, 2, Padding.Same, Activation.Relu).Flatten("flat")
             .FullyConnected("hidden", 12, Activation.Relu).FullyConnected("logits", 5, Activation.None).Softmax("p");
         return b.Build(Samples(8 * 8 * 2, 16, seed + 1), "probabilities");
+    }
+
+    /// <summary>CONV_2D (ReLU) → global AVERAGE_POOL_2D → flatten → head, as MobileNets end; with
+    /// <paramref name="mean"/> the pooling is the MEAN over height and width that Keras' GlobalAveragePooling2D becomes.</summary>
+    internal static Model Pooled(ulong seed, bool mean = false)
+    {
+        var model = new QuantizedModelBuilder("image", new[] { 1, 6, 6, 3 }, seed)
+            .Conv2D("conv", 8, 3, 3, 1, 1, Padding.Same, Activation.Relu).AveragePool2D("pool", 6, 6).Flatten("flat")
+            .FullyConnected("logits", 4, Activation.None).Softmax("p").Build(Samples(6 * 6 * 3, 16, seed + 1), "probabilities");
+        if (!mean) return model;
+        var g = model.Main;
+        var pool = g.Operators.Single(o => o.Kind == OpKind.AveragePool2D);
+        g.Tensors.Add(new Tensor("pool/axes", DataType.Int32, new[] { 2 }) { Data = MemoryMarshal.AsBytes(new[] { 1, 2 }.AsSpan()).ToArray() });
+        pool.Kind = OpKind.Mean;
+        pool.Inputs = new[] { pool.Inputs[0], g.Tensors.Count - 1 };
+        pool.Options = new ReducerOptions(KeepDims: true);
+        pool.Version = 2;
+        return model;
     }
 
     internal static List<float[]> Samples(int size, int count, ulong seed)

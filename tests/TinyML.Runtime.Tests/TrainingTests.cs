@@ -452,4 +452,49 @@ public sealed class TrainingTests
         var noLayers = Lowerer.Lower(TrainingCases.HeadOnly(8, 3, seed: 1), "m.tflite", LoweringOptions.Default with { Train = new TrainingOptions("biases:1") });
         Assert.Contains("the largest K for this model is 0", Assert.Single(noLayers.Diagnostics).Message);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_conv_bias_behind_a_global_average_moves_as_its_float_gradient_says(bool mean)
+    {
+        // biases:1 on CONV_2D (ReLU) -> global AVERAGE_POOL_2D or MEAN -> head: the conv bias's gradient is the
+        // head's input gradient over the positions, through the ReLU's clamp.
+        var model = TrainingCases.Pooled(seed: 5, mean);
+        var g = model.Main;
+        var plan = TrainingCases.Plan(model, mode: "biases:1");
+        Assert.Contains(plan.Training!.Step, c => c.Kernel == "tml_train_spread");
+        var head = g.Operators.Single(o => o.Kind == OpKind.FullyConnected);
+        var conv = g.Operators.Single(o => o.Kind == OpKind.Conv2D);
+        var input = TrainingCases.RandomInput(new DeterministicRandom(12), 108);
+        using var session = new TinyML.Cli.PlanModelRunner().Prepare(model, new[] { conv.Outputs[0], g.Outputs[0] }).Value!;
+        var observed = session.Run(new[] { MemoryMarshal.AsBytes(input.AsSpan()).ToArray() });
+        var c = MemoryMarshal.Cast<byte, sbyte>(observed[0]).ToArray();
+        var p = observed[1].Select(q => ((sbyte)q + 128) / 256.0).ToArray();
+
+        const double Rate = 0.05;
+        using var executor = new PlanExecutor(plan) { LearningRate = Rate };
+        SetInput(executor, input);
+        var before = executor.ExportWeights();
+        executor.Train(label: 3);
+        var after = executor.ExportWeights();
+
+        var w = g.Tensors[head.Inputs[1]];
+        var wHead = MemoryMarshal.Cast<byte, sbyte>(w.Data!.Value.Span).ToArray();
+        var oq = g.Tensors[conv.Outputs[0]].Quantization!;
+        var (min, max) = QuantMath.ActivationRange(Activation.Relu, oq.Scale, oq.ZeroPoint, DataType.Int8);
+        var bq = g.Tensors[conv.Inputs[2]].Quantization!;
+        var apply = plan.Training.Apply.Single(a => a.Kernel == "tml_train_bias_apply");
+        int bits = apply.Args[0].Fields.Single(f => f.Name == "bias_fraction_bits").Int;
+        int at = 16 + (int)(apply.Args[1].Pointer.Offset - plan.Training.ExportOffset);
+        for (int ch = 0; ch < 8; ch++)
+        {
+            double pooled = Enumerable.Range(0, 4).Sum(j => (p[j] - (j == 3 ? 1 : 0)) * wHead[j * 8 + ch] * w.Quantization!.Scale);
+            double gradient = Enumerable.Range(0, 36).Sum(pos => c[pos * 8 + ch] > min && c[pos * 8 + ch] < max ? pooled / 36 : 0);
+            double moved = (BitConverter.ToInt32(after, at + 4 * ch) - BitConverter.ToInt32(before, at + 4 * ch)) / Math.Pow(2, bits) * bq.Scales[ch];
+            Assert.True(Math.Abs(moved + Rate * gradient) <= 2e-3 * Math.Abs(Rate * gradient) + bq.Scales[ch], $"bias {ch}: {moved} vs {-Rate * gradient}");
+        }
+        var beyond = Lowerer.Lower(model, "m.tflite", LoweringOptions.Default with { Train = new TrainingOptions("biases:2") });
+        Assert.Contains("the largest K for this model is 1", Assert.Single(beyond.Diagnostics, d => d.Severity == TinyML.Compiler.Diagnostics.Severity.Error).Message);
+    }
 }

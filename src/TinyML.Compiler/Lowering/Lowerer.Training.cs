@@ -28,8 +28,11 @@ public static partial class Lowerer
         /// <summary>A trained bias: its place, its master's, and its fraction bits.</summary>
         private sealed record TrainedBias(int Tensor, long Offset, long Master, int FractionBits);
 
-        private sealed record TrainingLayout(TrainableHead Head, TrainingOptions Options, long[] Gradients, long Weights, long MasterWeights,
-            TrainedBias? HeadBias, TrainedBias[] LayerBiases, long Export, long Bytes);
+        /// <summary>A layer's gradient buffers: of its output, and (-1 without one) of the global average after it.</summary>
+        private sealed record LayerGradients(long Output, long Average);
+
+        private sealed record TrainingLayout(TrainableHead Head, TrainingOptions Options, long Logits, LayerGradients[] Gradients, long Weights,
+            long MasterWeights, TrainedBias? HeadBias, TrainedBias[] LayerBiases, long Export, long Bytes);
 
         /// <summary>Places what training changes in the parameter region before any operator is lowered, so that the
         /// forward pass reads the trained weights and biases there.</summary>
@@ -42,8 +45,13 @@ public static partial class Lowerer
                 offset = at + bytes;
                 return at;
             }
-            // Gradient buffers: the logits', then each layer output's (an exponent word, then the values).
-            var gradients = new[] { 1L + head.Units }.Concat(head.Layers.Select(l => 1 + T(l.Output).ElementCount)).Select(n => Take(4 * n)).ToArray();
+            // Gradient buffers (an exponent word, then the values): the logits', then per layer its average's and its output's.
+            long logits = Take(4 * (1L + head.Units));
+            var gradients = head.Layers.Select(l =>
+            {
+                long average = l.Averaged ? Take(4 * (1L + l.Channels)) : -1;
+                return new LayerGradients(Take(4 * (1 + T(l.Output).ElementCount)), average);
+            }).ToArray();
             long export = MemoryPlanner.Align(offset);
             long weights = Take((long)head.Units * head.Depth);
             var biases = new[] { head.Bias }.Where(b => b >= 0).Concat(head.Layers.Select(l => l.Bias)).ToArray();
@@ -51,7 +59,7 @@ public static partial class Lowerer
             long masterWeights = Take((long)head.Units * head.Depth * 4);
             var trained = biases.Select((b, i) => new TrainedBias(b, biasOffsets[i], Take(T(b).ElementCount * 4), FractionBits(b))).ToArray();
             var headBias = head.Bias >= 0 ? trained[0] : null;
-            _training = new TrainingLayout(head, options, gradients, weights, masterWeights, headBias, trained.Skip(head.Bias >= 0 ? 1 : 0).ToArray(),
+            _training = new TrainingLayout(head, options, logits, gradients, weights, masterWeights, headBias, trained.Skip(head.Bias >= 0 ? 1 : 0).ToArray(),
                 export, MemoryPlanner.Align(offset));
             _parameterOffset[head.Weights] = weights;
             foreach (var b in trained) _parameterOffset[b.Tensor] = b.Offset;
@@ -121,7 +129,8 @@ public static partial class Lowerer
                 TrainedValues = (long)head.Units * head.Depth + (head.Bias >= 0 ? head.Units : 0) + head.Layers.Sum(l => l.Channels),
             };
             var controlPointer = Pointer.Parameters(0);
-            Pointer Gradient(int i) => Pointer.Parameters(layout.Gradients[i]);
+            // The gradient the i-th layer's comes back from: the logits' for the first, else the layer after it's.
+            Pointer Gradient(int i) => Pointer.Parameters(i == 0 ? layout.Logits : layout.Gradients[i - 1].Output);
             Pointer Region(long offset) => offset < 0 ? Pointer.Null : Pointer.Parameters(offset);
             KernelCall Call(int op, string kernel, string comment, long macs, params Arg[] args) =>
                 new(_modelIndex[op], _graph.Operators[op].TypeName, kernel, args, "train: " + comment, macs);
@@ -135,7 +144,7 @@ public static partial class Lowerer
                 Field.I("input_offset", -input.ZeroPoint), Field.I("weight_fraction_bits", WeightFractionBits),
                 Field.I("bias_fraction_bits", layout.HeadBias?.FractionBits ?? 0));
             training.Step.Add(Call(head.FullyConnected, "tml_train_softmax_grad_s8", $"softmax cross-entropy gradient of {head.Units} classes", 0,
-                Arg.Ptr(controlPointer), Arg.Int32(head.Units), Arg.Ptr(Ptr(head.Probabilities)), Arg.Ptr(Gradient(0))));
+                Arg.Ptr(controlPointer), Arg.Int32(head.Units), Arg.Ptr(Ptr(head.Probabilities)), Arg.Ptr(Pointer.Parameters(layout.Logits))));
             double scale = gradScale;
             for (int i = 0; i < head.Layers.Count; i++)
             {
@@ -143,11 +152,21 @@ public static partial class Lowerer
                 var through = _graph.Operators[layer.Consumer];
                 var throughWeights = T(through.Inputs[1]);
                 var bias = layout.LayerBiases[i];
+                var buffers = layout.Gradients[i];
                 scale *= Q(throughWeights).Scale;
+                var backTo = Pointer.Parameters(layer.Averaged ? buffers.Average : buffers.Output);
                 training.Step.Add(Call(layer.Consumer, "tml_train_fc_backward_s8", $"gradient of {T(through.Inputs[0]).Name} back through the weights", throughWeights.ElementCount,
                     Arg.Struct("tml_train_fc_params", Field.I("units", throughWeights.Shape[0]), Field.I("depth", throughWeights.Shape[1]),
                         Field.I("input_offset", 0), Field.I("weight_fraction_bits", 0), Field.I("bias_fraction_bits", 0)),
-                    Arg.Ptr(Ptr(through.Inputs[1])), Arg.Ptr(Gradient(i)), Arg.Ptr(Gradient(i + 1))));
+                    Arg.Ptr(Ptr(through.Inputs[1])), Arg.Ptr(Gradient(i)), Arg.Ptr(backTo)));
+                if (layer.Averaged)
+                {
+                    // Each of the average's inputs moves its output by 1 / positions.
+                    scale /= layer.Positions;
+                    training.Step.Add(Call(layer.Operator, "tml_train_spread", $"gradient spread over the {layer.Positions} positions of the global average", 0,
+                        Arg.Struct("tml_train_spread_params", Field.I("positions", layer.Positions), Field.I("channels", layer.Channels)),
+                        Arg.Ptr(backTo), Arg.Ptr(Pointer.Parameters(buffers.Output))));
+                }
                 var op = _graph.Operators[layer.Operator];
                 var output = T(layer.Output);
                 var oq = Q(output);
@@ -155,13 +174,13 @@ public static partial class Lowerer
                 var (min, max) = QuantMath.ActivationRange(activation, oq.Scale, oq.ZeroPoint, output.Type);
                 training.Step.Add(Call(layer.Operator, "tml_train_mask_s8", $"through the clamp of {activation} to [{min}, {max}]", 0,
                     Arg.Struct("tml_train_mask_params", Field.I("count", checked((int)output.ElementCount)), Field.I("activation_min", min), Field.I("activation_max", max)),
-                    Arg.Ptr(Ptr(layer.Output)), Arg.Ptr(Gradient(i + 1))));
+                    Arg.Ptr(Ptr(layer.Output)), Arg.Ptr(Pointer.Parameters(buffers.Output))));
                 var biasParameters = Arg.Struct("tml_train_bias_params", Field.I("channels", layer.Channels), Field.I("positions", layer.Positions),
                     Field.I("bias_fraction_bits", bias.FractionBits));
                 double layerScale = scale;
                 training.Step.Add(Call(layer.Operator, "tml_train_bias_update_s8", $"SGD of the {layer.Channels} biases", output.ElementCount,
                     biasParameters, Steps(Enumerable.Range(0, layer.Channels).Select(c => layerScale * (1L << bias.FractionBits) / BiasScale(layer.Operator, layer.Bias, c))),
-                    Arg.Ptr(controlPointer), Arg.Ptr(Gradient(i + 1)), Arg.Ptr(Region(bias.Master))));
+                    Arg.Ptr(controlPointer), Arg.Ptr(Pointer.Parameters(buffers.Output)), Arg.Ptr(Region(bias.Master))));
                 training.Apply.Add(Call(layer.Operator, "tml_train_bias_apply", "master into the bias", 0,
                     biasParameters, Arg.Ptr(Region(bias.Master)), Arg.Ptr(Region(bias.Offset))));
             }
@@ -172,7 +191,7 @@ public static partial class Lowerer
                 // Without a bias the kernel reads no bias steps; the weights' fill the argument.
                 headParameters, weightSteps,
                 headBias is null ? weightSteps : Steps(Enumerable.Range(0, head.Units).Select(j => gradScale * (1L << headBias.FractionBits) / BiasScale(head.FullyConnected, headBias.Tensor, j))),
-                Arg.Ptr(controlPointer), Arg.Ptr(Ptr(head.Input)), Arg.Ptr(Gradient(0)), Arg.Ptr(Region(layout.MasterWeights)), Arg.Ptr(Region(headBias?.Master ?? -1))));
+                Arg.Ptr(controlPointer), Arg.Ptr(Ptr(head.Input)), Arg.Ptr(Pointer.Parameters(layout.Logits)), Arg.Ptr(Region(layout.MasterWeights)), Arg.Ptr(Region(headBias?.Master ?? -1))));
             training.Apply.Insert(0, Call(head.FullyConnected, "tml_train_fc_apply_s8", "masters into the head's int8 weights and int32 bias", 0,
                 headParameters, Arg.Ptr(Region(layout.MasterWeights)), Arg.Ptr(Region(headBias?.Master ?? -1)), Arg.Ptr(Region(layout.Weights)), Arg.Ptr(Region(headBias?.Offset ?? -1))));
             training.Fingerprint = Fingerprint(training, layout);

@@ -87,9 +87,10 @@ internal sealed record TrainableHead(int FullyConnected, int Input, int Weights,
 /// <summary>
 /// A CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED whose bias <c>biases:K</c> trains: its output's gradient comes back
 /// from <see cref="Consumer"/> (the head or the layer after it, a FULLY_CONNECTED with per-tensor weights) through
-/// RESHAPEs and the clamp of its fused activation.
+/// RESHAPEs, at most one global average (<see cref="Averaged"/>: MEAN over height and width, or an AVERAGE_POOL_2D
+/// over the whole input) and the clamp of its fused activation.
 /// </summary>
-internal sealed record BiasLayer(int Operator, int Output, int Bias, int Channels, int Positions, int Consumer)
+internal sealed record BiasLayer(int Operator, int Output, int Bias, int Channels, int Positions, int Consumer, bool Averaged)
 {
     private static readonly OpKind[] Weighted = { OpKind.FullyConnected, OpKind.Conv2D, OpKind.DepthwiseConv2D };
 
@@ -109,7 +110,17 @@ internal sealed record BiasLayer(int Operator, int Output, int Bias, int Channel
             if (graph.Input(through, 1)?.Quantization is not { HasScales: true } wq || wq.IsPerChannel)
                 return (null, $"Train=\"biases:{count}\" passes the gradient back through {through.TypeName} '{graph.Output(through, 0).Name}', whose weights are per-channel; training passes it through per-tensor weights only; {Largest()}");
             int t = gradient;
-            while (Uses(t) == 1 && producer.TryGetValue(t, out var reshape) && reshape.Kind == OpKind.Reshape) t = reshape.Inputs[0];
+            bool averaged = false;
+            while (Uses(t) == 1 && producer.TryGetValue(t, out var passed))
+            {
+                if (passed.Kind == OpKind.Reshape) t = passed.Inputs[0];
+                else if (!averaged && IsGlobalAverage(graph, passed))
+                {
+                    averaged = true;
+                    t = passed.Inputs[0];
+                }
+                else break;
+            }
             if (Uses(t) != 1)
                 return (null, $"Train=\"biases:{count}\": '{graph.Tensors[t].Name}' feeds more than one operator, so its gradient is not one path's; {Largest()}");
             if (!producer.TryGetValue(t, out var op))
@@ -123,13 +134,25 @@ internal sealed record BiasLayer(int Operator, int Output, int Bias, int Channel
             int channels = output.Shape.Count > 0 ? output.Shape[output.Shape.Count - 1] : 0;
             if (channels <= 0 || graph.Tensors[bias].ElementCount != channels)
                 return (null, $"Train=\"biases:{count}\": {op.TypeName} '{output.Name}' has a bias that does not match its {channels} channels");
-            layers.Add(new BiasLayer(graph.Operators.IndexOf(op), op.Outputs[0], bias, channels, checked((int)(output.ElementCount / channels)), consumer));
+            layers.Add(new BiasLayer(graph.Operators.IndexOf(op), op.Outputs[0], bias, channels, checked((int)(output.ElementCount / channels)), consumer, averaged));
             if (layers.Count == count) break;
-            if (op.Kind != OpKind.FullyConnected || output.ElementCount != channels)
+            if (op.Kind != OpKind.FullyConnected || output.ElementCount != channels || averaged)
                 return (null, $"Train=\"biases:{count}\" needs the gradient through {op.TypeName} '{output.Name}', which training cannot pass back yet (only a one-row FULLY_CONNECTED); {Largest()}");
             consumer = graph.Operators.IndexOf(op);
             gradient = op.Inputs[0];
         }
         return (layers, null);
+    }
+
+    /// <summary>A MEAN over height and width of an NHWC tensor, or an AVERAGE_POOL_2D whose one window is the whole
+    /// input: each output channel is the average of its input channel, so the gradient spreads evenly.</summary>
+    private static bool IsGlobalAverage(Graph graph, Operator op)
+    {
+        var input = graph.Tensors[op.Inputs[0]];
+        if (input.Shape.Count != 4 || graph.Output(op, 0).ElementCount != input.Shape[0] * input.Shape[3]) return false;
+        if (op.Kind == OpKind.AveragePool2D)
+            return op.Options is Pool2DOptions { Padding: Padding.Valid, Activation: Activation.None } p && p.FilterH == input.Shape[1] && p.FilterW == input.Shape[2];
+        return op.Kind == OpKind.Mean && op.Inputs.Count > 1 && graph.Tensors[op.Inputs[1]] is { Type: DataType.Int32, Data: { } axes }
+            && System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(axes.Span).ToArray() is var a && a.OrderBy(x => x).SequenceEqual(new[] { 1, 2 });
     }
 }

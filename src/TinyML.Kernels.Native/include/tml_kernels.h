@@ -1457,6 +1457,16 @@ TML_API tml_status tml_train_fc_apply_s8(const tml_train_fc_params *params, cons
 TML_API tml_status tml_train_fc_backward_s8(const tml_train_fc_params *params, const int8_t *weights,
                                             const int32_t *grad_out, int32_t *grad_in);
 
+/* The gradient of a global average (MEAN over height and width, or an AVERAGE_POOL_2D over the whole input) back to
+ * its input: every position gets its channel's value, grad_in[1 + p * channels + c] = grad_out[1 + c], and the same
+ * exponent; the compiler's scale of grad_in carries the 1 / positions. */
+typedef struct {
+    int32_t positions;
+    int32_t channels;
+} tml_train_spread_params;
+
+TML_API tml_status tml_train_spread(const tml_train_spread_params *params, const int32_t *grad_out, int32_t *grad_in);
+
 /* The derivative of a fused activation's clamp: zeroes grad[1 + i] where output[i] sits at activation_min or
  * activation_max (there the pre-activation value did not reach the output). */
 typedef struct {

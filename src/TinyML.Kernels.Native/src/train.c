@@ -203,6 +203,19 @@ TML_API tml_status tml_train_fc_backward_s8(const tml_train_fc_params *params, c
     return TML_OK;
 }
 
+TML_API tml_status tml_train_spread(const tml_train_spread_params *params, const int32_t *grad_out, int32_t *grad_in)
+{
+    if (params == NULL || grad_out == NULL || grad_in == NULL || params->positions <= 0 || params->channels <= 0) {
+        return TML_ERROR_ARGUMENT;
+    }
+    grad_in[0] = grad_out[0];
+    for (int32_t p = 0; p < params->positions; p++) {
+        int32_t *row = grad_in + 1 + (size_t)p * (size_t)params->channels;
+        for (int32_t c = 0; c < params->channels; c++) row[c] = grad_out[1 + c];
+    }
+    return TML_OK;
+}
+
 TML_API tml_status tml_train_mask_s8(const tml_train_mask_params *params, const int8_t *output, int32_t *grad)
 {
     if (params == NULL || output == NULL || grad == NULL || params->count < 0) {

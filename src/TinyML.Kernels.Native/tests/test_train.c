@@ -2,7 +2,7 @@
 /*
  * test_train.c: the training kernels against the rules of tml_kernels.h written out with 64-bit sums here: the
  * backward sum over random shapes in both of its regimes (int32 row-by-row sums for small gradients, int64 for
- * large ones), the clamp mask, the softmax gradient, and argument errors.
+ * large ones), the clamp mask, the spread of a global average, the softmax gradient, and argument errors.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +60,15 @@ static void test_mask_and_softmax_gradient(void)
     int ok = TML_CHECK(tml_train_mask_s8(&m, output, grad) == TML_OK, "mask status");
     ok &= TML_CHECK(grad[0] == 3 && grad[1] == 0 && grad[2] == 0 && grad[3] == 30 && grad[4] == 0 && grad[5] == 0, "mask");
     tml_test_record(ok, "mask");
+
+    int32_t pooled[3] = { 4, -7, 9 }, spread[7];
+    tml_train_spread_params sp = { 3, 2 };
+    ok = TML_CHECK(tml_train_spread(&sp, pooled, spread) == TML_OK, "spread status");
+    for (int i = 0; i < 6; i++) ok &= TML_CHECK(spread[1 + i] == pooled[1 + i % 2], "spread value %d", i);
+    ok &= TML_CHECK(spread[0] == 4, "spread exponent");
+    sp.positions = 0;
+    ok &= TML_CHECK(tml_train_spread(&sp, pooled, spread) == TML_ERROR_ARGUMENT, "no positions");
+    tml_test_record(ok, "spread");
 
     int32_t control[TML_TRAIN_CONTROL_WORDS] = { 2, 1 << 30, 0, 1 };
     int8_t p[3] = { -128, 0, 127 };

@@ -436,6 +436,11 @@ public static partial class KernelAbi
             new("int32_t", "weight_fraction_bits"),
             new("int32_t", "bias_fraction_bits"),
         }),
+        new("tml_train_spread_params", new AbiMember[]
+        {
+            new("int32_t", "positions"),
+            new("int32_t", "channels"),
+        }),
         new("tml_train_mask_params", new AbiMember[]
         {
             new("int32_t", "count"),
@@ -1450,6 +1455,12 @@ public static partial class KernelAbi
         {
             new("params", ParamKind.Struct, "const tml_train_fc_params *"),
             new("weights", ParamKind.Pointer, "const int8_t *"),
+            new("grad_out", ParamKind.Pointer, "const int32_t *"),
+            new("grad_in", ParamKind.Pointer, "int32_t *"),
+        }),
+        new("tml_train_spread", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_train_spread_params *"),
             new("grad_out", ParamKind.Pointer, "const int32_t *"),
             new("grad_in", ParamKind.Pointer, "int32_t *"),
         }),
