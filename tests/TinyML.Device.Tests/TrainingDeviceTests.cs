@@ -24,21 +24,27 @@ public sealed class TrainingDeviceTests
     public TrainingDeviceTests(ITestOutputHelper output) => _output = output;
 
     [Theory]
-    [InlineData("cortex-m4", "head", false)]
-    [InlineData("cortex-m0plus", "head", false)]
-    [InlineData("cortex-m4", "biases:2", false)]
-    [InlineData("cortex-m0plus", "biases:2", false)]
-    [InlineData("cortex-m4", "biases:1", true)]
-    [InlineData("cortex-m0plus", "biases:1", true)]
-    public void Training_steps_on_the_device_give_the_hosts_weights_byte_for_byte(string coreName, string mode, bool pooled)
+    [InlineData("cortex-m4", "head", "cnn")]
+    [InlineData("cortex-m0plus", "head", "cnn")]
+    [InlineData("cortex-m4", "biases:2", "cnn")]
+    [InlineData("cortex-m0plus", "biases:2", "cnn")]
+    [InlineData("cortex-m4", "biases:1", "pooled")]
+    [InlineData("cortex-m0plus", "biases:1", "pooled")]
+    [InlineData("cortex-m4", "biases:2", "deep")]
+    [InlineData("cortex-m0plus", "biases:2", "deep")]
+    public void Training_steps_on_the_device_give_the_hosts_weights_byte_for_byte(string coreName, string mode, string shape)
     {
         var core = CortexM.Get(coreName);
-        // The CNN ends conv -> FC -> head; the pooled one conv -> global average -> head.
-        var model = pooled ? TrainingCases.Pooled(seed: 33) : TrainingCases.Cnn(seed: 33);
-        var (inputBytes, classes) = pooled ? (108, 4) : (128, 5);
+        // cnn: conv -> FC -> head; pooled: conv -> global average -> head; deep: conv -> conv -> head.
+        var (model, inputBytes, classes) = shape switch
+        {
+            "pooled" => (TrainingCases.Pooled(seed: 33), 108, 4),
+            "deep" => (TrainingCases.DeepCnn(seed: 33), 128, 3),
+            _ => (TrainingCases.Cnn(seed: 33), 128, 5),
+        };
         var random = new DeterministicRandom(17);
         var steps = Enumerable.Range(0, 12).Select(_ => (Input: TrainingCases.RandomInput(random, inputBytes), Label: random.Int(0, classes))).ToList();
-        string label = $"train_{(pooled ? "pooled" : "cnn")}_{mode.Replace(':', '_')}";
+        string label = $"train_{shape}_{mode.Replace(':', '_')}";
         var image = DeviceBuild.Build(TrainingCases.Plan(model, core.Name, mode), Device.Options(core, label) with { TrainingHarness = true });
         Assert.True(image.HasSymbol("tml_train_fc_update_s8"));
         var results = Device.Runner.Run(image, steps.Select(s => (IReadOnlyList<byte[]>)new[]

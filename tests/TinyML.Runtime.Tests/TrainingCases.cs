@@ -33,6 +33,13 @@ internal static class TrainingCases
         return b.Build(Samples(8 * 8 * 2, 16, seed + 1), "probabilities");
     }
 
+    /// <summary>Two CONV_2D layers (ReLU; stride 1, then 2) → flatten → head: biases:2 passes the gradient back through the
+    /// second convolution to the first one's bias.</summary>
+    internal static Model DeepCnn(ulong seed) =>
+        new QuantizedModelBuilder("image", new[] { 1, 8, 8, 2 }, seed)
+            .Conv2D("conv1", 4, 3, 3, 1, 1, Padding.Same, Activation.Relu).Conv2D("conv2", 6, 3, 3, 2, 2, Padding.Same, Activation.Relu)
+            .Flatten("flat").FullyConnected("logits", 3, Activation.None).Softmax("p").Build(Samples(8 * 8 * 2, 16, seed + 1), "probabilities");
+
     /// <summary>CONV_2D (ReLU) → global AVERAGE_POOL_2D → flatten → head, as MobileNets end; with
     /// <paramref name="mean"/> the pooling is the MEAN over height and width that Keras' GlobalAveragePooling2D becomes.</summary>
     internal static Model Pooled(ulong seed, bool mean = false)

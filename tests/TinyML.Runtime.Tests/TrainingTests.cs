@@ -447,8 +447,10 @@ public sealed class TrainingTests
         var result = Lowerer.Lower(TrainingCases.Cnn(seed: 21), "m.tflite", LoweringOptions.Default with { Train = new TrainingOptions("biases:3") });
         var error = Assert.Single(result.Diagnostics, d => d.Severity == TinyML.Compiler.Diagnostics.Severity.Error);
         Assert.Equal(DiagnosticIds.ModelNotTrainable, error.Id);
-        Assert.Contains("CONV_2D", error.Message);
-        Assert.Contains("the largest K for this model is 2", error.Message);
+        Assert.Contains("reaches the model's input after 2 layers; the largest K for this model is 2", error.Message);
+        // A layer the gradient cannot pass back through stops the walk there.
+        var pooledDeeper = Lowerer.Lower(TrainingCases.Pooled(seed: 2), "m.tflite", LoweringOptions.Default with { Train = new TrainingOptions("biases:2") });
+        Assert.Contains("the largest K for this model is 1", Assert.Single(pooledDeeper.Diagnostics, d => d.Severity == TinyML.Compiler.Diagnostics.Severity.Error).Message);
         var noLayers = Lowerer.Lower(TrainingCases.HeadOnly(8, 3, seed: 1), "m.tflite", LoweringOptions.Default with { Train = new TrainingOptions("biases:1") });
         Assert.Contains("the largest K for this model is 0", Assert.Single(noLayers.Diagnostics).Message);
     }
@@ -496,5 +498,75 @@ public sealed class TrainingTests
         }
         var beyond = Lowerer.Lower(model, "m.tflite", LoweringOptions.Default with { Train = new TrainingOptions("biases:2") });
         Assert.Contains("the largest K for this model is 1", Assert.Single(beyond.Diagnostics, d => d.Severity == TinyML.Compiler.Diagnostics.Severity.Error).Message);
+    }
+
+    [Fact]
+    public void A_bias_behind_another_convolution_moves_as_its_float_gradient_says()
+    {
+        // biases:2 on conv1 -> conv2 (stride 2) -> head: conv1's bias gradient comes back through conv2's per-channel
+        // weights, computed here in double with TFLite's SAME padding.
+        var model = TrainingCases.DeepCnn(seed: 9);
+        var g = model.Main;
+        var plan = TrainingCases.Plan(model, mode: "biases:2");
+        Assert.Contains(plan.Training!.Step, c => c.Kernel == "tml_train_conv_backward_s8");
+        var convs = g.Operators.Where(o => o.Kind == OpKind.Conv2D).ToArray();
+        var head = g.Operators.Single(o => o.Kind == OpKind.FullyConnected);
+        var input = TrainingCases.RandomInput(new DeterministicRandom(4), 128);
+        using var session = new TinyML.Cli.PlanModelRunner().Prepare(model, new[] { convs[0].Outputs[0], convs[1].Outputs[0], g.Outputs[0] }).Value!;
+        var observed = session.Run(new[] { MemoryMarshal.AsBytes(input.AsSpan()).ToArray() });
+        sbyte[] S(byte[] b) => MemoryMarshal.Cast<byte, sbyte>(b).ToArray();
+        var (c1, c2, p) = (S(observed[0]), S(observed[1]), observed[2].Select(q => ((sbyte)q + 128) / 256.0).ToArray());
+
+        const double Rate = 0.1;
+        const int Label = 2;
+        using var executor = new PlanExecutor(plan) { LearningRate = Rate };
+        SetInput(executor, input);
+        var before = executor.ExportWeights();
+        executor.Train(Label);
+        var after = executor.ExportWeights();
+
+        bool Passes(Operator op, sbyte q)
+        {
+            var oq = g.Tensors[op.Outputs[0]].Quantization!;
+            var (min, max) = QuantMath.ActivationRange(Activation.Relu, oq.Scale, oq.ZeroPoint, DataType.Int8);
+            return q > min && q < max;
+        }
+        double W(Operator op, int index, int channel) =>
+            (sbyte)g.Tensors[op.Inputs[1]].Data!.Value.Span[index] * (double)g.Tensors[op.Inputs[1]].Quantization!.Scales[channel];
+        // conv2's output gradient, [4, 4, 6], from the head.
+        var headWeights = g.Tensors[head.Inputs[1]];
+        var g2 = Enumerable.Range(0, 96).Select(k => Passes(convs[1], c2[k])
+            ? Enumerable.Range(0, 3).Sum(j => (p[j] - (j == Label ? 1 : 0)) * (sbyte)headWeights.Data!.Value.Span[j * 96 + k] * (double)headWeights.Quantization!.Scale) : 0).ToArray();
+        // conv1's output gradient, [8, 8, 4]: every conv2 tap that read it. SAME, stride 2, 3x3 on 8 -> 4: pad 0 above.
+        var g1 = new double[256];
+        for (int oh = 0; oh < 4; oh++)
+            for (int ow = 0; ow < 4; ow++)
+                for (int oc = 0; oc < 6; oc++)
+                    for (int kh = 0; kh < 3; kh++)
+                        for (int kw = 0; kw < 3; kw++)
+                            for (int ic = 0; ic < 4; ic++)
+                            {
+                                int ih = oh * 2 + kh, iw = ow * 2 + kw;
+                                if (ih < 8 && iw < 8) g1[(ih * 8 + iw) * 4 + ic] += g2[(oh * 4 + ow) * 6 + oc] * W(convs[1], ((oc * 3 + kh) * 3 + kw) * 4 + ic, oc);
+                            }
+        for (int k = 0; k < 256; k++)
+            if (!Passes(convs[0], c1[k])) g1[k] = 0;
+
+        void Check(Operator op, double[] gradient, int channels)
+        {
+            var apply = plan.Training.Apply.Single(a => a.Kernel == "tml_train_bias_apply" && a.OperatorIndex == g.Operators.IndexOf(op));
+            int bits = apply.Args[0].Fields.Single(f => f.Name == "bias_fraction_bits").Int;
+            int at = 16 + (int)(apply.Args[1].Pointer.Offset - plan.Training.ExportOffset);
+            var bq = g.Tensors[op.Inputs[2]].Quantization!;
+            for (int ch = 0; ch < channels; ch++)
+            {
+                double expected = -Rate * Enumerable.Range(0, gradient.Length / channels).Sum(pos => gradient[pos * channels + ch]);
+                double moved = (BitConverter.ToInt32(after, at + 4 * ch) - BitConverter.ToInt32(before, at + 4 * ch)) / Math.Pow(2, bits) * bq.Scales[ch];
+                Assert.True(Math.Abs(moved - expected) <= 3e-3 * Math.Abs(expected) + bq.Scales[ch], $"{g.Tensors[op.Outputs[0]].Name} bias {ch}: {moved} vs {expected}");
+            }
+        }
+        Check(convs[1], g2, 6);
+        Check(convs[0], g1, 4);
+        Assert.Contains(g1, v => Math.Abs(v) > 1e-3);
     }
 }

@@ -153,12 +153,18 @@ public static partial class Lowerer
                 var throughWeights = T(through.Inputs[1]);
                 var bias = layout.LayerBiases[i];
                 var buffers = layout.Gradients[i];
-                scale *= Q(throughWeights).Scale;
                 var backTo = Pointer.Parameters(layer.Averaged ? buffers.Average : buffers.Output);
-                training.Step.Add(Call(layer.Consumer, "tml_train_fc_backward_s8", $"gradient of {T(through.Inputs[0]).Name} back through the weights", throughWeights.ElementCount,
-                    Arg.Struct("tml_train_fc_params", Field.I("units", throughWeights.Shape[0]), Field.I("depth", throughWeights.Shape[1]),
-                        Field.I("input_offset", 0), Field.I("weight_fraction_bits", 0), Field.I("bias_fraction_bits", 0)),
-                    Arg.Ptr(Ptr(through.Inputs[1])), Arg.Ptr(Gradient(i)), Arg.Ptr(backTo)));
+                string back = $"gradient of {T(through.Inputs[0]).Name} back through the weights";
+                if (through.Kind == OpKind.Conv2D)
+                    training.Step.Add(ConvBackward(layer.Consumer, back, Gradient(i), backTo, ref scale));
+                else
+                {
+                    scale *= Q(throughWeights).Scale;
+                    training.Step.Add(Call(layer.Consumer, "tml_train_fc_backward_s8", back, throughWeights.ElementCount,
+                        Arg.Struct("tml_train_fc_params", Field.I("units", throughWeights.Shape[0]), Field.I("depth", throughWeights.Shape[1]),
+                            Field.I("input_offset", 0), Field.I("weight_fraction_bits", 0), Field.I("bias_fraction_bits", 0)),
+                        Arg.Ptr(Ptr(through.Inputs[1])), Arg.Ptr(Gradient(i)), Arg.Ptr(backTo)));
+                }
                 if (layer.Averaged)
                 {
                     // Each of the average's inputs moves its output by 1 / positions.
@@ -196,6 +202,32 @@ public static partial class Lowerer
                 headParameters, Arg.Ptr(Region(layout.MasterWeights)), Arg.Ptr(Region(headBias?.Master ?? -1)), Arg.Ptr(Region(layout.Weights)), Arg.Ptr(Region(headBias?.Offset ?? -1))));
             training.Fingerprint = Fingerprint(training, layout);
             _plan.Training = training;
+        }
+
+        /// <summary>The backward call through an ungrouped CONV_2D, with the stride, dilation and padding its forward
+        /// call has; per-channel weight scales become ratios to the largest, which joins <paramref name="scale"/>.</summary>
+        private KernelCall ConvBackward(int op, string comment, Pointer gradOut, Pointer gradIn, ref double scale)
+        {
+            var conv = _graph.Operators[op];
+            var forward = _plan.Calls.FirstOrDefault(c => c.OperatorIndex == _modelIndex[op] && c.Kernel == "tml_conv_s8")
+                ?? throw Fail($"training passes the gradient back through CONV_2D '{T(conv.Outputs[0]).Name}' only when it runs as tml_conv_s8 (not in patches)");
+            int Setting(string name) => forward.Args[0].Fields.Single(f => f.Name == name).Int;
+            var (input, weights, output) = (T(conv.Inputs[0]), T(conv.Inputs[1]), T(conv.Outputs[0]));
+            var wq = Q(weights);
+            double largest = wq.Scales.Max();
+            scale *= largest / 32768;
+            var ratios = Enumerable.Range(0, output.Shape[3]).Select(oc => (int)Math.Round(32768 * ChannelScale(wq, oc) / largest)).ToArray();
+            return new KernelCall(_modelIndex[op], conv.TypeName, "tml_train_conv_backward_s8", new[]
+            {
+                Arg.Struct("tml_train_conv_backward_params",
+                    Field.I("in_h", input.Shape[1]), Field.I("in_w", input.Shape[2]), Field.I("in_c", input.Shape[3]),
+                    Field.I("out_h", output.Shape[1]), Field.I("out_w", output.Shape[2]), Field.I("out_c", output.Shape[3]),
+                    Field.I("kernel_h", weights.Shape[1]), Field.I("kernel_w", weights.Shape[2]),
+                    Field.I("stride_h", Setting("stride_h")), Field.I("stride_w", Setting("stride_w")),
+                    Field.I("dilation_h", Setting("dilation_h")), Field.I("dilation_w", Setting("dilation_w")),
+                    Field.I("pad_h", Setting("pad_h")), Field.I("pad_w", Setting("pad_w"))),
+                Arg.Ptr(_plan.AddConstant(MemoryMarshal.AsBytes(ratios.AsSpan()).ToArray())), Arg.Ptr(Ptr(conv.Inputs[1])), Arg.Ptr(gradOut), Arg.Ptr(gradIn),
+            }, "train: " + comment, output.ElementCount * weights.Shape[1] * weights.Shape[2] * input.Shape[3]);
         }
 
         /// <summary>FNV-1a of what exported weights depend on: the mode, the trained tensors' names, shapes and scales,

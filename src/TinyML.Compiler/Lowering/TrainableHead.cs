@@ -86,7 +86,8 @@ internal sealed record TrainableHead(int FullyConnected, int Input, int Weights,
 
 /// <summary>
 /// A CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED whose bias <c>biases:K</c> trains: its output's gradient comes back
-/// from <see cref="Consumer"/> (the head or the layer after it, a FULLY_CONNECTED with per-tensor weights) through
+/// from <see cref="Consumer"/> (the head or the layer after it: a FULLY_CONNECTED with per-tensor weights, or an
+/// ungrouped CONV_2D) through
 /// RESHAPEs, at most one global average (<see cref="Averaged"/>: MEAN over height and width, or an AVERAGE_POOL_2D
 /// over the whole input) and the clamp of its fused activation.
 /// </summary>
@@ -107,8 +108,8 @@ internal sealed record BiasLayer(int Operator, int Output, int Bias, int Channel
         while (layers.Count < count)
         {
             var through = graph.Operators[consumer];
-            if (graph.Input(through, 1)?.Quantization is not { HasScales: true } wq || wq.IsPerChannel)
-                return (null, $"Train=\"biases:{count}\" passes the gradient back through {through.TypeName} '{graph.Output(through, 0).Name}', whose weights are per-channel; training passes it through per-tensor weights only; {Largest()}");
+            if (through.Kind == OpKind.FullyConnected && (graph.Input(through, 1)?.Quantization is not { HasScales: true } wq || wq.IsPerChannel))
+                return (null, $"Train=\"biases:{count}\" passes the gradient back through {through.TypeName} '{graph.Output(through, 0).Name}', whose weights are per-channel; training passes it through a FULLY_CONNECTED's per-tensor weights only; {Largest()}");
             int t = gradient;
             bool averaged = false;
             while (Uses(t) == 1 && producer.TryGetValue(t, out var passed))
@@ -136,8 +137,11 @@ internal sealed record BiasLayer(int Operator, int Output, int Bias, int Channel
                 return (null, $"Train=\"biases:{count}\": {op.TypeName} '{output.Name}' has a bias that does not match its {channels} channels");
             layers.Add(new BiasLayer(graph.Operators.IndexOf(op), op.Outputs[0], bias, channels, checked((int)(output.ElementCount / channels)), consumer, averaged));
             if (layers.Count == count) break;
-            if (op.Kind != OpKind.FullyConnected || output.ElementCount != channels || averaged)
-                return (null, $"Train=\"biases:{count}\" needs the gradient through {op.TypeName} '{output.Name}', which training cannot pass back yet (only a one-row FULLY_CONNECTED); {Largest()}");
+            bool oneRow = op.Kind == OpKind.FullyConnected && output.ElementCount == channels && !averaged;
+            bool ungroupedConv = op.Kind == OpKind.Conv2D && graph.Input(op, 1) is { Shape.Count: 4 } w && graph.Input(op, 0) is { Shape.Count: 4 } x
+                && w.Shape[3] == x.Shape[3] && output.Shape.Count == 4;
+            if (!oneRow && !ungroupedConv)
+                return (null, $"Train=\"biases:{count}\" needs the gradient through {op.TypeName} '{output.Name}', which training cannot pass back yet (a one-row FULLY_CONNECTED or an ungrouped CONV_2D can); {Largest()}");
             consumer = graph.Operators.IndexOf(op);
             gradient = op.Inputs[0];
         }

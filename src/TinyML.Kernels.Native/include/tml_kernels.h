@@ -1457,6 +1457,30 @@ TML_API tml_status tml_train_fc_apply_s8(const tml_train_fc_params *params, cons
 TML_API tml_status tml_train_fc_backward_s8(const tml_train_fc_params *params, const int8_t *weights,
                                             const int32_t *grad_out, int32_t *grad_in);
 
+/* The gradient of an ungrouped CONV_2D's input from its output's (NHWC; weights [out_c, kh, kw, in_c]):
+ *   grad_in[ih][iw][ic] = sum over the taps that read (ih, iw) of grad_out[oh][ow][oc] * weights[oc][kh][kw][ic] * ratio[oc]
+ * with ratio[oc] = round(2^15 * weight_scale[oc] / largest weight scale), so that per-channel weights share one scale;
+ * scaled into 16 bits as tml_train_fc_backward_s8 does. Stride, dilation and padding are the forward call's. */
+typedef struct {
+    int32_t in_h;
+    int32_t in_w;
+    int32_t in_c;
+    int32_t out_h;
+    int32_t out_w;
+    int32_t out_c;
+    int32_t kernel_h;
+    int32_t kernel_w;
+    int32_t stride_h;
+    int32_t stride_w;
+    int32_t dilation_h;
+    int32_t dilation_w;
+    int32_t pad_h; /* top padding of the forward call */
+    int32_t pad_w; /* left padding of the forward call */
+} tml_train_conv_backward_params;
+
+TML_API tml_status tml_train_conv_backward_s8(const tml_train_conv_backward_params *params, const int32_t *ratio,
+                                              const int8_t *weights, const int32_t *grad_out, int32_t *grad_in);
+
 /* The gradient of a global average (MEAN over height and width, or an AVERAGE_POOL_2D over the whole input) back to
  * its input: every position gets its channel's value, grad_in[1 + p * channels + c] = grad_out[1 + c], and the same
  * exponent; the compiler's scale of grad_in carries the 1 / positions. */

@@ -203,6 +203,69 @@ TML_API tml_status tml_train_fc_backward_s8(const tml_train_fc_params *params, c
     return TML_OK;
 }
 
+/* The sum that reaches input (ih, iw, ic) of a convolution: each tap's output position, where stride and padding put
+ * one. */
+static int64_t train_conv_input_sum(const tml_train_conv_backward_params *p, const int32_t *ratio, const int8_t *weights,
+                                    const int32_t *grad_out, int32_t ih, int32_t iw, int32_t ic)
+{
+    int64_t sum = 0;
+    for (int32_t kh = 0; kh < p->kernel_h; kh++) {
+        const int32_t y = ih + p->pad_h - kh * p->dilation_h;
+        if (y < 0 || y % p->stride_h != 0 || y / p->stride_h >= p->out_h) continue;
+        const int32_t oh = y / p->stride_h;
+        for (int32_t kw = 0; kw < p->kernel_w; kw++) {
+            const int32_t x = iw + p->pad_w - kw * p->dilation_w;
+            if (x < 0 || x % p->stride_w != 0 || x / p->stride_w >= p->out_w) continue;
+            const int32_t *g = grad_out + 1 + ((size_t)oh * p->out_w + (size_t)(x / p->stride_w)) * p->out_c;
+            const int8_t *w = weights + ((size_t)kh * p->kernel_w + kw) * p->in_c + ic;
+            const size_t filter = (size_t)p->kernel_h * p->kernel_w * p->in_c;
+            for (int32_t oc = 0; oc < p->out_c; oc++) {
+                sum += (int64_t)g[oc] * w[(size_t)oc * filter] * ratio[oc];
+            }
+        }
+    }
+    return sum;
+}
+
+TML_API tml_status tml_train_conv_backward_s8(const tml_train_conv_backward_params *params, const int32_t *ratio,
+                                              const int8_t *weights, const int32_t *grad_out, int32_t *grad_in)
+{
+    const tml_train_conv_backward_params *p = params;
+    if (p == NULL || ratio == NULL || weights == NULL || grad_out == NULL || grad_in == NULL || p->in_h <= 0 ||
+        p->in_w <= 0 || p->in_c <= 0 || p->out_h <= 0 || p->out_w <= 0 || p->out_c <= 0 || p->kernel_h <= 0 ||
+        p->kernel_w <= 0 || p->stride_h <= 0 || p->stride_w <= 0 || p->dilation_h <= 0 || p->dilation_w <= 0 ||
+        p->pad_h < 0 || p->pad_w < 0 || !train_exponent_valid(grad_out[0])) {
+        return TML_ERROR_ARGUMENT;
+    }
+    for (int32_t oc = 0; oc < p->out_c; oc++) {
+        if (ratio[oc] < 0 || ratio[oc] > (1 << 15)) return TML_ERROR_ARGUMENT;
+    }
+    /* |grad_out| < 2^16 after any backward kernel; larger values (a caller's) could overflow the 64-bit sums. */
+    const size_t outputs = (size_t)p->out_h * p->out_w * p->out_c;
+    for (size_t i = 0; i < outputs; i++) {
+        if (grad_out[1 + i] >= (1 << 16) || grad_out[1 + i] <= -(1 << 16)) return TML_ERROR_ARGUMENT;
+    }
+    /* Two passes (the largest sum, then the sums shifted into 16 bits) spare an int64 buffer. */
+    int64_t largest = 0;
+    for (int32_t ih = 0; ih < p->in_h; ih++)
+        for (int32_t iw = 0; iw < p->in_w; iw++)
+            for (int32_t ic = 0; ic < p->in_c; ic++) {
+                const int64_t sum = train_conv_input_sum(p, ratio, weights, grad_out, ih, iw, ic);
+                if ((sum < 0 ? -sum : sum) > largest) largest = sum < 0 ? -sum : sum;
+            }
+    int32_t shift = 0;
+    while ((largest >> shift) >= (1 << 15)) shift++;
+    if (grad_out[0] + shift > 62) shift = 62 - grad_out[0];
+    int32_t *values = grad_in + 1;
+    for (int32_t ih = 0; ih < p->in_h; ih++)
+        for (int32_t iw = 0; iw < p->in_w; iw++)
+            for (int32_t ic = 0; ic < p->in_c; ic++) {
+                *values++ = (int32_t)train_round_shift(train_conv_input_sum(p, ratio, weights, grad_out, ih, iw, ic), shift);
+            }
+    grad_in[0] = grad_out[0] + shift;
+    return TML_OK;
+}
+
 TML_API tml_status tml_train_spread(const tml_train_spread_params *params, const int32_t *grad_out, int32_t *grad_in)
 {
     if (params == NULL || grad_out == NULL || grad_in == NULL || params->positions <= 0 || params->channels <= 0) {

@@ -2,7 +2,8 @@
 /*
  * test_train.c: the training kernels against the rules of tml_kernels.h written out with 64-bit sums here: the
  * backward sum over random shapes in both of its regimes (int32 row-by-row sums for small gradients, int64 for
- * large ones), the clamp mask, the spread of a global average, the softmax gradient, and argument errors.
+ * large ones), the convolution backward sum against its scatter form, the clamp mask, the spread of a global
+ * average, the softmax gradient, and argument errors.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,63 @@ static void test_backward(tml_rng *rng)
         free(w);
         free(g);
         free(out);
+    }
+}
+
+/* The convolution backward sum over random shapes, strides, dilations and paddings, against the scatter form
+ * (each output position adds into the inputs it read), the other way round from the kernel's gather. */
+static void test_conv_backward(tml_rng *rng)
+{
+    for (int c = 0; c < 200; c++) {
+        tml_train_conv_backward_params p;
+        p.in_h = tml_rng_range(rng, 1, 9);
+        p.in_w = tml_rng_range(rng, 1, 9);
+        p.in_c = tml_rng_range(rng, 1, 5);
+        p.out_c = tml_rng_range(rng, 1, 6);
+        p.kernel_h = tml_rng_range(rng, 1, 3);
+        p.kernel_w = tml_rng_range(rng, 1, 3);
+        p.stride_h = tml_rng_range(rng, 1, 3);
+        p.stride_w = tml_rng_range(rng, 1, 3);
+        p.dilation_h = tml_rng_range(rng, 1, 2);
+        p.dilation_w = tml_rng_range(rng, 1, 2);
+        p.pad_h = tml_rng_range(rng, 0, 2);
+        p.pad_w = tml_rng_range(rng, 0, 2);
+        p.out_h = tml_rng_range(rng, 1, 5);
+        p.out_w = tml_rng_range(rng, 1, 5);
+        size_t outputs = (size_t)p.out_h * p.out_w * p.out_c, inputs = (size_t)p.in_h * p.in_w * p.in_c;
+        size_t filter = (size_t)p.kernel_h * p.kernel_w * p.in_c;
+        int8_t *w = malloc(filter * (size_t)p.out_c);
+        int32_t *g = malloc(sizeof(int32_t) * (outputs + 1)), *out = malloc(sizeof(int32_t) * (inputs + 1));
+        int64_t *expected = calloc(inputs, sizeof(int64_t));
+        int32_t ratio[6];
+        for (size_t i = 0; i < filter * (size_t)p.out_c; i++) w[i] = (int8_t)tml_rng_range(rng, -127, 127);
+        for (int oc = 0; oc < p.out_c; oc++) ratio[oc] = tml_rng_range(rng, 1, 1 << 15);
+        g[0] = tml_rng_range(rng, 0, 9);
+        for (size_t i = 0; i < outputs; i++) g[1 + i] = tml_rng_range(rng, -(1 << 15) + 1, (1 << 15) - 1);
+        for (int oh = 0; oh < p.out_h; oh++)
+            for (int ow = 0; ow < p.out_w; ow++)
+                for (int oc = 0; oc < p.out_c; oc++)
+                    for (int kh = 0; kh < p.kernel_h; kh++)
+                        for (int kw = 0; kw < p.kernel_w; kw++) {
+                            int ih = oh * p.stride_h - p.pad_h + kh * p.dilation_h, iw = ow * p.stride_w - p.pad_w + kw * p.dilation_w;
+                            if (ih < 0 || ih >= p.in_h || iw < 0 || iw >= p.in_w) continue;
+                            for (int ic = 0; ic < p.in_c; ic++)
+                                expected[((size_t)ih * p.in_w + iw) * p.in_c + ic] += (int64_t)g[1 + ((size_t)oh * p.out_w + ow) * p.out_c + oc] *
+                                    w[(size_t)oc * filter + ((size_t)kh * p.kernel_w + kw) * p.in_c + ic] * ratio[oc];
+                        }
+        int64_t largest = 0;
+        for (size_t i = 0; i < inputs; i++) if (llabs(expected[i]) > largest) largest = llabs(expected[i]);
+        int shift = 0;
+        while ((largest >> shift) >= (1 << 15)) shift++;
+        int ok = TML_CHECK(tml_train_conv_backward_s8(&p, ratio, w, g, out) == TML_OK, "case %d: status", c);
+        ok &= TML_CHECK(out[0] == g[0] + shift, "case %d: exponent %d, expected %d", c, out[0], g[0] + shift);
+        for (size_t i = 0; i < inputs && ok; i++)
+            ok &= TML_CHECK(out[1 + i] == round_shift(expected[i], shift), "case %d: value %u", c, (unsigned)i);
+        tml_test_record(ok, "conv backward");
+        free(w);
+        free(g);
+        free(out);
+        free(expected);
     }
 }
 
@@ -107,6 +165,7 @@ int main(void)
 {
     tml_rng rng = tml_rng_seed(31u);
     test_backward(&rng);
+    test_conv_backward(&rng);
     test_mask_and_softmax_gradient();
     test_argument_errors();
     return TML_TEST_SUMMARY("test_train");

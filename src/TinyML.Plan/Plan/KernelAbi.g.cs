@@ -436,6 +436,23 @@ public static partial class KernelAbi
             new("int32_t", "weight_fraction_bits"),
             new("int32_t", "bias_fraction_bits"),
         }),
+        new("tml_train_conv_backward_params", new AbiMember[]
+        {
+            new("int32_t", "in_h"),
+            new("int32_t", "in_w"),
+            new("int32_t", "in_c"),
+            new("int32_t", "out_h"),
+            new("int32_t", "out_w"),
+            new("int32_t", "out_c"),
+            new("int32_t", "kernel_h"),
+            new("int32_t", "kernel_w"),
+            new("int32_t", "stride_h"),
+            new("int32_t", "stride_w"),
+            new("int32_t", "dilation_h"),
+            new("int32_t", "dilation_w"),
+            new("int32_t", "pad_h"),
+            new("int32_t", "pad_w"),
+        }),
         new("tml_train_spread_params", new AbiMember[]
         {
             new("int32_t", "positions"),
@@ -1454,6 +1471,14 @@ public static partial class KernelAbi
         new("tml_train_fc_backward_s8", "tml_status", new AbiParameter[]
         {
             new("params", ParamKind.Struct, "const tml_train_fc_params *"),
+            new("weights", ParamKind.Pointer, "const int8_t *"),
+            new("grad_out", ParamKind.Pointer, "const int32_t *"),
+            new("grad_in", ParamKind.Pointer, "int32_t *"),
+        }),
+        new("tml_train_conv_backward_s8", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_train_conv_backward_params *"),
+            new("ratio", ParamKind.Pointer, "const int32_t *"),
             new("weights", ParamKind.Pointer, "const int8_t *"),
             new("grad_out", ParamKind.Pointer, "const int32_t *"),
             new("grad_in", ParamKind.Pointer, "int32_t *"),
