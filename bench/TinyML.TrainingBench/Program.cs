@@ -22,6 +22,7 @@ using TinyML.Compiler.Tflite;
 using TinyML.Device;
 using TinyML.Runtime;
 using TinyML.Samples;
+using TinyML.Tests;
 
 const int SourceSeed = 1, SourceEpochs = 3, Batch = 32, CalibrationImages = 300, Epochs = 15;
 const float SourceRate = 0.002f;
@@ -147,6 +148,28 @@ Console.WriteLine($"| inference | {N(inference.ArenaBytes)} | {N(inference.State
 foreach (var (m, p) in plans)
     Console.WriteLine($"| Train=\"{m}\" | {N(p.ArenaBytes)} | {N(p.StateBytes)} | {N(p.ParameterBytes)} | {N(p.ArenaBytes + p.StateBytes + p.ParameterBytes)} | {N(p.ConstantBytes)} (+{N(p.ParameterBytes)} initial image) | {N(p.Training!.TrainedValues)} |");
 
+// The shared models a user might bring: what each Train mode adds, or why the model cannot be trained that way.
+Console.WriteLine();
+Console.WriteLine("| shared model | inference RAM B | Train=\"head\" | Train=\"biases:1\" | Train=\"biases:2\" | Train=\"biases:3\" |");
+Console.WriteLine("|---|---:|---|---|---|---|");
+foreach (string name in SharedModels())
+{
+    var shared = TfliteReader.ReadFile(SharedData.Model(name)).Value!;
+    var plain = Lowerer.Lower(shared, name).Value;
+    string Cell(string mode)
+    {
+        var result = Lowerer.Lower(shared, name, LoweringOptions.Default with { Train = new TrainingOptions(mode, (float)Rate) });
+        if (result.Value is { } p) return $"+{N(p.ArenaBytes + p.StateBytes + p.ParameterBytes - plain!.ArenaBytes - plain.StateBytes)} B ({N(p.Training!.TrainedValues)} values)";
+        // TML1030 in short: where the walk stopped and the largest K, or why there is no head.
+        string why = result.Diagnostics.First(d => d.Severity == TinyML.Compiler.Diagnostics.Severity.Error).Message;
+        var stop = System.Text.RegularExpressions.Regex.Match(why, @"through ([A-Z_0-9]+) '.*the largest K for this model is (\d+)");
+        return stop.Success ? $"no: largest K {stop.Groups[2].Value} (stops at {stop.Groups[1].Value})"
+            : why.Contains("SOFTMAX output") ? "no: no SOFTMAX output" : "no: " + why.Substring(why.IndexOf("): ", StringComparison.Ordinal) + 3);
+    }
+    if (plain is null) continue;
+    Console.WriteLine($"| {name} | {N(plain.ArenaBytes + plain.StateBytes)} | {string.Join(" | ", modes.Select(Cell))} |");
+}
+
 if (args.Contains("--no-device")) return;
 Console.WriteLine();
 Console.WriteLine("| core | Train | inference: instructions | train step: instructions | step / inference | inference image: flash B / RAM B | training image: flash B |");
@@ -169,6 +192,10 @@ foreach (var core in new[] { CortexM.M4, CortexM.M0Plus })
 Console.WriteLine();
 Console.WriteLine("The train step is the forward pass, the update and the apply, plus copying the trained bytes out for the harness " +
     $"({N(plans["head"].Training!.ExportBytes)} B for head). The inference image of a trainable plan reads the trained weights from RAM, which its RAM column includes.");
+
+// The int8 models of ../shared that end in a classifier or are worth a refusal.
+static IEnumerable<string> SharedModels() => new[] { "kws", "ic_resnet", "micro_speech", "keyword_scrambled_8bit", "mnist_lstm_int8", "ad", "toycar" }
+    .Where(m => System.IO.File.Exists(SharedData.Model(m)));
 
 static float[] Pixels(ReadOnlySpan<byte> image)
 {
