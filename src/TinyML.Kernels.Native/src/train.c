@@ -58,6 +58,14 @@ static int64_t train_cap(int32_t g)
     return g > (1 << 22) ? (1 << 22) : g < -(1 << 22) ? -(1 << 22) : g;
 }
 
+/* The right shift that brings |sums| <= largest under 2^15, the resulting exponent kept at or below 62. */
+static int32_t train_shift_into_16_bits(int64_t largest, int32_t exponent)
+{
+    int32_t shift = 0;
+    while ((largest >> shift) >= (1 << 15)) shift++;
+    return exponent + shift > 62 ? 62 - exponent : shift;
+}
+
 /* A gradient exponent the kernels accept: 0 to 62. */
 static int train_exponent_valid(int32_t e)
 {
@@ -187,9 +195,7 @@ TML_API tml_status tml_train_fc_backward_s8(const tml_train_fc_params *params, c
             if ((sum < 0 ? -sum : sum) > largest) largest = sum < 0 ? -sum : sum;
         }
     }
-    int32_t shift = 0;
-    while ((largest >> shift) >= (1 << 15)) shift++;
-    if (grad_out[0] + shift > 62) shift = 62 - grad_out[0];
+    const int32_t shift = train_shift_into_16_bits(largest, grad_out[0]);
     if (largest_gradient * 128 * units < ((int64_t)1 << 31)) {
         for (int32_t d = 0; d < depth; d++) sums[d] = (int32_t)train_round_shift(sums[d], shift);
     } else {
@@ -253,9 +259,7 @@ TML_API tml_status tml_train_conv_backward_s8(const tml_train_conv_backward_para
                 const int64_t sum = train_conv_input_sum(p, ratio, weights, grad_out, ih, iw, ic);
                 if ((sum < 0 ? -sum : sum) > largest) largest = sum < 0 ? -sum : sum;
             }
-    int32_t shift = 0;
-    while ((largest >> shift) >= (1 << 15)) shift++;
-    if (grad_out[0] + shift > 62) shift = 62 - grad_out[0];
+    const int32_t shift = train_shift_into_16_bits(largest, grad_out[0]);
     int32_t *values = grad_in + 1;
     for (int32_t ih = 0; ih < p->in_h; ih++)
         for (int32_t iw = 0; iw < p->in_w; iw++)
