@@ -87,8 +87,7 @@ public static partial class Lowerer
         private Arg Steps(IEnumerable<double> reals)
         {
             var steps = reals.Select(Multiplier).ToArray();
-            return PerChannel(_plan.AddConstant(MemoryMarshal.AsBytes(steps.Select(s => s.Multiplier).ToArray().AsSpan()).ToArray()),
-                _plan.AddConstant(MemoryMarshal.AsBytes(steps.Select(s => s.Shift).ToArray().AsSpan()).ToArray()));
+            return PerChannel(Lowering.Int32Blob(steps.Select(s => s.Multiplier)), Lowering.Int32Blob(steps.Select(s => s.Shift)));
         }
 
         /// <summary>The training plan: the region's initial bytes and the step and apply calls.</summary>
@@ -226,7 +225,7 @@ public static partial class Lowerer
                     Field.I("stride_h", Setting("stride_h")), Field.I("stride_w", Setting("stride_w")),
                     Field.I("dilation_h", Setting("dilation_h")), Field.I("dilation_w", Setting("dilation_w")),
                     Field.I("pad_h", Setting("pad_h")), Field.I("pad_w", Setting("pad_w"))),
-                Arg.Ptr(_plan.AddConstant(MemoryMarshal.AsBytes(ratios.AsSpan()).ToArray())), Arg.Ptr(Ptr(conv.Inputs[1])), Arg.Ptr(gradOut), Arg.Ptr(gradIn),
+                Arg.Ptr(Lowering.Int32Blob(ratios)), Arg.Ptr(Ptr(conv.Inputs[1])), Arg.Ptr(gradOut), Arg.Ptr(gradIn),
             }, "train: " + comment, output.ElementCount * weights.Shape[1] * weights.Shape[2] * input.Shape[3]);
         }
 

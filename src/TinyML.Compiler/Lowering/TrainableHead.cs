@@ -28,9 +28,7 @@ internal sealed record TrainableHead(int FullyConnected, int Input, int Weights,
     /// <summary>The head of a graph, or why it has none that can be trained.</summary>
     public static (TrainableHead? Head, string? Problem) Find(Graph graph)
     {
-        var producer = new Dictionary<int, Operator>();
-        foreach (var op in graph.Operators)
-            foreach (int t in op.Outputs) producer[t] = op;
+        var producer = Producers(graph);
         var consumers = graph.Operators.SelectMany(op => op.Inputs.Where(t => t >= 0).Select(t => (t, op))).ToLookup(p => p.t, p => p.op);
         bool LeavesGraph(int tensor) => graph.Outputs.Contains(tensor) ||
             consumers[tensor].Any(c => c.Kind == OpKind.Dequantize && graph.Outputs.Contains(c.Outputs[0]));
@@ -72,6 +70,15 @@ internal sealed record TrainableHead(int FullyConnected, int Input, int Weights,
 
     private static (TrainableHead?, string?) Problem(string message) => (null, message);
 
+    /// <summary>The operator that writes each tensor.</summary>
+    internal static Dictionary<int, Operator> Producers(Graph graph)
+    {
+        var producer = new Dictionary<int, Operator>();
+        foreach (var op in graph.Operators)
+            foreach (int t in op.Outputs) producer[t] = op;
+        return producer;
+    }
+
     /// <summary>The graph with the tensors the training step reads after the forward pass as extra outputs, so that
     /// the memory plan keeps them.</summary>
     public Graph KeepingAlive(Graph graph)
@@ -98,9 +105,7 @@ internal sealed record BiasLayer(int Operator, int Output, int Bias, int Channel
     /// <summary>Walks back from the head's input, layer by layer.</summary>
     public static (IReadOnlyList<BiasLayer>? Layers, string? Problem) Walk(Graph graph, TrainableHead head, int count)
     {
-        var producer = new Dictionary<int, Operator>();
-        foreach (var op in graph.Operators)
-            foreach (int t in op.Outputs) producer[t] = op;
+        var producer = TrainableHead.Producers(graph);
         int Uses(int tensor) => graph.Operators.Count(op => op.Inputs.Contains(tensor)) + (graph.Outputs.Contains(tensor) ? 1 : 0);
         var layers = new List<BiasLayer>();
         int consumer = head.FullyConnected, gradient = head.Input;

@@ -174,7 +174,8 @@ TML_API tml_status tml_train_fc_backward_s8(const tml_train_fc_params *params, c
     }
     int64_t largest = 0;
     int32_t *sums = grad_in + 1;
-    if (largest_gradient * 128 * units < ((int64_t)1 << 31)) {
+    const int sums_fit_int32 = largest_gradient * 128 * units < ((int64_t)1 << 31);
+    if (sums_fit_int32) {
         /* Every sum fits int32: accumulate row by row, reading the weights in order. */
         for (int32_t d = 0; d < depth; d++) sums[d] = 0;
         for (int32_t j = 0; j < units; j++) {
@@ -196,7 +197,7 @@ TML_API tml_status tml_train_fc_backward_s8(const tml_train_fc_params *params, c
         }
     }
     const int32_t shift = train_shift_into_16_bits(largest, grad_out[0]);
-    if (largest_gradient * 128 * units < ((int64_t)1 << 31)) {
+    if (sums_fit_int32) {
         for (int32_t d = 0; d < depth; d++) sums[d] = (int32_t)train_round_shift(sums[d], shift);
     } else {
         for (int32_t d = 0; d < depth; d++) {
