@@ -59,6 +59,22 @@ typedef struct {
 /* Returns TML_ABI_VERSION as compiled into the library. */
 TML_API int32_t tml_abi_version(void);
 
+/* The host SIMD paths. On an x86-64 or arm64 host the kernels hand the MAC-heavy work to a SIMD path chosen at the
+ * first call from the CPU's features (AVX2, else SSE4.1; NEON on arm64); every path computes the portable bytes. On
+ * Cortex-M and other hosts the path is TML_HOST_PATH_PORTABLE. */
+#define TML_HOST_PATH_PORTABLE 0
+#define TML_HOST_PATH_SSE41 1
+#define TML_HOST_PATH_AVX2 2
+#define TML_HOST_PATH_NEON 3
+
+/* The path the kernels take now. */
+TML_API int32_t tml_host_path(void);
+
+/* Makes the kernels take `path` from the next call on (tests and benchmarks compare the paths): any path the CPU
+ * has, the portable one always. Returns the path, or -1 (nothing changed) when the CPU does not have it. Not for
+ * use while another thread runs a kernel. */
+TML_API int32_t tml_host_path_set(int32_t path);
+
 /*
  * Cores a scratch size can be asked for (the `core` argument of the `_get_buffer_size_for` functions). A kernel's
  * fast path on one core may need scratch that the portable path does not, so the compiler sizes scratch for the

@@ -19,6 +19,7 @@
 #include "common.h"
 #include "requant_f32.h"
 #include "dot_s8.h"
+#include "host/host_path.h"
 
 static int dw_params_valid(const tml_depthwise_conv_params *p)
 {
@@ -139,11 +140,12 @@ static void depthwise_s8_dsp(const tml_depthwise_conv_params *p, const tml_per_c
 }
 #endif
 
-/* The portable loop (TFLM's DepthwiseConvPerChannel order); arguments and shapes already validated. */
+/* The portable loop (TFLM's DepthwiseConvPerChannel order) over input channels [first, in_c); arguments and shapes
+ * already validated. */
 TML_INLINE void depthwise_s8_portable(const tml_depthwise_conv_params *params, const tml_s8_requant *requant,
                                       const tml_dims *input_dims, const int8_t *input, const tml_dims *filter_dims,
                                       const int8_t *filter, const int32_t *bias, const tml_dims *output_dims,
-                                      int8_t *output)
+                                      int8_t *output, int32_t first)
 {
     const int32_t batches = input_dims->n;
     const int32_t in_h = input_dims->h;
@@ -160,7 +162,6 @@ TML_INLINE void depthwise_s8_portable(const tml_depthwise_conv_params *params, c
     const int32_t act_min = params->activation_min;
     const int32_t act_max = params->activation_max;
 
-    int8_t *out = output;
     for (int32_t b = 0; b < batches; b++) {
         const int8_t *in_batch = input + (size_t)b * in_h * in_w * in_c;
         for (int32_t oy = 0; oy < out_h; oy++) {
@@ -171,7 +172,8 @@ TML_INLINE void depthwise_s8_portable(const tml_depthwise_conv_params *params, c
                 int32_t kx_start, kx_end;
                 const int32_t in_x0 = tml_window_taps(ox, params->stride_w, params->pad_w, params->dilation_w, in_w,
                                                       k_w, &kx_start, &kx_end);
-                for (int32_t ic = 0; ic < in_c; ic++) {
+                int8_t *out = output + (((size_t)b * out_h + oy) * out_w + ox) * out_c;
+                for (int32_t ic = first; ic < in_c; ic++) {
                     for (int32_t m = 0; m < mult; m++) {
                         const int32_t oc = ic * mult + m;
                         int32_t acc = 0;
@@ -188,7 +190,7 @@ TML_INLINE void depthwise_s8_portable(const tml_depthwise_conv_params *params, c
                         if (bias != NULL) {
                             acc = tml_add_wrap(acc, bias[oc]);
                         }
-                        *out++ = tml_s8_requant_output(requant, acc, oc, output_offset, act_min, act_max);
+                        out[oc] = tml_s8_requant_output(requant, acc, oc, output_offset, act_min, act_max);
                     }
                 }
             }
@@ -215,8 +217,12 @@ TML_API tml_status tml_depthwise_conv_s8(const tml_depthwise_conv_params *params
         return TML_OK;
     }
 #endif
+    int32_t first = 0; /* input channels a host SIMD path computed */
+#if TML_USE_HOST_SIMD
+    tml_host_depthwise(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output, &first);
+#endif
     const tml_s8_requant requant = {quant, NULL};
-    depthwise_s8_portable(params, &requant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+    depthwise_s8_portable(params, &requant, input_dims, input, filter_dims, filter, bias, output_dims, output, first);
     return TML_OK;
 }
 
@@ -235,7 +241,7 @@ TML_API tml_status tml_depthwise_conv_s8_float_requant(const tml_depthwise_conv_
         return TML_ERROR_ARGUMENT;
     }
     const tml_s8_requant requant = {NULL, scales};
-    depthwise_s8_portable(params, &requant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+    depthwise_s8_portable(params, &requant, input_dims, input, filter_dims, filter, bias, output_dims, output, 0);
     return TML_OK;
 }
 

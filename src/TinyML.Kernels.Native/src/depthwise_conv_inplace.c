@@ -21,6 +21,7 @@
 #include "common.h"
 #include "dot_s8.h"
 #include "tml_arch.h"
+#include "host/host_path.h"
 
 #if TML_USE_DSP
 /* Bytes of the padded input rows of one run of output columns; small, so that the random tests split rows into
@@ -243,7 +244,11 @@ TML_API tml_status tml_depthwise_conv_s8_inplace(const tml_depthwise_conv_params
     int32_t folded = 0;
 #endif
 
-    for (int32_t c = 0; c < channels; c++) {
+    int32_t first = 0; /* channels a host SIMD path computed */
+#if TML_USE_HOST_SIMD
+    tml_host_depthwise(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output, &first);
+#endif
+    for (int32_t c = first; c < channels; c++) {
         const int fast_requant = TML_USE_DSP && quant->multiplier[c] != INT32_MIN;
         const tml_requant q = tml_requant_prepare(quant->multiplier[c], quant->shift[c]);
 #if TML_USE_DSP

@@ -16,6 +16,7 @@
 #include "common.h"
 #include "dot_s8.h"
 #include "packed_matmul.h"
+#include "host/host_path.h"
 
 #if TML_USE_MVE
 #include <arm_mve.h>
@@ -376,6 +377,11 @@ void tml_packed_rows(tml_packed_path path, const tml_fully_connected_packed_para
         return;
 #endif
     default:
+#if TML_USE_HOST_SIMD
+        if (tml_host_packed_rows(p, quant, rows, depth, units, input, filter, bias, output)) {
+            return;
+        }
+#endif
         packed_portable(p, quant, rows, depth, units, input, filter, bias, output);
         return;
     }

@@ -9,9 +9,13 @@
  *   TML_ARCH_ARM        __ARM_ARCH (6 on Armv6-M, 7 on Armv7-M/7E-M, 8 on Armv8-M and 8.1-M), 0 off Arm
  *   TML_ARCH_HAS_DSP    the DSP extension (SMLAD, SXTB16, SSAT, ...): Cortex-M4, M7, M33, M55
  *   TML_ARCH_HAS_MVE    integer Helium (MVE): Cortex-M55 (bit 0 of __ARM_FEATURE_MVE)
+ *   TML_ARCH_X86_64     an x86-64 host (SSE4.1 and AVX2 are chosen at run time: host/host_path.c)
+ *   TML_ARCH_AARCH64    an arm64 host (NEON is always there)
  *
  * Which paths a build may use (a kernel tests these, never the HAS_ macros):
- *   TML_USE_DSP, TML_USE_MVE, and TML_PATH_NAME ("mve", "dsp" or "portable").
+ *   TML_USE_DSP, TML_USE_MVE, and TML_PATH_NAME ("mve", "dsp" or "portable");
+ *   TML_USE_HOST_SIMD on an x86-64 or arm64 host built with GCC or Clang: the kernels may hand their work to the
+ *   SIMD path chosen at run time (host/host_simd.h; TML_PATH_NAME stays "portable", tml_host_path() tells).
  * Defining TML_FORCE_PORTABLE=1 turns every fast path off: that is how the reference library (tml_ref_*), which
  * the fast paths are tested against, is compiled from the same sources.
  *
@@ -50,6 +54,18 @@
 #define TML_ARCH_HAS_MVE 0
 #endif
 
+#if defined(__x86_64__) || defined(_M_X64)
+#define TML_ARCH_X86_64 1
+#else
+#define TML_ARCH_X86_64 0
+#endif
+
+#if defined(__aarch64__)
+#define TML_ARCH_AARCH64 1
+#else
+#define TML_ARCH_AARCH64 0
+#endif
+
 #if !defined(TML_FORCE_PORTABLE)
 #define TML_FORCE_PORTABLE 0
 #endif
@@ -57,6 +73,7 @@
 #if TML_FORCE_PORTABLE
 #define TML_USE_DSP 0
 #define TML_USE_MVE 0
+#define TML_USE_HOST_SIMD 0
 #else
 /* Armv7-A Linux (linux-arm) has the DSP instructions too, but its plans are host plans, made without the Cortex-M
  * paths' scratch: only an M-profile core takes them. */
@@ -66,6 +83,11 @@
 #define TML_USE_DSP 0
 #endif
 #define TML_USE_MVE TML_ARCH_HAS_MVE
+#if (TML_ARCH_X86_64 || TML_ARCH_AARCH64) && !TML_ARCH_CORTEX_M && defined(__GNUC__)
+#define TML_USE_HOST_SIMD 1
+#else
+#define TML_USE_HOST_SIMD 0
+#endif
 #endif
 
 #if TML_USE_MVE

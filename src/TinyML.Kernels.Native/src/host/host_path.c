@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* host_path.c: which host SIMD path the kernels take (host_path.h), and the calls into it. */
+#include "host_path.h"
+
+#include "tml_kernels.h"
+
+#if TML_USE_HOST_SIMD
+/* The best path this CPU has. */
+static int32_t host_best_path(void)
+{
+#if TML_ARCH_X86_64
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2")) {
+        return TML_HOST_PATH_AVX2;
+    }
+    return __builtin_cpu_supports("sse4.1") ? TML_HOST_PATH_SSE41 : TML_HOST_PATH_PORTABLE;
+#else
+    return TML_HOST_PATH_NEON;
+#endif
+}
+
+/* -1 until the first call chooses. Racing first calls all store the same value. */
+static volatile int32_t host_path = -1;
+
+static int32_t host_current(void)
+{
+    int32_t path = host_path;
+    if (path < 0) {
+        path = host_best_path();
+        host_path = path;
+    }
+    return path;
+}
+#endif
+
+TML_API int32_t tml_host_path(void)
+{
+#if TML_USE_HOST_SIMD
+    return host_current();
+#else
+    return TML_HOST_PATH_PORTABLE;
+#endif
+}
+
+TML_API int32_t tml_host_path_set(int32_t path)
+{
+#if TML_USE_HOST_SIMD
+    const int32_t best = host_best_path();
+    const int ok = path == TML_HOST_PATH_PORTABLE || path == best ||
+                   (TML_ARCH_X86_64 && path == TML_HOST_PATH_SSE41 && best == TML_HOST_PATH_AVX2);
+    if (!ok) {
+        return -1;
+    }
+    host_path = path;
+    return path;
+#else
+    return path == TML_HOST_PATH_PORTABLE ? path : -1;
+#endif
+}
+
+#if TML_USE_HOST_SIMD
+#if TML_ARCH_X86_64
+#define TML_HOST_CALL(kernel, ...)                                                                                 \
+    switch (host_current()) {                                                                                      \
+    case TML_HOST_PATH_AVX2:                                                                                       \
+        return kernel##_avx2(__VA_ARGS__);                                                                         \
+    case TML_HOST_PATH_SSE41:                                                                                      \
+        return kernel##_sse41(__VA_ARGS__);                                                                        \
+    default:                                                                                                       \
+        return 0;                                                                                                  \
+    }
+#else
+#define TML_HOST_CALL(kernel, ...) return host_current() == TML_HOST_PATH_NEON ? kernel##_neon(__VA_ARGS__) : 0;
+#endif
+
+int tml_host_packed_rows(TML_HOST_PACKED_ROWS_ARGS)
+{
+    TML_HOST_CALL(tml_host_packed_rows, p, quant, rows, depth, units, input, filter, bias, output)
+}
+
+int tml_host_depthwise(TML_HOST_DEPTHWISE_ARGS)
+{
+    *done = 0;
+    TML_HOST_CALL(tml_host_depthwise, params, quant, in_dims, input, f_dims, filter, bias, out_dims, output, done)
+}
+#endif

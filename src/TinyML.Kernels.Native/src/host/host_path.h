@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * host_path.h (internal): the host SIMD paths (x86-64: SSE4.1, AVX2; arm64: NEON) behind the portable kernels.
+ *
+ * A kernel whose work a host path can take calls tml_host_X first; it returns 1 when the path did the work and 0
+ * when the portable code must (no SIMD path on this CPU, or a case the path does not take). Each path computes the
+ * bytes the portable code computes: tests/test_ref_diff.c compares every path with the reference library on random
+ * shapes. The path is chosen once, from the CPU's features, the best first; tml_host_path_set may lower it (tests,
+ * benchmarks). This choice is the library's one global.
+ */
+#ifndef TML_HOST_PATH_H
+#define TML_HOST_PATH_H
+
+#include "common.h"
+#include "tml_arch.h"
+
+#if TML_USE_HOST_SIMD
+
+/* The int8 matrix product on packed weights (chunk 4; packed_matmul.h): output[r][o] for rows r < rows. */
+#define TML_HOST_PACKED_ROWS_ARGS                                                                                  \
+    const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant, int32_t rows, int32_t depth,  \
+        int32_t units, const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output
+int tml_host_packed_rows(TML_HOST_PACKED_ROWS_ARGS);
+
+/* DEPTHWISE_CONV_2D, depth multiplier 1, eight channels at a time from channel 0; *done is the number of channels
+ * written (the caller computes the rest). in and out may be the same buffer (in place). */
+#define TML_HOST_DEPTHWISE_ARGS                                                                                    \
+    const tml_depthwise_conv_params *params, const tml_per_channel_quant *quant, const tml_dims *in_dims,          \
+        const int8_t *input, const tml_dims *f_dims, const int8_t *filter, const int32_t *bias,                   \
+        const tml_dims *out_dims, int8_t *output, int32_t *done
+int tml_host_depthwise(TML_HOST_DEPTHWISE_ARGS);
+
+/* The per-path entry points (host/x86_avx2.c, host/x86_sse41.c, host/arm64_neon.c). */
+#define TML_HOST_DECLARE(suffix)                                                                                   \
+    int tml_host_packed_rows_##suffix(TML_HOST_PACKED_ROWS_ARGS);                                                  \
+    int tml_host_depthwise_##suffix(TML_HOST_DEPTHWISE_ARGS);
+#if TML_ARCH_X86_64
+TML_HOST_DECLARE(avx2)
+TML_HOST_DECLARE(sse41)
+#endif
+#if TML_ARCH_AARCH64
+TML_HOST_DECLARE(neon)
+#endif
+
+#endif /* TML_USE_HOST_SIMD */
+
+#endif

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * host_simd.h (internal): the few vector operations the host kernels (simd_kernels.h) are written with, on one
+ * logical 256-bit vector `tml_v` of eight int32 lanes (or sixteen int16 lanes), lanes numbered from 0. One backend
+ * per path, chosen by the including file:
+ *   TML_SIMD_AVX2   one __m256i;
+ *   TML_SIMD_SSE41  two __m128i;
+ *   TML_SIMD_NEON   two int32x4_t.
+ * Every operation means the same on each backend, lane for lane, so the kernels are written once.
+ */
+#ifndef TML_HOST_SIMD_H
+#define TML_HOST_SIMD_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "common.h"
+
+#define TML_V static inline __attribute__((always_inline))
+
+#if defined(TML_SIMD_AVX2)
+#include <immintrin.h>
+
+typedef __m256i tml_v;
+
+TML_V tml_v tml_v_set1(int32_t x) { return _mm256_set1_epi32(x); }
+TML_V tml_v tml_v_load(const int32_t *p) { return _mm256_loadu_si256((const __m256i *)(const void *)p); }
+/* Eight int8 widened to eight int32. */
+TML_V tml_v tml_v_s8x8(const int8_t *p) { return _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)p)); }
+/* Sixteen int8 widened to sixteen int16. */
+TML_V tml_v tml_v_s8x16(const int8_t *p) { return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)p)); }
+/* Four int8 widened to int16 and repeated four times: lanes a0 a1 a2 a3 a0 a1 a2 a3 ... */
+TML_V tml_v tml_v_s8x4_repeat(const int8_t *p)
+{
+    int32_t word;
+    memcpy(&word, p, 4);
+    return _mm256_cvtepi8_epi16(_mm_set1_epi32(word));
+}
+/* int32 lane i = int16 lanes 2i and 2i+1 of a times those of b, summed. */
+TML_V tml_v tml_v_madd16(tml_v a, tml_v b) { return _mm256_madd_epi16(a, b); }
+TML_V tml_v tml_v_add(tml_v a, tml_v b) { return _mm256_add_epi32(a, b); }
+TML_V tml_v tml_v_mul(tml_v a, tml_v b) { return _mm256_mullo_epi32(a, b); }
+TML_V tml_v tml_v_min(tml_v a, tml_v b) { return _mm256_min_epi32(a, b); }
+TML_V tml_v tml_v_max(tml_v a, tml_v b) { return _mm256_max_epi32(a, b); }
+/* Adjacent lanes summed: a0+a1, a2+a3, a4+a5, a6+a7, b0+b1, b2+b3, b4+b5, b6+b7. */
+TML_V tml_v tml_v_pairsum(tml_v a, tml_v b)
+{
+    return _mm256_permute4x64_epi64(_mm256_hadd_epi32(a, b), 0xD8);
+}
+/* The eight lanes, each in [-128, 127], stored as int8. */
+TML_V void tml_v_store_s8(int8_t *p, tml_v v)
+{
+    const __m256i words = _mm256_permute4x64_epi64(_mm256_packs_epi32(v, v), 0x08);
+    const __m128i half = _mm256_castsi256_si128(words);
+    _mm_storel_epi64((__m128i *)(void *)p, _mm_packs_epi16(half, half));
+}
+TML_V void tml_v_store(int32_t *p, tml_v v) { _mm256_storeu_si256((__m256i *)(void *)p, v); }
+
+/*
+ * TFLM's MultiplyByQuantizedMultiplier on each lane: left in [0, 31], right in [0, 31], multiplier != INT32_MIN.
+ * The high multiply is floor((x * m + 2^30) / 2^31) (gemmlowp's nudge with truncation, common.h), taken from the
+ * 64-bit products of the even and the odd lanes; the rounding right shift is RoundingDivideByPOT lane by lane.
+ */
+#define TML_V_HAS_REQUANT 1
+TML_V tml_v tml_v_requant(tml_v x, tml_v multiplier, tml_v left, tml_v right)
+{
+    const __m256i xs = _mm256_sllv_epi32(x, left);
+    const __m256i round = _mm256_set1_epi64x((int64_t)1 << 30);
+    const __m256i even = _mm256_add_epi64(_mm256_mul_epi32(xs, multiplier), round);
+    const __m256i odd = _mm256_add_epi64(
+        _mm256_mul_epi32(_mm256_srli_epi64(xs, 32), _mm256_srli_epi64(multiplier, 32)), round);
+    /* Bits 31..62 of each product: the even ones into the low word, the odd ones into the high word. */
+    const __m256i high = _mm256_blend_epi32(_mm256_srli_epi64(even, 31), _mm256_slli_epi64(odd, 1), 0xAA);
+    const __m256i one = _mm256_set1_epi32(1);
+    const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
+    const __m256i remainder = _mm256_and_si256(high, mask);
+    const __m256i threshold = _mm256_sub_epi32(_mm256_srai_epi32(mask, 1), _mm256_srai_epi32(high, 31));
+    return _mm256_sub_epi32(_mm256_srav_epi32(high, right), _mm256_cmpgt_epi32(remainder, threshold));
+}
+
+#elif defined(TML_SIMD_SSE41)
+#include <smmintrin.h>
+
+typedef struct {
+    __m128i lo, hi;
+} tml_v;
+
+TML_V tml_v tml_v_pair(__m128i lo, __m128i hi)
+{
+    tml_v v;
+    v.lo = lo;
+    v.hi = hi;
+    return v;
+}
+TML_V __m128i tml_v_load32x1(const int8_t *p)
+{
+    int32_t word;
+    memcpy(&word, p, 4);
+    return _mm_cvtsi32_si128(word);
+}
+TML_V tml_v tml_v_set1(int32_t x) { return tml_v_pair(_mm_set1_epi32(x), _mm_set1_epi32(x)); }
+TML_V tml_v tml_v_load(const int32_t *p)
+{
+    return tml_v_pair(_mm_loadu_si128((const __m128i *)(const void *)p), _mm_loadu_si128((const __m128i *)(const void *)(p + 4)));
+}
+TML_V tml_v tml_v_s8x8(const int8_t *p)
+{
+    return tml_v_pair(_mm_cvtepi8_epi32(tml_v_load32x1(p)), _mm_cvtepi8_epi32(tml_v_load32x1(p + 4)));
+}
+TML_V tml_v tml_v_s8x16(const int8_t *p)
+{
+    return tml_v_pair(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(const void *)p)),
+                      _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(const void *)(p + 8))));
+}
+TML_V tml_v tml_v_s8x4_repeat(const int8_t *p)
+{
+    int32_t word;
+    memcpy(&word, p, 4);
+    const __m128i v = _mm_cvtepi8_epi16(_mm_set1_epi32(word));
+    return tml_v_pair(v, v);
+}
+TML_V tml_v tml_v_madd16(tml_v a, tml_v b) { return tml_v_pair(_mm_madd_epi16(a.lo, b.lo), _mm_madd_epi16(a.hi, b.hi)); }
+TML_V tml_v tml_v_add(tml_v a, tml_v b) { return tml_v_pair(_mm_add_epi32(a.lo, b.lo), _mm_add_epi32(a.hi, b.hi)); }
+TML_V tml_v tml_v_mul(tml_v a, tml_v b) { return tml_v_pair(_mm_mullo_epi32(a.lo, b.lo), _mm_mullo_epi32(a.hi, b.hi)); }
+TML_V tml_v tml_v_min(tml_v a, tml_v b) { return tml_v_pair(_mm_min_epi32(a.lo, b.lo), _mm_min_epi32(a.hi, b.hi)); }
+TML_V tml_v tml_v_max(tml_v a, tml_v b) { return tml_v_pair(_mm_max_epi32(a.lo, b.lo), _mm_max_epi32(a.hi, b.hi)); }
+TML_V tml_v tml_v_pairsum(tml_v a, tml_v b) { return tml_v_pair(_mm_hadd_epi32(a.lo, a.hi), _mm_hadd_epi32(b.lo, b.hi)); }
+TML_V void tml_v_store_s8(int8_t *p, tml_v v)
+{
+    const __m128i words = _mm_packs_epi32(v.lo, v.hi);
+    _mm_storel_epi64((__m128i *)(void *)p, _mm_packs_epi16(words, words));
+}
+TML_V void tml_v_store(int32_t *p, tml_v v)
+{
+    _mm_storeu_si128((__m128i *)(void *)p, v.lo);
+    _mm_storeu_si128((__m128i *)(void *)(p + 4), v.hi);
+}
+/* SSE4.1 has no per-lane shifts: the requantization is the portable one, lane by lane (TML_V_HAS_REQUANT 0). */
+#define TML_V_HAS_REQUANT 0
+
+#elif defined(TML_SIMD_NEON)
+#include <arm_neon.h>
+
+typedef struct {
+    int32x4_t lo, hi;
+} tml_v;
+
+TML_V tml_v tml_v_pair(int32x4_t lo, int32x4_t hi)
+{
+    tml_v v;
+    v.lo = lo;
+    v.hi = hi;
+    return v;
+}
+TML_V tml_v tml_v_pair16(int16x8_t lo, int16x8_t hi) { return tml_v_pair(vreinterpretq_s32_s16(lo), vreinterpretq_s32_s16(hi)); }
+TML_V tml_v tml_v_set1(int32_t x) { return tml_v_pair(vdupq_n_s32(x), vdupq_n_s32(x)); }
+TML_V tml_v tml_v_load(const int32_t *p) { return tml_v_pair(vld1q_s32(p), vld1q_s32(p + 4)); }
+TML_V tml_v tml_v_s8x8(const int8_t *p)
+{
+    const int16x8_t x = vmovl_s8(vld1_s8(p));
+    return tml_v_pair(vmovl_s16(vget_low_s16(x)), vmovl_high_s16(x));
+}
+TML_V tml_v tml_v_s8x16(const int8_t *p)
+{
+    const int8x16_t x = vld1q_s8(p);
+    return tml_v_pair16(vmovl_s8(vget_low_s8(x)), vmovl_high_s8(x));
+}
+TML_V tml_v tml_v_s8x4_repeat(const int8_t *p)
+{
+    uint32_t word;
+    memcpy(&word, p, 4);
+    const int16x8_t x = vmovl_s8(vreinterpret_s8_u32(vdup_n_u32(word)));
+    return tml_v_pair16(x, x);
+}
+TML_V int32x4_t tml_v_madd16_half(int32x4_t a, int32x4_t b)
+{
+    const int16x8_t x = vreinterpretq_s16_s32(a), y = vreinterpretq_s16_s32(b);
+    return vpaddq_s32(vmull_s16(vget_low_s16(x), vget_low_s16(y)), vmull_high_s16(x, y));
+}
+TML_V tml_v tml_v_madd16(tml_v a, tml_v b) { return tml_v_pair(tml_v_madd16_half(a.lo, b.lo), tml_v_madd16_half(a.hi, b.hi)); }
+TML_V tml_v tml_v_add(tml_v a, tml_v b) { return tml_v_pair(vaddq_s32(a.lo, b.lo), vaddq_s32(a.hi, b.hi)); }
+TML_V tml_v tml_v_mul(tml_v a, tml_v b) { return tml_v_pair(vmulq_s32(a.lo, b.lo), vmulq_s32(a.hi, b.hi)); }
+TML_V tml_v tml_v_min(tml_v a, tml_v b) { return tml_v_pair(vminq_s32(a.lo, b.lo), vminq_s32(a.hi, b.hi)); }
+TML_V tml_v tml_v_max(tml_v a, tml_v b) { return tml_v_pair(vmaxq_s32(a.lo, b.lo), vmaxq_s32(a.hi, b.hi)); }
+TML_V tml_v tml_v_pairsum(tml_v a, tml_v b) { return tml_v_pair(vpaddq_s32(a.lo, a.hi), vpaddq_s32(b.lo, b.hi)); }
+TML_V void tml_v_store_s8(int8_t *p, tml_v v)
+{
+    vst1_s8(p, vmovn_s16(vcombine_s16(vmovn_s32(v.lo), vmovn_s32(v.hi))));
+}
+TML_V void tml_v_store(int32_t *p, tml_v v)
+{
+    vst1q_s32(p, v.lo);
+    vst1q_s32(p + 4, v.hi);
+}
+/* VQRDMULH is gemmlowp's SaturatingRoundingDoublingHighMul exactly; VRSHL by -e rounds half up, so a negative
+ * lane first takes 1 off (saturating, where e > 0) to round half away from zero as RoundingDivideByPOT does. */
+#define TML_V_HAS_REQUANT 1
+TML_V int32x4_t tml_v_requant_half(int32x4_t x, int32x4_t multiplier, int32x4_t left, int32x4_t right)
+{
+    const int32x4_t high = vqrdmulhq_s32(vshlq_s32(x, left), multiplier);
+    const int32x4_t minus_right = vnegq_s32(right);
+    const int32x4_t fix = vshrq_n_s32(vandq_s32(high, minus_right), 31);
+    return vrshlq_s32(vqaddq_s32(high, fix), minus_right);
+}
+TML_V tml_v tml_v_requant(tml_v x, tml_v multiplier, tml_v left, tml_v right)
+{
+    return tml_v_pair(tml_v_requant_half(x.lo, multiplier.lo, left.lo, right.lo),
+                      tml_v_requant_half(x.hi, multiplier.hi, left.hi, right.hi));
+}
+
+#else
+#error "host_simd.h: define TML_SIMD_AVX2, TML_SIMD_SSE41 or TML_SIMD_NEON"
+#endif
+
+#endif

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * simd_kernels.h (internal): the host kernels, written once on the vector layer of host_simd.h and compiled once
+ * per path by host/x86_avx2.c, host/x86_sse41.c and host/arm64_neon.c (TML_SIMD_NAME gives each its names).
+ *
+ * Every sum is the portable kernel's int32 sum, wrapping the same (the order of a wrapping sum does not change it),
+ * and the requantization is TFLM's MultiplyByQuantizedMultiplier, so the bytes are the portable ones.
+ */
+#ifndef TML_SIMD_KERNELS_H
+#define TML_SIMD_KERNELS_H
+
+#include "host_path.h"
+#include "host_simd.h"
+
+#define TML_SIMD_LANES 8
+#define TML_SIMD_PACKED_ROWS 4 /* rows per packed group (TML_PACKED_ROWS in fully_connected_packed.c) */
+
+/* The output stage of eight channels: requantization, offset, clamp. Lanes past the channels in use get a
+ * multiplier of 0 (their results are not stored). */
+typedef struct {
+    tml_v multiplier, left, right, offset, min, max;
+    int32_t m[TML_SIMD_LANES], shift[TML_SIMD_LANES];
+} tml_simd_out;
+
+/* 1 when every multiplier and shift suits tml_v_requant (and TFLM's arithmetic): no INT32_MIN multiplier (the one
+ * saturating high multiply), shifts in [-31, 31]. */
+static int TML_SIMD_NAME(quant_ok)(const int32_t *multiplier, const int32_t *shift, int32_t count)
+{
+    for (int32_t i = 0; i < count; i++) {
+        if (multiplier[i] == INT32_MIN || shift[i] < -31 || shift[i] > 31) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Channels [first, first + count) of a per-channel quantization (or its one entry when !per_channel). */
+TML_V void TML_SIMD_NAME(out_prepare)(tml_simd_out *o, const tml_per_channel_quant *quant, int per_channel,
+                                      int32_t first, int32_t count, int32_t offset, int32_t min, int32_t max)
+{
+    int32_t left[TML_SIMD_LANES], right[TML_SIMD_LANES];
+    for (int32_t j = 0; j < TML_SIMD_LANES; j++) {
+        const int32_t q = per_channel ? first + j : 0;
+        o->m[j] = j < count ? quant->multiplier[q] : 0;
+        o->shift[j] = j < count ? quant->shift[q] : 0;
+        left[j] = o->shift[j] > 0 ? o->shift[j] : 0;
+        right[j] = o->shift[j] > 0 ? 0 : -o->shift[j];
+    }
+    o->multiplier = tml_v_load(o->m);
+    o->left = tml_v_load(left);
+    o->right = tml_v_load(right);
+    o->offset = tml_v_set1(offset);
+    o->min = tml_v_set1(min);
+    o->max = tml_v_set1(max);
+}
+
+TML_V tml_v TML_SIMD_NAME(out_apply)(const tml_simd_out *o, tml_v acc)
+{
+#if TML_V_HAS_REQUANT
+    acc = tml_v_requant(acc, o->multiplier, o->left, o->right);
+#else
+    int32_t lanes[TML_SIMD_LANES];
+    tml_v_store(lanes, acc);
+    for (int32_t j = 0; j < TML_SIMD_LANES; j++) {
+        lanes[j] = tml_mul_by_quantized_multiplier(lanes[j], o->m[j], o->shift[j]);
+    }
+    acc = tml_v_load(lanes);
+#endif
+    return tml_v_min(tml_v_max(tml_v_add(acc, o->offset), o->min), o->max);
+}
+
+/* Stores the first count (4 or 8) int8 lanes. */
+TML_V void TML_SIMD_NAME(store_s8)(int8_t *p, tml_v v, int32_t count)
+{
+    if (count == TML_SIMD_LANES) {
+        tml_v_store_s8(p, v);
+        return;
+    }
+    int8_t bytes[TML_SIMD_LANES];
+    tml_v_store_s8(bytes, v);
+    memcpy(p, bytes, (size_t)count);
+}
+
+/*
+ * R activation rows (R = 1, 2 or 4) times one or two packed groups of four weight rows (ga, and gb when two):
+ * each step of four depth elements widens the group's 16 weights once and each row's four activations once
+ * (repeated across the four weight rows), and one int16 multiply-add per group and row sums two products per lane.
+ * The adjacent-lane sums then give the group's four dot products. R and two are constants at each call.
+ */
+TML_V void TML_SIMD_NAME(packed_block)(const int8_t *ga, const int8_t *gb, int two, const int8_t *x, int32_t rows,
+                                       int32_t depth, const int32_t *bias, const tml_simd_out *o, int8_t *y,
+                                       int32_t units)
+{
+    const int32_t depth4 = depth & ~3;
+    tml_v acc_a[4], acc_b[4];
+    for (int32_t r = 0; r < rows; r++) {
+        acc_a[r] = acc_b[r] = tml_v_set1(0);
+    }
+    for (int32_t k = 0; k < depth4; k += 4) {
+        const tml_v wa = tml_v_s8x16(ga + 4 * k);
+        if (two) {
+            const tml_v wb = tml_v_s8x16(gb + 4 * k);
+            for (int32_t r = 0; r < rows; r++) {
+                const tml_v a = tml_v_s8x4_repeat(x + (size_t)r * depth + k);
+                acc_a[r] = tml_v_add(acc_a[r], tml_v_madd16(wa, a));
+                acc_b[r] = tml_v_add(acc_b[r], tml_v_madd16(wb, a));
+            }
+        } else {
+            for (int32_t r = 0; r < rows; r++) {
+                acc_a[r] = tml_v_add(acc_a[r], tml_v_madd16(wa, tml_v_s8x4_repeat(x + (size_t)r * depth + k)));
+            }
+        }
+    }
+    const int32_t count = two ? 8 : 4;
+    for (int32_t r = 0; r < rows; r++) {
+        tml_v sum = tml_v_pairsum(acc_a[r], acc_b[r]);
+        int32_t lanes[TML_SIMD_LANES];
+        tml_v_store(lanes, sum);
+        for (int32_t j = 0; j < TML_SIMD_LANES; j++) {
+            lanes[j] = j < count && bias != NULL ? (int32_t)((uint32_t)lanes[j] + (uint32_t)bias[j]) : lanes[j];
+        }
+        /* The depth's last (depth & 3) elements: one byte per weight row per element after the group's words. */
+        const int8_t *xr = x + (size_t)r * depth;
+        for (int32_t k = depth4; k < depth; k++) {
+            for (int32_t j = 0; j < TML_SIMD_PACKED_ROWS; j++) {
+                lanes[j] += ga[(size_t)depth4 * 4 + (k - depth4) * 4 + j] * xr[k];
+                if (two) {
+                    lanes[4 + j] += gb[(size_t)depth4 * 4 + (k - depth4) * 4 + j] * xr[k];
+                }
+            }
+        }
+        TML_SIMD_NAME(store_s8)(y + (size_t)r * units, TML_SIMD_NAME(out_apply)(o, tml_v_load(lanes)), count);
+    }
+}
+
+/* Units [o, o + 4 * groups) for every row: blocks of four rows, then two, then one. */
+TML_V void TML_SIMD_NAME(packed_units)(const int8_t *ga, const int8_t *gb, int two, const int8_t *input,
+                                       int32_t rows, int32_t depth, const int32_t *bias, const tml_simd_out *o,
+                                       int8_t *output, int32_t units)
+{
+    int32_t b = 0;
+    for (; b + 4 <= rows; b += 4) {
+        TML_SIMD_NAME(packed_block)(ga, gb, two, input + (size_t)b * depth, 4, depth, bias, o, output + (size_t)b * units, units);
+    }
+    if (b + 2 <= rows) {
+        TML_SIMD_NAME(packed_block)(ga, gb, two, input + (size_t)b * depth, 2, depth, bias, o, output + (size_t)b * units, units);
+        b += 2;
+    }
+    if (b < rows) {
+        TML_SIMD_NAME(packed_block)(ga, gb, two, input + (size_t)b * depth, 1, depth, bias, o, output + (size_t)b * units, units);
+    }
+}
+
+int TML_SIMD_NAME(tml_host_packed_rows)(TML_HOST_PACKED_ROWS_ARGS)
+{
+    if (p->chunk != TML_PACKED_CHUNK_WORD || !TML_SIMD_NAME(quant_ok)(quant->multiplier, quant->shift, p->per_channel ? units : 1)) {
+        return 0;
+    }
+    const int per_channel = p->per_channel;
+    int32_t o = 0;
+    for (; o + TML_SIMD_LANES <= units; o += TML_SIMD_LANES) {
+        tml_simd_out out;
+        TML_SIMD_NAME(out_prepare)(&out, quant, per_channel, o, 8, p->output_offset, p->activation_min, p->activation_max);
+        const int8_t *ga = filter + (size_t)o * depth;
+        TML_SIMD_NAME(packed_units)(ga, ga + (size_t)4 * depth, 1, input, rows, depth, bias != NULL ? bias + o : NULL,
+                                    &out, output + o, units);
+    }
+    if (o + TML_SIMD_PACKED_ROWS <= units) {
+        tml_simd_out out;
+        TML_SIMD_NAME(out_prepare)(&out, quant, per_channel, o, 4, p->output_offset, p->activation_min, p->activation_max);
+        TML_SIMD_NAME(packed_units)(filter + (size_t)o * depth, NULL, 0, input, rows, depth, bias != NULL ? bias + o : NULL,
+                                    &out, output + o, units);
+        o += TML_SIMD_PACKED_ROWS;
+    }
+    /* The last units % 4 rows, stored plainly. */
+    for (; o < units; o++) {
+        const int8_t *w = filter + (size_t)o * depth;
+        const int32_t q = per_channel ? o : 0;
+        for (int32_t b = 0; b < rows; b++) {
+            const int8_t *x = input + (size_t)b * depth;
+            int32_t acc = bias != NULL ? bias[o] : 0;
+            for (int32_t k = 0; k < depth; k++) {
+                acc += w[k] * x[k];
+            }
+            acc = tml_mul_by_quantized_multiplier(acc, quant->multiplier[q], quant->shift[q]) + p->output_offset;
+            output[(size_t)b * units + o] = (int8_t)tml_clamp_i32(acc, p->activation_min, p->activation_max);
+        }
+    }
+    return 1;
+}
+
+/* ---- depthwise ------------------------------------------------------------------------------------------------ */
+
+#define TML_SIMD_DW_MAX_KH 16     /* filter rows the SIMD path takes */
+#define TML_SIMD_DW_RING 16384    /* bytes of saved input rows, in place */
+
+/* One output row of eight channels: rows[ky] is input row (origin + ky * dilation_h) of those channels, pixel_step
+ * bytes between pixels, or NULL outside the input (a skipped tap, as TFLM's). */
+TML_V void TML_SIMD_NAME(dw_row)(const tml_depthwise_conv_params *p, const int8_t *const *rows, int32_t pixel_step,
+                                 int32_t in_w, const int8_t *filter, int32_t k_h, int32_t k_w, int32_t channels,
+                                 tml_v bias, const tml_simd_out *o, int32_t out_w, int8_t *out)
+{
+    const tml_v offset = tml_v_set1(p->input_offset);
+    for (int32_t ox = 0; ox < out_w; ox++) {
+        int32_t kx_start, kx_end;
+        const int32_t x0 = tml_window_taps(ox, p->stride_w, p->pad_w, p->dilation_w, in_w, k_w, &kx_start, &kx_end);
+        tml_v acc = bias;
+        for (int32_t ky = 0; ky < k_h; ky++) {
+            if (rows[ky] == NULL) {
+                continue;
+            }
+            const int8_t *w = filter + (size_t)ky * k_w * channels;
+            for (int32_t kx = kx_start; kx < kx_end; kx++) {
+                const tml_v x = tml_v_s8x8(rows[ky] + (size_t)(x0 + kx * p->dilation_w) * pixel_step);
+                acc = tml_v_add(acc, tml_v_mul(tml_v_add(x, offset), tml_v_s8x8(w + (size_t)kx * channels)));
+            }
+        }
+        tml_v_store_s8(out + (size_t)ox * channels, TML_SIMD_NAME(out_apply)(o, acc));
+    }
+}
+
+int TML_SIMD_NAME(tml_host_depthwise)(TML_HOST_DEPTHWISE_ARGS)
+{
+    *done = 0;
+    const int32_t channels = in_dims->c, k_h = f_dims->h, k_w = f_dims->w;
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, out_h = out_dims->h, out_w = out_dims->w;
+    const int inplace = (const void *)input == (const void *)output;
+    /* In place, the input rows an output row reads are saved first (see below): this many slots suffice. */
+    const int32_t slots = (k_h - 1) * params->dilation_h + 1 + params->pad_h;
+    const int32_t blocks = channels / TML_SIMD_LANES;
+    if (params->depth_multiplier != 1 || blocks == 0 || k_h > TML_SIMD_DW_MAX_KH ||
+        (inplace && (int64_t)slots * in_w * TML_SIMD_LANES > TML_SIMD_DW_RING) ||
+        !TML_SIMD_NAME(quant_ok)(quant->multiplier, quant->shift, blocks * TML_SIMD_LANES)) {
+        return 0;
+    }
+    int8_t ring[TML_SIMD_DW_RING];
+    for (int32_t c0 = 0; c0 < blocks * TML_SIMD_LANES; c0 += TML_SIMD_LANES) {
+        tml_simd_out o;
+        TML_SIMD_NAME(out_prepare)(&o, quant, 1, c0, TML_SIMD_LANES, params->output_offset, params->activation_min,
+                                   params->activation_max);
+        const tml_v bias8 = bias != NULL ? tml_v_load(bias + c0) : tml_v_set1(0);
+        for (int32_t b = 0; b < in_dims->n; b++) {
+            const int8_t *image = input + (size_t)b * in_h * in_w * channels + c0;
+            int8_t *out_image = output + (size_t)b * out_h * out_w * channels + c0;
+            /*
+             * In place, output row oy overwrites input pixels [oy * out_w, (oy + 1) * out_w) of this image (out_w <=
+             * in_w), which lie in rows <= oy: rows up to max(oy, the last row it reads) are saved into the ring first,
+             * eight channels a pixel, and read from there. Later rows and other channels are not touched yet.
+             */
+            int32_t saved = 0;
+            for (int32_t oy = 0; oy < out_h; oy++) {
+                const int32_t y0 = oy * params->stride_h - params->pad_h;
+                const int8_t *rows[TML_SIMD_DW_MAX_KH];
+                if (inplace) {
+                    int32_t last = y0 + (k_h - 1) * params->dilation_h;
+                    last = last > oy ? last : oy;
+                    last = last < in_h - 1 ? last : in_h - 1;
+                    for (; saved <= last; saved++) {
+                        int8_t *slot = ring + (size_t)(saved % slots) * in_w * TML_SIMD_LANES;
+                        const int8_t *from = image + (size_t)saved * in_w * channels;
+                        for (int32_t x = 0; x < in_w; x++) {
+                            memcpy(slot + (size_t)x * TML_SIMD_LANES, from + (size_t)x * channels, TML_SIMD_LANES);
+                        }
+                    }
+                }
+                for (int32_t ky = 0; ky < k_h; ky++) {
+                    const int32_t iy = y0 + ky * params->dilation_h;
+                    rows[ky] = iy < 0 || iy >= in_h ? NULL
+                               : inplace        ? ring + (size_t)(iy % slots) * in_w * TML_SIMD_LANES
+                                                : image + (size_t)iy * in_w * channels;
+                }
+                TML_SIMD_NAME(dw_row)(params, rows, inplace ? TML_SIMD_LANES : channels, in_w, filter + c0, k_h, k_w,
+                                      channels, bias8, &o, out_w, out_image + (size_t)oy * out_w * channels);
+            }
+        }
+    }
+    *done = blocks * TML_SIMD_LANES;
+    return 1;
+}
+
+#endif
