@@ -15,6 +15,7 @@
  */
 #include "common.h"
 #include "tml_arch.h"
+#include "host/host_path.h"
 
 static int quant_smaller_than_one(const tml_quant *q)
 {
@@ -62,7 +63,11 @@ TML_INLINE void add_sub_row(const tml_add_params *p, const int8_t *x1, int32_t s
         y[i] = (int8_t)tml_clamp_i32(out, act_min, act_max);
     }
 #else
-    for (int32_t i = 0; i < n; i++) {
+    int32_t i = 0;
+#if TML_USE_HOST_SIMD
+    i = tml_host_add_s8(p, x1, sa, x2, sb, y, n, subtract);
+#endif
+    for (; i < n; i++) {
         const int32_t s1 = add_scale_input(x1[(ptrdiff_t)i * sa], p->input1_offset, p->left_shift, &p->input1_quant);
         const int32_t s2 = add_scale_input(x2[(ptrdiff_t)i * sb], p->input2_offset, p->left_shift, &p->input2_quant);
         y[i] = add_finish(p, subtract ? s1 - s2 : s1 + s2);

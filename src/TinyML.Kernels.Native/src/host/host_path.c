@@ -78,6 +78,11 @@ int tml_host_packed_rows(TML_HOST_PACKED_ROWS_ARGS)
     TML_HOST_CALL(tml_host_packed_rows, p, quant, rows, depth, units, input, filter, bias, output)
 }
 
+int32_t tml_host_add_s8(TML_HOST_ADD_ARGS)
+{
+    TML_HOST_CALL(tml_host_add_s8, p, x1, sa, x2, sb, y, n, subtract)
+}
+
 int tml_host_depthwise(TML_HOST_DEPTHWISE_ARGS)
 {
     *done = 0;

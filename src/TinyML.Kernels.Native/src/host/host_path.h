@@ -30,10 +30,18 @@ int tml_host_packed_rows(TML_HOST_PACKED_ROWS_ARGS);
         const tml_dims *out_dims, int8_t *output, int32_t *done
 int tml_host_depthwise(TML_HOST_DEPTHWISE_ARGS);
 
+/* int8 ADD (subtract 0) or SUB (1) of one row of n elements, inputs at strides sa and sb; returns the elements
+ * done from the start (the caller computes the rest): strides 0 and 1 only, eight at a time. */
+#define TML_HOST_ADD_ARGS                                                                                          \
+    const tml_add_params *p, const int8_t *x1, int32_t sa, const int8_t *x2, int32_t sb, int8_t *y, int32_t n,    \
+        int subtract
+int32_t tml_host_add_s8(TML_HOST_ADD_ARGS);
+
 /* The per-path entry points (host/x86_avx2.c, host/x86_sse41.c, host/arm64_neon.c). */
 #define TML_HOST_DECLARE(suffix)                                                                                   \
     int tml_host_packed_rows_##suffix(TML_HOST_PACKED_ROWS_ARGS);                                                  \
-    int tml_host_depthwise_##suffix(TML_HOST_DEPTHWISE_ARGS);
+    int tml_host_depthwise_##suffix(TML_HOST_DEPTHWISE_ARGS);                                                      \
+    int32_t tml_host_add_s8_##suffix(TML_HOST_ADD_ARGS);
 #if TML_ARCH_X86_64
 TML_HOST_DECLARE(avx2)
 TML_HOST_DECLARE(sse41)

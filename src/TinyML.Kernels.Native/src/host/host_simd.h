@@ -39,6 +39,7 @@ TML_V tml_v tml_v_s8x4_repeat(const int8_t *p)
 /* int32 lane i = int16 lanes 2i and 2i+1 of a times those of b, summed. */
 TML_V tml_v tml_v_madd16(tml_v a, tml_v b) { return _mm256_madd_epi16(a, b); }
 TML_V tml_v tml_v_add(tml_v a, tml_v b) { return _mm256_add_epi32(a, b); }
+TML_V tml_v tml_v_sub(tml_v a, tml_v b) { return _mm256_sub_epi32(a, b); }
 TML_V tml_v tml_v_mul(tml_v a, tml_v b) { return _mm256_mullo_epi32(a, b); }
 TML_V tml_v tml_v_min(tml_v a, tml_v b) { return _mm256_min_epi32(a, b); }
 TML_V tml_v tml_v_max(tml_v a, tml_v b) { return _mm256_max_epi32(a, b); }
@@ -121,6 +122,7 @@ TML_V tml_v tml_v_s8x4_repeat(const int8_t *p)
 }
 TML_V tml_v tml_v_madd16(tml_v a, tml_v b) { return tml_v_pair(_mm_madd_epi16(a.lo, b.lo), _mm_madd_epi16(a.hi, b.hi)); }
 TML_V tml_v tml_v_add(tml_v a, tml_v b) { return tml_v_pair(_mm_add_epi32(a.lo, b.lo), _mm_add_epi32(a.hi, b.hi)); }
+TML_V tml_v tml_v_sub(tml_v a, tml_v b) { return tml_v_pair(_mm_sub_epi32(a.lo, b.lo), _mm_sub_epi32(a.hi, b.hi)); }
 TML_V tml_v tml_v_mul(tml_v a, tml_v b) { return tml_v_pair(_mm_mullo_epi32(a.lo, b.lo), _mm_mullo_epi32(a.hi, b.hi)); }
 TML_V tml_v tml_v_min(tml_v a, tml_v b) { return tml_v_pair(_mm_min_epi32(a.lo, b.lo), _mm_min_epi32(a.hi, b.hi)); }
 TML_V tml_v tml_v_max(tml_v a, tml_v b) { return tml_v_pair(_mm_max_epi32(a.lo, b.lo), _mm_max_epi32(a.hi, b.hi)); }
@@ -179,6 +181,7 @@ TML_V int32x4_t tml_v_madd16_half(int32x4_t a, int32x4_t b)
 }
 TML_V tml_v tml_v_madd16(tml_v a, tml_v b) { return tml_v_pair(tml_v_madd16_half(a.lo, b.lo), tml_v_madd16_half(a.hi, b.hi)); }
 TML_V tml_v tml_v_add(tml_v a, tml_v b) { return tml_v_pair(vaddq_s32(a.lo, b.lo), vaddq_s32(a.hi, b.hi)); }
+TML_V tml_v tml_v_sub(tml_v a, tml_v b) { return tml_v_pair(vsubq_s32(a.lo, b.lo), vsubq_s32(a.hi, b.hi)); }
 TML_V tml_v tml_v_mul(tml_v a, tml_v b) { return tml_v_pair(vmulq_s32(a.lo, b.lo), vmulq_s32(a.hi, b.hi)); }
 TML_V tml_v tml_v_min(tml_v a, tml_v b) { return tml_v_pair(vminq_s32(a.lo, b.lo), vminq_s32(a.hi, b.hi)); }
 TML_V tml_v tml_v_max(tml_v a, tml_v b) { return tml_v_pair(vmaxq_s32(a.lo, b.lo), vmaxq_s32(a.hi, b.hi)); }

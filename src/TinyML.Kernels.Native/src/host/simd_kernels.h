@@ -15,11 +15,46 @@
 #define TML_SIMD_LANES 8
 #define TML_SIMD_PACKED_ROWS 4 /* rows per packed group (TML_PACKED_ROWS in fully_connected_packed.c) */
 
-/* The output stage of eight channels: requantization, offset, clamp. Lanes past the channels in use get a
- * multiplier of 0 (their results are not stored). */
+/* Eight requantizations, TFLM's MultiplyByQuantizedMultiplier with a left shift before the high multiply and a
+ * rounding right shift after it; lanes not in use get a multiplier of 0 (their results are not stored). */
 typedef struct {
-    tml_v multiplier, left, right, offset, min, max;
-    int32_t m[TML_SIMD_LANES], shift[TML_SIMD_LANES];
+    tml_v multiplier, left, right;
+    int32_t m[TML_SIMD_LANES], l[TML_SIMD_LANES], r[TML_SIMD_LANES];
+} tml_simd_requant;
+
+TML_V void TML_SIMD_NAME(requant_lane)(tml_simd_requant *q, int32_t j, int32_t multiplier, int32_t left, int32_t right)
+{
+    q->m[j] = multiplier;
+    q->l[j] = left;
+    q->r[j] = right;
+}
+
+TML_V void TML_SIMD_NAME(requant_load)(tml_simd_requant *q)
+{
+    q->multiplier = tml_v_load(q->m);
+    q->left = tml_v_load(q->l);
+    q->right = tml_v_load(q->r);
+}
+
+TML_V tml_v TML_SIMD_NAME(requant)(const tml_simd_requant *q, tml_v x)
+{
+#if TML_V_HAS_REQUANT
+    return tml_v_requant(x, q->multiplier, q->left, q->right);
+#else
+    int32_t lanes[TML_SIMD_LANES];
+    tml_v_store(lanes, x);
+    for (int32_t j = 0; j < TML_SIMD_LANES; j++) {
+        lanes[j] = tml_rounding_divide_by_pot(tml_sat_rounding_doubling_high_mul(tml_shl_wrap(lanes[j], q->l[j]), q->m[j]),
+                                              q->r[j]);
+    }
+    return tml_v_load(lanes);
+#endif
+}
+
+/* The output stage of eight channels: requantization, offset, clamp. */
+typedef struct {
+    tml_simd_requant q;
+    tml_v offset, min, max;
 } tml_simd_out;
 
 /* 1 when every multiplier and shift suits tml_v_requant (and TFLM's arithmetic): no INT32_MIN multiplier (the one
@@ -38,17 +73,13 @@ static int TML_SIMD_NAME(quant_ok)(const int32_t *multiplier, const int32_t *shi
 TML_V void TML_SIMD_NAME(out_prepare)(tml_simd_out *o, const tml_per_channel_quant *quant, int per_channel,
                                       int32_t first, int32_t count, int32_t offset, int32_t min, int32_t max)
 {
-    int32_t left[TML_SIMD_LANES], right[TML_SIMD_LANES];
     for (int32_t j = 0; j < TML_SIMD_LANES; j++) {
         const int32_t q = per_channel ? first + j : 0;
-        o->m[j] = j < count ? quant->multiplier[q] : 0;
-        o->shift[j] = j < count ? quant->shift[q] : 0;
-        left[j] = o->shift[j] > 0 ? o->shift[j] : 0;
-        right[j] = o->shift[j] > 0 ? 0 : -o->shift[j];
+        const int32_t shift = j < count ? quant->shift[q] : 0;
+        TML_SIMD_NAME(requant_lane)(&o->q, j, j < count ? quant->multiplier[q] : 0, shift > 0 ? shift : 0,
+                                    shift > 0 ? 0 : -shift);
     }
-    o->multiplier = tml_v_load(o->m);
-    o->left = tml_v_load(left);
-    o->right = tml_v_load(right);
+    TML_SIMD_NAME(requant_load)(&o->q);
     o->offset = tml_v_set1(offset);
     o->min = tml_v_set1(min);
     o->max = tml_v_set1(max);
@@ -56,16 +87,7 @@ TML_V void TML_SIMD_NAME(out_prepare)(tml_simd_out *o, const tml_per_channel_qua
 
 TML_V tml_v TML_SIMD_NAME(out_apply)(const tml_simd_out *o, tml_v acc)
 {
-#if TML_V_HAS_REQUANT
-    acc = tml_v_requant(acc, o->multiplier, o->left, o->right);
-#else
-    int32_t lanes[TML_SIMD_LANES];
-    tml_v_store(lanes, acc);
-    for (int32_t j = 0; j < TML_SIMD_LANES; j++) {
-        lanes[j] = tml_mul_by_quantized_multiplier(lanes[j], o->m[j], o->shift[j]);
-    }
-    acc = tml_v_load(lanes);
-#endif
+    acc = TML_SIMD_NAME(requant)(&o->q, acc);
     return tml_v_min(tml_v_max(tml_v_add(acc, o->offset), o->min), o->max);
 }
 
@@ -276,6 +298,45 @@ int TML_SIMD_NAME(tml_host_depthwise)(TML_HOST_DEPTHWISE_ARGS)
     }
     *done = blocks * TML_SIMD_LANES;
     return 1;
+}
+
+/* ---- ADD and SUB ----------------------------------------------------------------------------------------------- */
+
+/* One requantization in every lane. */
+TML_V void TML_SIMD_NAME(requant_uniform)(tml_simd_requant *q, int32_t multiplier, int32_t left, int32_t right)
+{
+    for (int32_t j = 0; j < TML_SIMD_LANES; j++) {
+        TML_SIMD_NAME(requant_lane)(q, j, multiplier, left, right);
+    }
+    TML_SIMD_NAME(requant_load)(q);
+}
+
+/* Eight int8 from x at stride 0 (one value repeated) or 1. */
+TML_V tml_v TML_SIMD_NAME(s8x8_strided)(const int8_t *x, int32_t stride)
+{
+    return stride == 0 ? tml_v_set1(*x) : tml_v_s8x8(x);
+}
+
+int32_t TML_SIMD_NAME(tml_host_add_s8)(TML_HOST_ADD_ARGS)
+{
+    if ((sa != 0 && sa != 1) || (sb != 0 && sb != 1)) {
+        return 0;
+    }
+    tml_simd_requant q1, q2, qo;
+    TML_SIMD_NAME(requant_uniform)(&q1, p->input1_quant.multiplier, p->left_shift, -p->input1_quant.shift);
+    TML_SIMD_NAME(requant_uniform)(&q2, p->input2_quant.multiplier, p->left_shift, -p->input2_quant.shift);
+    TML_SIMD_NAME(requant_uniform)(&qo, p->output_quant.multiplier, 0, -p->output_quant.shift);
+    const tml_v offset1 = tml_v_set1(p->input1_offset), offset2 = tml_v_set1(p->input2_offset);
+    const tml_v offset = tml_v_set1(p->output_offset);
+    const tml_v min = tml_v_set1(p->activation_min), max = tml_v_set1(p->activation_max);
+    int32_t i = 0;
+    for (; i + TML_SIMD_LANES <= n; i += TML_SIMD_LANES) {
+        const tml_v a = TML_SIMD_NAME(requant)(&q1, tml_v_add(TML_SIMD_NAME(s8x8_strided)(x1 + i * sa, sa), offset1));
+        const tml_v b = TML_SIMD_NAME(requant)(&q2, tml_v_add(TML_SIMD_NAME(s8x8_strided)(x2 + i * sb, sb), offset2));
+        const tml_v sum = TML_SIMD_NAME(requant)(&qo, subtract ? tml_v_sub(a, b) : tml_v_add(a, b));
+        tml_v_store_s8(y + i, tml_v_min(tml_v_max(tml_v_add(sum, offset), min), max));
+    }
+    return i;
 }
 
 #endif
