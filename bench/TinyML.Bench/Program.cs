@@ -76,7 +76,7 @@ double Batch(Action run, int perBatch)
 }
 double Median(List<double> samples) => samples.OrderBy(x => x).ElementAt(samples.Count / 2);
 
-Console.WriteLine($"Host latency, one thread (our kernels: portable C; TFLite 2.9's C library, its optimized kernels):");
+Console.WriteLine($"Host latency, one thread (our kernels: {NativeKernels.HostPath} path; TFLite 2.9's C library, its optimized kernels):");
 Console.WriteLine();
 Console.WriteLine("| model | MACs | ours µs | TFLite µs | ours / TFLite | our MMAC/s | TFLite MMAC/s | outputs, ours vs TFLite |");
 Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---|");

@@ -20,14 +20,14 @@ public static unsafe class KernelSignatures
     /// <summary>Every kernel a plan can call: the header's functions that return tml_status and take pointers and int32s.</summary>
     public static IEnumerable<string> Kernels => KernelAbi.Prototypes.Where(p => p.IsKernel).Select(p => p.Name);
 
-    /// <summary>Whether <see cref="Invoke"/> has a function pointer type for this shape.</summary>
+    /// <summary>Whether <see cref="InvokerOf"/> has a function pointer type for this shape.</summary>
     public static bool CanInvoke(string shape) => Invokers.ContainsKey(shape);
 
-    /// <summary>Calls a kernel through a function pointer of the given shape.</summary>
-    internal static int Invoke(IntPtr f, string shape, nint[] a) =>
-        Invokers.TryGetValue(shape, out var invoke) ? invoke(f, a) : throw new InvalidOperationException($"no call shape {shape}");
+    /// <summary>What calls a kernel of the given shape through a function pointer (looked up once per call site, not per run).</summary>
+    internal static Invoker InvokerOf(string shape) =>
+        Invokers.TryGetValue(shape, out var invoke) ? invoke : throw new InvalidOperationException($"no call shape {shape}");
 
-    private delegate int Invoker(IntPtr f, nint[] a);
+    internal delegate int Invoker(IntPtr f, nint[] a);
 
     // One function pointer type a shape: adding a kernel of a new shape means adding its line here.
     private static readonly Dictionary<string, Invoker> Invokers = new()

@@ -31,6 +31,12 @@ public static partial class NativeKernels
     [LibraryImport(LibraryName)]
     private static partial int tml_abi_version();
 
+    [LibraryImport(LibraryName)]
+    private static partial int tml_host_path();
+
+    [LibraryImport(LibraryName)]
+    private static partial int tml_host_path_set(int path);
+
     /// <summary>The paths tried, in order.</summary>
     public static IReadOnlyList<string> Candidates()
     {
@@ -102,9 +108,41 @@ public static partial class NativeKernels
         return tml_abi_version();
     }
 
+    /// <summary>The SIMD path the host kernels take: the best the CPU has (AVX2, else SSE4.1 on x86-64; NEON on
+    /// arm64), chosen at first use. Every path computes the same bytes.</summary>
+    public static HostKernelPath HostPath
+    {
+        get
+        {
+            EnsureLoaded();
+            return (HostKernelPath)tml_host_path();
+        }
+    }
+
+    /// <summary>Makes the kernels take <paramref name="path"/> from the next call on; false (nothing changed) when the
+    /// CPU does not have it. For tests and benchmarks that compare the paths; not while a model runs on another thread.</summary>
+    public static bool TrySetHostPath(HostKernelPath path)
+    {
+        EnsureLoaded();
+        return tml_host_path_set((int)path) == (int)path;
+    }
+
     /// <summary>The address of an exported kernel, or throws TML0102 when the library lacks it.</summary>
     public static IntPtr Export(string name) =>
         NativeLibrary.TryGetExport(Handle.Value, name, out IntPtr address)
             ? address
             : throw new TinyMLException(TinyML.DiagnosticIds.KernelFailed, $"the native library has no kernel {name}");
+}
+
+/// <summary>The SIMD paths of the host kernels (TML_HOST_PATH_* in tml_kernels.h).</summary>
+public enum HostKernelPath
+{
+    /// <summary>Portable C, on every platform.</summary>
+    Portable = 0,
+    /// <summary>x86-64 with SSE4.1.</summary>
+    Sse41 = 1,
+    /// <summary>x86-64 with AVX2.</summary>
+    Avx2 = 2,
+    /// <summary>arm64 with NEON.</summary>
+    Neon = 3,
 }

@@ -21,8 +21,7 @@ public sealed unsafe class PlanExecutor : IDisposable
     private readonly byte* _state;
     private readonly byte* _parameters;
     private readonly nint[] _constants;
-    private readonly (IntPtr Function, string Shape, nint[] Args, KernelCall Call)[] _calls;
-    private readonly (IntPtr Function, string Shape, nint[] Args, KernelCall Call)[] _trainStep, _trainApply;
+    private readonly PreparedCall[] _calls, _trainStep, _trainApply;
     private double _learningRate;
     private bool _disposed;
 
@@ -46,8 +45,8 @@ public sealed unsafe class PlanExecutor : IDisposable
             LearningRate = training.LearningRate;
         }
         _calls = plan.Calls.Select(Prepare).ToArray();
-        _trainStep = plan.Training?.Step.Select(Prepare).ToArray() ?? Array.Empty<(IntPtr, string, nint[], KernelCall)>();
-        _trainApply = plan.Training?.Apply.Select(Prepare).ToArray() ?? Array.Empty<(IntPtr, string, nint[], KernelCall)>();
+        _trainStep = plan.Training?.Step.Select(Prepare).ToArray() ?? Array.Empty<PreparedCall>();
+        _trainApply = plan.Training?.Apply.Select(Prepare).ToArray() ?? Array.Empty<PreparedCall>();
     }
 
     /// <summary>Loads a plan container embedded as a manifest resource (how generated model classes start).</summary>
@@ -124,7 +123,7 @@ public sealed unsafe class PlanExecutor : IDisposable
     }
 
     /// <summary>Checks a call against its prototype in tml_kernels.h (kinds, struct types, field names, order and types), then packs it.</summary>
-    private (IntPtr, string, nint[], KernelCall) Prepare(KernelCall call)
+    private PreparedCall Prepare(KernelCall call)
     {
         var problems = KernelAbi.Check(call);
         if (problems.Count > 0) throw Mismatch(call, "the plan does not match tml_kernels.h: " + string.Join("; ", problems));
@@ -138,7 +137,7 @@ public sealed unsafe class PlanExecutor : IDisposable
             ArgKind.Struct => Pack(KernelAbi.Struct(prototype.Parameters[i].StructType!)!, a.Fields, call),
             _ => PackPointers(a.Pointers, call),
         }).ToArray();
-        return (NativeKernels.Export(call.Kernel), shape, args, call);
+        return new PreparedCall(NativeKernels.Export(call.Kernel), KernelSignatures.InvokerOf(shape), args, call);
     }
 
     /// <summary>The bytes of graph input <paramref name="index"/> in the arena.</summary>
@@ -160,12 +159,15 @@ public sealed unsafe class PlanExecutor : IDisposable
         Invoke(_calls);
     }
 
-    private static void Invoke((IntPtr Function, string Shape, nint[] Args, KernelCall Call)[] calls)
+    /// <summary>A kernel call ready to run: its address, its caller of the right shape, its packed arguments.</summary>
+    private sealed record PreparedCall(IntPtr Function, KernelSignatures.Invoker Invoke, nint[] Args, KernelCall Call);
+
+    private static void Invoke(PreparedCall[] calls)
     {
-        foreach (var (function, shape, args, call) in calls)
+        foreach (var call in calls)
         {
-            int status = KernelSignatures.Invoke(function, shape, args);
-            if (status != 0) throw Mismatch(call, $"returned status {status}");
+            int status = call.Invoke(call.Function, call.Args);
+            if (status != 0) throw Mismatch(call.Call, $"returned status {status}");
         }
     }
 

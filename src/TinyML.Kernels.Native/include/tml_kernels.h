@@ -19,8 +19,8 @@ extern "C" {
 
 /* Bumped whenever a signature or a parameter struct changes; the host checks it at first use. The .NET side's
  * description of this header (KernelAbi) is generated from it, see docs/kernels.md. 2: per-core buffer sizes.
- * 3: training kernels. */
-#define TML_ABI_VERSION 3
+ * 3: training kernels. 4: host SIMD path selection (tml_host_path, tml_host_path_set). */
+#define TML_ABI_VERSION 4
 
 #if defined(_WIN32)
 #define TML_API __declspec(dllexport)

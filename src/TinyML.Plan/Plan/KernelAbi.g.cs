@@ -8,7 +8,7 @@ namespace TinyML.Compiler.Plan;
 public static partial class KernelAbi
 {
     /// <summary>TML_ABI_VERSION of tml_kernels.h.</summary>
-    public const int Version = 3;
+    public const int Version = 4;
 
     /// <summary>TML_MAX_DIMS of tml_kernels.h: the length of the N-D kernels' dimension arrays.</summary>
     public const int MaxDims = 6;
@@ -476,6 +476,13 @@ public static partial class KernelAbi
     {
         new("tml_abi_version", "int32_t", new AbiParameter[]
         {
+        }),
+        new("tml_host_path", "int32_t", new AbiParameter[]
+        {
+        }),
+        new("tml_host_path_set", "int32_t", new AbiParameter[]
+        {
+            new("path", ParamKind.Int32, "int32_t"),
         }),
         new("tml_conv_s8_get_buffer_size", "int32_t", new AbiParameter[]
         {
