@@ -127,7 +127,11 @@ static void mul_row(const void *params, const void *a, int32_t sa, const void *b
     const int8_t *x1 = (const int8_t *)a;
     const int8_t *x2 = (const int8_t *)b;
     int8_t *y = (int8_t *)out;
-    for (int32_t i = 0; i < n; i++) {
+    int32_t i = 0;
+#if TML_USE_HOST_SIMD
+    i = tml_host_mul_s8((const tml_mul_params *)params, x1, sa, x2, sb, y, n);
+#endif
+    for (; i < n; i++) {
         y[i] = (int8_t)mul_element((const tml_mul_params *)params, x1[(ptrdiff_t)i * sa], x2[(ptrdiff_t)i * sb]);
     }
 }

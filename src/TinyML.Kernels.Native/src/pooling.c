@@ -8,6 +8,7 @@
  * point arithmetic: TFLM requires identical input and output quantization.
  */
 #include "common.h"
+#include "host/host_path.h"
 
 static int pool_args_valid(const tml_pool_params *p, const tml_dims *in, const void *input, const tml_dims *out,
                            const void *output)
@@ -47,6 +48,12 @@ TML_INLINE tml_status pool_quantized(const tml_pool_params *params, const tml_di
         (is_16 && (params->activation_min < INT16_MIN || params->activation_max > INT16_MAX))) {
         return TML_ERROR_ARGUMENT;
     }
+#if TML_USE_HOST_SIMD
+    tml_status status;
+    if (!is_16 && tml_host_pool_s8(params, input_dims, (const int8_t *)input, output_dims, (int8_t *)output, is_max, &status)) {
+        return status;
+    }
+#endif
     const int32_t in_h = input_dims->h;
     const int32_t in_w = input_dims->w;
     const int32_t ch = input_dims->c;

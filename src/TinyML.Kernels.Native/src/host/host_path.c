@@ -83,6 +83,16 @@ int32_t tml_host_add_s8(TML_HOST_ADD_ARGS)
     TML_HOST_CALL(tml_host_add_s8, p, x1, sa, x2, sb, y, n, subtract)
 }
 
+int32_t tml_host_mul_s8(TML_HOST_MUL_ARGS)
+{
+    TML_HOST_CALL(tml_host_mul_s8, p, x1, sa, x2, sb, y, n)
+}
+
+int tml_host_pool_s8(TML_HOST_POOL_ARGS)
+{
+    TML_HOST_CALL(tml_host_pool_s8, p, in_dims, input, out_dims, output, is_max, status)
+}
+
 int tml_host_depthwise(TML_HOST_DEPTHWISE_ARGS)
 {
     *done = 0;

@@ -37,11 +37,25 @@ int tml_host_depthwise(TML_HOST_DEPTHWISE_ARGS);
         int subtract
 int32_t tml_host_add_s8(TML_HOST_ADD_ARGS);
 
+/* int8 MUL of one row, as tml_host_add_s8. */
+#define TML_HOST_MUL_ARGS                                                                                          \
+    const tml_mul_params *p, const int8_t *x1, int32_t sa, const int8_t *x2, int32_t sb, int8_t *y, int32_t n
+int32_t tml_host_mul_s8(TML_HOST_MUL_ARGS);
+
+/* int8 AVERAGE_POOL_2D (is_max 0) or MAX_POOL_2D (1), the whole kernel, arguments validated; *status is what the
+ * kernel returns (an average over a window without a valid tap fails at that pixel, as the portable kernel). */
+#define TML_HOST_POOL_ARGS                                                                                         \
+    const tml_pool_params *p, const tml_dims *in_dims, const int8_t *input, const tml_dims *out_dims,             \
+        int8_t *output, int is_max, tml_status *status
+int tml_host_pool_s8(TML_HOST_POOL_ARGS);
+
 /* The per-path entry points (host/x86_avx2.c, host/x86_sse41.c, host/arm64_neon.c). */
 #define TML_HOST_DECLARE(suffix)                                                                                   \
     int tml_host_packed_rows_##suffix(TML_HOST_PACKED_ROWS_ARGS);                                                  \
     int tml_host_depthwise_##suffix(TML_HOST_DEPTHWISE_ARGS);                                                      \
-    int32_t tml_host_add_s8_##suffix(TML_HOST_ADD_ARGS);
+    int32_t tml_host_add_s8_##suffix(TML_HOST_ADD_ARGS);                                                           \
+    int32_t tml_host_mul_s8_##suffix(TML_HOST_MUL_ARGS);                                                           \
+    int tml_host_pool_s8_##suffix(TML_HOST_POOL_ARGS);
 #if TML_ARCH_X86_64
 TML_HOST_DECLARE(avx2)
 TML_HOST_DECLARE(sse41)

@@ -339,4 +339,88 @@ int32_t TML_SIMD_NAME(tml_host_add_s8)(TML_HOST_ADD_ARGS)
     return i;
 }
 
+int32_t TML_SIMD_NAME(tml_host_mul_s8)(TML_HOST_MUL_ARGS)
+{
+    if ((sa != 0 && sa != 1) || (sb != 0 && sb != 1) || p->output_quant.multiplier == INT32_MIN) {
+        return 0;
+    }
+    const int32_t shift = p->output_quant.shift;
+    tml_simd_requant q;
+    TML_SIMD_NAME(requant_uniform)(&q, p->output_quant.multiplier, shift > 0 ? shift : 0, shift > 0 ? 0 : -shift);
+    const tml_v offset1 = tml_v_set1(p->input1_offset), offset2 = tml_v_set1(p->input2_offset);
+    const tml_v offset = tml_v_set1(p->output_offset);
+    const tml_v min = tml_v_set1(p->activation_min), max = tml_v_set1(p->activation_max);
+    int32_t i = 0;
+    for (; i + TML_SIMD_LANES <= n; i += TML_SIMD_LANES) {
+        const tml_v a = tml_v_add(TML_SIMD_NAME(s8x8_strided)(x1 + i * sa, sa), offset1);
+        const tml_v b = tml_v_add(TML_SIMD_NAME(s8x8_strided)(x2 + i * sb, sb), offset2);
+        const tml_v product = TML_SIMD_NAME(requant)(&q, tml_v_mul(a, b));
+        tml_v_store_s8(y + i, tml_v_min(tml_v_max(tml_v_add(product, offset), min), max));
+    }
+    return i;
+}
+
+/* ---- pooling ------------------------------------------------------------------------------------------------- */
+
+int TML_SIMD_NAME(tml_host_pool_s8)(TML_HOST_POOL_ARGS)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, channels = in_dims->c;
+    const int32_t blocks = channels / TML_SIMD_LANES;
+    const tml_v min = tml_v_set1(p->activation_min), max = tml_v_set1(p->activation_max);
+    int8_t *out = output;
+    for (int32_t b = 0; b < in_dims->n; b++) {
+        const int8_t *image = input + (size_t)b * in_h * in_w * channels;
+        for (int32_t oy = 0; oy < out_dims->h; oy++) {
+            int32_t fy_start, fy_end;
+            const int32_t y0 = tml_window_taps(oy, p->stride_h, p->pad_h, 1, in_h, p->filter_h, &fy_start, &fy_end);
+            for (int32_t ox = 0; ox < out_dims->w; ox++, out += channels) {
+                int32_t fx_start, fx_end;
+                const int32_t x0 = tml_window_taps(ox, p->stride_w, p->pad_w, 1, in_w, p->filter_w, &fx_start, &fx_end);
+                const int32_t count = fy_end > fy_start && fx_end > fx_start ? (fy_end - fy_start) * (fx_end - fx_start) : 0;
+                if (!is_max && count == 0) {
+                    *status = TML_ERROR_ARGUMENT; /* as the portable kernel: the pixels before this one are written */
+                    return 1;
+                }
+                for (int32_t c = 0; c < channels; c += TML_SIMD_LANES) {
+                    const int32_t lanes = c < blocks * TML_SIMD_LANES ? TML_SIMD_LANES : channels - c;
+                    int32_t acc[TML_SIMD_LANES];
+                    if (lanes == TML_SIMD_LANES) {
+                        tml_v v = tml_v_set1(is_max ? INT8_MIN : 0);
+                        for (int32_t fy = fy_start; fy < fy_end; fy++) {
+                            const int8_t *row = image + ((size_t)(y0 + fy) * in_w + x0) * channels + c;
+                            for (int32_t fx = fx_start; fx < fx_end; fx++) {
+                                const tml_v x = tml_v_s8x8(row + (size_t)fx * channels);
+                                v = is_max ? tml_v_max(v, x) : tml_v_add(v, x);
+                            }
+                        }
+                        tml_v_store(acc, v);
+                    } else {
+                        for (int32_t j = 0; j < lanes; j++) {
+                            acc[j] = is_max ? INT8_MIN : 0;
+                            for (int32_t fy = fy_start; fy < fy_end; fy++) {
+                                for (int32_t fx = fx_start; fx < fx_end; fx++) {
+                                    const int32_t x = image[((size_t)(y0 + fy) * in_w + x0 + fx) * channels + c + j];
+                                    acc[j] = is_max ? (x > acc[j] ? x : acc[j]) : acc[j] + x;
+                                }
+                            }
+                        }
+                    }
+                    for (int32_t j = 0; j < lanes && !is_max; j++) {
+                        acc[j] = acc[j] > 0 ? (acc[j] + count / 2) / count : (acc[j] - count / 2) / count;
+                    }
+                    if (lanes == TML_SIMD_LANES) {
+                        tml_v_store_s8(out + c, tml_v_min(tml_v_max(tml_v_load(acc), min), max));
+                    } else {
+                        for (int32_t j = 0; j < lanes; j++) {
+                            out[c + j] = (int8_t)tml_clamp_i32(acc[j], p->activation_min, p->activation_max);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    *status = TML_OK;
+    return 1;
+}
+
 #endif
