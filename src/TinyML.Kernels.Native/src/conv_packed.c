@@ -13,6 +13,10 @@
 
 #include "common.h"
 #include "packed_matmul.h"
+#include "host/host_path.h"
+
+/* Bytes of im2col rows a host SIMD path gathers per matrix product (on the host's stack, not in the plan). */
+#define TML_CONV_PACKED_HOST_ROW_BYTES 16384
 
 /* Taps (kernel_h x kernel_w x channels) of one im2col row. */
 TML_INLINE int32_t conv_packed_taps(const tml_dims *f)
@@ -45,6 +49,17 @@ TML_INLINE void conv_packed_fill(int8_t *to, int8_t value, int32_t n)
     }
 }
 
+/* Copies a run of taps: word copies on a core (a library call costs more than these few bytes there), the C
+ * library's memcpy on a host. */
+TML_INLINE void conv_packed_copy(int8_t *to, const int8_t *from, int32_t n)
+{
+#if TML_USE_HOST_SIMD
+    memcpy(to, from, (size_t)n);
+#else
+    tml_copy_short(to, from, n);
+#endif
+}
+
 /* The im2col row of output pixel (n, oy, ox): taps in (ky, kx, c) order, padding as the input zero point. GCC would
  * turn the short fill and copy loops back into library calls, which cost more than these few bytes. */
 #if defined(__GNUC__) && !defined(__clang__)
@@ -73,7 +88,7 @@ static void conv_packed_im2col(const tml_conv_packed_params *p, const tml_dims *
         const int8_t *line = image + (size_t)iy * in_w * c;
         if (dilation_w == 1) {
             conv_packed_fill(row, pad, lo * c);
-            tml_copy_short(row + lo * c, line + (size_t)(x0 + lo) * c, (hi - lo) * c);
+            conv_packed_copy(row + lo * c, line + (size_t)(x0 + lo) * c, (hi - lo) * c);
             conv_packed_fill(row + hi * c, pad, (k_w - hi) * c);
             continue;
         }
@@ -82,7 +97,7 @@ static void conv_packed_im2col(const tml_conv_packed_params *p, const tml_dims *
             if (ix < 0 || ix >= in_w) {
                 conv_packed_fill(row + kx * c, pad, c);
             } else {
-                tml_copy_short(row + kx * c, line + (size_t)ix * c, c);
+                conv_packed_copy(row + kx * c, line + (size_t)ix * c, c);
             }
         }
     }
@@ -112,10 +127,21 @@ TML_API tml_status tml_conv_s8_packed(const tml_conv_packed_params *params, cons
     const int32_t units = output_dims->c;
     const tml_packed_path path = tml_packed_choose(&matmul, quant, units, filter);
     int8_t *rows = (int8_t *)scratch;
+    int32_t block = 2; /* pixels per matrix product: the planned scratch holds two rows */
+#if TML_USE_HOST_SIMD
+    /* A host SIMD path takes many rows per call (blocks of four pixels, its set-up paid once per call): they are
+     * gathered on the stack when they fit. */
+    int8_t host_rows[TML_CONV_PACKED_HOST_ROW_BYTES];
+    if (path == TML_PACKED_PORTABLE && tml_host_path() != TML_HOST_PATH_PORTABLE &&
+        taps * 4 <= TML_CONV_PACKED_HOST_ROW_BYTES) {
+        rows = host_rows;
+        block = TML_CONV_PACKED_HOST_ROW_BYTES / taps;
+    }
+#endif
     const int32_t per_image = output_dims->h * output_dims->w;
     const int32_t pixels = output_dims->n * per_image;
-    for (int32_t px = 0; px < pixels; px += 2) {
-        const int32_t count = px + 1 < pixels ? 2 : 1;
+    for (int32_t px = 0; px < pixels; px += block) {
+        const int32_t count = pixels - px < block ? pixels - px : block;
         for (int32_t i = 0; i < count; i++) {
             const int32_t q = px + i, n = q / per_image, r = q % per_image;
             conv_packed_im2col(params, input_dims, input, filter_dims, n, r / output_dims->w, r % output_dims->w,

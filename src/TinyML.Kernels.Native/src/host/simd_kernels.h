@@ -104,7 +104,7 @@ TML_V void TML_SIMD_NAME(store_s8)(int8_t *p, tml_v v, int32_t count)
 }
 
 /*
- * R activation rows (R = 1, 2 or 4) times one or two packed groups of four weight rows (ga, and gb when two):
+ * R activation rows (R = 1, 2 or 4: rows > 2 means 4) times one or two packed groups of four weight rows (ga, and gb when two):
  * each step of four depth elements widens the group's 16 weights once and each row's four activations once
  * (repeated across the four weight rows), and one int16 multiply-add per group and row sums two products per lane.
  * The adjacent-lane sums then give the group's four dot products. R and two are constants at each call.
@@ -114,25 +114,30 @@ TML_V void TML_SIMD_NAME(packed_block)(const int8_t *ga, const int8_t *gb, int t
                                        int32_t units)
 {
     const int32_t depth4 = depth & ~3;
-    tml_v acc_a[4], acc_b[4];
-    for (int32_t r = 0; r < rows; r++) {
-        acc_a[r] = acc_b[r] = tml_v_set1(0);
-    }
+    /* Named accumulators, not arrays: GCC keeps these in registers (the arrays it kept in memory). */
+    const tml_v zero = tml_v_set1(0);
+    tml_v a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+    const int8_t *x1 = x + depth, *x2 = x + 2 * (size_t)depth, *x3 = x + 3 * (size_t)depth;
     for (int32_t k = 0; k < depth4; k += 4) {
         const tml_v wa = tml_v_s8x16(ga + 4 * k);
-        if (two) {
-            const tml_v wb = tml_v_s8x16(gb + 4 * k);
-            for (int32_t r = 0; r < rows; r++) {
-                const tml_v a = tml_v_s8x4_repeat(x + (size_t)r * depth + k);
-                acc_a[r] = tml_v_add(acc_a[r], tml_v_madd16(wa, a));
-                acc_b[r] = tml_v_add(acc_b[r], tml_v_madd16(wb, a));
-            }
-        } else {
-            for (int32_t r = 0; r < rows; r++) {
-                acc_a[r] = tml_v_add(acc_a[r], tml_v_madd16(wa, tml_v_s8x4_repeat(x + (size_t)r * depth + k)));
-            }
+        const tml_v wb = two ? tml_v_s8x16(gb + 4 * k) : zero;
+        const tml_v r0 = tml_v_s8x4_repeat(x + k);
+        a0 = tml_v_add(a0, tml_v_madd16(wa, r0));
+        b0 = two ? tml_v_add(b0, tml_v_madd16(wb, r0)) : b0;
+        if (rows > 1) {
+            const tml_v r1 = tml_v_s8x4_repeat(x1 + k);
+            a1 = tml_v_add(a1, tml_v_madd16(wa, r1));
+            b1 = two ? tml_v_add(b1, tml_v_madd16(wb, r1)) : b1;
+        }
+        if (rows > 2) {
+            const tml_v r2 = tml_v_s8x4_repeat(x2 + k), r3 = tml_v_s8x4_repeat(x3 + k);
+            a2 = tml_v_add(a2, tml_v_madd16(wa, r2));
+            b2 = two ? tml_v_add(b2, tml_v_madd16(wb, r2)) : b2;
+            a3 = tml_v_add(a3, tml_v_madd16(wa, r3));
+            b3 = two ? tml_v_add(b3, tml_v_madd16(wb, r3)) : b3;
         }
     }
+    const tml_v acc_a[4] = {a0, a1, a2, a3}, acc_b[4] = {b0, b1, b2, b3};
     const int32_t count = two ? 8 : 4;
     for (int32_t r = 0; r < rows; r++) {
         tml_v sum = tml_v_pairsum(acc_a[r], acc_b[r]);
