@@ -21,11 +21,13 @@ APT_PACKAGES=(cmake make gcc gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-syst
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross gcc-mingw-w64-x86-64
   qemu-user wine64 dataset-fashion-mnist)
 # TensorFlow Lite's C library (2.9, x86-64), a test oracle only: the quantization tests load our int8 models in the
-# TFLite interpreter. It comes prebuilt in the npm package tfjs-tflite-node 0.0.2, fetched from the npm registry and
-# checked against the registry's sha512.
+# TFLite interpreter, and bench/TinyML.Bench times it next to ours. It comes prebuilt in the npm package
+# tfjs-tflite-node 0.0.2, fetched from the npm registry and checked against the registry's sha512; the package's
+# linux-arm64 build (build/tflite/linux-arm64) is what the bench's --arm64 table counts under qemu-aarch64.
 TFLITE_URL=https://registry.npmjs.org/tfjs-tflite-node/-/tfjs-tflite-node-0.0.2.tgz
 TFLITE_SHA512=65e77d6e23b3f65916b1e92f3f07449b15e7b235c99d93bc88e574b36636d10535e5cc223de7731440588866caeec998a6426940d358f52ba4a0a9948bd6e4f7
 TFLITE_LIB=$BUILD/tflite/libtensorflowlite_c.so
+TFLITE_LIB_ARM64=$BUILD/tflite/linux-arm64/libtensorflowlite_c.so
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -49,13 +51,15 @@ setup() {
 }
 
 fetch_tflite() {
-  [ -f "$TFLITE_LIB" ] && return 0
+  [ -f "$TFLITE_LIB" ] && [ -f "$TFLITE_LIB_ARM64" ] && return 0
   log "fetching the TFLite interpreter library (test oracle)"
   local tgz=$BUILD/tflite/tfjs-tflite-node.tgz
   mkdir -p "$BUILD/tflite"
   curl -fsSL --retry 3 -o "$tgz" "$TFLITE_URL"
   echo "$TFLITE_SHA512  $tgz" | sha512sum -c --quiet - || { echo "error: $TFLITE_URL does not match its sha512" >&2; exit 1; }
   tar -xzf "$tgz" -C "$BUILD/tflite" --strip-components=3 package/cc_deps/linux_amd64/libtensorflowlite_c.so
+  mkdir -p "$BUILD/tflite/linux-arm64"
+  tar -xzf "$tgz" -C "$BUILD/tflite/linux-arm64" --strip-components=3 package/cc_deps/linux_arm64/libtensorflowlite_c.so
   rm -f "$tgz"
 }
 

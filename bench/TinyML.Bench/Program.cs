@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Memory of every shared model next to TFLM's figures from ../shared/peers/tflm.json, and host latency next to
 // TensorFlow Lite's C library (build/tflite) in the same run.
-// Usage: dotnet run -c Release --project bench/TinyML.Bench [-- --seconds S] [--models a,b]
+// Usage: dotnet run -c Release --project bench/TinyML.Bench [-- --seconds S] [--models a,b] [--arm64]
+// --arm64 adds instructions per inference on linux-arm64 under qemu-aarch64 (Arm64Counts.cs).
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -122,3 +123,10 @@ if (goalRatios.Count > 0)
 if (tflite is null) Console.WriteLine($"\nNo TFLite column: {noTflite}.");
 Console.WriteLine();
 Console.WriteLine("Medians of five alternated batches after a warm-up, in one process; compare ratios, not runs: the machine is shared.");
+
+if (args.Contains("--arm64"))
+{
+    Console.WriteLine();
+    if (Arm64Counts.Missing() is { } missing) Console.WriteLine($"No linux-arm64 table: {missing}.");
+    else Arm64Counts.Print(goalModels.Where(plans.ContainsKey).Select(m => (m, plans[m], peers.GetProperty(m).GetProperty("macs").GetInt64())).ToList());
+}

@@ -108,8 +108,8 @@ public static partial class NativeKernels
         return tml_abi_version();
     }
 
-    /// <summary>The SIMD path the host kernels take: the best the CPU has (AVX2, else SSE4.1 on x86-64; NEON on
-    /// arm64), chosen at first use. Every path computes the same bytes.</summary>
+    /// <summary>The SIMD path the host kernels take: the best the CPU has (AVX2, else SSE4.1 on x86-64; on arm64 NEON,
+    /// with the dot-product instructions where present), chosen at first use. Every path computes the same bytes.</summary>
     public static HostKernelPath HostPath
     {
         get
@@ -145,4 +145,6 @@ public enum HostKernelPath
     Avx2 = 2,
     /// <summary>arm64 with NEON.</summary>
     Neon = 3,
+    /// <summary>arm64 with NEON and the dot-product instructions (SDOT).</summary>
+    NeonDot = 4,
 }

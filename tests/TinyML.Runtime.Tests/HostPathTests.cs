@@ -27,6 +27,7 @@ public sealed class HostPathTests
     {
         Architecture.X64 when System.Runtime.Intrinsics.X86.Avx2.IsSupported => HostKernelPath.Avx2,
         Architecture.X64 when System.Runtime.Intrinsics.X86.Sse41.IsSupported => HostKernelPath.Sse41,
+        Architecture.Arm64 when System.Runtime.Intrinsics.Arm.Dp.IsSupported => HostKernelPath.NeonDot,
         Architecture.Arm64 => HostKernelPath.Neon,
         _ => HostKernelPath.Portable,
     };
@@ -35,6 +36,7 @@ public sealed class HostPathTests
     private static HostKernelPath[] OtherPaths() => Expected() switch
     {
         HostKernelPath.Avx2 => new[] { HostKernelPath.Sse41, HostKernelPath.Portable },
+        HostKernelPath.NeonDot => new[] { HostKernelPath.Neon, HostKernelPath.Portable },
         HostKernelPath.Portable => Array.Empty<HostKernelPath>(),
         _ => new[] { HostKernelPath.Portable },
     };

@@ -60,18 +60,20 @@ typedef struct {
 TML_API int32_t tml_abi_version(void);
 
 /* The host SIMD paths. On an x86-64 or arm64 host the kernels hand the MAC-heavy work to a SIMD path chosen at the
- * first call from the CPU's features (AVX2, else SSE4.1; NEON on arm64); every path computes the portable bytes. On
- * Cortex-M and other hosts the path is TML_HOST_PATH_PORTABLE. */
+ * first call from the CPU's features (AVX2, else SSE4.1; on arm64 NEON, with the dot-product instructions where the
+ * CPU has them); every path computes the portable bytes. On Cortex-M and other hosts the path is
+ * TML_HOST_PATH_PORTABLE. */
 #define TML_HOST_PATH_PORTABLE 0
 #define TML_HOST_PATH_SSE41 1
 #define TML_HOST_PATH_AVX2 2
 #define TML_HOST_PATH_NEON 3
+#define TML_HOST_PATH_NEON_DOT 4
 
 /* The path the kernels take now. */
 TML_API int32_t tml_host_path(void);
 
-/* Makes the kernels take `path` from the next call on (tests and benchmarks compare the paths): any path the CPU
- * has, the portable one always. Returns the path, or -1 (nothing changed) when the CPU does not have it. Not for
+/* Makes the kernels take `path` from the next call on (tests and benchmarks compare the paths): the best path the CPU
+ * has or any below it on its architecture (SSE4.1 below AVX2, NEON below NEON_DOT), the portable one always. Returns the path, or -1 (nothing changed) when the CPU does not have it. Not for
  * use while another thread runs a kernel. */
 TML_API int32_t tml_host_path_set(int32_t path);
 

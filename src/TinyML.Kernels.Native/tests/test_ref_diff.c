@@ -2,8 +2,8 @@
 /*
  * test_ref_diff.c: the differential harness (ref_diff.h) on the host: every MAC-heavy kernel as built against
  * the reference library (tml_ref_*, the portable path), once for each host SIMD path the CPU has (AVX2 and SSE4.1
- * on x86-64, NEON on arm64 under qemu-user) and once for the portable path. The same harness runs under QEMU on
- * every Cortex-M core whose build selects a fast path.
+ * on x86-64; NEON with and without the dot-product instructions on arm64, under qemu-user) and once for the
+ * portable path. The same harness runs under QEMU on every Cortex-M core whose build selects a fast path.
  */
 #include "tml_test.h"
 
@@ -21,7 +21,8 @@ int main(void)
     tml_test_record(TML_CHECK(tml_ref_diff_selftest(), "a planted difference was not found"), "comparison self-test");
     /* Every host SIMD path this CPU has (host/host_path.h), then the portable one; on Cortex-M only the latter. */
     const int32_t best = tml_host_path();
-    const int32_t paths[] = {TML_HOST_PATH_AVX2, TML_HOST_PATH_SSE41, TML_HOST_PATH_NEON, TML_HOST_PATH_PORTABLE};
+    const int32_t paths[] = {TML_HOST_PATH_AVX2, TML_HOST_PATH_SSE41, TML_HOST_PATH_NEON_DOT, TML_HOST_PATH_NEON,
+                             TML_HOST_PATH_PORTABLE};
     int ran = 0;
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         if (tml_host_path_set(paths[i]) != paths[i]) {

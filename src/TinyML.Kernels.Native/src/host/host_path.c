@@ -4,6 +4,10 @@
 
 #include "tml_kernels.h"
 
+#if TML_USE_HOST_SIMD && TML_ARCH_AARCH64 && defined(__linux__)
+#include <sys/auxv.h>
+#endif
+
 #if TML_USE_HOST_SIMD
 /* The best path this CPU has. */
 static int32_t host_best_path(void)
@@ -14,6 +18,8 @@ static int32_t host_best_path(void)
         return TML_HOST_PATH_AVX2;
     }
     return __builtin_cpu_supports("sse4.1") ? TML_HOST_PATH_SSE41 : TML_HOST_PATH_PORTABLE;
+#elif defined(__linux__) && defined(HWCAP_ASIMDDP)
+    return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0 ? TML_HOST_PATH_NEON_DOT : TML_HOST_PATH_NEON;
 #else
     return TML_HOST_PATH_NEON;
 #endif
@@ -46,8 +52,10 @@ TML_API int32_t tml_host_path_set(int32_t path)
 {
 #if TML_USE_HOST_SIMD
     const int32_t best = host_best_path();
+    /* Every path below the best on its architecture runs there too. */
     const int ok = path == TML_HOST_PATH_PORTABLE || path == best ||
-                   (TML_ARCH_X86_64 && path == TML_HOST_PATH_SSE41 && best == TML_HOST_PATH_AVX2);
+                   (path == TML_HOST_PATH_SSE41 && best == TML_HOST_PATH_AVX2) ||
+                   (path == TML_HOST_PATH_NEON && best == TML_HOST_PATH_NEON_DOT);
     if (!ok) {
         return -1;
     }
@@ -70,7 +78,15 @@ TML_API int32_t tml_host_path_set(int32_t path)
         return 0;                                                                                                  \
     }
 #else
-#define TML_HOST_CALL(kernel, ...) return host_current() == TML_HOST_PATH_NEON ? kernel##_neon(__VA_ARGS__) : 0;
+#define TML_HOST_CALL(kernel, ...)                                                                                 \
+    switch (host_current()) {                                                                                      \
+    case TML_HOST_PATH_NEON_DOT:                                                                                   \
+        return kernel##_neon_dot(__VA_ARGS__);                                                                     \
+    case TML_HOST_PATH_NEON:                                                                                       \
+        return kernel##_neon(__VA_ARGS__);                                                                         \
+    default:                                                                                                       \
+        return 0;                                                                                                  \
+    }
 #endif
 
 int tml_host_packed_rows(TML_HOST_PACKED_ROWS_ARGS)

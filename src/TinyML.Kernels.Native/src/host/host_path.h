@@ -2,6 +2,7 @@
 /*
  * host_path.h (internal): the host SIMD paths (x86-64: SSE4.1, AVX2; arm64: NEON) behind the portable kernels.
  *
+ * x86-64: AVX2, else SSE4.1; arm64: NEON with the dot-product instructions where the CPU has them, else NEON.
  * A kernel whose work a host path can take calls tml_host_X first; it returns 1 when the path did the work and 0
  * when the portable code must (no SIMD path on this CPU, or a case the path does not take). Each path computes the
  * bytes the portable code computes: tests/test_ref_diff.c compares every path with the reference library on random
@@ -49,7 +50,7 @@ int32_t tml_host_mul_s8(TML_HOST_MUL_ARGS);
         int8_t *output, int is_max, tml_status *status
 int tml_host_pool_s8(TML_HOST_POOL_ARGS);
 
-/* The per-path entry points (host/x86_avx2.c, host/x86_sse41.c, host/arm64_neon.c). */
+/* The per-path entry points (host/x86_avx2.c, host/x86_sse41.c, host/arm64_neon.c, host/arm64_neon_dot.c). */
 #define TML_HOST_DECLARE(suffix)                                                                                   \
     int tml_host_packed_rows_##suffix(TML_HOST_PACKED_ROWS_ARGS);                                                  \
     int tml_host_depthwise_##suffix(TML_HOST_DEPTHWISE_ARGS);                                                      \
@@ -62,6 +63,7 @@ TML_HOST_DECLARE(sse41)
 #endif
 #if TML_ARCH_AARCH64
 TML_HOST_DECLARE(neon)
+TML_HOST_DECLARE(neon_dot)
 #endif
 
 #endif /* TML_USE_HOST_SIMD */

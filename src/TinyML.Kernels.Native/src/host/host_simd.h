@@ -5,8 +5,9 @@
  * per path, chosen by the including file:
  *   TML_SIMD_AVX2   one __m256i;
  *   TML_SIMD_SSE41  two __m128i;
- *   TML_SIMD_NEON   two int32x4_t.
- * Every operation means the same on each backend, lane for lane, so the kernels are written once.
+ *   TML_SIMD_NEON   two int32x4_t; with TML_SIMD_DOT also the dot-product instructions (SDOT).
+ * Every operation means the same on each backend, lane for lane, so the kernels are written once. Two are optional:
+ * tml_v_requant (TML_V_HAS_REQUANT) and tml_v_dot_s8 (TML_V_HAS_DOT).
  */
 #ifndef TML_HOST_SIMD_H
 #define TML_HOST_SIMD_H
@@ -41,6 +42,11 @@ TML_V tml_v tml_v_madd16(tml_v a, tml_v b) { return _mm256_madd_epi16(a, b); }
 TML_V tml_v tml_v_add(tml_v a, tml_v b) { return _mm256_add_epi32(a, b); }
 TML_V tml_v tml_v_sub(tml_v a, tml_v b) { return _mm256_sub_epi32(a, b); }
 TML_V tml_v tml_v_mul(tml_v a, tml_v b) { return _mm256_mullo_epi32(a, b); }
+/* acc + (x + offset) * w on eight int8 pairs, offset in [-255, 255]. */
+TML_V tml_v tml_v_mla_s8x8(tml_v acc, const int8_t *x, const int8_t *w, int32_t offset)
+{
+    return tml_v_add(acc, tml_v_mul(tml_v_add(tml_v_s8x8(x), tml_v_set1(offset)), tml_v_s8x8(w)));
+}
 TML_V tml_v tml_v_min(tml_v a, tml_v b) { return _mm256_min_epi32(a, b); }
 TML_V tml_v tml_v_max(tml_v a, tml_v b) { return _mm256_max_epi32(a, b); }
 /* Adjacent lanes summed: a0+a1, a2+a3, a4+a5, a6+a7, b0+b1, b2+b3, b4+b5, b6+b7. */
@@ -124,6 +130,10 @@ TML_V tml_v tml_v_madd16(tml_v a, tml_v b) { return tml_v_pair(_mm_madd_epi16(a.
 TML_V tml_v tml_v_add(tml_v a, tml_v b) { return tml_v_pair(_mm_add_epi32(a.lo, b.lo), _mm_add_epi32(a.hi, b.hi)); }
 TML_V tml_v tml_v_sub(tml_v a, tml_v b) { return tml_v_pair(_mm_sub_epi32(a.lo, b.lo), _mm_sub_epi32(a.hi, b.hi)); }
 TML_V tml_v tml_v_mul(tml_v a, tml_v b) { return tml_v_pair(_mm_mullo_epi32(a.lo, b.lo), _mm_mullo_epi32(a.hi, b.hi)); }
+TML_V tml_v tml_v_mla_s8x8(tml_v acc, const int8_t *x, const int8_t *w, int32_t offset)
+{
+    return tml_v_add(acc, tml_v_mul(tml_v_add(tml_v_s8x8(x), tml_v_set1(offset)), tml_v_s8x8(w)));
+}
 TML_V tml_v tml_v_min(tml_v a, tml_v b) { return tml_v_pair(_mm_min_epi32(a.lo, b.lo), _mm_min_epi32(a.hi, b.hi)); }
 TML_V tml_v tml_v_max(tml_v a, tml_v b) { return tml_v_pair(_mm_max_epi32(a.lo, b.lo), _mm_max_epi32(a.hi, b.hi)); }
 TML_V tml_v tml_v_pairsum(tml_v a, tml_v b) { return tml_v_pair(_mm_hadd_epi32(a.lo, a.hi), _mm_hadd_epi32(b.lo, b.hi)); }
@@ -183,6 +193,13 @@ TML_V tml_v tml_v_madd16(tml_v a, tml_v b) { return tml_v_pair(tml_v_madd16_half
 TML_V tml_v tml_v_add(tml_v a, tml_v b) { return tml_v_pair(vaddq_s32(a.lo, b.lo), vaddq_s32(a.hi, b.hi)); }
 TML_V tml_v tml_v_sub(tml_v a, tml_v b) { return tml_v_pair(vsubq_s32(a.lo, b.lo), vsubq_s32(a.hi, b.hi)); }
 TML_V tml_v tml_v_mul(tml_v a, tml_v b) { return tml_v_pair(vmulq_s32(a.lo, b.lo), vmulq_s32(a.hi, b.hi)); }
+/* Widening multiply-accumulates of int16 lanes: x + offset fits int16 for the offsets callers pass ([-255, 255]). */
+TML_V tml_v tml_v_mla_s8x8(tml_v acc, const int8_t *x, const int8_t *w, int32_t offset)
+{
+    const int16x8_t xs = vaddq_s16(vmovl_s8(vld1_s8(x)), vdupq_n_s16((int16_t)offset));
+    const int16x8_t ws = vmovl_s8(vld1_s8(w));
+    return tml_v_pair(vmlal_s16(acc.lo, vget_low_s16(xs), vget_low_s16(ws)), vmlal_high_s16(acc.hi, xs, ws));
+}
 TML_V tml_v tml_v_min(tml_v a, tml_v b) { return tml_v_pair(vminq_s32(a.lo, b.lo), vminq_s32(a.hi, b.hi)); }
 TML_V tml_v tml_v_max(tml_v a, tml_v b) { return tml_v_pair(vmaxq_s32(a.lo, b.lo), vmaxq_s32(a.hi, b.hi)); }
 TML_V tml_v tml_v_pairsum(tml_v a, tml_v b) { return tml_v_pair(vpaddq_s32(a.lo, a.hi), vpaddq_s32(b.lo, b.hi)); }
@@ -211,8 +228,24 @@ TML_V tml_v tml_v_requant(tml_v x, tml_v multiplier, tml_v left, tml_v right)
                       tml_v_requant_half(x.hi, multiplier.hi, left.hi, right.hi));
 }
 
+#if defined(TML_SIMD_DOT)
+/* Lanes 0-3 += the four 4-byte rows at ga . x[0..3], lanes 4-7 += those at gb (SDOT: 16 int8 products each). */
+#define TML_V_HAS_DOT 1
+TML_V tml_v tml_v_dot_s8(tml_v acc, const int8_t *ga, const int8_t *gb, const int8_t *x)
+{
+    uint32_t word;
+    memcpy(&word, x, 4);
+    const int8x16_t repeated = vreinterpretq_s8_u32(vdupq_n_u32(word));
+    return tml_v_pair(vdotq_s32(acc.lo, vld1q_s8(ga), repeated), gb != NULL ? vdotq_s32(acc.hi, vld1q_s8(gb), repeated) : acc.hi);
+}
+#endif
+
 #else
 #error "host_simd.h: define TML_SIMD_AVX2, TML_SIMD_SSE41 or TML_SIMD_NEON"
+#endif
+
+#if !defined(TML_V_HAS_DOT)
+#define TML_V_HAS_DOT 0
 #endif
 
 #endif

@@ -106,18 +106,34 @@ TML_V void TML_SIMD_NAME(store_s8)(int8_t *p, tml_v v, int32_t count)
 /*
  * R activation rows (R = 1, 2 or 4: rows > 2 means 4) times one or two packed groups of four weight rows (ga, and gb when two):
  * each step of four depth elements widens the group's 16 weights once and each row's four activations once
- * (repeated across the four weight rows), and one int16 multiply-add per group and row sums two products per lane.
- * The adjacent-lane sums then give the group's four dot products. R and two are constants at each call.
+ * (repeated across the four weight rows), and one int16 multiply-add per group and row sums two products per lane;
+ * with dot-product instructions, one of them per group and row takes the 16 int8 products. R and two are constants
+ * at each call.
  */
 TML_V void TML_SIMD_NAME(packed_block)(const int8_t *ga, const int8_t *gb, int two, const int8_t *x, int32_t rows,
-                                       int32_t depth, const int32_t *bias, const tml_simd_out *o, int8_t *y,
-                                       int32_t units)
+                                       int32_t depth, tml_v bias, const tml_simd_out *o, int8_t *y, int32_t units)
 {
     const int32_t depth4 = depth & ~3;
     /* Named accumulators, not arrays: GCC keeps these in registers (the arrays it kept in memory). */
     const tml_v zero = tml_v_set1(0);
-    tml_v a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
     const int8_t *x1 = x + depth, *x2 = x + 2 * (size_t)depth, *x3 = x + 3 * (size_t)depth;
+#if TML_V_HAS_DOT
+    /* One dot-product instruction per group and row: lanes 0-3 are group A's rows, 4-7 group B's. */
+    tml_v s0 = zero, s1 = zero, s2 = zero, s3 = zero;
+    for (int32_t k = 0; k < depth4; k += 4) {
+        const int8_t *wa = ga + 4 * k, *wb = two ? gb + 4 * k : NULL;
+        s0 = tml_v_dot_s8(s0, wa, wb, x + k);
+        if (rows > 1) {
+            s1 = tml_v_dot_s8(s1, wa, wb, x1 + k);
+        }
+        if (rows > 2) {
+            s2 = tml_v_dot_s8(s2, wa, wb, x2 + k);
+            s3 = tml_v_dot_s8(s3, wa, wb, x3 + k);
+        }
+    }
+    const tml_v sums[4] = {s0, s1, s2, s3};
+#else
+    tml_v a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
     for (int32_t k = 0; k < depth4; k += 4) {
         const tml_v wa = tml_v_s8x16(ga + 4 * k);
         const tml_v wb = two ? tml_v_s8x16(gb + 4 * k) : zero;
@@ -137,44 +153,52 @@ TML_V void TML_SIMD_NAME(packed_block)(const int8_t *ga, const int8_t *gb, int t
             b3 = two ? tml_v_add(b3, tml_v_madd16(wb, r3)) : b3;
         }
     }
-    const tml_v acc_a[4] = {a0, a1, a2, a3}, acc_b[4] = {b0, b1, b2, b3};
+    /* The adjacent-lane sums give each weight row's dot product. */
+    const tml_v sums[4] = {tml_v_pairsum(a0, b0), tml_v_pairsum(a1, b1), tml_v_pairsum(a2, b2), tml_v_pairsum(a3, b3)};
+#endif
     const int32_t count = two ? 8 : 4;
     for (int32_t r = 0; r < rows; r++) {
-        tml_v sum = tml_v_pairsum(acc_a[r], acc_b[r]);
-        int32_t lanes[TML_SIMD_LANES];
-        tml_v_store(lanes, sum);
-        for (int32_t j = 0; j < TML_SIMD_LANES; j++) {
-            lanes[j] = j < count && bias != NULL ? (int32_t)((uint32_t)lanes[j] + (uint32_t)bias[j]) : lanes[j];
-        }
-        /* The depth's last (depth & 3) elements: one byte per weight row per element after the group's words. */
-        const int8_t *xr = x + (size_t)r * depth;
-        for (int32_t k = depth4; k < depth; k++) {
-            for (int32_t j = 0; j < TML_SIMD_PACKED_ROWS; j++) {
-                lanes[j] += ga[(size_t)depth4 * 4 + (k - depth4) * 4 + j] * xr[k];
-                if (two) {
-                    lanes[4 + j] += gb[(size_t)depth4 * 4 + (k - depth4) * 4 + j] * xr[k];
+        tml_v sum = tml_v_add(sums[r], bias);
+        if (depth4 != depth) {
+            /* The depth's last (depth & 3) elements: one byte per weight row per element after the group's words. */
+            int32_t lanes[TML_SIMD_LANES];
+            tml_v_store(lanes, sum);
+            const int8_t *xr = x + (size_t)r * depth;
+            for (int32_t k = depth4; k < depth; k++) {
+                for (int32_t j = 0; j < TML_SIMD_PACKED_ROWS; j++) {
+                    lanes[j] += ga[(size_t)depth4 * 4 + (k - depth4) * 4 + j] * xr[k];
+                    if (two) {
+                        lanes[4 + j] += gb[(size_t)depth4 * 4 + (k - depth4) * 4 + j] * xr[k];
+                    }
                 }
             }
+            sum = tml_v_load(lanes);
         }
-        TML_SIMD_NAME(store_s8)(y + (size_t)r * units, TML_SIMD_NAME(out_apply)(o, tml_v_load(lanes)), count);
+        TML_SIMD_NAME(store_s8)(y + (size_t)r * units, TML_SIMD_NAME(out_apply)(o, sum), count);
     }
 }
 
-/* Units [o, o + 4 * groups) for every row: blocks of four rows, then two, then one. */
+/* Units [o, o + 4) (!two) or [o, o + 8) for every row: blocks of four rows, then two, then one. bias: the units'
+ * biases or NULL. */
 TML_V void TML_SIMD_NAME(packed_units)(const int8_t *ga, const int8_t *gb, int two, const int8_t *input,
                                        int32_t rows, int32_t depth, const int32_t *bias, const tml_simd_out *o,
                                        int8_t *output, int32_t units)
 {
+    int32_t lanes[TML_SIMD_LANES] = {0};
+    for (int32_t j = 0; j < (two ? 8 : 4) && bias != NULL; j++) {
+        lanes[j] = bias[j];
+    }
+    const tml_v b8 = tml_v_load(lanes);
     int32_t b = 0;
     for (; b + 4 <= rows; b += 4) {
-        TML_SIMD_NAME(packed_block)(ga, gb, two, input + (size_t)b * depth, 4, depth, bias, o, output + (size_t)b * units, units);
+        TML_SIMD_NAME(packed_block)(ga, gb, two, input + (size_t)b * depth, 4, depth, b8, o, output + (size_t)b * units, units);
     }
     if (b + 2 <= rows) {
-        TML_SIMD_NAME(packed_block)(ga, gb, two, input + (size_t)b * depth, 2, depth, bias, o, output + (size_t)b * units, units);
+        TML_SIMD_NAME(packed_block)(ga, gb, two, input + (size_t)b * depth, 2, depth, b8, o, output + (size_t)b * units, units);
         b += 2;
     }
     if (b < rows) {
-        TML_SIMD_NAME(packed_block)(ga, gb, two, input + (size_t)b * depth, 1, depth, bias, o, output + (size_t)b * units, units);
+        TML_SIMD_NAME(packed_block)(ga, gb, two, input + (size_t)b * depth, 1, depth, b8, o, output + (size_t)b * units, units);
     }
 }
 
@@ -227,7 +251,6 @@ TML_V void TML_SIMD_NAME(dw_row)(const tml_depthwise_conv_params *p, const int8_
                                  int32_t in_w, const int8_t *filter, int32_t k_h, int32_t k_w, int32_t channels,
                                  tml_v bias, const tml_simd_out *o, int32_t out_w, int8_t *out)
 {
-    const tml_v offset = tml_v_set1(p->input_offset);
     for (int32_t ox = 0; ox < out_w; ox++) {
         int32_t kx_start, kx_end;
         const int32_t x0 = tml_window_taps(ox, p->stride_w, p->pad_w, p->dilation_w, in_w, k_w, &kx_start, &kx_end);
@@ -238,8 +261,8 @@ TML_V void TML_SIMD_NAME(dw_row)(const tml_depthwise_conv_params *p, const int8_
             }
             const int8_t *w = filter + (size_t)ky * k_w * channels;
             for (int32_t kx = kx_start; kx < kx_end; kx++) {
-                const tml_v x = tml_v_s8x8(rows[ky] + (size_t)(x0 + kx * p->dilation_w) * pixel_step);
-                acc = tml_v_add(acc, tml_v_mul(tml_v_add(x, offset), tml_v_s8x8(w + (size_t)kx * channels)));
+                acc = tml_v_mla_s8x8(acc, rows[ky] + (size_t)(x0 + kx * p->dilation_w) * pixel_step,
+                                     w + (size_t)kx * channels, p->input_offset);
             }
         }
         tml_v_store_s8(out + (size_t)ox * channels, TML_SIMD_NAME(out_apply)(o, acc));
@@ -255,7 +278,8 @@ int TML_SIMD_NAME(tml_host_depthwise)(TML_HOST_DEPTHWISE_ARGS)
     /* In place, the input rows an output row reads are saved first (see below): this many slots suffice. */
     const int32_t slots = (k_h - 1) * params->dilation_h + 1 + params->pad_h;
     const int32_t blocks = channels / TML_SIMD_LANES;
-    if (params->depth_multiplier != 1 || blocks == 0 || k_h > TML_SIMD_DW_MAX_KH ||
+    if (params->depth_multiplier != 1 || blocks == 0 || k_h > TML_SIMD_DW_MAX_KH || params->input_offset < -255 ||
+        params->input_offset > 255 ||
         (inplace && (int64_t)slots * in_w * TML_SIMD_LANES > TML_SIMD_DW_RING) ||
         !TML_SIMD_NAME(quant_ok)(quant->multiplier, quant->shift, blocks * TML_SIMD_LANES)) {
         return 0;
