@@ -77,10 +77,11 @@ double Batch(Action run, int perBatch)
 }
 double Median(List<double> samples) => samples.OrderBy(x => x).ElementAt(samples.Count / 2);
 
-Console.WriteLine($"Host latency, one thread (our kernels: {NativeKernels.HostPath} path; TFLite 2.9's C library, its optimized kernels):");
+var best = NativeKernels.HostPath;
+Console.WriteLine($"Host latency, one thread (our kernels on the {best} path and on the portable C; TFLite 2.9's C library, its optimized kernels):");
 Console.WriteLine();
-Console.WriteLine("| model | MACs | ours µs | TFLite µs | ours / TFLite | our MMAC/s | TFLite MMAC/s | outputs, ours vs TFLite |");
-Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---|");
+Console.WriteLine($"| model | MACs | ours µs | ours, portable C µs | {best} / portable | TFLite µs | ours / TFLite | our MMAC/s | TFLite MMAC/s | outputs, ours vs TFLite |");
+Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
 var goalRatios = new List<double>();
 foreach (var (name, plan) in plans)
 {
@@ -97,18 +98,27 @@ foreach (var (name, plan) in plans)
         executor.Run();
     }
     for (int i = 0; i < inputs.Length && theirs is not null; i++) inputs[i].CopyTo(theirs.Input(i));
+    // Our best path and the portable C alternate too (the path is the library's global, switched between batches).
     int oursBatch = BatchSize(RunOurs), theirBatch = theirs is null ? 0 : BatchSize(theirs.Run);
+    NativeKernels.TrySetHostPath(HostKernelPath.Portable);
+    int portableBatch = BatchSize(RunOurs);
+    NativeKernels.TrySetHostPath(best);
     var oursSamples = new List<double>();
+    var portableSamples = new List<double>();
     var theirSamples = new List<double>();
     for (int round = 0; round < 5; round++)
     {
         oursSamples.Add(Batch(RunOurs, oursBatch));
+        NativeKernels.TrySetHostPath(HostKernelPath.Portable);
+        portableSamples.Add(Batch(RunOurs, portableBatch));
+        NativeKernels.TrySetHostPath(best);
         if (theirs is not null) theirSamples.Add(Batch(theirs.Run, theirBatch));
     }
-    double ours = Median(oursSamples);
+    double ours = Median(oursSamples), portable = Median(portableSamples);
+    string oursColumns = $"{F(ours, 1)} | {F(portable, 1)} | {Ratio(ours, portable)}";
     if (theirs is null)
     {
-        Console.WriteLine($"| {name} | {N(macs)} | {F(ours, 1)} | - | - | {F(macs / ours, 0)} | - | {tfliteFaults.GetValueOrDefault(name, "-")} |");
+        Console.WriteLine($"| {name} | {N(macs)} | {oursColumns} | - | - | {F(macs / ours, 0)} | - | {tfliteFaults.GetValueOrDefault(name, "-")} |");
         continue;
     }
     double their = Median(theirSamples);
@@ -116,10 +126,10 @@ foreach (var (name, plan) in plans)
     byte[] a = executor.Output(0).ToArray(), b = theirs.Output(0).ToArray();
     string same = a.SequenceEqual(b) ? "identical" : plan.Outputs[0].Type == DataType.Int8
         ? $"differ by up to {a.Zip(b, (x, y) => Math.Abs((sbyte)x - (sbyte)y)).Max()} LSB" : "differ (float)";
-    Console.WriteLine($"| {name} | {N(macs)} | {F(ours, 1)} | {F(their, 1)} | {Ratio(ours, their)} | {F(macs / ours, 0)} | {F(macs / their, 0)} | {same} |");
+    Console.WriteLine($"| {name} | {N(macs)} | {oursColumns} | {F(their, 1)} | {Ratio(ours, their)} | {F(macs / ours, 0)} | {F(macs / their, 0)} | {same} |");
 }
 if (goalRatios.Count > 0)
-    Console.WriteLine($"| geomean of {string.Join(", ", goalModels)} | | | | {F(Math.Exp(goalRatios.Average(Math.Log)), 2)} | | | |");
+    Console.WriteLine($"| geomean of {string.Join(", ", goalModels)} | | | | | | {F(Math.Exp(goalRatios.Average(Math.Log)), 2)} | | | |");
 if (tflite is null) Console.WriteLine($"\nNo TFLite column: {noTflite}.");
 Console.WriteLine();
 Console.WriteLine("Medians of five alternated batches after a warm-up, in one process; compare ratios, not runs: the machine is shared.");
