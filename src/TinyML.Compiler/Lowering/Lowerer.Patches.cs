@@ -282,7 +282,7 @@ public static partial class Lowerer
             int Slot(string parameter) => prototype!.Slot(parameter);
             switch (template.Kernel)
             {
-                case "tml_conv_s8" or "tml_conv_s8_packed" or "tml_depthwise_conv_s8" or "tml_conv_f32" or "tml_depthwise_conv_f32"
+                case "tml_conv_s8" or "tml_conv_s8_packed" or "tml_depthwise_conv_s8" or "tml_conv_f32" or "tml_conv_f32_packed" or "tml_depthwise_conv_f32"
                     or "tml_conv_s8_float_requant" or "tml_depthwise_conv_s8_float_requant" or "tml_avg_pool_s8" or "tml_max_pool_s8" or "tml_avg_pool_f32" or "tml_max_pool_f32":
                     args[Slot("params")] = Pads(args[Slot("params")]);
                     args[Slot("input_dims")] = Dims(inputShape);

@@ -116,10 +116,14 @@ internal sealed class Convolution : OperatorDefinition
             var (min, max) = QuantMath.ActivationRangeFloat(activation);
             var fields = common.Concat(depthwise ? new[] { Field.I("depth_multiplier", outChannels / i[3]) } : Array.Empty<Field>())
                 .Append(Field.F("activation_min", min)).Append(Field.F("activation_max", max)).ToArray();
-            context.Call(depthwise ? "tml_depthwise_conv_f32" : "tml_conv_f32", comment,
+            // An ungrouped float convolution's weights are packed for the host's SIMD paths (PackedMatrix.AppliesFloat).
+            bool packed = !depthwise && w[3] == i[3] && PackedMatrix.AppliesFloat(context, op.Inputs[1]);
+            context.Call(depthwise ? "tml_depthwise_conv_f32" : packed ? "tml_conv_f32_packed" : "tml_conv_f32",
+                packed ? comment + ", weights packed for the host" : comment,
                 Arg.Struct(depthwise ? "tml_depthwise_conv_f32_params" : "tml_conv_f32_params", fields),
-                Dims(i), Arg.Ptr(context.Ptr(op.Inputs[0])), Dims(w), Arg.Ptr(context.Ptr(op.Inputs[1])), Arg.Ptr(context.Ptr(bias)),
-                Dims(o), Arg.Ptr(context.Ptr(op.Outputs[0])));
+                Dims(i), Arg.Ptr(context.Ptr(op.Inputs[0])), Dims(w),
+                Arg.Ptr(packed ? PackedMatrix.FloatConstant(context, op.Inputs[1], w[0], w[1] * w[2] * w[3]) : context.Ptr(op.Inputs[1])),
+                Arg.Ptr(context.Ptr(bias)), Dims(o), Arg.Ptr(context.Ptr(op.Outputs[0])));
             return;
         }
         var oq = Q(output);

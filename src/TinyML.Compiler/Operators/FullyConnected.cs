@@ -63,10 +63,12 @@ internal sealed class FullyConnected : OperatorDefinition
         if (isFloat)
         {
             var (min, max) = QuantMath.ActivationRangeFloat(opt.Activation);
-            context.Call("tml_fully_connected_f32", comment,
+            bool packed = PackedMatrix.AppliesFloat(context, op.Inputs[1]);
+            context.Call(packed ? "tml_fully_connected_f32_packed" : "tml_fully_connected_f32", packed ? comment + ", weights packed for the host" : comment,
                 Arg.Struct("tml_fully_connected_f32_params", Field.F("activation_min", min), Field.F("activation_max", max)),
                 Arg.Int32(batches), Arg.Int32(depth), Arg.Int32(units),
-                Arg.Ptr(context.Ptr(op.Inputs[0])), Arg.Ptr(context.Ptr(op.Inputs[1])), Arg.Ptr(context.Ptr(bias)), Arg.Ptr(context.Ptr(op.Outputs[0])));
+                Arg.Ptr(context.Ptr(op.Inputs[0])), Arg.Ptr(packed ? PackedMatrix.FloatConstant(context, op.Inputs[1], units, depth) : context.Ptr(op.Inputs[1])),
+                Arg.Ptr(context.Ptr(bias)), Arg.Ptr(context.Ptr(op.Outputs[0])));
             return;
         }
         var oq = Q(output);

@@ -107,6 +107,28 @@ internal static class PackedMatrix
         return packed;
     }
 
+    /// <summary>Float weights [units, depth] that a host plan packs for the host's SIMD paths
+    /// (tml_fully_connected_f32_packed, tml_conv_f32_packed): constant float32, and the plan is for the host (a Cortex-M
+    /// plan keeps TFLM's layout, which its portable kernels read as fast).</summary>
+    public static bool AppliesFloat(LoweringContext context, int weightsTensor) =>
+        context.Target == ExecutionPlan.HostTarget && context.T(weightsTensor) is { Type: DataType.Float32, Data: not null };
+
+    /// <summary>The float weights [units, depth] of <paramref name="weightsTensor"/> in the layout of
+    /// tml_fully_connected_f32_packed: groups of eight rows depth-major (w[8g + j][d] at 8g·depth + 8d + j), then the last
+    /// units % 8 rows unchanged. Each output's sum keeps its order, so the results are the plain kernels' bit for bit.</summary>
+    public static Pointer FloatConstant(LoweringContext context, int weightsTensor, int units, int depth)
+    {
+        var w = MemoryMarshal.Cast<byte, float>(context.T(weightsTensor).Data!.Value.Span);
+        Expect(w.Length == units * depth, $"weights {context.T(weightsTensor).Shape} do not hold {units} x {depth} values");
+        var packed = new float[w.Length];
+        int whole = units - units % 8, n = 0;
+        for (int group = 0; group < whole; group += 8)
+            for (int d = 0; d < depth; d++)
+                for (int j = 0; j < 8; j++) packed[n++] = w[(group + j) * depth + d];
+        w.Slice(whole * depth).CopyTo(packed.AsSpan(n));
+        return context.Constant(MemoryMarshal.AsBytes(packed.AsSpan()).ToArray(), weightsTensor);
+    }
+
     /// <summary>bias[o] + inputOffset × Σ_d w[o][d], wrapping as TFLM's int32 accumulator does.</summary>
     public static int[] FoldBias(ReadOnlySpan<sbyte> w, int[]? bias, int units, int depth, int inputOffset)
     {

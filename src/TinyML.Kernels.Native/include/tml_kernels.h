@@ -738,6 +738,12 @@ TML_API tml_status tml_conv_f32(const tml_conv_f32_params *params, const tml_dim
                                 const tml_dims *filter_dims, const float *filter, const float *bias,
                                 const tml_dims *output_dims, float *output);
 
+/* tml_conv_f32 (groups of 1) on weights packed at build time for the host's SIMD paths: the OHWI weights as a matrix
+ * [out_c][k_h * k_w * in_c], laid out as tml_fully_connected_f32_packed documents. Bit-identical with tml_conv_f32. */
+TML_API tml_status tml_conv_f32_packed(const tml_conv_f32_params *params, const tml_dims *input_dims, const float *input,
+                                       const tml_dims *filter_dims, const float *filter, const float *bias,
+                                       const tml_dims *output_dims, float *output);
+
 /* Parameters of tml_depthwise_conv_f32 (TFLM DepthwiseParams, float). */
 typedef struct {
     int32_t stride_h;         /* >= 1 */
@@ -766,6 +772,13 @@ typedef struct {
 TML_API tml_status tml_fully_connected_f32(const tml_fully_connected_f32_params *params, int32_t batches,
                                            int32_t accum_depth, int32_t output_depth, const float *input,
                                            const float *filter, const float *bias, float *output);
+
+/* tml_fully_connected_f32 on weights packed at build time for the host's SIMD paths: groups of eight output units,
+ * each stored depth-major (weights[8g + j][d] at filter[8g * accum_depth + 8d + j]), then the last output_depth % 8
+ * rows unchanged. Each output is still one float sum in increasing d: bit-identical with tml_fully_connected_f32. */
+TML_API tml_status tml_fully_connected_f32_packed(const tml_fully_connected_f32_params *params, int32_t batches,
+                                                  int32_t accum_depth, int32_t output_depth, const float *input,
+                                                  const float *filter, const float *bias, float *output);
 
 /* Parameters of the float32 pooling kernels. */
 typedef struct {

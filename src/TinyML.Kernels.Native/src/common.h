@@ -60,6 +60,14 @@ TML_INLINE float tml_clamp_f32(float v, float lo, float hi)
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
+/* Where weight [o][d] of a [units][depth] float matrix lies in the layout of tml_fully_connected_f32_packed: groups of
+ * eight rows depth-major, then the last units % 8 rows unchanged. */
+TML_INLINE size_t tml_f32_packed_index(int32_t units, int32_t depth, int32_t o, int32_t d)
+{
+    const int32_t whole = units - units % 8;
+    return o < whole ? ((size_t)(o - o % 8) * depth + (size_t)d * 8 + (size_t)(o % 8)) : ((size_t)o * depth + (size_t)d);
+}
+
 /* x * 2^s with wrap-around on overflow (two's complement), s in [0, 31]. */
 TML_INLINE int32_t tml_shl_wrap(int32_t x, int32_t s)
 {

@@ -8,10 +8,13 @@
  * Build with -ffp-contract=off (the CMake project does) so no multiply-add is fused.
  */
 #include "common.h"
+#include "host/host_path.h"
 
-TML_API tml_status tml_conv_f32(const tml_conv_f32_params *params, const tml_dims *input_dims, const float *input,
-                                const tml_dims *filter_dims, const float *filter, const float *bias,
-                                const tml_dims *output_dims, float *output)
+/* TFLM's float Conv loop; packed (a constant at each call) reads the weights in tml_conv_f32_packed's layout, and
+ * output channels below `first` (written by a host SIMD path) are skipped. */
+TML_INLINE tml_status conv_f32(const tml_conv_f32_params *params, const tml_dims *input_dims, const float *input,
+                               const tml_dims *filter_dims, const float *filter, const float *bias,
+                               const tml_dims *output_dims, float *output, int packed)
 {
     if (params == NULL || input == NULL || filter == NULL || output == NULL || !tml_dims_valid(input_dims) ||
         !tml_dims_valid(filter_dims) || !tml_dims_valid(output_dims) ||
@@ -26,11 +29,17 @@ TML_API tml_status tml_conv_f32(const tml_conv_f32_params *params, const tml_dim
     const int32_t k_h = filter_dims->h;
     const int32_t k_w = filter_dims->w;
     const int32_t f_c = filter_dims->c;
+    const int32_t taps = k_h * k_w * f_c;
     const int32_t filters_per_group = tml_conv_filters_per_group(input_dims, filter_dims, output_dims);
-    if (filters_per_group == 0) {
+    if (filters_per_group == 0 || (packed && f_c != in_c)) {
         return TML_ERROR_ARGUMENT;
     }
-    float *out = output;
+    int32_t first = 0;
+#if TML_USE_HOST_SIMD
+    if (packed) {
+        first = tml_host_conv_f32(params, input_dims, input, filter_dims, filter, bias, output_dims, output);
+    }
+#endif
     for (int32_t b = 0; b < input_dims->n; b++) {
         const float *in_batch = input + (size_t)b * in_h * in_w * in_c;
         for (int32_t oy = 0; oy < output_dims->h; oy++) {
@@ -41,28 +50,44 @@ TML_API tml_status tml_conv_f32(const tml_conv_f32_params *params, const tml_dim
                 int32_t kx_start, kx_end;
                 const int32_t in_x0 = tml_window_taps(ox, params->stride_w, params->pad_w, params->dilation_w, in_w,
                                                       k_w, &kx_start, &kx_end);
-                for (int32_t oc = 0; oc < out_c; oc++) {
+                float *out = output + (((size_t)b * output_dims->h + oy) * output_dims->w + ox) * out_c;
+                for (int32_t oc = first; oc < out_c; oc++) {
                     const int32_t group = oc / filters_per_group;
-                    const float *f_oc = filter + (size_t)oc * k_h * k_w * f_c;
                     float total = 0.0f;
                     for (int32_t ky = ky_start; ky < ky_end; ky++) {
                         const int32_t iy = in_y0 + ky * params->dilation_h;
                         for (int32_t kx = kx_start; kx < kx_end; kx++) {
                             const int32_t ix = in_x0 + kx * params->dilation_w;
                             const float *in_px = in_batch + ((size_t)iy * in_w + ix) * in_c + (size_t)group * f_c;
-                            const float *f_px = f_oc + ((size_t)ky * k_w + kx) * f_c;
+                            const int32_t t0 = (ky * k_w + kx) * f_c;
                             for (int32_t ic = 0; ic < f_c; ic++) {
-                                total += in_px[ic] * f_px[ic];
+                                const float w = packed ? filter[tml_f32_packed_index(out_c, taps, oc, t0 + ic)]
+                                                       : filter[(size_t)oc * taps + (size_t)(t0 + ic)];
+                                total += in_px[ic] * w;
                             }
                         }
                     }
                     const float bias_value = bias != NULL ? bias[oc] : 0.0f;
-                    *out++ = tml_clamp_f32(total + bias_value, params->activation_min, params->activation_max);
+                    out[oc] = tml_clamp_f32(total + bias_value, params->activation_min, params->activation_max);
                 }
             }
         }
     }
     return TML_OK;
+}
+
+TML_API tml_status tml_conv_f32(const tml_conv_f32_params *params, const tml_dims *input_dims, const float *input,
+                                const tml_dims *filter_dims, const float *filter, const float *bias,
+                                const tml_dims *output_dims, float *output)
+{
+    return conv_f32(params, input_dims, input, filter_dims, filter, bias, output_dims, output, 0);
+}
+
+TML_API tml_status tml_conv_f32_packed(const tml_conv_f32_params *params, const tml_dims *input_dims, const float *input,
+                                       const tml_dims *filter_dims, const float *filter, const float *bias,
+                                       const tml_dims *output_dims, float *output)
+{
+    return conv_f32(params, input_dims, input, filter_dims, filter, bias, output_dims, output, 1);
 }
 
 TML_API tml_status tml_depthwise_conv_f32(const tml_depthwise_conv_f32_params *params, const tml_dims *input_dims,

@@ -1007,6 +1007,17 @@ public static partial class KernelAbi
             new("output_dims", ParamKind.Struct, "const tml_dims *"),
             new("output", ParamKind.Pointer, "float *"),
         }),
+        new("tml_conv_f32_packed", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_conv_f32_params *"),
+            new("input_dims", ParamKind.Struct, "const tml_dims *"),
+            new("input", ParamKind.Pointer, "const float *"),
+            new("filter_dims", ParamKind.Struct, "const tml_dims *"),
+            new("filter", ParamKind.Pointer, "const float *"),
+            new("bias", ParamKind.Pointer, "const float *"),
+            new("output_dims", ParamKind.Struct, "const tml_dims *"),
+            new("output", ParamKind.Pointer, "float *"),
+        }),
         new("tml_depthwise_conv_f32", "tml_status", new AbiParameter[]
         {
             new("params", ParamKind.Struct, "const tml_depthwise_conv_f32_params *"),
@@ -1019,6 +1030,17 @@ public static partial class KernelAbi
             new("output", ParamKind.Pointer, "float *"),
         }),
         new("tml_fully_connected_f32", "tml_status", new AbiParameter[]
+        {
+            new("params", ParamKind.Struct, "const tml_fully_connected_f32_params *"),
+            new("batches", ParamKind.Int32, "int32_t"),
+            new("accum_depth", ParamKind.Int32, "int32_t"),
+            new("output_depth", ParamKind.Int32, "int32_t"),
+            new("input", ParamKind.Pointer, "const float *"),
+            new("filter", ParamKind.Pointer, "const float *"),
+            new("bias", ParamKind.Pointer, "const float *"),
+            new("output", ParamKind.Pointer, "float *"),
+        }),
+        new("tml_fully_connected_f32_packed", "tml_status", new AbiParameter[]
         {
             new("params", ParamKind.Struct, "const tml_fully_connected_f32_params *"),
             new("batches", ParamKind.Int32, "int32_t"),

@@ -109,6 +109,16 @@ int tml_host_pool_s8(TML_HOST_POOL_ARGS)
     TML_HOST_CALL(tml_host_pool_s8, p, in_dims, input, out_dims, output, is_max, status)
 }
 
+int32_t tml_host_fully_connected_f32(TML_HOST_FC_F32_ARGS)
+{
+    TML_HOST_CALL(tml_host_fully_connected_f32, p, batches, depth, units, input, filter, bias, output)
+}
+
+int32_t tml_host_conv_f32(TML_HOST_CONV_F32_ARGS)
+{
+    TML_HOST_CALL(tml_host_conv_f32, p, in_dims, input, f_dims, filter, bias, out_dims, output)
+}
+
 int tml_host_depthwise(TML_HOST_DEPTHWISE_ARGS)
 {
     *done = 0;

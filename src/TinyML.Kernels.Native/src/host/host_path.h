@@ -50,13 +50,26 @@ int32_t tml_host_mul_s8(TML_HOST_MUL_ARGS);
         int8_t *output, int is_max, tml_status *status
 int tml_host_pool_s8(TML_HOST_POOL_ARGS);
 
+/* float32 FULLY_CONNECTED and CONV_2D (ungrouped) on weights packed eight outputs at a time (tml_kernels.h): the
+ * outputs of the whole groups; returns how many outputs per row it wrote (from the first), the caller the rest. */
+#define TML_HOST_FC_F32_ARGS                                                                                       \
+    const tml_fully_connected_f32_params *p, int32_t batches, int32_t depth, int32_t units, const float *input,   \
+        const float *filter, const float *bias, float *output
+int32_t tml_host_fully_connected_f32(TML_HOST_FC_F32_ARGS);
+#define TML_HOST_CONV_F32_ARGS                                                                                     \
+    const tml_conv_f32_params *p, const tml_dims *in_dims, const float *input, const tml_dims *f_dims,            \
+        const float *filter, const float *bias, const tml_dims *out_dims, float *output
+int32_t tml_host_conv_f32(TML_HOST_CONV_F32_ARGS);
+
 /* The per-path entry points (host/x86_avx2.c, host/x86_sse41.c, host/arm64_neon.c, host/arm64_neon_dot.c). */
 #define TML_HOST_DECLARE(suffix)                                                                                   \
     int tml_host_packed_rows_##suffix(TML_HOST_PACKED_ROWS_ARGS);                                                  \
     int tml_host_depthwise_##suffix(TML_HOST_DEPTHWISE_ARGS);                                                      \
     int32_t tml_host_add_s8_##suffix(TML_HOST_ADD_ARGS);                                                           \
     int32_t tml_host_mul_s8_##suffix(TML_HOST_MUL_ARGS);                                                           \
-    int tml_host_pool_s8_##suffix(TML_HOST_POOL_ARGS);
+    int tml_host_pool_s8_##suffix(TML_HOST_POOL_ARGS);                                                             \
+    int32_t tml_host_fully_connected_f32_##suffix(TML_HOST_FC_F32_ARGS);                                           \
+    int32_t tml_host_conv_f32_##suffix(TML_HOST_CONV_F32_ARGS);
 #if TML_ARCH_X86_64
 TML_HOST_DECLARE(avx2)
 TML_HOST_DECLARE(sse41)

@@ -85,6 +85,18 @@ TML_V tml_v tml_v_requant(tml_v x, tml_v multiplier, tml_v left, tml_v right)
     return _mm256_sub_epi32(_mm256_srav_epi32(high, right), _mm256_cmpgt_epi32(remainder, threshold));
 }
 
+/* Eight floats. Multiplies and adds are IEEE single operations, each rounded (no fused multiply-add), as the
+ * portable C compiled with -ffp-contract=off. */
+typedef __m256 tml_vf;
+TML_V tml_vf tml_vf_set1(float x) { return _mm256_set1_ps(x); }
+TML_V tml_vf tml_vf_load(const float *p) { return _mm256_loadu_ps(p); }
+TML_V void tml_vf_store(float *p, tml_vf v) { _mm256_storeu_ps(p, v); }
+TML_V tml_vf tml_vf_add(tml_vf a, tml_vf b) { return _mm256_add_ps(a, b); }
+TML_V tml_vf tml_vf_mul(tml_vf a, tml_vf b) { return _mm256_mul_ps(a, b); }
+/* v < lo ? lo : (v > hi ? hi : v), lane by lane, as tml_clamp_f32 (NaN and -0 included): MAXPS returns its second
+ * operand unless the first is greater. */
+TML_V tml_vf tml_vf_clamp(tml_vf v, tml_vf lo, tml_vf hi) { return _mm256_min_ps(hi, _mm256_max_ps(lo, v)); }
+
 #elif defined(TML_SIMD_SSE41)
 #include <smmintrin.h>
 
@@ -147,6 +159,30 @@ TML_V void tml_v_store(int32_t *p, tml_v v)
     _mm_storeu_si128((__m128i *)(void *)p, v.lo);
     _mm_storeu_si128((__m128i *)(void *)(p + 4), v.hi);
 }
+typedef struct {
+    __m128 lo, hi;
+} tml_vf;
+TML_V tml_vf tml_vf_pair(__m128 lo, __m128 hi)
+{
+    tml_vf v;
+    v.lo = lo;
+    v.hi = hi;
+    return v;
+}
+TML_V tml_vf tml_vf_set1(float x) { return tml_vf_pair(_mm_set1_ps(x), _mm_set1_ps(x)); }
+TML_V tml_vf tml_vf_load(const float *p) { return tml_vf_pair(_mm_loadu_ps(p), _mm_loadu_ps(p + 4)); }
+TML_V void tml_vf_store(float *p, tml_vf v)
+{
+    _mm_storeu_ps(p, v.lo);
+    _mm_storeu_ps(p + 4, v.hi);
+}
+TML_V tml_vf tml_vf_add(tml_vf a, tml_vf b) { return tml_vf_pair(_mm_add_ps(a.lo, b.lo), _mm_add_ps(a.hi, b.hi)); }
+TML_V tml_vf tml_vf_mul(tml_vf a, tml_vf b) { return tml_vf_pair(_mm_mul_ps(a.lo, b.lo), _mm_mul_ps(a.hi, b.hi)); }
+TML_V tml_vf tml_vf_clamp(tml_vf v, tml_vf lo, tml_vf hi)
+{
+    return tml_vf_pair(_mm_min_ps(hi.lo, _mm_max_ps(lo.lo, v.lo)), _mm_min_ps(hi.hi, _mm_max_ps(lo.hi, v.hi)));
+}
+
 /* SSE4.1 has no per-lane shifts: the requantization is the portable one, lane by lane (TML_V_HAS_REQUANT 0). */
 #define TML_V_HAS_REQUANT 0
 
@@ -212,6 +248,36 @@ TML_V void tml_v_store(int32_t *p, tml_v v)
     vst1q_s32(p, v.lo);
     vst1q_s32(p + 4, v.hi);
 }
+typedef struct {
+    float32x4_t lo, hi;
+} tml_vf;
+TML_V tml_vf tml_vf_pair(float32x4_t lo, float32x4_t hi)
+{
+    tml_vf v;
+    v.lo = lo;
+    v.hi = hi;
+    return v;
+}
+TML_V tml_vf tml_vf_set1(float x) { return tml_vf_pair(vdupq_n_f32(x), vdupq_n_f32(x)); }
+TML_V tml_vf tml_vf_load(const float *p) { return tml_vf_pair(vld1q_f32(p), vld1q_f32(p + 4)); }
+TML_V void tml_vf_store(float *p, tml_vf v)
+{
+    vst1q_f32(p, v.lo);
+    vst1q_f32(p + 4, v.hi);
+}
+TML_V tml_vf tml_vf_add(tml_vf a, tml_vf b) { return tml_vf_pair(vaddq_f32(a.lo, b.lo), vaddq_f32(a.hi, b.hi)); }
+TML_V tml_vf tml_vf_mul(tml_vf a, tml_vf b) { return tml_vf_pair(vmulq_f32(a.lo, b.lo), vmulq_f32(a.hi, b.hi)); }
+/* Comparisons and selects, not FMAX/FMIN (which order -0 below +0 and propagate NaN differently). */
+TML_V float32x4_t tml_vf_clamp_half(float32x4_t v, float32x4_t lo, float32x4_t hi)
+{
+    const float32x4_t low = vbslq_f32(vcltq_f32(v, lo), lo, v);
+    return vbslq_f32(vcgtq_f32(low, hi), hi, low);
+}
+TML_V tml_vf tml_vf_clamp(tml_vf v, tml_vf lo, tml_vf hi)
+{
+    return tml_vf_pair(tml_vf_clamp_half(v.lo, lo.lo, hi.lo), tml_vf_clamp_half(v.hi, lo.hi, hi.hi));
+}
+
 /* VQRDMULH is gemmlowp's SaturatingRoundingDoublingHighMul exactly; VRSHL by -e rounds half up, so a negative
  * lane first takes 1 off (saturating, where e > 0) to round half away from zero as RoundingDivideByPOT does. */
 #define TML_V_HAS_REQUANT 1

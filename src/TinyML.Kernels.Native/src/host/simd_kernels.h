@@ -452,4 +452,150 @@ int TML_SIMD_NAME(tml_host_pool_s8)(TML_HOST_POOL_ARGS)
     return 1;
 }
 
+/* ---- float32 on packed weights ----------------------------------------------------------------------------- */
+
+/* Each lane is one output's float sum, in TFLM's order (products added one by one to 0.0f, then the bias, then the
+ * clamp), every multiply and add a separately rounded IEEE operation: the portable bytes. Up to four groups at a time
+ * keep four independent chains of additions in flight. */
+
+TML_V int TML_SIMD_NAME(f32_range_ok)(float lo, float hi)
+{
+    return lo <= hi; /* also false for NaN: the clamp's order then matters, the portable code takes it */
+}
+
+/* The bias, the clamp and the store of `count` groups of eight outputs. */
+TML_V void TML_SIMD_NAME(f32_groups_finish)(tml_vf *acc, int32_t count, const float *bias, tml_vf lo, tml_vf hi,
+                                            float *out)
+{
+    for (int32_t g = 0; g < count; g++) {
+        const tml_vf b = bias != NULL ? tml_vf_load(bias + 8 * g) : tml_vf_set1(0.0f);
+        tml_vf_store(out + 8 * g, tml_vf_clamp(tml_vf_add(acc[g], b), lo, hi));
+    }
+}
+
+/* One input row's outputs of `count` groups (1, 2 or 4: a constant at each call, so the sums stay in registers): the
+ * n inputs against the groups' packed rows, `group_step` floats apart. */
+TML_V void TML_SIMD_NAME(f32_groups)(const float *x, int32_t n, const float *w, size_t group_step, int32_t count,
+                                     const float *bias, tml_vf lo, tml_vf hi, float *out)
+{
+    const tml_vf zero = tml_vf_set1(0.0f);
+    tml_vf a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+    for (int32_t d = 0; d < n; d++) {
+        const tml_vf xv = tml_vf_set1(x[d]);
+        const float *wd = w + (size_t)d * 8;
+        a0 = tml_vf_add(a0, tml_vf_mul(xv, tml_vf_load(wd)));
+        if (count > 1) {
+            a1 = tml_vf_add(a1, tml_vf_mul(xv, tml_vf_load(wd + group_step)));
+        }
+        if (count > 2) {
+            a2 = tml_vf_add(a2, tml_vf_mul(xv, tml_vf_load(wd + 2 * group_step)));
+            a3 = tml_vf_add(a3, tml_vf_mul(xv, tml_vf_load(wd + 3 * group_step)));
+        }
+    }
+    tml_vf acc[4] = {a0, a1, a2, a3};
+    TML_SIMD_NAME(f32_groups_finish)(acc, count, bias, lo, hi, out);
+}
+
+/* Accumulates one run of n consecutive input values into `count` groups' sums (the conv's taps, row by row). */
+TML_V void TML_SIMD_NAME(f32_run)(tml_vf *a0, tml_vf *a1, tml_vf *a2, tml_vf *a3, const float *x, int32_t n,
+                                  const float *w, size_t group_step, int32_t count)
+{
+    for (int32_t c = 0; c < n; c++) {
+        const tml_vf xv = tml_vf_set1(x[c]);
+        const float *wc = w + (size_t)c * 8;
+        *a0 = tml_vf_add(*a0, tml_vf_mul(xv, tml_vf_load(wc)));
+        if (count > 1) {
+            *a1 = tml_vf_add(*a1, tml_vf_mul(xv, tml_vf_load(wc + group_step)));
+        }
+        if (count > 2) {
+            *a2 = tml_vf_add(*a2, tml_vf_mul(xv, tml_vf_load(wc + 2 * group_step)));
+            *a3 = tml_vf_add(*a3, tml_vf_mul(xv, tml_vf_load(wc + 3 * group_step)));
+        }
+    }
+}
+
+int32_t TML_SIMD_NAME(tml_host_fully_connected_f32)(TML_HOST_FC_F32_ARGS)
+{
+    if (!TML_SIMD_NAME(f32_range_ok)(p->activation_min, p->activation_max)) {
+        return 0;
+    }
+    const int32_t groups = units / 8;
+    const size_t step = (size_t)8 * depth;
+    const tml_vf lo = tml_vf_set1(p->activation_min), hi = tml_vf_set1(p->activation_max);
+    for (int32_t b = 0; b < batches; b++) {
+        const float *x = input + (size_t)b * depth;
+        float *out = output + (size_t)b * units;
+        int32_t g = 0;
+        for (; g + 4 <= groups; g += 4) {
+            TML_SIMD_NAME(f32_groups)(x, depth, filter + g * step, step, 4, bias != NULL ? bias + 8 * g : NULL, lo, hi, out + 8 * g);
+        }
+        if (g + 2 <= groups) {
+            TML_SIMD_NAME(f32_groups)(x, depth, filter + g * step, step, 2, bias != NULL ? bias + 8 * g : NULL, lo, hi, out + 8 * g);
+            g += 2;
+        }
+        if (g < groups) {
+            TML_SIMD_NAME(f32_groups)(x, depth, filter + g * step, step, 1, bias != NULL ? bias + 8 * g : NULL, lo, hi, out + 8 * g);
+        }
+    }
+    return groups * 8;
+}
+
+/* One output pixel's `count` groups: every valid tap in TFLM's order (filter rows, columns, input channels). */
+TML_V void TML_SIMD_NAME(conv_f32_groups)(const tml_conv_f32_params *p, const float *image, int32_t in_w, int32_t channels,
+                                          int32_t k_w, int32_t y0, int32_t ky_start, int32_t ky_end, int32_t x0,
+                                          int32_t kx_start, int32_t kx_end, const float *w, size_t group_step,
+                                          int32_t count, const float *bias, tml_vf lo, tml_vf hi, float *out)
+{
+    const tml_vf zero = tml_vf_set1(0.0f);
+    tml_vf a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+    for (int32_t ky = ky_start; ky < ky_end; ky++) {
+        const float *row = image + (size_t)(y0 + ky * p->dilation_h) * in_w * channels;
+        for (int32_t kx = kx_start; kx < kx_end; kx++) {
+            TML_SIMD_NAME(f32_run)(&a0, &a1, &a2, &a3, row + (size_t)(x0 + kx * p->dilation_w) * channels, channels,
+                                   w + ((size_t)ky * k_w + kx) * channels * 8, group_step, count);
+        }
+    }
+    tml_vf acc[4] = {a0, a1, a2, a3};
+    TML_SIMD_NAME(f32_groups_finish)(acc, count, bias, lo, hi, out);
+}
+
+int32_t TML_SIMD_NAME(tml_host_conv_f32)(TML_HOST_CONV_F32_ARGS)
+{
+    if (!TML_SIMD_NAME(f32_range_ok)(p->activation_min, p->activation_max) || f_dims->c != in_dims->c) {
+        return 0;
+    }
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, channels = in_dims->c, k_w = f_dims->w;
+    const int32_t out_c = f_dims->n, groups = out_c / 8;
+    const size_t step = (size_t)8 * f_dims->h * k_w * channels;
+    const tml_vf lo = tml_vf_set1(p->activation_min), hi = tml_vf_set1(p->activation_max);
+    for (int32_t b = 0; b < in_dims->n; b++) {
+        const float *image = input + (size_t)b * in_h * in_w * channels;
+        for (int32_t oy = 0; oy < out_dims->h; oy++) {
+            int32_t ky_start, ky_end;
+            const int32_t y0 = tml_window_taps(oy, p->stride_h, p->pad_h, p->dilation_h, in_h, f_dims->h, &ky_start, &ky_end);
+            for (int32_t ox = 0; ox < out_dims->w; ox++) {
+                int32_t kx_start, kx_end;
+                const int32_t x0 = tml_window_taps(ox, p->stride_w, p->pad_w, p->dilation_w, in_w, k_w, &kx_start, &kx_end);
+                float *out = output + (((size_t)b * out_dims->h + oy) * out_dims->w + ox) * out_c;
+#define TML_CONV_F32_GROUPS(count)                                                                                 \
+    TML_SIMD_NAME(conv_f32_groups)(p, image, in_w, channels, k_w, y0, ky_start, ky_end, x0, kx_start, kx_end,      \
+                                   filter + g * step, step, count, bias != NULL ? bias + 8 * g : NULL, lo, hi, out + 8 * g)
+                int32_t g = 0;
+                for (; g + 4 <= groups; g += 4) {
+                    TML_CONV_F32_GROUPS(4);
+                }
+                if (g + 2 <= groups) {
+                    TML_CONV_F32_GROUPS(2);
+                    g += 2;
+                }
+                if (g < groups) {
+                    TML_CONV_F32_GROUPS(1);
+                }
+#undef TML_CONV_F32_GROUPS
+            }
+        }
+    }
+    return groups * 8;
+}
+
 #endif
