@@ -473,30 +473,8 @@ TML_V void TML_SIMD_NAME(f32_groups_finish)(tml_vf *acc, int32_t count, const fl
     }
 }
 
-/* One input row's outputs of `count` groups (1, 2 or 4: a constant at each call, so the sums stay in registers): the
- * n inputs against the groups' packed rows, `group_step` floats apart. */
-TML_V void TML_SIMD_NAME(f32_groups)(const float *x, int32_t n, const float *w, size_t group_step, int32_t count,
-                                     const float *bias, tml_vf lo, tml_vf hi, float *out)
-{
-    const tml_vf zero = tml_vf_set1(0.0f);
-    tml_vf a0 = zero, a1 = zero, a2 = zero, a3 = zero;
-    for (int32_t d = 0; d < n; d++) {
-        const tml_vf xv = tml_vf_set1(x[d]);
-        const float *wd = w + (size_t)d * 8;
-        a0 = tml_vf_add(a0, tml_vf_mul(xv, tml_vf_load(wd)));
-        if (count > 1) {
-            a1 = tml_vf_add(a1, tml_vf_mul(xv, tml_vf_load(wd + group_step)));
-        }
-        if (count > 2) {
-            a2 = tml_vf_add(a2, tml_vf_mul(xv, tml_vf_load(wd + 2 * group_step)));
-            a3 = tml_vf_add(a3, tml_vf_mul(xv, tml_vf_load(wd + 3 * group_step)));
-        }
-    }
-    tml_vf acc[4] = {a0, a1, a2, a3};
-    TML_SIMD_NAME(f32_groups_finish)(acc, count, bias, lo, hi, out);
-}
-
-/* Accumulates one run of n consecutive input values into `count` groups' sums (the conv's taps, row by row). */
+/* Accumulates n consecutive inputs into `count` groups' sums (1, 2 or 4: a constant at each call, so the sums stay in
+ * registers), against the groups' packed rows, `group_step` floats apart: an FC row, or one tap's channels. */
 TML_V void TML_SIMD_NAME(f32_run)(tml_vf *a0, tml_vf *a1, tml_vf *a2, tml_vf *a3, const float *x, int32_t n,
                                   const float *w, size_t group_step, int32_t count)
 {
@@ -512,6 +490,17 @@ TML_V void TML_SIMD_NAME(f32_run)(tml_vf *a0, tml_vf *a1, tml_vf *a2, tml_vf *a3
             *a3 = tml_vf_add(*a3, tml_vf_mul(xv, tml_vf_load(wc + 3 * group_step)));
         }
     }
+}
+
+/* One FC row's outputs of `count` groups. */
+TML_V void TML_SIMD_NAME(f32_groups)(const float *x, int32_t n, const float *w, size_t group_step, int32_t count,
+                                     const float *bias, tml_vf lo, tml_vf hi, float *out)
+{
+    const tml_vf zero = tml_vf_set1(0.0f);
+    tml_vf a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+    TML_SIMD_NAME(f32_run)(&a0, &a1, &a2, &a3, x, n, w, group_step, count);
+    tml_vf acc[4] = {a0, a1, a2, a3};
+    TML_SIMD_NAME(f32_groups_finish)(acc, count, bias, lo, hi, out);
 }
 
 int32_t TML_SIMD_NAME(tml_host_fully_connected_f32)(TML_HOST_FC_F32_ARGS)
