@@ -111,7 +111,10 @@ TML_API tml_status tml_depthwise_conv_f32(const tml_depthwise_conv_f32_params *p
     if (!tml_depthwise_shapes_valid(input_dims, filter_dims, output_dims, mult)) {
         return TML_ERROR_ARGUMENT;
     }
-    float *out = output;
+    int32_t first = 0; /* input channels a host SIMD path computed */
+#if TML_USE_HOST_SIMD
+    first = tml_host_depthwise_conv_f32(params, input_dims, input, filter_dims, filter, bias, output_dims, output);
+#endif
     for (int32_t b = 0; b < input_dims->n; b++) {
         const float *in_batch = input + (size_t)b * in_h * in_w * in_c;
         for (int32_t oy = 0; oy < output_dims->h; oy++) {
@@ -122,7 +125,8 @@ TML_API tml_status tml_depthwise_conv_f32(const tml_depthwise_conv_f32_params *p
                 int32_t kx_start, kx_end;
                 const int32_t in_x0 = tml_window_taps(ox, params->stride_w, params->pad_w, params->dilation_w, in_w,
                                                       k_w, &kx_start, &kx_end);
-                for (int32_t ic = 0; ic < in_c; ic++) {
+                float *out = output + (((size_t)b * output_dims->h + oy) * output_dims->w + ox) * out_c;
+                for (int32_t ic = first; ic < in_c; ic++) {
                     for (int32_t m = 0; m < mult; m++) {
                         const int32_t oc = ic * mult + m;
                         float total = 0.0f;
@@ -136,7 +140,7 @@ TML_API tml_status tml_depthwise_conv_f32(const tml_depthwise_conv_f32_params *p
                             }
                         }
                         const float bias_value = bias != NULL ? bias[oc] : 0.0f;
-                        *out++ = tml_clamp_f32(total + bias_value, params->activation_min, params->activation_max);
+                        out[oc] = tml_clamp_f32(total + bias_value, params->activation_min, params->activation_max);
                     }
                 }
             }

@@ -7,6 +7,7 @@
 #include <float.h>
 
 #include "common.h"
+#include "host/host_path.h"
 
 static int pool_f32_args_valid(const tml_pool_f32_params *p, const tml_dims *in, const float *input,
                                const tml_dims *out, const float *output)
@@ -22,6 +23,12 @@ static tml_status pool_f32(const tml_pool_f32_params *params, const tml_dims *in
     if (!pool_f32_args_valid(params, input_dims, input, output_dims, output)) {
         return TML_ERROR_ARGUMENT;
     }
+#if TML_USE_HOST_SIMD
+    tml_status status;
+    if (tml_host_pool_f32(params, input_dims, input, output_dims, output, is_max, &status)) {
+        return status;
+    }
+#endif
     const int32_t in_h = input_dims->h;
     const int32_t in_w = input_dims->w;
     const int32_t ch = input_dims->c;

@@ -119,6 +119,16 @@ int32_t tml_host_conv_f32(TML_HOST_CONV_F32_ARGS)
     TML_HOST_CALL(tml_host_conv_f32, p, in_dims, input, f_dims, filter, bias, out_dims, output)
 }
 
+int32_t tml_host_depthwise_conv_f32(TML_HOST_DW_F32_ARGS)
+{
+    TML_HOST_CALL(tml_host_depthwise_conv_f32, p, in_dims, input, f_dims, filter, bias, out_dims, output)
+}
+
+int tml_host_pool_f32(TML_HOST_POOL_F32_ARGS)
+{
+    TML_HOST_CALL(tml_host_pool_f32, p, in_dims, input, out_dims, output, is_max, status)
+}
+
 int tml_host_depthwise(TML_HOST_DEPTHWISE_ARGS)
 {
     *done = 0;

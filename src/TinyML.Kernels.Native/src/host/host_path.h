@@ -61,6 +61,18 @@ int32_t tml_host_fully_connected_f32(TML_HOST_FC_F32_ARGS);
         const float *filter, const float *bias, const tml_dims *out_dims, float *output
 int32_t tml_host_conv_f32(TML_HOST_CONV_F32_ARGS);
 
+/* float32 DEPTHWISE_CONV_2D, depth multiplier 1: the first channels, eight at a time; returns how many. */
+#define TML_HOST_DW_F32_ARGS                                                                                       \
+    const tml_depthwise_conv_f32_params *p, const tml_dims *in_dims, const float *input, const tml_dims *f_dims,  \
+        const float *filter, const float *bias, const tml_dims *out_dims, float *output
+int32_t tml_host_depthwise_conv_f32(TML_HOST_DW_F32_ARGS);
+
+/* float32 AVERAGE_POOL_2D (is_max 0) or MAX_POOL_2D (1), the whole kernel, as tml_host_pool_s8. */
+#define TML_HOST_POOL_F32_ARGS                                                                                     \
+    const tml_pool_f32_params *p, const tml_dims *in_dims, const float *input, const tml_dims *out_dims,          \
+        float *output, int is_max, tml_status *status
+int tml_host_pool_f32(TML_HOST_POOL_F32_ARGS);
+
 /* The per-path entry points (host/x86_avx2.c, host/x86_sse41.c, host/arm64_neon.c, host/arm64_neon_dot.c). */
 #define TML_HOST_DECLARE(suffix)                                                                                   \
     int tml_host_packed_rows_##suffix(TML_HOST_PACKED_ROWS_ARGS);                                                  \
@@ -69,7 +81,9 @@ int32_t tml_host_conv_f32(TML_HOST_CONV_F32_ARGS);
     int32_t tml_host_mul_s8_##suffix(TML_HOST_MUL_ARGS);                                                           \
     int tml_host_pool_s8_##suffix(TML_HOST_POOL_ARGS);                                                             \
     int32_t tml_host_fully_connected_f32_##suffix(TML_HOST_FC_F32_ARGS);                                           \
-    int32_t tml_host_conv_f32_##suffix(TML_HOST_CONV_F32_ARGS);
+    int32_t tml_host_conv_f32_##suffix(TML_HOST_CONV_F32_ARGS);                                                     \
+    int32_t tml_host_depthwise_conv_f32_##suffix(TML_HOST_DW_F32_ARGS);                                             \
+    int tml_host_pool_f32_##suffix(TML_HOST_POOL_F32_ARGS);
 #if TML_ARCH_X86_64
 TML_HOST_DECLARE(avx2)
 TML_HOST_DECLARE(sse41)

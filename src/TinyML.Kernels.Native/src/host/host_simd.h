@@ -96,6 +96,9 @@ TML_V tml_vf tml_vf_mul(tml_vf a, tml_vf b) { return _mm256_mul_ps(a, b); }
 /* v < lo ? lo : (v > hi ? hi : v), lane by lane, as tml_clamp_f32 (NaN and -0 included): MAXPS returns its second
  * operand unless the first is greater. */
 TML_V tml_vf tml_vf_clamp(tml_vf v, tml_vf lo, tml_vf hi) { return _mm256_min_ps(hi, _mm256_max_ps(lo, v)); }
+TML_V tml_vf tml_vf_div(tml_vf a, tml_vf b) { return _mm256_div_ps(a, b); }
+/* acc < v ? v : acc, lane by lane (a float max pooling's step). */
+TML_V tml_vf tml_vf_keep_max(tml_vf acc, tml_vf v) { return _mm256_max_ps(v, acc); }
 
 #elif defined(TML_SIMD_SSE41)
 #include <smmintrin.h>
@@ -182,6 +185,8 @@ TML_V tml_vf tml_vf_clamp(tml_vf v, tml_vf lo, tml_vf hi)
 {
     return tml_vf_pair(_mm_min_ps(hi.lo, _mm_max_ps(lo.lo, v.lo)), _mm_min_ps(hi.hi, _mm_max_ps(lo.hi, v.hi)));
 }
+TML_V tml_vf tml_vf_div(tml_vf a, tml_vf b) { return tml_vf_pair(_mm_div_ps(a.lo, b.lo), _mm_div_ps(a.hi, b.hi)); }
+TML_V tml_vf tml_vf_keep_max(tml_vf acc, tml_vf v) { return tml_vf_pair(_mm_max_ps(v.lo, acc.lo), _mm_max_ps(v.hi, acc.hi)); }
 
 /* SSE4.1 has no per-lane shifts: the requantization is the portable one, lane by lane (TML_V_HAS_REQUANT 0). */
 #define TML_V_HAS_REQUANT 0
@@ -276,6 +281,11 @@ TML_V float32x4_t tml_vf_clamp_half(float32x4_t v, float32x4_t lo, float32x4_t h
 TML_V tml_vf tml_vf_clamp(tml_vf v, tml_vf lo, tml_vf hi)
 {
     return tml_vf_pair(tml_vf_clamp_half(v.lo, lo.lo, hi.lo), tml_vf_clamp_half(v.hi, lo.hi, hi.hi));
+}
+TML_V tml_vf tml_vf_div(tml_vf a, tml_vf b) { return tml_vf_pair(vdivq_f32(a.lo, b.lo), vdivq_f32(a.hi, b.hi)); }
+TML_V tml_vf tml_vf_keep_max(tml_vf acc, tml_vf v)
+{
+    return tml_vf_pair(vbslq_f32(vcltq_f32(acc.lo, v.lo), v.lo, acc.lo), vbslq_f32(vcltq_f32(acc.hi, v.hi), v.hi, acc.hi));
 }
 
 /* VQRDMULH is gemmlowp's SaturatingRoundingDoublingHighMul exactly; VRSHL by -e rounds half up, so a negative

@@ -9,6 +9,8 @@
 #ifndef TML_SIMD_KERNELS_H
 #define TML_SIMD_KERNELS_H
 
+#include <float.h>
+
 #include "host_path.h"
 #include "host_simd.h"
 
@@ -585,6 +587,97 @@ int32_t TML_SIMD_NAME(tml_host_conv_f32)(TML_HOST_CONV_F32_ARGS)
         }
     }
     return groups * 8;
+}
+
+int32_t TML_SIMD_NAME(tml_host_depthwise_conv_f32)(TML_HOST_DW_F32_ARGS)
+{
+    const int32_t channels = in_dims->c, blocks = channels / 8;
+    if (!TML_SIMD_NAME(f32_range_ok)(p->activation_min, p->activation_max) || p->depth_multiplier != 1 || blocks == 0) {
+        return 0;
+    }
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, k_w = f_dims->w;
+    const tml_vf lo = tml_vf_set1(p->activation_min), hi = tml_vf_set1(p->activation_max);
+    for (int32_t b = 0; b < in_dims->n; b++) {
+        const float *image = input + (size_t)b * in_h * in_w * channels;
+        for (int32_t oy = 0; oy < out_dims->h; oy++) {
+            int32_t ky_start, ky_end;
+            const int32_t y0 = tml_window_taps(oy, p->stride_h, p->pad_h, p->dilation_h, in_h, f_dims->h, &ky_start, &ky_end);
+            for (int32_t ox = 0; ox < out_dims->w; ox++) {
+                int32_t kx_start, kx_end;
+                const int32_t x0 = tml_window_taps(ox, p->stride_w, p->pad_w, p->dilation_w, in_w, k_w, &kx_start, &kx_end);
+                float *out = output + (((size_t)b * out_dims->h + oy) * out_dims->w + ox) * channels;
+                for (int32_t c = 0; c < blocks * 8; c += 8) {
+                    /* Each lane one channel's sum over the valid taps, rows then columns, as TFLM's loop. */
+                    tml_vf acc = tml_vf_set1(0.0f);
+                    for (int32_t ky = ky_start; ky < ky_end; ky++) {
+                        const float *row = image + (size_t)(y0 + ky * p->dilation_h) * in_w * channels + c;
+                        const float *w = filter + (size_t)ky * k_w * channels + c;
+                        for (int32_t kx = kx_start; kx < kx_end; kx++) {
+                            acc = tml_vf_add(acc, tml_vf_mul(tml_vf_load(row + (size_t)(x0 + kx * p->dilation_w) * channels),
+                                                             tml_vf_load(w + (size_t)kx * channels)));
+                        }
+                    }
+                    const tml_vf bias8 = bias != NULL ? tml_vf_load(bias + c) : tml_vf_set1(0.0f);
+                    tml_vf_store(out + c, tml_vf_clamp(tml_vf_add(acc, bias8), lo, hi));
+                }
+            }
+        }
+    }
+    return blocks * 8;
+}
+
+int TML_SIMD_NAME(tml_host_pool_f32)(TML_HOST_POOL_F32_ARGS)
+{
+    if (!TML_SIMD_NAME(f32_range_ok)(p->activation_min, p->activation_max)) {
+        return 0;
+    }
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, channels = in_dims->c, blocks = channels / 8;
+    const tml_vf lo = tml_vf_set1(p->activation_min), hi = tml_vf_set1(p->activation_max);
+    float *out = output;
+    for (int32_t b = 0; b < in_dims->n; b++) {
+        const float *image = input + (size_t)b * in_h * in_w * channels;
+        for (int32_t oy = 0; oy < out_dims->h; oy++) {
+            int32_t fy_start, fy_end;
+            const int32_t y0 = tml_window_taps(oy, p->stride_h, p->pad_h, 1, in_h, p->filter_h, &fy_start, &fy_end);
+            for (int32_t ox = 0; ox < out_dims->w; ox++, out += channels) {
+                int32_t fx_start, fx_end;
+                const int32_t x0 = tml_window_taps(ox, p->stride_w, p->pad_w, 1, in_w, p->filter_w, &fx_start, &fx_end);
+                const int32_t taps = fy_end > fy_start && fx_end > fx_start ? (fy_end - fy_start) * (fx_end - fx_start) : 0;
+                if (!is_max && taps == 0) {
+                    *status = TML_ERROR_ARGUMENT; /* as the portable kernel: the pixels before this one are written */
+                    return 1;
+                }
+                /* The portable kernel's count: 1.0f added once per tap, exact for any window. */
+                const float count = (float)taps;
+                for (int32_t c = 0; c < channels; c++) {
+                    if (c < blocks * 8 && c % 8 == 0) {
+                        tml_vf acc = tml_vf_set1(is_max ? -FLT_MAX : 0.0f);
+                        for (int32_t fy = fy_start; fy < fy_end; fy++) {
+                            const float *row = image + ((size_t)(y0 + fy) * in_w + x0) * channels + c;
+                            for (int32_t fx = fx_start; fx < fx_end; fx++) {
+                                const tml_vf v = tml_vf_load(row + (size_t)fx * channels);
+                                acc = is_max ? tml_vf_keep_max(acc, v) : tml_vf_add(acc, v);
+                            }
+                        }
+                        acc = is_max ? acc : tml_vf_div(acc, tml_vf_set1(count));
+                        tml_vf_store(out + c, tml_vf_clamp(acc, lo, hi));
+                        c += 7;
+                        continue;
+                    }
+                    float acc = is_max ? -FLT_MAX : 0.0f;
+                    for (int32_t fy = fy_start; fy < fy_end; fy++) {
+                        for (int32_t fx = fx_start; fx < fx_end; fx++) {
+                            const float v = image[((size_t)(y0 + fy) * in_w + x0 + fx) * channels + c];
+                            acc = is_max ? (acc < v ? v : acc) : acc + v;
+                        }
+                    }
+                    out[c] = tml_clamp_f32(is_max ? acc : acc / count, p->activation_min, p->activation_max);
+                }
+            }
+        }
+    }
+    *status = TML_OK;
+    return 1;
 }
 
 #endif
