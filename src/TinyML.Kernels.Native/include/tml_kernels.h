@@ -19,8 +19,9 @@ extern "C" {
 
 /* Bumped whenever a signature or a parameter struct changes; the host checks it at first use. The .NET side's
  * description of this header (KernelAbi) is generated from it, see docs/kernels.md. 2: per-core buffer sizes.
- * 3: training kernels. 4: host SIMD path selection (tml_host_path, tml_host_path_set). */
-#define TML_ABI_VERSION 4
+ * 3: training kernels. 4: host SIMD path selection (tml_host_path, tml_host_path_set). 5: packed weights widened to
+ * int16 (TML_PACKED_CHUNK_WORD_S16). */
+#define TML_ABI_VERSION 5
 
 #if defined(_WIN32)
 #define TML_API __declspec(dllexport)
@@ -282,10 +283,11 @@ typedef struct {
     int32_t output_offset;    /* output zero point */
     int32_t activation_min;   /* fused activation lower clamp */
     int32_t activation_max;   /* fused activation upper clamp */
-    int32_t chunk;            /* TML_PACKED_CHUNK_WORD or TML_PACKED_CHUNK_VECTOR (see tml_fully_connected_s8_packed) */
+    int32_t chunk;            /* a TML_PACKED_CHUNK_ layout (see tml_fully_connected_s8_packed) */
 } tml_conv_packed_params;
 
-/* Scratch bytes of tml_conv_s8_packed: two im2col rows (2 x kernel_h x kernel_w x channels) on every core. */
+/* Scratch bytes of tml_conv_s8_packed: two im2col rows (2 x kernel_h x kernel_w x channels) on every core, one row
+ * with TML_PACKED_CHUNK_WORD_S16 (whose inner loop takes one pixel at a time). */
 TML_API int32_t tml_conv_s8_packed_get_buffer_size(const tml_conv_packed_params *params, const tml_dims *input_dims,
                                                    const tml_dims *filter_dims, const tml_dims *output_dims);
 TML_API int32_t tml_conv_s8_packed_get_buffer_size_for(int32_t core, const tml_conv_packed_params *params,
@@ -350,11 +352,13 @@ typedef struct {
     int32_t activation_min; /* fused activation lower clamp */
     int32_t activation_max; /* fused activation upper clamp */
     int32_t per_channel;    /* as in tml_fully_connected_params */
-    int32_t chunk;          /* TML_PACKED_CHUNK_WORD or TML_PACKED_CHUNK_VECTOR: bytes of a row per interleave step */
+    int32_t chunk;          /* the layout: TML_PACKED_CHUNK_WORD, _VECTOR (bytes of a row per interleave step) or
+                               _WORD_S16 */
 } tml_fully_connected_packed_params;
 
 #define TML_PACKED_CHUNK_WORD 4    /* the DSP path's (and the portable default) */
 #define TML_PACKED_CHUNK_VECTOR 16 /* Helium's (Cortex-M55) */
+#define TML_PACKED_CHUNK_WORD_S16 0x104 /* the DSP path's with the weights widened to int16: twice the bytes */
 
 /*
  * tml_fully_connected_s8 on weights packed at build time (the compiler chooses it for FULLY_CONNECTED with constant
@@ -365,7 +369,15 @@ typedef struct {
  *           of the depth (C = params->chunk bytes at k = 0, C, 2C, ...) the four rows' bytes k..k+C-1 (4C bytes),
  *           then for each of the last accum_depth % C elements the four rows' byte (4 bytes); the output_depth % 4
  *           remaining rows follow unchanged, row by row. Word-aligned for the fast paths (emitted constants are
- *           16-byte aligned). Every core runs either chunk; the fast paths take theirs (DSP 4, Helium 16).
+ *           16-byte aligned). Every core runs every layout; the fast paths take theirs (DSP 4 and WORD_S16,
+ *           Helium 16).
+ *           TML_PACKED_CHUNK_WORD_S16: group g takes 8 * accum_depth bytes of int16 weights: for each k = 0, 4, 8,
+ *           ... below accum_depth & ~3, eight 32-bit words, two per row j = 0..3: word 2j holds {w[j][k] in the low
+ *           half, w[j][k+2] in the high half}, word 2j+1 {w[j][k+1], w[j][k+3]} (SXTB16's lane order: SMLAD with
+ *           the halves of the activation word x[k..k+3] gives their four products); then for each of the last
+ *           accum_depth % 4 elements the four rows' int16 values; the output_depth % 4 remaining rows follow as
+ *           int8, unchanged, row by row (2 * accum_depth * (output_depth & ~3) + accum_depth * (output_depth % 4)
+ *           bytes in all).
  * scratch is unused.
  */
 TML_API tml_status tml_fully_connected_s8_packed(const tml_fully_connected_packed_params *params,

@@ -14,7 +14,21 @@ typedef enum {
     TML_PACKED_DSP,      /* chunk 4 on a DSP core, word-aligned filter */
     TML_PACKED_DSP_SHR2_FULL_RANGE, /* the same, every shift <= -2 (tml_requant_shr2) and the clamp [-128, 127] (SSAT) */
     TML_PACKED_MVE,      /* chunk 16 on a Helium core */
+    TML_PACKED_DSP_S16,  /* TML_PACKED_CHUNK_WORD_S16 on a DSP core, word-aligned filter */
+    TML_PACKED_DSP_S16_SHR2_FULL_RANGE, /* the same with tml_requant_shr2 and SSAT, as above */
 } tml_packed_path;
+
+/* Bytes of the packed weights before the units % 4 rows that stay int8 (TML_PACKED_CHUNK_WORD_S16: int16 groups). */
+TML_INLINE size_t tml_packed_group_bytes(int32_t chunk, int32_t depth, int32_t units)
+{
+    return (size_t)(units & ~3) * (size_t)depth * (chunk == TML_PACKED_CHUNK_WORD_S16 ? 2u : 1u);
+}
+
+/* Activation rows a call of tml_packed_rows should get at once: the int16 layout's inner loop takes one. */
+TML_INLINE int32_t tml_packed_rows_per_pass(int32_t chunk)
+{
+    return chunk == TML_PACKED_CHUNK_WORD_S16 ? 1 : 2;
+}
 
 /* 1 when the parameters are valid (clamps ordered, per_channel 0 or 1, a known chunk). */
 int tml_packed_params_valid(const tml_fully_connected_packed_params *p);

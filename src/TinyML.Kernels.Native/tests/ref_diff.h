@@ -136,7 +136,7 @@ static int32_t tml_rd_axis(tml_rd_rng *r, int32_t in, int32_t k, int32_t stride,
 static int8_t tml_rd_in[TML_RD_BYTES], tml_rd_in2[TML_RD_BYTES], tml_rd_filter[TML_RD_BYTES];
 static int8_t tml_rd_out_fast[TML_RD_BYTES + TML_RD_GUARD], tml_rd_out_ref[TML_RD_BYTES + TML_RD_GUARD];
 static int32_t tml_rd_bias[TML_RD_MAX_CH], tml_rd_mult[TML_RD_MAX_CH], tml_rd_shift[TML_RD_MAX_CH];
-static int8_t tml_rd_packed[TML_RD_BYTES] __attribute__((aligned(4)));
+static int8_t tml_rd_packed[2 * TML_RD_BYTES] __attribute__((aligned(4))); /* int16 layout: twice the bytes */
 static int32_t tml_rd_folded[TML_RD_MAX_CH];
 static uint8_t tml_rd_scratch_fast[TML_RD_SCRATCH], tml_rd_scratch_ref[TML_RD_SCRATCH];
 
@@ -221,10 +221,10 @@ static void tml_rd_conv(tml_rd_rng *r, tml_ref_diff_result *res)
     const int b = tml_ref_conv_s8(&p, &q, &in, tml_rd_in, &f, tml_rd_filter, bias, &out, tml_rd_out_ref, sr);
     tml_rd_record(res, "conv_s8", a, b, out.n * out.h * out.w * out.c);
     if (groups == 1) {
-        /* The packed conv (im2col rows, build-time layout, either chunk) against the reference's plain conv. */
+        /* The packed conv (im2col rows, build-time layout, any of them) against the reference's plain conv. */
         const int32_t taps = f.h * f.w * f.c;
-        const int32_t chunk = (tml_rd_next(r) & 1u) ? TML_PACKED_CHUNK_VECTOR : TML_PACKED_CHUNK_WORD;
-        tml_test_pack_rows4(tml_rd_filter, f.n, taps, chunk, tml_rd_packed);
+        const int32_t chunk = tml_test_chunks[tml_rd_next(r) % 3u];
+        tml_test_pack(tml_rd_filter, f.n, taps, chunk, tml_rd_packed);
         tml_test_fold_bias(tml_rd_filter, bias, f.n, taps, p.input_offset, tml_rd_folded);
         const tml_conv_packed_params pp = {p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_h, p.pad_w,
                                            -p.input_offset, p.output_offset, p.activation_min, p.activation_max, chunk};
@@ -232,7 +232,10 @@ static void tml_rd_conv(tml_rd_rng *r, tml_ref_diff_result *res)
         tml_rd_prepare_outputs(r);
         const int c = too_big ? -100 : tml_conv_s8_packed(&pp, &q, &in, tml_rd_in, &f, tml_rd_packed, tml_rd_folded, &out, tml_rd_out_fast, sp);
         const int d = tml_ref_conv_s8(&p, &q, &in, tml_rd_in, &f, tml_rd_filter, bias, &out, tml_rd_out_ref, sr);
-        tml_rd_record(res, chunk == TML_PACKED_CHUNK_WORD ? "conv_s8_packed chunk 4" : "conv_s8_packed chunk 16", c, d, out.n * out.h * out.w * out.c);
+        tml_rd_record(res, chunk == TML_PACKED_CHUNK_WORD     ? "conv_s8_packed chunk 4"
+                           : chunk == TML_PACKED_CHUNK_VECTOR ? "conv_s8_packed chunk 16"
+                                                              : "conv_s8_packed int16 words",
+                      c, d, out.n * out.h * out.w * out.c);
     }
 }
 
@@ -322,15 +325,18 @@ static void tml_rd_fully_connected(tml_rd_rng *r, tml_ref_diff_result *res)
     const int b = tml_ref_fully_connected_s8(&p, &q, batches, depth, units, tml_rd_in, tml_rd_filter, bias, tml_rd_out_ref, sr);
     tml_rd_record(res, "fully_connected_s8", a, b, batches * units);
     if (p.per_channel || p.filter_offset == 0) {
-        /* The packed kernel on the build-time layout (either chunk) against the reference on the plain one. */
-        const int32_t chunk = (tml_rd_next(r) & 1u) ? TML_PACKED_CHUNK_VECTOR : TML_PACKED_CHUNK_WORD;
-        tml_test_pack_rows4(tml_rd_filter, units, depth, chunk, tml_rd_packed);
+        /* The packed kernel on a build-time layout (any of them) against the reference on the plain one. */
+        const int32_t chunk = tml_test_chunks[tml_rd_next(r) % 3u];
+        tml_test_pack(tml_rd_filter, units, depth, chunk, tml_rd_packed);
         tml_test_fold_bias(tml_rd_filter, bias, units, depth, p.input_offset, tml_rd_folded);
         const tml_fully_connected_packed_params packed = tml_test_packed_params(&p, chunk);
         tml_rd_prepare_outputs(r);
         const int c = tml_fully_connected_s8_packed(&packed, &q, batches, depth, units, tml_rd_in, tml_rd_packed, tml_rd_folded, tml_rd_out_fast, NULL);
         const int d = tml_ref_fully_connected_s8(&p, &q, batches, depth, units, tml_rd_in, tml_rd_filter, bias, tml_rd_out_ref, sr);
-        tml_rd_record(res, chunk == TML_PACKED_CHUNK_WORD ? "fully_connected_s8_packed chunk 4" : "fully_connected_s8_packed chunk 16", c, d, batches * units);
+        tml_rd_record(res, chunk == TML_PACKED_CHUNK_WORD     ? "fully_connected_s8_packed chunk 4"
+                           : chunk == TML_PACKED_CHUNK_VECTOR ? "fully_connected_s8_packed chunk 16"
+                                                              : "fully_connected_s8_packed int16 words",
+                      c, d, batches * units);
     }
 }
 

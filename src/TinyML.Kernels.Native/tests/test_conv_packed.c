@@ -2,7 +2,7 @@
 /*
  * test_conv_packed.c: tml_conv_s8_packed (build-time packed OHWI weights, folded bias, im2col rows) against
  * tml_conv_s8 on the same unpacked case (test_conv.c checks tml_conv_s8 against TFLM's ConvPerChannel), over random
- * shapes: padding on every side, strides, dilations, batches, one to many channels, odd pixel counts, both chunks.
+ * shapes: padding on every side, strides, dilations, batches, one to many channels, odd pixel counts, every layout.
  */
 #include <stdlib.h>
 
@@ -50,7 +50,7 @@ static void run_case(tml_rng *r, int index)
     const int32_t taps = f.h * f.w * f.c;
     const size_t in_n = (size_t)in.n * in.h * in.w * in.c, out_n = (size_t)out.n * out.h * out.w * out.c;
     int8_t *input = (int8_t *)malloc(in_n), *w = (int8_t *)malloc((size_t)f.n * taps);
-    int8_t *packed = (int8_t *)malloc((size_t)f.n * taps);
+    int8_t *packed = (int8_t *)malloc((size_t)tml_test_packed_bytes(f.n, taps, TML_PACKED_CHUNK_WORD_S16));
     int8_t *expected = (int8_t *)malloc(out_n), *actual = (int8_t *)malloc(out_n);
     int32_t *bias = (int32_t *)malloc(sizeof(int32_t) * (size_t)f.n), *folded = (int32_t *)malloc(sizeof(int32_t) * (size_t)f.n);
     int32_t *mult = (int32_t *)malloc(sizeof(int32_t) * (size_t)f.n), *shift = (int32_t *)malloc(sizeof(int32_t) * (size_t)f.n);
@@ -66,19 +66,21 @@ static void run_case(tml_rng *r, int index)
     int ok = TML_CHECK(tml_conv_s8(&p, &q, &in, input, &f, w, has_bias ? bias : NULL, &out, expected, NULL) == TML_OK,
                        "unpacked status");
     tml_test_fold_bias(w, has_bias ? bias : NULL, f.n, taps, p.input_offset, folded);
-    const int32_t chunk = tml_rng_range(r, 0, 1) ? TML_PACKED_CHUNK_VECTOR : TML_PACKED_CHUNK_WORD;
-    tml_test_pack_rows4(w, f.n, taps, chunk, packed);
+    const int32_t chunk = tml_test_chunks[tml_rng_range(r, 0, 2)];
+    tml_test_pack(w, f.n, taps, chunk, packed);
     const tml_conv_packed_params pp = {p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_h, p.pad_w,
                                        in_zp, p.output_offset, p.activation_min, p.activation_max, chunk};
     const int32_t scratch_bytes = tml_conv_s8_packed_get_buffer_size(&pp, &in, &f, &out);
-    ok &= TML_CHECK(scratch_bytes == 2 * taps, "scratch %d for %d taps", (int)scratch_bytes, (int)taps);
+    /* Two im2col rows, one for the int16 layout (tml_kernels.h). */
+    ok &= TML_CHECK(scratch_bytes == (chunk == TML_PACKED_CHUNK_WORD_S16 ? 1 : 2) * taps, "scratch %d for %d taps",
+                    (int)scratch_bytes, (int)taps);
     void *scratch = malloc((size_t)scratch_bytes);
     memset(actual, 0x5A, out_n);
     ok &= TML_CHECK(tml_conv_s8_packed(&pp, &q, &in, input, &f, packed, folded, &out, actual, scratch) == TML_OK,
                     "packed status");
     char label[220];
     snprintf(label, sizeof(label),
-             "conv packed case %d: in %dx%dx%dx%d filter %dx%dx%dx%d stride %d,%d dilation %d,%d pad %d,%d zp %d chunk %d",
+             "conv packed case %d: in %dx%dx%dx%d filter %dx%dx%dx%d stride %d,%d dilation %d,%d pad %d,%d zp %d chunk 0x%x",
              index, (int)in.n, (int)in.h, (int)in.w, (int)in.c, (int)f.n, (int)f.h, (int)f.w, (int)f.c, (int)p.stride_h,
              (int)p.stride_w, (int)p.dilation_h, (int)p.dilation_w, (int)p.pad_h, (int)p.pad_w, (int)in_zp, (int)chunk);
     ok &= tml_test_compare_s8(label, expected, actual, out_n);

@@ -91,18 +91,18 @@ static int run_case(tml_rng *r, int index)
              index, batches, depth, units, per_channel, has_bias, in_zp, w_zp, out_zp, lo, hi);
     ok &= tml_test_compare_s8(label, expected, actual, (size_t)batches * units);
     if (per_channel || w_zp == 0) {
-        /* The same case through the build-time packed weights and folded bias, in both chunks. */
-        int8_t *packed = (int8_t *)malloc((size_t)units * depth);
+        /* The same case through the build-time packed weights and folded bias, in every layout. */
+        int8_t *packed = (int8_t *)malloc((size_t)tml_test_packed_bytes(units, depth, TML_PACKED_CHUNK_WORD_S16));
         int32_t *folded = (int32_t *)malloc(sizeof(int32_t) * (size_t)units);
         tml_test_fold_bias(w, has_bias ? bias : NULL, units, depth, -in_zp, folded);
-        for (int32_t chunk = TML_PACKED_CHUNK_WORD; chunk <= TML_PACKED_CHUNK_VECTOR; chunk *= 4) {
-            tml_test_pack_rows4(w, units, depth, chunk, packed);
+        for (int layout = 0; layout < 3; layout++) {
+            const int32_t chunk = tml_test_chunks[layout];
+            tml_test_pack(w, units, depth, chunk, packed);
             const tml_fully_connected_packed_params pp = tml_test_packed_params(&p, chunk);
             memset(actual, 0x5A, (size_t)batches * units);
             st = tml_fully_connected_s8_packed(&pp, &q, batches, depth, units, in, packed, folded, actual, NULL);
             ok &= TML_CHECK(st == TML_OK, "packed status %d", (int)st);
-            ok &= tml_test_compare_s8(chunk == TML_PACKED_CHUNK_WORD ? "packed, chunk 4" : "packed, chunk 16", expected,
-                                      actual, (size_t)batches * units);
+            ok &= tml_test_compare_s8(tml_test_chunk_name(chunk), expected, actual, (size_t)batches * units);
         }
         tml_fully_connected_packed_params bad = tml_test_packed_params(&p, 8);
         ok &= TML_CHECK(tml_fully_connected_s8_packed(&bad, &q, batches, depth, units, in, packed, folded, actual,

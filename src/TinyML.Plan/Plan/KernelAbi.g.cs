@@ -8,7 +8,7 @@ namespace TinyML.Compiler.Plan;
 public static partial class KernelAbi
 {
     /// <summary>TML_ABI_VERSION of tml_kernels.h.</summary>
-    public const int Version = 4;
+    public const int Version = 5;
 
     /// <summary>TML_MAX_DIMS of tml_kernels.h: the length of the N-D kernels' dimension arrays.</summary>
     public const int MaxDims = 6;
