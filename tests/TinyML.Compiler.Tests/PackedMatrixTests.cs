@@ -36,6 +36,20 @@ public class PackedMatrixTests
     }
 
     [Fact]
+    public void PackWidened_PairsEachRowsWeightsInSxtb16LaneOrder_AsLittleEndianInt16_ThenTheTail_ThenTheSpareRowAsInt8()
+    {
+        // Weights made negative too, so the sign extension shows: v = -(10r + k) for odd k.
+        var w = Weights.Select((v, i) => (sbyte)(i % 2 == 1 ? -v : v)).ToArray();
+        static byte[] S16(params int[] values) => values.SelectMany(v => new[] { (byte)(v & 0xFF), (byte)((v >> 8) & 0xFF) }).ToArray();
+        byte[] expected = S16(
+                0, 2, -1, -3, 10, 12, -11, -13, 20, 22, -21, -23, 30, 32, -31, -33, // k 0..3: {k, k+2}, {k+1, k+3} per row
+                4, 14, 24, 34, -5, -15, -25, -35)                                   // k 4 and 5, one int16 per row
+            .Concat(new byte[] { 40, unchecked((byte)-41), 42, unchecked((byte)-43), 44, unchecked((byte)-45) }) // row 4 as it was
+            .ToArray();
+        Assert.Equal(expected, PackedMatrix.PackWidened(w, units: 5, depth: 6));
+    }
+
+    [Fact]
     public void FoldBias_AddsInputOffsetTimesRowSums_WrappingLikeTheInt32Accumulator()
     {
         // Row sums: 15, 75, 135, 195, 255.

@@ -25,8 +25,9 @@ public class ConformanceTests
         "micro_speech", "mnist_lstm_float", "mnist_lstm_int8", "simple_add", "toycar",
     };
 
-    /// <summary>Memory technique sets: each one alone, all of them (the default), and none; and the default plan a
-    /// Cortex-M55 build gets (weights packed in Helium's 16-byte chunks), which the host's portable kernels run too.</summary>
+    /// <summary>Memory technique sets: each one alone, all of them (the default), and none; and the default plans a
+    /// Cortex-M55 build gets (weights packed in Helium's 16-byte chunks) and a Cortex-M4 build gets (weights widened to
+    /// int16), which the host's portable kernels run too.</summary>
     public static readonly IReadOnlyDictionary<string, LoweringOptions> Techniques = new Dictionary<string, LoweringOptions>
     {
         ["none"] = LoweringOptions.None,
@@ -36,6 +37,7 @@ public class ConformanceTests
         ["patches"] = LoweringOptions.None with { Patch = PatchMode.MinimumPeak },
         ["all"] = LoweringOptions.Default,
         ["all, cortex-m55 plan"] = LoweringOptions.Default with { Target = "cortex-m55" },
+        ["all, cortex-m4 plan"] = LoweringOptions.Default with { Target = "cortex-m4" },
     };
 
     public static TheoryData<string, string> ModelData()

@@ -18,8 +18,11 @@ public class PackedMatrixPlanTests
 {
     [Theory]
     [InlineData("host", 4)]
-    [InlineData("cortex-m4", 4)]
+    [InlineData("cortex-m4", 0x104)] // no flash budget: every packed layer widened to int16
+    [InlineData("cortex-m7", 0x104)]
+    [InlineData("cortex-m33", 0x104)]
     [InlineData("cortex-m0plus", 4)]
+    [InlineData("cortex-m3", 4)]
     [InlineData("cortex-m55", 16)]
     public void Kws_ConvolutionsAndTheClassifier_ArePackedInTheTargetsChunks(string target, int chunk)
     {
@@ -32,6 +35,49 @@ public class PackedMatrixPlanTests
         Assert.Equal(0, im2col.OperatorIndex);
         Assert.All(matrices.Append(im2col), c => Assert.Equal(chunk, c.Args[0].Fields.Single(f => f.Name == "chunk").Int));
         Assert.DoesNotContain(plan.Calls, c => c.Kernel == "tml_conv_s8");
+    }
+
+    [Fact]
+    public void Widening_DoublesEachWidenedLayersWeights_AndTheImToColScratchHalves()
+    {
+        var kws = GoldenCase.All().Single(c => c.Name == "kws");
+        var narrow = ConformanceTests.Lower(kws, LoweringOptions.Default with { Target = "cortex-m4", WidenWeights = false });
+        var wide = ConformanceTests.Lower(kws, LoweringOptions.Default with { Target = "cortex-m4" });
+        // kws's packed weights: 64 x 40 (first conv), four 64 x 64 (1x1 convs), 12 x 64 (classifier): all whole groups.
+        Assert.Equal(narrow.ConstantBytes + 64 * 40 + 4 * 64 * 64 + 12 * 64, wide.ConstantBytes);
+        // The first convolution's im2col rows (40 taps): two, one when widened.
+        Assert.Equal(40, ScratchOf(narrow) - ScratchOf(wide));
+        Assert.All(narrow.Calls.Where(c => c.Kernel.EndsWith("_packed", StringComparison.Ordinal)),
+            c => Assert.Equal(4, c.Args[0].Fields.Single(f => f.Name == "chunk").Int));
+    }
+
+    private static long ScratchOf(TinyML.Compiler.Plan.CompiledPlan plan) =>
+        plan.Memory!.ScratchBytes;
+
+    [Fact]
+    public void WithAFlashBudget_TheLayersWithTheMostMacsPerWeightByteAreWidenedFirst_WithinIt()
+    {
+        var kws = GoldenCase.All().Single(c => c.Name == "kws");
+        int Widened(TinyML.Compiler.Plan.CompiledPlan plan, string kernelOperator) => plan.Calls.Count(c =>
+            c.Kernel.EndsWith("_packed", StringComparison.Ordinal) && c.OperatorType == kernelOperator && c.Args[0].Fields.Single(f => f.Name == "chunk").Int == 0x104);
+        var seen = new System.Collections.Generic.HashSet<int>();
+        for (long budget = 40_000; budget <= 100_000; budget += 1_000)
+        {
+            var plan = ConformanceTests.Lower(kws, LoweringOptions.Default with { Target = "cortex-m4", FlashBudget = budget });
+            int convs = Widened(plan, "CONV_2D"), classifier = Widened(plan, "FULLY_CONNECTED");
+            seen.Add(convs);
+            double limit = 0.9 * budget - 16 * 1024; // the flash warning share, less the code reserve
+            if (convs + classifier > 0) Assert.True(plan.ConstantBytes <= limit, $"budget {budget}: constants {plan.ConstantBytes}");
+            // The classifier (one MAC per weight byte at batch 1) is widened before a convolution (125 per byte) only
+            // when no convolution left fits: the first adds 64 x 40 bytes, each 1x1 64 x 64.
+            bool firstWidened = plan.Calls.Any(c => c.OperatorIndex == 0 && c.Args[0].Fields.Single(f => f.Name == "chunk").Int == 0x104);
+            Assert.True(classifier == 0 || convs == 5 || plan.ConstantBytes + (firstWidened ? 64 * 64 : 64 * 40) > limit,
+                $"budget {budget}: classifier widened with {convs} of 5 convolutions");
+        }
+        // Between none and all: the budget decides layer by layer.
+        Assert.Contains(0, seen);
+        Assert.Contains(5, seen);
+        Assert.True(seen.Count > 2, string.Join(",", seen));
     }
 
     [Fact]

@@ -160,7 +160,8 @@ public static class ModelCompiler
     /// <summary>Compiles a model; <paramref name="file"/> names it in diagnostics.</summary>
     public static CompiledModel Compile(Model model, string? file, CompilationOptions options, DeviceMeasurement? measure = null, IProgress<string>? progress = null)
     {
-        var lowering = options.Lowering with { Target = options.Target };
+        // The flash budget reaches the lowering, which widens packed weights to int16 only within it.
+        var lowering = options.Lowering with { Target = options.Target, FlashBudget = options.FlashBudget?.Bytes ?? options.Lowering.FlashBudget };
         long? budget = options.RamBudget?.Bytes;
         long? planFor = options.PlanWithin ?? budget;
         progress?.Report(planFor is long b

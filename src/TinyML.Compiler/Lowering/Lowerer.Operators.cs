@@ -50,6 +50,8 @@ public static partial class Lowerer
 
             public override RequantizationRounding Rounding => _context._options.Rounding;
 
+            public override bool Widened(int weightsTensor) => _context._widened.Contains(weightsTensor);
+
             public override bool UsedByTraining(int tensor) => _context._parameterOffset.ContainsKey(tensor) || _context._readByTraining.Contains(tensor);
 
             public override InPlaceKind? InPlace => _context._inPlace.TryGetValue(_context._op, out var pair) ? pair.Kind : null;

@@ -69,6 +69,8 @@ public static partial class Lowerer
         private readonly LoweringOptions _options;
         private readonly Dictionary<int, InPlacePair> _inPlace = new();
         private IReadOnlyList<int> _order = Array.Empty<int>();
+        // Weight tensors whose packed int8 weights are widened to int16 (WeightWidening), chosen before anything is sized.
+        private HashSet<int> _widened = new();
         private int _op;
 
         // The graph's own outputs: training appends the tensors it keeps alive after them.
@@ -94,6 +96,7 @@ public static partial class Lowerer
         public CompiledPlan Run()
         {
             var scratch = new long[_graph.Operators.Count];
+            _widened = WeightWidening.Choose(_graph, _options, op => OperatorRegistry.Of(op.Kind)?.PackedMatrixWeights(Lowering, op));
             for (int i = 0; i < _graph.Operators.Count; i++)
             {
                 _op = i;

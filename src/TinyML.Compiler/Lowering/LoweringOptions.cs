@@ -66,6 +66,18 @@ public sealed record LoweringOptions
     /// <summary>What the plan is for: "host" or a Cortex-M core; recorded in the plan (<c>ExecutionPlan.Target</c>).</summary>
     public string Target { get; init; } = Plan.ExecutionPlan.HostTarget;
 
+    /// <summary>
+    /// The flash budget in bytes, when one is known. On a core whose packed matrix product has an int16-weight path
+    /// (Cortex-M4, M7, M33: <see cref="Operators.WeightWidening"/>) the packed int8 weights are widened to int16 at build
+    /// time, twice their flash for about a third fewer instructions per MAC, the layers with the most MACs per weight
+    /// byte first, while the estimated flash stays within <see cref="Budgets.BudgetCheck.WarningShare"/> of this
+    /// budget less a reserve for code. Null: no budget, every packed layer is widened.
+    /// </summary>
+    public long? FlashBudget { get; init; }
+
+    /// <summary>False keeps every packed weight int8 (the least flash) whatever the budget.</summary>
+    public bool WidenWeights { get; init; } = true;
+
     /// <summary>On-device training to plan (<see cref="TrainingOptions"/>); null for inference only.</summary>
     public TrainingOptions? Train { get; init; }
 }

@@ -174,6 +174,14 @@ internal sealed class Convolution : OperatorDefinition
 
     private enum Packing { None, Pointwise, Im2col }
 
+    /// <summary>A packed convolution's weights as the matrix [output channels, kh x kw x input channels].</summary>
+    public override PackedWeights? PackedMatrixWeights(LoweringContext context, Operator op)
+    {
+        if (PackedKind(context, op) == Packing.None) return null;
+        var w = context.T(op.Inputs[1]).Shape;
+        return op.Kind == OpKind.Conv2D ? new PackedWeights(op.Inputs[1], w[0], w[1] * w[2] * w[3]) : new PackedWeights(op.Inputs[1], w[3], w[1] * w[2]);
+    }
+
     /// <summary>
     /// Which packed kernel an int8 convolution takes, with constant weights (and bias): an ungrouped CONV_2D (a 1x1
     /// stride-1 one as a matrix product over its pixels), or a one-channel DEPTHWISE_CONV_2D, whose output channel k
@@ -230,7 +238,8 @@ internal sealed class Convolution : OperatorDefinition
         if (PackedKind(context, op) == Packing.Im2col)
         {
             var shape = context.T(op.Inputs[1]).Shape;
-            return PackedMatrix.ConvScratchBytes((long)shape[1] * shape[2] * (op.Kind == OpKind.Conv2D ? shape[3] : 1));
+            return PackedMatrix.ConvScratchBytes((long)shape[1] * shape[2] * (op.Kind == OpKind.Conv2D ? shape[3] : 1),
+                context.Widened(op.Inputs[1]));
         }
         if (op.Kind != OpKind.Conv2D || !DspCores.Contains(context.Target) || op.Inputs.Count < 2 || WeightedOperator.UsesOnnxRuntimeRounding(context, op)) return 0;
         var input = context.T(op.Inputs[0]);

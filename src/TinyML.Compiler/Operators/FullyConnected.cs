@@ -46,6 +46,18 @@ internal sealed class FullyConnected : OperatorDefinition
         return graph.Input(op, 1) is { Shape: { Count: 2 } w } ? graph.Output(op, 0).ElementCount * w[1] : 0;
     }
 
+    /// <summary>The weights [units, depth] when the call is tml_fully_connected_s8_packed (as <see cref="Lower"/> decides).</summary>
+    public override PackedWeights? PackedMatrixWeights(LoweringContext context, Operator op)
+    {
+        if (op.Inputs.Count < 2 || op.Inputs[1] < 0 || context.IsFloat(op) || context.T(op.Inputs[0]).Type != I8
+            || WeightedOperator.UsesOnnxRuntimeRounding(context, op)) return null;
+        var weights = context.T(op.Inputs[1]);
+        int bias = op.Inputs.Count > 2 ? op.Inputs[2] : -1;
+        if (weights.Shape.Count != 2 || weights.Quantization is not { HasScales: true } wq
+            || !PackedMatrix.Applies(context, op.Inputs[1], bias, wq.IsPerChannel)) return null;
+        return new PackedWeights(op.Inputs[1], weights.Shape[0], weights.Shape[1]);
+    }
+
     public override void Lower(LoweringContext context, Operator op)
     {
         var input = context.T(op.Inputs[0]);

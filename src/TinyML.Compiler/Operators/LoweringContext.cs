@@ -30,6 +30,10 @@ internal abstract class LoweringContext
     /// their scratch for it.</summary>
     public abstract string Target { get; }
 
+    /// <summary>True when the packed int8 weights of <paramref name="weightsTensor"/> are widened to int16
+    /// (<see cref="WeightWidening"/>): chosen once per plan, before scratch sizes and calls.</summary>
+    public abstract bool Widened(int weightsTensor);
+
     /// <summary>How the int8 convolutions and fully connected layers requantize (<see cref="LoweringOptions.Rounding"/>).</summary>
     public abstract RequantizationRounding Rounding { get; }
 

@@ -78,6 +78,10 @@ internal abstract class OperatorDefinition
 
     // ---- lowering ----------------------------------------------------------------------------------------
 
+    /// <summary>The constant int8 weights, as a matrix [units, depth], that the operator's call reads packed
+    /// (tml_fully_connected_s8_packed, tml_conv_s8_packed), or null: what <see cref="WeightWidening"/> may widen.</summary>
+    public virtual PackedWeights? PackedMatrixWeights(LoweringContext context, Operator op) => null;
+
     /// <summary>Scratch bytes of the operator's kernel call; must equal the kernel's _get_buffer_size.</summary>
     public virtual long ScratchBytes(LoweringContext context, Operator op) => 0;
 

@@ -3,7 +3,9 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.InteropServices;
+using TinyML.Compiler.Budgets;
 using TinyML.Compiler.Ir;
+using TinyML.Compiler.Lowering;
 using TinyML.Compiler.Plan;
 using static TinyML.Compiler.Operators.KernelArgs;
 using static TinyML.Compiler.Operators.LoweringChecks;
@@ -13,13 +15,17 @@ namespace TinyML.Compiler.Operators;
 /// <summary>
 /// The int8 matrix product on weights packed at build time (tml_fully_connected_s8_packed): FULLY_CONNECTED and
 /// CONV_2D 1x1 stride 1 with constant symmetric weights. What an interpreter cannot do, done once here: the rows are
-/// interleaved four at a time in the chunks the target's inner loop reads, and input offset × Σ weights is folded into
-/// the bias, so the kernel multiplies raw activations. Exact: the same wrapping int32 sums as TFLM's kernels.
+/// interleaved four at a time in the chunks the target's inner loop reads (on the DSP cores widened to int16 where the
+/// flash allows: <see cref="WeightWidening"/>), and input offset × Σ weights is folded into the bias, so the kernel
+/// multiplies raw activations. Exact: the same wrapping int32 sums as TFLM's kernels.
 /// </summary>
 internal static class PackedMatrix
 {
     /// <summary>Rows interleaved per group (TML_PACKED_ROWS in fully_connected_packed.c).</summary>
     public const int Rows = 4;
+
+    /// <summary>TML_PACKED_CHUNK_WORD_S16: word chunks with the weights widened to int16 in SXTB16's lane order.</summary>
+    public const int WordS16 = 0x104;
 
     /// <summary>Whether weights [units, depth] (constant int8, zero point 0 or per channel) and the bias can be packed:
     /// not when training updates or reads either, since packing derives constants from them.</summary>
@@ -40,7 +46,7 @@ internal static class PackedMatrix
         var weights = context.T(weightsTensor);
         var (filter, folded, chunk) = Constants(context, MemoryMarshal.Cast<byte, sbyte>(weights.Data!.Value.Span), weightsTensor, bias,
             units, depth, inputZeroPoint);
-        context.Call("tml_fully_connected_s8_packed", $"{comment}, weights packed at build time ({chunk}-byte chunks)",
+        context.Call("tml_fully_connected_s8_packed", $"{comment}, {Describe(chunk)}",
             Arg.Struct("tml_fully_connected_packed_params",
                 Field.I("output_offset", outputZeroPoint), Field.I("activation_min", activationMin),
                 Field.I("activation_max", activationMax), Field.I("per_channel", perChannel ? 1 : 0), Field.I("chunk", chunk)),
@@ -58,7 +64,7 @@ internal static class PackedMatrix
     {
         int units = filterShape[0], taps = filterShape[1] * filterShape[2] * filterShape[3];
         var (filter, folded, chunk) = Constants(context, ohwi, weightsTensor, bias, units, taps, inputZeroPoint);
-        context.Call("tml_conv_s8_packed", $"{comment}, weights packed at build time ({chunk}-byte chunks)",
+        context.Call("tml_conv_s8_packed", $"{comment}, {Describe(chunk)}",
             Arg.Struct("tml_conv_packed_params", geometry.Concat(new[]
             {
                 Field.I("input_zero_point", inputZeroPoint), Field.I("output_offset", outputZeroPoint),
@@ -75,13 +81,19 @@ internal static class PackedMatrix
         Expect(w.Length == units * depth, $"weights {context.T(weightsTensor).Shape} do not hold {units} x {depth} values");
         int[]? biases = bias >= 0 ? context.ConstantInts(bias, "bias") : null;
         Expect(biases is null || biases.Length == units, $"the bias holds {biases?.Length} values for {units} outputs");
-        int chunk = ChunkFor(context.Target);
-        return (context.Constant(Pack(w, units, depth, chunk), weightsTensor),
+        bool widened = context.Widened(weightsTensor);
+        int chunk = widened ? WordS16 : ChunkFor(context.Target);
+        return (context.Constant(widened ? PackWidened(w, units, depth) : Pack(w, units, depth, chunk), weightsTensor),
             context.Int32Blob(FoldBias(w, biases, units, depth, -inputZeroPoint), bias), chunk);
     }
 
-    /// <summary>tml_conv_s8_packed_get_buffer_size: two im2col rows of kh x kw x channels bytes.</summary>
-    public static long ConvScratchBytes(long taps) => 2 * taps;
+    private static string Describe(int chunk) => chunk == WordS16
+        ? "weights packed at build time and widened to int16"
+        : $"weights packed at build time ({chunk}-byte chunks)";
+
+    /// <summary>tml_conv_s8_packed_get_buffer_size: two im2col rows of kh x kw x channels bytes, one when the weights
+    /// are widened (that inner loop takes one pixel at a time).</summary>
+    public static long ConvScratchBytes(long taps, bool widened) => widened ? taps : 2 * taps;
 
     /// <summary>Bytes of a row per interleave step: what the target's inner loop reads at once, 16 for Helium
     /// (Cortex-M55: one vector, VMLADAVA), else 4 (a word: the DSP path's SMLAD pairs; the host's portable C takes either).</summary>
@@ -103,6 +115,38 @@ internal static class PackedMatrix
                 for (int row = group; row < group + Rows; row++) packed[n++] = (byte)w[row * depth + k];
         }
         for (int row = units - units % Rows; row < units; row++)
+            for (int k = 0; k < depth; k++) packed[n++] = (byte)w[row * depth + k];
+        return packed;
+    }
+
+    /// <summary>The layout TML_PACKED_CHUNK_WORD_S16 of tml_kernels.h: per group of four rows and four depth steps k,
+    /// each row's int16 pairs {w[k], w[k+2]} and {w[k+1], w[k+3]} (little-endian words, low half first: SMLAD with the
+    /// activation word's SXTB16 halves {x[k], x[k+2]} and {x[k+1], x[k+3]} gives the four products), then the depth's last
+    /// elements four int16 per element, then the last units % 4 rows unchanged (int8).</summary>
+    public static byte[] PackWidened(ReadOnlySpan<sbyte> w, int units, int depth)
+    {
+        int groups = units - units % Rows, whole = depth - depth % 4, n = 0;
+        var packed = new byte[2 * groups * depth + (units - groups) * depth];
+        void Put(sbyte value)
+        {
+            packed[n++] = (byte)value;
+            packed[n++] = (byte)(value < 0 ? 0xFF : 0);
+        }
+        for (int group = 0; group < groups; group += Rows)
+        {
+            for (int k = 0; k < whole; k += 4)
+                for (int row = group; row < group + Rows; row++)
+                {
+                    int at = row * depth + k;
+                    Put(w[at]);
+                    Put(w[at + 2]);
+                    Put(w[at + 1]);
+                    Put(w[at + 3]);
+                }
+            for (int k = whole; k < depth; k++)
+                for (int row = group; row < group + Rows; row++) Put(w[row * depth + k]);
+        }
+        for (int row = groups; row < units; row++)
             for (int k = 0; k < depth; k++) packed[n++] = (byte)w[row * depth + k];
         return packed;
     }
@@ -140,5 +184,68 @@ internal static class PackedMatrix
             folded[o] = unchecked((bias?[o] ?? 0) + inputOffset * sum);
         }
         return folded;
+    }
+}
+
+/// <summary>The weights [<paramref name="Units"/>, <paramref name="Depth"/>] in tensor <paramref name="Tensor"/> that an
+/// operator's packed matrix product reads.</summary>
+internal sealed record PackedWeights(int Tensor, int Units, int Depth);
+
+/// <summary>
+/// Which packed int8 weights a plan widens to int16 (TML_PACKED_CHUNK_WORD_S16): on the cores whose DSP path has the
+/// int16-weight inner loop (Cortex-M4, M7, M33; the M55 keeps Helium's chunk 16, the M0+ and M3 have no SMLAD), every
+/// packed layer when no flash budget is known; within one, the layers with the most MACs per weight byte first (a
+/// convolution's weights serve every pixel, a batch-1 FULLY_CONNECTED's one MAC each), each while the estimated flash
+/// (the model's constants, the per-channel requantization records, the widened bytes so far) stays within
+/// <see cref="BudgetCheck.WarningShare"/> of the budget less <see cref="CodeReserveBytes"/> for code. A layer that does
+/// not fit is skipped and smaller ones are still tried.
+/// </summary>
+internal static class WeightWidening
+{
+    /// <summary>The cores that widen.</summary>
+    public static readonly string[] Cores = { "cortex-m4", "cortex-m7", "cortex-m33" };
+
+    /// <summary>Flash left for the kernels and the invoke function (13 KB or less on the shared models).</summary>
+    public const long CodeReserveBytes = 16 * 1024;
+
+    /// <summary>The weight tensors to widen.</summary>
+    public static HashSet<int> Choose(Graph graph, LoweringOptions options, Func<Operator, PackedWeights?> packedWeights)
+    {
+        var chosen = new HashSet<int>();
+        if (!options.WidenWeights || Array.IndexOf(Cores, options.Target) < 0) return chosen;
+        // Per weight tensor (operators may share one): the bytes widening adds and the MACs it serves.
+        var candidates = new Dictionary<int, (long Extra, long Macs)>();
+        long channels = 0; // output channels of the weighted operators: 8 bytes of requantization record each
+        foreach (var op in graph.Operators)
+        {
+            long macs = Analysis.Macs.Of(graph, op);
+            if (macs > 0 && graph.Tensors[op.Outputs[0]].Shape is { Count: > 0 } shape) channels += shape[shape.Count - 1];
+            PackedWeights? w;
+            try
+            {
+                w = packedWeights(op);
+            }
+            catch (OperatorException)
+            {
+                continue; // reported where the operator is sized or lowered
+            }
+            if (w is null || w.Units < PackedMatrix.Rows) continue;
+            long extra = (long)(w.Units - w.Units % PackedMatrix.Rows) * w.Depth;
+            candidates[w.Tensor] = candidates.TryGetValue(w.Tensor, out var c) ? (c.Extra, c.Macs + macs) : (extra, macs);
+        }
+        if (options.FlashBudget is not long budget)
+        {
+            chosen.UnionWith(candidates.Keys);
+            return chosen;
+        }
+        long limit = (long)(BudgetCheck.WarningShare * budget) - CodeReserveBytes;
+        long flash = graph.Tensors.Where(t => t.Data is not null).Sum(t => (long)t.Data!.Value.Length) + 8 * channels;
+        foreach (var pair in candidates.OrderByDescending(p => (double)p.Value.Macs / Math.Max(1, p.Value.Extra)).ThenBy(p => p.Key))
+        {
+            if (flash + pair.Value.Extra > limit) continue;
+            flash += pair.Value.Extra;
+            chosen.Add(pair.Key);
+        }
+        return chosen;
     }
 }
