@@ -54,9 +54,9 @@ public sealed class SizeAndStackTests
         Assert.True(image.HasSymbol("model_invoke"));
         foreach (string unused in new[] { "tml_fully_connected_s8", "tml_conv_s8", "tml_conv_s8_packed", "tml_depthwise_conv_s8", "tml_softmax_s8", "tml_add_s8", "tml_avg_pool_s8", "expf" })
             Assert.False(image.HasSymbol(unused), $"{unused} is linked although the model does not call it");
-        // The packed matrix product: its DSP loops (two output-stage variants), the portable fallback and the
-        // spare-row path, about 5.8 KB on the M4; one more kernel would add its own.
-        Assert.True(image.Sizes.KernelCodeBytes < 6500, $"{image.Sizes.KernelCodeBytes} B of kernel code for one FULLY_CONNECTED");
+        // The packed matrix product: its DSP loops for the int8 and the int16 weight layouts (two output-stage variants
+        // each), the portable fallback and the spare-row path, about 8.3 KB on the M4; one more kernel would add its own.
+        Assert.True(image.Sizes.KernelCodeBytes < 9000, $"{image.Sizes.KernelCodeBytes} B of kernel code for one FULLY_CONNECTED");
     }
 
     [Fact]
