@@ -61,12 +61,11 @@ public class PlanAndRunTests
             return root.GetProperty("scratch_bytes").GetInt64();
         }
         // micro_speech's first layer: a 10x8 one-channel depthwise convolution, run as a packed convolution whose
-        // two im2col rows of 80 taps every target keeps in scratch; one row where the plan widens the weights to int16
-        // (its inner loop takes one pixel at a time).
+        // two im2col rows of 80 taps every target keeps in scratch, whatever its weight layout.
         Assert.Equal(2 * 80, Scratch("host"));
         Assert.Equal(2 * 80, Scratch("cortex-m0plus"));
         Assert.Equal(2 * 80, Scratch("cortex-m55"));
-        Assert.Equal(80, Scratch("cortex-m4"));
+        Assert.Equal(2 * 80, Scratch("cortex-m4"));
         var (unknown, _, unknownError) = Run("plan", SharedData.Model("micro_speech"), "--target", "cortex-a53");
         Assert.Equal(Cli.ModelErrors, unknown);
         Assert.Contains("TML0004", unknownError);

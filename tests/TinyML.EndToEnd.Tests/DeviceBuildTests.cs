@@ -108,9 +108,9 @@ public sealed class DeviceBuildTests
     [Fact]
     public void ABudgetThatOnlyTheHostPlanFits_IsMetOnTheDevice_AndTheAppEmbedsThePlanTheLibraryWasBuiltFrom()
     {
-        // ic_resnet's layer-by-layer arena for the M4 (49,296 B: 49,152 B of tensors, 144 B of the one im2col row its
-        // widened 3x3x16 convolutions take) fits 49,732 B, not with the device's static data and stack (49,872 B);
-        // the build plans again within what is left and compiles that plan, which the app embeds.
+        // ic_resnet's layer-by-layer arena for the M4 (49,440 B: 49,152 B of tensors, 288 B of the two im2col rows of
+        // its 3x3x16 convolutions) fits 49,876 B, not with the device's static data and stack (50,016 B); the build
+        // plans again within what is left and compiles that plan, which the app embeds.
         string dir = _sdk.NewProject("device-replan");
         File.Copy(SharedData.Model("ic_resnet"), Path.Combine(dir, "ic_resnet.tflite"));
         // The app lists its embedded plan's kernel calls, each with its arena and state pointers (read with the
@@ -131,13 +131,13 @@ public sealed class DeviceBuildTests
                 Console.WriteLine($"call {call.Kernel} {string.Join(" ", pointers)}".TrimEnd());
             }
             """);
-        PackedSdk.WriteProject(dir, "    <TinyModel Include=\"ic_resnet.tflite\" RamBudget=\"49732\" TargetCore=\"cortex-m4\" />\n");
+        PackedSdk.WriteProject(dir, "    <TinyModel Include=\"ic_resnet.tflite\" RamBudget=\"49876\" TargetCore=\"cortex-m4\" />\n");
         var build = Build(dir);
         Assert.True(build.ExitCode == 0, build.Output);
         Assert.Contains("is over the budget: planning the memory again within", build.Output);
         Assert.Contains("to leave room for the device's static data and stack", build.Output);
         var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "obj", "Debug", "net10.0", "tinyml", "cortex-m4", "ic_resnet.compile.json"))).RootElement;
-        Assert.True(report.GetProperty("ram_bytes").GetInt64() <= 49732);
+        Assert.True(report.GetProperty("ram_bytes").GetInt64() <= 49876);
         var run = _sdk.Dotnet(dir, Path.Combine(dir, "bin", "Debug", "net10.0", "App.dll"));
         Assert.True(run.ExitCode == 0, run.Output);
         long arena = report.GetProperty("arena_bytes").GetInt64();

@@ -55,6 +55,6 @@ public sealed class SampleTests
         var build = _sdk.Dotnet(Sample("BudgetExceeded"), "build", project, "--nologo");
         Assert.NotEqual(0, build.ExitCode);
         int line = File.ReadAllLines(project).ToList().FindIndex(l => l.Contains("RamBudget=")) + 1;
-        Assert.Matches(new Regex(Regex.Escape(project) + $@"\({line}(,\d+)?\): error TML3001: vision\.tflite needs [\d,]+ bytes \([\d.]+ KB\) of RAM on cortex-m4 \(measured from the ELF: static data [\d,]+ \(arena 79,776, state 0\) \+ invoke stack [\d,]+\), but the RAM budget \(RamBudget of vision\.tflite = 64KB\) is 65,536 bytes \(64\.0 KB\)"), build.Output);
+        Assert.Matches(new Regex(Regex.Escape(project) + $@"\({line}(,\d+)?\): error TML3001: vision\.tflite needs [\d,]+ bytes \([\d.]+ KB\) of RAM on cortex-m4 \(measured from the ELF: static data [\d,]+ \(arena 79,920, state 0\) \+ invoke stack [\d,]+\), but the RAM budget \(RamBudget of vision\.tflite = 64KB\) is 65,536 bytes \(64\.0 KB\)"), build.Output);
     }
 }

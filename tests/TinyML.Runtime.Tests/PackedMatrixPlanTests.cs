@@ -38,15 +38,15 @@ public class PackedMatrixPlanTests
     }
 
     [Fact]
-    public void Widening_DoublesEachWidenedLayersWeights_AndTheImToColScratchHalves()
+    public void Widening_DoublesEachWidenedLayersWeights_AndKeepsTheScratch()
     {
         var kws = GoldenCase.All().Single(c => c.Name == "kws");
         var narrow = ConformanceTests.Lower(kws, LoweringOptions.Default with { Target = "cortex-m4", WidenWeights = false });
         var wide = ConformanceTests.Lower(kws, LoweringOptions.Default with { Target = "cortex-m4" });
         // kws's packed weights: 64 x 40 (first conv), four 64 x 64 (1x1 convs), 12 x 64 (classifier): all whole groups.
         Assert.Equal(narrow.ConstantBytes + 64 * 40 + 4 * 64 * 64 + 12 * 64, wide.ConstantBytes);
-        // The first convolution's im2col rows (40 taps): two, one when widened.
-        Assert.Equal(40, ScratchOf(narrow) - ScratchOf(wide));
+        // The first convolution's two im2col rows of 40 taps, either way.
+        Assert.Equal(ScratchOf(narrow), ScratchOf(wide));
         Assert.All(narrow.Calls.Where(c => c.Kernel.EndsWith("_packed", StringComparison.Ordinal)),
             c => Assert.Equal(4, c.Args[0].Fields.Single(f => f.Name == "chunk").Int));
     }

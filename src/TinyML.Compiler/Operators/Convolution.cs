@@ -238,8 +238,7 @@ internal sealed class Convolution : OperatorDefinition
         if (PackedKind(context, op) == Packing.Im2col)
         {
             var shape = context.T(op.Inputs[1]).Shape;
-            return PackedMatrix.ConvScratchBytes((long)shape[1] * shape[2] * (op.Kind == OpKind.Conv2D ? shape[3] : 1),
-                context.Widened(op.Inputs[1]));
+            return PackedMatrix.ConvScratchBytes((long)shape[1] * shape[2] * (op.Kind == OpKind.Conv2D ? shape[3] : 1));
         }
         if (op.Kind != OpKind.Conv2D || !DspCores.Contains(context.Target) || op.Inputs.Count < 2 || WeightedOperator.UsesOnnxRuntimeRounding(context, op)) return 0;
         var input = context.T(op.Inputs[0]);

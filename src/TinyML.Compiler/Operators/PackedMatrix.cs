@@ -91,9 +91,8 @@ internal static class PackedMatrix
         ? "weights packed at build time and widened to int16"
         : $"weights packed at build time ({chunk}-byte chunks)";
 
-    /// <summary>tml_conv_s8_packed_get_buffer_size: two im2col rows of kh x kw x channels bytes, one when the weights
-    /// are widened (that inner loop takes one pixel at a time).</summary>
-    public static long ConvScratchBytes(long taps, bool widened) => widened ? taps : 2 * taps;
+    /// <summary>tml_conv_s8_packed_get_buffer_size: two im2col rows of kh x kw x channels bytes (every layout).</summary>
+    public static long ConvScratchBytes(long taps) => 2 * taps;
 
     /// <summary>Bytes of a row per interleave step: what the target's inner loop reads at once, 16 for Helium
     /// (Cortex-M55: one vector, VMLADAVA), else 4 (a word: the DSP path's SMLAD pairs; the host's portable C takes either).</summary>

@@ -286,8 +286,7 @@ typedef struct {
     int32_t chunk;            /* a TML_PACKED_CHUNK_ layout (see tml_fully_connected_s8_packed) */
 } tml_conv_packed_params;
 
-/* Scratch bytes of tml_conv_s8_packed: two im2col rows (2 x kernel_h x kernel_w x channels) on every core, one row
- * with TML_PACKED_CHUNK_WORD_S16 (whose inner loop takes one pixel at a time). */
+/* Scratch bytes of tml_conv_s8_packed: two im2col rows (2 x kernel_h x kernel_w x channels) on every core. */
 TML_API int32_t tml_conv_s8_packed_get_buffer_size(const tml_conv_packed_params *params, const tml_dims *input_dims,
                                                    const tml_dims *filter_dims, const tml_dims *output_dims);
 TML_API int32_t tml_conv_s8_packed_get_buffer_size_for(int32_t core, const tml_conv_packed_params *params,

@@ -504,11 +504,15 @@ void tml_packed_rows(tml_packed_path path, const tml_fully_connected_packed_para
     case TML_PACKED_DSP_S16_SHR2_FULL_RANGE:
         packed_dsp_s16_groups_body(p, quant, rows, depth, units, input, filter, bias, output,
                                    PACKED_SHR2 | PACKED_FULL_RANGE);
-        packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
+        if (units % TML_PACKED_ROWS != 0) {
+            packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
+        }
         return;
     case TML_PACKED_DSP_S16:
         packed_dsp_s16_groups_body(p, quant, rows, depth, units, input, filter, bias, output, 0);
-        packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
+        if (units % TML_PACKED_ROWS != 0) {
+            packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
+        }
         return;
 #endif
     default:

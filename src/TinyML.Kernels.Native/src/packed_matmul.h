@@ -24,11 +24,6 @@ TML_INLINE size_t tml_packed_group_bytes(int32_t chunk, int32_t depth, int32_t u
     return (size_t)(units & ~3) * (size_t)depth * (chunk == TML_PACKED_CHUNK_WORD_S16 ? 2u : 1u);
 }
 
-/* Activation rows a call of tml_packed_rows should get at once: the int16 layout's inner loop takes one. */
-TML_INLINE int32_t tml_packed_rows_per_pass(int32_t chunk)
-{
-    return chunk == TML_PACKED_CHUNK_WORD_S16 ? 1 : 2;
-}
 
 /* 1 when the parameters are valid (clamps ordered, per_channel 0 or 1, a known chunk). */
 int tml_packed_params_valid(const tml_fully_connected_packed_params *p);

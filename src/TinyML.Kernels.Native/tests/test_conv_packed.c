@@ -71,9 +71,7 @@ static void run_case(tml_rng *r, int index)
     const tml_conv_packed_params pp = {p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_h, p.pad_w,
                                        in_zp, p.output_offset, p.activation_min, p.activation_max, chunk};
     const int32_t scratch_bytes = tml_conv_s8_packed_get_buffer_size(&pp, &in, &f, &out);
-    /* Two im2col rows, one for the int16 layout (tml_kernels.h). */
-    ok &= TML_CHECK(scratch_bytes == (chunk == TML_PACKED_CHUNK_WORD_S16 ? 1 : 2) * taps, "scratch %d for %d taps",
-                    (int)scratch_bytes, (int)taps);
+    ok &= TML_CHECK(scratch_bytes == 2 * taps, "scratch %d for %d taps", (int)scratch_bytes, (int)taps);
     void *scratch = malloc((size_t)scratch_bytes);
     memset(actual, 0x5A, out_n);
     ok &= TML_CHECK(tml_conv_s8_packed(&pp, &q, &in, input, &f, packed, folded, &out, actual, scratch) == TML_OK,
