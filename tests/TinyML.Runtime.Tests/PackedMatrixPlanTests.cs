@@ -81,6 +81,28 @@ public class PackedMatrixPlanTests
     }
 
     [Fact]
+    public void TheCompilationsFlashBudget_ReachesTheLowering_AndAModelThatFitsStaysWithinIt()
+    {
+        var kws = TinyML.Compiler.Tflite.TfliteReader.ReadFile(GoldenCase.All().Single(c => c.Name == "kws").Model).Value!;
+        int Widened(long? budget)
+        {
+            var compiled = TinyML.Compiler.Compilation.ModelCompiler.Compile(kws, "kws.tflite", new TinyML.Compiler.Compilation.CompilationOptions
+            {
+                Target = "cortex-m4",
+                FlashBudget = budget is long b ? new TinyML.Compiler.Budgets.Budget(b, "test") : null,
+            });
+            Assert.True(compiled.Succeeded, string.Join("\n", compiled.Diagnostics));
+            // Within the budget: no TML3002 (over) or TML3004 (above 90%) from the widening.
+            Assert.DoesNotContain(compiled.Diagnostics, d => d.Severity != TinyML.Compiler.Diagnostics.Severity.Info);
+            return compiled.Plan!.Calls.Count(c => c.Kernel.EndsWith("_packed", StringComparison.Ordinal)
+                && c.Args[0].Fields.Single(f => f.Name == "chunk").Int == 0x104);
+        }
+        Assert.Equal(6, Widened(null));        // no budget: all six packed layers
+        Assert.Equal(6, Widened(1 << 20));     // the nano33ble's 1 MB
+        Assert.Equal(0, Widened(48 * 1024));   // 28,984 B of constants fit, a widened layer would pass 90% less code
+    }
+
+    [Fact]
     public void OperatorsSharingAWeightTensor_ShareItsPackedBlobAndFoldedBias()
     {
         // Two FULLY_CONNECTED layers with one weight and one bias tensor (tied weights, as recurrent exports carry).
