@@ -78,6 +78,26 @@ public sealed class PlanContainerCommandTests : IDisposable
         var (usage, _, usageError) = Run("compile", path, "--target", "cortex-m7", "--out", Path.Combine(_dir, "out"), "--ram-budget", "64KB");
         Assert.Equal(Cli.UsageError, usage);
         Assert.Contains("--ram-budget applies to a .tflite model", usageError);
+        (usage, _, usageError) = Run("compile", path, "--target", "cortex-m7", "--out", Path.Combine(_dir, "out"), "--flash-budget", "1MB");
+        Assert.Equal(Cli.UsageError, usage);
+        Assert.Contains("--flash-budget applies to a .tflite model", usageError);
+    }
+
+    [Fact]
+    public void Compile_WithAFlashBudget_WidensWeightsOnlyWithinIt_AndABadSizeIsAUsageError()
+    {
+        long Constants(params string[] extra)
+        {
+            var (code, json, error) = Run(new[] { "compile", SharedData.Model("kws"), "--target", "cortex-m4", "--out", Path.Combine(_dir, $"out{extra.Length}"), "--json" }.Concat(extra).ToArray());
+            Assert.True(code == 0, error);
+            return JsonDocument.Parse(json).RootElement.GetProperty("constant_bytes").GetInt64();
+        }
+        // Without a budget every packed layer's weights are int16; 48 KB leaves no room for one (docs/kernels.md's rule).
+        long widened = Constants(), narrow = Constants("--flash-budget", "48KB");
+        Assert.Equal(64 * 40 + 4 * 64 * 64 + 12 * 64, widened - narrow);
+        var (usage, _, usageError) = Run("compile", SharedData.Model("kws"), "--target", "cortex-m4", "--out", Path.Combine(_dir, "bad"), "--flash-budget", "lots");
+        Assert.Equal(Cli.UsageError, usage);
+        Assert.Contains("--flash-budget is 'lots'", usageError);
     }
 
     [Fact]

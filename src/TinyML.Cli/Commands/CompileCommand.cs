@@ -13,7 +13,7 @@ using TinyML.Device;
 namespace TinyML.Cli.Commands;
 
 /// <summary>
-/// <c>tinyml compile MODEL|PLAN.tmlmodel --target CORE --out DIR [--name NAME] [--size] [--json] [--work DIR] [--toolchain DIR] [--ram-budget SIZE] [--progress] [--label NAME]</c>:
+/// <c>tinyml compile MODEL|PLAN.tmlmodel --target CORE --out DIR [--name NAME] [--size] [--json] [--work DIR] [--toolchain DIR] [--ram-budget SIZE] [--flash-budget SIZE] [--progress] [--label NAME]</c>:
 /// the model as C and static libraries for a firmware project (no interpreter), with a CMake snippet and a Makefile
 /// fragment, and its real sizes.
 /// </summary>
@@ -33,30 +33,35 @@ public static class CompileCommand
         var json = new Option<bool>("--json") { Description = $"Print the files and sizes as JSON (schema {Schema}) instead of text" };
         var work = new Option<DirectoryInfo>("--work") { Description = "The folder for objects, the sizing ELF and its map (default: a new folder under the temp folder)" };
         var budget = new Option<string>("--ram-budget") { Description = "RAM budget (e.g. 64KB): over it, the memory techniques are tried as the SDK tries them" };
+        var flashBudget = new Option<string>("--flash-budget") { Description = "Flash budget (e.g. 512KB): on a Cortex-M4, M7 or M33 the packed weights are widened to int16 only within it (default: every packed layer)" };
         var toolchain = new Option<DirectoryInfo>("--toolchain") { Description = "The folder holding arm-none-eabi-gcc (default: TML_ARM_TOOLCHAIN_DIR, then PATH)" };
         var progress = Cli.ProgressOption();
         var label = new Option<string>("--label") { Description = "What progress lines call the model (default: the file name; the SDK names the .tflite of a .tmlmodel)" };
         var rounding = ModelCompilation.RoundingOption();
         var train = ModelCompilation.TrainOption();
         var learningRate = ModelCompilation.LearningRateOption();
-        var command = new Command("compile", "Compile the model to C and static libraries for a Cortex-M firmware") { model, target, output, name, size, json, work, toolchain, budget, progress, label, rounding, train, learningRate };
+        var command = new Command("compile", "Compile the model to C and static libraries for a Cortex-M firmware") { model, target, output, name, size, json, work, toolchain, budget, flashBudget, progress, label, rounding, train, learningRate };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(target)!, parse.GetValue(output)!, parse.GetValue(name), parse.GetValue(size), stdout, stderr,
             parse.GetValue(json), parse.GetValue(work)?.FullName, parse.GetValue(toolchain)?.FullName, parse.GetValue(budget),
-            StepProgress.Choose(parse.GetValue(progress), stderrIsTerminal), parse.GetValue(label), parse.GetValue(rounding), parse.GetValue(train), parse.GetValue(learningRate)));
+            StepProgress.Choose(parse.GetValue(progress), stderrIsTerminal), parse.GetValue(label), parse.GetValue(rounding), parse.GetValue(train), parse.GetValue(learningRate),
+            parse.GetValue(flashBudget)));
         return command;
     }
 
     /// <summary>Compiles one model, or a plan container (.tmlmodel) as it is; returns the exit code.</summary>
     public static int Run(FileInfo file, string target, DirectoryInfo output, string? name, bool optimizeForSize, TextWriter stdout, TextWriter stderr,
         bool json = false, string? workDirectory = null, string? toolchainDirectory = null, string? ramBudget = null,
-        ProgressMode progressMode = ProgressMode.None, string? label = null, string? rounding = null, string? train = null, string? learningRate = null)
+        ProgressMode progressMode = ProgressMode.None, string? label = null, string? rounding = null, string? train = null, string? learningRate = null,
+        string? flashBudget = null)
     {
         if (!ModelCompilation.TryRamBudget(ramBudget, stderr, out long? budget)) return Cli.UsageError;
-        var lowering = LoweringOptions.Default;
+        if (!ModelCompilation.TryRamBudget(flashBudget, stderr, out long? flash, "--flash-budget")) return Cli.UsageError;
+        // The flash budget decides which packed layers' weights are widened to int16 (WeightWidening).
+        var lowering = LoweringOptions.Default with { FlashBudget = flash };
         if (!ModelCompilation.TryRounding(rounding, stderr, ref lowering)) return Cli.UsageError;
         if (!ModelCompilation.TryTraining(train, learningRate, stderr, ref lowering)) return Cli.UsageError;
         bool container = ModelCompilation.IsPlanContainer(file);
-        if (container && ModelCompilation.RefuseForPlan(file, stderr, ("--ram-budget", budget), ("--onnx-rounding", rounding), ("--train", train), ("--learning-rate", learningRate))) return Cli.UsageError;
+        if (container && ModelCompilation.RefuseForPlan(file, stderr, ("--ram-budget", budget), ("--flash-budget", flash), ("--onnx-rounding", rounding), ("--train", train), ("--learning-rate", learningRate))) return Cli.UsageError;
         string cName = name ?? CEmitter.NameOf(file.Name);
         ExecutionPlan? plan;
         DevicePackage? package = null;

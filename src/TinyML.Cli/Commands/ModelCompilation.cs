@@ -70,14 +70,14 @@ internal static class ModelCompilation
         return false;
     }
 
-    /// <summary>Parses --ram-budget (null when absent); false after printing the error when it is not a size.</summary>
-    public static bool TryRamBudget(string? value, TextWriter stderr, out long? bytes)
+    /// <summary>Parses --ram-budget (or <paramref name="option"/>; null when absent); false after printing the error when it is not a size.</summary>
+    public static bool TryRamBudget(string? value, TextWriter stderr, out long? bytes, string option = "--ram-budget")
     {
         bytes = null;
         if (value is null) return true;
         if (!ByteSize.TryParse(value, out long parsed, out string problem))
         {
-            stderr.WriteLine($"error: --ram-budget is '{value}': {problem}");
+            stderr.WriteLine($"error: {option} is '{value}': {problem}");
             return false;
         }
         bytes = parsed;
