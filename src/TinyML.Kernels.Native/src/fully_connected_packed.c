@@ -194,7 +194,7 @@ static void packed_tails(const int8_t *tail, const int8_t *x, int32_t depth4, in
 
 /*
  * The int16 layout's inner loop, four rows x one activation row, 4 depth steps per step: one LDR of activations,
- * two SXTB16, two LDM of four weight words, eight SMLAD (16 MACs in 13 instructions, two steps per pass of the
+ * two SXTB16, two LDM of four weight words, eight SMLAD (16 MACs in 13 instructions, four steps per pass of the
  * loop). Assembly because GCC 12 neither keeps the four accumulators, two activation halves and four weight words in
  * registers nor loads the weights with LDM. The weights go through r8-r11 (an LDM needs named registers).
  */
@@ -228,9 +228,13 @@ TML_INLINE void packed_s16_dot_4x1(const uint32_t *w, const int8_t *x, int32_t d
     if (depth4 & 4) {
         __asm__ volatile(PACKED_S16_STEP PACKED_S16_OPERANDS);
     }
+    if (depth4 & 8) {
+        __asm__ volatile(PACKED_S16_STEP PACKED_S16_STEP PACKED_S16_OPERANDS);
+    }
     if (x != end) {
-        __asm__ volatile("1:\n\t" PACKED_S16_STEP PACKED_S16_STEP "cmp %[x], %[end]\n\t"
-                                                                   "bne 1b\n\t" PACKED_S16_OPERANDS);
+        __asm__ volatile("1:\n\t" PACKED_S16_STEP PACKED_S16_STEP PACKED_S16_STEP PACKED_S16_STEP
+                         "cmp %[x], %[end]\n\t"
+                         "bne 1b\n\t" PACKED_S16_OPERANDS);
     }
     acc[0] = s0;
     acc[1] = s1;
