@@ -223,9 +223,9 @@ public sealed class UserProjectTests
         // Framework-dependent and without an app host: nothing platform-specific needs downloading.
         var build = Build(dir, "-r", "linux-musl-x64", "--self-contained", "false", "-p:UseAppHost=false");
         Assert.True(build.ExitCode == 0, build.Output);
-        Assert.True(build.Output.Contains("warning TML0010: TinyML.Runtime 0.1.0 carries native kernels for linux-x64, linux-arm64, linux-arm, win-x64, osx-x64, osx-arm64, not for linux-musl-x64"), build.Output);
+        Assert.True(build.Output.Contains("warning TML0010: TinyML.Runtime 0.1.0 carries native kernels for linux-x64, linux-arm64, linux-arm, win-x64, win-arm64, osx-x64, osx-arm64, not for linux-musl-x64"), build.Output);
 
-        foreach (var (carried, library) in new[] { ("linux-x64", "libtinyml_kernels.so"), ("win-x64", "tinyml_kernels.dll"), ("osx-arm64", "libtinyml_kernels.dylib"), ("osx-x64", "libtinyml_kernels.dylib") })
+        foreach (var (carried, library) in new[] { ("linux-x64", "libtinyml_kernels.so"), ("win-x64", "tinyml_kernels.dll"), ("win-arm64", "tinyml_kernels.dll"), ("osx-arm64", "libtinyml_kernels.dylib"), ("osx-x64", "libtinyml_kernels.dylib") })
         {
             var other = Build(dir, "-r", carried, "--self-contained", "false", "-p:UseAppHost=false");
             Assert.True(other.ExitCode == 0, other.Output);

@@ -39,7 +39,7 @@ public sealed class PlatformConformanceTests : IDisposable
     public static TheoryData<string> Names() => new(Platforms.Select(p => p.Name));
 
     /// <summary>The runtime identifiers whose library TinyML.Runtime carries besides linux-x64.</summary>
-    public static TheoryData<string> PackagedRids() => new("linux-arm64", "linux-arm", "win-x64", "osx-x64", "osx-arm64");
+    public static TheoryData<string> PackagedRids() => new("linux-arm64", "linux-arm", "win-x64", "win-arm64", "osx-x64", "osx-arm64");
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), $"tml-platform-{Guid.NewGuid():N}");
 
@@ -145,6 +145,10 @@ public sealed class PlatformConformanceTests : IDisposable
         {
             exports = MachO.CheckDylib(packaged, rid == "osx-arm64");
         }
+        else if (rid == "win-arm64")
+        {
+            exports = CheckWindowsArm64Dll(packaged);
+        }
         else if (windows)
         {
             var dump = CEmitterHostTests.Run("x86_64-w64-mingw32-objdump", "-p", packaged);
@@ -167,6 +171,42 @@ public sealed class PlatformConformanceTests : IDisposable
         }
         var abi = TinyML.Compiler.Plan.KernelAbi.Prototypes.Select(p => p.Name).OrderBy(n => n, StringComparer.Ordinal).ToList();
         Assert.Equal(abi, exports.Distinct().OrderBy(n => n, StringComparer.Ordinal).ToList());
+    }
+
+    /// <summary>
+    /// The win-arm64 DLL links no C runtime (cmake/win-arm64.cmake), so what a loader needs is checked here: an ARM64
+    /// DLL whose entry point is our DllMainCRTStartup, importing only C functions from ucrtbase.dll and
+    /// IsProcessorFeaturePresent from kernel32.dll. Returns its exported names.
+    /// </summary>
+    private static IEnumerable<string> CheckWindowsArm64Dll(string path)
+    {
+        var headers = CEmitterHostTests.Run("llvm-readobj", "--file-headers", path);
+        Assert.True(headers.Code == 0, headers.Output);
+        Assert.Contains("Machine: IMAGE_FILE_MACHINE_ARM64 (0xAA64)", headers.Output);
+        Assert.Contains("IMAGE_FILE_DLL", headers.Output);
+        string entry = headers.Output.Split('\n').Single(l => l.Trim().StartsWith("AddressOfEntryPoint:", StringComparison.Ordinal)).Split(':')[1].Trim();
+        string imageBase = headers.Output.Split('\n').Single(l => l.Trim().StartsWith("ImageBase:", StringComparison.Ordinal)).Split(':')[1].Trim();
+        var symbols = CEmitterHostTests.Run("llvm-nm", path);
+        long entryAddress = Convert.ToInt64(imageBase, 16) + Convert.ToInt64(entry, 16);
+        string startup = symbols.Output.Split('\n').Single(l => l.EndsWith(" T DllMainCRTStartup", StringComparison.Ordinal));
+        Assert.Equal(entryAddress, Convert.ToInt64(startup.Split(' ')[0], 16));
+
+        var imports = CEmitterHostTests.Run("llvm-readobj", "--coff-imports", path);
+        Assert.True(imports.Code == 0, imports.Output);
+        var byDll = new Dictionary<string, List<string>>();
+        string? dll = null;
+        foreach (string line in imports.Output.Split('\n').Select(l => l.Trim()))
+        {
+            if (line.StartsWith("Name: ", StringComparison.Ordinal)) byDll[dll = line[6..]] = new List<string>();
+            else if (line.StartsWith("Symbol: ", StringComparison.Ordinal)) byDll[dll!].Add(line[8..].Split(' ')[0]);
+        }
+        Assert.Equal(new[] { "kernel32.dll", "ucrtbase.dll" }, byDll.Keys.OrderBy(k => k, StringComparer.Ordinal));
+        Assert.Equal(new[] { "IsProcessorFeaturePresent" }, byDll["kernel32.dll"]);
+        Assert.Subset(new HashSet<string> { "expf", "expm1f", "logf", "memcpy", "memmove", "memset", "roundf", "tanhf" }, byDll["ucrtbase.dll"].ToHashSet());
+
+        var exports = CEmitterHostTests.Run("llvm-readobj", "--coff-exports", path);
+        Assert.True(exports.Code == 0, exports.Output);
+        return exports.Output.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("Name: ", StringComparison.Ordinal) && l.Length > 6).Select(l => l[6..]);
     }
 
     /// <summary>

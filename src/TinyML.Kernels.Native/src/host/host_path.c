@@ -10,6 +10,11 @@
 #if TML_USE_HOST_SIMD && TML_ARCH_X86_64
 #include <cpuid.h>
 #endif
+#if TML_USE_HOST_SIMD && TML_ARCH_AARCH64 && defined(_WIN32)
+/* kernel32.dll's, declared here: the win-arm64 build has no Windows headers (cmake/sdk-stubs/README.md). */
+__declspec(dllimport) int __stdcall IsProcessorFeaturePresent(unsigned long feature);
+#define PF_ARM_V82_DP_INSTRUCTIONS_AVAILABLE 43
+#endif
 
 #if TML_USE_HOST_SIMD
 #if TML_ARCH_X86_64
@@ -46,6 +51,8 @@ static int32_t host_best_path(void)
     return x86_best_path();
 #elif defined(__linux__) && defined(HWCAP_ASIMDDP)
     return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0 ? TML_HOST_PATH_NEON_DOT : TML_HOST_PATH_NEON;
+#elif defined(_WIN32)
+    return IsProcessorFeaturePresent(PF_ARM_V82_DP_INSTRUCTIONS_AVAILABLE) ? TML_HOST_PATH_NEON_DOT : TML_HOST_PATH_NEON;
 #elif defined(__ARM_FEATURE_DOTPROD)
     return TML_HOST_PATH_NEON_DOT; /* the library's baseline has it (osx-arm64: apple-m1), so the CPU does */
 #else

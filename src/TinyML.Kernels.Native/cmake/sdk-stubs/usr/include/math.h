@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The part of <math.h> the kernels use, for the macOS build without an SDK (../README.md). */
-#ifndef TML_DARWIN_MATH_H
-#define TML_DARWIN_MATH_H
+/* The part of <math.h> the kernels use, for the builds without a C library SDK (cmake/sdk-stubs/README.md). */
+#ifndef TML_STUB_MATH_H
+#define TML_STUB_MATH_H
 float expf(float);
 float expm1f(float);
 float logf(float);
