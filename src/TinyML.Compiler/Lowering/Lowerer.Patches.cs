@@ -52,12 +52,12 @@ public static partial class Lowerer
             if (ForcedPatch is { } forced)
             {
                 var analyzed = PatchGraph.Analyze(_graph);
-                var graph = forced.TransposeWhole ? analyzed.WithTransposeWhole() : forced.StemInPlace ? PatchGraph.WithStemInPlace(_graph) : analyzed;
+                var graph = forced.TransposeWhole ? analyzed.WithTransposeWhole() : forced.StemInPlace ? (StemWritesInRasterOrder() ? PatchGraph.WithStemInPlace(_graph) : null) : analyzed;
                 string? problem = null;
                 PatchCandidate? candidate = null;
                 if (graph is null)
                     problem = (forced.StemInPlace
-                        ? "the first operator cannot run in place before the patches: it is not an int8 CONV_2D that alone reads graph input 0, followed by operators that run on tiles"
+                        ? "the first operator cannot run in place before the patches: it is not an int8 CONV_2D that alone reads graph input 0, takes the im2col kernel and is followed by operators that run on tiles"
                         : "the input TRANSPOSE cannot run whole before the patches: the graph has no TRANSPOSE from NCHW to NHWC as operator 0 followed by operators that run on tiles")
                         + (analyzed.StopReason.Length > 0 ? $" (tiles stop at {analyzed.StopReason})" : "");
                 else if (!graph.Splits.Contains(forced.Operators))
@@ -77,7 +77,7 @@ public static partial class Lowerer
                 if (_options.Patch == PatchMode.Off) return false;
                 // Patches must beat the plan the other techniques give without them.
                 long withoutPatches = MemoryScheduler.Schedule(_graph, scratch, ScheduleOptionsOf(_options)).Arena.ArenaBytes;
-                var (chosen, report) = PatchPlanner.Choose(_graph, scratch, _options.Patch, _options.RamBudget, withoutPatches);
+                var (chosen, report) = PatchPlanner.Choose(_graph, scratch, _options.Patch, _options.RamBudget, withoutPatches, StemWritesInRasterOrder());
                 _plan.Patches = report;
                 if (chosen is null) return false;
                 _patches = chosen;
@@ -111,6 +111,14 @@ public static partial class Lowerer
             }
             _plan.StateBytes = state;
             return true;
+        }
+
+        /// <summary>Whether operator 0's kernel may write over its own input (<see cref="Convolution.WritesInRasterOrder"/>).</summary>
+        private bool StemWritesInRasterOrder()
+        {
+            if (_graph.Operators.Count == 0) return false;
+            _op = 0;
+            return Convolution.WritesInRasterOrder(Lowering, _graph.Operators[0]);
         }
 
         /// <summary>Emits the prefix patch by patch (nothing without patches).</summary>

@@ -277,9 +277,11 @@ static void tml_rd_conv(tml_rd_rng *r, tml_ref_diff_result *res)
             const int e = tml_conv_s8_packed(&pp, &q, &in, tml_rd_overlap + shift, &f, tml_rd_packed, tml_rd_folded, &out,
                                              tml_rd_overlap, sp);
             tml_rd_record_in_place(res, "conv_s8_packed in place", e, d, &out);
+            /* The portable loop (tml_conv_s8_float_requant's too) in place. tml_conv_s8's DSP paths run a filter pair
+             * over every pixel first, so the compiler never writes their output over their input. */
             shift = tml_rd_place_input(&in, &out, p.stride_h, p.pad_h);
-            const int g = tml_conv_s8(&p, &q, &in, tml_rd_overlap + shift, &f, tml_rd_filter, bias, &out, tml_rd_overlap, sf);
-            tml_rd_record_in_place(res, "conv_s8 in place", g, d, &out);
+            const int g = tml_ref_conv_s8(&p, &q, &in, tml_rd_overlap + shift, &f, tml_rd_filter, bias, &out, tml_rd_overlap, sr);
+            tml_rd_record_in_place(res, "portable conv loop in place", g, d, &out);
         }
     }
 }

@@ -156,7 +156,7 @@ public sealed class PatchGraph
     /// test_conv_overlap checks each path). The input and the stem output then take little more than the input's
     /// bytes at the stem, instead of both: MCUNetV2's memory-hungry first stage, split in two (docs/patches.md). Null
     /// unless operator 0 is an int8 CONV_2D, the only reader of graph input 0 (an NHWC image), followed by operators
-    /// that run on tiles.
+    /// that run on tiles. The lowering leaves it out where the stem would not take the im2col kernel (Lowerer.Patches).
     /// </summary>
     public static PatchGraph? WithStemInPlace(Graph graph)
     {
@@ -169,8 +169,12 @@ public sealed class PatchGraph
         var input = graph.Tensors[source];
         int stemOutput = stem.Outputs[0];
         var output = graph.Tensors[stemOutput];
+        var weights = graph.Tensors[stem.Inputs[1]];
         if (!IsImage(input) || input.IsVariable || input.Type != DataType.Int8 || !IsImage(output) || output.Type != DataType.Int8
-            || !graph.Tensors[stem.Inputs[1]].IsConstant || OperatorRegistry.Of(stem.Kind)?.PatchWindows(graph, stem) is not { } windows) return null;
+            || !weights.IsConstant || weights.Type != DataType.Int8 || weights.Shape.Count != 4 || weights.Shape[3] != input.Shape[3]
+            || OperatorRegistry.Of(stem.Kind)?.PatchWindows(graph, stem) is not { } windows) return null;
+        // A 1x1 stride-1 convolution is a matrix product over all pixels, a filter group at a time: not raster order.
+        if (weights.Shape[1] == 1 && weights.Shape[2] == 1 && windows.Height.Stride == 1 && windows.Width.Stride == 1) return null;
         var ops = new List<PatchOp>();
         string stop = TileableRun(graph, 1, stemOutput, ops);
         var splits = ValidSplits(graph, ops, 1, -1, readers);
@@ -196,11 +200,12 @@ public sealed class PatchGraph
         return splits.Count == 0 ? null : new PatchGraph(Graph, Input, Input, -1, Ops, splits, StopReason, InputTranspose);
     }
 
-    /// <summary>The graph's kinds of patch stage: <see cref="Analyze"/>'s, and the whole-TRANSPOSE and in-place-stem ones where there are.</summary>
-    public static IReadOnlyList<PatchGraph> Kinds(Graph graph)
+    /// <summary>The graph's kinds of patch stage: <see cref="Analyze"/>'s, and the whole-TRANSPOSE and (unless
+    /// <paramref name="stemInPlace"/> is false) in-place-stem ones where there are.</summary>
+    public static IReadOnlyList<PatchGraph> Kinds(Graph graph, bool stemInPlace = true)
     {
         var folded = Analyze(graph);
-        return new[] { folded, folded.WithTransposeWhole(), WithStemInPlace(graph) }.OfType<PatchGraph>().ToList();
+        return new[] { folded, folded.WithTransposeWhole(), stemInPlace ? WithStemInPlace(graph) : null }.OfType<PatchGraph>().ToList();
     }
 
     /// <summary>The operators that read each tensor, in graph order.</summary>

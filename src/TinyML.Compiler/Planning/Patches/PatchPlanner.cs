@@ -276,15 +276,16 @@ public static class PatchPlanner
     /// <summary>Chooses for the mode; the candidate is null when patches are off or do not help.</summary>
     /// <remarks><paramref name="withoutPatches"/> is the arena the plan would have without patches (other techniques
     /// included); the layer-by-layer arena when omitted. Patches are taken only below it.</remarks>
+    /// <paramref name="stemInPlace"/> false leaves out the in-place stem (its kernel would not write in raster order).
     public static (PatchCandidate? Candidate, PatchReport Report) Choose(Graph graph, IReadOnlyList<long> scratch, PatchMode mode, long? budget,
-        long? withoutPatches = null)
+        long? withoutPatches = null, bool stemInPlace = true)
     {
         long before = withoutPatches ?? Unpatched(graph, scratch).ArenaBytes;
         long macs = Macs(graph);
         PatchReport NotApplied(string reason, int tried) => new(false, reason, 0, 1, 1, before, before, macs, macs, tried);
         if (mode == PatchMode.Off) return (null, NotApplied("patches are off", 0));
         if (mode == PatchMode.Budget && budget is long fits && before <= fits) return (null, NotApplied($"the layer-by-layer arena ({before} B) meets the budget ({fits} B)", 0));
-        var kinds = PatchGraph.Kinds(graph);
+        var kinds = PatchGraph.Kinds(graph, stemInPlace);
         var patchGraph = kinds[0];
         var search = Search(kinds, scratch, before, macs);
         if (search.Front.Count == 0)
