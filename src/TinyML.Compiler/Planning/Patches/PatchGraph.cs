@@ -151,9 +151,9 @@ public sealed class PatchGraph
     /// <summary>
     /// The stage cut from the output of the first convolution, which runs whole before the patches and writes its
     /// output over its own input: graph input 0 starts <see cref="StemInputOffset"/> bytes after the output, far
-    /// enough that no output row overwrites an input row that the same or a later output row still reads (every
-    /// convolution kernel computes the output in raster order and reads a pixel's window before writing it;
-    /// test_conv_overlap checks each path). The input and the stem output then take little more than the input's
+    /// enough that no output row overwrites an input row that the same or a later output row still reads (the kernel
+    /// must write in raster order, reading a pixel's window before writing it: Convolution.WritesInRasterOrder; ref_diff.h
+    /// checks each path). The input and the stem output then take little more than the input's
     /// bytes at the stem, instead of both: MCUNetV2's memory-hungry first stage, split in two (docs/patches.md). Null
     /// unless operator 0 is an int8 CONV_2D, the only reader of graph input 0 (an NHWC image), followed by operators
     /// that run on tiles. The lowering leaves it out where the stem would not take the im2col kernel (Lowerer.Patches).
