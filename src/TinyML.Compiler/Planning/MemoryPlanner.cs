@@ -73,28 +73,49 @@ public static class MemoryPlanner
         return inUnit;
     }
 
+    /// <summary>Which unit each buffer belongs to, where in it, and whether the unit has other members: computed once
+    /// for the many <see cref="LiveBytes"/> calls over one list.</summary>
+    public sealed class UnitLayout
+    {
+        internal UnitLayout(IReadOnlyList<ArenaBuffer> buffers)
+        {
+            Unit = Units(buffers);
+            InUnit = OffsetsInUnit(buffers);
+            Shared = new bool[buffers.Count];
+            for (int i = 0; i < buffers.Count; i++)
+                if (buffers[i].SameOffsetAs >= 0) Shared[i] = Shared[Unit[i]] = true;
+        }
+
+        internal int[] Unit { get; }
+        internal long[] InUnit { get; }
+        internal bool[] Shared { get; }
+    }
+
+    /// <summary>The unit layout of a buffer list.</summary>
+    public static UnitLayout Layout(IReadOnlyList<ArenaBuffer> buffers) => new(buffers);
+
     /// <summary>Aligned bytes live at each operator; buffers that share an offset count once (the bytes their live
     /// members cover together).</summary>
-    public static long LiveBytes(IReadOnlyList<ArenaBuffer> buffers, int op, int[]? units = null)
+    public static long LiveBytes(IReadOnlyList<ArenaBuffer> buffers, int op, UnitLayout? layout = null)
     {
-        units ??= Units(buffers);
-        var inUnit = OffsetsInUnit(buffers);
-        var perUnit = new Dictionary<int, List<(long Start, long End)>>();
+        layout ??= Layout(buffers);
+        long live = 0;
+        List<(int Unit, long Start, long End)>? shared = null;
         for (int i = 0; i < buffers.Count; i++)
         {
             var b = buffers[i];
             if (b.FirstOp > op || op > b.LastOp) continue;
-            (perUnit.TryGetValue(units[i], out var list) ? list : perUnit[units[i]] = new List<(long, long)>()).Add((inUnit[i], inUnit[i] + Align(b.Bytes)));
+            if (!layout.Shared[i]) live += Align(b.Bytes);
+            else (shared ??= new List<(int, long, long)>()).Add((layout.Unit[i], layout.InUnit[i], layout.InUnit[i] + Align(b.Bytes)));
         }
-        long live = 0;
-        foreach (var intervals in perUnit.Values)
+        if (shared is null) return live;
+        shared.Sort();
+        long reach = long.MinValue;
+        for (int k = 0; k < shared.Count; k++)
         {
-            long reach = long.MinValue;
-            foreach (var (start, end) in intervals.OrderBy(x => x.Start))
-            {
-                live += Math.Max(0, end - Math.Max(start, reach));
-                reach = Math.Max(reach, end);
-            }
+            if (k > 0 && shared[k].Unit != shared[k - 1].Unit) reach = long.MinValue;
+            live += Math.Max(0, shared[k].End - Math.Max(shared[k].Start, reach));
+            reach = Math.Max(reach, shared[k].End);
         }
         return live;
     }
@@ -103,14 +124,14 @@ public static class MemoryPlanner
     public static (long Bytes, int Operator) LowerBound(IReadOnlyList<ArenaBuffer> buffers)
     {
         if (buffers.Count == 0) return (0, -1);
-        var units = Units(buffers);
+        var layout = Layout(buffers);
         int lastOp = buffers.Max(b => b.LastOp);
         int firstOp = buffers.Min(b => b.FirstOp);
         long best = -1;
         int at = firstOp;
         for (int op = firstOp; op <= lastOp; op++)
         {
-            long live = LiveBytes(buffers, op, units);
+            long live = LiveBytes(buffers, op, layout);
             if (live > best)
             {
                 best = live;
@@ -166,6 +187,10 @@ public static class MemoryPlanner
             Members = members;
             MemberSizes = memberSizes;
             MemberOffsets = memberOffsets;
+            // A unit's extent: to the end of its furthest member.
+            _sizes = new long[members.Length];
+            for (int u = 0; u < members.Length; u++)
+                for (int a = 0; a < members[u].Length; a++) _sizes[u] = Math.Max(_sizes[u], memberOffsets[u][a] + memberSizes[u][a]);
             Count = members.Length;
             // Plain loops: a closure per pair of units allocated gigabytes for a few thousand buffers.
             Conflicts = new int[Count][];
@@ -192,9 +217,10 @@ public static class MemoryPlanner
         public long[][] MemberSizes { get; }
         /// <summary>Where each member starts in its unit.</summary>
         public long[][] MemberOffsets { get; }
+        private readonly long[] _sizes;
         public int[][] Conflicts { get; }
         public int Count { get; }
-        public long Size(int u) => Enumerable.Range(0, Members[u].Length).Max(a => MemberOffsets[u][a] + MemberSizes[u][a]);
+        public long Size(int u) => _sizes[u];
 
         /// <summary>True when unit u at offset c shares no byte with a placed unit while both are live.</summary>
         public bool Fits(int u, long c, long[] offsets, bool[] placed)

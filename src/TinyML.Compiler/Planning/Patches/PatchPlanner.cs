@@ -255,7 +255,8 @@ public static class PatchPlanner
         var whole = kinds[0].Graph;
         var plain = TensorLifetimes.Compute(whole).Buffers;
         var liveAfter = new long[whole.Operators.Count + 1];
-        for (int i = whole.Operators.Count - 1; i >= 0; i--) liveAfter[i] = Math.Max(liveAfter[i + 1], MemoryPlanner.LiveBytes(plain, i));
+        var layout = MemoryPlanner.Layout(plain);
+        for (int i = whole.Operators.Count - 1; i >= 0; i--) liveAfter[i] = Math.Max(liveAfter[i + 1], MemoryPlanner.LiveBytes(plain, i, layout));
         foreach (var (graph, k, rows, columns) in kinds.SelectMany(kind => Layouts(kind).Select(l => (kind, l.Operators, l.Rows, l.Columns))))
         {
             considered++;
