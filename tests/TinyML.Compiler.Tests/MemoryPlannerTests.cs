@@ -68,6 +68,32 @@ public class MemoryPlannerTests
         Assert.Empty(PlanVerifier.Verify(good));
     }
 
+    /// <summary>
+    /// A buffer placed relative to another (an in-place stem's input, some bytes after its output): the planner keeps
+    /// the distance, lets other buffers use the unit's bytes that no live member covers, and the verifier accepts the
+    /// overlap only where one of the two dies as the other is born.
+    /// </summary>
+    [Fact]
+    public void RelativeOffsets_KeepTheirDistance_AndLeaveTheUnitsFreeBytesToOthers()
+    {
+        var output = new ArenaBuffer("output", 1024, 0, 3);
+        var input = new ArenaBuffer("input", 2048, 0, 0) { SameOffsetAs = 0, RelativeOffset = 512 };
+        // Live after the stem, while the output holds only its first 1024 bytes: fits above it, where the input was.
+        var tile = new ArenaBuffer("tile", 1536, 1, 2);
+        var plan = MemoryPlanner.Plan(new[] { output, input, tile });
+        Assert.Empty(PlanVerifier.Verify(plan));
+        Assert.Equal(plan.Offsets[0] + 512, plan.Offsets[1]);
+        Assert.Equal(2560, plan.ArenaBytes);
+        Assert.Equal(2560, MemoryPlanner.LowerBound(plan.Buffers).Bytes); // step 0: the output and the input's 2048 bytes, 512 of them shared
+
+        var moved = plan with { Offsets = new[] { plan.Offsets[0], plan.Offsets[1] + 16, plan.Offsets[2] } };
+        Assert.Contains(PlanVerifier.Verify(moved), p => p.Contains("input: written in place over output"));
+        // Both live across more than the one operator joining them: an overlap, not an in-place write.
+        var longLived = plan with { Buffers = new[] { output, input with { LastOp = 1 }, tile with { FirstOp = 2 } } };
+        Assert.Contains(PlanVerifier.Verify(longLived), p => p.Contains("neither dies where the other is born"));
+        Assert.Throws<ArgumentException>(() => MemoryPlanner.Plan(new[] { output, input with { RelativeOffset = 8 } }));
+    }
+
     [Fact]
     public void RandomGraphs_PlansAreSoundAndNeverWorseThanGreedy()
     {

@@ -30,8 +30,10 @@ internal static class PipelineFuzz
     /// <summary>Time for one case through every stage: the slowest unmutated real model (ic_resnet_float) needs 2.5 s on an idle machine.</summary>
     public static readonly TimeSpan MaxCaseTime = TimeSpan.FromSeconds(8);
 
-    /// <summary>A case may allocate this much plus <see cref="AllocatedBytesPerInputByte"/> per input byte (ic_resnet_float, unmutated: 240 MB).</summary>
-    public const long MaxCaseAllocatedBytes = 384L << 20;
+    /// <summary>A case may allocate this much plus <see cref="AllocatedBytesPerInputByte"/> per input byte (ic_resnet_float, unmutated: 240 MB).
+    /// Raised from 384 MB when the patch planner gained its third kind of stage (an in-place stem): ic_resnet's
+    /// minimum-memory lowering went from 101 to 140 MB, and its mutants to about 460 MB.</summary>
+    public const long MaxCaseAllocatedBytes = 448L << 20;
 
     /// <summary>Constants are copied into each plan and printed as C text, so allocation grows with the file, linearly.</summary>
     public const long AllocatedBytesPerInputByte = 256;

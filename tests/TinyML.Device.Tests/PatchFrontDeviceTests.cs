@@ -35,4 +35,25 @@ public sealed class PatchFrontDeviceTests
         // Two classes' softmax over random logits is not one value: the comparison sees real values.
         Assert.True(expected[0].Outputs.Single().Distinct().Count() > 1);
     }
+
+    /// <summary>The point of issue 14's goal (at most 0.6 of the layer-by-layer peak, at most 15% extra MACs), whose stem
+    /// writes its output over its own input: the DSP path on the M4, the portable loop on the M0+.</summary>
+    [Theory]
+    [MemberData(nameof(Cores))]
+    public void Vww_StemInPlace_EqualsLayerByLayer(string coreName)
+    {
+        var core = CortexM.Get(coreName);
+        // 16 classes rather than VWW's 2: an output of 16 probabilities shows a wrong activation more surely.
+        var model = MobileNetModels.MobileNetV1(0.25, 96, classes: 16);
+        var plain = Lowerer.Lower(model, null, LoweringOptions.None with { Target = core.Name }).Value!;
+        var front = Lowerer.Lower(model, null, LoweringOptions.None with { Patch = PatchMode.MinimumPeak, Target = core.Name }).Value!.Patches!.Front;
+        var point = front.Where(p => p.ArenaBytes * 10 <= plain.ArenaBytes * 6 && p.MacsOverheadPercent <= 15).OrderBy(p => p.Macs).First();
+        var patched = Lowerer.Lower(model, null, LoweringOptions.None with { Patch = PatchMode.Budget, RamBudget = point.ArenaBytes, Target = core.Name }).Value!;
+        Assert.True(patched.Patches!.Applied && patched.Patches.StemInPlace, patched.Patches.Grid);
+        var vectors = new[] { (IReadOnlyList<byte[]>)new[] { MobileNetModels.Input(model, 12) }, new[] { MobileNetModels.Input(model, 13) } };
+        var expected = Device.Runner.Run(DeviceBuild.Build(plain, Device.Options(core, $"vww-plain-stem-{core.Name}")), vectors);
+        var actual = Device.Runner.Run(DeviceBuild.Build(patched, Device.Options(core, $"vww-stem-{core.Name}")), vectors);
+        for (int v = 0; v < vectors.Length; v++) Assert.Equal(expected[v].Outputs.Single(), actual[v].Outputs.Single());
+        Assert.True(expected[0].Outputs.Single().Distinct().Count() > 2 && !expected[0].Outputs.Single().SequenceEqual(expected[1].Outputs.Single()));
+    }
 }

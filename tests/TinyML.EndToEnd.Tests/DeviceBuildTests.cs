@@ -82,6 +82,39 @@ public sealed class DeviceBuildTests
         Assert.Matches(new Regex(@"tinyml\.dll compile .* --json --progress --label kws\.tflite --size"), size.Output);
     }
 
+    /// <summary>
+    /// Where real projects live: a folder with spaces, accents, an apostrophe and parentheses, more than 260 characters
+    /// deep (Windows' old MAX_PATH), and a model named with a space, included with a Windows backslash. The host build,
+    /// the cross compile (every gcc and ar call gets those paths) and the app's run all work there.
+    /// </summary>
+    [Fact]
+    public void AProjectInADeepFolderWithSpacesAndAccents_BuildsForTheDevice_AndRunsTheModel()
+    {
+        string root = _sdk.NewProject("paths");
+        string dir = Path.Combine(new[] { root, "My Projects", "Zoë's app (v2)" }.Concat(Enumerable.Range(0, 12).Select(i => $"nested folder {i:D2}")).ToArray());
+        Directory.CreateDirectory(Path.Combine(dir, "models"));
+        Assert.True(Path.Combine(dir, "obj").Length > 260, $"{dir.Length} characters");
+        File.Copy(SharedData.Model("kws"), Path.Combine(dir, "models", "kws model.tflite"));
+        File.WriteAllText(Path.Combine(dir, "Program.cs"), """
+            using var kws = new App.KwsModel();
+            System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(System.IO.File.ReadAllBytes(args[0])).CopyTo(kws.Input);
+            kws.Run();
+            System.IO.File.WriteAllBytes(args[1], System.Runtime.InteropServices.MemoryMarshal.AsBytes(kws.Output).ToArray());
+            """);
+        PackedSdk.WriteProject(dir, "    <TinyModel Include=\"models\\kws model.tflite\" />\n", "    <TinyMLTarget>cortex-m4</TinyMLTarget>\n");
+        var build = Build(dir);
+        Assert.True(build.ExitCode == 0, build.Output);
+        Assert.Contains("TinyML: kws model.tflite -> App.KwsModel: RAM 16,000 B", build.Output);
+        string package = Path.Combine(dir, "bin", "Debug", "net10.0", "tinyml", "cortex-m4");
+        foreach (string file in new[] { "kws_model.c", "kws_model.h", "libkws_model.a", "libtinyml_kernels.a" })
+            Assert.True(File.Exists(Path.Combine(package, file)), file);
+
+        string golden = Path.Combine(SharedData.Root, "golden", "kws"), output = Path.Combine(dir, "out put.bin");
+        var run = _sdk.Dotnet(dir, Path.Combine(dir, "bin", "Debug", "net10.0", "App.dll"), Path.Combine(golden, "input_1.bin"), output);
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(golden, "output_1.bin")), File.ReadAllBytes(output));
+    }
+
     [Fact]
     public void BudgetFromTheElf_FailsWithTML3001_WhereTheHostEstimateFits()
     {

@@ -216,20 +216,22 @@ public sealed class UserProjectTests
     }
 
     [Fact]
-    public void ABuildForARuntimeWithoutNativeKernels_Warns()
+    public void ABuildForARuntimeWithoutNativeKernels_Warns_AndABuildForOneWithThem_CarriesTheLibrary()
     {
-        string dir = Project("osx-arm64", "    <TinyModel Include=\"kws.tflite\" />\n", "System.Console.WriteLine(App.Kws.ArenaBytes);\n");
+        string dir = Project("other-rids", "    <TinyModel Include=\"kws.tflite\" />\n", "System.Console.WriteLine(App.Kws.ArenaBytes);\n");
         CopyModel(dir, "kws", "kws.tflite");
         // Framework-dependent and without an app host: nothing platform-specific needs downloading.
-        var build = Build(dir, "-r", "osx-arm64", "--self-contained", "false", "-p:UseAppHost=false");
+        var build = Build(dir, "-r", "linux-musl-x64", "--self-contained", "false", "-p:UseAppHost=false");
         Assert.True(build.ExitCode == 0, build.Output);
-        Assert.True(build.Output.Contains("warning TML0010: TinyML.Runtime 0.1.0 carries native kernels for linux-x64, linux-arm64, linux-arm, win-x64, not for osx-arm64"), build.Output);
+        Assert.True(build.Output.Contains("warning TML0010: TinyML.Runtime 0.1.0 carries native kernels for linux-x64, linux-arm64, linux-arm, win-x64, win-arm64, osx-x64, osx-arm64, not for linux-musl-x64"), build.Output);
 
-        foreach (string carried in new[] { "linux-x64", "win-x64" })
+        foreach (var (carried, library) in new[] { ("linux-x64", "libtinyml_kernels.so"), ("win-x64", "tinyml_kernels.dll"), ("win-arm64", "tinyml_kernels.dll"), ("osx-arm64", "libtinyml_kernels.dylib"), ("osx-x64", "libtinyml_kernels.dylib") })
         {
             var other = Build(dir, "-r", carried, "--self-contained", "false", "-p:UseAppHost=false");
             Assert.True(other.ExitCode == 0, other.Output);
             Assert.DoesNotContain("TML0010", other.Output);
+            // NuGet copies the RID's native asset beside the app, where the resolver looks.
+            Assert.True(File.Exists(Path.Combine(dir, "bin", "Debug", "net10.0", carried, library)), $"{carried}: no {library} in the output");
         }
     }
 }

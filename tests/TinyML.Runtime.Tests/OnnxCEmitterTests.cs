@@ -81,7 +81,7 @@ public sealed class OnnxCEmitterTests : IDisposable
     {
         var cases = NodeCases().Concat(ModelCases()).ToList();
         var models = cases.Select((c, i) => (Name: $"onnx{i}", c.Plan)).ToList();
-        string runner = PlatformConformanceTests.BuildRunner("cc", Path.Combine(SharedData.Repo, "build", "native", "libtinyml_kernels.a"), models, _dir);
+        string runner = PlatformConformanceTests.BuildRunner(new[] { "cc" }, Path.Combine(SharedData.Repo, "build", "native", "libtinyml_kernels.a"), models, _dir);
 
         var manifest = new StringBuilder();
         var expected = new List<(string Where, string Output, byte[] Bytes)>();

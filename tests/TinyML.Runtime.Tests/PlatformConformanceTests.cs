@@ -14,22 +14,32 @@ namespace TinyML.Runtime.Tests;
 /// The kernel libraries of the other host platforms (./build.sh native: build/native-&lt;rid&gt;) on every golden model
 /// and op case: each case's plan is emitted as C, all of them are linked with that platform's kernel library into one
 /// conformance runner (a cross compile with Debian's GCC for the platform), and the runner executes every vector under
-/// qemu-user or Wine; every output must be TFLM's golden bytes.
+/// qemu-user or Wine; every output must be TFLM's golden bytes. The macOS libraries cannot run here: their compiler and
+/// flags run instead as the clang-linux-x64 and clang-linux-arm64 builds, and the Mach-O files themselves are checked.
 /// </summary>
 public sealed class PlatformConformanceTests : IDisposable
 {
-    /// <summary>A host platform: its runtime identifier, C compiler, how to run its programs here, and whether its C
-    /// library is glibc (whose expf and tanhf computed the float goldens).</summary>
-    public sealed record Platform(string Rid, string Compiler, string[] Runner, string ExecutableSuffix, bool Windows);
+    /// <summary>A kernel build that runs here (build/native-&lt;Name&gt;): its C compiler and flags, how to run its programs
+    /// (nothing: natively), and whether it is Windows (whose C runtime's expf and tanhf are not the glibc that computed
+    /// the float goldens).</summary>
+    public sealed record Platform(string Name, string[] Compiler, string[] Runner, string ExecutableSuffix, bool Windows);
+
+    private static readonly string[] Qemu64 = { "qemu-aarch64", "-L", "/usr/aarch64-linux-gnu" };
 
     public static readonly IReadOnlyList<Platform> Platforms = new[]
     {
-        new Platform("linux-arm64", "aarch64-linux-gnu-gcc", new[] { "qemu-aarch64", "-L", "/usr/aarch64-linux-gnu" }, "", false),
-        new Platform("linux-arm", "arm-linux-gnueabihf-gcc", new[] { "qemu-arm", "-L", "/usr/arm-linux-gnueabihf" }, "", false),
-        new Platform("win-x64", "x86_64-w64-mingw32-gcc", new[] { "/usr/lib/wine/wine64" }, ".exe", true),
+        new Platform("linux-arm64", new[] { "aarch64-linux-gnu-gcc" }, Qemu64, "", false),
+        new Platform("linux-arm", new[] { "arm-linux-gnueabihf-gcc" }, new[] { "qemu-arm", "-L", "/usr/arm-linux-gnueabihf" }, "", false),
+        new Platform("win-x64", new[] { "x86_64-w64-mingw32-gcc" }, new[] { "/usr/lib/wine/wine64" }, ".exe", true),
+        // The osx-x64 and osx-arm64 libraries' compiler, flags and baseline (src/TinyML.Kernels.Native/cmake/clang-*.cmake).
+        new Platform("clang-linux-x64", new[] { "clang-14" }, Array.Empty<string>(), "", false),
+        new Platform("clang-linux-arm64", new[] { "clang-14", "--target=aarch64-linux-gnu", "-mcpu=apple-m1" }, Qemu64, "", false),
     };
 
-    public static TheoryData<string> Rids() => new(Platforms.Select(p => p.Rid));
+    public static TheoryData<string> Names() => new(Platforms.Select(p => p.Name));
+
+    /// <summary>The runtime identifiers whose library TinyML.Runtime carries besides linux-x64.</summary>
+    public static TheoryData<string> PackagedRids() => new("linux-arm64", "linux-arm", "win-x64", "win-arm64", "osx-x64", "osx-arm64");
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), $"tml-platform-{Guid.NewGuid():N}");
 
@@ -61,7 +71,7 @@ public sealed class PlatformConformanceTests : IDisposable
 
     /// <summary>Emits every plan as C into <paramref name="dir"/> and compiles them with <see cref="RunnerMain"/> and
     /// the kernel library into one runner (argv[1]: the manifest); returns its path.</summary>
-    internal static string BuildRunner(string compiler, string library, IReadOnlyList<(string Name, TinyML.Compiler.Plan.ExecutionPlan Plan)> models, string dir, string suffix = "")
+    internal static string BuildRunner(string[] compiler, string library, IReadOnlyList<(string Name, TinyML.Compiler.Plan.ExecutionPlan Plan)> models, string dir, string suffix = "")
     {
         var sources = new List<string>();
         foreach (var (name, plan) in models)
@@ -73,19 +83,19 @@ public sealed class PlatformConformanceTests : IDisposable
         }
         File.WriteAllText(Path.Combine(dir, "main.c"), RunnerMain(models));
         string runner = Path.Combine(dir, "runner" + suffix);
-        var compile = CEmitterHostTests.Run(compiler, new[] { "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
+        var compile = CEmitterHostTests.Run(compiler[0], compiler.Skip(1).Concat(new[] { "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off",
             "-I", Path.Combine(SharedData.Repo, "src", "TinyML.Kernels.Native", "include"), "-I", dir }
-            .Concat(sources).Concat(new[] { Path.Combine(dir, "main.c"), library, "-lm", "-o", runner }).ToArray());
+            .Concat(sources).Concat(new[] { Path.Combine(dir, "main.c"), library, "-lm", "-o", runner })).ToArray());
         Assert.True(compile.Code == 0, compile.Output);
         return runner;
     }
 
     [Theory]
-    [MemberData(nameof(Rids))]
-    public void KernelLibrary_GivesTheGolden_OnEveryModelAndOpCase(string rid)
+    [MemberData(nameof(Names))]
+    public void KernelLibrary_GivesTheGolden_OnEveryModelAndOpCase(string name)
     {
-        var platform = Platforms.Single(p => p.Rid == rid);
-        string library = Path.Combine(SharedData.Repo, "build", $"native-{rid}", "libtinyml_kernels.a");
+        var platform = Platforms.Single(p => p.Name == name);
+        string library = Path.Combine(SharedData.Repo, "build", $"native-{name}", "libtinyml_kernels.a");
         Assert.True(File.Exists(library), $"{library} is missing: ./build.sh native builds it");
         var cases = GoldenCase.Supported().ToList();
         var models = cases.Select((gc, i) => (Name: $"case{i}", Plan: (TinyML.Compiler.Plan.ExecutionPlan)ConformanceTests.Lower(gc))).ToList();
@@ -109,11 +119,12 @@ public sealed class PlatformConformanceTests : IDisposable
             ["WINEDEBUG"] = "-all",
             ["WINEPREFIX"] = Path.Combine(SharedData.Repo, "build", "native-win-x64", "wine"),
         };
-        var run = CEmitterHostTests.Run(platform.Runner[0], platform.Runner.Skip(1).Concat(new[] { runner, Native(Path.Combine(_dir, "manifest.txt")) }).ToArray(), environment);
+        var command = platform.Runner.Concat(new[] { runner, Native(Path.Combine(_dir, "manifest.txt")) }).ToArray();
+        var run = CEmitterHostTests.Run(command[0], command[1..], environment);
         Assert.True(run.Code == 0, $"runner exit {run.Code}: {run.Output}");
         var wrong = expected.Where(e => !File.Exists(e.Output) || !Matches(models[e.Case].Plan, File.ReadAllBytes(e.Golden), File.ReadAllBytes(e.Output), platform))
             .Select(e => $"{cases[e.Case].Name} ({Path.GetFileName(e.Golden)})").ToList();
-        Assert.True(wrong.Count == 0, $"{wrong.Count} of {expected.Count} outputs differ from the golden on {rid}: {string.Join(", ", wrong)}");
+        Assert.True(wrong.Count == 0, $"{wrong.Count} of {expected.Count} outputs differ from the golden on {name}: {string.Join(", ", wrong)}");
         Assert.True(expected.Count > 200, $"{expected.Count} vectors");
     }
 
@@ -122,14 +133,23 @@ public sealed class PlatformConformanceTests : IDisposable
     /// function of tml_kernels.h (KernelAbi) and nothing else, as the linux-x64 library does.
     /// </summary>
     [Theory]
-    [MemberData(nameof(Rids))]
+    [MemberData(nameof(PackagedRids))]
     public void PackagedLibrary_IsForThePlatform_AndExportsExactlyTheAbi(string rid)
     {
-        var platform = Platforms.Single(p => p.Rid == rid);
-        string packaged = Path.Combine(AppContext.BaseDirectory, "runtimes", rid, "native", platform.Windows ? "tinyml_kernels.dll" : "libtinyml_kernels.so");
+        bool windows = rid.StartsWith("win", StringComparison.Ordinal), mac = rid.StartsWith("osx", StringComparison.Ordinal);
+        string packaged = Path.Combine(AppContext.BaseDirectory, "runtimes", rid, "native",
+            windows ? "tinyml_kernels.dll" : mac ? "libtinyml_kernels.dylib" : "libtinyml_kernels.so");
         Assert.True(File.Exists(packaged), $"{packaged} is missing: TinyML.Runtime packs build/native-{rid}");
         IEnumerable<string> exports;
-        if (platform.Windows)
+        if (mac)
+        {
+            exports = MachO.CheckDylib(packaged, rid == "osx-arm64");
+        }
+        else if (rid == "win-arm64")
+        {
+            exports = CheckWindowsArm64Dll(packaged);
+        }
+        else if (windows)
         {
             var dump = CEmitterHostTests.Run("x86_64-w64-mingw32-objdump", "-p", packaged);
             Assert.True(dump.Code == 0, dump.Output);
@@ -151,6 +171,42 @@ public sealed class PlatformConformanceTests : IDisposable
         }
         var abi = TinyML.Compiler.Plan.KernelAbi.Prototypes.Select(p => p.Name).OrderBy(n => n, StringComparer.Ordinal).ToList();
         Assert.Equal(abi, exports.Distinct().OrderBy(n => n, StringComparer.Ordinal).ToList());
+    }
+
+    /// <summary>
+    /// The win-arm64 DLL links no C runtime (cmake/win-arm64.cmake), so what a loader needs is checked here: an ARM64
+    /// DLL whose entry point is our DllMainCRTStartup, importing only C functions from ucrtbase.dll and
+    /// IsProcessorFeaturePresent from kernel32.dll. Returns its exported names.
+    /// </summary>
+    private static IEnumerable<string> CheckWindowsArm64Dll(string path)
+    {
+        var headers = CEmitterHostTests.Run("llvm-readobj", "--file-headers", path);
+        Assert.True(headers.Code == 0, headers.Output);
+        Assert.Contains("Machine: IMAGE_FILE_MACHINE_ARM64 (0xAA64)", headers.Output);
+        Assert.Contains("IMAGE_FILE_DLL", headers.Output);
+        string entry = headers.Output.Split('\n').Single(l => l.Trim().StartsWith("AddressOfEntryPoint:", StringComparison.Ordinal)).Split(':')[1].Trim();
+        string imageBase = headers.Output.Split('\n').Single(l => l.Trim().StartsWith("ImageBase:", StringComparison.Ordinal)).Split(':')[1].Trim();
+        var symbols = CEmitterHostTests.Run("llvm-nm", path);
+        long entryAddress = Convert.ToInt64(imageBase, 16) + Convert.ToInt64(entry, 16);
+        string startup = symbols.Output.Split('\n').Single(l => l.EndsWith(" T DllMainCRTStartup", StringComparison.Ordinal));
+        Assert.Equal(entryAddress, Convert.ToInt64(startup.Split(' ')[0], 16));
+
+        var imports = CEmitterHostTests.Run("llvm-readobj", "--coff-imports", path);
+        Assert.True(imports.Code == 0, imports.Output);
+        var byDll = new Dictionary<string, List<string>>();
+        string? dll = null;
+        foreach (string line in imports.Output.Split('\n').Select(l => l.Trim()))
+        {
+            if (line.StartsWith("Name: ", StringComparison.Ordinal)) byDll[dll = line[6..]] = new List<string>();
+            else if (line.StartsWith("Symbol: ", StringComparison.Ordinal)) byDll[dll!].Add(line[8..].Split(' ')[0]);
+        }
+        Assert.Equal(new[] { "kernel32.dll", "ucrtbase.dll" }, byDll.Keys.OrderBy(k => k, StringComparer.Ordinal));
+        Assert.Equal(new[] { "IsProcessorFeaturePresent" }, byDll["kernel32.dll"]);
+        Assert.Subset(new HashSet<string> { "expf", "expm1f", "logf", "memcpy", "memmove", "memset", "roundf", "tanhf" }, byDll["ucrtbase.dll"].ToHashSet());
+
+        var exports = CEmitterHostTests.Run("llvm-readobj", "--coff-exports", path);
+        Assert.True(exports.Code == 0, exports.Output);
+        return exports.Output.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("Name: ", StringComparison.Ordinal) && l.Length > 6).Select(l => l[6..]);
     }
 
     /// <summary>

@@ -20,10 +20,10 @@ public class RuntimeTests
     public void NativeLibraryNotFound_SaysWhichPlatformsThePackageCarries()
     {
         // The list comes from the build (TinyMLNativeRuntimeIdentifiers), the same one the SDK's TML0010 warning names.
-        Assert.Equal(new[] { "linux-x64", "linux-arm64", "linux-arm", "win-x64" }, NativeKernels.PackagedRuntimeIdentifiers());
-        string elsewhere = NativeKernels.NotFoundMessage("osx-arm64", new[] { "/app/runtimes/osx-arm64/native/libtinyml_kernels.dylib" });
-        Assert.Contains("the native kernel library for osx-arm64 was not found (tried: /app/runtimes/osx-arm64/native/libtinyml_kernels.dylib)", elsewhere);
-        Assert.Contains("TinyML.Runtime carries native kernels for linux-x64, linux-arm64, linux-arm, win-x64, not for osx-arm64", elsewhere);
+        Assert.Equal(new[] { "linux-x64", "linux-arm64", "linux-arm", "win-x64", "win-arm64", "osx-x64", "osx-arm64" }, NativeKernels.PackagedRuntimeIdentifiers());
+        string elsewhere = NativeKernels.NotFoundMessage("freebsd-x64", new[] { "/app/runtimes/freebsd-x64/native/libtinyml_kernels.so" });
+        Assert.Contains("the native kernel library for freebsd-x64 was not found (tried: /app/runtimes/freebsd-x64/native/libtinyml_kernels.so)", elsewhere);
+        Assert.Contains("TinyML.Runtime carries native kernels for linux-x64, linux-arm64, linux-arm, win-x64, win-arm64, osx-x64, osx-arm64, not for freebsd-x64", elsewhere);
         Assert.Contains("set TINYML_NATIVE_LIBRARY", elsewhere);
         string carried = NativeKernels.NotFoundMessage("linux-x64", new[] { "/app/runtimes/linux-x64/native/libtinyml_kernels.so" });
         Assert.Contains("the package's runtimes folder did not reach the application", carried);

@@ -176,6 +176,7 @@ public static class PlanCommand
                     w.WriteNumber("columns", p.Columns);
                     w.WriteBoolean("uniform", p.Uniform);
                     w.WriteBoolean("transpose_whole", p.TransposeWhole);
+                    w.WriteBoolean("stem_in_place", p.StemInPlace);
                     if (p == cheapest) w.WriteBoolean("cheapest_within_budget", true);
                     w.WriteEndObject();
                 }

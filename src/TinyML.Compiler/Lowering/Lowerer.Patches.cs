@@ -24,13 +24,16 @@ public static partial class Lowerer
     /// Lowers with a given split and grid instead of the planner's choice (tests and the bench use it to run any
     /// candidate). <paramref name="prefixOperators"/> must be one of <see cref="PatchGraph.Splits"/>;
     /// <paramref name="transposeWhole"/> runs the input TRANSPOSE whole before the patches (<see cref="PatchGraph.WithTransposeWhole"/>)
-    /// instead of folding it into the tile cut.
+    /// instead of folding it into the tile cut; <paramref name="stemInPlace"/> runs the first convolution whole over its
+    /// input and patches from its output (<see cref="PatchGraph.WithStemInPlace"/>; <paramref name="prefixOperators"/>
+    /// then counts from the stem's output).
     /// </summary>
-    public static Result<CompiledPlan> LowerWithPatches(Model model, string? file, int prefixOperators, int rows, int columns, bool transposeWhole = false)
+    public static Result<CompiledPlan> LowerWithPatches(Model model, string? file, int prefixOperators, int rows, int columns, bool transposeWhole = false,
+        bool stemInPlace = false)
     {
         var validation = ModelValidator.Validate(model, file);
         if (validation.Any(d => d.Severity == Severity.Error)) return new Result<CompiledPlan>(null, validation);
-        var context = new Context(Unfolded(model.Main), file, LoweringOptions.None, model.Main.Outputs.Count, head: null) { ForcedPatch = (prefixOperators, rows, columns, transposeWhole) };
+        var context = new Context(Unfolded(model.Main), file, LoweringOptions.None, model.Main.Outputs.Count, head: null) { ForcedPatch = (prefixOperators, rows, columns, transposeWhole, stemInPlace) };
         var plan = context.Run();
         var diagnostics = validation.Concat(context.Diagnostics.Ordered()).ToList();
         return new Result<CompiledPlan>(context.Diagnostics.HasErrors ? null : plan, diagnostics);
@@ -41,7 +44,7 @@ public static partial class Lowerer
         private PatchCandidate? _patches;
 
         /// <summary>A split and grid to use instead of choosing one.</summary>
-        public (int Operators, int Rows, int Columns, bool TransposeWhole)? ForcedPatch { get; init; }
+        public (int Operators, int Rows, int Columns, bool TransposeWhole, bool StemInPlace)? ForcedPatch { get; init; }
 
         /// <summary>Chooses patches and, when they apply, lays out the patched arena. False: plan layer by layer.</summary>
         private bool PlanPatches(long[] scratch)
@@ -49,11 +52,13 @@ public static partial class Lowerer
             if (ForcedPatch is { } forced)
             {
                 var analyzed = PatchGraph.Analyze(_graph);
-                var graph = forced.TransposeWhole ? analyzed.WithTransposeWhole() : analyzed;
+                var graph = forced.TransposeWhole ? analyzed.WithTransposeWhole() : forced.StemInPlace ? (StemWritesInRasterOrder() ? PatchGraph.WithStemInPlace(_graph) : null) : analyzed;
                 string? problem = null;
                 PatchCandidate? candidate = null;
                 if (graph is null)
-                    problem = "the input TRANSPOSE cannot run whole before the patches: the graph has no TRANSPOSE from NCHW to NHWC as operator 0 followed by operators that run on tiles"
+                    problem = (forced.StemInPlace
+                        ? "the first operator cannot run in place before the patches: it is not an int8 CONV_2D that alone reads graph input 0, takes the im2col kernel and is followed by operators that run on tiles"
+                        : "the input TRANSPOSE cannot run whole before the patches: the graph has no TRANSPOSE from NCHW to NHWC as operator 0 followed by operators that run on tiles")
                         + (analyzed.StopReason.Length > 0 ? $" (tiles stop at {analyzed.StopReason})" : "");
                 else if (!graph.Splits.Contains(forced.Operators))
                     problem = $"a split after {forced.Operators} operators is not valid for this graph (valid splits: {string.Join(", ", graph.Splits)})";
@@ -72,7 +77,7 @@ public static partial class Lowerer
                 if (_options.Patch == PatchMode.Off) return false;
                 // Patches must beat the plan the other techniques give without them.
                 long withoutPatches = MemoryScheduler.Schedule(_graph, scratch, ScheduleOptionsOf(_options)).Arena.ArenaBytes;
-                var (chosen, report) = PatchPlanner.Choose(_graph, scratch, _options.Patch, _options.RamBudget, withoutPatches);
+                var (chosen, report) = PatchPlanner.Choose(_graph, scratch, _options.Patch, _options.RamBudget, withoutPatches, StemWritesInRasterOrder());
                 _plan.Patches = report;
                 if (chosen is null) return false;
                 _patches = chosen;
@@ -106,6 +111,14 @@ public static partial class Lowerer
             }
             _plan.StateBytes = state;
             return true;
+        }
+
+        /// <summary>Whether operator 0's kernel may write over its own input (<see cref="Convolution.WritesInRasterOrder"/>).</summary>
+        private bool StemWritesInRasterOrder()
+        {
+            if (_graph.Operators.Count == 0) return false;
+            _op = 0;
+            return Convolution.WritesInRasterOrder(Lowering, _graph.Operators[0]);
         }
 
         /// <summary>Emits the prefix patch by patch (nothing without patches).</summary>

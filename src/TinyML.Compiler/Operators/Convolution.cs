@@ -183,6 +183,15 @@ internal sealed class Convolution : OperatorDefinition
     }
 
     /// <summary>
+    /// True when the convolution's kernel writes its output in raster order, reading each pixel's window before writing
+    /// the pixel, so that it may write over its own input at a distance (an in-place stem, PatchGraph.WithStemInPlace):
+    /// tml_conv_s8_packed's im2col rows and the portable loop of onnxruntime's rounding do; tml_conv_s8's DSP paths and the
+    /// pointwise matrix product run a filter pair or group over all pixels first. ref_diff.h checks each path.
+    /// </summary>
+    public static bool WritesInRasterOrder(LoweringContext context, Operator op) =>
+        op.Kind == OpKind.Conv2D && (WeightedOperator.UsesOnnxRuntimeRounding(context, op) || PackedKind(context, op) == Packing.Im2col);
+
+    /// <summary>
     /// Which packed kernel an int8 convolution takes, with constant weights (and bias): an ungrouped CONV_2D (a 1x1
     /// stride-1 one as a matrix product over its pixels), or a one-channel DEPTHWISE_CONV_2D, whose output channel k
     /// is the convolution of that channel with weight plane k (its weights transposed to OHWI at build time).

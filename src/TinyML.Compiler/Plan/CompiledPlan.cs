@@ -52,8 +52,8 @@ public sealed record MemoryLayout(TinyML.Compiler.Planning.ArenaPlan Arena, long
     /// </summary>
     public IReadOnlyList<long> LiveBytesInOrder()
     {
-        var units = TinyML.Compiler.Planning.MemoryPlanner.Units(Arena.Buffers);
-        long Live(int step) => TinyML.Compiler.Planning.MemoryPlanner.LiveBytes(Arena.Buffers, step, units);
+        var layout = TinyML.Compiler.Planning.MemoryPlanner.Layout(Arena.Buffers);
+        long Live(int step) => TinyML.Compiler.Planning.MemoryPlanner.LiveBytes(Arena.Buffers, step, layout);
         if (OperatorOfStep is not { } steps) return Enumerable.Range(0, Order.Count).Select(Live).ToList();
         return Order.Select(op => Enumerable.Range(0, steps.Count).Where(s => steps[s] == op).Select(Live).DefaultIfEmpty(0).Max()).ToList();
     }

@@ -16,6 +16,10 @@ public sealed record ArenaBuffer(string Name, long Bytes, int FirstOp, int LastO
     /// input, which dies at the operator where this buffer is born. The two may overlap at that one operator.
     /// </summary>
     public int SameOffsetAs { get; init; } = -1;
+
+    /// <summary>With <see cref="SameOffsetAs"/>: this buffer starts so many bytes (≥ 0, aligned) after that one, not at
+    /// the same byte (an in-place stem's input above its output, docs/patches.md).</summary>
+    public long RelativeOffset { get; init; }
 }
 
 /// <summary>Where the planner put the buffers, and how that compares with the lower bound.</summary>
@@ -53,37 +57,81 @@ public static class MemoryPlanner
         {
             int to = buffers[i].SameOffsetAs;
             if (to >= i) throw new ArgumentException($"buffer {buffers[i].Name} shares its offset with a later buffer ({to})");
+            if (buffers[i].RelativeOffset < 0 || buffers[i].RelativeOffset % Alignment != 0 || (to < 0 && buffers[i].RelativeOffset != 0))
+                throw new ArgumentException($"buffer {buffers[i].Name} has a relative offset that is negative, unaligned or relative to nothing");
             unit[i] = to < 0 ? i : unit[to];
         }
         return unit;
     }
 
-    /// <summary>Aligned bytes live at each operator; buffers that share an offset count once, at their largest.</summary>
-    public static long LiveBytes(IReadOnlyList<ArenaBuffer> buffers, int op, int[]? units = null)
+    /// <summary>Each buffer's offset from the first member of its unit (0 for buffers on their own).</summary>
+    public static long[] OffsetsInUnit(IReadOnlyList<ArenaBuffer> buffers)
     {
-        units ??= Units(buffers);
-        var perUnit = new Dictionary<int, long>();
+        var inUnit = new long[buffers.Count];
+        for (int i = 0; i < buffers.Count; i++)
+            if (buffers[i].SameOffsetAs >= 0) inUnit[i] = inUnit[buffers[i].SameOffsetAs] + buffers[i].RelativeOffset;
+        return inUnit;
+    }
+
+    /// <summary>Which unit each buffer belongs to, where in it, and whether the unit has other members: computed once
+    /// for the many <see cref="LiveBytes"/> calls over one list.</summary>
+    public sealed class UnitLayout
+    {
+        internal UnitLayout(IReadOnlyList<ArenaBuffer> buffers)
+        {
+            Unit = Units(buffers);
+            InUnit = OffsetsInUnit(buffers);
+            Shared = new bool[buffers.Count];
+            for (int i = 0; i < buffers.Count; i++)
+                if (buffers[i].SameOffsetAs >= 0) Shared[i] = Shared[Unit[i]] = true;
+        }
+
+        internal int[] Unit { get; }
+        internal long[] InUnit { get; }
+        internal bool[] Shared { get; }
+    }
+
+    /// <summary>The unit layout of a buffer list.</summary>
+    public static UnitLayout Layout(IReadOnlyList<ArenaBuffer> buffers) => new(buffers);
+
+    /// <summary>Aligned bytes live at each operator; buffers that share an offset count once (the bytes their live
+    /// members cover together).</summary>
+    public static long LiveBytes(IReadOnlyList<ArenaBuffer> buffers, int op, UnitLayout? layout = null)
+    {
+        layout ??= Layout(buffers);
+        long live = 0;
+        List<(int Unit, long Start, long End)>? shared = null;
         for (int i = 0; i < buffers.Count; i++)
         {
             var b = buffers[i];
             if (b.FirstOp > op || op > b.LastOp) continue;
-            perUnit[units[i]] = Math.Max(perUnit.TryGetValue(units[i], out long v) ? v : 0, Align(b.Bytes));
+            if (!layout.Shared[i]) live += Align(b.Bytes);
+            else (shared ??= new List<(int, long, long)>()).Add((layout.Unit[i], layout.InUnit[i], layout.InUnit[i] + Align(b.Bytes)));
         }
-        return perUnit.Values.Sum();
+        if (shared is null) return live;
+        shared.Sort();
+        long reach = long.MinValue;
+        for (int k = 0; k < shared.Count; k++)
+        {
+            if (k > 0 && shared[k].Unit != shared[k - 1].Unit) reach = long.MinValue;
+            live += Math.Max(0, shared[k].End - Math.Max(shared[k].Start, reach));
+            reach = Math.Max(reach, shared[k].End);
+        }
+        return live;
     }
 
     /// <summary>The lower bound and the operator where it is reached.</summary>
     public static (long Bytes, int Operator) LowerBound(IReadOnlyList<ArenaBuffer> buffers)
     {
         if (buffers.Count == 0) return (0, -1);
-        var units = Units(buffers);
+        var layout = Layout(buffers);
         int lastOp = buffers.Max(b => b.LastOp);
         int firstOp = buffers.Min(b => b.FirstOp);
         long best = -1;
         int at = firstOp;
         for (int op = firstOp; op <= lastOp; op++)
         {
-            long live = LiveBytes(buffers, op, units);
+            long live = LiveBytes(buffers, op, layout);
             if (live > best)
             {
                 best = live;
@@ -103,12 +151,14 @@ public static class MemoryPlanner
         var roots = Enumerable.Range(0, buffers.Count).Where(i => unitOf[i] == i).ToArray();
         var indexOfRoot = new Dictionary<int, int>();
         for (int u = 0; u < roots.Length; u++) indexOfRoot[roots[u]] = u;
-        // Members of each unit: (aligned size, buffer).
+        // Members of each unit: (offset in the unit, aligned size, buffer).
+        var inUnit = OffsetsInUnit(buffers);
         var members = roots.Select(r => Enumerable.Range(0, buffers.Count).Where(i => unitOf[i] == r).ToArray()).ToArray();
         var memberSizes = members.Select(m => m.Select(i => Align(buffers[i].Bytes)).ToArray()).ToArray();
-        var sizes = memberSizes.Select(m => m.Max()).ToArray();
+        var memberOffsets = members.Select(m => m.Select(i => inUnit[i]).ToArray()).ToArray();
+        var units = new UnitSet(buffers, members, memberSizes, memberOffsets);
+        var sizes = Enumerable.Range(0, roots.Length).Select(units.Size).ToArray();
         var firstOp = members.Select(m => m.Min(i => buffers[i].FirstOp)).ToArray();
-        var units = new UnitSet(buffers, members, memberSizes);
         var byStart = Enumerable.Range(0, roots.Length).OrderBy(u => firstOp[u]).ThenByDescending(u => sizes[u]).ToArray();
 
         (long[] Offsets, long Arena, string Method)? best = null;
@@ -124,18 +174,23 @@ public static class MemoryPlanner
             var found = Search(byStart, units, bound, searchBudget);
             if (found is not null) Consider(found, "search at the lower bound");
         }
-        var offsets = Enumerable.Range(0, buffers.Count).Select(i => best.Value.Offsets[indexOfRoot[unitOf[i]]]).ToArray();
+        var offsets = Enumerable.Range(0, buffers.Count).Select(i => best.Value.Offsets[indexOfRoot[unitOf[i]]] + inUnit[i]).ToArray();
         return new ArenaPlan(buffers, offsets, best.Value.Arena, bound, peak, best.Value.Method);
     }
 
     /// <summary>Units of buffers placed at one offset, and which units are live at the same time.</summary>
     private sealed class UnitSet
     {
-        public UnitSet(IReadOnlyList<ArenaBuffer> buffers, int[][] members, long[][] memberSizes)
+        public UnitSet(IReadOnlyList<ArenaBuffer> buffers, int[][] members, long[][] memberSizes, long[][] memberOffsets)
         {
             Buffers = buffers;
             Members = members;
             MemberSizes = memberSizes;
+            MemberOffsets = memberOffsets;
+            // A unit's extent: to the end of its furthest member.
+            _sizes = new long[members.Length];
+            for (int u = 0; u < members.Length; u++)
+                for (int a = 0; a < members[u].Length; a++) _sizes[u] = Math.Max(_sizes[u], memberOffsets[u][a] + memberSizes[u][a]);
             Count = members.Length;
             // Plain loops: a closure per pair of units allocated gigabytes for a few thousand buffers.
             Conflicts = new int[Count][];
@@ -160,9 +215,12 @@ public static class MemoryPlanner
         public IReadOnlyList<ArenaBuffer> Buffers { get; }
         public int[][] Members { get; }
         public long[][] MemberSizes { get; }
+        /// <summary>Where each member starts in its unit.</summary>
+        public long[][] MemberOffsets { get; }
+        private readonly long[] _sizes;
         public int[][] Conflicts { get; }
         public int Count { get; }
-        public long Size(int u) => MemberSizes[u].Max();
+        public long Size(int u) => _sizes[u];
 
         /// <summary>True when unit u at offset c shares no byte with a placed unit while both are live.</summary>
         public bool Fits(int u, long c, long[] offsets, bool[] placed)
@@ -174,7 +232,8 @@ public static class MemoryPlanner
                     for (int b = 0; b < Members[w].Length; b++)
                     {
                         if (!Buffers[Members[u][a]].OverlapsInTime(Buffers[Members[w][b]])) continue;
-                        if (c < offsets[w] + MemberSizes[w][b] && offsets[w] < c + MemberSizes[u][a]) return false;
+                        long start = c + MemberOffsets[u][a], other = offsets[w] + MemberOffsets[w][b];
+                        if (start < other + MemberSizes[w][b] && other < start + MemberSizes[u][a]) return false;
                     }
             }
             return true;
@@ -199,10 +258,15 @@ public static class MemoryPlanner
                 if (!placed[w]) continue;
                 for (int b = 0; b < units.Members[w].Length; b++)
                 {
-                    candidates.Add(offsets[w] + units.MemberSizes[w][b]);
+                    long other = offsets[w] + units.MemberOffsets[w][b];
                     for (int a = 0; a < units.Members[u].Length; a++)
+                    {
+                        // Member a of u (at c + ra) just above member b, or (when they meet in time) colliding with it.
+                        long ra = units.MemberOffsets[u][a];
+                        candidates.Add(other + units.MemberSizes[w][b] - ra);
                         if (units.Buffers[units.Members[u][a]].OverlapsInTime(units.Buffers[units.Members[w][b]]))
-                            forbidden.Add((offsets[w] - units.MemberSizes[u][a], offsets[w] + units.MemberSizes[w][b]));
+                            forbidden.Add((other - ra - units.MemberSizes[u][a], other + units.MemberSizes[w][b] - ra));
+                    }
                 }
             }
             candidates.Sort();
@@ -238,8 +302,13 @@ public static class MemoryPlanner
             foreach (int w in units.Conflicts[u])
             {
                 if (!placed[w]) continue;
-                foreach (long s in units.MemberSizes[w]) candidates.Add(offsets[w] + s);
-                foreach (long s in units.MemberSizes[u]) candidates.Add(offsets[w] - s);
+                for (int b = 0; b < units.Members[w].Length; b++)
+                    for (int a = 0; a < units.Members[u].Length; a++)
+                    {
+                        long other = offsets[w] + units.MemberOffsets[w][b], ra = units.MemberOffsets[u][a];
+                        candidates.Add(other + units.MemberSizes[w][b] - ra);
+                        candidates.Add(other - ra - units.MemberSizes[u][a]);
+                    }
             }
             foreach (long c in candidates)
             {

@@ -28,15 +28,15 @@ public static class PlanVerifier
             if (b.SameOffsetAs >= 0)
             {
                 if (b.SameOffsetAs >= i) problems.Add($"{b.Name}: shares its offset with a later buffer");
-                else if (plan.Offsets[b.SameOffsetAs] != offset) problems.Add($"{b.Name}: written in place over {buffers[b.SameOffsetAs].Name} but placed at {offset}, not {plan.Offsets[b.SameOffsetAs]}");
-                else if (buffers[b.SameOffsetAs].LastOp != b.FirstOp) problems.Add($"{b.Name}: written in place over {buffers[b.SameOffsetAs].Name}, which does not die where {b.Name} is born (operator {b.FirstOp})");
+                else if (plan.Offsets[b.SameOffsetAs] + b.RelativeOffset != offset) problems.Add($"{b.Name}: written in place over {buffers[b.SameOffsetAs].Name} but placed at {offset}, not {plan.Offsets[b.SameOffsetAs] + b.RelativeOffset}");
+                else if (!InPlacePair(buffers[b.SameOffsetAs], b)) problems.Add($"{b.Name}: written in place over {buffers[b.SameOffsetAs].Name} (or it over {b.Name}), but neither dies where the other is born");
             }
             for (int j = i + 1; j < buffers.Count && j < plan.Offsets.Count; j++)
             {
                 var o = buffers[j];
                 if (b.Bytes == 0 || o.Bytes == 0 || !b.OverlapsInTime(o)) continue;
                 // The one legal overlap: an in-place output and the input it overwrites, at the operator joining them.
-                if (o.SameOffsetAs == i && b.LastOp == o.FirstOp) continue;
+                if (o.SameOffsetAs == i && InPlacePair(b, o)) continue;
                 long other = plan.Offsets[j];
                 if (offset < other + o.Bytes && other < offset + b.Bytes)
                     problems.Add($"{b.Name} [{offset}, {offset + b.Bytes}) and {o.Name} [{other}, {other + o.Bytes}) overlap while both live (operators {System.Math.Max(b.FirstOp, o.FirstOp)}..{System.Math.Min(b.LastOp, o.LastOp)})");
@@ -45,6 +45,10 @@ public static class PlanVerifier
         if (plan.ArenaBytes < plan.LowerBoundBytes) problems.Add($"arena {plan.ArenaBytes} is below the lower bound {plan.LowerBoundBytes}: the bound is wrong");
         return problems;
     }
+
+    /// <summary>One of two linked buffers dies at the operator where the other is born: an output written over its input
+    /// (the input may be the later buffer in the list: an in-place stem's input is placed relative to its output).</summary>
+    private static bool InPlacePair(ArenaBuffer a, ArenaBuffer b) => a.LastOp == b.FirstOp || b.LastOp == a.FirstOp;
 
     /// <summary>
     /// Checks a schedule against the graph, recomputing what it relies on: the order is a permutation that runs

@@ -181,6 +181,44 @@ static void tml_rd_per_channel(tml_rd_rng *r, int32_t channels, int with_bias)
     }
 }
 
+/*
+ * An in-place stem (docs/patches.md) writes output row y over input rows that no output row from y on reads: the
+ * input starts `shift` bytes after the output, the least that keeps output rows 0..y below input row
+ * max(0, y * stride - pad) for every y. tml_rd_place_input copies tml_rd_in there (batch 1) and returns the shift;
+ * tml_rd_record_in_place then compares the output the kernel wrote at tml_rd_overlap with the reference's, which
+ * is still in tml_rd_out_ref (status_ref), through tml_rd_out_fast's first bytes.
+ */
+static int8_t tml_rd_overlap[2 * TML_RD_BYTES];
+
+static int32_t tml_rd_in_place_shift(const tml_dims *in, const tml_dims *out, int32_t stride, int32_t pad)
+{
+    const int32_t in_row = in->w * in->c, out_row = out->w * out->c;
+    int32_t shift = 0;
+    for (int32_t y = 0; y < out->h; y++) {
+        const int32_t first = y * stride - pad;
+        const int32_t need = (y + 1) * out_row - (first > 0 ? first : 0) * in_row;
+        shift = need > shift ? need : shift;
+    }
+    return shift;
+}
+
+static int32_t tml_rd_place_input(const tml_dims *in, const tml_dims *out, int32_t stride, int32_t pad)
+{
+    const int32_t shift = tml_rd_in_place_shift(in, out, stride, pad);
+    memset(tml_rd_overlap, 0x3C, sizeof tml_rd_overlap);
+    memcpy(tml_rd_overlap + shift, tml_rd_in, (size_t)(in->h * in->w * in->c));
+    return shift;
+}
+
+static void tml_rd_record_in_place(tml_ref_diff_result *res, const char *kernel, int status_fast, int status_ref,
+                                   const tml_dims *out)
+{
+    const int32_t out_bytes = out->h * out->w * out->c;
+    memcpy(tml_rd_out_fast, tml_rd_out_ref, (size_t)out_bytes + TML_RD_GUARD);
+    memcpy(tml_rd_out_fast, tml_rd_overlap, (size_t)out_bytes);
+    tml_rd_record(res, kernel, status_fast, status_ref, out_bytes);
+}
+
 static void tml_rd_conv(tml_rd_rng *r, tml_ref_diff_result *res)
 {
     tml_conv_params p;
@@ -236,6 +274,18 @@ static void tml_rd_conv(tml_rd_rng *r, tml_ref_diff_result *res)
                            : chunk == TML_PACKED_CHUNK_VECTOR ? "conv_s8_packed chunk 16"
                                                               : "conv_s8_packed int16 words",
                       c, d, out.n * out.h * out.w * out.c);
+        if (in.n == 1 && !too_big) {
+            /* In place, as an in-place stem runs (docs/patches.md): the output written over its own input. */
+            int32_t shift = tml_rd_place_input(&in, &out, p.stride_h, p.pad_h);
+            const int e = tml_conv_s8_packed(&pp, &q, &in, tml_rd_overlap + shift, &f, tml_rd_packed, tml_rd_folded, &out,
+                                             tml_rd_overlap, sp);
+            tml_rd_record_in_place(res, "conv_s8_packed in place", e, d, &out);
+            /* The portable loop (tml_conv_s8_float_requant's too) in place. tml_conv_s8's DSP paths run a filter pair
+             * over every pixel first, so the compiler never writes their output over their input. */
+            shift = tml_rd_place_input(&in, &out, p.stride_h, p.pad_h);
+            const int g = tml_ref_conv_s8(&p, &q, &in, tml_rd_overlap + shift, &f, tml_rd_filter, bias, &out, tml_rd_overlap, sr);
+            tml_rd_record_in_place(res, "portable conv loop in place", g, d, &out);
+        }
     }
 }
 
@@ -459,6 +509,8 @@ static void tml_rd_softmax(tml_rd_rng *r, tml_ref_diff_result *res)
 /* Buffer sizes: inputs and filters are at most 2*12*12*24 and 18*4*4*12 bytes (below TML_RD_BYTES); outputs
  * that could exceed it are checked where they are drawn. */
 typedef char tml_rd_buffers_fit[(2 * 12 * 12 * 24 <= TML_RD_BYTES && 18 * 4 * 4 * 12 <= TML_RD_BYTES) ? 1 : -1];
+/* An in-place conv's input (at most 10 x 10 x 24 bytes, batch 1) after its output (at most TML_RD_BYTES). */
+typedef char tml_rd_overlap_fits[(TML_RD_BYTES + 10 * 10 * 24 <= 2 * TML_RD_BYTES) ? 1 : -1];
 
 /* Runs `rounds` rounds; each calls every kernel once on fresh random shapes and parameters. */
 static tml_ref_diff_result tml_ref_diff_run(uint32_t seed, uint32_t rounds)

@@ -74,13 +74,15 @@ public sealed class PatchGraph
     private static readonly int[] NchwToNhwc = { 0, 2, 3, 1 };
 
     private PatchGraph(Graph graph, int source, int input, int inputTranspose, IReadOnlyList<PatchOp> ops, IReadOnlyList<int> splits, string stopReason,
-        int wholeTranspose = -1)
+        int wholeTranspose = -1, int inPlaceStem = -1, long stemInputOffset = 0)
     {
         Graph = graph;
         Source = source;
         Input = input;
         InputTranspose = inputTranspose;
         WholeTranspose = wholeTranspose;
+        InPlaceStem = inPlaceStem;
+        StemInputOffset = stemInputOffset;
         Ops = ops;
         Splits = splits;
         StopReason = stopReason;
@@ -96,10 +98,17 @@ public sealed class PatchGraph
     public int InputTranspose { get; }
     /// <summary>The TRANSPOSE from NCHW (operator 0) when it runs whole, as its ordinary call, before the first patch; or -1.</summary>
     public int WholeTranspose { get; }
-    /// <summary>Graph operators that run whole before the patches (0, or 1 with a <see cref="WholeTranspose"/>).</summary>
-    public int WholeBefore => WholeTranspose + 1;
-    /// <summary>Graph operators before <see cref="Ops"/> (the input TRANSPOSE, folded or whole): operator j of the prefix is graph operator FirstOperator + j.</summary>
-    public int FirstOperator => Math.Max(InputTranspose, WholeTranspose) + 1;
+    /// <summary>
+    /// The first convolution (operator 0) when it runs whole before the patches with its output over its own input
+    /// (<see cref="WithStemInPlace"/>); or -1. Its output is then the whole tensor the tiles are cut from.
+    /// </summary>
+    public int InPlaceStem { get; }
+    /// <summary>With an <see cref="InPlaceStem"/>: where graph input 0 starts, in bytes after the start of the stem's output.</summary>
+    public long StemInputOffset { get; }
+    /// <summary>Graph operators that run whole before the patches (0, or 1 with a <see cref="WholeTranspose"/> or an <see cref="InPlaceStem"/>).</summary>
+    public int WholeBefore => Math.Max(WholeTranspose, InPlaceStem) + 1;
+    /// <summary>Graph operators before <see cref="Ops"/> (the input TRANSPOSE, folded or whole, or the stem): operator j of the prefix is graph operator FirstOperator + j.</summary>
+    public int FirstOperator => Math.Max(Math.Max(InputTranspose, WholeTranspose), InPlaceStem) + 1;
     /// <summary>The longest run of operators from the start that can run on tiles.</summary>
     public IReadOnlyList<PatchOp> Ops { get; }
     /// <summary>Valid prefix lengths k (the stage output is the output of operator k - 1), ascending.</summary>
@@ -119,21 +128,63 @@ public sealed class PatchGraph
         var image = graph.Tensors[input];
         if (!IsImage(image) || image.IsVariable)
             return new PatchGraph(graph, source, input, -1, ops, Array.Empty<int>(), $"graph input 0 '{image.Name}' {image.Shape} is not a batch-1 NHWC int8 or float32 image");
+        string stop = TileableRun(graph, transpose + 1, input, ops);
+        return new PatchGraph(graph, source, input, transpose, ops, ValidSplits(graph, ops, transpose + 1, transpose < 0 ? -1 : input, readers), stop);
+    }
+
+    /// <summary>Adds to <paramref name="ops"/> the operators from <paramref name="first"/> on that can run on tiles of
+    /// <paramref name="input"/> and of each other; returns why the run ends (empty at the end of the graph).</summary>
+    private static string TileableRun(Graph graph, int first, int input, List<PatchOp> ops)
+    {
         var available = new HashSet<int> { input };
-        string stop = "";
-        for (int index = transpose + 1; index < graph.Operators.Count; index++)
+        for (int index = first; index < graph.Operators.Count; index++)
         {
             var op = graph.Operators[index];
             var (patchOp, why) = Describe(graph, op, index, available);
-            if (patchOp is null)
-            {
-                stop = $"operator {index} ({op.TypeName}) {why}";
-                break;
-            }
+            if (patchOp is null) return $"operator {index} ({op.TypeName}) {why}";
             ops.Add(patchOp);
             available.Add(patchOp.Output);
         }
-        return new PatchGraph(graph, source, input, transpose, ops, ValidSplits(graph, ops, transpose + 1, transpose < 0 ? -1 : input, readers), stop);
+        return "";
+    }
+
+    /// <summary>
+    /// The stage cut from the output of the first convolution, which runs whole before the patches and writes its
+    /// output over its own input: graph input 0 starts <see cref="StemInputOffset"/> bytes after the output, far
+    /// enough that no output row overwrites an input row that the same or a later output row still reads (the kernel
+    /// must write in raster order, reading a pixel's window before writing it: Convolution.WritesInRasterOrder; ref_diff.h
+    /// checks each path). The input and the stem output then take little more than the input's
+    /// bytes at the stem, instead of both: MCUNetV2's memory-hungry first stage, split in two (docs/patches.md). Null
+    /// unless operator 0 is an int8 CONV_2D, the only reader of graph input 0 (an NHWC image), followed by operators
+    /// that run on tiles. The lowering leaves it out where the stem would not take the im2col kernel (Lowerer.Patches).
+    /// </summary>
+    public static PatchGraph? WithStemInPlace(Graph graph)
+    {
+        if (graph.Inputs.Count == 0 || graph.Operators.Count < 2) return null;
+        int source = graph.Inputs[0];
+        var stem = graph.Operators[0];
+        var readers = ReadersOf(graph);
+        if (stem.Kind != OpKind.Conv2D || stem.Outputs.Count != 1 || stem.Inputs.Count < 2 || stem.Inputs[0] != source
+            || readers(source).Count != 1 || graph.Outputs.Contains(source)) return null;
+        var input = graph.Tensors[source];
+        int stemOutput = stem.Outputs[0];
+        var output = graph.Tensors[stemOutput];
+        var weights = graph.Tensors[stem.Inputs[1]];
+        if (!IsImage(input) || input.IsVariable || input.Type != DataType.Int8 || !IsImage(output) || output.Type != DataType.Int8
+            || !weights.IsConstant || weights.Type != DataType.Int8 || weights.Shape.Count != 4 || weights.Shape[3] != input.Shape[3]
+            || OperatorRegistry.Of(stem.Kind)?.PatchWindows(graph, stem) is not { } windows) return null;
+        // A 1x1 stride-1 convolution is a matrix product over all pixels, a filter group at a time: not raster order.
+        if (weights.Shape[1] == 1 && weights.Shape[2] == 1 && windows.Height.Stride == 1 && windows.Width.Stride == 1) return null;
+        var ops = new List<PatchOp>();
+        string stop = TileableRun(graph, 1, stemOutput, ops);
+        var splits = ValidSplits(graph, ops, 1, -1, readers);
+        if (splits.Count == 0) return null;
+        // Output row y is written before rows > y are read; those read input rows from max(0, y·stride − pad) on.
+        long inputRow = input.Bytes / input.Shape[1], outputRow = output.Bytes / output.Shape[1];
+        long offset = 0;
+        for (int y = 0; y < output.Shape[1]; y++)
+            offset = Math.Max(offset, (y + 1) * outputRow - Math.Max(0, y * windows.Height.Stride - windows.Height.PadBefore) * inputRow);
+        return new PatchGraph(graph, stemOutput, stemOutput, -1, ops, splits, stop, inPlaceStem: 0, stemInputOffset: MemoryPlanner.Align(offset));
     }
 
     /// <summary>
@@ -149,11 +200,12 @@ public sealed class PatchGraph
         return splits.Count == 0 ? null : new PatchGraph(Graph, Input, Input, -1, Ops, splits, StopReason, InputTranspose);
     }
 
-    /// <summary>The graph's kinds of patch stage: <see cref="Analyze"/>'s, and the whole-TRANSPOSE one where there is one.</summary>
-    public static IReadOnlyList<PatchGraph> Kinds(Graph graph)
+    /// <summary>The graph's kinds of patch stage: <see cref="Analyze"/>'s, and the whole-TRANSPOSE and (unless
+    /// <paramref name="stemInPlace"/> is false) in-place-stem ones where there are.</summary>
+    public static IReadOnlyList<PatchGraph> Kinds(Graph graph, bool stemInPlace = true)
     {
         var folded = Analyze(graph);
-        return folded.WithTransposeWhole() is { } whole ? new[] { folded, whole } : new[] { folded };
+        return new[] { folded, folded.WithTransposeWhole(), stemInPlace ? WithStemInPlace(graph) : null }.OfType<PatchGraph>().ToList();
     }
 
     /// <summary>The operators that read each tensor, in graph order.</summary>

@@ -8,7 +8,7 @@ namespace TinyML.Compiler.Planning.Patches;
 
 /// <summary>
 /// The arena buffers of a patched plan, on a timeline of steps instead of operators. Operators that run whole
-/// before the patches (a whole input TRANSPOSE) take steps 0 … w - 1; then every patch runs the same steps: step w
+/// before the patches (a whole input TRANSPOSE, an in-place stem) take steps 0 … w - 1; then every patch runs the same steps: step w
 /// cuts the input tile, step w + j + 1 runs prefix operator j (after cropping its inputs where needed), step
 /// w + k + 1 writes the stage tile into the stage output. Tile buffers live within those steps and are reused by
 /// the next patch; the whole input and the stage output live across all of them. Operator i after the prefix
@@ -115,22 +115,44 @@ public sealed class PatchMemory
         var remap = new Dictionary<int, int>();
         int inputBuffer = lifetimes.BufferOfTensor[schedule.Graph.Source], stageBuffer = lifetimes.BufferOfTensor[schedule.StageOutput];
         long? stageShift = overlapStage ? StageShift(schedule, lifetimes, inputBuffer, stageBuffer, prefixEnd) : null;
+        // An in-place stem's input lives inside its output's buffer, StemInputOffset bytes in.
+        int stemInputBuffer = schedule.Graph.InPlaceStem >= 0 ? lifetimes.BufferOfTensor[graph.Inputs[0]] : -1;
         foreach (var group in lifetimes.BufferOfTensor.GroupBy(p => p.Value))
         {
             if (group.All(p => internalTensors.Contains(p.Key))) continue;
             var b = lifetimes.Buffers[group.Key];
-            if (stageShift is long shift && group.Key == stageBuffer) continue; // shares the input's buffer below
+            if ((stageShift is long && group.Key == stageBuffer) || group.Key == stemInputBuffer) continue; // in the input's buffer below
             remap[group.Key] = buffers.Count;
-            if (stageShift is long d && group.Key == inputBuffer)
+            if ((stageShift is long || stemInputBuffer >= 0) && group.Key == inputBuffer)
             {
-                // One buffer: the input at -min(0, d), the stage output d bytes after the input's start.
+                // The input's buffer holds the stage output too, d bytes after the input's start: the whole region
+                // lives while the patches run; after them only its first bytes up to the end of the stage output (a
+                // second buffer at the same offset, born at the last patch step).
+                long d = stageShift ?? 0, start = Math.Min(0, d);
                 var stage = lifetimes.Buffers[stageBuffer];
-                long start = Math.Min(0, d), end = Math.Max(b.Bytes, d + stage.Bytes);
-                buffers.Add(new ArenaBuffer($"{Short(b.Name)} (then {Short(stage.Name)})", end - start, Map(b.FirstOp, false), Map(stage.LastOp, true)));
-                remap[stageBuffer] = remap[group.Key];
+                int region = buffers.Count;
+                if (stageShift is long)
+                {
+                    buffers.Add(new ArenaBuffer($"{Short(b.Name)} (then {Short(stage.Name)})", Math.Max(b.Bytes, d + stage.Bytes) - start, Map(b.FirstOp, false), steps - 1));
+                    buffers.Add(new ArenaBuffer($"{Short(stage.Name)} (after the patches)", d + stage.Bytes - start, steps - 1, Map(stage.LastOp, true)) { SameOffsetAs = region });
+                    remap[stageBuffer] = region;
+                }
+                else
+                {
+                    buffers.Add(b with { FirstOp = Map(b.FirstOp, false), LastOp = Map(b.LastOp, true) });
+                }
+                if (stemInputBuffer >= 0)
+                {
+                    // The stem's input (graph input 0) StemInputOffset bytes after the stem's output: it dies at the
+                    // stem, where the region is born.
+                    var stemInput = lifetimes.Buffers[stemInputBuffer];
+                    remap[stemInputBuffer] = buffers.Count;
+                    buffers.Add(stemInput with { FirstOp = Map(stemInput.FirstOp, false), LastOp = Map(stemInput.LastOp, true), SameOffsetAs = region,
+                        RelativeOffset = schedule.Graph.StemInputOffset - start });
+                }
                 foreach (var pair in lifetimes.BufferOfTensor)
                     if (pair.Value == inputBuffer) offsetInBuffer[pair.Key] = -start;
-                    else if (pair.Value == stageBuffer) offsetInBuffer[pair.Key] = d - start;
+                    else if (pair.Value == stageBuffer && stageShift is long) offsetInBuffer[pair.Key] = d - start;
                 continue;
             }
             buffers.Add(b with { FirstOp = Map(b.FirstOp, false), LastOp = Map(b.LastOp, true) });

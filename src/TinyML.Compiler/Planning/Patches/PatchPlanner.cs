@@ -21,8 +21,11 @@ public sealed record PatchReport(bool Applied, string Reason, int PrefixOperator
     /// <summary>True when the input TRANSPOSE runs whole before the patches, which cut their tiles from its NHWC output.</summary>
     public bool TransposeWhole { get; init; }
 
-    /// <summary>The grid as text, for example "4x4", or "4x4, T whole" when the input TRANSPOSE runs whole.</summary>
-    public string Grid => Applied ? $"{Rows}x{Columns}{(TransposeWhole ? PatchPoint.TransposeWholeMarker : "")}" : "-";
+    /// <summary>True when the first convolution runs whole, over its own input, before the patches, which cut their tiles from its output.</summary>
+    public bool StemInPlace { get; init; }
+
+    /// <summary>The grid as text, for example "4x4", "4x4, T whole" when the input TRANSPOSE runs whole or "4x4, stem in place".</summary>
+    public string Grid => Applied ? $"{Rows}x{Columns}{PatchPoint.Marker(TransposeWhole, StemInPlace)}" : "-";
 
     /// <summary>Extra MACs in percent of the layer-by-layer MACs.</summary>
     public double MacsOverheadPercent => MacsBefore == 0 ? 0 : 100.0 * (MacsAfter - MacsBefore) / MacsBefore;
@@ -35,17 +38,25 @@ public sealed record PatchReport(bool Applied, string Reason, int PrefixOperator
 }
 
 /// <summary>One evaluated split and grid: its arena (placed with the candidate search budget) and MACs; <c>TransposeWhole</c>
-/// when the input TRANSPOSE runs whole before the patches instead of being folded into the tile cut.</summary>
-public sealed record PatchPoint(int PrefixOperators, int Rows, int Columns, bool Uniform, long ArenaBytes, long Macs, long MacsBefore, bool TransposeWhole = false)
+/// when the input TRANSPOSE runs whole before the patches instead of being folded into the tile cut, <c>StemInPlace</c>
+/// when the first convolution runs whole over its own input (<see cref="PatchGraph.WithStemInPlace"/>).</summary>
+public sealed record PatchPoint(int PrefixOperators, int Rows, int Columns, bool Uniform, long ArenaBytes, long Macs, long MacsBefore, bool TransposeWhole = false,
+    bool StemInPlace = false)
 {
     /// <summary>What a grid's text ends with when the input TRANSPOSE runs whole.</summary>
     public const string TransposeWholeMarker = ", T whole";
+
+    /// <summary>What a grid's text ends with when the stem runs in place.</summary>
+    public const string StemInPlaceMarker = ", stem in place";
+
+    /// <summary>The end of a grid's text for the kind of stage.</summary>
+    public static string Marker(bool transposeWhole, bool stemInPlace) => transposeWhole ? TransposeWholeMarker : stemInPlace ? StemInPlaceMarker : "";
 
     /// <summary>The last operator of the prefix.</summary>
     public int SplitOperator => PrefixOperators - 1;
 
     /// <summary>The grid as text: "4x4", with a '*' when the bands are not near-equal and ", T whole" when the input TRANSPOSE runs whole.</summary>
-    public string Grid => $"{Rows}x{Columns}{(Uniform ? "" : "*")}{(TransposeWhole ? TransposeWholeMarker : "")}";
+    public string Grid => $"{Rows}x{Columns}{(Uniform ? "" : "*")}{Marker(TransposeWhole, StemInPlace)}";
 
     /// <summary>MACs over the layer-by-layer MACs.</summary>
     public long ExtraMacs => Macs - MacsBefore;
@@ -69,7 +80,7 @@ public sealed record PatchFront(IReadOnlyList<PatchCandidate> Evaluated, IReadOn
     /// <summary>A candidate as a point.</summary>
     public PatchPoint Point(PatchCandidate c) =>
         new(c.Schedule.Graph.FirstOperator + c.Schedule.Operators, c.Schedule.Rows, c.Schedule.Columns, c.Schedule.IsUniform, c.Arena.ArenaBytes, c.Macs, MacsBefore,
-            c.Schedule.Graph.WholeTranspose >= 0);
+            c.Schedule.Graph.WholeTranspose >= 0, c.Schedule.Graph.InPlaceStem >= 0);
 
     /// <summary>The front as points.</summary>
     public IReadOnlyList<PatchPoint> Points => Front.Select(Point).ToList();
@@ -92,7 +103,7 @@ public sealed record PatchCandidate(PatchSchedule Schedule, PatchMemory Memory, 
 
 /// <summary>
 /// Chooses the split point and the patch grid. Every valid split of every kind of patch stage (see
-/// <see cref="PatchGraph.Kinds"/>: an input TRANSPOSE folded into the tile cut or run whole) is tried with every
+/// <see cref="PatchGraph.Kinds"/>: an input TRANSPOSE folded into the tile cut or run whole, a stem run in place) is tried with every
 /// grid up to <see cref="MaxGrid"/> × <see cref="MaxGrid"/> (never finer than the stage output, never 1×1), and the
 /// candidates that could join the peak / MAC Pareto front are placed. <see cref="PatchMode.MinimumPeak"/> takes the
 /// lowest arena (the fewest MACs among the front points within <see cref="MinimumPeakTolerancePercent"/> of it);
@@ -205,8 +216,12 @@ public static class PatchPlanner
         long stageRow = stage.Bytes / stage.Shape[1];
         long input = tensors[schedule.Graph.Input].Bytes;
         long patches = MemoryPlanner.Align(input + schedule.RowReach.Bands[0].End * stageRow) + live.Max();
-        // A whole TRANSPOSE writes the NHWC input while the NCHW one is still live.
-        return schedule.Graph.WholeTranspose < 0 ? patches : Math.Max(patches, 2 * MemoryPlanner.Align(input));
+        // A whole TRANSPOSE writes the NHWC input while the NCHW one is still live; an in-place stem writes its output
+        // over its input, which starts StemInputOffset bytes in.
+        if (schedule.Graph.WholeTranspose >= 0) return Math.Max(patches, 2 * MemoryPlanner.Align(input));
+        if (schedule.Graph.InPlaceStem >= 0)
+            return Math.Max(patches, MemoryPlanner.Align(schedule.Graph.StemInputOffset + tensors[schedule.Graph.Graph.Inputs[0]].Bytes));
+        return patches;
     }
 
     /// <summary>The MACs of a graph whose prefix runs as scheduled.</summary>
@@ -240,7 +255,8 @@ public static class PatchPlanner
         var whole = kinds[0].Graph;
         var plain = TensorLifetimes.Compute(whole).Buffers;
         var liveAfter = new long[whole.Operators.Count + 1];
-        for (int i = whole.Operators.Count - 1; i >= 0; i--) liveAfter[i] = Math.Max(liveAfter[i + 1], MemoryPlanner.LiveBytes(plain, i));
+        var layout = MemoryPlanner.Layout(plain);
+        for (int i = whole.Operators.Count - 1; i >= 0; i--) liveAfter[i] = Math.Max(liveAfter[i + 1], MemoryPlanner.LiveBytes(plain, i, layout));
         foreach (var (graph, k, rows, columns) in kinds.SelectMany(kind => Layouts(kind).Select(l => (kind, l.Operators, l.Rows, l.Columns))))
         {
             considered++;
@@ -261,15 +277,16 @@ public static class PatchPlanner
     /// <summary>Chooses for the mode; the candidate is null when patches are off or do not help.</summary>
     /// <remarks><paramref name="withoutPatches"/> is the arena the plan would have without patches (other techniques
     /// included); the layer-by-layer arena when omitted. Patches are taken only below it.</remarks>
+    /// <paramref name="stemInPlace"/> false leaves out the in-place stem (its kernel would not write in raster order).
     public static (PatchCandidate? Candidate, PatchReport Report) Choose(Graph graph, IReadOnlyList<long> scratch, PatchMode mode, long? budget,
-        long? withoutPatches = null)
+        long? withoutPatches = null, bool stemInPlace = true)
     {
         long before = withoutPatches ?? Unpatched(graph, scratch).ArenaBytes;
         long macs = Macs(graph);
         PatchReport NotApplied(string reason, int tried) => new(false, reason, 0, 1, 1, before, before, macs, macs, tried);
         if (mode == PatchMode.Off) return (null, NotApplied("patches are off", 0));
         if (mode == PatchMode.Budget && budget is long fits && before <= fits) return (null, NotApplied($"the layer-by-layer arena ({before} B) meets the budget ({fits} B)", 0));
-        var kinds = PatchGraph.Kinds(graph);
+        var kinds = PatchGraph.Kinds(graph, stemInPlace);
         var patchGraph = kinds[0];
         var search = Search(kinds, scratch, before, macs);
         if (search.Front.Count == 0)
@@ -288,5 +305,6 @@ public static class PatchPlanner
     /// <summary>The report of an applied candidate.</summary>
     public static PatchReport Report(PatchCandidate candidate, long peakBefore, long macsBefore, int tried) =>
         new(true, "applied", candidate.Schedule.Graph.FirstOperator + candidate.Schedule.Operators, candidate.Schedule.Rows, candidate.Schedule.Columns,
-            peakBefore, candidate.Arena.ArenaBytes, macsBefore, candidate.Macs, tried) { TransposeWhole = candidate.Schedule.Graph.WholeTranspose >= 0 };
+            peakBefore, candidate.Arena.ArenaBytes, macsBefore, candidate.Macs, tried)
+        { TransposeWhole = candidate.Schedule.Graph.WholeTranspose >= 0, StemInPlace = candidate.Schedule.Graph.InPlaceStem >= 0 };
 }

@@ -7,19 +7,54 @@
 #if TML_USE_HOST_SIMD && TML_ARCH_AARCH64 && defined(__linux__)
 #include <sys/auxv.h>
 #endif
+#if TML_USE_HOST_SIMD && TML_ARCH_X86_64
+#include <cpuid.h>
+#endif
+#if TML_USE_HOST_SIMD && TML_ARCH_AARCH64 && defined(_WIN32)
+/* kernel32.dll's, declared here: the win-arm64 build has no Windows headers (cmake/sdk-stubs/README.md). */
+__declspec(dllimport) int __stdcall IsProcessorFeaturePresent(unsigned long feature);
+#define PF_ARM_V82_DP_INSTRUCTIONS_AVAILABLE 43
+#endif
 
 #if TML_USE_HOST_SIMD
+#if TML_ARCH_X86_64
+/* From CPUID itself rather than __builtin_cpu_supports, which needs the compiler's runtime library (a clang build
+ * for macOS has none here). AVX2 also needs the OS to save the YMM registers: OSXSAVE set and XCR0 bits 1-2. */
+static int32_t x86_best_path(void)
+{
+    unsigned int eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) {
+        return TML_HOST_PATH_PORTABLE;
+    }
+    const int sse41 = (ecx >> 19) & 1u;
+    int avx_enabled = 0;
+    if (((ecx >> 27) & 1u) && ((ecx >> 28) & 1u)) { /* OSXSAVE, AVX */
+        unsigned int xcr0_low, xcr0_high;
+        __asm__ volatile("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
+        (void)xcr0_high;
+        avx_enabled = (xcr0_low & 6u) == 6u;
+    }
+    if (avx_enabled && __get_cpuid_max(0, NULL) >= 7) {
+        __cpuid_count(7, 0, eax, ebx, ecx, edx);
+        if ((ebx >> 5) & 1u) {
+            return TML_HOST_PATH_AVX2;
+        }
+    }
+    return sse41 ? TML_HOST_PATH_SSE41 : TML_HOST_PATH_PORTABLE;
+}
+#endif
+
 /* The best path this CPU has. */
 static int32_t host_best_path(void)
 {
 #if TML_ARCH_X86_64
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) {
-        return TML_HOST_PATH_AVX2;
-    }
-    return __builtin_cpu_supports("sse4.1") ? TML_HOST_PATH_SSE41 : TML_HOST_PATH_PORTABLE;
+    return x86_best_path();
 #elif defined(__linux__) && defined(HWCAP_ASIMDDP)
     return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0 ? TML_HOST_PATH_NEON_DOT : TML_HOST_PATH_NEON;
+#elif defined(_WIN32)
+    return IsProcessorFeaturePresent(PF_ARM_V82_DP_INSTRUCTIONS_AVAILABLE) ? TML_HOST_PATH_NEON_DOT : TML_HOST_PATH_NEON;
+#elif defined(__ARM_FEATURE_DOTPROD)
+    return TML_HOST_PATH_NEON_DOT; /* the library's baseline has it (osx-arm64: apple-m1), so the CPU does */
 #else
     return TML_HOST_PATH_NEON;
 #endif
