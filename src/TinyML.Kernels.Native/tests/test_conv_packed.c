@@ -10,20 +10,6 @@
 #include "tml_test.h"
 #include "packed_weights.h"
 
-/* An output extent and its leading padding, as ComputePaddingHeightWidth gives them for SAME or VALID. */
-static int32_t axis(tml_rng *r, int32_t in, int32_t k, int32_t stride, int32_t dilation, int32_t *pad)
-{
-    const int32_t extent = (k - 1) * dilation + 1;
-    if (tml_rng_range(r, 0, 1)) { /* SAME */
-        const int32_t out = (in + stride - 1) / stride;
-        const int32_t total = (out - 1) * stride + extent - in;
-        *pad = total > 0 ? total / 2 : 0;
-        return out;
-    }
-    *pad = 0;
-    return in >= extent ? (in - extent) / stride + 1 : 0;
-}
-
 static void run_case(tml_rng *r, int index)
 {
     const tml_dims in = {tml_rng_range(r, 1, 2), tml_rng_range(r, 1, 11), tml_rng_range(r, 1, 11), tml_rng_range(r, 1, 9)};
@@ -33,8 +19,8 @@ static void run_case(tml_rng *r, int index)
     p.stride_w = tml_rng_range(r, 1, 3);
     p.dilation_h = tml_rng_range(r, 0, 3) == 0 ? 2 : 1;
     p.dilation_w = tml_rng_range(r, 0, 3) == 0 ? 2 : 1;
-    const tml_dims out = {in.n, axis(r, in.h, f.h, p.stride_h, p.dilation_h, &p.pad_h),
-                          axis(r, in.w, f.w, p.stride_w, p.dilation_w, &p.pad_w), f.n};
+    const tml_dims out = {in.n, tml_rng_window_axis(r, in.h, f.h, p.stride_h, p.dilation_h, &p.pad_h),
+                          tml_rng_window_axis(r, in.w, f.w, p.stride_w, p.dilation_w, &p.pad_w), f.n};
     if (out.h == 0 || out.w == 0) {
         return;
     }

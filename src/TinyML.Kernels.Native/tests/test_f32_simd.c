@@ -66,18 +66,6 @@ static int fc_case(tml_rng *r)
     return ok;
 }
 
-static int32_t out_size(tml_rng *r, int32_t in, int32_t k, int32_t stride, int32_t dilation, int32_t *pad)
-{
-    const int32_t extent = (k - 1) * dilation + 1;
-    if (tml_rng_range(r, 0, 1)) {
-        const int32_t out = (in + stride - 1) / stride, total = (out - 1) * stride + extent - in;
-        *pad = total > 0 ? total / 2 : 0;
-        return out;
-    }
-    *pad = 0;
-    return in >= extent ? (in - extent) / stride + 1 : 0;
-}
-
 /* 1 when equal, 0 when not, -1 when the drawn shape has no output. */
 static int conv_case(tml_rng *r)
 {
@@ -88,8 +76,8 @@ static int conv_case(tml_rng *r)
     p.stride_w = tml_rng_range(r, 1, 3);
     p.dilation_h = tml_rng_range(r, 0, 3) == 0 ? 2 : 1;
     p.dilation_w = tml_rng_range(r, 0, 3) == 0 ? 2 : 1;
-    const tml_dims out = {in.n, out_size(r, in.h, f.h, p.stride_h, p.dilation_h, &p.pad_h),
-                          out_size(r, in.w, f.w, p.stride_w, p.dilation_w, &p.pad_w), f.n};
+    const tml_dims out = {in.n, tml_rng_window_axis(r, in.h, f.h, p.stride_h, p.dilation_h, &p.pad_h),
+                          tml_rng_window_axis(r, in.w, f.w, p.stride_w, p.dilation_w, &p.pad_w), f.n};
     if (out.h == 0 || out.w == 0) {
         return -1;
     }
@@ -122,8 +110,8 @@ static int depthwise_case(tml_rng *r, int32_t path)
     p.dilation_h = tml_rng_range(r, 0, 3) == 0 ? 2 : 1;
     p.dilation_w = tml_rng_range(r, 0, 3) == 0 ? 2 : 1;
     p.depth_multiplier = 1;
-    const tml_dims out = {in.n, out_size(r, in.h, f.h, p.stride_h, p.dilation_h, &p.pad_h),
-                          out_size(r, in.w, f.w, p.stride_w, p.dilation_w, &p.pad_w), in.c};
+    const tml_dims out = {in.n, tml_rng_window_axis(r, in.h, f.h, p.stride_h, p.dilation_h, &p.pad_h),
+                          tml_rng_window_axis(r, in.w, f.w, p.stride_w, p.dilation_w, &p.pad_w), in.c};
     if (out.h == 0 || out.w == 0) {
         return -1;
     }

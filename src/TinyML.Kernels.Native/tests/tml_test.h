@@ -401,6 +401,16 @@ static inline int32_t tml_ref_padding(int32_t stride, int32_t dilation, int32_t 
     return total / 2;
 }
 
+/* A random window axis: SAME or VALID drawn at random, the output extent and its leading padding as TFLM gives them
+ * (0 when VALID leaves no output). */
+static inline int32_t tml_rng_window_axis(tml_rng *r, int32_t in, int32_t k, int32_t stride, int32_t dilation, int32_t *pad)
+{
+    const int same = tml_rng_range(r, 0, 1);
+    const int32_t out = tml_ref_out_size(same, in, k, stride, dilation);
+    *pad = same ? tml_ref_padding(stride, dilation, in, k, out) : 0;
+    return out > 0 ? out : 0;
+}
+
 /*
  * Output extent and top/left padding of a 2-D window as the compiler derives them (tml_ref_out_size and
  * tml_ref_padding on each axis). A VALID window (*same == 0) that does not fit the input falls back to SAME
