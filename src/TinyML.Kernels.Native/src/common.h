@@ -197,6 +197,19 @@ TML_INLINE int32_t tml_requant_shr2(int32_t x, int32_t multiplier, int32_t e)
 }
 
 /*
+ * tml_requant_shr2 for a multiplier >= 0 (every TFLM multiplier is), with round = 2^(e-2) and shift = e - 1 prepared
+ * per channel: x * multiplier then has the sign of x, or is 0, where either nudge gives 0 after the shift; so the
+ * nudge is +-2^30 by x's sign, whose high word is x >> 31.
+ */
+TML_INLINE int32_t tml_requant_shr2_prepared(int32_t x, int32_t multiplier, int32_t round, int32_t shift)
+{
+    const int32_t sign = x >> 31;
+    const uint64_t nudge = ((uint64_t)(uint32_t)sign << 32) | (((uint32_t)x & 0x80000000u) | 0x40000000u);
+    const int32_t high = (int32_t)(((int64_t)x * multiplier + (int64_t)nudge) >> 32);
+    return (high + round) >> shift;
+}
+
+/*
  * TFLM's MultiplyByQuantizedMultiplierSmallerThanOneExp: the multiplier is < 1, so shift <= 0 and only the
  * rounding right shift by -shift follows the high multiply.
  */

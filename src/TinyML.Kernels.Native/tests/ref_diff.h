@@ -295,10 +295,19 @@ static void tml_rd_depthwise(tml_rd_rng *r, tml_ref_diff_result *res, int inplac
     /* Multipliers 1 and 4 or 8 take the DSP path, 2 and 3 do not. */
     p.depth_multiplier = inplace ? 1 : (tml_rd_int(r, 0, 3) == 0 ? 4 * tml_rd_int(r, 1, 2) : tml_rd_int(r, 1, 3));
     /* One input channel: a quarter of the copying cases (the compiler lowers these as convolutions). */
-    const int32_t in_c = !inplace && tml_rd_int(r, 0, 3) == 0
+    int32_t in_c = !inplace && tml_rd_int(r, 0, 3) == 0
                              ? 1
                              : tml_rd_int(r, 1, TML_RD_MAX_CH / p.depth_multiplier < 20 ? TML_RD_MAX_CH / p.depth_multiplier : 20);
     tml_dims in = {tml_rd_int(r, 1, 2), tml_rd_int(r, 1, 12), tml_rd_int(r, 1, 12), in_c};
+    const int tall = inplace && tml_rd_int(r, 0, 1) == 0;
+    if (tall) {
+        /* Tall and narrow, 4 or more channels: the DSP path's ring of padded rows fits in the planned scratch (one
+         * channel plane) only when the plane has many rows. */
+        in.h = tml_rd_int(r, 13, 40);
+        in.w = tml_rd_int(r, 1, 8);
+        const int32_t most = TML_RD_BYTES / (in.n * in.h * in.w);
+        in.c = in_c = tml_rd_int(r, 4, most < 24 ? most : 24);
+    }
     tml_dims f = {1, tml_rd_int(r, 1, 5), tml_rd_int(r, 1, 5), in_c * p.depth_multiplier};
     if (tml_rd_int(r, 0, 2) == 0) {
         f.h = f.w = 3;
@@ -307,6 +316,10 @@ static void tml_rd_depthwise(tml_rd_rng *r, tml_ref_diff_result *res, int inplac
     p.stride_w = tml_rd_int(r, 1, 3);
     p.dilation_h = tml_rd_int(r, 0, 3) == 0 ? tml_rd_int(r, 2, 3) : 1;
     p.dilation_w = tml_rd_int(r, 0, 3) == 0 ? tml_rd_int(r, 2, 3) : 1;
+    if (tall && tml_rd_int(r, 0, 1) == 0) {
+        f.h = f.w = 3; /* the DSP path's unrolled filter */
+        p.dilation_w = 1;
+    }
     tml_dims out = {in.n, tml_rd_axis(r, in.h, f.h, p.stride_h, p.dilation_h, &p.pad_h),
                     tml_rd_axis(r, in.w, f.w, p.stride_w, p.dilation_w, &p.pad_w), f.c};
     if (out.h == 0 || out.w == 0) {
