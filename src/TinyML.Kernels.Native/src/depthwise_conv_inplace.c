@@ -16,17 +16,27 @@
  * (dw_channel_padded), so every window is whole and reads each row four taps per word against the channel's
  * weights packed once into SXTB16 lane order (two SMLAD per four taps, missing taps weighted 0), starting from
  * input_offset x sum(weights); no per-window tap ranges. The requantization is tml_requant_apply. All exact, so
- * the result is the portable one.
+ * the result is the portable one. Cores without DSP (M0+, M3) take the same padded rows with scalar taps; DSP cores
+ * first take four channels at a time where a ring of padded rows fits in the scratch (dw4_channels below).
  */
 #include "common.h"
 #include "dot_s8.h"
 #include "tml_arch.h"
 #include "host/host_path.h"
 
-#if TML_USE_DSP
+#if TML_USE_DSP || TML_USE_SCALAR_FAST
 /* Bytes of the padded input rows of one run of output columns; small, so that the random tests split rows into
  * runs. The packed weights take as many words of four taps. */
 #define DW_ROW_BYTES 64
+#define DW_MAX_WEIGHTS (DW_ROW_BYTES / 2) /* packed words (DSP) or taps (without) of one channel */
+#if TML_USE_DSP
+typedef uint32_t dw_weights;
+#else
+typedef int32_t dw_weights;
+#endif
+#endif
+
+#if TML_USE_DSP
 
 /* Channel c's weights, row by row in words of four taps: packed[2g] holds taps 4g and 4g+2, packed[2g+1] taps
  * 4g+1 and 4g+3, as int16 lanes (the order SXTB16 and its ROR #8 form widen input bytes in). Returns their sum. */
@@ -88,10 +98,12 @@ TML_INLINE int32_t dw_window3(const int8_t *r, int32_t row_bytes, const uint32_t
 /* One run of output pixels from padded rows (see dw_channel_padded): window i starts at rows + i * stride_w. Not
  * inlined: on its own it keeps the 3-row filter's six weight words in registers (inlined, they were spilled and
  * reloaded for every output: 53 instructions an output against about 30). */
-static __attribute__((noinline)) void dw_run(const int8_t *rows, int32_t row_bytes, int32_t run, int32_t stride_w, int32_t k_h,
-                       int32_t groups, const uint32_t *packed, int32_t folded, const int32_t *bias, int32_t c,
-                       const tml_requant *q, const tml_depthwise_conv_params *params, int32_t channels, int8_t *o)
+static __attribute__((noinline)) void dw_run(const int8_t *rows, int32_t row_bytes, int32_t run, int32_t stride_w,
+                                             int32_t k_h, int32_t window_w, const uint32_t *packed, int32_t folded,
+                                             const int32_t *bias, int32_t c, const tml_requant *q,
+                                             const tml_depthwise_conv_params *params, int32_t channels, int8_t *o)
 {
+    const int32_t groups = window_w / 4;
     const int32_t out_offset = params->output_offset, act_min = params->activation_min;
     const int32_t act_max = params->activation_max;
     if (k_h == 3 && groups == 1) {
@@ -122,17 +134,74 @@ static __attribute__((noinline)) void dw_run(const int8_t *rows, int32_t row_byt
     }
 }
 
-/* Sets n bytes a word at a time (rows of the padded buffer; no library call). */
+#elif TML_USE_SCALAR_FAST
+/* The weights of channel c as k_h x k_w int32 taps (cores without DSP); returns their sum. */
+static int32_t dw_taps_channel(const int8_t *filter, int32_t c, int32_t channels, int32_t taps, int32_t *w)
+{
+    int32_t sum = 0;
+    for (int32_t t = 0; t < taps; t++) {
+        w[t] = filter[(size_t)t * channels + c];
+        sum += w[t];
+    }
+    return sum;
+}
+
+/* dw_run without DSP (M0+, M3): scalar taps over whole windows, the 3 x 3 filter unrolled. */
+static __attribute__((noinline)) void dw_run(const int8_t *rows, int32_t row_bytes, int32_t run, int32_t stride_w,
+                                             int32_t k_h, int32_t k_w, const int32_t *w, int32_t folded,
+                                             const int32_t *bias, int32_t c, const tml_requant *q,
+                                             const tml_depthwise_conv_params *params, int32_t channels, int8_t *o)
+{
+    const int32_t out_offset = params->output_offset, act_min = params->activation_min;
+    const int32_t act_max = params->activation_max;
+    const int32_t start = (int32_t)((uint32_t)folded + (bias != NULL ? (uint32_t)bias[c] : 0u));
+    const tml_requant rq = *q; /* a local: the int8 store may alias *q */
+    for (int32_t i = 0; i < run; i++, o += channels) {
+        const int8_t *r = rows + (size_t)i * stride_w;
+        int32_t acc = start;
+        if (k_h == 3 && k_w == 3) {
+            const int8_t *r1 = r + row_bytes, *r2 = r1 + row_bytes;
+            acc += w[0] * r[0] + w[1] * r[1] + w[2] * r[2] + w[3] * r1[0] + w[4] * r1[1] + w[5] * r1[2] +
+                   w[6] * r2[0] + w[7] * r2[1] + w[8] * r2[2];
+        } else {
+            for (int32_t ky = 0; ky < k_h; ky++, r += row_bytes) {
+                for (int32_t kx = 0; kx < k_w; kx++) {
+                    acc += w[ky * k_w + kx] * r[kx];
+                }
+            }
+        }
+        *o = (int8_t)tml_clamp_i32(tml_requant_apply(&rq, acc) + out_offset, act_min, act_max);
+    }
+}
+#endif
+
+#if TML_USE_DSP || TML_USE_SCALAR_FAST
+/* Sets n bytes (rows of the padded buffer; no library call): a word at a time where unaligned stores are allowed;
+ * on the M0+ a 4-byte memcpy to any address is a library call. */
 TML_INLINE void dw_fill(int8_t *to, int8_t value, int32_t n)
 {
-    const uint32_t word = (uint32_t)(uint8_t)value * 0x01010101u;
     int32_t i = 0;
+#if TML_USE_DSP
+    const uint32_t word = (uint32_t)(uint8_t)value * 0x01010101u;
     for (; i + 4 <= n; i += 4) {
         memcpy(to + i, &word, 4);
     }
+#endif
     for (; i < n; i++) {
         to[i] = value;
     }
+}
+
+/* Copies n bytes as dw_fill sets them. */
+TML_INLINE void dw_copy(int8_t *to, const int8_t *from, int32_t n)
+{
+#if TML_USE_DSP
+    tml_copy_short(to, from, n);
+#else
+    for (int32_t i = 0; i < n; i++) {
+        to[i] = from[i];
+    }
+#endif
 }
 
 /* GCC would turn the short copy and fill loops back into memcpy/memset calls, which cost more than these few bytes. */
@@ -140,18 +209,18 @@ TML_INLINE void dw_fill(int8_t *to, int8_t value, int32_t n)
 __attribute__((optimize("no-tree-loop-distribute-patterns")))
 #endif
 static void dw_channel_padded(const tml_depthwise_conv_params *params, const int8_t *plane, int32_t batches,
-                              int32_t in_h, int32_t in_w, int32_t k_h, int32_t groups, const uint32_t *packed,
+                              int32_t in_h, int32_t in_w, int32_t k_h, int32_t window_w, const dw_weights *packed,
                               int32_t folded, const int32_t *bias, int32_t c, const tml_requant *q, int32_t out_h,
                               int32_t out_w, int32_t channels, int8_t *out)
 {
     const int8_t pad = (int8_t)(-params->input_offset);
     const int32_t stride_w = params->stride_w;
     const int32_t row_limit = DW_ROW_BYTES / k_h;
-    const int32_t run_limit = (row_limit - 4 * groups) / stride_w + 1; /* output columns per run */
+    const int32_t run_limit = (row_limit - window_w) / stride_w + 1; /* output columns per run */
     int8_t rows[DW_ROW_BYTES];
     for (int32_t ox0 = 0; ox0 < out_w; ox0 += run_limit) {
         const int32_t run = out_w - ox0 < run_limit ? out_w - ox0 : run_limit;
-        const int32_t row_bytes = (run - 1) * stride_w + 4 * groups;
+        const int32_t row_bytes = (run - 1) * stride_w + window_w;
         const int32_t x0 = ox0 * stride_w - params->pad_w; /* input column of byte 0 */
         /* Bytes [0, lo) and [hi, row_bytes) of a row lie outside the input: padding for the whole run. */
         const int32_t lo = x0 >= 0 ? 0 : (-x0 < row_bytes ? -x0 : row_bytes);
@@ -168,16 +237,18 @@ static void dw_channel_padded(const tml_depthwise_conv_params *params, const int
                     if (iy < 0 || iy >= in_h) {
                         dw_fill(dst, pad, hi - lo);
                     } else {
-                        tml_copy_short(dst, in_plane + (size_t)iy * in_w + x0 + lo, hi - lo);
+                        dw_copy(dst, in_plane + (size_t)iy * in_w + x0 + lo, hi - lo);
                     }
                 }
-                dw_run(rows, row_bytes, run, stride_w, k_h, groups, packed, folded, bias, c, q, params, channels,
+                dw_run(rows, row_bytes, run, stride_w, k_h, window_w, packed, folded, bias, c, q, params, channels,
                        out_b + ((size_t)oy * out_w + ox0) * channels);
             }
         }
     }
 }
+#endif
 
+#if TML_USE_DSP
 /*
  * Four channels at a time (channels c .. c+3 of every pixel are one word in NHWC). Each input row an output row
  * reads is copied once, before any output overwrites it, into a ring of R = (k_h - 1) x dilation_h + 1 rows of
@@ -454,11 +525,12 @@ TML_API tml_status tml_depthwise_conv_s8_inplace(const tml_depthwise_conv_params
     int8_t *plane = (int8_t *)scratch;
     int8_t *data = output;
     const size_t in_pixels = (size_t)in_h * in_w;
-#if TML_USE_DSP
-    uint32_t packed[2 * (DW_ROW_BYTES / 4)];
-    const int32_t groups = (k_w + 3) / 4;
-    const int padded_ok = params->dilation_w == 1 && 4 * groups * k_h <= DW_ROW_BYTES && input_offset >= -127 &&
-                          input_offset <= 128;
+#if TML_USE_DSP || TML_USE_SCALAR_FAST
+    /* Windows from padded rows (dw_channel_padded): with DSP, whole words of four taps a row. */
+    dw_weights packed[DW_MAX_WEIGHTS];
+    const int32_t window_w = TML_USE_DSP ? 4 * ((k_w + 3) / 4) : k_w;
+    const int padded_ok = params->dilation_w == 1 && window_w * k_h <= (TML_USE_DSP ? DW_ROW_BYTES : DW_MAX_WEIGHTS) &&
+                          input_offset >= -127 && input_offset <= 128;
     int32_t folded = 0;
 #endif
 
@@ -470,21 +542,25 @@ TML_API tml_status tml_depthwise_conv_s8_inplace(const tml_depthwise_conv_params
     tml_host_depthwise(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output, &first);
 #endif
     for (int32_t c = first; c < channels; c++) {
-        const int fast_requant = TML_USE_DSP && quant->multiplier[c] != INT32_MIN;
+        const int fast_requant = (TML_USE_DSP || TML_USE_SCALAR_FAST) && quant->multiplier[c] != INT32_MIN;
         const tml_requant q = tml_requant_prepare(quant->multiplier[c], quant->shift[c]);
 #if TML_USE_DSP
         if (padded_ok) {
             folded = (int32_t)((uint32_t)input_offset *
-                               (uint32_t)dw_pack_channel(filter, c, channels, k_h, k_w, groups, packed));
+                               (uint32_t)dw_pack_channel(filter, c, channels, k_h, k_w, window_w / 4, packed));
+        }
+#elif TML_USE_SCALAR_FAST
+        if (padded_ok) {
+            folded = (int32_t)((uint32_t)input_offset * (uint32_t)dw_taps_channel(filter, c, channels, k_h * k_w, packed));
         }
 #endif
         /* Save channel c of every batch: plane[(b * in_h + y) * in_w + x]. */
         for (size_t p = 0; p < (size_t)batches * in_pixels; p++) {
             plane[p] = data[p * (size_t)channels + (size_t)c];
         }
-#if TML_USE_DSP
+#if TML_USE_DSP || TML_USE_SCALAR_FAST
         if (padded_ok && fast_requant) {
-            dw_channel_padded(params, plane, batches, in_h, in_w, k_h, groups, packed, folded, bias, c, &q, out_h,
+            dw_channel_padded(params, plane, batches, in_h, in_w, k_h, window_w, packed, folded, bias, c, &q, out_h,
                               out_w, channels, data + c);
             continue;
         }

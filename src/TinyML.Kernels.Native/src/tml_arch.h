@@ -74,6 +74,7 @@
 #define TML_USE_DSP 0
 #define TML_USE_MVE 0
 #define TML_USE_HOST_SIMD 0
+#define TML_USE_SCALAR_FAST 0
 #else
 /* Armv7-A Linux (linux-arm) has the DSP instructions too, but its plans are host plans, made without the Cortex-M
  * paths' scratch: only an M-profile core takes them. */
@@ -83,6 +84,12 @@
 #define TML_USE_DSP 0
 #endif
 #define TML_USE_MVE TML_ARCH_HAS_MVE
+/* Scalar fast paths of the cores without DSP (M0+, M3); never in the reference build (TML_FORCE_PORTABLE). */
+#if TML_ARCH_CORTEX_M && !TML_USE_DSP
+#define TML_USE_SCALAR_FAST 1
+#else
+#define TML_USE_SCALAR_FAST 0
+#endif
 #if (TML_ARCH_X86_64 || TML_ARCH_AARCH64) && !TML_ARCH_CORTEX_M && defined(__GNUC__)
 #define TML_USE_HOST_SIMD 1
 #else
