@@ -96,29 +96,52 @@ static void packed_group_dot_s16(const int8_t *group, const int8_t *in, int32_t 
     }
 }
 
+/* The four outputs of one group: bias, then row j's dot product from `dot`, requantized. */
+#define PACKED_PORTABLE_GROUP(dot)                                                                                  \
+    do {                                                                                                           \
+        int32_t acc[4] = {packed_bias(bias, o), packed_bias(bias, o + 1), packed_bias(bias, o + 2),                  \
+                          packed_bias(bias, o + 3)};                                                               \
+        dot;                                                                                                       \
+        for (int32_t j = 0; j < TML_PACKED_ROWS; j++) {                                                            \
+            output[(size_t)b * units + o + j] = packed_output_portable(acc[j], quant, (o + j) * q_step, p);         \
+        }                                                                                                          \
+    } while (0)
+
+/* The groups of an int16-layout plan (made for a DSP core) on a core without DSP: a function of its own, so that
+ * the int8 layouts' loops below keep their registers (inlined, it cost the M0+ 10-15% on every packed layer). */
+static __attribute__((noinline)) void packed_portable_s16(const tml_fully_connected_packed_params *p,
+                                                           const tml_per_channel_quant *quant, int32_t batches,
+                                                           int32_t depth, int32_t units, const int8_t *input,
+                                                           const int8_t *filter, const int32_t *bias, int8_t *output)
+{
+    const int32_t q_step = p->per_channel ? 1 : 0;
+    for (int32_t o = 0; o + TML_PACKED_ROWS <= units; o += TML_PACKED_ROWS) {
+        const int8_t *w = filter + (size_t)o * depth * 2;
+        for (int32_t b = 0; b < batches; b++) {
+            PACKED_PORTABLE_GROUP(packed_group_dot_s16(w, input + (size_t)b * depth, depth, acc));
+        }
+    }
+}
+
 static void packed_portable(const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant,
                             int32_t batches, int32_t depth, int32_t units, const int8_t *input, const int8_t *filter,
                             const int32_t *bias, int8_t *output)
 {
     const int32_t q_step = p->per_channel ? 1 : 0;
-    const int wide = p->chunk == TML_PACKED_CHUNK_WORD_S16;
-    int32_t o = 0;
-    for (; o + TML_PACKED_ROWS <= units; o += TML_PACKED_ROWS) {
-        const int8_t *w = filter + (size_t)o * depth * (wide ? 2 : 1);
-        for (int32_t b = 0; b < batches; b++) {
-            const int8_t *in = input + (size_t)b * depth;
-            int8_t *out = output + (size_t)b * units + o;
-            int32_t acc[4] = {packed_bias(bias, o), packed_bias(bias, o + 1), packed_bias(bias, o + 2),
-                              packed_bias(bias, o + 3)};
-            if (wide) {
-                packed_group_dot_s16(w, in, depth, acc);
-            } else if (p->chunk == TML_PACKED_CHUNK_WORD) {
-                packed_group_dot(w, in, depth, TML_PACKED_CHUNK_WORD, acc); /* unrolled: the M0+'s and M3's plans */
-            } else {
-                packed_group_dot(w, in, depth, p->chunk, acc);
-            }
-            for (int32_t j = 0; j < TML_PACKED_ROWS; j++) {
-                out[j] = packed_output_portable(acc[j], quant, (o + j) * q_step, p);
+    int32_t o = units - units % TML_PACKED_ROWS;
+    if (p->chunk == TML_PACKED_CHUNK_WORD_S16) {
+        packed_portable_s16(p, quant, batches, depth, units, input, filter, bias, output);
+    } else {
+        for (o = 0; o + TML_PACKED_ROWS <= units; o += TML_PACKED_ROWS) {
+            const int8_t *w = filter + (size_t)o * depth;
+            for (int32_t b = 0; b < batches; b++) {
+                const int8_t *in = input + (size_t)b * depth;
+                if (p->chunk == TML_PACKED_CHUNK_WORD) {
+                    /* unrolled: the M0+'s and M3's plans */
+                    PACKED_PORTABLE_GROUP(packed_group_dot(w, in, depth, TML_PACKED_CHUNK_WORD, acc));
+                } else {
+                    PACKED_PORTABLE_GROUP(packed_group_dot(w, in, depth, p->chunk, acc));
+                }
             }
         }
     }
