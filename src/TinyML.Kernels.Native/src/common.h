@@ -199,7 +199,8 @@ TML_INLINE int32_t tml_requant_shr2(int32_t x, int32_t multiplier, int32_t e)
 /*
  * tml_requant_shr2 for a multiplier >= 0 (every TFLM multiplier is), with round = 2^(e-2) and shift = e - 1 prepared
  * per channel: x * multiplier then has the sign of x, or is 0, where either nudge gives 0 after the shift; so the
- * nudge is +-2^30 by x's sign, whose high word is x >> 31.
+ * nudge is +-2^30 by x's sign, whose high word is x >> 31. A multiple k * 2^(e-1) added to round adds k to the
+ * result (an output offset), exactly, while high + round stays in int32.
  */
 TML_INLINE int32_t tml_requant_shr2_prepared(int32_t x, int32_t multiplier, int32_t round, int32_t shift)
 {

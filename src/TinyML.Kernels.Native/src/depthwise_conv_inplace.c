@@ -263,9 +263,9 @@ static void dw_channel_padded(const tml_depthwise_conv_params *params, const int
 typedef struct {
     uint32_t weights[2 * DW4_MAX_TAPS]; /* per tap: channels (c, c+2), then (c+1, c+3), as int16 lanes */
     int32_t start[4];                   /* bias + input_offset x sum(weights), per channel */
-    int32_t multiplier[4], round[4], shift[4]; /* tml_requant_shr2_prepared's, where the group is fast */
+    int32_t multiplier[4], round[4], shift[4]; /* tml_requant_shr2_prepared's, the output offset in round */
     tml_requant q[4];
-    int fast; /* every shift <= -2, multiplier >= 0, no left shift and the clamp [-128, 127] */
+    int fast; /* every shift in [-23, -2], multiplier >= 0, no left shift and the clamp [-128, 127] */
 } dw4_group;
 
 /* The geometry of the ring: rows, words per row (left padding, input, right padding), and whether it fits. */
@@ -303,10 +303,12 @@ static void dw4_pack(const tml_depthwise_conv_params *p, const tml_per_channel_q
         const uint32_t folded = (uint32_t)p->input_offset * (uint32_t)sum[i];
         g->start[i] = (int32_t)(folded + (bias != NULL ? (uint32_t)bias[c + i] : 0u));
         g->q[i] = tml_requant_prepare(quant->multiplier[c + i], quant->shift[c + i]);
-        g->fast &= g->q[i].left_shift == 0 && g->q[i].right_shift >= 2 && g->q[i].multiplier >= 0;
+        /* e <= 23: high (below 2^30 in magnitude) + round (below 2^29) stays in int32. */
+        const int32_t e = g->q[i].right_shift;
+        g->fast &= g->q[i].left_shift == 0 && e >= 2 && e <= 23 && g->q[i].multiplier >= 0;
         g->multiplier[i] = g->q[i].multiplier;
-        g->round[i] = g->fast ? 1 << (g->q[i].right_shift - 2) : 0;
-        g->shift[i] = g->q[i].right_shift - 1;
+        g->round[i] = g->fast ? (1 << (e - 2)) + (int32_t)((uint32_t)p->output_offset << (e - 1)) : 0;
+        g->shift[i] = e - 1;
     }
 }
 
@@ -324,8 +326,7 @@ static void dw4_pack(const tml_depthwise_conv_params *p, const tml_per_channel_q
 TML_INLINE int8_t dw4_output(const dw4_group *g, int32_t i, int fast, int32_t acc, int32_t out_offset,
                              int32_t act_min, int32_t act_max)
 {
-    return fast ? (int8_t)tml_ssat8(tml_requant_shr2_prepared(acc, g->multiplier[i], g->round[i], g->shift[i]) +
-                                    out_offset)
+    return fast ? (int8_t)tml_ssat8(tml_requant_shr2_prepared(acc, g->multiplier[i], g->round[i], g->shift[i]))
                 : (int8_t)tml_clamp_i32(tml_requant_apply(&g->q[i], acc) + out_offset, act_min, act_max);
 }
 
