@@ -100,7 +100,22 @@ static int32_t tml_arch_checks_accumulator(uint32_t *s)
     }
 }
 
-/* Disagreements between tml_requant_apply (and tml_requant_shr2 where shift <= -2) and tml_mul_by_quantized_multiplier: every edge multiplier with every
+/* 1 when tml_requant_shr2_prepared, given a multiplier >= 0 and a shift <= -2, disagrees with
+ * tml_mul_by_quantized_multiplier + offset, the output offset folded into its rounding where e <= 23 (its range); 0
+ * otherwise. *count grows by the cases compared. */
+static uint32_t tml_arch_check_shr2_prepared(int32_t x, int32_t m, int32_t shift, int32_t offset, uint32_t *count)
+{
+    if (m < 0 || shift > -2) {
+        return 0;
+    }
+    const int32_t e = -shift;
+    const int32_t k = e <= 23 ? offset : 0;
+    const int32_t round = (1 << (e - 2)) + (int32_t)((uint32_t)k << (e - 1));
+    (*count)++;
+    return tml_requant_shr2_prepared(x, m, round, e - 1) != tml_mul_by_quantized_multiplier(x, m, shift) + k;
+}
+
+/* Disagreements between tml_requant_apply (and tml_requant_shr2 and tml_requant_shr2_prepared where shift <= -2) and tml_mul_by_quantized_multiplier: every edge multiplier with every
  * shift in [-31, 31] on random accumulators, then n random (multiplier, shift, accumulator) triples. */
 static uint32_t tml_arch_check_requant(uint32_t seed, uint32_t n, uint32_t *cases)
 {
@@ -119,6 +134,7 @@ static uint32_t tml_arch_check_requant(uint32_t seed, uint32_t n, uint32_t *case
                     bad += tml_requant_shr2(x, m, -shift) != tml_mul_by_quantized_multiplier(x, m, shift);
                     count++;
                 }
+                bad += tml_arch_check_shr2_prepared(x, m, shift, (int32_t)((i * 37u) & 0xFFu) - 128, &count);
             }
         }
     }
@@ -140,6 +156,7 @@ static uint32_t tml_arch_check_requant(uint32_t seed, uint32_t n, uint32_t *case
             bad += tml_requant_shr2(x, m, -shift) != tml_mul_by_quantized_multiplier(x, m, shift);
             count++;
         }
+        bad += tml_arch_check_shr2_prepared(x, m, shift, (int32_t)((r >> 9) & 0xFFu) - 128, &count);
     }
     *cases = count;
     return bad;

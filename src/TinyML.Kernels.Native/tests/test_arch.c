@@ -59,7 +59,7 @@ static void test_requant_equals_portable(void)
     uint32_t cases = 0;
     const uint32_t bad = tml_arch_check_requant(7u, 2000000u, &cases);
     tml_test_record(TML_CHECK(bad == 0 && cases > 2000000u, "%u of %u requantizations differ", bad, cases),
-                    "tml_requant_apply equals tml_mul_by_quantized_multiplier");
+                    "tml_requant_apply and the shr2 forms equal tml_mul_by_quantized_multiplier");
 }
 
 int main(void)
