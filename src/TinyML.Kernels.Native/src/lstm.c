@@ -9,6 +9,10 @@
 #include <string.h>
 
 #include "common.h"
+#include "dot_s8.h"
+
+/* Longest recurrent row the DSP path widens from a stack copy (the stored hidden state shifted back). */
+#define TML_LSTM_DSP_DEPTH 128
 
 /* TFLM's int16 Logistic of a Q3.12 gate (its power-of-two form with no extra shift), in place. */
 static void tml_lstm_sigmoid_s16(int16_t *data, int32_t size)
@@ -53,6 +57,37 @@ static void tml_lstm_gate_fc_s8(const int8_t *input, int32_t batches, int32_t de
                                 int32_t stored_offset, const int8_t *weights, const int32_t *bias, int32_t rows,
                                 int32_t multiplier, int32_t shift, int16_t *output)
 {
+#if TML_USE_DSP
+    /* Two rows at a time with SMLAD (tml_dot_s8_1x2), the stored state first shifted back into a stack row; the
+     * requantization prepared once (exact for every multiplier but INT32_MIN, which TFLM never makes). */
+    if (multiplier != INT32_MIN && (stored_offset == 0 || depth <= TML_LSTM_DSP_DEPTH)) {
+        const tml_requant q = tml_requant_prepare(multiplier, shift);
+        int8_t shifted[TML_LSTM_DSP_DEPTH];
+        for (int32_t b = 0; b < batches; b++) {
+            const int8_t *x = input + (size_t)b * (size_t)depth;
+            if (stored_offset != 0) {
+                for (int32_t d = 0; d < depth; d++) {
+                    shifted[d] = (int8_t)(x[d] + stored_offset);
+                }
+                x = shifted;
+            }
+            int16_t *out = output + (size_t)b * (size_t)rows;
+            for (int32_t r = 0; r < rows; r += 2) {
+                const int8_t *w = weights + (size_t)r * (size_t)depth;
+                int32_t acc[2] = {bias != NULL ? bias[r] : 0, 0};
+                if (r + 1 < rows) {
+                    acc[1] = bias != NULL ? bias[r + 1] : 0;
+                    tml_dot_s8_1x2(x, w, w + depth, depth, -input_zero_point, acc);
+                    out[r + 1] = tml_sat_i16(tml_requant_apply(&q, acc[1]));
+                } else {
+                    acc[0] = tml_dot_s8_1x1(x, w, depth, -input_zero_point, acc[0]);
+                }
+                out[r] = tml_sat_i16(tml_requant_apply(&q, acc[0]));
+            }
+        }
+        return;
+    }
+#endif
     for (int32_t b = 0; b < batches; b++) {
         const int8_t *x = input + (size_t)b * (size_t)depth;
         for (int32_t r = 0; r < rows; r++) {

@@ -38,6 +38,7 @@ TML_REF_DECLARE(add_s8)
 TML_REF_DECLARE(sub_s8)
 TML_REF_DECLARE(mul_s8)
 TML_REF_DECLARE(softmax_s8)
+TML_REF_DECLARE(lstm_s8)
 extern __typeof__(tml_arch_path) tml_ref_arch_path;
 
 #define TML_RD_BYTES 8192
@@ -519,6 +520,63 @@ static void tml_rd_softmax(tml_rd_rng *r, tml_ref_diff_result *res)
     tml_rd_record(res, "softmax_s8", a, b, rows * depth);
 }
 
+/*
+ * An 8x8 LSTM over 1-3 steps from random states: the output, then the output state and the cell state after the
+ * steps, laid end to end in the output buffers. Gate scales as tml_rd_scale draws them; recurrent rows reach the DSP
+ * path's stack copy of the stored state (hidden zero point != 0).
+ */
+static void tml_rd_lstm(tml_rd_rng *r, tml_ref_diff_result *res)
+{
+    tml_lstm_s8_params p;
+    p.batches = tml_rd_int(r, 1, 2);
+    p.time_steps = tml_rd_int(r, 1, 3);
+    p.input_size = tml_rd_int(r, 1, 40);
+    p.state_size = tml_rd_int(r, 1, 24);
+    p.time_major = tml_rd_int(r, 0, 1);
+    p.input_zero_point = tml_rd_int(r, -128, 127);
+    p.hidden_zero_point = tml_rd_int(r, -128, 127);
+    for (int32_t g = 0; g < 4; g++) {
+        tml_rd_scale(r, &p.input_multiplier[g], &p.input_shift[g]);
+        tml_rd_scale(r, &p.recurrent_multiplier[g], &p.recurrent_shift[g]);
+    }
+    p.cell_gate_activation = tml_rd_int(r, 0, 1) ? TML_LSTM_GATE_SIGMOID : TML_LSTM_GATE_TANH;
+    p.cell_scale_power = tml_rd_int(r, -20, 2);
+    tml_rd_scale(r, &p.forget_multiplier, &p.forget_shift);
+    tml_rd_scale(r, &p.input_gate_multiplier, &p.input_gate_shift);
+    tml_rd_scale(r, &p.hidden_multiplier, &p.hidden_shift);
+    p.use_cell_clip = tml_rd_int(r, 0, 1);
+    p.quantized_cell_clip = tml_rd_int(r, 1, 32767);
+    const int32_t in_bytes = p.batches * p.time_steps * p.input_size;
+    const int32_t state = p.batches * p.state_size, out_bytes = p.time_steps * state;
+    const int32_t x_weights = p.state_size * p.input_size, h_weights = p.state_size * p.state_size;
+    static int32_t biases[4][24];
+    const void *weights[8], *bias_of[4];
+    for (int32_t g = 0; g < 4; g++) {
+        weights[g] = tml_rd_filter + (size_t)g * x_weights;
+        weights[4 + g] = tml_rd_filter + (size_t)4 * x_weights + (size_t)g * h_weights;
+        bias_of[g] = biases[g];
+        for (int32_t u = 0; u < p.state_size; u++) {
+            biases[g][u] = tml_rd_int(r, -40000, 40000);
+        }
+    }
+    tml_rd_fill(r, tml_rd_filter, 4 * (x_weights + h_weights));
+    tml_rd_fill(r, tml_rd_in, in_bytes);
+    tml_rd_fill(r, tml_rd_in2, 3 * state); /* the states both sides start from */
+    tml_rd_prepare_outputs(r);
+    int8_t *sides[2] = {tml_rd_out_fast, tml_rd_out_ref};
+    int status[2];
+    const int32_t cell_at = (out_bytes + state + 1) & ~1; /* int16 cell state, 2-byte aligned */
+    for (int32_t side = 0; side < 2; side++) {
+        int8_t *o = sides[side];
+        memcpy(o + out_bytes, tml_rd_in2, (size_t)state);
+        memcpy(o + cell_at, tml_rd_in2 + state, (size_t)state * 2);
+        int16_t *scratch = (int16_t *)(void *)(side == 0 ? tml_rd_scratch_fast : tml_rd_scratch_ref);
+        status[side] = (side == 0 ? tml_lstm_s8 : tml_ref_lstm_s8)(&p, tml_rd_in, weights, bias_of, o + out_bytes,
+                                                                   (int16_t *)(void *)(o + cell_at), scratch, o);
+    }
+    tml_rd_record(res, "lstm_s8", status[0], status[1], cell_at + 2 * state);
+}
+
 /* Buffer sizes: inputs and filters are at most 2*12*12*24 and 18*4*4*12 bytes (below TML_RD_BYTES); outputs
  * that could exceed it are checked where they are drawn. */
 typedef char tml_rd_buffers_fit[(2 * 12 * 12 * 24 <= TML_RD_BYTES && 18 * 4 * 4 * 12 <= TML_RD_BYTES) ? 1 : -1];
@@ -541,6 +599,7 @@ static tml_ref_diff_result tml_ref_diff_run(uint32_t seed, uint32_t rounds)
         tml_rd_add_mul(&r, &res, 1);
         tml_rd_add_mul(&r, &res, 2);
         tml_rd_softmax(&r, &res);
+        tml_rd_lstm(&r, &res);
     }
     return res;
 }
