@@ -12,6 +12,33 @@
  */
 #include "tml_kernels.h"
 #include "common.h"
+#include "dot_s8.h"
+
+/*
+ * Stage 1: the state moved down by one element of `element` bytes (bytes: the whole state). On DSP cores four bytes
+ * a copy (an unaligned load is one instruction there): each word is read before the word below it is written, and
+ * no write reaches a byte not yet read. GCC would turn the loops into a memcpy call, wrong for overlapping buffers.
+ */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
+static void tml_svdf_shift(void *state, size_t bytes, size_t element)
+{
+    int8_t *to = (int8_t *)state;
+    const int8_t *from = to + element;
+    const size_t n = bytes - element;
+    size_t i = 0;
+#if TML_USE_DSP
+    for (; i + 4 <= n; i += 4) {
+        uint32_t word;
+        memcpy(&word, from + i, 4);
+        memcpy(to + i, &word, 4);
+    }
+#endif
+    for (; i < n; i++) {
+        to[i] = from[i];
+    }
+}
 
 /* Validates the dimensions; returns the number of units, or -1. */
 static int32_t tml_svdf_units(const tml_svdf_params *p)
@@ -37,6 +64,30 @@ static int32_t tml_svdf_feature(const tml_svdf_params *params, const int8_t *in_
     return tml_mul_by_quantized_multiplier((int32_t)acc, params->multiplier_1, params->shift_1);
 }
 
+/* The feature stage's values of filters [0, n_filter) for one batch, into value[f]; on DSP cores two filters at a
+ * time with SMLAD (tml_dot_s8_1x2) and the requantization prepared once. */
+static void tml_svdf_features(const tml_svdf_params *params, const int8_t *in_b, const int8_t *weights,
+                              int32_t *value)
+{
+    const int32_t n_input = params->input_size, n_filter = params->num_filters;
+    int32_t f = 0;
+#if TML_USE_DSP
+    if (params->multiplier_1 != INT32_MIN) {
+        const tml_requant q = tml_requant_prepare(params->multiplier_1, params->shift_1);
+        for (; f + 2 <= n_filter; f += 2) {
+            const int8_t *w = weights + (size_t)f * (size_t)n_input;
+            int32_t acc[2] = {0, 0};
+            tml_dot_s8_1x2(in_b, w, w + n_input, n_input, -params->input_zero_point, acc);
+            value[f] = tml_requant_apply(&q, acc[0]);
+            value[f + 1] = tml_requant_apply(&q, acc[1]);
+        }
+    }
+#endif
+    for (; f < n_filter; f++) {
+        value[f] = tml_svdf_feature(params, in_b, weights + (size_t)f * (size_t)n_input);
+    }
+}
+
 static void tml_svdf_reduce(const tml_svdf_params *params, int32_t units, const int32_t *bias, int32_t *scratch,
                             int8_t *output)
 {
@@ -58,8 +109,17 @@ static void tml_svdf_reduce(const tml_svdf_params *params, int32_t units, const 
             us[u] = (int32_t)acc;
         }
     }
+#if TML_USE_DSP
+    const int prepared = params->multiplier_2 != INT32_MIN;
+    const tml_requant q = tml_requant_prepare(params->multiplier_2, params->shift_2);
+#endif
     for (s = 0; s < (size_t)n_batch * (size_t)units; s++) {
+#if TML_USE_DSP
+        const int32_t v = prepared ? tml_requant_apply(&q, unit_sums[s])
+                                   : tml_mul_by_quantized_multiplier(unit_sums[s], params->multiplier_2, params->shift_2);
+#else
         const int32_t v = tml_mul_by_quantized_multiplier(unit_sums[s], params->multiplier_2, params->shift_2);
+#endif
         output[s] = tml_sat_i8((int32_t)((uint32_t)v + (uint32_t)params->output_zero_point));
     }
 }
@@ -97,20 +157,16 @@ TML_API tml_status tml_svdf_s8(const tml_svdf_params *params, const int8_t *inpu
         const int32_t n_memory = params->memory_size;
         const size_t state_len = (size_t)n_batch * (size_t)n_filter * (size_t)n_memory;
         int32_t *filter_sums = scratch; /* [n_batch][n_filter], then the unit sums */
-        size_t s;
 
         /* 1. Shift the state left by one element. The last slot of every filter is rewritten below. */
-        for (s = 1; s < state_len; s++) {
-            state[s - 1] = state[s];
-        }
+        tml_svdf_shift(state, state_len * sizeof *state, sizeof *state);
 
-        /* 2. Feature stage into the newest slot of each filter. */
+        /* 2. Feature stage into the newest slot of each filter (the values first in filter_sums, free until 3.). */
         for (b = 0; b < n_batch; b++) {
-            const int8_t *in_b = input + (size_t)b * (size_t)n_input;
             int16_t *state_b = state + (size_t)b * (size_t)n_filter * (size_t)n_memory;
+            tml_svdf_features(params, input + (size_t)b * (size_t)n_input, weights_feature, filter_sums);
             for (f = 0; f < n_filter; f++) {
-                int32_t v = tml_svdf_feature(params, in_b, weights_feature + (size_t)f * (size_t)n_input);
-                v = (int32_t)((uint32_t)params->state_zero_point + (uint32_t)v);
+                const int32_t v = (int32_t)((uint32_t)params->state_zero_point + (uint32_t)filter_sums[f]);
                 state_b[(size_t)f * (size_t)n_memory + (size_t)(n_memory - 1)] = tml_sat_i16(v);
             }
         }
@@ -122,7 +178,19 @@ TML_API tml_status tml_svdf_s8(const tml_svdf_params *params, const int8_t *inpu
                 const int16_t *wt = weights_time + (size_t)f * (size_t)n_memory;
                 const int16_t *st = state_b + (size_t)f * (size_t)n_memory;
                 uint32_t acc = 0;
-                for (k = 0; k < n_memory; k++) {
+                k = 0;
+#if TML_USE_DSP
+                /* Zero point 0 (every int16-state model): two int16 products per SMLAD. */
+                if (params->state_zero_point == 0) {
+                    for (; k + 2 <= n_memory; k += 2) {
+                        uint32_t w2, s2;
+                        memcpy(&w2, wt + k, 4);
+                        memcpy(&s2, st + k, 4);
+                        acc = (uint32_t)tml_smlad(w2, s2, (int32_t)acc);
+                    }
+                }
+#endif
+                for (; k < n_memory; k++) {
                     acc += (uint32_t)((int32_t)wt[k] * ((int32_t)st[k] - params->state_zero_point));
                 }
                 filter_sums[(size_t)b * (size_t)n_filter + (size_t)f] = (int32_t)acc;
@@ -158,24 +226,20 @@ TML_API tml_status tml_svdf_s8_state_s8(const tml_svdf_params *params, const int
         const int32_t zp = params->state_zero_point;
         const size_t state_len = (size_t)n_batch * (size_t)n_filter * (size_t)n_memory;
         int32_t *filter_sums = scratch;
-        size_t s;
 
         /* 1. Shift the state left by one element (the encoding does not matter for a copy). */
-        for (s = 1; s < state_len; s++) {
-            state[s - 1] = state[s];
-        }
+        tml_svdf_shift(state, state_len, 1);
 
         /* 2. Feature stage. As TFLM's reference (tflite-micro 90b983c, the goldens' version) computes it for an
          *    int8 state: saturate to int8 first, then add the zero point, wrapping when the sum is narrowed to
          *    int8 (TFLM's golden state shows the wrap: -106 + -50 is stored as 100). Offset by the zero point
          *    again, the stored byte is the saturated value itself. */
         for (b = 0; b < n_batch; b++) {
-            const int8_t *in_b = input + (size_t)b * (size_t)n_input;
             int8_t *state_b = state + (size_t)b * (size_t)n_filter * (size_t)n_memory;
+            tml_svdf_features(params, input + (size_t)b * (size_t)n_input, weights_feature, filter_sums);
             for (f = 0; f < n_filter; f++) {
-                const int32_t v = tml_svdf_feature(params, in_b, weights_feature + (size_t)f * (size_t)n_input);
                 /* value = (int8_t)(sat_i8(v) + zp); stored = value - zp (mod 256) = sat_i8(v) */
-                state_b[(size_t)f * (size_t)n_memory + (size_t)(n_memory - 1)] = tml_sat_i8(v);
+                state_b[(size_t)f * (size_t)n_memory + (size_t)(n_memory - 1)] = tml_sat_i8(filter_sums[f]);
             }
         }
 

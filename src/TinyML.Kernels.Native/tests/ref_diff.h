@@ -39,6 +39,8 @@ TML_REF_DECLARE(sub_s8)
 TML_REF_DECLARE(mul_s8)
 TML_REF_DECLARE(softmax_s8)
 TML_REF_DECLARE(lstm_s8)
+TML_REF_DECLARE(svdf_s8)
+TML_REF_DECLARE(svdf_s8_state_s8)
 extern __typeof__(tml_arch_path) tml_ref_arch_path;
 
 #define TML_RD_BYTES 8192
@@ -577,6 +579,55 @@ static void tml_rd_lstm(tml_rd_rng *r, tml_ref_diff_result *res)
     tml_rd_record(res, "lstm_s8", status[0], status[1], cell_at + 2 * state);
 }
 
+/*
+ * An SVDF step with an int16 state (int8 when state8) from a random state: the output, then the state after the
+ * step, end to end in the output buffers. The int16 state's zero point is 0 in three cases of four (every int16-state
+ * model: the DSP path's SMLAD time stage), else any int16.
+ */
+static void tml_rd_svdf(tml_rd_rng *r, tml_ref_diff_result *res, int state8)
+{
+    tml_svdf_params p;
+    p.batches = tml_rd_int(r, 1, 2);
+    p.input_size = tml_rd_int(r, 1, 40);
+    p.rank = tml_rd_int(r, 1, 2);
+    p.num_filters = p.rank * tml_rd_int(r, 1, 16);
+    p.memory_size = tml_rd_int(r, 1, 12);
+    p.input_zero_point = tml_rd_int(r, -128, 127);
+    p.output_zero_point = tml_rd_int(r, -128, 127);
+    p.state_zero_point = state8 ? tml_rd_int(r, -128, 127) : (tml_rd_int(r, 0, 3) == 0 ? tml_rd_int(r, -32768, 32767) : 0);
+    tml_rd_scale(r, &p.multiplier_1, &p.shift_1);
+    tml_rd_scale(r, &p.multiplier_2, &p.shift_2);
+    const int32_t units = p.num_filters / p.rank, width = state8 ? 1 : 2;
+    const int32_t out_bytes = p.batches * units;
+    const int32_t state_bytes = p.batches * p.num_filters * p.memory_size * width;
+    const int32_t state_at = (out_bytes + 1) & ~1;
+    tml_rd_fill(r, tml_rd_in, p.batches * p.input_size);
+    tml_rd_fill(r, tml_rd_filter, p.num_filters * p.input_size);
+    tml_rd_fill(r, tml_rd_in2, p.num_filters * p.memory_size * width + state_bytes); /* time weights, then state */
+    for (int32_t u = 0; u < units; u++) {
+        tml_rd_bias[u] = tml_rd_int(r, -40000, 40000);
+    }
+    const int32_t *bias = tml_rd_int(r, 0, 4) != 0 ? tml_rd_bias : NULL;
+    const int8_t *time = tml_rd_in2, *start = tml_rd_in2 + p.num_filters * p.memory_size * width;
+    tml_rd_prepare_outputs(r);
+    int8_t *sides[2] = {tml_rd_out_fast, tml_rd_out_ref};
+    int status[2];
+    for (int32_t side = 0; side < 2; side++) {
+        int8_t *o = sides[side];
+        int32_t *scratch = (int32_t *)(void *)(side == 0 ? tml_rd_scratch_fast : tml_rd_scratch_ref);
+        memcpy(o + state_at, start, (size_t)state_bytes);
+        if (state8) {
+            status[side] = (side == 0 ? tml_svdf_s8_state_s8 : tml_ref_svdf_s8_state_s8)(
+                &p, tml_rd_in, tml_rd_filter, time, bias, o + state_at, scratch, o);
+        } else {
+            status[side] = (side == 0 ? tml_svdf_s8 : tml_ref_svdf_s8)(&p, tml_rd_in, tml_rd_filter,
+                                                                     (const int16_t *)(const void *)time, bias,
+                                                                     (int16_t *)(void *)(o + state_at), scratch, o);
+        }
+    }
+    tml_rd_record(res, state8 ? "svdf_s8_state_s8" : "svdf_s8", status[0], status[1], state_at + state_bytes);
+}
+
 /* Buffer sizes: inputs and filters are at most 2*12*12*24 and 18*4*4*12 bytes (below TML_RD_BYTES); outputs
  * that could exceed it are checked where they are drawn. */
 typedef char tml_rd_buffers_fit[(2 * 12 * 12 * 24 <= TML_RD_BYTES && 18 * 4 * 4 * 12 <= TML_RD_BYTES) ? 1 : -1];
@@ -600,6 +651,8 @@ static tml_ref_diff_result tml_ref_diff_run(uint32_t seed, uint32_t rounds)
         tml_rd_add_mul(&r, &res, 2);
         tml_rd_softmax(&r, &res);
         tml_rd_lstm(&r, &res);
+        tml_rd_svdf(&r, &res, 0);
+        tml_rd_svdf(&r, &res, 1);
     }
     return res;
 }
