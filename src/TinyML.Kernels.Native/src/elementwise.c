@@ -43,13 +43,155 @@ TML_INLINE int8_t add_finish(const tml_add_params *p, int32_t raw)
     return (int8_t)tml_clamp_i32(out, p->activation_min, p->activation_max);
 }
 
+#if TML_USE_DSP
+/* acc + floor((a * b + 2^31) / 2^32): SMMLAR, the rounded high word of a 32x32 product plus an addend. */
+TML_INLINE int32_t add_smmlar(int32_t a, int32_t b, int32_t acc)
+{
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+
+/*
+ * The fast form of int8 ADD / SUB, exact for TFLM's parameters (add_fast_prepare checks them per row, else the
+ * general path runs). With v = x + offset (9 bits) and left_shift 20:
+ *   - input A has multiplier 2^30, shift 0 (real multiplier 1/2: TFLM's Prepare gives it to the input with the
+ *     larger scale), so s_A = floor((v * 2^50 + 2^30) / 2^31) = v * 2^19 and 2 s_A = v << 20, no multiply;
+ *   - input B: SRDHM(v << 20, m) = floor((v * 2^21 * m + 2^31) / 2^32) is one SMMLAR of b = v << 21, and its
+ *     rounding shift by e >= 1 is (h + 2^(e-1) - [h < 0]) >> e (half away from zero); h < 0 only where b < 0 (else
+ *     h is 0, which rounds to 0 either way), so the SMMLAR addend is cb + (b >> 31). A B with multiplier 2^30,
+ *     shift 0 (equal scales) is exact too: b = (v + 256) << 21 >= 0, h = (v + 256) * 2^19, cb = -256 * 2^19, e = 0;
+ *   - the output: SRDHM(t, m) for t = s_A +- s_B is one SMMLAR of 2t, its shift the same, and output_offset * 2^e
+ *     joins the addend (floor((y + o * 2^e) / 2^e) = floor(y / 2^e) + o).
+ * Bounds (|v| <= 256, output shift in [1, 22], |output_offset| <= 256): |2t| <= 2^29 + 2 and every addend plus
+ * high word stays within +-2^31, so nothing wraps.
+ */
+typedef struct {
+    int32_t oa, ob, cb, mb, eb, ko, mo, eo;
+    int swap; /* input 2 is A */
+} add_fast;
+
+static int add_fast_prepare(const tml_add_params *p, add_fast *f)
+{
+    const int exact1 = p->input1_quant.multiplier == (1 << 30) && p->input1_quant.shift == 0;
+    const int exact2 = p->input2_quant.multiplier == (1 << 30) && p->input2_quant.shift == 0;
+    if (p->left_shift != 20 || (!exact1 && !exact2) || p->input1_offset < -128 || p->input1_offset > 128 ||
+        p->input2_offset < -128 || p->input2_offset > 128 || p->output_quant.shift > -1 ||
+        p->output_quant.shift < -22 || p->output_offset < -256 || p->output_offset > 256 ||
+        p->activation_min < -128 || p->activation_max > 127) {
+        return 0;
+    }
+    f->swap = !exact1;
+    const tml_quant *qb = f->swap ? &p->input1_quant : &p->input2_quant;
+    const int32_t offset_b = f->swap ? p->input1_offset : p->input2_offset;
+    const int b_exact = qb->multiplier == (1 << 30) && qb->shift == 0;
+    if (!b_exact && qb->shift > -1) {
+        return 0; /* shift 0 with another multiplier: not from TFLM's Prepare */
+    }
+    f->oa = (f->swap ? p->input2_offset : p->input1_offset) * (1 << 20);
+    f->ob = (offset_b + (b_exact ? 256 : 0)) * (1 << 21);
+    f->mb = b_exact ? (1 << 30) : qb->multiplier;
+    f->eb = b_exact ? 0 : -qb->shift;
+    f->cb = b_exact ? -(256 << 19) : 1 << (f->eb - 1);
+    f->eo = -p->output_quant.shift;
+    f->mo = p->output_quant.multiplier;
+    f->ko = (1 << (f->eo - 1)) + p->output_offset * (1 << f->eo);
+    return 1;
+}
+
+/* One output of the fast form before the activation clamp: t = s_A + s_B (op 0), s_A - s_B (1), s_B - s_A (2). */
+TML_INLINE int32_t add_fast_element(const add_fast *f, int32_t xa, int32_t xb, int op)
+{
+    const int32_t a2 = f->oa + tml_shl_wrap(xa, 20);
+    const int32_t b = f->ob + tml_shl_wrap(xb, 21);
+    const int32_t sb2 = tml_shl_wrap(add_smmlar(b, f->mb, f->cb + (b >> 31)) >> f->eb, 1);
+    const int32_t t2 = op == 0 ? a2 + sb2 : op == 1 ? a2 - sb2 : sb2 - a2;
+    return tml_ssat8(add_smmlar(t2, f->mo, f->ko + (t2 >> 31)) >> f->eo);
+}
+
+/* One element of the four-output loop below: u and t are its two temporaries, w the packed outputs. The loads
+ * follow element 0's post-increment (offsets -3..-1). */
+#define ADD_FAST_STEP(LOAD_B, LOAD_A, SUM, PACK)                                                                   \
+    "ldrsb %[u], " LOAD_B "\n\t"                                                                                   \
+    "add %[u], %[ob], %[u], lsl #21\n\t"                                                                           \
+    "add %[t], %[cb], %[u], asr #31\n\t"                                                                           \
+    "smmlar %[u], %[u], %[mb], %[t]\n\t"                                                                           \
+    "asr %[u], %[u], %[eb]\n\t"                                                                                    \
+    "ldrsb %[t], " LOAD_A "\n\t"                                                                                   \
+    "add %[t], %[oa], %[t], lsl #20\n\t" SUM " %[t], %[t], %[u], lsl #1\n\t"                                       \
+    "add %[u], %[ko], %[t], asr #31\n\t"                                                                           \
+    "smmlar %[t], %[t], %[mo], %[u]\n\t"                                                                           \
+    "asr %[t], %[t], %[eo]\n\t" PACK "\n\t"
+
+/* Four outputs per iteration (n4 of them, a multiple of 4, > 0), in assembly so that the eight constants, the three
+ * pointers and three temporaries stay in the fourteen registers (the C version spilled a third of its
+ * instructions); the clamp bounds and the end are reloaded once per word. SEL after SSUB8 picks per byte by
+ * the GE flags: the max with lo, then the min with hi. */
+#define ADD_FAST_LOOP(SUM)                                                                                          \
+    __asm__ volatile(                                                                                              \
+        "1:\n\t" ADD_FAST_STEP("[%[xb]], #4", "[%[xa]], #4", SUM, "ssat %[w], #8, %[t]")                            \
+            ADD_FAST_STEP("[%[xb], #-3]", "[%[xa], #-3]", SUM, "ssat %[t], #8, %[t]\n\tbfi %[w], %[t], #8, #8")   \
+                ADD_FAST_STEP("[%[xb], #-2]", "[%[xa], #-2]", SUM, "ssat %[t], #8, %[t]\n\tbfi %[w], %[t], #16, #8") \
+                    ADD_FAST_STEP("[%[xb], #-1]", "[%[xa], #-1]", SUM,                                              \
+                                  "ssat %[t], #8, %[t]\n\tbfi %[w], %[t], #24, #8")                               \
+        "ldr %[u], %[lo]\n\t"                                                                                      \
+        "ssub8 %[t], %[w], %[u]\n\t"                                                                               \
+        "sel %[w], %[w], %[u]\n\t"                                                                                 \
+        "ldr %[u], %[hi]\n\t"                                                                                      \
+        "ssub8 %[t], %[u], %[w]\n\t"                                                                               \
+        "sel %[w], %[w], %[u]\n\t"                                                                                 \
+        "str %[w], [%[y]], #4\n\t"                                                                                 \
+        "ldr %[u], %[end]\n\t"                                                                                     \
+        "cmp %[xa], %[u]\n\t"                                                                                      \
+        "bne 1b\n\t"                                                                                               \
+        : [xa] "+r"(xa), [xb] "+r"(xb), [y] "+r"(y), [w] "=&r"(w), [t] "=&r"(t), [u] "=&r"(u)                     \
+        : [oa] "r"(oa), [ob] "r"(ob), [cb] "r"(cb), [mb] "r"(mb), [eb] "r"(eb), [ko] "r"(ko), [mo] "r"(mo),       \
+          [eo] "r"(eo), [lo] "m"(lo4), [hi] "m"(hi4), [end] "m"(end)                                               \
+        : "cc", "memory")
+
+/* A row with both inputs dense: xa is input A, xb input B (add_fast). */
+TML_INLINE void add_fast_row(const add_fast *f, const int8_t *xa, const int8_t *xb, int8_t *y, int32_t n,
+                             int32_t act_min, int32_t act_max, int op)
+{
+    const int32_t n4 = n & ~3;
+    /* The last n % 4 first: nothing is live after the assembly, which needs every register. */
+    for (int32_t i = n4; i < n; i++) {
+        y[i] = (int8_t)tml_clamp_i32(add_fast_element(f, xa[i], xb[i], op), act_min, act_max);
+    }
+    if (n4 > 0) {
+        const int32_t oa = f->oa, ob = f->ob, cb = f->cb, mb = f->mb, eb = f->eb, ko = f->ko, mo = f->mo, eo = f->eo;
+        const uint32_t lo4 = (uint8_t)act_min * 0x01010101u, hi4 = (uint8_t)act_max * 0x01010101u;
+        const int8_t *const end = xa + n4;
+        uint32_t w, t, u;
+        if (op == 0) {
+            ADD_FAST_LOOP("add");
+        } else if (op == 1) {
+            ADD_FAST_LOOP("sub");
+        } else {
+            ADD_FAST_LOOP("rsb");
+        }
+    }
+}
+#endif
+
 /* One row of ADD (subtract == 0) or SUB (subtract == 1); subtract is a constant at each call site. */
 TML_INLINE void add_sub_row(const tml_add_params *p, const int8_t *x1, int32_t sa, const int8_t *x2, int32_t sb,
                             int8_t *y, int32_t n, int subtract)
 {
 #if TML_USE_DSP
-    /* The three requantizations in one SMLAL each (tml_requant_apply; exact for these multipliers, which are >= 0
-     * with shifts in [-31, 0]), prepared once per row. */
+    add_fast f;
+    if (sa == 1 && sb == 1 && add_fast_prepare(p, &f)) {
+        if (!subtract) {
+            add_fast_row(&f, f.swap ? x2 : x1, f.swap ? x1 : x2, y, n, p->activation_min, p->activation_max, 0);
+        } else if (!f.swap) {
+            add_fast_row(&f, x1, x2, y, n, p->activation_min, p->activation_max, 1);
+        } else {
+            add_fast_row(&f, x2, x1, y, n, p->activation_min, p->activation_max, 2); /* s_1 - s_2 = s_B - s_A */
+        }
+        return;
+    }
+    /* Any other row: the three requantizations in one SMLAL each (tml_requant_apply; exact for these multipliers,
+     * which are >= 0 with shifts in [-31, 0]), prepared once per row. */
     const tml_requant q1 = tml_requant_prepare(p->input1_quant.multiplier, p->input1_quant.shift);
     const tml_requant q2 = tml_requant_prepare(p->input2_quant.multiplier, p->input2_quant.shift);
     const tml_requant qo = tml_requant_prepare(p->output_quant.multiplier, p->output_quant.shift);
