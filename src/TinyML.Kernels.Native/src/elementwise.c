@@ -44,14 +44,6 @@ TML_INLINE int8_t add_finish(const tml_add_params *p, int32_t raw)
 }
 
 #if TML_USE_DSP
-/* acc + floor((a * b + 2^31) / 2^32): SMMLAR, the rounded high word of a 32x32 product plus an addend. */
-TML_INLINE int32_t add_smmlar(int32_t a, int32_t b, int32_t acc)
-{
-    int32_t r;
-    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
-    return r;
-}
-
 /*
  * The fast form of int8 ADD / SUB, exact for TFLM's parameters (add_fast_prepare checks them per row, else the
  * general path runs). With v = x + offset (9 bits) and left_shift 20:
@@ -99,16 +91,6 @@ static int add_fast_prepare(const tml_add_params *p, add_fast *f)
     return 1;
 }
 
-/* One output of the fast form before the activation clamp: t = s_A + s_B (op 0), s_A - s_B (1), s_B - s_A (2). */
-TML_INLINE int32_t add_fast_element(const add_fast *f, int32_t xa, int32_t xb, int op)
-{
-    const int32_t a2 = f->oa + tml_shl_wrap(xa, 20);
-    const int32_t b = f->ob + tml_shl_wrap(xb, 21);
-    const int32_t sb2 = tml_shl_wrap(add_smmlar(b, f->mb, f->cb + (b >> 31)) >> f->eb, 1);
-    const int32_t t2 = op == 0 ? a2 + sb2 : op == 1 ? a2 - sb2 : sb2 - a2;
-    return tml_ssat8(add_smmlar(t2, f->mo, f->ko + (t2 >> 31)) >> f->eo);
-}
-
 /* One element of the four-output loop below: u and t are its two temporaries, w the packed outputs. The loads
  * follow element 0's post-increment (offsets -3..-1). */
 #define ADD_FAST_STEP(LOAD_B, LOAD_A, SUM, PACK)                                                                   \
@@ -149,27 +131,20 @@ TML_INLINE int32_t add_fast_element(const add_fast *f, int32_t xa, int32_t xb, i
           [eo] "r"(eo), [lo] "m"(lo4), [hi] "m"(hi4), [end] "m"(end)                                               \
         : "cc", "memory")
 
-/* A row with both inputs dense: xa is input A, xb input B (add_fast). */
-TML_INLINE void add_fast_row(const add_fast *f, const int8_t *xa, const int8_t *xb, int8_t *y, int32_t n,
+/* n4 outputs (a multiple of 4, > 0) of a row with both inputs dense: xa is input A, xb input B (add_fast). */
+TML_INLINE void add_fast_row(const add_fast *f, const int8_t *xa, const int8_t *xb, int8_t *y, int32_t n4,
                              int32_t act_min, int32_t act_max, int op)
 {
-    const int32_t n4 = n & ~3;
-    /* The last n % 4 first: nothing is live after the assembly, which needs every register. */
-    for (int32_t i = n4; i < n; i++) {
-        y[i] = (int8_t)tml_clamp_i32(add_fast_element(f, xa[i], xb[i], op), act_min, act_max);
-    }
-    if (n4 > 0) {
-        const int32_t oa = f->oa, ob = f->ob, cb = f->cb, mb = f->mb, eb = f->eb, ko = f->ko, mo = f->mo, eo = f->eo;
-        const uint32_t lo4 = (uint8_t)act_min * 0x01010101u, hi4 = (uint8_t)act_max * 0x01010101u;
-        const int8_t *const end = xa + n4;
-        uint32_t w, t, u;
-        if (op == 0) {
-            ADD_FAST_LOOP("add");
-        } else if (op == 1) {
-            ADD_FAST_LOOP("sub");
-        } else {
-            ADD_FAST_LOOP("rsb");
-        }
+    const int32_t oa = f->oa, ob = f->ob, cb = f->cb, mb = f->mb, eb = f->eb, ko = f->ko, mo = f->mo, eo = f->eo;
+    const uint32_t lo4 = (uint8_t)act_min * 0x01010101u, hi4 = (uint8_t)act_max * 0x01010101u;
+    const int8_t *const end = xa + n4;
+    uint32_t w, t, u;
+    if (op == 0) {
+        ADD_FAST_LOOP("add");
+    } else if (op == 1) {
+        ADD_FAST_LOOP("sub");
+    } else {
+        ADD_FAST_LOOP("rsb");
     }
 }
 #endif
@@ -180,29 +155,32 @@ TML_INLINE void add_sub_row(const tml_add_params *p, const int8_t *x1, int32_t s
 {
 #if TML_USE_DSP
     add_fast f;
-    if (sa == 1 && sb == 1 && add_fast_prepare(p, &f)) {
-        if (!subtract) {
-            add_fast_row(&f, f.swap ? x2 : x1, f.swap ? x1 : x2, y, n, p->activation_min, p->activation_max, 0);
-        } else if (!f.swap) {
-            add_fast_row(&f, x1, x2, y, n, p->activation_min, p->activation_max, 1);
-        } else {
-            add_fast_row(&f, x2, x1, y, n, p->activation_min, p->activation_max, 2); /* s_1 - s_2 = s_B - s_A */
+    const int32_t n4 = sa == 1 && sb == 1 && add_fast_prepare(p, &f) ? n & ~3 : 0;
+    /* The rest of the row (all of it when the fast form does not apply) first: nothing may be live after the
+     * assembly, which takes every register. The three requantizations in one SMLAL each (tml_requant_apply; exact for
+     * these multipliers, which are >= 0 with shifts in [-31, 0]), prepared once per row. */
+    if (n4 < n) {
+        const tml_requant q1 = tml_requant_prepare(p->input1_quant.multiplier, p->input1_quant.shift);
+        const tml_requant q2 = tml_requant_prepare(p->input2_quant.multiplier, p->input2_quant.shift);
+        const tml_requant qo = tml_requant_prepare(p->output_quant.multiplier, p->output_quant.shift);
+        /* Locals, not p->: the int8 stores may alias *p, which would reload every field for every element. */
+        const int32_t offset1 = p->input1_offset, offset2 = p->input2_offset, left_shift = p->left_shift;
+        const int32_t out_offset = p->output_offset, act_min = p->activation_min, act_max = p->activation_max;
+        for (int32_t i = n4; i < n; i++) {
+            const int32_t s1 = tml_requant_apply(&q1, tml_shl_wrap(x1[(ptrdiff_t)i * sa] + offset1, left_shift));
+            const int32_t s2 = tml_requant_apply(&q2, tml_shl_wrap(x2[(ptrdiff_t)i * sb] + offset2, left_shift));
+            const int32_t out = tml_requant_apply(&qo, subtract ? s1 - s2 : s1 + s2) + out_offset;
+            y[i] = (int8_t)tml_clamp_i32(out, act_min, act_max);
         }
-        return;
     }
-    /* Any other row: the three requantizations in one SMLAL each (tml_requant_apply; exact for these multipliers,
-     * which are >= 0 with shifts in [-31, 0]), prepared once per row. */
-    const tml_requant q1 = tml_requant_prepare(p->input1_quant.multiplier, p->input1_quant.shift);
-    const tml_requant q2 = tml_requant_prepare(p->input2_quant.multiplier, p->input2_quant.shift);
-    const tml_requant qo = tml_requant_prepare(p->output_quant.multiplier, p->output_quant.shift);
-    /* Locals, not p->: the int8 stores may alias *p, which would reload every field for every element. */
-    const int32_t offset1 = p->input1_offset, offset2 = p->input2_offset, left_shift = p->left_shift;
-    const int32_t out_offset = p->output_offset, act_min = p->activation_min, act_max = p->activation_max;
-    for (int32_t i = 0; i < n; i++) {
-        const int32_t s1 = tml_requant_apply(&q1, tml_shl_wrap(x1[(ptrdiff_t)i * sa] + offset1, left_shift));
-        const int32_t s2 = tml_requant_apply(&q2, tml_shl_wrap(x2[(ptrdiff_t)i * sb] + offset2, left_shift));
-        const int32_t out = tml_requant_apply(&qo, subtract ? s1 - s2 : s1 + s2) + out_offset;
-        y[i] = (int8_t)tml_clamp_i32(out, act_min, act_max);
+    if (n4 > 0) {
+        if (!subtract) {
+            add_fast_row(&f, f.swap ? x2 : x1, f.swap ? x1 : x2, y, n4, p->activation_min, p->activation_max, 0);
+        } else if (!f.swap) {
+            add_fast_row(&f, x1, x2, y, n4, p->activation_min, p->activation_max, 1);
+        } else {
+            add_fast_row(&f, x2, x1, y, n4, p->activation_min, p->activation_max, 2); /* s_1 - s_2 = s_B - s_A */
+        }
     }
 #else
     int32_t i = 0;
