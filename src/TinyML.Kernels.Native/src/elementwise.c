@@ -43,7 +43,14 @@ TML_INLINE int8_t add_finish(const tml_add_params *p, int32_t raw)
     return (int8_t)tml_clamp_i32(out, p->activation_min, p->activation_max);
 }
 
-#if TML_USE_DSP
+/* The fast form's assembly needs the register allocation of an optimized build (-O0 keeps too few registers free). */
+#if TML_USE_DSP && defined(__OPTIMIZE__)
+#define ADD_FAST 1
+#else
+#define ADD_FAST 0
+#endif
+
+#if ADD_FAST
 /*
  * The fast form of int8 ADD / SUB, exact for TFLM's parameters (add_fast_prepare checks them per row, else the
  * general path runs). With v = x + offset (9 bits) and left_shift 20:
@@ -91,26 +98,36 @@ static int add_fast_prepare(const tml_add_params *p, add_fast *f)
     return 1;
 }
 
-/* One element of the four-output loop below: u and t are its two temporaries, w the packed outputs. The loads
- * follow element 0's post-increment (offsets -3..-1). */
+/* One element of the four-output loop below: u and t are its two temporaries, w the packed outputs; the constants
+ * ob, mb, eb, oa, ko, mo are in r4-r6, r8, r10, r11, cb and eo on the stack. The loads follow element 0's
+ * post-increment (offsets -3..-1). */
 #define ADD_FAST_STEP(LOAD_B, LOAD_A, SUM, PACK)                                                                   \
     "ldrsb %[u], " LOAD_B "\n\t"                                                                                   \
-    "add %[u], %[ob], %[u], lsl #21\n\t"                                                                           \
-    "add %[t], %[cb], %[u], asr #31\n\t"                                                                           \
-    "smmlar %[u], %[u], %[mb], %[t]\n\t"                                                                           \
-    "asr %[u], %[u], %[eb]\n\t"                                                                                    \
+    "add %[u], r4, %[u], lsl #21\n\t"                                                                              \
+    "ldr %[t], %[cb]\n\t"                                                                                          \
+    "add %[t], %[t], %[u], asr #31\n\t"                                                                            \
+    "smmlar %[u], %[u], r5, %[t]\n\t"                                                                              \
+    "asr %[u], %[u], r6\n\t"                                                                                       \
     "ldrsb %[t], " LOAD_A "\n\t"                                                                                   \
-    "add %[t], %[oa], %[t], lsl #20\n\t" SUM " %[t], %[t], %[u], lsl #1\n\t"                                       \
-    "add %[u], %[ko], %[t], asr #31\n\t"                                                                           \
-    "smmlar %[t], %[t], %[mo], %[u]\n\t"                                                                           \
-    "asr %[t], %[t], %[eo]\n\t" PACK "\n\t"
+    "add %[t], r8, %[t], lsl #20\n\t" SUM " %[t], %[t], %[u], lsl #1\n\t"                                          \
+    "add %[u], r10, %[t], asr #31\n\t"                                                                             \
+    "smmlar %[t], %[t], r11, %[u]\n\t"                                                                             \
+    "ldr %[u], %[eo]\n\t"                                                                                          \
+    "asr %[t], %[t], %[u]\n\t" PACK "\n\t"
 
-/* Four outputs per iteration (n4 of them, a multiple of 4, > 0), in assembly so that the eight constants, the three
- * pointers and three temporaries stay in the fourteen registers (the C version spilled a third of its
- * instructions); the clamp bounds and the end are reloaded once per word. SEL after SSUB8 picks per byte by
+/* Four outputs per iteration (n4 of them, a multiple of 4, > 0), in assembly: the C version spilled a third of its
+ * instructions. Thirteen registers at most (eight constants, three pointers, three temporaries would be fourteen,
+ * which GCC cannot always give, e.g. at -Os or with a frame pointer at -O0), so eo, the clamp bounds and the end
+ * are reloaded from the stack; the constants sit in fixed registers loaded once. SEL after SSUB8 picks per byte by
  * the GE flags: the max with lo, then the min with hi. */
 #define ADD_FAST_LOOP(SUM)                                                                                          \
     __asm__ volatile(                                                                                              \
+        "ldr r4, %[ob]\n\t"                                                                                        \
+        "ldr r5, %[mb]\n\t"                                                                                        \
+        "ldr r6, %[eb]\n\t"                                                                                        \
+        "ldr r8, %[oa]\n\t"                                                                                        \
+        "ldr r10, %[ko]\n\t"                                                                                       \
+        "ldr r11, %[mo]\n\t"                                                                                       \
         "1:\n\t" ADD_FAST_STEP("[%[xb]], #4", "[%[xa]], #4", SUM, "ssat %[w], #8, %[t]")                            \
             ADD_FAST_STEP("[%[xb], #-3]", "[%[xa], #-3]", SUM, "ssat %[t], #8, %[t]\n\tbfi %[w], %[t], #8, #8")   \
                 ADD_FAST_STEP("[%[xb], #-2]", "[%[xa], #-2]", SUM, "ssat %[t], #8, %[t]\n\tbfi %[w], %[t], #16, #8") \
@@ -127,9 +144,9 @@ static int add_fast_prepare(const tml_add_params *p, add_fast *f)
         "cmp %[xa], %[u]\n\t"                                                                                      \
         "bne 1b\n\t"                                                                                               \
         : [xa] "+r"(xa), [xb] "+r"(xb), [y] "+r"(y), [w] "=&r"(w), [t] "=&r"(t), [u] "=&r"(u)                     \
-        : [oa] "r"(oa), [ob] "r"(ob), [cb] "r"(cb), [mb] "r"(mb), [eb] "r"(eb), [ko] "r"(ko), [mo] "r"(mo),       \
-          [eo] "r"(eo), [lo] "m"(lo4), [hi] "m"(hi4), [end] "m"(end)                                               \
-        : "cc", "memory")
+        : [oa] "m"(oa), [ob] "m"(ob), [cb] "m"(cb), [mb] "m"(mb), [eb] "m"(eb), [ko] "m"(ko), [mo] "m"(mo),       \
+          [eo] "m"(eo), [lo] "m"(lo4), [hi] "m"(hi4), [end] "m"(end)                                               \
+        : "r4", "r5", "r6", "r8", "r10", "r11", "cc", "memory")
 
 /* n4 outputs (a multiple of 4, > 0) of a row with both inputs dense: xa is input A, xb input B (add_fast). */
 TML_INLINE void add_fast_row(const add_fast *f, const int8_t *xa, const int8_t *xb, int8_t *y, int32_t n4,
@@ -154,8 +171,11 @@ TML_INLINE void add_sub_row(const tml_add_params *p, const int8_t *x1, int32_t s
                             int8_t *y, int32_t n, int subtract)
 {
 #if TML_USE_DSP
+    int32_t n4 = 0;
+#if ADD_FAST
     add_fast f;
-    const int32_t n4 = sa == 1 && sb == 1 && add_fast_prepare(p, &f) ? n & ~3 : 0;
+    n4 = sa == 1 && sb == 1 && add_fast_prepare(p, &f) ? n & ~3 : 0;
+#endif
     /* The rest of the row (all of it when the fast form does not apply) first: nothing may be live after the
      * assembly, which takes every register. The three requantizations in one SMLAL each (tml_requant_apply; exact for
      * these multipliers, which are >= 0 with shifts in [-31, 0]), prepared once per row. */
@@ -173,6 +193,7 @@ TML_INLINE void add_sub_row(const tml_add_params *p, const int8_t *x1, int32_t s
             y[i] = (int8_t)tml_clamp_i32(out, act_min, act_max);
         }
     }
+#if ADD_FAST
     if (n4 > 0) {
         if (!subtract) {
             add_fast_row(&f, f.swap ? x2 : x1, f.swap ? x1 : x2, y, n4, p->activation_min, p->activation_max, 0);
@@ -182,6 +203,7 @@ TML_INLINE void add_sub_row(const tml_add_params *p, const int8_t *x1, int32_t s
             add_fast_row(&f, x2, x1, y, n4, p->activation_min, p->activation_max, 2); /* s_1 - s_2 = s_B - s_A */
         }
     }
+#endif
 #else
     int32_t i = 0;
 #if TML_USE_HOST_SIMD
