@@ -116,10 +116,10 @@ static int add_fast_prepare(const tml_add_params *p, add_fast *f)
     "asr %[t], %[t], %[u]\n\t" PACK "\n\t"
 
 /* Four outputs per iteration (n4 of them, a multiple of 4, > 0), in assembly: the C version spilled a third of its
- * instructions. Thirteen registers at most (eight constants, three pointers, three temporaries would be fourteen,
- * which GCC cannot always give, e.g. at -Os or with a frame pointer at -O0), so eo, the clamp bounds and the end
- * are reloaded from the stack; the constants sit in fixed registers loaded once. SEL after SSUB8 picks per byte by
- * the GE flags: the max with lo, then the min with hi. */
+ * instructions. Twelve registers: eight constants, three pointers and three temporaries would be fourteen, which GCC
+ * cannot give at -Os or with a frame pointer, so cb, eo, the clamp bounds and the end are reloaded from the stack and
+ * six constants sit in fixed registers, loaded once. SEL after SSUB8 picks per byte by the GE flags: the max with lo,
+ * then the min with hi. */
 #define ADD_FAST_LOOP(SUM)                                                                                          \
     __asm__ volatile(                                                                                              \
         "ldr r4, %[ob]\n\t"                                                                                        \
