@@ -458,49 +458,114 @@ static int32_t tml_rd_broadcast(tml_rd_rng *r, tml_broadcast_shape *s, int32_t *
     return total;
 }
 
+/* ADD / SUB: TFLM's Prepare from random scales, with what the DSP fast form relies on pushed to its edges (equal
+ * scales, input 2 the larger, input shifts 1..31, output shifts past 22, offsets at and past +-128 / 256, left
+ * shifts other than 20, raw multipliers TFLM would not give), same-shape rows up to the whole buffer (the four-wide
+ * loop and its 0..3 tail), often on consecutive input pairs, and unaligned inputs and output. */
+static void tml_rd_add_sub(tml_rd_rng *r, tml_ref_diff_result *res, int op, tml_broadcast_shape *s, int32_t total)
+{
+    const int32_t kind = tml_rd_int(r, 0, 9);
+    if (tml_rd_int(r, 0, 2) == 0) {
+        memset(s, 0, sizeof *s);
+        s->rank = 1;
+        s->output_dims[0] = tml_rd_int(r, 1, TML_RD_BYTES - 3);
+        s->input1_strides[0] = 1;
+        s->input2_strides[0] = 1;
+        total = s->output_dims[0];
+        tml_rd_fill(r, tml_rd_in, total + 3);
+        tml_rd_fill(r, tml_rd_in2, total + 3);
+        if (tml_rd_int(r, 0, 1)) {
+            /* A slice of all 65,536 input pairs: rounding ties are rare, this meets them. */
+            const int32_t first = tml_rd_int(r, 0, 65535);
+            for (int32_t i = 0; i < total + 3; i++) {
+                tml_rd_in[i] = (int8_t)(uint8_t)(first + i);
+                tml_rd_in2[i] = (int8_t)(uint8_t)((first + i) >> 8);
+            }
+        }
+    }
+    const int32_t skew = total <= TML_RD_BYTES - 3 && tml_rd_int(r, 0, 1) ? 1 : 0;
+    const int32_t o1 = skew * tml_rd_int(r, 0, 3), o2 = skew * tml_rd_int(r, 0, 3), oy = skew * tml_rd_int(r, 0, 3);
+    double s1 = ldexp(1.0 + (double)(tml_rd_next(r) % 1000u) / 1000.0, tml_rd_int(r, -8, -5));
+    double s2 = ldexp(1.0 + (double)(tml_rd_next(r) % 1000u) / 1000.0, tml_rd_int(r, -8, -5));
+    double so = ldexp(1.0 + (double)(tml_rd_next(r) % 1000u) / 1000.0, tml_rd_int(r, -7, -4));
+    if (kind == 1) {
+        s2 = s1; /* both at multiplier 1/2 */
+    } else if (kind == 2) {
+        s2 = ldexp(s1, -tml_rd_int(r, 1, 32)); /* the smaller input's shift down to -32 (rejected) */
+    } else if (kind == 3) {
+        so = ldexp(so, tml_rd_int(r, -16, 8)); /* output shift from > 0 (rejected) through 0 to -32 (rejected) */
+    }
+    if (tml_rd_int(r, 0, 1)) {
+        const double t = s1; /* input 2 the larger as often as input 1 */
+        s1 = s2;
+        s2 = t;
+    }
+    const double twice_max = 2.0 * (s1 > s2 ? s1 : s2);
+    tml_add_params p;
+    p.input1_offset = tml_rd_int(r, -127, 128);
+    p.input2_offset = tml_rd_int(r, -127, 128);
+    p.output_offset = tml_rd_int(r, -128, 127);
+    p.left_shift = 20;
+    tml_rd_quantize(s1 / twice_max, &p.input1_quant.multiplier, &p.input1_quant.shift);
+    tml_rd_quantize(s2 / twice_max, &p.input2_quant.multiplier, &p.input2_quant.shift);
+    tml_rd_quantize(twice_max / (1048576.0 * so), &p.output_quant.multiplier, &p.output_quant.shift);
+    tml_rd_activation(r, &p.activation_min, &p.activation_max);
+    if (kind == 4) {
+        static const int32_t edges[] = {-129, -128, -127, 127, 128, 129};
+        p.input1_offset = edges[tml_rd_int(r, 0, 5)];
+        p.input2_offset = edges[tml_rd_int(r, 0, 5)];
+        p.output_offset = tml_rd_int(r, 0, 1) ? tml_rd_int(r, -300, 300) : edges[tml_rd_int(r, 0, 5)] * 2;
+    } else if (kind == 5) {
+        p.left_shift = tml_rd_int(r, 0, 22);
+    } else if (kind == 6) {
+        tml_quant *q = tml_rd_int(r, 0, 1) ? &p.input1_quant : &p.input2_quant;
+        q->multiplier = (int32_t)(tml_rd_next(r) >> 1);
+        q->shift = -tml_rd_int(r, 0, 2);
+    } else if (kind == 7) {
+        /* Any int8 bounds (beyond them the host SIMD path saturates where the reference's cast wraps). */
+        p.activation_min = tml_rd_int(r, -128, 127);
+        p.activation_max = tml_rd_int(r, p.activation_min, 127);
+    }
+    const int8_t *x1 = tml_rd_in + o1, *x2 = tml_rd_in2 + o2;
+    int a, b;
+    if (op == 0) {
+        a = tml_add_s8(&p, s, x1, x2, tml_rd_out_fast + oy);
+        b = tml_ref_add_s8(&p, s, x1, x2, tml_rd_out_ref + oy);
+    } else {
+        a = tml_sub_s8(&p, s, x1, x2, tml_rd_out_fast + oy);
+        b = tml_ref_sub_s8(&p, s, x1, x2, tml_rd_out_ref + oy);
+    }
+    tml_rd_record(res, op == 0 ? "add_s8" : "sub_s8", a, b, total + oy);
+}
+
 static void tml_rd_add_mul(tml_rd_rng *r, tml_ref_diff_result *res, int op)
 {
     tml_broadcast_shape s;
     int32_t n1, n2;
+    if (op != 2) {
+        for (int32_t k = 0; k < 4; k++) { /* four ADD / SUB cases a round: their rounding ties are rare */
+            const int32_t total = tml_rd_broadcast(r, &s, &n1, &n2);
+            tml_rd_fill(r, tml_rd_in, n1);
+            tml_rd_fill(r, tml_rd_in2, n2);
+            tml_rd_prepare_outputs(r);
+            tml_rd_add_sub(r, res, op, &s, total);
+        }
+        return;
+    }
     const int32_t total = tml_rd_broadcast(r, &s, &n1, &n2);
     tml_rd_fill(r, tml_rd_in, n1);
     tml_rd_fill(r, tml_rd_in2, n2);
     tml_rd_prepare_outputs(r);
-    int a, b;
-    if (op == 2) {
-        tml_mul_params p;
-        p.input1_offset = tml_rd_int(r, -127, 128);
-        p.input2_offset = tml_rd_int(r, -127, 128);
-        p.output_offset = tml_rd_int(r, -128, 127);
-        tml_rd_quantize(ldexp(1.0 + (double)(tml_rd_next(r) % 1000u) / 1000.0, tml_rd_int(r, -14, 1)),
-                        &p.output_quant.multiplier, &p.output_quant.shift);
-        tml_rd_activation(r, &p.activation_min, &p.activation_max);
-        a = tml_mul_s8(&p, &s, tml_rd_in, tml_rd_in2, tml_rd_out_fast);
-        b = tml_ref_mul_s8(&p, &s, tml_rd_in, tml_rd_in2, tml_rd_out_ref);
-    } else {
-        /* ADD's Prepare from random scales: s1, s2 in (2^-8, 2^-4), s_out in (2^-7, 2^-3). */
-        const double s1 = ldexp(1.0 + (double)(tml_rd_next(r) % 1000u) / 1000.0, tml_rd_int(r, -8, -5));
-        const double s2 = ldexp(1.0 + (double)(tml_rd_next(r) % 1000u) / 1000.0, tml_rd_int(r, -8, -5));
-        const double so = ldexp(1.0 + (double)(tml_rd_next(r) % 1000u) / 1000.0, tml_rd_int(r, -7, -4));
-        const double twice_max = 2.0 * (s1 > s2 ? s1 : s2);
-        tml_add_params p;
-        p.input1_offset = tml_rd_int(r, -127, 128);
-        p.input2_offset = tml_rd_int(r, -127, 128);
-        p.output_offset = tml_rd_int(r, -128, 127);
-        p.left_shift = 20;
-        tml_rd_quantize(s1 / twice_max, &p.input1_quant.multiplier, &p.input1_quant.shift);
-        tml_rd_quantize(s2 / twice_max, &p.input2_quant.multiplier, &p.input2_quant.shift);
-        tml_rd_quantize(twice_max / (1048576.0 * so), &p.output_quant.multiplier, &p.output_quant.shift);
-        tml_rd_activation(r, &p.activation_min, &p.activation_max);
-        if (op == 0) {
-            a = tml_add_s8(&p, &s, tml_rd_in, tml_rd_in2, tml_rd_out_fast);
-            b = tml_ref_add_s8(&p, &s, tml_rd_in, tml_rd_in2, tml_rd_out_ref);
-        } else {
-            a = tml_sub_s8(&p, &s, tml_rd_in, tml_rd_in2, tml_rd_out_fast);
-            b = tml_ref_sub_s8(&p, &s, tml_rd_in, tml_rd_in2, tml_rd_out_ref);
-        }
-    }
-    tml_rd_record(res, op == 0 ? "add_s8" : op == 1 ? "sub_s8" : "mul_s8", a, b, total);
+    tml_mul_params p;
+    p.input1_offset = tml_rd_int(r, -127, 128);
+    p.input2_offset = tml_rd_int(r, -127, 128);
+    p.output_offset = tml_rd_int(r, -128, 127);
+    tml_rd_quantize(ldexp(1.0 + (double)(tml_rd_next(r) % 1000u) / 1000.0, tml_rd_int(r, -14, 1)),
+                    &p.output_quant.multiplier, &p.output_quant.shift);
+    tml_rd_activation(r, &p.activation_min, &p.activation_max);
+    const int a = tml_mul_s8(&p, &s, tml_rd_in, tml_rd_in2, tml_rd_out_fast);
+    const int b = tml_ref_mul_s8(&p, &s, tml_rd_in, tml_rd_in2, tml_rd_out_ref);
+    tml_rd_record(res, "mul_s8", a, b, total);
 }
 
 static void tml_rd_softmax(tml_rd_rng *r, tml_ref_diff_result *res)
