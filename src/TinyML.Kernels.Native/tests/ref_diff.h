@@ -599,6 +599,10 @@ static void tml_rd_lstm(tml_rd_rng *r, tml_ref_diff_result *res)
     p.time_steps = tml_rd_int(r, 1, 3);
     p.input_size = tml_rd_int(r, 1, 40);
     p.state_size = tml_rd_int(r, 1, 24);
+    if (tml_rd_int(r, 0, 5) == 0) {
+        p.input_size = tml_rd_int(r, 129, 200); /* past the DSP path's widened row */
+        p.state_size = tml_rd_int(r, 1, 8);
+    }
     p.time_major = tml_rd_int(r, 0, 1);
     p.input_zero_point = tml_rd_int(r, -128, 127);
     p.hidden_zero_point = tml_rd_int(r, -128, 127);
