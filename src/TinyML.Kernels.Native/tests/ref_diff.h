@@ -116,9 +116,15 @@ static void tml_rd_activation(tml_rd_rng *r, int32_t *lo, int32_t *hi)
 {
     *lo = -128;
     *hi = 127;
-    if (tml_rd_int(r, 0, 2) == 0) {
+    const int32_t kind = tml_rd_int(r, 0, 11);
+    if (kind < 4) {
         *lo = tml_rd_int(r, -128, 20);
         *hi = tml_rd_int(r, *lo, 127);
+    } else if (kind == 4) {
+        /* Bounds past int8, which no converter makes but the API takes: a clamped value outside int8 is narrowed by
+         * wrapping, as TFLM's cast does; a fast path must not saturate it. */
+        *lo = tml_rd_int(r, -300, -129);
+        *hi = tml_rd_int(r, 128, 300);
     }
 }
 

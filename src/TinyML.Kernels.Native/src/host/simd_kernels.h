@@ -204,9 +204,16 @@ TML_V void TML_SIMD_NAME(packed_units)(const int8_t *ga, const int8_t *gb, int t
     }
 }
 
+/* The int8 kernels' clamp bounds within int8: tml_v_store_s8 saturates, where the portable code narrows a clamped
+ * value outside int8 by wrapping (as TFLM's cast does); such bounds are left to it. */
+TML_V int TML_SIMD_NAME(s8_range_ok)(int32_t lo, int32_t hi)
+{
+    return lo >= INT8_MIN && hi <= INT8_MAX;
+}
+
 int TML_SIMD_NAME(tml_host_packed_rows)(TML_HOST_PACKED_ROWS_ARGS)
 {
-    if (p->chunk != TML_PACKED_CHUNK_WORD || !TML_SIMD_NAME(quant_ok)(quant->multiplier, quant->shift, p->per_channel ? units : 1)) {
+    if (p->chunk != TML_PACKED_CHUNK_WORD || !TML_SIMD_NAME(s8_range_ok)(p->activation_min, p->activation_max) || !TML_SIMD_NAME(quant_ok)(quant->multiplier, quant->shift, p->per_channel ? units : 1)) {
         return 0;
     }
     const int per_channel = p->per_channel;
@@ -281,6 +288,7 @@ int TML_SIMD_NAME(tml_host_depthwise)(TML_HOST_DEPTHWISE_ARGS)
     const int32_t slots = (k_h - 1) * params->dilation_h + 1 + params->pad_h;
     const int32_t blocks = channels / TML_SIMD_LANES;
     if (params->depth_multiplier != 1 || blocks == 0 || k_h > TML_SIMD_DW_MAX_KH || params->input_offset < -255 ||
+        !TML_SIMD_NAME(s8_range_ok)(params->activation_min, params->activation_max) ||
         params->input_offset > 255 ||
         (inplace && (int64_t)slots * in_w * TML_SIMD_LANES > TML_SIMD_DW_RING) ||
         !TML_SIMD_NAME(quant_ok)(quant->multiplier, quant->shift, blocks * TML_SIMD_LANES)) {
@@ -350,7 +358,7 @@ TML_V tml_v TML_SIMD_NAME(s8x8_strided)(const int8_t *x, int32_t stride)
 
 int32_t TML_SIMD_NAME(tml_host_add_s8)(TML_HOST_ADD_ARGS)
 {
-    if ((sa != 0 && sa != 1) || (sb != 0 && sb != 1)) {
+    if ((sa != 0 && sa != 1) || (sb != 0 && sb != 1) || !TML_SIMD_NAME(s8_range_ok)(p->activation_min, p->activation_max)) {
         return 0;
     }
     tml_simd_requant q1, q2, qo;
@@ -372,7 +380,8 @@ int32_t TML_SIMD_NAME(tml_host_add_s8)(TML_HOST_ADD_ARGS)
 
 int32_t TML_SIMD_NAME(tml_host_mul_s8)(TML_HOST_MUL_ARGS)
 {
-    if ((sa != 0 && sa != 1) || (sb != 0 && sb != 1) || p->output_quant.multiplier == INT32_MIN) {
+    if ((sa != 0 && sa != 1) || (sb != 0 && sb != 1) || p->output_quant.multiplier == INT32_MIN ||
+        !TML_SIMD_NAME(s8_range_ok)(p->activation_min, p->activation_max)) {
         return 0;
     }
     const int32_t shift = p->output_quant.shift;
@@ -397,6 +406,9 @@ int TML_SIMD_NAME(tml_host_pool_s8)(TML_HOST_POOL_ARGS)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, channels = in_dims->c;
     const int32_t blocks = channels / TML_SIMD_LANES;
+    if (!TML_SIMD_NAME(s8_range_ok)(p->activation_min, p->activation_max)) {
+        return 0;
+    }
     const tml_v min = tml_v_set1(p->activation_min), max = tml_v_set1(p->activation_max);
     int8_t *out = output;
     for (int32_t b = 0; b < in_dims->n; b++) {
