@@ -42,9 +42,16 @@ TML_API int32_t tml_conv_s8_packed_get_buffer_size(const tml_conv_packed_params 
     return tml_conv_s8_packed_get_buffer_size_for(TML_BUILD_CORE, params, input_dims, filter_dims, output_dims);
 }
 
+/* Fills n bytes with value, a word at a time (unaligned word stores: every core this runs on has them, and a host
+ * compiles the memcpy to one store). */
 TML_INLINE void conv_packed_fill(int8_t *to, int8_t value, int32_t n)
 {
-    for (int32_t i = 0; i < n; i++) {
+    const uint32_t word = 0x01010101u * (uint8_t)value;
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        memcpy(to + i, &word, 4);
+    }
+    for (; i < n; i++) {
         to[i] = value;
     }
 }
@@ -60,38 +67,114 @@ TML_INLINE void conv_packed_copy(int8_t *to, const int8_t *from, int32_t n)
 #endif
 }
 
-/* The im2col row of output pixel (n, oy, ox): taps in (ky, kx, c) order, padding as the input zero point. GCC would
+/* The im2col row of a window wholly inside the input with dilation_w 1: k_h runs of `run` bytes, `step` apart in
+ * the input, from line. Word copies without per-row tests: the path of most pixels. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
+static void conv_packed_copy_window(int8_t *row, const int8_t *line, size_t step, int32_t k_h, int32_t run)
+{
+    int8_t *const end = row + k_h * run;
+    if ((run & 7) == 0) {
+#if TML_USE_DSP
+        /* Two words per pass (a one-channel filter 8 wide, channels a multiple of 8): 6 instructions per 8 bytes and
+         * 3 per row, which GCC 12's loop counters double. Unaligned LDR/STR: every DSP core has them. */
+        const int8_t *from;
+        int8_t *row_end;
+        uint32_t a, b;
+        __asm__ volatile("1:\n\t"
+                         "mov %[from], %[line]\n\t"
+                         "add %[row_end], %[row], %[run]\n\t"
+                         "2:\n\t"
+                         "ldr %[a], [%[from]], #4\n\t"
+                         "ldr %[b], [%[from]], #4\n\t"
+                         "str %[a], [%[row]], #4\n\t"
+                         "str %[b], [%[row]], #4\n\t"
+                         "cmp %[row], %[row_end]\n\t"
+                         "bne 2b\n\t"
+                         "add %[line], %[line], %[step]\n\t"
+                         "cmp %[row], %[end]\n\t"
+                         "bne 1b\n\t"
+                         : [row] "+r"(row), [line] "+r"(line), [from] "=&r"(from), [row_end] "=&r"(row_end),
+                           [a] "=&r"(a), [b] "=&r"(b)
+                         : [run] "r"(run), [step] "r"(step), [end] "r"(end)
+                         : "cc", "memory");
+        return;
+#endif
+    }
+    const int32_t words = run >> 2, tail = run & 3;
+    do {
+        const int8_t *from = line;
+        for (int32_t i = 0; i < words; i++, from += 4, row += 4) {
+            uint32_t word;
+            memcpy(&word, from, 4);
+            memcpy(row, &word, 4);
+        }
+        for (int32_t i = 0; i < tail; i++) {
+            *row++ = *from++;
+        }
+        line += step;
+    } while (row != end);
+}
+
+/* First k in [0, k_n] with origin + k * dilation >= 0, and the first with origin + k * dilation >= size (the taps
+ * of one window axis inside the input are [*first, *last)). */
+TML_INLINE void conv_packed_inside(int32_t origin, int32_t dilation, int32_t size, int32_t k_n, int32_t *first,
+                                   int32_t *last)
+{
+    int32_t a = origin < 0 ? (-origin + dilation - 1) / dilation : 0;
+    int32_t b = size - origin > 0 ? (size - origin + dilation - 1) / dilation : 0;
+    a = a < k_n ? a : k_n;
+    b = b < k_n ? b : k_n;
+    *first = a;
+    *last = b > a ? b : a;
+}
+
+/* The im2col row of the output pixel whose window starts at input (y0, x0) of image: taps in (ky, kx, c) order,
+ * padding as the input zero point. The window rows above and below the input are one fill each, the rows inside
+ * have no per-row test; with dilation_w 1 a row inside is one copy (padding, copy, padding at the edges). GCC would
  * turn the short fill and copy loops back into library calls, which cost more than these few bytes. */
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("no-tree-loop-distribute-patterns")))
 #endif
-static void conv_packed_im2col(const tml_conv_packed_params *p, const tml_dims *in, const int8_t *input,
-                               const tml_dims *f, int32_t n, int32_t oy, int32_t ox, int8_t *row)
+static void conv_packed_im2col(const tml_conv_packed_params *p, const tml_dims *in, const int8_t *image,
+                               const tml_dims *f, int32_t y0, int32_t x0, int8_t *row)
 {
     /* Locals, not p-> and in->: the int8 stores below may alias those structs, which would reload them per row. */
     const int8_t pad = (int8_t)p->input_zero_point;
-    const int32_t c = in->c, in_h = in->h, in_w = in->w, k_h = f->h, k_w = f->w;
-    const int32_t dilation_h = p->dilation_h, dilation_w = p->dilation_w;
-    const int32_t x0 = ox * p->stride_w - p->pad_w;
-    const int32_t y0 = oy * p->stride_h - p->pad_h;
+    const int32_t c = in->c, in_w = in->w, k_h = f->h, k_w = f->w;
+    const int32_t dilation_w = p->dilation_w;
     const int32_t run = k_w * c; /* one filter row's taps */
-    /* With dilation_w 1 a filter row is padding, then taps [lo, hi) inside the input, then padding. */
-    const int32_t lo = x0 < 0 ? (-x0 < k_w ? -x0 : k_w) : 0;
-    const int32_t hi = in_w - x0 < k_w ? (in_w - x0 > lo ? in_w - x0 : lo) : k_w;
-    const int8_t *image = input + (size_t)n * in_h * in_w * c;
-    for (int32_t ky = 0; ky < k_h; ky++, row += run) {
-        const int32_t iy = y0 + ky * dilation_h;
-        if (iy < 0 || iy >= in_h) {
-            conv_packed_fill(row, pad, run);
-            continue;
+    int32_t ky0, ky1, lo, hi;
+    conv_packed_inside(y0, p->dilation_h, in->h, k_h, &ky0, &ky1);
+    conv_packed_inside(x0, dilation_w, in_w, k_w, &lo, &hi);
+    conv_packed_fill(row, pad, ky0 * run);
+    conv_packed_fill(row + ky1 * run, pad, (k_h - ky1) * run);
+    if (ky0 == ky1) {
+        return;
+    }
+    const size_t step = (size_t)p->dilation_h * in_w * c;
+    /* The input row of window row ky0, and in it the first tap inside the input. */
+    const int8_t *line = image + (size_t)(y0 + ky0 * p->dilation_h) * in_w * c;
+    int8_t *const end = row + ky1 * run;
+    row += ky0 * run;
+    if (dilation_w == 1) {
+        const int32_t before = lo * c, inside = (hi - lo) * c, after = (k_w - hi) * c;
+        line += (size_t)(x0 + lo) * c;
+        if (before == 0 && after == 0) {
+            for (; row != end; row += run, line += step) {
+                conv_packed_copy(row, line, inside);
+            }
+        } else {
+            for (; row != end; row += run, line += step) {
+                conv_packed_fill(row, pad, before);
+                conv_packed_copy(row + before, line, inside);
+                conv_packed_fill(row + before + inside, pad, after);
+            }
         }
-        const int8_t *line = image + (size_t)iy * in_w * c;
-        if (dilation_w == 1) {
-            conv_packed_fill(row, pad, lo * c);
-            conv_packed_copy(row + lo * c, line + (size_t)(x0 + lo) * c, (hi - lo) * c);
-            conv_packed_fill(row + hi * c, pad, (k_w - hi) * c);
-            continue;
-        }
+        return;
+    }
+    for (; row != end; row += run, line += step) {
         for (int32_t kx = 0; kx < k_w; kx++) {
             const int32_t ix = x0 + kx * dilation_w;
             if (ix < 0 || ix >= in_w) {
@@ -141,16 +224,39 @@ TML_API tml_status tml_conv_s8_packed(const tml_conv_packed_params *params, cons
         block = TML_CONV_PACKED_HOST_ROW_BYTES / taps;
     }
 #endif
-    const int32_t per_image = output_dims->h * output_dims->w;
-    const int32_t pixels = output_dims->n * per_image;
-    for (int32_t px = 0; px < pixels; px += block) {
-        const int32_t count = pixels - px < block ? pixels - px : block;
-        for (int32_t i = 0; i < count; i++) {
-            const int32_t q = px + i, n = q / per_image, r = q % per_image;
-            conv_packed_im2col(params, input_dims, input, filter_dims, n, r / output_dims->w, r % output_dims->w,
-                               rows + (size_t)i * taps);
+    const int32_t out_h = output_dims->h, out_w = output_dims->w;
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
+    const int32_t stride_h = params->stride_h, stride_w = params->stride_w;
+    const int32_t pad_h = params->pad_h, pad_w = params->pad_w;
+    const int32_t k_h = filter_dims->h, run = filter_dims->w * c;
+    /* Input extent of a window: a window with y0, x0 >= 0 and y0 + span_h <= in_h, x0 + span_w <= in_w is inside. */
+    const int32_t span_h = (k_h - 1) * params->dilation_h + 1;
+    const int32_t span_w = params->dilation_w == 1 ? filter_dims->w : in_w + 1; /* dilated rows: never "inside" */
+    const size_t step = (size_t)params->dilation_h * in_w * c;
+    int32_t filled = 0;
+    for (int32_t n = 0; n < input_dims->n; n++) {
+        const int8_t *image = input + (size_t)n * in_h * in_w * c;
+        for (int32_t oy = 0; oy < out_h; oy++) {
+            const int32_t y0 = oy * stride_h - pad_h;
+            const int rows_inside = y0 >= 0 && y0 + span_h <= in_h;
+            for (int32_t ox = 0; ox < out_w; ox++) {
+                const int32_t x0 = ox * stride_w - pad_w;
+                int8_t *row = rows + (size_t)filled * taps;
+                if (rows_inside && x0 >= 0 && x0 + span_w <= in_w) {
+                    conv_packed_copy_window(row, image + ((size_t)y0 * in_w + x0) * c, step, k_h, run);
+                } else {
+                    conv_packed_im2col(params, input_dims, image, filter_dims, y0, x0, row);
+                }
+                if (++filled == block) {
+                    tml_packed_rows(path, &matmul, quant, block, taps, units, rows, filter, bias, output);
+                    output += (size_t)block * units;
+                    filled = 0;
+                }
+            }
         }
-        tml_packed_rows(path, &matmul, quant, count, taps, units, rows, filter, bias, output + (size_t)px * units);
+    }
+    if (filled > 0) {
+        tml_packed_rows(path, &matmul, quant, filled, taps, units, rows, filter, bias, output);
     }
     return TML_OK;
 }
