@@ -130,10 +130,11 @@ TML_INLINE void conv_packed_inside(int32_t origin, int32_t dilation, int32_t siz
     *last = b > a ? b : a;
 }
 
-/* The im2col row of the output pixel whose window starts at input (y0, x0) of image: taps in (ky, kx, c) order,
- * padding as the input zero point. The window rows above and below the input are one fill each, the rows inside
- * have no per-row test; with dilation_w 1 a row inside is one copy (padding, copy, padding at the edges). GCC would
- * turn the short fill and copy loops back into library calls, which cost more than these few bytes. */
+/* The im2col row of the output pixel whose window starts at input (y0, x0) of image, a window that is not wholly
+ * inside the input: taps in (ky, kx, c) order, padding as the input zero point. Window rows above and below the
+ * input are one fill each; rows inside are a copy_window when no column is outside, else the whole window is
+ * filled first and only the columns inside copied, so no row takes a per-tap test. GCC would turn the short fill
+ * and copy loops back into library calls, which cost more than these few bytes. */
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("no-tree-loop-distribute-patterns")))
 #endif
@@ -143,45 +144,39 @@ static void conv_packed_im2col(const tml_conv_packed_params *p, const tml_dims *
     /* Locals, not p-> and in->: the int8 stores below may alias those structs, which would reload them per row. */
     const int8_t pad = (int8_t)p->input_zero_point;
     const int32_t c = in->c, in_w = in->w, k_h = f->h, k_w = f->w;
-    const int32_t dilation_w = p->dilation_w;
+    const int32_t dilation_h = p->dilation_h, dilation_w = p->dilation_w;
     const int32_t run = k_w * c; /* one filter row's taps */
     int32_t ky0, ky1, lo, hi;
-    conv_packed_inside(y0, p->dilation_h, in->h, k_h, &ky0, &ky1);
+    conv_packed_inside(y0, dilation_h, in->h, k_h, &ky0, &ky1);
     conv_packed_inside(x0, dilation_w, in_w, k_w, &lo, &hi);
-    conv_packed_fill(row, pad, ky0 * run);
-    conv_packed_fill(row + ky1 * run, pad, (k_h - ky1) * run);
-    if (ky0 == ky1) {
+    if (ky0 == ky1 || lo == hi) {
+        conv_packed_fill(row, pad, k_h * run);
         return;
     }
-    const size_t step = (size_t)p->dilation_h * in_w * c;
-    /* The input row of window row ky0, and in it the first tap inside the input. */
-    const int8_t *line = image + (size_t)(y0 + ky0 * p->dilation_h) * in_w * c;
+    const size_t step = (size_t)dilation_h * in_w * c;
+    /* The input row of window row ky0. */
+    const int8_t *line = image + (size_t)(y0 + ky0 * dilation_h) * in_w * c;
+    if (dilation_w == 1 && lo == 0 && hi == k_w) {
+        conv_packed_fill(row, pad, ky0 * run);
+        conv_packed_fill(row + ky1 * run, pad, (k_h - ky1) * run);
+        conv_packed_copy_window(row + ky0 * run, line + (size_t)x0 * c, step, ky1 - ky0, run);
+        return;
+    }
+    conv_packed_fill(row, pad, k_h * run);
     int8_t *const end = row + ky1 * run;
     row += ky0 * run;
     if (dilation_w == 1) {
-        const int32_t before = lo * c, inside = (hi - lo) * c, after = (k_w - hi) * c;
+        const int32_t inside = (hi - lo) * c;
+        row += lo * c;
         line += (size_t)(x0 + lo) * c;
-        if (before == 0 && after == 0) {
-            for (; row != end; row += run, line += step) {
-                conv_packed_copy(row, line, inside);
-            }
-        } else {
-            for (; row != end; row += run, line += step) {
-                conv_packed_fill(row, pad, before);
-                conv_packed_copy(row + before, line, inside);
-                conv_packed_fill(row + before + inside, pad, after);
-            }
+        for (; row != end + lo * c; row += run, line += step) {
+            conv_packed_copy(row, line, inside);
         }
         return;
     }
     for (; row != end; row += run, line += step) {
-        for (int32_t kx = 0; kx < k_w; kx++) {
-            const int32_t ix = x0 + kx * dilation_w;
-            if (ix < 0 || ix >= in_w) {
-                conv_packed_fill(row + kx * c, pad, c);
-            } else {
-                conv_packed_copy(row + kx * c, line + (size_t)ix * c, c);
-            }
+        for (int32_t kx = lo; kx < hi; kx++) {
+            conv_packed_copy(row + kx * c, line + (size_t)(x0 + kx * dilation_w) * c, c);
         }
     }
 }

@@ -338,8 +338,37 @@ TML_INLINE void packed_dsp_groups_body(const tml_fully_connected_packed_params *
     }
 }
 
+/* packed_output for PACKED_SHR2 | PACKED_FULL_RANGE in 10 instructions (13 with the loads and the store). Exact:
+ * tml_requant_shr2's nudge is the 64-bit 2^30 or -2^30 by the sign of acc * multiplier, i.e. high word h = -1 or 0
+ * and low word 2^30 + (h << 31); its rounding shift (high + 2^(e-2)) >> (e-1), e = -shift >= 2, equals
+ * ((high >> (e-2)) + 1) >> 1 (floor((y + 1) / 2) = floor((floor(y) + 1) / 2)), and high >> (e-2) is
+ * (2 high) >> (e-1) (|high| <= 2^30, so 2 high fits), e - 1 being ~shift; the output offset, doubled, joins the
+ * + 1 so that SSAT's own ASR #1 ends it: k2 = 1 + 2 * offset (tml_packed_choose bounds the offset: no overflow).
+ * Assembly: GCC 12 builds -shift - 2 in three instructions. */
+TML_INLINE int32_t packed_output_fast(int32_t acc, int32_t multiplier, int32_t shift, int32_t k2)
+{
+    int32_t high, low, r;
+    __asm__("eor %[high], %[acc], %[m]\n\t"
+            "asr %[high], %[high], #31\n\t"
+            "mov %[low], #0x40000000\n\t"
+            "orr %[low], %[low], %[high], lsl #31\n\t"
+            "smlal %[low], %[high], %[acc], %[m]\n\t"
+            "mvn %[low], %[shift]\n\t"
+            "lsl %[high], %[high], #1\n\t"
+            "asr %[high], %[high], %[low]\n\t"
+            "add %[high], %[high], %[k2]\n\t"
+            "ssat %[r], #8, %[high], asr #1\n\t"
+            : [high] "=&r"(high), [low] "=&r"(low), [r] "=r"(r)
+            : [acc] "r"(acc), [m] "r"(multiplier), [shift] "r"(shift), [k2] "r"(k2));
+    return r;
+}
+
+/* What packed_dsp_s16_groups_body may assume besides the output stage's modes: one multiplier per output unit. */
+#define PACKED_PER_CHANNEL 4
+
 /* The groups of four rows in the int16 layout, one activation row at a time (mode as above); filter word-aligned,
- * arguments validated. */
+ * arguments validated. The biases and quantization of a group are read per row, from pointers stepped per group:
+ * cheaper than the registers they would take from the inner loop's set-up. */
 TML_INLINE void packed_dsp_s16_groups_body(const tml_fully_connected_packed_params *p,
                                            const tml_per_channel_quant *quant, int32_t rows, int32_t depth,
                                            int32_t units, const int8_t *input, const int8_t *filter,
@@ -348,23 +377,45 @@ TML_INLINE void packed_dsp_s16_groups_body(const tml_fully_connected_packed_para
     const int32_t depth4 = depth & ~3;
     const int32_t q_step = p->per_channel ? 1 : 0;
     const packed_out_params stage = packed_out_params_of(p, quant);
-    for (int32_t o = 0; o + TML_PACKED_ROWS <= units; o += TML_PACKED_ROWS) {
-        const uint32_t *words = (const uint32_t *)(const void *)(filter + (size_t)o * depth * 2);
+    const int fast = (mode & (PACKED_SHR2 | PACKED_FULL_RANGE)) == (PACKED_SHR2 | PACKED_FULL_RANGE);
+    const int32_t k2 = 1 + 2 * p->output_offset;
+    const int32_t *mult = quant->multiplier, *shift = quant->shift;
+    const uint32_t *words = (const uint32_t *)(const void *)filter;
+    const size_t group_words = (size_t)depth * 2; /* 4 rows x depth int16 */
+    const int8_t *const input_end = input + (size_t)rows * depth;
+    for (int32_t o = 0; o + TML_PACKED_ROWS <= units; o += TML_PACKED_ROWS, words += group_words) {
         const int16_t *tail = (const int16_t *)(const void *)(words + 2 * depth4);
-        const int32_t b0 = packed_bias(bias, o), b1 = packed_bias(bias, o + 1), b2 = packed_bias(bias, o + 2),
-                      b3 = packed_bias(bias, o + 3);
-        for (int32_t b = 0; b < rows; b++) {
-            const int8_t *x = input + (size_t)b * depth;
-            int8_t *out = output + (size_t)b * units + o;
-            int32_t acc[4] = {b0, b1, b2, b3};
+        int8_t *out = output + o;
+        for (const int8_t *x = input; x != input_end; x += depth, out += units) {
+            int32_t acc[4];
+            if (bias != NULL) {
+                acc[0] = bias[o];
+                acc[1] = bias[o + 1];
+                acc[2] = bias[o + 2];
+                acc[3] = bias[o + 3];
+            } else {
+                acc[0] = acc[1] = acc[2] = acc[3] = 0;
+            }
             packed_s16_dot_4x1(words, x, depth4, acc);
             if (depth4 != depth) {
                 packed_s16_tails(tail, x, depth4, depth, acc);
             }
-            out[0] = packed_output(acc[0], &stage, o * q_step, mode);
-            out[1] = packed_output(acc[1], &stage, (o + 1) * q_step, mode);
-            out[2] = packed_output(acc[2], &stage, (o + 2) * q_step, mode);
-            out[3] = packed_output(acc[3], &stage, (o + 3) * q_step, mode);
+            if (fast && (mode & PACKED_PER_CHANNEL)) {
+                out[0] = (int8_t)packed_output_fast(acc[0], mult[o], shift[o], k2);
+                out[1] = (int8_t)packed_output_fast(acc[1], mult[o + 1], shift[o + 1], k2);
+                out[2] = (int8_t)packed_output_fast(acc[2], mult[o + 2], shift[o + 2], k2);
+                out[3] = (int8_t)packed_output_fast(acc[3], mult[o + 3], shift[o + 3], k2);
+            } else if (fast) {
+                out[0] = (int8_t)packed_output_fast(acc[0], mult[0], shift[0], k2);
+                out[1] = (int8_t)packed_output_fast(acc[1], mult[0], shift[0], k2);
+                out[2] = (int8_t)packed_output_fast(acc[2], mult[0], shift[0], k2);
+                out[3] = (int8_t)packed_output_fast(acc[3], mult[0], shift[0], k2);
+            } else {
+                out[0] = packed_output(acc[0], &stage, o * q_step, mode);
+                out[1] = packed_output(acc[1], &stage, (o + 1) * q_step, mode);
+                out[2] = packed_output(acc[2], &stage, (o + 2) * q_step, mode);
+                out[3] = packed_output(acc[3], &stage, (o + 3) * q_step, mode);
+            }
         }
     }
 }
@@ -469,7 +520,9 @@ tml_packed_path tml_packed_choose(const tml_fully_connected_packed_params *p, co
         for (int32_t i = 0; i < channels; i++) {
             shr2 &= quant->shift[i] <= -2;
         }
-        const int fast_output = shr2 && p->activation_min == -128 && p->activation_max == 127;
+        /* The offset bound keeps packed_output_fast's 1 + 2 * offset and its sums in range. */
+        const int fast_output = shr2 && p->activation_min == -128 && p->activation_max == 127 &&
+                                p->output_offset >= -65536 && p->output_offset <= 65536;
         if (p->chunk == TML_PACKED_CHUNK_WORD_S16) {
             return fast_output ? TML_PACKED_DSP_S16_SHR2_FULL_RANGE : TML_PACKED_DSP_S16;
         }
@@ -506,8 +559,13 @@ void tml_packed_rows(tml_packed_path path, const tml_fully_connected_packed_para
         packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
         return;
     case TML_PACKED_DSP_S16_SHR2_FULL_RANGE:
-        packed_dsp_s16_groups_body(p, quant, rows, depth, units, input, filter, bias, output,
-                                   PACKED_SHR2 | PACKED_FULL_RANGE);
+        if (p->per_channel) {
+            packed_dsp_s16_groups_body(p, quant, rows, depth, units, input, filter, bias, output,
+                                       PACKED_SHR2 | PACKED_FULL_RANGE | PACKED_PER_CHANNEL);
+        } else {
+            packed_dsp_s16_groups_body(p, quant, rows, depth, units, input, filter, bias, output,
+                                       PACKED_SHR2 | PACKED_FULL_RANGE);
+        }
         if (units % TML_PACKED_ROWS != 0) {
             packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
         }
