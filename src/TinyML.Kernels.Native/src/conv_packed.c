@@ -181,6 +181,20 @@ static void conv_packed_im2col(const tml_conv_packed_params *p, const tml_dims *
     }
 }
 
+/* The matrix product of im2col rows: the int16 paths' own entry on a DSP core (one dispatch less per block). */
+TML_INLINE void conv_packed_rows(tml_packed_path path, const tml_fully_connected_packed_params *p,
+                                 const tml_per_channel_quant *quant, int32_t count, int32_t taps, int32_t units,
+                                 const int8_t *rows, const int8_t *filter, const int32_t *bias, int8_t *output)
+{
+#if TML_USE_DSP
+    if (path == TML_PACKED_DSP_S16 || path == TML_PACKED_DSP_S16_SHR2_FULL_RANGE) {
+        tml_packed_rows_strided(path, p, quant, count, taps, (size_t)taps, units, rows, filter, bias, output);
+        return;
+    }
+#endif
+    tml_packed_rows(path, p, quant, count, taps, units, rows, filter, bias, output);
+}
+
 TML_API tml_status tml_conv_s8_packed(const tml_conv_packed_params *params, const tml_per_channel_quant *quant,
                                       const tml_dims *input_dims, const int8_t *input, const tml_dims *filter_dims,
                                       const int8_t *filter, const int32_t *bias, const tml_dims *output_dims,
@@ -221,6 +235,23 @@ TML_API tml_status tml_conv_s8_packed(const tml_conv_packed_params *params, cons
 #endif
     const int32_t out_h = output_dims->h, out_w = output_dims->w;
     const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
+#if TML_USE_DSP
+    /* A 1x1 window inside the input (a strided 1x1 conv) is one run of the input's channels: each output row's
+     * pixels go to the matrix product straight from the input, stride_w pixels apart, without im2col. */
+    if ((path == TML_PACKED_DSP_S16 || path == TML_PACKED_DSP_S16_SHR2_FULL_RANGE) && filter_dims->h == 1 &&
+        filter_dims->w == 1 && params->pad_h == 0 && params->pad_w == 0 &&
+        (out_h - 1) * params->stride_h < in_h && (out_w - 1) * params->stride_w < in_w) {
+        const size_t row_bytes = (size_t)in_w * c;
+        for (int32_t n = 0; n < input_dims->n; n++) {
+            const int8_t *image = input + (size_t)n * in_h * row_bytes;
+            for (int32_t oy = 0; oy < out_h; oy++, output += (size_t)out_w * units) {
+                tml_packed_rows_strided(path, &matmul, quant, out_w, taps, (size_t)params->stride_w * c, units,
+                                        image + (size_t)oy * params->stride_h * row_bytes, filter, bias, output);
+            }
+        }
+        return TML_OK;
+    }
+#endif
     const int32_t stride_h = params->stride_h, stride_w = params->stride_w;
     const int32_t pad_h = params->pad_h, pad_w = params->pad_w;
     const int32_t k_h = filter_dims->h, run = filter_dims->w * c;
@@ -243,7 +274,7 @@ TML_API tml_status tml_conv_s8_packed(const tml_conv_packed_params *params, cons
                     conv_packed_im2col(params, input_dims, image, filter_dims, y0, x0, row);
                 }
                 if (++filled == block) {
-                    tml_packed_rows(path, &matmul, quant, block, taps, units, rows, filter, bias, output);
+                    conv_packed_rows(path, &matmul, quant, block, taps, units, rows, filter, bias, output);
                     output += (size_t)block * units;
                     filled = 0;
                 }
@@ -251,7 +282,7 @@ TML_API tml_status tml_conv_s8_packed(const tml_conv_packed_params *params, cons
         }
     }
     if (filled > 0) {
-        tml_packed_rows(path, &matmul, quant, filled, taps, units, rows, filter, bias, output);
+        conv_packed_rows(path, &matmul, quant, filled, taps, units, rows, filter, bias, output);
     }
     return TML_OK;
 }

@@ -366,12 +366,11 @@ TML_INLINE int32_t packed_output_fast(int32_t acc, int32_t multiplier, int32_t s
 /* What packed_dsp_s16_groups_body may assume besides the output stage's modes: one multiplier per output unit. */
 #define PACKED_PER_CHANNEL 4
 
-/* The groups of four rows in the int16 layout, one activation row at a time (mode as above); filter word-aligned,
- * arguments validated. The biases and quantization of a group are read per row, from pointers stepped per group:
- * cheaper than the registers they would take from the inner loop's set-up. */
+/* The groups of four rows in the int16 layout, one activation row at a time (mode as above), activation row r at
+ * input + r * stride; filter word-aligned, arguments validated. */
 TML_INLINE void packed_dsp_s16_groups_body(const tml_fully_connected_packed_params *p,
                                            const tml_per_channel_quant *quant, int32_t rows, int32_t depth,
-                                           int32_t units, const int8_t *input, const int8_t *filter,
+                                           int32_t units, const int8_t *input, size_t stride, const int8_t *filter,
                                            const int32_t *bias, int8_t *output, int mode)
 {
     const int32_t depth4 = depth & ~3;
@@ -382,11 +381,11 @@ TML_INLINE void packed_dsp_s16_groups_body(const tml_fully_connected_packed_para
     const int32_t *mult = quant->multiplier, *shift = quant->shift;
     const uint32_t *words = (const uint32_t *)(const void *)filter;
     const size_t group_words = (size_t)depth * 2; /* 4 rows x depth int16 */
-    const int8_t *const input_end = input + (size_t)rows * depth;
+    const int8_t *const input_end = input + (size_t)rows * stride;
     for (int32_t o = 0; o + TML_PACKED_ROWS <= units; o += TML_PACKED_ROWS, words += group_words) {
         const int16_t *tail = (const int16_t *)(const void *)(words + 2 * depth4);
         int8_t *out = output + o;
-        for (const int8_t *x = input; x != input_end; x += depth, out += units) {
+        for (const int8_t *x = input; x != input_end; x += stride, out += units) {
             int32_t acc[4];
             if (bias != NULL) {
                 acc[0] = bias[o];
@@ -537,6 +536,31 @@ tml_packed_path tml_packed_choose(const tml_fully_connected_packed_params *p, co
     return TML_PACKED_PORTABLE;
 }
 
+#if TML_USE_DSP
+void tml_packed_rows_strided(tml_packed_path path, const tml_fully_connected_packed_params *p,
+                             const tml_per_channel_quant *quant, int32_t rows, int32_t depth, size_t stride,
+                             int32_t units, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                             int8_t *output)
+{
+    if (path == TML_PACKED_DSP_S16_SHR2_FULL_RANGE && p->per_channel) {
+        packed_dsp_s16_groups_body(p, quant, rows, depth, units, input, stride, filter, bias, output,
+                                   PACKED_SHR2 | PACKED_FULL_RANGE | PACKED_PER_CHANNEL);
+    } else if (path == TML_PACKED_DSP_S16_SHR2_FULL_RANGE) {
+        packed_dsp_s16_groups_body(p, quant, rows, depth, units, input, stride, filter, bias, output,
+                                   PACKED_SHR2 | PACKED_FULL_RANGE);
+    } else {
+        packed_dsp_s16_groups_body(p, quant, rows, depth, units, input, stride, filter, bias, output, 0);
+    }
+    if (units % TML_PACKED_ROWS != 0 && stride == (size_t)depth) {
+        packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
+    } else if (units % TML_PACKED_ROWS != 0) {
+        for (int32_t r = 0; r < rows; r++) {
+            packed_dsp_rest(p, quant, 1, depth, units, input + r * stride, filter, bias, output + (size_t)r * units);
+        }
+    }
+}
+#endif
+
 void tml_packed_rows(tml_packed_path path, const tml_fully_connected_packed_params *p,
                      const tml_per_channel_quant *quant, int32_t rows, int32_t depth, int32_t units,
                      const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output)
@@ -559,22 +583,8 @@ void tml_packed_rows(tml_packed_path path, const tml_fully_connected_packed_para
         packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
         return;
     case TML_PACKED_DSP_S16_SHR2_FULL_RANGE:
-        if (p->per_channel) {
-            packed_dsp_s16_groups_body(p, quant, rows, depth, units, input, filter, bias, output,
-                                       PACKED_SHR2 | PACKED_FULL_RANGE | PACKED_PER_CHANNEL);
-        } else {
-            packed_dsp_s16_groups_body(p, quant, rows, depth, units, input, filter, bias, output,
-                                       PACKED_SHR2 | PACKED_FULL_RANGE);
-        }
-        if (units % TML_PACKED_ROWS != 0) {
-            packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
-        }
-        return;
     case TML_PACKED_DSP_S16:
-        packed_dsp_s16_groups_body(p, quant, rows, depth, units, input, filter, bias, output, 0);
-        if (units % TML_PACKED_ROWS != 0) {
-            packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
-        }
+        tml_packed_rows_strided(path, p, quant, rows, depth, (size_t)depth, units, input, filter, bias, output);
         return;
 #endif
     default:

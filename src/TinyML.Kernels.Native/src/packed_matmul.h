@@ -7,6 +7,7 @@
 #define TML_PACKED_MATMUL_H
 
 #include "common.h"
+#include "tml_arch.h"
 
 /* The path one call takes, chosen once per kernel call (it scans the shifts). */
 typedef enum {
@@ -36,5 +37,14 @@ tml_packed_path tml_packed_choose(const tml_fully_connected_packed_params *p, co
 void tml_packed_rows(tml_packed_path path, const tml_fully_connected_packed_params *p,
                      const tml_per_channel_quant *quant, int32_t rows, int32_t depth, int32_t units,
                      const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output);
+
+#if TML_USE_DSP
+/* tml_packed_rows for the int16 paths (TML_PACKED_DSP_S16*), activation row r at input + r * stride: a 1x1 conv's
+ * strided pixels without im2col. */
+void tml_packed_rows_strided(tml_packed_path path, const tml_fully_connected_packed_params *p,
+                             const tml_per_channel_quant *quant, int32_t rows, int32_t depth, size_t stride,
+                             int32_t units, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                             int8_t *output);
+#endif
 
 #endif
