@@ -219,39 +219,49 @@ static void packed_tails(const int8_t *tail, const int8_t *x, int32_t depth4, in
     : "r8", "r9", "r10", "r11", "cc", "memory"
 
 /* The four rows of an int16 group (w: its first word, word-aligned) times one activation row x, over depth4 (a
- * multiple of 4) elements. */
-TML_INLINE void packed_s16_dot_4x1(const uint32_t *w, const int8_t *x, int32_t depth4, int32_t acc[4])
+ * multiple of 4) elements; returns w past them. One assembly block: the one or two steps of depth4 % 16 first
+ * (picked by bits 2 and 3 of the distance left, which a step of 4 does not change in bit 3), then four steps per
+ * pass. */
+TML_INLINE const uint32_t *packed_s16_dot_4x1(const uint32_t *w, const int8_t *x, int32_t depth4, int32_t acc[4])
 {
     int32_t s0 = acc[0], s1 = acc[1], s2 = acc[2], s3 = acc[3];
     uint32_t xe, xo;
     const int8_t *const end = x + depth4;
-    if (depth4 & 4) {
-        __asm__ volatile(PACKED_S16_STEP PACKED_S16_OPERANDS);
-    }
-    if (depth4 & 8) {
-        __asm__ volatile(PACKED_S16_STEP PACKED_S16_STEP PACKED_S16_OPERANDS);
-    }
-    if (x != end) {
-        __asm__ volatile("1:\n\t" PACKED_S16_STEP PACKED_S16_STEP PACKED_S16_STEP PACKED_S16_STEP
-                         "cmp %[x], %[end]\n\t"
-                         "bne 1b\n\t" PACKED_S16_OPERANDS);
-    }
+    __asm__ volatile("sub %[xe], %[end], %[x]\n\t"
+                     "tst %[xe], #4\n\t"
+                     "beq 1f\n\t" PACKED_S16_STEP
+                     "1:\n\t"
+                     "sub %[xe], %[end], %[x]\n\t"
+                     "tst %[xe], #8\n\t"
+                     "beq 2f\n\t" PACKED_S16_STEP PACKED_S16_STEP
+                     "2:\n\t"
+                     "cmp %[x], %[end]\n\t"
+                     "beq 4f\n\t"
+                     "3:\n\t" PACKED_S16_STEP PACKED_S16_STEP PACKED_S16_STEP PACKED_S16_STEP
+                     "cmp %[x], %[end]\n\t"
+                     "bne 3b\n\t"
+                     "4:\n\t" PACKED_S16_OPERANDS);
     acc[0] = s0;
     acc[1] = s1;
     acc[2] = s2;
     acc[3] = s3;
+    return w;
 }
 
-/* The depth's last (depth & 3) elements of an int16 group: four int16 weights per element. */
-TML_INLINE void packed_s16_tails(const int16_t *tail, const int8_t *x, int32_t depth4, int32_t depth, int32_t acc[4])
+/* The depth's last (depth & 3) elements of an int16 group: four int16 weights per element; returns the tail's end
+ * (the next group). */
+TML_INLINE const uint32_t *packed_s16_tails(const uint32_t *tail, const int8_t *x, int32_t depth4, int32_t depth,
+                                            int32_t acc[4])
 {
-    for (int32_t k = depth4; k < depth; k++, tail += TML_PACKED_ROWS) {
+    const int16_t *t = (const int16_t *)(const void *)tail;
+    for (int32_t k = depth4; k < depth; k++, t += TML_PACKED_ROWS) {
         const int32_t v = x[k];
-        acc[0] += tail[0] * v;
-        acc[1] += tail[1] * v;
-        acc[2] += tail[2] * v;
-        acc[3] += tail[3] * v;
+        acc[0] += t[0] * v;
+        acc[1] += t[1] * v;
+        acc[2] += t[2] * v;
+        acc[3] += t[3] * v;
     }
+    return (const uint32_t *)(const void *)t;
 }
 
 /* What the DSP path's output stage may assume, proven once per call (tml_packed_choose); a constant at each call, so
@@ -367,7 +377,8 @@ TML_INLINE int32_t packed_output_fast(int32_t acc, int32_t multiplier, int32_t s
 #define PACKED_PER_CHANNEL 4
 
 /* The groups of four rows in the int16 layout, one activation row at a time (mode as above), activation row r at
- * input + r * stride; filter word-aligned, arguments validated. */
+ * input + r * stride; filter word-aligned, arguments validated. Rows outermost: a group's weights, tail included,
+ * end where the next group's start, so the weight, bias and quantization pointers only step forward within a row. */
 TML_INLINE void packed_dsp_s16_groups_body(const tml_fully_connected_packed_params *p,
                                            const tml_per_channel_quant *quant, int32_t rows, int32_t depth,
                                            int32_t units, const int8_t *input, size_t stride, const int8_t *filter,
@@ -378,32 +389,30 @@ TML_INLINE void packed_dsp_s16_groups_body(const tml_fully_connected_packed_para
     const packed_out_params stage = packed_out_params_of(p, quant);
     const int fast = (mode & (PACKED_SHR2 | PACKED_FULL_RANGE)) == (PACKED_SHR2 | PACKED_FULL_RANGE);
     const int32_t k2 = 1 + 2 * p->output_offset;
-    const int32_t *mult = quant->multiplier, *shift = quant->shift;
-    const uint32_t *words = (const uint32_t *)(const void *)filter;
-    const size_t group_words = (size_t)depth * 2; /* 4 rows x depth int16 */
-    const int8_t *const input_end = input + (size_t)rows * stride;
-    for (int32_t o = 0; o + TML_PACKED_ROWS <= units; o += TML_PACKED_ROWS, words += group_words) {
-        const int16_t *tail = (const int16_t *)(const void *)(words + 2 * depth4);
-        int8_t *out = output + o;
-        for (const int8_t *x = input; x != input_end; x += stride, out += units) {
-            int32_t acc[4];
+    const int32_t groups_end = units & ~3;
+    for (int32_t r = 0; r < rows; r++, input += stride, output += units) {
+        const uint32_t *w = (const uint32_t *)(const void *)filter;
+        const int32_t *mult = quant->multiplier, *shift = quant->shift;
+        for (int32_t o = 0; o < groups_end; o += TML_PACKED_ROWS) {
+            int32_t acc[4] = {0, 0, 0, 0};
             if (bias != NULL) {
                 acc[0] = bias[o];
                 acc[1] = bias[o + 1];
                 acc[2] = bias[o + 2];
                 acc[3] = bias[o + 3];
-            } else {
-                acc[0] = acc[1] = acc[2] = acc[3] = 0;
             }
-            packed_s16_dot_4x1(words, x, depth4, acc);
+            w = packed_s16_dot_4x1(w, input, depth4, acc);
             if (depth4 != depth) {
-                packed_s16_tails(tail, x, depth4, depth, acc);
+                w = packed_s16_tails(w, input, depth4, depth, acc);
             }
+            int8_t *out = output + o;
             if (fast && (mode & PACKED_PER_CHANNEL)) {
-                out[0] = (int8_t)packed_output_fast(acc[0], mult[o], shift[o], k2);
-                out[1] = (int8_t)packed_output_fast(acc[1], mult[o + 1], shift[o + 1], k2);
-                out[2] = (int8_t)packed_output_fast(acc[2], mult[o + 2], shift[o + 2], k2);
-                out[3] = (int8_t)packed_output_fast(acc[3], mult[o + 3], shift[o + 3], k2);
+                out[0] = (int8_t)packed_output_fast(acc[0], mult[0], shift[0], k2);
+                out[1] = (int8_t)packed_output_fast(acc[1], mult[1], shift[1], k2);
+                out[2] = (int8_t)packed_output_fast(acc[2], mult[2], shift[2], k2);
+                out[3] = (int8_t)packed_output_fast(acc[3], mult[3], shift[3], k2);
+                mult += TML_PACKED_ROWS;
+                shift += TML_PACKED_ROWS;
             } else if (fast) {
                 out[0] = (int8_t)packed_output_fast(acc[0], mult[0], shift[0], k2);
                 out[1] = (int8_t)packed_output_fast(acc[1], mult[0], shift[0], k2);
