@@ -248,20 +248,32 @@ TML_INLINE const uint32_t *packed_s16_dot_4x1(const uint32_t *w, const int8_t *x
     return w;
 }
 
-/* The depth's last (depth & 3) elements of an int16 group: four int16 weights per element; returns the tail's end
- * (the next group). */
-TML_INLINE const uint32_t *packed_s16_tails(const uint32_t *tail, const int8_t *x, int32_t depth4, int32_t depth,
-                                            int32_t acc[4])
+/* The depth's last n (1 to 3) elements x[0..n) of an int16 group: four int16 weights per element, two words (row 0
+ * low, row 1 high; rows 2 and 3), each half times the activation by SMLABB / SMLATB; returns the tail's end (the
+ * next group). Assembly, as the dot product: in C the loop's registers cost the group loop a few spills. */
+TML_INLINE const uint32_t *packed_s16_tails(const uint32_t *w, const int8_t *x, int32_t n, int32_t acc[4])
 {
-    const int16_t *t = (const int16_t *)(const void *)tail;
-    for (int32_t k = depth4; k < depth; k++, t += TML_PACKED_ROWS) {
-        const int32_t v = x[k];
-        acc[0] += t[0] * v;
-        acc[1] += t[1] * v;
-        acc[2] += t[2] * v;
-        acc[3] += t[3] * v;
-    }
-    return (const uint32_t *)(const void *)t;
+    int32_t s0 = acc[0], s1 = acc[1], s2 = acc[2], s3 = acc[3];
+    int32_t v;
+    uint32_t a, b;
+    __asm__ volatile("1:\n\t"
+                     "ldrsb %[v], [%[x]], #1\n\t"
+                     "ldrd %[a], %[b], [%[w]], #8\n\t"
+                     "smlabb %[s0], %[a], %[v], %[s0]\n\t"
+                     "smlatb %[s1], %[a], %[v], %[s1]\n\t"
+                     "smlabb %[s2], %[b], %[v], %[s2]\n\t"
+                     "smlatb %[s3], %[b], %[v], %[s3]\n\t"
+                     "subs %[n], %[n], #1\n\t"
+                     "bne 1b\n\t"
+                     : [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3), [w] "+r"(w), [x] "+r"(x),
+                       [n] "+r"(n), [v] "=&r"(v), [a] "=&r"(a), [b] "=&r"(b)
+                     :
+                     : "cc", "memory");
+    acc[0] = s0;
+    acc[1] = s1;
+    acc[2] = s2;
+    acc[3] = s3;
+    return w;
 }
 
 /* What the DSP path's output stage may assume, proven once per call (tml_packed_choose); a constant at each call, so
@@ -403,7 +415,7 @@ TML_INLINE void packed_dsp_s16_groups_body(const tml_fully_connected_packed_para
             }
             w = packed_s16_dot_4x1(w, input, depth4, acc);
             if (depth4 != depth) {
-                w = packed_s16_tails(w, input, depth4, depth, acc);
+                w = packed_s16_tails(w, input + depth4, depth - depth4, acc);
             }
             int8_t *out = output + o;
             if (fast && (mode & PACKED_PER_CHANNEL)) {
