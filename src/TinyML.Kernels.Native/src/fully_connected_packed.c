@@ -360,29 +360,51 @@ TML_INLINE void packed_dsp_groups_body(const tml_fully_connected_packed_params *
     }
 }
 
-/* packed_output for PACKED_SHR2 | PACKED_FULL_RANGE in 10 instructions (13 with the loads and the store). Exact:
- * tml_requant_shr2's nudge is the 64-bit 2^30 or -2^30 by the sign of acc * multiplier, i.e. high word h = -1 or 0
- * and low word 2^30 + (h << 31); its rounding shift (high + 2^(e-2)) >> (e-1), e = -shift >= 2, equals
- * ((high >> (e-2)) + 1) >> 1 (floor((y + 1) / 2) = floor((floor(y) + 1) / 2)), and high >> (e-2) is
- * (2 high) >> (e-1) (|high| <= 2^30, so 2 high fits), e - 1 being ~shift; the output offset, doubled, joins the
- * + 1 so that SSAT's own ASR #1 ends it: k2 = 1 + 2 * offset (tml_packed_choose bounds the offset: no overflow).
- * Assembly: GCC 12 builds -shift - 2 in three instructions. */
-TML_INLINE int32_t packed_output_fast(int32_t acc, int32_t multiplier, int32_t shift, int32_t k2)
+/* packed_output for PACKED_SHR2 | PACKED_FULL_RANGE, a group's four accumulators stored at out[0..3], in one
+ * assembly block: 12 instructions per output with its loads and store (GCC spills the quantization pointers around
+ * separate blocks, and builds -shift - 2 in three instructions). Exact: tml_requant_shr2's nudge is the 64-bit 2^30
+ * or -2^30 by the sign of acc * multiplier, i.e. high word h = -1 or 0 and low word 2^30 | (h << 31); its rounding
+ * shift (high + 2^(e-2)) >> (e-1), e = -shift >= 2, equals ((high >> (e-2)) + 1) >> 1 (floor((y + 1) / 2) =
+ * floor((floor(y) + 1) / 2)), and high >> (e-2) is (2 high) >> (e-1) (|high| <= 2^30, so 2 high fits), e - 1 being
+ * ~shift; the output offset, doubled, joins the + 1 so that SSAT's own ASR #1 ends it: k2 = 1 + 2 * offset
+ * (tml_packed_choose bounds the offset: no overflow). step is "#4" when each output has its own multiplier and
+ * shift (read in turn), "#0" when all share the first. */
+#define PACKED_OUT4_ONE(acc, step)                                                                                  \
+    "ldr %[m], [%[mp]], " step "\n\t"                                                                               \
+    "ldr %[sh], [%[shp]], " step "\n\t"                                                                             \
+    "eor %[high], %[" acc "], %[m]\n\t"                                                                           \
+    "asr %[high], %[high], #31\n\t"                                                                              \
+    "orr %[low], %[nudge], %[high], lsl #31\n\t"                                                                 \
+    "smlal %[low], %[high], %[" acc "], %[m]\n\t"                                                                 \
+    "mvn %[sh], %[sh]\n\t"                                                                                        \
+    "lsl %[high], %[high], #1\n\t"                                                                               \
+    "asr %[high], %[high], %[sh]\n\t"                                                                            \
+    "add %[high], %[high], %[k2]\n\t"                                                                            \
+    "ssat %[" acc "], #8, %[high], asr #1\n\t"                                                                    \
+    "strb %[" acc "], [%[out]], #1\n\t"
+#define PACKED_OUT4(step)                                                                                           \
+    __asm__ volatile(PACKED_OUT4_ONE("s0", step) PACKED_OUT4_ONE("s1", step) PACKED_OUT4_ONE("s2", step)             \
+                         PACKED_OUT4_ONE("s3", step)                                                                \
+                     : [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3), [mp] "+r"(mp), [shp] "+r"(shp),  \
+                       [out] "+r"(out), [high] "=&r"(high), [low] "=&r"(low), [m] "=&r"(m), [sh] "=&r"(sh)          \
+                     : [nudge] "r"(0x40000000), [k2] "r"(k2)                                                        \
+                     : "cc", "memory")
+
+/* Returns out + 4; mp and shp step past the group's four multipliers and shifts when per_channel. */
+TML_INLINE int8_t *packed_out4_fast(const int32_t acc[4], const int32_t **mult, const int32_t **shift, int32_t k2,
+                                    int8_t *out, int per_channel)
 {
-    int32_t high, low, r;
-    __asm__("eor %[high], %[acc], %[m]\n\t"
-            "asr %[high], %[high], #31\n\t"
-            "mov %[low], #0x40000000\n\t"
-            "orr %[low], %[low], %[high], lsl #31\n\t"
-            "smlal %[low], %[high], %[acc], %[m]\n\t"
-            "mvn %[low], %[shift]\n\t"
-            "lsl %[high], %[high], #1\n\t"
-            "asr %[high], %[high], %[low]\n\t"
-            "add %[high], %[high], %[k2]\n\t"
-            "ssat %[r], #8, %[high], asr #1\n\t"
-            : [high] "=&r"(high), [low] "=&r"(low), [r] "=r"(r)
-            : [acc] "r"(acc), [m] "r"(multiplier), [shift] "r"(shift), [k2] "r"(k2));
-    return r;
+    int32_t s0 = acc[0], s1 = acc[1], s2 = acc[2], s3 = acc[3];
+    const int32_t *mp = *mult, *shp = *shift;
+    int32_t high, low, m, sh;
+    if (per_channel) {
+        PACKED_OUT4("#4");
+    } else {
+        PACKED_OUT4("#0");
+    }
+    *mult = mp;
+    *shift = shp;
+    return out;
 }
 
 /* What packed_dsp_s16_groups_body may assume besides the output stage's modes: one multiplier per output unit. */
@@ -418,18 +440,8 @@ TML_INLINE void packed_dsp_s16_groups_body(const tml_fully_connected_packed_para
                 w = packed_s16_tails(w, input + depth4, depth - depth4, acc);
             }
             int8_t *out = output + o;
-            if (fast && (mode & PACKED_PER_CHANNEL)) {
-                out[0] = (int8_t)packed_output_fast(acc[0], mult[0], shift[0], k2);
-                out[1] = (int8_t)packed_output_fast(acc[1], mult[1], shift[1], k2);
-                out[2] = (int8_t)packed_output_fast(acc[2], mult[2], shift[2], k2);
-                out[3] = (int8_t)packed_output_fast(acc[3], mult[3], shift[3], k2);
-                mult += TML_PACKED_ROWS;
-                shift += TML_PACKED_ROWS;
-            } else if (fast) {
-                out[0] = (int8_t)packed_output_fast(acc[0], mult[0], shift[0], k2);
-                out[1] = (int8_t)packed_output_fast(acc[1], mult[0], shift[0], k2);
-                out[2] = (int8_t)packed_output_fast(acc[2], mult[0], shift[0], k2);
-                out[3] = (int8_t)packed_output_fast(acc[3], mult[0], shift[0], k2);
+            if (fast) {
+                packed_out4_fast(acc, &mult, &shift, k2, out, mode & PACKED_PER_CHANNEL);
             } else {
                 out[0] = packed_output(acc[0], &stage, o * q_step, mode);
                 out[1] = packed_output(acc[1], &stage, (o + 1) * q_step, mode);
@@ -540,7 +552,7 @@ tml_packed_path tml_packed_choose(const tml_fully_connected_packed_params *p, co
         for (int32_t i = 0; i < channels; i++) {
             shr2 &= quant->shift[i] <= -2;
         }
-        /* The offset bound keeps packed_output_fast's 1 + 2 * offset and its sums in range. */
+        /* The offset bound keeps PACKED_OUT4's 1 + 2 * offset and its sums in range. */
         const int fast_output = shr2 && p->activation_min == -128 && p->activation_max == 127 &&
                                 p->output_offset >= -65536 && p->output_offset <= 65536;
         if (p->chunk == TML_PACKED_CHUNK_WORD_S16) {
