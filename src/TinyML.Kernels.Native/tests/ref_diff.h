@@ -231,13 +231,17 @@ static void tml_rd_conv(tml_rd_rng *r, tml_ref_diff_result *res)
         f.h = f.w = 1; /* 1x1, the most common conv */
     }
     if (groups == 1 && tml_rd_int(r, 0, 3) == 0) {
-        /* A stem: one to three channels, a window up to micro_speech's 10 x 8, an input up to 20 x 20 (the packed
-         * conv's whole-row copies, two words at a time when a row is 8 bytes, and its clipped windows). */
+        /* A stem: one to three channels, a window up to micro_speech's 10 x 8 or 3 x 3 on three channels, an input
+         * up to 20 x 20 (the packed conv's whole-row copies, one pass per row for rows of 8 or 9 bytes, and its
+         * clipped windows). */
         in.c = f.c = tml_rd_int(r, 1, 3);
         in.h = tml_rd_int(r, 1, 20);
         in.w = tml_rd_int(r, 1, 20);
         f.h = tml_rd_int(r, 1, 10);
         f.w = tml_rd_int(r, 1, 8);
+        if (tml_rd_int(r, 0, 2) == 0) {
+            in.c = f.c = f.h = f.w = 3; /* an RGB stem: 9-byte window rows */
+        }
     }
     p.stride_h = tml_rd_int(r, 1, 3);
     p.stride_w = tml_rd_int(r, 1, 3);

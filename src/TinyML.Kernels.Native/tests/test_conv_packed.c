@@ -22,6 +22,9 @@ static void run_case(tml_rng *r, int index)
         in.w = tml_rng_range(r, 1, 24);
         f.h = tml_rng_range(r, 1, 10);
         f.w = tml_rng_range(r, 1, 8);
+        if (tml_rng_range(r, 0, 2) == 0) {
+            in.c = f.c = f.h = f.w = 3; /* an RGB stem */
+        }
     }
     tml_conv_params p;
     p.stride_h = tml_rng_range(r, 1, 3);
