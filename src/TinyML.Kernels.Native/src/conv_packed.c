@@ -47,23 +47,39 @@ TML_API int32_t tml_conv_s8_packed_get_buffer_size(const tml_conv_packed_params 
 TML_INLINE void conv_packed_fill(int8_t *to, int8_t value, int32_t n)
 {
     const uint32_t word = 0x01010101u * (uint8_t)value;
-    int32_t i = 0;
-    for (; i + 4 <= n; i += 4) {
+    if (n < 4) {
+        for (int32_t i = 0; i < n; i++) {
+            to[i] = value;
+        }
+        return;
+    }
+    /* Whole words, then one more ending at the last byte (overlapping), instead of a byte loop. */
+    for (int32_t i = 0; i < n - 4; i += 4) {
         memcpy(to + i, &word, 4);
     }
-    for (; i < n; i++) {
-        to[i] = value;
-    }
+    memcpy(to + n - 4, &word, 4);
 }
 
-/* Copies a run of taps: word copies on a core (a library call costs more than these few bytes there), the C
- * library's memcpy on a host. */
+/* Copies a run of taps: word copies on a core, the last one ending at the last byte (overlapping: a library call,
+ * or a byte loop, costs more than these few bytes there), the C library's memcpy on a host. */
 TML_INLINE void conv_packed_copy(int8_t *to, const int8_t *from, int32_t n)
 {
 #if TML_USE_HOST_SIMD
     memcpy(to, from, (size_t)n);
 #else
-    tml_copy_short(to, from, n);
+    if (n < 4) {
+        for (int32_t i = 0; i < n; i++) {
+            to[i] = from[i];
+        }
+        return;
+    }
+    uint32_t word;
+    for (int32_t i = 0; i < n - 4; i += 4) {
+        memcpy(&word, from + i, 4);
+        memcpy(to + i, &word, 4);
+    }
+    memcpy(&word, from + n - 4, 4);
+    memcpy(to + n - 4, &word, 4);
 #endif
 }
 
@@ -172,21 +188,22 @@ TML_INLINE void conv_packed_inside(int32_t origin, int32_t dilation, int32_t siz
 
 /* The im2col row of the output pixel whose window starts at input (y0, x0) of image, a window that is not wholly
  * inside the input: taps in (ky, kx, c) order, padding as the input zero point. Window rows above and below the
- * input (window rows [ky0, ky1) are inside) are one fill each; rows inside are a copy_window when no column is outside, else the whole window is
+ * input are one fill each; rows inside are a copy_window when no column is outside, else the whole window is
  * filled first and only the columns inside copied, so no row takes a per-tap test. GCC would turn the short fill
  * and copy loops back into library calls, which cost more than these few bytes. */
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("no-tree-loop-distribute-patterns")))
 #endif
 static void conv_packed_im2col(const tml_conv_packed_params *p, const tml_dims *in, const int8_t *image,
-                               const tml_dims *f, int32_t y0, int32_t ky0, int32_t ky1, int32_t x0, int8_t *row)
+                               const tml_dims *f, int32_t y0, int32_t x0, int8_t *row)
 {
     /* Locals, not p-> and in->: the int8 stores below may alias those structs, which would reload them per row. */
     const int8_t pad = (int8_t)p->input_zero_point;
     const int32_t c = in->c, in_w = in->w, k_h = f->h, k_w = f->w;
     const int32_t dilation_h = p->dilation_h, dilation_w = p->dilation_w;
     const int32_t run = k_w * c; /* one filter row's taps */
-    int32_t lo, hi;
+    int32_t ky0, ky1, lo, hi;
+    conv_packed_inside(y0, dilation_h, in->h, k_h, &ky0, &ky1);
     conv_packed_inside(x0, dilation_w, in_w, k_w, &lo, &hi);
     if (ky0 == ky1 || lo == hi) {
         conv_packed_fill(row, pad, k_h * run);
@@ -220,20 +237,6 @@ static void conv_packed_im2col(const tml_conv_packed_params *p, const tml_dims *
     }
 }
 
-/* The matrix product of im2col rows: the int16 paths' own entry on a DSP core (one dispatch less per block). */
-TML_INLINE void conv_packed_rows(tml_packed_path path, const tml_fully_connected_packed_params *p,
-                                 const tml_per_channel_quant *quant, int32_t count, int32_t taps, int32_t units,
-                                 const int8_t *rows, const int8_t *filter, const int32_t *bias, int8_t *output)
-{
-#if TML_USE_DSP
-    if (path == TML_PACKED_DSP_S16 || path == TML_PACKED_DSP_S16_SHR2_FULL_RANGE) {
-        tml_packed_rows_strided(path, p, quant, count, taps, (size_t)taps, units, rows, filter, bias, output);
-        return;
-    }
-#endif
-    tml_packed_rows(path, p, quant, count, taps, units, rows, filter, bias, output);
-}
-
 TML_API tml_status tml_conv_s8_packed(const tml_conv_packed_params *params, const tml_per_channel_quant *quant,
                                       const tml_dims *input_dims, const int8_t *input, const tml_dims *filter_dims,
                                       const int8_t *filter, const int32_t *bias, const tml_dims *output_dims,
@@ -257,6 +260,7 @@ TML_API tml_status tml_conv_s8_packed(const tml_conv_packed_params *params, cons
     const int32_t taps = conv_packed_taps(filter_dims);
     const int32_t units = output_dims->c;
     const tml_packed_path path = tml_packed_choose(&matmul, quant, units, filter);
+    const tml_packed_job job = {path, &matmul, quant, taps, units, filter, bias};
     int8_t *rows = (int8_t *)scratch;
     /* Pixels per matrix product: the planned scratch holds two rows. The int16 layout's inner loop takes one row at
      * a time, but a call per pixel would pay the groups' set-up per pixel (one row measured 4.5% slower on
@@ -277,52 +281,53 @@ TML_API tml_status tml_conv_s8_packed(const tml_conv_packed_params *params, cons
 #if TML_USE_DSP
     /* A 1x1 window inside the input (a strided 1x1 conv) is one run of the input's channels: each output row's
      * pixels go to the matrix product straight from the input, stride_w pixels apart, without im2col. */
-    if ((path == TML_PACKED_DSP_S16 || path == TML_PACKED_DSP_S16_SHR2_FULL_RANGE) && filter_dims->h == 1 &&
+    if (tml_packed_any_stride(path) && filter_dims->h == 1 &&
         filter_dims->w == 1 && params->pad_h == 0 && params->pad_w == 0 &&
         (out_h - 1) * params->stride_h < in_h && (out_w - 1) * params->stride_w < in_w) {
         const size_t row_bytes = (size_t)in_w * c;
         for (int32_t n = 0; n < input_dims->n; n++) {
             const int8_t *image = input + (size_t)n * in_h * row_bytes;
             for (int32_t oy = 0; oy < out_h; oy++, output += (size_t)out_w * units) {
-                tml_packed_rows_strided(path, &matmul, quant, out_w, taps, (size_t)params->stride_w * c, units,
-                                        image + (size_t)oy * params->stride_h * row_bytes, filter, bias, output);
+                tml_packed_rows(&job, out_w, image + (size_t)oy * params->stride_h * row_bytes,
+                                (size_t)params->stride_w * c, output);
             }
         }
         return TML_OK;
     }
 #endif
-    const int32_t stride_h = params->stride_h, stride_w = params->stride_w;
-    const int32_t pad_h = params->pad_h, pad_w = params->pad_w;
     const int32_t k_h = filter_dims->h, run = filter_dims->w * c;
-    /* Input extent of a window row: one with x0 >= 0 and x0 + span_w <= in_w is inside. */
-    const int32_t span_w = params->dilation_w == 1 ? filter_dims->w : in_w + 1; /* dilated rows: never "inside" */
+    /* A window row with dilation_w 1 and 0 <= x0 < x_end lies inside the input. */
+    const int32_t x_end = params->dilation_w == 1 && filter_dims->w <= in_w ? in_w - filter_dims->w + 1 : 0;
     const size_t step = (size_t)params->dilation_h * in_w * c;
     int32_t filled = 0;
+    int8_t *row = rows;
     for (int32_t n = 0; n < input_dims->n; n++) {
         const int8_t *image = input + (size_t)n * in_h * in_w * c;
         for (int32_t oy = 0; oy < out_h; oy++) {
-            const int32_t y0 = oy * stride_h - pad_h;
+            const int32_t y0 = oy * params->stride_h - params->pad_h;
             int32_t ky0, ky1;
             conv_packed_inside(y0, params->dilation_h, in_h, k_h, &ky0, &ky1);
-            const int rows_inside = ky0 == 0 && ky1 == k_h;
-            for (int32_t ox = 0; ox < out_w; ox++) {
-                const int32_t x0 = ox * stride_w - pad_w;
-                int8_t *row = rows + (size_t)filled * taps;
-                if (rows_inside && x0 >= 0 && x0 + span_w <= in_w) {
+            /* The windows of this output row whose rows are all inside: x0 in [0, x_lim). */
+            const uint32_t x_lim = ky0 == 0 && ky1 == k_h ? (uint32_t)x_end : 0u;
+            int32_t x0 = -params->pad_w;
+            for (int32_t ox = 0; ox < out_w; ox++, x0 += params->stride_w) {
+                if ((uint32_t)x0 < x_lim) {
                     conv_packed_copy_window(row, image + ((size_t)y0 * in_w + x0) * c, step, k_h, run);
                 } else {
-                    conv_packed_im2col(params, input_dims, image, filter_dims, y0, ky0, ky1, x0, row);
+                    conv_packed_im2col(params, input_dims, image, filter_dims, y0, x0, row);
                 }
+                row += taps;
                 if (++filled == block) {
-                    conv_packed_rows(path, &matmul, quant, block, taps, units, rows, filter, bias, output);
+                    tml_packed_rows(&job, block, rows, (size_t)taps, output);
                     output += (size_t)block * units;
                     filled = 0;
+                    row = rows;
                 }
             }
         }
     }
     if (filled > 0) {
-        conv_packed_rows(path, &matmul, quant, filled, taps, units, rows, filter, bias, output);
+        tml_packed_rows(&job, filled, rows, (size_t)taps, output);
     }
     return TML_OK;
 }

@@ -96,7 +96,8 @@ static void packed_group_dot_s16(const int8_t *group, const int8_t *in, int32_t 
     }
 }
 
-static void packed_portable(const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant,
+/* noinline (as the DSP paths below): its frame stays out of tml_packed_rows's, which every path's chain carries. */
+static __attribute__((noinline)) void packed_portable(const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant,
                             int32_t batches, int32_t depth, int32_t units, const int8_t *input, const int8_t *filter,
                             const int32_t *bias, int8_t *output)
 {
@@ -453,7 +454,7 @@ TML_INLINE void packed_dsp_s16_groups_body(const tml_fully_connected_packed_para
 }
 
 /* The last (units % 4) rows, stored plainly (int8) after the groups. */
-static void packed_dsp_rest(const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant, int32_t batches,
+static __attribute__((noinline)) void packed_dsp_rest(const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant, int32_t batches,
                             int32_t depth, int32_t units, const int8_t *input, const int8_t *filter,
                             const int32_t *bias, int8_t *output)
 {
@@ -488,7 +489,7 @@ TML_INLINE int32x4_t packed_requant_mve(int32x4_t x, int32x4_t multiplier, int32
 
 /* Helium: chunk 16, one VMLADAVA per row per 16 elements, the four outputs of a group requantized as one vector.
  * Filter 4-byte aligned (vector loads of bytes need none, the int32 ones below read the quant arrays). */
-static void packed_mve(const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant,
+static __attribute__((noinline)) void packed_mve(const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant,
                        int32_t batches, int32_t depth, int32_t units, const int8_t *input, const int8_t *filter,
                        const int32_t *bias, int8_t *output)
 {
@@ -570,65 +571,94 @@ tml_packed_path tml_packed_choose(const tml_fully_connected_packed_params *p, co
 }
 
 #if TML_USE_DSP
-void tml_packed_rows_strided(tml_packed_path path, const tml_fully_connected_packed_params *p,
-                             const tml_per_channel_quant *quant, int32_t rows, int32_t depth, size_t stride,
-                             int32_t units, const int8_t *input, const int8_t *filter, const int32_t *bias,
-                             int8_t *output)
+/* Each instantiation of the int8 and int16 DSP loops is a function of its own: the static stack bound adds the
+ * frames along a call chain, and one function holding them all (or the dispatcher holding one) carries the largest
+ * spill area of every loop, on top of its callers'. */
+#define PACKED_PATH static __attribute__((noinline)) void
+#define PACKED_JOB_ARGS const tml_packed_job *job, int32_t rows, const int8_t *input, size_t stride, int8_t *output
+#define PACKED_JOB_PASS job->p, job->quant, rows, job->depth, job->units, input
+
+PACKED_PATH packed_s16_fast_per_channel(PACKED_JOB_ARGS)
 {
-    if (path == TML_PACKED_DSP_S16_SHR2_FULL_RANGE && p->per_channel) {
-        packed_dsp_s16_groups_body(p, quant, rows, depth, units, input, stride, filter, bias, output,
-                                   PACKED_SHR2 | PACKED_FULL_RANGE | PACKED_PER_CHANNEL);
-    } else if (path == TML_PACKED_DSP_S16_SHR2_FULL_RANGE) {
-        packed_dsp_s16_groups_body(p, quant, rows, depth, units, input, stride, filter, bias, output,
-                                   PACKED_SHR2 | PACKED_FULL_RANGE);
-    } else {
-        packed_dsp_s16_groups_body(p, quant, rows, depth, units, input, stride, filter, bias, output, 0);
-    }
-    if (units % TML_PACKED_ROWS != 0 && stride == (size_t)depth) {
-        packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
-    } else if (units % TML_PACKED_ROWS != 0) {
-        for (int32_t r = 0; r < rows; r++) {
-            packed_dsp_rest(p, quant, 1, depth, units, input + r * stride, filter, bias, output + (size_t)r * units);
-        }
-    }
+    packed_dsp_s16_groups_body(PACKED_JOB_PASS, stride, job->filter, job->bias, output,
+                               PACKED_SHR2 | PACKED_FULL_RANGE | PACKED_PER_CHANNEL);
+}
+
+PACKED_PATH packed_s16_fast(PACKED_JOB_ARGS)
+{
+    packed_dsp_s16_groups_body(PACKED_JOB_PASS, stride, job->filter, job->bias, output, PACKED_SHR2 | PACKED_FULL_RANGE);
+}
+
+PACKED_PATH packed_s16_any(PACKED_JOB_ARGS)
+{
+    packed_dsp_s16_groups_body(PACKED_JOB_PASS, stride, job->filter, job->bias, output, 0);
+}
+
+PACKED_PATH packed_int8_fast(PACKED_JOB_ARGS)
+{
+    (void)stride;
+    packed_dsp_groups_body(PACKED_JOB_PASS, job->filter, job->bias, output, PACKED_SHR2 | PACKED_FULL_RANGE);
+}
+
+PACKED_PATH packed_int8_any(PACKED_JOB_ARGS)
+{
+    (void)stride;
+    packed_dsp_groups_body(PACKED_JOB_PASS, job->filter, job->bias, output, 0);
 }
 #endif
 
-void tml_packed_rows(tml_packed_path path, const tml_fully_connected_packed_params *p,
-                     const tml_per_channel_quant *quant, int32_t rows, int32_t depth, int32_t units,
-                     const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output)
+#ifndef PACKED_JOB_PASS
+#define PACKED_JOB_PASS job->p, job->quant, rows, job->depth, job->units, input
+#endif
+#define PACKED_JOB_PASS_PORTABLE PACKED_JOB_PASS, job->filter, job->bias, output
+
+void tml_packed_rows(const tml_packed_job *job, int32_t rows, const int8_t *input, size_t stride, int8_t *output)
 {
-    switch (path) {
+    (void)stride; /* read by the DSP int16 loops only; the other paths are given depth */
+    switch (job->path) {
 #if TML_USE_DSP
 #if TML_USE_MVE
     case TML_PACKED_MVE:
-        packed_mve(p, quant, rows, depth, units, input, filter, bias, output);
-        packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
-        return;
+        packed_mve(PACKED_JOB_PASS, job->filter, job->bias, output);
+        break;
 #endif
     case TML_PACKED_DSP_SHR2_FULL_RANGE:
-        packed_dsp_groups_body(p, quant, rows, depth, units, input, filter, bias, output,
-                               PACKED_SHR2 | PACKED_FULL_RANGE);
-        packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
-        return;
+        packed_int8_fast(job, rows, input, stride, output);
+        break;
     case TML_PACKED_DSP:
-        packed_dsp_groups_body(p, quant, rows, depth, units, input, filter, bias, output, 0);
-        packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
-        return;
+        packed_int8_any(job, rows, input, stride, output);
+        break;
     case TML_PACKED_DSP_S16_SHR2_FULL_RANGE:
+        if (job->p->per_channel) {
+            packed_s16_fast_per_channel(job, rows, input, stride, output);
+        } else {
+            packed_s16_fast(job, rows, input, stride, output);
+        }
+        break;
     case TML_PACKED_DSP_S16:
-        tml_packed_rows_strided(path, p, quant, rows, depth, (size_t)depth, units, input, filter, bias, output);
-        return;
+        packed_s16_any(job, rows, input, stride, output);
+        break;
 #endif
     default:
 #if TML_USE_HOST_SIMD
-        if (tml_host_packed_rows(p, quant, rows, depth, units, input, filter, bias, output)) {
+        if (tml_host_packed_rows(PACKED_JOB_PASS_PORTABLE)) {
             return;
         }
 #endif
-        packed_portable(p, quant, rows, depth, units, input, filter, bias, output);
+        packed_portable(PACKED_JOB_PASS_PORTABLE);
         return;
     }
+#if TML_USE_DSP
+    /* The units % 4 rows stored plainly after the groups. */
+    if (job->units % TML_PACKED_ROWS != 0 && stride == (size_t)job->depth) {
+        packed_dsp_rest(job->p, job->quant, rows, job->depth, job->units, input, job->filter, job->bias, output);
+    } else if (job->units % TML_PACKED_ROWS != 0) {
+        for (int32_t r = 0; r < rows; r++) {
+            packed_dsp_rest(job->p, job->quant, 1, job->depth, job->units, input + r * stride, job->filter, job->bias,
+                            output + (size_t)r * job->units);
+        }
+    }
+#endif
 }
 
 int tml_packed_params_valid(const tml_fully_connected_packed_params *p)
@@ -650,7 +680,8 @@ TML_API tml_status tml_fully_connected_s8_packed(const tml_fully_connected_packe
         !tml_packed_params_valid(params)) {
         return TML_ERROR_ARGUMENT;
     }
-    tml_packed_rows(tml_packed_choose(params, quant, output_depth, filter), params, quant, batches, accum_depth,
-                    output_depth, input, filter, bias, output);
+    const tml_packed_job job = {tml_packed_choose(params, quant, output_depth, filter), params, quant, accum_depth,
+                                output_depth, filter, bias};
+    tml_packed_rows(&job, batches, input, (size_t)accum_depth, output);
     return TML_OK;
 }
