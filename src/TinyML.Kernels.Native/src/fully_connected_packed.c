@@ -123,7 +123,9 @@ static __attribute__((noinline)) void packed_portable_s16(const tml_fully_connec
     }
 }
 
-static void packed_portable(const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant,
+/* noinline (as the DSP paths below): its frame stays out of tml_packed_rows's, which every path's chain carries. */
+static __attribute__((noinline)) void packed_portable(const tml_fully_connected_packed_params *p,
+                                                      const tml_per_channel_quant *quant,
                             int32_t batches, int32_t depth, int32_t units, const int8_t *input, const int8_t *filter,
                             const int32_t *bias, int8_t *output)
 {
@@ -242,39 +244,61 @@ static void packed_tails(const int8_t *tail, const int8_t *x, int32_t depth4, in
     : "r8", "r9", "r10", "r11", "cc", "memory"
 
 /* The four rows of an int16 group (w: its first word, word-aligned) times one activation row x, over depth4 (a
- * multiple of 4) elements. */
-TML_INLINE void packed_s16_dot_4x1(const uint32_t *w, const int8_t *x, int32_t depth4, int32_t acc[4])
+ * multiple of 4) elements; returns w past them. One assembly block: the one or two steps of depth4 % 16 first
+ * (picked by bits 2 and 3 of the distance left, which a step of 4 does not change in bit 3), then four steps per
+ * pass. */
+TML_INLINE const uint32_t *packed_s16_dot_4x1(const uint32_t *w, const int8_t *x, int32_t depth4, int32_t acc[4])
 {
     int32_t s0 = acc[0], s1 = acc[1], s2 = acc[2], s3 = acc[3];
     uint32_t xe, xo;
     const int8_t *const end = x + depth4;
-    if (depth4 & 4) {
-        __asm__ volatile(PACKED_S16_STEP PACKED_S16_OPERANDS);
-    }
-    if (depth4 & 8) {
-        __asm__ volatile(PACKED_S16_STEP PACKED_S16_STEP PACKED_S16_OPERANDS);
-    }
-    if (x != end) {
-        __asm__ volatile("1:\n\t" PACKED_S16_STEP PACKED_S16_STEP PACKED_S16_STEP PACKED_S16_STEP
-                         "cmp %[x], %[end]\n\t"
-                         "bne 1b\n\t" PACKED_S16_OPERANDS);
-    }
+    __asm__ volatile("sub %[xe], %[end], %[x]\n\t"
+                     "tst %[xe], #4\n\t"
+                     "beq 1f\n\t" PACKED_S16_STEP
+                     "1:\n\t"
+                     "sub %[xe], %[end], %[x]\n\t"
+                     "tst %[xe], #8\n\t"
+                     "beq 2f\n\t" PACKED_S16_STEP PACKED_S16_STEP
+                     "2:\n\t"
+                     "cmp %[x], %[end]\n\t"
+                     "beq 4f\n\t"
+                     "3:\n\t" PACKED_S16_STEP PACKED_S16_STEP PACKED_S16_STEP PACKED_S16_STEP
+                     "cmp %[x], %[end]\n\t"
+                     "bne 3b\n\t"
+                     "4:\n\t" PACKED_S16_OPERANDS);
     acc[0] = s0;
     acc[1] = s1;
     acc[2] = s2;
     acc[3] = s3;
+    return w;
 }
 
-/* The depth's last (depth & 3) elements of an int16 group: four int16 weights per element. */
-TML_INLINE void packed_s16_tails(const int16_t *tail, const int8_t *x, int32_t depth4, int32_t depth, int32_t acc[4])
+/* The depth's last n (1 to 3) elements x[0..n) of an int16 group: four int16 weights per element, two words (row 0
+ * low, row 1 high; rows 2 and 3), each half times the activation by SMLABB / SMLATB; returns the tail's end (the
+ * next group). Assembly, as the dot product: in C the loop's registers cost the group loop a few spills. */
+TML_INLINE const uint32_t *packed_s16_tails(const uint32_t *w, const int8_t *x, int32_t n, int32_t acc[4])
 {
-    for (int32_t k = depth4; k < depth; k++, tail += TML_PACKED_ROWS) {
-        const int32_t v = x[k];
-        acc[0] += tail[0] * v;
-        acc[1] += tail[1] * v;
-        acc[2] += tail[2] * v;
-        acc[3] += tail[3] * v;
-    }
+    int32_t s0 = acc[0], s1 = acc[1], s2 = acc[2], s3 = acc[3];
+    int32_t v;
+    uint32_t a, b;
+    __asm__ volatile("1:\n\t"
+                     "ldrsb %[v], [%[x]], #1\n\t"
+                     "ldrd %[a], %[b], [%[w]], #8\n\t"
+                     "smlabb %[s0], %[a], %[v], %[s0]\n\t"
+                     "smlatb %[s1], %[a], %[v], %[s1]\n\t"
+                     "smlabb %[s2], %[b], %[v], %[s2]\n\t"
+                     "smlatb %[s3], %[b], %[v], %[s3]\n\t"
+                     "subs %[n], %[n], #1\n\t"
+                     "bne 1b\n\t"
+                     : [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3), [w] "+r"(w), [x] "+r"(x),
+                       [n] "+r"(n), [v] "=&r"(v), [a] "=&r"(a), [b] "=&r"(b)
+                     :
+                     : "cc", "memory");
+    acc[0] = s0;
+    acc[1] = s1;
+    acc[2] = s2;
+    acc[3] = s3;
+    return w;
 }
 
 /* What the DSP path's output stage may assume, proven once per call (tml_packed_choose); a constant at each call, so
@@ -361,39 +385,100 @@ TML_INLINE void packed_dsp_groups_body(const tml_fully_connected_packed_params *
     }
 }
 
-/* The groups of four rows in the int16 layout, one activation row at a time (mode as above); filter word-aligned,
- * arguments validated. */
+/* packed_output for PACKED_SHR2 | PACKED_FULL_RANGE, a group's four accumulators stored at out[0..3], in one
+ * assembly block: 12 instructions per output with its loads and store (GCC spills the quantization pointers around
+ * separate blocks, and builds -shift - 2 in three instructions). Exact: tml_requant_shr2's nudge is the 64-bit 2^30
+ * or -2^30 by the sign of acc * multiplier, i.e. high word h = -1 or 0 and low word 2^30 | (h << 31); its rounding
+ * shift (high + 2^(e-2)) >> (e-1), e = -shift >= 2, equals ((high >> (e-2)) + 1) >> 1 (floor((y + 1) / 2) =
+ * floor((floor(y) + 1) / 2)), and high >> (e-2) is (2 high) >> (e-1) (|high| <= 2^30, so 2 high fits), e - 1 being
+ * ~shift; the output offset, doubled, joins the + 1 so that SSAT's own ASR #1 ends it: k2 = 1 + 2 * offset
+ * (tml_packed_choose bounds the offset: no overflow). step is "#4" when each output has its own multiplier and
+ * shift (read in turn), "#0" when all share the first. */
+#define PACKED_OUT4_ONE(acc, step)                                                                                  \
+    "ldr %[m], [%[mp]], " step "\n\t"                                                                               \
+    "ldr %[sh], [%[shp]], " step "\n\t"                                                                             \
+    "eor %[high], %[" acc "], %[m]\n\t"                                                                           \
+    "asr %[high], %[high], #31\n\t"                                                                              \
+    "orr %[low], %[nudge], %[high], lsl #31\n\t"                                                                 \
+    "smlal %[low], %[high], %[" acc "], %[m]\n\t"                                                                 \
+    "mvn %[sh], %[sh]\n\t"                                                                                        \
+    "lsl %[high], %[high], #1\n\t"                                                                               \
+    "asr %[high], %[high], %[sh]\n\t"                                                                            \
+    "add %[high], %[high], %[k2]\n\t"                                                                            \
+    "ssat %[" acc "], #8, %[high], asr #1\n\t"                                                                    \
+    "strb %[" acc "], [%[out]], #1\n\t"
+#define PACKED_OUT4(step)                                                                                           \
+    __asm__ volatile(PACKED_OUT4_ONE("s0", step) PACKED_OUT4_ONE("s1", step) PACKED_OUT4_ONE("s2", step)             \
+                         PACKED_OUT4_ONE("s3", step)                                                                \
+                     : [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3), [mp] "+r"(mp), [shp] "+r"(shp),  \
+                       [out] "+r"(out), [high] "=&r"(high), [low] "=&r"(low), [m] "=&r"(m), [sh] "=&r"(sh)          \
+                     : [nudge] "r"(0x40000000), [k2] "r"(k2)                                                        \
+                     : "cc", "memory")
+
+/* Returns out + 4; mp and shp step past the group's four multipliers and shifts when per_channel. */
+TML_INLINE int8_t *packed_out4_fast(const int32_t acc[4], const int32_t **mult, const int32_t **shift, int32_t k2,
+                                    int8_t *out, int per_channel)
+{
+    int32_t s0 = acc[0], s1 = acc[1], s2 = acc[2], s3 = acc[3];
+    const int32_t *mp = *mult, *shp = *shift;
+    int32_t high, low, m, sh;
+    if (per_channel) {
+        PACKED_OUT4("#4");
+    } else {
+        PACKED_OUT4("#0");
+    }
+    *mult = mp;
+    *shift = shp;
+    return out;
+}
+
+/* What packed_dsp_s16_groups_body may assume besides the output stage's modes: one multiplier per output unit. */
+#define PACKED_PER_CHANNEL 4
+
+/* The groups of four rows in the int16 layout, one activation row at a time (mode as above), activation row r at
+ * input + r * stride; filter word-aligned, arguments validated. Rows outermost: a group's weights, tail included,
+ * end where the next group's start, so the weight, bias and quantization pointers only step forward within a row. */
 TML_INLINE void packed_dsp_s16_groups_body(const tml_fully_connected_packed_params *p,
                                            const tml_per_channel_quant *quant, int32_t rows, int32_t depth,
-                                           int32_t units, const int8_t *input, const int8_t *filter,
+                                           int32_t units, const int8_t *input, size_t stride, const int8_t *filter,
                                            const int32_t *bias, int8_t *output, int mode)
 {
     const int32_t depth4 = depth & ~3;
     const int32_t q_step = p->per_channel ? 1 : 0;
     const packed_out_params stage = packed_out_params_of(p, quant);
-    for (int32_t o = 0; o + TML_PACKED_ROWS <= units; o += TML_PACKED_ROWS) {
-        const uint32_t *words = (const uint32_t *)(const void *)(filter + (size_t)o * depth * 2);
-        const int16_t *tail = (const int16_t *)(const void *)(words + 2 * depth4);
-        const int32_t b0 = packed_bias(bias, o), b1 = packed_bias(bias, o + 1), b2 = packed_bias(bias, o + 2),
-                      b3 = packed_bias(bias, o + 3);
-        for (int32_t b = 0; b < rows; b++) {
-            const int8_t *x = input + (size_t)b * depth;
-            int8_t *out = output + (size_t)b * units + o;
-            int32_t acc[4] = {b0, b1, b2, b3};
-            packed_s16_dot_4x1(words, x, depth4, acc);
-            if (depth4 != depth) {
-                packed_s16_tails(tail, x, depth4, depth, acc);
+    const int fast = (mode & (PACKED_SHR2 | PACKED_FULL_RANGE)) == (PACKED_SHR2 | PACKED_FULL_RANGE);
+    const int32_t k2 = 1 + 2 * p->output_offset;
+    const int32_t groups_end = units & ~3;
+    for (int32_t r = 0; r < rows; r++, input += stride, output += units) {
+        const uint32_t *w = (const uint32_t *)(const void *)filter;
+        const int32_t *mult = quant->multiplier, *shift = quant->shift;
+        for (int32_t o = 0; o < groups_end; o += TML_PACKED_ROWS) {
+            int32_t acc[4] = {0, 0, 0, 0};
+            if (bias != NULL) {
+                acc[0] = bias[o];
+                acc[1] = bias[o + 1];
+                acc[2] = bias[o + 2];
+                acc[3] = bias[o + 3];
             }
-            out[0] = packed_output(acc[0], &stage, o * q_step, mode);
-            out[1] = packed_output(acc[1], &stage, (o + 1) * q_step, mode);
-            out[2] = packed_output(acc[2], &stage, (o + 2) * q_step, mode);
-            out[3] = packed_output(acc[3], &stage, (o + 3) * q_step, mode);
+            w = packed_s16_dot_4x1(w, input, depth4, acc);
+            if (depth4 != depth) {
+                w = packed_s16_tails(w, input + depth4, depth - depth4, acc);
+            }
+            int8_t *out = output + o;
+            if (fast) {
+                packed_out4_fast(acc, &mult, &shift, k2, out, mode & PACKED_PER_CHANNEL);
+            } else {
+                out[0] = packed_output(acc[0], &stage, o * q_step, mode);
+                out[1] = packed_output(acc[1], &stage, (o + 1) * q_step, mode);
+                out[2] = packed_output(acc[2], &stage, (o + 2) * q_step, mode);
+                out[3] = packed_output(acc[3], &stage, (o + 3) * q_step, mode);
+            }
         }
     }
 }
 
 /* The last (units % 4) rows, stored plainly (int8) after the groups. */
-static void packed_dsp_rest(const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant, int32_t batches,
+static __attribute__((noinline)) void packed_dsp_rest(const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant, int32_t batches,
                             int32_t depth, int32_t units, const int8_t *input, const int8_t *filter,
                             const int32_t *bias, int8_t *output)
 {
@@ -428,7 +513,7 @@ TML_INLINE int32x4_t packed_requant_mve(int32x4_t x, int32x4_t multiplier, int32
 
 /* Helium: chunk 16, one VMLADAVA per row per 16 elements, the four outputs of a group requantized as one vector.
  * Filter 4-byte aligned (vector loads of bytes need none, the int32 ones below read the quant arrays). */
-static void packed_mve(const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant,
+static __attribute__((noinline)) void packed_mve(const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant,
                        int32_t batches, int32_t depth, int32_t units, const int8_t *input, const int8_t *filter,
                        const int32_t *bias, int8_t *output)
 {
@@ -492,7 +577,9 @@ tml_packed_path tml_packed_choose(const tml_fully_connected_packed_params *p, co
         for (int32_t i = 0; i < channels; i++) {
             shr2 &= quant->shift[i] <= -2;
         }
-        const int fast_output = shr2 && p->activation_min == -128 && p->activation_max == 127;
+        /* The offset bound keeps PACKED_OUT4's 1 + 2 * offset and its sums in range. */
+        const int fast_output = shr2 && p->activation_min == -128 && p->activation_max == 127 &&
+                                p->output_offset >= -65536 && p->output_offset <= 65536;
         if (p->chunk == TML_PACKED_CHUNK_WORD_S16) {
             return fast_output ? TML_PACKED_DSP_S16_SHR2_FULL_RANGE : TML_PACKED_DSP_S16;
         }
@@ -507,50 +594,95 @@ tml_packed_path tml_packed_choose(const tml_fully_connected_packed_params *p, co
     return TML_PACKED_PORTABLE;
 }
 
-void tml_packed_rows(tml_packed_path path, const tml_fully_connected_packed_params *p,
-                     const tml_per_channel_quant *quant, int32_t rows, int32_t depth, int32_t units,
-                     const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output)
+#if TML_USE_DSP
+/* Each instantiation of the int8 and int16 DSP loops is a function of its own: the static stack bound adds the
+ * frames along a call chain, and one function holding them all (or the dispatcher holding one) carries the largest
+ * spill area of every loop, on top of its callers'. */
+#define PACKED_PATH static __attribute__((noinline)) void
+#define PACKED_JOB_ARGS const tml_packed_job *job, int32_t rows, const int8_t *input, size_t stride, int8_t *output
+#define PACKED_JOB_PASS job->p, job->quant, rows, job->depth, job->units, input
+
+PACKED_PATH packed_s16_fast_per_channel(PACKED_JOB_ARGS)
 {
-    switch (path) {
+    packed_dsp_s16_groups_body(PACKED_JOB_PASS, stride, job->filter, job->bias, output,
+                               PACKED_SHR2 | PACKED_FULL_RANGE | PACKED_PER_CHANNEL);
+}
+
+PACKED_PATH packed_s16_fast(PACKED_JOB_ARGS)
+{
+    packed_dsp_s16_groups_body(PACKED_JOB_PASS, stride, job->filter, job->bias, output, PACKED_SHR2 | PACKED_FULL_RANGE);
+}
+
+PACKED_PATH packed_s16_any(PACKED_JOB_ARGS)
+{
+    packed_dsp_s16_groups_body(PACKED_JOB_PASS, stride, job->filter, job->bias, output, 0);
+}
+
+PACKED_PATH packed_int8_fast(PACKED_JOB_ARGS)
+{
+    (void)stride;
+    packed_dsp_groups_body(PACKED_JOB_PASS, job->filter, job->bias, output, PACKED_SHR2 | PACKED_FULL_RANGE);
+}
+
+PACKED_PATH packed_int8_any(PACKED_JOB_ARGS)
+{
+    (void)stride;
+    packed_dsp_groups_body(PACKED_JOB_PASS, job->filter, job->bias, output, 0);
+}
+#endif
+
+#ifndef PACKED_JOB_PASS
+#define PACKED_JOB_PASS job->p, job->quant, rows, job->depth, job->units, input
+#endif
+#define PACKED_JOB_PASS_PORTABLE PACKED_JOB_PASS, job->filter, job->bias, output
+
+void tml_packed_rows(const tml_packed_job *job, int32_t rows, const int8_t *input, size_t stride, int8_t *output)
+{
+    (void)stride; /* read by the DSP int16 loops only; the other paths are given depth */
+    switch (job->path) {
 #if TML_USE_DSP
 #if TML_USE_MVE
     case TML_PACKED_MVE:
-        packed_mve(p, quant, rows, depth, units, input, filter, bias, output);
-        packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
-        return;
+        packed_mve(PACKED_JOB_PASS, job->filter, job->bias, output);
+        break;
 #endif
     case TML_PACKED_DSP_SHR2_FULL_RANGE:
-        packed_dsp_groups_body(p, quant, rows, depth, units, input, filter, bias, output,
-                               PACKED_SHR2 | PACKED_FULL_RANGE);
-        packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
-        return;
+        packed_int8_fast(job, rows, input, stride, output);
+        break;
     case TML_PACKED_DSP:
-        packed_dsp_groups_body(p, quant, rows, depth, units, input, filter, bias, output, 0);
-        packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
-        return;
+        packed_int8_any(job, rows, input, stride, output);
+        break;
     case TML_PACKED_DSP_S16_SHR2_FULL_RANGE:
-        packed_dsp_s16_groups_body(p, quant, rows, depth, units, input, filter, bias, output,
-                                   PACKED_SHR2 | PACKED_FULL_RANGE);
-        if (units % TML_PACKED_ROWS != 0) {
-            packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
+        if (job->p->per_channel) {
+            packed_s16_fast_per_channel(job, rows, input, stride, output);
+        } else {
+            packed_s16_fast(job, rows, input, stride, output);
         }
-        return;
+        break;
     case TML_PACKED_DSP_S16:
-        packed_dsp_s16_groups_body(p, quant, rows, depth, units, input, filter, bias, output, 0);
-        if (units % TML_PACKED_ROWS != 0) {
-            packed_dsp_rest(p, quant, rows, depth, units, input, filter, bias, output);
-        }
-        return;
+        packed_s16_any(job, rows, input, stride, output);
+        break;
 #endif
     default:
 #if TML_USE_HOST_SIMD
-        if (tml_host_packed_rows(p, quant, rows, depth, units, input, filter, bias, output)) {
+        if (tml_host_packed_rows(PACKED_JOB_PASS_PORTABLE)) {
             return;
         }
 #endif
-        packed_portable(p, quant, rows, depth, units, input, filter, bias, output);
+        packed_portable(PACKED_JOB_PASS_PORTABLE);
         return;
     }
+#if TML_USE_DSP
+    /* The units % 4 rows stored plainly after the groups. */
+    if (job->units % TML_PACKED_ROWS != 0 && stride == (size_t)job->depth) {
+        packed_dsp_rest(job->p, job->quant, rows, job->depth, job->units, input, job->filter, job->bias, output);
+    } else if (job->units % TML_PACKED_ROWS != 0) {
+        for (int32_t r = 0; r < rows; r++) {
+            packed_dsp_rest(job->p, job->quant, 1, job->depth, job->units, input + r * stride, job->filter, job->bias,
+                            output + (size_t)r * job->units);
+        }
+    }
+#endif
 }
 
 int tml_packed_params_valid(const tml_fully_connected_packed_params *p)
@@ -572,7 +704,8 @@ TML_API tml_status tml_fully_connected_s8_packed(const tml_fully_connected_packe
         !tml_packed_params_valid(params)) {
         return TML_ERROR_ARGUMENT;
     }
-    tml_packed_rows(tml_packed_choose(params, quant, output_depth, filter), params, quant, batches, accum_depth,
-                    output_depth, input, filter, bias, output);
+    const tml_packed_job job = {tml_packed_choose(params, quant, output_depth, filter), params, quant, accum_depth,
+                                output_depth, filter, bias};
+    tml_packed_rows(&job, batches, input, (size_t)accum_depth, output);
     return TML_OK;
 }

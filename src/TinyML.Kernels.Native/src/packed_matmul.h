@@ -7,6 +7,7 @@
 #define TML_PACKED_MATMUL_H
 
 #include "common.h"
+#include "tml_arch.h"
 
 /* The path one call takes, chosen once per kernel call (it scans the shifts). */
 typedef enum {
@@ -31,10 +32,26 @@ int tml_packed_params_valid(const tml_fully_connected_packed_params *p);
 tml_packed_path tml_packed_choose(const tml_fully_connected_packed_params *p, const tml_per_channel_quant *quant,
                                   int32_t units, const int8_t *filter);
 
-/* output[r][o] for rows r < rows of depth int8 activations (input row r at input + r * depth), weights packed as
- * tml_kernels.h documents, the folded bias; arguments validated. */
-void tml_packed_rows(tml_packed_path path, const tml_fully_connected_packed_params *p,
-                     const tml_per_channel_quant *quant, int32_t rows, int32_t depth, int32_t units,
-                     const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output);
+/* What one matrix product's calls share (set once per kernel call): the path (tml_packed_choose), the parameters,
+ * quantization, depth, output units, packed weights and folded bias. */
+typedef struct {
+    tml_packed_path path;
+    const tml_fully_connected_packed_params *p;
+    const tml_per_channel_quant *quant;
+    int32_t depth, units;
+    const int8_t *filter;
+    const int32_t *bias;
+} tml_packed_job;
+
+/* 1 when the path takes activation rows any stride apart (the DSP int16 loops); the others need stride == depth. */
+TML_INLINE int tml_packed_any_stride(tml_packed_path path)
+{
+    return path == TML_PACKED_DSP_S16 || path == TML_PACKED_DSP_S16_SHR2_FULL_RANGE;
+}
+
+/* output[r][o] for rows r < rows of depth int8 activations, row r at input + r * stride (stride == depth unless
+ * tml_packed_any_stride: a strided 1x1 conv's pixels without im2col), weights packed as tml_kernels.h documents,
+ * the folded bias; arguments validated. One pointer to what the calls share: every im2col block of a conv calls it. */
+void tml_packed_rows(const tml_packed_job *job, int32_t rows, const int8_t *input, size_t stride, int8_t *output);
 
 #endif

@@ -239,6 +239,19 @@ static void tml_rd_conv(tml_rd_rng *r, tml_ref_diff_result *res)
     if (tml_rd_int(r, 0, 3) == 0) {
         f.h = f.w = 1; /* 1x1, the most common conv */
     }
+    if (groups == 1 && tml_rd_int(r, 0, 3) == 0) {
+        /* A stem: one to three channels, a window up to micro_speech's 10 x 8 or 3 x 3 on three channels, an input
+         * up to 20 x 20 (the packed conv's whole-row copies, one pass per row for rows of 8 or 9 bytes, and its
+         * clipped windows). */
+        in.c = f.c = tml_rd_int(r, 1, 3);
+        in.h = tml_rd_int(r, 1, 20);
+        in.w = tml_rd_int(r, 1, 20);
+        f.h = tml_rd_int(r, 1, 10);
+        f.w = tml_rd_int(r, 1, 8);
+        if (tml_rd_int(r, 0, 2) == 0) {
+            in.c = f.c = f.h = f.w = 3; /* an RGB stem: 9-byte window rows */
+        }
+    }
     p.stride_h = tml_rd_int(r, 1, 3);
     p.stride_w = tml_rd_int(r, 1, 3);
     p.dilation_h = tml_rd_int(r, 0, 3) == 0 ? tml_rd_int(r, 2, 3) : 1;
@@ -706,6 +719,8 @@ static void tml_rd_svdf(tml_rd_rng *r, tml_ref_diff_result *res, int state8)
 /* Buffer sizes: inputs and filters are at most 2*12*12*24 and 18*4*4*12 bytes (below TML_RD_BYTES); outputs
  * that could exceed it are checked where they are drawn. */
 typedef char tml_rd_buffers_fit[(2 * 12 * 12 * 24 <= TML_RD_BYTES && 18 * 4 * 4 * 12 <= TML_RD_BYTES) ? 1 : -1];
+/* A stem conv's input (2 x 20 x 20 x 3) and filter (9 x 10 x 8 x 3); its in-place input fits the overlap too. */
+typedef char tml_rd_stem_fits[(2 * 20 * 20 * 3 <= TML_RD_BYTES && 9 * 10 * 8 * 3 <= TML_RD_BYTES) ? 1 : -1];
 /* An in-place conv's input (at most 10 x 10 x 24 bytes, batch 1) after its output (at most TML_RD_BYTES). */
 typedef char tml_rd_overlap_fits[(TML_RD_BYTES + 10 * 10 * 24 <= 2 * TML_RD_BYTES) ? 1 : -1];
 

@@ -2,7 +2,8 @@
 /*
  * test_conv_packed.c: tml_conv_s8_packed (build-time packed OHWI weights, folded bias, im2col rows) against
  * tml_conv_s8 on the same unpacked case (test_conv.c checks tml_conv_s8 against TFLM's ConvPerChannel), over random
- * shapes: padding on every side, strides, dilations, batches, one to many channels, odd pixel counts, every layout.
+ * shapes: padding on every side, strides, dilations, batches, one to many channels, odd pixel counts, every layout,
+ * and a quarter of stems (one to three channels, windows up to 10 x 8).
  */
 #include <stdlib.h>
 
@@ -12,8 +13,19 @@
 
 static void run_case(tml_rng *r, int index)
 {
-    const tml_dims in = {tml_rng_range(r, 1, 2), tml_rng_range(r, 1, 11), tml_rng_range(r, 1, 11), tml_rng_range(r, 1, 9)};
-    const tml_dims f = {tml_rng_range(r, 1, 13), tml_rng_range(r, 1, 5), tml_rng_range(r, 1, 5), in.c};
+    tml_dims in = {tml_rng_range(r, 1, 2), tml_rng_range(r, 1, 11), tml_rng_range(r, 1, 11), tml_rng_range(r, 1, 9)};
+    tml_dims f = {tml_rng_range(r, 1, 13), tml_rng_range(r, 1, 5), tml_rng_range(r, 1, 5), in.c};
+    if (index % 4 == 3) {
+        /* A stem: few channels, windows up to micro_speech's 10 x 8, rows copied whole or clipped. */
+        in.c = f.c = tml_rng_range(r, 1, 3);
+        in.h = tml_rng_range(r, 1, 24);
+        in.w = tml_rng_range(r, 1, 24);
+        f.h = tml_rng_range(r, 1, 10);
+        f.w = tml_rng_range(r, 1, 8);
+        if (tml_rng_range(r, 0, 2) == 0) {
+            in.c = f.c = f.h = f.w = 3; /* an RGB stem */
+        }
+    }
     tml_conv_params p;
     p.stride_h = tml_rng_range(r, 1, 3);
     p.stride_w = tml_rng_range(r, 1, 3);
