@@ -224,6 +224,9 @@ TML_API tml_status tml_svdf_s8_state_s8(const tml_svdf_params *params, const int
         const int32_t n_filter = params->num_filters;
         const int32_t n_memory = params->memory_size;
         const int32_t zp = params->state_zero_point;
+#if TML_USE_DSP
+        const uint32_t zp4 = (uint32_t)(uint8_t)zp * 0x01010101u, minus_zp2 = tml_dot_offset2(-zp);
+#endif
         const size_t state_len = (size_t)n_batch * (size_t)n_filter * (size_t)n_memory;
         int32_t *filter_sums = scratch;
 
@@ -250,7 +253,18 @@ TML_API tml_status tml_svdf_s8_state_s8(const tml_svdf_params *params, const int
                 const int8_t *wt = weights_time + (size_t)f * (size_t)n_memory;
                 const int8_t *st = state_b + (size_t)f * (size_t)n_memory;
                 uint32_t acc = 0;
-                for (k = 0; k < n_memory; k++) {
+                k = 0;
+#if TML_USE_DSP
+                /* Four taps a step: UADD8 decodes the stored bytes, SXTB16 and SADD16 make value - zp (in
+                 * [-255, 255] for an int8 zero point) in int16 lanes, two SMLAD. */
+                for (; zp >= INT8_MIN && zp <= INT8_MAX && k + 4 <= n_memory; k += 4) {
+                    const uint32_t v = tml_uadd8(tml_read_s8x4(st + k), zp4), w = tml_read_s8x4(wt + k);
+                    acc = (uint32_t)tml_smlad(tml_sadd16(tml_sxtb16(v), minus_zp2), tml_sxtb16(w), (int32_t)acc);
+                    acc = (uint32_t)tml_smlad(tml_sadd16(tml_sxtb16_ror8(v), minus_zp2), tml_sxtb16_ror8(w),
+                                              (int32_t)acc);
+                }
+#endif
+                for (; k < n_memory; k++) {
                     const int32_t value = (int8_t)(uint8_t)((uint32_t)(uint8_t)st[k] + (uint32_t)zp);
                     acc += (uint32_t)((int32_t)wt[k] * (value - zp));
                 }

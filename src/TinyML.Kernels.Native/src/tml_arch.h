@@ -181,6 +181,16 @@ TML_ARCH_INLINE uint32_t tml_portable_sadd16(uint32_t x, uint32_t y)
     return lo | (hi << 16);
 }
 
+/* Byte-wise x + y, each byte wrapping modulo 2^8 (UADD8 without its GE flags). */
+TML_ARCH_INLINE uint32_t tml_portable_uadd8(uint32_t x, uint32_t y)
+{
+    uint32_t r = 0;
+    for (int i = 0; i < 32; i += 8) {
+        r |= (((x >> i) + (y >> i)) & 0xFFu) << i;
+    }
+    return r;
+}
+
 /* x saturated to the int8 range (SSAT #8). */
 TML_ARCH_INLINE int32_t tml_portable_ssat8(int32_t x)
 {
@@ -213,6 +223,7 @@ TML_ARCH_INLINE int32_t tml_smlatt(uint32_t x, uint32_t y, int32_t acc)
 }
 TML_ARCH_INLINE int32_t tml_ssat8(int32_t x) { return __ssat(x, 8); }
 TML_ARCH_INLINE uint32_t tml_sadd16(uint32_t x, uint32_t y) { return (uint32_t)__sadd16((int16x2_t)x, (int16x2_t)y); }
+TML_ARCH_INLINE uint32_t tml_uadd8(uint32_t x, uint32_t y) { return (uint32_t)__uadd8((uint8x4_t)x, (uint8x4_t)y); }
 #else
 TML_ARCH_INLINE uint32_t tml_read_s8x4(const int8_t *p) { return tml_portable_read_s8x4(p); }
 TML_ARCH_INLINE uint32_t tml_sxtb16(uint32_t x) { return tml_portable_sxtb16(x); }
@@ -222,6 +233,7 @@ TML_ARCH_INLINE int32_t tml_smlabb(uint32_t x, uint32_t y, int32_t acc) { return
 TML_ARCH_INLINE int32_t tml_smlatt(uint32_t x, uint32_t y, int32_t acc) { return tml_portable_smlatt(x, y, acc); }
 TML_ARCH_INLINE int32_t tml_ssat8(int32_t x) { return tml_portable_ssat8(x); }
 TML_ARCH_INLINE uint32_t tml_sadd16(uint32_t x, uint32_t y) { return tml_portable_sadd16(x, y); }
+TML_ARCH_INLINE uint32_t tml_uadd8(uint32_t x, uint32_t y) { return tml_portable_uadd8(x, y); }
 #endif
 
 #endif /* TML_ARCH_H */

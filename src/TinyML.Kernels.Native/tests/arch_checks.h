@@ -62,6 +62,7 @@ static uint32_t tml_arch_check_shims(uint32_t seed, uint32_t n, uint32_t *cases)
         bad += tml_smlabb(x, y, acc) != tml_portable_smlabb(x, y, acc);
         bad += tml_smlatt(x, y, acc) != tml_portable_smlatt(x, y, acc);
         bad += tml_sadd16(x, y) != tml_portable_sadd16(x, y);
+        bad += tml_uadd8(x, y) != tml_portable_uadd8(x, y);
         bad += tml_ssat8((int32_t)x) != tml_portable_ssat8((int32_t)x);
         bad += tml_ssat8((int32_t)x >> 23) != tml_portable_ssat8((int32_t)x >> 23); /* near the int8 limits */
         memcpy(bytes, &x, 4);
@@ -69,7 +70,7 @@ static uint32_t tml_arch_check_shims(uint32_t seed, uint32_t n, uint32_t *cases)
         for (uint32_t at = 0; at < 4; at++) {
             bad += tml_read_s8x4(bytes + at) != tml_portable_read_s8x4(bytes + at);
         }
-        count += 12;
+        count += 13;
     }
     *cases = count;
     return bad;

@@ -43,6 +43,7 @@ static void test_portable_meaning(void)
     }
     ok &= TML_CHECK(tml_portable_smlatt(0x8000FFFFu, 0x80000001u, 5) == 5 + 32768 * 32768, "smlatt takes the top lanes");
     ok &= TML_CHECK(tml_portable_sadd16(0x7FFF0001u, 0x0001FFFFu) == 0x80000000u, "sadd16 wraps each lane alone");
+    ok &= TML_CHECK(tml_portable_uadd8(0xFF807F01u, 0x01808102u) == 0x00000003u, "uadd8 wraps each byte alone");
     tml_test_record(ok, "portable shims match their specification");
 }
 
