@@ -166,44 +166,78 @@ TML_INLINE void add_fast_row(const add_fast *f, const int8_t *xa, const int8_t *
 }
 #endif
 
+#if TML_USE_DSP
+/* Outputs [from, n) of a row through the three requantizations, one SMLAL each (tml_requant_apply; exact for these
+ * multipliers, which are >= 0 with shifts in [-31, 0]), prepared once per call. A function of its own: its records
+ * and the fast form's constants are never live together, so the static stack bound takes the larger frame only. */
+static __attribute__((noinline)) void add_sub_row_general(const tml_add_params *p, const int8_t *x1, int32_t sa,
+                                                          const int8_t *x2, int32_t sb, int8_t *y, int32_t from,
+                                                          int32_t n, int subtract)
+{
+    const tml_requant q1 = tml_requant_prepare(p->input1_quant.multiplier, p->input1_quant.shift);
+    const tml_requant q2 = tml_requant_prepare(p->input2_quant.multiplier, p->input2_quant.shift);
+    const tml_requant qo = tml_requant_prepare(p->output_quant.multiplier, p->output_quant.shift);
+    /* Locals, not p->: the int8 stores may alias *p, which would reload every field for every element. */
+    const int32_t offset1 = p->input1_offset, offset2 = p->input2_offset, left_shift = p->left_shift;
+    const int32_t out_offset = p->output_offset, act_min = p->activation_min, act_max = p->activation_max;
+    for (int32_t i = from; i < n; i++) {
+        const int32_t s1 = tml_requant_apply(&q1, tml_shl_wrap(x1[(ptrdiff_t)i * sa] + offset1, left_shift));
+        const int32_t s2 = tml_requant_apply(&q2, tml_shl_wrap(x2[(ptrdiff_t)i * sb] + offset2, left_shift));
+        const int32_t out = tml_requant_apply(&qo, subtract ? s1 - s2 : s1 + s2) + out_offset;
+        y[i] = (int8_t)tml_clamp_i32(out, act_min, act_max);
+    }
+}
+#endif
+
+#if ADD_FAST
+/* The row's first n & ~3 outputs in the fast form when both inputs are dense and the parameters allow it; returns how
+ * many it wrote (0 otherwise). Called through add_row_fast / sub_row_fast, functions of their own as
+ * add_sub_row_general, so the two frames are never stacked; subtract is a constant in each. */
+TML_INLINE int32_t add_sub_row_fast(const tml_add_params *p, const int8_t *x1, const int8_t *x2, int8_t *y, int32_t n,
+                                    int subtract)
+{
+    add_fast f;
+    const int32_t n4 = n & ~3;
+    if (n4 == 0 || !add_fast_prepare(p, &f)) {
+        return 0;
+    }
+    if (!subtract) {
+        add_fast_row(&f, f.swap ? x2 : x1, f.swap ? x1 : x2, y, n4, p->activation_min, p->activation_max, 0);
+    } else if (!f.swap) {
+        add_fast_row(&f, x1, x2, y, n4, p->activation_min, p->activation_max, 1);
+    } else {
+        add_fast_row(&f, x2, x1, y, n4, p->activation_min, p->activation_max, 2); /* s_1 - s_2 = s_B - s_A */
+    }
+    return n4;
+}
+
+static __attribute__((noinline)) int32_t add_row_fast(const tml_add_params *p, const int8_t *x1, const int8_t *x2,
+                                                       int8_t *y, int32_t n)
+{
+    return add_sub_row_fast(p, x1, x2, y, n, 0);
+}
+
+static __attribute__((noinline)) int32_t sub_row_fast(const tml_add_params *p, const int8_t *x1, const int8_t *x2,
+                                                       int8_t *y, int32_t n)
+{
+    return add_sub_row_fast(p, x1, x2, y, n, 1);
+}
+#endif
+
 /* One row of ADD (subtract == 0) or SUB (subtract == 1); subtract is a constant at each call site. */
 TML_INLINE void add_sub_row(const tml_add_params *p, const int8_t *x1, int32_t sa, const int8_t *x2, int32_t sb,
                             int8_t *y, int32_t n, int subtract)
 {
 #if TML_USE_DSP
-    int32_t n4 = 0;
+    int32_t done = 0;
 #if ADD_FAST
-    add_fast f;
-    n4 = sa == 1 && sb == 1 && add_fast_prepare(p, &f) ? n & ~3 : 0;
-#endif
-    /* The rest of the row (all of it when the fast form does not apply) first: nothing may be live after the
-     * assembly, which takes every register. The three requantizations in one SMLAL each (tml_requant_apply; exact for
-     * these multipliers, which are >= 0 with shifts in [-31, 0]), prepared once per row. */
-    if (n4 < n) {
-        const tml_requant q1 = tml_requant_prepare(p->input1_quant.multiplier, p->input1_quant.shift);
-        const tml_requant q2 = tml_requant_prepare(p->input2_quant.multiplier, p->input2_quant.shift);
-        const tml_requant qo = tml_requant_prepare(p->output_quant.multiplier, p->output_quant.shift);
-        /* Locals, not p->: the int8 stores may alias *p, which would reload every field for every element. */
-        const int32_t offset1 = p->input1_offset, offset2 = p->input2_offset, left_shift = p->left_shift;
-        const int32_t out_offset = p->output_offset, act_min = p->activation_min, act_max = p->activation_max;
-        for (int32_t i = n4; i < n; i++) {
-            const int32_t s1 = tml_requant_apply(&q1, tml_shl_wrap(x1[(ptrdiff_t)i * sa] + offset1, left_shift));
-            const int32_t s2 = tml_requant_apply(&q2, tml_shl_wrap(x2[(ptrdiff_t)i * sb] + offset2, left_shift));
-            const int32_t out = tml_requant_apply(&qo, subtract ? s1 - s2 : s1 + s2) + out_offset;
-            y[i] = (int8_t)tml_clamp_i32(out, act_min, act_max);
-        }
-    }
-#if ADD_FAST
-    if (n4 > 0) {
-        if (!subtract) {
-            add_fast_row(&f, f.swap ? x2 : x1, f.swap ? x1 : x2, y, n4, p->activation_min, p->activation_max, 0);
-        } else if (!f.swap) {
-            add_fast_row(&f, x1, x2, y, n4, p->activation_min, p->activation_max, 1);
-        } else {
-            add_fast_row(&f, x2, x1, y, n4, p->activation_min, p->activation_max, 2); /* s_1 - s_2 = s_B - s_A */
-        }
+    if (sa == 1 && sb == 1) {
+        done = subtract ? sub_row_fast(p, x1, x2, y, n) : add_row_fast(p, x1, x2, y, n);
     }
 #endif
+    if (done < n) {
+        add_sub_row_general(p, x1, sa, x2, sb, y, done, n, subtract);
+    }
 #else
     int32_t i = 0;
 #if TML_USE_HOST_SIMD
