@@ -37,8 +37,9 @@ public sealed class KernelSeamTests(ITestOutputHelper log)
     public void ArchHeader_ReportsEachCoresCapabilities_AndTheOverrideForcesThePortablePath(string core, int arch, int dsp, int mve, string path)
     {
         var flags = CortexM.Get(core).GccFlags;
-        Assert.Equal($"cortex_m=1 arch={arch} dsp={dsp} mve={mve} use_dsp={dsp} use_mve={mve} scalar={1 - dsp} path=\"{path}\"", Probe(flags));
-        Assert.Equal($"cortex_m=1 arch={arch} dsp={dsp} mve={mve} use_dsp=0 use_mve=0 scalar=0 path=\"portable\"",
+        int unaligned = arch >= 7 ? 1 : 0; // Armv6-M has no unaligned access
+        Assert.Equal($"cortex_m=1 arch={arch} dsp={dsp} mve={mve} unaligned={unaligned} use_dsp={dsp} use_mve={mve} scalar={1 - dsp} path=\"{path}\"", Probe(flags));
+        Assert.Equal($"cortex_m=1 arch={arch} dsp={dsp} mve={mve} unaligned={unaligned} use_dsp=0 use_mve=0 scalar=0 path=\"portable\"",
             Probe(flags.Append("-DTML_FORCE_PORTABLE=1")));
     }
 
@@ -61,7 +62,7 @@ public sealed class KernelSeamTests(ITestOutputHelper log)
         {
             string probe = Path.Combine(dir, "probe.c");
             File.WriteAllText(probe, source ?? "#include \"tml_arch.h\"\nTML_PROBE cortex_m=TML_ARCH_CORTEX_M arch=TML_ARCH_ARM dsp=TML_ARCH_HAS_DSP " +
-                "mve=TML_ARCH_HAS_MVE use_dsp=TML_USE_DSP use_mve=TML_USE_MVE scalar=TML_USE_SCALAR_FAST path=TML_PATH_NAME\n");
+                "mve=TML_ARCH_HAS_MVE unaligned=TML_ARCH_UNALIGNED_WORDS use_dsp=TML_USE_DSP use_mve=TML_USE_MVE scalar=TML_USE_SCALAR_FAST path=TML_PATH_NAME\n");
             var result = ToolProcess.Run(ArmToolchain.Locate().Gcc, flags.Concat(new[] { "-E", "-P", "-I", Path.Combine(Native, "src"), "-I", Path.Combine(Native, "include"), probe }));
             Assert.True(result.ExitCode == 0, result.Output);
             string line = result.StandardOutput.Split('\n').Single(l => l.StartsWith("TML_PROBE ", StringComparison.Ordinal));

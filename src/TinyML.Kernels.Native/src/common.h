@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "tml_kernels.h"
+#include "tml_arch.h"
 
 #if defined(__GNUC__)
 #define TML_INLINE static inline __attribute__((always_inline))
@@ -166,17 +167,46 @@ TML_INLINE int32_t tml_requant_apply(const tml_requant *q, int32_t x)
     return (int32_t)(v >> 32) >> (q->right_shift - 1);
 }
 
-/* Copies n bytes a word at a time (memcpy of 4 bytes is one LDR or STR where unaligned access is allowed): the rows
- * of small windows are a few bytes, where a library call costs more than the copy. Callers built with GCC keep its
- * loop-idiom recognition off, or it turns the loop back into that call. */
-TML_INLINE void tml_copy_short(int8_t *to, const int8_t *from, int32_t n)
+/*
+ * tml_mul_by_quantized_multiplier by one (multiplier, shift) applied to many values: on DSP cores through a record
+ * prepared once (tml_requant_apply, exact for every multiplier but INT32_MIN, which TFLM never makes), elsewhere
+ * (and for INT32_MIN) the generic form.
+ */
+typedef struct {
+    tml_requant q;
+    int32_t multiplier, shift;
+} tml_rescale;
+
+TML_INLINE tml_rescale tml_rescale_of(int32_t multiplier, int32_t shift)
 {
-    int32_t i = 0;
+    const tml_rescale s = {tml_requant_prepare(multiplier, shift), multiplier, shift};
+    return s;
+}
+
+TML_INLINE int32_t tml_rescale_apply(const tml_rescale *s, int32_t x)
+{
+#if TML_USE_DSP
+    if (s->multiplier != INT32_MIN) {
+        return tml_requant_apply(&s->q, x);
+    }
+#endif
+    return tml_mul_by_quantized_multiplier(x, s->multiplier, s->shift);
+}
+
+/* Copies n bytes, a word at a time where that is one LDR and STR (TML_ARCH_UNALIGNED_WORDS), else byte by byte: the
+ * rows of small windows are a few bytes, where a library call costs more than the copy. Each word is read before it
+ * is written, so `to` may overlap `from` from below (to < from). Callers built with GCC keep its loop-idiom
+ * recognition off, or it turns the loop back into a memcpy call. */
+TML_INLINE void tml_copy_short(int8_t *to, const int8_t *from, size_t n)
+{
+    size_t i = 0;
+#if TML_ARCH_UNALIGNED_WORDS
     for (; i + 4 <= n; i += 4) {
         uint32_t word;
         memcpy(&word, from + i, 4);
         memcpy(to + i, &word, 4);
     }
+#endif
     for (; i < n; i++) {
         to[i] = from[i];
     }

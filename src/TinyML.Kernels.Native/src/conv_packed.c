@@ -42,12 +42,12 @@ TML_API int32_t tml_conv_s8_packed_get_buffer_size(const tml_conv_packed_params 
     return tml_conv_s8_packed_get_buffer_size_for(TML_BUILD_CORE, params, input_dims, filter_dims, output_dims);
 }
 
-/* Fills n bytes with value, a word at a time (unaligned word stores: every core this runs on has them, and a host
- * compiles the memcpy to one store). */
+/* Fills n bytes with value, a word at a time where an unaligned word store is one STR (TML_ARCH_UNALIGNED_WORDS; on
+ * the M0+ it is a library call). */
 TML_INLINE void conv_packed_fill(int8_t *to, int8_t value, int32_t n)
 {
     const uint32_t word = 0x01010101u * (uint8_t)value;
-    if (n < 4) {
+    if (n < 4 || !TML_ARCH_UNALIGNED_WORDS) {
         for (int32_t i = 0; i < n; i++) {
             to[i] = value;
         }
@@ -61,16 +61,15 @@ TML_INLINE void conv_packed_fill(int8_t *to, int8_t value, int32_t n)
 }
 
 /* Copies a run of taps: word copies on a core, the last one ending at the last byte (overlapping: a library call,
- * or a byte loop, costs more than these few bytes there), the C library's memcpy on a host. */
+ * or a byte loop, costs more than these few bytes there), the C library's memcpy on a host; bytes where a word copy
+ * is not one LDR and STR (tml_copy_short). */
 TML_INLINE void conv_packed_copy(int8_t *to, const int8_t *from, int32_t n)
 {
 #if TML_USE_HOST_SIMD
     memcpy(to, from, (size_t)n);
 #else
-    if (n < 4) {
-        for (int32_t i = 0; i < n; i++) {
-            to[i] = from[i];
-        }
+    if (n < 4 || !TML_ARCH_UNALIGNED_WORDS) {
+        tml_copy_short(to, from, (size_t)n);
         return;
     }
     uint32_t word;
@@ -152,17 +151,9 @@ static void conv_packed_copy_window(int8_t *row, const int8_t *line, size_t step
         return;
     }
 #endif
-    const int32_t words = run >> 2, tail = run & 3;
     do {
-        const int8_t *from = line;
-        for (int32_t i = 0; i < words; i++, from += 4, row += 4) {
-            uint32_t word;
-            memcpy(&word, from, 4);
-            memcpy(row, &word, 4);
-        }
-        for (int32_t i = 0; i < tail; i++) {
-            *row++ = *from++;
-        }
+        tml_copy_short(row, line, (size_t)run);
+        row += run;
         line += step;
     } while (row != end);
 }

@@ -176,12 +176,12 @@ static __attribute__((noinline)) void dw_run(const int8_t *rows, int32_t row_byt
 #endif
 
 #if TML_USE_DSP || TML_USE_SCALAR_FAST
-/* Sets n bytes (rows of the padded buffer; no library call): a word at a time where unaligned stores are allowed;
- * on the M0+ a 4-byte memcpy to any address is a library call. */
+/* Sets n bytes (rows of the padded buffer; no library call), a word at a time where that is one STR, as
+ * tml_copy_short copies them. */
 TML_INLINE void dw_fill(int8_t *to, int8_t value, int32_t n)
 {
     int32_t i = 0;
-#if TML_USE_DSP
+#if TML_ARCH_UNALIGNED_WORDS
     const uint32_t word = (uint32_t)(uint8_t)value * 0x01010101u;
     for (; i + 4 <= n; i += 4) {
         memcpy(to + i, &word, 4);
@@ -190,18 +190,6 @@ TML_INLINE void dw_fill(int8_t *to, int8_t value, int32_t n)
     for (; i < n; i++) {
         to[i] = value;
     }
-}
-
-/* Copies n bytes as dw_fill sets them. */
-TML_INLINE void dw_copy(int8_t *to, const int8_t *from, int32_t n)
-{
-#if TML_USE_DSP
-    tml_copy_short(to, from, n);
-#else
-    for (int32_t i = 0; i < n; i++) {
-        to[i] = from[i];
-    }
-#endif
 }
 
 /* GCC would turn the short copy and fill loops back into memcpy/memset calls, which cost more than these few bytes. */
@@ -237,7 +225,7 @@ static void dw_channel_padded(const tml_depthwise_conv_params *params, const int
                     if (iy < 0 || iy >= in_h) {
                         dw_fill(dst, pad, hi - lo);
                     } else {
-                        dw_copy(dst, in_plane + (size_t)iy * in_w + x0 + lo, hi - lo);
+                        tml_copy_short(dst, in_plane + (size_t)iy * in_w + x0 + lo, hi - lo);
                     }
                 }
                 dw_run(rows, row_bytes, run, stride_w, k_h, window_w, packed, folded, bias, c, q, params, channels,
@@ -263,7 +251,7 @@ static void dw_channel_padded(const tml_depthwise_conv_params *params, const int
 typedef struct {
     uint32_t weights[2 * DW4_MAX_TAPS]; /* per tap: channels (c, c+2), then (c+1, c+3), as int16 lanes */
     int32_t start[4];                   /* bias + input_offset x sum(weights), per channel */
-    int32_t multiplier[4], round[4], shift[4]; /* tml_requant_shr2_prepared's, the output offset in round */
+    int32_t round[4], shift[4]; /* tml_requant_shr2_prepared's (with q[i].multiplier), the output offset in round */
     tml_requant q[4];
     int fast; /* every shift in [-23, -2], multiplier >= 0, no left shift and the clamp [-128, 127] */
 } dw4_group;
@@ -306,7 +294,6 @@ static void dw4_pack(const tml_depthwise_conv_params *p, const tml_per_channel_q
         /* e <= 23: high (below 2^30 in magnitude) + round (below 2^29) stays in int32. */
         const int32_t e = g->q[i].right_shift;
         g->fast &= g->q[i].left_shift == 0 && e >= 2 && e <= 23 && g->q[i].multiplier >= 0;
-        g->multiplier[i] = g->q[i].multiplier;
         g->round[i] = g->fast ? (1 << (e - 2)) + (int32_t)((uint32_t)p->output_offset << (e - 1)) : 0;
         g->shift[i] = e - 1;
     }
@@ -326,7 +313,7 @@ static void dw4_pack(const tml_depthwise_conv_params *p, const tml_per_channel_q
 TML_INLINE int8_t dw4_output(const dw4_group *g, int32_t i, int fast, int32_t acc, int32_t out_offset,
                              int32_t act_min, int32_t act_max)
 {
-    return fast ? (int8_t)tml_ssat8(tml_requant_shr2_prepared(acc, g->multiplier[i], g->round[i], g->shift[i]))
+    return fast ? (int8_t)tml_ssat8(tml_requant_shr2_prepared(acc, g->q[i].multiplier, g->round[i], g->shift[i]))
                 : (int8_t)tml_clamp_i32(tml_requant_apply(&g->q[i], acc) + out_offset, act_min, act_max);
 }
 
@@ -372,12 +359,10 @@ TML_INLINE void dw4_row(const uint32_t *const *rows, int32_t k_h, int32_t k_w, i
     "smlabb %[a1], %[x], %[wb], %[a1]\n\t"                                                                        \
     "smlatt %[a3], %[x], %[wb], %[a3]\n\t"
 
-/* The 3 x 3 filter with dilation_w 1 and the fast requantization. */
+/* The 3 x 3 filter with dilation_w 1 and the fast requantization (its rounding carries the output offset). */
 static __attribute__((noinline)) void dw4_row_3x3(const uint32_t *const *rows, int32_t stride_w, int32_t out_w,
-                                                  const dw4_group *g, const tml_depthwise_conv_params *p,
-                                                  int32_t channels, int8_t *o)
+                                                  const dw4_group *g, int32_t channels, int8_t *o)
 {
-    const int32_t out_offset = p->output_offset;
     const uint32_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2];
     const uint32_t *w = g->weights;
     for (int32_t ox = 0; ox < out_w; ox++, r0 += stride_w, r1 += stride_w, r2 += stride_w, o += channels) {
@@ -390,7 +375,7 @@ static __attribute__((noinline)) void dw4_row_3x3(const uint32_t *const *rows, i
                   [wa] "=&r"(wa), [wb] "=&r"(wb)
                 : [r0] "r"(r0), [r1] "r"(r1), [r2] "r"(r2), [w] "r"(w), "m"(*(const uint32_t(*)[18])w),
                   "m"(*(const uint32_t(*)[3])r0), "m"(*(const uint32_t(*)[3])r1), "m"(*(const uint32_t(*)[3])r2));
-        dw4_store(g, 1, out_offset, -128, 127, a0, a1, a2, a3, o);
+        dw4_store(g, 1, 0, -128, 127, a0, a1, a2, a3, o);
     }
 }
 
@@ -458,7 +443,7 @@ static int32_t dw4_channels(const tml_depthwise_conv_params *p, const tml_per_ch
                 }
                 int8_t *o = out_b + (size_t)oy * out_w * channels;
                 if (g.fast && unrolled) {
-                    dw4_row_3x3(rows, p->stride_w, out_w, &g, p, channels, o);
+                    dw4_row_3x3(rows, p->stride_w, out_w, &g, channels, o);
                 } else {
                     dw4_row_any(rows, k_h, k_w, p->stride_w, out_w, &g, g.fast, p, channels, o);
                 }

@@ -57,11 +57,11 @@ static void tml_lstm_gate_fc_s8(const int8_t *input, int32_t batches, int32_t de
                                 int32_t stored_offset, const int8_t *weights, const int32_t *bias, int32_t rows,
                                 int32_t multiplier, int32_t shift, int16_t *output)
 {
+    const tml_rescale scale = tml_rescale_of(multiplier, shift);
 #if TML_USE_DSP
     /* Two rows at a time with SMLAD (tml_dot_s8_1x2), the stored state first shifted back into a stack row; the
-     * requantization prepared once (exact for every multiplier but INT32_MIN, which TFLM never makes). */
+     * prepared requantization's condition checked once, not per output. */
     if (multiplier != INT32_MIN && (stored_offset == 0 || depth <= TML_LSTM_DSP_DEPTH)) {
-        const tml_requant q = tml_requant_prepare(multiplier, shift);
         int8_t shifted[TML_LSTM_DSP_DEPTH];
         for (int32_t b = 0; b < batches; b++) {
             const int8_t *x = input + (size_t)b * (size_t)depth;
@@ -78,11 +78,11 @@ static void tml_lstm_gate_fc_s8(const int8_t *input, int32_t batches, int32_t de
                 if (r + 1 < rows) {
                     acc[1] = bias != NULL ? bias[r + 1] : 0;
                     tml_dot_s8_1x2(x, w, w + depth, depth, -input_zero_point, acc);
-                    out[r + 1] = tml_sat_i16(tml_requant_apply(&q, acc[1]));
+                    out[r + 1] = tml_sat_i16(tml_requant_apply(&scale.q, acc[1]));
                 } else {
                     acc[0] = tml_dot_s8_1x1(x, w, depth, -input_zero_point, acc[0]);
                 }
-                out[r] = tml_sat_i16(tml_requant_apply(&q, acc[0]));
+                out[r] = tml_sat_i16(tml_requant_apply(&scale.q, acc[0]));
             }
         }
         return;
@@ -100,7 +100,7 @@ static void tml_lstm_gate_fc_s8(const int8_t *input, int32_t batches, int32_t de
             if (bias != NULL) {
                 acc += bias[r];
             }
-            output[(size_t)b * (size_t)rows + r] = tml_sat_i16(tml_mul_by_quantized_multiplier(acc, multiplier, shift));
+            output[(size_t)b * (size_t)rows + r] = tml_sat_i16(tml_rescale_apply(&scale, acc));
         }
     }
 }
@@ -129,36 +129,13 @@ static void tml_lstm_gate_fc_s16(const int16_t *input, int32_t batches, int32_t 
     }
 }
 
-/* x * multiplier * 2^shift as TFLM rounds it; on DSP cores from a record prepared once per call (tml_requant_apply
- * is exact for every multiplier but INT32_MIN). */
-typedef struct {
-    tml_requant q;
-    int32_t multiplier, shift;
-} tml_lstm_scale;
-
-TML_INLINE tml_lstm_scale tml_lstm_scale_of(int32_t multiplier, int32_t shift)
-{
-    const tml_lstm_scale s = {tml_requant_prepare(multiplier, shift), multiplier, shift};
-    return s;
-}
-
-TML_INLINE int32_t tml_lstm_rescale(const tml_lstm_scale *s, int32_t x)
-{
-#if TML_USE_DSP
-    if (s->multiplier != INT32_MIN) {
-        return tml_requant_apply(&s->q, x);
-    }
-#endif
-    return tml_mul_by_quantized_multiplier(x, s->multiplier, s->shift);
-}
-
 /* a * b rescaled into int16 (MulElementwise, symmetric inputs and output). */
 static void tml_lstm_mul_s16(const int16_t *a, const int16_t *b, int32_t size, int32_t multiplier, int32_t shift,
                              int16_t *output)
 {
-    const tml_lstm_scale scale = tml_lstm_scale_of(multiplier, shift);
+    const tml_rescale scale = tml_rescale_of(multiplier, shift);
     for (int32_t i = 0; i < size; i++) {
-        output[i] = tml_sat_i16(tml_lstm_rescale(&scale, (int32_t)a[i] * (int32_t)b[i]));
+        output[i] = tml_sat_i16(tml_rescale_apply(&scale, (int32_t)a[i] * (int32_t)b[i]));
     }
 }
 
@@ -211,10 +188,10 @@ static void tml_lstm_store_hidden(const tml_lstm_run *run, const tml_lstm_step *
                                   const int16_t *output_gate, int32_t n)
 {
     const tml_lstm_s8_params *p = run->p;
-    const tml_lstm_scale scale = tml_lstm_scale_of(p->hidden_multiplier, p->hidden_shift);
+    const tml_rescale scale = tml_rescale_of(p->hidden_multiplier, p->hidden_shift);
     for (int32_t i = 0; i < n; i++) {
         const int32_t value =
-            tml_lstm_rescale(&scale, (int32_t)tanh_cell[i] * (int32_t)output_gate[i]) + p->hidden_zero_point;
+            tml_rescale_apply(&scale, (int32_t)tanh_cell[i] * (int32_t)output_gate[i]) + p->hidden_zero_point;
         if (run->wide) {
             const int16_t hv = tml_sat_i16(value);
             ((int16_t *)run->output)[step->output + (size_t)i] = hv;

@@ -15,29 +15,16 @@
 #include "dot_s8.h"
 
 /*
- * Stage 1: the state moved down by one element of `element` bytes (bytes: the whole state). On DSP cores four bytes
- * a copy (an unaligned load is one instruction there): each word is read before the word below it is written, and
- * no write reaches a byte not yet read. GCC would turn the loops into a memcpy call, wrong for overlapping buffers.
+ * Stage 1: the state moved down by one element of `element` bytes (bytes: the whole state), a word at a time where
+ * that is one LDR and STR (tml_copy_short, which copies down over its own source). GCC would turn the loop into a
+ * memcpy call, wrong for overlapping buffers.
  */
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("no-tree-loop-distribute-patterns")))
 #endif
 static void tml_svdf_shift(void *state, size_t bytes, size_t element)
 {
-    int8_t *to = (int8_t *)state;
-    const int8_t *from = to + element;
-    const size_t n = bytes - element;
-    size_t i = 0;
-#if TML_USE_DSP
-    for (; i + 4 <= n; i += 4) {
-        uint32_t word;
-        memcpy(&word, from + i, 4);
-        memcpy(to + i, &word, 4);
-    }
-#endif
-    for (; i < n; i++) {
-        to[i] = from[i];
-    }
+    tml_copy_short((int8_t *)state, (const int8_t *)state + element, bytes - element);
 }
 
 /* Validates the dimensions; returns the number of units, or -1. */
@@ -50,44 +37,36 @@ static int32_t tml_svdf_units(const tml_svdf_params *p)
     return p->num_filters / p->rank;
 }
 
-/* Stage 4, shared by both state types: bias, reduction over rank, output requantization. `scratch` holds the
- * filter sums [n_batch][n_filter], followed by room for the unit sums [n_batch][units]. */
-/* The feature stage of one filter: its weights . (input - zero point) with two's-complement wrap, as TFLM's int
- * accumulate, rescaled by multiplier_1. Both state types store this value; they differ in how. */
-static int32_t tml_svdf_feature(const tml_svdf_params *params, const int8_t *in_b, const int8_t *w)
-{
-    uint32_t acc = 0;
-    int32_t k;
-    for (k = 0; k < params->input_size; k++) {
-        acc += (uint32_t)((int32_t)w[k] * ((int32_t)in_b[k] - params->input_zero_point));
-    }
-    return tml_mul_by_quantized_multiplier((int32_t)acc, params->multiplier_1, params->shift_1);
-}
-
-/* The feature stage's values of filters [0, n_filter) for one batch, into value[f]; on DSP cores two filters at a
- * time with SMLAD (tml_dot_s8_1x2) and the requantization prepared once. */
+/* The feature stage's values of filters [0, n_filter) for one batch, into value[f]: each filter's weights . (input -
+ * zero point) with two's-complement wrap, as TFLM's int accumulate, rescaled by multiplier_1; on DSP cores two
+ * filters at a time with SMLAD (tml_dot_s8_1x2). Both state types store these values; they differ in how. */
 static void tml_svdf_features(const tml_svdf_params *params, const int8_t *in_b, const int8_t *weights,
                               int32_t *value)
 {
     const int32_t n_input = params->input_size, n_filter = params->num_filters;
+    const tml_rescale scale = tml_rescale_of(params->multiplier_1, params->shift_1);
     int32_t f = 0;
 #if TML_USE_DSP
-    if (params->multiplier_1 != INT32_MIN) {
-        const tml_requant q = tml_requant_prepare(params->multiplier_1, params->shift_1);
-        for (; f + 2 <= n_filter; f += 2) {
-            const int8_t *w = weights + (size_t)f * (size_t)n_input;
-            int32_t acc[2] = {0, 0};
-            tml_dot_s8_1x2(in_b, w, w + n_input, n_input, -params->input_zero_point, acc);
-            value[f] = tml_requant_apply(&q, acc[0]);
-            value[f + 1] = tml_requant_apply(&q, acc[1]);
-        }
+    for (; f + 2 <= n_filter; f += 2) {
+        const int8_t *w = weights + (size_t)f * (size_t)n_input;
+        int32_t acc[2] = {0, 0};
+        tml_dot_s8_1x2(in_b, w, w + n_input, n_input, -params->input_zero_point, acc);
+        value[f] = tml_rescale_apply(&scale, acc[0]);
+        value[f + 1] = tml_rescale_apply(&scale, acc[1]);
     }
 #endif
     for (; f < n_filter; f++) {
-        value[f] = tml_svdf_feature(params, in_b, weights + (size_t)f * (size_t)n_input);
+        const int8_t *w = weights + (size_t)f * (size_t)n_input;
+        uint32_t acc = 0;
+        for (int32_t k = 0; k < n_input; k++) {
+            acc += (uint32_t)((int32_t)w[k] * ((int32_t)in_b[k] - params->input_zero_point));
+        }
+        value[f] = tml_rescale_apply(&scale, (int32_t)acc);
     }
 }
 
+/* Stage 4, shared by both state types: bias, reduction over rank, output requantization. `scratch` holds the
+ * filter sums [n_batch][n_filter], followed by room for the unit sums [n_batch][units]. */
 static void tml_svdf_reduce(const tml_svdf_params *params, int32_t units, const int32_t *bias, int32_t *scratch,
                             int8_t *output)
 {
@@ -109,17 +88,9 @@ static void tml_svdf_reduce(const tml_svdf_params *params, int32_t units, const 
             us[u] = (int32_t)acc;
         }
     }
-#if TML_USE_DSP
-    const int prepared = params->multiplier_2 != INT32_MIN;
-    const tml_requant q = tml_requant_prepare(params->multiplier_2, params->shift_2);
-#endif
+    const tml_rescale scale = tml_rescale_of(params->multiplier_2, params->shift_2);
     for (s = 0; s < (size_t)n_batch * (size_t)units; s++) {
-#if TML_USE_DSP
-        const int32_t v = prepared ? tml_requant_apply(&q, unit_sums[s])
-                                   : tml_mul_by_quantized_multiplier(unit_sums[s], params->multiplier_2, params->shift_2);
-#else
-        const int32_t v = tml_mul_by_quantized_multiplier(unit_sums[s], params->multiplier_2, params->shift_2);
-#endif
+        const int32_t v = tml_rescale_apply(&scale, unit_sums[s]);
         output[s] = tml_sat_i8((int32_t)((uint32_t)v + (uint32_t)params->output_zero_point));
     }
 }

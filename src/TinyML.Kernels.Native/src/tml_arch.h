@@ -42,6 +42,14 @@
 #define TML_ARCH_ARM 0
 #endif
 
+/* 1 where a 4-byte memcpy at any alignment is one LDR or STR: hosts, Armv7-M and later. Armv6-M (the M0+) has no
+ * unaligned access, so there it is a library call, and short copies and fills go byte by byte. */
+#if TML_ARCH_CORTEX_M && TML_ARCH_ARM < 7
+#define TML_ARCH_UNALIGNED_WORDS 0
+#else
+#define TML_ARCH_UNALIGNED_WORDS 1
+#endif
+
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 #define TML_ARCH_HAS_DSP 1
 #else
